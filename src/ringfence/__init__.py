@@ -1,0 +1,5 @@
+"""Ringfence: self-hosted, compliance-first outbound Voice AI calling."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

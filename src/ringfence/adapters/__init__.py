@@ -1,0 +1,1 @@
+"""Adapters: the imperative shell's connections to the outside world (database, carriers...)."""

@@ -1,0 +1,362 @@
+"""The relational model (SQLAlchemy 2 typed declarative mappings).
+
+Every row carries `account_id` so that tenant filtering is one indexed predicate on every
+query, never a join that someone might forget. Location-owned rows carry `location_id` too.
+Consent records and audit events are append-only: nothing in Ringfence updates or deletes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ringfence.adapters.db.types import UTCDateTime
+from ringfence.domain.vocabulary import (
+    AppointmentStatus,
+    Channel,
+    ConsentKind,
+    ContactSource,
+    KycStatus,
+    TaskPriority,
+    TaskStatus,
+)
+
+# Stable constraint names make Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(enum_type: type[Any], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK-free strings: adding a status later is a code change, not a
+    # PostgreSQL ALTER TYPE migration.
+    return Enum(
+        enum_type,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy's hook
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    kyc_status: Mapped[KycStatus] = mapped_column(
+        _enum(KycStatus, "kyc_status"), default=KycStatus.NOT_STARTED
+    )
+    outbound_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A stable handle for idempotent seeding (the demo) and for operators; never shown as auth.
+    slug: Mapped[str | None] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    # Only the first characters are kept in clear, to recognise a key in a list.
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+contact_tags = Table(
+    "contact_tags",
+    Base.metadata,
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("location_id", "phone_e164"),
+        Index("ix_contacts_account_id_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    source: Mapped[ContactSource] = mapped_column(_enum(ContactSource, "contact_source"))
+    dnd_voice: Mapped[bool] = mapped_column(Boolean, default=False)
+    dnd_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    dnd_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None]
+    opted_out_channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"))
+    last_contacted_at: Mapped[datetime | None]
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    tags: Mapped[list[Tag]] = relationship(secondary=contact_tags, lazy="selectin")
+
+
+class Form(Base):
+    """A CRM-hosted form. Its consent text is versioned: evidence names the exact version."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    versions: Mapped[list[FormVersion]] = relationship(
+        lazy="selectin", order_by="FormVersion.version", cascade="all, delete-orphan"
+    )
+
+    def _current(self) -> FormVersion:
+        for version in self.versions:
+            if version.version == self.current_version:
+                return version
+        raise LookupError(f"form {self.id} has no version {self.current_version}")
+
+    @property
+    def consent_text(self) -> str:
+        return self._current().consent_text
+
+    @property
+    def text_sha256(self) -> str:
+        return self._current().text_sha256
+
+
+class FormVersion(Base):
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("form_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    consent_text: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the exact text shown: what a TCPA dispute needs to prove.
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class ConsentRecord(Base):
+    """Append-only evidence of an opt-in, a manual written consent, or a revocation."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        Index("ix_consent_records_contact_id_recorded_at", "contact_id", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    kind: Mapped[ConsentKind] = mapped_column(_enum(ConsentKind, "consent_kind"))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.VOICE)
+    recorded_at: Mapped[datetime]
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id", ondelete="SET NULL"))
+    form_version: Mapped[int | None] = mapped_column(Integer)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_text_sha256: Mapped[str | None] = mapped_column(String(64))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    page_url: Mapped[str | None] = mapped_column(String(2000))
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class PhoneNumber(Base):
+    """A caller ID the location dials from."""
+
+    __tablename__ = "phone_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    e164: Mapped[str] = mapped_column(String(20), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class VoiceAgent(Base):
+    """One agent serves both directions; the runtime is told which one each call is."""
+
+    __tablename__ = "voice_agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    practice_name: Mapped[str] = mapped_column(String(200))
+    system_prompt: Mapped[str] = mapped_column(Text, default="")
+    inbound_greeting: Mapped[str] = mapped_column(Text, default="")
+    outbound_opening: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_location_id_starts_at", "location_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime]
+    service: Mapped[str] = mapped_column(String(200))
+    status: Mapped[AppointmentStatus] = mapped_column(
+        _enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.SCHEDULED
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    pipeline: Mapped[str] = mapped_column(String(100), default="default")
+    stage: Mapped[str] = mapped_column(String(100))
+    value_cents: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None]
+    status: Mapped[TaskStatus] = mapped_column(
+        _enum(TaskStatus, "task_status"), default=TaskStatus.OPEN
+    )
+    priority: Mapped[TaskPriority] = mapped_column(
+        _enum(TaskPriority, "task_priority"), default=TaskPriority.NORMAL
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Append-only: who changed consent, DND, opt-out, KYC or workflow status, and how."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_account_id_entity", "account_id", "entity_type", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(200))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(50))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    occurred_at: Mapped[datetime]

@@ -1,0 +1,32 @@
+"""Settings: the one place configuration is read (environment variables, prefix RINGFENCE_)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./ringfence.db"
+
+
+class Settings(BaseSettings):
+    """Every knob Ringfence has. Documented in the README's Configuration table.
+
+    The platform's compliance rule values are deliberately *not* here: the product description
+    says they "are not configurable" and "apply to every account".
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RINGFENCE_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        # The plain DATABASE_URL is honoured too, as most hosting platforms set that name.
+        validation_alias=AliasChoices("RINGFENCE_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `serve`/`demo` bind to")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve`/`demo` bind to")
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Request bodies above this size get 413"
+    )
+    page_size_max: int = Field(default=200, ge=1, le=1000, description="Largest list page")
+    sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging)")

@@ -1,0 +1,85 @@
+"""The product's shared vocabulary: the enums every layer speaks.
+
+These are plain `StrEnum`s so they store as readable strings in the database, travel as
+strings in JSON, and compare equal to their values in tests.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ContactSource(StrEnum):
+    """How a contact entered the CRM.
+
+    The product description: contacts "added by import, manual entry, or external sources do
+    not pass automated opt-in checks" - only a CRM-hosted form (or manually confirmed written
+    consent) counts as documented opt-in.
+    """
+
+    FORM = "form"
+    IMPORT = "import"
+    MANUAL = "manual"
+    API = "api"
+    EXTERNAL = "external"
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class ConsentKind(StrEnum):
+    """What a consent record is evidence of. Records are append-only; a revocation is a record."""
+
+    CRM_FORM = "crm_form"
+    MANUAL_WRITTEN = "manual_written"
+    REVOCATION = "revocation"
+
+
+class KycStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    NEEDS_CHANGES = "needs_changes"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    CANCELED = "canceled"
+    NO_SHOW = "no_show"
+    COMPLETED = "completed"
+
+
+class CallPurpose(StrEnum):
+    """The five use cases of the product description.
+
+    Informational purposes (health care messages) obey the platform rules only; marketing
+    purposes additionally obey state solicitation rules (see docs/compliance.md).
+    """
+
+    APPOINTMENT_CONFIRMATION = "appointment_confirmation"
+    NO_SHOW_RECOVERY = "no_show_recovery"
+    CONSULT_FOLLOW_UP = "consult_follow_up"
+    TREATMENT_REMINDER = "treatment_reminder"
+    LEAD_REACTIVATION = "lead_reactivation"
+
+    @property
+    def is_marketing(self) -> bool:
+        return self not in _INFORMATIONAL
+
+
+_INFORMATIONAL = frozenset({CallPurpose.APPOINTMENT_CONFIRMATION, CallPurpose.NO_SHOW_RECOVERY})
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class TaskPriority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"

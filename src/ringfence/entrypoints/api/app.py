@@ -1,0 +1,146 @@
+"""The ASGI application: routes, error translation and request-size limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ringfence import __version__
+from ringfence.bootstrap import Container
+from ringfence.entrypoints.api import resources
+from ringfence.entrypoints.api.crud import build_router
+from ringfence.entrypoints.api.routes import account, consents
+from ringfence.services.errors import Conflict, InvalidField, NotFound
+
+API_PREFIX = "/api/v1"
+
+
+class BodySizeLimit:
+    """Refuse request bodies above `max_bytes` with 413, before any handler reads them.
+
+    Checks Content-Length up front; a body sent without it (chunked) is read here up to the
+    limit and replayed, so leaving the header out does not get around the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await _too_large(self.max_bytes)(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _too_large(self.max_bytes)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(max_bytes: int) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"request body larger than {max_bytes} bytes"},
+        status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+    )
+
+
+def _field_error(field: str, message: str, kind: str) -> dict[str, Any]:
+    # Same shape as FastAPI's own validation errors, so clients parse one format.
+    return {"detail": [{"loc": ["body", field], "msg": message, "type": kind}]}
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="Ringfence",
+        version=__version__,
+        description=(
+            "Compliance-first outbound Voice AI calling. Authenticate with "
+            "`Authorization: Bearer <API key>`; every call is scoped to the key's account."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+
+    for resource in resources.ALL:
+        app.include_router(build_router(resource), prefix=API_PREFIX)
+    app.include_router(consents.router, prefix=API_PREFIX)
+    app.include_router(account.router, prefix=API_PREFIX)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(InvalidField)
+    async def _invalid(_request: Request, exc: InvalidField) -> JSONResponse:
+        return JSONResponse(
+            _field_error(exc.field, exc.message, "invalid_value"),
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        # A race lost to a concurrent request (e.g. two creates of one phone number); the
+        # transaction was rolled back, so nothing was written.
+        return JSONResponse(
+            {"detail": "the change conflicts with existing data; nothing was written"},
+            status_code=status.HTTP_409_CONFLICT,
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def home() -> str:
+        return _HOME
+
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_request_bytes)
+    return app
+
+
+_HOME = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Ringfence</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
+<h1>Ringfence {__version__}</h1>
+<p>Compliance-first outbound Voice AI calling.</p>
+<ul>
+<li><a href="/docs">API reference (OpenAPI)</a></li>
+<li><a href="{API_PREFIX}/openapi.json">OpenAPI document</a></li>
+</ul>
+</body></html>"""

@@ -1,0 +1,55 @@
+"""Typed FastAPI dependencies: the container, a unit of work, the caller's tenant scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ringfence.bootstrap import Container
+from ringfence.services.api_keys import authenticate
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `ringfence apikey create`")
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_uow(container: ContainerDep) -> Iterator[UnitOfWork]:
+    with container.uow() as uow:
+        yield uow
+
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def get_scope(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> TenantScope:
+    unauthorized = HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail="missing or invalid API key (send 'Authorization: Bearer <key>')",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+    if credentials is None:
+        raise unauthorized
+    # Authentication has its own short transaction so that a route's rollback never loses it.
+    with container.uow() as uow:
+        key = authenticate(uow.session, credentials.credentials, now=uow.clock.now())
+        if key is None:
+            raise unauthorized
+        scope = TenantScope(account_id=key.account_id, actor=f"api_key:{key.name}")
+        uow.commit()
+    return scope
+
+
+Scope = Annotated[TenantScope, Depends(get_scope)]

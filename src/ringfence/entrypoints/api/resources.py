@@ -1,0 +1,368 @@
+"""The CRM's record resources: which schemas, filters and service rules each one uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from ringfence.adapters.db import orm
+from ringfence.entrypoints.api.crud import Resource
+from ringfence.entrypoints.api.schemas import contacts as c
+from ringfence.entrypoints.api.schemas import practice as p
+from ringfence.entrypoints.api.schemas import records as r
+from ringfence.services import forms as form_rules
+from ringfence.services.contacts import apply_contact_changes, ensure_deletable
+from ringfence.services.errors import Conflict, InvalidField
+from ringfence.services.fields import apply_fields
+from ringfence.services.tenancy import referenced
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
+
+
+def _stamp(uow: UnitOfWork, row: Any) -> None:
+    now = uow.clock.now()
+    row.created_at = now
+    row.updated_at = now
+
+
+def _located(
+    uow: UnitOfWork, scope: TenantScope, model: type[Any], body: Any, **extra: object
+) -> Any:
+    """A new row of `model` at the body's location (checked to be the caller's)."""
+    data = body.model_dump()
+    referenced(uow.session, orm.Location, data["location_id"], scope, field="location_id")
+    row = model(account_id=scope.account_id, **data, **extra)
+    _stamp(uow, row)
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def _about_contact(
+    uow: UnitOfWork, scope: TenantScope, model: type[Any], body: Any, **extra: object
+) -> Any:
+    """A new row of `model` hanging off the body's contact, at that contact's location."""
+    data = body.model_dump()
+    contact = referenced(uow.session, orm.Contact, data["contact_id"], scope, field="contact_id")
+    if data.get("location_id") not in (None, contact.location_id):
+        raise InvalidField("location_id", "differs from the contact's location")
+    data["location_id"] = contact.location_id
+    row = model(account_id=scope.account_id, **data, **extra)
+    _stamp(uow, row)
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def _eq(column: Any, value: object) -> list[ColumnElement[bool]]:
+    return [] if value is None else [column == value]
+
+
+# --- locations, caller IDs, agents -------------------------------------------------------
+
+locations: Resource[orm.Location, p.LocationCreate, p.LocationUpdate, p.LocationQuery] = Resource(
+    path="/locations",
+    tag="practice",
+    row_type=orm.Location,
+    out=p.LocationOut,
+    create_body=p.LocationCreate,
+    update_body=p.LocationUpdate,
+    query=p.LocationQuery,
+    create=lambda uow, scope, body: _new_location(uow, scope, body),
+    deletable=False,  # deleting would cascade to consent evidence, which is kept
+)
+
+
+def _new_location(uow: UnitOfWork, scope: TenantScope, body: p.LocationCreate) -> orm.Location:
+    row = orm.Location(account_id=scope.account_id, **body.model_dump())
+    _stamp(uow, row)
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def _new_phone_number(
+    uow: UnitOfWork, scope: TenantScope, body: p.PhoneNumberCreate
+) -> orm.PhoneNumber:
+    taken = uow.session.scalar(select(orm.PhoneNumber.id).where(orm.PhoneNumber.e164 == body.e164))
+    if taken is not None:
+        raise Conflict(f"e164: {body.e164} is already registered")
+    row: orm.PhoneNumber = _located(uow, scope, orm.PhoneNumber, body)
+    return row
+
+
+phone_numbers: Resource[
+    orm.PhoneNumber, p.PhoneNumberCreate, p.PhoneNumberUpdate, p.PhoneNumberQuery
+] = Resource(
+    path="/phone-numbers",
+    tag="practice",
+    row_type=orm.PhoneNumber,
+    out=p.PhoneNumberOut,
+    create_body=p.PhoneNumberCreate,
+    update_body=p.PhoneNumberUpdate,
+    query=p.PhoneNumberQuery,
+    create=_new_phone_number,
+    filters=lambda q: _eq(orm.PhoneNumber.location_id, q.location_id),
+    description="A caller ID of the location. Local presence improves answer rates.",
+)
+
+voice_agents: Resource[
+    orm.VoiceAgent, p.VoiceAgentCreate, p.VoiceAgentUpdate, p.VoiceAgentQuery
+] = Resource(
+    path="/voice-agents",
+    tag="practice",
+    row_type=orm.VoiceAgent,
+    out=p.VoiceAgentOut,
+    create_body=p.VoiceAgentCreate,
+    update_body=p.VoiceAgentUpdate,
+    query=p.VoiceAgentQuery,
+    create=lambda uow, scope, body: _located(uow, scope, orm.VoiceAgent, body),
+    filters=lambda q: _eq(orm.VoiceAgent.location_id, q.location_id),
+    description="One agent serves inbound and outbound calls.",
+)
+
+
+# --- forms (versioned consent text) --------------------------------------------------------
+
+
+def _new_form(uow: UnitOfWork, scope: TenantScope, body: p.FormCreate) -> orm.Form:
+    referenced(uow.session, orm.Location, body.location_id, scope, field="location_id")
+    now = uow.clock.now()
+    form = orm.Form(
+        account_id=scope.account_id,
+        location_id=body.location_id,
+        name=body.name,
+        current_version=0,
+        created_at=now,
+        updated_at=now,
+    )
+    form_rules.set_consent_text(form, body.consent_text, now=now)
+    uow.session.add(form)
+    uow.session.flush()
+    return form
+
+
+def _update_form(uow: UnitOfWork, _scope: TenantScope, form: orm.Form, body: p.FormUpdate) -> None:
+    changes = body.model_dump(exclude_unset=True)
+    text = changes.pop("consent_text", None)
+    if "consent_text" in body.model_fields_set and text is None:
+        raise InvalidField("consent_text", "may not be null")
+    apply_fields(form, changes)
+    form.updated_at = uow.clock.now()
+    if text is not None:
+        form_rules.set_consent_text(form, text, now=uow.clock.now())
+
+
+forms: Resource[orm.Form, p.FormCreate, p.FormUpdate, p.FormQuery] = Resource(
+    path="/forms",
+    tag="practice",
+    row_type=orm.Form,
+    out=p.FormOut,
+    create_body=p.FormCreate,
+    update_body=p.FormUpdate,
+    query=p.FormQuery,
+    create=_new_form,
+    update=_update_form,
+    filters=lambda q: _eq(orm.Form.location_id, q.location_id),
+    deletable=False,  # consent evidence refers to form versions
+    description="A CRM-hosted form; changing its consent text creates a new version.",
+)
+
+
+# --- tags and contacts ---------------------------------------------------------------------
+
+
+def _new_tag(uow: UnitOfWork, scope: TenantScope, body: c.TagCreate) -> orm.Tag:
+    _ensure_tag_free(uow, scope, body.name)
+    row = orm.Tag(account_id=scope.account_id, name=body.name)
+    _stamp(uow, row)
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def _ensure_tag_free(uow: UnitOfWork, scope: TenantScope, name: str) -> None:
+    taken = uow.session.scalar(
+        select(orm.Tag.id).where(orm.Tag.account_id == scope.account_id, orm.Tag.name == name)
+    )
+    if taken is not None:
+        raise Conflict(f"name: a tag called {name!r} already exists")
+
+
+def _update_tag(uow: UnitOfWork, scope: TenantScope, tag: orm.Tag, body: c.TagUpdate) -> None:
+    if body.name is not None and body.name != tag.name:
+        _ensure_tag_free(uow, scope, body.name)
+    apply_fields(tag, body.model_dump(exclude_unset=True))
+    tag.updated_at = uow.clock.now()
+
+
+tags: Resource[orm.Tag, c.TagCreate, c.TagUpdate, c.TagQuery] = Resource(
+    path="/tags",
+    tag="contacts",
+    row_type=orm.Tag,
+    out=c.TagOut,
+    create_body=c.TagCreate,
+    update_body=c.TagUpdate,
+    query=c.TagQuery,
+    create=_new_tag,
+    update=_update_tag,
+    filters=lambda q: _eq(orm.Tag.name, q.name),
+)
+
+
+def _new_contact(uow: UnitOfWork, scope: TenantScope, body: c.ContactCreate) -> orm.Contact:
+    data = body.model_dump()
+    referenced(uow.session, orm.Location, data.pop("location_id"), scope, field="location_id")
+    contact = orm.Contact(account_id=scope.account_id, location_id=body.location_id)
+    apply_contact_changes(uow.session, scope, contact, data, now=uow.clock.now(), creating=True)
+    return contact
+
+
+def _update_contact(
+    uow: UnitOfWork, scope: TenantScope, contact: orm.Contact, body: c.ContactUpdate
+) -> None:
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("first_name", "last_name", "dnd_voice", "dnd_sms", "dnd_email", "tags"):
+        if required in changes and changes[required] is None:
+            raise InvalidField(required, "may not be null")
+    apply_contact_changes(uow.session, scope, contact, changes, now=uow.clock.now(), creating=False)
+
+
+def _contact_filters(q: c.ContactQuery) -> Sequence[ColumnElement[bool]]:
+    clauses = [
+        *_eq(orm.Contact.location_id, q.location_id),
+        *_eq(orm.Contact.source, q.source),
+        *_eq(orm.Contact.dnd_voice, q.dnd_voice),
+        *_eq(orm.Contact.phone_e164, q.phone),
+    ]
+    if q.opted_out is not None:
+        is_out = orm.Contact.opted_out_at.is_not(None)
+        clauses.append(is_out if q.opted_out else orm.Contact.opted_out_at.is_(None))
+    if q.tag is not None:
+        clauses.append(orm.Contact.tags.any(orm.Tag.name == q.tag))
+    if q.q is not None:
+        pattern = f"%{q.q.lower()}%"
+        clauses.append(
+            or_(
+                func.lower(orm.Contact.first_name).like(pattern),
+                func.lower(orm.Contact.last_name).like(pattern),
+            )
+        )
+    return clauses
+
+
+contacts: Resource[orm.Contact, c.ContactCreate, c.ContactUpdate, c.ContactQuery] = Resource(
+    path="/contacts",
+    tag="contacts",
+    row_type=orm.Contact,
+    out=c.ContactOut,
+    create_body=c.ContactCreate,
+    update_body=c.ContactUpdate,
+    query=c.ContactQuery,
+    create=_new_contact,
+    update=_update_contact,
+    filters=_contact_filters,
+    before_delete=lambda uow, row: ensure_deletable(uow.session, row),
+    description="Phones are stored as E.164. Changes to DND and opt-out are audited.",
+)
+
+
+# --- records about a contact ---------------------------------------------------------------
+
+appointments: Resource[
+    orm.Appointment, r.AppointmentCreate, r.AppointmentUpdate, r.AppointmentQuery
+] = Resource(
+    path="/appointments",
+    tag="records",
+    row_type=orm.Appointment,
+    out=r.AppointmentOut,
+    create_body=r.AppointmentCreate,
+    update_body=r.AppointmentUpdate,
+    query=r.AppointmentQuery,
+    create=lambda uow, scope, body: _about_contact(uow, scope, orm.Appointment, body),
+    filters=lambda q: [
+        *_eq(orm.Appointment.location_id, q.location_id),
+        *_eq(orm.Appointment.contact_id, q.contact_id),
+        *_eq(orm.Appointment.status, q.status),
+        *([] if q.starts_after is None else [orm.Appointment.starts_at >= q.starts_after]),
+        *([] if q.starts_before is None else [orm.Appointment.starts_at < q.starts_before]),
+    ],
+)
+
+opportunities: Resource[
+    orm.Opportunity, r.OpportunityCreate, r.OpportunityUpdate, r.OpportunityQuery
+] = Resource(
+    path="/opportunities",
+    tag="records",
+    row_type=orm.Opportunity,
+    out=r.OpportunityOut,
+    create_body=r.OpportunityCreate,
+    update_body=r.OpportunityUpdate,
+    query=r.OpportunityQuery,
+    create=lambda uow, scope, body: _about_contact(uow, scope, orm.Opportunity, body),
+    filters=lambda q: [
+        *_eq(orm.Opportunity.location_id, q.location_id),
+        *_eq(orm.Opportunity.contact_id, q.contact_id),
+        *_eq(orm.Opportunity.stage, q.stage),
+    ],
+)
+
+
+def _new_task(uow: UnitOfWork, scope: TenantScope, body: r.TaskCreate) -> orm.Task:
+    if body.contact_id is not None:
+        task: orm.Task = _about_contact(uow, scope, orm.Task, body)
+        return task
+    if body.location_id is None:
+        raise InvalidField("location_id", "required when the task has no contact_id")
+    located: orm.Task = _located(uow, scope, orm.Task, body)
+    return located
+
+
+tasks: Resource[orm.Task, r.TaskCreate, r.TaskUpdate, r.TaskQuery] = Resource(
+    path="/tasks",
+    tag="records",
+    row_type=orm.Task,
+    out=r.TaskOut,
+    create_body=r.TaskCreate,
+    update_body=r.TaskUpdate,
+    query=r.TaskQuery,
+    create=_new_task,
+    filters=lambda q: [
+        *_eq(orm.Task.location_id, q.location_id),
+        *_eq(orm.Task.contact_id, q.contact_id),
+        *_eq(orm.Task.status, q.status),
+        *_eq(orm.Task.priority, q.priority),
+    ],
+)
+
+
+def _new_note(uow: UnitOfWork, scope: TenantScope, body: r.NoteCreate) -> orm.Note:
+    note: orm.Note = _about_contact(uow, scope, orm.Note, body, author=scope.actor)
+    return note
+
+
+notes: Resource[orm.Note, r.NoteCreate, r.NoteUpdate, r.NoteQuery] = Resource(
+    path="/notes",
+    tag="records",
+    row_type=orm.Note,
+    out=r.NoteOut,
+    create_body=r.NoteCreate,
+    update_body=r.NoteUpdate,
+    query=r.NoteQuery,
+    create=_new_note,
+    filters=lambda q: _eq(orm.Note.contact_id, q.contact_id),
+)
+
+ALL: tuple[Resource[Any, Any, Any, Any], ...] = (
+    locations,
+    phone_numbers,
+    voice_agents,
+    forms,
+    tags,
+    contacts,
+    appointments,
+    opportunities,
+    tasks,
+    notes,
+)

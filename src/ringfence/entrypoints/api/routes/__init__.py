@@ -1,0 +1,1 @@
+"""Route modules, one per resource that needs more than the generic CRUD."""

@@ -1,0 +1,63 @@
+"""The caller's own account and its audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import ColumnElement
+
+from ringfence.adapters.db.orm import Account, AuditEvent
+from ringfence.entrypoints.api.crud import list_page
+from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.schemas.account import (
+    AccountOut,
+    AccountUpdate,
+    AuditEventOut,
+    AuditEventQuery,
+)
+from ringfence.entrypoints.api.schemas.common import Page
+from ringfence.services.fields import apply_fields
+
+router = APIRouter(tags=["account"])
+
+
+def _account(uow: Uow, scope: Scope) -> Account:
+    account = uow.session.get(Account, scope.account_id)
+    if account is None:  # the key outlived its account: treat like a bad key
+        raise LookupError("account vanished")
+    return account
+
+
+@router.get("/account", response_model=AccountOut, summary="The API key's account")
+def read_account(uow: Uow, scope: Scope) -> AccountOut:
+    """KYC status and the outbound-enabled flag are read-only here: they change through the
+    enablement flow, never by a plain edit."""
+    return AccountOut.model_validate(_account(uow, scope))
+
+
+@router.patch("/account", response_model=AccountOut, summary="Rename the account")
+def update_account(uow: Uow, scope: Scope, body: AccountUpdate) -> AccountOut:
+    account = _account(uow, scope)
+    apply_fields(account, body.model_dump(exclude_unset=True))
+    account.updated_at = uow.clock.now()
+    uow.commit()
+    return AccountOut.model_validate(account)
+
+
+@router.get("/audit-events", response_model=Page[AuditEventOut], summary="The audit log")
+def list_audit_events(
+    uow: Uow, scope: Scope, query: Annotated[AuditEventQuery, Query()]
+) -> Page[AuditEventOut]:
+    """Append-only record of changes to consent, DND, opt-out, KYC and workflow status."""
+    clauses: list[ColumnElement[bool]] = []
+    if query.entity_type is not None:
+        clauses.append(AuditEvent.entity_type == query.entity_type)
+    if query.entity_id is not None:
+        clauses.append(AuditEvent.entity_id == query.entity_id)
+    if query.action is not None:
+        clauses.append(AuditEvent.action == query.action)
+    rows, next_cursor = list_page(uow.session, AuditEvent, scope, clauses, query)
+    return Page[AuditEventOut](
+        items=[AuditEventOut.model_validate(r) for r in rows], next_cursor=next_cursor
+    )

@@ -1,0 +1,51 @@
+"""Consent evidence for a contact: append-only (there is no update or delete route)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+from sqlalchemy import select
+
+from ringfence.adapters.db.orm import ConsentRecord, Contact
+from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.schemas.contacts import ConsentCreate, ConsentOut
+from ringfence.services.consent import ConsentEvidence, record_consent
+from ringfence.services.tenancy import get_owned
+
+router = APIRouter(prefix="/contacts/{contact_id}/consents", tags=["contacts"])
+ContactId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("", response_model=list[ConsentOut], summary="List a contact's consent evidence")
+def list_consents(uow: Uow, scope: Scope, contact_id: ContactId) -> list[ConsentOut]:
+    """Every consent record of the contact, oldest first: opt-ins, manual consents, revocations."""
+    contact = get_owned(uow.session, Contact, contact_id, scope)
+    rows = uow.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.contact_id == contact.id, ConsentRecord.account_id == scope.account_id)
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    )
+    return [ConsentOut.model_validate(row) for row in rows]
+
+
+@router.post(
+    "",
+    response_model=ConsentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record consent evidence (or a revocation)",
+)
+def add_consent(uow: Uow, scope: Scope, contact_id: ContactId, body: ConsentCreate) -> ConsentOut:
+    """Append a consent record. For `crm_form` the exact consent text of the named form version
+    is copied into the record; `manual_written` needs who confirmed the written consent and a
+    note saying where it is kept. Records can never be changed or deleted afterwards."""
+    contact = get_owned(uow.session, Contact, contact_id, scope)
+    record = record_consent(
+        uow.session,
+        scope,
+        contact,
+        ConsentEvidence(**body.model_dump()),
+        now=uow.clock.now(),
+    )
+    uow.commit()
+    return ConsentOut.model_validate(record)

@@ -1,0 +1,98 @@
+"""Building blocks shared by every resource's schemas."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Annotated, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from ringfence.domain.phone import InvalidPhoneNumber, to_e164
+
+ItemT = TypeVar("ItemT")
+
+
+class Body(BaseModel):
+    """Request bodies: unknown fields are an error that names the field, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _phone(value: str) -> str:
+    try:
+        return to_e164(value)
+    except InvalidPhoneNumber as exc:
+        raise ValueError(str(exc)) from exc
+
+
+_ZONES = frozenset(available_timezones())
+
+
+def _time_zone(value: str) -> str:
+    if value not in _ZONES:
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. 'America/New_York')")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
+
+
+PhoneE164 = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time_zone)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True),
+]
+UsState = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{5}(-\d{4})?$")]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class ListQuery(BaseModel):
+    """Query parameters every list endpoint takes; resources add their own filters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=200, description="Items per page")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` from the previous page"
+    )
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+_CURSOR_RE = re.compile(r"^[A-Za-z0-9_-]+=*$")
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The id after which the next page starts; ValueError for anything not made by us."""
+    if not _CURSOR_RE.match(cursor):
+        raise ValueError("malformed cursor")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("malformed cursor") from exc
+    after = data.get("after") if isinstance(data, dict) else None
+    if not isinstance(after, int) or after < 0:
+        raise ValueError("malformed cursor")
+    return after

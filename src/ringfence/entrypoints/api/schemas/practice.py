@@ -1,0 +1,133 @@
+"""The practice's set-up: locations, caller IDs, voice agents, CRM-hosted forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from ringfence.entrypoints.api.schemas.common import (
+    Body,
+    Id,
+    ListQuery,
+    LongText,
+    Name,
+    Out,
+    PhoneE164,
+    ShortText,
+    TimeZoneName,
+)
+
+
+class LocationCreate(Body):
+    name: Name
+    time_zone: TimeZoneName = Field(description="IANA zone of the practice, e.g. America/Denver")
+
+
+class LocationUpdate(Body):
+    name: Name | None = None
+    time_zone: TimeZoneName | None = None
+
+
+class LocationOut(Out):
+    id: int
+    name: str
+    time_zone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class LocationQuery(ListQuery):
+    pass
+
+
+class PhoneNumberCreate(Body):
+    location_id: Id
+    e164: PhoneE164 = Field(description="Any notation; stored as E.164")
+    label: ShortText = ""
+
+
+class PhoneNumberUpdate(Body):
+    label: ShortText | None = None
+
+
+class PhoneNumberOut(Out):
+    id: int
+    location_id: int
+    e164: str
+    label: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PhoneNumberQuery(ListQuery):
+    location_id: Id | None = None
+
+
+class VoiceAgentCreate(Body):
+    location_id: Id
+    name: Name
+    practice_name: Name
+    system_prompt: LongText = ""
+    inbound_greeting: LongText = ""
+    outbound_opening: LongText = ""
+
+
+class VoiceAgentUpdate(Body):
+    name: Name | None = None
+    practice_name: Name | None = None
+    system_prompt: LongText | None = None
+    inbound_greeting: LongText | None = None
+    outbound_opening: LongText | None = None
+
+
+class VoiceAgentOut(Out):
+    id: int
+    location_id: int
+    name: str
+    practice_name: str
+    system_prompt: str
+    inbound_greeting: str
+    outbound_opening: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class VoiceAgentQuery(ListQuery):
+    location_id: Id | None = None
+
+
+class FormCreate(Body):
+    location_id: Id
+    name: Name
+    consent_text: LongText = Field(min_length=1, description="Opt-in text shown on the form")
+
+
+class FormUpdate(Body):
+    name: Name | None = None
+    consent_text: LongText | None = Field(
+        default=None, min_length=1, description="Changing it creates a new version"
+    )
+
+
+class FormVersionOut(Out):
+    version: int
+    consent_text: str
+    text_sha256: str
+    created_at: datetime
+
+
+class FormOut(Out):
+    id: int
+    location_id: int
+    name: str
+    current_version: int
+    consent_text: str
+    text_sha256: str
+    versions: list[FormVersionOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class FormQuery(ListQuery):
+    location_id: Id | None = None

@@ -1,0 +1,154 @@
+"""The `ringfence` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from ringfence import __version__
+from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.db.orm import Account
+from ringfence.bootstrap import Container, bootstrap
+from ringfence.config import Settings
+from ringfence.domain.vocabulary import KycStatus
+from ringfence.entrypoints.api.app import create_app
+from ringfence.services.api_keys import create_api_key
+from ringfence.services.demo import seed_demo
+from ringfence.services.errors import NotFound
+
+app = typer.Typer(
+    help="Ringfence: compliance-first outbound Voice AI calling.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(account_app, name="account")
+app.add_typer(apikey_app, name="apikey")
+
+console = Console()
+err = Console(stderr=True)
+
+Host = Annotated[str | None, typer.Option(help="Bind address (default: RINGFENCE_HOST)")]
+Port = Annotated[int | None, typer.Option(help="Port (default: RINGFENCE_PORT or 8000)")]
+
+
+def _container() -> Container:
+    return bootstrap(Settings())
+
+
+def _serve(container: Container, host: str | None, port: int | None) -> None:
+    settings = container.settings
+    uvicorn.run(
+        create_app(container),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to RINGFENCE_DATABASE_URL."""
+    container = _container()
+    upgrade(container.engine)
+    console.print(f"[green]database is up to date[/] ({container.engine.url.render_as_string()})")
+
+
+@app.command()
+def serve(host: Host = None, port: Port = None) -> None:
+    """Run the API and web pages (migrating the database first)."""
+    container = _container()
+    upgrade(container.engine)
+    _serve(container, host, port)
+
+
+@account_app.command("create")
+def account_create(
+    name: Annotated[str, typer.Option(help="Display name of the business")],
+    legal_name: Annotated[str | None, typer.Option(help="Registered legal name")] = None,
+) -> None:
+    """Create an account (KYC not started, outbound calling disabled) and print its id."""
+    container = _container()
+    with container.uow() as uow:
+        now = uow.clock.now()
+        account = Account(
+            name=name,
+            legal_name=legal_name,
+            kyc_status=KycStatus.NOT_STARTED,
+            outbound_enabled=False,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(account)
+        uow.session.flush()
+        account_id = account.id
+        uow.commit()
+    console.print(json.dumps({"account_id": account_id}))
+
+
+@apikey_app.command("create")
+def apikey_create(
+    account: Annotated[int, typer.Option(help="Account id the key is scoped to")],
+    name: Annotated[str, typer.Option(help="A label to recognise the key")] = "default",
+) -> None:
+    """Create an API key for an account. The key is shown once; only its hash is stored."""
+    container = _container()
+    with container.uow() as uow:
+        try:
+            key, plaintext = create_api_key(
+                uow.session, account_id=account, name=name, now=uow.clock.now()
+            )
+        except NotFound as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(code=1) from exc
+        uow.commit()
+        key_id = key.id
+    console.print(json.dumps({"id": key_id, "account_id": account, "api_key": plaintext}))
+
+
+@app.command()
+def demo(
+    host: Host = None,
+    port: Port = None,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding")] = True,
+) -> None:
+    """Seed the demo med spa (once) and serve it. Prints the URL and a fresh API key."""
+    container = _container()
+    upgrade(container.engine)
+    with container.uow() as uow:
+        result = seed_demo(uow.session, now=uow.clock.now())
+        uow.commit()
+    settings = container.settings
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    table = Table(title="Ringfence demo", show_header=False)
+    table.add_row("Practice", "Glow Aesthetics (Manhattan, Scottsdale)")
+    table.add_row("Seeded now", "yes" if result.created else "no (already there)")
+    table.add_row("Contacts", str(result.contacts))
+    table.add_row("Dashboard", url + "/")
+    table.add_row("API docs", url + "/docs")
+    console.print(table)
+    # Plain lines (no table borders) so the key and the command copy-paste cleanly.
+    console.print(f"API key: {result.api_key}", soft_wrap=True)
+    console.print(
+        f"Try:     curl -H 'Authorization: Bearer {result.api_key}' {url}/api/v1/contacts",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if serve_:
+        _serve(container, host, port)
+
+
+def main() -> None:
+    app()

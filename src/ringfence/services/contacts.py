@@ -1,0 +1,127 @@
+"""Contact rules that go beyond storing fields: tags by name, audited consent-relevant flags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.orm import ConsentRecord, Contact, Tag
+from ringfence.services import audit
+from ringfence.services.errors import Conflict, InvalidField
+from ringfence.services.unit_of_work import TenantScope
+
+# Every change to these is a compliance fact: the audit log keeps who changed it and how.
+AUDITED_FIELDS = ("dnd_voice", "dnd_sms", "dnd_email", "opted_out_at", "opted_out_channel")
+
+
+def resolve_tags(session: Session, scope: TenantScope, names: Sequence[str]) -> list[Tag]:
+    """The account's tags with these names; an unknown name is a field error, not a new tag.
+
+    Tags drive workflow audiences (opt-out, QA test tag...), so a typo must not silently
+    create a tag that no audience filter matches.
+    """
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return []
+    found = {
+        tag.name: tag
+        for tag in session.scalars(
+            select(Tag).where(Tag.account_id == scope.account_id, Tag.name.in_(wanted))
+        )
+    }
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise InvalidField("tags", f"unknown tag(s): {', '.join(missing)} (create them first)")
+    return [found[name] for name in wanted]
+
+
+def ensure_phone_free(
+    session: Session, *, location_id: int, phone: str | None, except_id: int | None = None
+) -> None:
+    if phone is None:
+        return
+    query = select(Contact.id).where(
+        Contact.location_id == location_id, Contact.phone_e164 == phone
+    )
+    if except_id is not None:
+        query = query.where(Contact.id != except_id)
+    existing = session.scalars(query).first()
+    if existing is not None:
+        raise Conflict(f"phone: another contact ({existing}) at this location has {phone}")
+
+
+def apply_contact_changes(
+    session: Session,
+    scope: TenantScope,
+    contact: Contact,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+    creating: bool,
+) -> None:
+    """Write `changes` to `contact`, auditing DND and opt-out transitions."""
+    before = audit.snapshot(contact, AUDITED_FIELDS) if not creating else {}
+    if "tags" in changes:
+        contact.tags = resolve_tags(session, scope, changes.pop("tags") or [])
+    if "phone" in changes:
+        phone = changes.pop("phone")
+        ensure_phone_free(
+            session,
+            location_id=contact.location_id,
+            phone=phone,
+            except_id=None if creating else contact.id,
+        )
+        contact.phone_e164 = phone
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    if (contact.opted_out_at is None) != (contact.opted_out_channel is None):
+        raise InvalidField(
+            "opted_out_at", "opted_out_at and opted_out_channel are set (or cleared) together"
+        )
+    contact.updated_at = now
+    if creating:
+        contact.created_at = now
+        session.add(contact)
+    session.flush()
+    after = audit.snapshot(contact, AUDITED_FIELDS)
+    if creating:
+        flagged = {k: v for k, v in after.items() if v not in (None, False)}
+        if flagged:
+            audit.record(
+                session,
+                scope,
+                entity_type="contact",
+                entity_id=contact.id,
+                action="contact.created_with_flags",
+                at=now,
+                after=flagged,
+            )
+        return
+    audit.record_changes(
+        session,
+        scope,
+        entity_type="contact",
+        entity_id=contact.id,
+        action="contact.flags_changed",
+        at=now,
+        before=before,
+        after=after,
+    )
+
+
+def ensure_deletable(session: Session, contact: Contact) -> None:
+    """Consent evidence is kept for disputes, so a contact that has some cannot be deleted."""
+    evidence = session.scalar(
+        select(func.count())
+        .select_from(ConsentRecord)
+        .where(ConsentRecord.contact_id == contact.id)
+    )
+    if evidence:
+        raise Conflict(
+            f"contact {contact.id} has {evidence} consent record(s); consent evidence is kept "
+            "for TCPA disputes, so set DND/opt-out instead of deleting the contact"
+        )

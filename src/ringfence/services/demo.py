@@ -1,0 +1,441 @@
+"""The demo practice: a med spa with two locations in different time zones, seeded once.
+
+Deterministic (fixed seed) and idempotent: the account is found by its slug, and a second run
+adds nothing. Only the demo API key is rotated on each run, since keys are stored hashed and
+cannot be shown again.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db import orm
+from ringfence.domain.vocabulary import (
+    AppointmentStatus,
+    Channel,
+    ConsentKind,
+    ContactSource,
+    KycStatus,
+)
+from ringfence.services.api_keys import create_api_key, revoke_api_keys
+from ringfence.services.forms import set_consent_text
+
+DEMO_SLUG = "demo-glow-aesthetics"
+DEMO_KEY_NAME = "demo"
+QA_TAG = "QA – Voice AI Test"
+OPT_OUT_TAG = "Opted Out"
+COMPLAINT_TAG = "Recent Complaint"
+
+GOOD_CONSENT = (
+    "By checking this box, I agree that Glow Aesthetics may call me at the phone number I "
+    "provided, including calls made with automated technology or an artificial or AI voice, "
+    "about my appointments and offers. Consent is not a condition of purchase. I can opt out "
+    "at any time by saying 'stop' on a call or replying STOP. See our Terms and Privacy Policy."
+)
+WEAK_CONSENT = "Sign me up for news and specials from Glow Aesthetics."
+
+FIRST = [
+    "Olivia",
+    "Emma",
+    "Ava",
+    "Sophia",
+    "Isabella",
+    "Mia",
+    "Amelia",
+    "Harper",
+    "Evelyn",
+    "Abigail",
+    "Emily",
+    "Ella",
+    "Elizabeth",
+    "Camila",
+    "Luna",
+    "Sofia",
+    "Avery",
+    "Mila",
+    "Aria",
+    "Scarlett",
+    "Penelope",
+    "Layla",
+    "Chloe",
+    "Victoria",
+    "Madison",
+    "Eleanor",
+    "Grace",
+    "Nora",
+    "Riley",
+    "Zoey",
+    "Hannah",
+    "Hazel",
+    "Lily",
+    "Ellie",
+    "Violet",
+    "Lillian",
+    "Zoe",
+    "Stella",
+    "Aurora",
+    "Natalie",
+    "Liam",
+    "Noah",
+    "James",
+    "Lucas",
+    "Mason",
+    "Ethan",
+    "Daniel",
+    "Henry",
+    "Michael",
+    "Jackson",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+]
+SERVICES = (
+    "Botox touch-up",
+    "Dermal filler",
+    "Laser hair removal session",
+    "HydraFacial",
+    "Microneedling",
+    "Chemical peel",
+    "Consultation",
+    "CoolSculpting session",
+)
+
+
+@dataclass(frozen=True)
+class _Site:
+    name: str
+    time_zone: str
+    local_area_codes: tuple[str, ...]
+    caller_ids: tuple[str, ...]
+    state: str
+    city: str
+    postal_codes: tuple[str, ...]
+
+
+SITES = (
+    _Site(
+        "Glow Aesthetics – Manhattan",
+        "America/New_York",
+        ("212", "646", "917", "718", "347", "201"),
+        ("+12125550147", "+16465550198"),
+        "NY",
+        "New York",
+        ("10001", "10011", "10021", "10128"),
+    ),
+    _Site(
+        "Glow Aesthetics – Scottsdale",
+        "America/Phoenix",
+        ("480", "602", "623", "928"),
+        ("+14805550123", "+16025550186"),
+        "AZ",
+        "Scottsdale",
+        ("85251", "85254", "85260", "85016"),
+    ),
+)
+# Callers from elsewhere: multi-zone and overlay area codes, Alaska, Hawaii, and Canada
+# (which the gate must refuse).
+TRAVELLER_AREA_CODES = ("208", "541", "458", "907", "808", "270", "850", "605", "416")
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    account_id: int
+    api_key: str
+    created: bool
+    contacts: int
+
+
+def _phone(rng: random.Random, area_code: str, taken: set[str]) -> str:
+    # 555-0100..0199 is reserved for fiction in every NANP area code: the demo can never ring
+    # a real person, even if someone points it at a real carrier.
+    region = "CA" if area_code == "416" else "US"
+    for _attempt in range(10_000):
+        number = f"+1{area_code}55501{rng.randint(0, 99):02d}"
+        parsed = phonenumbers.parse(number, None)
+        if number not in taken and phonenumbers.region_code_for_number(parsed) == region:
+            taken.add(number)
+            return number
+    raise RuntimeError(f"area code {area_code}: the 100 fictional demo numbers are used up")
+
+
+def seed_demo(session: Session, *, now: datetime, contacts_per_location: int = 150) -> DemoResult:
+    """Create the demo practice unless it exists; always issue a fresh demo API key."""
+    account = session.scalars(select(orm.Account).where(orm.Account.slug == DEMO_SLUG)).first()
+    created = account is None
+    if account is None:
+        account = _seed(session, now=now, contacts_per_location=contacts_per_location)
+    revoke_api_keys(session, account_id=account.id, name=DEMO_KEY_NAME, now=now)
+    _key, plaintext = create_api_key(session, account_id=account.id, name=DEMO_KEY_NAME, now=now)
+    count = session.query(orm.Contact).filter(orm.Contact.account_id == account.id).count()
+    return DemoResult(account_id=account.id, api_key=plaintext, created=created, contacts=count)
+
+
+def _seed(session: Session, *, now: datetime, contacts_per_location: int) -> orm.Account:
+    rng = random.Random(20261126)
+    account = orm.Account(
+        name="Glow Aesthetics",
+        legal_name="Glow Aesthetics Medical Spa, PLLC",
+        kyc_status=KycStatus.APPROVED,
+        outbound_enabled=True,
+        slug=DEMO_SLUG,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(account)
+    session.flush()
+    tags = {
+        name: orm.Tag(account_id=account.id, name=name, created_at=now, updated_at=now)
+        for name in (QA_TAG, OPT_OUT_TAG, COMPLAINT_TAG, "VIP", "Botox", "Filler", "Lead")
+    }
+    session.add_all(tags.values())
+    taken: set[str] = set()
+    for site in SITES:
+        _seed_location(session, rng, account, site, tags, taken, now, contacts_per_location)
+    session.flush()
+    return account
+
+
+def _seed_location(
+    session: Session,
+    rng: random.Random,
+    account: orm.Account,
+    site: _Site,
+    tags: dict[str, orm.Tag],
+    taken: set[str],
+    now: datetime,
+    count: int,
+) -> None:
+    location = orm.Location(
+        account_id=account.id,
+        name=site.name,
+        time_zone=site.time_zone,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(location)
+    session.flush()
+    ids = {"account_id": account.id, "location_id": location.id}
+    for i, e164 in enumerate(site.caller_ids):
+        label = "Main line" if i == 0 else "Outbound campaigns"
+        session.add(orm.PhoneNumber(**ids, e164=e164, label=label, created_at=now, updated_at=now))
+    session.add(
+        orm.VoiceAgent(
+            **ids,
+            name=f"{site.city} front desk",
+            practice_name="Glow Aesthetics",
+            system_prompt=(
+                "You are the AI assistant of Glow Aesthetics. Detect whether the call is "
+                "inbound or outbound and greet accordingly. Never give medical advice."
+            ),
+            inbound_greeting="Thank you for calling Glow Aesthetics, how can I help you today?",
+            outbound_opening=(
+                "Hi, this is the AI assistant calling from Glow Aesthetics. I'm calling about "
+                "your upcoming appointment."
+            ),
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    good = orm.Form(
+        **ids, name="Book a consultation", current_version=0, created_at=now, updated_at=now
+    )
+    set_consent_text(good, GOOD_CONSENT, now=now)
+    weak = orm.Form(
+        **ids, name="Newsletter sign-up", current_version=0, created_at=now, updated_at=now
+    )
+    set_consent_text(weak, WEAK_CONSENT, now=now)
+    session.add_all([good, weak])
+    session.flush()
+
+    for n in range(count):
+        local = rng.random() < 0.88
+        area = rng.choice(site.local_area_codes if local else TRAVELLER_AREA_CODES)
+        source = rng.choices(
+            [
+                ContactSource.FORM,
+                ContactSource.IMPORT,
+                ContactSource.MANUAL,
+                ContactSource.API,
+                ContactSource.EXTERNAL,
+            ],
+            weights=[60, 18, 10, 7, 5],
+        )[0]
+        created = now - timedelta(days=rng.randint(1, 720))
+        contact = orm.Contact(
+            **ids,
+            first_name=rng.choice(FIRST),
+            last_name=rng.choice(LAST),
+            phone_e164=None if n % 97 == 13 else _phone(rng, area, taken),
+            source=source,
+            dnd_voice=rng.random() < 0.05,
+            dnd_sms=rng.random() < 0.05,
+            dnd_email=False,
+            city=site.city if local else None,
+            state=site.state if local else None,
+            postal_code=rng.choice(site.postal_codes) if local else None,
+            last_contacted_at=(now - timedelta(days=rng.randint(0, 200)))
+            if rng.random() < 0.5
+            else None,
+            created_at=created,
+            updated_at=created,
+        )
+        contact.email = f"{contact.first_name}.{contact.last_name}{n}@example.com".lower()
+        chosen = [t for t in ("VIP", "Botox", "Filler", "Lead") if rng.random() < 0.15]
+        if n < 3:
+            chosen.append(QA_TAG)
+        if rng.random() < 0.04:
+            contact.opted_out_at = created + timedelta(days=rng.randint(0, 30))
+            contact.opted_out_channel = rng.choice([Channel.VOICE, Channel.SMS])
+            chosen.append(OPT_OUT_TAG)
+        if rng.random() < 0.02:
+            chosen.append(COMPLAINT_TAG)
+        contact.tags = [tags[name] for name in chosen]
+        session.add(contact)
+        session.flush()
+        _seed_consent(session, rng, contact, good, weak, created)
+        _seed_appointments(session, rng, contact, now)
+
+
+def _seed_consent(
+    session: Session,
+    rng: random.Random,
+    contact: orm.Contact,
+    good: orm.Form,
+    weak: orm.Form,
+    created: datetime,
+) -> None:
+    base = {
+        "account_id": contact.account_id,
+        "location_id": contact.location_id,
+        "contact_id": contact.id,
+    }
+    if contact.source is ContactSource.FORM:
+        form = good if rng.random() < 0.85 else weak
+        version = form.versions[-1]
+        session.add(
+            orm.ConsentRecord(
+                **base,
+                kind=ConsentKind.CRM_FORM,
+                channel=Channel.VOICE,
+                recorded_at=created,
+                form_id=form.id,
+                form_version=version.version,
+                consent_text=version.consent_text,
+                consent_text_sha256=version.text_sha256,
+                ip_address=f"203.0.113.{rng.randint(1, 254)}",
+                user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)",
+                page_url="https://glowaesthetics.example/book",
+                recorded_by="public_form",
+            )
+        )
+        if rng.random() < 0.03:
+            session.add(
+                orm.ConsentRecord(
+                    **base,
+                    kind=ConsentKind.REVOCATION,
+                    channel=Channel.VOICE,
+                    recorded_at=created + timedelta(days=rng.randint(1, 60)),
+                    note="Patient asked by email not to be called.",
+                    recorded_by="demo_seed",
+                )
+            )
+    elif contact.source is ContactSource.IMPORT and rng.random() < 0.5:
+        session.add(
+            orm.ConsentRecord(
+                **base,
+                kind=ConsentKind.MANUAL_WRITTEN,
+                channel=Channel.VOICE,
+                recorded_at=created + timedelta(days=1),
+                confirmed_by="Dana (front desk)",
+                note="Signed intake form on file, scanned to the patient chart.",
+                recorded_by="demo_seed",
+            )
+        )
+
+
+def _seed_appointments(
+    session: Session, rng: random.Random, contact: orm.Contact, now: datetime
+) -> None:
+    base = {
+        "account_id": contact.account_id,
+        "location_id": contact.location_id,
+        "contact_id": contact.id,
+    }
+    roll = rng.random()
+    if roll < 0.35:
+        starts = now + timedelta(days=rng.randint(1, 14), hours=rng.randint(0, 8))
+        status = AppointmentStatus.SCHEDULED
+    elif roll < 0.45:
+        starts = now - timedelta(days=rng.randint(1, 5))
+        status = AppointmentStatus.NO_SHOW
+    elif roll < 0.70:
+        starts = now - timedelta(days=rng.randint(20, 120))
+        status = AppointmentStatus.COMPLETED
+    else:
+        return
+    starts = starts.replace(minute=rng.choice((0, 15, 30, 45)), second=0, microsecond=0)
+    session.add(
+        orm.Appointment(
+            **base,
+            starts_at=starts,
+            service=rng.choice(SERVICES),
+            status=status,
+            created_at=now,
+            updated_at=now,
+        )
+    )
