@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -38,8 +40,14 @@ Host = Annotated[str | None, typer.Option(help="Bind address (default: RINGFENCE
 Port = Annotated[int | None, typer.Option(help="Port (default: RINGFENCE_PORT or 8000)")]
 
 
-def _container() -> Container:
-    return bootstrap(Settings())
+@contextmanager
+def _container() -> Iterator[Container]:
+    # Disposing the engine closes pooled connections before the process (or test) moves on.
+    container = bootstrap(Settings())
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _serve(container: Container, host: str | None, port: int | None) -> None:
@@ -61,17 +69,19 @@ def version() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration to RINGFENCE_DATABASE_URL."""
-    container = _container()
-    upgrade(container.engine)
-    console.print(f"[green]database is up to date[/] ({container.engine.url.render_as_string()})")
+    with _container() as container:
+        upgrade(container.engine)
+        console.print(
+            f"[green]database is up to date[/] ({container.engine.url.render_as_string()})"
+        )
 
 
 @app.command()
 def serve(host: Host = None, port: Port = None) -> None:
     """Run the API and web pages (migrating the database first)."""
-    container = _container()
-    upgrade(container.engine)
-    _serve(container, host, port)
+    with _container() as container:
+        upgrade(container.engine)
+        _serve(container, host, port)
 
 
 @account_app.command("create")
@@ -80,22 +90,22 @@ def account_create(
     legal_name: Annotated[str | None, typer.Option(help="Registered legal name")] = None,
 ) -> None:
     """Create an account (KYC not started, outbound calling disabled) and print its id."""
-    container = _container()
-    with container.uow() as uow:
-        now = uow.clock.now()
-        account = Account(
-            name=name,
-            legal_name=legal_name,
-            kyc_status=KycStatus.NOT_STARTED,
-            outbound_enabled=False,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(account)
-        uow.session.flush()
-        account_id = account.id
-        uow.commit()
-    console.print(json.dumps({"account_id": account_id}))
+    with _container() as container:
+        with container.uow() as uow:
+            now = uow.clock.now()
+            account = Account(
+                name=name,
+                legal_name=legal_name,
+                kyc_status=KycStatus.NOT_STARTED,
+                outbound_enabled=False,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(account)
+            uow.session.flush()
+            account_id = account.id
+            uow.commit()
+        console.print(json.dumps({"account_id": account_id}))
 
 
 @apikey_app.command("create")
@@ -104,18 +114,18 @@ def apikey_create(
     name: Annotated[str, typer.Option(help="A label to recognise the key")] = "default",
 ) -> None:
     """Create an API key for an account. The key is shown once; only its hash is stored."""
-    container = _container()
-    with container.uow() as uow:
-        try:
-            key, plaintext = create_api_key(
-                uow.session, account_id=account, name=name, now=uow.clock.now()
-            )
-        except NotFound as exc:
-            err.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(code=1) from exc
-        uow.commit()
-        key_id = key.id
-    console.print(json.dumps({"id": key_id, "account_id": account, "api_key": plaintext}))
+    with _container() as container:
+        with container.uow() as uow:
+            try:
+                key, plaintext = create_api_key(
+                    uow.session, account_id=account, name=name, now=uow.clock.now()
+                )
+            except NotFound as exc:
+                err.print(f"[red]error:[/] {exc}")
+                raise typer.Exit(code=1) from exc
+            uow.commit()
+            key_id = key.id
+        console.print(json.dumps({"id": key_id, "account_id": account, "api_key": plaintext}))
 
 
 @app.command()
@@ -125,29 +135,29 @@ def demo(
     serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding")] = True,
 ) -> None:
     """Seed the demo med spa (once) and serve it. Prints the URL and a fresh API key."""
-    container = _container()
-    upgrade(container.engine)
-    with container.uow() as uow:
-        result = seed_demo(uow.session, now=uow.clock.now())
-        uow.commit()
-    settings = container.settings
-    url = f"http://{host or settings.host}:{port or settings.port}"
-    table = Table(title="Ringfence demo", show_header=False)
-    table.add_row("Practice", "Glow Aesthetics (Manhattan, Scottsdale)")
-    table.add_row("Seeded now", "yes" if result.created else "no (already there)")
-    table.add_row("Contacts", str(result.contacts))
-    table.add_row("Dashboard", url + "/")
-    table.add_row("API docs", url + "/docs")
-    console.print(table)
-    # Plain lines (no table borders) so the key and the command copy-paste cleanly.
-    console.print(f"API key: {result.api_key}", soft_wrap=True)
-    console.print(
-        f"Try:     curl -H 'Authorization: Bearer {result.api_key}' {url}/api/v1/contacts",
-        soft_wrap=True,
-        highlight=False,
-    )
-    if serve_:
-        _serve(container, host, port)
+    with _container() as container:
+        upgrade(container.engine)
+        with container.uow() as uow:
+            result = seed_demo(uow.session, now=uow.clock.now())
+            uow.commit()
+        settings = container.settings
+        url = f"http://{host or settings.host}:{port or settings.port}"
+        table = Table(title="Ringfence demo", show_header=False)
+        table.add_row("Practice", "Glow Aesthetics (Manhattan, Scottsdale)")
+        table.add_row("Seeded now", "yes" if result.created else "no (already there)")
+        table.add_row("Contacts", str(result.contacts))
+        table.add_row("Dashboard", url + "/")
+        table.add_row("API docs", url + "/docs")
+        console.print(table)
+        # Plain lines (no table borders) so the key and the command copy-paste cleanly.
+        console.print(f"API key: {result.api_key}", soft_wrap=True)
+        console.print(
+            f"Try:     curl -H 'Authorization: Bearer {result.api_key}' {url}/api/v1/contacts",
+            soft_wrap=True,
+            highlight=False,
+        )
+        if serve_:
+            _serve(container, host, port)
 
 
 def main() -> None:

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Quick start, command 2: set everything up and run the whole test suite:
+# lint (ruff), format check, type check (mypy --strict), then pytest on SQLite and again on
+# PostgreSQL (started here if it is installed but not running).
+#
+#   RINGFENCE_TEST_PG_URL   PostgreSQL server to create throw-away test databases on
+#                           (default postgresql+psycopg://postgres@127.0.0.1:5432/test)
+#   SKIP_POSTGRES=1         run the SQLite pass only (for machines without PostgreSQL)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+PG_URL="${RINGFENCE_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "ruff check"
+.venv/bin/ruff check src tests benchmarks
+step "ruff format --check"
+.venv/bin/ruff format --check src tests benchmarks
+step "mypy --strict (package)"
+.venv/bin/mypy
+
+step "pytest on SQLite"
+.venv/bin/pytest -q -p no:cacheprovider tests
+
+if [ "${SKIP_POSTGRES:-0}" = "1" ]; then
+  echo "SKIP_POSTGRES=1: PostgreSQL pass skipped"
+  exit 0
+fi
+
+step "PostgreSQL"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    for version in $(ls /etc/postgresql 2>/dev/null); do
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+  fi
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && break
+    sleep 1
+  done
+fi
+pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
+
+step "pytest on PostgreSQL (database-backed tests)"
+RINGFENCE_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -q -p no:cacheprovider tests/integration tests/e2e

@@ -1,0 +1,137 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when asked), a virtual clock.
+
+Set RINGFENCE_TEST_DATABASE_URL to a PostgreSQL URL (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL: the tests
+create their own uniquely named database on that server and drop it afterwards, so parallel
+runs never collide. Without it, every run gets a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from ringfence.adapters.db.engine import make_engine
+from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.db.orm import Account, Base, Location
+from ringfence.bootstrap import Container, bootstrap
+from ringfence.clock import VirtualClock
+from ringfence.config import Settings
+from ringfence.domain.vocabulary import KycStatus
+from ringfence.entrypoints.api.app import create_app
+from ringfence.services.api_keys import create_api_key
+
+START = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("RINGFENCE_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'ringfence-test.db'}"
+        return
+    url = make_url(base)
+    name = f"ringfence_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _wipe(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(START)
+
+
+@pytest.fixture
+def container(
+    migrated_engine: Engine, database_url: str, clock: VirtualClock
+) -> Iterator[Container]:
+    _wipe(migrated_engine)
+    built = bootstrap(Settings(database_url=database_url), clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container)) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Tenant:
+    account_id: int
+    location_id: int
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def make_tenant(container: Container, name: str, *, time_zone: str = "America/New_York") -> Tenant:
+    with container.uow() as uow:
+        now = uow.clock.now()
+        account = Account(
+            name=name,
+            kyc_status=KycStatus.APPROVED,
+            outbound_enabled=True,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(account)
+        uow.session.flush()
+        location = Location(
+            account_id=account.id,
+            name=f"{name} main",
+            time_zone=time_zone,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(location)
+        uow.session.flush()
+        _key, plaintext = create_api_key(uow.session, account_id=account.id, name="test", now=now)
+        tenant = Tenant(account_id=account.id, location_id=location.id, api_key=plaintext)
+        uow.commit()
+    return tenant
+
+
+@pytest.fixture
+def tenant(container: Container) -> Tenant:
+    return make_tenant(container, "Glow Aesthetics")
+
+
+@pytest.fixture
+def other_tenant(container: Container) -> Tenant:
+    return make_tenant(container, "Rival Derm", time_zone="America/Los_Angeles")

@@ -1,0 +1,86 @@
+"""The CLI and a real `ringfence serve` process, as the README's quick start uses them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from ringfence.bootstrap import Container
+from ringfence.entrypoints.cli import app
+
+
+@pytest.fixture
+def cli_env(container: Container, database_url: str) -> Iterator[dict[str, str]]:
+    # `container` wiped the database; the CLI opens its own engine on the same URL.
+    env = {"RINGFENCE_DATABASE_URL": database_url}
+    return env
+
+
+def _run(env: dict[str, str], *args: str) -> str:
+    result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_account_and_key_creation(cli_env: dict[str, str]) -> None:
+    _run(cli_env, "db", "upgrade")
+    account = json.loads(_run(cli_env, "account", "create", "--name", "Skin Studio"))
+    key = json.loads(_run(cli_env, "apikey", "create", "--account", str(account["account_id"])))
+    assert key["api_key"].startswith("rf_")
+    missing = CliRunner().invoke(app, ["apikey", "create", "--account", "999999"], env=cli_env)
+    assert missing.exit_code == 1
+    assert "does not exist" in missing.output
+
+
+def test_demo_seeds_once_and_serves_contacts_over_http(cli_env: dict[str, str]) -> None:
+    first = _run(cli_env, "demo", "--no-serve")
+    second = _run(cli_env, "demo", "--no-serve")
+    assert "Contacts" in first
+    assert "300" in second
+    key = next(line.split()[-1] for line in second.splitlines() if line.startswith("API key:"))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **cli_env}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ringfence", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert httpx.get(f"{base}/docs", timeout=5).status_code == 200
+        assert httpx.get(f"{base}/api/v1/openapi.json", timeout=5).json()["info"]["title"]
+        response = httpx.get(
+            f"{base}/api/v1/contacts?limit=200",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=5,
+        )
+        assert response.status_code == 200
+        page = response.json()
+        assert len(page["items"]) == 200
+        assert page["next_cursor"]
+        assert all(c["phone"] is None or c["phone"].startswith("+1") for c in page["items"])
+    finally:
+        server.terminate()
+        server.communicate(timeout=15)

@@ -1,0 +1,218 @@
+"""Tenant isolation on every route: one account's key never reads or changes another's data.
+
+The last test checks that this file exercises every route in the OpenAPI document, so a new
+route cannot ship without its cross-tenant check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant
+
+EXERCISED: set[tuple[str, str]] = set()  # (method, path template) hit by the intruder
+
+# A harmless, valid PATCH body per resource: the request must fail on tenancy, not validation.
+PATCHES: dict[str, dict[str, Any]] = {
+    "/locations": {"name": "Hijacked"},
+    "/phone-numbers": {"label": "Hijacked"},
+    "/voice-agents": {"name": "Hijacked"},
+    "/forms": {"name": "Hijacked"},
+    "/tags": {"name": "Hijacked"},
+    "/contacts": {"first_name": "Hijacked", "dnd_voice": True},
+    "/appointments": {"status": "canceled"},
+    "/opportunities": {"stage": "lost"},
+    "/tasks": {"title": "Hijacked"},
+    "/notes": {"body": "Hijacked"},
+}
+
+
+def _call(client: TestClient, method: str, template: str, url: str, **kwargs: Any) -> Any:
+    EXERCISED.add((method.upper(), template))
+    return client.request(method, url, **kwargs)
+
+
+def _seed(client: TestClient, t: Tenant) -> dict[str, int]:
+    h = t.headers
+    loc = t.location_id
+
+    def post(path: str, body: dict[str, Any]) -> int:
+        response = client.post(f"/api/v1{path}", json=body, headers=h)
+        assert response.status_code == 201, (path, response.text)
+        return int(response.json()["id"])
+
+    ids = {"/locations": post("/locations", {"name": "Uptown", "time_zone": "America/Chicago"})}
+    ids["/phone-numbers"] = post("/phone-numbers", {"location_id": loc, "e164": "+12125550101"})
+    ids["/voice-agents"] = post(
+        "/voice-agents", {"location_id": loc, "name": "Desk", "practice_name": "Glow"}
+    )
+    ids["/forms"] = post(
+        "/forms", {"location_id": loc, "name": "Consult", "consent_text": "I agree to AI calls."}
+    )
+    ids["/tags"] = post("/tags", {"name": "VIP"})
+    ids["/contacts"] = post(
+        "/contacts",
+        {"location_id": loc, "first_name": "Ava", "phone": "+12125550102", "tags": ["VIP"]},
+    )
+    contact = ids["/contacts"]
+    ids["/appointments"] = post(
+        "/appointments",
+        {"contact_id": contact, "starts_at": "2026-12-01T15:00:00Z", "service": "Botox touch-up"},
+    )
+    ids["/opportunities"] = post(
+        "/opportunities", {"contact_id": contact, "name": "Filler", "stage": "consulted"}
+    )
+    ids["/tasks"] = post("/tasks", {"contact_id": contact, "title": "Call back"})
+    ids["/notes"] = post("/notes", {"contact_id": contact, "body": "Prefers mornings"})
+    consent = client.post(
+        f"/api/v1/contacts/{contact}/consents",
+        json={"kind": "crm_form", "form_id": ids["/forms"]},
+        headers=h,
+    )
+    assert consent.status_code == 201
+    return ids
+
+
+def _snapshot(client: TestClient, t: Tenant, ids: dict[str, int]) -> dict[str, Any]:
+    state = {
+        path: client.get(f"/api/v1{path}/{row_id}", headers=t.headers).json()
+        for path, row_id in ids.items()
+    }
+    state["consents"] = client.get(
+        f"/api/v1/contacts/{ids['/contacts']}/consents", headers=t.headers
+    ).json()
+    state["account"] = client.get("/api/v1/account", headers=t.headers).json()
+    return state
+
+
+def test_no_route_crosses_accounts(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    ids = _seed(client, tenant)
+    before = _snapshot(client, tenant, ids)
+    intruder = other_tenant.headers
+
+    for path, row_id in ids.items():
+        listed = _call(
+            client, "GET", f"/api/v1{path}", f"/api/v1{path}?limit=200", headers=intruder
+        )
+        assert listed.status_code == 200
+        assert row_id not in {item["id"] for item in listed.json()["items"]} or (
+            path == "/locations" and row_id == other_tenant.location_id
+        )
+        item = f"/api/v1{path}/{{item_id}}"
+        url = f"/api/v1{path}/{row_id}"
+        assert _call(client, "GET", item, url, headers=intruder).status_code == 404, path
+        patched = _call(client, "PATCH", item, url, json=PATCHES[path], headers=intruder)
+        assert patched.status_code == 404, (path, patched.text)
+        if path not in ("/locations", "/forms"):
+            assert _call(client, "DELETE", item, url, headers=intruder).status_code == 404, path
+
+    # Lists show only the intruder's own rows (its location, nothing else).
+    locations = client.get("/api/v1/locations", headers=intruder).json()["items"]
+    assert [loc["id"] for loc in locations] == [other_tenant.location_id]
+
+    # Naming another account's rows in a body is refused with the field named.
+    refs: list[tuple[str, dict[str, Any], str]] = [
+        ("/contacts", {"location_id": tenant.location_id, "first_name": "X"}, "location_id"),
+        (
+            "/phone-numbers",
+            {"location_id": tenant.location_id, "e164": "+12125550109"},
+            "location_id",
+        ),
+        (
+            "/voice-agents",
+            {"location_id": tenant.location_id, "name": "X", "practice_name": "X"},
+            "location_id",
+        ),
+        (
+            "/forms",
+            {"location_id": tenant.location_id, "name": "X", "consent_text": "X"},
+            "location_id",
+        ),
+        (
+            "/appointments",
+            {"contact_id": ids["/contacts"], "starts_at": "2026-12-01T15:00:00Z", "service": "X"},
+            "contact_id",
+        ),
+        (
+            "/opportunities",
+            {"contact_id": ids["/contacts"], "name": "X", "stage": "X"},
+            "contact_id",
+        ),
+        ("/tasks", {"contact_id": ids["/contacts"], "title": "X"}, "contact_id"),
+        ("/tasks", {"location_id": tenant.location_id, "title": "X"}, "location_id"),
+        ("/notes", {"contact_id": ids["/contacts"], "body": "X"}, "contact_id"),
+    ]
+    for path, body, field in refs:
+        response = _call(
+            client, "POST", f"/api/v1{path}", f"/api/v1{path}", json=body, headers=intruder
+        )
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["detail"][0]["loc"] == ["body", field]
+    # Every create route is exercised; these need no foreign reference to be checked.
+    for path, body in (
+        ("/locations", {"name": "Own", "time_zone": "America/Denver"}),
+        ("/tags", {"name": "VIP"}),
+    ):
+        created = _call(
+            client, "POST", f"/api/v1{path}", f"/api/v1{path}", json=body, headers=intruder
+        )
+        assert created.status_code == 201
+    own_contact = client.post(
+        "/api/v1/contacts",
+        json={"location_id": other_tenant.location_id, "first_name": "Own"},
+        headers=intruder,
+    ).json()["id"]
+    foreign_form = client.post(
+        f"/api/v1/contacts/{own_contact}/consents",
+        json={"kind": "crm_form", "form_id": ids["/forms"]},
+        headers=intruder,
+    )
+    assert foreign_form.status_code == 422
+    assert foreign_form.json()["detail"][0]["loc"] == ["body", "form_id"]
+
+    # A tag of the same name in another account is a different tag.
+    tagged = client.post(
+        "/api/v1/contacts",
+        json={"location_id": other_tenant.location_id, "first_name": "T", "tags": ["VIP"]},
+        headers=intruder,
+    )
+    assert tagged.status_code == 201
+    assert (
+        client.get("/api/v1/contacts?tag=VIP", headers=intruder).json()["items"][0]["id"]
+        == (tagged.json()["id"])
+    )
+
+    consents = "/api/v1/contacts/{contact_id}/consents"
+    url = f"/api/v1/contacts/{ids['/contacts']}/consents"
+    assert _call(client, "GET", consents, url, headers=intruder).status_code == 404
+    manual = {"kind": "manual_written", "confirmed_by": "Mallory", "note": "trust me"}
+    assert _call(client, "POST", consents, url, json=manual, headers=intruder).status_code == 404
+
+    mine = _call(client, "GET", "/api/v1/account", "/api/v1/account", headers=intruder).json()
+    assert mine["id"] == other_tenant.account_id
+    renamed = _call(
+        client,
+        "PATCH",
+        "/api/v1/account",
+        "/api/v1/account",
+        json={"name": "Mine"},
+        headers=intruder,
+    )
+    assert renamed.json()["id"] == other_tenant.account_id
+
+    audit = _call(client, "GET", "/api/v1/audit-events", "/api/v1/audit-events", headers=intruder)
+    assert all(e["entity_id"] != ids["/contacts"] for e in audit.json()["items"])
+
+    assert _snapshot(client, tenant, ids) == before
+
+    # Every route in the OpenAPI document was exercised above.
+    routes = {
+        (method.upper(), path)
+        for path, operations in client.get("/api/v1/openapi.json").json()["paths"].items()
+        for method in operations
+    }
+    assert routes - EXERCISED == set()
