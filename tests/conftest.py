@@ -20,7 +20,8 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 from ringfence.adapters.db.engine import make_engine
 from ringfence.adapters.db.migrate import upgrade
-from ringfence.adapters.db.orm import Account, Base, Location
+from ringfence.adapters.db.orm import Account, Location
+from ringfence.adapters.db.schema import metadata
 from ringfence.bootstrap import Container, bootstrap
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
@@ -59,7 +60,7 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 
 def _wipe(engine: Engine) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

@@ -192,6 +192,10 @@ def test_no_route_crosses_accounts(
     manual = {"kind": "manual_written", "confirmed_by": "Mallory", "note": "trust me"}
     assert _call(client, "POST", consents, url, json=manual, headers=intruder).status_code == 404
 
+    eligibility = "/api/v1/contacts/{contact_id}/call-eligibility"
+    url = f"/api/v1/contacts/{ids['/contacts']}/call-eligibility?purpose=no_show_recovery"
+    assert _call(client, "GET", eligibility, url, headers=intruder).status_code == 404
+
     mine = _call(client, "GET", "/api/v1/account", "/api/v1/account", headers=intruder).json()
     assert mine["id"] == other_tenant.account_id
     renamed = _call(

@@ -9,14 +9,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select
 
-from ringfence.adapters.db.orm import Account, Base
+from ringfence.adapters.db.orm import Account
+from ringfence.adapters.db.schema import metadata
 from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import KycStatus
 
 
 def test_migrations_match_the_models(migrated_engine: Engine) -> None:
     with migrated_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
 
 

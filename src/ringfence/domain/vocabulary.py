@@ -83,3 +83,34 @@ class TaskStatus(StrEnum):
 class TaskPriority(StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
+
+
+class CallType(StrEnum):
+    """Test calls (QA tag or test-mode workflow) never count in dashboard metrics."""
+
+    TEST = "test"
+    LIVE = "live"
+
+
+class CallStatus(StrEnum):
+    """Where a call job is in its lifecycle (see domain/calls.py for the allowed moves)."""
+
+    QUEUED = "queued"
+    DEFERRED = "deferred"
+    DIALING = "dialing"
+    RINGING = "ringing"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"  # rejected before dialing (a compliance reason); never retried
+    CANCELED = "canceled"
+    NEEDS_REVIEW = "needs_review"  # dial state unknown after a crash: a human decides
+
+
+class CallOutcome(StrEnum):
+    """How a placed call ended (the dashboard's Call Status)."""
+
+    CONNECTED = "connected"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"  # carrier rejected or number unreachable

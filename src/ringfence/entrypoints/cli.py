@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -16,8 +17,10 @@ from ringfence import __version__
 from ringfence.adapters.db.migrate import upgrade
 from ringfence.adapters.db.orm import Account
 from ringfence.bootstrap import Container, bootstrap
+from ringfence.clock import SystemClock
 from ringfence.config import Settings
-from ringfence.domain.vocabulary import KycStatus
+from ringfence.domain.compliance import WindowReport, calling_window
+from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.entrypoints.api.app import create_app
 from ringfence.services.api_keys import create_api_key
 from ringfence.services.demo import seed_demo
@@ -158,6 +161,53 @@ def demo(
         )
         if serve_:
             _serve(container, host, port)
+
+
+@app.command()
+def window(
+    number: Annotated[
+        str, typer.Argument(help="Phone number in any notation, e.g. +1 541 555 0100")
+    ],
+    at: Annotated[
+        str | None, typer.Option(help="ISO 8601 instant with zone (default: now)")
+    ] = None,
+    purpose: Annotated[
+        CallPurpose | None, typer.Option(help="Adds the state rules for marketing purposes")
+    ] = None,
+    postal: Annotated[str | None, typer.Option(help="Contact's ZIP code, adds its zone")] = None,
+) -> None:
+    """When may this number be called? Prints JSON (times in UTC)."""
+    try:
+        instant = _parse_instant(at) if at else SystemClock().now()
+    except ValueError as exc:
+        err.print(f"[red]error:[/] --at: {exc}")
+        raise typer.Exit(code=2) from exc
+    report = calling_window(number, at=instant, purpose=purpose, postal_code=postal)
+    print(json.dumps(window_json(report), indent=2))
+
+
+def _parse_instant(text: str) -> datetime:
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone; add Z or an offset such as -05:00")
+    return instant
+
+
+def _utc(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def window_json(report: WindowReport) -> dict[str, object]:
+    return {
+        "number": report.number,
+        "region": report.region,
+        "time_zones": list(report.time_zones),
+        "callable": report.callable,
+        "allowed_now": report.allowed_now,
+        "next_start": _utc(report.next_start),
+        "window_end": _utc(report.window_end),
+        "reason": report.reason.value if report.reason is not None else None,
+    }
 
 
 def main() -> None:

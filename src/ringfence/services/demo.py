@@ -328,6 +328,8 @@ def _seed_location(
             city=site.city if local else None,
             state=site.state if local else None,
             postal_code=rng.choice(site.postal_codes) if local else None,
+            # Leads go cold: a share of contacts has not engaged for 90+ days.
+            last_engaged_at=created + (now - created) * rng.random(),
             last_contacted_at=(now - timedelta(days=rng.randint(0, 200)))
             if rng.random() < 0.5
             else None,

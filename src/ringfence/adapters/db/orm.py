@@ -47,7 +47,7 @@ NAMING_CONVENTION = {
 }
 
 
-def _enum(enum_type: type[Any], name: str) -> Enum:
+def enum_column(enum_type: type[Any], name: str) -> Enum:
     # Stored as VARCHAR + CHECK-free strings: adding a status later is a code change, not a
     # PostgreSQL ALTER TYPE migration.
     return Enum(
@@ -72,7 +72,7 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(200))
     legal_name: Mapped[str | None] = mapped_column(String(200))
     kyc_status: Mapped[KycStatus] = mapped_column(
-        _enum(KycStatus, "kyc_status"), default=KycStatus.NOT_STARTED
+        enum_column(KycStatus, "kyc_status"), default=KycStatus.NOT_STARTED
     )
     outbound_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # A stable handle for idempotent seeding (the demo) and for operators; never shown as auth.
@@ -143,13 +143,16 @@ class Contact(Base):
     last_name: Mapped[str] = mapped_column(String(100), default="")
     phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
-    source: Mapped[ContactSource] = mapped_column(_enum(ContactSource, "contact_source"))
+    source: Mapped[ContactSource] = mapped_column(enum_column(ContactSource, "contact_source"))
     dnd_voice: Mapped[bool] = mapped_column(Boolean, default=False)
     dnd_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     dnd_email: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None]
-    opted_out_channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"))
+    opted_out_channel: Mapped[Channel | None] = mapped_column(enum_column(Channel, "channel"))
     last_contacted_at: Mapped[datetime | None]
+    # Last time the contact engaged with the practice (form, booking, live call): the lead
+    # reactivation risk warning looks at it.
+    last_engaged_at: Mapped[datetime | None]
     address_line1: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str | None] = mapped_column(String(2))
@@ -219,8 +222,8 @@ class ConsentRecord(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    kind: Mapped[ConsentKind] = mapped_column(_enum(ConsentKind, "consent_kind"))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.VOICE)
+    kind: Mapped[ConsentKind] = mapped_column(enum_column(ConsentKind, "consent_kind"))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"), default=Channel.VOICE)
     recorded_at: Mapped[datetime]
     form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id", ondelete="SET NULL"))
     form_version: Mapped[int | None] = mapped_column(Integer)
@@ -282,7 +285,7 @@ class Appointment(Base):
     starts_at: Mapped[datetime]
     service: Mapped[str] = mapped_column(String(200))
     status: Mapped[AppointmentStatus] = mapped_column(
-        _enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.SCHEDULED
+        enum_column(AppointmentStatus, "appointment_status"), default=AppointmentStatus.SCHEDULED
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -319,10 +322,10 @@ class Task(Base):
     assignee: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[datetime | None]
     status: Mapped[TaskStatus] = mapped_column(
-        _enum(TaskStatus, "task_status"), default=TaskStatus.OPEN
+        enum_column(TaskStatus, "task_status"), default=TaskStatus.OPEN
     )
     priority: Mapped[TaskPriority] = mapped_column(
-        _enum(TaskPriority, "task_priority"), default=TaskPriority.NORMAL
+        enum_column(TaskPriority, "task_priority"), default=TaskPriority.NORMAL
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

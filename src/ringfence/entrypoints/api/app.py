@@ -13,7 +13,7 @@ from ringfence import __version__
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
-from ringfence.entrypoints.api.routes import account, consents
+from ringfence.entrypoints.api.routes import account, consents, eligibility
 from ringfence.services.errors import Conflict, InvalidField, NotFound
 
 API_PREFIX = "/api/v1"
@@ -97,6 +97,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(build_router(resource), prefix=API_PREFIX)
     app.include_router(consents.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)
+    app.include_router(eligibility.router, prefix=API_PREFIX)
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:

@@ -53,6 +53,7 @@ class _ContactFields(Body):
     opted_out_at: AwareDatetime | None = None
     opted_out_channel: Channel | None = None
     last_contacted_at: AwareDatetime | None = None
+    last_engaged_at: AwareDatetime | None = None
     address_line1: ShortText | None = None
     city: Annotated[str, StringConstraints(max_length=100)] | None = None
     state: UsState | None = None
@@ -86,6 +87,7 @@ class ContactUpdate(Body):
     opted_out_at: AwareDatetime | None = None
     opted_out_channel: Channel | None = None
     last_contacted_at: AwareDatetime | None = None
+    last_engaged_at: AwareDatetime | None = None
     address_line1: ShortText | None = None
     city: Annotated[str, StringConstraints(max_length=100)] | None = None
     state: UsState | None = None
@@ -107,6 +109,7 @@ class ContactOut(Out):
     opted_out_at: datetime | None
     opted_out_channel: Channel | None
     last_contacted_at: datetime | None
+    last_engaged_at: datetime | None
     address_line1: str | None
     city: str | None
     state: str | None

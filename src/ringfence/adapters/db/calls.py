@@ -1,0 +1,75 @@
+"""Call jobs and their transitions: the dispatcher's durable state and the dial history.
+
+A job counts as a *dial* once `dialed_at` is set (it moved to `dialing` with its throttle slot
+reserved). Jobs failed or canceled before dialing never have `dialed_at`, so they never count
+toward any limit and never book minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringfence.adapters.db.orm import Base, enum_column
+from ringfence.domain.vocabulary import CallOutcome, CallPurpose, CallStatus, CallType
+
+
+class CallJob(Base):
+    __tablename__ = "call_jobs"
+    __table_args__ = (
+        # The dispatcher's tick: due jobs by time, so its cost follows due jobs, not all jobs.
+        Index("ix_call_jobs_status_next_attempt_at", "status", "next_attempt_at"),
+        # Dial history per number (14-day and per-day caps) and per location (pacing, day cap).
+        Index("ix_call_jobs_phone_e164_dialed_at", "phone_e164", "dialed_at"),
+        Index("ix_call_jobs_location_id_dialed_at", "location_id", "dialed_at"),
+        Index("ix_call_jobs_account_id_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("voice_agents.id", ondelete="SET NULL"))
+    from_number_id: Mapped[int | None] = mapped_column(
+        ForeignKey("phone_numbers.id", ondelete="SET NULL")
+    )
+    workflow_id: Mapped[int | None] = mapped_column(Integer)
+    action_name: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[CallPurpose] = mapped_column(enum_column(CallPurpose, "call_purpose"))
+    call_type: Mapped[CallType] = mapped_column(enum_column(CallType, "call_type"))
+    status: Mapped[CallStatus] = mapped_column(enum_column(CallStatus, "call_status"))
+    next_attempt_at: Mapped[datetime | None]
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    # The number as dialed (the contact's number may change later; history must not).
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    dialed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[CallOutcome | None] = mapped_column(enum_column(CallOutcome, "call_outcome"))
+    carrier_call_id: Mapped[str | None] = mapped_column(String(100))
+    carrier_reason: Mapped[str | None] = mapped_column(String(200))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    billable_seconds: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CallEvent(Base):
+    """Every state transition of a job, with its reason: the compliance trail."""
+
+    __tablename__ = "call_events"
+    __table_args__ = (Index("ix_call_events_job_id_id", "job_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("call_jobs.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    from_status: Mapped[CallStatus | None] = mapped_column(enum_column(CallStatus, "call_status"))
+    to_status: Mapped[CallStatus] = mapped_column(enum_column(CallStatus, "call_status"))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)

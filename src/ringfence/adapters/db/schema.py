@@ -1,0 +1,9 @@
+"""The complete metadata: importing this module registers every table on `Base.metadata`."""
+
+from __future__ import annotations
+
+from ringfence.adapters.db import calls, orm
+
+metadata = orm.Base.metadata
+
+__all__ = ["calls", "metadata", "orm"]
