@@ -30,3 +30,13 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(default=200, ge=1, le=1000, description="Largest list page")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging)")
+
+    # Dispatcher (operational limits of the carrier account; the compliance rules are fixed).
+    carrier: str = Field(default="sandbox", description="Carrier: sandbox (embedded)")
+    sandbox_seed: int = Field(default=0, description="Seed of the sandbox carrier's outcomes")
+    carrier_cps: float = Field(default=1.0, gt=0, description="Carrier calls per second")
+    carrier_burst: float = Field(default=1.0, ge=1, description="Calls the rate may burst to")
+    max_concurrent_calls: int = Field(default=20, ge=1, description="Calls in flight at once")
+    dispatch_interval: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between dispatcher ticks"
+    )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +14,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ringfence import __version__
@@ -21,10 +25,14 @@ from ringfence.clock import SystemClock
 from ringfence.config import Settings
 from ringfence.domain.compliance import WindowReport, calling_window
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
+from ringfence.entrypoints import worker
 from ringfence.entrypoints.api.app import create_app
 from ringfence.services.api_keys import create_api_key
 from ringfence.services.demo import seed_demo
 from ringfence.services.errors import NotFound
+from ringfence.simulation.databases import scratch_database
+from ringfence.simulation.population import PopulationSpec
+from ringfence.simulation.runner import SimulationSpec, run_simulation
 
 app = typer.Typer(
     help="Ringfence: compliance-first outbound Voice AI calling.", no_args_is_help=True
@@ -54,13 +62,20 @@ def _container() -> Iterator[Container]:
 
 
 def _serve(container: Container, host: str | None, port: int | None) -> None:
+    """The API and web pages, with the dispatcher running in a thread of the same process."""
     settings = container.settings
-    uvicorn.run(
-        create_app(container),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-    )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    thread, stop = worker.start_in_thread(container)
+    try:
+        uvicorn.run(
+            create_app(container),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+        )
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 @app.command()
@@ -85,6 +100,22 @@ def serve(host: Host = None, port: Port = None) -> None:
     with _container() as container:
         upgrade(container.engine)
         _serve(container, host, port)
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run the dispatcher alone (scale-out: any number of workers on one PostgreSQL)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    with _container() as container:
+        upgrade(container.engine)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            worker.run(container, stop)
+        except KeyboardInterrupt:
+            stop.set()
 
 
 @account_app.command("create")
@@ -184,6 +215,63 @@ def window(
         raise typer.Exit(code=2) from exc
     report = calling_window(number, at=instant, purpose=purpose, postal_code=postal)
     print(json.dumps(window_json(report), indent=2))
+
+
+@app.command()
+def simulate(
+    locations: Annotated[int, typer.Option(min=1, help="Practice locations")] = 10,
+    contacts_per_location: Annotated[int, typer.Option(min=1, help="Due contacts each")] = 150,
+    days: Annotated[int, typer.Option(min=1, max=60, help="Simulated days")] = 1,
+    seed: Annotated[int, typer.Option(help="Population and carrier seed")] = 1,
+    database: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL server URL (a fresh database is made) or a SQLite URL"),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Dispatcher processes")] = 1,
+    kill_workers: Annotated[
+        int, typer.Option(min=0, help="SIGKILL a worker mid-tick this many times (crash test)")
+    ] = 0,
+    cps: Annotated[float, typer.Option(help="Carrier calls per second")] = 25.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only")] = False,
+    keep_db: Annotated[bool, typer.Option(help="Keep the simulation database")] = False,
+) -> None:
+    """Run the real dispatcher over a synthetic population on a virtual clock, then audit it."""
+    population = PopulationSpec(
+        locations=locations, contacts_per_location=contacts_per_location, seed=seed
+    )
+    with scratch_database(database, keep=keep_db) as url:
+        spec = SimulationSpec(
+            population=population,
+            database_url=url,
+            days=days,
+            workers=workers,
+            kill_workers=kill_workers,
+            carrier_cps=cps,
+            # The simulation ticks once a minute: the carrier may queue a minute's calls.
+            carrier_burst=cps * 60,
+        )
+        if as_json:
+            result = run_simulation(spec)
+        else:
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+            ) as bar:
+                tasks = {
+                    "populate": bar.add_task("population", total=1.0),
+                    "dispatch": bar.add_task("dispatching", total=1.0),
+                }
+                result = run_simulation(
+                    spec, progress=lambda phase, done: bar.update(tasks[phase], completed=done)
+                )
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return
+    table = Table(title="Simulation", show_header=False)
+    for key, value in result.as_dict().items():
+        table.add_row(key, json.dumps(value) if isinstance(value, dict | list) else str(value))
+    console.print(table)
+    if result.violations:
+        raise typer.Exit(code=1)
 
 
 def _parse_instant(text: str) -> datetime:

@@ -7,9 +7,9 @@ toward any limit and never book minutes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.adapters.db.orm import Base, enum_column
@@ -21,6 +21,13 @@ class CallJob(Base):
     __table_args__ = (
         # The dispatcher's tick: due jobs by time, so its cost follows due jobs, not all jobs.
         Index("ix_call_jobs_status_next_attempt_at", "status", "next_attempt_at"),
+        # A ready location's next job: its pending jobs in due order.
+        Index(
+            "ix_call_jobs_location_id_status_next_attempt_at",
+            "location_id",
+            "status",
+            "next_attempt_at",
+        ),
         # Dial history per number (14-day and per-day caps) and per location (pacing, day cap).
         Index("ix_call_jobs_phone_e164_dialed_at", "phone_e164", "dialed_at"),
         Index("ix_call_jobs_location_id_dialed_at", "location_id", "dialed_at"),
@@ -43,6 +50,8 @@ class CallJob(Base):
     call_type: Mapped[CallType] = mapped_column(enum_column(CallType, "call_type"))
     status: Mapped[CallStatus] = mapped_column(enum_column(CallStatus, "call_status"))
     next_attempt_at: Mapped[datetime | None]
+    # How many times the gate has evaluated the job (each verdict is a call_events row).
+    evaluations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reason_code: Mapped[str | None] = mapped_column(String(64))
     reason_text: Mapped[str | None] = mapped_column(Text)
     # The number as dialed (the contact's number may change later; history must not).
@@ -73,3 +82,52 @@ class CallEvent(Base):
     to_status: Mapped[CallStatus] = mapped_column(enum_column(CallStatus, "call_status"))
     reason_code: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class LocationPacing(Base):
+    """Per-location dispatch state, and the row every dial at the location locks.
+
+    Locking this row (`FOR UPDATE SKIP LOCKED` on PostgreSQL) serialises the throttle
+    decisions of one location across any number of dispatcher processes, so two workers can
+    never both take the last slot of a limit. `ready_at` is when the location next needs the
+    dispatcher (next pacing slot, next local day after the daily cap, or its earliest pending
+    job): ticks only visit ready locations, so their cost follows the work that is due, not
+    the number of waiting jobs.
+    """
+
+    __tablename__ = "location_pacing"
+
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # UTC start of the location-local calendar day that `dials_today` counts.
+    day_start: Mapped[datetime | None]
+    dials_today: Mapped[int] = mapped_column(Integer, default=0)
+    last_dial_at: Mapped[datetime | None]
+    ready_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class CarrierPacing(Base):
+    """A carrier account's call rate (token bucket), shared by every dispatcher process."""
+
+    __tablename__ = "carrier_pacing"
+
+    carrier: Mapped[str] = mapped_column(String(50), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime]
+
+
+class MinutesLedger(Base):
+    """Billable time per completed dial. Failed-before-dial and canceled jobs book nothing."""
+
+    __tablename__ = "minutes_ledger"
+    __table_args__ = (Index("ix_minutes_ledger_location_id_local_day", "location_id", "local_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("call_jobs.id", ondelete="CASCADE"), unique=True)
+    local_day: Mapped[date] = mapped_column(Date)
+    billable_seconds: Mapped[int] = mapped_column(Integer)
+    booked_at: Mapped[datetime]

@@ -13,13 +13,24 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Python's sqlite3 would only open a transaction at the first write, so the reads before
+    # it (the compliance facts!) would not be part of it. Taking the write lock at BEGIN
+    # makes every transaction see one consistent state from its first read to its commit:
+    # a contact who opts out can never slip between the gate's read and the dial's write.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Foreign keys are off by default in SQLite; WAL lets the dashboard read while the
     # dispatcher writes; busy_timeout turns short lock waits into waits instead of errors.
+    # Hand transaction control to SQLAlchemy (see _sqlite_begin_immediate).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ringfence.adapters.db import calls, orm
+from ringfence.adapters.telephony import sandbox_store
 
 metadata = orm.Base.metadata
 
-__all__ = ["calls", "metadata", "orm"]
+__all__ = ["calls", "metadata", "orm", "sandbox_store"]

@@ -1,0 +1,1 @@
+"""Telephony providers: one Protocol (`base.py`), one module per carrier, `sandbox` embedded."""

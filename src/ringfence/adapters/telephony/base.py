@@ -1,0 +1,110 @@
+"""The telephony provider contract: what the dispatcher needs from a carrier.
+
+This is the *control plane* (place a call, look it up, hang up, collect status reports): short
+request/response operations, so the contract is synchronous. Media (audio streams, speech) is
+a separate pipeline attached to a live call.
+
+At-most-once dialing rests on one promise every implementation must keep: **`dial` is
+idempotent by `idempotency_key`** — a second `dial` with a key the carrier has already seen
+places no new call and returns the original call's receipt — and **`lookup(key)`** answers,
+after any crash, whether a call was placed under that key. The shared contract tests in
+`tests/integration/telephony/` hold every implementation to both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from ringfence.domain.vocabulary import CallOutcome
+
+
+class CarrierCallState(StrEnum):
+    """The carrier's view of a call it placed."""
+
+    RINGING = "ringing"
+    IN_PROGRESS = "in_progress"  # answered (by a person or a machine)
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class DialRequest:
+    idempotency_key: str
+    to_e164: str
+    from_e164: str
+    # Opaque to the carrier; lets reports be matched to jobs and a sandbox pick a persona.
+    job_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DialReceipt:
+    carrier_call_id: str
+    # False when the carrier refused at once (invalid number, blocked caller ID): the call
+    # still counts as an attempted dial, and its report says why.
+    accepted: bool
+    carrier_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallReport:
+    """Where a placed call stands. `outcome` and the durations are set once COMPLETED.
+
+    `duration_seconds` is from dial to hang-up; `billable_seconds` from answer to hang-up
+    (zero for no answer, busy and carrier failures).
+    """
+
+    idempotency_key: str
+    carrier_call_id: str
+    state: CarrierCallState
+    dialed_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: CallOutcome | None = None
+    duration_seconds: int | None = None
+    billable_seconds: int | None = None
+    carrier_reason: str | None = None
+
+
+class TelephonyError(Exception):
+    """The carrier could not be reached or answered an error; the call's fate is unknown."""
+
+
+class TelephonyProvider(Protocol):
+    """A carrier account. Implementations: `SandboxCarrier` (embedded), SIP, Twilio."""
+
+    name: str
+
+    def dial(self, request: DialRequest) -> DialReceipt:
+        """Place a call. Idempotent by `request.idempotency_key`. Raises TelephonyError."""
+        ...
+
+    def lookup(self, idempotency_key: str) -> CallReport | None:
+        """The call placed under this key, or None if the carrier never placed one."""
+        ...
+
+    def hangup(self, carrier_call_id: str) -> None:
+        """End a call in progress (no-op when already ended)."""
+        ...
+
+    def completed_reports(self) -> list[CallReport]:
+        """Reports of calls that reached COMPLETED since the last call to this method.
+
+        Each completed call is reported at least once; the dispatcher applies them
+        idempotently. After a restart, calls in flight are found again with `lookup`.
+        """
+        ...
+
+
+@runtime_checkable
+class BatchDialer(Protocol):
+    """Optional: place several calls in one request (the sandbox writes them in one commit).
+
+    Same promises as `dial`, per request: idempotent by key, and either every call of the
+    batch is on the carrier's record when it returns or it raises TelephonyError.
+    """
+
+    def dial_many(self, requests: Sequence[DialRequest]) -> list[DialReceipt]: ...

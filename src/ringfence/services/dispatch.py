@@ -1,0 +1,608 @@
+"""The dispatcher: decides, at the last moment, which queued call jobs dial now.
+
+One tick (`Dispatcher.tick`) does three things:
+1. applies the carrier's reports of calls that ended (completed, outcome, minutes);
+2. **plans** dials in one transaction: it locks the locations that are ready (`FOR UPDATE
+   SKIP LOCKED` on PostgreSQL, so any number of workers share the work and never the same
+   location), picks each one's next due jobs, re-gathers the compliance facts *inside that
+   transaction* and asks the gate; a job the gate lets through is marked `dialing` with an
+   idempotency key and its throttle slot is reserved — then the transaction commits;
+3. **places** the planned dials through the carrier, passing the key, and records receipts.
+
+Because the key is committed before the carrier is asked, a crash between 2 and 3 leaves a
+job in `dialing` that `reconcile` settles with the carrier by key (services/call_results.py):
+never a blind redial.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from ringfence.adapters.db.calls import CallEvent, CallJob, CarrierPacing, LocationPacing
+from ringfence.adapters.db.orm import Location, PhoneNumber
+from ringfence.adapters.telephony.base import (
+    BatchDialer,
+    CallReport,
+    DialReceipt,
+    DialRequest,
+    TelephonyError,
+    TelephonyProvider,
+)
+from ringfence.clock import Clock
+from ringfence.domain import carrier_rate
+from ringfence.domain.calls import IN_FLIGHT, PENDING, decide
+from ringfence.domain.compliance import (
+    DEFAULT_POLICY,
+    REASONS,
+    CallFacts,
+    PlatformPolicy,
+    ReasonCode,
+    Rule,
+    evaluate,
+    location_day_bounds,
+)
+from ringfence.domain.vocabulary import CallStatus
+from ringfence.services.call_results import (
+    StaleJob,
+    apply_reports,
+    record_receipts,
+    settle_lookups,
+    stale_in_flight,
+)
+from ringfence.services.facts import ContactSnapshot, Prospect, aware, gather, load_snapshots
+
+# Executemany UPDATEs go through the Core table (the ORM form is a different bulk mode).
+JOBS = cast(Table, CallJob.__table__)
+
+# Location-level reasons: when one job hits them, every job of the location would.
+_LOCATION_BLOCKS = {ReasonCode.LOCATION_PACING, ReasonCode.LOCATION_DAILY_CAP}
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchConfig:
+    """Operational limits of one carrier account (the compliance rules are not here)."""
+
+    carrier_cps: float = 1.0
+    carrier_burst: float = 1.0
+    max_concurrent_calls: int = 20
+    locations_per_tick: int = 2000
+    candidates_per_location: int = 3
+    stale_dialing_after: timedelta = timedelta(minutes=2)
+    stale_call_after: timedelta = timedelta(minutes=20)
+
+
+@dataclass(slots=True)
+class TickReport:
+    at: datetime
+    dialed: int = 0
+    deferred: int = 0
+    failed: int = 0
+    completed: int = 0
+    evaluations: int = 0
+    reconciled: int = 0
+    ready_locations: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    job_id: int
+    account_id: int
+    location_id: int
+    contact_id: int
+    from_number_id: int | None
+    purpose: Any
+    status: CallStatus
+    idempotency_key: str | None
+
+
+@dataclass(slots=True)
+class _TickState:
+    """What one planning pass has decided so far (written in bulk at its end)."""
+
+    now: datetime
+    budget: int
+    planned: list[DialRequest] = field(default_factory=list)
+    job_updates: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    overflow: list[tuple[int, datetime]] = field(default_factory=list)
+    dialed_numbers: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        carrier: TelephonyProvider,
+        clock: Clock,
+        config: DispatchConfig | None = None,
+        policy: PlatformPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.session_factory = session_factory
+        self.carrier = carrier
+        self.clock = clock
+        self.config = config or DispatchConfig()
+        self.policy = policy
+
+    def tick(self) -> TickReport:
+        """One pass at `clock.now()`. Carrier calls happen outside database transactions."""
+        report = TickReport(at=self.clock.now())
+        reports = self.carrier.completed_reports()
+        if reports:
+            with self.session_factory() as session, session.begin():
+                report.completed += apply_reports(session, reports)
+        report.reconciled += self.reconcile()
+        budget = self._reserve_capacity()
+        if budget <= 0:
+            return report
+        with self.session_factory() as session, session.begin():
+            planned = self._plan(session, self.clock.now(), budget, report)
+        self._return_tokens(budget - len(planned))
+        receipts = self._dial(planned)
+        if receipts:
+            with self.session_factory() as session, session.begin():
+                record_receipts(session, receipts, now=self.clock.now())
+        report.dialed = len(planned)
+        return report
+
+    def _dial(
+        self, planned: list[DialRequest]
+    ) -> list[tuple[DialRequest, DialReceipt | None, str | None]]:
+        """Ask the carrier to place the planned calls (in one batch when it can)."""
+        if not planned:
+            return []
+        if isinstance(self.carrier, BatchDialer) and len(planned) > 1:
+            try:
+                batch = self.carrier.dial_many(planned)
+                return [(r, receipt, None) for r, receipt in zip(planned, batch, strict=True)]
+            except TelephonyError:
+                pass  # fall back to one request each: each call's fate is then known
+        receipts: list[tuple[DialRequest, DialReceipt | None, str | None]] = []
+        for request in planned:
+            try:
+                receipts.append((request, self.carrier.dial(request), None))
+            except TelephonyError as exc:
+                receipts.append((request, None, str(exc)))
+        return receipts
+
+    def reconcile(self) -> int:
+        """Settle in-flight jobs a dead worker left behind, by asking the carrier by key."""
+        with self.session_factory() as session, session.begin():
+            stale = stale_in_flight(
+                session,
+                now=self.clock.now(),
+                dialing_after=self.config.stale_dialing_after,
+                call_after=self.config.stale_call_after,
+            )
+        if not stale:
+            return 0
+        lookups: list[tuple[StaleJob, CallReport | None, str | None]] = []
+        for job in stale:
+            try:
+                lookups.append((job, self.carrier.lookup(job.idempotency_key), None))
+            except TelephonyError as exc:
+                lookups.append((job, None, str(exc) or "carrier unreachable"))
+        with self.session_factory() as session, session.begin():
+            return settle_lookups(session, lookups, now=self.clock.now())
+
+    # -- capacity ---------------------------------------------------------------------------
+
+    def _reserve_capacity(self) -> int:
+        """Reserve carrier tokens for this tick, within the concurrent-call limit.
+
+        A short transaction of its own, so workers do not serialise on the carrier row for a
+        whole tick. Unused tokens are given back after planning.
+        """
+        config = self.config
+        with self.session_factory() as session, session.begin():
+            in_flight = session.scalar(
+                select(func.count()).select_from(CallJob).where(CallJob.status.in_(IN_FLIGHT))
+            )
+            free = config.max_concurrent_calls - int(in_flight or 0)
+            if free <= 0:
+                return 0
+            row = self._carrier_row(session)
+            now = self.clock.now()
+            bucket = carrier_rate.refill(
+                carrier_rate.Bucket(row.tokens, row.refilled_at),
+                now,
+                cps=config.carrier_cps,
+                burst=config.carrier_burst,
+            )
+            granted, bucket = carrier_rate.take(bucket, free)
+            row.tokens, row.refilled_at = bucket.tokens, bucket.refilled_at
+            return granted
+
+    def _return_tokens(self, unused: int) -> None:
+        if unused <= 0:
+            return
+        with self.session_factory() as session, session.begin():
+            row = self._carrier_row(session)
+            row.tokens = min(self.config.carrier_burst, row.tokens + unused)
+
+    def _carrier_row(self, session: Session) -> CarrierPacing:
+        name = self.carrier.name
+        row = session.scalars(
+            select(CarrierPacing).where(CarrierPacing.carrier == name).with_for_update()
+        ).first()
+        if row is None:
+            row = CarrierPacing(
+                carrier=name, tokens=self.config.carrier_burst, refilled_at=self.clock.now()
+            )
+            session.add(row)
+            session.flush()
+        return row
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _plan(
+        self, session: Session, now: datetime, budget: int, report: TickReport
+    ) -> list[DialRequest]:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        ready_query = (
+            select(LocationPacing)
+            .where(LocationPacing.ready_at <= now)
+            .order_by(LocationPacing.ready_at, LocationPacing.location_id)
+            .limit(self.config.locations_per_tick)
+        )
+        if postgres:
+            ready_query = ready_query.with_for_update(skip_locked=True)
+        ready = list(session.scalars(ready_query))
+        report.ready_locations = len(ready)
+        if not ready:
+            return []
+        pacing = {row.location_id: row for row in ready}
+        # .all(): dict(result) itself would read Result.keys() as a mapping's keys.
+        zones = dict(
+            session.execute(
+                select(Location.id, Location.time_zone).where(Location.id.in_(list(pacing)))
+            ).all()
+        )
+        candidates = self._candidates(session, list(pacing), now, postgres)
+        tick = _TickState(now=now, budget=budget)
+        # Rounds: every ready location's first candidate, then the second candidate of the
+        # locations whose first did not dial, and so on. Facts are gathered per round, so a
+        # location whose first job dials costs one job's facts, not k.
+        open_locations = [loc for loc, group in candidates.items() if group]
+        for location_id, group in candidates.items():
+            if not group:
+                pacing[location_id].ready_at = _next_pending(session, location_id)
+        decided: dict[int, list[int]] = {loc: [] for loc in open_locations}
+        deferred: dict[int, dict[int, datetime]] = {loc: {} for loc in open_locations}
+        exhausted: list[int] = []  # every candidate decided, none dialed, fewer than k
+        for round_index in range(self.config.candidates_per_location):
+            exhausted += [loc for loc in open_locations if round_index >= len(candidates[loc])]
+            open_locations = [loc for loc in open_locations if round_index < len(candidates[loc])]
+            batch = [candidates[loc][round_index] for loc in open_locations]
+            if not batch or len(tick.planned) >= budget:
+                break
+            snapshots = load_snapshots(session, (c.contact_id for c in batch), lock=True)
+            if postgres:
+                batch = _lock_numbers(session, batch, snapshots)
+            facts = gather(
+                session,
+                [Prospect(snapshots[c.contact_id], c.purpose) for c in batch],
+                now,
+                pacing=pacing,
+            )
+            caller_ids = _caller_ids(session, batch)
+            still_open = set()
+            for candidate, job_facts in zip(batch, facts, strict=True):
+                location_id = candidate.location_id
+                if len(tick.planned) >= budget:
+                    continue  # the location stays ready for the next tick
+                verdict = self._decide(
+                    tick,
+                    candidate,
+                    snapshots[candidate.contact_id],
+                    job_facts,
+                    pacing[location_id],
+                    zones[location_id],
+                    caller_ids,
+                    report,
+                )
+                if verdict == "open":
+                    still_open.add(location_id)
+                    decided[location_id].append(candidate.job_id)
+                    next_at = tick.job_updates[-1]["next_attempt_at"]
+                    if next_at is not None:
+                        deferred[location_id][candidate.job_id] = next_at
+            open_locations = [loc for loc in open_locations if loc in still_open]
+        # Still open after the last round: a full group was decided without a dial, so more
+        # jobs may be due right now (pacing[...].ready_at stays in the past).
+        # Exhausted: sleep until the earliest pending job, counting the new times of the jobs
+        # just deferred (not yet written).
+        for location_id in exhausted:
+            times = list(deferred[location_id].values())
+            stored = _next_pending(session, location_id, exclude=decided[location_id])
+            if stored is not None:
+                times.append(stored)
+            pacing[location_id].ready_at = min(times) if times else None
+        job_updates, events, planned, overflow = (
+            tick.job_updates,
+            tick.events,
+            tick.planned,
+            tick.overflow,
+        )
+        if job_updates:
+            session.execute(
+                update(JOBS)
+                .where(JOBS.c.id == bindparam("b_id"))
+                .values(
+                    status=bindparam("status"),
+                    next_attempt_at=bindparam("next_attempt_at"),
+                    reason_code=bindparam("reason_code"),
+                    reason_text=bindparam("reason_text"),
+                    updated_at=bindparam("updated_at"),
+                    dialed_at=bindparam("dialed_at"),
+                    phone_e164=bindparam("phone_e164"),
+                    idempotency_key=bindparam("idempotency_key"),
+                    evaluations=JOBS.c.evaluations + 1,
+                ),
+                job_updates,
+            )
+            session.execute(insert(CallEvent), events)
+        for location_id, day_end in overflow:
+            report.deferred += _defer_overflow(session, location_id, day_end, now)
+        return planned
+
+    def _decide(
+        self,
+        tick: _TickState,
+        candidate: _Candidate,
+        snapshot: ContactSnapshot,
+        job_facts: CallFacts,
+        row: LocationPacing,
+        time_zone: str,
+        caller_ids: dict[int, str],
+        report: TickReport,
+    ) -> str:
+        """Ask the gate about one job; returns "dialed", "blocked" (the location is done for
+        now) or "open" (the job was deferred or failed: the location may try its next job)."""
+        now = tick.now
+        key = (snapshot.account_id, snapshot.phone_e164 or "")
+        if tick.dialed_numbers.get(key):
+            # Dialed earlier in this very tick (another location of the same account).
+            extra = (now,) * tick.dialed_numbers[key]
+            job_facts = replace(job_facts, number_dials=job_facts.number_dials + extra)
+        evaluation = evaluate(job_facts, now, self.policy)
+        report.evaluations += 1
+        decision = decide(evaluation.verdict)
+        reason = decision.reason_code
+        if reason is not None:
+            report.reasons[reason] = report.reasons.get(reason, 0) + 1
+        if reason in _LOCATION_BLOCKS:
+            # Not the job's fault: the location sleeps; pacing leaves its jobs queued.
+            row.ready_at = decision.next_attempt_at
+            if reason == ReasonCode.LOCATION_DAILY_CAP:
+                day_end = evaluation.check(Rule.LOCATION_DAILY_CAP).until or now
+                row.ready_at = day_end
+                tick.overflow.append((candidate.location_id, day_end))
+            return "blocked"
+        update_row: dict[str, Any] = {
+            "b_id": candidate.job_id,
+            "status": decision.status,
+            "next_attempt_at": decision.next_attempt_at,
+            "reason_code": reason,
+            "reason_text": REASONS[ReasonCode(reason)].sentence if reason else None,
+            "updated_at": now,
+            "dialed_at": None,
+            "phone_e164": None,
+            "idempotency_key": candidate.idempotency_key,
+        }
+        tick.events.append(_event(candidate, decision.status, reason, now))
+        tick.job_updates.append(update_row)
+        if decision.status is not CallStatus.DIALING:
+            if decision.status is CallStatus.FAILED:
+                report.failed += 1
+            else:
+                report.deferred += 1
+            return "open"
+        idempotency_key = candidate.idempotency_key or secrets.token_hex(16)
+        update_row.update(
+            dialed_at=now, phone_e164=snapshot.phone_e164, idempotency_key=idempotency_key
+        )
+        tick.planned.append(
+            DialRequest(
+                idempotency_key=idempotency_key,
+                to_e164=snapshot.phone_e164 or "",
+                from_e164=caller_ids.get(candidate.from_number_id or 0, ""),
+                job_id=candidate.job_id,
+                contact_id=candidate.contact_id,
+            )
+        )
+        tick.dialed_numbers[key] = tick.dialed_numbers.get(key, 0) + 1
+        if self._book_dial(row, time_zone, now):
+            tick.overflow.append((candidate.location_id, row.ready_at or now))
+        return "dialed"
+
+    def _candidates(
+        self, session: Session, location_ids: list[int], now: datetime, postgres: bool
+    ) -> dict[int, list[_Candidate]]:
+        """Each ready location's next due jobs (oldest due first), in one statement.
+
+        A correlated `IN (SELECT ... LIMIT k)` per location walks the (location, status, due)
+        index, so the cost follows the jobs taken, not the location's whole backlog.
+        """
+        inner = aliased(CallJob)
+        next_ids = (
+            select(inner.id)
+            .where(
+                inner.location_id == LocationPacing.location_id,
+                inner.status.in_(PENDING),
+                inner.next_attempt_at <= now,
+            )
+            .order_by(inner.next_attempt_at, inner.id)
+            .limit(self.config.candidates_per_location)
+            .correlate(LocationPacing)
+        )
+        query = (
+            select(
+                CallJob.id,
+                CallJob.account_id,
+                CallJob.location_id,
+                CallJob.contact_id,
+                CallJob.from_number_id,
+                CallJob.purpose,
+                CallJob.status,
+                CallJob.idempotency_key,
+            )
+            .select_from(LocationPacing)
+            .join(CallJob, CallJob.id.in_(next_ids.scalar_subquery()))
+            .where(LocationPacing.location_id.in_(location_ids))
+            .order_by(CallJob.location_id, CallJob.next_attempt_at, CallJob.id)
+        )
+        if postgres:
+            query = query.with_for_update(of=CallJob, skip_locked=True)
+        found: dict[int, list[_Candidate]] = {loc: [] for loc in location_ids}
+        for row in session.execute(query):
+            candidate = _Candidate(*row)
+            found[candidate.location_id].append(candidate)
+        return found
+
+    def _book_dial(self, row: LocationPacing, time_zone: str, now: datetime) -> bool:
+        """Reserve the location's slot: today's count and the last dial move together.
+
+        Returns True when this dial used the location's last call of the day."""
+        day_start, day_end = location_day_bounds(now, time_zone)
+        if row.day_start is None or row.day_start < day_start:
+            row.day_start, row.dials_today = day_start, 0
+        row.dials_today += 1
+        row.last_dial_at = now
+        if row.dials_today >= self.policy.location_daily_cap:
+            row.ready_at = day_end
+            return True
+        row.ready_at = now + self.policy.location_pacing
+        return False
+
+
+def _event(
+    candidate: _Candidate, status: CallStatus, reason: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "account_id": candidate.account_id,
+        "job_id": candidate.job_id,
+        "at": now,
+        "from_status": candidate.status,
+        "to_status": status,
+        "reason_code": reason,
+        "detail": None,
+    }
+
+
+def _defer_overflow(session: Session, location_id: int, day_end: datetime, now: datetime) -> int:
+    """The location used its calls for the day: its due jobs become Deferred to tomorrow.
+
+    "Calls per day per location | 100 (overflow defers to next day)". Written once per
+    location and day, so the call log shows each overflow job as Deferred with the reason;
+    tomorrow the gate moves each to its own earliest window.
+    """
+    rows = session.execute(
+        select(CallJob.id, CallJob.account_id, CallJob.status).where(
+            CallJob.location_id == location_id,
+            CallJob.status.in_(PENDING),
+            CallJob.next_attempt_at < day_end,
+        )
+    ).all()
+    if not rows:
+        return 0
+    reason = ReasonCode.LOCATION_DAILY_CAP
+    session.execute(
+        update(JOBS)
+        .where(JOBS.c.id == bindparam("b_id"))
+        .values(
+            status=CallStatus.DEFERRED,
+            next_attempt_at=day_end,
+            reason_code=reason.value,
+            reason_text=REASONS[reason].sentence,
+            updated_at=now,
+        ),
+        [{"b_id": job_id} for job_id, _account, _status in rows],
+    )
+    session.execute(
+        insert(CallEvent),
+        [
+            {
+                "account_id": account_id,
+                "job_id": job_id,
+                "at": now,
+                "from_status": status,
+                "to_status": CallStatus.DEFERRED,
+                "reason_code": reason.value,
+                "detail": None,
+            }
+            for job_id, account_id, status in rows
+        ],
+    )
+    return len(rows)
+
+
+def _next_pending(
+    session: Session, location_id: int, exclude: Sequence[int] = ()
+) -> datetime | None:
+    """When the location's earliest pending job is due (None: nothing pending)."""
+    query = select(func.min(CallJob.next_attempt_at)).where(
+        CallJob.location_id == location_id, CallJob.status.in_(PENDING)
+    )
+    if exclude:
+        query = query.where(CallJob.id.not_in(list(exclude)))
+    value = session.scalar(query)
+    return None if value is None else aware(value)
+
+
+def _caller_ids(session: Session, candidates: Sequence[_Candidate]) -> dict[int, str]:
+    ids = {c.from_number_id for c in candidates if c.from_number_id}
+    if not ids:
+        return {}
+    rows = session.execute(select(PhoneNumber.id, PhoneNumber.e164).where(PhoneNumber.id.in_(ids)))
+    return dict(rows.all())
+
+
+def _number_lock_key(account_id: int, phone: str) -> int:
+    digest = hashlib.blake2b(f"{account_id}:{phone}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_numbers(
+    session: Session, candidates: list[_Candidate], snapshots: dict[int, Any]
+) -> list[_Candidate]:
+    """Take a transaction-scoped advisory lock per (account, number) before reading its
+    history; candidates whose number another worker is deciding right now wait a tick.
+
+    Location locks alone would let two workers, at two locations of one account, both read
+    "not called today" for the same number and both dial it.
+    """
+    keys = sorted(
+        {
+            _number_lock_key(c.account_id, snapshots[c.contact_id].phone_e164)
+            for c in candidates
+            if snapshots[c.contact_id].phone_e164
+        }
+    )
+    if not keys:
+        return candidates
+    granted = {
+        key
+        for key, ok in session.execute(
+            text(
+                "SELECT k, pg_try_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"
+            ),
+            {"keys": keys},
+        )
+        if ok
+    }
+    return [
+        c
+        for c in candidates
+        if not snapshots[c.contact_id].phone_e164
+        or _number_lock_key(c.account_id, snapshots[c.contact_id].phone_e164) in granted
+    ]

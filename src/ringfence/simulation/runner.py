@@ -1,0 +1,365 @@
+"""Run the real dispatcher over a synthetic population on a virtual clock, then audit it.
+
+`run_simulation` creates the population, enqueues one call per contact through the services a
+workflow uses, and steps a virtual clock (one tick a minute, jumping over idle stretches) while
+one or more dispatcher workers dial through the sandbox carrier. With `workers > 1` each worker
+is a separate OS process with its own connections, coordinated only by the coordinator's
+"tick at T" messages, so the rules must hold through the database alone (PostgreSQL).
+`kill_workers` SIGKILLs a worker in the middle of a tick that many times and starts a new one:
+the crash test. Afterwards the independent audit re-reads the stored call log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import random
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ringfence.adapters.db.calls import CallJob, LocationPacing, MinutesLedger
+from ringfence.adapters.db.engine import make_engine, make_session_factory
+from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.telephony.sandbox import SandboxCarrier
+from ringfence.adapters.telephony.sandbox_store import SandboxCall
+from ringfence.clock import VirtualClock
+from ringfence.domain.calls import IN_FLIGHT
+from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.facts import aware
+from ringfence.simulation.audit import audit_dials
+from ringfence.simulation.callog import audited_contacts, audited_locations, carrier_dials
+from ringfence.simulation.capacity import lawful_capacity
+from ringfence.simulation.population import PopulationSpec, populate
+
+# Tuesday 1 December 2026, midnight in New York.
+DEFAULT_START = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationSpec:
+    population: PopulationSpec
+    database_url: str
+    days: int = 1
+    start: datetime = DEFAULT_START
+    step: timedelta = timedelta(minutes=1)
+    workers: int = 1
+    kill_workers: int = 0
+    carrier_cps: float = 25.0
+    carrier_burst: float = 1500.0
+    max_concurrent_calls: int = 20_000
+
+
+@dataclass(slots=True)
+class SimulationResult:
+    locations: int
+    contacts: int
+    jobs: int
+    days: int
+    workers: int
+    dials: int
+    outcomes: dict[str, int]
+    deferred_by_reason: dict[str, int]
+    failed_by_reason: dict[str, int]
+    queued: int
+    in_flight: int
+    needs_review: int
+    violations: int
+    violations_by_rule: dict[str, int]
+    dialed_twice: int
+    lawful_capacity: int
+    utilization: float
+    ledger_seconds: int
+    billable_seconds: int
+    ledger_matches: bool
+    decisions: int
+    ticks: int
+    workers_killed: int
+    populate_seconds: float
+    dispatch_seconds: float
+    audit_seconds: float
+    decisions_per_second: float
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Progress = Callable[[str, float], None]
+
+
+def run_simulation(spec: SimulationSpec, progress: Progress | None = None) -> SimulationResult:
+    engine = make_engine(spec.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        upgrade(engine)
+        with sessions() as session:
+            if session.scalar(select(func.count()).select_from(CallJob)):
+                raise ValueError("the simulation needs an empty database")
+        began = time.perf_counter()
+        with sessions() as session:
+            total = spec.population.locations
+            population = populate(
+                session,
+                spec.population,
+                now=spec.start,
+                progress=(lambda n: progress("populate", n / total)) if progress else None,
+            )
+        populate_seconds = time.perf_counter() - began
+
+        began = time.perf_counter()
+        end = spec.start + timedelta(days=spec.days)
+        if spec.workers == 1 and spec.kill_workers == 0:
+            ticks, decisions, killed = _run_in_process(spec, sessions, end, progress)
+        else:
+            ticks, decisions, killed = _run_workers(spec, sessions, end, progress)
+        dispatch_seconds = time.perf_counter() - began
+
+        began = time.perf_counter()
+        with sessions() as session:
+            result = _measure(session, spec, population.jobs, end)
+        audit_seconds = time.perf_counter() - began
+    finally:
+        engine.dispose()
+    result.ticks, result.decisions, result.workers_killed = ticks, decisions, killed
+    result.populate_seconds = round(populate_seconds, 2)
+    result.dispatch_seconds = round(dispatch_seconds, 2)
+    result.audit_seconds = round(audit_seconds, 2)
+    result.decisions_per_second = round(decisions / dispatch_seconds, 1) if dispatch_seconds else 0
+    return result
+
+
+# -- the clock --------------------------------------------------------------------------------
+
+
+def _next_instant(sessions: Any, now: datetime, spec: SimulationSpec, end: datetime) -> datetime:
+    """The next tick: one step ahead while calls are in flight or locations are ready;
+    otherwise straight to the next location that becomes ready (on the step grid)."""
+    step = spec.step
+    with sessions() as session:
+        in_flight = session.scalar(
+            select(func.count()).select_from(CallJob).where(CallJob.status.in_(IN_FLIGHT))
+        )
+        ready = session.scalar(select(func.min(LocationPacing.ready_at)))
+    if in_flight or ready is None:
+        return now + step
+    target = max(now + step, aware(ready))
+    steps = -(-(target - spec.start) // step)  # ceil to the grid
+    return min(spec.start + steps * step, max(end, now + step))
+
+
+def _in_flight(sessions: Any) -> int:
+    with sessions() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(CallJob).where(CallJob.status.in_(IN_FLIGHT))
+            )
+            or 0
+        )
+
+
+def _dispatch_config(spec: SimulationSpec) -> DispatchConfig:
+    return DispatchConfig(
+        carrier_cps=spec.carrier_cps,
+        carrier_burst=spec.carrier_burst,
+        max_concurrent_calls=spec.max_concurrent_calls,
+    )
+
+
+# -- one process ------------------------------------------------------------------------------
+
+
+def _run_in_process(
+    spec: SimulationSpec, sessions: Any, end: datetime, progress: Progress | None
+) -> tuple[int, int, int]:
+    clock = VirtualClock(spec.start)
+    dispatcher = Dispatcher(
+        session_factory=sessions,
+        carrier=SandboxCarrier(sessions, clock, seed=spec.population.seed),
+        clock=clock,
+        config=_dispatch_config(spec),
+    )
+    ticks = decisions = 0
+    drain_until = end + timedelta(hours=2)
+    while clock.now() < end or (clock.now() < drain_until and _in_flight(sessions)):
+        report = dispatcher.tick()
+        ticks += 1
+        decisions += report.evaluations
+        if progress is not None:
+            progress("dispatch", min(1.0, (clock.now() - spec.start) / (end - spec.start)))
+        clock.set(_next_instant(sessions, clock.now(), spec, end))
+    return ticks, decisions, 0
+
+
+# -- several processes ------------------------------------------------------------------------
+
+
+def _worker_main(database_url: str, seed: int, config: DispatchConfig, inbox: Connection) -> None:
+    """A dispatcher worker process: ticks when told, at the instant it is told."""
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    clock = VirtualClock(datetime.fromtimestamp(0, UTC))
+    dispatcher = Dispatcher(
+        session_factory=sessions,
+        carrier=SandboxCarrier(sessions, clock, seed=seed),
+        clock=clock,
+        config=config,
+    )
+    try:
+        while True:
+            message = inbox.recv()
+            if message is None:
+                break
+            clock.set(datetime.fromisoformat(message))
+            report = dispatcher.tick()
+            inbox.send(report.evaluations)
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class _Worker:
+    process: Any
+    pipe: Connection
+
+
+def _spawn(spec: SimulationSpec) -> _Worker:
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(
+        target=_worker_main,
+        args=(spec.database_url, spec.population.seed, _dispatch_config(spec), theirs),
+        daemon=True,
+    )
+    process.start()
+    theirs.close()
+    return _Worker(process, ours)
+
+
+def _run_workers(
+    spec: SimulationSpec, sessions: Any, end: datetime, progress: Progress | None
+) -> tuple[int, int, int]:
+    rng = random.Random(spec.population.seed)
+    workers = [_spawn(spec) for _ in range(spec.workers)]
+    now = spec.start
+    ticks = decisions = killed = 0
+    # Crashes are spread over the ticks that can dial: the first hours of the windows.
+    kill_ticks: set[int] = set()
+    drain_until = end + timedelta(hours=2)
+    try:
+        while now < end or (now < drain_until and _in_flight(sessions)):
+            stamp = now.isoformat()
+            for index, worker in enumerate(workers):
+                try:
+                    worker.pipe.send(stamp)
+                except (BrokenPipeError, OSError):  # killed since the last tick: replace it
+                    worker.process.join(timeout=5)
+                    if worker.process.exitcode != -signal.SIGKILL:
+                        raise RuntimeError(
+                            f"dispatcher worker died (exit code {worker.process.exitcode})"
+                        ) from None
+                    workers[index] = _spawn(spec)
+                    workers[index].pipe.send(stamp)
+            if killed < spec.kill_workers and (not kill_ticks or ticks in kill_ticks):
+                if not kill_ticks:
+                    kill_ticks = _plan_kills(rng, ticks, spec.kill_workers)
+                if ticks in kill_ticks:
+                    victim = rng.randrange(len(workers))
+                    time.sleep(rng.uniform(0.0, 0.05))  # somewhere inside the tick
+                    os.kill(workers[victim].process.pid, signal.SIGKILL)
+                    killed += 1
+            for index, worker in enumerate(workers):
+                try:
+                    decisions += worker.pipe.recv()
+                except (EOFError, ConnectionResetError):
+                    worker.process.join(timeout=5)
+                    if worker.process.exitcode != -signal.SIGKILL:
+                        raise RuntimeError(
+                            f"dispatcher worker died (exit code {worker.process.exitcode})"
+                        ) from None
+                    workers[index] = _spawn(spec)
+            ticks += 1
+            if progress is not None:
+                progress("dispatch", min(1.0, (now - spec.start) / (end - spec.start)))
+            now = _next_instant(sessions, now, spec, end)
+    finally:
+        for worker in workers:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                worker.pipe.send(None)
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.kill()
+    return ticks, decisions, killed
+
+
+def _plan_kills(rng: random.Random, first: int, count: int) -> set[int]:
+    """Pick `count` distinct upcoming ticks (the next few hundred) to crash a worker in."""
+    return set(rng.sample(range(first, first + max(count * 8, 200)), count))
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+def _measure(session: Any, spec: SimulationSpec, jobs: int, end: datetime) -> SimulationResult:
+    locations = audited_locations(session)
+    contacts = audited_contacts(session)
+    dials = carrier_dials(session)
+    report = audit_dials(dials, contacts, locations)
+    capacity = lawful_capacity(contacts, locations, start=spec.start, end=end)
+
+    def grouped(column: Any, *where: Any) -> dict[str, int]:
+        rows = session.execute(select(column, func.count()).where(*where).group_by(column))
+        return {str(getattr(key, "value", key)): int(n) for key, n in rows if key is not None}
+
+    statuses = grouped(CallJob.status)
+    ledger = int(session.scalar(select(func.sum(MinutesLedger.billable_seconds))) or 0)
+    billable = int(session.scalar(select(func.sum(CallJob.billable_seconds))) or 0)
+    dialed_jobs = int(
+        session.scalar(
+            select(func.count()).select_from(CallJob).where(CallJob.dialed_at.is_not(None))
+        )
+        or 0
+    )
+    carrier_calls = int(session.scalar(select(func.count()).select_from(SandboxCall)) or 0)
+    notes = []
+    if dialed_jobs != carrier_calls:
+        notes.append(f"{dialed_jobs} jobs carry a dial stamp; the carrier placed {carrier_calls}")
+    by_rule = Counter(v.rule.value for v in report.violations)
+    return SimulationResult(
+        locations=spec.population.locations,
+        contacts=len(contacts),
+        jobs=jobs,
+        days=spec.days,
+        workers=spec.workers,
+        dials=len(dials),
+        outcomes=grouped(CallJob.outcome, CallJob.outcome.is_not(None)),
+        deferred_by_reason=grouped(CallJob.reason_code, CallJob.status == "deferred"),
+        failed_by_reason=grouped(CallJob.reason_code, CallJob.status == "failed"),
+        queued=statuses.get("queued", 0),
+        in_flight=sum(statuses.get(s.value, 0) for s in IN_FLIGHT),
+        needs_review=statuses.get("needs_review", 0),
+        violations=len(report.violations),
+        violations_by_rule=dict(by_rule),
+        dialed_twice=len(report.dialed_twice),
+        lawful_capacity=capacity,
+        utilization=round(len(dials) / capacity, 4) if capacity else 1.0,
+        ledger_seconds=ledger,
+        billable_seconds=billable,
+        ledger_matches=ledger == billable,
+        decisions=0,
+        ticks=0,
+        workers_killed=0,
+        populate_seconds=0.0,
+        dispatch_seconds=0.0,
+        audit_seconds=0.0,
+        decisions_per_second=0.0,
+        notes=notes,
+    )

@@ -1,0 +1,71 @@
+"""The virtual-clock simulation at small scale: the independent audit finds no violation, the
+dispatcher reaches the lawful capacity, and (on PostgreSQL) several worker processes and
+crashing workers keep every guarantee."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ringfence.bootstrap import Container
+from ringfence.simulation.population import PopulationSpec
+from ringfence.simulation.runner import SimulationResult, SimulationSpec, run_simulation
+
+
+def _simulate(database_url: str, **kwargs: object) -> SimulationResult:
+    locations = int(kwargs.pop("locations", 3))  # type: ignore[call-overload]
+    per = int(kwargs.pop("contacts", 25))  # type: ignore[call-overload]
+    spec = SimulationSpec(
+        population=PopulationSpec(locations=locations, contacts_per_location=per, seed=11),
+        database_url=database_url,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return run_simulation(spec)
+
+
+def _assert_lawful(result: SimulationResult) -> None:
+    assert result.violations == 0, result.violations_by_rule
+    assert result.dialed_twice == 0
+    assert result.dials > 0
+    assert result.utilization >= 0.99, (result.dials, result.lawful_capacity)
+    assert result.ledger_matches
+    assert (result.in_flight, result.needs_review) == (0, 0)  # nothing lost or stuck
+    assert result.notes == []
+
+
+def test_one_worker_dials_lawfully_at_capacity(container: Container, database_url: str) -> None:
+    result = _simulate(database_url, locations=4, contacts=30)
+    _assert_lawful(result)
+    assert set(result.outcomes) >= {"connected", "voicemail", "no_answer"}
+    assert result.failed_by_reason  # the population includes contacts that must never be dialed
+    assert result.decisions >= result.dials
+
+
+def test_daily_cap_overflow_is_deferred(container: Container, database_url: str) -> None:
+    result = _simulate(database_url, locations=1, contacts=130)
+    _assert_lawful(result)
+    assert result.dials == 100
+    assert result.deferred_by_reason.get("location_daily_cap", 0) > 0
+
+
+postgres_only = pytest.mark.skipif(
+    not os.environ.get("RINGFENCE_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="several dispatcher processes need PostgreSQL (SQLite is the single-process default)",
+)
+
+
+@postgres_only
+def test_four_worker_processes_share_the_limits(container: Container, database_url: str) -> None:
+    result = _simulate(database_url, locations=4, contacts=20, workers=4)
+    _assert_lawful(result)
+
+
+@postgres_only
+def test_killing_workers_mid_tick_loses_and_repeats_nothing(
+    container: Container, database_url: str
+) -> None:
+    result = _simulate(database_url, locations=3, contacts=20, workers=2, kill_workers=20)
+    assert result.workers_killed == 20
+    _assert_lawful(result)
+    assert result.ledger_seconds == result.billable_seconds

@@ -1,0 +1,476 @@
+"""The telephony contract: what every carrier adapter must do, then the sandbox's own rules.
+
+The first part is written against `TelephonyProvider` only and runs once per entry in
+`NETWORKS`. A new adapter (SIP, Twilio) joins by adding a builder that returns a `Network`:
+its adapter wired to a fake of its network, plus the few handles the suite needs (a number
+with a known outcome, a count of calls held under a key). The second part pins the
+sandbox's documented behaviour: determinism, fixed-number rules, and its outcome mix.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import sessionmaker
+
+from ringfence.adapters.telephony.base import (
+    CallReport,
+    CarrierCallState,
+    DialReceipt,
+    DialRequest,
+    TelephonyError,
+    TelephonyProvider,
+)
+from ringfence.adapters.telephony.sandbox import (
+    FIXED_SUFFIXES,
+    INVALID_NUMBER,
+    OUTCOME_MIX,
+    PERSONAS,
+    SPAM_BLOCKED,
+    Fate,
+    SandboxCarrier,
+    UnreachableCarrier,
+    decide_fate,
+)
+from ringfence.adapters.telephony.sandbox_store import SandboxCall
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.domain.vocabulary import CallOutcome
+
+SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Network:
+    """One implementation under test, with the handles the contract needs."""
+
+    # A new adapter instance on the same network: calling it again is a process restart.
+    connect: Callable[[], TelephonyProvider]
+    clock: VirtualClock
+    # A number this network will end with the given outcome (FAILED: refused at once).
+    number_for: Callable[[CallOutcome], str]
+    # How many calls the network holds under an idempotency key.
+    calls_under: Callable[[str], int]
+
+
+def _sandbox(container: Container, clock: VirtualClock) -> Network:
+    suffix = {
+        CallOutcome.CONNECTED: "00",
+        CallOutcome.VOICEMAIL: "01",
+        CallOutcome.NO_ANSWER: "02",
+        CallOutcome.BUSY: "03",
+        CallOutcome.FAILED: "04",
+    }
+
+    def connect() -> TelephonyProvider:
+        return SandboxCarrier(container.session_factory, clock)
+
+    def calls_under(key: str) -> int:
+        with container.session_factory() as session:
+            query = select(func.count()).where(SandboxCall.idempotency_key == key)
+            return int(session.scalar(query) or 0)
+
+    return Network(connect, clock, lambda outcome: f"+121255501{suffix[outcome]}", calls_under)
+
+
+NETWORKS: dict[str, Callable[[Container, VirtualClock], Network]] = {"sandbox": _sandbox}
+
+
+@pytest.fixture(params=sorted(NETWORKS))
+def network(request: pytest.FixtureRequest, container: Container, clock: VirtualClock) -> Network:
+    return NETWORKS[request.param](container, clock)
+
+
+_keys = iter(range(1, 1_000_000))
+
+
+def _request(to_e164: str, *, key: str | None = None, contact_id: int = 7) -> DialRequest:
+    n = next(_keys)
+    return DialRequest(
+        idempotency_key=key or f"job-{n}-attempt-1",
+        to_e164=to_e164,
+        from_e164="+16465550198",
+        job_id=n,
+        contact_id=contact_id,
+    )
+
+
+def _follow(network: Network, carrier: TelephonyProvider, key: str) -> list[CallReport]:
+    """The call's report once a second, from dial until it completes (at most 10 minutes)."""
+    seen: list[CallReport] = []
+    for _ in range(600):
+        report = carrier.lookup(key)
+        assert report is not None
+        seen.append(report)
+        if report.state is CarrierCallState.COMPLETED:
+            return seen
+        network.clock.advance(SECOND)
+    raise AssertionError(f"call {key} never completed")
+
+
+def _assert_consistent(report: CallReport) -> None:
+    assert report.state is CarrierCallState.COMPLETED
+    assert report.ended_at is not None
+    assert report.outcome is not None
+    assert report.duration_seconds == (report.ended_at - report.dialed_at).total_seconds()
+    if report.answered_at is None:
+        assert report.billable_seconds == 0
+    else:
+        assert report.billable_seconds == (report.ended_at - report.answered_at).total_seconds()
+
+
+# --- The contract ----------------------------------------------------------------------------
+
+
+def test_dial_is_idempotent_by_key(network: Network) -> None:
+    carrier = network.connect()
+    request = _request(network.number_for(CallOutcome.CONNECTED))
+    first = carrier.dial(request)
+    network.clock.advance(3 * SECOND)
+    again = carrier.dial(request)
+    after_restart = network.connect().dial(request)
+
+    assert first.accepted
+    assert again == after_restart == first
+    assert network.calls_under(request.idempotency_key) == 1
+
+
+def test_racing_dials_of_one_key_place_one_call(network: Network) -> None:
+    request = _request(network.number_for(CallOutcome.CONNECTED))
+    carriers = [network.connect() for _ in range(6)]  # six dispatcher processes
+    start = threading.Barrier(len(carriers))
+
+    def dial(carrier: TelephonyProvider) -> DialReceipt:
+        start.wait()
+        return carrier.dial(request)
+
+    with ThreadPoolExecutor(len(carriers)) as pool:
+        receipts = list(pool.map(dial, carriers))
+
+    assert len(set(receipts)) == 1
+    assert network.calls_under(request.idempotency_key) == 1
+
+
+def test_lookup_of_a_key_never_dialed_is_none(network: Network) -> None:
+    assert network.connect().lookup("never-dialed") is None
+
+
+def test_a_restarted_adapter_finds_the_call_and_its_state(network: Network) -> None:
+    request = _request(network.number_for(CallOutcome.CONNECTED))
+    receipt = network.connect().dial(request)  # the process that dialed is gone after this
+
+    restarted = network.connect()
+    report = restarted.lookup(request.idempotency_key)
+    assert report is not None
+    assert report.carrier_call_id == receipt.carrier_call_id
+    assert report.state is CarrierCallState.RINGING
+    assert report.dialed_at == network.clock.now()
+
+    final = _follow(network, restarted, request.idempotency_key)[-1]
+    assert final.outcome is CallOutcome.CONNECTED
+    assert restarted.completed_reports() == [final]  # looked up in flight: reported by it
+
+
+@pytest.mark.parametrize("outcome", [CallOutcome.CONNECTED, CallOutcome.VOICEMAIL])
+def test_an_answered_call_rings_then_talks_then_completes(
+    network: Network, outcome: CallOutcome
+) -> None:
+    carrier = network.connect()
+    request = _request(network.number_for(outcome))
+    carrier.dial(request)
+    reports = _follow(network, carrier, request.idempotency_key)
+
+    states = [r.state for r in reports]
+    first_talk = states.index(CarrierCallState.IN_PROGRESS)
+    assert set(states[:first_talk]) == {CarrierCallState.RINGING}
+    assert states[first_talk:-1] == [CarrierCallState.IN_PROGRESS] * (len(states) - first_talk - 1)
+    assert all(r.answered_at is None and r.outcome is None for r in reports[:first_talk])
+    answered_at = reports[first_talk].answered_at
+    assert answered_at is not None
+    assert all(r.answered_at == answered_at and r.ended_at is None for r in reports[first_talk:-1])
+
+    final = reports[-1]
+    _assert_consistent(final)
+    assert final.outcome is outcome
+    assert final.answered_at == answered_at
+    assert final.billable_seconds is not None
+    assert final.billable_seconds > 0
+    assert final.ended_at == network.clock.now()  # reported completed from the second it ended
+
+
+def test_no_answer_rings_at_least_15_seconds_and_is_never_billable(network: Network) -> None:
+    carrier = network.connect()
+    request = _request(network.number_for(CallOutcome.NO_ANSWER))
+    carrier.dial(request)
+    reports = _follow(network, carrier, request.idempotency_key)
+
+    assert {r.state for r in reports[:-1]} == {CarrierCallState.RINGING}
+    final = reports[-1]
+    _assert_consistent(final)
+    assert final.outcome is CallOutcome.NO_ANSWER
+    assert final.answered_at is None
+    assert final.duration_seconds is not None
+    assert final.duration_seconds >= 15
+    assert final.billable_seconds == 0
+
+
+def test_busy_ends_quickly_and_is_never_billable(network: Network) -> None:
+    carrier = network.connect()
+    request = _request(network.number_for(CallOutcome.BUSY))
+    carrier.dial(request)
+    final = _follow(network, carrier, request.idempotency_key)[-1]
+
+    _assert_consistent(final)
+    assert final.outcome is CallOutcome.BUSY
+    assert final.answered_at is None
+    assert final.billable_seconds == 0
+
+
+def test_a_refused_call_fails_at_once_with_the_carriers_reason(network: Network) -> None:
+    carrier = network.connect()
+    request = _request(network.number_for(CallOutcome.FAILED))
+    receipt = carrier.dial(request)
+
+    assert not receipt.accepted
+    assert receipt.carrier_reason
+    report = carrier.lookup(request.idempotency_key)
+    assert report is not None
+    _assert_consistent(report)
+    assert report.outcome is CallOutcome.FAILED
+    assert report.carrier_reason == receipt.carrier_reason
+    assert report.duration_seconds == report.billable_seconds == 0
+    assert carrier.completed_reports() == [report]  # refusals are reported too
+    assert network.calls_under(request.idempotency_key) == 1  # it counts as an attempted dial
+
+
+def test_completed_reports_reports_each_call_once_when_it_ends(network: Network) -> None:
+    carrier = network.connect()
+    keys = {}
+    for outcome in CallOutcome:
+        request = _request(network.number_for(outcome))
+        carrier.dial(request)
+        keys[request.idempotency_key] = outcome
+
+    reported: list[CallReport] = []
+    for _ in range(600):
+        for report in carrier.completed_reports():
+            assert report.ended_at is not None
+            assert report.ended_at <= network.clock.now()
+            _assert_consistent(report)
+            reported.append(report)
+        network.clock.advance(SECOND)
+    reported.extend(carrier.completed_reports())
+
+    assert sorted(r.idempotency_key for r in reported) == sorted(keys)
+    assert {r.idempotency_key: r.outcome for r in reported} == keys
+    assert network.connect().completed_reports() == []  # only the calls an instance saw
+
+
+def test_hangup_cuts_a_call_in_progress_short(network: Network) -> None:
+    carrier = network.connect()
+    request = _request(network.number_for(CallOutcome.CONNECTED))
+    receipt = carrier.dial(request)
+    reports: list[CallReport] = []
+    while not reports or reports[-1].state is not CarrierCallState.IN_PROGRESS:
+        network.clock.advance(SECOND)
+        reports.append(carrier.lookup(request.idempotency_key) or pytest.fail("lost the call"))
+    network.clock.advance(10 * SECOND)
+
+    carrier.hangup(receipt.carrier_call_id)
+    hung_up_at = network.clock.now()
+    network.clock.advance(SECOND)
+    carrier.hangup(receipt.carrier_call_id)  # already ended: no-op
+
+    report = carrier.lookup(request.idempotency_key)
+    assert report is not None
+    _assert_consistent(report)
+    assert report.outcome is CallOutcome.CONNECTED
+    assert report.ended_at == hung_up_at
+    assert report.billable_seconds == 10
+    assert carrier.completed_reports() == [report]
+    network.clock.advance(timedelta(minutes=10))
+    assert carrier.completed_reports() == []
+    assert carrier.lookup(request.idempotency_key) == report
+
+
+def test_hangup_while_ringing_ends_the_call_unanswered(network: Network) -> None:
+    carrier = network.connect()
+    request = _request(network.number_for(CallOutcome.CONNECTED))
+    receipt = carrier.dial(request)
+    network.clock.advance(SECOND)
+    network.connect().hangup(receipt.carrier_call_id)  # from another process
+
+    report = carrier.lookup(request.idempotency_key)
+    assert report is not None
+    _assert_consistent(report)
+    assert report.answered_at is None
+    assert report.outcome is CallOutcome.NO_ANSWER
+    assert report.duration_seconds == 1
+    assert report.billable_seconds == 0
+
+
+def test_hangup_of_an_unknown_call_is_an_error(network: Network) -> None:
+    with pytest.raises(TelephonyError):
+        network.connect().hangup("no-such-call")
+
+
+# --- The sandbox's own rules -----------------------------------------------------------------
+
+
+def test_an_unreachable_carrier_fails_every_operation() -> None:
+    carrier: TelephonyProvider = UnreachableCarrier()
+    with pytest.raises(TelephonyError):
+        carrier.dial(_request("+12125550100"))
+    with pytest.raises(TelephonyError):
+        carrier.lookup("key")
+    with pytest.raises(TelephonyError):
+        carrier.hangup("id")
+    with pytest.raises(TelephonyError):
+        carrier.completed_reports()
+
+
+def test_a_sandbox_whose_database_is_gone_raises_telephony_errors(
+    clock: VirtualClock, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    missing = tmp_path_factory.mktemp("gone") / "no-such-dir" / "sandbox.db"
+    engine = create_engine(f"sqlite:///{missing}")
+    carrier = SandboxCarrier(sessionmaker(bind=engine), clock)
+    try:
+        with pytest.raises(TelephonyError):
+            carrier.dial(_request("+12125550100"))
+        with pytest.raises(TelephonyError):
+            carrier.lookup("key")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "outcome", "accepted"),
+    [
+        ("00", CallOutcome.CONNECTED, True),
+        ("01", CallOutcome.VOICEMAIL, True),
+        ("02", CallOutcome.NO_ANSWER, True),
+        ("03", CallOutcome.BUSY, True),
+        ("04", CallOutcome.FAILED, False),
+        ("05", CallOutcome.FAILED, False),
+    ],
+)
+def test_numbers_ending_in_a_fixed_suffix_always_behave_the_same(
+    suffix: str, outcome: CallOutcome, accepted: bool
+) -> None:
+    fates = {
+        decide_fate(seed, f"+1{area}555{line:02d}{suffix}", contact)
+        for seed in (0, 1, 99)
+        for area in (212, 480, 602)
+        for line in (1, 42)
+        for contact in (1, 2)
+    }
+    assert len(fates) == 1
+    (fate,) = fates
+    assert (fate.outcome, fate.accepted) == (outcome, accepted)
+    assert fate.carrier_reason is None if accepted else fate.carrier_reason
+    assert decide_fate(0, "+12125550105", 1).carrier_reason == SPAM_BLOCKED
+
+
+@pytest.mark.parametrize("number", ["+121255501", "12125550100", "+1212555010O", ""])
+def test_a_malformed_number_is_refused_as_invalid(number: str) -> None:
+    assert decide_fate(0, number, 1) == Fate(False, CallOutcome.FAILED, 0, 0, INVALID_NUMBER)
+
+
+def test_persona_suffixes_answer_with_that_persona() -> None:
+    for i, persona in enumerate(PERSONAS):
+        fate = decide_fate(3, f"+1480555{110 + i:04d}", 1)
+        assert (fate.outcome, fate.persona) == (CallOutcome.CONNECTED, persona)
+
+
+def test_the_fate_is_a_pure_function_of_seed_number_and_contact(
+    container: Container, clock: VirtualClock
+) -> None:
+    # Pinned: recorded simulations replay only while these never drift.
+    assert decide_fate(0, "+12125550147", 1) == Fate(
+        True, CallOutcome.CONNECTED, 11, 109, persona="reschedules"
+    )
+    assert decide_fate(0, "+14805550123", 42) == Fate(True, CallOutcome.VOICEMAIL, 12, 38)
+    numbers = [f"+1602555{n}" for n in range(1000, 1200) if str(n)[-2:] not in FIXED_SUFFIXES]
+    assert any(decide_fate(0, n, 5) != decide_fate(1, n, 5) for n in numbers)
+    assert any(decide_fate(0, n, 5) != decide_fate(0, n, 6) for n in numbers)
+
+    # Two instances (two processes) with the same seed place the same calls.
+    first = SandboxCarrier(container.session_factory, clock)
+    second = SandboxCarrier(container.session_factory, clock)
+    for n in numbers[:20]:
+        for carrier, attempt in ((first, 1), (second, 2)):
+            carrier.dial(_request(n, key=f"{n}-{attempt}", contact_id=5))
+    clock.advance(timedelta(minutes=10))
+    a, b = (
+        {
+            r.idempotency_key.rsplit("-", 1)[0]: (r.outcome, r.duration_seconds, r.billable_seconds)
+            for r in carrier.completed_reports()
+        }
+        for carrier in (first, second)
+    )
+    assert len(a) == 20
+    assert a == b
+
+
+def test_dial_stores_the_decided_fate(container: Container, clock: VirtualClock) -> None:
+    carrier = SandboxCarrier(container.session_factory, clock, seed=11)
+    requests = [_request(f"+1480555{n:04d}", contact_id=n) for n in range(2020, 2060)]
+    for request in requests:
+        carrier.dial(request)
+    with container.session_factory() as session:
+        rows = {row.idempotency_key: row for row in session.scalars(select(SandboxCall))}
+    for request in requests:
+        row = rows[request.idempotency_key]
+        fate = Fate(
+            row.accepted,
+            row.outcome,
+            row.ring_seconds,
+            row.talk_seconds,
+            row.carrier_reason,
+            row.persona,
+        )
+        assert fate == decide_fate(11, request.to_e164, request.contact_id)
+        assert (row.persona is not None) == (row.outcome is CallOutcome.CONNECTED)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2024])
+def test_other_numbers_follow_the_documented_mix(seed: int) -> None:
+    rng = random.Random(seed)
+    fates: list[Fate] = []
+    while len(fates) < 2000:
+        number = f"+1{rng.randint(201, 989)}{rng.randint(2000000, 9999999)}"
+        if number[-2:] not in FIXED_SUFFIXES:
+            fates.append(decide_fate(seed, number, rng.randint(1, 10**6)))
+    shares = Counter(f.outcome for f in fates)
+    for outcome, share in OUTCOME_MIX:
+        assert abs(shares[outcome] / len(fates) - share) < 0.03, outcome
+
+    for fate in fates:
+        match fate.outcome:
+            case CallOutcome.CONNECTED:
+                assert 3 <= fate.ring_seconds <= 25
+                assert 40 <= fate.talk_seconds <= 300
+                assert fate.persona in PERSONAS
+            case CallOutcome.VOICEMAIL:
+                assert 3 <= fate.ring_seconds <= 25
+                assert 20 <= fate.talk_seconds <= 45
+            case CallOutcome.NO_ANSWER:
+                assert fate.ring_seconds == 30
+                assert fate.talk_seconds == 0
+            case CallOutcome.BUSY:
+                assert fate.ring_seconds <= 3
+                assert fate.talk_seconds == 0
+            case CallOutcome.FAILED:
+                assert not fate.accepted
+                assert fate.carrier_reason
+                assert fate.ring_seconds == fate.talk_seconds == 0
+        assert fate.accepted == (fate.outcome is not CallOutcome.FAILED)
