@@ -134,23 +134,27 @@ class Dispatcher:
         self.policy = policy
 
     def tick(self) -> TickReport:
-        """One pass at `clock.now()`. Carrier calls happen outside database transactions."""
+        """One pass at `clock.now()`. Carrier calls happen outside database transactions.
+
+        Four short transactions: settle stale in-flight jobs, reserve carrier capacity, plan
+        (the gate and the slot reservations), then record receipts, completions and unused
+        capacity together after dialing.
+        """
         report = TickReport(at=self.clock.now())
-        reports = self.carrier.completed_reports()
-        if reports:
-            with self.session_factory() as session, session.begin():
-                report.completed += apply_reports(session, reports)
         report.reconciled += self.reconcile()
         budget = self._reserve_capacity()
-        if budget <= 0:
-            return report
-        with self.session_factory() as session, session.begin():
-            planned = self._plan(session, self.clock.now(), budget, report)
-        self._return_tokens(budget - len(planned))
-        receipts = self._dial(planned)
-        if receipts:
+        planned: list[DialRequest] = []
+        if budget > 0:
             with self.session_factory() as session, session.begin():
-                record_receipts(session, receipts, now=self.clock.now())
+                planned = self._plan(session, self.clock.now(), budget, report)
+        receipts = self._dial(planned)
+        reports = self.carrier.completed_reports()
+        if receipts or reports or budget > len(planned):
+            with self.session_factory() as session, session.begin():
+                if receipts:
+                    record_receipts(session, receipts, now=self.clock.now())
+                report.completed += apply_reports(session, reports)
+                self._return_tokens(session, budget - len(planned))
         report.dialed = len(planned)
         return report
 
@@ -222,12 +226,11 @@ class Dispatcher:
             row.tokens, row.refilled_at = bucket.tokens, bucket.refilled_at
             return granted
 
-    def _return_tokens(self, unused: int) -> None:
+    def _return_tokens(self, session: Session, unused: int) -> None:
         if unused <= 0:
             return
-        with self.session_factory() as session, session.begin():
-            row = self._carrier_row(session)
-            row.tokens = min(self.config.carrier_burst, row.tokens + unused)
+        row = self._carrier_row(session)
+        row.tokens = min(self.config.carrier_burst, row.tokens + unused)
 
     def _carrier_row(self, session: Session) -> CarrierPacing:
         name = self.carrier.name
