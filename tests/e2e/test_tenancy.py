@@ -10,6 +10,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from ringfence.bootstrap import Container
+from ringfence.domain.vocabulary import CallPurpose
+from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from tests.conftest import Tenant
 
 EXERCISED: set[tuple[str, str]] = set()  # (method, path template) hit by the intruder
@@ -88,9 +91,19 @@ def _snapshot(client: TestClient, t: Tenant, ids: dict[str, int]) -> dict[str, A
 
 
 def test_no_route_crosses_accounts(
-    client: TestClient, tenant: Tenant, other_tenant: Tenant
+    client: TestClient, container: Container, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     ids = _seed(client, tenant)
+    with container.uow() as uow:
+        [job_id] = enqueue_calls(
+            uow.session,
+            account_id=tenant.account_id,
+            requests=[
+                CallRequest(contact_id=ids["/contacts"], purpose=CallPurpose.NO_SHOW_RECOVERY)
+            ],
+            now=uow.clock.now(),
+        )
+        uow.commit()
     before = _snapshot(client, tenant, ids)
     intruder = other_tenant.headers
 
@@ -195,6 +208,21 @@ def test_no_route_crosses_accounts(
     eligibility = "/api/v1/contacts/{contact_id}/call-eligibility"
     url = f"/api/v1/contacts/{ids['/contacts']}/call-eligibility?purpose=no_show_recovery"
     assert _call(client, "GET", eligibility, url, headers=intruder).status_code == 404
+
+    jobs = _call(client, "GET", "/api/v1/call-jobs", "/api/v1/call-jobs", headers=intruder)
+    assert jobs.json()["items"] == []
+    job_url = f"/api/v1/call-jobs/{job_id}"
+    assert (
+        _call(client, "GET", "/api/v1/call-jobs/{job_id}", job_url, headers=intruder).status_code
+        == 404
+    )
+    cancel = _call(
+        client, "POST", "/api/v1/call-jobs/{job_id}/cancel", f"{job_url}/cancel", headers=intruder
+    )
+    assert cancel.status_code == 404
+    assert client.get(job_url, headers=tenant.headers).json()["status"] == "queued"
+    minutes = _call(client, "GET", "/api/v1/minutes", "/api/v1/minutes", headers=intruder)
+    assert minutes.json() == []
 
     mine = _call(client, "GET", "/api/v1/account", "/api/v1/account", headers=intruder).json()
     assert mine["id"] == other_tenant.account_id

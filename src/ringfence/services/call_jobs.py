@@ -141,19 +141,23 @@ def cancel_pending(
     reason: str,
     contact_id: int | None = None,
     workflow_id: int | None = None,
+    job_id: int | None = None,
 ) -> int:
-    """Cancel the queued and deferred jobs of a contact or of a workflow; returns how many.
+    """Cancel the queued and deferred jobs of a contact, a workflow or one job; returns how
+    many.
 
     In-flight calls are not touched: they are already ringing (the agent ends them itself when
     the callee opts out).
     """
-    if contact_id is None and workflow_id is None:
-        raise ValueError("cancel_pending needs a contact_id or a workflow_id")
+    if contact_id is None and workflow_id is None and job_id is None:
+        raise ValueError("cancel_pending needs a contact_id, a workflow_id or a job_id")
     query = select(CallJob).where(CallJob.account_id == account_id, CallJob.status.in_(PENDING))
     if contact_id is not None:
         query = query.where(CallJob.contact_id == contact_id)
     if workflow_id is not None:
         query = query.where(CallJob.workflow_id == workflow_id)
+    if job_id is not None:
+        query = query.where(CallJob.id == job_id)
     jobs = list(session.scalars(query.with_for_update()))
     for job in jobs:
         check_transition(job.status, CallStatus.CANCELED)

@@ -85,8 +85,8 @@ class Practice:
                     CallRequest(
                         contact_id=cid,
                         purpose=purpose,
-                        agent_id=self.agent_id,
-                        from_number_id=self.number_id,
+                        agent_id=self.agent_id or None,
+                        from_number_id=self.number_id or None,
                     )
                     for cid in contact_ids
                 ],

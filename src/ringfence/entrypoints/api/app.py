@@ -13,7 +13,7 @@ from ringfence import __version__
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
-from ringfence.entrypoints.api.routes import account, consents, eligibility
+from ringfence.entrypoints.api.routes import account, calls, consents, eligibility
 from ringfence.services.errors import Conflict, InvalidField, NotFound
 
 API_PREFIX = "/api/v1"
@@ -98,6 +98,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(consents.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)
     app.include_router(eligibility.router, prefix=API_PREFIX)
+    app.include_router(calls.router, prefix=API_PREFIX)
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:

@@ -1,0 +1,24 @@
+"""`ringfence simulate --json` end to end (tiny population, temporary SQLite database)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from ringfence.entrypoints.cli import app
+
+
+def test_simulate_prints_an_audited_result() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--locations", "2", "--contacts-per-location", "12", "--seed", "5", "--json"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["violations"] == 0
+    assert report["dials"] == report["lawful_capacity"] > 0
+    assert report["utilization"] == 1.0
+    assert report["ledger_matches"] is True
+    assert report["jobs"] == report["contacts"] == 24
