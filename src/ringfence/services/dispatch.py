@@ -1,33 +1,33 @@
 """The dispatcher: decides, at the last moment, which queued call jobs dial now.
 
-One tick (`Dispatcher.tick`) does three things:
-1. applies the carrier's reports of calls that ended (completed, outcome, minutes);
-2. **plans** dials in one transaction: it locks the locations that are ready (`FOR UPDATE
+One tick (`Dispatcher.tick`):
+1. settles in-flight jobs a dead worker left behind, by asking the carrier by key;
+2. reserves carrier capacity (the CPS bucket shared by all workers, the concurrency limit);
+3. **plans** dials in one transaction: it locks the locations that are ready (`FOR UPDATE
    SKIP LOCKED` on PostgreSQL, so any number of workers share the work and never the same
    location), picks each one's next due jobs, re-gathers the compliance facts *inside that
    transaction* and asks the gate; a job the gate lets through is marked `dialing` with an
    idempotency key and its throttle slot is reserved — then the transaction commits;
-3. **places** the planned dials through the carrier, passing the key, and records receipts.
+4. **places** the planned dials through the carrier, passing the key, then records receipts,
+   completions (with the minutes ledger) and unused capacity in one transaction.
 
-Because the key is committed before the carrier is asked, a crash between 2 and 3 leaves a
-job in `dialing` that `reconcile` settles with the carrier by key (services/call_results.py):
+Because the key is committed before the carrier is asked, a crash between 3 and 4 leaves a
+job in `dialing` that step 1 settles with the carrier by key (services/call_results.py):
 never a blind redial.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, CarrierPacing, LocationPacing
-from ringfence.adapters.db.orm import Location, PhoneNumber
+from ringfence.adapters.db.orm import Location
 from ringfence.adapters.telephony.base import (
     BatchDialer,
     CallReport,
@@ -57,10 +57,14 @@ from ringfence.services.call_results import (
     settle_lookups,
     stale_in_flight,
 )
-from ringfence.services.facts import ContactSnapshot, Prospect, aware, gather, load_snapshots
-
-# Executemany UPDATEs go through the Core table (the ORM form is a different bulk mode).
-JOBS = cast(Table, CallJob.__table__)
+from ringfence.services.dispatch_queries import (
+    JOBS,
+    caller_ids,
+    defer_overflow,
+    lock_numbers,
+    next_pending,
+)
+from ringfence.services.facts import ContactSnapshot, Prospect, gather, load_snapshots
 
 # Location-level reasons: when one job hits them, every job of the location would.
 _LOCATION_BLOCKS = {ReasonCode.LOCATION_PACING, ReasonCode.LOCATION_DAILY_CAP}
@@ -278,7 +282,7 @@ class Dispatcher:
         open_locations = [loc for loc, group in candidates.items() if group]
         for location_id, group in candidates.items():
             if not group:
-                pacing[location_id].ready_at = _next_pending(session, location_id)
+                pacing[location_id].ready_at = next_pending(session, location_id)
         decided: dict[int, list[int]] = {loc: [] for loc in open_locations}
         deferred: dict[int, dict[int, datetime]] = {loc: {} for loc in open_locations}
         exhausted: list[int] = []  # every candidate decided, none dialed, fewer than k
@@ -290,14 +294,14 @@ class Dispatcher:
                 break
             snapshots = load_snapshots(session, (c.contact_id for c in batch), lock=True)
             if postgres:
-                batch = _lock_numbers(session, batch, snapshots)
+                batch = lock_numbers(session, batch, snapshots)
             facts = gather(
                 session,
                 [Prospect(snapshots[c.contact_id], c.purpose) for c in batch],
                 now,
                 pacing=pacing,
             )
-            caller_ids = _caller_ids(session, batch)
+            numbers = caller_ids(session, batch)
             still_open = set()
             for candidate, job_facts in zip(batch, facts, strict=True):
                 location_id = candidate.location_id
@@ -310,7 +314,7 @@ class Dispatcher:
                     job_facts,
                     pacing[location_id],
                     zones[location_id],
-                    caller_ids,
+                    numbers,
                     report,
                 )
                 if verdict == "open":
@@ -326,7 +330,7 @@ class Dispatcher:
         # just deferred (not yet written).
         for location_id in exhausted:
             times = list(deferred[location_id].values())
-            stored = _next_pending(session, location_id, exclude=decided[location_id])
+            stored = next_pending(session, location_id, exclude=decided[location_id])
             if stored is not None:
                 times.append(stored)
             pacing[location_id].ready_at = min(times) if times else None
@@ -355,7 +359,7 @@ class Dispatcher:
             )
             session.execute(insert(CallEvent), events)
         for location_id, day_end in overflow:
-            report.deferred += _defer_overflow(session, location_id, day_end, now)
+            report.deferred += defer_overflow(session, location_id, day_end, now)
         return planned
 
     def _decide(
@@ -500,112 +504,3 @@ def _event(
         "reason_code": reason,
         "detail": None,
     }
-
-
-def _defer_overflow(session: Session, location_id: int, day_end: datetime, now: datetime) -> int:
-    """The location used its calls for the day: its due jobs become Deferred to tomorrow.
-
-    "Calls per day per location | 100 (overflow defers to next day)". Written once per
-    location and day, so the call log shows each overflow job as Deferred with the reason;
-    tomorrow the gate moves each to its own earliest window.
-    """
-    rows = session.execute(
-        select(CallJob.id, CallJob.account_id, CallJob.status).where(
-            CallJob.location_id == location_id,
-            CallJob.status.in_(PENDING),
-            CallJob.next_attempt_at < day_end,
-        )
-    ).all()
-    if not rows:
-        return 0
-    reason = ReasonCode.LOCATION_DAILY_CAP
-    session.execute(
-        update(JOBS)
-        .where(JOBS.c.id == bindparam("b_id"))
-        .values(
-            status=CallStatus.DEFERRED,
-            next_attempt_at=day_end,
-            reason_code=reason.value,
-            reason_text=REASONS[reason].sentence,
-            updated_at=now,
-        ),
-        [{"b_id": job_id} for job_id, _account, _status in rows],
-    )
-    session.execute(
-        insert(CallEvent),
-        [
-            {
-                "account_id": account_id,
-                "job_id": job_id,
-                "at": now,
-                "from_status": status,
-                "to_status": CallStatus.DEFERRED,
-                "reason_code": reason.value,
-                "detail": None,
-            }
-            for job_id, account_id, status in rows
-        ],
-    )
-    return len(rows)
-
-
-def _next_pending(
-    session: Session, location_id: int, exclude: Sequence[int] = ()
-) -> datetime | None:
-    """When the location's earliest pending job is due (None: nothing pending)."""
-    query = select(func.min(CallJob.next_attempt_at)).where(
-        CallJob.location_id == location_id, CallJob.status.in_(PENDING)
-    )
-    if exclude:
-        query = query.where(CallJob.id.not_in(list(exclude)))
-    value = session.scalar(query)
-    return None if value is None else aware(value)
-
-
-def _caller_ids(session: Session, candidates: Sequence[_Candidate]) -> dict[int, str]:
-    ids = {c.from_number_id for c in candidates if c.from_number_id}
-    if not ids:
-        return {}
-    rows = session.execute(select(PhoneNumber.id, PhoneNumber.e164).where(PhoneNumber.id.in_(ids)))
-    return dict(rows.all())
-
-
-def _number_lock_key(account_id: int, phone: str) -> int:
-    digest = hashlib.blake2b(f"{account_id}:{phone}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def _lock_numbers(
-    session: Session, candidates: list[_Candidate], snapshots: dict[int, Any]
-) -> list[_Candidate]:
-    """Take a transaction-scoped advisory lock per (account, number) before reading its
-    history; candidates whose number another worker is deciding right now wait a tick.
-
-    Location locks alone would let two workers, at two locations of one account, both read
-    "not called today" for the same number and both dial it.
-    """
-    keys = sorted(
-        {
-            _number_lock_key(c.account_id, snapshots[c.contact_id].phone_e164)
-            for c in candidates
-            if snapshots[c.contact_id].phone_e164
-        }
-    )
-    if not keys:
-        return candidates
-    granted = {
-        key
-        for key, ok in session.execute(
-            text(
-                "SELECT k, pg_try_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"
-            ),
-            {"keys": keys},
-        )
-        if ok
-    }
-    return [
-        c
-        for c in candidates
-        if not snapshots[c.contact_id].phone_e164
-        or _number_lock_key(c.account_id, snapshots[c.contact_id].phone_e164) in granted
-    ]

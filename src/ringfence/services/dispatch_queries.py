@@ -1,0 +1,139 @@
+"""The statements the dispatcher's planner needs besides the gate: overflow deferral, a
+location's next due time, caller IDs, and per-number advisory locks (PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.calls import CallEvent, CallJob
+from ringfence.adapters.db.orm import PhoneNumber
+from ringfence.domain.calls import PENDING
+from ringfence.domain.compliance import REASONS, ReasonCode
+from ringfence.domain.vocabulary import CallStatus
+from ringfence.services.facts import ContactSnapshot, aware
+
+# Executemany UPDATEs go through the Core table (the ORM form is a different bulk mode).
+JOBS = cast(Table, CallJob.__table__)
+
+
+class JobRef(Protocol):
+    """What the helpers need of a candidate job."""
+
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def contact_id(self) -> int: ...
+    @property
+    def from_number_id(self) -> int | None: ...
+
+
+CandidateT = TypeVar("CandidateT", bound=JobRef)
+
+
+def defer_overflow(session: Session, location_id: int, day_end: datetime, now: datetime) -> int:
+    """The location used its calls for the day: its due jobs become Deferred to tomorrow.
+
+    "Calls per day per location | 100 (overflow defers to next day)". Written once per
+    location and day, so the call log shows each overflow job as Deferred with the reason;
+    tomorrow the gate moves each to its own earliest window.
+    """
+    rows = session.execute(
+        select(CallJob.id, CallJob.account_id, CallJob.status).where(
+            CallJob.location_id == location_id,
+            CallJob.status.in_(PENDING),
+            CallJob.next_attempt_at < day_end,
+        )
+    ).all()
+    if not rows:
+        return 0
+    reason = ReasonCode.LOCATION_DAILY_CAP
+    session.execute(
+        update(JOBS)
+        .where(JOBS.c.id == bindparam("b_id"))
+        .values(
+            status=CallStatus.DEFERRED,
+            next_attempt_at=day_end,
+            reason_code=reason.value,
+            reason_text=REASONS[reason].sentence,
+            updated_at=now,
+        ),
+        [{"b_id": job_id} for job_id, _account, _status in rows],
+    )
+    session.execute(
+        insert(CallEvent),
+        [
+            {
+                "account_id": account_id,
+                "job_id": job_id,
+                "at": now,
+                "from_status": status,
+                "to_status": CallStatus.DEFERRED,
+                "reason_code": reason.value,
+                "detail": None,
+            }
+            for job_id, account_id, status in rows
+        ],
+    )
+    return len(rows)
+
+
+def next_pending(
+    session: Session, location_id: int, exclude: Sequence[int] = ()
+) -> datetime | None:
+    """When the location's earliest pending job is due (None: nothing pending)."""
+    query = select(func.min(CallJob.next_attempt_at)).where(
+        CallJob.location_id == location_id, CallJob.status.in_(PENDING)
+    )
+    if exclude:
+        query = query.where(CallJob.id.not_in(list(exclude)))
+    value = session.scalar(query)
+    return None if value is None else aware(value)
+
+
+def caller_ids(session: Session, candidates: Sequence[JobRef]) -> dict[int, str]:
+    ids = {c.from_number_id for c in candidates if c.from_number_id}
+    if not ids:
+        return {}
+    rows = session.execute(select(PhoneNumber.id, PhoneNumber.e164).where(PhoneNumber.id.in_(ids)))
+    return dict(rows.all())
+
+
+def number_lock_key(account_id: int, phone: str) -> int:
+    digest = hashlib.blake2b(f"{account_id}:{phone}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_numbers(
+    session: Session, candidates: list[CandidateT], snapshots: dict[int, ContactSnapshot]
+) -> list[CandidateT]:
+    """Take a transaction-scoped advisory lock per (account, number) before reading its
+    history; candidates whose number another worker is deciding right now wait a tick.
+
+    Location locks alone would let two workers, at two locations of one account, both read
+    "not called today" for the same number and both dial it.
+    """
+    wanted: dict[int, int] = {}  # candidate position -> its number's lock key
+    for index, c in enumerate(candidates):
+        phone = snapshots[c.contact_id].phone_e164
+        if phone:
+            wanted[index] = number_lock_key(c.account_id, phone)
+    keys = sorted(set(wanted.values()))
+    if not keys:
+        return candidates
+    granted = {
+        key
+        for key, ok in session.execute(
+            text(
+                "SELECT k, pg_try_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"
+            ),
+            {"keys": keys},
+        )
+        if ok
+    }
+    return [c for i, c in enumerate(candidates) if i not in wanted or wanted[i] in granted]
