@@ -8,8 +8,9 @@ toward any limit and never book minutes.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.adapters.db.orm import Base, enum_column
@@ -131,3 +132,39 @@ class MinutesLedger(Base):
     local_day: Mapped[date] = mapped_column(Date)
     billable_seconds: Mapped[int] = mapped_column(Integer)
     booked_at: Mapped[datetime]
+
+
+class CallTranscript(Base):
+    """What was said on a connected or voicemail call, with offsets into the recording."""
+
+    __tablename__ = "call_transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("call_jobs.id", ondelete="CASCADE"), unique=True)
+    # [{"speaker": "agent" | "callee", "text": ..., "start": seconds, "end": seconds}, ...]
+    turns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Live conversations only (voicemail is excluded), from the callee's words.
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    recording_path: Mapped[str | None] = mapped_column(String(500))
+    recording_seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime]
+
+
+class CallAction(Base):
+    """An action a call triggered (tag applied, task created, opt-out applied, ...): the
+    dashboard's "Actions Triggered"."""
+
+    __tablename__ = "call_actions"
+    __table_args__ = (Index("ix_call_actions_job_id", "job_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("call_jobs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    entity_type: Mapped[str | None] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]

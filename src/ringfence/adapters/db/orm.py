@@ -267,7 +267,16 @@ class VoiceAgent(Base):
     practice_name: Mapped[str] = mapped_column(String(200))
     system_prompt: Mapped[str] = mapped_column(Text, default="")
     inbound_greeting: Mapped[str] = mapped_column(Text, default="")
+    # The default outbound opening, and per-purpose overrides ({purpose: text}).
     outbound_opening: Mapped[str] = mapped_column(Text, default="")
+    outbound_openings: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
+    callback_number: Mapped[str | None] = mapped_column(String(20))
+    voicemail_script: Mapped[str] = mapped_column(Text, default="", server_default="")
+    dialogue_policy: Mapped[str] = mapped_column(
+        String(20), default="scripted", server_default="scripted"
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

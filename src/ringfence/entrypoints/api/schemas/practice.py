@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from ringfence.domain.vocabulary import CallPurpose
 from ringfence.entrypoints.api.schemas.common import (
     Body,
     Id,
@@ -64,13 +66,27 @@ class PhoneNumberQuery(ListQuery):
     location_id: Id | None = None
 
 
+DialoguePolicy = Literal["scripted", "llm"]
+Openings = Annotated[dict[CallPurpose, LongText], Field(max_length=len(CallPurpose))]
+
+
 class VoiceAgentCreate(Body):
     location_id: Id
     name: Name
     practice_name: Name
     system_prompt: LongText = ""
     inbound_greeting: LongText = ""
-    outbound_opening: LongText = ""
+    outbound_opening: LongText = Field(
+        default="", description="Default outbound opening: must name the practice"
+    )
+    outbound_openings: Openings = Field(
+        default_factory=dict, description="Per-purpose openings overriding the default"
+    )
+    callback_number: PhoneE164 | None = Field(
+        default=None, description="Said on calls and voicemails: where to call back or opt out"
+    )
+    voicemail_script: LongText = ""
+    dialogue_policy: DialoguePolicy = "scripted"
 
 
 class VoiceAgentUpdate(Body):
@@ -79,6 +95,10 @@ class VoiceAgentUpdate(Body):
     system_prompt: LongText | None = None
     inbound_greeting: LongText | None = None
     outbound_opening: LongText | None = None
+    outbound_openings: Openings | None = None
+    callback_number: PhoneE164 | None = None
+    voicemail_script: LongText | None = None
+    dialogue_policy: DialoguePolicy | None = None
 
 
 class VoiceAgentOut(Out):
@@ -89,6 +109,10 @@ class VoiceAgentOut(Out):
     system_prompt: str
     inbound_greeting: str
     outbound_opening: str
+    outbound_openings: dict[CallPurpose, str]
+    callback_number: str | None
+    voicemail_script: str
+    dialogue_policy: str
     created_at: datetime
     updated_at: datetime
 
