@@ -474,3 +474,28 @@ def test_other_numbers_follow_the_documented_mix(seed: int) -> None:
                 assert fate.carrier_reason
                 assert fate.ring_seconds == fate.talk_seconds == 0
         assert fate.accepted == (fate.outcome is not CallOutcome.FAILED)
+
+
+def test_batch_dialing_is_idempotent_and_matches_single_dials(
+    container: Container, clock: VirtualClock
+) -> None:
+    sandbox = SandboxCarrier(container.session_factory, clock, seed=3)
+    single = sandbox.dial(_request("+12125550100", key="k-single"))
+    batch = [
+        _request("+12125550100", key="k-single"),  # already placed: same receipt, no new call
+        _request("+12125550101", key="k-batch-1"),
+        _request("+12125550104", key="k-batch-2"),  # refused at once
+    ]
+    first = sandbox.dial_many(batch)
+    again = SandboxCarrier(container.session_factory, clock, seed=3).dial_many(batch)
+    assert first == again
+    assert first[0] == single
+    assert [r.accepted for r in first] == [True, True, False]
+    with container.session_factory() as session:
+        keys = sorted(session.scalars(select(SandboxCall.idempotency_key)))
+    assert keys == ["k-batch-1", "k-batch-2", "k-single"]
+    assert sandbox.lookup("k-batch-1") == SandboxCarrier(
+        container.session_factory, clock, seed=3
+    ).lookup("k-batch-1")
+    refused = [r for r in sandbox.completed_reports() if r.idempotency_key == "k-batch-2"]
+    assert [r.outcome for r in refused] == [CallOutcome.FAILED]

@@ -22,9 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -228,7 +228,8 @@ class SandboxCarrier:
         """Place a batch in one committed transaction (a dispatcher tick's dials).
 
         Keys already on record return their original receipts. If another process races us
-        on a key, the whole batch falls back to one `dial` per request.
+        on a key, the whole batch falls back to one `dial` per request. Rows are written with
+        one multi-row INSERT: a busy tick places hundreds of calls.
         """
         keys = [request.idempotency_key for request in requests]
         now = self._clock.now()
@@ -243,26 +244,42 @@ class SandboxCarrier:
                         )
                     )
                 }
-                fresh = [
-                    _new_call(r, decide_fate(self._seed, r.to_e164, r.contact_id), now)
+                fresh = {
+                    r.idempotency_key: _new_row(
+                        r, decide_fate(self._seed, r.to_e164, r.contact_id), now
+                    )
                     for r in requests
                     if r.idempotency_key not in known
-                ]
-                session.add_all(fresh)
+                }
+                if fresh:
+                    session.execute(insert(SandboxCall), list(fresh.values()))
                 try:
                     session.commit()
                 except IntegrityError:
                     session.rollback()
                     return [self.dial(request) for request in requests]
-                calls = known | {call.idempotency_key: call for call in fresh}
-                for call in calls.values():
-                    self._track(call, even_if_completed=True)
-                return [
-                    DialReceipt(call.carrier_call_id, call.accepted, call.carrier_reason)
-                    for call in (calls[key] for key in keys)
-                ]
         except SQLAlchemyError as exc:
             raise TelephonyError(f"sandbox carrier unavailable: {exc}") from exc
+        receipts = []
+        for key in keys:
+            call = known.get(key)
+            if call is not None:
+                self._track(call, even_if_completed=True)
+                receipts.append(
+                    DialReceipt(call.carrier_call_id, call.accepted, call.carrier_reason)
+                )
+                continue
+            row = fresh[key]
+            if key not in self._seen:
+                self._seen.add(key)
+                end = row["dialed_at"] + timedelta(
+                    seconds=row["ring_seconds"] + row["talk_seconds"]
+                )
+                self._push(key, end)
+            receipts.append(
+                DialReceipt(row["carrier_call_id"], row["accepted"], row["carrier_reason"])
+            )
+        return receipts
 
     def lookup(self, idempotency_key: str) -> CallReport | None:
         try:
@@ -365,23 +382,27 @@ class UnreachableCarrier:
         raise TelephonyError(f"{self.name}: carrier unreachable")
 
 
+def _new_row(request: DialRequest, fate: Fate, now: datetime) -> dict[str, Any]:
+    return {
+        "idempotency_key": request.idempotency_key,
+        "carrier_call_id": carrier_call_id_for(request.idempotency_key),
+        "job_id": request.job_id,
+        "contact_id": request.contact_id,
+        "to_e164": request.to_e164,
+        "from_e164": request.from_e164,
+        "dialed_at": now,
+        "accepted": fate.accepted,
+        "ring_seconds": fate.ring_seconds,
+        "talk_seconds": fate.talk_seconds,
+        "outcome": fate.outcome,
+        "carrier_reason": fate.carrier_reason,
+        "persona": fate.persona,
+        "hung_up_at": None,
+    }
+
+
 def _new_call(request: DialRequest, fate: Fate, now: datetime) -> SandboxCall:
-    return SandboxCall(
-        idempotency_key=request.idempotency_key,
-        carrier_call_id=carrier_call_id_for(request.idempotency_key),
-        job_id=request.job_id,
-        contact_id=request.contact_id,
-        to_e164=request.to_e164,
-        from_e164=request.from_e164,
-        dialed_at=now,
-        accepted=fate.accepted,
-        ring_seconds=fate.ring_seconds,
-        talk_seconds=fate.talk_seconds,
-        outcome=fate.outcome,
-        carrier_reason=fate.carrier_reason,
-        persona=fate.persona,
-        hung_up_at=None,
-    )
+    return SandboxCall(**_new_row(request, fate, now))
 
 
 def _expected_end(call: SandboxCall) -> datetime:
