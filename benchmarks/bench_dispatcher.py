@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dispatcher.py [--locations 1000] [--contacts 150]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--workers 4]
-        [--skip-postgres] [--skip-scaling]
+        [--skip-sqlite] [--skip-postgres] [--skip-scaling]
 
 1. One simulated day on SQLite, one dispatcher: violations, utilization, wall time.
 2. The same population on PostgreSQL with N worker processes.
@@ -169,29 +169,25 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=150)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     args = parser.parse_args()
     n, m = args.locations, args.contacts
-    rows = []
-    backends = [("sqlite", None, 1)]
+    backends = [] if args.skip_sqlite else [("sqlite", None, 1)]
     if not args.skip_postgres:
         backends.append(("postgresql", args.postgres, args.workers))
-    for name, server, workers in backends:
-        print(f"simulating {n} locations x {m} contacts, 1 day, {name}, {workers} worker(s)...")
-        with scratch_database(server) as url:
-            result = simulate(url, n, m, workers)
-        with scratch_database(server) as url:
-            floor = database_floor(url, n, m, int(result["dials"]))
-        rows.append((name, workers, result, floor))
-    print()
     header = (
         f"{'backend':<11}{'workers':>8}{'dials':>9}{'viol.':>7}{'util.':>8}{'twice':>7}"
         f"{'dispatch s':>12}{'dials/s':>9}{'decisions/s':>13}{'floor s':>9}{'floor/disp':>11}"
     )
     print(header)
-    print("-" * len(header))
-    for name, workers, r, floor in rows:
+    print("-" * len(header), flush=True)
+    for name, server, workers in backends:
+        with scratch_database(server) as url:
+            r = simulate(url, n, m, workers)
+        with scratch_database(server) as url:
+            floor = database_floor(url, n, m, int(r["dials"]))
         seconds = r["dispatch_seconds"]
         print(
             f"{name:<11}{workers:>8}{r['dials']:>9,}{r['violations']:>7}{r['utilization']:>8.3f}"
@@ -199,8 +195,10 @@ def main() -> None:
             f"{r['decisions_per_second']:>13.0f}{floor:>9.1f}{floor / seconds:>11.2f}"
         )
         print(
-            f"{'':<11}populate {r['populate_seconds']} s, audit {r['audit_seconds']} s, "
-            f"lawful capacity {r['lawful_capacity']:,}, ledger matches: {r['ledger_matches']}"
+            f"{'':<11}{n} locations x {m} contacts, 1 day; populate {r['populate_seconds']} s, "
+            f"audit {r['audit_seconds']} s, lawful capacity {r['lawful_capacity']:,}, "
+            f"ledger matches: {r['ledger_matches']}",
+            flush=True,
         )
     if not args.skip_scaling:
         print("\ntick cost vs waiting jobs (SQLite, 100 locations of due work):")
@@ -208,7 +206,7 @@ def main() -> None:
             small = tick_cost(url, waiting=10_000)
         with scratch_database(None) as url:
             large = tick_cost(url, waiting=100_000)
-        print(f"    10x the waiting jobs -> {large / small:.2f}x the tick time")
+        print(f"    10x the waiting jobs -> {large / small:.2f}x the tick time", flush=True)
 
 
 if __name__ == "__main__":

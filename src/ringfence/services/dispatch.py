@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, CarrierPacing, LocationPacing
@@ -437,39 +437,64 @@ class Dispatcher:
     ) -> dict[int, list[_Candidate]]:
         """Each ready location's next due jobs (oldest due first), in one statement.
 
-        A correlated `IN (SELECT ... LIMIT k)` per location walks the (location, status, due)
-        index, so the cost follows the jobs taken, not the location's whole backlog.
+        Per location, a `LIMIT k` over the (location, status, due) index, so the cost follows
+        the jobs taken, not the location's backlog: a LATERAL join on PostgreSQL (which also
+        locks the jobs, skipping any another worker holds), a correlated `IN (SELECT ...
+        LIMIT k)` on SQLite (which has no LATERAL; PostgreSQL plans that form badly).
         """
-        inner = aliased(CallJob)
-        next_ids = (
-            select(inner.id)
-            .where(
-                inner.location_id == LocationPacing.location_id,
-                inner.status.in_(PENDING),
-                inner.next_attempt_at <= now,
-            )
-            .order_by(inner.next_attempt_at, inner.id)
-            .limit(self.config.candidates_per_location)
-            .correlate(LocationPacing)
+        columns = (
+            CallJob.id,
+            CallJob.account_id,
+            CallJob.location_id,
+            CallJob.contact_id,
+            CallJob.from_number_id,
+            CallJob.purpose,
+            CallJob.status,
+            CallJob.idempotency_key,
         )
-        query = (
-            select(
-                CallJob.id,
-                CallJob.account_id,
-                CallJob.location_id,
-                CallJob.contact_id,
-                CallJob.from_number_id,
-                CallJob.purpose,
-                CallJob.status,
-                CallJob.idempotency_key,
-            )
-            .select_from(LocationPacing)
-            .join(CallJob, CallJob.id.in_(next_ids.scalar_subquery()))
-            .where(LocationPacing.location_id.in_(location_ids))
-            .order_by(CallJob.location_id, CallJob.next_attempt_at, CallJob.id)
+        limit = self.config.candidates_per_location
+        due = (
+            CallJob.location_id == LocationPacing.location_id,
+            CallJob.status.in_(PENDING),
+            CallJob.next_attempt_at <= now,
         )
+        order = (CallJob.next_attempt_at, CallJob.id)
         if postgres:
-            query = query.with_for_update(of=CallJob, skip_locked=True)
+            next_jobs = (
+                select(*columns, CallJob.next_attempt_at.label("due_at"))
+                .where(*due)
+                .order_by(*order)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+                .lateral("next_jobs")
+            )
+            query = (
+                select(*(next_jobs.c[c.key] for c in columns))
+                .select_from(LocationPacing)
+                .join(next_jobs, true())
+                .where(LocationPacing.location_id.in_(location_ids))
+                .order_by(next_jobs.c.location_id, next_jobs.c.due_at, next_jobs.c.id)
+            )
+        else:
+            inner = aliased(CallJob)
+            next_ids = (
+                select(inner.id)
+                .where(
+                    inner.location_id == LocationPacing.location_id,
+                    inner.status.in_(PENDING),
+                    inner.next_attempt_at <= now,
+                )
+                .order_by(inner.next_attempt_at, inner.id)
+                .limit(limit)
+                .correlate(LocationPacing)
+            )
+            query = (
+                select(*columns)
+                .select_from(LocationPacing)
+                .join(CallJob, CallJob.id.in_(next_ids.scalar_subquery()))
+                .where(LocationPacing.location_id.in_(location_ids))
+                .order_by(CallJob.location_id, *order)
+            )
         found: dict[int, list[_Candidate]] = {loc: [] for loc in location_ids}
         for row in session.execute(query):
             candidate = _Candidate(*row)
