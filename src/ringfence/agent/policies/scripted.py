@@ -1,0 +1,176 @@
+"""The embedded dialogue policy: deterministic intents, templated replies from the profile.
+
+Stages (carried in `PolicyReply.state` as "stage:misses"): `purpose` (the purpose question
+was asked), `time` (a day and time was asked for), `rebook` (after "no" to a confirmation,
+a new time was offered). Two replies it cannot place end the call politely.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ringfence.agent.events import (
+    AppointmentConfirmed,
+    BookingRequested,
+    CallbackRequested,
+    CancelRequested,
+    FollowUpReason,
+    NotInterested,
+    PolicyOutcome,
+    RescheduleRequested,
+    StaffFollowUp,
+    WrongNumber,
+)
+from ringfence.agent.policies.base import PolicyReply, PolicyRequest, Speaker
+from ringfence.agent.policies.intents import Intent, recognize_intent
+from ringfence.agent.profile import CallDirection
+from ringfence.agent.text import normalized, sentences
+from ringfence.domain.vocabulary import CallPurpose, TaskPriority
+
+MAX_MISSES: Final = 2
+_ANY_TIME: Final = re.compile(
+    r"\b(whenever|any ?time|flexible|any day|either|does not matter|no preference)\b"
+)
+
+
+class ScriptedPolicy:
+    """Deterministic and fast (tens of microseconds a turn): the default policy."""
+
+    name: Final = "scripted"
+
+    def respond(self, request: PolicyRequest) -> PolicyReply:
+        if request.callee_text is None:
+            return PolicyReply(_purpose_prompt(request), state="purpose:0")
+        stage, misses = _parse(request.state)
+        text = request.callee_text
+        t = request.profile.replies
+        match = recognize_intent(text)
+        intent, when = match.intent, match.when
+        if stage == "time" and intent in (Intent.CONFIRM, Intent.RESCHEDULE, Intent.UNKNOWN):
+            if when:
+                return _timed(request, when)
+            if _ANY_TIME.search(normalized(text)):  # "whenever works": staff pick a time
+                return _timed(request, None)
+        if intent is Intent.WRONG_NUMBER:
+            return _end(request, t.wrong_number, WrongNumber())
+        if intent is Intent.NOT_INTERESTED:
+            return _end(request, t.not_interested, NotInterested())
+        if intent is Intent.CALL_BACK_LATER:
+            later = render_reply(request, t.callback_noted, proposed=when or "at a better time")
+            return PolicyReply(later, CallbackRequested(when), end_call=True)
+        if intent is Intent.CANCEL:
+            return _end(request, t.canceled, CancelRequested())
+        if intent is Intent.RESCHEDULE:
+            if when:
+                return _timed(request, when)
+            return PolicyReply(render_reply(request, t.ask_time), state="time:0")
+        if intent is Intent.QUESTION_FOR_STAFF:
+            follow_up = StaffFollowUp(FollowUpReason.QUESTION_FOR_STAFF, TaskPriority.NORMAL, text)
+            reply = " ".join([render_reply(request, t.staff_question), _pending_question(request)])
+            return PolicyReply(reply.strip(), follow_up, state=request.state)
+        if intent is Intent.CONFIRM:
+            return _yes(request, stage)
+        if intent is Intent.DECLINE:
+            return _no(request, stage)
+        if misses + 1 >= MAX_MISSES:
+            return PolicyReply(render_reply(request, t.closing), end_call=True)
+        again = " ".join([render_reply(request, t.not_understood), _pending_question(request)])
+        return PolicyReply(again.strip(), state=f"{stage}:{misses + 1}")
+
+
+def _yes(request: PolicyRequest, stage: str) -> PolicyReply:
+    t = request.profile.replies
+    purpose = request.context.purpose
+    if stage == "time":
+        return _timed(request, None)
+    if stage == "rebook" or purpose is CallPurpose.NO_SHOW_RECOVERY:
+        return PolicyReply(render_reply(request, t.ask_time), state="time:0")
+    if purpose is CallPurpose.APPOINTMENT_CONFIRMATION or purpose is None:
+        return _end(request, t.confirmed, AppointmentConfirmed())
+    return PolicyReply(render_reply(request, t.ask_preferred_time), state="time:0")
+
+
+def _no(request: PolicyRequest, stage: str) -> PolicyReply:
+    t = request.profile.replies
+    if stage == "rebook":
+        return _end(request, t.canceled, CancelRequested())
+    if stage == "time":
+        return _timed(request, None)
+    if request.context.purpose is CallPurpose.APPOINTMENT_CONFIRMATION:
+        return PolicyReply(render_reply(request, t.offer_reschedule), state="rebook:0")
+    return _end(request, t.not_interested, NotInterested())
+
+
+def _timed(request: PolicyRequest, when: str | None) -> PolicyReply:
+    t = request.profile.replies
+    outcome: PolicyOutcome
+    if request.context.purpose is not None and request.context.purpose.is_marketing:
+        outcome, template = BookingRequested(when), t.booking_noted
+    else:
+        outcome, template = RescheduleRequested(when), t.reschedule_noted
+    if when is None:
+        template = t.staff_will_call
+    return PolicyReply(render_reply(request, template, proposed=when or ""), outcome, end_call=True)
+
+
+def _end(request: PolicyRequest, template: str, outcome: PolicyOutcome) -> PolicyReply:
+    return PolicyReply(render_reply(request, template), outcome, end_call=True)
+
+
+_PROMPTS: Final = {
+    CallPurpose.APPOINTMENT_CONFIRMATION: ("ask_confirm", "appointment"),
+    CallPurpose.NO_SHOW_RECOVERY: ("ask_rebook", "appointment"),
+    CallPurpose.CONSULT_FOLLOW_UP: ("ask_consult_booking", ""),
+    CallPurpose.TREATMENT_REMINDER: ("ask_treatment_booking", "treatment"),
+    CallPurpose.LEAD_REACTIVATION: ("ask_lead_booking", ""),
+}
+
+
+def _purpose_prompt(request: PolicyRequest) -> str:
+    purpose = request.context.purpose
+    if purpose is None or request.context.direction is CallDirection.INBOUND:
+        return render_reply(request, request.profile.replies.inbound_help)
+    name, generic_service = _PROMPTS[purpose]
+    template: str = getattr(request.profile.replies, name)
+    return render_reply(request, template, generic_service=generic_service)
+
+
+def render_reply(
+    request: PolicyRequest,
+    template: str,
+    *,
+    proposed: str = "",
+    generic_service: str = "appointment",
+) -> str:
+    context = request.context
+    details = request.identity_confirmed
+    service = context.appointment_service if details and context.appointment_service else None
+    time = context.appointment_local_time if details and context.appointment_local_time else None
+    text = request.profile.render(
+        template,
+        first_name=context.patient_first_name or "",
+        service=service or generic_service,
+        time=time or "the day we have on file",
+        proposed=proposed,
+    )
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*,\s*([.!?])", r"\1", text)  # "Thanks, ." -> "Thanks."
+    return re.sub(r"\s+([.,!?])", r"\1", text).strip()
+
+
+def _pending_question(request: PolicyRequest) -> str:
+    for turn in reversed(request.history):
+        if turn.speaker is Speaker.AGENT:
+            questions = [s for s in sentences(turn.text) if s.endswith("?")]
+            return questions[-1] if questions else ""
+    return ""
+
+
+def _parse(state: str) -> tuple[str, int]:
+    stage, _, misses = state.partition(":")
+    return stage, int(misses) if misses.isdigit() else 0

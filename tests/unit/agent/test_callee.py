@@ -1,0 +1,131 @@
+"""Whole sandbox conversations, agent <-> persona, and the voicemail path."""
+
+from __future__ import annotations
+
+import pytest
+
+from ringfence.adapters.telephony.sandbox import PERSONAS
+from ringfence.agent.callee import SimulatedCallee, leave_voicemail, play_conversation
+from ringfence.agent.events import ConversationOutcome, EndReason, EventKind
+from ringfence.agent.policies.base import Speaker
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.profile import CallContext, CallDirection
+from ringfence.domain.vocabulary import CallPurpose, TaskPriority
+
+from .factories import inbound, outbound, profile
+
+EXPECTED = {
+    # on a no-show call, "yes" means "yes, rebook me"
+    "confirms": {
+        ConversationOutcome.CONFIRMED,
+        ConversationOutcome.BOOKING_REQUESTED,
+        ConversationOutcome.RESCHEDULE_REQUESTED,
+    },
+    "reschedules": {
+        ConversationOutcome.RESCHEDULE_REQUESTED,
+        ConversationOutcome.BOOKING_REQUESTED,
+    },
+    "asks_if_robot": {
+        ConversationOutcome.CONFIRMED,
+        ConversationOutcome.BOOKING_REQUESTED,
+        ConversationOutcome.RESCHEDULE_REQUESTED,
+    },
+    "clinical_question": {
+        ConversationOutcome.CONFIRMED,
+        ConversationOutcome.BOOKING_REQUESTED,
+        ConversationOutcome.RESCHEDULE_REQUESTED,
+        ConversationOutcome.STAFF_FOLLOW_UP,
+    },
+    "call_back_later": {ConversationOutcome.CALLBACK_REQUESTED},
+    "not_interested": {ConversationOutcome.NOT_INTERESTED},
+    "says_stop": {ConversationOutcome.OPTED_OUT},
+    "wrong_number": {ConversationOutcome.WRONG_NUMBER},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("purpose", list(CallPurpose))
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_every_persona_reaches_its_outcome(persona: str, purpose: CallPurpose, seed: int) -> None:
+    conversation = play_conversation(profile(), outbound(purpose), ScriptedPolicy(), persona, seed)
+    assert conversation.outcome in EXPECTED[persona]
+    assert conversation.ended_by is not EndReason.MAX_TURNS
+    kinds = [e.kind for e in conversation.events]
+    if persona == "asks_if_robot":
+        assert EventKind.AI_DISCLOSED in kinds
+    if persona == "clinical_question":
+        assert EventKind.STAFF_FOLLOW_UP in kinds
+    if persona == "says_stop":
+        assert conversation.ended_by is EndReason.OPT_OUT
+    first = conversation.transcript[0]
+    assert first.speaker is Speaker.AGENT
+    assert first.start_s < 2.0
+    for earlier, later in zip(conversation.transcript, conversation.transcript[1:], strict=False):
+        assert earlier.end_s <= later.start_s
+        assert later.start_s < later.end_s
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_inbound_conversations(persona: str) -> None:
+    conversation = play_conversation(profile(), inbound(), ScriptedPolicy(), persona, seed=0)
+    assert conversation.outcome in EXPECTED[persona] | {ConversationOutcome.STAFF_FOLLOW_UP}
+    assert conversation.transcript[1].speaker is Speaker.CALLEE
+
+
+def test_the_same_seed_replays_the_same_conversation() -> None:
+    one = play_conversation(profile(), outbound(), ScriptedPolicy(), "clinical_question", 7)
+    two = play_conversation(profile(), outbound(), ScriptedPolicy(), "clinical_question", 7)
+    assert one == two
+
+
+def test_some_clinical_seeds_are_urgent() -> None:
+    priorities = set()
+    for seed in range(12):
+        conversation = play_conversation(
+            profile(), outbound(), ScriptedPolicy(), "clinical_question", seed
+        )
+        priorities |= {
+            e.priority for e in conversation.events if e.kind is EventKind.STAFF_FOLLOW_UP
+        }  # type: ignore[union-attr]
+    assert priorities == {TaskPriority.NORMAL, TaskPriority.URGENT}
+
+
+def test_unknown_personas_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown persona"):
+        SimulatedCallee("shouts")
+
+
+def test_voicemail_says_only_practice_number_and_opt_out() -> None:
+    conversation = leave_voicemail(profile(), outbound())
+    (line,) = conversation.transcript
+    assert line.text == (
+        "Hi, this is the AI assistant for Glow Med Spa with a courtesy message for you. "
+        "Please call us back at 305-555-0123. To opt out of future calls, call 305-555-0123 "
+        "and say stop."
+    )
+    assert conversation.outcome is ConversationOutcome.VOICEMAIL_LEFT
+    assert conversation.ended_by is EndReason.VOICEMAIL
+
+
+def test_a_voicemail_script_that_says_too_much_is_replaced() -> None:
+    chatty = profile(
+        voicemail_script="Hi from {practice}! Your Botox is Friday. Call {callback_number}."
+    )
+    conversation = leave_voicemail(chatty, outbound())
+    text = conversation.transcript[0].text
+    assert "Botox" not in text
+    assert "Friday" not in text
+    assert "Jane" not in text
+    assert EventKind.PHI_BLOCKED in [e.kind for e in conversation.events]
+
+
+def test_voicemail_uses_the_opt_out_number_when_set() -> None:
+    text = leave_voicemail(profile(opt_out_number="+18005550199"), outbound()).transcript[0].text
+    assert text.endswith("call 800-555-0199 and say stop.")
+
+
+def test_outbound_without_a_name_skips_the_identity_question() -> None:
+    context = CallContext(CallDirection.OUTBOUND, CallPurpose.LEAD_REACTIVATION)
+    conversation = play_conversation(profile(), context, ScriptedPolicy(), "confirms", 0)
+    assert "Am I speaking with" not in conversation.transcript[0].text
+    assert conversation.outcome is ConversationOutcome.BOOKING_REQUESTED

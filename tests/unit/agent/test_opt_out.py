@@ -1,0 +1,201 @@
+"""Opt-out detection: both directions, by example and by property."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ringfence.agent.guardrails.opt_out import OptOutRule, detect_opt_out
+
+EXPLICIT = [
+    "stop calling me",
+    "remove me from your list",
+    "I don't want this",
+    "take me off",
+    "take me off your list",
+    "unsubscribe",
+    "don't call me again",
+    "Please STOP calling me!",
+    "dont call me again",
+    "do not call me",
+    "I want to opt out",
+    "opt me out",
+    "I revoke my consent",
+    "I withdraw my consent",
+    "put me on your do not call list",
+    "no more calls",
+    "leave me alone",
+    "lose my number",
+    "delete my number",
+    "quit calling me",
+    "stop contacting me",
+    "stop bothering me",
+    "end these calls",
+    "cancel these calls",
+    "I don't want any more calls",
+    "I do not want to be called",
+    "never call me again",
+    "you should not call me anymore",
+    "get me off the list",
+    "take my number off your list",
+    "why don\u2019t you stop calling me",
+    "I don't want you to call me",
+]
+BARE = [
+    "stop",
+    "Stop.",
+    "STOP!",
+    "please stop",
+    "just stop",
+    "I said stop",
+    "stop it",
+    "quit",
+    "end",
+    "revoke",
+    "opt out",
+    "cancel",
+    "stop stop stop",
+    "I want you to stop",
+    "can you stop",
+    "would you please just stop",
+    "I'd like to stop",
+    "stop I'm not interested",
+]
+NOT_OPT_OUT = [
+    "can I cancel my appointment?",
+    "I need to cancel my appointment",
+    "I need to cancel",
+    "cancel it",
+    "yes cancel it please",
+    "don't stop, go on",
+    "no, don't stop",
+    "I'll stop by on Friday",
+    "I can stop in after work",
+    "I'll stop at the front desk",
+    "the swelling won't stop",
+    "I can't stop thinking about it",
+    "I quit smoking last year",
+    "at the end of the month works",
+    "my weekend is busy",
+    "the end of next week is better",
+    "yes, I'll be there",
+    "can we do Thursday at 3 pm instead?",
+    "I'm not interested",
+    "no thanks",
+    "call me back tomorrow",
+    "you have the wrong number",
+    "should I stop taking aspirin before?",
+    "stop taking retinol a week before?",
+    "I don't want to opt out",
+    "please don't remove me",
+    "I don't want this appointment moved",
+    "what time does it end?",
+    "is this a robot?",
+    "sounds good, see you then",
+    "I had to stop at the pharmacy",
+    "the bus stop is right outside",
+    "that was nonstop fun",
+    "don't cancel my appointment",
+    "I'd like to keep my appointment",
+    "yes this is Jane",
+    "how much is a syringe of filler?",
+    "the appointment should end by four",
+]
+
+
+@pytest.mark.parametrize("text", EXPLICIT)
+def test_explicit_requests_are_opt_outs(text: str) -> None:
+    assert detect_opt_out(text, appointment_in_context=True) is not None
+
+
+@pytest.mark.parametrize("text", BARE)
+def test_revocation_words_in_context_are_opt_outs(text: str) -> None:
+    assert detect_opt_out(text, appointment_in_context=False) is not None
+
+
+@pytest.mark.parametrize("text", NOT_OPT_OUT)
+def test_non_opt_outs_never_trigger(text: str) -> None:
+    assert detect_opt_out(text, appointment_in_context=True) is None
+
+
+def test_cancel_without_an_appointment_in_context_is_a_revocation() -> None:
+    for text in ("I want to cancel", "cancel it", "cancel"):
+        assert detect_opt_out(text, appointment_in_context=False) is not None
+
+
+def test_a_bare_cancel_is_honoured_even_with_an_appointment() -> None:
+    match = detect_opt_out("Cancel.", appointment_in_context=True)
+    assert match is not None
+    assert match.rule is OptOutRule.ALONE
+
+
+def test_rules_are_reported() -> None:
+    assert detect_opt_out("stop calling me") == detect_opt_out("STOP CALLING ME")
+    phrase = detect_opt_out("well, please remove me from the list")
+    assert phrase is not None
+    assert phrase.rule is OptOutRule.PHRASE
+    leading = detect_opt_out("stop I am busy")
+    assert leading is not None
+    assert leading.rule is OptOutRule.LEADING
+
+
+NEUTRAL = [
+    "Hi there",
+    "I got your message yesterday",
+    "honestly",
+    "look",
+    "I'm at work right now",
+    "my husband said you called",
+    "it was nice to meet the team",
+    "the parking was easy last time",
+    "okay",
+    "so anyway",
+    "I appreciate it",
+    "that consultation was a while ago",
+]
+JOINERS = [". ", ", ", " ", "! ", "; ", " - ", "... "]
+
+
+@given(
+    before=st.lists(st.sampled_from(NEUTRAL), max_size=3),
+    phrase=st.sampled_from(EXPLICIT),
+    after=st.lists(st.sampled_from(NEUTRAL), max_size=3),
+    joiner=st.sampled_from(JOINERS),
+    upper=st.booleans(),
+    appointment=st.booleans(),
+)
+def test_explicit_phrases_are_found_inside_any_surrounding_sentences(
+    before: list[str],
+    phrase: str,
+    after: list[str],
+    joiner: str,
+    upper: bool,
+    appointment: bool,
+) -> None:
+    text = joiner.join([*before, phrase, *after])
+    text = text.upper() if upper else text
+    assert detect_opt_out(text, appointment_in_context=appointment) is not None
+
+
+@given(
+    before=st.lists(st.sampled_from(NEUTRAL), max_size=3),
+    word=st.sampled_from(["stop", "Stop!", "quit", "end", "unsubscribe", "opt out", "revoke"]),
+    after=st.lists(st.sampled_from(NEUTRAL), max_size=3),
+    joiner=st.sampled_from([". ", "! ", ", ", "? ", "; "]),
+)
+def test_revocation_words_said_on_their_own_are_found_anywhere(
+    before: list[str], word: str, after: list[str], joiner: str
+) -> None:
+    text = joiner.join([*before, word, *after])
+    assert detect_opt_out(text, appointment_in_context=True) is not None
+
+
+@given(
+    sentences=st.lists(st.sampled_from(NOT_OPT_OUT + NEUTRAL), min_size=1, max_size=4),
+    joiner=st.sampled_from([". ", "? ", "! "]),
+)
+def test_a_corpus_of_non_opt_out_sentences_never_triggers(
+    sentences: list[str], joiner: str
+) -> None:
+    assert detect_opt_out(joiner.join(sentences), appointment_in_context=True) is None

@@ -1,0 +1,298 @@
+"""The runtime: guardrails run before and after any policy, whatever the policy does."""
+
+from __future__ import annotations
+
+import pytest
+
+from ringfence.agent.events import (
+    AiDisclosed,
+    AppointmentConfirmed,
+    CallEnded,
+    ConversationOutcome,
+    EndReason,
+    EventKind,
+    FollowUpReason,
+    HumanClaimBlocked,
+    OptOut,
+    PhiBlocked,
+    StaffFollowUp,
+)
+from ringfence.agent.policies.base import PolicyReply, PolicyRequest, PolicyUnavailable
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.runtime import ConversationOver, ConversationRuntime, InvalidAgentProfile
+from ringfence.domain.vocabulary import CallPurpose, TaskPriority
+
+from .factories import PRACTICE, inbound, outbound, profile
+
+
+class RecordingPolicy:
+    """A fake policy that says whatever it is told to, and records every request."""
+
+    def __init__(self, *replies: PolicyReply) -> None:
+        self.replies = list(replies)
+        self.requests: list[PolicyRequest] = []
+
+    def respond(self, request: PolicyRequest) -> PolicyReply:
+        self.requests.append(request)
+        return self.replies.pop(0) if self.replies else PolicyReply("Okay. Anything else?")
+
+
+class BrokenPolicy:
+    def respond(self, request: PolicyRequest) -> PolicyReply:
+        raise PolicyUnavailable("model timed out after 4.0 s")
+
+
+def kinds(events: tuple[object, ...]) -> list[EventKind]:
+    return [e.kind for e in events]  # type: ignore[attr-defined]
+
+
+def confirmed_runtime(
+    policy: object = None, purpose: CallPurpose = CallPurpose.APPOINTMENT_CONFIRMATION
+) -> ConversationRuntime:
+    runtime = ConversationRuntime(profile(), outbound(purpose), policy or ScriptedPolicy())  # type: ignore[arg-type]
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    return runtime
+
+
+def test_outbound_opening_identifies_then_states_the_reason_then_asks_identity() -> None:
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy())
+    first = runtime.start()
+    assert first.text == (
+        f"Hi, this is the AI assistant for {PRACTICE}. I'm calling about your upcoming "
+        "appointment with us. Am I speaking with Jane?"
+    )
+    assert "Botox" not in first.text
+    assert "2 PM" not in first.text
+    assert first.events == ()
+    assert not first.ended
+
+
+def test_marketing_opening_offers_the_opt_out() -> None:
+    runtime = ConversationRuntime(
+        profile(), outbound(CallPurpose.LEAD_REACTIVATION), ScriptedPolicy()
+    )
+    assert "say stop at any time" in runtime.start().text.split(". ")[0]
+
+
+def test_inbound_calls_get_the_inbound_greeting() -> None:
+    runtime = ConversationRuntime(profile(), inbound(), ScriptedPolicy())
+    assert runtime.start().text.startswith(f"Thank you for calling {PRACTICE}.")
+
+
+def test_service_and_time_only_after_identity_is_confirmed() -> None:
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy())
+    runtime.start()
+    turn = runtime.respond("Yes, this is Jane.")
+    assert "Botox touch-up on Friday at 2 PM" in turn.text
+    assert kinds(turn.events) == [EventKind.IDENTITY_CONFIRMED]
+    assert runtime.identity_confirmed
+
+
+def test_someone_else_answering_hears_no_details() -> None:
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy())
+    runtime.start()
+    turn = runtime.respond("No, this is her husband.")
+    assert turn.ended
+    assert "Botox" not in turn.text
+    assert "305-555-0123" in turn.text
+    assert runtime.outcome is ConversationOutcome.PATIENT_UNAVAILABLE
+
+
+def test_an_unclear_identity_answer_is_asked_once_more() -> None:
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy())
+    runtime.start()
+    again = runtime.respond("Who is this?")
+    assert again.text.endswith("Am I speaking with Jane?")
+    assert not again.ended
+    final = runtime.respond("Why do you want to know?")
+    assert final.ended
+    assert runtime.outcome is ConversationOutcome.PATIENT_UNAVAILABLE
+
+
+@pytest.mark.parametrize("said", ["Stop calling me.", "Yes, but remove me from your list.", "stop"])
+def test_opt_out_ends_the_call_without_consulting_the_policy(said: str) -> None:
+    policy = RecordingPolicy(PolicyReply("But wait, you'll miss our specials! Are you sure?"))
+    runtime = ConversationRuntime(profile(), outbound(first_name=None), policy)
+    runtime.start()
+    asked = len(policy.requests)
+    turn = runtime.respond(said)
+    assert len(policy.requests) == asked
+    assert turn.text == f"Understood. You won't receive any more calls from {PRACTICE}. Goodbye."
+    assert turn.ended
+    assert turn.end_reason is EndReason.OPT_OUT
+    assert kinds(turn.events) == [EventKind.OPT_OUT, EventKind.CALL_ENDED]
+    assert runtime.outcome is ConversationOutcome.OPTED_OUT
+    with pytest.raises(ConversationOver):
+        runtime.respond("hello?")
+
+
+def test_opt_out_works_at_any_point_and_inbound_too() -> None:
+    runtime = confirmed_runtime()
+    assert runtime.respond("Actually, take me off your list please.").ended
+    inbound_runtime = ConversationRuntime(profile(), inbound(), ScriptedPolicy())
+    inbound_runtime.start()
+    assert inbound_runtime.respond("Please stop calling me.").end_reason is EndReason.OPT_OUT
+
+
+def test_a_bare_cancel_on_an_appointment_call_also_opens_a_staff_task() -> None:
+    runtime = confirmed_runtime()
+    turn = runtime.respond("Cancel.")
+    assert kinds(turn.events) == [
+        EventKind.OPT_OUT,
+        EventKind.STAFF_FOLLOW_UP,
+        EventKind.CALL_ENDED,
+    ]
+    task = turn.events[1]
+    assert isinstance(task, StaffFollowUp)
+    assert task.reason is FollowUpReason.AMBIGUOUS_CANCEL
+
+
+def test_cancel_my_appointment_is_a_cancel_request() -> None:
+    runtime = confirmed_runtime()
+    turn = runtime.respond("Can I cancel my appointment?")
+    assert kinds(turn.events) == [EventKind.CANCEL_REQUESTED, EventKind.CALL_ENDED]
+
+
+def test_ai_question_is_answered_with_the_disclosure_and_the_pending_question() -> None:
+    policy = RecordingPolicy()
+    runtime = ConversationRuntime(profile(), outbound(), policy)
+    runtime.start()
+    turn = runtime.respond("Wait, are you a real person?")
+    assert turn.text == f"I'm an AI assistant for {PRACTICE}. Am I speaking with Jane?"
+    assert turn.events == (AiDisclosed("Wait, are you a real person?"),)
+    assert policy.requests == []
+
+
+def test_clinical_questions_are_deferred_to_staff() -> None:
+    policy = RecordingPolicy(PolicyReply("Will you be able to make it?", state="purpose:0"))
+    runtime = ConversationRuntime(profile(), outbound(), policy)
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    asked = len(policy.requests)
+    turn = runtime.respond("Is this swelling normal? It's been a week.")
+    assert len(policy.requests) == asked
+    assert "clinical team" in turn.text
+    assert turn.text.endswith("Will you be able to make it?")
+    (task,) = turn.events
+    assert isinstance(task, StaffFollowUp)
+    assert task.priority is TaskPriority.NORMAL
+    assert task.reason is FollowUpReason.CLINICAL_QUESTION
+    assert not turn.ended
+
+
+def test_complications_are_urgent_and_end_the_call_with_a_911_line() -> None:
+    runtime = confirmed_runtime()
+    turn = runtime.respond("My lips are turning white since the filler and it's getting worse")
+    task = turn.events[0]
+    assert isinstance(task, StaffFollowUp)
+    assert task.priority is TaskPriority.URGENT
+    assert task.reason is FollowUpReason.POSSIBLE_COMPLICATION
+    assert "911" in turn.text
+    assert turn.end_reason is EndReason.URGENT_FOLLOW_UP
+    assert "white" not in turn.text
+    assert "swell" not in turn.text
+
+
+def test_a_policy_claiming_to_be_human_is_overruled() -> None:
+    runtime = confirmed_runtime(
+        RecordingPolicy(
+            PolicyReply("Thanks!"), PolicyReply("Of course I'm a real person! Can you make it?")
+        )
+    )
+    turn = runtime.respond("Great.")
+    assert turn.text == f"I'm an AI assistant for {PRACTICE}. Can you make it?"
+    assert HumanClaimBlocked("claims_person") in turn.events
+
+
+def test_a_policy_reciting_clinical_details_is_overruled() -> None:
+    runtime = confirmed_runtime(
+        RecordingPolicy(
+            PolicyReply("Thanks!"),
+            PolicyReply(
+                "Your filler dissolution after the complications is Friday. Can you make it?"
+            ),
+        )
+    )
+    turn = runtime.respond("Okay.")
+    assert "dissolution" not in turn.text
+    assert "complication" not in turn.text
+    assert any(isinstance(e, PhiBlocked) for e in turn.events)
+    assert turn.text.endswith("Can you make it?")
+
+
+def test_a_policy_cannot_leak_details_before_identity() -> None:
+    policy = RecordingPolicy(PolicyReply("Your Botox touch-up is Friday at 2 PM. Can you make it?"))
+    runtime = ConversationRuntime(profile(), outbound(first_name=None), policy)
+    first = runtime.start()
+    assert "Botox" not in first.text
+    assert "2 PM" not in first.text
+    assert policy.requests[0].identity_confirmed is False
+
+
+def test_a_policy_may_add_an_opt_out_but_its_words_are_replaced() -> None:
+    said = OptOut("", "opt_out_tool")
+    runtime = confirmed_runtime(
+        RecordingPolicy(PolicyReply("Thanks!"), PolicyReply("Are you sure? We have deals!", said))
+    )
+    turn = runtime.respond("I'd rather you didn't ring this phone")
+    assert turn.text.startswith("Understood.")
+    assert turn.end_reason is EndReason.OPT_OUT
+
+
+def test_policy_failure_becomes_a_safe_line_and_a_staff_task() -> None:
+    runtime = ConversationRuntime(profile(), outbound(), BrokenPolicy())
+    runtime.start()
+    turn = runtime.respond("Yes, speaking.")
+    assert turn.end_reason is EndReason.POLICY_FAILURE
+    assert kinds(turn.events) == [
+        EventKind.IDENTITY_CONFIRMED,
+        EventKind.POLICY_FALLBACK,
+        EventKind.STAFF_FOLLOW_UP,
+        EventKind.CALL_ENDED,
+    ]
+    assert "will call you back" in turn.text
+
+
+def test_max_turns_closes_the_call() -> None:
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy(), max_callee_turns=3)
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    runtime.respond("Hmm, what about parking?")
+    turn = runtime.respond("And the address?")
+    assert turn.end_reason is EndReason.MAX_TURNS
+    assert "305-555-0123" in turn.text
+
+
+def test_invalid_profiles_never_reach_a_callee() -> None:
+    bad = profile(
+        outbound_openings={
+            CallPurpose.APPOINTMENT_CONFIRMATION: "Hello! I'm calling about your visit."
+        }
+    )
+    with pytest.raises(InvalidAgentProfile) as info:
+        ConversationRuntime(bad, outbound(), ScriptedPolicy())
+    assert info.value.problems[0].field == "outbound_openings.appointment_confirmation"
+
+
+def test_callee_hang_up_is_recorded_once() -> None:
+    runtime = confirmed_runtime()
+    assert runtime.callee_hung_up() == (CallEnded(EndReason.CALLEE_HUNG_UP),)
+    assert runtime.callee_hung_up() == ()
+    assert runtime.ended_by is EndReason.CALLEE_HUNG_UP
+
+
+def test_start_and_respond_order_is_enforced() -> None:
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy())
+    with pytest.raises(RuntimeError):
+        runtime.respond("hello")
+    runtime.start()
+    with pytest.raises(RuntimeError):
+        runtime.start()
+
+
+def test_confirmation_end_to_end_events() -> None:
+    runtime = confirmed_runtime()
+    turn = runtime.respond("Yes, I'll be there.")
+    assert turn.events == (AppointmentConfirmed(), CallEnded(EndReason.COMPLETED))
+    assert runtime.outcome is ConversationOutcome.CONFIRMED
