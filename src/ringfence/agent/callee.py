@@ -1,6 +1,7 @@
 """The simulated callee for the sandbox carrier, and whole conversations played agent <-> persona.
 
-The eight personas are the sandbox carrier's (adapters/telephony/sandbox.py, PERSONAS). Each
+The eight personas are the sandbox carrier's (adapters/telephony/sandbox.py, PERSONAS; a
+test checks both lists agree). Each
 answers what the agent just said from a small script; `seed` picks the wording variant and
 speaking rate, so a seed replays the same conversation. Offsets in the transcript are
 estimated from words per minute, never read from a clock.
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ringfence.adapters.telephony.sandbox import PERSONAS
 from ringfence.agent.events import (
     AgentEvent,
     CallEnded,
@@ -23,8 +23,10 @@ from ringfence.agent.events import (
     outcome_of,
 )
 from ringfence.agent.policies.base import DialoguePolicy, Speaker
+from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.runtime import ConversationRuntime, InvalidAgentProfile
+from ringfence.agent.session import AgentSession
 from ringfence.agent.text import speech_seconds
 from ringfence.agent.validation import validate_agent
 from ringfence.agent.voicemail import compose_voicemail
@@ -123,7 +125,7 @@ class SimulatedCallee:
 
     def __init__(self, persona: str, *, first_name: str | None = None, seed: int = 0) -> None:
         if persona not in _SCRIPTS:
-            raise ValueError(f"unknown persona {persona!r} (known: {', '.join(PERSONAS)})")
+            raise ValueError(f"unknown persona {persona!r} (known: {', '.join(_SCRIPTS)})")
         self.persona = persona
         self._name = first_name or "them"
         self._rng = random.Random(f"{persona}|{seed}")
@@ -240,3 +242,22 @@ def leave_voicemail(profile: AgentProfile, context: CallContext) -> Conversation
     )
     events: tuple[AgentEvent, ...] = (*filtered, VoicemailLeft(), CallEnded(EndReason.VOICEMAIL))
     return Conversation((line,), events, outcome_of(events), EndReason.VOICEMAIL)
+
+
+VOICEMAIL_BOX = "voicemail_box"  # the callee of a call a voicemail box answered
+
+
+def simulated_conversation(session: AgentSession, callee: str, contact_id: int) -> Conversation:
+    """The conversation of an answered call whose callee is simulated (the sandbox carrier):
+    a persona talking with the agent, or the agent's message to a voicemail box.
+
+    Deterministic, so the carrier (which times the call by it) and Ringfence (which stores the
+    transcript and applies the outcome when the call ends) play the same conversation. It
+    always uses the embedded scripted policy: a model would make the simulation
+    non-deterministic.
+    """
+    if callee == VOICEMAIL_BOX:
+        return leave_voicemail(session.profile, session.context)
+    return play_conversation(
+        session.profile, session.context, ScriptedPolicy(), callee, seed=contact_id
+    )

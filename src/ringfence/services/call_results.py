@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db.calls import CallEvent, CallJob, LocationPacing, MinutesLedger
 from ringfence.adapters.db.orm import Contact, Location
 from ringfence.adapters.telephony.base import CallReport, CarrierCallState, DialReceipt, DialRequest
+from ringfence.agent.callee import Conversation, simulated_conversation
+from ringfence.agent.session import session_from_json
 from ringfence.domain.calls import IN_FLIGHT, check_transition
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
+from ringfence.services.call_outcomes import FinishedCall, apply_conversation
 from ringfence.services.facts import zone_info
 
 JOBS = cast(Table, CallJob.__table__)
@@ -42,8 +45,9 @@ _JOB_COLUMNS = (
     "carrier_reason",
     "reason_code",
     "updated_at",
+    "agent_session",
 )
-_WRITTEN = _JOB_COLUMNS[4:]
+_WRITTEN = _JOB_COLUMNS[4:-1]
 
 
 @dataclass(slots=True)
@@ -67,6 +71,7 @@ class _Job:
     carrier_reason: str | None
     reason_code: str | None
     updated_at: datetime
+    agent_session: dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -76,6 +81,7 @@ class _Writes:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     contacted: dict[int, tuple[datetime, bool]] = field(default_factory=dict)
     wake: dict[int, datetime] = field(default_factory=dict)
+    conversations: list[tuple[FinishedCall, Conversation]] = field(default_factory=list)
 
     def move(
         self,
@@ -162,6 +168,8 @@ class _Writes:
             )
         if self.contacted:
             _touch_contacts(session, self.contacted)
+        for call, conversation in self.conversations:
+            apply_conversation(session, call, conversation)
         for location_id, at in self.wake.items():
             pacing = session.get(LocationPacing, location_id, with_for_update=True)
             if pacing is not None and (pacing.ready_at is None or pacing.ready_at > at):
@@ -295,7 +303,37 @@ def _apply(writes: _Writes, job: _Job, report: CallReport) -> int:
         billable=report.billable_seconds or 0,
         carrier_reason=report.carrier_reason,
     )
+    conversation = _conversation_of(job, report)
+    if conversation is not None and report.answered_at is not None:
+        writes.conversations.append(
+            (
+                FinishedCall(
+                    job_id=job.id,
+                    account_id=job.account_id,
+                    location_id=job.location_id,
+                    contact_id=job.contact_id,
+                    outcome=report.outcome,
+                    answered_at=report.answered_at,
+                    ended_at=report.ended_at,
+                ),
+                conversation,
+            )
+        )
     return 1
+
+
+def _conversation_of(job: _Job, report: CallReport) -> Conversation | None:
+    """The conversation of an answered call: as held live, or replayed from the simulated
+    callee with the agent session the call was placed with."""
+    if report.outcome not in (CallOutcome.CONNECTED, CallOutcome.VOICEMAIL):
+        return None
+    if report.conversation is not None:
+        return report.conversation
+    if report.callee is None or job.agent_session is None:
+        return None
+    return simulated_conversation(
+        session_from_json(job.agent_session), report.callee, job.contact_id
+    )
 
 
 @dataclass(frozen=True, slots=True)

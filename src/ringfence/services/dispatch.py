@@ -36,6 +36,7 @@ from ringfence.adapters.telephony.base import (
     TelephonyError,
     TelephonyProvider,
 )
+from ringfence.agent.session import session_to_json
 from ringfence.clock import Clock
 from ringfence.domain import carrier_rate
 from ringfence.domain.calls import IN_FLIGHT, PENDING, decide
@@ -49,7 +50,8 @@ from ringfence.domain.compliance import (
     evaluate,
     location_day_bounds,
 )
-from ringfence.domain.vocabulary import CallStatus
+from ringfence.domain.vocabulary import CallStatus, CallType
+from ringfence.services.agent_sessions import SessionRequest, build_sessions
 from ringfence.services.call_results import (
     StaleJob,
     apply_reports,
@@ -106,6 +108,8 @@ class _Candidate:
     purpose: Any
     status: CallStatus
     idempotency_key: str | None
+    agent_id: int | None
+    call_type: CallType
 
 
 @dataclass(slots=True)
@@ -119,6 +123,7 @@ class _TickState:
     events: list[dict[str, Any]] = field(default_factory=list)
     overflow: list[tuple[int, datetime]] = field(default_factory=list)
     dialed_numbers: dict[tuple[int, str], int] = field(default_factory=dict)
+    sessions: list[SessionRequest] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -334,6 +339,14 @@ class Dispatcher:
             if stored is not None:
                 times.append(stored)
             pacing[location_id].ready_at = min(times) if times else None
+        # The agent each dialed call is held with: snapshotted on the job, handed to the carrier.
+        sessions = build_sessions(session, tick.sessions, now=now)
+        tick.planned = [
+            replace(request, agent=sessions.get(request.job_id)) for request in tick.planned
+        ]
+        for row in tick.job_updates:
+            found = sessions.get(row["b_id"]) if row["status"] is CallStatus.DIALING else None
+            row["agent_session"] = session_to_json(found) if found is not None else None
         job_updates, events, planned, overflow = (
             tick.job_updates,
             tick.events,
@@ -353,6 +366,7 @@ class Dispatcher:
                     dialed_at=bindparam("dialed_at"),
                     phone_e164=bindparam("phone_e164"),
                     idempotency_key=bindparam("idempotency_key"),
+                    agent_session=bindparam("agent_session"),
                     evaluations=JOBS.c.evaluations + 1,
                 ),
                 job_updates,
@@ -427,6 +441,17 @@ class Dispatcher:
                 contact_id=candidate.contact_id,
             )
         )
+        tick.sessions.append(
+            SessionRequest(
+                job_id=candidate.job_id,
+                contact_id=candidate.contact_id,
+                location_id=candidate.location_id,
+                agent_id=candidate.agent_id,
+                from_number_id=candidate.from_number_id,
+                purpose=candidate.purpose,
+                is_test=candidate.call_type is CallType.TEST,
+            )
+        )
         tick.dialed_numbers[key] = tick.dialed_numbers.get(key, 0) + 1
         if self._book_dial(row, time_zone, now):
             tick.overflow.append((candidate.location_id, row.ready_at or now))
@@ -451,6 +476,8 @@ class Dispatcher:
             CallJob.purpose,
             CallJob.status,
             CallJob.idempotency_key,
+            CallJob.agent_id,
+            CallJob.call_type,
         )
         limit = self.config.candidates_per_location
         due = (

@@ -44,16 +44,18 @@ class Practice:
     def add_contact(self, phone: str, *, consent: bool = True, **fields: object) -> int:
         with self.container.uow() as uow:
             now = uow.clock.now()
+            values: dict[str, object] = {
+                "first_name": "Pat",
+                "last_name": "Client",
+                "source": ContactSource.FORM,
+            } | fields
             contact = Contact(
                 account_id=self.account_id,
                 location_id=self.location_id,
-                first_name="Pat",
-                last_name="Client",
                 phone_e164=phone,
-                source=ContactSource.FORM,
                 created_at=now,
                 updated_at=now,
-                **fields,
+                **values,
             )
             uow.session.add(contact)
             uow.session.flush()

@@ -62,6 +62,8 @@ class CallJob(Base):
     ended_at: Mapped[datetime | None]
     outcome: Mapped[CallOutcome | None] = mapped_column(enum_column(CallOutcome, "call_outcome"))
     carrier_call_id: Mapped[str | None] = mapped_column(String(100))
+    # The agent profile and call context the call was placed with (agent/session.py).
+    agent_session: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     carrier_reason: Mapped[str | None] = mapped_column(String(200))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     billable_seconds: Mapped[int | None] = mapped_column(Integer)

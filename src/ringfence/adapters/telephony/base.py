@@ -19,6 +19,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from ringfence.agent.callee import Conversation
+from ringfence.agent.session import AgentSession
 from ringfence.domain.vocabulary import CallOutcome
 
 
@@ -38,6 +40,9 @@ class DialRequest:
     # Opaque to the carrier; lets reports be matched to jobs and a sandbox pick a persona.
     job_id: int
     contact_id: int
+    # The agent that will hold the call: a live carrier's media pipeline runs the runtime
+    # with it; the sandbox plays the whole conversation with its simulated callee.
+    agent: AgentSession | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,11 @@ class CallReport:
     duration_seconds: int | None = None
     billable_seconds: int | None = None
     carrier_reason: str | None = None
+    # Who answered, where the carrier simulates the callee (a sandbox persona, or
+    # agent.callee.VOICEMAIL_BOX); Ringfence then replays the simulated conversation.
+    callee: str | None = None
+    # The conversation as held live (carriers whose media pipeline runs the agent).
+    conversation: Conversation | None = None
 
 
 class TelephonyError(Exception):

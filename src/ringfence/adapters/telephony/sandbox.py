@@ -20,7 +20,7 @@ import math
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,6 +38,7 @@ from ringfence.adapters.telephony.base import (
     TelephonyProvider,
 )
 from ringfence.adapters.telephony.sandbox_store import SandboxCall
+from ringfence.agent.callee import VOICEMAIL_BOX, simulated_conversation
 from ringfence.clock import Clock
 from ringfence.domain.vocabulary import CallOutcome
 
@@ -126,6 +127,22 @@ def decide_fate(seed: int, to_e164: str, contact_id: int) -> Fate:
             return Fate(False, CallOutcome.FAILED, 0, carrier_reason=reason)
 
 
+def shaped_by_agent(fate: Fate, request: DialRequest) -> Fate:
+    """With the agent known, the answered part of the call lasts as long as its conversation.
+
+    The persona (or the voicemail box) converses with the agent's runtime through
+    `simulated_conversation`, the same deterministic play Ringfence replays when the call
+    ends, so the transcript's offsets and the call's duration agree.
+    """
+    if request.agent is None or not fate.accepted:
+        return fate
+    if fate.outcome not in (CallOutcome.CONNECTED, CallOutcome.VOICEMAIL):
+        return fate
+    callee = fate.persona or VOICEMAIL_BOX
+    conversation = simulated_conversation(request.agent, callee, request.contact_id)
+    return replace(fate, talk_seconds=max(1, math.ceil(conversation.duration_s) + 1))
+
+
 def carrier_call_id_for(idempotency_key: str) -> str:
     # Derived from the key (unique already), so replays produce identical call ids.
     return "SB" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
@@ -164,6 +181,9 @@ def report_at(call: SandboxCall, now: datetime) -> CallReport:
         duration_seconds=_seconds(end - call.dialed_at) if done else None,
         billable_seconds=(0 if answered is None else _seconds(end - answered)) if done else None,
         carrier_reason=call.carrier_reason,
+        callee=call.persona
+        if call.outcome is CallOutcome.CONNECTED
+        else (VOICEMAIL_BOX if call.outcome is CallOutcome.VOICEMAIL else None),
     )
 
 
@@ -210,7 +230,9 @@ class SandboxCarrier:
             with self._sessions() as session:
                 call = _by_key(session, key)
                 if call is None:
-                    fate = decide_fate(self._seed, request.to_e164, request.contact_id)
+                    fate = shaped_by_agent(
+                        decide_fate(self._seed, request.to_e164, request.contact_id), request
+                    )
                     session.add(_new_call(request, fate, self._clock.now()))
                     try:
                         session.commit()
@@ -246,7 +268,7 @@ class SandboxCarrier:
                 }
                 fresh = {
                     r.idempotency_key: _new_row(
-                        r, decide_fate(self._seed, r.to_e164, r.contact_id), now
+                        r, shaped_by_agent(decide_fate(self._seed, r.to_e164, r.contact_id), r), now
                     )
                     for r in requests
                     if r.idempotency_key not in known

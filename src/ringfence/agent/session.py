@@ -1,0 +1,76 @@
+"""An agent session: the profile and the call context one call is held with, as JSON.
+
+The dispatcher snapshots the session on the call job when it dials (what the agent was set
+up to say on this very call is part of the compliance trail), passes it to the carrier (a live
+carrier's media pipeline runs the runtime with it; the sandbox plays the conversation with its
+simulated callee) and reads it back when the call ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ringfence.agent.profile import (
+    AgentProfile,
+    CallContext,
+    CallDirection,
+    PolicyName,
+    ReplyTemplates,
+)
+from ringfence.domain.vocabulary import CallPurpose
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSession:
+    profile: AgentProfile
+    context: CallContext
+
+
+def session_to_json(session: AgentSession) -> dict[str, Any]:
+    profile, context = session.profile, session.context
+    return {
+        "profile": {
+            "practice_name": profile.practice_name,
+            "callback_number": profile.callback_number,
+            "system_prompt": profile.system_prompt,
+            "inbound_greeting": profile.inbound_greeting,
+            "outbound_openings": {p.value: t for p, t in profile.outbound_openings.items()},
+            "voicemail_script": profile.voicemail_script,
+            "policy": profile.policy.value,
+            "opt_out_number": profile.opt_out_number,
+            "replies": asdict(profile.replies),
+        },
+        "context": {
+            "direction": context.direction.value,
+            "purpose": context.purpose.value if context.purpose else None,
+            "patient_first_name": context.patient_first_name,
+            "appointment_service": context.appointment_service,
+            "appointment_local_time": context.appointment_local_time,
+            "is_test": context.is_test,
+        },
+    }
+
+
+def session_from_json(data: dict[str, Any]) -> AgentSession:
+    p, c = data["profile"], data["context"]
+    profile = AgentProfile(
+        practice_name=p["practice_name"],
+        callback_number=p["callback_number"],
+        system_prompt=p["system_prompt"],
+        inbound_greeting=p["inbound_greeting"],
+        outbound_openings={CallPurpose(k): v for k, v in p["outbound_openings"].items()},
+        voicemail_script=p["voicemail_script"],
+        policy=PolicyName(p["policy"]),
+        opt_out_number=p["opt_out_number"],
+        replies=ReplyTemplates(**p["replies"]),
+    )
+    context = CallContext(
+        direction=CallDirection(c["direction"]),
+        purpose=CallPurpose(c["purpose"]) if c["purpose"] else None,
+        patient_first_name=c["patient_first_name"],
+        appointment_service=c["appointment_service"],
+        appointment_local_time=c["appointment_local_time"],
+        is_test=c["is_test"],
+    )
+    return AgentSession(profile, context)

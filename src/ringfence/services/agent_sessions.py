@@ -1,0 +1,150 @@
+"""Build the agent session (profile + call context) for calls about to be dialed.
+
+The profile comes from the voice agent as saved; an opening that fails the guardrail
+validation is never used (the built-in safe opening for that purpose, which always names the
+practice and states the reason, replaces it), so no call can open without identifying the
+practice. The context names the patient and, for appointment calls, the service and time
+(the only clinical detail ever said, after the patient confirms who they are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.orm import Appointment, Contact, Location, PhoneNumber, VoiceAgent
+from ringfence.agent.profile import AgentProfile, CallContext, CallDirection, PolicyName
+from ringfence.agent.session import AgentSession
+from ringfence.agent.validation import validate_agent
+from ringfence.domain.vocabulary import AppointmentStatus, CallPurpose
+from ringfence.services.facts import zone_info
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest:
+    job_id: int
+    contact_id: int
+    location_id: int
+    agent_id: int | None
+    from_number_id: int | None
+    purpose: CallPurpose
+    is_test: bool
+
+
+def profile_of(agent: VoiceAgent, callback_number: str) -> AgentProfile:
+    """The agent's profile, keeping only openings that pass validation."""
+    openings: dict[CallPurpose, str] = {}
+    if agent.outbound_opening:
+        # The single default opening speaks about an appointment: it serves the informational
+        # purposes; marketing purposes need the opt-out offer and use their own or the default.
+        openings[CallPurpose.APPOINTMENT_CONFIRMATION] = agent.outbound_opening
+    for purpose, text in (agent.outbound_openings or {}).items():
+        openings[CallPurpose(purpose)] = text
+    profile = AgentProfile(
+        practice_name=agent.practice_name,
+        callback_number=agent.callback_number or callback_number,
+        system_prompt=agent.system_prompt,
+        inbound_greeting=agent.inbound_greeting or None,
+        outbound_openings=openings,
+        voicemail_script=agent.voicemail_script or None,
+        policy=PolicyName(agent.dialogue_policy),
+    )
+    bad = {p.field.removeprefix("outbound_openings.") for p in validate_agent(profile)}
+    kept = {p: t for p, t in openings.items() if p.value not in bad}
+    return AgentProfile(
+        practice_name=profile.practice_name,
+        callback_number=profile.callback_number,
+        system_prompt=profile.system_prompt,
+        inbound_greeting=None if "inbound_greeting" in bad else profile.inbound_greeting,
+        outbound_openings=kept,
+        voicemail_script=None if "voicemail_script" in bad else profile.voicemail_script,
+        policy=profile.policy,
+    )
+
+
+def spoken_time(instant: datetime, time_zone: str) -> str:
+    """'Friday at 2 PM' / 'Friday at 2:30 PM', in the practice's time zone."""
+    local = instant.astimezone(zone_info(time_zone))
+    hour = local.hour % 12 or 12
+    minutes = f":{local.minute:02d}" if local.minute else ""
+    return f"{local:%A} at {hour}{minutes} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def build_sessions(
+    session: Session, requests: Sequence[SessionRequest], *, now: datetime
+) -> dict[int, AgentSession]:
+    """Sessions by job id, with a handful of queries for the whole batch. Jobs without an
+    agent, or whose agent cannot be made valid (no callback number at all), get none."""
+    if not requests:
+        return {}
+    agents = {
+        a.id: a
+        for a in session.scalars(
+            select(VoiceAgent).where(
+                VoiceAgent.id.in_({r.agent_id for r in requests if r.agent_id})
+            )
+        )
+    }
+    numbers = dict(
+        session.execute(
+            select(PhoneNumber.id, PhoneNumber.e164).where(
+                PhoneNumber.id.in_({r.from_number_id for r in requests if r.from_number_id})
+            )
+        ).all()
+    )
+    contact_ids = {r.contact_id for r in requests}
+    names = dict(
+        session.execute(
+            select(Contact.id, Contact.first_name).where(Contact.id.in_(contact_ids))
+        ).all()
+    )
+    zones = dict(
+        session.execute(
+            select(Location.id, Location.time_zone).where(
+                Location.id.in_({r.location_id for r in requests})
+            )
+        ).all()
+    )
+    upcoming: dict[int, Appointment] = {}
+    missed: dict[int, Appointment] = {}
+    for row in session.scalars(
+        select(Appointment)
+        .where(Appointment.contact_id.in_(contact_ids))
+        .order_by(Appointment.starts_at)
+    ):
+        if row.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
+            if row.starts_at >= now:
+                upcoming.setdefault(row.contact_id, row)
+        elif row.status is AppointmentStatus.NO_SHOW:
+            missed[row.contact_id] = row  # the latest wins
+    sessions: dict[int, AgentSession] = {}
+    for request in requests:
+        agent = agents.get(request.agent_id or 0)
+        callback = numbers.get(request.from_number_id or 0, "")
+        if agent is None or not (agent.callback_number or callback):
+            continue
+        appointment = (
+            missed.get(request.contact_id)
+            if request.purpose is CallPurpose.NO_SHOW_RECOVERY
+            else upcoming.get(request.contact_id)
+        )
+        sessions[request.job_id] = AgentSession(
+            profile=profile_of(agent, callback),
+            context=CallContext(
+                direction=CallDirection.OUTBOUND,
+                purpose=request.purpose,
+                patient_first_name=names.get(request.contact_id) or None,
+                appointment_service=appointment.service if appointment else None,
+                appointment_local_time=spoken_time(
+                    appointment.starts_at, zones[request.location_id]
+                )
+                if appointment
+                else None,
+                is_test=request.is_test,
+            ),
+        )
+    return sessions

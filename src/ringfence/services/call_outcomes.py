@@ -1,0 +1,272 @@
+"""What a finished conversation changes: transcript, sentiment, and the outcome's actions.
+
+The agent runtime only decides (events); this is the shell that applies them, in the same
+transaction that completes the call. Each change the call causes is also recorded as a
+`CallAction`, the dashboard's "Actions Triggered".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from ringfence.adapters.db.calls import CallAction, CallTranscript
+from ringfence.adapters.db.orm import Appointment, ConsentRecord, Contact, Note, Tag, Task
+from ringfence.agent.callee import Conversation
+from ringfence.agent.events import (
+    AppointmentConfirmed,
+    BookingRequested,
+    CallbackRequested,
+    CancelRequested,
+    NotInterested,
+    OptOut,
+    RescheduleRequested,
+    StaffFollowUp,
+    WrongNumber,
+)
+from ringfence.agent.policies.base import Speaker
+from ringfence.domain.vocabulary import (
+    AppointmentStatus,
+    CallOutcome,
+    Channel,
+    ConsentKind,
+    TaskPriority,
+)
+from ringfence.services import audit
+from ringfence.services.call_jobs import cancel_pending
+from ringfence.services.unit_of_work import TenantScope
+
+OPT_OUT_TAG = "Opted Out"
+WRONG_NUMBER_TAG = "Wrong Number"
+NOT_INTERESTED_TAG = "Not Interested"
+CONFIRMED_TAG = "Appointment Confirmed"
+# VADER's own recommended cut-offs on the compound score.
+POSITIVE_AT, NEGATIVE_AT = 0.05, -0.05
+ACTOR = "voice_agent"
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedCall:
+    job_id: int
+    account_id: int
+    location_id: int
+    contact_id: int
+    outcome: CallOutcome
+    answered_at: datetime
+    ended_at: datetime
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def sentiment(conversation: Conversation) -> tuple[str, float] | None:
+    """Positive / neutral / negative from the callee's words (None when they said nothing)."""
+    words = " ".join(
+        line.text for line in conversation.transcript if line.speaker is Speaker.CALLEE
+    )
+    if not words:
+        return None
+    score = float(_analyzer().polarity_scores(words)["compound"])
+    label = (
+        "positive" if score >= POSITIVE_AT else "negative" if score <= NEGATIVE_AT else "neutral"
+    )
+    return label, score
+
+
+def apply_conversation(session: Session, call: FinishedCall, conversation: Conversation) -> None:
+    """Store the transcript and apply every outcome event of one finished call."""
+    live = call.outcome is CallOutcome.CONNECTED
+    mood = sentiment(conversation) if live else None  # voicemail is excluded from sentiment
+    session.add(
+        CallTranscript(
+            account_id=call.account_id,
+            job_id=call.job_id,
+            turns=[
+                {
+                    "speaker": line.speaker.value,
+                    "text": line.text,
+                    "start": line.start_s,
+                    "end": line.end_s,
+                }
+                for line in conversation.transcript
+            ],
+            sentiment=mood[0] if mood else None,
+            sentiment_score=mood[1] if mood else None,
+            created_at=call.ended_at,
+        )
+    )
+    effects = _Effects(session, call)
+    for event in conversation.events:
+        match event:
+            case OptOut():
+                effects.opt_out(event)
+            case StaffFollowUp():
+                title = (
+                    "Urgent: possible complication"
+                    if event.priority is TaskPriority.URGENT
+                    else (f"Follow up: {event.reason.value.replace('_', ' ')}")
+                )
+                effects.task(title, f'The patient said: "{event.callee_said}"', event.priority)
+            case AppointmentConfirmed():
+                effects.confirm_appointment()
+            case RescheduleRequested():
+                effects.task(
+                    "Reschedule appointment", f"Proposed time: {event.proposed or 'not given'}"
+                )
+            case CancelRequested():
+                effects.task("Confirm cancellation", "The patient asked to cancel the appointment.")
+            case CallbackRequested():
+                effects.task("Call the patient back", f"Requested: {event.when or 'later'}")
+            case BookingRequested():
+                effects.task(
+                    "Book the patient", f"Preferred time: {event.preferred or 'not given'}"
+                )
+            case WrongNumber():
+                effects.tag(WRONG_NUMBER_TAG)
+                effects.note("The person who answered said this is a wrong number.")
+            case NotInterested():
+                effects.tag(NOT_INTERESTED_TAG)
+            case _:
+                pass  # disclosures, filters, identity: recorded in the transcript only
+
+
+class _Effects:
+    def __init__(self, session: Session, call: FinishedCall) -> None:
+        self.session = session
+        self.call = call
+        self.scope = TenantScope(account_id=call.account_id, actor=ACTOR)
+        contact = session.get(Contact, call.contact_id)
+        if contact is None:  # foreign keys make this unreachable
+            raise LookupError(f"contact {call.contact_id} vanished")
+        self.contact = contact
+
+    def _action(
+        self, kind: str, detail: str, entity_type: str | None, entity_id: int | None
+    ) -> None:
+        self.session.add(
+            CallAction(
+                account_id=self.call.account_id,
+                location_id=self.call.location_id,
+                job_id=self.call.job_id,
+                kind=kind,
+                detail=detail,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                at=self.call.ended_at,
+            )
+        )
+
+    def tag(self, name: str) -> None:
+        tag = self.session.scalars(
+            select(Tag).where(Tag.account_id == self.call.account_id, Tag.name == name)
+        ).first()
+        if tag is None:
+            now = self.call.ended_at
+            tag = Tag(account_id=self.call.account_id, name=name, created_at=now, updated_at=now)
+            self.session.add(tag)
+            self.session.flush()
+        if tag not in self.contact.tags:
+            self.contact.tags.append(tag)
+            self._action("tag_applied", name, "tag", tag.id)
+
+    def task(self, title: str, body: str, priority: TaskPriority = TaskPriority.NORMAL) -> None:
+        now = self.call.ended_at
+        task = Task(
+            account_id=self.call.account_id,
+            location_id=self.call.location_id,
+            contact_id=self.call.contact_id,
+            title=title,
+            body=body,
+            priority=priority,
+            due_at=now
+            + (timedelta(hours=1) if priority is TaskPriority.URGENT else timedelta(days=1)),
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(task)
+        self.session.flush()
+        self._action("task_created", f"{priority.value}: {title}", "task", task.id)
+
+    def note(self, body: str) -> None:
+        now = self.call.ended_at
+        note = Note(
+            account_id=self.call.account_id,
+            location_id=self.call.location_id,
+            contact_id=self.call.contact_id,
+            body=body,
+            author=ACTOR,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(note)
+        self.session.flush()
+        self._action("note_added", body, "note", note.id)
+
+    def confirm_appointment(self) -> None:
+        appointment = self.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.contact_id == self.call.contact_id,
+                Appointment.status == AppointmentStatus.SCHEDULED,
+                Appointment.starts_at >= self.call.answered_at,
+            )
+            .order_by(Appointment.starts_at)
+        ).first()
+        if appointment is None:
+            return
+        appointment.status = AppointmentStatus.CONFIRMED
+        appointment.updated_at = self.call.ended_at
+        self._action("appointment_confirmed", appointment.service, "appointment", appointment.id)
+        self.tag(CONFIRMED_TAG)
+
+    def opt_out(self, event: OptOut) -> None:
+        """'Stop calling me' on a call: voice DND, the opt-out, the tag, a revocation record,
+        and every pending call to the contact canceled; all audited."""
+        now = self.call.ended_at
+        contact = self.contact
+        before = audit.snapshot(contact, ("dnd_voice", "opted_out_at", "opted_out_channel"))
+        contact.dnd_voice = True
+        if contact.opted_out_at is None:
+            contact.opted_out_at, contact.opted_out_channel = now, Channel.VOICE
+        contact.updated_at = now
+        after = audit.snapshot(contact, ("dnd_voice", "opted_out_at", "opted_out_channel"))
+        audit.record_changes(
+            self.session,
+            self.scope,
+            entity_type="contact",
+            entity_id=contact.id,
+            action="contact.opted_out_on_call",
+            at=now,
+            before=before,
+            after=after,
+        )
+        record = ConsentRecord(
+            account_id=self.call.account_id,
+            location_id=self.call.location_id,
+            contact_id=contact.id,
+            kind=ConsentKind.REVOCATION,
+            channel=Channel.VOICE,
+            recorded_at=now,
+            note=f'Said on call {self.call.job_id}: "{event.callee_said}" (rule: {event.rule})',
+            recorded_by=ACTOR,
+        )
+        self.session.add(record)
+        self.session.flush()
+        self._action("opt_out_applied", event.callee_said, "consent_record", record.id)
+        self.tag(OPT_OUT_TAG)
+        canceled = cancel_pending(
+            self.session,
+            account_id=self.call.account_id,
+            now=now,
+            reason="opted_out",
+            contact_id=contact.id,
+        )
+        if canceled:
+            self._action("calls_canceled", f"{canceled} pending call(s)", "contact", contact.id)
