@@ -75,8 +75,9 @@ def _too_large(max_bytes: int) -> JSONResponse:
 
 
 def _field_error(field: str, message: str, kind: str) -> dict[str, Any]:
-    # Same shape as FastAPI's own validation errors, so clients parse one format.
-    return {"detail": [{"loc": ["body", field], "msg": message, "type": kind}]}
+    # Same shape as FastAPI's own validation errors, so clients parse one format; a dotted
+    # field ("outbound_openings.lead_reactivation") becomes a path.
+    return {"detail": [{"loc": ["body", *field.split(".")], "msg": message, "type": kind}]}
 
 
 def create_app(container: Container) -> FastAPI:

@@ -13,6 +13,7 @@ from ringfence.entrypoints.api.schemas import contacts as c
 from ringfence.entrypoints.api.schemas import practice as p
 from ringfence.entrypoints.api.schemas import records as r
 from ringfence.services import forms as form_rules
+from ringfence.services.agents import check_agent
 from ringfence.services.contacts import apply_contact_changes, ensure_deletable
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.fields import apply_fields
@@ -107,6 +108,21 @@ phone_numbers: Resource[
     description="A caller ID of the location. Local presence improves answer rates.",
 )
 
+
+def _new_agent(uow: UnitOfWork, scope: TenantScope, body: p.VoiceAgentCreate) -> orm.VoiceAgent:
+    agent: orm.VoiceAgent = _located(uow, scope, orm.VoiceAgent, body)
+    check_agent(uow.session, agent)
+    return agent
+
+
+def _update_agent(
+    uow: UnitOfWork, _scope: TenantScope, agent: orm.VoiceAgent, body: p.VoiceAgentUpdate
+) -> None:
+    apply_fields(agent, body.model_dump(exclude_unset=True))
+    agent.updated_at = uow.clock.now()
+    check_agent(uow.session, agent)
+
+
 voice_agents: Resource[
     orm.VoiceAgent, p.VoiceAgentCreate, p.VoiceAgentUpdate, p.VoiceAgentQuery
 ] = Resource(
@@ -117,9 +133,14 @@ voice_agents: Resource[
     create_body=p.VoiceAgentCreate,
     update_body=p.VoiceAgentUpdate,
     query=p.VoiceAgentQuery,
-    create=lambda uow, scope, body: _located(uow, scope, orm.VoiceAgent, body),
+    create=_new_agent,
+    update=_update_agent,
     filters=lambda q: _eq(orm.VoiceAgent.location_id, q.location_id),
-    description="One agent serves inbound and outbound calls.",
+    description=(
+        "One agent serves inbound and outbound calls. Openings, greeting and voicemail are "
+        "checked against the guardrails when saved (e.g. an outbound opening must name the "
+        "practice in its first sentence): problems are 422 with the field named."
+    ),
 )
 
 

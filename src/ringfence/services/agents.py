@@ -1,0 +1,49 @@
+"""Saving a voice agent: its openings, greeting and voicemail must pass the guardrails.
+
+"The opening line for outbound should immediately identify your practice and the reason for
+calling" is checked when the agent is saved, not discovered on a patient's phone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.orm import PhoneNumber, VoiceAgent
+from ringfence.agent.profile import AgentProfile, PolicyName
+from ringfence.agent.validation import validate_agent
+from ringfence.domain.vocabulary import CallPurpose
+from ringfence.services.errors import InvalidField
+
+
+def check_agent(session: Session, agent: VoiceAgent) -> None:
+    """Raise InvalidField (naming the field) for the first problem with `agent`."""
+    callback = agent.callback_number or session.scalar(
+        select(PhoneNumber.e164)
+        .where(PhoneNumber.location_id == agent.location_id)
+        .order_by(PhoneNumber.id)
+    )
+    if callback is None:
+        raise InvalidField(
+            "callback_number",
+            "required: the agent gives it on every call and voicemail "
+            "(or add a caller ID to the location first)",
+        )
+    openings = {CallPurpose(p): t for p, t in (agent.outbound_openings or {}).items()}
+    uses_default = agent.outbound_opening and CallPurpose.APPOINTMENT_CONFIRMATION not in openings
+    if uses_default:
+        openings[CallPurpose.APPOINTMENT_CONFIRMATION] = agent.outbound_opening
+    profile = AgentProfile(
+        practice_name=agent.practice_name,
+        callback_number=callback,
+        system_prompt=agent.system_prompt,
+        inbound_greeting=agent.inbound_greeting or None,
+        outbound_openings=openings,
+        voicemail_script=agent.voicemail_script or None,
+        policy=PolicyName(agent.dialogue_policy),
+    )
+    for problem in validate_agent(profile):
+        field = problem.field
+        if uses_default and field == "outbound_openings.appointment_confirmation":
+            field = "outbound_opening"
+        raise InvalidField(field, problem.message)
