@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     carrier_cps: float = Field(default=1.0, gt=0, description="Carrier calls per second")
     carrier_burst: float = Field(default=1.0, ge=1, description="Calls the rate may burst to")
     max_concurrent_calls: int = Field(default=20, ge=1, description="Calls in flight at once")
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint for agents whose policy is llm"
+    )
+    llm_api_key: str | None = Field(default=None, description="API key for llm_base_url")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name for the llm policy")
     dispatch_interval: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between dispatcher ticks"
     )

