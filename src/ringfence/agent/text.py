@@ -52,6 +52,19 @@ _CONTRACTIONS: Final[dict[str, str]] = {
     "plz": "please",
     "ok": "okay",
     "u": "you",
+    "r": "are",
+    "stp": "stop",
+    "stopp": "stop",
+    "remoove": "remove",
+    "cal": "call",
+    "callin": "calling",
+    "callng": "calling",
+    "agian": "again",
+    "alon": "alone",
+    "unsubscibe": "unsubscribe",
+    "talkin": "talking",
+    "swolen": "swollen",
+    "efects": "effects",
 }
 
 

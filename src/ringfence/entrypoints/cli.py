@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +21,15 @@ from rich.table import Table
 from ringfence import __version__
 from ringfence.adapters.db.migrate import upgrade
 from ringfence.adapters.db.orm import Account
+from ringfence.agent.evaluation import (
+    evaluate as evaluate_cases,
+)
+from ringfence.agent.evaluation import (
+    format_table,
+    load_cases,
+    meets_targets,
+    shipped_cases,
+)
 from ringfence.bootstrap import Container, bootstrap
 from ringfence.clock import SystemClock
 from ringfence.config import Settings
@@ -43,6 +53,8 @@ apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(account_app, name="account")
 app.add_typer(apikey_app, name="apikey")
+agent_app = typer.Typer(help="The Voice AI agent.", no_args_is_help=True)
+app.add_typer(agent_app, name="agent")
 
 console = Console()
 err = Console(stderr=True)
@@ -272,6 +284,27 @@ def simulate(
     console.print(table)
     if result.violations:
         raise typer.Exit(code=1)
+
+
+@agent_app.command("eval")
+def agent_eval(
+    file: Annotated[
+        Path | None, typer.Argument(help="JSONL of {text, label}; default: the shipped set")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only")] = False,
+) -> None:
+    """Precision and recall of the agent's guardrail and intent detection on labelled text.
+
+    Exits 1 when a target is missed (opt-out recall >= 0.99 with precision >= 0.97;
+    AI-question and clinical-question recall >= 0.95)."""
+    try:
+        cases = load_cases(file) if file is not None else shipped_cases()
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=2) from exc
+    report = evaluate_cases(cases)
+    print(json.dumps(report.as_dict(), indent=2) if as_json else format_table(report))
+    raise typer.Exit(code=1 if meets_targets(report) else 0)
 
 
 def _parse_instant(text: str) -> datetime:

@@ -20,20 +20,19 @@ __all__ = [
     "default_voices",
 ]
 
-# With no espeak-ng, the callee is the agent's Piper voice spoken ~15% slower: the same
-# timbre, but the change of pace (and the transcript) keeps the two sides apart.
-CALLEE_PIPER_LENGTH_SCALE = 1.15
+# With no espeak-ng, the callee is the agent's Piper model, lowered ~2 semitones (which also
+# slows it ~11%) and stretched a little more: a deeper, slower second speaker for free.
+CALLEE_PIPER_PITCH = 0.89
+CALLEE_PIPER_LENGTH_SCALE = 1.1
 
 
-def default_voices(
-    *, piper: bool = True, espeak: bool = True
-) -> tuple[TextToSpeech, TextToSpeech]:
+def default_voices(*, piper: bool = True, espeak: bool = True) -> tuple[TextToSpeech, TextToSpeech]:
     """The (agent, callee) voices for call recordings, from what is installed.
 
     | installed          | agent                  | callee                                 |
     |--------------------|------------------------|----------------------------------------|
     | piper + espeak-ng  | piper (joe, en_US)     | espeak-ng en-us, lower pitch           |
-    | piper only         | piper (joe, en_US)     | the same piper model, slower           |
+    | piper only         | piper (joe, en_US)     | the same piper model, deeper, slower   |
     | espeak-ng only     | espeak-ng en-us        | espeak-ng en-us, lower pitch, slower   |
     | neither            | SpeechUnavailable, saying what to install                       |
 
@@ -49,7 +48,9 @@ def default_voices(
     )
     if use_piper:
         agent = PiperTextToSpeech.bundled()
-        return agent, callee_espeak or agent.with_length_scale(CALLEE_PIPER_LENGTH_SCALE)
+        return agent, callee_espeak or agent.variant(
+            length_scale=CALLEE_PIPER_LENGTH_SCALE, pitch=CALLEE_PIPER_PITCH
+        )
     if callee_espeak is not None:
         return EspeakTextToSpeech(words_per_minute=175, executable=espeak_path), callee_espeak
     raise SpeechUnavailable(

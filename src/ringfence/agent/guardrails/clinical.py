@@ -19,20 +19,25 @@ from typing import Final
 from ringfence.agent.text import clauses
 
 _CLINICAL_TEXT: Final = {
-    "symptom": r"\b(swell\w*|swollen|bruis\w*|lumps?|bumps|a bump (on|under|in|near)|numb(ness|"
+    "symptom": r"\b(swell\w*|swollen|bruis\w*|lumps?|lumpy|bumpy|cold sores?|"
+    r"a (small |little |tiny |hard )?bump|bumps|a bump (on|under|in|near)|numb(ness|"
     r"ed|ing)?|"
     r"itch\w*|rash\w*|redness|red spots?|tender\w*|soreness|sore (on|at|where)|aching|ache|"
     r"headaches?|(?<!a )pain|painful|hurts?|hurting|blisters?|scab\w*|scar|scars|scarring|"
     r"burn(s|ed|ing)? (on|skin|mark)|bleed\w*|nause\w*|dizz\w*|hives|reaction|droop\w*|"
     r"asymmetr\w*|uneven|lopsided|tingl\w*|stinging)\b",
-    "dosage": r"\b(dosage|doses?|how many units|units of|\d+ units|mg|milligrams?|ml|cc)\b",
+    "dosage": r"\b(dosage|doses?|how many (units|syringes|vials)|how much (botox|filler|dysport|"
+    r"xeomin|product)|units of|\d+ units|mg|milligrams?|ml|cc)\b",
     "side_effect": r"\b(side effects?|complications?|risks?|downtime|recovery time)\b",
     "normal_question": r"\b(is|it is|that is|this is) (this |that |it )?(normal|expected|safe) (to|"
-    r"that|for|after|if)\b|\bshould i (be )?(worried|worry|concerned)\b",
+    r"that|for|after|if)\b|\b(is|it is|that is|this is) (this |that |it )?(normal|expected|safe)$|"
+    r"\bsupposed to (peel|look|feel|hurt|swell|bruise)\b|"
+    r"\b(work ?out|exercise|fly|sauna|massage) (after|before)\b|"
+    r"\bshould i (be )?(worried|worry|concerned)\b",
     "medication": r"\b(medications?|medicines?|meds|pills?|prescriptions?|antibiotics?|"
     r"blood thinners?|painkillers?|aspirin|ibuprofen|advil|motrin|tylenol|aleve|arnica|"
     r"accutane|retin a|tretinoin|retinol|prednisone|steroids?|fish oil|vitamin e|"
-    r"ozempic|semaglutide|alcohol|drink(ing)? (wine|alcohol)|interact\w*)\b",
+    r"ozempic|semaglutide|alcohol|wine|smok\w*|drink(ing)? (wine|alcohol)|interact\w*)\b",
     "pregnancy": r"\b(pregnan\w*|breastfeed\w*|breast feed\w*|nursing)\b",
     "allergy": r"\b(allerg\w*|anaphyla\w*)\b",
 }

@@ -14,7 +14,8 @@ from typing import Final
 from ringfence.agent.text import clauses
 
 _MACHINE = (
-    r"(robot|bot|machine|computer|ai|a i|artificial\w*|automated|recording|program|chat ?bot)"
+    r"(robot|bot|machine|computer|ai|a i|artificial\w*|automated|recording|program|chat ?bot|"
+    r"virtual (assistant|receptionist|agent)|robo|robo ?call\w*|siri|alexa|chat ?gpt)"
 )
 # Outgoing denials are read more broadly ("I'm not virtual", "not automated").
 _ANY_MACHINE = (
@@ -33,6 +34,11 @@ _ASKS: Final = tuple(
         rf"\b(human|person) or (a |an )?{_MACHINE}\b",
         rf"\b{_MACHINE} or (a )?(real )?(human|person)\b",
         r"\bis (this|that) a (real )?person\b",
+        r"\bis there (a |an )?(real|actual|live) (person|human)\b",
+        r"\byou are not (a |an )?(real |actual )?(person|human)\b",
+        rf"\b(are you|is (this|that|it)) (one of those|some (kind|sort) of|all|just) (a |an )?"
+        rf"{_MACHINE}\b",
+        rf"^(is|was) (this|that|it) (a |an )?(real |actual |live )?\w+ or (a |an )?{_MACHINE}\b",
     )
 )
 _CLAIMS: Final = tuple(

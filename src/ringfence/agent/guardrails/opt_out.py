@@ -70,9 +70,16 @@ _NOT_THE_CALLS = (
     r"injector|place|location|area|look|result|results|package|deal|offer|color|shade"
 )
 _PHRASE_TEXT: Final = (
-    rf"\b(stop|quit|cease|end|cancel) {_DET}{_CONTACT}\b",
+    rf"\b(stop|quit|cease|end|cancel) ((receiving|getting|freaking|fucking|effing|frigging|damn) )?"
+    rf"{_DET}{_CONTACT}\b",
+    rf"\b(done|sick|tired) (with|of) {_DET}(robo ?)?(phone )?(calls|calling)\b",
+    r"\b(removed|taken) (off|out of|from) (your|the|this|that|all|any) (calling |call |contact |"
+    r"phone |mailing |marketing |reminder )?lists?\b",
+    r"\b(do not|no longer) want to be on (your|the|this|that) "
+    r"(calling |call |contact |phone |reminder )?list\b",
+    r"\b(rather|prefer) not (to )?be (called|contacted)\b",
     rf"\b(remove|delete|erase) {_ME}\b",
-    rf"\btake {_ME} (off|out)\b",
+    rf"\btake {_ME} (off|out|of (your|the|this) (\w+ )?list)\b",
     r"\b(get|keep) me (off|out of)\b",
     r"\b(off|out of) (your|the|this|that) (calling |call |contact |phone |mailing |"
     r"marketing )?list\b",
@@ -87,7 +94,8 @@ _PHRASE_TEXT: Final = (
     r"\bno (more|further) (phone |robo ?)?(calls|contact|calling)\b",
     r"\bi do not want (this|these|that|those|it)( call| calls| anymore| any more)?\b"
     rf"(?! ({_NOT_THE_CALLS}))",
-    r"\bdo not want (any more |anymore |any |your |these |those |the |more |"
+    r"\bdo not want (to (receive|get|keep getting) )?"
+    r"(any more |anymore |any |your |these |those |the |more |"
     r"further )?(phone |robo ?)?(calls|calling|to be (called|contacted))\b",
     r"\bdo not want (you )?(to )?(call|contact|phone) me\b",
     r"\bleave me alone\b",
@@ -98,7 +106,7 @@ _PHRASE_TEXT: Final = (
     r"\brevok\w*\b",
     r"\bwithdraw\w* (my )?(consent|permission)\b",
     r"\bi (do not|no longer) (consent|give (you )?permission)\b",
-    r"\b(cancel|rescind) (my )?(consent|permission|subscription)\b",
+    r"\b(cancel\w*|rescind\w*) (my )?(consent|permission|subscription)\b",
     r"\bquit it\b",
 )
 _PHRASES: Final = tuple(re.compile(p) for p in _PHRASE_TEXT)

@@ -49,12 +49,13 @@ _RULES: Final = (
         r"\b(call (me )?(back|later|another time|again)|bad time|not a good time|"
         r"can not talk|i am (busy|driving|at work|in a meeting)|"
         r"try (me )?(again )?(later|tomorrow)|"
-        r"another time|ring me back|reach me later)\b",
+        r"ring me back|reach me later)\b",
     ),
     (
         Intent.CANCEL,
-        r"\bcancel\w*\b|\b(do not|no longer) (want|need) (the|my|this|"
-        r"that) (appointment|booking|visit)\b",
+        # A negated cancel ("don't cancel it", "I don't want to cancel") is not a cancel.
+        r"^(?!.*\b(not|never)\b[^,.]*\bcancel)(?=.*\bcancel\w*\b)|"
+        r"\b(do not|no longer) (want|need) (the|my|this|that) (appointment|booking|visit)\b",
     ),
     (
         Intent.RESCHEDULE,
@@ -68,14 +69,15 @@ _RULES: Final = (
         Intent.QUESTION_FOR_STAFF,
         r"\b(speak|talk) (to|with) (a|an|the|someone|somebody|your|a real|real)\b|"
         r"\b(how much|price|cost|pricing|payment|insurance|parking|address|directions|"
-        r"where are you)\b",
+        r"where are you|your hours|are you open|open on|what time do you (open|close))\b",
     ),
     (
         Intent.CONFIRM,
         r"^(yes|yeah|yep|yup|yea|sure|correct|absolutely|definitely|of course|perfect|"
         r"sounds good|that works|okay|alright|all right|great|confirm\w*)\b|"
         r"\b(confirm\w*|i will be there|see you (then|there)|i can make it|that works|works for me|"
-        r"sounds good|i would like (that|to)|let us do it|please do|count me in)\b",
+        r"sounds good|i would like that|let us do it|please do(?! not)|count me in|"
+        r"keep (it|the appointment|my appointment|the booking))\b",
     ),
     (Intent.DECLINE, r"^(no|nope|nah|not really)\b"),
 )
@@ -83,7 +85,8 @@ _COMPILED: Final = tuple(
     (intent, re.compile(p) if isinstance(p, str) else p) for intent, p in _RULES
 )
 _QUESTION_START: Final = re.compile(
-    r"^(what|how|when|where|why|who|which|can|could|do|does|is|are|will|would|should)\b"
+    r"^(what|how|when|where|why|who|which|can|could|do(?! not)|does(?! not)|is|are|will|"
+    r"would|should)\b"
 )
 
 _DAY = (
