@@ -19,7 +19,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
@@ -167,11 +167,17 @@ def _in_flight(sessions: Any) -> int:
 
 
 def _dispatch_config(spec: SimulationSpec) -> DispatchConfig:
-    return DispatchConfig(
+    # Several workers split the ready locations between them (each takes its share with SKIP
+    # LOCKED) instead of the first one taking them all while the others wait.
+    config = DispatchConfig(
         carrier_cps=spec.carrier_cps,
         carrier_burst=spec.carrier_burst,
         max_concurrent_calls=spec.max_concurrent_calls,
     )
+    if spec.workers > 1:
+        share = -(-spec.population.locations // spec.workers) + 1
+        config = replace(config, locations_per_tick=share)
+    return config
 
 
 # -- one process ------------------------------------------------------------------------------
