@@ -13,6 +13,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 \
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,speech]" 2>&1 \
   | grep -v "is ignored" || true
 .venv/bin/python -c 'import ringfence' || { echo "installation failed" >&2; exit 1; }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,6 +44,12 @@ class Settings(BaseSettings):
     )
     llm_api_key: str | None = Field(default=None, description="API key for llm_base_url")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for the llm policy")
+    recordings_dir: Path = Field(
+        default=Path("var/recordings"), description="Where call recordings (WAV) are stored"
+    )
+    render_recordings: bool = Field(
+        default=True, description="Synthesize recordings of finished calls (needs [speech])"
+    )
     dispatch_interval: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between dispatcher ticks"
     )

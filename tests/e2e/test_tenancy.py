@@ -221,6 +221,10 @@ def test_no_route_crosses_accounts(
     )
     assert cancel.status_code == 404
     assert client.get(job_url, headers=tenant.headers).json()["status"] == "queued"
+    for suffix in ("transcript", "recording"):
+        template = f"/api/v1/call-jobs/{{job_id}}/{suffix}"
+        hidden = _call(client, "GET", template, f"{job_url}/{suffix}", headers=intruder)
+        assert hidden.status_code == 404
     minutes = _call(client, "GET", "/api/v1/minutes", "/api/v1/minutes", headers=intruder)
     assert minutes.json() == []
 

@@ -124,6 +124,9 @@ def worker_command() -> None:
         upgrade(container.engine)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        threading.Thread(
+            target=worker.run_recordings, args=(container, stop), name="recordings", daemon=True
+        ).start()
         try:
             worker.run(container, stop)
         except KeyboardInterrupt:

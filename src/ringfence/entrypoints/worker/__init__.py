@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 
+from ringfence.adapters.speech import SpeechUnavailable, default_voices
 from ringfence.adapters.telephony.base import TelephonyProvider
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.recordings import render_pending
 
 log = logging.getLogger("ringfence.worker")
 
@@ -65,8 +67,38 @@ def run(container: Container, stop: threading.Event) -> None:
     log.info("dispatcher stopped")
 
 
+def run_recordings(container: Container, stop: threading.Event) -> None:
+    """Synthesize the recordings of finished calls, off the dispatcher's thread (a minute of
+    call takes seconds of CPU). Without a speech engine this logs how to get one and stops."""
+    if not container.settings.render_recordings:
+        return
+    try:
+        agent_voice, callee_voice = default_voices()
+    except SpeechUnavailable as exc:
+        log.warning("call recordings disabled: %s", exc)
+        return
+    while not stop.is_set():
+        try:
+            rendered = render_pending(
+                container.session_factory,
+                store_dir=container.settings.recordings_dir,
+                agent_voice=agent_voice,
+                callee_voice=callee_voice,
+                limit=5,
+            )
+        except Exception:
+            log.exception("recording pass failed; retrying")
+            rendered = 0
+        if not rendered:
+            stop.wait(5.0)
+
+
 def start_in_thread(container: Container) -> tuple[threading.Thread, threading.Event]:
+    """The dispatcher (and the recording renderer) in background threads of this process."""
     stop = threading.Event()
     thread = threading.Thread(target=run, args=(container, stop), name="dispatcher", daemon=True)
     thread.start()
+    threading.Thread(
+        target=run_recordings, args=(container, stop), name="recordings", daemon=True
+    ).start()
     return thread, stop

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
 from sqlalchemy import ColumnElement, select
 
-from ringfence.adapters.db.calls import CallEvent, CallJob, MinutesLedger
+from ringfence.adapters.db.calls import CallEvent, CallJob, CallTranscript, MinutesLedger
 from ringfence.adapters.db.orm import Location
 from ringfence.domain.calls import PENDING
 from ringfence.domain.vocabulary import CallStatus
@@ -24,15 +27,18 @@ from ringfence.entrypoints.api.schemas.calls import (
     CallJobQuery,
     MinutesDayOut,
     MinutesQuery,
+    TranscriptOut,
+    TurnOut,
 )
 from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.services.call_jobs import cancel_pending
-from ringfence.services.errors import Conflict
+from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.facts import zone_info
+from ringfence.services.recordings import UnsafeRecordingPath, recording_file
 from ringfence.services.tenancy import get_owned
 
 router = APIRouter(tags=["calls"])
-JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
 @router.get("/call-jobs", response_model=Page[CallJobOut], summary="The call log")
@@ -89,6 +95,57 @@ def cancel_call_job(uow: Uow, scope: Scope, job_id: JobId) -> CallJobDetailOut:
     )
     uow.commit()
     return _detail(uow, job)
+
+
+@router.get(
+    "/call-jobs/{job_id}/transcript",
+    response_model=TranscriptOut,
+    summary="What was said on the call",
+)
+def read_transcript(uow: Uow, scope: Scope, job_id: JobId) -> TranscriptOut:
+    """Speaker turns with their offsets (seconds from answer) and, for live conversations,
+    the sentiment; 404 when the call has no transcript (not answered, or not yet ended)."""
+    job = get_owned(uow.session, CallJob, job_id, scope)
+    transcript = _transcript(uow, job)
+    return TranscriptOut(
+        job_id=job.id,
+        turns=[TurnOut.model_validate(t) for t in transcript.turns],
+        sentiment=transcript.sentiment,
+        sentiment_score=transcript.sentiment_score,
+        recording_seconds=transcript.recording_seconds,
+        has_recording=transcript.recording_path is not None,
+    )
+
+
+@router.get(
+    "/call-jobs/{job_id}/recording",
+    response_class=FileResponse,
+    summary="The call's recording (WAV)",
+    responses={200: {"content": {"audio/wav": {}}}},
+)
+def read_recording(request: Request, uow: Uow, scope: Scope, job_id: JobId) -> FileResponse:
+    """The synthesized recording of a connected or voicemail call; 404 until it is rendered."""
+    job = get_owned(uow.session, CallJob, job_id, scope)
+    transcript = _transcript(uow, job)
+    if transcript.recording_path is None:
+        raise NotFound(f"call job {job.id} has no recording yet")
+    store: Path = request.app.state.container.settings.recordings_dir
+    try:
+        path = recording_file(store, transcript.recording_path)
+    except UnsafeRecordingPath as exc:
+        raise NotFound(f"call job {job.id} has no recording") from exc
+    if not path.is_file():
+        raise NotFound(f"call job {job.id} has no recording")
+    return FileResponse(path, media_type="audio/wav", filename=f"call-{job.id}.wav")
+
+
+def _transcript(uow: Uow, job: CallJob) -> CallTranscript:
+    transcript = uow.session.scalars(
+        select(CallTranscript).where(CallTranscript.job_id == job.id)
+    ).first()
+    if transcript is None:
+        raise NotFound(f"call job {job.id} has no transcript")
+    return transcript
 
 
 @router.get("/minutes", response_model=list[MinutesDayOut], summary="Minutes used per day")

@@ -74,3 +74,19 @@ class MinutesDayOut(Out):
     rejected_before_dial: int = Field(
         description="Calls the compliance gate failed that day: they consumed nothing"
     )
+
+
+class TurnOut(Out):
+    speaker: str = Field(description="agent | callee")
+    text: str
+    start: float = Field(description="Seconds from the answer")
+    end: float
+
+
+class TranscriptOut(Out):
+    job_id: int
+    turns: list[TurnOut]
+    sentiment: str | None = Field(description="positive | neutral | negative; live calls only")
+    sentiment_score: float | None = Field(description="VADER compound score of the callee")
+    recording_seconds: float | None
+    has_recording: bool

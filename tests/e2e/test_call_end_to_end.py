@@ -1,0 +1,95 @@
+"""One outbound sandbox call end to end: queued job -> dial -> conversation -> transcript,
+recording, outcome and triggered actions, read back over the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ringfence.adapters.speech import SpeechUnavailable, default_voices
+from ringfence.adapters.telephony.sandbox import SandboxCarrier
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.recordings import render_pending
+from tests.conftest import Tenant
+from tests.integration.dispatch.practice import WINDOW_OPENS, Practice
+
+
+def test_queued_job_to_transcript_recording_outcome_and_actions(
+    client: TestClient,
+    container: Container,
+    clock: VirtualClock,
+    tenant: Tenant,
+    tmp_path: Path,
+) -> None:
+    try:
+        agent_voice, callee_voice = default_voices()
+    except SpeechUnavailable as exc:
+        pytest.skip(f"no speech engine installed: {exc}")
+    h = tenant.headers
+    container.settings.recordings_dir = tmp_path
+    clock.set(WINDOW_OPENS - timedelta(days=1))
+    number = client.post(
+        "/api/v1/phone-numbers",
+        json={"location_id": tenant.location_id, "e164": "+12125550199"},
+        headers=h,
+    ).json()
+    agent = client.post(
+        "/api/v1/voice-agents",
+        json={"location_id": tenant.location_id, "name": "Desk", "practice_name": "Glow"},
+        headers=h,
+    ).json()
+    practice = Practice(container, account_id=tenant.account_id, location_id=tenant.location_id)
+    practice.agent_id, practice.number_id = agent["id"], number["id"]
+    contact = practice.add_contact("+12125550110", first_name="Jane")  # persona: confirms
+    client.post(
+        "/api/v1/appointments",
+        json={
+            "contact_id": contact,
+            "starts_at": "2026-11-28T19:00:00Z",
+            "service": "Botox touch-up",
+        },
+        headers=h,
+    )
+    [job_id] = practice.enqueue(contact)
+
+    dispatcher = Dispatcher(
+        session_factory=container.session_factory,
+        carrier=SandboxCarrier(container.session_factory, clock),
+        clock=clock,
+        config=DispatchConfig(carrier_cps=5, carrier_burst=5),
+    )
+    clock.set(WINDOW_OPENS)
+    for _ in range(8):
+        dispatcher.tick()
+        clock.advance(timedelta(minutes=1))
+    assert (
+        render_pending(
+            container.session_factory,
+            store_dir=tmp_path,
+            agent_voice=agent_voice,
+            callee_voice=callee_voice,
+        )
+        == 1
+    )
+
+    job = client.get(f"/api/v1/call-jobs/{job_id}", headers=h).json()
+    assert (job["status"], job["outcome"]) == ("completed", "connected")
+    transcript = client.get(f"/api/v1/call-jobs/{job_id}/transcript", headers=h).json()
+    assert transcript["turns"][0]["speaker"] == "agent"
+    assert "Glow" in transcript["turns"][0]["text"]
+    assert transcript["sentiment"] in ("positive", "neutral")
+    assert transcript["has_recording"] is True
+    assert transcript["recording_seconds"] == pytest.approx(transcript["turns"][-1]["end"], abs=2)
+    audio = client.get(f"/api/v1/call-jobs/{job_id}/recording", headers=h)
+    assert audio.status_code == 200
+    assert audio.headers["content-type"] == "audio/wav"
+    assert audio.content[:4] == b"RIFF"
+    appointment = client.get(f"/api/v1/appointments?contact_id={contact}", headers=h).json()
+    assert appointment["items"][0]["status"] == "confirmed"
+    tags = client.get(f"/api/v1/contacts/{contact}", headers=h).json()["tags"]
+    assert "Appointment Confirmed" in tags
