@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.calls import CallEvent, CallJob, LocationPacing
+from ringfence.adapters.db.calls import CallEvent, CallJob, LocationPacing, event_row
 from ringfence.adapters.db.orm import Contact, PhoneNumber, VoiceAgent
 from ringfence.domain.calls import PENDING, check_transition
 from ringfence.domain.vocabulary import CallPurpose, CallStatus, CallType
@@ -104,15 +104,14 @@ def enqueue_calls(
     session.execute(
         insert(CallEvent),
         [
-            {
-                "account_id": account_id,
-                "job_id": job_id,
-                "at": now,
-                "from_status": None,
-                "to_status": CallStatus.QUEUED,
-                "reason_code": None,
-                "detail": "enqueued",
-            }
+            event_row(
+                account_id=account_id,
+                job_id=job_id,
+                at=now,
+                from_status=None,
+                to_status=CallStatus.QUEUED,
+                detail="enqueued",
+            )
             for job_id in ids
         ],
     )

@@ -15,7 +15,13 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.calls import CallEvent, CallJob, LocationPacing, MinutesLedger
+from ringfence.adapters.db.calls import (
+    CallEvent,
+    CallJob,
+    LocationPacing,
+    MinutesLedger,
+    event_row,
+)
 from ringfence.adapters.db.orm import Contact, Location
 from ringfence.adapters.telephony.base import CallReport, CarrierCallState, DialReceipt, DialRequest
 from ringfence.agent.callee import Conversation, simulated_conversation
@@ -94,15 +100,15 @@ class _Writes:
     ) -> None:
         check_transition(job.status, target)
         self.events.append(
-            {
-                "account_id": job.account_id,
-                "job_id": job.id,
-                "at": at,
-                "from_status": job.status,
-                "to_status": target,
-                "reason_code": reason,
-                "detail": detail,
-            }
+            event_row(
+                account_id=job.account_id,
+                job_id=job.id,
+                at=at,
+                from_status=job.status,
+                to_status=target,
+                reason_code=reason,
+                detail=detail,
+            )
         )
         job.status = target
         job.updated_at = max(job.updated_at, at)

@@ -26,7 +26,13 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from ringfence.adapters.db.calls import CallEvent, CallJob, CarrierPacing, LocationPacing
+from ringfence.adapters.db.calls import (
+    CallEvent,
+    CallJob,
+    CarrierPacing,
+    LocationPacing,
+    event_row,
+)
 from ringfence.adapters.db.orm import Location
 from ringfence.adapters.telephony.base import (
     BatchDialer,
@@ -547,12 +553,11 @@ class Dispatcher:
 def _event(
     candidate: _Candidate, status: CallStatus, reason: str | None, now: datetime
 ) -> dict[str, Any]:
-    return {
-        "account_id": candidate.account_id,
-        "job_id": candidate.job_id,
-        "at": now,
-        "from_status": candidate.status,
-        "to_status": status,
-        "reason_code": reason,
-        "detail": None,
-    }
+    return event_row(
+        account_id=candidate.account_id,
+        job_id=candidate.job_id,
+        at=now,
+        from_status=candidate.status,
+        to_status=status,
+        reason_code=reason,
+    )

@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar, cast
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.calls import CallEvent, CallJob
+from ringfence.adapters.db.calls import CallEvent, CallJob, event_row
 from ringfence.adapters.db.orm import PhoneNumber
 from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import REASONS, ReasonCode
@@ -68,15 +68,14 @@ def defer_overflow(session: Session, location_id: int, day_end: datetime, now: d
     session.execute(
         insert(CallEvent),
         [
-            {
-                "account_id": account_id,
-                "job_id": job_id,
-                "at": now,
-                "from_status": status,
-                "to_status": CallStatus.DEFERRED,
-                "reason_code": reason.value,
-                "detail": None,
-            }
+            event_row(
+                account_id=account_id,
+                job_id=job_id,
+                at=now,
+                from_status=status,
+                to_status=CallStatus.DEFERRED,
+                reason_code=reason.value,
+            )
             for job_id, account_id, status in rows
         ],
     )

@@ -10,12 +10,13 @@ from sqlalchemy import update
 
 from ringfence.adapters.db.calls import CallJob
 from ringfence.adapters.db.orm import Contact
+from ringfence.adapters.telephony.base import DialRequest
 from ringfence.adapters.telephony.sandbox import SandboxCarrier, UnreachableCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.compliance import DEFAULT_POLICY
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, Channel
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.dispatch import DispatchConfig, Dispatcher, TickReport
 from tests.integration.dispatch.practice import (
     BEFORE_WINDOW,
     WINDOW_OPENS,
@@ -175,11 +176,7 @@ def test_a_lost_dial_is_reconciled_by_key_never_redialed(
 ) -> None:
     clock.set(WINDOW_OPENS)
     [job_id] = practice.enqueue(practice.add_contact("+12125550100"))
-    crashed = dispatcher(container, clock)
-    # The worker commits `dialing` with its key, then dies before asking the carrier.
-    with container.session_factory() as session, session.begin():
-        budget = crashed._reserve_capacity()
-        planned = crashed._plan(session, clock.now(), budget, report=_report(clock))
+    _crashed, planned = _plan_then_crash(container, clock)
     assert [p.job_id for p in planned] == [job_id]
     assert practice.job(job_id).status is CallStatus.DIALING
 
@@ -202,9 +199,7 @@ def test_a_placed_dial_whose_receipt_was_lost_is_adopted(
 ) -> None:
     clock.set(WINDOW_OPENS)
     [job_id] = practice.enqueue(practice.add_contact("+12125550100"))
-    crashed = dispatcher(container, clock)
-    with container.session_factory() as session, session.begin():
-        planned = crashed._plan(session, clock.now(), 1, report=_report(clock))
+    crashed, planned = _plan_then_crash(container, clock)
     crashed.carrier.dial(planned[0])  # the call went out; the worker died before noting it
 
     restarted = dispatcher(container, clock)
@@ -226,9 +221,7 @@ def test_an_unreachable_carrier_sends_lost_dials_to_review(
 ) -> None:
     clock.set(WINDOW_OPENS)
     [job_id] = practice.enqueue(practice.add_contact("+12125550100"))
-    crashed = dispatcher(container, clock)
-    with container.session_factory() as session, session.begin():
-        crashed._plan(session, clock.now(), 1, report=_report(clock))
+    _plan_then_crash(container, clock)
     clock.advance(timedelta(minutes=3))
     dispatcher(container, clock, carrier=UnreachableCarrier()).reconcile()
     job = practice.job(job_id)
@@ -255,7 +248,11 @@ def test_carrier_refusals_and_unanswered_calls_book_no_minutes(
     assert practice.count(CallJob) == 2
 
 
-def _report(clock: VirtualClock):  # type: ignore[no-untyped-def]
-    from ringfence.services.dispatch import TickReport
-
-    return TickReport(at=clock.now())
+def _plan_then_crash(
+    container: Container, clock: VirtualClock
+) -> tuple[Dispatcher, list[DialRequest]]:
+    """A worker commits its `dialing` marks (with their keys), then dies before dialing."""
+    crashed = dispatcher(container, clock)
+    with container.session_factory() as session, session.begin():
+        planned = crashed._plan(session, clock.now(), 1, report=TickReport(at=clock.now()))
+    return crashed, planned

@@ -170,3 +170,25 @@ class CallAction(Base):
     entity_type: Mapped[str | None] = mapped_column(String(40))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime]
+
+
+def event_row(
+    *,
+    account_id: int,
+    job_id: int,
+    at: datetime,
+    from_status: CallStatus | None,
+    to_status: CallStatus,
+    reason_code: str | None = None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """A `call_events` row for the bulk INSERTs of the dispatcher and its helpers."""
+    return {
+        "account_id": account_id,
+        "job_id": job_id,
+        "at": at,
+        "from_status": from_status,
+        "to_status": to_status,
+        "reason_code": reason_code,
+        "detail": detail,
+    }
