@@ -223,8 +223,11 @@ class Dispatcher:
         """
         config = self.config
         with self.session_factory() as session, session.begin():
+            # Only real dials hold a line (test-console calls have no dial stamp).
             in_flight = session.scalar(
-                select(func.count()).select_from(CallJob).where(CallJob.status.in_(IN_FLIGHT))
+                select(func.count())
+                .select_from(CallJob)
+                .where(CallJob.status.in_(IN_FLIGHT), CallJob.dialed_at.is_not(None))
             )
             free = config.max_concurrent_calls - int(in_flight or 0)
             if free <= 0:
