@@ -146,3 +146,28 @@ def test_the_console_page_is_served(client: TestClient) -> None:
     assert page.status_code == 200
     assert "Agent test console" in page.text
     assert 'call("/test-calls"' in page.text
+
+
+def test_an_agent_without_its_own_callback_number_uses_the_locations_caller_id(
+    client: TestClient, tenant: Tenant
+) -> None:
+    h = tenant.headers
+    for e164 in ("+12125550188", "+12125550189"):  # two caller IDs at the location
+        client.post(
+            "/api/v1/phone-numbers",
+            json={"location_id": tenant.location_id, "e164": e164},
+            headers=h,
+        )
+    agent = client.post(
+        "/api/v1/voice-agents",
+        json={"location_id": tenant.location_id, "name": "Desk", "practice_name": "Glow"},
+        headers=h,
+    )
+    assert agent.status_code == 201, agent.text
+    contact = client.post(
+        "/api/v1/contacts",
+        json={"location_id": tenant.location_id, "first_name": "Mia", "phone": "+12125550143"},
+        headers=h,
+    ).json()
+    call = _start(client, tenant, agent_id=agent.json()["id"], contact_id=contact["id"])
+    assert "Glow" in call["agent_text"]

@@ -35,6 +35,16 @@ class SessionRequest:
     is_test: bool
 
 
+def location_callback(session: Session, location_id: int) -> str | None:
+    """The location's first caller ID: the callback number of an agent that has none."""
+    return session.scalar(
+        select(PhoneNumber.e164)
+        .where(PhoneNumber.location_id == location_id)
+        .order_by(PhoneNumber.id)
+        .limit(1)
+    )
+
+
 def profile_of(agent: VoiceAgent, callback_number: str) -> AgentProfile:
     """The agent's profile, keeping only openings that pass validation."""
     openings: dict[CallPurpose, str] = {}
@@ -122,10 +132,17 @@ def build_sessions(
         elif row.status is AppointmentStatus.NO_SHOW:
             missed[row.contact_id] = row  # the latest wins
     sessions: dict[int, AgentSession] = {}
+    fallback: dict[int, str | None] = {}
     for request in requests:
         agent = agents.get(request.agent_id or 0)
-        callback = numbers.get(request.from_number_id or 0, "")
-        if agent is None or not (agent.callback_number or callback):
+        if agent is None:
+            continue
+        callback = numbers.get(request.from_number_id or 0)
+        if not (agent.callback_number or callback):
+            if agent.location_id not in fallback:
+                fallback[agent.location_id] = location_callback(session, agent.location_id)
+            callback = fallback[agent.location_id]
+        if not (agent.callback_number or callback):
             continue
         appointment = (
             missed.get(request.contact_id)
@@ -133,7 +150,7 @@ def build_sessions(
             else upcoming.get(request.contact_id)
         )
         sessions[request.job_id] = AgentSession(
-            profile=profile_of(agent, callback),
+            profile=profile_of(agent, callback or ""),
             context=CallContext(
                 direction=CallDirection.OUTBOUND,
                 purpose=request.purpose,

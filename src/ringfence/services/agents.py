@@ -6,23 +6,19 @@ calling" is checked when the agent is saved, not discovered on a patient's phone
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.orm import PhoneNumber, VoiceAgent
+from ringfence.adapters.db.orm import VoiceAgent
 from ringfence.agent.profile import AgentProfile, PolicyName
 from ringfence.agent.validation import validate_agent
 from ringfence.domain.vocabulary import CallPurpose
+from ringfence.services.agent_sessions import location_callback
 from ringfence.services.errors import InvalidField
 
 
 def check_agent(session: Session, agent: VoiceAgent) -> None:
     """Raise InvalidField (naming the field) for the first problem with `agent`."""
-    callback = agent.callback_number or session.scalar(
-        select(PhoneNumber.e164)
-        .where(PhoneNumber.location_id == agent.location_id)
-        .order_by(PhoneNumber.id)
-    )
+    callback = agent.callback_number or location_callback(session, agent.location_id)
     if callback is None:
         raise InvalidField(
             "callback_number",

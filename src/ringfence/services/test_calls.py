@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
-from ringfence.adapters.db.orm import Contact, PhoneNumber, VoiceAgent
+from ringfence.adapters.db.orm import Contact, VoiceAgent
 from ringfence.agent.callee import AGENT_WPM
 from ringfence.agent.events import (
     AgentEvent,
@@ -47,7 +47,12 @@ from ringfence.agent.session import AgentSession, session_from_json, session_to_
 from ringfence.agent.text import speech_seconds
 from ringfence.domain.calls import check_transition
 from ringfence.domain.vocabulary import CallPurpose, CallStatus, CallType, ContactSource
-from ringfence.services.agent_sessions import SessionRequest, build_sessions, profile_of
+from ringfence.services.agent_sessions import (
+    SessionRequest,
+    build_sessions,
+    location_callback,
+    profile_of,
+)
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.tenancy import get_owned, referenced
 from ringfence.services.unit_of_work import TenantScope
@@ -274,13 +279,7 @@ class TestConsole:
 
     @staticmethod
     def _bare_session(session: Session, agent: VoiceAgent, purpose: CallPurpose) -> AgentSession:
-        callback = (
-            agent.callback_number
-            or session.query(PhoneNumber.e164)
-            .filter_by(location_id=agent.location_id)
-            .order_by(PhoneNumber.id)
-            .scalar()
-        )
+        callback = agent.callback_number or location_callback(session, agent.location_id)
         if callback is None:
             raise InvalidField("agent_id", "the agent has no callback number")
         return AgentSession(
