@@ -123,7 +123,6 @@ class _TickState:
     """What one planning pass has decided so far (written in bulk at its end)."""
 
     now: datetime
-    budget: int
     planned: list[DialRequest] = field(default_factory=list)
     job_updates: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -289,7 +288,7 @@ class Dispatcher:
             ).all()
         )
         candidates = self._candidates(session, list(pacing), now, postgres)
-        tick = _TickState(now=now, budget=budget)
+        tick = _TickState(now=now)
         # Rounds: every ready location's first candidate, then the second candidate of the
         # locations whose first did not dial, and so on. Facts are gathered per round, so a
         # location whose first job dials costs one job's facts, not k.
