@@ -41,7 +41,40 @@ class AgentProblem:
 
 
 def validate_agent(profile: AgentProfile) -> list[AgentProblem]:
-    """Every problem with `profile`; an empty list means it may be saved and used."""
+    """Every problem with `profile`; an empty list means it may be saved and used.
+
+    Memoized by the profile's content: every call of a campaign starts a runtime with the
+    same profile, and the checks (each template through every guardrail) cost milliseconds.
+    """
+    key = _fingerprint(profile)
+    found = _VALIDATED.get(key)
+    if found is None:
+        found = tuple(_validate(profile))
+        if len(_VALIDATED) >= _CACHE_SIZE:
+            _VALIDATED.pop(next(iter(_VALIDATED)))  # the oldest entry
+        _VALIDATED[key] = found
+    return list(found)
+
+
+_CACHE_SIZE: Final = 1024
+_VALIDATED: dict[tuple[object, ...], tuple[AgentProblem, ...]] = {}
+
+
+def _fingerprint(profile: AgentProfile) -> tuple[object, ...]:
+    return (
+        profile.practice_name,
+        profile.callback_number,
+        profile.system_prompt,
+        profile.inbound_greeting,
+        tuple(sorted((p.value, t) for p, t in profile.outbound_openings.items())),
+        profile.voicemail_script,
+        profile.policy,
+        profile.opt_out_number,
+        profile.replies,
+    )
+
+
+def _validate(profile: AgentProfile) -> list[AgentProblem]:
     problems: list[AgentProblem] = []
     if not profile.practice_name.strip():
         problems.append(AgentProblem("practice_name", "the practice name is required"))

@@ -142,10 +142,16 @@ class _Effects:
         self.session = session
         self.call = call
         self.scope = TenantScope(account_id=call.account_id, actor=ACTOR)
-        contact = session.get(Contact, call.contact_id)
-        if contact is None:  # foreign keys make this unreachable
-            raise LookupError(f"contact {call.contact_id} vanished")
-        self.contact = contact
+        self._contact: Contact | None = None
+
+    @property
+    def contact(self) -> Contact:
+        # Loaded only for the events that change the contact (most calls change none).
+        if self._contact is None:
+            self._contact = self.session.get(Contact, self.call.contact_id)
+            if self._contact is None:  # foreign keys make this unreachable
+                raise LookupError(f"contact {self.call.contact_id} vanished")
+        return self._contact
 
     def _action(
         self, kind: str, detail: str, entity_type: str | None, entity_id: int | None
