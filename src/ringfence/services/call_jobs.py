@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, LocationPacing, event_row
 from ringfence.adapters.db.orm import Contact, PhoneNumber, VoiceAgent
+from ringfence.adapters.db.upsert import insert_missing
 from ringfence.domain.calls import PENDING, check_transition
 from ringfence.domain.vocabulary import CallPurpose, CallStatus, CallType
 from ringfence.services.errors import InvalidField
@@ -36,16 +36,11 @@ class CallRequest:
 
 def ensure_pacing_rows(session: Session, rows: Sequence[tuple[int, int]]) -> None:
     """Create missing (location_id, account_id) pacing rows; concurrent creators are fine."""
-    if not rows:
-        return
-    values = [{"location_id": loc, "account_id": acc, "dials_today": 0} for loc, acc in rows]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(LocationPacing).on_conflict_do_nothing(), values)
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(LocationPacing).on_conflict_do_nothing(), values)
-    else:  # pragma: no cover - only the two supported databases
-        raise RuntimeError(f"unsupported database {dialect}")
+    insert_missing(
+        session,
+        LocationPacing,
+        [{"location_id": loc, "account_id": acc, "dials_today": 0} for loc, acc in rows],
+    )
 
 
 def enqueue_calls(

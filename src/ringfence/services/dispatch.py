@@ -34,6 +34,7 @@ from ringfence.adapters.db.calls import (
     event_row,
 )
 from ringfence.adapters.db.orm import Location
+from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.telephony.base import (
     BatchDialer,
     CallReport,
@@ -251,16 +252,21 @@ class Dispatcher:
 
     def _carrier_row(self, session: Session) -> CarrierPacing:
         name = self.carrier.name
-        row = session.scalars(
+        # Workers starting together may all try to create the row: the first one wins.
+        insert_missing(
+            session,
+            CarrierPacing,
+            [
+                {
+                    "carrier": name,
+                    "tokens": self.config.carrier_burst,
+                    "refilled_at": self.clock.now(),
+                }
+            ],
+        )
+        return session.scalars(
             select(CarrierPacing).where(CarrierPacing.carrier == name).with_for_update()
-        ).first()
-        if row is None:
-            row = CarrierPacing(
-                carrier=name, tokens=self.config.carrier_burst, refilled_at=self.clock.now()
-            )
-            session.add(row)
-            session.flush()
-        return row
+        ).one()
 
     # -- planning ---------------------------------------------------------------------------
 
