@@ -257,8 +257,8 @@ def _run_workers(
     workers = [_spawn(spec) for _ in range(spec.workers)]
     now = spec.start
     ticks = decisions = killed = 0
-    # Crashes are spread over the ticks that can dial: the first hours of the windows.
-    kill_ticks: set[int] = set()
+    # The ticks to crash a worker in, spread over the first few hundred ticks.
+    kill_ticks = _plan_kills(rng, 0, spec.kill_workers) if spec.kill_workers else set()
     drain_until = end + timedelta(hours=2)
     try:
         while now < end or (now < drain_until and _in_flight(sessions)):
@@ -267,31 +267,18 @@ def _run_workers(
                 try:
                     worker.pipe.send(stamp)
                 except (BrokenPipeError, OSError):  # killed since the last tick: replace it
-                    worker.process.join(timeout=5)
-                    if worker.process.exitcode != -signal.SIGKILL:
-                        raise RuntimeError(
-                            f"dispatcher worker died (exit code {worker.process.exitcode})"
-                        ) from None
-                    workers[index] = _spawn(spec)
+                    workers[index] = _replace(worker, spec)
                     workers[index].pipe.send(stamp)
-            if killed < spec.kill_workers and (not kill_ticks or ticks in kill_ticks):
-                if not kill_ticks:
-                    kill_ticks = _plan_kills(rng, ticks, spec.kill_workers)
-                if ticks in kill_ticks:
-                    victim = rng.randrange(len(workers))
-                    time.sleep(rng.uniform(0.0, 0.05))  # somewhere inside the tick
-                    os.kill(workers[victim].process.pid, signal.SIGKILL)
-                    killed += 1
+            if ticks in kill_ticks:
+                victim = rng.randrange(len(workers))
+                time.sleep(rng.uniform(0.0, 0.05))  # somewhere inside the tick
+                os.kill(workers[victim].process.pid, signal.SIGKILL)
+                killed += 1
             for index, worker in enumerate(workers):
                 try:
                     decisions += worker.pipe.recv()
                 except (EOFError, ConnectionResetError):
-                    worker.process.join(timeout=5)
-                    if worker.process.exitcode != -signal.SIGKILL:
-                        raise RuntimeError(
-                            f"dispatcher worker died (exit code {worker.process.exitcode})"
-                        ) from None
-                    workers[index] = _spawn(spec)
+                    workers[index] = _replace(worker, spec)
             ticks += 1
             if progress is not None:
                 progress("dispatch", min(1.0, (now - spec.start) / (end - spec.start)))
@@ -304,6 +291,14 @@ def _run_workers(
             if worker.process.is_alive():
                 worker.process.kill()
     return ticks, decisions, killed
+
+
+def _replace(worker: _Worker, spec: SimulationSpec) -> _Worker:
+    """A new worker for one the crash test killed; any other death stops the simulation."""
+    worker.process.join(timeout=5)
+    if worker.process.exitcode != -signal.SIGKILL:
+        raise RuntimeError(f"dispatcher worker died (exit code {worker.process.exitcode})")
+    return _spawn(spec)
 
 
 def _plan_kills(rng: random.Random, first: int, count: int) -> set[int]:
