@@ -27,9 +27,9 @@ from ringfence.adapters.telephony.base import CallReport, CarrierCallState, Dial
 from ringfence.agent.callee import Conversation, simulated_conversation
 from ringfence.agent.session import session_from_json
 from ringfence.domain.calls import IN_FLIGHT, check_transition
+from ringfence.domain.compliance import zone
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
 from ringfence.services.call_outcomes import FinishedCall, apply_conversation
-from ringfence.services.facts import zone_info
 
 JOBS = cast(Table, CallJob.__table__)
 CONTACTS = cast(Table, Contact.__table__)
@@ -166,7 +166,7 @@ class _Writes:
                     {
                         **{k: v for k, v in row.items() if k != "dialed_at"},
                         "local_day": row["dialed_at"]
-                        .astimezone(zone_info(zones[row["location_id"]]))
+                        .astimezone(zone(zones[row["location_id"]]))
                         .date(),
                     }
                     for row in self.ledger

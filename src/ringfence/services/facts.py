@@ -11,8 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -214,8 +212,3 @@ def gather(
             )
         )
     return facts
-
-
-@lru_cache(maxsize=512)
-def zone_info(name: str) -> ZoneInfo:
-    return ZoneInfo(name)

@@ -54,6 +54,7 @@ from ringfence.domain.compliance.verdicts import (
     Verdict,
 )
 from ringfence.domain.compliance.window_report import WindowReport, calling_window
+from ringfence.domain.compliance.windows import zone
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -95,5 +96,6 @@ __all__ = [
     "evaluate",
     "location_day_bounds",
     "postal_place",
+    "zone",
     "zones_for_npa",
 ]

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, select
 from ringfence.adapters.db.calls import CallEvent, CallJob, CallTranscript, MinutesLedger
 from ringfence.adapters.db.orm import Location
 from ringfence.domain.calls import PENDING
+from ringfence.domain.compliance import zone
 from ringfence.domain.vocabulary import CallStatus
 from ringfence.entrypoints.api.crud import list_page
 from ringfence.entrypoints.api.deps import Scope, Uow
@@ -33,7 +34,6 @@ from ringfence.entrypoints.api.schemas.calls import (
 from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.services.call_jobs import cancel_pending
 from ringfence.services.errors import Conflict, NotFound
-from ringfence.services.facts import zone_info
 from ringfence.services.recordings import UnsafeRecordingPath, recording_file
 from ringfence.services.tenancy import get_owned
 
@@ -205,7 +205,7 @@ def _rejected_per_day(
     for location_id, failed_at in uow.session.execute(
         select(CallJob.location_id, CallJob.updated_at).where(*conditions)
     ):
-        day = failed_at.astimezone(zone_info(zones[location_id])).date()
+        day = failed_at.astimezone(zone(zones[location_id])).date()
         if (query.since is None or day >= query.since) and (
             query.until is None or day <= query.until
         ):
