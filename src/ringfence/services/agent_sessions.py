@@ -10,7 +10,7 @@ practice. The context names the patient and, for appointment calls, the service 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,8 +20,8 @@ from ringfence.adapters.db.orm import Appointment, Contact, Location, PhoneNumbe
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection, PolicyName
 from ringfence.agent.session import AgentSession
 from ringfence.agent.validation import validate_agent
+from ringfence.domain.compliance import zone
 from ringfence.domain.vocabulary import AppointmentStatus, CallPurpose
-from ringfence.services.facts import zone_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,8 @@ def location_callback(session: Session, location_id: int) -> str | None:
     )
 
 
-def profile_of(agent: VoiceAgent, callback_number: str) -> AgentProfile:
-    """The agent's profile, keeping only openings that pass validation."""
+def saved_profile(agent: VoiceAgent, callback_number: str) -> AgentProfile:
+    """The agent's profile exactly as saved (what `validate_agent` judges on save)."""
     openings: dict[CallPurpose, str] = {}
     if agent.outbound_opening:
         # The single default opening speaks about an appointment: it serves the informational
@@ -54,7 +54,7 @@ def profile_of(agent: VoiceAgent, callback_number: str) -> AgentProfile:
         openings[CallPurpose.APPOINTMENT_CONFIRMATION] = agent.outbound_opening
     for purpose, text in (agent.outbound_openings or {}).items():
         openings[CallPurpose(purpose)] = text
-    profile = AgentProfile(
+    return AgentProfile(
         practice_name=agent.practice_name,
         callback_number=agent.callback_number or callback_number,
         system_prompt=agent.system_prompt,
@@ -63,22 +63,25 @@ def profile_of(agent: VoiceAgent, callback_number: str) -> AgentProfile:
         voicemail_script=agent.voicemail_script or None,
         policy=PolicyName(agent.dialogue_policy),
     )
+
+
+def profile_of(agent: VoiceAgent, callback_number: str) -> AgentProfile:
+    """The agent's profile for a call, keeping only the texts that pass validation."""
+    profile = saved_profile(agent, callback_number)
     bad = {p.field.removeprefix("outbound_openings.") for p in validate_agent(profile)}
-    kept = {p: t for p, t in openings.items() if p.value not in bad}
-    return AgentProfile(
-        practice_name=profile.practice_name,
-        callback_number=profile.callback_number,
-        system_prompt=profile.system_prompt,
+    return replace(
+        profile,
         inbound_greeting=None if "inbound_greeting" in bad else profile.inbound_greeting,
-        outbound_openings=kept,
+        outbound_openings={
+            p: t for p, t in profile.outbound_openings.items() if p.value not in bad
+        },
         voicemail_script=None if "voicemail_script" in bad else profile.voicemail_script,
-        policy=profile.policy,
     )
 
 
 def spoken_time(instant: datetime, time_zone: str) -> str:
     """'Friday at 2 PM' / 'Friday at 2:30 PM', in the practice's time zone."""
-    local = instant.astimezone(zone_info(time_zone))
+    local = instant.astimezone(zone(time_zone))
     hour = local.hour % 12 or 12
     minutes = f":{local.minute:02d}" if local.minute else ""
     return f"{local:%A} at {hour}{minutes} {'AM' if local.hour < 12 else 'PM'}"

@@ -9,10 +9,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import VoiceAgent
-from ringfence.agent.profile import AgentProfile, PolicyName
 from ringfence.agent.validation import validate_agent
 from ringfence.domain.vocabulary import CallPurpose
-from ringfence.services.agent_sessions import location_callback
+from ringfence.services.agent_sessions import location_callback, saved_profile
 from ringfence.services.errors import InvalidField
 
 
@@ -25,19 +24,11 @@ def check_agent(session: Session, agent: VoiceAgent) -> None:
             "required: the agent gives it on every call and voicemail "
             "(or add a caller ID to the location first)",
         )
-    openings = {CallPurpose(p): t for p, t in (agent.outbound_openings or {}).items()}
-    uses_default = agent.outbound_opening and CallPurpose.APPOINTMENT_CONFIRMATION not in openings
-    if uses_default:
-        openings[CallPurpose.APPOINTMENT_CONFIRMATION] = agent.outbound_opening
-    profile = AgentProfile(
-        practice_name=agent.practice_name,
-        callback_number=callback,
-        system_prompt=agent.system_prompt,
-        inbound_greeting=agent.inbound_greeting or None,
-        outbound_openings=openings,
-        voicemail_script=agent.voicemail_script or None,
-        policy=PolicyName(agent.dialogue_policy),
+    own = agent.outbound_openings or {}
+    uses_default = bool(agent.outbound_opening) and (
+        CallPurpose.APPOINTMENT_CONFIRMATION.value not in own
     )
+    profile = saved_profile(agent, callback)
     for problem in validate_agent(profile):
         field = problem.field
         if uses_default and field == "outbound_openings.appointment_confirmation":
