@@ -261,6 +261,8 @@ def test_no_route_crosses_accounts(
     audit = _call(client, "GET", "/api/v1/audit-events", "/api/v1/audit-events", headers=intruder)
     assert all(e["entity_id"] != ids["/contacts"] for e in audit.json()["items"])
 
+    _workflows_are_isolated(client, tenant, intruder, ids)
+
     assert _snapshot(client, tenant, ids) == before
 
     # Every route in the OpenAPI document was exercised above.
@@ -270,3 +272,107 @@ def test_no_route_crosses_accounts(
         for method in operations
     }
     assert routes - EXERCISED == set()
+
+
+def _workflows_are_isolated(
+    client: TestClient, tenant: Tenant, intruder: dict[str, str], ids: dict[str, int]
+) -> None:
+    definition = {
+        "trigger": {"kind": "contact_tag_added", "tag": "VIP"},
+        "steps": [
+            {
+                "type": "voice_ai_call",
+                "action_name": "Call",
+                "agent_id": ids["/voice-agents"],
+                "from_number_id": ids["/phone-numbers"],
+                "purpose": "appointment_confirmation",
+            }
+        ],
+    }
+    created = client.post(
+        "/api/v1/workflows",
+        json={"name": "Mine", "location_id": tenant.location_id, "definition": definition},
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    workflow_id = created.json()["id"]
+    published = client.post(f"/api/v1/workflows/{workflow_id}/publish", headers=tenant.headers)
+    assert published.status_code == 200, published.text
+    enrolled = client.post(
+        "/api/v1/events",
+        json={
+            "event_id": "e1",
+            "type": "contact_tag_added",
+            "contact_id": ids["/contacts"],
+            "tag": "VIP",
+        },
+        headers=tenant.headers,
+    )
+    [enrollment_id] = enrolled.json()["enrollment_ids"]
+
+    listed = _call(client, "GET", "/api/v1/workflows", "/api/v1/workflows", headers=intruder)
+    assert listed.json()["items"] == []
+    one = "/api/v1/workflows/{workflow_id}"
+    url = f"/api/v1/workflows/{workflow_id}"
+    assert _call(client, "GET", one, url, headers=intruder).status_code == 404
+    patched = _call(client, "PATCH", one, url, json={"name": "Hijacked"}, headers=intruder)
+    assert patched.status_code == 404
+    assert _call(client, "DELETE", one, url, headers=intruder).status_code == 404
+    for action in ("publish", "unpublish"):
+        template = f"{one}/{action}"
+        assert (
+            _call(client, "POST", template, f"{url}/{action}", headers=intruder).status_code == 404
+        )
+    enrollments = _call(client, "GET", f"{one}/enrollments", f"{url}/enrollments", headers=intruder)
+    assert enrollments.status_code == 404
+    detail = _call(
+        client,
+        "GET",
+        "/api/v1/workflow-enrollments/{enrollment_id}",
+        f"/api/v1/workflow-enrollments/{enrollment_id}",
+        headers=intruder,
+    )
+    assert detail.status_code == 404
+
+    # Foreign ids in bodies: the location, the agent and number inside a definition, the
+    # contact of an event.
+    foreign = _call(
+        client,
+        "POST",
+        "/api/v1/workflows",
+        "/api/v1/workflows",
+        json={"name": "X", "location_id": tenant.location_id, "definition": definition},
+        headers=intruder,
+    )
+    assert foreign.status_code == 422
+    assert foreign.json()["detail"][0]["loc"] == ["body", "location_id"]
+    from_template = _call(
+        client,
+        "POST",
+        "/api/v1/workflows/from-template",
+        "/api/v1/workflows/from-template",
+        json={
+            "template": "no_show_recovery",
+            "location_id": tenant.location_id,
+            "agent_id": ids["/voice-agents"],
+            "from_number_id": ids["/phone-numbers"],
+        },
+        headers=intruder,
+    )
+    assert from_template.status_code == 422
+    templates = _call(
+        client, "GET", "/api/v1/workflow-templates", "/api/v1/workflow-templates", headers=intruder
+    )
+    assert len(templates.json()) == 5
+    event = _call(
+        client,
+        "POST",
+        "/api/v1/events",
+        "/api/v1/events",
+        json={"event_id": "e1", "type": "custom", "name": "x", "contact_id": ids["/contacts"]},
+        headers=intruder,
+    )
+    assert event.status_code == 422
+    assert event.json()["detail"][0]["loc"] == ["body", "contact_id"]
+    still = client.get(url, headers=tenant.headers).json()
+    assert (still["name"], still["status"]) == ("Mine", "published")

@@ -32,6 +32,9 @@ class CallRequest:
     action_name: str = ""
     # Earliest moment to try (e.g. "24-48 h before the appointment"); default: now.
     not_before: datetime | None = None
+    # Latest moment to dial; past it the gate fails the job (compliance `deadline_passed`).
+    deadline: datetime | None = None
+    enrollment_id: int | None = None
 
 
 def ensure_pacing_rows(session: Session, rows: Sequence[tuple[int, int]]) -> None:
@@ -83,6 +86,8 @@ def enqueue_calls(
                 "agent_id": request.agent_id,
                 "from_number_id": request.from_number_id,
                 "workflow_id": request.workflow_id,
+                "enrollment_id": request.enrollment_id,
+                "deadline_at": request.deadline,
                 "action_name": request.action_name,
                 "purpose": request.purpose,
                 "call_type": request.call_type,

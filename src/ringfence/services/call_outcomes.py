@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from ringfence.adapters.db.calls import CallAction, CallTranscript
+from ringfence.adapters.db.calls import CallAction, CallJob, CallTranscript
 from ringfence.adapters.db.orm import Appointment, ConsentRecord, Contact, Note, Tag, Task
 from ringfence.agent.callee import Conversation
 from ringfence.agent.events import (
@@ -23,6 +23,7 @@ from ringfence.agent.events import (
     BookingRequested,
     CallbackRequested,
     CancelRequested,
+    FollowUpReason,
     NotInterested,
     OptOut,
     RescheduleRequested,
@@ -30,6 +31,7 @@ from ringfence.agent.events import (
     WrongNumber,
 )
 from ringfence.agent.policies.base import Speaker
+from ringfence.domain.tags import CONFIRMED_TAG, NOT_INTERESTED_TAG, OPT_OUT_TAG, WRONG_NUMBER_TAG
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
     CallOutcome,
@@ -40,11 +42,8 @@ from ringfence.domain.vocabulary import (
 from ringfence.services import audit
 from ringfence.services.call_jobs import cancel_pending
 from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.workflows.exits import exit_opted_out
 
-OPT_OUT_TAG = "Opted Out"
-WRONG_NUMBER_TAG = "Wrong Number"
-NOT_INTERESTED_TAG = "Not Interested"
-CONFIRMED_TAG = "Appointment Confirmed"
 # VADER's own recommended cut-offs on the compound score.
 POSITIVE_AT, NEGATIVE_AT = 0.05, -0.05
 ACTOR = "voice_agent"
@@ -103,7 +102,13 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
         )
     )
     effects = _Effects(session, call)
+    produced: set[str] = set()
     for event in conversation.events:
+        signal = _SIGNALS.get(type(event))
+        if signal is not None:
+            produced.add(signal)
+        if isinstance(event, StaffFollowUp) and event.reason in _CLINICAL:
+            produced.add("clinical_question")
         match event:
             case OptOut():
                 effects.opt_out(event)
@@ -135,6 +140,25 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
                 effects.tag(NOT_INTERESTED_TAG)
             case _:
                 pass  # disclosures, filters, identity: recorded in the transcript only
+    if produced:
+        # What workflow branches test ("confirmed", "opted out", "clinical question"...).
+        session.execute(
+            update(CallJob).where(CallJob.id == call.job_id).values(produced=sorted(produced))
+        )
+
+
+# The conversation events a workflow branch can test (domain/workflows/outcomes.py).
+_SIGNALS: dict[type, str] = {
+    OptOut: "opted_out",
+    AppointmentConfirmed: "appointment_confirmed",
+    RescheduleRequested: "reschedule_requested",
+    CancelRequested: "cancel_requested",
+    CallbackRequested: "callback_requested",
+    BookingRequested: "booking_requested",
+    WrongNumber: "wrong_number",
+    NotInterested: "not_interested",
+}
+_CLINICAL = frozenset({FollowUpReason.CLINICAL_QUESTION, FollowUpReason.POSSIBLE_COMPLICATION})
 
 
 class _Effects:
@@ -276,3 +300,6 @@ class _Effects:
         )
         if canceled:
             self._action("calls_canceled", f"{canceled} pending call(s)", "contact", contact.id)
+        # ...and the contact leaves every workflow, except the run that placed this call,
+        # which goes on into its "opted out" branch (it can never dial again).
+        exit_opted_out(self.session, contact.id, now, keep_call_job=self.call.job_id)

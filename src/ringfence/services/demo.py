@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db import orm
+from ringfence.domain.tags import COMPLAINT_TAG, OPT_OUT_TAG, QA_TEST_TAG
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
     Channel,
@@ -28,9 +29,6 @@ from ringfence.services.forms import set_consent_text
 
 DEMO_SLUG = "demo-glow-aesthetics"
 DEMO_KEY_NAME = "demo"
-QA_TAG = "QA – Voice AI Test"
-OPT_OUT_TAG = "Opted Out"
-COMPLAINT_TAG = "Recent Complaint"
 
 GOOD_CONSENT = (
     "By checking this box, I agree that Glow Aesthetics may call me at the phone number I "
@@ -240,7 +238,7 @@ def _seed(session: Session, *, now: datetime, contacts_per_location: int) -> orm
     session.flush()
     tags = {
         name: orm.Tag(account_id=account.id, name=name, created_at=now, updated_at=now)
-        for name in (QA_TAG, OPT_OUT_TAG, COMPLAINT_TAG, "VIP", "Botox", "Filler", "Lead")
+        for name in (QA_TEST_TAG, OPT_OUT_TAG, COMPLAINT_TAG, "VIP", "Botox", "Filler", "Lead")
     }
     session.add_all(tags.values())
     taken: set[str] = set()
@@ -339,7 +337,7 @@ def _seed_location(
         contact.email = f"{contact.first_name}.{contact.last_name}{n}@example.com".lower()
         chosen = [t for t in ("VIP", "Botox", "Filler", "Lead") if rng.random() < 0.15]
         if n < 3:
-            chosen.append(QA_TAG)
+            chosen.append(QA_TEST_TAG)
         if rng.random() < 0.04:
             contact.opted_out_at = created + timedelta(days=rng.randint(0, 30))
             contact.opted_out_channel = rng.choice([Channel.VOICE, Channel.SMS])

@@ -117,6 +117,7 @@ class _Candidate:
     idempotency_key: str | None
     agent_id: int | None
     call_type: CallType
+    deadline_at: datetime | None
 
 
 @dataclass(slots=True)
@@ -316,7 +317,7 @@ class Dispatcher:
                 batch = lock_numbers(session, batch, snapshots)
             facts = gather(
                 session,
-                [Prospect(snapshots[c.contact_id], c.purpose) for c in batch],
+                [Prospect(snapshots[c.contact_id], c.purpose, c.deadline_at) for c in batch],
                 now,
                 pacing=pacing,
             )
@@ -492,6 +493,7 @@ class Dispatcher:
             CallJob.idempotency_key,
             CallJob.agent_id,
             CallJob.call_type,
+            CallJob.deadline_at,
         )
         limit = self.config.candidates_per_location
         due = (

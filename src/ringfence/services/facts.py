@@ -76,6 +76,7 @@ class Prospect:
 
     contact: ContactSnapshot
     purpose: CallPurpose
+    deadline: datetime | None = None  # the job's "dial before" (a workflow's wait step)
 
 
 def aware(value: datetime | str) -> datetime:
@@ -209,6 +210,7 @@ def gather(
                 consent=consents[contact.id],
                 location=location_facts(location, pacing.get(location.id), now),
                 number_dials=tuple(history),
+                deadline=prospect.deadline,
             )
         )
     return facts

@@ -70,6 +70,7 @@ def make_facts(
     dials_today: int = 0,
     last_dial_at: datetime | None = None,
     number_dials: tuple[datetime, ...] = (),
+    deadline: datetime | None = None,
 ) -> CallFacts:
     if consent is None:
         consent = ConsentFacts(crm_form_opt_in_at=CONSENT_AT)
@@ -88,6 +89,7 @@ def make_facts(
         consent=consent,
         location=LocationFacts(location_tz, dials_today, last_dial_at),
         number_dials=number_dials,
+        deadline=deadline,
     )
 
 

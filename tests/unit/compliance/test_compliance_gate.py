@@ -290,3 +290,22 @@ def test_non_utc_aware_now_is_the_same_instant() -> None:
     local_now = NOW.astimezone(ZoneInfo("America/Denver"))
     assert evaluate(make_facts(), local_now).verdict == evaluate(make_facts(), NOW).verdict
     assert NOW.tzinfo is UTC
+
+
+def test_a_call_that_cannot_dial_before_its_deadline_fails_instead_of_calling_late() -> None:
+    # NOW is 12:30 in New York: the call may dial now, and fails once the deadline has passed.
+    on_time = evaluate(make_facts(deadline=NOW + timedelta(hours=1)), NOW)
+    assert on_time.verdict == Dial()
+    assert on_time.check(Rule.CALL_DEADLINE).outcome is Outcome.PASSED
+    late = evaluate(make_facts(deadline=NOW), NOW)
+    assert late.verdict == Fail(ReasonCode.DEADLINE_PASSED)
+    # 20:00 local: the window reopens at 10:00 tomorrow, after a 09:00 deadline: fail now.
+    evening = utc(2026, 3, 11, 0, 0)
+    deadline = utc(2026, 3, 11, 13, 0)
+    evaluation = evaluate(make_facts(deadline=deadline), evening)
+    assert evaluation.verdict == Fail(ReasonCode.DEADLINE_PASSED)
+    assert "earliest allowed instant" in evaluation.check(Rule.CALL_DEADLINE).detail
+    # ...and with the deadline after the reopening it simply defers.
+    later = evaluate(make_facts(deadline=deadline + timedelta(hours=3)), evening)
+    assert isinstance(later.verdict, Defer)
+    assert later.verdict.reason is ReasonCode.OUTSIDE_WINDOW

@@ -46,6 +46,11 @@ class CallJob(Base):
         ForeignKey("phone_numbers.id", ondelete="SET NULL")
     )
     workflow_id: Mapped[int | None] = mapped_column(Integer)
+    # The workflow enrollment whose call step enqueued the job (resumed when it ends).
+    enrollment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Dial no later than this (e.g. 24 h before the appointment); past it the gate fails the
+    # job instead of calling late.
+    deadline_at: Mapped[datetime | None]
     action_name: Mapped[str] = mapped_column(String(200), default="")
     purpose: Mapped[CallPurpose] = mapped_column(enum_column(CallPurpose, "call_purpose"))
     call_type: Mapped[CallType] = mapped_column(enum_column(CallType, "call_type"))
@@ -65,6 +70,8 @@ class CallJob(Base):
     # The agent profile and call context the call was placed with (agent/session.py).
     agent_session: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     carrier_reason: Mapped[str | None] = mapped_column(String(200))
+    # What the conversation produced, for workflow branches (domain/workflows/outcomes.py).
+    produced: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     billable_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]

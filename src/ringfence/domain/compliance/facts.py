@@ -151,7 +151,11 @@ class CallFacts:
     consent: ConsentFacts
     location: LocationFacts
     number_dials: tuple[datetime, ...] = ()
+    # The call must dial before this instant (a workflow's "24-48 h before the appointment");
+    # a call that cannot fails instead of being placed late.
+    deadline: datetime | None = None
 
     def __post_init__(self) -> None:
         for index, dial in enumerate(self.number_dials):
             require_aware(dial, f"number_dials[{index}]")
+        _require_aware_opt(self.deadline, "deadline")

@@ -344,8 +344,34 @@ def evaluate(
 
     window_rules = state_rules.combined if state_rules is not None else compiled.platform
     verdict = _verdict(checks, window_rules, zones, now, limit)
+    deadline_check = _deadline_check(verdict, facts.deadline, now)
+    checks.append(deadline_check)
+    if deadline_check.outcome is Outcome.FAILED:
+        verdict = Fail(ReasonCode.DEADLINE_PASSED)
     warnings = risk_warnings(facts, now, consent_at, policy)
     return Evaluation(verdict, tuple(checks), warnings, zones, states, policy.version)
+
+
+_NO_DEADLINE = RuleCheck(Rule.CALL_DEADLINE, Outcome.NOT_APPLICABLE, "the call has no deadline")
+
+
+def _deadline_check(verdict: Verdict, deadline: datetime | None, now: datetime) -> RuleCheck:
+    """A call with a deadline dials before it or not at all: placing an appointment
+    confirmation 3 hours before the appointment is not what the workflow asked for."""
+    if deadline is None:
+        return _NO_DEADLINE
+    if isinstance(verdict, Fail):
+        return RuleCheck(Rule.CALL_DEADLINE, Outcome.SKIPPED, "must dial before {}", (deadline,))
+    earliest = verdict.until if isinstance(verdict, Defer) else now
+    if earliest >= deadline:
+        return RuleCheck(
+            Rule.CALL_DEADLINE,
+            Outcome.FAILED,
+            "must dial before {}; the earliest allowed instant is {}",
+            (deadline, earliest),
+            ReasonCode.DEADLINE_PASSED,
+        )
+    return RuleCheck(Rule.CALL_DEADLINE, Outcome.PASSED, "must dial before {}", (deadline,))
 
 
 def _state_check(

@@ -26,6 +26,7 @@ class Rule(StrEnum):
     NUMBER_DAILY_CAP = "number_daily_cap"
     LOCATION_DAILY_CAP = "location_daily_cap"
     LOCATION_PACING = "location_pacing"
+    CALL_DEADLINE = "call_deadline"
 
 
 class Effect(StrEnum):
@@ -49,6 +50,7 @@ class ReasonCode(StrEnum):
     OPTED_OUT = "opted_out"
     FOURTEEN_DAY_CAP = "fourteen_day_cap"
     NO_CALLABLE_WINDOW = "no_callable_window"
+    DEADLINE_PASSED = "deadline_passed"
     # Defer: time will fix these.
     OUTSIDE_WINDOW = "outside_window"
     STATE_HOURS = "state_hours"
@@ -192,6 +194,14 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         Rule.CALLING_WINDOW,
         Effect.FAIL,
         _WINDOW_LINE,
+    ),
+    ReasonCode.DEADLINE_PASSED: ReasonInfo(
+        "The call cannot be placed before its deadline (for an appointment confirmation, "
+        "24 hours before the appointment), so it is not placed late.",
+        Rule.CALL_DEADLINE,
+        Effect.FAIL,
+        "Appointment confirmations — call patients 24–48 hours before their appointment to "
+        "confirm or reschedule.",
     ),
     ReasonCode.OUTSIDE_WINDOW: ReasonInfo(
         "It is outside 10:00-18:00 local time in at least one of the contact's time zones.",

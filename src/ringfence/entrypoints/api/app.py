@@ -14,7 +14,14 @@ from ringfence.agent.policies.factory import policy_factory
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
-from ringfence.entrypoints.api.routes import account, calls, consents, eligibility, test_calls
+from ringfence.entrypoints.api.routes import (
+    account,
+    calls,
+    consents,
+    eligibility,
+    test_calls,
+    workflows,
+)
 from ringfence.entrypoints.web import console
 from ringfence.services.errors import Conflict, InvalidField, NotFound
 from ringfence.services.test_calls import TestConsole
@@ -104,6 +111,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(eligibility.router, prefix=API_PREFIX)
     app.include_router(calls.router, prefix=API_PREFIX)
     app.include_router(test_calls.router, prefix=API_PREFIX)
+    app.include_router(workflows.router, prefix=API_PREFIX)
     app.include_router(console.router)
     app.state.test_console = TestConsole(policy_factory(container.settings))
 

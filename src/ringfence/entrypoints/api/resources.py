@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 
 from ringfence.adapters.db import orm
-from ringfence.entrypoints.api.crud import Resource
+from ringfence.entrypoints.api.crud import Resource, default_update
 from ringfence.entrypoints.api.schemas import contacts as c
 from ringfence.entrypoints.api.schemas import practice as p
 from ringfence.entrypoints.api.schemas import records as r
@@ -19,6 +19,7 @@ from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.fields import apply_fields
 from ringfence.services.tenancy import referenced
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
+from ringfence.services.workflows import crm_events
 
 
 def _stamp(uow: UnitOfWork, row: Any) -> None:
@@ -236,7 +237,11 @@ def _new_contact(uow: UnitOfWork, scope: TenantScope, body: c.ContactCreate) -> 
     data = body.model_dump()
     referenced(uow.session, orm.Location, data.pop("location_id"), scope, field="location_id")
     contact = orm.Contact(account_id=scope.account_id, location_id=body.location_id)
-    apply_contact_changes(uow.session, scope, contact, data, now=uow.clock.now(), creating=True)
+    now = uow.clock.now()
+    apply_contact_changes(uow.session, scope, contact, data, now=now, creating=True)
+    crm_events.on_contact_saved(
+        uow.session, scope, contact, tags_before=set(), opted_out_before=False, now=now
+    )
     return contact
 
 
@@ -247,7 +252,18 @@ def _update_contact(
     for required in ("first_name", "last_name", "dnd_voice", "dnd_sms", "dnd_email", "tags"):
         if required in changes and changes[required] is None:
             raise InvalidField(required, "may not be null")
-    apply_contact_changes(uow.session, scope, contact, changes, now=uow.clock.now(), creating=False)
+    tags_before = {tag.name for tag in contact.tags}
+    opted_out_before = contact.opted_out_at is not None
+    now = uow.clock.now()
+    apply_contact_changes(uow.session, scope, contact, changes, now=now, creating=False)
+    crm_events.on_contact_saved(
+        uow.session,
+        scope,
+        contact,
+        tags_before=tags_before,
+        opted_out_before=opted_out_before,
+        now=now,
+    )
 
 
 def _contact_filters(q: c.ContactQuery) -> Sequence[ColumnElement[bool]]:
@@ -290,6 +306,44 @@ contacts: Resource[orm.Contact, c.ContactCreate, c.ContactUpdate, c.ContactQuery
 
 
 # --- records about a contact ---------------------------------------------------------------
+# Booking, moving or closing an appointment and moving an opportunity are trigger events for
+# workflows: the change and the enrollments it causes commit in one transaction.
+
+
+def _new_appointment(
+    uow: UnitOfWork, scope: TenantScope, body: r.AppointmentCreate
+) -> orm.Appointment:
+    row: orm.Appointment = _about_contact(uow, scope, orm.Appointment, body)
+    crm_events.on_appointment_created(uow.session, scope, row, uow.clock.now())
+    return row
+
+
+def _update_appointment(
+    uow: UnitOfWork, scope: TenantScope, row: orm.Appointment, body: r.AppointmentUpdate
+) -> None:
+    starts_before, status_before = row.starts_at, row.status
+    default_update(uow, scope, row, body)
+    uow.session.flush()
+    crm_events.on_appointment_changed(
+        uow.session,
+        scope,
+        row,
+        starts_before=starts_before,
+        status_before=status_before,
+        now=uow.clock.now(),
+    )
+
+
+def _update_opportunity(
+    uow: UnitOfWork, scope: TenantScope, row: orm.Opportunity, body: r.OpportunityUpdate
+) -> None:
+    stage_before = row.stage
+    default_update(uow, scope, row, body)
+    uow.session.flush()
+    crm_events.on_opportunity_changed(
+        uow.session, scope, row, stage_before=stage_before, now=uow.clock.now()
+    )
+
 
 appointments: Resource[
     orm.Appointment, r.AppointmentCreate, r.AppointmentUpdate, r.AppointmentQuery
@@ -301,7 +355,8 @@ appointments: Resource[
     create_body=r.AppointmentCreate,
     update_body=r.AppointmentUpdate,
     query=r.AppointmentQuery,
-    create=lambda uow, scope, body: _about_contact(uow, scope, orm.Appointment, body),
+    create=lambda uow, scope, body: _new_appointment(uow, scope, body),
+    update=lambda uow, scope, row, body: _update_appointment(uow, scope, row, body),
     filters=lambda q: [
         *_eq(orm.Appointment.location_id, q.location_id),
         *_eq(orm.Appointment.contact_id, q.contact_id),
@@ -322,6 +377,7 @@ opportunities: Resource[
     update_body=r.OpportunityUpdate,
     query=r.OpportunityQuery,
     create=lambda uow, scope, body: _about_contact(uow, scope, orm.Opportunity, body),
+    update=lambda uow, scope, row, body: _update_opportunity(uow, scope, row, body),
     filters=lambda q: [
         *_eq(orm.Opportunity.location_id, q.location_id),
         *_eq(orm.Opportunity.contact_id, q.contact_id),

@@ -1,0 +1,270 @@
+"""Workflows over the API: the only way Ringfence places calls. Create (or start from a
+template), edit the draft, publish, unpublish, follow enrollments, and send trigger events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import ColumnElement, select
+
+from ringfence.adapters.db.orm import Tag
+from ringfence.adapters.db.upsert import insert_missing
+from ringfence.adapters.db.workflows import Enrollment, EnrollmentStep, Workflow
+from ringfence.entrypoints.api.crud import list_page
+from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.schemas.common import Page
+from ringfence.entrypoints.api.schemas.workflows import (
+    EnrollmentDetailOut,
+    EnrollmentOut,
+    EnrollmentQuery,
+    EnrollmentStepOut,
+    EventIn,
+    EventOut,
+    PublishBody,
+    PublishedOut,
+    SkippedOut,
+    TemplateOut,
+    UnpublishedOut,
+    WorkflowCreate,
+    WorkflowFromTemplate,
+    WorkflowOut,
+    WorkflowQuery,
+    WorkflowUpdate,
+)
+from ringfence.services.errors import InvalidField
+from ringfence.services.tenancy import get_owned
+from ringfence.services.workflows import manage
+from ringfence.services.workflows.events import TriggerEvent, ingest
+from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
+
+router = APIRouter(tags=["workflows"])
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _out(uow: Uow, workflow: Workflow) -> WorkflowOut:
+    out = WorkflowOut.model_validate(workflow)
+    out.has_unpublished_changes = manage.has_unpublished_changes(uow.session, workflow)
+    return out
+
+
+@router.get("/workflows", response_model=Page[WorkflowOut], summary="List workflows")
+def list_workflows(uow: Uow, scope: Scope, query: Annotated[WorkflowQuery, Query()]) -> Any:
+    clauses: list[ColumnElement[bool]] = []
+    if query.status is not None:
+        clauses.append(Workflow.status == query.status)
+    if query.location_id is not None:
+        clauses.append(Workflow.location_id == query.location_id)
+    rows, next_cursor = list_page(uow.session, Workflow, scope, clauses, query)
+    return {"items": [_out(uow, row) for row in rows], "next_cursor": next_cursor}
+
+
+@router.post(
+    "/workflows", response_model=WorkflowOut, status_code=201, summary="Create a draft workflow"
+)
+def create_workflow(uow: Uow, scope: Scope, body: WorkflowCreate) -> WorkflowOut:
+    """Saved as a draft: the definition is validated in full (a missing Action Name, AI Agent
+    or From Phone Number is a 422 naming the step's field); drafts never enroll or dial."""
+    workflow = manage.create_workflow(
+        uow.session,
+        scope,
+        name=body.name,
+        location_id=body.location_id,
+        definition=body.definition,
+        now=uow.clock.now(),
+    )
+    uow.commit()
+    return _out(uow, workflow)
+
+
+@router.get("/workflow-templates", response_model=list[TemplateOut], summary="Workflow templates")
+def list_templates() -> list[TemplateOut]:
+    """Ready-made workflows for the five use cases."""
+    return [TemplateOut.model_validate(t, from_attributes=True) for t in TEMPLATES]
+
+
+@router.post(
+    "/workflows/from-template",
+    response_model=WorkflowOut,
+    status_code=201,
+    summary="Create a draft workflow from a template",
+)
+def create_from_template(uow: Uow, scope: Scope, body: WorkflowFromTemplate) -> WorkflowOut:
+    template = BY_KEY.get(body.template)
+    if template is None:
+        raise InvalidField("template", f"unknown template; one of {', '.join(BY_KEY)}")
+    now = uow.clock.now()
+    insert_missing(
+        uow.session,
+        Tag,
+        [
+            {"account_id": scope.account_id, "name": n, "created_at": now, "updated_at": now}
+            for n in template.tags
+        ],
+    )
+    workflow = manage.create_workflow(
+        uow.session,
+        scope,
+        name=body.name or template.name,
+        location_id=body.location_id,
+        definition=template.definition(agent_id=body.agent_id, from_number_id=body.from_number_id),
+        now=now,
+    )
+    uow.commit()
+    return _out(uow, workflow)
+
+
+@router.get("/workflows/{workflow_id}", response_model=WorkflowOut, summary="Read a workflow")
+def read_workflow(uow: Uow, scope: Scope, workflow_id: RowId) -> WorkflowOut:
+    return _out(uow, get_owned(uow.session, Workflow, workflow_id, scope))
+
+
+@router.patch("/workflows/{workflow_id}", response_model=WorkflowOut, summary="Edit the draft")
+def update_workflow(uow: Uow, scope: Scope, workflow_id: RowId, body: WorkflowUpdate) -> Any:
+    """A published workflow keeps running its published version until published again."""
+    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
+    manage.update_workflow(
+        uow.session,
+        scope,
+        workflow,
+        name=body.name,
+        definition=body.definition,
+        now=uow.clock.now(),
+    )
+    uow.commit()
+    return _out(uow, workflow)
+
+
+@router.delete("/workflows/{workflow_id}", status_code=204, summary="Delete a draft workflow")
+def delete_workflow(uow: Uow, scope: Scope, workflow_id: RowId) -> Response:
+    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
+    manage.ensure_deletable(workflow)
+    uow.session.delete(workflow)
+    uow.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/workflows/{workflow_id}/publish",
+    response_model=PublishedOut,
+    summary="Publish (Draft → Publish)",
+    responses={409: {"description": "The audience exceeds 200: confirm it"}},
+)
+def publish_workflow(
+    uow: Uow, scope: Scope, workflow_id: RowId, body: PublishBody | None = None
+) -> Any:
+    """Validates the draft again and makes it the running version. An audience above 200
+    contacts needs `confirm_audience` (409 with the audience size otherwise; run the forecast
+    first)."""
+    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
+    try:
+        published = manage.publish(
+            uow.session,
+            scope,
+            workflow,
+            now=uow.clock.now(),
+            confirm_audience=body.confirm_audience if body else None,
+        )
+    except manage.ConfirmationRequired as exc:
+        return JSONResponse(
+            {"detail": str(exc), "audience": exc.audience, "confirm": "confirm_audience"},
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    uow.commit()
+    return PublishedOut(
+        status=workflow.status, version=published.version, audience=published.audience
+    )
+
+
+@router.post(
+    "/workflows/{workflow_id}/unpublish",
+    response_model=UnpublishedOut,
+    summary="Unpublish (back to Draft)",
+)
+def unpublish_workflow(uow: Uow, scope: Scope, workflow_id: RowId) -> UnpublishedOut:
+    """Stops the workflow: open enrollments exit and its queued and deferred calls are
+    canceled (calls already ringing finish)."""
+    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
+    canceled = manage.unpublish(uow.session, scope, workflow, now=uow.clock.now())
+    uow.commit()
+    return UnpublishedOut(status=workflow.status, calls_canceled=canceled)
+
+
+@router.get(
+    "/workflows/{workflow_id}/enrollments",
+    response_model=Page[EnrollmentOut],
+    summary="A workflow's enrollments",
+)
+def list_enrollments(
+    uow: Uow, scope: Scope, workflow_id: RowId, query: Annotated[EnrollmentQuery, Query()]
+) -> Any:
+    get_owned(uow.session, Workflow, workflow_id, scope)
+    clauses: list[ColumnElement[bool]] = [Enrollment.workflow_id == workflow_id]
+    if query.state is not None:
+        clauses.append(Enrollment.state == query.state)
+    if query.contact_id is not None:
+        clauses.append(Enrollment.contact_id == query.contact_id)
+    rows, next_cursor = list_page(uow.session, Enrollment, scope, clauses, query)
+    return {"items": [EnrollmentOut.model_validate(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/workflow-enrollments/{enrollment_id}",
+    response_model=EnrollmentDetailOut,
+    summary="One enrollment with every step it ran",
+)
+def read_enrollment(uow: Uow, scope: Scope, enrollment_id: RowId) -> EnrollmentDetailOut:
+    enrollment = get_owned(uow.session, Enrollment, enrollment_id, scope)
+    steps = uow.session.scalars(
+        select(EnrollmentStep)
+        .where(EnrollmentStep.enrollment_id == enrollment.id)
+        .order_by(EnrollmentStep.id)
+    ).all()
+    out = EnrollmentDetailOut.model_validate(
+        {
+            **EnrollmentOut.model_validate(enrollment).model_dump(),
+            "steps": [EnrollmentStepOut.model_validate(s) for s in steps],
+        }
+    )
+    return out
+
+
+@router.post(
+    "/events",
+    response_model=EventOut,
+    status_code=201,
+    summary="Send a trigger event",
+    responses={200: {"description": "A redelivery: the first delivery's result"}},
+)
+def post_event(uow: Uow, scope: Scope, body: EventIn, response: Response) -> EventOut:
+    """Enrolls the contact in every published workflow of their location whose trigger
+    matches and whose audience admits them. Idempotent by `event_id`."""
+    result = ingest(
+        uow.session,
+        scope,
+        TriggerEvent(
+            external_id=body.event_id,
+            kind=body.type,
+            contact_id=body.contact_id,
+            occurred_at=body.occurred_at,
+            appointment_id=body.appointment_id,
+            opportunity_id=body.opportunity_id,
+            tag=body.tag,
+            stage=body.stage,
+            form_id=body.form_id,
+            name=body.name,
+        ),
+        uow.clock.now(),
+    )
+    uow.commit()
+    if result.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return EventOut(
+        event_id=body.event_id,
+        duplicate=result.duplicate,
+        enrollment_ids=list(result.enrollment_ids),
+        skipped=[
+            SkippedOut(workflow_id=s.workflow_id, reasons=list(s.reasons)) for s in result.skipped
+        ],
+    )
