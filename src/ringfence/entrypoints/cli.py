@@ -116,7 +116,8 @@ def serve(host: Host = None, port: Port = None) -> None:
 
 @app.command("worker")
 def worker_command() -> None:
-    """Run the dispatcher alone (scale-out: any number of workers on one PostgreSQL)."""
+    """Run the dispatcher and the workflow runner (scale-out: any number of workers on one
+    PostgreSQL)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -126,6 +127,9 @@ def worker_command() -> None:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(
             target=worker.run_recordings, args=(container, stop), name="recordings", daemon=True
+        ).start()
+        threading.Thread(
+            target=worker.run_workflows, args=(container, stop), name="workflows", daemon=True
         ).start()
         try:
             worker.run(container, stop)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 
+import httpx
+
 from ringfence.adapters.speech import SpeechUnavailable, default_voices
 from ringfence.adapters.telephony.base import TelephonyProvider
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.recordings import render_pending
+from ringfence.services.workflows.runner import WorkflowRunner
+from ringfence.services.workflows.webhooks import deliver_due
 
 log = logging.getLogger("ringfence.worker")
 
@@ -67,6 +71,30 @@ def run(container: Container, stop: threading.Event) -> None:
     log.info("dispatcher stopped")
 
 
+def run_workflows(container: Container, stop: threading.Event) -> None:
+    """Advance due workflow enrollments and deliver webhooks, every `dispatch_interval`."""
+    runner = WorkflowRunner(container.session_factory, container.clock)
+    interval = container.settings.dispatch_interval
+    with httpx.Client(follow_redirects=False) as client:
+        while not stop.is_set():
+            try:
+                report = runner.run_due()
+                if report.advanced:
+                    log.info(
+                        "workflows: advanced=%d calls=%d completed=%d exited=%d",
+                        report.advanced,
+                        report.calls_enqueued,
+                        report.completed,
+                        report.exited,
+                    )
+                deliver_due(container.session_factory, container.clock, client)
+            except Exception:
+                log.exception("workflow pass failed; retrying")
+                stop.wait(min(30.0, interval * 10))
+                continue
+            stop.wait(interval)
+
+
 def run_recordings(container: Container, stop: threading.Event) -> None:
     """Synthesize the recordings of finished calls, off the dispatcher's thread (a minute of
     call takes seconds of CPU). Without a speech engine this logs how to get one and stops."""
@@ -94,10 +122,14 @@ def run_recordings(container: Container, stop: threading.Event) -> None:
 
 
 def start_in_thread(container: Container) -> tuple[threading.Thread, threading.Event]:
-    """The dispatcher (and the recording renderer) in background threads of this process."""
+    """The dispatcher, the workflow runner and the recording renderer in background threads
+    of this process."""
     stop = threading.Event()
     thread = threading.Thread(target=run, args=(container, stop), name="dispatcher", daemon=True)
     thread.start()
+    threading.Thread(
+        target=run_workflows, args=(container, stop), name="workflows", daemon=True
+    ).start()
     threading.Thread(
         target=run_recordings, args=(container, stop), name="recordings", daemon=True
     ).start()
