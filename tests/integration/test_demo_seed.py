@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ringfence.adapters.db import orm
+from ringfence.adapters.db.workflows import Enrollment, Workflow
 from ringfence.bootstrap import Container
 from ringfence.domain.phone import region_of
 from ringfence.domain.vocabulary import ConsentKind, ContactSource
@@ -31,6 +32,7 @@ def test_demo_seed_is_realistic_and_idempotent(container: Container) -> None:
     assert not second.created
     assert {m: _count(container, m) for m in counts} == counts
     assert _count(container, orm.Account) == 1
+    _assert_workflows_running(container)
 
     with container.uow() as uow:
         now = uow.clock.now()
@@ -41,6 +43,16 @@ def test_demo_seed_is_realistic_and_idempotent(container: Container) -> None:
         kinds = set(uow.session.scalars(select(orm.ConsentRecord.kind)))
         forms = list(uow.session.scalars(select(orm.Form)))
         _assert_realistic(zones, contacts, kinds, forms)
+
+
+def _assert_workflows_running(container: Container) -> None:
+    """Two published templates per location, the rest drafts; the seeded appointments were
+    delivered as trigger events, so the sandbox carrier has work from the first minute."""
+    with container.uow() as uow:
+        statuses = list(uow.session.scalars(select(Workflow.status)))
+        enrolled = uow.session.scalar(select(func.count()).select_from(Enrollment)) or 0
+    assert sorted(s.value for s in statuses) == ["draft"] * 6 + ["published"] * 4
+    assert enrolled > 20
 
 
 def _assert_realistic(

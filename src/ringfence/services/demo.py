@@ -24,8 +24,13 @@ from ringfence.domain.vocabulary import (
     ContactSource,
     KycStatus,
 )
+from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services.api_keys import create_api_key, revoke_api_keys
 from ringfence.services.forms import set_consent_text
+from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.workflows import manage
+from ringfence.services.workflows.events import TriggerEvent, ingest
+from ringfence.services.workflows.templates import BY_KEY as TEMPLATES_BY_KEY
 
 DEMO_SLUG = "demo-glow-aesthetics"
 DEMO_KEY_NAME = "demo"
@@ -245,7 +250,71 @@ def _seed(session: Session, *, now: datetime, contacts_per_location: int) -> orm
     for site in SITES:
         _seed_location(session, rng, account, site, tags, taken, now, contacts_per_location)
     session.flush()
+    _seed_workflows(session, account, now)
     return account
+
+
+# Published in the demo so the sandbox carrier has work from the first minute: the
+# confirmation and no-show templates (the description's lowest-risk use cases); the other
+# three templates are left as drafts to explore.
+_PUBLISHED_TEMPLATES = ("appointment_confirmation", "no_show_recovery")
+_DRAFT_TEMPLATES = ("consult_follow_up", "treatment_reminder", "lead_reactivation")
+
+
+def _seed_workflows(session: Session, account: orm.Account, now: datetime) -> None:
+    scope = TenantScope(account_id=account.id, actor="demo_seed")
+    for name in ("Reactivate",):
+        session.add(orm.Tag(account_id=account.id, name=name, created_at=now, updated_at=now))
+    session.flush()
+    locations = session.scalars(
+        select(orm.Location).where(orm.Location.account_id == account.id).order_by(orm.Location.id)
+    ).all()
+    for location in locations:
+        agent_id = session.scalars(
+            select(orm.VoiceAgent.id).where(orm.VoiceAgent.location_id == location.id)
+        ).first()
+        number_id = session.scalars(
+            select(orm.PhoneNumber.id)
+            .where(orm.PhoneNumber.location_id == location.id)
+            .order_by(orm.PhoneNumber.id)
+        ).first()
+        assert agent_id is not None
+        assert number_id is not None
+        for key in (*_PUBLISHED_TEMPLATES, *_DRAFT_TEMPLATES):
+            template = TEMPLATES_BY_KEY[key]
+            workflow = manage.create_workflow(
+                session,
+                scope,
+                name=f"{template.name} · {location.name}",
+                location_id=location.id,
+                definition=template.definition(agent_id=agent_id, from_number_id=number_id),
+                now=now,
+            )
+            if key in _PUBLISHED_TEMPLATES:
+                manage.publish(session, scope, workflow, now=now)
+    # The seeded appointments arrive as the events a booking system would have sent.
+    kinds = {
+        AppointmentStatus.SCHEDULED: TriggerKind.APPOINTMENT_SCHEDULED,
+        AppointmentStatus.NO_SHOW: TriggerKind.APPOINTMENT_NO_SHOW,
+    }
+    appointments = session.scalars(
+        select(orm.Appointment)
+        .where(orm.Appointment.account_id == account.id, orm.Appointment.status.in_(kinds))
+        .order_by(orm.Appointment.id)
+    ).all()
+    for appointment in appointments:
+        kind = kinds[appointment.status]
+        ingest(
+            session,
+            scope,
+            TriggerEvent(
+                external_id=f"demo:appointment:{appointment.id}:{kind.value}",
+                kind=kind,
+                contact_id=appointment.contact_id,
+                appointment_id=appointment.id,
+            ),
+            now,
+        )
 
 
 def _seed_location(
