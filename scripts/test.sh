@@ -10,6 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+# The browser tests (tests/e2e/test_web_browser.py) drive Debian's Chromium through Playwright;
+# `playwright install` (which downloads its own browsers) is never used.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian's chromium for the browser tests"
+  apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then apt=(sudo "${apt[@]}"); fi
+  # Try the package lists already on the machine first; refresh them only if that fails.
+  "${apt[@]}" install -y --no-install-recommends chromium \
+    || { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends chromium; }
+fi
+
 PG_URL="${RINGFENCE_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
 step() { printf '\n==> %s\n' "$*"; }

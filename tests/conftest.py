@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,6 +31,17 @@ from ringfence.entrypoints.api.app import create_app
 from ringfence.services.api_keys import create_api_key
 
 START = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the apps under test keep their generated web secret key: a temporary file, not
+    var/secret.key in the working tree (servers started as subprocesses inherit it too)."""
+    path = tmp_path_factory.mktemp("secret") / "secret.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RINGFENCE_SECRET_KEY_FILE", str(path))
+        patch.delenv("RINGFENCE_SECRET_KEY", raising=False)
+        yield path
 
 
 @pytest.fixture(scope="session")

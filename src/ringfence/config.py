@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./ringfence.db"
@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(default=200, ge=1, le=1000, description="Largest list page")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging)")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,  # a short key could be guessed offline from one signed cookie
+        description="Signs staff session cookies and CSRF tokens; unset: kept in secret_key_file",
+    )
+    secret_key_file: Path = Field(
+        default=Path("var/secret.key"),
+        description="Where a generated secret key is kept (mode 0600) when secret_key is unset",
+    )
 
     # Dispatcher (operational limits of the carrier account; the compliance rules are fixed).
     carrier: str = Field(default="sandbox", description="Carrier: sandbox (embedded)")

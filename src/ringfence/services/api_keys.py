@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -54,6 +55,29 @@ def authenticate(session: Session, plaintext: str, *, now: datetime) -> ApiKey |
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
         key.last_used_at = now
     return key
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHolder:
+    account_id: int
+    account_name: str
+    key_name: str
+
+
+def live_key_holder(session: Session, *, key_id: int, account_id: int) -> KeyHolder | None:
+    """Who holds key `key_id`, or None once it is revoked or gone (or belongs elsewhere).
+
+    Web sessions remember the key they signed in with and ask this on every request, so that
+    revoking a key signs its browser sessions out too.
+    """
+    row = session.execute(
+        select(Account.id, Account.name, ApiKey.name)
+        .join(ApiKey, ApiKey.account_id == Account.id)
+        .where(ApiKey.id == key_id, ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    return KeyHolder(account_id=row[0], account_name=row[1], key_name=row[2])
 
 
 def revoke_api_keys(session: Session, *, account_id: int, name: str, now: datetime) -> int:

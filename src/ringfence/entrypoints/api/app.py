@@ -23,6 +23,7 @@ from ringfence.entrypoints.api.routes import (
     workflows,
 )
 from ringfence.entrypoints.web import console
+from ringfence.entrypoints.web.site import install_web
 from ringfence.services.errors import Conflict, InvalidField, NotFound
 from ringfence.services.test_calls import TestConsole
 
@@ -113,6 +114,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(test_calls.router, prefix=API_PREFIX)
     app.include_router(workflows.router, prefix=API_PREFIX)
     app.include_router(console.router)
+    install_web(app, container)
     app.state.test_console = TestConsole(policy_factory(container.settings))
 
     @app.exception_handler(NotFound)

@@ -1,0 +1,49 @@
+"""The left-hand menu, mirroring the product's: AI Agents, Automation, Dashboards & Logs.
+
+Declared once here so that a new page gets its menu entry in one line, and the base layout can
+mark the entry the current page belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class NavLink:
+    label: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class NavSection:
+    label: str
+    links: tuple[NavLink, ...]
+
+
+MENU: Final = (
+    NavSection(
+        "AI Agents",
+        (NavLink("Voice AI", "/app/voice-ai"), NavLink("Test console", "/console")),
+    ),
+    NavSection("Automation", (NavLink("Workflows", "/app/workflows"),)),
+    NavSection(
+        "Dashboards & Logs",
+        (NavLink("Outbound calls", "/app/voice-ai/dashboards/outbound"),),
+    ),
+)
+
+
+def current_link(path: str) -> str | None:
+    """The href of the menu entry `path` belongs to: the longest one it starts with.
+
+    "/app/voice-ai/dashboards/outbound/calls/7" is the dashboard's, not Voice AI's.
+    """
+    matches = [
+        link.href
+        for section in MENU
+        for link in section.links
+        if path == link.href or path.startswith(link.href.rstrip("/") + "/")
+    ]
+    return max(matches, key=len, default=None)

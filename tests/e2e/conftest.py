@@ -1,0 +1,41 @@
+"""Browser fixtures: the real app on a live port, and a fresh headless Chromium page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from ringfence.bootstrap import Container
+from ringfence.entrypoints.api.app import create_app
+from tests.e2e.browser import launch_chromium, serve_in_thread
+
+
+@pytest.fixture
+def live_server(container: Container) -> Iterator[str]:
+    """The base URL of the whole app served by uvicorn against the test database."""
+    with serve_in_thread(create_app(container)) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh context: no cookies carried over from another test."""
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

@@ -1,0 +1,57 @@
+"""The web pages in headless Chromium: sign in through the real form, see the agents, sign out."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from ringfence.bootstrap import Container
+from tests.conftest import Tenant
+from tests.e2e.browser import log_in
+from tests.factories import add_voice_agent
+
+
+def test_staff_sign_in_see_their_voice_agents_and_sign_out(
+    page: Page, live_server: str, container: Container, tenant: Tenant
+) -> None:
+    add_voice_agent(container, tenant, name="Manhattan front desk")
+    add_voice_agent(
+        container,
+        tenant,
+        name="Broken opener",
+        outbound_openings={"lead_reactivation": "Hello there, got a minute?"},
+    )
+
+    page.goto(f"{live_server}/app/voice-ai")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fapp%2Fvoice-ai$"))
+
+    log_in(page, live_server, tenant.api_key)
+    expect(page).to_have_url(f"{live_server}/app/voice-ai")
+    expect(page.get_by_role("heading", name="Voice AI", level=1)).to_be_visible()
+    expect(page.locator(".account")).to_have_text("Glow Aesthetics")
+    menu = page.get_by_role("navigation", name="Main menu")
+    expect(menu.get_by_role("link", name="Voice AI")).to_have_attribute("aria-current", "page")
+    expect(menu.get_by_role("link", name="Workflows")).to_have_attribute("href", "/app/workflows")
+
+    ready = page.locator(".agent", has=page.get_by_role("heading", name="Manhattan front desk"))
+    expect(ready.locator(".badge")).to_have_text("Ready for outbound")
+    broken = page.locator(".agent", has=page.get_by_role("heading", name="Broken opener"))
+    expect(broken.locator(".badge")).to_have_text("Needs attention")
+    expect(broken.get_by_role("row", name=re.compile("Lead reactivation"))).to_contain_text("fails")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{live_server}/login")
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    page.goto(f"{live_server}/app/voice-ai")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_a_wrong_key_stays_on_the_form_with_an_error(
+    page: Page, live_server: str, tenant: Tenant
+) -> None:
+    page.goto(f"{live_server}/login")
+    page.get_by_label("API key").fill("rf_wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not valid")
+    expect(page.get_by_label("API key")).to_have_attribute("aria-invalid", "true")

@@ -1,0 +1,29 @@
+"""The menu entry a page belongs to."""
+
+from __future__ import annotations
+
+import pytest
+
+from ringfence.entrypoints.web.navigation import MENU, current_link
+
+
+@pytest.mark.parametrize(
+    ("path", "entry"),
+    [
+        ("/app/voice-ai", "/app/voice-ai"),
+        ("/app/voice-ai/agents/3", "/app/voice-ai"),
+        ("/app/voice-ai/dashboards/outbound", "/app/voice-ai/dashboards/outbound"),
+        ("/app/voice-ai/dashboards/outbound/calls/7", "/app/voice-ai/dashboards/outbound"),
+        ("/app/workflows/12/edit", "/app/workflows"),
+        ("/console", "/console"),
+        ("/app/voice-ai-other", None),
+        ("/login", None),
+    ],
+)
+def test_the_longest_matching_entry_is_current(path: str, entry: str | None) -> None:
+    assert current_link(path) == entry
+
+
+def test_the_menu_mirrors_the_products() -> None:
+    assert [section.label for section in MENU] == ["AI Agents", "Automation", "Dashboards & Logs"]
+    assert MENU[0].links[0].label == "Voice AI"
