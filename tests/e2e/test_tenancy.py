@@ -318,7 +318,7 @@ def _workflows_are_isolated(
     patched = _call(client, "PATCH", one, url, json={"name": "Hijacked"}, headers=intruder)
     assert patched.status_code == 404
     assert _call(client, "DELETE", one, url, headers=intruder).status_code == 404
-    for action in ("publish", "unpublish"):
+    for action in ("publish", "unpublish", "forecast"):
         template = f"{one}/{action}"
         assert (
             _call(client, "POST", template, f"{url}/{action}", headers=intruder).status_code == 404

@@ -65,8 +65,8 @@ def admit(audience: Audience, contact: ContactView, now: datetime, *, test_mode:
         status = contact.appointment.status if contact.appointment else None
         if status not in audience.appointment_statuses:
             wanted = ", ".join(s.value for s in audience.appointment_statuses)
-            shown = status.value if status else "no appointment"
-            reasons.append(f"the appointment is {shown} (the filter wants {wanted})")
+            shown = f"the appointment is {status.value}" if status else "there is no appointment"
+            reasons.append(f"{shown} (the filter wants {wanted})")
     if audience.opportunity_stages and not (
         contact.opportunity_stages & set(audience.opportunity_stages)
     ):

@@ -62,7 +62,7 @@ def _check_list(
 ) -> None:
     for index, step in enumerate(steps):
         path = (*prefix, index)
-        name = format_path(path)
+        name = format_path(path, definition)
         match step:
             case VoiceAICall():
                 called_before = True

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar, dataclass_transform
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from ringfence.domain.vocabulary import AppointmentStatus, CallPurpose, TaskPriority
 
@@ -116,7 +116,10 @@ class VoiceAICall:
     """The "Voice AI Outbound Call" action and its three required fields, plus the purpose."""
 
     type: Literal["voice_ai_call"] = "voice_ai_call"
-    action_name: Annotated[str, Field(min_length=1, max_length=200)]
+    # A blank label identifies nothing: it is as missing as no label.
+    action_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
     agent_id: Annotated[int, Field(ge=1)]
     from_number_id: Annotated[int, Field(ge=1)]
     purpose: CallPurpose

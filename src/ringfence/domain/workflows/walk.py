@@ -67,10 +67,17 @@ def walk(steps: tuple[Step, ...], prefix: StepPath = ()) -> Iterator[tuple[StepP
                 yield from walk(_steps_of(step, case), (*path, case))
 
 
-def format_path(path: StepPath) -> str:
-    """The API's field name for a step: `steps[3].cases[1].steps[0]`."""
+def format_path(path: StepPath, definition: WorkflowDefinition | None = None) -> str:
+    """The API's field name for a step: `steps[3].cases[1].steps[0]`. With the definition,
+    a step of a branch's `otherwise` path is named the way the JSON holds it
+    (`steps[3].otherwise[0]`), not as a case index past the last case."""
     parts = [f"steps[{path[0]}]"] if path else []
+    step: Step | None = definition.steps[path[0]] if definition is not None and path else None
     for i in range(1, len(path) - 1, 2):
         case, index = path[i], path[i + 1]
-        parts.append(f"cases[{case}].steps[{index}]")
+        if isinstance(step, Branch) and case == len(step.cases):
+            parts.append(f"otherwise[{index}]")
+        else:
+            parts.append(f"cases[{case}].steps[{index}]")
+        step = _steps_of(step, case)[index] if isinstance(step, Branch) else None
     return ".".join(parts)

@@ -45,7 +45,7 @@ def run_action(
         case AddTag():
             result = _add_tag(session, enrollment, step.tag, now)
         case RemoveTag():
-            result = _remove_tag(session, enrollment, step.tag)
+            result = _remove_tag(session, enrollment, step.tag, now)
         case CreateTask():
             result = _create_task(session, workflow, enrollment, step, now)
         case MoveOpportunity():
@@ -91,7 +91,7 @@ def _add_tag(session: Session, enrollment: Enrollment, name: str, now: datetime)
     return ActionResult(True, f"tagged {name!r}", ("contact_tag_added", name, None))
 
 
-def _remove_tag(session: Session, enrollment: Enrollment, name: str) -> ActionResult:
+def _remove_tag(session: Session, enrollment: Enrollment, name: str, now: datetime) -> ActionResult:
     tag_id = session.scalars(
         select(Tag.id).where(Tag.account_id == enrollment.account_id, Tag.name == name)
     ).first()
@@ -102,6 +102,8 @@ def _remove_tag(session: Session, enrollment: Enrollment, name: str) -> ActionRe
             contact_tags.c.contact_id == enrollment.contact_id, contact_tags.c.tag_id == tag_id
         )
     ).rowcount  # type: ignore[attr-defined]
+    if removed:
+        _on_call(session, enrollment, "tag_removed", name, "tag", tag_id, now)
     return ActionResult(
         bool(removed), f"removed tag {name!r}" if removed else f"not tagged {name!r}"
     )

@@ -66,5 +66,12 @@ def _message(error: Any) -> str:
     label = FIELD_LABELS.get(str(field))
     if error["type"] == "missing":
         return f"{label} is required" if label else "required"
+    if label and _blank(error.get("input")):
+        # What an editor sends for a field left empty: null, or an empty text box.
+        return f"{label} is required"
     text = str(error["msg"])
     return f"{label}: {text}" if label else text
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

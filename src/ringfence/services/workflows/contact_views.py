@@ -1,29 +1,88 @@
-"""The facts the audience filters read, gathered in bulk (one query per kind of fact)."""
+"""The facts the audience filters read: in bulk (one query per kind of fact, for publishing's
+audience count), or for one contact (one query for every fact, for an event and a call step).
+
+Both paths end in `_view`, so a contact is judged the same whichever way it was read.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.orm import Appointment, Contact, Opportunity, Tag, contact_tags
-from ringfence.domain.vocabulary import AppointmentStatus
+from ringfence.adapters.db.orm import (
+    Appointment,
+    ConsentRecord,
+    Contact,
+    Opportunity,
+    Tag,
+    contact_tags,
+)
+from ringfence.adapters.db.types import UTCDateTime
+from ringfence.domain.compliance import ConsentFacts
+from ringfence.domain.vocabulary import AppointmentStatus, Channel, ConsentKind
 from ringfence.domain.workflows.audience import ContactView
 from ringfence.domain.workflows.timing import AppointmentView
-from ringfence.services.facts import consent_facts
+from ringfence.services.facts import aware, consent_facts
 
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 # Stages that close an opportunity: it no longer counts for "has an opportunity in stage".
 CLOSED_STAGES = frozenset({"won", "lost", "closed", "closed won", "closed lost"})
 
 
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    """The contact columns an audience reads (the rest of its facts live in other tables)."""
+
+    id: int
+    dnd_voice: bool
+    opted_out_at: datetime | None
+    last_contacted_at: datetime | None
+
+
+@dataclass(slots=True)
+class _Facts:
+    tags: set[str] = field(default_factory=set)
+    upcoming: bool = False
+    stages: set[str] = field(default_factory=set)
+    consent: ConsentFacts = field(default_factory=ConsentFacts)
+
+
 def appointment_view(row: Appointment) -> AppointmentView:
     return AppointmentView(
         id=row.id, starts_at=row.starts_at, status=row.status, service=row.service
+    )
+
+
+def _view(row: ContactRow, facts: _Facts) -> ContactView:
+    opt_in = facts.consent.crm_form_opt_in_at
+    revoked = facts.consent.revoked_at
+    return ContactView(
+        contact_id=row.id,
+        tags=frozenset(facts.tags),
+        has_crm_form_consent=opt_in is not None and (revoked is None or revoked < opt_in),
+        dnd_voice=row.dnd_voice,
+        opted_out=row.opted_out_at is not None,
+        last_contacted_at=row.last_contacted_at,
+        has_upcoming_appointment=facts.upcoming,
+        opportunity_stages=frozenset(s for s in facts.stages if s.lower() not in CLOSED_STAGES),
     )
 
 
@@ -38,52 +97,108 @@ def contact_views(
             Contact.id, Contact.dnd_voice, Contact.opted_out_at, Contact.last_contacted_at
         ).where(Contact.id.in_(ids))
     ).all()
-    tags: dict[int, set[str]] = defaultdict(set)
+    facts: dict[int, _Facts] = defaultdict(_Facts)
     for contact_id, name in session.execute(
         select(contact_tags.c.contact_id, Tag.name)
         .join(Tag, Tag.id == contact_tags.c.tag_id)
         .where(contact_tags.c.contact_id.in_(ids))
     ):
-        tags[contact_id].add(name)
-    upcoming = set(
-        session.scalars(
-            select(Appointment.contact_id).where(
-                Appointment.contact_id.in_(ids),
-                Appointment.status.in_(UPCOMING),
-                Appointment.starts_at >= now,
-            )
+        facts[contact_id].tags.add(name)
+    for contact_id in session.scalars(
+        select(Appointment.contact_id).where(
+            Appointment.contact_id.in_(ids),
+            Appointment.status.in_(UPCOMING),
+            Appointment.starts_at >= now,
         )
-    )
-    stages: dict[int, set[str]] = defaultdict(set)
+    ):
+        facts[contact_id].upcoming = True
     for contact_id, stage in session.execute(
         select(Opportunity.contact_id, Opportunity.stage).where(Opportunity.contact_id.in_(ids))
     ):
-        if stage.lower() not in CLOSED_STAGES:
-            stages[contact_id].add(stage)
-    consents = consent_facts(session, ids)
-    views = {}
-    for contact_id, dnd_voice, opted_out_at, last_contacted_at in rows:
-        consent = consents[contact_id]
-        opt_in = consent.crm_form_opt_in_at
-        revoked = consent.revoked_at
-        views[contact_id] = ContactView(
-            contact_id=contact_id,
-            tags=frozenset(tags[contact_id]),
-            has_crm_form_consent=opt_in is not None and (revoked is None or revoked < opt_in),
-            dnd_voice=dnd_voice,
-            opted_out=opted_out_at is not None,
-            last_contacted_at=last_contacted_at,
-            has_upcoming_appointment=contact_id in upcoming,
-            opportunity_stages=frozenset(stages[contact_id]),
+        facts[contact_id].stages.add(stage)
+    for contact_id, consent in consent_facts(session, ids).items():
+        facts[contact_id].consent = consent
+    return {row[0]: _view(ContactRow(*row), facts[row[0]]) for row in rows}
+
+
+# One contact's facts in one round trip: (fact, value, at) rows. Built once (bound parameters
+# only), so SQLAlchemy neither rebuilds nor recompiles it per event. Core statements do not
+# autoflush: callers flush first (ingest does).
+_TABLES = Contact.metadata.tables
+_CONTACT = _TABLES[Contact.__tablename__].c
+_CONSENT = _TABLES[ConsentRecord.__tablename__].c
+_TAG = _TABLES[Tag.__tablename__].c
+_APPOINTMENT = _TABLES[Appointment.__tablename__].c
+_OPPORTUNITY = _TABLES[Opportunity.__tablename__].c
+_ID: BindParameter[int] = bindparam("contact_id", type_=Integer)
+
+
+def _fact(name: str) -> ColumnElement[str]:
+    return literal_column(f"'{name}'", String)
+
+
+def _facts_query() -> CompoundSelect[str, str | None, datetime | None]:
+    no_text: ColumnElement[str | None] = type_coerce(null(), String)
+    no_time: ColumnElement[datetime | None] = type_coerce(null(), UTCDateTime)
+    return union_all(
+        # First: its column types name the union's (String, not the consent kind's Enum).
+        select(_fact("consent"), type_coerce(_CONSENT.kind, String), func.max(_CONSENT.recorded_at))
+        .where(_CONSENT.contact_id == _ID, _CONSENT.channel == Channel.VOICE)
+        .group_by(_CONSENT.kind),
+        select(_fact("tag"), _TAG.name, no_time)
+        .select_from(
+            contact_tags.join(_TABLES[Tag.__tablename__], _TAG.id == contact_tags.c.tag_id)
         )
-    return views
+        .where(contact_tags.c.contact_id == _ID),
+        select(_fact("upcoming"), no_text, no_time).where(
+            _APPOINTMENT.contact_id == _ID,
+            _APPOINTMENT.status.in_(UPCOMING),
+            _APPOINTMENT.starts_at >= bindparam("now"),
+        ),
+        select(_fact("stage"), _OPPORTUNITY.stage, no_time).where(_OPPORTUNITY.contact_id == _ID),
+    )
+
+
+_FACTS = _facts_query()
+
+
+def view_of(session: Session, row: ContactRow, now: datetime) -> ContactView:
+    """One contact's audience view, every fact read in one query."""
+    facts = _Facts()
+    latest: dict[ConsentKind, datetime] = {}
+    for fact, value, at in session.execute(_FACTS, {"contact_id": row.id, "now": now}):
+        if fact == "upcoming":
+            facts.upcoming = True
+        elif value is None:
+            continue
+        elif fact == "tag":
+            facts.tags.add(value)
+        elif fact == "stage":
+            facts.stages.add(value)
+        elif at is not None:
+            latest[ConsentKind(value)] = aware(at)
+    facts.consent = ConsentFacts(
+        crm_form_opt_in_at=latest.get(ConsentKind.CRM_FORM),
+        manual_written_at=latest.get(ConsentKind.MANUAL_WRITTEN),
+        revoked_at=latest.get(ConsentKind.REVOCATION),
+    )
+    return _view(row, facts)
+
+
+_CONTACT_ROW = select(
+    _CONTACT.id, _CONTACT.dnd_voice, _CONTACT.opted_out_at, _CONTACT.last_contacted_at
+).where(_CONTACT.id == _ID)
 
 
 def contact_view(
     session: Session, contact_id: int, now: datetime, appointment_id: int | None = None
 ) -> ContactView | None:
-    view = contact_views(session, [contact_id], now).get(contact_id)
-    if view is None or appointment_id is None:
+    session.flush()  # Core statements below: make pending ORM changes visible to them
+    found = session.execute(_CONTACT_ROW, {"contact_id": contact_id}).first()
+    if found is None:
+        return None
+    view = view_of(session, ContactRow(*found), now)
+    if appointment_id is None:
         return view
     appointment = session.get(Appointment, appointment_id)
     return replace(view, appointment=appointment_view(appointment) if appointment else None)

@@ -92,16 +92,16 @@ def on_appointment_changed(
             _emit(session, scope, appointment, TriggerKind.CONSULT_COMPLETED_WITHOUT_BOOKING, now)
         return
     if appointment.starts_at != starts_before and status in UPCOMING:
-        restarted = exit_for_appointment(
+        exit_for_appointment(
             session,
             appointment.id,
             "the appointment was rescheduled: restarted for the new time",
             now,
             _booking_workflows(session, appointment.id),
         )
-        if restarted:
-            # Booking workflows start over for the new time (a new event: the new start).
-            _emit(session, scope, appointment, TriggerKind.APPOINTMENT_SCHEDULED, now)
+        # Booking workflows start over for the new time, also those that had ended (a
+        # confirmation skipped as short notice is due once the appointment moves out).
+        _emit(session, scope, appointment, TriggerKind.APPOINTMENT_SCHEDULED, now)
         _emit(session, scope, appointment, TriggerKind.APPOINTMENT_RESCHEDULED, now)
 
 
@@ -137,14 +137,15 @@ def _emit(
     kind: TriggerKind,
     now: datetime,
 ) -> None:
-    # The start time is part of the id: rescheduling back and forth is a new event each time
-    # the appointment lands on a new time, while a redelivered change is not.
+    # The start time and the change's time are part of the id: each change is a new event,
+    # also one that moves the appointment back to a time it had before. (Epoch seconds keep
+    # the id within the column's 100 characters.)
     ingest(
         session,
         scope,
         TriggerEvent(
             external_id=f"appointment:{appointment.id}:{kind.value}:"
-            f"{appointment.starts_at.isoformat()}",
+            f"{appointment.starts_at.timestamp():.0f}@{now.timestamp():.6f}",
             kind=kind,
             contact_id=appointment.contact_id,
             appointment_id=appointment.id,

@@ -13,17 +13,25 @@ Re-entry rules (docs/workflows.md):
   canceled); enrollments about other subjects are untouched;
 - without a subject (tag added, form submitted, custom event): a contact already running the
   workflow is not enrolled a second time.
+
+An event is on the API's hot path (docs/operations.md, "Event ingestion"), so it costs a fixed
+handful of statements whatever the number of workflows: the contact with the published
+workflows its event may start (one query), the contact's facts (one query), their open
+enrollments in those workflows (one query, locked), then the event, the enrollments and their
+first steps (three inserts). The statements are built once, with bound parameters only, so
+SQLAlchemy neither rebuilds nor recompiles them per event.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Text, and_, bindparam, cast, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,7 +49,7 @@ from ringfence.domain.workflows.states import OPEN, EnrollmentState, WorkflowSta
 from ringfence.services.errors import InvalidField
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.codec import parse_definition
-from ringfence.services.workflows.contact_views import appointment_view, contact_views
+from ringfence.services.workflows.contact_views import ContactRow, appointment_view, view_of
 from ringfence.services.workflows.exits import exit_enrollment
 
 
@@ -86,7 +94,8 @@ class Ingested:
 
 @lru_cache(maxsize=512)
 def version_definition(version_id: int, definition_json: str) -> WorkflowDefinition:
-    """Published versions never change, so each is parsed once per process."""
+    """Published versions never change, so each is parsed once per process. The text is part
+    of the key because SQLite may give a deleted version's id to a new one."""
     return parse_definition(json.loads(definition_json))
 
 
@@ -94,50 +103,164 @@ def definition_of(version: WorkflowVersion) -> WorkflowDefinition:
     return version_definition(version.id, json.dumps(version.definition, sort_keys=True))
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A published workflow at the contact's location whose version has the event's kind."""
+
+    workflow_id: int
+    version_id: int
+    definition: WorkflowDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    contact: ContactRow
+    location_id: int
+    candidates: tuple[_Candidate, ...]
+
+
+_TABLES = Contact.metadata.tables
+_CONTACTS = _TABLES[Contact.__tablename__]
+_WORKFLOWS = _TABLES[Workflow.__tablename__]
+_VERSIONS = _TABLES[WorkflowVersion.__tablename__]
+_EVENTS = _TABLES[WorkflowEvent.__tablename__]
+_ENROLLMENTS = _TABLES[Enrollment.__tablename__]
+_STEPS = _TABLES[EnrollmentStep.__tablename__]
+
+# The contact (none: not this account's), with one row per published workflow of its location
+# whose published version has the event's kind (the workflow columns null when there is none).
+_CONTACT_AND_WORKFLOWS = (
+    select(
+        _CONTACTS.c.id,
+        _CONTACTS.c.dnd_voice,
+        _CONTACTS.c.opted_out_at,
+        _CONTACTS.c.last_contacted_at,
+        _CONTACTS.c.location_id,
+        _WORKFLOWS.c.id,
+        _VERSIONS.c.id,
+        # The stored text: the parsed-definition cache's key, and parsed only on a miss.
+        cast(_VERSIONS.c.definition, Text),
+    )
+    .select_from(
+        _CONTACTS.outerjoin(
+            _WORKFLOWS.join(
+                _VERSIONS,
+                and_(
+                    _VERSIONS.c.id == _WORKFLOWS.c.published_version_id,
+                    _VERSIONS.c.trigger_kind == bindparam("kind"),
+                ),
+            ),
+            and_(
+                _WORKFLOWS.c.account_id == _CONTACTS.c.account_id,
+                _WORKFLOWS.c.location_id == _CONTACTS.c.location_id,
+                _WORKFLOWS.c.status == WorkflowStatus.PUBLISHED,
+            ),
+        )
+    )
+    .where(
+        _CONTACTS.c.id == bindparam("contact_id"),
+        _CONTACTS.c.account_id == bindparam("account_id"),
+    )
+    .order_by(_WORKFLOWS.c.id)
+)
+
+# Locked: a superseded enrollment is exited by this transaction, and a concurrent one waits.
+_OPEN_ENROLLMENTS = (
+    select(Enrollment)
+    .where(
+        Enrollment.workflow_id.in_(bindparam("workflow_ids", expanding=True)),
+        Enrollment.contact_id == bindparam("contact_id"),
+        Enrollment.state.in_(sorted(OPEN)),
+    )
+    .order_by(Enrollment.id)
+    .with_for_update()
+)
+
+_STORE = {
+    "postgresql": postgresql.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.id),
+    "sqlite": sqlite.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.id),
+}
+
+_FIRST_DELIVERY = (
+    select(_EVENTS.c.id, _ENROLLMENTS.c.id)
+    .select_from(_EVENTS.outerjoin(_ENROLLMENTS, _ENROLLMENTS.c.event_id == _EVENTS.c.id))
+    .where(
+        _EVENTS.c.account_id == bindparam("account_id"),
+        _EVENTS.c.external_id == bindparam("external_id"),
+    )
+    .order_by(_ENROLLMENTS.c.id)
+)
+
+_ENROLL = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.id, sort_by_parameter_order=True)
+_FIRST_STEP = insert(_STEPS)
+
+
 def ingest(session: Session, scope: TenantScope, event: TriggerEvent, now: datetime) -> Ingested:
-    contact = session.get(Contact, event.contact_id)
-    if contact is None or contact.account_id != scope.account_id:
-        raise InvalidField("contact_id", f"no such contact ({event.contact_id})")
-    appointment = _subject(session, contact, Appointment, event.appointment_id, "appointment_id")
-    _subject(session, contact, Opportunity, event.opportunity_id, "opportunity_id")
+    # The statements here are Core, which does not autoflush: the caller's pending changes
+    # (a tag just added, an opt-out) must be visible to the facts read below.
+    session.flush()
+    found = _contact_and_workflows(session, scope, event)
+    contact = found.contact
+    appointment = _subject(
+        session, scope, contact, Appointment, event.appointment_id, "appointment_id"
+    )
+    _subject(session, scope, contact, Opportunity, event.opportunity_id, "opportunity_id")
     if event.kind.about_appointment and appointment is None:
         raise InvalidField("appointment_id", f"required for a {event.kind.value} event")
     if event.form_id is not None:
         form = session.get(Form, event.form_id)
         if form is None or form.account_id != scope.account_id:
             raise InvalidField("form_id", f"no such form ({event.form_id})")
-    event_id = _store(session, scope, event, now)
+    matching = [
+        c for c in found.candidates if trigger_matches(c.definition.trigger, event, appointment)
+    ]
+    to_enroll, superseded, skipped = _plan(session, contact, matching, event, appointment, now)
+    event_id = _store(session, scope, event, now, enrolled=len(to_enroll))
     if event_id is None:
         return _duplicate(session, scope, event.external_id)
-    view = contact_views(session, [contact.id], now)[contact.id]
-    if appointment is not None:
-        view = _with_appointment(view, appointment)
-    enrolled: list[int] = []
-    skipped: list[Skipped] = []
-    for workflow, version in _matching(session, scope, contact.location_id, event, appointment):
-        definition = definition_of(version)
-        admission = admit(definition.audience, view, now, test_mode=definition.test_mode)
-        if not admission.admitted:
-            skipped.append(Skipped(workflow.id, admission.reasons))
-            continue
-        if not _make_room(session, workflow.id, contact.id, event, event_id, now):
-            skipped.append(Skipped(workflow.id, ("already running this workflow",)))
-            continue
-        enrolled.append(_enroll(session, workflow, version, contact, event, event_id, now))
-    if enrolled:
-        session.execute(
-            WorkflowEvent.__table__.update()  # type: ignore[attr-defined]
-            .where(WorkflowEvent.id == event_id)
-            .values(enrolled=len(enrolled))
-        )
-    return Ingested(event_id, False, tuple(enrolled), tuple(skipped))
+    if superseded:
+        for row in superseded:
+            exit_enrollment(session, row, f"superseded by event {event.external_id!r}", now)
+        session.flush()
+    enrolled = _enroll(session, scope, found, to_enroll, event, event_id, now)
+    return Ingested(event_id, False, enrolled, tuple(skipped))
 
 
-def _subject(session: Session, contact: Contact, model: Any, row_id: int | None, name: str) -> Any:
+def _contact_and_workflows(session: Session, scope: TenantScope, event: TriggerEvent) -> _Found:
+    rows = session.execute(
+        _CONTACT_AND_WORKFLOWS,
+        {
+            "contact_id": event.contact_id,
+            "account_id": scope.account_id,
+            "kind": event.kind.value,
+        },
+    ).all()
+    if not rows:
+        raise InvalidField("contact_id", f"no such contact ({event.contact_id})")
+    first = rows[0]
+    return _Found(
+        contact=ContactRow(first[0], first[1], first[2], first[3]),
+        location_id=first[4],
+        candidates=tuple(
+            _Candidate(workflow_id, version_id, version_definition(version_id, text))
+            for *_contact, workflow_id, version_id, text in rows
+            if version_id is not None
+        ),
+    )
+
+
+def _subject(
+    session: Session,
+    scope: TenantScope,
+    contact: ContactRow,
+    model: Any,
+    row_id: int | None,
+    name: str,
+) -> Any:
     if row_id is None:
         return None
     row = session.get(model, row_id)
-    if row is None or row.account_id != contact.account_id or row.contact_id != contact.id:
+    if row is None or row.account_id != scope.account_id or row.contact_id != contact.id:
         raise InvalidField(name, f"no such {name.removesuffix('_id')} for this contact ({row_id})")
     return row
 
@@ -146,7 +269,59 @@ def _with_appointment(view: ContactView, appointment: Appointment) -> ContactVie
     return replace(view, appointment=appointment_view(appointment))
 
 
-def _store(session: Session, scope: TenantScope, event: TriggerEvent, now: datetime) -> int | None:
+def _plan(
+    session: Session,
+    contact: ContactRow,
+    matching: list[_Candidate],
+    event: TriggerEvent,
+    appointment: Appointment | None,
+    now: datetime,
+) -> tuple[list[_Candidate], list[Enrollment], list[Skipped]]:
+    """Who enrolls where: the workflows to enroll in, the open enrollments this event
+    supersedes (the re-entry rules), and the workflows skipped with their reasons."""
+    if not matching:
+        return [], [], []
+    view = view_of(session, contact, now)
+    if appointment is not None:
+        view = _with_appointment(view, appointment)
+    admissions = {
+        c.workflow_id: admit(c.definition.audience, view, now, test_mode=c.definition.test_mode)
+        for c in matching
+    }
+    admitted = [c.workflow_id for c in matching if admissions[c.workflow_id].admitted]
+    open_rows: dict[int, list[Enrollment]] = defaultdict(list)
+    if admitted:
+        for row in session.scalars(
+            _OPEN_ENROLLMENTS, {"workflow_ids": admitted, "contact_id": contact.id}
+        ):
+            open_rows[row.workflow_id].append(row)
+    about_subject = event.appointment_id is not None or event.opportunity_id is not None
+    to_enroll: list[_Candidate] = []
+    superseded: list[Enrollment] = []
+    skipped: list[Skipped] = []
+    for candidate in matching:
+        admission = admissions[candidate.workflow_id]
+        if not admission.admitted:
+            skipped.append(Skipped(candidate.workflow_id, admission.reasons))
+            continue
+        rows = open_rows[candidate.workflow_id]
+        if not about_subject and rows:
+            skipped.append(Skipped(candidate.workflow_id, ("already running this workflow",)))
+            continue
+        superseded += [row for row in rows if _same_subject(row, event)]
+        to_enroll.append(candidate)
+    return to_enroll, superseded, skipped
+
+
+def _same_subject(row: Enrollment, event: TriggerEvent) -> bool:
+    return (event.appointment_id is not None and row.appointment_id == event.appointment_id) or (
+        event.opportunity_id is not None and row.opportunity_id == event.opportunity_id
+    )
+
+
+def _store(
+    session: Session, scope: TenantScope, event: TriggerEvent, now: datetime, *, enrolled: int
+) -> int | None:
     """Insert the event; None when this account already has one with this external id
     (also when a concurrent request inserted it first)."""
     row = {
@@ -157,52 +332,20 @@ def _store(session: Session, scope: TenantScope, event: TriggerEvent, now: datet
         "payload": event.payload(),
         "occurred_at": event.occurred_at or now,
         "received_at": now,
-        "enrolled": 0,
+        "enrolled": enrolled,
     }
-    dialect = session.get_bind().dialect.name
-    stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WorkflowEvent)
-    inserted = session.execute(
-        stmt.values(row).on_conflict_do_nothing().returning(WorkflowEvent.id)
-    ).scalar_one_or_none()
+    statement = _STORE[session.get_bind().dialect.name]
+    inserted: int | None = session.execute(statement, row).scalar_one_or_none()
     return inserted
 
 
 def _duplicate(session: Session, scope: TenantScope, external_id: str) -> Ingested:
-    event_id = session.scalars(
-        select(WorkflowEvent.id).where(
-            WorkflowEvent.account_id == scope.account_id,
-            WorkflowEvent.external_id == external_id,
-        )
-    ).one()
-    enrollments = session.scalars(
-        select(Enrollment.id).where(Enrollment.event_id == event_id).order_by(Enrollment.id)
-    ).all()
-    return Ingested(event_id, True, tuple(enrollments))
-
-
-def _matching(
-    session: Session,
-    scope: TenantScope,
-    location_id: int,
-    event: TriggerEvent,
-    appointment: Appointment | None,
-) -> list[tuple[Workflow, WorkflowVersion]]:
     rows = session.execute(
-        select(Workflow, WorkflowVersion)
-        .join(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
-        .where(
-            Workflow.account_id == scope.account_id,
-            Workflow.status == WorkflowStatus.PUBLISHED,
-            Workflow.location_id == location_id,
-            WorkflowVersion.trigger_kind == event.kind.value,
-        )
-        .order_by(Workflow.id)
+        _FIRST_DELIVERY, {"account_id": scope.account_id, "external_id": external_id}
     ).all()
-    return [
-        (workflow, version)
-        for workflow, version in rows
-        if trigger_matches(definition_of(version).trigger, event, appointment)
-    ]
+    if not rows:
+        raise LookupError(f"event {external_id!r} conflicted but cannot be read back")
+    return Ingested(rows[0][0], True, tuple(e for _event, e in rows if e is not None))
 
 
 def trigger_matches(trigger: Trigger, event: TriggerEvent, appointment: Appointment | None) -> bool:
@@ -222,75 +365,55 @@ def trigger_matches(trigger: Trigger, event: TriggerEvent, appointment: Appointm
     return True
 
 
-def _make_room(
-    session: Session,
-    workflow_id: int,
-    contact_id: int,
-    event: TriggerEvent,
-    event_id: int,
-    now: datetime,
-) -> bool:
-    """Apply the re-entry rules; False when the contact must not enroll again."""
-    open_rows = list(
-        session.scalars(
-            select(Enrollment)
-            .where(
-                Enrollment.workflow_id == workflow_id,
-                Enrollment.contact_id == contact_id,
-                Enrollment.state.in_(OPEN),
-            )
-            .with_for_update()
-        )
-    )
-    if event.appointment_id is None and event.opportunity_id is None:
-        return not open_rows
-    for row in open_rows:
-        same_subject = (
-            event.appointment_id is not None and row.appointment_id == event.appointment_id
-        ) or (event.opportunity_id is not None and row.opportunity_id == event.opportunity_id)
-        if same_subject:
-            exit_enrollment(session, row, f"superseded by event {event.external_id!r}", now)
-    return True
-
-
 def _enroll(
     session: Session,
-    workflow: Workflow,
-    version: WorkflowVersion,
-    contact: Contact,
+    scope: TenantScope,
+    found: _Found,
+    candidates: list[_Candidate],
     event: TriggerEvent,
     event_id: int,
     now: datetime,
-) -> int:
-    enrollment_id: int = session.execute(
-        insert(Enrollment)
-        .values(
-            account_id=workflow.account_id,
-            location_id=workflow.location_id,
-            workflow_id=workflow.id,
-            version_id=version.id,
-            contact_id=contact.id,
-            event_id=event_id,
-            appointment_id=event.appointment_id,
-            opportunity_id=event.opportunity_id,
-            state=EnrollmentState.ACTIVE,
-            cursor=[0],
-            step_entered_at=now,
-            resume_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(Enrollment.id)
-    ).scalar_one()
-    session.execute(
-        insert(EnrollmentStep).values(
-            account_id=workflow.account_id,
-            enrollment_id=enrollment_id,
-            path="",
-            step_type="trigger",
-            result="enrolled",
-            detail=f"{event.kind.value} (event {event.external_id!r})",
-            at=now,
+) -> tuple[int, ...]:
+    if not candidates:
+        return ()
+    enrollment_ids = tuple(
+        session.scalars(
+            _ENROLL,
+            [
+                {
+                    "account_id": scope.account_id,
+                    "location_id": found.location_id,
+                    "workflow_id": c.workflow_id,
+                    "version_id": c.version_id,
+                    "contact_id": found.contact.id,
+                    "event_id": event_id,
+                    "appointment_id": event.appointment_id,
+                    "opportunity_id": event.opportunity_id,
+                    "state": EnrollmentState.ACTIVE,
+                    "cursor": [0],
+                    "step_entered_at": now,
+                    "resume_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for c in candidates
+            ],
         )
     )
-    return enrollment_id
+    detail = f"{event.kind.value} (event {event.external_id!r})"
+    session.execute(
+        _FIRST_STEP,
+        [
+            {
+                "account_id": scope.account_id,
+                "enrollment_id": enrollment_id,
+                "path": "",
+                "step_type": "trigger",
+                "result": "enrolled",
+                "detail": detail,
+                "at": now,
+            }
+            for enrollment_id in enrollment_ids
+        ],
+    )
+    return enrollment_ids

@@ -9,13 +9,14 @@ crash rolls back to the last committed step: steps are never half-applied.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ringfence.adapters.db.calls import CallJob
+from ringfence.adapters.db.calls import CallEvent, CallJob
 from ringfence.adapters.db.orm import Appointment
 from ringfence.adapters.db.workflows import Enrollment, EnrollmentStep, Workflow, WorkflowVersion
 from ringfence.clock import Clock
@@ -45,6 +46,8 @@ from ringfence.services.workflows.actions import run_action
 from ringfence.services.workflows.contact_views import appointment_view, contact_view
 from ringfence.services.workflows.events import TriggerEvent, definition_of, ingest
 from ringfence.services.workflows.exits import exit_enrollment
+
+log = logging.getLogger("ringfence.workflows")
 
 # A path longer than this without waiting is a bug, not a workflow: stop and say so.
 MAX_STEPS_PER_RUN = 100
@@ -89,7 +92,13 @@ class WorkflowRunner:
                 .limit(self.batch)
             )
         for enrollment_id in due:
-            self._advance_one(enrollment_id, now, report)
+            try:
+                self._advance_one(enrollment_id, now, report)
+            except Exception as exc:
+                # One broken enrollment must not stop the others. Its transaction rolled back:
+                # it stays where its last committed step left it and is retried next pass.
+                log.exception("workflow enrollment %d failed to advance", enrollment_id)
+                report.errors.append(f"enrollment {enrollment_id}: {exc}")
         return report
 
     def _advance_one(self, enrollment_id: int, now: datetime, report: RunReport) -> None:
@@ -169,6 +178,8 @@ class Advance:
                 self._log(path, step.type, "done" if result.done else "skipped", result.detail)
                 if result.follow_up is not None:
                     self._emit(path, *result.follow_up)
+                    if self.enrollment.state is EnrollmentState.EXITED:
+                        return False  # the event it caused superseded this very enrollment
                 self._move_to(next_path(self.definition, path))
                 return True
 
@@ -280,7 +291,7 @@ class Advance:
                 CallResultView(
                     status=job.status,
                     outcome=job.outcome,
-                    deferrals=max(job.evaluations - 1, 0),
+                    deferrals=self._deferrals(job.id),
                     produced=frozenset(job.produced or ()),
                 )
             )
@@ -294,6 +305,18 @@ class Advance:
         self._log(path, "branch", "done", f"took {label!r} (the call: {held})")
         self._move_to(case_path(self.definition, path, case))
         return True
+
+    def _deferrals(self, job_id: int) -> int:
+        # Counted from the call's history, not from its gate evaluations: the daily cap
+        # defers jobs without evaluating them.
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(CallEvent)
+                .where(CallEvent.job_id == job_id, CallEvent.to_status == CallStatus.DEFERRED)
+            )
+            or 0
+        )
 
     # --- bookkeeping --------------------------------------------------------------------
 

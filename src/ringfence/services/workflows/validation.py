@@ -20,7 +20,17 @@ from ringfence.services.unit_of_work import TenantScope
 def check_definition(
     session: Session, scope: TenantScope, *, location_id: int, definition: WorkflowDefinition
 ) -> None:
-    """Raise InvalidField for the first problem, naming the field (`steps[1].agent_id`)."""
+    """Raise InvalidField for the first problem, naming the field the way parse_definition
+    does (`definition.steps[1].agent_id`), so every error about a definition has one shape."""
+    try:
+        _check(session, scope, location_id, definition)
+    except InvalidField as exc:
+        raise InvalidField(f"definition.{exc.field}", exc.message) from exc
+
+
+def _check(
+    session: Session, scope: TenantScope, location_id: int, definition: WorkflowDefinition
+) -> None:
     for problem in structural_problems(definition):
         raise InvalidField(problem.field, problem.message)
     trigger = definition.trigger
@@ -31,7 +41,7 @@ def check_definition(
     _check_tags(session, scope, definition)
     for path, step in walk(definition.steps):
         if isinstance(step, VoiceAICall):
-            _check_call_step(session, scope, location_id, format_path(path), step)
+            _check_call_step(session, scope, location_id, format_path(path, definition), step)
 
 
 def _check_call_step(
@@ -71,7 +81,7 @@ def _check_tags(session: Session, scope: TenantScope, definition: WorkflowDefini
     # Add-tag steps may create a new tag on purpose ("Confirmed by AI"); removing or
     # filtering on a tag that does not exist is always a mistake.
     named += [
-        (f"{format_path(path)}.tag", step.tag)
+        (f"{format_path(path, definition)}.tag", step.tag)
         for path, step in walk(definition.steps)
         if isinstance(step, RemoveTag)
     ]

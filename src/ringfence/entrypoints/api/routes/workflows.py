@@ -13,7 +13,7 @@ from ringfence.adapters.db.orm import Tag
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.db.workflows import Enrollment, EnrollmentStep, Workflow
 from ringfence.entrypoints.api.crud import list_page
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import ContainerDep, Scope, Uow
 from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.entrypoints.api.schemas.workflows import (
     EnrollmentDetailOut,
@@ -22,6 +22,7 @@ from ringfence.entrypoints.api.schemas.workflows import (
     EnrollmentStepOut,
     EventIn,
     EventOut,
+    ForecastOut,
     PublishBody,
     PublishedOut,
     SkippedOut,
@@ -35,6 +36,7 @@ from ringfence.entrypoints.api.schemas.workflows import (
 )
 from ringfence.services.errors import InvalidField
 from ringfence.services.tenancy import get_owned
+from ringfence.services.workflows import forecast as forecasting
 from ringfence.services.workflows import manage
 from ringfence.services.workflows.events import TriggerEvent, ingest
 from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
@@ -175,6 +177,30 @@ def publish_workflow(
     return PublishedOut(
         status=workflow.status, version=published.version, audience=published.audience
     )
+
+
+@router.post(
+    "/workflows/{workflow_id}/forecast",
+    response_model=ForecastOut,
+    summary="Forecast the calls (dials and enrolls nobody)",
+)
+def forecast_workflow(
+    uow: Uow, scope: Scope, container: ContainerDep, workflow_id: RowId
+) -> ForecastOut:
+    """Runs the draft's audience, as it is now, through the compliance engine and the
+    dispatcher's pacing (1 call a minute, 100 a day per location, overflow to the next day,
+    per-number caps), after the calls already waiting at the location, for up to 30 days: how
+    many would be called, deferred or failed (by reason), the day-by-day dial schedule, the
+    calls that would pass the 4-in-14-days limit and the risk warnings. Changes nothing."""
+    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
+    found = forecasting.forecast_workflow(
+        uow.session,
+        workflow,
+        now=uow.clock.now(),
+        cadence=forecasting.dispatch_cadence(container.settings.dispatch_interval),
+    )
+    uow.rollback()  # a read: nothing the forecast touched may be written
+    return ForecastOut.build(found)
 
 
 @router.post(

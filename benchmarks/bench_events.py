@@ -1,0 +1,672 @@
+"""Event ingestion benchmark: `POST /api/v1/events` at a fixed rate against the real server.
+
+    .venv/bin/python benchmarks/bench_events.py [--database both|sqlite|postgresql]
+        [--rate 500] [--seconds 60] [--workers 2] [--redeliveries 0.05] [--workflows 2]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--with-runner]
+
+For each database:
+1. A fresh database (a SQLite file in a temporary folder, or a throw-away PostgreSQL database
+   dropped afterwards), migrated and seeded: one account (KYC approved, outbound enabled), a
+   location, a phone number, an agent, `--workflows` published workflows triggered by the
+   custom event "bench" (a 7-day wait first, so nothing dials during the run), one contact
+   with a CRM-form opt-in per event to send, and an API key.
+2. The server: uvicorn on the app `ringfence serve` serves, with `--workers` processes, on a
+   free loopback port. `--with-runner` adds the workflow runner and the dispatcher (what
+   `ringfence serve` runs in threads beside the API) as one more process.
+3. The load, from a second process (httpx, asyncio): an open-loop schedule, one request every
+   1/rate seconds sent at its time whatever earlier requests are doing, so a slow server
+   shows in the latency instead of slowing the load (no coordinated omission). Latency is
+   measured from each request's scheduled time. A fraction of the requests redeliver an
+   event id already answered.
+4. The checks, in the database: every acknowledged event stored once, each with one
+   enrollment per workflow (none lost), no (workflow, event, contact) or (workflow, contact)
+   twice (none duplicated), and every redelivery answered 200 `duplicate: true` with the
+   first delivery's enrollments.
+
+No-subject events enroll a contact at most once per workflow while they run it (the re-entry
+rule), so each new event names a contact of its own: that keeps "enrollments = events x
+workflows" the whole expectation.
+
+Figures only: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, insert, select
+
+from ringfence.adapters.db.engine import make_engine, make_session_factory
+from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.db.orm import (
+    Account,
+    ConsentRecord,
+    Contact,
+    Location,
+    PhoneNumber,
+    VoiceAgent,
+)
+from ringfence.adapters.db.workflows import Enrollment, WorkflowEvent
+from ringfence.bootstrap import bootstrap
+from ringfence.config import Settings
+from ringfence.domain.vocabulary import Channel, ConsentKind, ContactSource, KycStatus
+from ringfence.entrypoints import worker
+from ringfence.entrypoints.api.app import create_app
+from ringfence.services.api_keys import create_api_key
+from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.workflows import manage
+from ringfence.simulation.databases import scratch_database
+
+HERE = Path(__file__).resolve().parent
+EVENT_NAME = "bench"
+TARGET_P99_MS = 100.0
+
+
+# --- the server (imported by uvicorn in each worker process) ----------------------------------
+
+
+def server_app() -> FastAPI:
+    """The app `ringfence serve` serves, configured from the environment (uvicorn --factory)."""
+    return create_app(bootstrap(Settings()))
+
+
+def run_background() -> None:
+    """What `ringfence serve` runs beside the API: the workflow runner and the dispatcher."""
+    container = bootstrap(Settings())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threading.Thread(
+        target=worker.run_workflows, args=(container, stop), name="workflows", daemon=True
+    ).start()
+    worker.run(container, stop)
+    container.close()
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    account_id: int
+    api_key: str
+    contact_ids: list[int]
+    workflow_ids: list[int]
+
+
+def workflow_definition(agent_id: int, number_id: int) -> dict[str, Any]:
+    return {
+        "trigger": {"kind": "custom", "event_name": EVENT_NAME},
+        "steps": [
+            {"type": "wait", "until": "duration", "minutes": 7 * 24 * 60},
+            {
+                "type": "voice_ai_call",
+                "action_name": "Bench follow-up call",
+                "agent_id": agent_id,
+                "from_number_id": number_id,
+                "purpose": "lead_reactivation",
+            },
+        ],
+    }
+
+
+def seed(url: str, *, contacts: int, workflows: int) -> Seeded:
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    now = datetime.now(UTC)
+    with sessions() as session:
+        account = Account(
+            name="Bench Aesthetics",
+            kyc_status=KycStatus.APPROVED,
+            outbound_enabled=True,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(account)
+        session.flush()
+        location = Location(
+            account_id=account.id,
+            name="Bench main",
+            time_zone="America/New_York",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(location)
+        session.flush()
+        agent = VoiceAgent(
+            account_id=account.id,
+            location_id=location.id,
+            name="Desk",
+            practice_name="Bench Aesthetics",
+            created_at=now,
+            updated_at=now,
+        )
+        number = PhoneNumber(
+            account_id=account.id,
+            location_id=location.id,
+            e164="+12125550199",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add_all([agent, number])
+        session.flush()
+        scope = TenantScope(account_id=account.id, actor="bench")
+        workflow_ids = []
+        # Published before the contacts exist: publishing counts the audience.
+        for i in range(workflows):
+            workflow = manage.create_workflow(
+                session,
+                scope,
+                name=f"Bench {i + 1}",
+                location_id=location.id,
+                definition=workflow_definition(agent.id, number.id),
+                now=now,
+            )
+            manage.publish(session, scope, workflow, now=now)
+            workflow_ids.append(workflow.id)
+        _key, api_key = create_api_key(session, account_id=account.id, name="bench", now=now)
+        account_id, location_id = account.id, location.id
+        session.commit()
+    opted_in = now - timedelta(days=1)
+    with sessions() as session:
+        for start in range(0, contacts, 5000):
+            chunk = range(start, min(start + 5000, contacts))
+            session.execute(
+                insert(Contact),
+                [
+                    {"account_id": account_id, "location_id": location_id,
+                     "first_name": "Pat", "last_name": f"Bench {i}",
+                     "phone_e164": f"+1212{2_000_000 + i:07d}", "source": ContactSource.FORM,
+                     "created_at": now, "updated_at": now}
+                    for i in chunk
+                ],
+            )  # fmt: skip
+        contact_ids = list(
+            session.scalars(
+                select(Contact.id).where(Contact.account_id == account_id).order_by(Contact.id)
+            )
+        )
+        for start in range(0, len(contact_ids), 5000):
+            session.execute(
+                insert(ConsentRecord),
+                [
+                    {"account_id": account_id, "location_id": location_id, "contact_id": cid,
+                     "kind": ConsentKind.CRM_FORM, "channel": Channel.VOICE,
+                     "recorded_at": opted_in, "recorded_by": "bench"}
+                    for cid in contact_ids[start : start + 5000]
+                ],
+            )  # fmt: skip
+        session.commit()
+    engine.dispose()
+    return Seeded(account_id, api_key, contact_ids, workflow_ids)
+
+
+# --- the load generator (a process of its own) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSpec:
+    url: str
+    api_key: str
+    rate: float
+    seconds: float
+    warmup: float  # seconds at the same rate first, stored and checked but not measured
+    contact_ids: list[int]
+    redeliveries: float
+    workflows: int
+    concurrency: int
+    seed: int = 7
+
+
+@dataclass
+class LoadResult:
+    """The measured window's figures; `acknowledged` covers the warm-up too."""
+
+    sent: int = 0
+    new_sent: int = 0
+    redeliveries_sent: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)  # from the scheduled send time
+    send_lag_ms: list[float] = field(default_factory=list)  # the generator's own lateness
+    answered_per_second: list[int] = field(default_factory=list)
+    wall_seconds: float = 0.0  # first scheduled send to last answer
+    warmup_sent: int = 0
+    new_ids_sent: int = 0  # warm-up included
+    acknowledged: list[str] = field(default_factory=list)  # new ids answered 201
+    unexpected: list[str] = field(default_factory=list)  # answers that break the contract
+    redeliveries_ok: int = 0  # 200, duplicate, the first delivery's enrollments
+
+
+async def generate(spec: LoadSpec) -> LoadResult:
+    result = LoadResult()
+    rng = random.Random(spec.seed)
+    warm = int(spec.rate * spec.warmup)
+    total = warm + int(spec.rate * spec.seconds)
+    interval = 1.0 / spec.rate
+    first_enrollments: dict[str, list[int]] = {}
+    answered: list[float] = []
+    statuses: Counter[str] = Counter()
+    fresh = iter(spec.contact_ids)
+    clock = time.perf_counter  # uvloop's loop.time() only has millisecond resolution
+
+    async def send(
+        client: httpx.AsyncClient, at: float, measured: bool, event_id: str, contact_id: int
+    ) -> None:
+        again = event_id in first_enrollments
+        body: dict[str, str | int] = {"event_id": event_id, "type": "custom"}
+        body |= {"name": EVENT_NAME, "contact_id": contact_id}
+        try:
+            response = await client.post("/api/v1/events", json=body)
+        except httpx.HTTPError as exc:
+            if measured:
+                statuses[type(exc).__name__] += 1
+            return
+        done = clock()
+        if measured:
+            answered.append(done)
+            result.latencies_ms.append((done - at) * 1000)
+            statuses[str(response.status_code)] += 1
+        if response.status_code not in (200, 201):
+            return
+        out = response.json()
+        if again:
+            if (response.status_code, out["duplicate"], out["enrollment_ids"]) == (
+                200,
+                True,
+                first_enrollments[event_id],
+            ):
+                result.redeliveries_ok += measured
+            else:
+                result.unexpected.append(f"redelivery {event_id}: {response.status_code} {out}")
+            return
+        if response.status_code != 201 or len(out["enrollment_ids"]) != spec.workflows:
+            result.unexpected.append(f"new {event_id}: {response.status_code} {out}")
+            return
+        first_enrollments[event_id] = out["enrollment_ids"]
+        result.acknowledged.append(event_id)
+
+    limits = httpx.Limits(
+        max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
+    )
+    headers = {"Authorization": f"Bearer {spec.api_key}"}
+    async with httpx.AsyncClient(
+        base_url=spec.url, headers=headers, limits=limits, timeout=30.0
+    ) as client:
+        tasks = []
+        t0 = clock() + 0.2
+        measured_from = t0 + warm * interval
+        for i in range(total):
+            at = t0 + i * interval
+            delay = at - clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            measured = i >= warm
+            if measured:
+                result.send_lag_ms.append(max(0.0, (clock() - at) * 1000))
+            # Redeliver an id already answered (its first result is known), else a new one.
+            if result.acknowledged and rng.random() < spec.redeliveries:
+                event_id = rng.choice(result.acknowledged)
+                contact_id = int(event_id.split("-")[1])
+                result.redeliveries_sent += measured
+            else:
+                contact_id = next(fresh)
+                event_id = f"bench-{contact_id}"
+                result.new_sent += measured
+                result.new_ids_sent += 1
+            tasks.append(asyncio.create_task(send(client, at, measured, event_id, contact_id)))
+        await asyncio.gather(*tasks)
+    result.sent = total - warm
+    result.warmup_sent = warm
+    result.statuses = dict(statuses)
+    if answered:
+        last = max(answered)
+        result.wall_seconds = last - measured_from
+        buckets = Counter(int(a - measured_from) for a in answered)
+        result.answered_per_second = [buckets[s] for s in range(int(last - measured_from) + 1)]
+    return result
+
+
+def run_load_process(spec_path: Path, out_path: Path) -> None:
+    spec = LoadSpec(**json.loads(spec_path.read_text()))
+    try:
+        import uvloop  # optional: the cheaper event loop, when installed
+
+        uvloop.install()
+    except ImportError:
+        pass
+    result = asyncio.run(generate(spec))
+    out_path.write_text(json.dumps(asdict(result)))
+
+
+# --- orchestration ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def started(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}")
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    events_stored: int
+    acknowledged_missing: int  # answered 201 but not stored: lost
+    stored_unanswered: int  # stored although the client saw an error (a timeout)
+    enrollments: int
+    expected_enrollments: int
+    lost_enrollments: int
+    duplicated: int
+    enrolled_column_wrong: int
+
+
+def check_database(url: str, seeded: Seeded, load: LoadResult, workflows: int) -> Checked:
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        stored = {
+            external_id: event_id
+            for event_id, external_id in session.execute(
+                select(WorkflowEvent.id, WorkflowEvent.external_id).where(
+                    WorkflowEvent.account_id == seeded.account_id
+                )
+            )
+        }
+        enrolled_column: dict[int, int] = dict(
+            session.execute(
+                select(WorkflowEvent.id, WorkflowEvent.enrolled).where(
+                    WorkflowEvent.account_id == seeded.account_id
+                )
+            ).all()
+        )
+        per_event: Counter[int] = Counter()
+        for event_id, count in session.execute(
+            select(Enrollment.event_id, func.count()).group_by(Enrollment.event_id)
+        ):
+            per_event[event_id] = count
+        triples = session.execute(
+            select(func.count()).select_from(
+                select(Enrollment.workflow_id, Enrollment.event_id, Enrollment.contact_id)
+                .group_by(Enrollment.workflow_id, Enrollment.event_id, Enrollment.contact_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ).scalar_one()
+        # Each event names its own contact: a contact twice in one workflow is a duplicate.
+        pairs = session.execute(
+            select(func.count()).select_from(
+                select(Enrollment.workflow_id, Enrollment.contact_id)
+                .group_by(Enrollment.workflow_id, Enrollment.contact_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ).scalar_one()
+        enrollments = session.execute(select(func.count()).select_from(Enrollment)).scalar_one()
+    engine.dispose()
+    acknowledged = set(load.acknowledged)
+    lost = sum(max(0, workflows - per_event[eid]) for eid in stored.values())
+    extra = sum(max(0, n - workflows) for n in per_event.values())
+    return Checked(
+        events_stored=len(stored),
+        acknowledged_missing=len(acknowledged - stored.keys()),
+        stored_unanswered=len(stored.keys() - acknowledged),
+        enrollments=enrollments,
+        expected_enrollments=len(stored) * workflows,
+        lost_enrollments=lost,
+        duplicated=triples + pairs + extra,
+        enrolled_column_wrong=sum(1 for n in enrolled_column.values() if n != workflows),
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    name: str
+    workers: int
+    target: float
+    achieved: float
+    sent: int
+    unique: int
+    redeliveries: int
+    errors: dict[str, int]
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    lost: int
+    duplicated: int
+    redeliveries_ok: int
+
+    def verdicts(self) -> list[tuple[str, bool, str]]:
+        return [
+            (f"rate >= {self.target:g}/s sustained", self.achieved >= 0.99 * self.target,
+             f"{self.achieved:.1f}/s answered"),
+            (f"p99 < {TARGET_P99_MS:g} ms", self.p99 < TARGET_P99_MS, f"p99 {self.p99:.1f} ms"),
+            ("0 lost", self.lost == 0, f"{self.lost} lost"),
+            ("0 duplicated", self.duplicated == 0, f"{self.duplicated} duplicated"),
+        ]  # fmt: skip
+
+
+def run_one(name: str, server_url: str | None, args: argparse.Namespace) -> Figures:
+    unique_max = int(args.rate * (args.seconds + args.warmup)) + 1
+    print(f"\n== {name}: {args.workers} server worker(s), {os.cpu_count()} cores ==", flush=True)
+    with scratch_database(server_url) as url, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        began = time.perf_counter()
+        seeded = seed(url, contacts=unique_max, workflows=args.workflows)
+        print(
+            f"seeded {len(seeded.contact_ids):,} contacts with CRM-form consent and "
+            f"{len(seeded.workflow_ids)} published workflows in "
+            f"{time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = os.environ | {
+            "RINGFENCE_DATABASE_URL": url,
+            "RINGFENCE_SECRET_KEY": secrets.token_urlsafe(48),
+            "RINGFENCE_SECRET_KEY_FILE": str(folder / "secret.key"),
+        }
+        server_command = [
+            sys.executable, "-m", "uvicorn", "--factory", "bench_events:server_app",
+            "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(args.workers), "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+        spec = LoadSpec(
+            url=base,
+            api_key=seeded.api_key,
+            rate=args.rate,
+            seconds=args.seconds,
+            warmup=args.warmup,
+            contact_ids=seeded.contact_ids,
+            redeliveries=args.redeliveries,
+            workflows=args.workflows,
+            concurrency=args.concurrency,
+        )
+        (folder / "spec.json").write_text(json.dumps(asdict(spec)))
+        with ExitStack() as stack:
+            server = stack.enter_context(started(server_command, env, folder / "server.log"))
+            wait_ready(base, server, folder / "server.log")
+            if args.with_runner:
+                stack.enter_context(
+                    started([sys.executable, __file__, "_background"], env, folder / "bg.log")
+                )
+            subprocess.run(
+                [sys.executable, __file__, "_load", str(folder / "spec.json"),
+                 str(folder / "load.json")],
+                check=True,
+            )  # fmt: skip
+        load = LoadResult(**json.loads((folder / "load.json").read_text()))
+        checked = check_database(url, seeded, load, args.workflows)
+    return report(name, args, load, checked)
+
+
+def report(name: str, args: argparse.Namespace, load: LoadResult, checked: Checked) -> Figures:
+    ok = sum(n for status, n in load.statuses.items() if status in ("200", "201"))
+    errors = {s: n for s, n in sorted(load.statuses.items()) if s not in ("200", "201")}
+    achieved = ok / load.wall_seconds if load.wall_seconds else 0.0
+    steady = load.answered_per_second[1:-1] or load.answered_per_second
+    lat = load.latencies_ms
+    lost = checked.acknowledged_missing + checked.lost_enrollments
+    figures = Figures(
+        name=name,
+        workers=args.workers,
+        target=args.rate,
+        achieved=achieved,
+        sent=load.sent,
+        unique=load.new_sent,
+        redeliveries=load.redeliveries_sent,
+        errors=errors,
+        p50=percentile(lat, 0.50),
+        p90=percentile(lat, 0.90),
+        p99=percentile(lat, 0.99),
+        max=max(lat, default=float("nan")),
+        lost=lost,
+        duplicated=checked.duplicated,
+        redeliveries_ok=load.redeliveries_ok,
+    )
+    print(
+        f"target {args.rate:g}/s for {args.seconds:g} s: sent {load.sent:,} "
+        f"({load.new_sent:,} new ids, {load.redeliveries_sent:,} redeliveries), after "
+        f"{load.warmup_sent:,} in a {args.warmup:g} s warm-up"
+    )
+    print(
+        f"achieved {achieved:.1f}/s answered ({ok:,} in {load.wall_seconds:.1f} s); "
+        f"answers per second: min {min(steady, default=0)}, max {max(steady, default=0)}"
+    )
+    print(
+        "answers: "
+        + ", ".join(f"{s} x {n:,}" for s, n in sorted(load.statuses.items()))
+        + f"; errors: {errors or 'none'}"
+    )
+    print(
+        f"latency ms (from the scheduled send): p50 {figures.p50:.1f}, p90 {figures.p90:.1f}, "
+        f"p99 {figures.p99:.1f}, max {figures.max:.1f}; generator lag p99 "
+        f"{percentile(load.send_lag_ms, 0.99):.1f} ms"
+    )
+    print(
+        f"database (warm-up included): events stored {checked.events_stored:,} (unique ids "
+        f"sent {load.new_ids_sent:,}, acknowledged {len(load.acknowledged):,}, acknowledged but "
+        f"missing {checked.acknowledged_missing}, stored after a client error "
+        f"{checked.stored_unanswered}); enrollments {checked.enrollments:,} (expected "
+        f"{checked.expected_enrollments:,} = {checked.events_stored:,} x {args.workflows}); "
+        f"lost {checked.lost_enrollments}, duplicated {checked.duplicated}, events with a wrong "
+        f"enrolled count {checked.enrolled_column_wrong}"
+    )
+    print(
+        f"redeliveries answered 200 duplicate with the first delivery's enrollments: "
+        f"{load.redeliveries_ok:,} of {load.redeliveries_sent:,}; contract breaches: "
+        f"{len(load.unexpected)}"
+    )
+    for line in load.unexpected[:5]:
+        print(f"  {line}")
+    for label, met, detail in figures.verdicts():
+        print(f"verdict {label}: {'MET' if met else 'NOT MET'} ({detail})", flush=True)
+    return figures
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_load":
+        run_load_process(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "_background":
+        run_background()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=["both", "sqlite", "postgresql"], default="both")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--rate", type=float, default=500.0, help="events per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workflows", type=int, default=2, help="published matching workflows")
+    parser.add_argument("--redeliveries", type=float, default=0.05, help="share of redeliveries")
+    parser.add_argument("--concurrency", type=int, default=256, help="client connections")
+    parser.add_argument(
+        "--with-runner", action="store_true", help="also run the workflow runner and dispatcher"
+    )
+    args = parser.parse_args()
+    runs = []
+    if args.database in ("both", "sqlite"):
+        runs.append(run_one("SQLite", None, args))
+    if args.database in ("both", "postgresql"):
+        runs.append(run_one("PostgreSQL", args.postgres, args))
+    if len(runs) > 1:
+        header = (
+            f"\n{'database':<12}{'workers':>8}{'target/s':>9}{'achieved/s':>11}{'sent':>8}"
+            f"{'errors':>7}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>9}{'lost':>6}"
+            f"{'dup.':>6}"
+        )
+        print(header)
+        print("-" * len(header))
+        for f in runs:
+            print(
+                f"{f.name:<12}{f.workers:>8}{f.target:>9g}{f.achieved:>11.1f}{f.sent:>8,}"
+                f"{sum(f.errors.values()):>7}{f.p50:>8.1f}{f.p90:>8.1f}{f.p99:>8.1f}"
+                f"{f.max:>9.1f}{f.lost:>6}{f.duplicated:>6}"
+            )
+
+
+if __name__ == "__main__":
+    main()
