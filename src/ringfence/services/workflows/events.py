@@ -16,10 +16,11 @@ Re-entry rules (docs/workflows.md):
 
 An event is on the API's hot path (docs/operations.md, "Event ingestion"), so it costs a fixed
 handful of statements whatever the number of workflows: the contact with the published
-workflows its event may start (one query), the contact's facts (one query), their open
-enrollments in those workflows (one query, locked), then the event, the enrollments and their
-first steps (three inserts). The statements are built once, with bound parameters only, so
-SQLAlchemy neither rebuilds nor recompiles them per event.
+workflows its event may start and whether the contact runs them already (one query), the
+contact's facts (one query), then the event, the enrollments and their first steps (three
+inserts); the open enrollments are read again, locked, only where the contact runs one. The
+statements are built once, with bound parameters only, so SQLAlchemy neither rebuilds nor
+recompiles them per event.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, insert, select
+from sqlalchemy import Text, and_, bindparam, cast, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -110,6 +111,7 @@ class _Candidate:
     workflow_id: int
     version_id: int
     definition: WorkflowDefinition
+    running: bool  # the contact has an open enrollment in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +129,13 @@ _EVENTS = _TABLES[WorkflowEvent.__tablename__]
 _ENROLLMENTS = _TABLES[Enrollment.__tablename__]
 _STEPS = _TABLES[EnrollmentStep.__tablename__]
 
-# The contact (none: not this account's), with one row per published workflow of its location
-# whose published version has the event's kind (the workflow columns null when there is none).
+# SQLite plans without statistics: `workflow_id + 0` keeps it off the (workflow_id, state)
+# index, whose entries grow with every enrollment of the workflow, and on the contact's.
+_RUNS_IT = _ENROLLMENTS.c.workflow_id + 0
+_OPEN_STATES = sorted(OPEN)
+
+# The contact (none: not this account's), with one row per published workflow of its location;
+# the version columns are null where the published version has another trigger kind.
 _CONTACT_AND_WORKFLOWS = (
     select(
         _CONTACTS.c.id,
@@ -140,20 +147,28 @@ _CONTACT_AND_WORKFLOWS = (
         _VERSIONS.c.id,
         # The stored text: the parsed-definition cache's key, and parsed only on a miss.
         cast(_VERSIONS.c.definition, Text),
+        # Whether the contact runs this workflow now (the common answer, no, needs no lock).
+        exists()
+        .where(
+            _ENROLLMENTS.c.contact_id == _CONTACTS.c.id,
+            _WORKFLOWS.c.id == _RUNS_IT,
+            _ENROLLMENTS.c.state.in_(_OPEN_STATES),
+        )
+        .label("running"),
     )
     .select_from(
         _CONTACTS.outerjoin(
-            _WORKFLOWS.join(
-                _VERSIONS,
-                and_(
-                    _VERSIONS.c.id == _WORKFLOWS.c.published_version_id,
-                    _VERSIONS.c.trigger_kind == bindparam("kind"),
-                ),
-            ),
+            _WORKFLOWS,
             and_(
                 _WORKFLOWS.c.account_id == _CONTACTS.c.account_id,
-                _WORKFLOWS.c.location_id == _CONTACTS.c.location_id,
                 _WORKFLOWS.c.status == WorkflowStatus.PUBLISHED,
+                _WORKFLOWS.c.location_id == _CONTACTS.c.location_id,
+            ),
+        ).outerjoin(
+            _VERSIONS,
+            and_(
+                _VERSIONS.c.id == _WORKFLOWS.c.published_version_id,
+                _VERSIONS.c.trigger_kind == bindparam("kind"),
             ),
         )
     )
@@ -164,13 +179,14 @@ _CONTACT_AND_WORKFLOWS = (
     .order_by(_WORKFLOWS.c.id)
 )
 
-# Locked: a superseded enrollment is exited by this transaction, and a concurrent one waits.
+# Read again, locked, where the contact runs the workflow: a superseded enrollment is exited by
+# this transaction, and a concurrent change to one is waited for.
 _OPEN_ENROLLMENTS = (
     select(Enrollment)
     .where(
-        Enrollment.workflow_id.in_(bindparam("workflow_ids", expanding=True)),
         Enrollment.contact_id == bindparam("contact_id"),
-        Enrollment.state.in_(sorted(OPEN)),
+        _RUNS_IT.in_(bindparam("workflow_ids", expanding=True)),
+        Enrollment.state.in_(_OPEN_STATES),
     )
     .order_by(Enrollment.id)
     .with_for_update()
@@ -183,7 +199,16 @@ _STORE = {
 
 _FIRST_DELIVERY = (
     select(_EVENTS.c.id, _ENROLLMENTS.c.id)
-    .select_from(_EVENTS.outerjoin(_ENROLLMENTS, _ENROLLMENTS.c.event_id == _EVENTS.c.id))
+    .select_from(
+        _EVENTS.outerjoin(
+            _ENROLLMENTS,
+            # The contact's enrollments (an index), not every enrollment's event id (none).
+            and_(
+                _ENROLLMENTS.c.contact_id == _EVENTS.c.contact_id,
+                _ENROLLMENTS.c.event_id == _EVENTS.c.id,
+            ),
+        )
+    )
     .where(
         _EVENTS.c.account_id == bindparam("account_id"),
         _EVENTS.c.external_id == bindparam("external_id"),
@@ -191,7 +216,8 @@ _FIRST_DELIVERY = (
     .order_by(_ENROLLMENTS.c.id)
 )
 
-_ENROLL = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.id, sort_by_parameter_order=True)
+# One statement for all the workflows; each row says its workflow, so no ordering is needed.
+_ENROLL = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.workflow_id, _ENROLLMENTS.c.id)
 _FIRST_STEP = insert(_STEPS)
 
 
@@ -242,8 +268,8 @@ def _contact_and_workflows(session: Session, scope: TenantScope, event: TriggerE
         contact=ContactRow(first[0], first[1], first[2], first[3]),
         location_id=first[4],
         candidates=tuple(
-            _Candidate(workflow_id, version_id, version_definition(version_id, text))
-            for *_contact, workflow_id, version_id, text in rows
+            _Candidate(workflow_id, version_id, version_definition(version_id, text), bool(running))
+            for *_contact, workflow_id, version_id, text, running in rows
             if version_id is not None
         ),
     )
@@ -288,11 +314,11 @@ def _plan(
         c.workflow_id: admit(c.definition.audience, view, now, test_mode=c.definition.test_mode)
         for c in matching
     }
-    admitted = [c.workflow_id for c in matching if admissions[c.workflow_id].admitted]
+    running = [c.workflow_id for c in matching if admissions[c.workflow_id].admitted and c.running]
     open_rows: dict[int, list[Enrollment]] = defaultdict(list)
-    if admitted:
+    if running:
         for row in session.scalars(
-            _OPEN_ENROLLMENTS, {"workflow_ids": admitted, "contact_id": contact.id}
+            _OPEN_ENROLLMENTS, {"workflow_ids": running, "contact_id": contact.id}
         ):
             open_rows[row.workflow_id].append(row)
     about_subject = event.appointment_id is not None or event.opportunity_id is not None
@@ -376,8 +402,8 @@ def _enroll(
 ) -> tuple[int, ...]:
     if not candidates:
         return ()
-    enrollment_ids = tuple(
-        session.scalars(
+    by_workflow: dict[int, int] = dict(
+        session.execute(
             _ENROLL,
             [
                 {
@@ -398,8 +424,9 @@ def _enroll(
                 }
                 for c in candidates
             ],
-        )
+        ).all()
     )
+    enrollment_ids = tuple(by_workflow[c.workflow_id] for c in candidates)
     detail = f"{event.kind.value} (event {event.external_id!r})"
     session.execute(
         _FIRST_STEP,
