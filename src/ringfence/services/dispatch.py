@@ -55,8 +55,8 @@ from ringfence.domain.compliance import (
     ReasonCode,
     Rule,
     evaluate,
-    location_day_bounds,
 )
+from ringfence.domain.pacing import book_dial
 from ringfence.domain.vocabulary import CallStatus, CallType
 from ringfence.services.agent_sessions import SessionRequest, build_sessions
 from ringfence.services.call_results import (
@@ -468,7 +468,7 @@ class Dispatcher:
             )
         )
         tick.dialed_numbers[key] = tick.dialed_numbers.get(key, 0) + 1
-        if self._book_dial(row, time_zone, now):
+        if book_dial(row, time_zone, now, self.policy) is not None:
             tick.overflow.append((candidate.location_id, row.ready_at or now))
         return "dialed"
 
@@ -543,21 +543,6 @@ class Dispatcher:
             candidate = _Candidate(*row)
             found[candidate.location_id].append(candidate)
         return found
-
-    def _book_dial(self, row: LocationPacing, time_zone: str, now: datetime) -> bool:
-        """Reserve the location's slot: today's count and the last dial move together.
-
-        Returns True when this dial used the location's last call of the day."""
-        day_start, day_end = location_day_bounds(now, time_zone)
-        if row.day_start is None or row.day_start < day_start:
-            row.day_start, row.dials_today = day_start, 0
-        row.dials_today += 1
-        row.last_dial_at = now
-        if row.dials_today >= self.policy.location_daily_cap:
-            row.ready_at = day_end
-            return True
-        row.ready_at = now + self.policy.location_pacing
-        return False
 
 
 def _event(

@@ -48,6 +48,7 @@ from ringfence.domain.compliance import (
     zone,
 )
 from ringfence.domain.compliance.facts import require_aware
+from ringfence.domain.pacing import book_dial
 
 # As in services/dispatch.py: when one job meets these, every job of the location would, so the
 # location sleeps and the job stays queued (not its fault, and not a deferral).
@@ -328,24 +329,10 @@ class _Simulation:
         phone = job.call.facts.contact.phone_e164
         if phone:
             self.history.setdefault(phone, []).append(now)
-        next_day = self._book_dial(now)
+        next_day = book_dial(self.pacing, self.time_zone, now, self.policy)
         if next_day is not None:
             overflow.append(next_day)
         return "dialed"
-
-    def _book_dial(self, now: datetime) -> datetime | None:
-        """Dispatcher._book_dial; returns the day's end when this dial used its last slot."""
-        pacing = self.pacing
-        day_start, day_end = location_day_bounds(now, self.time_zone)
-        if pacing.day_start is None or pacing.day_start < day_start:
-            pacing.day_start, pacing.dials_today = day_start, 0
-        pacing.dials_today += 1
-        pacing.last_dial_at = now
-        if pacing.dials_today >= self.policy.location_daily_cap:
-            pacing.ready_at = day_end
-            return day_end
-        pacing.ready_at = now + self.policy.location_pacing
-        return None
 
     def _defer_overflow(self, day_end: datetime) -> None:
         """dispatch_queries.defer_overflow: every pending job due before the location's next
