@@ -417,8 +417,11 @@ class Dispatcher:
         if reason is not None:
             report.reasons[reason] = report.reasons.get(reason, 0) + 1
         if reason in _LOCATION_BLOCKS:
-            # Not the job's fault: the location sleeps; pacing leaves its jobs queued.
-            row.ready_at = decision.next_attempt_at
+            # Not the job's fault: the location sleeps; pacing leaves its jobs queued. It
+            # sleeps until the pacing gap ends, not until this job's own earliest instant:
+            # that one includes the job's calling window, and a job in a zone whose window
+            # just closed must not hold back the location's jobs in zones still open.
+            row.ready_at = evaluation.check(Rule.LOCATION_PACING).until or decision.next_attempt_at
             if reason == ReasonCode.LOCATION_DAILY_CAP:
                 day_end = evaluation.check(Rule.LOCATION_DAILY_CAP).until or now
                 row.ready_at = day_end

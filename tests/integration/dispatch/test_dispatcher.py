@@ -256,3 +256,25 @@ def _plan_then_crash(
     with container.session_factory() as session, session.begin():
         planned = crashed._plan(session, clock.now(), 1, report=TickReport(at=clock.now()))
     return crashed, planned
+
+
+def test_a_paced_location_sleeps_only_for_the_gap_not_until_the_jobs_own_window(
+    container: Container, clock: VirtualClock, practice: Practice
+) -> None:
+    """A job in a zone whose window is about to close, met while the location is still in
+    its pacing gap, must not put the whole location to sleep until that zone reopens."""
+    ny_closes = WINDOW_OPENS + timedelta(hours=8)  # 18:00 in New York
+    clock.set(ny_closes - timedelta(seconds=30))
+    (first,) = practice.enqueue(practice.add_contact("+12125550120"))
+    worker = dispatcher(container, clock)
+    assert worker.tick().dialed == 1
+    clock.advance(timedelta(seconds=10))  # 20 s before New York closes; the gap runs 50 s more
+    new_york, los_angeles = practice.enqueue(
+        practice.add_contact("+12125550121"), practice.add_contact("+13105550122")
+    )
+    assert worker.tick().dialed == 0  # the gap: New York's job is met first and waits
+    clock.advance(timedelta(seconds=50))  # the gap is over; New York has closed, LA is open
+    assert worker.tick().dialed == 1
+    assert practice.job(los_angeles).dialed_at == clock.now()
+    assert practice.job(new_york).status is CallStatus.DEFERRED
+    assert practice.job(first).dialed_at == ny_closes - timedelta(seconds=30)

@@ -313,9 +313,9 @@ class _Simulation:
                 self.pacing.ready_at = day_end
                 overflow.append(day_end)
             else:
-                # Exactly what Dispatcher._decide does: the location sleeps until this job's
-                # own earliest instant, which includes its calling window.
-                self.pacing.ready_at = verdict.until
+                # Exactly what Dispatcher._decide does: the location sleeps until the pacing
+                # gap ends (not until this job's own window opens).
+                self.pacing.ready_at = evaluation.check(Rule.LOCATION_PACING).until or verdict.until
             return "blocked"
         if isinstance(verdict, Fail):
             job.failed = verdict.reason
