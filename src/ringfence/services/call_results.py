@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -42,6 +42,7 @@ _JOB_COLUMNS = (
     "idempotency_key",
     "carrier_call_id",
     "dialed_at",
+    "dialed_local_day",
     "phone_e164",
     "next_attempt_at",
     "outcome",
@@ -68,6 +69,7 @@ class _Job:
     idempotency_key: str | None
     carrier_call_id: str | None
     dialed_at: datetime | None
+    dialed_local_day: date | None
     phone_e164: str | None
     next_attempt_at: datetime | None
     outcome: CallOutcome | None
@@ -415,6 +417,7 @@ def settle_lookups(
                 detail="the carrier has no call under this job's key; re-evaluated",
             )
             job.dialed_at = None
+            job.dialed_local_day = None
             job.phone_e164 = None
             job.next_attempt_at = now
             writes.wake[job.location_id] = now

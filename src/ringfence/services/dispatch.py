@@ -55,6 +55,7 @@ from ringfence.domain.compliance import (
     ReasonCode,
     Rule,
     evaluate,
+    zone,
 )
 from ringfence.domain.pacing import book_dial
 from ringfence.domain.vocabulary import CallStatus, CallType
@@ -379,6 +380,7 @@ class Dispatcher:
                     reason_text=bindparam("reason_text"),
                     updated_at=bindparam("updated_at"),
                     dialed_at=bindparam("dialed_at"),
+                    dialed_local_day=bindparam("dialed_local_day"),
                     phone_e164=bindparam("phone_e164"),
                     idempotency_key=bindparam("idempotency_key"),
                     agent_session=bindparam("agent_session"),
@@ -435,6 +437,7 @@ class Dispatcher:
             "reason_text": REASONS[ReasonCode(reason)].sentence if reason else None,
             "updated_at": now,
             "dialed_at": None,
+            "dialed_local_day": None,
             "phone_e164": None,
             "idempotency_key": candidate.idempotency_key,
         }
@@ -448,7 +451,10 @@ class Dispatcher:
             return "open"
         idempotency_key = candidate.idempotency_key or secrets.token_hex(16)
         update_row.update(
-            dialed_at=now, phone_e164=snapshot.phone_e164, idempotency_key=idempotency_key
+            dialed_at=now,
+            dialed_local_day=now.astimezone(zone(time_zone)).date(),
+            phone_e164=snapshot.phone_e164,
+            idempotency_key=idempotency_key,
         )
         tick.planned.append(
             DialRequest(

@@ -33,6 +33,14 @@ class CallJob(Base):
         Index("ix_call_jobs_phone_e164_dialed_at", "phone_e164", "dialed_at"),
         Index("ix_call_jobs_location_id_dialed_at", "location_id", "dialed_at"),
         Index("ix_call_jobs_account_id_id", "account_id", "id"),
+        # The outbound dashboard: a location's dials of one call type over a range of local
+        # days (tiles, trend, caller-ID comparison, call log).
+        Index(
+            "ix_call_jobs_location_id_call_type_dialed_local_day",
+            "location_id",
+            "call_type",
+            "dialed_local_day",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +72,9 @@ class CallJob(Base):
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     dialed_at: Mapped[datetime | None]
+    # The location's calendar day of `dialed_at`, fixed at dial time: the dashboard's ranges
+    # (Today, 7 / 30 days, Custom) and its daily trend are whole days in the location's zone.
+    dialed_local_day: Mapped[date | None] = mapped_column(Date)
     ended_at: Mapped[datetime | None]
     outcome: Mapped[CallOutcome | None] = mapped_column(enum_column(CallOutcome, "call_outcome"))
     carrier_call_id: Mapped[str | None] = mapped_column(String(100))
