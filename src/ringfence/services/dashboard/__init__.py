@@ -1,0 +1,1 @@
+"""The outbound dashboard's queries: tiles, trends, caller IDs, the call log, CSV export."""

@@ -1,0 +1,352 @@
+"""The detailed call log (sortable, paged), the pre-dial view, and one call's drawer.
+
+Rows are plain frozen dataclasses, so the page, the CSV export and a share link render the
+same facts. Times are shown in the location's zone by the caller; here they stay UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Select, and_, case, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
+from ringfence.adapters.db.orm import Contact, PhoneNumber
+from ringfence.adapters.db.workflows import Workflow
+from ringfence.domain.dashboard.filters import DashboardFilters, SortKey
+from ringfence.domain.dashboard.statuses import DashStatus, action_label, status_of
+from ringfence.domain.vocabulary import CallOutcome, CallPurpose, CallStatus, CallType
+from ringfence.services.dashboard.scope import (
+    DashboardScope,
+    dial_conditions,
+    shared_conditions,
+)
+
+PAGE_SIZE: Final = 50
+
+# Sorting by Call Status groups the four statuses in the order staff read them.
+_STATUS_ORDER = case(
+    (CallJob.outcome == CallOutcome.CONNECTED, 0),
+    (CallJob.outcome == CallOutcome.VOICEMAIL, 1),
+    (CallJob.outcome.in_((CallOutcome.NO_ANSWER, CallOutcome.BUSY)), 2),
+    (CallJob.outcome == CallOutcome.FAILED, 3),
+    else_=4,
+)
+_SORT_COLUMNS: Final[dict[SortKey, ColumnElement[Any]]] = {
+    SortKey.DATE: CallJob.dialed_at,  # type: ignore[dict-item]
+    SortKey.STATUS: _STATUS_ORDER,
+    SortKey.WORKFLOW: Workflow.name,  # type: ignore[dict-item]
+    SortKey.DURATION: CallJob.duration_seconds,  # type: ignore[dict-item]
+    SortKey.CALLER_ID: PhoneNumber.e164,  # type: ignore[dict-item]
+}
+
+
+_LIFECYCLE_LABELS: Final = {
+    CallStatus.NEEDS_REVIEW: "Needs review",
+    CallStatus.QUEUED: "Queued",
+    CallStatus.DEFERRED: "Deferred",
+    CallStatus.FAILED: "Failed before dialing",
+    CallStatus.CANCELED: "Canceled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    job_id: int
+    status: DashStatus | None  # None: still in progress / under review
+    lifecycle: CallStatus
+    workflow_id: int | None
+    workflow_name: str | None
+    action_name: str
+    purpose: CallPurpose
+    call_type: CallType
+    dialed_at: datetime | None
+    duration_seconds: int | None
+    caller_id: str | None
+    contact_id: int
+    contact_name: str
+    phone_e164: str | None
+    sentiment: str | None
+    has_transcript: bool
+    has_recording: bool
+
+    @property
+    def status_label(self) -> str:
+        if self.status is not None:
+            return self.status.label
+        return _LIFECYCLE_LABELS.get(self.lifecycle, "In progress")
+
+
+@dataclass(frozen=True, slots=True)
+class CallLogPage:
+    rows: tuple[CallRow, ...]
+    page: int
+    has_next: bool
+
+
+def _log_query(scope: DashboardScope, filters: DashboardFilters) -> Select[*tuple[Any, ...]]:
+    return _select(scope).where(*dial_conditions(scope, filters))
+
+
+def _select(scope: DashboardScope) -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            CallJob.id,
+            CallJob.outcome,
+            CallJob.status,
+            CallJob.workflow_id,
+            Workflow.name,
+            CallJob.action_name,
+            CallJob.purpose,
+            CallJob.call_type,
+            CallJob.dialed_at,
+            CallJob.duration_seconds,
+            PhoneNumber.e164,
+            CallJob.contact_id,
+            Contact.first_name,
+            Contact.last_name,
+            CallJob.phone_e164,
+            CallTranscript.sentiment,
+            CallTranscript.id,
+            CallTranscript.recording_path,
+        )
+        .join(Contact, Contact.id == CallJob.contact_id)
+        .outerjoin(
+            Workflow,
+            and_(Workflow.id == CallJob.workflow_id, Workflow.account_id == scope.account_id),
+        )
+        .outerjoin(PhoneNumber, PhoneNumber.id == CallJob.from_number_id)
+        .outerjoin(CallTranscript, CallTranscript.job_id == CallJob.id)
+    )
+
+
+def _row(values: Any) -> CallRow:
+    (job_id, outcome, lifecycle, workflow_id, workflow_name, action_name, purpose, call_type,
+     dialed_at, duration, caller_id, contact_id, first, last, phone, sentiment, transcript_id,
+     recording) = values  # fmt: skip
+    return CallRow(
+        job_id=job_id,
+        status=status_of(outcome),
+        lifecycle=lifecycle,
+        workflow_id=workflow_id,
+        workflow_name=workflow_name,
+        action_name=action_name,
+        purpose=purpose,
+        call_type=call_type,
+        dialed_at=dialed_at,
+        duration_seconds=duration,
+        caller_id=caller_id,
+        contact_id=contact_id,
+        contact_name=" ".join(part for part in (first, last) if part) or "(no name)",
+        phone_e164=phone,
+        sentiment=sentiment if outcome is CallOutcome.CONNECTED else None,
+        has_transcript=transcript_id is not None,
+        has_recording=recording is not None,
+    )
+
+
+def _ordered(
+    query: Select[*tuple[Any, ...]], filters: DashboardFilters
+) -> Select[*tuple[Any, ...]]:
+    column = _SORT_COLUMNS[filters.sort]
+    order = column.desc() if filters.descending else column.asc()
+    tie = CallJob.id.desc() if filters.descending else CallJob.id.asc()
+    return query.order_by(order.nulls_last(), tie)
+
+
+def call_log(session: Session, scope: DashboardScope, filters: DashboardFilters) -> CallLogPage:
+    query = _ordered(_log_query(scope, filters), filters)
+    offset = (filters.page - 1) * PAGE_SIZE
+    rows = session.execute(query.offset(offset).limit(PAGE_SIZE + 1)).all()
+    return CallLogPage(
+        rows=tuple(_row(r) for r in rows[:PAGE_SIZE]),
+        page=filters.page,
+        has_next=len(rows) > PAGE_SIZE,
+    )
+
+
+def every_call(
+    session: Session, scope: DashboardScope, filters: DashboardFilters, *, batch: int = 2000
+) -> Iterator[CallRow]:
+    """Every row of the filtered log, in the log's order, fetched in batches (for the CSV
+    export: memory stays flat however many rows there are)."""
+    query = _ordered(_log_query(scope, filters), filters).execution_options(
+        yield_per=batch, stream_results=True
+    )
+    for values in session.execute(query):
+        yield _row(values)
+
+
+# --- the pre-dial view: calls the gate deferred or failed before any dial -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreDialRow:
+    job_id: int
+    status: CallStatus  # deferred or failed
+    workflow_name: str | None
+    action_name: str
+    contact_id: int
+    contact_name: str
+    reason_code: str | None
+    reason_text: str | None
+    next_attempt_at: datetime | None
+    updated_at: datetime
+
+
+def pre_dial(
+    session: Session, scope: DashboardScope, filters: DashboardFilters, *, limit: int = 200
+) -> tuple[PreDialRow, ...]:
+    """Deferred calls (with the next attempt and why) and calls failed before dialing (with
+    the rule that stopped them), latest first, last changed inside the view's range."""
+    start, end = scope.local_bounds(*filters.days(scope.today))
+    rows = session.execute(
+        select(
+            CallJob.id,
+            CallJob.status,
+            Workflow.name,
+            CallJob.action_name,
+            CallJob.contact_id,
+            Contact.first_name,
+            Contact.last_name,
+            CallJob.reason_code,
+            CallJob.reason_text,
+            CallJob.next_attempt_at,
+            CallJob.updated_at,
+        )
+        .join(Contact, Contact.id == CallJob.contact_id)
+        .outerjoin(
+            Workflow,
+            and_(Workflow.id == CallJob.workflow_id, Workflow.account_id == scope.account_id),
+        )
+        .where(
+            CallJob.account_id == scope.account_id,
+            CallJob.location_id == scope.location_id,
+            CallJob.call_type == filters.call_type,
+            CallJob.status.in_((CallStatus.DEFERRED, CallStatus.FAILED)),
+            CallJob.dialed_at.is_(None),
+            CallJob.updated_at >= start,
+            CallJob.updated_at < end,
+            *shared_conditions(filters),
+        )
+        .order_by(CallJob.updated_at.desc(), CallJob.id.desc())
+        .limit(limit)
+    )
+    return tuple(
+        PreDialRow(
+            job_id=job_id,
+            status=status,
+            workflow_name=workflow,
+            action_name=action,
+            contact_id=contact_id,
+            contact_name=" ".join(p for p in (first, last) if p) or "(no name)",
+            reason_code=code,
+            reason_text=text,
+            next_attempt_at=next_at,
+            updated_at=updated,
+        )
+        for (
+            job_id,
+            status,
+            workflow,
+            action,
+            contact_id,
+            first,
+            last,
+            code,
+            text,
+            next_at,
+            updated,
+        ) in rows
+    )
+
+
+# --- one call's drawer ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    speaker: str
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrailEntry:
+    at: datetime
+    from_status: CallStatus | None
+    to_status: CallStatus
+    reason_code: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEntry:
+    kind: str
+    label: str
+    detail: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallDetail:
+    row: CallRow
+    carrier_reason: str | None
+    sentiment_score: float | None
+    turns: tuple[Turn, ...]
+    recording_seconds: float | None
+    actions: tuple[ActionEntry, ...]
+    trail: tuple[TrailEntry, ...]
+
+
+def call_detail(session: Session, scope: DashboardScope, job_id: int) -> CallDetail | None:
+    """The drawer of one call job of the scope's location, placed or stopped before dialing
+    (None if there is no such job there). It opens from any view, whatever its filters."""
+    values = session.execute(
+        _select(scope).where(
+            CallJob.id == job_id,
+            CallJob.account_id == scope.account_id,
+            CallJob.location_id == scope.location_id,
+        )
+    ).first()
+    if values is None:
+        return None
+    row = _row(values)
+    job = session.get(CallJob, job_id)
+    transcript = session.scalars(
+        select(CallTranscript).where(CallTranscript.job_id == job_id)
+    ).first()
+    actions = session.execute(
+        select(CallAction.kind, CallAction.detail, CallAction.at)
+        .where(CallAction.job_id == job_id, CallAction.account_id == scope.account_id)
+        .order_by(CallAction.id)
+    ).all()
+    events = session.execute(
+        select(
+            CallEvent.at,
+            CallEvent.from_status,
+            CallEvent.to_status,
+            CallEvent.reason_code,
+            CallEvent.detail,
+        )
+        .where(CallEvent.job_id == job_id, CallEvent.account_id == scope.account_id)
+        .order_by(CallEvent.id)
+    ).all()
+    return CallDetail(
+        row=row,
+        carrier_reason=job.carrier_reason if job else None,
+        sentiment_score=transcript.sentiment_score if transcript else None,
+        turns=tuple(
+            Turn(str(t["speaker"]), str(t["text"]), float(t["start"]), float(t["end"]))
+            for t in (transcript.turns if transcript else [])
+        ),
+        recording_seconds=transcript.recording_seconds if transcript else None,
+        actions=tuple(ActionEntry(k, action_label(k), d, at) for k, d, at in actions),
+        trail=tuple(TrailEntry(*event) for event in events),
+    )
