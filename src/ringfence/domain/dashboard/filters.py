@@ -82,6 +82,19 @@ class DashboardFilters:
         view = replace(self, **changes) if changes else self  # type: ignore[arg-type]
         return urlencode(view.params(), doseq=True)
 
+    def with_statuses(self, *statuses: str) -> str:
+        """The query of this view narrowed to `statuses` (a tile's link to the call log)."""
+        return self.query(statuses=frozenset(DashStatus(s) for s in statuses), page=1)
+
+    def with_trend(self, granularity: str) -> str:
+        return self.query(granularity=Granularity(granularity))
+
+    def sorted_by(self, key: str) -> str:
+        """The query that sorts the log by column `key`: a second click reverses it."""
+        sort = SortKey(key)
+        descending = not self.descending if sort is self.sort else sort is SortKey.DATE
+        return self.query(sort=sort, descending=descending, page=1)
+
     def params(self) -> list[tuple[str, str]]:
         default = _DEFAULT
         pairs: list[tuple[str, str]] = []

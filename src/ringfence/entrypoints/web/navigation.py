@@ -30,7 +30,7 @@ MENU: Final = (
     NavSection("Automation", (NavLink("Workflows", "/app/workflows"),)),
     NavSection(
         "Dashboards & Logs",
-        (NavLink("Outbound calls", "/app/voice-ai/dashboards/outbound"),),
+        (NavLink("Outbound", "/app/voice-ai/dashboards/outbound"),),
     ),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +20,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from ringfence import __version__
+from ringfence.domain.compliance import zone
 from ringfence.entrypoints.web.csrf import CSRF_FIELD, CsrfTokens
 from ringfence.entrypoints.web.flash import FlashCookies
 from ringfence.entrypoints.web.navigation import MENU, current_link
@@ -53,6 +55,13 @@ def _csrf_field(context: jinja2.runtime.Context) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
 
+def local_time(at: datetime | None, time_zone: str) -> str:
+    """`at` as staff read it: in the location's zone, with the zone's abbreviation."""
+    if at is None:
+        return "—"
+    return at.astimezone(zone(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def static_url(path: str) -> str:
     # The version in the query string makes browsers fetch assets anew after an upgrade.
     return f"/static/{path}?v={__version__}"
@@ -67,6 +76,7 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(csrf_field=_csrf_field, static_url=static_url, menu=MENU)
+    env.filters["local"] = local_time
     return env
 
 

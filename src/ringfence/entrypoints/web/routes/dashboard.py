@@ -1,0 +1,241 @@
+"""AI Agents → Voice AI → Dashboards & Logs → Outbound: tiles, trends, caller IDs, the call
+log with its drawer, CSV export, and the live refresh.
+
+Filters live in the URL query, so every view bookmarks. The live region re-fetches itself
+with htmx polling (`hx-trigger="every 15s"`): a call that ends shows in the tiles and log
+within 15 s of its result being stored, well inside the description's 60 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path as FilePath
+from typing import Annotated, Final
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from sqlalchemy import select
+
+from ringfence.adapters.db.calls import CallTranscript
+from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
+from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.web.deps import SignedIn, Web
+from ringfence.entrypoints.web.pages import Viewer
+from ringfence.services.agent_readiness import VoiceAiOverview, voice_ai_overview
+from ringfence.services.dashboard.availability import OutboundTab, outbound_tab
+from ringfence.services.dashboard.call_log import call_detail
+from ringfence.services.dashboard.export import csv_filename, export_rows
+from ringfence.services.dashboard.scope import DashboardScope
+from ringfence.services.dashboard.view import dashboard_view
+from ringfence.services.errors import NotFound
+from ringfence.services.recordings import UnsafeRecordingPath, recording_file
+
+router = APIRouter()
+
+DASHBOARDS: Final = "/app/voice-ai/dashboards"
+OUTBOUND: Final = f"{DASHBOARDS}/outbound"
+LIVE_REFRESH_SECONDS: Final = 15
+
+Location = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _filters(request: Request) -> DashboardFilters:
+    params = parse_qs(request.url.query, keep_blank_values=False)
+    params.pop("location", None)
+    return parse_filters(params)
+
+
+def _overview(uow: Uow, viewer: Viewer, location: int | None) -> VoiceAiOverview:
+    return voice_ai_overview(uow.session, account_id=viewer.scope.account_id, location_id=location)
+
+
+def _not_found(request: Request, web: Web, viewer: Viewer, what: str) -> HTMLResponse:
+    return web.pages.render(
+        request,
+        "not_found.html",
+        viewer=viewer,
+        context={"what": what},
+        status_code=status.HTTP_404_NOT_FOUND,
+    )
+
+
+@router.get(DASHBOARDS, name="dashboards")
+def dashboards(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
+) -> Response:
+    """The Dashboards & Logs landing: Inbound (not part of this product) and, once it is
+    available, the Outbound tab."""
+    try:
+        overview = _overview(uow, viewer, location)
+    except NotFound:
+        return _not_found(request, web, viewer, "That location")
+    tab = outbound_tab(uow.session, viewer.scope.account_id, overview)
+    return web.pages.render(
+        request,
+        "dashboard_inbound.html",
+        viewer=viewer,
+        context={"overview": overview, "tab": tab},
+    )
+
+
+@router.get(OUTBOUND, name="outbound_dashboard")
+def outbound_dashboard(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
+) -> Response:
+    return _outbound(request, web, viewer, uow, location, "dashboard_outbound.html")
+
+
+@router.get(f"{OUTBOUND}/live", name="outbound_dashboard_live")
+def outbound_dashboard_live(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
+) -> Response:
+    """The live region alone (tiles, charts, log), for htmx's polling."""
+    return _outbound(request, web, viewer, uow, location, "dashboard_live.html")
+
+
+def _outbound(
+    request: Request, web: Web, viewer: Viewer, uow: Uow, location: int | None, template: str
+) -> Response:
+    try:
+        overview = _overview(uow, viewer, location)
+    except NotFound:
+        return _not_found(request, web, viewer, "That location")
+    tab = outbound_tab(uow.session, viewer.scope.account_id, overview)
+    context: dict[str, object] = {
+        "overview": overview,
+        "tab": tab,
+        "refresh_seconds": LIVE_REFRESH_SECONDS,
+        "share": None,
+        "base": OUTBOUND,
+        "drawer_base": OUTBOUND,
+        "location_query": f"location={overview.location.location_id}&"
+        if overview.location and len(overview.locations) > 1
+        else "",
+    }
+    if not tab.visible or overview.location is None:
+        return web.pages.render(
+            request, "dashboard_unavailable.html", viewer=viewer, context=context
+        )
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        context["filter_error"] = exc
+        filters = DashboardFilters()
+    scope = DashboardScope.at(
+        viewer.scope.account_id,
+        overview.location.location_id,
+        overview.location.time_zone,
+        uow.clock.now(),
+    )
+    context["view"] = dashboard_view(uow.session, scope, filters)
+    return web.pages.render(request, template, viewer=viewer, context=context)
+
+
+@router.get(f"{OUTBOUND}/export.csv", name="outbound_export")
+def outbound_export(
+    request: Request, viewer: SignedIn, container: ContainerDep, location: Location = None
+) -> Response:
+    """The filtered call log as CSV, streamed: one database batch in memory at a time."""
+    try:
+        filters = _filters(request)
+    except FilterError as exc:  # an export never guesses: a bad filter exports nothing
+        return Response(
+            f"Filter {exc.field}: {exc.message}",
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            media_type="text/plain",
+        )
+    with container.uow() as uow:
+        overview = _overview(uow, viewer, location)
+    if overview.location is None:
+        raise NotFound("this account has no location")
+    scope = DashboardScope.at(
+        viewer.scope.account_id,
+        overview.location.location_id,
+        overview.location.time_zone,
+        container.clock.now(),
+    )
+
+    def stream() -> Iterator[str]:
+        # Its own session for the whole stream (the request's is closed when this runs).
+        with container.uow() as uow:
+            yield from export_rows(uow.session, scope, filters)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{csv_filename(scope, filters)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(f"{OUTBOUND}/calls/{{job_id}}", name="outbound_call")
+def outbound_call(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: Uow,
+    job_id: JobId,
+    location: Location = None,
+) -> Response:
+    """One call's drawer: recording, transcript, sentiment, actions, compliance trail."""
+    try:
+        overview = _overview(uow, viewer, location)
+    except NotFound:
+        return _not_found(request, web, viewer, "That location")
+    if overview.location is None:
+        return _not_found(request, web, viewer, "That call")
+    scope = DashboardScope.at(
+        viewer.scope.account_id,
+        overview.location.location_id,
+        overview.location.time_zone,
+        uow.clock.now(),
+    )
+    detail = call_detail(uow.session, scope, job_id)
+    if detail is None:
+        return _not_found(request, web, viewer, "That call")
+    template = (
+        "dashboard_drawer.html"
+        if request.headers.get("HX-Request") == "true"
+        else "dashboard_call.html"
+    )
+    return web.pages.render(
+        request,
+        template,
+        viewer=viewer,
+        context={
+            "detail": detail,
+            "scope": scope,
+            "show_phi": True,
+            "recording_url": f"{OUTBOUND}/calls/{job_id}/recording",
+            "base": OUTBOUND,
+        },
+    )
+
+
+@router.get(f"{OUTBOUND}/calls/{{job_id}}/recording", name="outbound_call_recording")
+def outbound_call_recording(
+    viewer: SignedIn, uow: Uow, container: ContainerDep, job_id: JobId
+) -> Response:
+    transcript = uow.session.scalars(
+        select(CallTranscript).where(
+            CallTranscript.job_id == job_id,
+            CallTranscript.account_id == viewer.scope.account_id,
+        )
+    ).first()
+    if transcript is None or transcript.recording_path is None:
+        return Response("no recording", status_code=404, media_type="text/plain")
+    store: FilePath = container.settings.recordings_dir
+    try:
+        path = recording_file(store, transcript.recording_path)
+    except UnsafeRecordingPath:
+        return Response("no recording", status_code=404, media_type="text/plain")
+    if not path.is_file():
+        return Response("no recording yet", status_code=404, media_type="text/plain")
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private"})
+
+
+__all__ = ["DASHBOARDS", "OUTBOUND", "OutboundTab", "router"]

@@ -1,0 +1,54 @@
+// The outbound dashboard's behaviour: the trend chart (Chart.js, vendored) and the call drawer.
+// The page works without it (tables carry every figure; drawer links open a full page).
+(function () {
+  "use strict";
+  let chart = null;
+
+  function drawTrend() {
+    const canvas = document.getElementById("trend-chart");
+    const data = document.getElementById("trend-data");
+    if (!canvas || !data || typeof Chart === "undefined") return;
+    const series = JSON.parse(data.textContent);
+    if (chart) chart.destroy();
+    chart = new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: series.labels,
+        datasets: [
+          { label: "Attempted", data: series.attempted, backgroundColor: "#8aa4c8" },
+          { label: "Connected", data: series.connected, backgroundColor: "#3c8d5a" },
+          { label: "Failed", data: series.failed, backgroundColor: "#c0504d" },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        // Hover shows the exact counts of every series for that period.
+        interaction: { mode: "index", intersect: false },
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      },
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", drawTrend);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const target = event.detail.target;
+    if (target.id === "live") drawTrend();
+    if (target.id === "drawer") {
+      target.hidden = false;
+      const title = target.querySelector("#drawer-title");
+      if (title) { title.tabIndex = -1; title.focus(); }
+    }
+  });
+  document.addEventListener("click", function (event) {
+    const close = event.target.closest(".drawer__close");
+    if (close) {
+      const drawer = close.closest(".drawer");
+      if (drawer) drawer.hidden = true;
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    const drawer = document.getElementById("drawer");
+    if (event.key === "Escape" && drawer && !drawer.hidden) drawer.hidden = true;
+  });
+})();
