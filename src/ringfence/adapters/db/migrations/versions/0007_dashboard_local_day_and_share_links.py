@@ -68,7 +68,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("dialed_local_day", sa.Date(), nullable=True))
         batch_op.create_index(
             "ix_call_jobs_location_id_call_type_dialed_local_day",
-            ["location_id", "call_type", "dialed_local_day"],
+            [
+                "location_id",
+                "call_type",
+                "dialed_local_day",
+                "outcome",
+                "duration_seconds",
+                "workflow_id",
+                "from_number_id",
+                "account_id",
+            ],
             unique=False,
         )
 
