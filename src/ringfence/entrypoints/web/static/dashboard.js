@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   let chart = null;
+  let opener = null; // the link that opened the drawer: focus goes back to it on close
 
   function drawTrend() {
     const canvas = document.getElementById("trend-chart");
@@ -40,15 +41,31 @@
       if (title) { title.tabIndex = -1; title.focus(); }
     }
   });
+  // Hiding an element does not stop its media: a closed drawer's recording would play on.
+  function closeDrawer(drawer) {
+    drawer.hidden = true;
+    drawer.querySelectorAll("audio").forEach(function (audio) { audio.pause(); });
+    if (opener && document.body.contains(opener)) opener.focus();
+    opener = null;
+  }
+
   document.addEventListener("click", function (event) {
+    const open = event.target.closest(".open-drawer");
+    if (open) opener = open;
     const close = event.target.closest(".drawer__close");
     if (close) {
       const drawer = close.closest(".drawer");
-      if (drawer) drawer.hidden = true;
+      if (drawer) closeDrawer(drawer);
     }
+  });
+  // From/To count only under "Custom": typing a date picks it, or the dates would be dropped.
+  document.addEventListener("change", function (event) {
+    const input = event.target.closest(".filters input[type=date]");
+    const range = input && input.form.querySelector("select[name=range]");
+    if (range) range.value = "custom";
   });
   document.addEventListener("keydown", function (event) {
     const drawer = document.getElementById("drawer");
-    if (event.key === "Escape" && drawer && !drawer.hidden) drawer.hidden = true;
+    if (event.key === "Escape" && drawer && !drawer.hidden) closeDrawer(drawer);
   });
 })();
