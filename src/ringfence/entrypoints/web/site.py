@@ -18,12 +18,28 @@ from ringfence.bootstrap import Container
 from ringfence.entrypoints.web.deps import CsrfRejected, LoginRequired, get_web, verify_csrf
 from ringfence.entrypoints.web.pages import STATIC_DIR
 from ringfence.entrypoints.web.redirects import LOGIN, login_url, safe_next
-from ringfence.entrypoints.web.routes import auth, dashboard, dashboard_shares, voice_ai
+from ringfence.entrypoints.web.routes import (
+    auth,
+    dashboard,
+    dashboard_shares,
+    voice_ai,
+    workflow_editor,
+    workflow_edits,
+    workflows,
+)
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.entrypoints.web.state import WebState
 from ringfence.secret_key import secret_key
 
-ROUTERS: Final = (auth.router, voice_ai.router, dashboard.router, dashboard_shares.router)
+ROUTERS: Final = (
+    auth.router,
+    voice_ai.router,
+    workflows.router,
+    workflow_editor.router,  # after workflows.router: /app/workflows/new is not an id
+    workflow_edits.router,
+    dashboard.router,
+    dashboard_shares.router,
+)
 
 
 def install_web(app: FastAPI, container: Container) -> None:

@@ -1,0 +1,452 @@
+"""Automation → Workflows: the location's workflows with their Draft/Published switch, and a
+new workflow from blank or from one of the five templates. The editor is workflow_editor.py.
+
+Every change goes through `services/workflows/manage.py`, called the way the JSON API calls it
+(entrypoints/api/routes/workflows.py); a page only turns forms into its arguments and its
+errors into messages next to the fields.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import Response
+
+from ringfence.adapters.db.orm import Tag
+from ringfence.adapters.db.upsert import insert_missing
+from ringfence.adapters.db.workflows import Workflow
+from ringfence.domain.workflows.definition import TriggerKind
+from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.web.deps import SignedIn, Web
+from ringfence.entrypoints.web.flash import Flash, FlashLevel
+from ringfence.entrypoints.web.pages import Viewer
+from ringfence.entrypoints.web.redirects import safe_next
+from ringfence.entrypoints.web.routes.workflow_editing import WorkflowId, not_found, owned, redirect
+from ringfence.entrypoints.web.routes.workflow_forms import (
+    ACTIONS_BY_TYPE,
+    AGENT_FIELD,
+    NO_ERRORS,
+    NUMBER_FIELD,
+    FormErrors,
+    FormField,
+    Posted,
+    Submitted,
+    Widget,
+    bind_choices,
+    where,
+)
+from ringfence.entrypoints.web.routes.workflow_section_forms import TRIGGER_FIELDS
+from ringfence.entrypoints.web.routes.workflow_views import (
+    LIST_PATH,
+    LocationView,
+    Resources,
+    account_locations,
+    choose_location,
+    editor_path,
+    forecast_view,
+    list_path,
+    location_view,
+    resources_at,
+    workflow_rows,
+)
+from ringfence.services.errors import Conflict, InvalidField, NotFound
+from ringfence.services.unit_of_work import UnitOfWork
+from ringfence.services.workflows import forecast as forecasting
+from ringfence.services.workflows import manage
+from ringfence.services.workflows.codec import FIELD_LABELS
+from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
+
+router = APIRouter()
+BLANK = "blank"
+NEW_PATH = f"{LIST_PATH}/new"
+
+# A blank workflow's trigger detail goes to the field its trigger kind reads.
+_DETAIL_KEY = {
+    TriggerKind.CONTACT_TAG_ADDED: "tag",
+    TriggerKind.OPPORTUNITY_STAGE_CHANGED: "stage",
+    TriggerKind.FORM_SUBMITTED: "form_id",
+    TriggerKind.CUSTOM: "event_name",
+}
+# Where the new-workflow form shows an error about the definition it built.
+_NEW_FORM_FIELDS = {
+    "agent_id": AGENT_FIELD,
+    "from_number_id": NUMBER_FIELD,
+    "purpose": "purpose",
+    "action_name": "name",
+    "kind": "trigger_kind",
+}
+
+
+def _return_to(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+@router.get(LIST_PATH, name="workflows")
+def workflows_page(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: Uow,
+    location: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    account_id = viewer.scope.account_id
+    locations = account_locations(uow.session, account_id)
+    try:
+        chosen = choose_location(locations, location)
+    except NotFound:
+        return not_found(request, web, viewer, "That location")
+    context: dict[str, Any] = {
+        "locations": locations,
+        "location": chosen,
+        "rows": (),
+        "missing": (),
+        "return_to": _return_to(request),
+    }
+    if chosen is not None:
+        context["rows"] = workflow_rows(uow.session, account_id=account_id, location=chosen)
+        resources = resources_at(uow.session, account_id=account_id, location_id=chosen.location_id)
+        context["missing"] = resources.missing(chosen)
+    return web.pages.render(request, "workflows.html", viewer=viewer, context=context)
+
+
+# --- a new workflow ---------------------------------------------------------------------------
+
+
+def _render_new(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: UnitOfWork,
+    location: LocationView,
+    *,
+    values: dict[str, str],
+    errors: FormErrors = NO_ERRORS,
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
+    resources = resources_at(
+        uow.session, account_id=viewer.scope.account_id, location_id=location.location_id
+    )
+    return web.pages.render(
+        request,
+        "workflows_new.html",
+        viewer=viewer,
+        context={
+            "location": location,
+            "templates": TEMPLATES,
+            "blank": BLANK,
+            "missing": resources.missing(location),
+            "fields": _new_fields(resources),
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+def _new_fields(resources: Resources) -> dict[str, FormField]:
+    call = {
+        f.name: f
+        for f in bind_choices(
+            ACTIONS_BY_TYPE["voice_ai_call"].fields,
+            {AGENT_FIELD: resources.agents, NUMBER_FIELD: resources.numbers},
+        )
+    }
+    return {
+        "name": FormField("name", "Name", hint="Optional with a template: its name is used."),
+        "agent": call[AGENT_FIELD],
+        "number": call[NUMBER_FIELD],
+        "trigger_kind": FormField(
+            "trigger_kind",
+            "Trigger",
+            Widget.SELECT,
+            choices=TRIGGER_FIELDS[0].choices,
+            empty_choice="Choose a trigger",
+        ),
+        "trigger_detail": FormField(
+            "trigger_detail",
+            "Trigger detail",
+            hint="The tag, stage, form id or custom event name the trigger needs; for an "
+            'appointment trigger, a service to match (e.g. "Botox").',
+        ),
+        "purpose": call["purpose"],
+    }
+
+
+@router.get(NEW_PATH, name="new_workflow")
+def new_workflow_page(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: Uow,
+    location: Annotated[int | None, Query(ge=1)] = None,
+    template: Annotated[str, Query(max_length=60)] = "",
+) -> Response:
+    try:
+        chosen = choose_location(account_locations(uow.session, viewer.scope.account_id), location)
+    except NotFound:
+        chosen = None
+    if chosen is None:
+        return not_found(request, web, viewer, "That location")
+    values = {"template": template if template in BY_KEY else BLANK}
+    return _render_new(request, web, viewer, uow, chosen, values=values)
+
+
+@router.post(NEW_PATH)
+def create_workflow(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, form: Posted
+) -> Response:
+    raw_location = form.get("location_id")
+    try:
+        chosen = choose_location(
+            account_locations(uow.session, viewer.scope.account_id),
+            int(raw_location) if raw_location.isdecimal() else 0,
+        )
+    except NotFound:
+        chosen = None
+    if chosen is None:
+        return not_found(request, web, viewer, "That location")
+    names = ("template", "name", AGENT_FIELD, NUMBER_FIELD, "trigger_kind", "trigger_detail")
+    values = {name: form.get(name).strip() for name in (*names, "purpose")}
+    try:
+        workflow = _create(uow, viewer, chosen, values)
+    except InvalidField as exc:
+        uow.rollback()
+        return _render_new(
+            request,
+            web,
+            viewer,
+            uow,
+            chosen,
+            values=values,
+            errors=_new_form_errors(exc),
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+    uow.commit()
+    return redirect(
+        request,
+        web,
+        editor_path(workflow.id),
+        Flash(
+            FlashLevel.SUCCESS,
+            f"“{workflow.name}” was created as a draft. Review it, run the forecast, then publish.",
+        ),
+    )
+
+
+def _create(
+    uow: UnitOfWork, viewer: Viewer, location: LocationView, values: dict[str, str]
+) -> Workflow:
+    """As the API's POST /workflows and /workflows/from-template, from the form's values."""
+    name = values["name"]
+    if len(name) > 200:
+        raise InvalidField("name", "at most 200 characters")
+    key = values["template"]
+    now = uow.clock.now()
+    if key == BLANK:
+        if not name:
+            raise InvalidField("name", "a blank workflow needs a name")
+        definition = _blank_definition(values)
+    else:
+        template = BY_KEY.get(key)
+        if template is None:
+            raise InvalidField("template", "choose a blank workflow or one of the templates")
+        agent_id = _chosen_id(values[AGENT_FIELD], AGENT_FIELD)
+        number_id = _chosen_id(values[NUMBER_FIELD], NUMBER_FIELD)
+        insert_missing(
+            uow.session,
+            Tag,
+            [
+                {
+                    "account_id": viewer.scope.account_id,
+                    "name": n,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in template.tags
+            ],
+        )
+        definition = template.definition(agent_id=agent_id, from_number_id=number_id)
+        name = name or template.name
+    return manage.create_workflow(
+        uow.session,
+        viewer.scope,
+        name=name,
+        location_id=location.location_id,
+        definition=definition,
+        now=now,
+    )
+
+
+def _chosen_id(raw: str, field: str) -> int:
+    # A template builds its own step from the ids: it needs numbers, not the form's text.
+    if not raw.isdecimal():
+        raise InvalidField(field, f"{FIELD_LABELS[field]} is required")
+    return int(raw)
+
+
+def _blank_definition(values: dict[str, str]) -> dict[str, Any]:
+    """A trigger and one Voice AI Outbound Call (a saved workflow needs a step): the rest is
+    added in the editor. The values go as typed, for the definition's validation to judge."""
+    trigger: dict[str, Any] = {"kind": values["trigger_kind"]}
+    kind = next((k for k in TriggerKind if k.value == values["trigger_kind"]), None)
+    if values["trigger_detail"] and kind is not None:
+        # The other kinds are about an appointment: the detail is the service to match.
+        trigger[_DETAIL_KEY.get(kind, "service_contains")] = values["trigger_detail"]
+    return {
+        "trigger": trigger,
+        "steps": [
+            {
+                "type": "voice_ai_call",
+                "action_name": values["name"],
+                "agent_id": values[AGENT_FIELD],
+                "from_number_id": values[NUMBER_FIELD],
+                "purpose": values["purpose"],
+            }
+        ],
+    }
+
+
+def _new_form_errors(exc: InvalidField) -> FormErrors:
+    if exc.field in {"name", "template", AGENT_FIELD, NUMBER_FIELD}:
+        return FormErrors(fields={exc.field: exc.message})
+    if exc.field.startswith("definition.trigger"):
+        target = "trigger_kind" if exc.field.endswith(".kind") else "trigger_detail"
+        return FormErrors(fields={target: exc.message})
+    last = exc.field.rsplit(".", 1)[-1]
+    if exc.field.startswith("definition.steps[") and last in _NEW_FORM_FIELDS:
+        return FormErrors(fields={_NEW_FORM_FIELDS[last]: exc.message})
+    return FormErrors(general=f"{where(exc.field)}: {exc.message}")
+
+
+# --- Draft ⇄ Published --------------------------------------------------------------------------
+
+
+def _back(form: Submitted, workflow: Workflow) -> str:
+    return safe_next(form.get("return_to"), default=list_path(workflow.location_id))
+
+
+def _try_publish(
+    uow: UnitOfWork, viewer: Viewer, workflow: Workflow, confirm: int | None
+) -> manage.Published | manage.ConfirmationRequired:
+    try:
+        return manage.publish(
+            uow.session, viewer.scope, workflow, now=uow.clock.now(), confirm_audience=confirm
+        )
+    except manage.ConfirmationRequired as exc:
+        return exc
+
+
+@router.post(f"{LIST_PATH}/{{workflow_id}}/publish")
+def publish_workflow(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: Uow,
+    container: ContainerDep,
+    workflow_id: WorkflowId,
+    form: Posted,
+) -> Response:
+    """Draft → Published. A large audience first shows the forecast and asks to confirm."""
+    workflow = owned(uow, viewer, workflow_id)
+    if workflow is None:
+        return not_found(request, web, viewer, "That workflow")
+    back = _back(form, workflow)
+    raw_confirm = form.get("confirm_audience")
+    note: str | None = None
+    try:
+        try:
+            result = _try_publish(
+                uow, viewer, workflow, int(raw_confirm) if raw_confirm.isdecimal() else None
+            )
+        except InvalidField as exc:
+            if exc.field != "confirm_audience":
+                raise
+            # The audience changed since it was confirmed: ask again with the new numbers.
+            uow.rollback()
+            note = f"The audience changed since the confirmation: {exc.message}."
+            result = _try_publish(uow, viewer, workflow, None)
+    except InvalidField as exc:
+        uow.rollback()
+        message = f"“{workflow.name}” was not published: {where(exc.field)}: {exc.message}"
+        return redirect(request, web, back, Flash(FlashLevel.ERROR, message))
+    if isinstance(result, manage.ConfirmationRequired):
+        found = forecasting.forecast_workflow(
+            uow.session,
+            workflow,
+            now=uow.clock.now(),
+            cadence=forecasting.dispatch_cadence(container.settings.dispatch_interval),
+        )
+        uow.rollback()  # the forecast is a read: nothing it touched may be written
+        location = location_view(uow.session, workflow.location_id)
+        return web.pages.render(
+            request,
+            "workflows_confirm.html",
+            viewer=viewer,
+            context={
+                "workflow": workflow,
+                "audience": result.audience,
+                "limit": manage.CONFIRM_AUDIENCE_ABOVE,
+                "forecast": forecast_view(found, location.time_zone),
+                "note": note,
+                "return_to": back,
+            },
+        )
+    uow.commit()
+    people = f"{result.audience} contact{'' if result.audience == 1 else 's'}"
+    return redirect(
+        request,
+        web,
+        back,
+        Flash(
+            FlashLevel.SUCCESS,
+            f"“{workflow.name}” is published (version {result.version}); its audience is "
+            f"{people} right now.",
+        ),
+    )
+
+
+@router.post(f"{LIST_PATH}/{{workflow_id}}/unpublish")
+def unpublish_workflow(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, workflow_id: WorkflowId, form: Posted
+) -> Response:
+    """Published → Draft: open enrollments exit; queued and deferred calls are canceled."""
+    workflow = owned(uow, viewer, workflow_id)
+    if workflow is None:
+        return not_found(request, web, viewer, "That workflow")
+    canceled = manage.unpublish(uow.session, viewer.scope, workflow, now=uow.clock.now())
+    uow.commit()
+    if canceled == 0:
+        calls = "no queued or deferred calls needed canceling"
+    elif canceled == 1:
+        calls = "1 queued or deferred call was canceled"
+    else:
+        calls = f"{canceled} queued or deferred calls were canceled"
+    return redirect(
+        request,
+        web,
+        _back(form, workflow),
+        Flash(FlashLevel.SUCCESS, f"“{workflow.name}” is back to Draft: {calls}."),
+    )
+
+
+@router.post(f"{LIST_PATH}/{{workflow_id}}/delete")
+def delete_workflow(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, workflow_id: WorkflowId
+) -> Response:
+    workflow = owned(uow, viewer, workflow_id)
+    if workflow is None:
+        return not_found(request, web, viewer, "That workflow")
+    name, location_id = workflow.name, workflow.location_id
+    try:
+        manage.ensure_deletable(workflow)
+    except Conflict as exc:
+        return redirect(
+            request, web, editor_path(workflow_id), Flash(FlashLevel.ERROR, f"Not deleted: {exc}.")
+        )
+    uow.session.delete(workflow)
+    uow.commit()
+    return redirect(
+        request, web, list_path(location_id), Flash(FlashLevel.SUCCESS, f"“{name}” was deleted.")
+    )
