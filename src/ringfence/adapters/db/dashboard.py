@@ -8,9 +8,19 @@ transcripts (PHI), which it never does by default.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.adapters.db.orm import Base
@@ -34,3 +44,70 @@ class DashboardShareLink(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(200))
     last_viewed_at: Mapped[datetime | None]
     views: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+# --- the dashboard's rollups -------------------------------------------------------------
+#
+# One row per (location, call type, local day, workflow, caller ID, outcome): how many dials,
+# their seconds and the sentiment of their transcripts; and per action kind, how many actions
+# those calls triggered. Database triggers (migration 0008) keep both exact on every write
+# to call_jobs, call_transcripts and call_actions, whichever code path makes it, so the tiles
+# and trend read a few hundred rows instead of every call. `workflow_key` / `number_key` are
+# 0 for "none" and `outcome_key` is "" for a dial without an outcome yet (in progress or
+# under review): key columns stay NOT NULL so the unique constraint can be the upsert target.
+
+
+class CallDayStats(Base):
+    __tablename__ = "call_day_stats"
+    __table_args__ = (
+        UniqueConstraint(
+            "location_id",
+            "call_type",
+            "local_day",
+            "workflow_key",
+            "number_key",
+            "outcome_key",
+            name="uq_call_day_stats_bucket",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    call_type: Mapped[str] = mapped_column(String(32))
+    local_day: Mapped[date] = mapped_column(Date)
+    workflow_key: Mapped[int] = mapped_column(Integer)
+    number_key: Mapped[int] = mapped_column(Integer)
+    outcome_key: Mapped[str] = mapped_column(String(32))
+    calls: Mapped[int] = mapped_column(Integer)
+    duration_seconds: Mapped[int] = mapped_column(BigInteger)
+    positive: Mapped[int] = mapped_column(Integer)
+    neutral: Mapped[int] = mapped_column(Integer)
+    negative: Mapped[int] = mapped_column(Integer)
+
+
+class CallDayActions(Base):
+    __tablename__ = "call_day_actions"
+    __table_args__ = (
+        UniqueConstraint(
+            "location_id",
+            "call_type",
+            "local_day",
+            "workflow_key",
+            "number_key",
+            "outcome_key",
+            "kind",
+            name="uq_call_day_actions_bucket",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    call_type: Mapped[str] = mapped_column(String(32))
+    local_day: Mapped[date] = mapped_column(Date)
+    workflow_key: Mapped[int] = mapped_column(Integer)
+    number_key: Mapped[int] = mapped_column(Integer)
+    outcome_key: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40))
+    actions: Mapped[int] = mapped_column(Integer)
