@@ -1,4 +1,9 @@
-"""The tiles, the trend and the caller-ID comparison, each one aggregate statement.
+"""The tiles, the trend and the caller-ID comparison, read from the rollups.
+
+`call_day_stats` / `call_day_actions` (adapters/db/dashboard.py, kept exact by triggers)
+hold the sums per location, call type, local day, workflow, caller ID and outcome, so a view
+reads a few hundred rows however many calls it covers. tests/integration/dashboard/oracle.py
+computes the same figures from the call rows, and the tests hold the two equal.
 
 Definitions (docs/dashboard.md has them for staff):
 - Attempted: every dial in the range (connected, voicemail, no answer, failed, and calls
@@ -12,17 +17,18 @@ Test calls are a separate view (Call Type = Test): a Live view never counts them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ringfence.adapters.db.calls import CallAction, CallJob, CallTranscript
+from ringfence.adapters.db.calls import CallJob
+from ringfence.adapters.db.dashboard import CallDayActions, CallDayStats
 from ringfence.adapters.db.orm import PhoneNumber
 from ringfence.domain.dashboard.filters import DashboardFilters
-from ringfence.domain.dashboard.statuses import action_label
+from ringfence.domain.dashboard.statuses import action_label, outcomes_for
 from ringfence.domain.dashboard.trends import (
     CallerIdStats,
     DayCounts,
@@ -31,7 +37,7 @@ from ringfence.domain.dashboard.trends import (
     trend,
 )
 from ringfence.domain.vocabulary import CallOutcome
-from ringfence.services.dashboard.scope import DashboardScope, dial_conditions
+from ringfence.services.dashboard.scope import DashboardScope
 
 _REACHED = (CallOutcome.CONNECTED, CallOutcome.VOICEMAIL)
 _NO_ANSWER = (CallOutcome.NO_ANSWER, CallOutcome.BUSY)
@@ -84,38 +90,66 @@ class Tiles:
         return sum(action.count for action in self.actions)
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
+def _rollup_conditions(
+    table: type[CallDayStats] | type[CallDayActions],
+    scope: DashboardScope,
+    filters: DashboardFilters,
+    *,
+    by_number: bool = True,
+) -> list[ColumnElement[bool]]:
+    """services/dashboard/scope.dial_conditions, on the rollups' bucket keys."""
+    first, last = filters.days(scope.today)
+    conditions: list[ColumnElement[bool]] = [
+        table.account_id == scope.account_id,
+        table.location_id == scope.location_id,
+        table.call_type == filters.call_type.value,
+        table.local_day >= first,
+        table.local_day <= last,
+    ]
+    if filters.workflow_id is not None:
+        conditions.append(table.workflow_key == filters.workflow_id)
+    if by_number and filters.from_number_id is not None:
+        conditions.append(table.number_key == filters.from_number_id)
+    if filters.statuses:
+        outcomes = sorted(outcome.value for outcome in outcomes_for(filters.statuses))
+        conditions.append(table.outcome_key.in_(outcomes))
+    return conditions
+
+
+def _calls_if(*outcomes: CallOutcome) -> ColumnElement[int]:
+    keys = [outcome.value for outcome in outcomes]
+    return func.coalesce(
+        func.sum(case((CallDayStats.outcome_key.in_(keys), CallDayStats.calls), else_=0)), 0
+    ).cast(Integer)
+
+
+def _total(column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(column), 0).cast(Integer)
 
 
 def tiles(session: Session, scope: DashboardScope, filters: DashboardFilters) -> Tiles:
-    where = dial_conditions(scope, filters)
+    connected = CallDayStats.outcome_key == CallOutcome.CONNECTED.value
     row = session.execute(
         select(
-            func.count(),
-            _count_if(CallJob.outcome == CallOutcome.CONNECTED),
-            _count_if(CallJob.outcome == CallOutcome.VOICEMAIL),
-            _count_if(CallJob.outcome.in_(_NO_ANSWER)),
-            _count_if(CallJob.outcome == CallOutcome.FAILED),
-            func.coalesce(func.sum(CallJob.duration_seconds), 0),
-        ).where(*where)
+            _total(CallDayStats.calls),
+            _calls_if(CallOutcome.CONNECTED),
+            _calls_if(CallOutcome.VOICEMAIL),
+            _calls_if(*_NO_ANSWER),
+            _calls_if(CallOutcome.FAILED),
+            _total(CallDayStats.duration_seconds),
+            # Sentiment: live conversations only, never voicemail.
+            _total(case((connected, CallDayStats.positive), else_=0)),
+            _total(case((connected, CallDayStats.neutral), else_=0)),
+            _total(case((connected, CallDayStats.negative), else_=0)),
+        ).where(*_rollup_conditions(CallDayStats, scope, filters))
     ).one()
-    moods: dict[str | None, int] = {
-        mood: int(count)
-        for mood, count in session.execute(
-            select(CallTranscript.sentiment, func.count())
-            .join(CallJob, CallJob.id == CallTranscript.job_id)
-            .where(*where, CallJob.outcome == CallOutcome.CONNECTED)
-            .group_by(CallTranscript.sentiment)
-        )
-    }
     actions = [
         ActionCount(kind, action_label(kind), int(count))
         for kind, count in session.execute(
-            select(CallAction.kind, func.count())
-            .join(CallJob, CallJob.id == CallAction.job_id)
-            .where(*where)
-            .group_by(CallAction.kind)
+            select(CallDayActions.kind, _total(CallDayActions.actions))
+            .where(*_rollup_conditions(CallDayActions, scope, filters))
+            .group_by(CallDayActions.kind)
+            .having(func.sum(CallDayActions.actions) > 0)
         )
     ]
     return Tiles(
@@ -124,12 +158,8 @@ def tiles(session: Session, scope: DashboardScope, filters: DashboardFilters) ->
         voicemail=int(row[2]),
         no_answer=int(row[3]),
         failed=int(row[4]),
-        total_duration_seconds=int(row[5] or 0),
-        sentiment=SentimentCounts(
-            positive=moods.get("positive", 0),
-            neutral=moods.get("neutral", 0),
-            negative=moods.get("negative", 0),
-        ),
+        total_duration_seconds=int(row[5]),
+        sentiment=SentimentCounts(positive=int(row[6]), neutral=int(row[7]), negative=int(row[8])),
         actions=tuple(sorted(actions, key=lambda a: (-a.count, a.label))),
     )
 
@@ -139,19 +169,17 @@ def per_day(
 ) -> dict[date, DayCounts]:
     rows = session.execute(
         select(
-            CallJob.dialed_local_day,
-            func.count(),
-            _count_if(CallJob.outcome.in_(_REACHED)),
-            _count_if(CallJob.outcome == CallOutcome.FAILED),
-            func.coalesce(func.sum(CallJob.duration_seconds), 0),
+            CallDayStats.local_day,
+            _total(CallDayStats.calls),
+            _calls_if(*_REACHED),
+            _calls_if(CallOutcome.FAILED),
+            _total(CallDayStats.duration_seconds),
         )
-        .where(*dial_conditions(scope, filters))
-        .group_by(CallJob.dialed_local_day)
+        .where(*_rollup_conditions(CallDayStats, scope, filters))
+        .group_by(CallDayStats.local_day)
     )
     return {
-        day: DayCounts(int(a), int(r), int(f), int(d or 0))
-        for day, a, r, f, d in rows
-        if day is not None
+        day: DayCounts(int(a), int(r), int(f), int(d)) for day, a, r, f, d in rows if int(a) > 0
     }
 
 
@@ -167,23 +195,23 @@ def caller_ids(
 ) -> tuple[CallerIdStats, ...]:
     """Answer and failure rate per caller ID used, worst first (the comparison ignores the
     caller-ID filter itself: comparing one number with nothing says nothing)."""
-    where = dial_conditions(scope, replace(filters, from_number_id=None))
     rows = session.execute(
         select(
-            CallJob.from_number_id,
+            CallDayStats.number_key,
             PhoneNumber.e164,
-            func.count(),
-            _count_if(CallJob.outcome.in_(_REACHED)),
-            _count_if(CallJob.outcome == CallOutcome.FAILED),
+            _total(CallDayStats.calls),
+            _calls_if(*_REACHED),
+            _calls_if(CallOutcome.FAILED),
         )
-        .outerjoin(PhoneNumber, and_(PhoneNumber.id == CallJob.from_number_id))
-        .where(*where)
-        .group_by(CallJob.from_number_id, PhoneNumber.e164)
+        .outerjoin(PhoneNumber, PhoneNumber.id == CallDayStats.number_key)
+        .where(*_rollup_conditions(CallDayStats, scope, filters, by_number=False))
+        .group_by(CallDayStats.number_key, PhoneNumber.e164)
+        .having(func.sum(CallDayStats.calls) > 0)
     )
     return rank_caller_ids(
         [
-            CallerIdStats(number_id, e164 or "unknown", int(a), int(r), int(f))
-            for number_id, e164, a, r, f in rows
+            CallerIdStats(number_key or None, e164 or "unknown", int(a), int(r), int(f))
+            for number_key, e164, a, r, f in rows
         ]
     )
 

@@ -128,8 +128,15 @@ def _action_change(ref: str, sign: str) -> list[str]:
     ]
 
 
-_WATCHED = ("dialed_local_day", "outcome", "duration_seconds", "call_type", "workflow_id")
-_WATCHED_ALL = (*_WATCHED, "from_number_id")
+# Every job column a bucket or its sums depend on.
+_WATCHED = (
+    "dialed_local_day",
+    "outcome",
+    "duration_seconds",
+    "call_type",
+    "workflow_id",
+    "from_number_id",
+)
 
 # name: (table, timing/event, WHEN condition template, statements)
 _TRIGGERS: dict[str, tuple[str, str, str | None, list[str]]] = {
@@ -141,8 +148,8 @@ _TRIGGERS: dict[str, tuple[str, str, str | None, list[str]]] = {
     ),
     "rf_rollup_job_update": (
         "call_jobs",
-        "AFTER UPDATE OF " + ", ".join(_WATCHED_ALL),
-        " OR ".join(f"old.{c} {{distinct}} new.{c}" for c in _WATCHED_ALL),
+        "AFTER UPDATE OF " + ", ".join(_WATCHED),
+        " OR ".join(f"old.{c} {{distinct}} new.{c}" for c in _WATCHED),
         _job_leaves("old") + _job_enters("new"),
     ),
     "rf_rollup_transcript_insert": (
