@@ -28,6 +28,7 @@ from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.codec import dump_definition, parse_definition
 from ringfence.services.workflows.contact_views import contact_views
 from ringfence.services.workflows.exits import exit_where
+from ringfence.services.workflows.templates import Template
 from ringfence.services.workflows.validation import check_definition, tags_to_create
 
 # "Do not point a brand-new outbound workflow at your full contact database": publishing to
@@ -75,6 +76,36 @@ def create_workflow(
     session.add(workflow)
     session.flush()
     return workflow
+
+
+def create_from_template(
+    session: Session,
+    scope: TenantScope,
+    *,
+    template: Template,
+    name: str,
+    location_id: int,
+    agent_id: int,
+    from_number_id: int,
+    now: datetime,
+) -> Workflow:
+    """A draft from one of the use-case templates, creating the tags it applies if missing."""
+    insert_missing(
+        session,
+        Tag,
+        [
+            {"account_id": scope.account_id, "name": n, "created_at": now, "updated_at": now}
+            for n in template.tags
+        ],
+    )
+    return create_workflow(
+        session,
+        scope,
+        name=name or template.name,
+        location_id=location_id,
+        definition=template.definition(agent_id=agent_id, from_number_id=from_number_id),
+        now=now,
+    )
 
 
 def update_workflow(

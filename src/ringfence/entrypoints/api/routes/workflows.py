@@ -9,8 +9,6 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, select
 
-from ringfence.adapters.db.orm import Tag
-from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.db.workflows import Enrollment, EnrollmentStep, Workflow
 from ringfence.entrypoints.api.crud import list_page
 from ringfence.entrypoints.api.deps import ContainerDep, Scope, Uow
@@ -96,22 +94,15 @@ def create_from_template(uow: Uow, scope: Scope, body: WorkflowFromTemplate) -> 
     template = BY_KEY.get(body.template)
     if template is None:
         raise InvalidField("template", f"unknown template; one of {', '.join(BY_KEY)}")
-    now = uow.clock.now()
-    insert_missing(
-        uow.session,
-        Tag,
-        [
-            {"account_id": scope.account_id, "name": n, "created_at": now, "updated_at": now}
-            for n in template.tags
-        ],
-    )
-    workflow = manage.create_workflow(
+    workflow = manage.create_from_template(
         uow.session,
         scope,
-        name=body.name or template.name,
+        template=template,
+        name=body.name or "",
         location_id=body.location_id,
-        definition=template.definition(agent_id=body.agent_id, from_number_id=body.from_number_id),
-        now=now,
+        agent_id=body.agent_id,
+        from_number_id=body.from_number_id,
+        now=uow.clock.now(),
     )
     uow.commit()
     return _out(uow, workflow)

@@ -13,8 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
-from ringfence.adapters.db.orm import Tag
-from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.entrypoints.api.deps import ContainerDep, Uow
@@ -254,21 +252,16 @@ def _create(
             raise InvalidField("template", "choose a blank workflow or one of the templates")
         agent_id = _chosen_id(values[AGENT_FIELD], AGENT_FIELD)
         number_id = _chosen_id(values[NUMBER_FIELD], NUMBER_FIELD)
-        insert_missing(
+        return manage.create_from_template(
             uow.session,
-            Tag,
-            [
-                {
-                    "account_id": viewer.scope.account_id,
-                    "name": n,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n in template.tags
-            ],
+            viewer.scope,
+            template=template,
+            name=name,
+            location_id=location.location_id,
+            agent_id=agent_id,
+            from_number_id=number_id,
+            now=now,
         )
-        definition = template.definition(agent_id=agent_id, from_number_id=number_id)
-        name = name or template.name
     return manage.create_workflow(
         uow.session,
         viewer.scope,
