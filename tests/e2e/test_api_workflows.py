@@ -1013,10 +1013,6 @@ def test_an_enrollment_superseded_by_its_own_step_stops_there(wp: WorkflowPracti
     assert _notes(wp, contact) == ["after the move"]  # once, by the second enrollment
 
 
-@pytest.mark.xfail(
-    reason="services/workflows/events.py: a redelivered event answers enrollment_ids but an "
-    "empty `skipped`, not the first delivery's result (owned by another engineer)",
-)
 def test_a_redelivered_event_answers_the_first_deliverys_skipped_list(
     wp: WorkflowPractice,
 ) -> None:

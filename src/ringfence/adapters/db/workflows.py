@@ -71,6 +71,9 @@ class WorkflowEvent(Base):
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime]
     enrolled: Mapped[int] = mapped_column(Integer, default=0)
+    # The workflows whose trigger matched but which did not enroll the contact, with why
+    # ([{"workflow_id", "reasons"}]): a redelivery answers exactly what the first did.
+    skipped: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Enrollment(Base):

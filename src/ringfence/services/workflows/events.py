@@ -198,7 +198,7 @@ _STORE = {
 }
 
 _FIRST_DELIVERY = (
-    select(_EVENTS.c.id, _ENROLLMENTS.c.id)
+    select(_EVENTS.c.id, _ENROLLMENTS.c.id, _EVENTS.c.skipped)
     .select_from(
         _EVENTS.outerjoin(
             _ENROLLMENTS,
@@ -241,7 +241,7 @@ def ingest(session: Session, scope: TenantScope, event: TriggerEvent, now: datet
         c for c in found.candidates if trigger_matches(c.definition.trigger, event, appointment)
     ]
     to_enroll, superseded, skipped = _plan(session, contact, matching, event, appointment, now)
-    event_id = _store(session, scope, event, now, enrolled=len(to_enroll))
+    event_id = _store(session, scope, event, now, enrolled=len(to_enroll), skipped=skipped)
     if event_id is None:
         return _duplicate(session, scope, event.external_id)
     if superseded:
@@ -346,7 +346,13 @@ def _same_subject(row: Enrollment, event: TriggerEvent) -> bool:
 
 
 def _store(
-    session: Session, scope: TenantScope, event: TriggerEvent, now: datetime, *, enrolled: int
+    session: Session,
+    scope: TenantScope,
+    event: TriggerEvent,
+    now: datetime,
+    *,
+    enrolled: int,
+    skipped: list[Skipped],
 ) -> int | None:
     """Insert the event; None when this account already has one with this external id
     (also when a concurrent request inserted it first)."""
@@ -359,6 +365,8 @@ def _store(
         "occurred_at": event.occurred_at or now,
         "received_at": now,
         "enrolled": enrolled,
+        "skipped": [{"workflow_id": s.workflow_id, "reasons": list(s.reasons)} for s in skipped]
+        or None,
     }
     statement = _STORE[session.get_bind().dialect.name]
     inserted: int | None = session.execute(statement, row).scalar_one_or_none()
@@ -371,7 +379,10 @@ def _duplicate(session: Session, scope: TenantScope, external_id: str) -> Ingest
     ).all()
     if not rows:
         raise LookupError(f"event {external_id!r} conflicted but cannot be read back")
-    return Ingested(rows[0][0], True, tuple(e for _event, e in rows if e is not None))
+    skipped = tuple(
+        Skipped(int(item["workflow_id"]), tuple(item["reasons"])) for item in rows[0][2] or ()
+    )
+    return Ingested(rows[0][0], True, tuple(e for _event, e, _s in rows if e is not None), skipped)
 
 
 def trigger_matches(trigger: Trigger, event: TriggerEvent, appointment: Appointment | None) -> bool:
