@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from ringfence.adapters.db.calls import CallAction, CallTranscript
 from ringfence.adapters.db.orm import Contact, Note, VoiceAgent
 from ringfence.adapters.db.schema import metadata
-from ringfence.adapters.db.workflows import Enrollment, WebhookDelivery
+from ringfence.adapters.db.workflows import Enrollment, WebhookDelivery, Workflow
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.vocabulary import ContactSource
 from ringfence.services.dispatch_queries import defer_overflow
 from ringfence.services.workflows.runner import WorkflowRunner
+from ringfence.services.workflows.webhook_secrets import HIDDEN_SECRET
 from ringfence.services.workflows.webhooks import deliver_due
 from tests.conftest import Tenant
 from tests.e2e.workflow_practice import WorkflowPractice
@@ -496,7 +497,7 @@ def test_events_about_unknown_records_are_field_errors(
     for response, field in cases:
         loc, message = _field_error(response)
         assert loc == ["body", field], response.text
-        assert message.startswith(("no such", "required for a appointment_no_show event"))
+        assert message.startswith(("no such", "required for an event of kind appointment_no_show"))
     assert _row_counts(wp.container) == before
 
 
@@ -1072,3 +1073,32 @@ def test_an_appointment_moved_away_and_back_is_confirmed_for_its_time(
     assert states == ["exited", "exited", "waiting"]
     [open_one] = [e for e in _enrollments(wp, workflow_id) if e["state"] == "waiting"]
     assert datetime.fromisoformat(open_one["resume_at"]) == booked - timedelta(hours=48)
+
+
+def test_webhook_secrets_never_leave_and_survive_a_round_trip(wp: WorkflowPractice) -> None:
+    steps = [_call(wp), {"type": "send_webhook", "url": WEBHOOK_URL, "secret": WEBHOOK_SECRET}]
+    workflow_id = wp.workflow(_custom("go", *steps))
+    shown = wp.get(f"/workflows/{workflow_id}")
+    assert WEBHOOK_SECRET not in str(shown)
+    assert shown["definition"]["steps"][1]["secret"] == HIDDEN_SECRET
+    listed = wp.get("/workflows")
+    assert WEBHOOK_SECRET not in str(listed)
+
+    # Sent back as shown (a rename of the call step), the saved secret is kept.
+    definition = shown["definition"]
+    definition["steps"][0]["action_name"] = "Renamed"
+    wp.patch(f"/workflows/{workflow_id}", {"definition": definition})
+    with wp.container.uow() as uow:
+        stored = uow.session.get(Workflow, workflow_id)
+        assert stored is not None
+        assert stored.definition["steps"][1]["secret"] == WEBHOOK_SECRET
+
+    # A hidden secret for a URL with no saved webhook cannot be kept: the field is named.
+    definition["steps"][1]["url"] = "https://elsewhere.example/hook"
+    refused = wp.client.patch(
+        f"/api/v1/workflows/{workflow_id}",
+        json={"definition": definition},
+        headers=wp.tenant.headers,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "definition", "steps[1]", "secret"]

@@ -232,7 +232,7 @@ def ingest(session: Session, scope: TenantScope, event: TriggerEvent, now: datet
     )
     _subject(session, scope, contact, Opportunity, event.opportunity_id, "opportunity_id")
     if event.kind.about_appointment and appointment is None:
-        raise InvalidField("appointment_id", f"required for a {event.kind.value} event")
+        raise InvalidField("appointment_id", f"required for an event of kind {event.kind.value}")
     if event.form_id is not None:
         form = session.get(Form, event.form_id)
         if form is None or form.account_id != scope.account_id:

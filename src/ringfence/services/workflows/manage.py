@@ -30,6 +30,7 @@ from ringfence.services.workflows.contact_views import contact_views
 from ringfence.services.workflows.exits import exit_where
 from ringfence.services.workflows.templates import Template
 from ringfence.services.workflows.validation import check_definition, tags_to_create
+from ringfence.services.workflows.webhook_secrets import restore_secrets
 
 # "Do not point a brand-new outbound workflow at your full contact database": publishing to
 # more contacts than this asks for an explicit confirmation after showing the forecast.
@@ -122,7 +123,7 @@ def update_workflow(
     if name is not None:
         workflow.name = name
     if definition is not None:
-        parsed = parse_definition(definition)
+        parsed = parse_definition(restore_secrets(definition, workflow.definition))
         check_definition(session, scope, location_id=workflow.location_id, definition=parsed)
         workflow.definition = dump_definition(parsed)
         workflow.trigger_kind = parsed.trigger.kind.value

@@ -38,6 +38,7 @@ from ringfence.services.workflows import forecast as forecasting
 from ringfence.services.workflows import manage
 from ringfence.services.workflows.events import TriggerEvent, ingest
 from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
+from ringfence.services.workflows.webhook_secrets import hide_secrets
 
 router = APIRouter(tags=["workflows"])
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -45,6 +46,7 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def _out(uow: Uow, workflow: Workflow) -> WorkflowOut:
     out = WorkflowOut.model_validate(workflow)
+    out.definition = hide_secrets(out.definition)
     out.has_unpublished_changes = manage.has_unpublished_changes(uow.session, workflow)
     return out
 
