@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(default=200, ge=1, le=1000, description="Largest list page")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging)")
+    operator_token: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Bearer token of the platform operator's API (KYC review); unset: disabled",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         min_length=32,  # a short key could be guessed offline from one signed cookie

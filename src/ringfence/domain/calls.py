@@ -3,6 +3,9 @@
     queued ⇄ deferred          (the gate said "later": window, caps; pacing keeps it queued)
     queued/deferred → dialing  (the gate said Dial; the throttle slot is reserved)
     queued/deferred → failed   (the gate said Fail: a compliance reason; never retried)
+    queued/deferred → deferred (the gate said Fail for the whole account: KYC not approved or
+                                outbound switched off; the job waits for the account, see
+                                ACCOUNT_PAUSES, and is woken when it is approved again)
     queued/deferred → canceled (workflow unpublished, contact opted out, appointment canceled)
     dialing → ringing → in_progress → completed (with an outcome)
     dialing/ringing/in_progress → completed     (unanswered, busy, carrier failure)
@@ -15,9 +18,10 @@ Every move is checked here, so no code path can, say, redial a completed job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
-from ringfence.domain.compliance import Defer, Dial, Fail, Verdict
+from ringfence.domain.compliance import Defer, Dial, Fail, ReasonCode, Verdict
 from ringfence.domain.vocabulary import CallStatus
 
 S = CallStatus
@@ -60,11 +64,19 @@ class JobDecision:
     reason_code: str | None
 
 
-def decide(verdict: Verdict) -> JobDecision:
+# Failures that belong to the account, not to the call: the KYC registration is back under
+# review (its legal details changed) or outbound calling is switched off. The call is not
+# wrong, so it is not failed: it waits, rechecked now and then, and approval wakes it at once.
+ACCOUNT_PAUSES: Final = frozenset({ReasonCode.KYC_NOT_APPROVED, ReasonCode.OUTBOUND_DISABLED})
+ACCOUNT_PAUSE_RECHECK: Final = timedelta(hours=1)
+
+
+def decide(verdict: Verdict, now: datetime) -> JobDecision:
     """Map the compliance gate's verdict onto the job lifecycle.
 
     Pacing (a Defer the engine marks `queued`) keeps the job `queued`: the description's
     Deferred status means "the system intends to call later", which pacing by a minute is not.
+    An account-wide failure (ACCOUNT_PAUSES) defers the job instead of failing it.
     """
     if isinstance(verdict, Dial):
         return JobDecision(S.DIALING, None, None)
@@ -72,5 +84,7 @@ def decide(verdict: Verdict) -> JobDecision:
         status = S.QUEUED if verdict.queued else S.DEFERRED
         return JobDecision(status, verdict.until, verdict.reason.value)
     if isinstance(verdict, Fail):
+        if verdict.reason in ACCOUNT_PAUSES:
+            return JobDecision(S.DEFERRED, now + ACCOUNT_PAUSE_RECHECK, verdict.reason.value)
         return JobDecision(S.FAILED, None, verdict.reason.value)
     raise TypeError(f"not a verdict: {verdict!r}")

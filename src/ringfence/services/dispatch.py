@@ -414,7 +414,7 @@ class Dispatcher:
             job_facts = replace(job_facts, number_dials=job_facts.number_dials + extra)
         evaluation = evaluate(job_facts, now, self.policy)
         report.evaluations += 1
-        decision = decide(evaluation.verdict)
+        decision = decide(evaluation.verdict, now)
         reason = decision.reason_code
         if reason is not None:
             report.reasons[reason] = report.reasons.get(reason, 0) + 1

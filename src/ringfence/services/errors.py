@@ -20,5 +20,14 @@ class InvalidField(ServiceError):
         self.message = message
 
 
+class InvalidFields(InvalidField):
+    """Several fields wrong at once, so a form can show every problem in one answer (the API
+    answers each with its own entry); it reads as the first for code that expects one."""
+
+    def __init__(self, errors: list[InvalidField]) -> None:
+        super().__init__(errors[0].field, errors[0].message)
+        self.errors = errors
+
+
 class Conflict(ServiceError):
     """The change would break a uniqueness or integrity rule."""

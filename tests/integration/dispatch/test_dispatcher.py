@@ -278,3 +278,37 @@ def test_a_paced_location_sleeps_only_for_the_gap_not_until_the_jobs_own_window(
     assert practice.job(los_angeles).dialed_at == clock.now()
     assert practice.job(new_york).status is CallStatus.DEFERRED
     assert practice.job(first).dialed_at == ny_closes - timedelta(seconds=30)
+
+
+def test_an_account_under_kyc_review_defers_its_calls_instead_of_failing_them(
+    container: Container, clock: VirtualClock, practice: Practice
+) -> None:
+    """A legal-detail change sends KYC back to review: outbound pauses, nothing is lost."""
+    from ringfence.adapters.db.orm import Account
+    from ringfence.domain.vocabulary import KycStatus
+
+    clock.set(WINDOW_OPENS)
+    (job,) = practice.enqueue(practice.add_contact("+12125550130"))
+    with container.uow() as uow:
+        uow.session.execute(
+            update(Account)
+            .where(Account.id == practice.account_id)
+            .values(kyc_status=KycStatus.SUBMITTED)
+        )
+        uow.commit()
+    worker = dispatcher(container, clock)
+    report = worker.tick()
+    assert report.dialed == 0
+    assert report.failed == 0
+    paused = practice.job(job)
+    assert (paused.status, paused.reason_code) == (CallStatus.DEFERRED, "kyc_not_approved")
+    assert paused.next_attempt_at == WINDOW_OPENS + timedelta(hours=1)
+    with container.uow() as uow:
+        uow.session.execute(
+            update(Account)
+            .where(Account.id == practice.account_id)
+            .values(kyc_status=KycStatus.APPROVED)
+        )
+        uow.commit()
+    clock.advance(timedelta(hours=1))
+    assert worker.tick().dialed == 1

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from ringfence.domain.calls import ACCOUNT_PAUSE_RECHECK, ACCOUNT_PAUSES
 from ringfence.domain.compliance import (
     DEFAULT_POLICY,
     CallFacts,
@@ -317,6 +318,10 @@ class _Simulation:
                 # gap ends (not until this job's own window opens).
                 self.pacing.ready_at = evaluation.check(Rule.LOCATION_PACING).until or verdict.until
             return "blocked"
+        if isinstance(verdict, Fail) and verdict.reason in ACCOUNT_PAUSES:
+            # domain/calls.decide: the account is paused, the call waits for it.
+            self._defer(job, index, now + ACCOUNT_PAUSE_RECHECK, verdict.reason)
+            return "open"
         if isinstance(verdict, Fail):
             job.failed = verdict.reason
             self._closed(job)

@@ -18,13 +18,14 @@ from ringfence.entrypoints.api.routes import (
     account,
     calls,
     consents,
+    contact_imports,
     eligibility,
     test_calls,
     workflows,
 )
 from ringfence.entrypoints.web import console
 from ringfence.entrypoints.web.site import install_web
-from ringfence.services.errors import Conflict, InvalidField, NotFound
+from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
 from ringfence.services.test_calls import TestConsole
 
 API_PREFIX = "/api/v1"
@@ -108,6 +109,7 @@ def create_app(container: Container) -> FastAPI:
     for resource in resources.ALL:
         app.include_router(build_router(resource), prefix=API_PREFIX)
     app.include_router(consents.router, prefix=API_PREFIX)
+    app.include_router(contact_imports.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)
     app.include_router(eligibility.router, prefix=API_PREFIX)
     app.include_router(calls.router, prefix=API_PREFIX)
@@ -123,8 +125,15 @@ def create_app(container: Container) -> FastAPI:
 
     @app.exception_handler(InvalidField)
     async def _invalid(_request: Request, exc: InvalidField) -> JSONResponse:
+        errors = exc.errors if isinstance(exc, InvalidFields) else [exc]
         return JSONResponse(
-            _field_error(exc.field, exc.message, "invalid_value"),
+            {
+                "detail": [
+                    entry
+                    for error in errors
+                    for entry in _field_error(error.field, error.message, "invalid_value")["detail"]
+                ]
+            },
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
 
