@@ -1,0 +1,115 @@
+"""Staff confirming, for many contacts at once, that their written consent is on file.
+
+The product description: "For contacts imported from external sources, you must confirm
+written consent manually before adding them to outbound workflows." One `manual_written`
+consent record per contact, all or nothing, behind an explicit attestation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.orm import ConsentRecord, Contact
+from ringfence.domain.compliance import DEFAULT_POLICY, ReasonCode
+from ringfence.domain.compliance.gate import check_consent
+from ringfence.domain.vocabulary import ConsentKind
+from ringfence.services import audit
+from ringfence.services.consent import ConsentEvidence, record_consent
+from ringfence.services.errors import InvalidField
+from ringfence.services.facts import consent_facts
+from ringfence.services.unit_of_work import TenantScope
+
+ATTESTATION: Final = (
+    "I attest that written consent to calls using automated technology/AI voice is on file "
+    "for these contacts"
+)
+MAX_CONTACTS: Final = 1000
+
+
+def confirm_written_consent(
+    session: Session,
+    scope: TenantScope,
+    contact_ids: Sequence[int],
+    *,
+    confirmed_by: str,
+    note: str,
+    attestation: bool,
+    now: datetime,
+) -> list[ConsentRecord]:
+    """One `manual_written` voice consent record per contact (ids listed twice count once),
+    in the order given; each is audited by `record_consent`, and the batch once more with the
+    attestation's exact words.
+
+    All or nothing: an id that is not a contact of the caller's account fails the whole batch
+    naming it, and so does a contact whose consent is currently revoked. A revocation ("stop
+    calling me") comes after the written consent on file, so attesting to that older consent
+    in bulk must not switch calling back on (FCC 24-24); new consent from such a patient is
+    recorded on its own, for that contact.
+    """
+    if not attestation:
+        raise InvalidField("attestation", f"must be true: {ATTESTATION!r}")
+    confirmed_by, note = confirmed_by.strip(), note.strip()
+    if not confirmed_by:
+        raise InvalidField("confirmed_by", "required: who confirmed the written consent")
+    if not note:
+        raise InvalidField("note", "required: where the written consent is kept")
+    ids = list(dict.fromkeys(contact_ids))
+    if not ids:
+        raise InvalidField("contact_ids", "name at least one contact")
+    if len(ids) > MAX_CONTACTS:
+        raise InvalidField("contact_ids", f"at most {MAX_CONTACTS} contacts per batch")
+    found = {
+        contact.id: contact
+        for contact in session.scalars(
+            select(Contact).where(Contact.account_id == scope.account_id, Contact.id.in_(ids))
+        )
+    }
+    missing = [contact_id for contact_id in ids if contact_id not in found]
+    if missing:
+        raise InvalidField("contact_ids", f"no such contact(s): {_listed(missing)}")
+    facts = consent_facts(session, ids)
+    revoked = [
+        contact_id
+        for contact_id in ids
+        if check_consent(found[contact_id].source, facts[contact_id], now, DEFAULT_POLICY)[0].reason
+        is ReasonCode.CONSENT_REVOKED
+    ]
+    if revoked:
+        raise InvalidField(
+            "contact_ids",
+            f"contact(s) {_listed(revoked)} revoked their consent: a bulk confirmation cannot "
+            "override a revocation; record new consent for each of them on its own",
+        )
+    evidence = ConsentEvidence(
+        kind=ConsentKind.MANUAL_WRITTEN, confirmed_by=confirmed_by, note=note
+    )
+    records = [
+        record_consent(session, scope, found[contact_id], evidence, now=now) for contact_id in ids
+    ]
+    audit.record(
+        session,
+        scope,
+        entity_type="account",
+        entity_id=scope.account_id,
+        action="consent.manual_written_batch",
+        at=now,
+        after={
+            "contact_ids": ids,
+            "consent_record_ids": [record.id for record in records],
+            "confirmed_by": confirmed_by,
+            "note": note,
+            "attestation": ATTESTATION,
+        },
+    )
+    session.flush()
+    return records
+
+
+def _listed(ids: Sequence[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:20])
+    return shown if len(ids) <= 20 else f"{shown} and {len(ids) - 20} more"
