@@ -33,10 +33,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallAction, CallJob, CallTranscript
+from ringfence.adapters.db.crypto import install_cipher
 from ringfence.adapters.db.engine import make_engine
 from ringfence.adapters.db.migrate import upgrade
 from ringfence.adapters.db.orm import Account, Contact, Location, PhoneNumber
 from ringfence.adapters.db.workflows import Workflow
+from ringfence.adapters.phi_cipher import PhiCipher
 from ringfence.domain.dashboard.filters import DashboardFilters, TimeRange
 from ringfence.domain.vocabulary import (
     CallOutcome,
@@ -59,6 +61,7 @@ THIRTY_DAYS = DashboardFilters(time_range=TimeRange.DAYS_30)
 
 def seed(url: str, rows: int) -> tuple[int, int]:
     engine = make_engine(url)
+    install_cipher(engine, PhiCipher.ephemeral())  # transcripts are encrypted
     upgrade(engine)
     rng = random.Random(7)
     with Session(engine) as session:

@@ -24,8 +24,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, MinutesLedger
+from ringfence.adapters.db.crypto import install_cipher
 from ringfence.adapters.db.engine import make_engine, make_session_factory
 from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.phi_cipher import PhiCipher
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.clock import VirtualClock
 from ringfence.domain.calls import PENDING
@@ -53,6 +55,7 @@ def database_floor(url: str, locations: int, contacts: int, dials: int) -> float
     """Seconds for the bare transactions behind `dials` dials: per tick (one job per
     location) claim, mark dialing with an event, then mark completed with a ledger row."""
     engine = make_engine(url)
+    install_cipher(engine, PhiCipher.ephemeral())  # calls leave encrypted transcripts
     sessions = make_session_factory(engine)
     upgrade(engine)
     with sessions() as session:
@@ -122,6 +125,7 @@ def tick_cost(url: str, waiting: int, due_locations: int = 100, ticks: int = 20)
     """Mean milliseconds per tick with `due_locations` locations of due work and `waiting`
     extra jobs deferred into the future (which a tick must not pay for)."""
     engine = make_engine(url)
+    install_cipher(engine, PhiCipher.ephemeral())  # calls leave encrypted transcripts
     sessions = make_session_factory(engine)
     upgrade(engine)
     with sessions() as session:

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ringfence.adapters.db.crypto import engine_cipher, install_cipher
 from ringfence.adapters.db.engine import make_engine, make_session_factory
+from ringfence.adapters.phi_cipher import PhiCipher
 from ringfence.clock import Clock, SystemClock
 from ringfence.config import Settings
+from ringfence.phi_keys import load_phi_cipher
 from ringfence.services.unit_of_work import UnitOfWork
 
 
@@ -19,6 +22,11 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+
+    @property
+    def phi_cipher(self) -> PhiCipher:
+        """The cipher of transcripts and recordings, installed on the engine by `bootstrap`."""
+        return engine_cipher(self.engine)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.clock)
@@ -30,6 +38,7 @@ class Container:
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    install_cipher(engine, load_phi_cipher(settings))
     return Container(
         settings=settings,
         engine=engine,

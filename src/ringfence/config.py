@@ -46,6 +46,16 @@ class Settings(BaseSettings):
         default=Path("var/secret.key"),
         description="Where a generated secret key is kept (mode 0600) when secret_key is unset",
     )
+    phi_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys encrypting transcripts and recordings, comma-separated, "
+        "newest first (it encrypts; all decrypt); unset: kept in phi_key_file",
+    )
+    phi_key_file: Path | None = Field(
+        default=None,
+        description="Where generated PHI keys are kept (mode 0600, one a line, newest first) "
+        "when phi_keys is unset; default: phi.keys next to secret_key_file",
+    )
 
     # Dispatcher (operational limits of the carrier account; the compliance rules are fixed).
     carrier: str = Field(default="sandbox", description="Carrier: sandbox (embedded)")

@@ -48,14 +48,27 @@ def load_or_create(path: Path) -> str:
 
 
 def _create(path: Path) -> None:
+    create_private_file(path, secrets.token_urlsafe(48) + "\n")
+
+
+def create_private_file(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write `text` to `path`, readable by this user only (0600), never half-written.
+
+    The text goes to a private temporary file first. Without `replace` it is then linked into
+    place, which fails quietly if another process got there first (its file wins); with
+    `replace` it atomically takes the place of whatever was there.
+    """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(secrets.token_urlsafe(48) + "\n")
+            file.write(text)
             file.flush()
             os.fsync(file.fileno())
-        with contextlib.suppress(FileExistsError):  # another process's key won the race
-            os.link(temporary, path)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            with contextlib.suppress(FileExistsError):  # another process's key won the race
+                os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

@@ -158,6 +158,25 @@ def test_no_route_crosses_accounts(
         ("/tasks", {"contact_id": ids["/contacts"], "title": "X"}, "contact_id"),
         ("/tasks", {"location_id": tenant.location_id, "title": "X"}, "location_id"),
         ("/notes", {"contact_id": ids["/contacts"], "body": "X"}, "contact_id"),
+        (
+            "/contact-imports",
+            {
+                "location_id": tenant.location_id,
+                "csv_text": "phone\n2125550102\n",
+                "dry_run": False,
+            },
+            "location_id",
+        ),
+        (
+            "/consents/manual-written",
+            {
+                "contact_ids": [ids["/contacts"]],
+                "confirmed_by": "Mallory",
+                "note": "trust me",
+                "attestation": True,
+            },
+            "contact_ids",
+        ),
     ]
     for path, body, field in refs:
         response = _call(
@@ -260,8 +279,13 @@ def test_no_route_crosses_accounts(
 
     audit = _call(client, "GET", "/api/v1/audit-events", "/api/v1/audit-events", headers=intruder)
     assert all(e["entity_id"] != ids["/contacts"] for e in audit.json()["items"])
+    phi_log = "/api/v1/phi-access-log"
+    accessed = _call(client, "GET", phi_log, f"{phi_log}?job_id={job_id}", headers=intruder)
+    assert accessed.status_code == 200
+    assert accessed.json()["items"] == []
 
     _workflows_are_isolated(client, tenant, intruder, ids)
+    _kyc_and_evidence_are_isolated(client, tenant, intruder, ids)
 
     assert _snapshot(client, tenant, ids) == before
 
@@ -272,6 +296,52 @@ def test_no_route_crosses_accounts(
         for method in operations
     }
     assert routes - EXERCISED == set()
+
+
+def _kyc_and_evidence_are_isolated(
+    client: TestClient, tenant: Tenant, intruder: dict[str, str], ids: dict[str, int]
+) -> None:
+    """The KYC routes only ever act on the key's own account; another account's contact's
+    consent evidence is a 404."""
+    mine = client.get("/api/v1/kyc", headers=tenant.headers).json()
+    theirs = _call(client, "GET", "/api/v1/kyc", "/api/v1/kyc", headers=intruder).json()
+    assert theirs["application"] is None
+    application = {
+        "legal_name": "Rival Derm LLC",
+        "ein": "12-3456780",
+        "address": {"street": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701"},
+        "website": "https://rival.example.com",
+        "owners": [{"name": "Mallory", "ownership_percent": 100}],
+        "representative": {
+            "name": "Mallory",
+            "title": "Owner",
+            "email": "m@rival.example.com",
+            "phone_e164": "+15125550100",
+        },
+        "use_cases": ["lead_reactivation"],
+        "expected_daily_volume": 10,
+    }
+    submitted = _call(
+        client, "PUT", "/api/v1/kyc", "/api/v1/kyc", json=application, headers=intruder
+    )
+    assert submitted.status_code == 200, submitted.text
+    seen = _call(
+        client,
+        "POST",
+        "/api/v1/kyc/acknowledge-approval",
+        "/api/v1/kyc/acknowledge-approval",
+        headers=intruder,
+    )
+    assert seen.status_code == 200
+    assert client.get("/api/v1/kyc", headers=tenant.headers).json() == mine
+    evidence = _call(
+        client,
+        "GET",
+        "/api/v1/contacts/{contact_id}/consents/evidence",
+        f"/api/v1/contacts/{ids['/contacts']}/consents/evidence",
+        headers=intruder,
+    )
+    assert evidence.status_code == 404
 
 
 def _workflows_are_isolated(

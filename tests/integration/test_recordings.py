@@ -38,6 +38,7 @@ from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from ringfence.services.recordings import (
     UnsafeRecordingPath,
     encode_wav,
+    read_recording_bytes,
     recording_file,
     render_call,
     render_pending,
@@ -304,8 +305,12 @@ SHORT_CALL: list[dict[str, Any]] = [
 ]
 
 
-def read_wav(path: Path) -> Audio:
-    with wave.open(str(path)) as wav:
+def read_wav(container: Container, store: Path, path: str) -> Audio:
+    """A stored recording, decrypted (the file itself is encrypted: tests/integration/
+    test_phi_encryption.py)."""
+    data = read_recording_bytes(store, path, cipher=container.phi_cipher)
+    assert data is not None
+    with wave.open(io.BytesIO(data)) as wav:
         assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
         return Audio(pcm=wav.readframes(wav.getnframes()), sample_rate=wav.getframerate())
 
@@ -332,17 +337,17 @@ def test_render_pending_stores_files_and_a_failure_does_not_stop_the_rest(
     )
 
     path, seconds = stored(container, first)
-    assert path == f"{account_id}/{first}.wav"
+    assert path == f"{account_id}/{first}.wav.enc"
     assert seconds == pytest.approx(7.6)
-    audio = read_wav(recording_file(store, path))
+    audio = read_wav(container, store, path)
     assert audio.sample_rate == 16_000
     assert audio.seconds == pytest.approx(7.6)
-    assert stored(container, last) == (f"{account_id}/{last}.wav", pytest.approx(3.2))
+    assert stored(container, last) == (f"{account_id}/{last}.wav.enc", pytest.approx(3.2))
     # The two that failed are left for a later pass, and no temporary files linger.
     assert stored(container, broken) == (None, None)
     assert stored(container, malformed) == (None, None)
     assert sorted(p.name for p in (store / str(account_id)).iterdir()) == sorted(
-        [f"{first}.wav", f"{last}.wav"]
+        [f"{first}.wav.enc", f"{last}.wav.enc"]
     )
 
     # A second pass retries only the failures, and renders nothing new.
@@ -413,9 +418,9 @@ def test_render_pending_with_the_real_piper_voice(
     path, seconds = stored(container, job_id)
     assert path is not None
     assert seconds is not None
-    file = store / str(account_id) / f"{job_id}.wav"
+    file = store / str(account_id) / f"{job_id}.wav.enc"
     assert recording_file(store, path) == file.resolve()
-    audio = read_wav(file)
+    audio = read_wav(container, store, path)
     assert audio.sample_rate == 16_000
     last_end = SHORT_CALL[-1]["end"]
     assert audio.seconds == pytest.approx(last_end, abs=1.5)

@@ -6,8 +6,6 @@ import json
 import logging
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -30,13 +28,17 @@ from ringfence.agent.evaluation import (
     meets_targets,
     shipped_cases,
 )
-from ringfence.bootstrap import Container, bootstrap
+from ringfence.bootstrap import Container
 from ringfence.clock import SystemClock
-from ringfence.config import Settings
 from ringfence.domain.compliance import WindowReport, calling_window
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.entrypoints import worker
 from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.cli_consent import consent_app
+from ringfence.entrypoints.cli_contacts import contacts_app
+from ringfence.entrypoints.cli_kyc import kyc_app
+from ringfence.entrypoints.cli_phi import phi_app
+from ringfence.entrypoints.cli_support import open_container
 from ringfence.services.api_keys import create_api_key
 from ringfence.services.demo import seed_demo
 from ringfence.services.errors import NotFound
@@ -55,6 +57,10 @@ app.add_typer(account_app, name="account")
 app.add_typer(apikey_app, name="apikey")
 agent_app = typer.Typer(help="The Voice AI agent.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
+app.add_typer(kyc_app, name="kyc")
+app.add_typer(consent_app, name="consent")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(phi_app, name="phi")
 
 console = Console()
 err = Console(stderr=True)
@@ -63,14 +69,7 @@ Host = Annotated[str | None, typer.Option(help="Bind address (default: RINGFENCE
 Port = Annotated[int | None, typer.Option(help="Port (default: RINGFENCE_PORT or 8000)")]
 
 
-@contextmanager
-def _container() -> Iterator[Container]:
-    # Disposing the engine closes pooled connections before the process (or test) moves on.
-    container = bootstrap(Settings())
-    try:
-        yield container
-    finally:
-        container.close()
+_container = open_container
 
 
 def _serve(container: Container, host: str | None, port: int | None) -> None:
@@ -116,8 +115,8 @@ def serve(host: Host = None, port: Port = None) -> None:
 
 @app.command("worker")
 def worker_command() -> None:
-    """Run the dispatcher and the workflow runner (scale-out: any number of workers on one
-    PostgreSQL)."""
+    """Run the dispatcher, the workflow runner, the recording renderer and the PHI retention
+    purge (scale-out: any number of workers on one PostgreSQL)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -130,6 +129,9 @@ def worker_command() -> None:
         ).start()
         threading.Thread(
             target=worker.run_workflows, args=(container, stop), name="workflows", daemon=True
+        ).start()
+        threading.Thread(
+            target=worker.run_purge, args=(container, stop), name="purge", daemon=True
         ).start()
         try:
             worker.run(container, stop)

@@ -136,7 +136,14 @@ def submit(
         if application.expected_daily_volume > REVIEW_ABOVE_DAILY_VOLUME
         else ()
     )  # fmt: skip
-    review = auto_review((), consent + volume)
+    # Who owns and runs the business is what KYC vouches for: a change to it is looked at by
+    # a person, even when everything else would pass on its own.
+    changed = (
+        ("the legal name, EIN or ownership changed since the approval: reviewed by a person",)
+        if was_approved
+        else ()
+    )
+    review = auto_review((), consent + volume + changed)
     if review.approve:
         _decide(session, scope, row, ReviewOutcome.APPROVED, (), AUTOMATIC_REVIEWER, now)
     else:

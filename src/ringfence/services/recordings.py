@@ -18,10 +18,17 @@ the transcripts are timed at, so overlaps are rare.
 Format: WAV, 16-bit mono PCM at 16 kHz (wideband, "HD voice"): 32,000 bytes a second, about
 1.9 MB a minute. `sample_rate=8000` (telephone narrowband) halves that to about 0.96 MB a
 minute. Every browser plays WAV natively, and WAV needs only the stdlib to write.
+
+At rest a recording is PHI, so the file holds the WAV encrypted (Fernet, with the same keys
+as the transcripts) and is named `<account_id>/<job_id>.wav.enc`. The Fernet token is kept
+base64-decoded: the same bytes, a third smaller. `read_recording_bytes` gives the WAV back
+for the routes that serve it; a file from before encryption (a plain RIFF/WAVE `.wav`) is
+still served until `ringfence phi rotate-key` encrypts it.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import tempfile
@@ -37,6 +44,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallTranscript
+from ringfence.adapters.db.crypto import cipher_for
+from ringfence.adapters.phi_cipher import PhiCipher
 from ringfence.adapters.speech.base import SAMPLE_WIDTH, Audio, TextToSpeech
 from ringfence.agent.callee import TranscriptLine
 from ringfence.agent.policies.base import Speaker
@@ -47,6 +56,7 @@ RECORDING_RATE: Final = 16_000
 SUPPORTED_RATES: Final = frozenset({8_000, 16_000})
 _INT16_MIN: Final = -32_768
 _INT16_MAX: Final = 32_767
+_RIFF: Final = b"RIFF"  # how a plaintext WAV (a legacy recording) starts
 # array("h") is machine-endian; WAV is little-endian.
 _BIG_ENDIAN: Final = array("h", [1]).tobytes() == b"\x00\x01"
 
@@ -183,7 +193,45 @@ def _mix(placed: Sequence[tuple[int, array[int]]], total: int) -> bytes:
 
 def recording_path_for(account_id: int, job_id: int) -> str:
     """Where a call's recording lives, relative to the store directory (always '/'-separated)."""
-    return f"{account_id}/{job_id}.wav"
+    return f"{account_id}/{job_id}.wav.enc"
+
+
+def seal(cipher: PhiCipher, wav: bytes) -> bytes:
+    """What is stored on disk for `wav`: its Fernet token under the newest key, as raw bytes."""
+    return base64.urlsafe_b64decode(cipher.encrypt(wav))
+
+
+def is_sealed(stored: bytes) -> bool:
+    """Whether stored recording bytes are encrypted (not a legacy plaintext WAV)."""
+    return not stored.startswith(_RIFF)
+
+
+def token_of(stored: bytes) -> bytes:
+    """The Fernet token of sealed recording bytes."""
+    return base64.urlsafe_b64encode(stored)
+
+
+def unseal(cipher: PhiCipher, stored: bytes) -> bytes:
+    """The WAV of stored recording bytes; PhiDecryptError when no configured key fits."""
+    if not is_sealed(stored):
+        return stored  # written before encryption, until `ringfence phi rotate-key`
+    return cipher.decrypt(token_of(stored))
+
+
+def read_recording_bytes(
+    store_dir: Path, recording_path: str, *, cipher: PhiCipher
+) -> bytes | None:
+    """The decrypted WAV of a stored recording; None when its path is unsafe or there is no
+    file. The one way the routes read a recording (API, staff drawer, share link)."""
+    try:
+        path = recording_file(store_dir, recording_path)
+    except UnsafeRecordingPath:
+        return None
+    try:
+        stored = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    return unseal(cipher, stored)
 
 
 def recording_file(store_dir: Path, recording_path: str) -> Path:
@@ -214,22 +262,29 @@ def render_pending(
     store_dir: Path,
     agent_voice: TextToSpeech,
     callee_voice: TextToSpeech,
+    cipher: PhiCipher | None = None,
     limit: int = 20,
     sample_rate: int = RECORDING_RATE,
 ) -> int:
     """Render up to `limit` transcripts that have no recording yet; return how many were.
 
-    Oldest first. Each recording is written atomically (a temporary file, then `os.replace`)
-    to `store_dir/<account_id>/<job_id>.wav`, then its row gets `recording_path` (relative to
-    `store_dir`) and `recording_seconds` in a transaction of its own. No transaction is held
-    while synthesising. A recording that fails is logged and left without a recording for a
-    later pass, and the pass goes on past it to the next. Two workers racing for one row write
-    the same file; only the one whose update lands counts it.
+    Oldest first, never a purged one. Each recording is encrypted with `cipher` (by default
+    the one installed on the sessions' database engine, which encrypts the transcripts) and
+    written atomically (a temporary file, then `os.replace`) to
+    `store_dir/<account_id>/<job_id>.wav.enc`, then its row gets `recording_path` (relative
+    to `store_dir`) and `recording_seconds` in a transaction of its own. No transaction is
+    held while synthesising. A recording that fails is logged and left without a recording
+    for a later pass, and the pass goes on past it to the next. Two workers racing for one row
+    write the same file; only the one whose update lands counts it. A transcript purged while
+    its recording was being made loses the new file at once.
     """
     if limit <= 0:
         return 0
     rendered = 0
     after_id = 0
+    if cipher is None:
+        with session_factory() as session:
+            cipher = cipher_for(session.get_bind().dialect)
     while rendered < limit:
         with session_factory() as session:
             batch = session.execute(
@@ -239,7 +294,11 @@ def render_pending(
                     CallTranscript.job_id,
                     CallTranscript.turns,
                 )
-                .where(CallTranscript.recording_path.is_(None), CallTranscript.id > after_id)
+                .where(
+                    CallTranscript.recording_path.is_(None),
+                    CallTranscript.purged_at.is_(None),
+                    CallTranscript.id > after_id,
+                )
                 .order_by(CallTranscript.id)
                 .limit(limit - rendered)
             ).all()
@@ -255,6 +314,7 @@ def render_pending(
                     store_dir=store_dir,
                     agent_voice=agent_voice,
                     callee_voice=callee_voice,
+                    cipher=cipher,
                     sample_rate=sample_rate,
                 )
                 with session_factory() as session, session.begin():
@@ -266,10 +326,13 @@ def render_pending(
                             .where(
                                 CallTranscript.id == transcript_id,
                                 CallTranscript.recording_path.is_(None),
+                                CallTranscript.purged_at.is_(None),
                             )
                             .values(recording_path=done.path, recording_seconds=done.seconds)
                         ),
                     )
+                if not stored.rowcount:
+                    _drop_if_purged(session_factory, transcript_id, store_dir, done.path)
             except Exception:
                 # One bad transcript or engine hiccup must not block every other recording.
                 log.exception("recording of call job %s failed; will retry next pass", job_id)
@@ -277,6 +340,19 @@ def render_pending(
             if stored.rowcount:
                 rendered += 1
     return rendered
+
+
+def _drop_if_purged(
+    session_factory: Callable[[], Session], transcript_id: int, store_dir: Path, path: str
+) -> None:
+    # The update lost either to another renderer (whose file is this very file: keep it) or
+    # to a retention purge (then nothing may keep the recording).
+    with session_factory() as session:
+        purged = session.scalar(
+            select(CallTranscript.purged_at).where(CallTranscript.id == transcript_id)
+        )
+    if purged is not None:
+        recording_file(store_dir, path).unlink(missing_ok=True)
 
 
 def _render_one(
@@ -287,6 +363,7 @@ def _render_one(
     store_dir: Path,
     agent_voice: TextToSpeech,
     callee_voice: TextToSpeech,
+    cipher: PhiCipher,
     sample_rate: int,
 ) -> RenderedRecording:
     audio = render_call(
@@ -296,11 +373,12 @@ def _render_one(
         sample_rate=sample_rate,
     )
     path = recording_path_for(account_id, job_id)
-    _write_atomically(recording_file(store_dir, path), encode_wav(audio))
+    write_atomically(recording_file(store_dir, path), seal(cipher, encode_wav(audio)))
     return RenderedRecording(job_id=job_id, path=path, seconds=round(audio.seconds, 2))
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes) -> None:
+    """`data` at `target` whole or not at all (readable by this user only, like mkstemp's)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:

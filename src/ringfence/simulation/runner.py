@@ -27,8 +27,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ringfence.adapters.db.calls import CallJob, LocationPacing, MinutesLedger
+from ringfence.adapters.db.crypto import install_cipher
 from ringfence.adapters.db.engine import make_engine, make_session_factory
 from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.phi_cipher import PhiCipher, generate_key
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.adapters.telephony.sandbox_store import SandboxCall
 from ringfence.clock import VirtualClock
@@ -56,6 +58,9 @@ class SimulationSpec:
     carrier_cps: float = 25.0
     carrier_burst: float = 1500.0
     max_concurrent_calls: int = 20_000
+    # The transcripts the calls leave are encrypted like any others, under a throw-away key
+    # that every worker process shares.
+    phi_key: str = field(default_factory=generate_key, repr=False)
 
 
 @dataclass(slots=True)
@@ -98,6 +103,7 @@ Progress = Callable[[str, float], None]
 
 def run_simulation(spec: SimulationSpec, progress: Progress | None = None) -> SimulationResult:
     engine = make_engine(spec.database_url)
+    install_cipher(engine, PhiCipher.from_keys([spec.phi_key]))
     sessions = make_session_factory(engine)
     try:
         upgrade(engine)
@@ -208,9 +214,12 @@ def _run_in_process(
 # -- several processes ------------------------------------------------------------------------
 
 
-def _worker_main(database_url: str, seed: int, config: DispatchConfig, inbox: Connection) -> None:
+def _worker_main(
+    database_url: str, seed: int, config: DispatchConfig, phi_key: str, inbox: Connection
+) -> None:
     """A dispatcher worker process: ticks when told, at the instant it is told."""
     engine = make_engine(database_url)
+    install_cipher(engine, PhiCipher.from_keys([phi_key]))
     sessions = make_session_factory(engine)
     clock = VirtualClock(datetime.fromtimestamp(0, UTC))
     dispatcher = Dispatcher(
@@ -242,7 +251,13 @@ def _spawn(spec: SimulationSpec) -> _Worker:
     ours, theirs = context.Pipe()
     process = context.Process(
         target=_worker_main,
-        args=(spec.database_url, spec.population.seed, _dispatch_config(spec), theirs),
+        args=(
+            spec.database_url,
+            spec.population.seed,
+            _dispatch_config(spec),
+            spec.phi_key,
+            theirs,
+        ),
         daemon=True,
     )
     process.start()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ringfence.adapters.db.crypto import EncryptedJSON
 from ringfence.adapters.db.orm import Base, enum_column
 from ringfence.domain.vocabulary import CallOutcome, CallPurpose, CallStatus, CallType
 
@@ -161,21 +162,31 @@ class MinutesLedger(Base):
 
 
 class CallTranscript(Base):
-    """What was said on a connected or voicemail call, with offsets into the recording."""
+    """What was said on a connected or voicemail call, with offsets into the recording.
+
+    The turns are PHI: encrypted at rest (adapters/db/crypto.py), and emptied by a retention
+    purge, which sets `purged_at` (the row stays, so the dashboard keeps the sentiment and
+    can say when and why the words are gone). Sentiment is not PHI and stays in clear: the
+    dashboard's rollup triggers read it.
+    """
 
     __tablename__ = "call_transcripts"
+    # The retention purge: an account's transcripts not purged yet.
+    __table_args__ = (Index("ix_call_transcripts_account_id_purged_at", "account_id", "purged_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     job_id: Mapped[int] = mapped_column(ForeignKey("call_jobs.id", ondelete="CASCADE"), unique=True)
     # [{"speaker": "agent" | "callee", "text": ..., "start": seconds, "end": seconds}, ...]
-    turns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    turns: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON)
     # Live conversations only (voicemail is excluded), from the callee's words.
     sentiment: Mapped[str | None] = mapped_column(String(10))
     sentiment_score: Mapped[float | None] = mapped_column(Float)
+    # Relative to the recordings directory; the file's bytes are encrypted (services/recordings.py).
     recording_path: Mapped[str | None] = mapped_column(String(500))
     recording_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
+    purged_at: Mapped[datetime | None]
 
 
 class CallAction(Base):

@@ -77,6 +77,8 @@ class Account(Base):
     outbound_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # A stable handle for idempotent seeding (the demo) and for operators; never shown as auth.
     slug: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # How long recordings and transcripts are kept: 30, 90 or 365 days; None keeps them.
+    phi_retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -20,6 +20,8 @@ from ringfence.entrypoints.api.routes import (
     consents,
     contact_imports,
     eligibility,
+    kyc,
+    phi,
     test_calls,
     workflows,
 )
@@ -113,8 +115,11 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(account.router, prefix=API_PREFIX)
     app.include_router(eligibility.router, prefix=API_PREFIX)
     app.include_router(calls.router, prefix=API_PREFIX)
+    app.include_router(phi.router, prefix=API_PREFIX)
     app.include_router(test_calls.router, prefix=API_PREFIX)
     app.include_router(workflows.router, prefix=API_PREFIX)
+    app.include_router(kyc.router, prefix=API_PREFIX)
+    app.include_router(kyc.operator_router, prefix=API_PREFIX)
     app.include_router(console.router)
     install_web(app, container)
     app.state.test_console = TestConsole(policy_factory(container.settings))

@@ -20,8 +20,11 @@ from ringfence.entrypoints.web.pages import STATIC_DIR
 from ringfence.entrypoints.web.redirects import LOGIN, login_url, safe_next
 from ringfence.entrypoints.web.routes import (
     auth,
+    consent_evidence,
     dashboard,
     dashboard_shares,
+    enablement,
+    public_forms,
     voice_ai,
     workflow_editor,
     workflow_edits,
@@ -39,6 +42,8 @@ ROUTERS: Final = (
     workflow_edits.router,
     dashboard.router,
     dashboard_shares.router,
+    enablement.router,
+    consent_evidence.router,
 )
 
 
@@ -52,6 +57,8 @@ def install_web(app: FastAPI, container: Container) -> None:
     for router in ROUTERS:
         pages.include_router(router)
     app.include_router(pages)
+    # Public form pages: outside the CSRF group on purpose (routes/public_forms.py says why).
+    app.include_router(public_forms.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
 

@@ -12,11 +12,14 @@ from ringfence.adapters.telephony.base import TelephonyProvider
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.phi_retention import purge_expired
 from ringfence.services.recordings import render_pending
 from ringfence.services.workflows.runner import WorkflowRunner
 from ringfence.services.workflows.webhooks import deliver_due
 
 log = logging.getLogger("ringfence.worker")
+
+PURGE_INTERVAL_SECONDS = 3600.0
 
 
 def make_carrier(container: Container) -> TelephonyProvider:
@@ -112,6 +115,7 @@ def run_recordings(container: Container, stop: threading.Event) -> None:
                 store_dir=container.settings.recordings_dir,
                 agent_voice=agent_voice,
                 callee_voice=callee_voice,
+                cipher=container.phi_cipher,
                 limit=5,
             )
         except Exception:
@@ -121,9 +125,30 @@ def run_recordings(container: Container, stop: threading.Event) -> None:
             stop.wait(5.0)
 
 
+def run_purge(container: Container, stop: threading.Event) -> None:
+    """Purge recordings and transcripts past their account's retention policy, hourly (the
+    first pass at start). Several workers may run it at once: a row is purged only once."""
+    while not stop.is_set():
+        try:
+            report = purge_expired(
+                container.session_factory,
+                container.clock,
+                store_dir=container.settings.recordings_dir,
+            )
+            if report.transcripts:
+                log.info(
+                    "retention purge: transcripts=%d recordings=%d",
+                    report.transcripts,
+                    report.recordings,
+                )
+        except Exception:
+            log.exception("retention purge failed; retrying at the next pass")
+        stop.wait(PURGE_INTERVAL_SECONDS)
+
+
 def start_in_thread(container: Container) -> tuple[threading.Thread, threading.Event]:
-    """The dispatcher, the workflow runner and the recording renderer in background threads
-    of this process."""
+    """The dispatcher, the workflow runner, the recording renderer and the retention purge in
+    background threads of this process."""
     stop = threading.Event()
     thread = threading.Thread(target=run, args=(container, stop), name="dispatcher", daemon=True)
     thread.start()
@@ -133,4 +158,5 @@ def start_in_thread(container: Container) -> tuple[threading.Thread, threading.E
     threading.Thread(
         target=run_recordings, args=(container, stop), name="recordings", daemon=True
     ).start()
+    threading.Thread(target=run_purge, args=(container, stop), name="purge", daemon=True).start()
     return thread, stop

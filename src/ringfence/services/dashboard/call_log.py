@@ -17,9 +17,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
 from ringfence.adapters.db.orm import Contact, PhoneNumber
+from ringfence.adapters.db.phi import PhiTombstone
 from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.dashboard.filters import DashboardFilters, SortKey
 from ringfence.domain.dashboard.statuses import DashStatus, action_label, status_of
+from ringfence.domain.phi import PhiKind, describe_policy
 from ringfence.domain.vocabulary import CallOutcome, CallPurpose, CallStatus, CallType
 from ringfence.services.dashboard.scope import (
     DashboardScope,
@@ -303,6 +305,9 @@ class CallDetail:
     recording_seconds: float | None
     actions: tuple[ActionEntry, ...]
     trail: tuple[TrailEntry, ...]
+    # Set once a retention purge emptied the transcript and deleted the recording.
+    purged_at: datetime | None = None
+    purge_policy: str | None = None  # e.g. "the 30-day policy"
 
 
 def call_detail(session: Session, scope: DashboardScope, job_id: int) -> CallDetail | None:
@@ -338,6 +343,17 @@ def call_detail(session: Session, scope: DashboardScope, job_id: int) -> CallDet
         .where(CallEvent.job_id == job_id, CallEvent.account_id == scope.account_id)
         .order_by(CallEvent.id)
     ).all()
+    policy = (
+        session.scalar(
+            select(PhiTombstone.policy).where(
+                PhiTombstone.job_id == job_id,
+                PhiTombstone.account_id == scope.account_id,
+                PhiTombstone.what == PhiKind.TRANSCRIPT,
+            )
+        )
+        if transcript is not None and transcript.purged_at is not None
+        else None
+    )
     return CallDetail(
         row=row,
         carrier_reason=job.carrier_reason if job else None,
@@ -349,4 +365,6 @@ def call_detail(session: Session, scope: DashboardScope, job_id: int) -> CallDet
         recording_seconds=transcript.recording_seconds if transcript else None,
         actions=tuple(ActionEntry(k, action_label(k), d, at) for k, d, at in actions),
         trail=tuple(TrailEntry(*event) for event in events),
+        purged_at=transcript.purged_at if transcript else None,
+        purge_policy=describe_policy(policy) if policy else None,
     )

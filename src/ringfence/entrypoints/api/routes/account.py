@@ -17,6 +17,7 @@ from ringfence.entrypoints.api.schemas.account import (
     AuditEventQuery,
 )
 from ringfence.entrypoints.api.schemas.common import Page
+from ringfence.services.audit import record_changes, snapshot
 from ringfence.services.fields import apply_fields
 
 router = APIRouter(tags=["account"])
@@ -36,13 +37,33 @@ def read_account(uow: Uow, scope: Scope) -> AccountOut:
     return AccountOut.model_validate(_account(uow, scope))
 
 
-@router.patch("/account", response_model=AccountOut, summary="Rename the account")
+@router.patch(
+    "/account", response_model=AccountOut, summary="Rename the account, set PHI retention"
+)
 def update_account(uow: Uow, scope: Scope, body: AccountUpdate) -> AccountOut:
+    """Only the fields present change. A change of `phi_retention_days` is audited (action
+    `phi_retention_changed`) and applies from the next purge, hourly: shortening it purges
+    every older recording and transcript then, and nothing purged comes back."""
     account = _account(uow, scope)
+    before = snapshot(account, _AUDITED)
     apply_fields(account, body.model_dump(exclude_unset=True))
-    account.updated_at = uow.clock.now()
+    now = uow.clock.now()
+    account.updated_at = now
+    record_changes(
+        uow.session,
+        scope,
+        entity_type="account",
+        entity_id=account.id,
+        action="phi_retention_changed",
+        at=now,
+        before=before,
+        after=snapshot(account, _AUDITED),
+    )
     uow.commit()
     return AccountOut.model_validate(account)
+
+
+_AUDITED = ("phi_retention_days",)
 
 
 @router.get("/audit-events", response_model=Page[AuditEventOut], summary="The audit log")

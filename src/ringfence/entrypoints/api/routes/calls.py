@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
 from sqlalchemy import ColumnElement, select
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, CallTranscript, MinutesLedger
 from ringfence.adapters.db.orm import Location
 from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import zone
+from ringfence.domain.phi import PhiAccessVia, PhiKind
 from ringfence.domain.vocabulary import CallStatus
 from ringfence.entrypoints.api.crud import list_page
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import ContainerDep, Scope, Uow
 from ringfence.entrypoints.api.schemas.calls import (
     CallEventOut,
     CallJobDetailOut,
@@ -34,7 +33,8 @@ from ringfence.entrypoints.api.schemas.calls import (
 from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.services.call_jobs import cancel_pending
 from ringfence.services.errors import Conflict, NotFound
-from ringfence.services.recordings import UnsafeRecordingPath, recording_file
+from ringfence.services.phi_access import record_access
+from ringfence.services.recordings import read_recording_bytes
 from ringfence.services.tenancy import get_owned
 
 router = APIRouter(tags=["calls"])
@@ -104,39 +104,60 @@ def cancel_call_job(uow: Uow, scope: Scope, job_id: JobId) -> CallJobDetailOut:
 )
 def read_transcript(uow: Uow, scope: Scope, job_id: JobId) -> TranscriptOut:
     """Speaker turns with their offsets (seconds from answer) and, for live conversations,
-    the sentiment; 404 when the call has no transcript (not answered, or not yet ended)."""
+    the sentiment; 404 when the call has no transcript (not answered, or not yet ended).
+    A transcript past its account's retention policy has no turns and a `purged_at`.
+    Each read is written to the PHI access log."""
     job = get_owned(uow.session, CallJob, job_id, scope)
     transcript = _transcript(uow, job)
-    return TranscriptOut(
+    out = TranscriptOut(
         job_id=job.id,
         turns=[TurnOut.model_validate(t) for t in transcript.turns],
         sentiment=transcript.sentiment,
         sentiment_score=transcript.sentiment_score,
         recording_seconds=transcript.recording_seconds,
         has_recording=transcript.recording_path is not None,
+        purged_at=transcript.purged_at,
     )
+    if transcript.purged_at is None:
+        _log_read(uow, scope, job.id, PhiKind.TRANSCRIPT)
+    return out
 
 
 @router.get(
     "/call-jobs/{job_id}/recording",
-    response_class=FileResponse,
+    response_class=Response,
     summary="The call's recording (WAV)",
     responses={200: {"content": {"audio/wav": {}}}},
 )
-def read_recording(request: Request, uow: Uow, scope: Scope, job_id: JobId) -> FileResponse:
-    """The synthesized recording of a connected or voicemail call; 404 until it is rendered."""
+def read_recording(uow: Uow, scope: Scope, container: ContainerDep, job_id: JobId) -> Response:
+    """The synthesized recording of a connected or voicemail call, decrypted; 404 until it is
+    rendered, and after its account's retention policy purged it. Each read is written to
+    the PHI access log."""
     job = get_owned(uow.session, CallJob, job_id, scope)
     transcript = _transcript(uow, job)
     if transcript.recording_path is None:
         raise NotFound(f"call job {job.id} has no recording yet")
-    store: Path = request.app.state.container.settings.recordings_dir
-    try:
-        path = recording_file(store, transcript.recording_path)
-    except UnsafeRecordingPath as exc:
-        raise NotFound(f"call job {job.id} has no recording") from exc
-    if not path.is_file():
+    wav = read_recording_bytes(
+        container.settings.recordings_dir, transcript.recording_path, cipher=container.phi_cipher
+    )
+    if wav is None:
         raise NotFound(f"call job {job.id} has no recording")
-    return FileResponse(path, media_type="audio/wav", filename=f"call-{job.id}.wav")
+    _log_read(uow, scope, job.id, PhiKind.RECORDING)
+    return Response(
+        wav,
+        media_type="audio/wav",
+        headers={
+            "Content-Disposition": f'attachment; filename="call-{job.id}.wav"',
+            "Cache-Control": "private",
+        },
+    )
+
+
+def _log_read(uow: Uow, scope: Scope, job_id: int, what: PhiKind) -> None:
+    record_access(
+        uow.session, scope, job_id=job_id, what=what, via=PhiAccessVia.API, at=uow.clock.now()
+    )
+    uow.commit()
 
 
 def _transcript(uow: Uow, job: CallJob) -> CallTranscript:

@@ -9,8 +9,14 @@ from sqlalchemy import select
 
 from ringfence.adapters.db.orm import ConsentRecord, Contact
 from ringfence.entrypoints.api.deps import Scope, Uow
-from ringfence.entrypoints.api.schemas.contacts import ConsentCreate, ConsentOut
+from ringfence.entrypoints.api.schemas.contacts import (
+    ConsentCreate,
+    ConsentEvidenceItemOut,
+    ConsentEvidenceOut,
+    ConsentOut,
+)
 from ringfence.services.consent import ConsentEvidence, record_consent
+from ringfence.services.consent_evidence import evidence_file
 from ringfence.services.tenancy import get_owned
 
 router = APIRouter(prefix="/contacts/{contact_id}/consents", tags=["contacts"])
@@ -27,6 +33,34 @@ def list_consents(uow: Uow, scope: Scope, contact_id: ContactId) -> list[Consent
         .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
     )
     return [ConsentOut.model_validate(row) for row in rows]
+
+
+@router.get(
+    "/evidence",
+    response_model=ConsentEvidenceOut,
+    summary="The contact's consent evidence as one document (for a TCPA dispute)",
+)
+def consent_evidence(uow: Uow, scope: Scope, contact_id: ContactId) -> ConsentEvidenceOut:
+    """Every consent record with the exact text shown, its SHA-256 and whether the stored
+    text still matches it, the time, IP address, user agent and page URL; and whether voice
+    consent is in force now. A printable page of the same is at
+    `/app/contacts/{contact_id}/consent-evidence`."""
+    contact = get_owned(uow.session, Contact, contact_id, scope)
+    document = evidence_file(uow.session, contact, now=uow.clock.now())
+    return ConsentEvidenceOut(
+        contact_id=contact.id,
+        name=f"{contact.first_name} {contact.last_name}".strip(),
+        phone_e164=contact.phone_e164,
+        generated_at=document.generated_at,
+        voice_consent_in_force=document.active_voice_consent,
+        records=[
+            ConsentEvidenceItemOut(
+                **ConsentOut.model_validate(item.record).model_dump(),
+                text_matches_hash=item.text_matches_hash,
+            )
+            for item in document.items
+        ],
+    )
 
 
 @router.post(

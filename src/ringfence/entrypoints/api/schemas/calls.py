@@ -90,3 +90,6 @@ class TranscriptOut(Out):
     sentiment_score: float | None = Field(description="VADER compound score of the callee")
     recording_seconds: float | None
     has_recording: bool
+    purged_at: datetime | None = Field(
+        description="When a retention purge emptied the turns and deleted the recording"
+    )

@@ -178,3 +178,16 @@ class ConsentOut(Out):
     confirmed_by: str | None
     note: str | None
     recorded_by: str
+
+
+class ConsentEvidenceItemOut(ConsentOut):
+    text_matches_hash: bool | None
+
+
+class ConsentEvidenceOut(Out):
+    contact_id: int
+    name: str
+    phone_e164: str | None
+    generated_at: datetime
+    voice_consent_in_force: bool
+    records: list[ConsentEvidenceItemOut]

@@ -9,16 +9,17 @@ within 15 s of its result being stored, well inside the description's 60 s.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path as FilePath
 from typing import Annotated, Final
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Path, Query, Request, status
-from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallTranscript
+from ringfence.bootstrap import Container
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
+from ringfence.domain.phi import PhiAccessVia, PhiKind
 from ringfence.entrypoints.api.deps import ContainerDep, Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.pages import Viewer
@@ -29,7 +30,9 @@ from ringfence.services.dashboard.export import csv_filename, export_rows
 from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import NotFound
-from ringfence.services.recordings import UnsafeRecordingPath, recording_file
+from ringfence.services.phi_access import record_access
+from ringfence.services.recordings import read_recording_bytes
+from ringfence.services.unit_of_work import TenantScope
 
 router = APIRouter()
 
@@ -197,6 +200,16 @@ def outbound_call(
     detail = call_detail(uow.session, scope, job_id)
     if detail is None:
         return _not_found(request, web, viewer, "That call")
+    if detail.row.has_transcript and detail.purged_at is None:
+        record_access(
+            uow.session,
+            viewer.scope,
+            job_id=job_id,
+            what=PhiKind.TRANSCRIPT,
+            via=PhiAccessVia.WEB,
+            at=uow.clock.now(),
+        )
+        uow.commit()
     template = (
         "dashboard_drawer.html"
         if request.headers.get("HX-Request") == "true"
@@ -220,22 +233,32 @@ def outbound_call(
 def outbound_call_recording(
     viewer: SignedIn, uow: Uow, container: ContainerDep, job_id: JobId
 ) -> Response:
-    transcript = uow.session.scalars(
-        select(CallTranscript).where(
+    return recording_response(uow, container, viewer.scope, job_id, PhiAccessVia.WEB)
+
+
+def recording_response(
+    uow: Uow, container: Container, reader: TenantScope, job_id: int, via: PhiAccessVia
+) -> Response:
+    """A call's recording of `reader`'s account, decrypted, its read logged (staff drawer and
+    share links; the API has its own route with JSON errors)."""
+    recording_path = uow.session.scalar(
+        select(CallTranscript.recording_path).where(
             CallTranscript.job_id == job_id,
-            CallTranscript.account_id == viewer.scope.account_id,
+            CallTranscript.account_id == reader.account_id,
         )
-    ).first()
-    if transcript is None or transcript.recording_path is None:
+    )
+    if recording_path is None:
         return Response("no recording", status_code=404, media_type="text/plain")
-    store: FilePath = container.settings.recordings_dir
-    try:
-        path = recording_file(store, transcript.recording_path)
-    except UnsafeRecordingPath:
-        return Response("no recording", status_code=404, media_type="text/plain")
-    if not path.is_file():
+    wav = read_recording_bytes(
+        container.settings.recordings_dir, recording_path, cipher=container.phi_cipher
+    )
+    if wav is None:
         return Response("no recording yet", status_code=404, media_type="text/plain")
-    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private"})
+    record_access(
+        uow.session, reader, job_id=job_id, what=PhiKind.RECORDING, via=via, at=uow.clock.now()
+    )
+    uow.commit()
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "private"})
 
 
-__all__ = ["DASHBOARDS", "OUTBOUND", "OutboundTab", "router"]
+__all__ = ["DASHBOARDS", "OUTBOUND", "OutboundTab", "recording_response", "router"]

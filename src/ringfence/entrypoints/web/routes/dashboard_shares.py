@@ -14,16 +14,15 @@ from typing import Annotated, Final
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Form, Path, Request, status
-from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy import select
+from fastapi.responses import RedirectResponse, Response
 
-from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.orm import Location as LocationRow
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
+from ringfence.domain.phi import PhiAccessVia, PhiKind
 from ringfence.entrypoints.api.deps import ContainerDep, Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
-from ringfence.entrypoints.web.routes.dashboard import OUTBOUND, Location
+from ringfence.entrypoints.web.routes.dashboard import OUTBOUND, Location, recording_response
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.secret_key import secret_key
 from ringfence.services.agent_readiness import voice_ai_overview
@@ -43,7 +42,8 @@ from ringfence.services.dashboard.share_links import (
 )
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import InvalidField, NotFound
-from ringfence.services.recordings import UnsafeRecordingPath, recording_file
+from ringfence.services.phi_access import record_access, share_actor
+from ringfence.services.unit_of_work import TenantScope
 
 router = APIRouter()
 
@@ -250,6 +250,16 @@ def shared_call(
     detail = call_detail(uow.session, scope, job_id) if scope and grant.include_phi else None
     if detail is None or scope is None or detail.row.call_type is not grant.filters.call_type:
         return Response("not part of this shared view", status_code=404, media_type="text/plain")
+    if detail.row.has_transcript and detail.purged_at is None:
+        record_access(
+            uow.session,
+            _holder(grant),
+            job_id=job_id,
+            what=PhiKind.TRANSCRIPT,
+            via=PhiAccessVia.SHARE,
+            at=uow.clock.now(),
+        )
+        uow.commit()
     return web.pages.render_public(
         request,
         "dashboard_drawer.html",
@@ -272,19 +282,16 @@ def shared_call_recording(
         grant = _grant(uow, container, token)
     except ShareLinkRefused:
         return Response("share link refused", status_code=404, media_type="text/plain")
-    transcript = uow.session.scalars(
-        select(CallTranscript).where(
-            CallTranscript.job_id == job_id, CallTranscript.account_id == grant.account_id
-        )
-    ).first()
-    if not grant.include_phi or transcript is None or transcript.recording_path is None:
+    # Only a call the link's view shows (its location, its call type), as for the drawer.
+    scope = _scope(uow, grant)
+    detail = call_detail(uow.session, scope, job_id) if scope and grant.include_phi else None
+    if detail is None or detail.row.call_type is not grant.filters.call_type:
         return Response(
             "no recording in this shared view", status_code=404, media_type="text/plain"
         )
-    try:
-        path = recording_file(container.settings.recordings_dir, transcript.recording_path)
-    except UnsafeRecordingPath:
-        return Response("no recording", status_code=404, media_type="text/plain")
-    if not path.is_file():
-        return Response("no recording yet", status_code=404, media_type="text/plain")
-    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private"})
+    return recording_response(uow, container, _holder(grant), job_id, PhiAccessVia.SHARE)
+
+
+def _holder(grant: ShareGrant) -> TenantScope:
+    """Whoever holds the link, as the PHI access log names them."""
+    return TenantScope(account_id=grant.account_id, actor=share_actor(grant.link_id))

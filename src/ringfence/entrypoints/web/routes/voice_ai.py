@@ -12,6 +12,7 @@ from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.redirects import HOME
 from ringfence.services.agent_readiness import voice_ai_overview
 from ringfence.services.errors import NotFound
+from ringfence.services.kyc import registration_of
 
 router = APIRouter()
 
@@ -45,5 +46,8 @@ def voice_ai(
         request,
         "voice_ai.html",
         viewer=viewer,
-        context={"overview": overview},
+        context={
+            "overview": overview,
+            "registration": registration_of(uow.session, viewer.scope.account_id),
+        },
     )

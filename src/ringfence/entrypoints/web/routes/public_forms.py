@@ -1,0 +1,149 @@
+"""The public page of a CRM-hosted form: no sign-in, the consent checkbox (unchecked) and the
+consent text rendered exactly from the form's current version.
+
+Installed outside the staff pages' CSRF group on purpose: the page carries no ambient
+authority (no session, nothing of the practice's to change), it must work embedded in the
+practice's own site where third-party cookies are blocked, and the version it showed is
+signed into the page instead (so a submission cannot claim another text than it was shown).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Form, Path, Request, status
+from fastapi.responses import Response
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from ringfence.adapters.db.orm import Account
+from ringfence.adapters.db.orm import Form as FormRow
+from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.web.deps import Web
+from ringfence.entrypoints.web.sessions import StaffSession
+from ringfence.secret_key import secret_key
+from ringfence.services.errors import InvalidField, InvalidFields
+from ringfence.services.forms import current_version
+from ringfence.services.public_forms import Evidence, Submission, submit
+
+router = APIRouter(include_in_schema=False)
+
+PUBLIC_FORM: Final = "/f/{form_id}"
+_SALT: Final = "ringfence.public-form"
+FormId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _signer(container: ContainerDep) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key(container.settings), salt=_SALT)
+
+
+def _render(
+    request: Request,
+    web: Web,
+    form: FormRow,
+    account: Account,
+    container: ContainerDep,
+    *,
+    version_number: int,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    done: bool = False,
+    status_code: int = 200,
+) -> Response:
+    version = next(v for v in form.versions if v.version == version_number)
+    return web.pages.render_public(
+        request,
+        "public_form.html",
+        session=StaffSession.anonymous(),
+        context={
+            "form": form,
+            "practice": account.name,
+            "consent_text": version.consent_text,
+            "shown": _signer(container).dumps([form.id, version.version]),
+            "values": values or {},
+            "errors": errors or {},
+            "done": done,
+        },
+        status_code=status_code,
+    )
+
+
+def _form(uow: Uow, form_id: int) -> tuple[FormRow, Account] | None:
+    form = uow.session.get(FormRow, form_id)
+    if form is None or current_version(form) is None:
+        return None
+    account = uow.session.get(Account, form.account_id)
+    return (form, account) if account is not None else None
+
+
+def _missing() -> Response:
+    return Response("This form does not exist.", status_code=404, media_type="text/plain")
+
+
+@router.get(PUBLIC_FORM, name="public_form")
+def show(
+    request: Request, web: Web, uow: Uow, container: ContainerDep, form_id: FormId
+) -> Response:
+    found = _form(uow, form_id)
+    if found is None:
+        return _missing()
+    form, account = found
+    return _render(request, web, form, account, container, version_number=form.current_version)
+
+
+@router.post(PUBLIC_FORM, name="public_form_submit")
+def receive(
+    request: Request,
+    web: Web,
+    uow: Uow,
+    container: ContainerDep,
+    form_id: FormId,
+    shown: Annotated[str, Form(max_length=500)],
+    first_name: Annotated[str, Form(max_length=100)] = "",
+    last_name: Annotated[str, Form(max_length=100)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    consent: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    found = _form(uow, form_id)
+    if found is None:
+        return _missing()
+    form, account = found
+    try:
+        signed_form, version_number = _signer(container).loads(shown)
+    except (BadSignature, ValueError, TypeError):
+        return Response("The form expired: reload the page.", status_code=400)
+    if signed_form != form.id:
+        return Response("The form expired: reload the page.", status_code=400)
+    values = {"first_name": first_name, "last_name": last_name, "phone": phone, "email": email}
+    try:
+        submit(
+            uow.session,
+            form,
+            Submission(
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone,
+                email=email,
+                consent_box_ticked=consent == "yes",
+                shown_version=int(version_number),
+            ),
+            Evidence(
+                ip_address=request.client.host if request.client else None,
+                user_agent=request.headers.get("user-agent"),
+                page_url=request.headers.get("referer") or str(request.url),
+            ),
+            now=uow.clock.now(),
+        )
+    except InvalidField as exc:
+        uow.rollback()
+        problems = exc.errors if isinstance(exc, InvalidFields) else [exc]
+        return _render(
+            request, web, form, account, container,
+            version_number=int(version_number), values=values,
+            errors={p.field: p.message for p in problems},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )  # fmt: skip
+    uow.commit()
+    return _render(
+        request, web, form, account, container, version_number=int(version_number), done=True
+    )

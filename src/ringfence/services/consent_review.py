@@ -1,0 +1,64 @@
+"""The consent part of the KYC review: the consent scanner run over the current consent text
+of every CRM-hosted form of the account.
+
+It passes when the account has at least one form and every form's current text is valid for
+outbound voice opt-in. Otherwise the reasons say which forms fall short and of what, and the
+registration waits for an operator (who may still approve it: a practice can keep a form that
+is not meant for calls, whose submissions then never carry voice consent).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.orm import Account, Form
+from ringfence.domain.consent_scan.scanner import ConsentScan, scan
+from ringfence.services.forms import current_version
+
+
+def business_names(account: Account) -> list[str]:
+    """The names a consent text may identify the practice by: its trading name first."""
+    names = [account.name, account.legal_name or ""]
+    return [n for i, n in enumerate(names) if n.strip() and n not in names[:i]]
+
+
+def scan_form_text(text: str, account: Account) -> ConsentScan:
+    """The scan under whichever of the practice's names the text uses (the best result)."""
+    results = [scan(text, business_name=name) for name in business_names(account)]
+    return max(results, key=lambda r: (r.valid_for_voice_opt_in, r.score))
+
+
+def consent_problems(session: Session, account_id: int, business_name: str) -> tuple[str, ...]:
+    forms = session.scalars(
+        select(Form).where(Form.account_id == account_id).order_by(Form.id)
+    ).all()
+    texts = [(form, current_version(form)) for form in forms]
+    texts = [(form, version) for form, version in texts if version and version.consent_text]
+    if not texts:
+        return (
+            "no CRM-hosted form with consent text yet: contacts can only opt in to calls "
+            "through one (or by confirmed written consent)",
+        )
+    account = session.get(Account, account_id)
+    assert account is not None  # the caller's account
+    problems: list[str] = []
+    for form, version in texts:
+        assert version is not None
+        result = max(
+            (
+                scan(version.consent_text, business_name=name)
+                for name in [*business_names(account), business_name]
+            ),
+            key=lambda r: (r.valid_for_voice_opt_in, r.score),
+        )
+        if not result.valid_for_voice_opt_in:
+            gaps = ", ".join(
+                f"{f.element} {f.status}"
+                for f in result.findings
+                if f.blocking and f.status != "present"
+            )
+            problems.append(
+                f"form {form.id} ({form.name!r}) is not valid for outbound opt-in: {gaps}"
+            )
+    return tuple(problems)

@@ -1,0 +1,157 @@
+"""A submission of a CRM-hosted form, with the consent evidence a TCPA dispute needs.
+
+The page shows the form's current consent text; the submission names the version it showed
+(signed into the page, so it cannot be swapped), and the consent record copies exactly that
+version's text and hash, with the time, IP address, user agent and page URL. A form whose
+text is not valid for outbound voice opt-in (the consent scanner finds a blocking gap) still
+creates or updates the contact, but records no voice consent: the box alone does not make
+unlawful wording lawful.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.orm import Account, ConsentRecord, Contact, Form, FormVersion
+from ringfence.domain.phone import InvalidPhoneNumber, region_of, to_e164
+from ringfence.domain.vocabulary import Channel, ConsentKind, ContactSource
+from ringfence.domain.workflows.definition import TriggerKind
+from ringfence.services import audit
+from ringfence.services.consent_review import scan_form_text
+from ringfence.services.errors import InvalidField, InvalidFields
+from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.workflows.events import TriggerEvent, ingest
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    first_name: str
+    last_name: str
+    phone: str
+    email: str
+    consent_box_ticked: bool
+    shown_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    ip_address: str | None
+    user_agent: str | None
+    page_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    contact_id: int
+    created: bool
+    consent_record_id: int | None
+    voice_consent_refused_because: str | None  # the box was ticked but the text is not valid
+
+
+def shown_version(form: Form, number: int) -> FormVersion:
+    version = next((v for v in form.versions if v.version == number), None)
+    if version is None:
+        raise InvalidField("version", f"form {form.id} has no version {number}")
+    return version
+
+
+def submit(
+    session: Session, form: Form, submission: Submission, evidence: Evidence, *, now: datetime
+) -> Submitted:
+    problems: list[InvalidField] = []
+    if not submission.first_name.strip():
+        problems.append(InvalidField("first_name", "please enter your first name"))
+    phone = ""
+    try:
+        phone = to_e164(submission.phone)
+    except InvalidPhoneNumber:
+        problems.append(InvalidField("phone", "please enter a valid US mobile or phone number"))
+    if phone and region_of(phone) not in ("US", "PR"):
+        problems.append(InvalidField("phone", "please enter a US phone number"))
+    email = submission.email.strip()
+    if email and ("@" not in email or len(email) > 254):
+        problems.append(InvalidField("email", "please enter a valid email address"))
+    if problems:
+        raise InvalidFields(problems)
+    version = shown_version(form, submission.shown_version)
+    scope = TenantScope(account_id=form.account_id, actor=f"form:{form.id}")
+    contact = session.scalars(
+        select(Contact).where(
+            Contact.account_id == form.account_id,
+            Contact.location_id == form.location_id,
+            Contact.phone_e164 == phone,
+        )
+    ).first()
+    created = contact is None
+    if contact is None:
+        contact = Contact(
+            account_id=form.account_id,
+            location_id=form.location_id,
+            first_name=submission.first_name.strip()[:100],
+            last_name=submission.last_name.strip()[:100],
+            phone_e164=phone,
+            email=email or None,
+            source=ContactSource.FORM,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(contact)
+    else:
+        # Fill what is missing; never overwrite what the practice already has.
+        contact.last_name = contact.last_name or submission.last_name.strip()[:100]
+        contact.email = contact.email or email or None
+        contact.updated_at = now
+    session.flush()
+    record_id: int | None = None
+    refused: str | None = None
+    if submission.consent_box_ticked:
+        account = session.get(Account, form.account_id)
+        assert account is not None  # the form's foreign key
+        result = scan_form_text(version.consent_text, account)
+        if result.valid_for_voice_opt_in:
+            record = ConsentRecord(
+                account_id=form.account_id,
+                location_id=form.location_id,
+                contact_id=contact.id,
+                kind=ConsentKind.CRM_FORM,
+                channel=Channel.VOICE,
+                recorded_at=now,
+                form_id=form.id,
+                form_version=version.version,
+                consent_text=version.consent_text,
+                consent_text_sha256=version.text_sha256,
+                ip_address=(evidence.ip_address or "")[:45] or None,
+                user_agent=(evidence.user_agent or "")[:500] or None,
+                page_url=(evidence.page_url or "")[:2000] or None,
+                recorded_by=scope.actor,
+            )
+            session.add(record)
+            session.flush()
+            record_id = record.id
+        else:
+            refused = "the form's consent text is not valid for outbound voice opt-in"
+    audit.record(
+        session, scope, entity_type="contact", entity_id=contact.id,
+        action="form.submitted", at=now,
+        after={
+            "form_id": form.id, "form_version": version.version, "created": created,
+            "consent_record_id": record_id, "voice_consent_refused": refused,
+        },
+    )  # fmt: skip
+    ingest(
+        session,
+        scope,
+        TriggerEvent(
+            external_id=f"form:{form.id}:contact:{contact.id}:{now.isoformat()}",
+            kind=TriggerKind.FORM_SUBMITTED,
+            contact_id=contact.id,
+            form_id=form.id,
+            occurred_at=now,
+        ),
+        now,
+    )
+    return Submitted(contact.id, created, record_id, refused)
