@@ -122,3 +122,24 @@ def test_bad_input_is_named_and_keeps_what_was_typed(
     with container.uow() as uow:
         assert uow.session.scalars(select(ConsentRecord)).all() == []
     assert anonymous.get("/f/999999").status_code == 404
+
+
+def test_every_new_consent_text_is_scanned_and_the_verdict_kept(
+    client: TestClient, tenant: Tenant
+) -> None:
+    form_id = _form(client, tenant, WEAK_TEXT)
+    weak = client.get(f"/api/v1/forms/{form_id}", headers=tenant.headers).json()
+    scan = weak["consent_scan"]
+    assert scan["valid_for_voice_opt_in"] is False
+    gaps = {f["element"] for f in scan["findings"] if f["blocking"] and f["status"] != "present"}
+    assert {"automated_or_ai_voice", "not_condition_of_purchase"} <= gaps
+    assert "Glow Aesthetics" in scan["recommended_text"]
+    fixed = client.patch(
+        f"/api/v1/forms/{form_id}", json={"consent_text": GOOD_TEXT}, headers=tenant.headers
+    ).json()
+    assert fixed["consent_scan"]["valid_for_voice_opt_in"] is True
+    assert [v["scan"]["valid_for_voice_opt_in"] for v in fixed["versions"]] == [False, True]
+    audit = client.get(
+        "/api/v1/audit-events?action=form.consent_scanned", headers=tenant.headers
+    ).json()["items"]
+    assert [e["after"]["valid_for_voice_opt_in"] for e in audit] == [False, True]

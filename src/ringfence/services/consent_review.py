@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.orm import Account, Form
+from ringfence.adapters.db.orm import Account, Form, FormVersion
 from ringfence.domain.consent_scan.scanner import ConsentScan, scan
 from ringfence.services.forms import current_version
 
@@ -23,10 +23,30 @@ def business_names(account: Account) -> list[str]:
     return [n for i, n in enumerate(names) if n.strip() and n not in names[:i]]
 
 
-def scan_form_text(text: str, account: Account) -> ConsentScan:
+def best_scan(text: str, names: list[str]) -> tuple[ConsentScan, str]:
     """The scan under whichever of the practice's names the text uses (the best result)."""
-    results = [scan(text, business_name=name) for name in business_names(account)]
-    return max(results, key=lambda r: (r.valid_for_voice_opt_in, r.score))
+    results = [(scan(text, business_name=name), name) for name in names]
+    return max(results, key=lambda pair: (pair[0].valid_for_voice_opt_in, pair[0].score))
+
+
+def scan_form_text(text: str, account: Account) -> ConsentScan:
+    return best_scan(text, business_names(account))[0]
+
+
+def scan_version(version: FormVersion, account: Account) -> ConsentScan:
+    """Judge a new version of a form's consent text and keep the verdict on it: "it runs
+    again whenever a form's consent text changes"."""
+    result, name = best_scan(version.consent_text, business_names(account))
+    version.scan = result.as_dict() | {"recommended_text": result.recommended_text}
+    version.scanned_as = name
+    return result
+
+
+def valid_for_voice(version: FormVersion, account: Account) -> bool:
+    """The stored verdict on the version (judged anew if it predates the scanner)."""
+    if version.scan is not None:
+        return bool(version.scan.get("valid_for_voice_opt_in"))
+    return scan_form_text(version.consent_text, account).valid_for_voice_opt_in
 
 
 def consent_problems(session: Session, account_id: int, business_name: str) -> tuple[str, ...]:
@@ -45,13 +65,7 @@ def consent_problems(session: Session, account_id: int, business_name: str) -> t
     problems: list[str] = []
     for form, version in texts:
         assert version is not None
-        result = max(
-            (
-                scan(version.consent_text, business_name=name)
-                for name in [*business_names(account), business_name]
-            ),
-            key=lambda r: (r.valid_for_voice_opt_in, r.score),
-        )
+        result, _name = best_scan(version.consent_text, [*business_names(account), business_name])
         if not result.valid_for_voice_opt_in:
             gaps = ", ".join(
                 f"{f.element} {f.status}"

@@ -26,6 +26,7 @@ from ringfence.domain.vocabulary import (
 )
 from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services.api_keys import create_api_key, revoke_api_keys
+from ringfence.services.consent_review import scan_version
 from ringfence.services.forms import set_consent_text
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows import manage
@@ -361,11 +362,13 @@ def _seed_location(
     good = orm.Form(
         **ids, name="Book a consultation", current_version=0, created_at=now, updated_at=now
     )
-    set_consent_text(good, GOOD_CONSENT, now=now)
     weak = orm.Form(
         **ids, name="Newsletter sign-up", current_version=0, created_at=now, updated_at=now
     )
-    set_consent_text(weak, WEAK_CONSENT, now=now)
+    for form, text in ((good, GOOD_CONSENT), (weak, WEAK_CONSENT)):
+        version = set_consent_text(form, text, now=now)
+        if version is not None:
+            scan_version(version, account)
     session.add_all([good, weak])
     session.flush()
 

@@ -21,7 +21,7 @@ from ringfence.domain.phone import InvalidPhoneNumber, region_of, to_e164
 from ringfence.domain.vocabulary import Channel, ConsentKind, ContactSource
 from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services import audit
-from ringfence.services.consent_review import scan_form_text
+from ringfence.services.consent_review import valid_for_voice
 from ringfence.services.errors import InvalidField, InvalidFields
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.events import TriggerEvent, ingest
@@ -111,8 +111,7 @@ def submit(
     if submission.consent_box_ticked:
         account = session.get(Account, form.account_id)
         assert account is not None  # the form's foreign key
-        result = scan_form_text(version.consent_text, account)
-        if result.valid_for_voice_opt_in:
+        if valid_for_voice(version, account):
             record = ConsentRecord(
                 account_id=form.account_id,
                 location_id=form.location_id,

@@ -198,6 +198,10 @@ class Form(Base):
     def text_sha256(self) -> str:
         return self._current().text_sha256
 
+    @property
+    def consent_scan(self) -> dict[str, Any] | None:
+        return self._current().scan
+
 
 class FormVersion(Base):
     __tablename__ = "form_versions"
@@ -209,6 +213,10 @@ class FormVersion(Base):
     consent_text: Mapped[str] = mapped_column(Text)
     # SHA-256 of the exact text shown: what a TCPA dispute needs to prove.
     text_sha256: Mapped[str] = mapped_column(String(64))
+    # The consent scanner's verdict on this text (domain/consent_scan), judged when the
+    # version was made, and the practice name it was judged under.
+    scan: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    scanned_as: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
 
 

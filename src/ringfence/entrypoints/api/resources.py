@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -12,8 +13,10 @@ from ringfence.entrypoints.api.crud import Resource, default_update
 from ringfence.entrypoints.api.schemas import contacts as c
 from ringfence.entrypoints.api.schemas import practice as p
 from ringfence.entrypoints.api.schemas import records as r
+from ringfence.services import audit
 from ringfence.services import forms as form_rules
 from ringfence.services.agents import check_agent
+from ringfence.services.consent_review import scan_version
 from ringfence.services.contacts import apply_contact_changes, ensure_deletable
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.fields import apply_fields
@@ -159,13 +162,35 @@ def _new_form(uow: UnitOfWork, scope: TenantScope, body: p.FormCreate) -> orm.Fo
         created_at=now,
         updated_at=now,
     )
-    form_rules.set_consent_text(form, body.consent_text, now=now)
+    version = form_rules.set_consent_text(form, body.consent_text, now=now)
     uow.session.add(form)
     uow.session.flush()
+    if version is not None:
+        _scan(uow, scope, form, version, now)
     return form
 
 
-def _update_form(uow: UnitOfWork, _scope: TenantScope, form: orm.Form, body: p.FormUpdate) -> None:
+def _scan(
+    uow: UnitOfWork, scope: TenantScope, form: orm.Form, version: orm.FormVersion, now: datetime
+) -> None:
+    """The consent scanner runs on every new version of the text; its verdict is kept on the
+    version and in the audit log (a form with a blocking gap cannot give voice consent)."""
+    account = uow.session.get(orm.Account, scope.account_id)
+    assert account is not None  # the key's account
+    result = scan_version(version, account)
+    gaps = [f.element.value for f in result.findings if f.blocking and f.status != "present"]
+    audit.record(
+        uow.session, scope, entity_type="form", entity_id=form.id,
+        action="form.consent_scanned", at=now,
+        after={
+            "version": version.version, "score": result.score,
+            "valid_for_voice_opt_in": result.valid_for_voice_opt_in,
+            "gaps": gaps,
+        },
+    )  # fmt: skip
+
+
+def _update_form(uow: UnitOfWork, scope: TenantScope, form: orm.Form, body: p.FormUpdate) -> None:
     changes = body.model_dump(exclude_unset=True)
     text = changes.pop("consent_text", None)
     if "consent_text" in body.model_fields_set and text is None:
@@ -173,7 +198,10 @@ def _update_form(uow: UnitOfWork, _scope: TenantScope, form: orm.Form, body: p.F
     apply_fields(form, changes)
     form.updated_at = uow.clock.now()
     if text is not None:
-        form_rules.set_consent_text(form, text, now=uow.clock.now())
+        version = form_rules.set_consent_text(form, text, now=uow.clock.now())
+        if version is not None:
+            uow.session.flush()
+            _scan(uow, scope, form, version, uow.clock.now())
 
 
 forms: Resource[orm.Form, p.FormCreate, p.FormUpdate, p.FormQuery] = Resource(

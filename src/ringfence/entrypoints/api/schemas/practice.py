@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -138,6 +138,12 @@ class FormVersionOut(Out):
     version: int
     consent_text: str
     text_sha256: str
+    scan: dict[str, Any] | None = Field(
+        default=None,
+        description="The consent scanner's verdict on this text: score, "
+        "valid_for_voice_opt_in, findings (element, status, blocking, suggestion)",
+    )
+    scanned_as: str | None = None
     created_at: datetime
 
 
@@ -148,6 +154,11 @@ class FormOut(Out):
     current_version: int
     consent_text: str
     text_sha256: str
+    consent_scan: dict[str, Any] | None = Field(
+        default=None,
+        description="The scanner's verdict on the current text; a form whose text is not "
+        "valid_for_voice_opt_in still collects contacts, never voice consent",
+    )
     versions: list[FormVersionOut]
     created_at: datetime
     updated_at: datetime
