@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
+from ringfence.adapters.db.engine import READ_ONLY
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.db.schema import metadata
 from ringfence.bootstrap import Container
@@ -42,3 +43,18 @@ def test_naive_datetimes_are_refused(container: Container) -> None:
         uow.session.add(Account(name="A", created_at=datetime(2026, 1, 1), updated_at=None))
         with pytest.raises(Exception, match="naive datetime"):
             uow.session.flush()
+
+
+def test_a_read_only_unit_of_work_lets_writers_through_on_sqlite(
+    container: Container,
+) -> None:
+    """A long read (the CSV export) must not hold SQLite's write lock: others keep writing."""
+    if container.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads never take the write lock")
+    with container.uow() as reader:
+        reader.session.connection(execution_options={READ_ONLY: True})
+        reader.session.execute(text("SELECT count(*) FROM accounts")).scalar()
+        with container.engine.connect() as writer:
+            writer.execute(text("PRAGMA busy_timeout = 1"))
+            writer.execute(text("UPDATE accounts SET name = name"))  # would time out if locked
+            writer.commit()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+# Execution option for a read-only unit of work (e.g. a long CSV export): on SQLite it begins
+# DEFERRED, so with WAL it reads one consistent snapshot without holding the write lock that
+# every other transaction takes at BEGIN (the dispatcher keeps writing meanwhile).
+READ_ONLY: Final = "ringfence_read_only"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -23,6 +28,9 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # it (the compliance facts!) would not be part of it. Taking the write lock at BEGIN
     # makes every transaction see one consistent state from its first read to its commit:
     # a contact who opts out can never slip between the gate's read and the dial's write.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+        return
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallTranscript
+from ringfence.adapters.db.engine import READ_ONLY
 from ringfence.bootstrap import Container
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
 from ringfence.domain.phi import PhiAccessVia, PhiKind
@@ -161,8 +162,10 @@ def outbound_export(
     )
 
     def stream() -> Iterator[str]:
-        # Its own session for the whole stream (the request's is closed when this runs).
+        # Its own session for the whole stream (the request's is closed when this runs),
+        # read-only: on SQLite it must not hold the write lock while a million rows stream.
         with container.uow() as uow:
+            uow.session.connection(execution_options={READ_ONLY: True})
             yield from export_rows(uow.session, scope, filters)
 
     return StreamingResponse(
