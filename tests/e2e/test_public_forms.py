@@ -14,19 +14,9 @@ from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import ConsentKind, ContactSource
 from ringfence.services.forms import text_sha256
 from tests.conftest import Tenant
-from tests.e2e.test_kyc import GOOD_TEXT, WEAK_TEXT
+from tests.e2e.test_kyc import GOOD_TEXT, WEAK_TEXT, _form
 
 _SHOWN = re.compile(r'name="shown" value="([^"]+)"')
-
-
-def _form(client: TestClient, tenant: Tenant, text: str) -> int:
-    made = client.post(
-        "/api/v1/forms",
-        json={"location_id": tenant.location_id, "name": "Book a consult", "consent_text": text},
-        headers=tenant.headers,
-    )
-    assert made.status_code == 201, made.text
-    return int(made.json()["id"])
 
 
 def _fill(client: TestClient, form_id: int, **fields: str) -> tuple[str, dict[str, str]]:

@@ -57,19 +57,9 @@ class DashboardShareLink(Base):
 # under review): key columns stay NOT NULL so the unique constraint can be the upsert target.
 
 
-class CallDayStats(Base):
-    __tablename__ = "call_day_stats"
-    __table_args__ = (
-        UniqueConstraint(
-            "location_id",
-            "call_type",
-            "local_day",
-            "workflow_key",
-            "number_key",
-            "outcome_key",
-            name="uq_call_day_stats_bucket",
-        ),
-    )
+class _Bucket:
+    """The key both rollups share: one location's calls of a type, day, workflow, caller ID
+    and outcome."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -79,6 +69,22 @@ class CallDayStats(Base):
     workflow_key: Mapped[int] = mapped_column(Integer)
     number_key: Mapped[int] = mapped_column(Integer)
     outcome_key: Mapped[str] = mapped_column(String(32))
+
+
+_BUCKET_KEY = (
+    "location_id",
+    "call_type",
+    "local_day",
+    "workflow_key",
+    "number_key",
+    "outcome_key",
+)
+
+
+class CallDayStats(_Bucket, Base):
+    __tablename__ = "call_day_stats"
+    __table_args__ = (UniqueConstraint(*_BUCKET_KEY, name="uq_call_day_stats_bucket"),)
+
     calls: Mapped[int] = mapped_column(Integer)
     duration_seconds: Mapped[int] = mapped_column(BigInteger)
     positive: Mapped[int] = mapped_column(Integer)
@@ -86,28 +92,9 @@ class CallDayStats(Base):
     negative: Mapped[int] = mapped_column(Integer)
 
 
-class CallDayActions(Base):
+class CallDayActions(_Bucket, Base):
     __tablename__ = "call_day_actions"
-    __table_args__ = (
-        UniqueConstraint(
-            "location_id",
-            "call_type",
-            "local_day",
-            "workflow_key",
-            "number_key",
-            "outcome_key",
-            "kind",
-            name="uq_call_day_actions_bucket",
-        ),
-    )
+    __table_args__ = (UniqueConstraint(*_BUCKET_KEY, "kind", name="uq_call_day_actions_bucket"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
-    call_type: Mapped[str] = mapped_column(String(32))
-    local_day: Mapped[date] = mapped_column(Date)
-    workflow_key: Mapped[int] = mapped_column(Integer)
-    number_key: Mapped[int] = mapped_column(Integer)
-    outcome_key: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(40))
     actions: Mapped[int] = mapped_column(Integer)
