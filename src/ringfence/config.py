@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     )
 
     # Dispatcher (operational limits of the carrier account; the compliance rules are fixed).
-    carrier: str = Field(default="sandbox", description="Carrier: sandbox (embedded)")
+    carrier: str = Field(
+        default="sandbox",
+        description="Default carrier: sandbox (embedded); each phone number may name its own",
+    )
     sandbox_seed: int = Field(default=0, description="Seed of the sandbox carrier's outcomes")
     carrier_cps: float = Field(default=1.0, gt=0, description="Carrier calls per second")
     carrier_burst: float = Field(default=1.0, ge=1, description="Calls the rate may burst to")
@@ -76,4 +79,25 @@ class Settings(BaseSettings):
     )
     dispatch_interval: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between dispatcher ticks"
+    )
+
+    # Twilio (the [twilio] extra; used by phone numbers whose carrier is twilio).
+    twilio_account_sid: str | None = Field(
+        default=None, description="Twilio Account SID (AC...) placing calls for twilio numbers"
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="Twilio Auth Token: authenticates REST requests and verifies the "
+        "X-Twilio-Signature of callbacks and media streams (unset: every callback is refused)",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#]+(/[^?#]*)?$",
+        description="Public https:// origin Twilio reaches this server at (callbacks; its wss:// "
+        "form carries media streams); also the URL signatures are checked against",
+    )
+    twilio_machine_detection: bool = Field(
+        default=True,
+        description="Ask Twilio for answering-machine detection (async, DetectMessageEnd) so a "
+        "voicemail box is reported as voicemail",
     )

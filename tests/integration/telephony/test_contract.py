@@ -1,10 +1,11 @@
 """The telephony contract: what every carrier adapter must do, then the sandbox's own rules.
 
 The first part is written against `TelephonyProvider` only and runs once per entry in
-`NETWORKS`. A new adapter (SIP, Twilio) joins by adding a builder that returns a `Network`:
-its adapter wired to a fake of its network, plus the few handles the suite needs (a number
-with a known outcome, a count of calls held under a key). The second part pins the
-sandbox's documented behaviour: determinism, fixed-number rules, and its outcome mix.
+`NETWORKS`: the sandbox, and the Twilio adapter on a fake of Twilio's REST API. A new adapter
+(SIP) joins by adding a builder that returns a `Network`: its adapter wired to a fake of its
+network, plus the few handles the suite needs (a number with a known outcome, a count of calls
+held under a key). The second part pins the sandbox's documented behaviour: determinism,
+fixed-number rules, and its outcome mix.
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ from ringfence.adapters.telephony.sandbox import (
     decide_fate,
 )
 from ringfence.adapters.telephony.sandbox_store import SandboxCall
+from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.vocabulary import CallOutcome
+from tests.integration.telephony import fake_twilio
+from tests.integration.telephony.fake_twilio import FakeTwilio
 
 SECOND = timedelta(seconds=1)
 
@@ -81,7 +85,20 @@ def _sandbox(container: Container, clock: VirtualClock) -> Network:
     return Network(connect, clock, lambda outcome: f"+121255501{suffix[outcome]}", calls_under)
 
 
-NETWORKS: dict[str, Callable[[Container, VirtualClock], Network]] = {"sandbox": _sandbox}
+def _twilio(container: Container, clock: VirtualClock) -> Network:
+    fake = FakeTwilio(clock)
+
+    def connect() -> TelephonyProvider:
+        options = TwilioOptions(public_base_url="https://ringfence.example")
+        return TwilioCarrier(fake, container.session_factory, clock, options)
+
+    return Network(connect, clock, fake_twilio.number_for, fake.calls_under)
+
+
+NETWORKS: dict[str, Callable[[Container, VirtualClock], Network]] = {
+    "sandbox": _sandbox,
+    "twilio": _twilio,
+}
 
 
 @pytest.fixture(params=sorted(NETWORKS))

@@ -8,6 +8,7 @@ Consent records and audit events are append-only: nothing in Ringfence updates o
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -247,8 +248,16 @@ class ConsentRecord(Base):
     recorded_by: Mapped[str] = mapped_column(String(200))
 
 
+class CarrierKind(StrEnum):
+    """Which carrier places the calls of a caller ID (adapters/telephony/router.py)."""
+
+    SANDBOX = "sandbox"
+    SIP = "sip"
+    TWILIO = "twilio"
+
+
 class PhoneNumber(Base):
-    """A caller ID the location dials from."""
+    """A caller ID the location dials from, through its carrier."""
 
     __tablename__ = "phone_numbers"
 
@@ -259,6 +268,11 @@ class PhoneNumber(Base):
     )
     e164: Mapped[str] = mapped_column(String(20), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="")
+    carrier: Mapped[CarrierKind] = mapped_column(
+        enum_column(CarrierKind, "carrier_kind"),
+        default=CarrierKind.SANDBOX,
+        server_default=CarrierKind.SANDBOX.value,
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

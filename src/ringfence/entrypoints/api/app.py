@@ -23,6 +23,7 @@ from ringfence.entrypoints.api.routes import (
     kyc,
     phi,
     test_calls,
+    twilio,
     workflows,
 )
 from ringfence.entrypoints.web import console
@@ -121,6 +122,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(kyc.router, prefix=API_PREFIX)
     app.include_router(kyc.operator_router, prefix=API_PREFIX)
     app.include_router(console.router)
+    app.include_router(twilio.router)  # carrier-facing, signed by Twilio: no API prefix or key
     install_web(app, container)
     app.state.test_console = TestConsole(policy_factory(container.settings))
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 
 import httpx
 
+from ringfence.adapters.db.orm import CarrierKind
 from ringfence.adapters.speech import SpeechUnavailable, default_voices
 from ringfence.adapters.telephony.base import TelephonyProvider
+from ringfence.adapters.telephony.router import (
+    CarrierRouter,
+    UnavailableCarrier,
+    load_number_carriers,
+)
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
+from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable, connect_twilio
 from ringfence.bootstrap import Container
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.phi_retention import purge_expired
@@ -24,11 +32,54 @@ PURGE_INTERVAL_SECONDS = 3600.0
 
 def make_carrier(container: Container) -> TelephonyProvider:
     settings = container.settings
-    if settings.carrier == "sandbox":
-        return SandboxCarrier(
-            container.session_factory, container.clock, seed=settings.sandbox_seed
+    if settings.carrier != "sandbox":
+        raise ValueError(f"unknown carrier {settings.carrier!r} (available: sandbox)")
+    sandbox = SandboxCarrier(container.session_factory, container.clock, seed=settings.sandbox_seed)
+    numbers = functools.partial(load_number_carriers, container.session_factory)
+    if all(kind is CarrierKind.SANDBOX for kind in numbers().values()):
+        return sandbox
+    # Some caller ID dials through another carrier: route each call by its from-number.
+    return CarrierRouter(
+        {
+            CarrierKind.SANDBOX: sandbox,
+            CarrierKind.TWILIO: make_twilio_carrier(container),
+            CarrierKind.SIP: UnavailableCarrier("sip", "the SIP carrier is not built yet"),
+        },
+        default=CarrierKind.SANDBOX,
+        numbers=numbers,
+        clock=container.clock,
+    )
+
+
+def make_twilio_carrier(container: Container) -> TelephonyProvider:
+    """The Twilio carrier from the settings, or a stand-in that says what is missing."""
+    settings = container.settings
+    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
+    base = settings.public_base_url
+    if not sid or token is None or not base:
+        unset = [
+            f"RINGFENCE_{name.upper()}"
+            for name, value in (
+                ("twilio_account_sid", sid),
+                ("twilio_auth_token", token),
+                ("public_base_url", base),
+            )
+            if not value
+        ]
+        return UnavailableCarrier("twilio", f"set {', '.join(unset)}")
+    try:
+        return connect_twilio(
+            account_sid=sid,
+            auth_token=token.get_secret_value(),
+            session_factory=container.session_factory,
+            clock=container.clock,
+            options=TwilioOptions(
+                public_base_url=base,
+                machine_detection=settings.twilio_machine_detection,
+            ),
         )
-    raise ValueError(f"unknown carrier {settings.carrier!r} (available: sandbox)")
+    except TwilioUnavailable as exc:
+        return UnavailableCarrier("twilio", str(exc))
 
 
 def make_dispatcher(container: Container) -> Dispatcher:

@@ -1,0 +1,45 @@
+"""Ringfence's durable record of the calls it asked a hosted carrier (Twilio) to place.
+
+Twilio's REST API has no idempotency key, so at-most-once dialing rests on this table: the
+row claiming a key is committed *before* the create-call request is sent (one key, one
+request), the CallSid is written when Twilio answers, and status callbacks (which carry the
+key in their signed URL) and REST polls keep its state. See docs/carriers.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringfence.adapters.db.orm import Base
+
+
+class TwilioCall(Base):
+    __tablename__ = "twilio_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # Twilio's CallSid once known; a local "RF..." id for a request Twilio refused at once.
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    job_id: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(Integer)
+    to_e164: Mapped[str] = mapped_column(String(20))
+    from_e164: Mapped[str] = mapped_column(String(20))
+    # When the create request was (last) sent: the call's dial time for Ringfence.
+    requested_at: Mapped[datetime]
+    # "requested" (sent, answer not recorded), "not_placed" (Twilio never got it), then
+    # Twilio's own call statuses: queued, ringing, in-progress, completed, busy, no-answer,
+    # failed, canceled.
+    status: Mapped[str] = mapped_column(String(20))
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    carrier_reason: Mapped[str | None] = mapped_column(String(200))
+    # Ringfence asked Twilio to end the call (a cancel before the answer is not a no-answer
+    # by the callee, but it is reported as one, as the sandbox does).
+    hung_up_at: Mapped[datetime | None]
+    # The last news of the call (a callback or a REST poll): polls only calls gone quiet.
+    checked_at: Mapped[datetime]

@@ -1,0 +1,141 @@
+"""Twilio's routes into Ringfence: call status and AMD callbacks, and the calls' media streams.
+
+Carrier-facing, so kept out of the OpenAPI document: Twilio authenticates with the
+`X-Twilio-Signature` of each request (checked against the Auth Token), never with an API key.
+An unsigned or forged callback gets 403 and records nothing; a media stream whose handshake is
+not signed, or whose call is unknown or over, is closed before it is accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketDisconnect, status
+from starlette.concurrency import run_in_threadpool
+
+from ringfence.adapters.telephony.media import MediaSessionFactory
+from ringfence.adapters.telephony.twilio import TwilioWebhooks
+from ringfence.adapters.telephony.twilio_media import (
+    ProtocolError,
+    StreamBridge,
+    StreamRejected,
+    parse_message,
+)
+from ringfence.bootstrap import Container
+
+log = logging.getLogger("ringfence.twilio")
+SIGNATURE_HEADER = "X-Twilio-Signature"
+# WebSocket close codes (RFC 6455): policy violation, unsupported data, server error.
+_POLICY, _BAD_DATA, _SERVER_ERROR = 1008, 1007, 1011
+
+router = APIRouter(include_in_schema=False)
+
+
+def _webhooks(container: Container) -> TwilioWebhooks:
+    settings = container.settings
+    token = settings.twilio_auth_token
+    return TwilioWebhooks(
+        container.session_factory,
+        container.clock,
+        auth_token=token.get_secret_value() if token else None,
+        public_base_url=settings.public_base_url,
+    )
+
+
+def get_webhooks(request: Request) -> TwilioWebhooks:
+    container: Container = request.app.state.container
+    return _webhooks(container)
+
+
+def get_media_sessions(websocket: WebSocket) -> MediaSessionFactory | None:
+    """The media sessions the streams are bridged to: the speech pipeline, once it is set on
+    `app.state.media_sessions`; tests override this dependency."""
+    factory: MediaSessionFactory | None = getattr(websocket.app.state, "media_sessions", None)
+    return factory
+
+
+Webhooks = Annotated[TwilioWebhooks, Depends(get_webhooks)]
+
+
+async def _signed_form(request: Request, webhooks: TwilioWebhooks) -> dict[str, str] | None:
+    form = await request.form()
+    items = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    if len(items) != len(form.multi_items()):
+        return None  # files are never part of a Twilio callback
+    url = webhooks.public_url(str(request.url))
+    if not webhooks.verify(url, items, request.headers.get(SIGNATURE_HEADER)):
+        return None
+    return dict(items)
+
+
+@router.post("/twilio/status")
+async def twilio_status(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
+    form = await _signed_form(request, webhooks)
+    if form is None:
+        return Response(status_code=status.HTTP_403_FORBIDDEN)
+    if not key or len(key) > 64:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    try:
+        known = await run_in_threadpool(webhooks.record_status, key, form)
+    except ValueError:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    if not known:
+        log.warning("status callback for unknown key %s (call %s)", key, form.get("CallSid"))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/twilio/amd")
+async def twilio_amd(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
+    form = await _signed_form(request, webhooks)
+    if form is None:
+        return Response(status_code=status.HTTP_403_FORBIDDEN)
+    if not key or len(key) > 64:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    try:
+        await run_in_threadpool(webhooks.record_amd, key, form)
+    except ValueError:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.websocket("/twilio/media/{key}")
+async def twilio_media(
+    websocket: WebSocket,
+    key: str,
+    sessions: Annotated[MediaSessionFactory | None, Depends(get_media_sessions)],
+) -> None:
+    container: Container = websocket.app.state.container
+    webhooks = _webhooks(container)
+    url = webhooks.public_url(str(websocket.url))
+    if not webhooks.verify_stream(url, websocket.headers.get(SIGNATURE_HEADER)):
+        await websocket.close(code=_POLICY)
+        return
+    call = await run_in_threadpool(webhooks.live_call, key)
+    if call is None:
+        await websocket.close(code=_POLICY)
+        return
+    if sessions is None:
+        log.error("media stream of %s refused: no media pipeline is set up", key)
+        await websocket.close(code=_SERVER_ERROR)
+        return
+    await websocket.accept()
+    bridge = StreamBridge(key, sessions, expected_call_sid=call.call_sid)
+    try:
+        while not bridge.done:
+            try:
+                message = parse_message(await websocket.receive_text())
+            except ProtocolError as exc:
+                log.warning("media stream of %s: %s", key, exc)
+                await websocket.close(code=_BAD_DATA)
+                return
+            for reply in bridge.handle(message):
+                await websocket.send_text(reply)
+        await websocket.close()
+    except StreamRejected as exc:
+        log.warning("media stream of %s rejected: %s", key, exc)
+        await websocket.close(code=_POLICY)
+    except WebSocketDisconnect:
+        pass  # Twilio hung up the stream without a stop
+    finally:
+        bridge.close()
