@@ -1,0 +1,146 @@
+"""One contract per capability, run on every implementation: the fakes pass exactly what the
+real engines pass. Real engines are skipped (with the reason) when the speech extra is
+missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from ringfence.speech.audio import CARRIER_RATE, STT_RATE, dbfs, resample, silence
+from ringfence.speech.contracts import (
+    SpeechToText,
+    TextToSpeech,
+    Transcript,
+    VoiceActivityDetector,
+)
+from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts, WebRtcVad, webrtcvad_installed
+from ringfence.speech.engines.energy import NoiseGatedVad
+from ringfence.speech.synth import babble
+
+from .conftest import SPEECH_EXTRA
+
+# -- voice activity ------------------------------------------------------------------------
+
+
+def _webrtc() -> VoiceActivityDetector:
+    if not webrtcvad_installed():
+        pytest.skip(f"webrtcvad is not installed ({SPEECH_EXTRA})")
+    return WebRtcVad()
+
+
+def _gated_webrtc() -> VoiceActivityDetector:
+    return NoiseGatedVad(_webrtc())
+
+
+VADS = [
+    pytest.param(EnergyVad, id="energy"),
+    pytest.param(_webrtc, id="webrtc"),
+    pytest.param(_gated_webrtc, id="webrtc+gate"),
+]
+
+
+def _frames(vad: VoiceActivityDetector, pcm: bytes) -> list[bytes]:
+    size = 2 * vad.sample_rate * vad.frame_ms // 1000
+    return [pcm[i : i + size] for i in range(0, len(pcm) - size + 1, size)]
+
+
+@pytest.fixture(params=VADS)
+def vad(request: pytest.FixtureRequest) -> VoiceActivityDetector:
+    factory: Callable[[], VoiceActivityDetector] = request.param
+    return factory()
+
+
+def test_vad_keeps_the_contract(vad: VoiceActivityDetector) -> None:
+    assert isinstance(vad, VoiceActivityDetector)
+    assert vad.sample_rate == CARRIER_RATE
+    assert vad.frame_ms in (10, 20, 30)
+
+
+def test_vad_hears_no_speech_in_silence(vad: VoiceActivityDetector) -> None:
+    assert not any(vad.is_speech(f) for f in _frames(vad, silence(1.0, vad.sample_rate)))
+
+
+def test_vad_hears_speech(vad: VoiceActivityDetector) -> None:
+    frames = _frames(vad, silence(0.5, vad.sample_rate) + babble(2.0, seed=11, pitch_hz=140))
+    decisions = [vad.is_speech(f) for f in frames]
+    lead = len(decisions) // 5  # the first 0.5 s of 2.5 s
+    assert not any(decisions[:lead])
+    assert sum(decisions[lead:]) >= 0.6 * len(decisions[lead:])
+
+
+def test_vad_refuses_a_frame_of_the_wrong_size(vad: VoiceActivityDetector) -> None:
+    with pytest.raises(ValueError, match="frame"):
+        vad.is_speech(b"\x00\x00" * 7)
+
+
+# -- speech to text ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["scripted", "whisper"])
+def stt_case(
+    request: pytest.FixtureRequest,
+) -> tuple[SpeechToText, bytes, str]:
+    """(engine, an utterance at 16 kHz, a word it must hear in it)."""
+    if request.param == "scripted":
+        speech = resample(babble(1.5, seed=12), CARRIER_RATE, STT_RATE)
+        return ScriptedStt(["Hello, this is Glow Aesthetics."]), speech, "glow"
+    whisper: SpeechToText = request.getfixturevalue("whisper_stt")
+    return whisper, request.getfixturevalue("glow_on_the_phone"), "glow"
+
+
+def test_stt_keeps_the_contract(stt_case: tuple[SpeechToText, bytes, str]) -> None:
+    stt, _, _ = stt_case
+    assert isinstance(stt, SpeechToText)
+    assert stt.name
+    assert stt.transcribe(b"") == Transcript("", 0.0, 0.0)
+    with pytest.raises(ValueError, match="16-bit"):
+        stt.transcribe(b"\x00")
+
+
+def test_stt_hears_nothing_in_silence(stt_case: tuple[SpeechToText, bytes, str]) -> None:
+    stt, _, _ = stt_case
+    heard = stt.transcribe(silence(1.0, STT_RATE))
+    assert heard.text == ""
+    assert heard.seconds == pytest.approx(1.0)
+
+
+def test_stt_transcribes_speech(stt_case: tuple[SpeechToText, bytes, str]) -> None:
+    stt, speech, word = stt_case
+    heard = stt.transcribe(speech, vocabulary=("Glow Aesthetics",))
+    assert word in heard.text.lower()
+    assert 0.0 < heard.confidence <= 1.0
+    assert heard.seconds == pytest.approx(len(speech) / (2 * STT_RATE))
+
+
+# -- text to speech ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["tone", "piper"])
+def tts(request: pytest.FixtureRequest) -> TextToSpeech:
+    if request.param == "tone":
+        return ToneTts()
+    engine: TextToSpeech = request.getfixturevalue("piper_tts")
+    return engine
+
+
+def test_tts_keeps_the_contract(tts: TextToSpeech) -> None:
+    assert isinstance(tts, TextToSpeech)
+    assert tts.name
+    assert tts.sample_rate == CARRIER_RATE
+    assert list(tts.synthesize_stream("")) == []
+    assert list(tts.synthesize_stream("   ")) == []
+
+
+def test_tts_streams_one_chunk_per_sentence_lazily(tts: TextToSpeech) -> None:
+    stream = tts.synthesize_stream("Hi, this is Glow Med Spa. Can you hear me?")
+    assert isinstance(stream, Iterator)  # a generator: nothing is made before it is asked for
+    first = next(stream)
+    assert first.text == "Hi, this is Glow Med Spa."
+    rest = list(stream)
+    assert [c.text for c in rest] == ["Can you hear me?"]
+    for chunk in (first, *rest):
+        assert chunk.sample_rate == tts.sample_rate
+        assert 0.3 < chunk.seconds < 5.0
+        assert dbfs(chunk.pcm) > -40

@@ -1,0 +1,361 @@
+"""VoicePipeline with the fake engines, driven frame by frame as a carrier would.
+
+Time is the audio's: every `on_audio` call is 20 ms of the callee's line. Wall-clock time
+(for latency) comes from a manual clock that the fake engines advance.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from ringfence.adapters.telephony.media import (
+    Clear,
+    MediaAction,
+    MediaSession,
+    OutboundAudio,
+    StreamStart,
+)
+from ringfence.agent.events import EndReason, OptOut, VoicemailLeft
+from ringfence.agent.policies.base import Speaker
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.session import AgentSession
+from ringfence.speech.amd import AmdVerdict
+from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
+from ringfence.speech.contracts import AudioChunk, Transcript
+from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts
+from ringfence.speech.pipeline import Mode, VoicePipeline, prepare_opening
+from ringfence.speech.runner import ThreadRunner
+from ringfence.speech.synth import babble, tone
+from tests.unit.agent.factories import inbound, outbound, profile
+
+FRAME = 320  # bytes: 20 ms at 8 kHz
+START = StreamStart(call_key="job-1", call_sid="CA1", stream_sid="MZ1")
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TimedStt(ScriptedStt):
+    """ScriptedStt that takes `seconds` of (manual) wall time per transcription."""
+
+    def __init__(self, texts: list[str], clock: ManualClock, seconds: float = 0.0) -> None:
+        super().__init__(texts)
+        self._clock = clock
+        self._seconds = seconds
+
+    def transcribe(self, pcm16_16k: bytes, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        self._clock.now += self._seconds
+        return super().transcribe(pcm16_16k, vocabulary=vocabulary)
+
+
+class Line:
+    """The carrier's side: feeds 20 ms frames, keeps what the pipeline asked it to do."""
+
+    def __init__(self, pipeline: VoicePipeline) -> None:
+        self.pipeline = pipeline
+        self.actions: list[tuple[int, MediaAction]] = []  # (timeline ms, action)
+        self.actions += [(0, a) for a in pipeline.on_start(START)]
+
+    def send(self, pcm: bytes) -> None:
+        for at in range(0, len(pcm), FRAME):
+            got = self.pipeline.on_audio(pcm[at : at + FRAME], at / (2 * CARRIER_RATE))
+            self.actions += [(self.pipeline.now_ms, a) for a in got]
+
+    def quiet(self, seconds: float) -> None:
+        self.send(silence(seconds, CARRIER_RATE))
+
+    def say(self, seconds: float, seed: int = 0) -> None:
+        self.send(babble(seconds, seed=seed, pitch_hz=180))
+
+    def audio_after(self, ms: int) -> list[OutboundAudio]:
+        return [a for at, a in self.actions if at > ms and isinstance(a, OutboundAudio)]
+
+    def clears(self) -> list[int]:
+        return [at for at, a in self.actions if isinstance(a, Clear)]
+
+
+def make(
+    session: AgentSession,
+    heard: list[str],
+    *,
+    clock: ManualClock | None = None,
+    stt_seconds: float = 0.0,
+    tts: ToneTts | None = None,
+) -> tuple[VoicePipeline, TimedStt, ToneTts]:
+    clock = clock or ManualClock()
+    tts = tts or ToneTts()
+    stt = TimedStt(heard, clock, stt_seconds)
+    opening = prepare_opening(session, tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, monotonic=clock)
+    return pipeline, stt, tts
+
+
+def outbound_session() -> AgentSession:
+    return AgentSession(profile(), outbound())
+
+
+def test_it_is_a_media_session() -> None:
+    pipeline, _, _ = make(outbound_session(), [])
+    session: MediaSession = pipeline
+    assert session is pipeline
+
+
+def test_the_opening_is_ready_before_dialing_and_plays_on_answer() -> None:
+    clock = ManualClock()
+    tts = ToneTts()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    assert opening.text.startswith("Hi, this is the AI assistant for Glow Med Spa.")
+    assert tts.spoken
+    assert all(c.sample_rate == CARRIER_RATE for c in opening.chunks)
+    spoken_before_answer = len(tts.spoken)
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=ScriptedStt(), tts=tts, monotonic=clock)
+    actions = pipeline.on_start(START)
+    assert [a.pcm16 for a in actions if isinstance(a, OutboundAudio)] == [
+        c.pcm for c in opening.chunks
+    ]
+    assert len(tts.spoken) == spoken_before_answer  # nothing synthesized after the answer
+    assert pipeline.result().answer_to_first_audio_ms == 0.0  # the manual clock never moved
+    assert pipeline.agent_speaking
+
+
+def test_a_turn_is_heard_answered_and_placed_on_the_timeline() -> None:
+    pipeline, stt, _ = make(
+        AgentSession(profile(), inbound()), ["Hi, I'm calling to confirm my appointment."]
+    )
+    line = Line(pipeline)
+    opening_ms = round(
+        sum(len(a.pcm16) for _, a in line.actions if isinstance(a, OutboundAudio)) / 16
+    )
+    line.quiet(opening_ms / 1000 + 0.5)
+    line.say(1.5, seed=1)
+    said_until = pipeline.now_ms
+    line.quiet(1.0)
+    reply = line.audio_after(said_until)
+    assert reply, "the agent answered"
+    result = pipeline.result()
+    callee = [t for t in result.conversation.transcript if t.speaker is Speaker.CALLEE]
+    assert [t.text for t in callee] == ["Hi, I'm calling to confirm my appointment."]
+    assert callee[0].start_s == pytest.approx(opening_ms / 1000 + 0.5, abs=0.1)
+    assert callee[0].end_s == pytest.approx(said_until / 1000, abs=0.1)
+    agent = [t for t in result.conversation.transcript if t.speaker is Speaker.AGENT]
+    assert len(agent) == 2
+    assert agent[1].start_s == pytest.approx(said_until / 1000 + 0.6, abs=0.03)
+    # Transcribed once, early: the speech, 300 ms of its pause and the 200 ms pre-roll.
+    assert stt.heard == [pytest.approx(1.5 + 0.3 + 0.2, abs=0.1)]
+    # Both legs span the whole call; the agent's leg holds the reply where the transcript says.
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert result.callee_audio.seconds == result.agent_audio.seconds == pipeline.now_ms / 1000
+    agent_leg = samples_of(result.agent_audio.pcm)
+    at = round(agent[1].start_s * CARRIER_RATE)
+    assert not any(agent_leg[at - 400 : at])
+    assert any(agent_leg[at : at + 2_000])
+    assert result.mixed().seconds == result.agent_audio.seconds
+
+
+def test_the_greeting_is_transcribed_but_not_answered_while_amd_listens() -> None:
+    pipeline, _, tts = make(outbound_session(), ["Hello?"])
+    line = Line(pipeline)
+    spoken = len(tts.spoken)
+    line.quiet(0.4)
+    line.say(0.5, seed=2)
+    line.quiet(2.0)
+    result = pipeline.result()
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.HUMAN
+    assert len(tts.spoken) == spoken  # no reply to "Hello?"
+    assert line.clears() == []  # and it did not barge in on the opening
+    texts = [(t.speaker, t.text) for t in result.conversation.transcript]
+    assert (Speaker.CALLEE, "Hello?") in texts
+
+
+def _past_the_opening(line: Line) -> None:
+    line.quiet(0.3)
+    line.say(0.5, seed=3)  # "Hello?"
+    while line.pipeline.agent_speaking:
+        line.quiet(0.2)
+    line.quiet(0.3)
+
+
+def test_barge_in_clears_the_line_and_cuts_the_reply() -> None:
+    pipeline, _, _ = make(outbound_session(), ["Hello?", "Yes, this is Jane."])
+    line = Line(pipeline)
+    _past_the_opening(line)
+    line.say(1.0, seed=4)
+    line.quiet(0.7)
+    assert pipeline.agent_speaking  # the reply ("Thanks, Jane. I'm calling to confirm...")
+    reply_started = line.audio_after(0)[-1]
+    cut_from = pipeline.now_ms
+    line.say(0.6, seed=5)  # the callee talks over it
+    clears = line.clears()
+    assert len(clears) == 1
+    assert cut_from < clears[0] <= cut_from + 260
+    assert not pipeline.agent_speaking
+    result = pipeline.result()
+    reply = [t for t in result.conversation.transcript if t.speaker is Speaker.AGENT][-1]
+    assert reply.end_s == pytest.approx(clears[0] / 1000, abs=0.03)  # cut where it stopped
+    agent_leg = samples_of(result.agent_audio.pcm)
+    assert not any(agent_leg[round(clears[0] * 8) :])  # nothing recorded past the cut
+    assert reply_started.mark is not None
+
+
+def test_opt_out_ends_the_call_once_the_acknowledgement_has_played() -> None:
+    pipeline, _, _ = make(outbound_session(), ["Hello?", "Stop calling me."])
+    line = Line(pipeline)
+    _past_the_opening(line)
+    line.say(1.0, seed=6)
+    line.quiet(0.7)
+    assert pipeline.agent_speaking
+    assert not pipeline.hangup_due
+    while pipeline.agent_speaking:
+        line.quiet(0.1)
+    assert pipeline.hangup_due
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    goodbye = result.conversation.transcript[-1]
+    assert goodbye.speaker is Speaker.AGENT
+    assert "won't receive any more calls" in goodbye.text
+
+
+def test_a_machine_gets_the_voicemail_after_the_beep() -> None:
+    pipeline, _, tts = make(outbound_session(), [])
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(4.0, seed=7)  # "Hi, you've reached..."
+    line.quiet(0.4)
+    beep_from = pipeline.now_ms
+    line.send(tone(0.5, 1_000, level_dbfs=-14))
+    beep_end = pipeline.now_ms
+    line.quiet(0.5)
+    assert pipeline.mode is Mode.VOICEMAIL
+    (clear_at,) = line.clears()
+    assert 2_700 <= clear_at <= 3_000  # the opening stopped when AMD said "machine"
+    assert line.audio_after(clear_at - 1)[0].pcm16  # the message, only after the beep
+    assert next(at for at, a in line.actions if isinstance(a, OutboundAudio) and at > 0) >= beep_end
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    assert pipeline.hangup_due
+    result = pipeline.result()
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.MACHINE
+    assert result.voicemail is not None
+    assert result.voicemail.at_ms >= beep_end > beep_from
+    assert result.conversation.ended_by is EndReason.VOICEMAIL
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    message = result.conversation.transcript[-1]
+    assert message.start_s * 1000 >= beep_end
+    assert "Glow Med Spa" in message.text
+    assert "305-555-0123" in message.text
+    assert "Jane" not in message.text
+    assert "Botox" not in message.text
+    assert "opt out" in message.text
+    assert message.text.split(". ")[0] in " ".join(tts.spoken)
+
+
+def test_latency_stages_are_measured_per_turn() -> None:
+    clock = ManualClock()
+    pipeline, stt, _ = make(
+        outbound_session(), ["Hello?", "Yes, this is Jane."], clock=clock, stt_seconds=0.3
+    )
+    line = Line(pipeline)
+    _past_the_opening(line)
+    line.say(1.0, seed=8)
+    line.quiet(1.0)
+    (latency,) = pipeline.result().latencies
+    assert stt.vocabulary == ("Glow Med Spa", "Jane")  # the names were primed
+    assert latency.heard == "Yes, this is Jane."
+    assert latency.endpointing_ms == 600
+    assert latency.stt_ms == pytest.approx(300)
+    # Transcribed in the pause (300 ms of silence in, 300 ms to go): off the critical path.
+    assert latency.early_stt
+    assert latency.voice_to_voice_ms == pytest.approx(600)
+
+
+def test_speech_after_a_pause_drops_the_early_transcript() -> None:
+    clock = ManualClock()
+    pipeline, stt, _ = make(
+        outbound_session(),
+        ["Hello?", "Yes, this is", "Yes, this is Jane."],  # in the order they are transcribed
+        clock=clock,
+        stt_seconds=0.5,
+    )
+    line = Line(pipeline)
+    _past_the_opening(line)
+    line.say(1.0, seed=8)
+    line.quiet(0.4)  # a pause: transcribed early ("Yes, this is")
+    line.say(0.6, seed=9)  # ... and on
+    line.quiet(1.0)
+    (latency,) = pipeline.result().latencies
+    # The first pause's transcript was dropped; the whole turn was transcribed at its own pause.
+    assert latency.heard == "Yes, this is Jane."
+    assert len(stt.heard) == 3  # "Hello?", the dropped one, the turn
+    assert latency.early_stt
+
+
+def test_the_callee_hanging_up_ends_the_conversation() -> None:
+    pipeline, _, _ = make(outbound_session(), ["Hello?"])
+    line = Line(pipeline)
+    line.quiet(0.5)
+    pipeline.on_stop()
+    assert pipeline.on_audio(silence(0.02, CARRIER_RATE), 0.5) == []
+    result = pipeline.result()
+    assert result.conversation.ended_by is EndReason.CALLEE_HUNG_UP
+
+
+class GatedTts(ToneTts):
+    """Synthesizes the first sentence at once, then waits to be let go for each next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Semaphore(0)
+        self.replying = False
+
+    def synthesize_stream(self, text: str) -> Iterator[AudioChunk]:
+        for n, chunk in enumerate(super().synthesize_stream(text)):
+            if self.replying and n > 0:
+                assert self.gate.acquire(timeout=5)
+            yield chunk
+
+
+def test_on_a_worker_thread_the_rest_of_a_reply_is_never_synthesized_after_a_barge_in() -> None:
+    tts = GatedTts()
+    stt = ScriptedStt(["Yes, this is Jane."])
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    runner = ThreadRunner()
+    pipeline = VoicePipeline(
+        opening, vad=EnergyVad(), stt=stt, tts=tts, runner=runner, detect_machine=False
+    )
+    line = Line(pipeline)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    tts.replying = True
+    spoken = len(tts.spoken)
+    line.say(1.0, seed=9)
+    for _ in range(400):  # the worker answers while the carrier keeps sending frames
+        time.sleep(0.005)
+        line.quiet(0.02)
+        if pipeline.agent_speaking:
+            break
+    assert pipeline.agent_speaking, "the first sentence went out before the rest was made"
+    line.say(0.5, seed=10)  # barge in while sentence two waits at the gate
+    assert line.clears()
+    tts.gate.release()  # let sentence two finish; the worker must stop there
+    pipeline.on_stop()  # joins the worker
+    assert tts.spoken[spoken:] == [
+        "Thanks, Jane.",
+        "I'm calling to confirm your Botox touch-up on Friday at 2 PM.",
+    ]
+    assert not pipeline.agent_speaking
