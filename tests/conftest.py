@@ -8,6 +8,7 @@ runs never collide. Without it, every run gets a fresh SQLite file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -16,6 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+# Background threads of some tests (recording renderers, speech engines) import numpy lazily.
+# pytest.approx inspects sys.modules["numpy"], and while another thread is still importing
+# it that entry is a partially initialized module: import it once, up front, so no test can
+# observe it half-made. (Python's import lock makes this safe for the code itself.)
+with contextlib.suppress(ImportError):  # numpy comes with the optional speech extra
+    import numpy  # noqa: F401
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ringfence.adapters.db.crypto import engine_cipher, install_cipher
 from ringfence.adapters.db.engine import make_engine, make_session_factory
 from ringfence.adapters.phi_cipher import PhiCipher
+from ringfence.adapters.telephony.live_calls import LiveCallResults
 from ringfence.clock import Clock, SystemClock
 from ringfence.config import Settings
 from ringfence.phi_keys import load_phi_cipher
@@ -22,6 +23,8 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    # Live calls' conversations, from the media endpoint to the carrier's reports (one process).
+    live_calls: LiveCallResults = field(default_factory=LiveCallResults)
 
     @property
     def phi_cipher(self) -> PhiCipher:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^/?#]+(/[^?#]*)?$",
         description="Public https:// origin Twilio reaches this server at (callbacks; its wss:// "
         "form carries media streams); also the URL signatures are checked against",
+    )
+    speech_engines: Literal["local", "fake"] = Field(
+        default="local",
+        description="Speech engines of live (Twilio) calls: local (Whisper, Piper, WebRTC VAD: "
+        "the [speech] extra) or fake (tones and scripted transcripts: tests, line checks)",
     )
     twilio_machine_detection: bool = Field(
         default=True,

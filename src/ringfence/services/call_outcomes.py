@@ -58,6 +58,9 @@ class FinishedCall:
     outcome: CallOutcome
     answered_at: datetime
     ended_at: datetime
+    # A recording made live by the carrier's media pipeline (else rendered from the transcript).
+    recording_path: str | None = None
+    recording_seconds: float | None = None
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +101,8 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
             ],
             sentiment=mood[0] if mood else None,
             sentiment_score=mood[1] if mood else None,
+            recording_path=call.recording_path,
+            recording_seconds=call.recording_seconds,
             created_at=call.ended_at,
         )
     )

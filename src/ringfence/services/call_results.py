@@ -323,6 +323,8 @@ def _apply(writes: _Writes, job: _Job, report: CallReport) -> int:
                     outcome=report.outcome,
                     answered_at=report.answered_at,
                     ended_at=report.ended_at,
+                    recording_path=report.recording_path,
+                    recording_seconds=report.recording_seconds,
                 ),
                 conversation,
             )

@@ -77,6 +77,10 @@ class CallReport:
     callee: str | None = None
     # The conversation as held live (carriers whose media pipeline runs the agent).
     conversation: Conversation | None = None
+    # Its recording as made live (relative to the recordings directory, encrypted like the
+    # rendered ones), with transcript offsets into it; None: rendered later from the transcript.
+    recording_path: str | None = None
+    recording_seconds: float | None = None
 
 
 class TelephonyError(Exception):

@@ -54,7 +54,12 @@ class Clear:
     """Stop playing at once and drop the audio queued so far (the callee barged in)."""
 
 
-MediaAction = OutboundAudio | Clear
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    """End the call: the agent's last words have played (opt-out, goodbye, voicemail left)."""
+
+
+MediaAction = OutboundAudio | Clear | Hangup
 
 
 class MediaSession(Protocol):

@@ -54,6 +54,7 @@ from ringfence.adapters.telephony.base import (
     TelephonyError,
     TelephonyProvider,
 )
+from ringfence.adapters.telephony.live_calls import LiveCallResults
 from ringfence.clock import Clock
 from ringfence.domain.vocabulary import CallOutcome
 
@@ -494,6 +495,9 @@ class TwilioOptions:
     poll_after: timedelta = timedelta(seconds=60)
     # How long a dial of a key waits for another process's fresh request under it to settle.
     race_wait: timedelta = timedelta(seconds=10)
+    # How long a final report waits for its call's media to be wrapped up (its conversation
+    # and recording, from the media endpoint: `live` below) before it goes without them.
+    media_grace: timedelta = timedelta(seconds=30)
 
 
 class TwilioCarrier:
@@ -513,8 +517,10 @@ class TwilioCarrier:
         options: TwilioOptions,
         *,
         name: str = "twilio",
+        live: LiveCallResults | None = None,
     ) -> None:
         self.name = name
+        self._live = live
         self._client = client
         self._sessions = session_factory
         self._clock = clock
@@ -841,10 +847,29 @@ class TwilioCarrier:
                     self._pending.discard(key)
                     continue
             if state.final:
+                if self._media_wrapping_up(state, now):
+                    continue  # the stream's stop is still being handled: asked again next sweep
                 self._pending.discard(key)
-                reports.append(report_of(state))
+                reports.append(self._with_media(report_of(state)))
         self._pending.intersection_update(s.idempotency_key for s in states)
         return reports
+
+    def _media_wrapping_up(self, state: CallState, now: datetime) -> bool:
+        if self._live is None or not self._live.in_progress(state.idempotency_key):
+            return False
+        return now - (state.ended_at or now) < self._options.media_grace
+
+    def _with_media(self, report: CallReport) -> CallReport:
+        """The report with the conversation held live on its media stream, if there was one."""
+        held = None if self._live is None else self._live.take(report.idempotency_key)
+        if held is None:
+            return report
+        return replace(
+            report,
+            conversation=held.conversation,
+            recording_path=held.recording_path,
+            recording_seconds=held.recording_seconds,
+        )
 
     # -- records -------------------------------------------------------------------------
 
@@ -1001,13 +1026,16 @@ def connect_twilio(
     session_factory: sessionmaker[Session],
     clock: Clock,
     options: TwilioOptions,
+    live: LiveCallResults | None = None,
 ) -> TwilioCarrier:
     """A `TwilioCarrier` on the real REST client. Raises TwilioUnavailable without the SDK."""
     try:
         from twilio.rest import Client
     except ImportError as exc:
         raise TwilioUnavailable(INSTALL_HINT) from exc
-    return TwilioCarrier(Client(account_sid, auth_token), session_factory, clock, options)
+    return TwilioCarrier(
+        Client(account_sid, auth_token), session_factory, clock, options, live=live
+    )
 
 
 if TYPE_CHECKING:  # mypy (strict, whole package) proves it keeps the carrier contract

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from ringfence.adapters.telephony.media import (
     Clear,
+    Hangup,
     MediaAction,
     MediaSession,
     MediaSessionFactory,
@@ -314,8 +315,11 @@ class StreamBridge:
         self._sessions = sessions
         self._expected_call_sid = expected_call_sid
         self.stream_sid: str | None = None
+        self.call_sid: str | None = None
         self.session: MediaSession | None = None
         self.done = False
+        # The session asked to end the call (`Hangup`): the endpoint hangs up through the carrier.
+        self.hangup_requested = False
 
     def handle(self, message: InboundMessage) -> list[str]:
         """The messages to send back for `message` (raises StreamRejected)."""
@@ -352,6 +356,7 @@ class StreamBridge:
         if (fmt.encoding, fmt.sample_rate, fmt.channels) != (MULAW_ENCODING, SAMPLE_RATE, 1):
             raise StreamRejected(f"unsupported media format {fmt}")
         self.stream_sid = start.stream_sid
+        self.call_sid = start.call_sid
         self.session = self._sessions(self.call_key)
         return self._send(
             self.session.on_start(
@@ -377,4 +382,6 @@ class StreamBridge:
                         out.append(mark_message(sid, action.mark))
                 case Clear():
                     out.append(clear_message(sid))
+                case Hangup():
+                    self.hangup_requested = True
         return out

@@ -14,6 +14,7 @@ from ringfence.agent.policies.factory import policy_factory
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
+from ringfence.entrypoints.api.live_media import install_live_media
 from ringfence.entrypoints.api.routes import (
     account,
     calls,
@@ -123,6 +124,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(kyc.operator_router, prefix=API_PREFIX)
     app.include_router(console.router)
     app.include_router(twilio.router)  # carrier-facing, signed by Twilio: no API prefix or key
+    install_live_media(app, container)  # the speech pipeline of Twilio calls' media streams
     install_web(app, container)
     app.state.test_console = TestConsole(policy_factory(container.settings))
 

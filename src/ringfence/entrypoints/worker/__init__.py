@@ -77,6 +77,7 @@ def make_twilio_carrier(container: Container) -> TelephonyProvider:
                 public_base_url=base,
                 machine_detection=settings.twilio_machine_detection,
             ),
+            live=container.live_calls,
         )
     except TwilioUnavailable as exc:
         return UnavailableCarrier("twilio", str(exc))

@@ -9,11 +9,13 @@ not signed, or whose call is unknown or over, is closed before it is accepted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketDisconnect, status
 from starlette.concurrency import run_in_threadpool
 
+from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.media import MediaSessionFactory
 from ringfence.adapters.telephony.twilio import TwilioWebhooks
 from ringfence.adapters.telephony.twilio_media import (
@@ -53,6 +55,16 @@ def get_media_sessions(websocket: WebSocket) -> MediaSessionFactory | None:
     `app.state.media_sessions`; tests override this dependency."""
     factory: MediaSessionFactory | None = getattr(websocket.app.state, "media_sessions", None)
     return factory
+
+
+CallHangup = Callable[[str], None]  # ends the call of a carrier call id (the carrier's hangup)
+
+
+def get_call_hangup(websocket: WebSocket) -> CallHangup | None:
+    """How a stream ends its call when the session says so (`Hangup`): the carrier's `hangup`,
+    set on `app.state.media_hangup` with the media sessions; tests override this dependency."""
+    hangup: CallHangup | None = getattr(websocket.app.state, "media_hangup", None)
+    return hangup
 
 
 Webhooks = Annotated[TwilioWebhooks, Depends(get_webhooks)]
@@ -104,6 +116,7 @@ async def twilio_media(
     websocket: WebSocket,
     key: str,
     sessions: Annotated[MediaSessionFactory | None, Depends(get_media_sessions)],
+    hangup: Annotated[CallHangup | None, Depends(get_call_hangup)],
 ) -> None:
     container: Container = websocket.app.state.container
     webhooks = _webhooks(container)
@@ -131,7 +144,14 @@ async def twilio_media(
                 return
             for reply in bridge.handle(message):
                 await websocket.send_text(reply)
+            if bridge.hangup_requested:
+                # The call's record is made (the session stopped) before the carrier ends it.
+                bridge.close()
+                await _hang_up(hangup, bridge.call_sid or call.call_sid, key)
         await websocket.close()
+    except LookupError as exc:  # the session factory knows no call under the key
+        log.error("media stream of %s refused: %s", key, exc)
+        await websocket.close(code=_SERVER_ERROR)
     except StreamRejected as exc:
         log.warning("media stream of %s rejected: %s", key, exc)
         await websocket.close(code=_POLICY)
@@ -139,3 +159,14 @@ async def twilio_media(
         pass  # Twilio hung up the stream without a stop
     finally:
         bridge.close()
+
+
+async def _hang_up(hangup: CallHangup | None, call_sid: str | None, key: str) -> None:
+    if hangup is None or call_sid is None:
+        log.error("call %s (%s) is over but cannot be hung up: no hangup set", key, call_sid)
+        return
+    try:
+        await run_in_threadpool(hangup, call_sid)
+    except TelephonyError:
+        # Twilio ends the call when the stream closes (<Connect> has nothing after it).
+        log.exception("hang-up of call %s failed; closing its stream", call_sid)

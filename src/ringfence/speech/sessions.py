@@ -1,0 +1,227 @@
+"""Live calls' media sessions: the speech pipeline of each call a carrier streams to us.
+
+`LiveMediaSessions` is the `MediaSessionFactory` on `app.state.media_sessions`: given the
+call's idempotency key it loads the call's job (its `AgentSession` snapshot, the one the dial
+carried), prepares the opening (the runtime started, the first words synthesized) and builds a
+`VoicePipeline` on the configured engines (`speech_engines`: local or fake). The opening is
+prepared when the stream starts, i.e. at the answer; the time it takes is part of the
+answer-to-first-audio time, kept on each `LiveCallRecord` (with Piper it is the synthesis of
+the opening's first sentences; the fake engines take under a millisecond).
+
+`LiveCallSession` wraps the pipeline for the carrier: it adds `Hangup` once the agent's last
+words have played (opt-out, goodbye, voicemail left), and when the stream stops it turns the
+pipeline's result into what a sandbox call produces: the conversation for the carrier's
+report (`LiveCallResults`, taken by `TwilioCarrier.completed_reports`), and both legs of the
+call mixed, as a WAV encrypted like every recording, at `recording_path_for(account, job)`:
+transcript offsets are on the same timeline (the answer is 0 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.calls import CallJob
+from ringfence.adapters.phi_cipher import PhiCipher
+from ringfence.adapters.telephony.live_calls import LiveCallRecord, LiveCallResults
+from ringfence.adapters.telephony.media import (
+    Hangup,
+    MediaAction,
+    MediaSession,
+    StreamStart,
+)
+from ringfence.agent.policies.base import DialoguePolicy
+from ringfence.agent.profile import PolicyName
+from ringfence.agent.session import AgentSession, session_from_json
+from ringfence.services.recordings import (
+    encode_wav,
+    recording_file,
+    recording_path_for,
+    seal,
+    write_atomically,
+)
+from ringfence.speech.contracts import SpeechEngineUnavailable
+from ringfence.speech.engines import EnergyVad, ScriptedStt, SpeechEngines, ToneTts
+from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
+from ringfence.speech.runner import Runner, ThreadRunner
+
+log = logging.getLogger("ringfence.speech")
+
+EngineChoice = Literal["local", "fake"]
+Monotonic = Callable[[], float]
+
+
+class UnknownCall(LookupError):
+    """No call job under the stream's key, or one without an agent session."""
+
+
+def engines_of(choice: EngineChoice) -> Callable[[], SpeechEngines]:
+    """Per-call engines for `choice`. `local` loads Whisper and Piper once (the first call),
+    and gives each call a fresh VAD; raises SpeechEngineUnavailable, saying what to install,
+    when the [speech] extra is missing (checked here, not at the first call)."""
+    if choice == "fake":
+        return lambda: SpeechEngines(vad=EnergyVad(), stt=ScriptedStt(), tts=ToneTts())
+    from ringfence.speech.engines import (
+        fresh_vad,
+        local_engines,
+        piper_installed,
+        whisper_installed,
+    )
+
+    missing = [
+        name
+        for name, ok in (("faster-whisper", whisper_installed()), ("piper-tts", piper_installed()))
+        if not ok
+    ]
+    if missing:
+        raise SpeechEngineUnavailable(
+            f"speech_engines=local needs {', '.join(missing)}: pip install 'ringfence[speech]' "
+            "(or set RINGFENCE_SPEECH_ENGINES=fake)"
+        )
+    loaded: list[SpeechEngines] = []
+
+    def engines() -> SpeechEngines:
+        if not loaded:
+            loaded.append(local_engines())
+        shared = loaded[0]
+        return SpeechEngines(vad=fresh_vad(), stt=shared.stt, tts=shared.tts)
+
+    return engines
+
+
+@dataclass(frozen=True, slots=True)
+class _CallOf:
+    account_id: int
+    job_id: int
+    agent: AgentSession
+
+
+class LiveMediaSessions:
+    """The `MediaSessionFactory` of live calls (see the module docstring)."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        engines: Callable[[], SpeechEngines],
+        policy_for: Callable[[PolicyName], DialoguePolicy],
+        results: LiveCallResults,
+        store_dir: Path,
+        cipher: PhiCipher,
+        runner: Callable[[], Runner] = ThreadRunner,
+        monotonic: Monotonic = time.perf_counter,
+    ) -> None:
+        self._sessions = session_factory
+        self._engines = engines
+        self._policy_for = policy_for
+        self._results = results
+        self._store_dir = store_dir
+        self._cipher = cipher
+        self._runner = runner
+        self._monotonic = monotonic
+
+    def __call__(self, key: str) -> MediaSession:
+        began = self._monotonic()
+        call = self._load(key)
+        engines = self._engines()
+        opening = prepare_opening(
+            call.agent,
+            tts=engines.tts,
+            policy=self._policy_for(call.agent.profile.policy),
+            monotonic=self._monotonic,
+        )
+        pipeline = VoicePipeline(
+            opening,
+            vad=engines.vad,
+            stt=engines.stt,
+            tts=engines.tts,
+            runner=self._runner(),
+            monotonic=self._monotonic,
+        )
+        prepared_ms = (self._monotonic() - began) * 1000
+        self._results.began(key)
+        return LiveCallSession(
+            pipeline,
+            on_finish=lambda result: self._finish(key, call, result, prepared_ms),
+        )
+
+    def _load(self, key: str) -> _CallOf:
+        with self._sessions() as session:
+            row = session.execute(
+                select(CallJob.account_id, CallJob.id, CallJob.agent_session).where(
+                    CallJob.idempotency_key == key
+                )
+            ).one_or_none()
+        if row is None or row.agent_session is None:
+            raise UnknownCall(f"no call job with an agent session under {key!r}")
+        return _CallOf(row.account_id, row.id, session_from_json(row.agent_session))
+
+    def _finish(self, key: str, call: _CallOf, result: PipelineResult, prepared_ms: float) -> None:
+        path: str | None = None
+        seconds: float | None = None
+        try:
+            audio = result.mixed()
+            path = recording_path_for(call.account_id, call.job_id)
+            write_atomically(
+                recording_file(self._store_dir, path), seal(self._cipher, encode_wav(audio))
+            )
+            seconds = round(audio.seconds, 2)
+        except Exception:
+            # The transcript still goes to the report; the renderer makes a recording of it.
+            log.exception("recording of live call %s not stored", key)
+            path = None
+        record = LiveCallRecord(
+            conversation=result.conversation,
+            recording_path=path,
+            recording_seconds=seconds,
+            answer_to_first_audio_ms=prepared_ms + result.answer_to_first_audio_ms,
+        )
+        log.info(
+            "live call %s ended (%s): answer to first audio %.0f ms",
+            key,
+            result.conversation.ended_by.value,
+            record.answer_to_first_audio_ms,
+        )
+        self._results.finished(key, record)
+
+
+class LiveCallSession:
+    """A `VoicePipeline` as the carrier's session: `Hangup` once the call is over, and the
+    call's record handed on when the stream stops (`on_finish`, once)."""
+
+    def __init__(
+        self, pipeline: VoicePipeline, *, on_finish: Callable[[PipelineResult], None]
+    ) -> None:
+        self.pipeline = pipeline
+        self._on_finish = on_finish
+        self._hangup_sent = False
+        self._finished = False
+
+    def on_start(self, start: StreamStart) -> list[MediaAction]:
+        return self._then_hangup(self.pipeline.on_start(start))
+
+    def on_audio(self, pcm16: bytes, at: float) -> list[MediaAction]:
+        return self._then_hangup(self.pipeline.on_audio(pcm16, at))
+
+    def on_mark(self, name: str) -> list[MediaAction]:
+        return self._then_hangup(self.pipeline.on_mark(name))
+
+    def on_stop(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self.pipeline.on_stop()
+        self._on_finish(self.pipeline.result())
+
+    def _then_hangup(self, actions: list[MediaAction]) -> list[MediaAction]:
+        if self.pipeline.hangup_due and not self._hangup_sent:
+            self._hangup_sent = True
+            actions.append(Hangup())
+        return actions

@@ -1,0 +1,275 @@
+"""A Twilio call that runs the agent, end to end and offline: the dispatcher dials through the
+Twilio carrier (on the fake REST API), a test client plays Twilio's media stream against the
+real endpoint and the real speech pipeline (fake engines: tones for the agent, scripted
+transcripts for the callee), the callee says "stop calling me", the pipeline hangs up through
+the carrier, and the dispatcher's next tick applies the call: opted out, transcript stored with
+the callee's words at offsets into the recording, and the recording stored encrypted."""
+
+from __future__ import annotations
+
+import base64
+import json
+import wave
+from collections.abc import Iterator
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select, update
+
+from ringfence.adapters.db.calls import CallTranscript
+from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact, PhoneNumber
+from ringfence.adapters.telephony.media import MediaSession
+from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
+from ringfence.adapters.telephony.twilio_media import FRAME_BYTES, pcm16_to_mulaw
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.session import session_from_json
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
+from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.api.routes.twilio import get_call_hangup, get_media_sessions
+from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.recordings import read_recording_bytes
+from ringfence.speech import engines
+from ringfence.speech.audio import CARRIER_RATE, silence
+from ringfence.speech.contracts import SpeechEngineUnavailable
+from ringfence.speech.engines import EnergyVad, ScriptedStt, SpeechEngines, ToneTts
+from ringfence.speech.pipeline import prepare_opening
+from ringfence.speech.runner import InlineRunner
+from ringfence.speech.sessions import LiveCallSession, LiveMediaSessions, engines_of
+from ringfence.speech.synth import babble
+from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
+from tests.integration.telephony.conftest import BASE, post_signed, signature
+from tests.integration.telephony.fake_twilio import FakeTwilio, number_for
+
+STREAM = "MZ00000000000000000000000000000002"
+
+
+@pytest.fixture
+def practice(twilio_container: Container, clock: VirtualClock) -> Practice:
+    clock.set(WINDOW_OPENS)
+    practice = make_practice(twilio_container)
+    with twilio_container.session_factory() as session:
+        session.execute(
+            update(PhoneNumber)
+            .where(PhoneNumber.id == practice.number_id)
+            .values(carrier=CarrierKind.TWILIO)
+        )
+        session.commit()
+    return practice
+
+
+@pytest.fixture
+def live_carrier(
+    twilio_container: Container, fake: FakeTwilio, clock: VirtualClock
+) -> TwilioCarrier:
+    return TwilioCarrier(
+        fake,
+        twilio_container.session_factory,
+        clock,
+        TwilioOptions(public_base_url=BASE),
+        live=twilio_container.live_calls,
+    )
+
+
+@pytest.fixture
+def made(
+    twilio_client: TestClient,
+    twilio_container: Container,
+    live_carrier: TwilioCarrier,
+    tmp_path: Path,
+) -> Iterator[list[LiveCallSession]]:
+    """The app's media sessions on the fake engines: the callee says "Hello?", then "Stop
+    calling me."; hang-ups go to the carrier on the fake REST API."""
+    sessions: list[LiveCallSession] = []
+    twilio_container.settings.recordings_dir = tmp_path
+    factory = LiveMediaSessions(
+        twilio_container.session_factory,
+        engines=lambda: SpeechEngines(
+            vad=EnergyVad(), stt=ScriptedStt(["Hello?", "Stop calling me."]), tts=ToneTts()
+        ),
+        policy_for=lambda _name: ScriptedPolicy(),
+        results=twilio_container.live_calls,
+        store_dir=tmp_path,
+        cipher=twilio_container.phi_cipher,
+        runner=InlineRunner,
+    )
+
+    def sessions_of(key: str) -> MediaSession:
+        session = factory(key)
+        assert isinstance(session, LiveCallSession)
+        sessions.append(session)
+        return session
+
+    app = cast(FastAPI, twilio_client.app)
+    app.dependency_overrides[get_media_sessions] = lambda: sessions_of
+    app.dependency_overrides[get_call_hangup] = lambda: live_carrier.hangup
+    yield sessions
+    app.dependency_overrides.clear()
+
+
+class Line:
+    """Twilio's side of the media stream."""
+
+    def __init__(self, client: TestClient, key: str, call_sid: str) -> None:
+        url = f"wss://ringfence.example/twilio/media/{key}"
+        self.ws = client.websocket_connect(
+            f"/twilio/media/{key}", headers={"X-Twilio-Signature": signature(url, {})}
+        )
+        self.key, self.call_sid, self.sequence, self.chunk = key, call_sid, 0, 0
+
+    def send(self, event: str, **body: Any) -> None:
+        self.sequence += 1
+        message = {"event": event, "sequenceNumber": str(self.sequence), "streamSid": STREAM}
+        self.ws.send_text(json.dumps({**message, **body}))
+
+    def start(self) -> None:
+        self.ws.send_text(json.dumps({"event": "connected", "protocol": "Call", "version": "1"}))
+        self.send(
+            "start",
+            start={
+                "streamSid": STREAM,
+                "accountSid": "AC" + "0" * 32,
+                "callSid": self.call_sid,
+                "tracks": ["inbound"],
+                "customParameters": {"idempotency_key": self.key},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        )
+
+    def audio(self, pcm16: bytes) -> None:
+        mulaw = pcm16_to_mulaw(pcm16)
+        for i in range(0, len(mulaw), FRAME_BYTES):
+            self.chunk += 1
+            media = {
+                "track": "inbound",
+                "chunk": str(self.chunk),
+                "timestamp": str(20 * (self.chunk - 1)),
+                "payload": base64.b64encode(mulaw[i : i + FRAME_BYTES]).decode(),
+            }
+            self.send("media", media=media)
+
+    def until_closed(self) -> list[dict[str, Any]]:
+        """Every message the server sent, up to its close of the stream."""
+        messages: list[dict[str, Any]] = []
+        while True:
+            message = self.ws.receive()
+            if message["type"] == "websocket.close":
+                return messages
+            messages.append(json.loads(message["text"]))
+
+
+def test_stop_calling_me_on_a_twilio_call_hangs_up_and_opts_the_contact_out(
+    twilio_container: Container,
+    twilio_client: TestClient,
+    practice: Practice,
+    live_carrier: TwilioCarrier,
+    fake: FakeTwilio,
+    clock: VirtualClock,
+    made: list[LiveCallSession],
+    tmp_path: Path,
+) -> None:
+    contact_id = practice.add_contact(number_for(CallOutcome.CONNECTED))
+    [job_id] = practice.enqueue(contact_id)
+    dispatcher = Dispatcher(
+        session_factory=twilio_container.session_factory,
+        carrier=live_carrier,
+        clock=clock,
+        config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=50),
+    )
+    assert dispatcher.tick().dialed == 1
+    [call] = fake.calls_made
+    job = practice.job(job_id)
+    key = job.idempotency_key
+    assert key is not None
+    assert job.agent_session is not None
+    clock.advance(timedelta(seconds=7))  # the fake answers after 6 s of ringing
+    answered = {"CallSid": call.sid, "CallStatus": "in-progress"}
+    assert post_signed(twilio_client, f"/twilio/status?key={key}", answered) == 204
+
+    # How long the opening plays (the fake voice speaks 0.3 s a word).
+    opening = prepare_opening(
+        session_from_json(job.agent_session), tts=ToneTts(), policy=ScriptedPolicy()
+    )
+    opening_s = sum(c.seconds for c in opening.chunks)
+
+    line = Line(twilio_client, key, call.sid)
+    with line.ws:
+        line.start()
+        line.audio(silence(0.3, CARRIER_RATE))
+        line.audio(babble(0.5, seed=3, pitch_hz=180))  # "Hello?": answering-machine check passes
+        line.audio(silence(opening_s, CARRIER_RATE))  # the opening plays to its end
+        line.audio(babble(1.0, seed=6, pitch_hz=180))  # "Stop calling me."
+        line.audio(silence(15.0, CARRIER_RATE))  # the acknowledgement plays, then the hang-up
+        sent = line.until_closed()
+
+    [session] = made
+    assert session.pipeline.hangup_due
+    assert any(m["event"] == "media" for m in sent)
+    assert fake.calls_made[0].completed_at == clock.now()  # hung up through Twilio's REST API
+
+    dispatcher.tick()
+    job = practice.job(job_id)
+    assert (job.status, job.outcome) == (CallStatus.COMPLETED, CallOutcome.CONNECTED)
+    with twilio_container.uow() as uow:
+        contact = uow.session.get(Contact, contact_id)
+        assert contact is not None
+        assert contact.dnd_voice is True
+        assert contact.opted_out_at is not None
+        revocations = uow.session.scalars(
+            select(ConsentRecord).where(
+                ConsentRecord.contact_id == contact_id,
+                ConsentRecord.kind == ConsentKind.REVOCATION,
+            )
+        ).all()
+        assert len(revocations) == 1
+        transcript = uow.session.scalars(
+            select(CallTranscript).where(CallTranscript.job_id == job_id)
+        ).one()
+        turns = list(transcript.turns)
+        recording_path = transcript.recording_path
+        recording_seconds = transcript.recording_seconds
+    callee = [t for t in turns if t["speaker"] == "callee"]
+    assert [t["text"] for t in callee] == ["Hello?", "Stop calling me."]
+    said_stop_at = 0.3 + 0.5 + opening_s
+    assert callee[1]["start"] == pytest.approx(said_stop_at, abs=0.3)
+    assert turns[-1]["speaker"] == "agent"
+    assert "won't receive any more calls" in turns[-1]["text"]
+
+    assert recording_path is not None
+    assert recording_seconds is not None
+    stored = (tmp_path / recording_path).read_bytes()
+    assert not stored.startswith(b"RIFF")  # encrypted at rest
+    wav = read_recording_bytes(tmp_path, recording_path, cipher=twilio_container.phi_cipher)
+    assert wav is not None
+    with wave.open(BytesIO(wav)) as audio:
+        assert audio.getframerate() == CARRIER_RATE
+        seconds = audio.getnframes() / audio.getframerate()
+    assert seconds == pytest.approx(recording_seconds, abs=0.01)
+    assert turns[-1]["end"] <= seconds + 0.05  # offsets fall inside the recording
+
+
+def test_the_app_runs_the_speech_pipeline_only_when_twilio_is_configured(
+    container: Container,
+) -> None:
+    plain = create_app(container)
+    assert getattr(plain.state, "media_sessions", None) is None
+    container.settings.twilio_account_sid = "AC" + "0" * 32
+    container.settings.twilio_auth_token = SecretStr("0123456789abcdef0123456789abcdef")
+    container.settings.public_base_url = BASE
+    container.settings.speech_engines = "fake"
+    app = create_app(container)
+    assert isinstance(app.state.media_sessions, LiveMediaSessions)
+    assert callable(app.state.media_hangup)
+
+
+def test_local_engines_say_what_to_install_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engines, "piper_installed", lambda: False)
+    with pytest.raises(SpeechEngineUnavailable, match=r"piper-tts.*ringfence\[speech\]"):
+        engines_of("local")
