@@ -19,6 +19,7 @@ transcript offsets are on the same timeline (the answer is 0 s).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,10 +87,12 @@ def engines_of(choice: EngineChoice) -> Callable[[], SpeechEngines]:
             "(or set RINGFENCE_SPEECH_ENGINES=fake)"
         )
     loaded: list[SpeechEngines] = []
+    loading = threading.Lock()  # a warm-up thread and a first call may ask at once
 
     def engines() -> SpeechEngines:
-        if not loaded:
-            loaded.append(local_engines())
+        with loading:
+            if not loaded:
+                loaded.append(local_engines())
         shared = loaded[0]
         return SpeechEngines(vad=fresh_vad(), stt=shared.stt, tts=shared.tts)
 

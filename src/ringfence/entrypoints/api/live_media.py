@@ -9,6 +9,7 @@ the setting asks for, nothing is set and streams are refused (1011), with the re
 from __future__ import annotations
 
 import logging
+import threading
 
 from fastapi import FastAPI
 
@@ -41,3 +42,7 @@ def install_live_media(app: FastAPI, container: Container) -> None:
         cipher=container.phi_cipher,
     )
     app.state.media_hangup = make_twilio_carrier(container).hangup
+    if settings.speech_engines == "local":
+        # Load Whisper and Piper now, not on the first call's answer: loading takes seconds,
+        # and the agent must speak within 2 s of the answer (the abandonment rule).
+        threading.Thread(target=engines, name="speech-warm-up", daemon=True).start()
