@@ -29,6 +29,7 @@ from ringfence.domain.kyc import (
     Owner,
     Representative,
     ReviewOutcome,
+    after_edit,
     auto_review,
     check_move,
     material_fingerprint,
@@ -93,7 +94,6 @@ def submit(
         raise NotFound(f"account {scope.account_id} does not exist")
     row = registration_of(session, scope.account_id)
     before = _snapshot(row)
-    fingerprint = material_fingerprint(application)
     if row is None:
         row = KycRegistration(
             account_id=scope.account_id,
@@ -102,7 +102,7 @@ def submit(
             created_at=now,
         )
         session.add(row)
-    unchanged = row.status is KycStatus.APPROVED and row.approved_fingerprint == fingerprint
+    unchanged = after_edit(row.status, row.approved_fingerprint, application) is KycStatus.APPROVED
     row.application = application_to_dict(application)
     row.legal_name = application.legal_name.strip()
     row.ein = application.ein
