@@ -24,6 +24,10 @@ import pytest
 # observe it half-made. (Python's import lock makes this safe for the code itself.)
 with contextlib.suppress(ImportError):  # numpy comes with the optional speech extra
     import numpy  # noqa: F401
+
+# Rich sizes tables and wraps lines to the terminal's width (COLUMNS): fix it, so the CLI
+# tests read the same output in a narrow CI log as in a wide terminal.
+os.environ["COLUMNS"] = "160"
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 

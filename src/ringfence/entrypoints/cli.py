@@ -63,7 +63,7 @@ app.add_typer(contacts_app, name="contacts")
 app.add_typer(phi_app, name="phi")
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 Host = Annotated[str | None, typer.Option(help="Bind address (default: RINGFENCE_HOST)")]
 Port = Annotated[int | None, typer.Option(help="Port (default: RINGFENCE_PORT or 8000)")]

@@ -37,7 +37,7 @@ _STYLE = {Status.PRESENT: "green", Status.WEAK: "yellow", Status.MISSING: "red"}
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), message))
+    Console(stderr=True, soft_wrap=True).print(Text.assemble(("error: ", "red"), message))
     return typer.Exit(code=2)
 
 

@@ -22,7 +22,7 @@ from ringfence.services.unit_of_work import TenantScope
 contacts_app = typer.Typer(help="Contacts: import from a CSV file.", no_args_is_help=True)
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ACTOR = "cli"
 SHOWN = 50  # rejects and warnings listed on screen; --report has them all

@@ -20,7 +20,7 @@ from ringfence.services.errors import ServiceError
 
 kyc_app = typer.Typer(help="KYC registrations for outbound calling.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @kyc_app.command("review")
