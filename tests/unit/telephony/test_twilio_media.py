@@ -19,8 +19,15 @@ from ringfence.adapters.telephony.media import (
     StreamStart,
     rms,
 )
-from ringfence.adapters.telephony.twilio_media import (
+from ringfence.adapters.telephony.g711 import (
     FRAME_BYTES,
+    decode_byte,
+    encode_sample,
+    frames,
+    mulaw_to_pcm16,
+    pcm16_to_mulaw,
+)
+from ringfence.adapters.telephony.twilio_media import (
     Connected,
     Dtmf,
     Mark,
@@ -33,14 +40,9 @@ from ringfence.adapters.telephony.twilio_media import (
     StreamRejected,
     UnknownEvent,
     clear_message,
-    decode_byte,
-    encode_sample,
-    frames,
     mark_message,
     media_message,
-    mulaw_to_pcm16,
     parse_message,
-    pcm16_to_mulaw,
 )
 from tests.telephony_audio import silence, speech_like, tone
 

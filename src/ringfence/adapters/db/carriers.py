@@ -1,4 +1,4 @@
-"""Ringfence's durable record of the calls it asked a hosted carrier (Twilio) to place.
+"""Ringfence's durable record of the calls it asked a carrier (Twilio, a SIP trunk) to place.
 
 Twilio's REST API has no idempotency key, so at-most-once dialing rests on this table: the
 row claiming a key is committed *before* the create-call request is sent (one key, one
@@ -43,3 +43,27 @@ class TwilioCall(Base):
     hung_up_at: Mapped[datetime | None]
     # The last news of the call (a callback or a REST poll): polls only calls gone quiet.
     checked_at: Mapped[datetime]
+
+
+class SipCall(Base):
+    """A call placed through the SIP trunk. The row claiming a key is committed before the
+    INVITE is sent; the final state is written when the dispatcher takes the call's report.
+    A SIP dialog lives in the process that placed it: a row left unfinished by a stopped
+    worker is reported, once the longest possible call has passed, as failed ("call lost")."""
+
+    __tablename__ = "sip_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    call_id: Mapped[str] = mapped_column(String(128), unique=True)  # the SIP Call-ID
+    job_id: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(Integer)
+    to_uri: Mapped[str] = mapped_column(String(255))
+    from_e164: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    # "calling" until the call ends, then the outcome (connected, voicemail, busy, ...).
+    status: Mapped[str] = mapped_column(String(20))
+    sip_status: Mapped[int | None] = mapped_column(Integer)  # the INVITE's final response
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    carrier_reason: Mapped[str | None] = mapped_column(String(200))

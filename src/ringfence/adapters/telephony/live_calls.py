@@ -15,6 +15,16 @@ import threading
 from dataclasses import dataclass
 
 from ringfence.agent.callee import Conversation
+from ringfence.agent.events import EndReason
+from ringfence.domain.vocabulary import CallOutcome
+
+
+def live_outcome(conversation: Conversation) -> CallOutcome:
+    """An answered call's outcome as its audio told it: the agent left a voicemail when the
+    answering-machine detection heard a machine, else a person was on the line."""
+    if conversation.ended_by is EndReason.VOICEMAIL:
+        return CallOutcome.VOICEMAIL
+    return CallOutcome.CONNECTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,7 @@ from ringfence.adapters.telephony.base import (
     TelephonyError,
     TelephonyProvider,
 )
-from ringfence.adapters.telephony.live_calls import LiveCallResults
+from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.clock import Clock
 from ringfence.domain.vocabulary import CallOutcome
 
@@ -864,8 +864,12 @@ class TwilioCarrier:
         held = None if self._live is None else self._live.take(report.idempotency_key)
         if held is None:
             return report
+        outcome = report.outcome
+        if outcome is CallOutcome.CONNECTED:  # Twilio's AMD off, or it took a machine for a
+            outcome = live_outcome(held.conversation)  # person: the pipeline's AMD decides
         return replace(
             report,
+            outcome=outcome,
             conversation=held.conversation,
             recording_path=held.recording_path,
             recording_seconds=held.recording_seconds,

@@ -8,8 +8,7 @@ audio/x-mulaw 8000 Hz mono), `media` (base64 µ-law, track `inbound`, 20 ms each
 `clear` (drop what is queued: barge-in). The route in `entrypoints/api/routes/twilio.py` only
 moves text between the socket and `StreamBridge`.
 
-µ-law is implemented here (G.711, as Sun's reference `g711.c` and CPython's late `audioop`,
-deprecated in 3.11 and removed in 3.13): two lookup tables built once at import.
+µ-law comes from `g711.py`, shared with the SIP carrier.
 """
 
 from __future__ import annotations
@@ -17,11 +16,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ringfence.adapters.telephony.g711 import (
+    SAMPLE_RATE,
+    frames,
+    mulaw_to_pcm16,
+    pcm16_to_mulaw,
+)
 from ringfence.adapters.telephony.media import (
     Clear,
     Hangup,
@@ -32,71 +36,7 @@ from ringfence.adapters.telephony.media import (
     StreamStart,
 )
 
-SAMPLE_RATE: Final = 8_000
-FRAME_MS: Final = 20
-FRAME_BYTES: Final = SAMPLE_RATE * FRAME_MS // 1000  # µ-law: one byte a sample
 MULAW_ENCODING: Final = "audio/x-mulaw"
-MULAW_SILENCE: Final = 0xFF  # encodes 0
-_BIG_ENDIAN: Final = array("h", [1]).tobytes() == b"\x00\x01"
-
-# --- G.711 µ-law --------------------------------------------------------------------------
-
-_BIAS: Final = 0x84
-_CLIP: Final = 8159  # 14-bit magnitude
-_SEGMENT_ENDS: Final = (0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF)
-
-
-def encode_sample(sample: int) -> int:
-    """One signed 16-bit sample as a µ-law byte (G.711: 14-bit magnitude, 8 segments)."""
-    value = sample >> 2  # 16 -> 14 bits (arithmetic shift, as the reference code)
-    if value < 0:
-        value, mask = -value, 0x7F
-    else:
-        mask = 0xFF
-    value = min(value, _CLIP) + (_BIAS >> 2)
-    for segment, end in enumerate(_SEGMENT_ENDS):
-        if value <= end:
-            return ((segment << 4) | ((value >> (segment + 1)) & 0x0F)) ^ mask
-    return 0x7F ^ mask  # unreachable after the clip; kept as the reference has it
-
-
-def decode_byte(byte: int) -> int:
-    """One µ-law byte as a signed 16-bit sample."""
-    inverted = ~byte & 0xFF
-    magnitude = (((inverted & 0x0F) << 3) + _BIAS) << ((inverted & 0x70) >> 4)
-    return _BIAS - magnitude if inverted & 0x80 else magnitude - _BIAS
-
-
-# Indexed by the sample's unsigned 16-bit pattern, so a whole frame encodes with one map().
-_ENCODE: Final = bytes(encode_sample(u - 65_536 if u >= 32_768 else u) for u in range(65_536))
-_DECODE: Final = tuple(decode_byte(b) for b in range(256))
-
-
-def pcm16_to_mulaw(pcm16: bytes) -> bytes:
-    """Little-endian PCM16 to µ-law, one byte a sample."""
-    if len(pcm16) % 2:
-        raise ValueError("PCM16 audio must hold whole 16-bit samples")
-    samples = array("H", pcm16)
-    if _BIG_ENDIAN:
-        samples.byteswap()
-    return bytes(map(_ENCODE.__getitem__, samples))
-
-
-def mulaw_to_pcm16(mulaw: bytes) -> bytes:
-    """µ-law to little-endian PCM16."""
-    samples = array("h", map(_DECODE.__getitem__, mulaw))
-    if _BIG_ENDIAN:
-        samples.byteswap()
-    return samples.tobytes()
-
-
-def frames(mulaw: bytes, size: int = FRAME_BYTES) -> list[bytes]:
-    """`mulaw` cut into frames of `size` bytes (20 ms), the last padded with silence."""
-    chunks = [mulaw[i : i + size] for i in range(0, len(mulaw), size)]
-    if chunks and len(chunks[-1]) < size:
-        chunks[-1] = chunks[-1] + bytes([MULAW_SILENCE]) * (size - len(chunks[-1]))
-    return chunks
-
 
 # --- Messages from Twilio -------------------------------------------------------------------
 

@@ -1,0 +1,337 @@
+"""`SipCarrier`: the `TelephonyProvider` that places calls through a SIP trunk or PBX.
+
+Each dial claims its idempotency key in `sip_calls` (committed before the INVITE is sent: one
+key, one INVITE, whatever happens next), then the call runs on the endpoint's loop
+(`call.SipCall`), with its media session prepared while the phone rings. The dispatcher
+collects finished calls with `completed_reports` (the final state is written to the row
+then), and after a restart `lookup` answers from the row: a SIP dialog dies with the process
+that held it, so a row still "calling" once the longest possible call has passed is reported
+as a failed call ("call lost"), never dialed again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import math
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ringfence.adapters.db.carriers import SipCall as SipCallRow
+from ringfence.adapters.telephony.base import (
+    CallReport,
+    CarrierCallState,
+    DialReceipt,
+    DialRequest,
+    TelephonyError,
+)
+from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
+from ringfence.adapters.telephony.media import MediaSession
+from ringfence.adapters.telephony.sip.call import CallResult, SipAccount, SipCall
+from ringfence.adapters.telephony.sip.endpoint import EndpointThread, Registration
+from ringfence.clock import Clock
+from ringfence.domain.vocabulary import CallOutcome
+
+log = logging.getLogger("ringfence.sip")
+
+CALLING: Final = "calling"
+MIN_RING_TIMEOUT_S: Final = 15.0  # ring at least this long before giving up (the issue's floor)
+
+# Prepares the media session of the call under a key, before it is answered.
+SessionPreparer = Callable[[str], MediaSession]
+
+
+@dataclass(frozen=True, slots=True)
+class SipOptions:
+    trunk_host: str
+    trunk_port: int = 5060
+    bind_host: str = "0.0.0.0"
+    bind_port: int = 0  # 0: any free port (outbound calls need no fixed one)
+    account: SipAccount | None = None
+    register: bool = False
+    ring_timeout_s: float = 30.0
+    max_call_s: float = 600.0
+    no_response_s: float = 32.0  # RFC 3261 Timer B
+
+    @property
+    def lost_after(self) -> timedelta:
+        """After this long, a call still "calling" on record cannot be live anywhere."""
+        return timedelta(seconds=self.no_response_s + self.ring_timeout_s + self.max_call_s + 60)
+
+
+def request_uri(to: str, options: SipOptions, account: SipAccount) -> str:
+    """A SIP URI as given; an E.164 number as a user at the trunk's domain."""
+    if to.startswith(("sip:", "sips:")):
+        return to
+    return f"sip:{to}@{account.domain}"
+
+
+@dataclass(slots=True)
+class _Live:
+    call: SipCall
+    dialed_at: datetime
+    future: concurrent.futures.Future[CallResult] | None = None
+
+
+class SipCarrier:
+    name = "sip"
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        options: SipOptions,
+        *,
+        prepare: SessionPreparer | None = None,
+        live: LiveCallResults | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+        self._options = options
+        self._account = options.account or SipAccount(domain=options.trunk_host)
+        self._prepare = prepare
+        self._live_results = live
+        self._lock = threading.Lock()
+        self._live: dict[str, _Live] = {}
+        self._finished: dict[str, tuple[_Live, CallResult]] = {}
+        self._endpoint = EndpointThread(
+            bind_host=options.bind_host,
+            bind_port=options.bind_port,
+            trunk=(options.trunk_host, options.trunk_port),
+        )
+        if options.register:
+            self._endpoint.submit(
+                self._endpoint.endpoint.register_forever(self._account, Registration())
+            )
+
+    @property
+    def local_address(self) -> tuple[str, int]:
+        endpoint = self._endpoint.endpoint
+        return endpoint.local_host, endpoint.local_port
+
+    def close(self) -> None:
+        for live in list(self._live.values()):
+            self._endpoint.call_soon(live.call.hang_up, "ringfence")
+        futures = [live.future for live in self._live.values() if live.future is not None]
+        concurrent.futures.wait(futures, timeout=10)
+        self._endpoint.close()
+
+    # -- dialing ------------------------------------------------------------------------------
+    def dial(self, request: DialRequest) -> DialReceipt:
+        key = request.idempotency_key
+        uri = request_uri(request.to_e164, self._options, self._account)
+        call_id = f"{secrets.token_hex(12)}@{self._endpoint.endpoint.local_host}"
+        dialed_at = self._clock.now()
+        try:
+            with self._sessions() as session, session.begin():
+                existing = session.scalar(
+                    select(SipCallRow.call_id).where(SipCallRow.idempotency_key == key)
+                )
+                if existing is not None:
+                    return DialReceipt(carrier_call_id=existing, accepted=True)
+                session.add(
+                    SipCallRow(
+                        idempotency_key=key,
+                        call_id=call_id,
+                        job_id=request.job_id,
+                        contact_id=request.contact_id,
+                        to_uri=uri[:255],
+                        from_e164=request.from_e164,
+                        requested_at=dialed_at,
+                        status=CALLING,
+                    )
+                )
+        except IntegrityError:  # another worker claimed the key first: its call stands
+            with self._sessions() as session:
+                existing = session.scalar(
+                    select(SipCallRow.call_id).where(SipCallRow.idempotency_key == key)
+                )
+            if existing is None:
+                raise TelephonyError(f"sip: the claim of {key} vanished") from None
+            return DialReceipt(carrier_call_id=existing, accepted=True)
+        except SQLAlchemyError as exc:
+            raise TelephonyError(f"sip: cannot record the call under {key}: {exc}") from exc
+        prepare = self._prepare
+        call = SipCall(
+            self._endpoint.endpoint,
+            self._account,
+            key=key,
+            call_id=call_id,
+            target_uri=uri,
+            caller_id=request.from_e164,
+            prepare=(lambda: prepare(key)) if prepare is not None else None,
+            ring_timeout_s=self._options.ring_timeout_s,
+            max_call_s=self._options.max_call_s,
+            no_response_s=self._options.no_response_s,
+        )
+        live = _Live(call, dialed_at)
+        with self._lock:
+            self._live[key] = live
+        self._endpoint.call_soon(self._endpoint.endpoint.calls.__setitem__, call_id, call)
+        live.future = self._endpoint.submit(call.run())
+        live.future.add_done_callback(lambda future: self._done(key, future))
+        return DialReceipt(carrier_call_id=call_id, accepted=True)
+
+    def _done(self, key: str, future: concurrent.futures.Future[CallResult]) -> None:
+        with self._lock:
+            live = self._live.pop(key, None)
+        if live is None:
+            return
+        self._endpoint.call_soon(self._endpoint.endpoint.calls.pop, live.call.call_id, None)
+        try:
+            result = future.result()
+        except BaseException as exc:  # canceled at shutdown, or a bug: the call is over
+            result = CallResult(
+                outcome=CallOutcome.FAILED, reason=f"carrier failure (SIP client stopped: {exc})"
+            )
+            if live.call.result.answered_after_s is not None:
+                result.answered_after_s = live.call.result.answered_after_s
+                result.outcome = None
+        with self._lock:
+            self._finished[key] = (live, result)
+
+    def hangup(self, carrier_call_id: str) -> None:
+        with self._lock:
+            calls = [live.call for live in self._live.values()]
+        for call in calls:
+            if call.call_id == carrier_call_id:
+                self._endpoint.call_soon(call.hang_up, "ringfence")
+
+    # -- reports ------------------------------------------------------------------------------
+    def completed_reports(self) -> list[CallReport]:
+        with self._lock:
+            finished, self._finished = self._finished, {}
+        reports = [self._report(key, live, result) for key, (live, result) in finished.items()]
+        if reports:
+            try:
+                self._store(reports, [result.sip_status for _, result in finished.values()])
+            except SQLAlchemyError:
+                # The reports still go to the dispatcher; the rows are settled by `lookup`
+                # (as lost) if this process stops before writing them.
+                log.exception("sip: final states not written")
+        return reports
+
+    def lookup(self, idempotency_key: str) -> CallReport | None:
+        with self._lock:
+            live = self._live.get(idempotency_key)
+            finished = self._finished.get(idempotency_key)
+        if live is not None:
+            answered = live.call.result.answered_after_s
+            if answered is None:
+                return CallReport(
+                    idempotency_key, live.call.call_id, CarrierCallState.RINGING, live.dialed_at
+                )
+            return CallReport(
+                idempotency_key,
+                live.call.call_id,
+                CarrierCallState.IN_PROGRESS,
+                live.dialed_at,
+                answered_at=live.dialed_at + timedelta(seconds=answered),
+            )
+        if finished is not None:
+            return self._report(idempotency_key, *finished)
+        try:
+            with self._sessions() as session:
+                row = session.scalar(
+                    select(SipCallRow).where(SipCallRow.idempotency_key == idempotency_key)
+                )
+                if row is None:
+                    return None
+                if row.status == CALLING:
+                    if self._clock.now() - row.requested_at < self._options.lost_after:
+                        return CallReport(
+                            row.idempotency_key,
+                            row.call_id,
+                            CarrierCallState.RINGING,
+                            row.requested_at,
+                        )
+                    return self._lost(session, row)
+                return _report_of_row(row)
+        except SQLAlchemyError as exc:
+            raise TelephonyError(f"sip: cannot look up {idempotency_key}: {exc}") from exc
+
+    def _lost(self, session: Session, row: SipCallRow) -> CallReport:
+        row.status = CallOutcome.FAILED.value
+        row.ended_at = row.requested_at
+        row.carrier_reason = "call lost: the worker that placed it stopped during the call"
+        session.commit()
+        return _report_of_row(row)
+
+    def _report(self, key: str, live: _Live, result: CallResult) -> CallReport:
+        dialed = live.dialed_at
+        ended = dialed + timedelta(seconds=result.ended_after_s)
+        answered = (
+            None
+            if result.answered_after_s is None
+            else dialed + timedelta(seconds=result.answered_after_s)
+        )
+        report = CallReport(
+            idempotency_key=key,
+            carrier_call_id=live.call.call_id,
+            state=CarrierCallState.COMPLETED,
+            dialed_at=dialed,
+            answered_at=answered if result.outcome is None else None,
+            ended_at=ended,
+            outcome=result.outcome or CallOutcome.CONNECTED,
+            duration_seconds=_seconds(ended - dialed),
+            billable_seconds=0
+            if answered is None or result.outcome is not None
+            else _seconds(ended - answered),
+            carrier_reason=result.reason,
+        )
+        held = None if self._live_results is None else self._live_results.take(key)
+        if held is None or report.answered_at is None:
+            return report
+        return replace(
+            report,
+            outcome=live_outcome(held.conversation),
+            conversation=held.conversation,
+            recording_path=held.recording_path,
+            recording_seconds=held.recording_seconds,
+        )
+
+    def _store(self, reports: list[CallReport], sip_statuses: list[int | None]) -> None:
+        with self._sessions() as session, session.begin():
+            for report, sip_status in zip(reports, sip_statuses, strict=True):
+                assert report.outcome is not None
+                session.execute(
+                    update(SipCallRow)
+                    .where(SipCallRow.idempotency_key == report.idempotency_key)
+                    .values(
+                        status=report.outcome.value,
+                        sip_status=sip_status,
+                        answered_at=report.answered_at,
+                        ended_at=report.ended_at,
+                        carrier_reason=(report.carrier_reason or None)
+                        and report.carrier_reason[:200],
+                    )
+                )
+
+
+def _report_of_row(row: SipCallRow) -> CallReport:
+    ended = row.ended_at or row.requested_at
+    answered = row.answered_at
+    return CallReport(
+        idempotency_key=row.idempotency_key,
+        carrier_call_id=row.call_id,
+        state=CarrierCallState.COMPLETED,
+        dialed_at=row.requested_at,
+        answered_at=answered,
+        ended_at=ended,
+        outcome=CallOutcome(row.status),
+        duration_seconds=_seconds(ended - row.requested_at),
+        billable_seconds=0 if answered is None else _seconds(ended - answered),
+        carrier_reason=row.carrier_reason,
+    )
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(0, math.ceil(delta.total_seconds()))  # carriers bill each started second
