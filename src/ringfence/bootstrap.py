@@ -25,6 +25,9 @@ class Container:
     clock: Clock
     # Live calls' conversations, from the media endpoint to the carrier's reports (one process).
     live_calls: LiveCallResults = field(default_factory=LiveCallResults)
+    # What one process builds once and shares (the speech engines of live calls, the SIP
+    # endpoint): see entrypoints/worker.
+    shared: dict[str, object] = field(default_factory=dict)
 
     @property
     def phi_cipher(self) -> PhiCipher:

@@ -99,11 +99,49 @@ class Settings(BaseSettings):
     )
     speech_engines: Literal["local", "fake"] = Field(
         default="local",
-        description="Speech engines of live (Twilio) calls: local (Whisper, Piper, WebRTC VAD: "
-        "the [speech] extra) or fake (tones and scripted transcripts: tests, line checks)",
+        description="Speech engines of live (Twilio, SIP) calls: local (Whisper, Piper, WebRTC "
+        "VAD: the [speech] extra) or fake (tones and scripted transcripts: tests, line checks)",
     )
     twilio_machine_detection: bool = Field(
         default=True,
         description="Ask Twilio for answering-machine detection (async, DetectMessageEnd) so a "
         "voicemail box is reported as voicemail",
+    )
+
+    # SIP trunk or PBX (used by phone numbers whose carrier is sip).
+    sip_trunk_host: str | None = Field(
+        default=None, description="Host (name or IPv4) of the SIP trunk or PBX every INVITE goes to"
+    )
+    sip_trunk_port: int = Field(default=5060, ge=1, le=65535, description="Its UDP port")
+    sip_domain: str | None = Field(
+        default=None,
+        description="Domain of our From URI and of dialed numbers (sip:+1...@domain); "
+        "default: sip_trunk_host",
+    )
+    sip_username: str | None = Field(
+        default=None, description="Digest user name, when the trunk challenges (401/407)"
+    )
+    sip_password: SecretStr | None = Field(default=None, description="Digest password")
+    sip_register: bool = Field(
+        default=False,
+        description="REGISTER with the trunk (refreshed at half its expiry); off for trunks "
+        "that authenticate each INVITE, and for PBXs that refuse registrations",
+    )
+    sip_bind_host: str = Field(
+        default="0.0.0.0", description="Local address of the SIP and RTP sockets"
+    )
+    sip_bind_port: int = Field(
+        default=0, ge=0, le=65535, description="Local SIP port (0: any free port)"
+    )
+    sip_codecs: tuple[Literal["PCMU", "PCMA"], ...] = Field(
+        default=("PCMU", "PCMA"), min_length=1, description="G.711 laws offered, preferred first"
+    )
+    sip_ring_timeout: float = Field(
+        default=30.0,
+        ge=15,
+        le=120,
+        description="Seconds a call rings before it is canceled as no answer (at least 15)",
+    )
+    sip_max_call_seconds: float = Field(
+        default=600.0, gt=0, le=7200, description="Longest SIP call; then Ringfence hangs up"
     )

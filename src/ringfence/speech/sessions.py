@@ -8,6 +8,9 @@ prepared when the stream starts, i.e. at the answer; the time it takes is part o
 answer-to-first-audio time, kept on each `LiveCallRecord` (with Piper it is the synthesis of
 the opening's first sentences; the fake engines take under a millisecond).
 
+A SIP call's session is prepared while the phone rings (`prepare`), so the opening is ready at
+the answer; a call no one answers discards it.
+
 `LiveCallSession` wraps the pipeline for the carrier: it adds `Hangup` once the agent's last
 words have played (opt-out, goodbye, voicemail left), and when the stream stops it turns the
 pipeline's result into what a sandbox call produces: the conversation for the carrier's
@@ -131,6 +134,17 @@ class LiveMediaSessions:
         self._monotonic = monotonic
 
     def __call__(self, key: str) -> MediaSession:
+        """The session of a call whose stream has just started (the answer): the time taken
+        to prepare the opening counts in its answer-to-first-audio time."""
+        return self._build(key, before_answer=False)
+
+    def prepare(self, key: str) -> LiveCallSession:
+        """The session of a call that is still ringing (SIP): the opening is synthesized before
+        the answer, so it does not count in the answer-to-first-audio time. A call no one
+        answers must `discard()` it."""
+        return self._build(key, before_answer=True)
+
+    def _build(self, key: str, *, before_answer: bool) -> LiveCallSession:
         began = self._monotonic()
         call = self._load(key)
         engines = self._engines()
@@ -148,11 +162,12 @@ class LiveMediaSessions:
             runner=self._runner(),
             monotonic=self._monotonic,
         )
-        prepared_ms = (self._monotonic() - began) * 1000
+        prepared_ms = 0.0 if before_answer else (self._monotonic() - began) * 1000
         self._results.began(key)
         return LiveCallSession(
             pipeline,
             on_finish=lambda result: self._finish(key, call, result, prepared_ms),
+            on_discard=lambda: self._results.finished(key, None),
         )
 
     def _load(self, key: str) -> _CallOf:
@@ -200,10 +215,15 @@ class LiveCallSession:
     call's record handed on when the stream stops (`on_finish`, once)."""
 
     def __init__(
-        self, pipeline: VoicePipeline, *, on_finish: Callable[[PipelineResult], None]
+        self,
+        pipeline: VoicePipeline,
+        *,
+        on_finish: Callable[[PipelineResult], None],
+        on_discard: Callable[[], None] = lambda: None,
     ) -> None:
         self.pipeline = pipeline
         self._on_finish = on_finish
+        self._on_discard = on_discard
         self._hangup_sent = False
         self._finished = False
 
@@ -222,6 +242,14 @@ class LiveCallSession:
         self._finished = True
         self.pipeline.on_stop()
         self._on_finish(self.pipeline.result())
+
+    def discard(self) -> None:
+        """The call was never answered: stop the pipeline's worker, report nothing."""
+        if self._finished:
+            return
+        self._finished = True
+        self.pipeline.on_stop()
+        self._on_discard()
 
     def _then_hangup(self, actions: list[MediaAction]) -> list[MediaAction]:
         if self.pipeline.hangup_due and not self._hangup_sent:

@@ -24,9 +24,9 @@ from sqlalchemy import select, update
 
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact, PhoneNumber
+from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
-from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import session_from_json
 from ringfence.bootstrap import Container

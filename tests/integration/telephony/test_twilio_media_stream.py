@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
+from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession, ScriptedMediaSession
 from ringfence.adapters.telephony.twilio import TwilioCarrier
-from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.domain.vocabulary import CallOutcome
 from ringfence.entrypoints.api.routes.twilio import get_media_sessions
 from tests.integration.telephony.conftest import dial_request, post_signed, signature

@@ -19,7 +19,6 @@ from ringfence.adapters.telephony.g711 import (
     frames,
     mulaw_to_pcm16,
     pcm16_to_alaw,
-    pcm16_to_mulaw,
 )
 
 

@@ -11,14 +11,6 @@ from array import array
 
 import pytest
 
-from ringfence.adapters.telephony.media import (
-    Clear,
-    EchoTestSession,
-    OutboundAudio,
-    ScriptedMediaSession,
-    StreamStart,
-    rms,
-)
 from ringfence.adapters.telephony.g711 import (
     FRAME_BYTES,
     decode_byte,
@@ -26,6 +18,14 @@ from ringfence.adapters.telephony.g711 import (
     frames,
     mulaw_to_pcm16,
     pcm16_to_mulaw,
+)
+from ringfence.adapters.telephony.media import (
+    Clear,
+    EchoTestSession,
+    OutboundAudio,
+    ScriptedMediaSession,
+    StreamStart,
+    rms,
 )
 from ringfence.adapters.telephony.twilio_media import (
     Connected,

@@ -9,15 +9,11 @@ the setting asks for, nothing is set and streams are refused (1011), with the re
 from __future__ import annotations
 
 import logging
-import threading
 
 from fastapi import FastAPI
 
-from ringfence.agent.policies.factory import policy_factory
 from ringfence.bootstrap import Container
-from ringfence.entrypoints.worker import make_twilio_carrier
-from ringfence.speech.contracts import SpeechEngineUnavailable
-from ringfence.speech.sessions import LiveMediaSessions, engines_of
+from ringfence.entrypoints.worker import live_media_sessions, make_twilio_carrier
 
 log = logging.getLogger("ringfence.twilio")
 
@@ -28,21 +24,9 @@ def install_live_media(app: FastAPI, container: Container) -> None:
         settings.twilio_account_sid and settings.twilio_auth_token and settings.public_base_url
     ):
         return  # no Twilio carrier: no media streams to serve
-    try:
-        engines = engines_of(settings.speech_engines)
-    except SpeechEngineUnavailable as exc:
-        log.error("media streams of Twilio calls will be refused: %s", exc)
+    sessions = live_media_sessions(container)
+    if sessions is None:
+        log.error("media streams of Twilio calls will be refused: no speech engines")
         return
-    app.state.media_sessions = LiveMediaSessions(
-        container.session_factory,
-        engines=engines,
-        policy_for=policy_factory(settings),
-        results=container.live_calls,
-        store_dir=settings.recordings_dir,
-        cipher=container.phi_cipher,
-    )
+    app.state.media_sessions = sessions
     app.state.media_hangup = make_twilio_carrier(container).hangup
-    if settings.speech_engines == "local":
-        # Load Whisper and Piper now, not on the first call's answer: loading takes seconds,
-        # and the agent must speak within 2 s of the answer (the abandonment rule).
-        threading.Thread(target=engines, name="speech-warm-up", daemon=True).start()

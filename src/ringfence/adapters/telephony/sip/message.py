@@ -63,7 +63,8 @@ class SipParseError(ValueError):
 
 
 def canonical(name: str) -> str:
-    name = COMPACT.get(name.strip(), name.strip()) if len(name.strip()) == 1 else name.strip()
+    name = name.strip()
+    name = COMPACT.get(name.lower(), name) if len(name) == 1 else name
     return _CANONICAL.get(name.lower(), name)
 
 
@@ -179,6 +180,8 @@ def parse(data: bytes) -> SipMessage:
             length = int(length_text)
         except ValueError as exc:
             raise SipParseError(f"Content-Length {length_text!r} is not a number") from exc
+        if length < 0:
+            raise SipParseError(f"Content-Length {length_text!r} is negative")
         if length > len(body):
             raise SipParseError("the body is shorter than its Content-Length")
         body = body[:length]
@@ -204,9 +207,13 @@ def parse(data: bytes) -> SipMessage:
 def split_commas(value: str) -> list[str]:
     """A header value split at the commas that separate values (not inside <> or quotes)."""
     parts: list[str] = []
-    depth, quoted, start = 0, False, 0
+    depth, quoted, escaped, start = 0, False, False, 0
     for i, char in enumerate(value):
-        if char == '"':
+        if escaped:  # the character after a backslash in a quoted string (quoted-pair)
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
             quoted = not quoted
         elif not quoted and char == "<":
             depth += 1

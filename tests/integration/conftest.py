@@ -1,4 +1,5 @@
-"""The real speech engines, loaded once per test session (skipped when not installed)."""
+"""The real speech engines, loaded once per test session (skipped when not installed): the
+speech tests and the live SIP calls share them."""
 
 from __future__ import annotations
 
