@@ -184,10 +184,11 @@ class Baresip:
     port: int
     process: subprocess.Popen[bytes]
     directory: Path
+    user: str = "callee"
 
     @property
     def uri(self) -> str:
-        return f"sip:callee@127.0.0.1:{self.port}"
+        return f"sip:{self.user}@127.0.0.1:{self.port}"
 
     def heard(self) -> bytes:
         """What baresip received (the agent's side), PCM16 at 8 kHz, from its sndfile dump."""
@@ -206,9 +207,10 @@ def write_wav(path: Path, pcm16: bytes, rate: int = 8000) -> None:
 
 
 @contextlib.contextmanager
-def baresip(tmp_path: Path, prompt_pcm16: bytes) -> Iterator[Baresip]:
-    """baresip answering every call at once (PCMU), playing `prompt_pcm16` (8 kHz; pad it with
-    silence: baresip hangs up when its source ends) and recording what it hears."""
+def baresip(tmp_path: Path, prompt_pcm16: bytes, *, user: str = "callee") -> Iterator[Baresip]:
+    """baresip answering calls to `user` at once (PCMU), playing `prompt_pcm16` (8 kHz; pad it
+    with silence: baresip hangs up when its source ends) and recording what it hears. (It
+    answers 404 to any other user: dial `sip:USER@...`, or a number as the user.)"""
     if shutil.which("baresip") is None:
         pytest.skip(f"baresip is not installed ({INSTALL})")
     directory = tmp_path / "baresip"
@@ -226,7 +228,7 @@ def baresip(tmp_path: Path, prompt_pcm16: bytes) -> Iterator[Baresip]:
         f"snd_path {directory / 'snd'}\n"
     )
     (directory / "accounts").write_text(
-        f"<sip:callee@127.0.0.1:{port}>;answermode=auto;audio_codecs=PCMU;regint=0\n"
+        f"<sip:{user}@127.0.0.1:{port}>;answermode=auto;audio_codecs=PCMU;regint=0\n"
     )
     with (directory / "log.txt").open("wb") as log:
         process = subprocess.Popen(
@@ -234,6 +236,6 @@ def baresip(tmp_path: Path, prompt_pcm16: bytes) -> Iterator[Baresip]:
         )
     try:
         _wait_bound(port, process)
-        yield Baresip(port, process, directory)
+        yield Baresip(port, process, directory, user)
     finally:
         _stop(process)

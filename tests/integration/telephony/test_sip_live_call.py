@@ -1,0 +1,154 @@
+"""A real SIP call end to end on loopback, with the real speech engines: the dispatcher dials
+through the SIP carrier into an auto-answering baresip, which plays the callee's prompt (Piper
+saying "Hello?" then "Please stop calling me.") and records what it hears.
+
+Asserted: the agent really spoke (baresip's recording, transcribed by Whisper, names the
+practice), the agent really listened (the stored transcript holds the callee's words), and
+the opt-out took effect as in the sandbox (the call ended, the contact opted out, a
+revocation on record), with the call's outcome, duration and encrypted recording stored.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import wave
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ringfence.adapters.db.calls import CallTranscript
+from ringfence.adapters.db.carriers import SipCall
+from ringfence.adapters.db.orm import ConsentRecord, Contact
+from ringfence.adapters.telephony.sip.call import SipAccount
+from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
+from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.recordings import read_recording_bytes
+from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
+from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
+from ringfence.speech.sessions import LiveMediaSessions
+from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
+from tests.sip_peers import baresip
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+
+def _say(tts: PiperTts, text: str) -> bytes:
+    return b"".join(chunk.pcm for chunk in tts.synthesize_stream(text))
+
+
+def test_a_sip_call_speaks_listens_and_applies_the_callees_opt_out(
+    container: Container,
+    clock: VirtualClock,
+    piper_tts: PiperTts,
+    whisper_stt: WhisperStt,
+    tmp_path: Path,
+) -> None:
+    clock.set(WINDOW_OPENS)
+    practice = make_practice(container)
+    phone = "+12125550147"
+    contact_id = practice.add_contact(phone)
+    [job_id] = practice.enqueue(contact_id)
+    container.settings.recordings_dir = tmp_path / "recordings"
+
+    prompt = b"".join(
+        [
+            silence(1.0, CARRIER_RATE),
+            _say(piper_tts, "Hello?"),
+            silence(9.0, CARRIER_RATE),  # the agent's opening
+            _say(piper_tts, "Please stop calling me."),
+            silence(25.0, CARRIER_RATE),  # baresip ends the call when its prompt ends
+        ]
+    )
+    sessions = LiveMediaSessions(
+        container.session_factory,
+        engines=lambda: SpeechEngines(vad=fresh_vad(), stt=whisper_stt, tts=piper_tts),
+        policy_for=lambda _name: ScriptedPolicy(),
+        results=container.live_calls,
+        store_dir=container.settings.recordings_dir,
+        cipher=container.phi_cipher,
+    )
+    with baresip(tmp_path, prompt, user=phone) as callee:
+        carrier = SipCarrier(
+            container.session_factory,
+            clock,
+            SipOptions(
+                trunk_host="127.0.0.1",
+                trunk_port=callee.port,
+                bind_host="127.0.0.1",
+                account=SipAccount(domain="127.0.0.1", display_name="Glow"),
+            ),
+            prepare=sessions.prepare,
+            live=container.live_calls,
+        )
+        try:
+            dispatcher = Dispatcher(
+                session_factory=container.session_factory,
+                carrier=carrier,
+                clock=clock,
+                config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=5),
+            )
+            assert dispatcher.tick().dialed == 1
+            deadline = time.monotonic() + 60
+            while practice.job(job_id).status is not CallStatus.COMPLETED:
+                assert time.monotonic() < deadline, "the call never ended"
+                time.sleep(0.5)
+                dispatcher.tick()
+        finally:
+            carrier.close()
+        heard = callee.heard()
+
+    job = practice.job(job_id)
+    assert job.outcome is CallOutcome.CONNECTED
+    assert job.duration_seconds is not None
+    assert 5 <= job.duration_seconds <= 40
+    with container.uow() as uow:
+        contact = uow.session.get(Contact, contact_id)
+        assert contact is not None
+        assert contact.dnd_voice is True
+        assert contact.opted_out_at is not None
+        revocation = uow.session.scalars(
+            select(ConsentRecord).where(
+                ConsentRecord.contact_id == contact_id,
+                ConsentRecord.kind == ConsentKind.REVOCATION,
+            )
+        ).one()
+        assert revocation is not None
+        transcript = uow.session.scalars(
+            select(CallTranscript).where(CallTranscript.job_id == job_id)
+        ).one()
+        turns = list(transcript.turns)
+        recording_path = transcript.recording_path
+        sip = uow.session.scalars(select(SipCall)).one()
+        assert (sip.status, sip.sip_status) == ("connected", 200)
+
+    # The agent listened: the callee's words are in the stored transcript.
+    callee_said = " ".join(_words(t["text"]) for t in turns if t["speaker"] == "callee")
+    assert "stop calling me" in callee_said
+    assert turns[-1]["speaker"] == "agent"
+    assert "won't receive any more calls" in turns[-1]["text"]
+
+    # The agent spoke: what baresip heard names the practice.
+    heard_text = whisper_stt.transcribe(
+        resample(heard, CARRIER_RATE, STT_RATE), vocabulary=["Glow"]
+    ).text
+    assert "glow" in _words(heard_text), heard_text
+
+    # Both legs recorded, encrypted at rest, the transcript's offsets inside it.
+    assert recording_path is not None
+    recordings = container.settings.recordings_dir
+    assert not (recordings / recording_path).read_bytes().startswith(b"RIFF")
+    wav = read_recording_bytes(recordings, recording_path, cipher=container.phi_cipher)
+    assert wav is not None
+    with wave.open(BytesIO(wav)) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+    assert turns[-1]["end"] <= seconds + 0.05
+    assert seconds == pytest.approx(job.duration_seconds, abs=2.0)
