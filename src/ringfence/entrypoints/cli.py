@@ -34,6 +34,7 @@ from ringfence.domain.compliance import WindowReport, calling_window
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.entrypoints import worker
 from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.cli_calltest import call_test
 from ringfence.entrypoints.cli_consent import consent_app
 from ringfence.entrypoints.cli_contacts import contacts_app
 from ringfence.entrypoints.cli_kyc import kyc_app
@@ -58,6 +59,7 @@ app.add_typer(apikey_app, name="apikey")
 agent_app = typer.Typer(help="The Voice AI agent.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
 app.add_typer(kyc_app, name="kyc")
+app.command("call-test")(call_test)
 app.add_typer(consent_app, name="consent")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(phi_app, name="phi")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ringfence.adapters.db.calls import CallJob
 from ringfence.adapters.db.carriers import SipCall
 from ringfence.adapters.telephony.base import (
     CallReport,
@@ -26,7 +27,9 @@ from ringfence.adapters.telephony.sip.call import SipAccount
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.domain.vocabulary import CallOutcome
+from ringfence.domain.vocabulary import CallOutcome, CallStatus
+from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
 from tests.sip_peers import (
     RINGS_UNTIL_CANCELED,
     challenges_then,
@@ -289,3 +292,48 @@ def test_a_call_left_calling_by_a_stopped_worker_is_reported_lost_not_redialed(
     assert report.carrier_reason is not None
     assert "call lost" in report.carrier_reason
     assert restarted.lookup("never-dialed") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        ("486 Busy Here", CallOutcome.BUSY),
+        ("404 Not Found", CallOutcome.FAILED),
+        ("503 Service Unavailable", CallOutcome.FAILED),
+    ],
+)
+def test_the_dispatcher_completes_the_job_with_the_outcome_and_dials_it_once(
+    container: Container,
+    clock: VirtualClock,
+    carriers: list[SipCarrier],
+    tmp_path: Path,
+    status: str,
+    outcome: CallOutcome,
+) -> None:
+    clock.set(WINDOW_OPENS)
+    practice = make_practice(container)
+    [job_id] = practice.enqueue(practice.add_contact("+12125550123"))
+    with sipp(tmp_path, final_response(status)) as peer:
+        dispatcher = Dispatcher(
+            session_factory=container.session_factory,
+            carrier=connect(container, clock, carriers, peer.port),
+            clock=clock,
+            config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=5),
+        )
+        assert dispatcher.tick().dialed == 1
+        deadline = time.monotonic() + 20
+        while practice.job(job_id).status is not CallStatus.COMPLETED:
+            assert time.monotonic() < deadline, "the job never completed"
+            time.sleep(0.1)
+            dispatcher.tick()
+        assert peer.wait() == 0
+        for _ in range(5):  # later ticks, a day later: nothing is dialed again
+            clock.advance(timedelta(hours=5))
+            assert dispatcher.tick().dialed == 0
+
+    job = practice.job(job_id)
+    assert job.outcome is outcome
+    assert job.carrier_reason is not None
+    assert f"SIP {status}" in job.carrier_reason
+    assert practice.count(SipCall) == 1
+    assert practice.count(CallJob) == 1

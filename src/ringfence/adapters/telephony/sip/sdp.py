@@ -53,7 +53,7 @@ def parse_answer(body: bytes, offered: tuple[Codec, ...]) -> MediaAnswer:
     media_host: str | None = None
     port: int | None = None
     formats: list[int] = []
-    in_audio = False
+    in_audio = in_media = False
     for raw in text.splitlines():
         line = raw.strip()
         if len(line) < 2 or line[1] != "=":
@@ -63,6 +63,7 @@ def parse_answer(body: bytes, offered: tuple[Codec, ...]) -> MediaAnswer:
             if port is not None:
                 break  # only the first audio stream is used
             fields = value.split()
+            in_media = True  # a c= line from here on belongs to a stream, not the session
             in_audio = len(fields) >= 4 and fields[0] == "audio"
             if in_audio:
                 try:
@@ -73,7 +74,7 @@ def parse_answer(body: bytes, offered: tuple[Codec, ...]) -> MediaAnswer:
         elif kind == "c":
             fields = value.split()
             if len(fields) >= 3 and fields[1] == "IP4":
-                if port is None and not in_audio:
+                if not in_media:
                     session_host = fields[2].split("/")[0]
                 elif in_audio:
                     media_host = fields[2].split("/")[0]
