@@ -10,15 +10,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-# The browser tests (tests/e2e/test_web_browser.py) drive Debian's Chromium through Playwright;
-# `playwright install` (which downloads its own browsers) is never used.
-if [ ! -x /usr/bin/chromium ]; then
-  echo "==> installing Debian's chromium for the browser tests"
+# Debian packages the tests drive: Chromium for the browser tests (tests/e2e/test_web_browser.py,
+# through Playwright; `playwright install`, which downloads its own browsers, is never used),
+# the SIP peers of the SIP carrier's tests: baresip (baresip-core) and SIPp (sip-tester), and
+# espeak-ng.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v baresip >/dev/null 2>&1 || missing+=(baresip-core)
+command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)  # a second voice for the recordings and AMD tests
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
   apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then apt=(sudo "${apt[@]}"); fi
   # Try the package lists already on the machine first; refresh them only if that fails.
-  "${apt[@]}" install -y --no-install-recommends chromium \
-    || { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends chromium; }
+  "${apt[@]}" install -y --no-install-recommends "${missing[@]}" \
+    || { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; }
 fi
 
 PG_URL="${RINGFENCE_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"

@@ -8,7 +8,7 @@ prepared when the stream starts, i.e. at the answer; the time it takes is part o
 answer-to-first-audio time, kept on each `LiveCallRecord` (with Piper it is the synthesis of
 the opening's first sentences; the fake engines take under a millisecond).
 
-A SIP call's session is prepared while the phone rings (`prepare`), so the opening is ready at
+A SIP call's session is prepared before it is dialed (`prepare`), so the opening is ready at
 the answer; a call no one answers discards it.
 
 `LiveCallSession` wraps the pipeline for the carrier: it adds `Hangup` once the agent's last
@@ -139,8 +139,8 @@ class LiveMediaSessions:
         return self._build(key, before_answer=False)
 
     def prepare(self, key: str) -> LiveCallSession:
-        """The session of a call that is still ringing (SIP): the opening is synthesized before
-        the answer, so it does not count in the answer-to-first-audio time. A call no one
+        """The session of a call about to be dialed (SIP): the opening is synthesized before
+        the INVITE, so it does not count in the answer-to-first-audio time. A call no one
         answers must `discard()` it."""
         return self._build(key, before_answer=True)
 

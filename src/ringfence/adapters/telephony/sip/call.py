@@ -17,8 +17,8 @@ marks as dropped. The call ends when the callee sends BYE, the session says `Han
 queued audio is sent first), Ringfence hangs up, or the longest allowed call is reached;
 ours ends with a BYE (§15.1.1).
 
-The session is prepared while the phone rings (the opening synthesized before the answer, so
-the agent speaks within 2 s of it), and discarded if no one answers.
+The session is prepared before the INVITE is sent (the opening synthesized, so the agent speaks
+the moment the call is answered: the 2-second rule), and discarded if no one answers.
 """
 
 from __future__ import annotations
@@ -229,20 +229,28 @@ class SipCall:
     # -- the call -----------------------------------------------------------------------------
     async def run(self) -> CallResult:
         loop = asyncio.get_running_loop()
+        prepared: MediaSession | None = None
+        if self._prepare is not None:
+            # Before the INVITE: the opening is ready the moment anyone answers (the 2-second
+            # rule), and an agent that cannot be prepared never rings anyone's phone.
+            try:
+                prepared = await loop.run_in_executor(None, self._prepare)
+            except Exception as exc:
+                log.exception("SIP call %s: the agent could not be prepared", self.call_id)
+                self.result.outcome = CallOutcome.FAILED
+                self.result.reason = f"not dialed: the agent could not be prepared ({exc})"
+                self.result.ended_after_s = self._elapsed()
+                return self.result
         rtp = _Rtp(self._on_rtp)
         transport, _ = await loop.create_datagram_endpoint(
             lambda: rtp, local_addr=(self._transport.local_host, 0)
         )
         self._rtp = rtp
-        preparing = loop.run_in_executor(None, self._prepare) if self._prepare is not None else None
         try:
-            answered = await self._invite_transaction()
-            if answered and preparing is not None:
-                self._session = await preparing
-                preparing = None
-            if answered:
+            if await self._invite_transaction():
+                self._session, prepared = prepared, None
                 await self._media_phase()
-        except Exception as exc:  # a bug or an engine failure: the call ends, reported
+        except Exception as exc:  # a bug: the call ends, reported
             log.exception("SIP call %s failed", self.call_id)
             self.result.notes.append(f"internal error: {exc}")
             if self.result.answered_after_s is None and self.result.outcome is None:
@@ -252,11 +260,8 @@ class SipCall:
                 self._send_bye()
         finally:
             transport.close()
-            if preparing is not None:
-                with contextlib.suppress(Exception):
-                    session = await preparing
-                    if isinstance(session, Discardable):
-                        session.discard()
+            if isinstance(prepared, Discardable):  # no one answered: no record to make
+                await loop.run_in_executor(None, prepared.discard)
             if self._session is not None:
                 # Stopping wraps up the record (recording encrypted and written): off the loop.
                 await loop.run_in_executor(None, self._session.on_stop)

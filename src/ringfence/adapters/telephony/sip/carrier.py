@@ -2,7 +2,7 @@
 
 Each dial claims its idempotency key in `sip_calls` (committed before the INVITE is sent: one
 key, one INVITE, whatever happens next), then the call runs on the endpoint's loop
-(`call.SipCall`), with its media session prepared while the phone rings. The dispatcher
+(`call.SipCall`), with its media session prepared before the INVITE. The dispatcher
 collects finished calls with `completed_reports` (the final state is written to the row
 then), and after a restart `lookup` answers from the row: a SIP dialog dies with the process
 that held it, so a row still "calling" once the longest possible call has passed is reported
@@ -166,7 +166,7 @@ class SipCarrier:
             key=key,
             call_id=call_id,
             target_uri=uri,
-            caller_id=request.from_e164,
+            caller_id=request.from_e164 or "anonymous",
             prepare=(lambda: prepare(key)) if prepare is not None else None,
             ring_timeout_s=self._options.ring_timeout_s,
             max_call_s=self._options.max_call_s,
