@@ -23,11 +23,14 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
-    # Live calls' conversations, from the media endpoint to the carrier's reports (one process).
-    live_calls: LiveCallResults = field(default_factory=LiveCallResults)
+    # Live calls' conversations, from the media endpoint to the carrier's reports (database).
+    live_calls: LiveCallResults = field(init=False)
     # What one process builds once and shares (the speech engines of live calls, the SIP
     # endpoint): see entrypoints/worker.
     shared: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.live_calls = LiveCallResults(self.session_factory, self.clock)
 
     @property
     def phi_cipher(self) -> PhiCipher:

@@ -18,8 +18,7 @@ from ringfence.speech.contracts import (
 from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts, WebRtcVad, webrtcvad_installed
 from ringfence.speech.engines.energy import NoiseGatedVad
 from ringfence.speech.synth import babble
-
-from .conftest import SPEECH_EXTRA
+from tests.integration.conftest import SPEECH_EXTRA
 
 # -- voice activity ------------------------------------------------------------------------
 

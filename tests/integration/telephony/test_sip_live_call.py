@@ -113,7 +113,10 @@ def test_a_sip_call_speaks_listens_and_applies_the_callees_opt_out(
     with container.uow() as uow:
         contact = uow.session.get(Contact, contact_id)
         assert contact is not None
-        assert contact.dnd_voice is True
+        stored = uow.session.scalars(
+            select(CallTranscript.turns).where(CallTranscript.job_id == job_id)
+        ).all()
+        assert contact.dnd_voice is True, (practice.events(job_id), stored)
         assert contact.opted_out_at is not None
         revocation = uow.session.scalars(
             select(ConsentRecord).where(

@@ -9,10 +9,12 @@ key in their signed URL) and REST polls keep its state. See docs/carriers.md.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ringfence.adapters.db.crypto import EncryptedJSON
 from ringfence.adapters.db.orm import Base
 
 
@@ -67,3 +69,22 @@ class SipCall(Base):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     carrier_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class LiveCall(Base):
+    """A live call's media, from the process that holds its audio to the dispatcher that reports
+    it (`adapters/telephony/live_calls.py`). "live" while the media runs; "done" with the
+    conversation (encrypted: it is the transcript) and the stored recording once it stopped;
+    the row is deleted when the carrier takes it into the call's report."""
+
+    __tablename__ = "live_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(10))
+    began_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    conversation: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    recording_path: Mapped[str | None] = mapped_column(String(255))
+    recording_seconds: Mapped[float | None] = mapped_column(Float)
+    answer_to_first_audio_ms: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,22 +1,35 @@
 """What a live call's media endpoint hands to its carrier's reports: the conversation as held
 (and where its recording was stored), keyed by the dial's idempotency key.
 
-The media endpoint (the web process) holds the call's audio; the carrier's `completed_reports`
-(the dispatcher) reports the call once its status is final. `LiveCallResults` joins the two
-in one process (`ringfence serve` runs the dispatcher in a thread of the web process): the
-endpoint says a call's media `began`, then `finished` with its record; the carrier holds a
-final report back while the media of its call is still being wrapped up (the stream's stop
-and the status callback race), and takes the record into the report.
+The media endpoint holds the call's audio (the web process, for Twilio's media streams; the
+worker itself, for SIP); the carrier's `completed_reports` (the dispatcher, in a worker that may
+be another process) reports the call once its status is final. `LiveCallResults` joins the two
+through the database (`live_calls`): the endpoint says a call's media `began`, then `finished`
+with its record (the conversation encrypted like every transcript); the carrier holds a final
+report back while the media of its call is still being wrapped up (the stream's stop and the
+status callback race), and `take`s the record into the report.
 """
 
 from __future__ import annotations
 
-import threading
+import logging
 from dataclasses import dataclass
 
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ringfence.adapters.db.carriers import LiveCall
 from ringfence.agent.callee import Conversation
+from ringfence.agent.conversation_json import conversation_from_json, conversation_to_json
 from ringfence.agent.events import EndReason
+from ringfence.clock import Clock
 from ringfence.domain.vocabulary import CallOutcome
+
+log = logging.getLogger("ringfence.carriers")
+
+LIVE = "live"
+DONE = "done"
 
 
 def live_outcome(conversation: Conversation) -> CallOutcome:
@@ -39,30 +52,64 @@ class LiveCallRecord:
 
 
 class LiveCallResults:
-    """Thread-safe: the endpoint writes from the event loop, the carrier reads in the worker."""
+    """Thread- and process-safe: every method is one short transaction."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._live: set[str] = set()
-        self._done: dict[str, LiveCallRecord] = {}
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = session_factory
+        self._clock = clock
 
     def began(self, key: str) -> None:
-        with self._lock:
-            self._live.add(key)
+        now = self._clock.now()
+        try:
+            with self._sessions() as session, session.begin():
+                session.execute(delete(LiveCall).where(LiveCall.idempotency_key == key))
+                session.add(LiveCall(idempotency_key=key, state=LIVE, began_at=now))
+        except IntegrityError:  # a second stream of the call began at the same moment
+            log.warning("live call %s: media began twice", key)
 
     def finished(self, key: str, record: LiveCallRecord | None) -> None:
         """The media of the call ended; `record` is None when there is nothing to report."""
-        with self._lock:
-            self._live.discard(key)
-            if record is not None:
-                self._done[key] = record
+        with self._sessions() as session, session.begin():
+            row = session.scalar(select(LiveCall).where(LiveCall.idempotency_key == key))
+            if record is None:
+                if row is not None:
+                    session.delete(row)
+                return
+            if row is None:
+                row = LiveCall(idempotency_key=key, began_at=self._clock.now())
+                session.add(row)
+            row.state = DONE
+            row.finished_at = self._clock.now()
+            row.conversation = conversation_to_json(record.conversation)
+            row.recording_path = record.recording_path
+            row.recording_seconds = record.recording_seconds
+            row.answer_to_first_audio_ms = record.answer_to_first_audio_ms
 
     def in_progress(self, key: str) -> bool:
         """Whether the call's media has begun and not finished yet."""
-        with self._lock:
-            return key in self._live
+        with self._sessions() as session:
+            state = session.scalar(select(LiveCall.state).where(LiveCall.idempotency_key == key))
+        return state == LIVE
 
     def take(self, key: str) -> LiveCallRecord | None:
         """The record of the call under `key`, once (None when none is held)."""
-        with self._lock:
-            return self._done.pop(key, None)
+        with self._sessions() as session, session.begin():
+            row = session.scalar(
+                select(LiveCall).where(LiveCall.idempotency_key == key, LiveCall.state == DONE)
+            )
+            if row is None or row.conversation is None:
+                return None
+            try:
+                conversation = conversation_from_json(row.conversation)
+            except ValueError:
+                log.exception("live call %s: its record cannot be read; reported without it", key)
+                session.delete(row)
+                return None
+            record = LiveCallRecord(
+                conversation=conversation,
+                recording_path=row.recording_path,
+                recording_seconds=row.recording_seconds,
+                answer_to_first_audio_ms=row.answer_to_first_audio_ms,
+            )
+            session.delete(row)
+            return record
