@@ -24,6 +24,7 @@ from ringfence.agent.session import AgentSession
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.speech.engines import SpeechEngines
 from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
+from ringfence.speech.runner import ThreadRunner
 from ringfence.speech.sessions import LiveCallSession
 
 
@@ -82,7 +83,9 @@ def place_line_test(
         opening = prepare_opening(
             session, tts=engines.tts, policy=policy, max_callee_turns=max_callee_turns
         )
-        pipeline = VoicePipeline(opening, vad=engines.vad, stt=engines.stt, tts=engines.tts)
+        pipeline = VoicePipeline(  # the work on its own thread, as on a dispatched call
+            opening, vad=engines.vad, stt=engines.stt, tts=engines.tts, runner=ThreadRunner()
+        )
         return LiveCallSession(pipeline, on_finish=results.append)
 
     endpoint = EndpointThread(

@@ -7,19 +7,22 @@ be another process) reports the call once its status is final. `LiveCallResults`
 through the database (`live_calls`): the endpoint says a call's media `began`, then `finished`
 with its record (the conversation encrypted like every transcript); the carrier holds a final
 report back while the media of its call is still being wrapped up (the stream's stop and the
-status callback race), and `take`s the record into the report.
+status callback race), and `take`s (or `peek`s) the record into the report. Records are
+purged two days after the call (`purge`, from the worker's hourly pass).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ringfence.adapters.db.carriers import LiveCall
+from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.agent.callee import Conversation
 from ringfence.agent.conversation_json import conversation_from_json, conversation_to_json
 from ringfence.agent.events import EndReason
@@ -30,6 +33,10 @@ log = logging.getLogger("ringfence.carriers")
 
 LIVE = "live"
 DONE = "done"
+REPORTED = "reported"
+# Records are kept this long (encrypted), then purged: long enough for a stopped dispatcher to
+# come back and report its calls, short against any account's transcript retention.
+KEEP = timedelta(days=2)
 
 
 def live_outcome(conversation: Conversation) -> CallOutcome:
@@ -92,24 +99,54 @@ class LiveCallResults:
         return state == LIVE
 
     def take(self, key: str) -> LiveCallRecord | None:
-        """The record of the call under `key`, once (None when none is held)."""
+        """The record of the call under `key`, once (None when none is held, or it was taken).
+        Taking marks it reported; the row stays until `purge` (a crash before the report is
+        applied can still `peek` it)."""
+        try:
+            with self._sessions() as session, session.begin():
+                claimed = session.execute(
+                    update(LiveCall)
+                    .where(LiveCall.idempotency_key == key, LiveCall.state == DONE)
+                    .values(state=REPORTED)
+                )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    return None
+                return self._record(session, key)
+        except SQLAlchemyError as exc:
+            raise TelephonyError(f"the record of live call {key} cannot be read: {exc}") from exc
+
+    def peek(self, key: str) -> LiveCallRecord | None:
+        """The record of the call under `key`, taken or not (None while live or unknown)."""
+        try:
+            with self._sessions() as session:
+                return self._record(session, key)
+        except SQLAlchemyError as exc:
+            raise TelephonyError(f"the record of live call {key} cannot be read: {exc}") from exc
+
+    def purge(self, *, older_than: timedelta = KEEP) -> int:
+        """Delete the records of calls that began before `older_than` ago (reported long
+        since, or abandoned by a stopped process). Returns how many went."""
+        cutoff = self._clock.now() - older_than
         with self._sessions() as session, session.begin():
-            row = session.scalar(
-                select(LiveCall).where(LiveCall.idempotency_key == key, LiveCall.state == DONE)
+            gone = session.execute(delete(LiveCall).where(LiveCall.began_at < cutoff))
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _record(self, session: Session, key: str) -> LiveCallRecord | None:
+        row = session.scalar(
+            select(LiveCall).where(
+                LiveCall.idempotency_key == key, LiveCall.state.in_((DONE, REPORTED))
             )
-            if row is None or row.conversation is None:
-                return None
-            try:
-                conversation = conversation_from_json(row.conversation)
-            except ValueError:
-                log.exception("live call %s: its record cannot be read; reported without it", key)
-                session.delete(row)
-                return None
-            record = LiveCallRecord(
-                conversation=conversation,
-                recording_path=row.recording_path,
-                recording_seconds=row.recording_seconds,
-                answer_to_first_audio_ms=row.answer_to_first_audio_ms,
-            )
-            session.delete(row)
-            return record
+        )
+        if row is None or row.conversation is None:
+            return None
+        try:
+            conversation = conversation_from_json(row.conversation)
+        except ValueError:
+            log.exception("live call %s: its record cannot be read; reported without it", key)
+            return None
+        return LiveCallRecord(
+            conversation=conversation,
+            recording_path=row.recording_path,
+            recording_seconds=row.recording_seconds,
+            answer_to_first_audio_ms=row.answer_to_first_audio_ms,
+        )

@@ -175,12 +175,22 @@ class CarrierRouter:
         for kind, carrier in self._carriers.items():
             try:
                 reports.extend(carrier.completed_reports())
-            except TelephonyError:
+            except Exception:  # TelephonyError, or a bug: the other carriers still report
                 log.exception("%s carrier: completed reports unavailable", kind)
         for report in reports:
             self._by_key.pop(report.idempotency_key, None)
             self._by_call.pop(report.carrier_call_id, None)
         return reports
+
+    def close(self) -> None:
+        """Close the carriers that hold something open (the SIP endpoint and its calls)."""
+        for kind, carrier in self._carriers.items():
+            close = getattr(carrier, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    log.exception("%s carrier did not close cleanly", kind)
 
     def _carrier(self, kind: CarrierKind) -> TelephonyProvider:
         carrier = self._carriers.get(kind)

@@ -37,7 +37,7 @@ log = logging.getLogger("ringfence.worker")
 PURGE_INTERVAL_SECONDS = 3600.0
 
 
-_SHARED_LOCK = threading.Lock()
+_SHARED_LOCK = threading.RLock()  # reentrant: the SIP carrier builds the media sessions
 
 
 def make_carrier(container: Container) -> TelephonyProvider:
@@ -102,10 +102,19 @@ def make_sip_carrier(container: Container) -> TelephonyProvider:
     settings = container.settings
     if not settings.sip_trunk_host:
         return UnavailableCarrier("sip", "set RINGFENCE_SIP_TRUNK_HOST")
-    with _SHARED_LOCK:
+    with _SHARED_LOCK:  # one endpoint per process, even when two threads ask at once
         held = container.shared.get("sip_carrier")
-    if held is not None:
-        return cast(TelephonyProvider, held)
+        if held is not None:
+            return cast(TelephonyProvider, held)
+        carrier = _connect_sip(container)
+        if not isinstance(carrier, UnavailableCarrier):
+            container.shared["sip_carrier"] = carrier
+        return carrier
+
+
+def _connect_sip(container: Container) -> TelephonyProvider:
+    settings = container.settings
+    assert settings.sip_trunk_host is not None
     sessions = live_media_sessions(container)
     if sessions is None:
         return UnavailableCarrier(
@@ -136,8 +145,6 @@ def make_sip_carrier(container: Container) -> TelephonyProvider:
         )
     except SipUnavailable as exc:
         return UnavailableCarrier("sip", str(exc))
-    with _SHARED_LOCK:
-        container.shared["sip_carrier"] = carrier
     return carrier
 
 
@@ -213,6 +220,12 @@ def run(container: Container, stop: threading.Event) -> None:
             stop.wait(min(30.0, interval * 10))
             continue
         stop.wait(interval)
+    close = getattr(dispatcher.carrier, "close", None)
+    if callable(close):  # live SIP calls: CANCEL the ringing, BYE the answered
+        try:
+            close()
+        except Exception:
+            log.exception("the carrier did not close cleanly")
     log.info("dispatcher stopped")
 
 
@@ -268,8 +281,9 @@ def run_recordings(container: Container, stop: threading.Event) -> None:
 
 
 def run_purge(container: Container, stop: threading.Event) -> None:
-    """Purge recordings and transcripts past their account's retention policy, hourly (the
-    first pass at start). Several workers may run it at once: a row is purged only once."""
+    """Purge recordings and transcripts past their account's retention policy, and live calls'
+    records two days old, hourly (the first pass at start). Several workers may run it at once:
+    a row is purged only once."""
     while not stop.is_set():
         try:
             report = purge_expired(
@@ -277,6 +291,7 @@ def run_purge(container: Container, stop: threading.Event) -> None:
                 container.clock,
                 store_dir=container.settings.recordings_dir,
             )
+            container.live_calls.purge()
             if report.transcripts:
                 log.info(
                     "retention purge: transcripts=%d recordings=%d",

@@ -1,47 +1,39 @@
-"""One outbound SIP call on the endpoint's asyncio loop: the INVITE transaction, the dialog,
-and the call's RTP bridged to its `MediaSession`.
+"""One outbound SIP call on the endpoint's asyncio loop: the INVITE transaction and the dialog.
+Its media is `rtp_bridge.RtpBridge`.
 
 The INVITE client transaction (RFC 3261 §17.1.1, UDP): the INVITE is retransmitted every T1,
-doubling, until a response arrives, and abandoned after Timer B (64·T1) with no response at
-all (a carrier failure). A 401/407 challenge is answered once with a new INVITE carrying the
-digest (§22.2). A non-2xx final response is acknowledged and mapped to an outcome
-(`outcomes.py`). After `ring_timeout_s` of ringing the call is CANCELed (§9.1: only once a
-provisional response has arrived) and its 487 makes it a no-answer. A 2xx is acknowledged
-(every retransmission of it too, §13.2.2.4) and its SDP answer says where RTP goes.
+doubling, until a response arrives; with no response at all it is abandoned after Timer B
+(64·T1) as a carrier failure. A provisional response stops both timers; the ring timeout runs
+from the first 180/183 (the phone rings): after `ring_timeout_s` of ringing the call is
+CANCELed (§9.1; the CANCEL retransmitted until answered) and its 487 makes it a no-answer.
 
-Media: a packet of 20 ms goes out every 20 ms on the loop's clock (the agent's audio, or
-silence between its turns: RTP flows both ways for the whole call), and each packet that
-comes in is decoded to PCM16 and handed to the session, whose answers (audio, marks, `Clear`,
-`Hangup`) are applied at once. `Clear` drops the audio not sent yet (barge-in) and reports its
-marks as dropped. The call ends when the callee sends BYE, the session says `Hangup` (its
-queued audio is sent first), Ringfence hangs up, or the longest allowed call is reached;
-ours ends with a BYE (§15.1.1).
+A 401/407 challenge is answered once with a new INVITE carrying the digest (§22.2); the same
+credentials go on the ACK of the 2xx (§13.2.2.4) and on later requests of the dialog. A non-2xx
+final response is acknowledged and mapped to an outcome (`outcomes.py`). A 2xx is acknowledged
+(every retransmission of it too) and its SDP answer says where RTP goes; a 2xx that crosses our
+ring-timeout CANCEL is a person who picked up: the call goes on. A 2xx from a second fork, or
+one that arrives after the call was given up, is acknowledged and hung up at once.
 
-The session is prepared before the INVITE is sent (the opening synthesized, so the agent speaks
-the moment the call is answered: the 2-second rule), and discarded if no one answers.
+The call ends when the callee sends BYE, the agent hangs up, Ringfence hangs up (`hang_up`),
+the longest call is reached, or no RTP comes in; ours ends with a BYE (§15.1.1), retransmitted
+until answered, re-authenticated once if challenged. The media session is prepared before the
+INVITE is sent (the opening synthesized: the agent speaks the moment the call is answered, the
+2-second rule; an agent that cannot be prepared is never dialed), and discarded if no one
+answers. Cancelled at shutdown, the call still sends its BYE or CANCEL before it goes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import math
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Protocol, cast, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
-from ringfence.adapters.telephony import g711
-from ringfence.adapters.telephony.media import (
-    Clear,
-    Hangup,
-    MediaAction,
-    MediaSession,
-    OutboundAudio,
-    StreamStart,
-)
+from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.sip import digest, sdp
 from ringfence.adapters.telephony.sip.message import (
     SipMessage,
@@ -57,16 +49,16 @@ from ringfence.adapters.telephony.sip.outcomes import (
     outcome_of_final,
     ring_timeout_reason,
 )
-from ringfence.adapters.telephony.sip.rtp import RtpError, RtpPacket, parse_rtp
+from ringfence.adapters.telephony.sip.rtp_bridge import RtpBridge, RtpSocket
 from ringfence.domain.vocabulary import CallOutcome
 
 log = logging.getLogger("ringfence.sip")
 
 T1: Final = 0.5  # RFC 3261's round-trip estimate
-FRAME_S: Final = g711.FRAME_MS / 1000
-PCM_FRAME_BYTES: Final = g711.FRAME_BYTES * 2
+T2: Final = 4.0  # the longest retransmission interval of a non-INVITE request
 USER_AGENT: Final = "Ringfence"
 ALLOW: Final = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY"
+_OK_IN_DIALOG: Final = frozenset({"OPTIONS", "INFO", "NOTIFY"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +90,14 @@ class Discardable(Protocol):
 
 @dataclass(slots=True)
 class CallResult:
-    """How the call went, on the loop's monotonic clock (seconds since the INVITE)."""
+    """How the call went, on the monotonic clock (seconds since the call began)."""
 
     outcome: CallOutcome | None = None  # None for an answered call: the media decides
     reason: str | None = None
     sip_status: int | None = None
     answered_after_s: float | None = None
     ended_after_s: float = 0.0
-    hung_up_by: str | None = None  # "callee", "agent", "ringfence", "limit"
+    hung_up_by: str | None = None  # "callee", "agent", "ringfence", "limit", "no_media"
     sent_packets: int = 0
     received_packets: int = 0
     first_audio_after_answer_ms: float | None = None
@@ -118,19 +110,6 @@ def new_tag() -> str:
 
 def new_branch() -> str:
     return "z9hG4bK" + secrets.token_hex(8)  # the magic cookie says: RFC 3261 branch
-
-
-class _Rtp(asyncio.DatagramProtocol):
-    def __init__(self, on_packet: Callable[[bytes, tuple[str, int]], None]) -> None:
-        self._on_packet = on_packet
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # The selector loop's datagram transport does not subclass DatagramTransport.
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self._on_packet(data, addr)
 
 
 class SipCall:
@@ -149,6 +128,7 @@ class SipCall:
         ring_timeout_s: float,
         max_call_s: float,
         no_response_s: float = 64 * T1,
+        silence_timeout_s: float = 20.0,
     ) -> None:
         self._transport = transport
         self._account = account
@@ -160,32 +140,27 @@ class SipCall:
         self._ring_timeout_s = ring_timeout_s
         self._max_call_s = max_call_s
         self._no_response_s = no_response_s
+        self._silence_timeout_s = silence_timeout_s
         self._local_tag = new_tag()
         self._cseq = 0
         self._responses: asyncio.Queue[SipResponse] = asyncio.Queue()
         self._invite: SipRequest | None = None
+        self._credentials: tuple[str, str] | None = None  # (header, value) of the INVITE's
+        self._provisional = False
         self._remote_tag: str | None = None
         self._remote_target = target_uri
         self._route_set: list[str] = []
-        self._acks: dict[int, SipRequest] = {}  # by CSeq: ACKs of 2xx, resent on retransmits
+        self._acks: dict[tuple[int, str | None], SipRequest] = {}  # by (CSeq, To-tag)
         self._ended = asyncio.Event()
         self._ending_by: str | None = None
-        self._session: MediaSession | None = None
-        self._outbound: deque[bytes | str] = deque()  # PCM16 frames and mark names
-        self._hangup_after_audio = False
-        self._rtp: _Rtp | None = None
-        self._rtp_peer: tuple[str, int] | None = None
-        self._media: sdp.MediaAnswer | None = None
-        self._received_samples = 0
-        self._answered_mono: float | None = None
-        self._first_audio_mono: float | None = None
+        self._over = False  # run() has returned: any late 2xx is hung up at once
+        self._rtp = RtpSocket()
         self._began = time.monotonic()
         self.result = CallResult()
-        self.answered = asyncio.Event()
 
     # -- control from the carrier ---------------------------------------------------------
     def hang_up(self, by: str = "ringfence") -> None:
-        """End the call (CANCEL while ringing, BYE once answered). Idempotent."""
+        """End the call (not dialed yet: never dialed; ringing: CANCEL; answered: BYE)."""
         if self._ending_by is None:
             self._ending_by = by
         self._ended.set()
@@ -194,9 +169,15 @@ class SipCall:
     def on_message(self, message: SipMessage, addr: tuple[str, int]) -> None:
         if isinstance(message, SipResponse):
             number, method = message.cseq
-            if method == "INVITE" and 200 <= message.status < 300 and number in self._acks:
-                self._transport.send(self._acks[number])  # our ACK was lost: send it again
-                return
+            if method == "INVITE" and 200 <= message.status < 300:
+                tag = tag_of(message.header("To"))
+                ack = self._acks.get((number, tag))
+                if ack is not None:
+                    self._transport.send(ack)  # our ACK was lost: send it again
+                    return
+                if self._over or (self._remote_tag is not None and tag != self._remote_tag):
+                    self._refuse_answer(message)  # too late, or a second fork
+                    return
             self._responses.put_nowait(message)
             return
         match message.method:
@@ -207,147 +188,168 @@ class SipCall:
                 self._ended.set()
             case "ACK":
                 pass
-            case "INVITE":  # a re-INVITE (session refresh, hold): keep our media as it is
+            case "INVITE":  # a re-INVITE (session refresh): our media stays as it is
                 self._transport.send(
                     response_to(
                         message,
                         200,
                         "OK",
-                        extra=(
-                            ("Contact", self._contact()),
-                            ("Content-Type", "application/sdp"),
-                        ),
+                        extra=(("Contact", self._contact()), ("Content-Type", "application/sdp")),
                         body=self._offer(),
                     ),
                     addr,
                 )
-            case "CANCEL":
+            case "CANCEL":  # nothing of ours to cancel: the INVITE it names is not pending
+                self._transport.send(response_to(message, 481, "Transaction Does Not Exist"), addr)
+            case method if method in _OK_IN_DIALOG:
                 self._transport.send(response_to(message, 200, "OK"), addr)
-            case _:  # OPTIONS, INFO, NOTIFY in the dialog
-                self._transport.send(response_to(message, 200, "OK"), addr)
+            case _:  # UPDATE, REFER, PRACK, MESSAGE...: not supported in our dialogs
+                self._transport.send(
+                    response_to(message, 501, "Not Implemented", extra=(("Allow", ALLOW),)), addr
+                )
 
     # -- the call -----------------------------------------------------------------------------
     async def run(self) -> CallResult:
         loop = asyncio.get_running_loop()
         prepared: MediaSession | None = None
-        if self._prepare is not None:
-            # Before the INVITE: the opening is ready the moment anyone answers (the 2-second
-            # rule), and an agent that cannot be prepared never rings anyone's phone.
-            try:
-                prepared = await loop.run_in_executor(None, self._prepare)
-            except Exception as exc:
-                log.exception("SIP call %s: the agent could not be prepared", self.call_id)
-                self.result.outcome = CallOutcome.FAILED
-                self.result.reason = f"not dialed: the agent could not be prepared ({exc})"
-                self.result.ended_after_s = self._elapsed()
-                return self.result
-        rtp = _Rtp(self._on_rtp)
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: rtp, local_addr=(self._transport.local_host, 0)
-        )
-        self._rtp = rtp
+        session: MediaSession | None = None
+        transport: asyncio.BaseTransport | None = None
         try:
-            if await self._invite_transaction():
-                self._session, prepared = prepared, None
-                await self._media_phase()
+            if self._prepare is not None:
+                try:
+                    prepared = await loop.run_in_executor(None, self._prepare)
+                except Exception as exc:
+                    log.exception("SIP call %s: the agent could not be prepared", self.call_id)
+                    return self._not_dialed(f"the agent could not be prepared ({exc})")
+            if self._ended.is_set():
+                return self._not_dialed("hung up before the INVITE")
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: self._rtp, local_addr=(self._transport.local_host, 0)
+            )
+            media = await self._invite_transaction()
+            if media is not None:
+                session, prepared = prepared, None
+                await self._media_phase(media, session)
+        except asyncio.CancelledError:  # shutting down: leave the far end cleanly, then go
+            self._leave_now()
+            raise
         except Exception as exc:  # a bug: the call ends, reported
             log.exception("SIP call %s failed", self.call_id)
             self.result.notes.append(f"internal error: {exc}")
             if self.result.answered_after_s is None and self.result.outcome is None:
                 self.result.outcome = CallOutcome.FAILED
                 self.result.reason = f"carrier failure (Ringfence's SIP client: {exc})"
-            if self._remote_tag is not None:
-                self._send_bye()
+            self._leave_now()
         finally:
-            transport.close()
+            self._over = True
+            if transport is not None:
+                transport.close()
             if isinstance(prepared, Discardable):  # no one answered: no record to make
-                await loop.run_in_executor(None, prepared.discard)
-            if self._session is not None:
+                await asyncio.shield(loop.run_in_executor(None, prepared.discard))
+            if session is not None:
                 # Stopping wraps up the record (recording encrypted and written): off the loop.
-                await loop.run_in_executor(None, self._session.on_stop)
+                await asyncio.shield(loop.run_in_executor(None, session.on_stop))
+        self.result.ended_after_s = self._elapsed()
+        return self.result
+
+    def _not_dialed(self, why: str) -> CallResult:
+        self.result.outcome = CallOutcome.FAILED
+        self.result.reason = f"not dialed: {why}"
         self.result.ended_after_s = self._elapsed()
         return self.result
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._began
 
+    def _leave_now(self) -> None:
+        """Best effort, one datagram: BYE an established dialog, CANCEL a ringing INVITE."""
+        if self._remote_tag is not None:
+            self._transport.send(self._in_dialog("BYE"))
+        elif self._provisional and self.result.outcome is None:
+            self._transport.send(self._cancel())
+
     # -- INVITE transaction -------------------------------------------------------------------
-    async def _invite_transaction(self) -> bool:
-        """True once answered (ACK sent); False with the outcome set otherwise."""
+    async def _invite_transaction(self) -> sdp.MediaAnswer | None:
+        """The answer's media once answered (ACK sent); None with the outcome set otherwise."""
         self._invite = self._new_invite()
-        authenticated = False
-        provisional = False
-        canceled = False
-        interval = T1
-        sent_at = time.monotonic()
+        authenticated = canceled = cancel_answered = ringing = False
+        now = time.monotonic()
         self._transport.send(self._invite)
-        next_send = sent_at + interval
-        ring_deadline = sent_at + self._ring_timeout_s
-        give_up = sent_at + self._no_response_s
+        interval, next_send = T1, now + T1  # Timer A, until a provisional response
+        give_up = now + self._no_response_s  # Timer B, until a provisional response
+        ring_deadline = math.inf  # from the first provisional response
+        cancel_interval, cancel_next = T1, math.inf
         while True:
             now = time.monotonic()
-            if self._ended.is_set() and not canceled:
-                if provisional:
-                    self._send_cancel()
-                    canceled = True
-                    give_up = now + 64 * T1
-                elif now >= give_up:
-                    break
-            if not canceled and provisional and now >= ring_deadline:
-                self._send_cancel()
+            if (
+                not canceled
+                and self._provisional
+                and (self._ended.is_set() or now >= ring_deadline)
+            ):
+                self._transport.send(self._cancel())
                 canceled = True
-                give_up = now + 64 * T1
+                give_up = now + 64 * T1  # for the INVITE's final response (the 487)
+                cancel_next = now + cancel_interval
             if now >= give_up:
                 break
-            waits = [give_up - now]
-            if not provisional:
-                waits.append(next_send - now)
-            if not canceled and provisional:
-                waits.append(ring_deadline - now)
-            try:
-                response = await asyncio.wait_for(
-                    self._next_response_or_end(), timeout=max(0.0, min(waits))
-                )
-            except TimeoutError:
-                if not provisional and time.monotonic() >= next_send:
-                    self._transport.send(self._invite)  # Timer A
-                    interval *= 2
-                    next_send = time.monotonic() + interval
-                continue
+            deadlines = [give_up]
+            if not self._provisional:
+                deadlines.append(next_send)
+            elif not canceled:
+                deadlines.append(ring_deadline)
+            if canceled and not cancel_answered:
+                deadlines.append(cancel_next)
+            response = await self._next_response(
+                min(deadlines) - now, wake_on_end=self._provisional and not canceled
+            )
+            now = time.monotonic()
             if response is None:
-                continue  # hang_up() while ringing: CANCEL at the top of the loop
+                if not self._provisional and now >= next_send:
+                    self._transport.send(self._invite)
+                    interval *= 2
+                    next_send = now + interval
+                if canceled and not cancel_answered and now >= cancel_next:
+                    self._transport.send(self._cancel())
+                    cancel_interval = min(cancel_interval * 2, T2)
+                    cancel_next = now + cancel_interval
+                continue
             number, method = response.cseq
+            if method == "CANCEL":
+                cancel_answered = cancel_answered or response.status >= 200
+                continue
             if method != "INVITE" or number != self._cseq:
-                continue  # the CANCEL's 200, or a stale response
+                continue  # a stale response
             if response.status < 200:
-                provisional = True
+                if not self._provisional:
+                    self._provisional = True
+                    give_up = math.inf  # the trunk has it: the ring timeout governs now
+                    # A trunk that never says it rings still gets Timer B's span to do so.
+                    ring_deadline = now + self._no_response_s + self._ring_timeout_s
+                if response.status >= 180 and not ringing:
+                    ringing = True  # the phone rings (180, 183): it rings this long
+                    ring_deadline = now + self._ring_timeout_s
                 continue
             if response.status < 300:
                 self._answered(response)
-                if canceled:  # answered as we gave up: leave at once
-                    self._send_bye()
+                if canceled and self._ending_by is not None:  # we hung up as they answered
+                    await self._bye_transaction()
                     self.result.outcome = CallOutcome.NO_ANSWER
-                    self.result.reason = ring_timeout_reason(self._ring_timeout_s)
-                    return False
-                return self._take_answer(response)
+                    self.result.reason = "hung up by Ringfence as the call was answered"
+                    return None
+                if canceled:  # answered as the ring timeout ran out: a person is there
+                    self.result.notes.append("answered as the ring timeout ran out")
+                return await self._take_answer(response)
             self._ack_failure(response)
             if response.status in (401, 407) and not authenticated and not canceled:
-                challenge_header = response.header(
-                    "WWW-Authenticate" if response.status == 401 else "Proxy-Authenticate"
-                )
-                if challenge_header and self._account.username:
-                    try:
-                        self._invite = self._authenticated_invite(response.status, challenge_header)
-                    except digest.DigestError as exc:
-                        self.result.notes.append(str(exc))
-                    else:
-                        authenticated = True
-                        provisional = False
-                        interval = T1
-                        self._transport.send(self._invite)
-                        next_send = time.monotonic() + interval
-                        give_up = time.monotonic() + self._no_response_s
-                        continue
+                retry = self._authenticated_invite(response)
+                if retry is not None:
+                    authenticated = True
+                    self._invite = retry
+                    self._provisional = ringing = False
+                    self._transport.send(retry)
+                    interval, next_send = T1, now + T1
+                    give_up = now + self._no_response_s
+                    continue
             self.result.sip_status = response.status
             if canceled and response.status == 487:
                 self.result.outcome = CallOutcome.NO_ANSWER
@@ -360,30 +362,37 @@ class SipCall:
                 self.result.outcome, self.result.reason = outcome_of_final(
                     response.status, response.reason
                 )
-            return False
-        # Timer B: nothing came back (or the CANCEL's 487 never came).
-        if canceled:
+            return None
+        if canceled:  # the CANCEL's 487 never came
             self.result.outcome = CallOutcome.NO_ANSWER
             self.result.reason = ring_timeout_reason(self._ring_timeout_s)
-        else:
+        else:  # Timer B: nothing came back at all
             self.result.outcome = CallOutcome.FAILED
             self.result.reason = NO_RESPONSE_REASON
-        return False
+        return None
 
-    async def _next_response_or_end(self) -> SipResponse | None:
-        if self._ended.is_set():
-            # Let the caller act on the hang-up, without spinning.
-            await asyncio.sleep(0.01)
-            return None if self._responses.empty() else self._responses.get_nowait()
+    async def _next_response(self, timeout: float, *, wake_on_end: bool) -> SipResponse | None:
+        """The next response within `timeout` (None: timed out, or the call was hung up)."""
+        if not self._responses.empty():
+            return self._responses.get_nowait()
         getter = asyncio.ensure_future(self._responses.get())
-        ender = asyncio.ensure_future(self._ended.wait())
+        waiters: set[asyncio.Future[Any]] = {getter}
+        ender = None
+        if wake_on_end and not self._ended.is_set():
+            ender = asyncio.ensure_future(self._ended.wait())
+            waiters.add(ender)
         try:
-            done, _ = await asyncio.wait({getter, ender}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                waiters, timeout=max(0.0, timeout), return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
-            ender.cancel()
+            if ender is not None:
+                ender.cancel()
             if not getter.done():
                 getter.cancel()
-        return getter.result() if getter in done else None
+        if getter.done() and not getter.cancelled():
+            return getter.result()  # taken, never dropped: even if the end woke us too
+        return None
 
     def _new_invite(self, *extra: tuple[str, str]) -> SipRequest:
         self._cseq += 1
@@ -411,18 +420,34 @@ class SipCall:
             body=self._offer(),
         )
 
-    def _authenticated_invite(self, status: int, challenge_header: str) -> SipRequest:
-        challenge = digest.parse_challenge(challenge_header)
-        value = digest.authorization(
-            challenge,
-            method="INVITE",
-            uri=self.target_uri,
-            username=self._account.username or "",
-            password=self._account.password or "",
-            cnonce=secrets.token_hex(8),
-        )
-        header = "Authorization" if status == 401 else "Proxy-Authorization"
-        return self._new_invite((header, value))
+    def _digest(self, challenge: SipResponse, method: str, uri: str) -> tuple[str, str] | None:
+        """The (header, value) answering a 401/407 for `method` (None: cannot answer)."""
+        if not self._account.username:
+            return None
+        proxy = challenge.status == 407
+        header = challenge.header("Proxy-Authenticate" if proxy else "WWW-Authenticate")
+        if not header:
+            return None
+        try:
+            value = digest.authorization(
+                digest.parse_challenge(header),
+                method=method,
+                uri=uri,
+                username=self._account.username,
+                password=self._account.password or "",
+                cnonce=secrets.token_hex(8),
+            )
+        except digest.DigestError as exc:
+            self.result.notes.append(str(exc))
+            return None
+        return ("Proxy-Authorization" if proxy else "Authorization", value)
+
+    def _authenticated_invite(self, challenge: SipResponse) -> SipRequest | None:
+        credentials = self._digest(challenge, "INVITE", self.target_uri)
+        if credentials is None:
+            return None
+        self._credentials = credentials
+        return self._new_invite(credentials)
 
     def _via(self, branch: str | None = None) -> str:
         host, port = self._transport.local_host, self._transport.local_port
@@ -433,13 +458,10 @@ class SipCall:
         return f"<sip:ringfence@{host}:{port}>"
 
     def _offer(self) -> bytes:
-        rtp_port = 0
-        if self._rtp is not None and self._rtp.transport is not None:
-            rtp_port = self._rtp.transport.get_extra_info("sockname")[1]
         return sdp.offer(
             session_id=abs(hash(self.call_id)) % 10**9,
             host=self._transport.local_host,
-            rtp_port=rtp_port,
+            rtp_port=self._rtp.port,
             codecs=self._account.codecs,
         )
 
@@ -462,25 +484,23 @@ class SipCall:
             )
         )
 
-    def _send_cancel(self) -> None:
-        """CANCEL of the INVITE (§9.1): its Request-URI, Call-ID, From, To, CSeq number and
-        top Via (so the same branch) — a separate transaction the trunk matches to it."""
+    def _cancel(self) -> SipRequest:
+        """CANCEL of the INVITE (§9.1): its Request-URI, Call-ID, From, To, CSeq number and top
+        Via (so the same branch): a separate transaction the trunk matches to it."""
         invite = self._invite
         assert invite is not None
-        self._transport.send(
-            SipRequest(
-                method="CANCEL",
-                uri=invite.uri,
-                headers=(
-                    ("Via", invite.header("Via") or ""),
-                    ("Max-Forwards", "70"),
-                    ("From", invite.header("From") or ""),
-                    ("To", invite.header("To") or ""),
-                    ("Call-ID", self.call_id),
-                    ("CSeq", f"{self._cseq} CANCEL"),
-                    ("User-Agent", USER_AGENT),
-                ),
-            )
+        return SipRequest(
+            method="CANCEL",
+            uri=invite.uri,
+            headers=(
+                ("Via", invite.header("Via") or ""),
+                ("Max-Forwards", "70"),
+                ("From", invite.header("From") or ""),
+                ("To", invite.header("To") or ""),
+                ("Call-ID", self.call_id),
+                ("CSeq", f"{self._cseq} CANCEL"),
+                ("User-Agent", USER_AGENT),
+            ),
         )
 
     def _answered(self, response: SipResponse) -> None:
@@ -491,172 +511,121 @@ class SipCall:
             self._remote_target = uri_of(split_commas(contact)[0])
         self._route_set = list(reversed(response.headers_named("Record-Route")))
         ack = self._in_dialog("ACK", cseq=self._cseq)
-        self._acks[self._cseq] = ack
+        self._acks[(self._cseq, self._remote_tag)] = ack
         self._transport.send(ack)
-        self._answered_mono = time.monotonic()
         self.result.sip_status = response.status
         self.result.answered_after_s = self._elapsed()
 
-    def _take_answer(self, response: SipResponse) -> bool:
+    def _refuse_answer(self, response: SipResponse) -> None:
+        """A 2xx we cannot take (a second fork, or after the call was given up): ACK and BYE
+        that dialog, so no one is left on a silent line."""
+        tag = tag_of(response.header("To"))
+        contact = response.header("Contact")
+        target = uri_of(split_commas(contact)[0]) if contact else self.target_uri
+        routes = list(reversed(response.headers_named("Record-Route")))
+        number = response.cseq[0]
+        ack = self._request("ACK", number, tag, target, routes)
+        self._acks[(number, tag)] = ack
+        self._transport.send(ack)
+        self._cseq += 1
+        self._transport.send(self._request("BYE", self._cseq, tag, target, routes))
+        self.result.notes.append(f"hung up a late or forked answer (tag {tag})")
+
+    async def _take_answer(self, response: SipResponse) -> sdp.MediaAnswer | None:
         try:
-            self._media = sdp.parse_answer(response.body, self._account.codecs)
+            return sdp.parse_answer(response.body, self._account.codecs)
         except sdp.SdpError as exc:
             self.result.notes.append(f"SDP answer: {exc}")
-            self._send_bye()
+            await self._bye_transaction()
             self.result.outcome = CallOutcome.FAILED
             self.result.reason = f"no usable audio in the answer ({exc})"
-            return False
-        self._rtp_peer = (self._media.host, self._media.port)
-        self.answered.set()
-        return True
+            return None
 
-    def _in_dialog(self, method: str, *, cseq: int | None = None) -> SipRequest:
-        if cseq is None:
-            self._cseq += 1
-            cseq = self._cseq
+    def _request(
+        self,
+        method: str,
+        cseq: int,
+        remote_tag: str | None,
+        target: str,
+        routes: list[str],
+        credentials: tuple[str, str] | None = None,
+    ) -> SipRequest:
         invite = self._invite
         assert invite is not None
-        to = f"<{self.target_uri}>" + (f";tag={self._remote_tag}" if self._remote_tag else "")
+        to = f"<{self.target_uri}>" + (f";tag={remote_tag}" if remote_tag else "")
+        auth = credentials or self._credentials
         return SipRequest(
             method=method,
-            uri=self._remote_target,
+            uri=target,
             headers=(
                 ("Via", self._via()),
-                *(("Route", route) for route in self._route_set),
+                *(("Route", route) for route in routes),
                 ("Max-Forwards", "70"),
                 ("From", invite.header("From") or ""),
                 ("To", to),
                 ("Call-ID", self.call_id),
                 ("CSeq", f"{cseq} {method}"),
                 ("User-Agent", USER_AGENT),
+                *((auth,) if auth is not None else ()),
             ),
         )
 
-    def _send_bye(self) -> SipRequest:
-        bye = self._in_dialog("BYE")
-        self._transport.send(bye)
-        return bye
-
-    # -- media --------------------------------------------------------------------------------
-    async def _media_phase(self) -> None:
-        session = self._session
-        media = self._media
-        assert media is not None
-        loop = asyncio.get_running_loop()
-        if session is not None:
-            start = StreamStart(
-                call_key=self.key,
-                call_sid=self.call_id,
-                stream_sid=f"rtp-{media.host}:{media.port}",
-                parameters={"codec": media.codec},
-            )
-            self._apply(session.on_start(start))
-        silence = bytes([g711.MULAW_SILENCE if media.codec == "PCMU" else g711.ALAW_SILENCE])
-        encode = g711.pcm16_to_mulaw if media.codec == "PCMU" else g711.pcm16_to_alaw
-        ssrc = secrets.randbits(32)
-        sequence = secrets.randbits(16)
-        timestamp = secrets.randbits(32)
-        started = loop.time()
-        deadline = started + self._max_call_s
-        ticks = 0
-        while not self._ended.is_set():
-            ticks += 1
-            due = started + ticks * FRAME_S
-            if due >= deadline:
-                self.hang_up("limit")
-                break
-            delay = due - loop.time()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._ended.wait(), timeout=delay)
-                if self._ended.is_set():
-                    break
-            payload = self._next_frame(encode) or silence * g711.FRAME_BYTES
-            self._send_rtp(
-                RtpPacket(media.payload_type, sequence, timestamp, ssrc, payload, marker=ticks == 1)
-            )
-            sequence += 1
-            timestamp += g711.FRAME_BYTES
-            if self._hangup_after_audio and not any(
-                isinstance(item, bytes) for item in self._outbound
-            ):
-                self.hang_up("agent")
-        if self._ending_by != "callee":
-            await self._bye_transaction()
-        self.result.hung_up_by = self._ending_by
-
-    def _next_frame(self, encode: Callable[[bytes], bytes]) -> bytes | None:
-        """The next 20 ms of the agent's audio, telling the session of the marks it passes."""
-        while self._outbound:
-            item = self._outbound.popleft()
-            if isinstance(item, str):
-                if self._session is not None:
-                    self._apply(self._session.on_mark(item))
-                continue
-            if self._first_audio_mono is None and self._answered_mono is not None:
-                self._first_audio_mono = time.monotonic()
-                self.result.first_audio_after_answer_ms = (
-                    self._first_audio_mono - self._answered_mono
-                ) * 1000
-            return encode(item)
-        return None
-
-    def _send_rtp(self, packet: RtpPacket) -> None:
-        if self._rtp is None or self._rtp.transport is None or self._rtp_peer is None:
-            return
-        self._rtp.transport.sendto(packet.render(), self._rtp_peer)
-        self.result.sent_packets += 1
-
-    def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
-        media = self._media
-        if media is None or self._ended.is_set():
-            return  # early media before the answer is not the callee speaking
-        try:
-            packet = parse_rtp(data)
-        except RtpError:
-            return
-        if packet.payload_type != media.payload_type:
-            return  # comfort noise, telephone events
-        self.result.received_packets += 1
-        decode = g711.mulaw_to_pcm16 if media.codec == "PCMU" else g711.alaw_to_pcm16
-        pcm16 = decode(packet.payload)
-        at = self._received_samples / g711.SAMPLE_RATE
-        self._received_samples += len(packet.payload)
-        if self._session is not None:
-            self._apply(self._session.on_audio(pcm16, at))
-
-    def _apply(self, actions: list[MediaAction]) -> None:
-        for action in actions:
-            match action:
-                case OutboundAudio():
-                    pcm = action.pcm16
-                    for i in range(0, len(pcm), PCM_FRAME_BYTES):
-                        frame = pcm[i : i + PCM_FRAME_BYTES]
-                        self._outbound.append(frame.ljust(PCM_FRAME_BYTES, b"\x00"))
-                    if action.mark is not None:
-                        self._outbound.append(action.mark)
-                case Clear():
-                    dropped = [item for item in self._outbound if isinstance(item, str)]
-                    self._outbound.clear()
-                    if self._session is not None:
-                        for mark in dropped:
-                            self._apply(self._session.on_mark(mark))
-                case Hangup():
-                    self._hangup_after_audio = True
+    def _in_dialog(
+        self, method: str, *, cseq: int | None = None, credentials: tuple[str, str] | None = None
+    ) -> SipRequest:
+        if cseq is None:
+            self._cseq += 1
+            cseq = self._cseq
+        return self._request(
+            method, cseq, self._remote_tag, self._remote_target, self._route_set, credentials
+        )
 
     async def _bye_transaction(self) -> None:
-        """Send BYE, retransmitted (Timer E) until its final response or Timer F."""
-        bye = self._send_bye()
-        number = bye.cseq[0]
-        interval, waited = T1, 0.0
+        """BYE, retransmitted (Timer E) until its final response or Timer F; a challenge is
+        answered once."""
+        bye = self._in_dialog("BYE")
+        self._transport.send(bye)
+        interval, waited, authenticated = T1, 0.0, False
         while waited < 64 * T1:
-            try:
-                response = await asyncio.wait_for(self._responses.get(), timeout=interval)
-            except TimeoutError:
+            response = await self._next_response(interval, wake_on_end=False)
+            if response is None:
                 waited += interval
-                interval = min(interval * 2, 4.0)
+                interval = min(interval * 2, T2)
                 self._transport.send(bye)
                 continue
-            if response.cseq == (number, "BYE") and response.status >= 200:
-                return
+            if response.cseq != (bye.cseq[0], "BYE") or response.status < 200:
+                continue
+            if response.status in (401, 407) and not authenticated:
+                credentials = self._digest(response, "BYE", self._remote_target)
+                if credentials is not None:
+                    authenticated = True
+                    bye = self._in_dialog("BYE", credentials=credentials)
+                    self._transport.send(bye)
+                    interval, waited = T1, 0.0
+                    continue
+            if response.status >= 300:
+                self.result.notes.append(f"the BYE was answered {response.status}")
+            return
         self.result.notes.append("the BYE was never answered")
+
+    # -- media --------------------------------------------------------------------------------
+    async def _media_phase(self, media: sdp.MediaAnswer, session: MediaSession | None) -> None:
+        bridge = RtpBridge(
+            self._rtp,
+            media,
+            session,
+            stop=self._ended,
+            max_call_s=self._max_call_s,
+            silence_timeout_s=self._silence_timeout_s,
+        )
+        bridge.start(self.key, self.call_id)
+        await bridge.run()
+        if self._ending_by is None:
+            self._ending_by = bridge.stats.ended_by or "ringfence"
+        stats = bridge.stats
+        self.result.sent_packets = stats.sent_packets
+        self.result.received_packets = stats.received_packets
+        self.result.first_audio_after_answer_ms = stats.first_audio_after_answer_ms
+        self.result.hung_up_by = self._ending_by
+        if self._ending_by != "callee":
+            await self._bye_transaction()

@@ -43,6 +43,7 @@ from ringfence.domain.vocabulary import CallOutcome
 log = logging.getLogger("ringfence.sip")
 
 CALLING: Final = "calling"
+LATE_ANSWER_S: Final = 32.0  # 64·T1: how long a finished call still answers a late 2xx
 MIN_RING_TIMEOUT_S: Final = 15.0  # ring at least this long before giving up (the issue's floor)
 
 # Prepares the media session of the call under a key, before it is answered.
@@ -64,7 +65,12 @@ class SipOptions:
     @property
     def lost_after(self) -> timedelta:
         """After this long, a call still "calling" on record cannot be live anywhere."""
-        return timedelta(seconds=self.no_response_s + self.ring_timeout_s + self.max_call_s + 60)
+        # Preparing the agent, Timer B, ringing, the CANCEL's wait, the call, the BYE's
+        # retransmissions and writing the record, with a margin: generously more than any call.
+        setup_and_teardown = 300
+        return timedelta(
+            seconds=self.no_response_s + self.ring_timeout_s + self.max_call_s + setup_and_teardown
+        )
 
 
 def request_uri(to: str, options: SipOptions, account: SipAccount) -> str:
@@ -117,11 +123,16 @@ class SipCarrier:
         endpoint = self._endpoint.endpoint
         return endpoint.local_host, endpoint.local_port
 
-    def close(self) -> None:
-        for live in list(self._live.values()):
+    def close(self, timeout_s: float = 40.0) -> None:
+        """Hang up every call (CANCEL the ringing, BYE the answered), wait for them to end
+        (a CANCEL may wait 32 s for its 487), then close the endpoint."""
+        with self._lock:
+            lives = list(self._live.values())
+        for live in lives:
             self._endpoint.call_soon(live.call.hang_up, "ringfence")
-        futures = [live.future for live in self._live.values() if live.future is not None]
-        concurrent.futures.wait(futures, timeout=10)
+        futures = [live.future for live in lives if live.future is not None]
+        if futures:
+            concurrent.futures.wait(futures, timeout=timeout_s)
         self._endpoint.close()
 
     # -- dialing ------------------------------------------------------------------------------
@@ -175,17 +186,32 @@ class SipCarrier:
         live = _Live(call, dialed_at)
         with self._lock:
             self._live[key] = live
-        self._endpoint.call_soon(self._endpoint.endpoint.calls.__setitem__, call_id, call)
-        live.future = self._endpoint.submit(call.run())
+        try:
+            self._endpoint.call_soon(self._endpoint.endpoint.calls.__setitem__, call_id, call)
+            live.future = self._endpoint.submit(call.run())
+        except RuntimeError as exc:  # the endpoint is closed (shutting down): nothing was sent
+            with self._lock:
+                self._live.pop(key, None)
+            self._finish_unsent(key, live, f"not dialed: the SIP endpoint is closed ({exc})")
+            return DialReceipt(carrier_call_id=call_id, accepted=True)
         live.future.add_done_callback(lambda future: self._done(key, future))
         return DialReceipt(carrier_call_id=call_id, accepted=True)
+
+    def _finish_unsent(self, key: str, live: _Live, reason: str) -> None:
+        result = CallResult(outcome=CallOutcome.FAILED, reason=reason)
+        with self._lock:
+            self._finished[key] = (live, result)
 
     def _done(self, key: str, future: concurrent.futures.Future[CallResult]) -> None:
         with self._lock:
             live = self._live.pop(key, None)
         if live is None:
             return
-        self._endpoint.call_soon(self._endpoint.endpoint.calls.pop, live.call.call_id, None)
+        # Routable a while longer: a 2xx arriving after the call was given up is ACKed and
+        # hung up (SipCall.on_message), not left on a silent line.
+        self._endpoint.call_later(
+            LATE_ANSWER_S, self._endpoint.endpoint.calls.pop, live.call.call_id, None
+        )
         try:
             result = future.result()
         except BaseException as exc:  # canceled at shutdown, or a bug: the call is over
@@ -208,14 +234,26 @@ class SipCarrier:
     # -- reports ------------------------------------------------------------------------------
     def completed_reports(self) -> list[CallReport]:
         with self._lock:
-            finished, self._finished = self._finished, {}
-        reports = [self._report(key, live, result) for key, (live, result) in finished.items()]
+            finished = dict(self._finished)
+        reports: list[CallReport] = []
+        statuses: list[int | None] = []
+        for key, (live, result) in finished.items():
+            try:
+                report = self._report(key, live, result)
+            except SQLAlchemyError:  # its record could not be read: reported at the next sweep
+                log.exception("sip: the call under %s is not reported yet", key)
+                continue
+            reports.append(report)
+            statuses.append(result.sip_status)
+        with self._lock:
+            for report in reports:
+                self._finished.pop(report.idempotency_key, None)
         if reports:
             try:
-                self._store(reports, [result.sip_status for _, result in finished.values()])
+                self._store(reports, statuses)
             except SQLAlchemyError:
-                # The reports still go to the dispatcher; the rows are settled by `lookup`
-                # (as lost) if this process stops before writing them.
+                # The reports still go to the dispatcher; after a restart `lookup` settles
+                # rows left "calling" (as lost, once the longest call has passed).
                 log.exception("sip: final states not written")
         return reports
 
@@ -254,15 +292,23 @@ class SipCarrier:
                             row.requested_at,
                         )
                     return self._lost(session, row)
-                return _report_of_row(row)
+                report = _report_of_row(row)
+            return self._with_record(report)
         except SQLAlchemyError as exc:
             raise TelephonyError(f"sip: cannot look up {idempotency_key}: {exc}") from exc
 
     def _lost(self, session: Session, row: SipCallRow) -> CallReport:
-        row.status = CallOutcome.FAILED.value
-        row.ended_at = row.requested_at
-        row.carrier_reason = "call lost: the worker that placed it stopped during the call"
+        reason = "call lost: the worker that placed it stopped during the call"
+        # Only a row still "calling": a worker that finished the call meanwhile wins.
+        session.execute(
+            update(SipCallRow)
+            .where(SipCallRow.id == row.id, SipCallRow.status == CALLING)
+            .values(
+                status=CallOutcome.FAILED.value, ended_at=row.requested_at, carrier_reason=reason
+            )
+        )
         session.commit()
+        session.refresh(row)
         return _report_of_row(row)
 
     def _report(self, key: str, live: _Live, result: CallResult) -> CallReport:
@@ -287,8 +333,16 @@ class SipCarrier:
             else _seconds(ended - answered),
             carrier_reason=result.reason,
         )
-        held = None if self._live_results is None else self._live_results.take(key)
-        if held is None or report.answered_at is None:
+        return self._with_record(report)
+
+    def _with_record(self, report: CallReport) -> CallReport:
+        """An answered call's report with the conversation its media session recorded (read,
+        not taken: `lookup` and `completed_reports` may both report the call; the dispatcher
+        applies a report once)."""
+        if self._live_results is None or report.answered_at is None:
+            return report
+        held = self._live_results.peek(report.idempotency_key)
+        if held is None:
             return report
         return replace(
             report,

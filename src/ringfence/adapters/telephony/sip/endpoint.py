@@ -186,14 +186,18 @@ class SipEndpoint(asyncio.DatagramProtocol):
             except digest.DigestError as exc:
                 log.error("SIP registration: %s", exc)
                 return None
-            answer = digest.authorization(
-                challenge,
-                method="REGISTER",
-                uri=registrar,
-                username=account.username,
-                password=account.password or "",
-                cnonce=secrets.token_hex(8),
-            )
+            try:
+                answer = digest.authorization(
+                    challenge,
+                    method="REGISTER",
+                    uri=registrar,
+                    username=account.username,
+                    password=account.password or "",
+                    cnonce=secrets.token_hex(8),
+                )
+            except digest.DigestError as exc:
+                log.error("SIP registration: %s", exc)
+                return None
             name = "Authorization" if response.status == 401 else "Proxy-Authorization"
             response = await self.request(lambda: build(cseq + 1, (name, answer)))
         if response is None:
@@ -244,6 +248,10 @@ class EndpointThread:
 
     def call_soon(self, callback: Any, *args: Any) -> None:
         self.loop.call_soon_threadsafe(callback, *args)
+
+    def call_later(self, delay_s: float, callback: Any, *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # closed: nothing left to run it for
+            self.loop.call_soon_threadsafe(self.loop.call_later, delay_s, callback, *args)
 
     def close(self) -> None:
         if self.loop.is_closed():
