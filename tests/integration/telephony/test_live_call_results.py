@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import text
 
 from ringfence.adapters.telephony.live_calls import LiveCallRecord
@@ -39,9 +41,11 @@ def test_a_record_written_by_one_process_is_taken_once_by_another(
 
         web.live_calls.finished("k1", RECORD)
         assert not worker.live_calls.in_progress("k1")
+        assert worker.live_calls.peek("k1") == RECORD  # a look leaves it to take
         assert worker.live_calls.take("k1") == RECORD
         assert worker.live_calls.take("k1") is None  # once
         assert web.live_calls.take("k1") is None
+        assert web.live_calls.peek("k1") == RECORD  # still readable after a crash
     finally:
         worker.close()
 
@@ -69,3 +73,16 @@ def test_a_restarted_stream_starts_its_record_afresh(container: Container) -> No
     container.live_calls.began("k5")  # the call's stream began again
     assert container.live_calls.in_progress("k5")
     assert container.live_calls.take("k5") is None
+
+
+def test_records_are_purged_two_days_after_the_call(
+    container: Container, clock: VirtualClock
+) -> None:
+    container.live_calls.began("old")
+    container.live_calls.finished("old", RECORD)
+    clock.advance(timedelta(days=1))
+    container.live_calls.began("new")
+    clock.advance(timedelta(days=1, seconds=1))
+    assert container.live_calls.purge() == 1
+    assert container.live_calls.peek("old") is None
+    assert container.live_calls.in_progress("new")

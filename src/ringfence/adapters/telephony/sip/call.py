@@ -180,6 +180,12 @@ class SipCall:
                     return
             self._responses.put_nowait(message)
             return
+        if message.method != "ACK" and (
+            self._remote_tag is None or tag_of(message.header("From")) != self._remote_tag
+        ):
+            # No dialog yet, or another dialog's (a refused fork's) request (§12.2.2).
+            self._transport.send(response_to(message, 481, "Call/Transaction Does Not Exist"), addr)
+            return
         match message.method:
             case "BYE":
                 self._transport.send(response_to(message, 200, "OK"), addr)
@@ -331,7 +337,7 @@ class SipCall:
                 continue
             if response.status < 300:
                 self._answered(response)
-                if canceled and self._ending_by is not None:  # we hung up as they answered
+                if self._ending_by is not None:  # we hung up (CANCEL sent or not) as they answered
                     await self._bye_transaction()
                     self.result.outcome = CallOutcome.NO_ANSWER
                     self.result.reason = "hung up by Ringfence as the call was answered"
