@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_speech import CalleeVoice, line
+from bench_speech import CalleeVoice, line, print_stages
 from ringfence.adapters.speech.piper import PiperTextToSpeech
 from ringfence.adapters.telephony.sip.call import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
@@ -120,12 +120,7 @@ def main() -> None:
     turns = turns[: args.turns]
     early = sum(t.early_stt for t in turns)
     print(f"\n{len(turns)} turns over {calls} SIP calls ({early} transcribed in the pause)")
-    print(line("VAD end-pointing", (t.endpointing_ms for t in turns)))
-    print(line("waiting for the worker", (t.queue_ms for t in turns)))
-    print(line("speech-to-text", (t.stt_ms for t in turns)))
-    print(line("policy (runtime)", (t.policy_ms for t in turns)))
-    print(line("text-to-speech first chunk", (t.tts_first_chunk_ms for t in turns)))
-    print(line("voice to voice", (t.voice_to_voice_ms for t in turns)))
+    print_stages(turns)
     print(line("answer -> first RTP audio", answers))
     p50 = statistics.median(t.voice_to_voice_ms for t in turns)
     print(f"  voice to voice p50 {p50:.0f} ms (goal < 800 ms); answer to audio goal < 1000 ms")

@@ -77,6 +77,16 @@ def line(name: str, samples: Iterable[float]) -> str:
     )
 
 
+def print_stages(turns: list[TurnLatency]) -> None:
+    """Each turn's stages, p50/p95 (shared with bench_sip.py)."""
+    print(line("VAD end-pointing", (t.endpointing_ms for t in turns)))
+    print(line("waiting for the worker", (t.queue_ms for t in turns)))
+    print(line("speech-to-text", (t.stt_ms for t in turns)))
+    print(line("policy (runtime)", (t.policy_ms for t in turns)))
+    print(line("text-to-speech first chunk", (t.tts_first_chunk_ms for t in turns)))
+    print(line("voice to voice", (t.voice_to_voice_ms for t in turns)))
+
+
 def word_errors(said: str, heard: str) -> tuple[int, int]:
     a = " ".join(clauses(said)).split()
     b = " ".join(clauses(heard)).split()
@@ -240,12 +250,7 @@ def main() -> None:
     latencies = latencies[: args.turns]
     early = sum(t.early_stt for t in latencies)
     print(f"  {len(latencies)} turns over {calls} calls ({early} transcribed in the pause)")
-    print(line("VAD end-pointing", (t.endpointing_ms for t in latencies)))
-    print(line("waiting for the worker", (t.queue_ms for t in latencies)))
-    print(line("speech-to-text", (t.stt_ms for t in latencies)))
-    print(line("policy (runtime)", (t.policy_ms for t in latencies)))
-    print(line("text-to-speech first chunk", (t.tts_first_chunk_ms for t in latencies)))
-    print(line("voice to voice", (t.voice_to_voice_ms for t in latencies)))
+    print_stages(latencies)
     print(line("answer -> first agent audio", answers))
     print(line("opening synthesis (pre-dial)", openings))
     mean = statistics.fmean(t.voice_to_voice_ms for t in latencies) if latencies else 0.0

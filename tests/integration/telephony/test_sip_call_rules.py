@@ -15,6 +15,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -174,7 +175,10 @@ async def finish(task: asyncio.Task[CallResult], timeout: float = 3.0) -> CallRe
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    return asyncio.run(scenario())
+    """The scenario on a fresh event loop in its own thread: the main thread may already hold a
+    running loop (Playwright's sync API, kept by the browser tests' session fixture)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result()
 
 
 def make_call(
