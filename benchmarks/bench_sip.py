@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench_speech import CalleeVoice, line, print_stages
 from ringfence.adapters.speech.piper import PiperTextToSpeech
-from ringfence.adapters.telephony.sip.call import SipAccount
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.services.line_test import LineTarget, line_test_session, place_line_test
 from ringfence.speech.audio import CARRIER_RATE, silence

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ringfence.adapters.telephony.sip.call import SipAccount
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.config import Settings

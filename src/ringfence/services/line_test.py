@@ -16,7 +16,8 @@ import secrets
 from dataclasses import dataclass
 
 from ringfence.adapters.telephony.media import MediaSession
-from ringfence.adapters.telephony.sip.call import CallResult, SipAccount, SipCall
+from ringfence.adapters.telephony.sip.call import CallResult, SipCall
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import EndpointThread
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection

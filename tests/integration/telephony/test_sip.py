@@ -23,8 +23,8 @@ from ringfence.adapters.telephony.base import (
     CarrierCallState,
     DialRequest,
 )
-from ringfence.adapters.telephony.sip.call import SipAccount
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.vocabulary import CallOutcome, CallStatus

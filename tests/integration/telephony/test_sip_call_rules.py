@@ -28,11 +28,8 @@ from ringfence.adapters.telephony.media import (
     OutboundAudio,
     StreamStart,
 )
-from ringfence.adapters.telephony.sip.call import (
-    CallResult,
-    SipAccount,
-    SipCall,
-)
+from ringfence.adapters.telephony.sip.call import CallResult, SipCall
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.message import (
     Headers,
     SipMessage,

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.carriers import SipCall
 from ringfence.adapters.db.orm import ConsentRecord, Contact
-from ringfence.adapters.telephony.sip.call import SipAccount
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock

@@ -18,8 +18,8 @@ from ringfence.adapters.telephony.router import (
     load_number_carriers,
 )
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
-from ringfence.adapters.telephony.sip.call import SipAccount
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
 from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable, connect_twilio
 from ringfence.agent.policies.factory import policy_factory

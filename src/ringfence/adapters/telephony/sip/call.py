@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,14 +34,18 @@ from typing import Any, Final, Protocol, runtime_checkable
 
 from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.sip import digest, sdp
+from ringfence.adapters.telephony.sip.dialog import (
+    ALLOW,
+    Credentials,
+    Dialog,
+    SipAccount,
+    answer_challenge,
+)
 from ringfence.adapters.telephony.sip.message import (
     SipMessage,
-    SipRequest,
     SipResponse,
     response_to,
-    split_commas,
     tag_of,
-    uri_of,
 )
 from ringfence.adapters.telephony.sip.outcomes import (
     NO_RESPONSE_REASON,
@@ -56,20 +59,7 @@ log = logging.getLogger("ringfence.sip")
 
 T1: Final = 0.5  # RFC 3261's round-trip estimate
 T2: Final = 4.0  # the longest retransmission interval of a non-INVITE request
-USER_AGENT: Final = "Ringfence"
-ALLOW: Final = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY"
 _OK_IN_DIALOG: Final = frozenset({"OPTIONS", "INFO", "NOTIFY"})
-
-
-@dataclass(frozen=True, slots=True)
-class SipAccount:
-    """How we present ourselves to the trunk."""
-
-    domain: str  # the host part of our From URI (the trunk's domain)
-    username: str | None = None  # digest credentials, when the trunk challenges
-    password: str | None = None
-    display_name: str | None = None
-    codecs: tuple[sdp.Codec, ...] = ("PCMU", "PCMA")
 
 
 class Transport(Protocol):
@@ -104,14 +94,6 @@ class CallResult:
     notes: list[str] = field(default_factory=list)
 
 
-def new_tag() -> str:
-    return secrets.token_hex(6)
-
-
-def new_branch() -> str:
-    return "z9hG4bK" + secrets.token_hex(8)  # the magic cookie says: RFC 3261 branch
-
-
 class SipCall:
     """One call from INVITE to BYE. `run()` once; the endpoint feeds `on_message`."""
 
@@ -141,20 +123,20 @@ class SipCall:
         self._max_call_s = max_call_s
         self._no_response_s = no_response_s
         self._silence_timeout_s = silence_timeout_s
-        self._local_tag = new_tag()
-        self._cseq = 0
         self._responses: asyncio.Queue[SipResponse] = asyncio.Queue()
-        self._invite: SipRequest | None = None
-        self._credentials: tuple[str, str] | None = None  # (header, value) of the INVITE's
         self._provisional = False
-        self._remote_tag: str | None = None
-        self._remote_target = target_uri
-        self._route_set: list[str] = []
-        self._acks: dict[tuple[int, str | None], SipRequest] = {}  # by (CSeq, To-tag)
+        self._rtp = RtpSocket()
+        self._dialog = Dialog(
+            transport,
+            account,
+            call_id=call_id,
+            target_uri=target_uri,
+            caller_id=caller_id,
+            rtp_port=lambda: self._rtp.port,
+        )
         self._ended = asyncio.Event()
         self._ending_by: str | None = None
         self._over = False  # run() has returned: any late 2xx is hung up at once
-        self._rtp = RtpSocket()
         self._began = time.monotonic()
         self.result = CallResult()
 
@@ -168,21 +150,18 @@ class SipCall:
     # -- messages from the endpoint ---------------------------------------------------------
     def on_message(self, message: SipMessage, addr: tuple[str, int]) -> None:
         if isinstance(message, SipResponse):
-            number, method = message.cseq
-            if method == "INVITE" and 200 <= message.status < 300:
-                tag = tag_of(message.header("To"))
-                ack = self._acks.get((number, tag))
+            if message.cseq[1] == "INVITE" and 200 <= message.status < 300:
+                ack = self._dialog.ack_sent_for(message)
                 if ack is not None:
                     self._transport.send(ack)  # our ACK was lost: send it again
                     return
-                if self._over or (self._remote_tag is not None and tag != self._remote_tag):
+                remote = self._dialog.remote_tag
+                if self._over or (remote is not None and tag_of(message.header("To")) != remote):
                     self._refuse_answer(message)  # too late, or a second fork
                     return
             self._responses.put_nowait(message)
             return
-        if message.method != "ACK" and (
-            self._remote_tag is None or tag_of(message.header("From")) != self._remote_tag
-        ):
+        if message.method != "ACK" and not self._dialog.is_ours(message):
             # No dialog yet, or another dialog's (a refused fork's) request (§12.2.2).
             self._transport.send(response_to(message, 481, "Call/Transaction Does Not Exist"), addr)
             return
@@ -200,8 +179,11 @@ class SipCall:
                         message,
                         200,
                         "OK",
-                        extra=(("Contact", self._contact()), ("Content-Type", "application/sdp")),
-                        body=self._offer(),
+                        extra=(
+                            ("Contact", self._dialog.contact()),
+                            ("Content-Type", "application/sdp"),
+                        ),
+                        body=self._dialog.offer(),
                     ),
                     addr,
                 )
@@ -269,18 +251,18 @@ class SipCall:
 
     def _leave_now(self) -> None:
         """Best effort, one datagram: BYE an established dialog, CANCEL a ringing INVITE."""
-        if self._remote_tag is not None:
-            self._transport.send(self._in_dialog("BYE"))
+        if self._dialog.remote_tag is not None:
+            self._transport.send(self._dialog.in_dialog("BYE"))
         elif self._provisional and self.result.outcome is None:
-            self._transport.send(self._cancel())
+            self._transport.send(self._dialog.cancel())
 
     # -- INVITE transaction -------------------------------------------------------------------
     async def _invite_transaction(self) -> sdp.MediaAnswer | None:
         """The answer's media once answered (ACK sent); None with the outcome set otherwise."""
-        self._invite = self._new_invite()
+        invite = self._dialog.new_invite()
         authenticated = canceled = cancel_answered = ringing = False
         now = time.monotonic()
-        self._transport.send(self._invite)
+        self._transport.send(invite)
         interval, next_send = T1, now + T1  # Timer A, until a provisional response
         give_up = now + self._no_response_s  # Timer B, until a provisional response
         ring_deadline = math.inf  # from the first provisional response
@@ -292,7 +274,7 @@ class SipCall:
                 and self._provisional
                 and (self._ended.is_set() or now >= ring_deadline)
             ):
-                self._transport.send(self._cancel())
+                self._transport.send(self._dialog.cancel())
                 canceled = True
                 give_up = now + 64 * T1  # for the INVITE's final response (the 487)
                 cancel_next = now + cancel_interval
@@ -311,11 +293,11 @@ class SipCall:
             now = time.monotonic()
             if response is None:
                 if not self._provisional and now >= next_send:
-                    self._transport.send(self._invite)
+                    self._transport.send(invite)
                     interval *= 2
                     next_send = now + interval
                 if canceled and not cancel_answered and now >= cancel_next:
-                    self._transport.send(self._cancel())
+                    self._transport.send(self._dialog.cancel())
                     cancel_interval = min(cancel_interval * 2, T2)
                     cancel_next = now + cancel_interval
                 continue
@@ -323,7 +305,7 @@ class SipCall:
             if method == "CANCEL":
                 cancel_answered = cancel_answered or response.status >= 200
                 continue
-            if method != "INVITE" or number != self._cseq:
+            if method != "INVITE" or number != self._dialog.cseq:
                 continue  # a stale response
             if response.status < 200:
                 if not self._provisional:
@@ -345,14 +327,14 @@ class SipCall:
                 if canceled:  # answered as the ring timeout ran out: a person is there
                     self.result.notes.append("answered as the ring timeout ran out")
                 return await self._take_answer(response)
-            self._ack_failure(response)
+            self._transport.send(self._dialog.ack_failure(response))
             if response.status in (401, 407) and not authenticated and not canceled:
-                retry = self._authenticated_invite(response)
-                if retry is not None:
+                credentials = self._challenge_answer(response, "INVITE", self.target_uri)
+                if credentials is not None:
                     authenticated = True
-                    self._invite = retry
+                    invite = self._dialog.new_invite(credentials)
                     self._provisional = ringing = False
-                    self._transport.send(retry)
+                    self._transport.send(invite)
                     interval, next_send = T1, now + T1
                     give_up = now + self._no_response_s
                     continue
@@ -400,142 +382,28 @@ class SipCall:
             return getter.result()  # taken, never dropped: even if the end woke us too
         return None
 
-    def _new_invite(self, *extra: tuple[str, str]) -> SipRequest:
-        self._cseq += 1
-        name = self._account.display_name
-        from_uri = f"sip:{self._caller_id}@{self._account.domain}"
-        shown = f'"{name}" ' if name else ""
-        return SipRequest(
-            method="INVITE",
-            uri=self.target_uri,
-            headers=(
-                ("Via", self._via()),
-                ("Max-Forwards", "70"),
-                ("From", f"{shown}<{from_uri}>;tag={self._local_tag}"),
-                ("To", f"<{self.target_uri}>"),
-                ("Call-ID", self.call_id),
-                ("CSeq", f"{self._cseq} INVITE"),
-                ("Contact", self._contact()),
-                # The caller ID trunks use when they ignore From (RFC 3325).
-                ("P-Asserted-Identity", f"<{from_uri}>"),
-                ("Allow", ALLOW),
-                ("User-Agent", USER_AGENT),
-                ("Content-Type", "application/sdp"),
-                *extra,
-            ),
-            body=self._offer(),
-        )
-
-    def _digest(self, challenge: SipResponse, method: str, uri: str) -> tuple[str, str] | None:
-        """The (header, value) answering a 401/407 for `method` (None: cannot answer)."""
-        if not self._account.username:
-            return None
-        proxy = challenge.status == 407
-        header = challenge.header("Proxy-Authenticate" if proxy else "WWW-Authenticate")
-        if not header:
-            return None
+    def _challenge_answer(
+        self, challenge: SipResponse, method: str, uri: str
+    ) -> Credentials | None:
         try:
-            value = digest.authorization(
-                digest.parse_challenge(header),
-                method=method,
-                uri=uri,
-                username=self._account.username,
-                password=self._account.password or "",
-                cnonce=secrets.token_hex(8),
-            )
+            return answer_challenge(challenge, self._account, method=method, uri=uri)
         except digest.DigestError as exc:
             self.result.notes.append(str(exc))
             return None
-        return ("Proxy-Authorization" if proxy else "Authorization", value)
-
-    def _authenticated_invite(self, challenge: SipResponse) -> SipRequest | None:
-        credentials = self._digest(challenge, "INVITE", self.target_uri)
-        if credentials is None:
-            return None
-        self._credentials = credentials
-        return self._new_invite(credentials)
-
-    def _via(self, branch: str | None = None) -> str:
-        host, port = self._transport.local_host, self._transport.local_port
-        return f"SIP/2.0/UDP {host}:{port};branch={branch or new_branch()};rport"
-
-    def _contact(self) -> str:
-        host, port = self._transport.local_host, self._transport.local_port
-        return f"<sip:ringfence@{host}:{port}>"
-
-    def _offer(self) -> bytes:
-        return sdp.offer(
-            session_id=abs(hash(self.call_id)) % 10**9,
-            host=self._transport.local_host,
-            rtp_port=self._rtp.port,
-            codecs=self._account.codecs,
-        )
-
-    def _ack_failure(self, response: SipResponse) -> None:
-        """ACK of a non-2xx final response: same transaction as the INVITE (§17.1.1.3)."""
-        invite = self._invite
-        assert invite is not None
-        self._transport.send(
-            SipRequest(
-                method="ACK",
-                uri=invite.uri,
-                headers=(
-                    ("Via", invite.header("Via") or ""),
-                    ("Max-Forwards", "70"),
-                    ("From", invite.header("From") or ""),
-                    ("To", response.header("To") or ""),
-                    ("Call-ID", self.call_id),
-                    ("CSeq", f"{self._cseq} ACK"),
-                ),
-            )
-        )
-
-    def _cancel(self) -> SipRequest:
-        """CANCEL of the INVITE (§9.1): its Request-URI, Call-ID, From, To, CSeq number and top
-        Via (so the same branch): a separate transaction the trunk matches to it."""
-        invite = self._invite
-        assert invite is not None
-        return SipRequest(
-            method="CANCEL",
-            uri=invite.uri,
-            headers=(
-                ("Via", invite.header("Via") or ""),
-                ("Max-Forwards", "70"),
-                ("From", invite.header("From") or ""),
-                ("To", invite.header("To") or ""),
-                ("Call-ID", self.call_id),
-                ("CSeq", f"{self._cseq} CANCEL"),
-                ("User-Agent", USER_AGENT),
-            ),
-        )
 
     def _answered(self, response: SipResponse) -> None:
-        """A 2xx: the dialog exists (§12.1.2); ACK it (a new transaction, §13.2.2.4)."""
-        self._remote_tag = tag_of(response.header("To"))
-        contact = response.header("Contact")
-        if contact:
-            self._remote_target = uri_of(split_commas(contact)[0])
-        self._route_set = list(reversed(response.headers_named("Record-Route")))
-        ack = self._in_dialog("ACK", cseq=self._cseq)
-        self._acks[(self._cseq, self._remote_tag)] = ack
-        self._transport.send(ack)
+        """A 2xx: the dialog exists; ACK it (a new transaction, §13.2.2.4)."""
+        self._transport.send(self._dialog.answered(response))
         self.result.sip_status = response.status
         self.result.answered_after_s = self._elapsed()
 
     def _refuse_answer(self, response: SipResponse) -> None:
-        """A 2xx we cannot take (a second fork, or after the call was given up): ACK and BYE
-        that dialog, so no one is left on a silent line."""
-        tag = tag_of(response.header("To"))
-        contact = response.header("Contact")
-        target = uri_of(split_commas(contact)[0]) if contact else self.target_uri
-        routes = list(reversed(response.headers_named("Record-Route")))
-        number = response.cseq[0]
-        ack = self._request("ACK", number, tag, target, routes)
-        self._acks[(number, tag)] = ack
+        ack, bye = self._dialog.refuse(response)
         self._transport.send(ack)
-        self._cseq += 1
-        self._transport.send(self._request("BYE", self._cseq, tag, target, routes))
-        self.result.notes.append(f"hung up a late or forked answer (tag {tag})")
+        self._transport.send(bye)
+        self.result.notes.append(
+            f"hung up a late or forked answer (tag {tag_of(response.header('To'))})"
+        )
 
     async def _take_answer(self, response: SipResponse) -> sdp.MediaAnswer | None:
         try:
@@ -547,49 +415,10 @@ class SipCall:
             self.result.reason = f"no usable audio in the answer ({exc})"
             return None
 
-    def _request(
-        self,
-        method: str,
-        cseq: int,
-        remote_tag: str | None,
-        target: str,
-        routes: list[str],
-        credentials: tuple[str, str] | None = None,
-    ) -> SipRequest:
-        invite = self._invite
-        assert invite is not None
-        to = f"<{self.target_uri}>" + (f";tag={remote_tag}" if remote_tag else "")
-        auth = credentials or self._credentials
-        return SipRequest(
-            method=method,
-            uri=target,
-            headers=(
-                ("Via", self._via()),
-                *(("Route", route) for route in routes),
-                ("Max-Forwards", "70"),
-                ("From", invite.header("From") or ""),
-                ("To", to),
-                ("Call-ID", self.call_id),
-                ("CSeq", f"{cseq} {method}"),
-                ("User-Agent", USER_AGENT),
-                *((auth,) if auth is not None else ()),
-            ),
-        )
-
-    def _in_dialog(
-        self, method: str, *, cseq: int | None = None, credentials: tuple[str, str] | None = None
-    ) -> SipRequest:
-        if cseq is None:
-            self._cseq += 1
-            cseq = self._cseq
-        return self._request(
-            method, cseq, self._remote_tag, self._remote_target, self._route_set, credentials
-        )
-
     async def _bye_transaction(self) -> None:
         """BYE, retransmitted (Timer E) until its final response or Timer F; a challenge is
         answered once."""
-        bye = self._in_dialog("BYE")
+        bye = self._dialog.in_dialog("BYE")
         self._transport.send(bye)
         interval, waited, authenticated = T1, 0.0, False
         while waited < 64 * T1:
@@ -602,10 +431,10 @@ class SipCall:
             if response.cseq != (bye.cseq[0], "BYE") or response.status < 200:
                 continue
             if response.status in (401, 407) and not authenticated:
-                credentials = self._digest(response, "BYE", self._remote_target)
+                credentials = self._challenge_answer(response, "BYE", self._dialog.remote_target)
                 if credentials is not None:
                     authenticated = True
-                    bye = self._in_dialog("BYE", credentials=credentials)
+                    bye = self._dialog.in_dialog("BYE", credentials=credentials)
                     self._transport.send(bye)
                     interval, waited = T1, 0.0
                     continue

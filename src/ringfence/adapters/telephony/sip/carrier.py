@@ -35,7 +35,8 @@ from ringfence.adapters.telephony.base import (
 )
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.adapters.telephony.media import MediaSession
-from ringfence.adapters.telephony.sip.call import CallResult, SipAccount, SipCall
+from ringfence.adapters.telephony.sip.call import CallResult, SipCall
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import EndpointThread, Registration
 from ringfence.clock import Clock
 from ringfence.domain.vocabulary import CallOutcome

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar, cast
 
 from ringfence.adapters.telephony.sip import digest
-from ringfence.adapters.telephony.sip.call import (
+from ringfence.adapters.telephony.sip.call import T1, SipCall
+from ringfence.adapters.telephony.sip.dialog import (
     ALLOW,
-    T1,
     USER_AGENT,
     SipAccount,
-    SipCall,
     new_branch,
     new_tag,
 )
