@@ -237,16 +237,17 @@ class SipCall:
             if session is not None:
                 # Stopping wraps up the record (recording encrypted and written): off the loop.
                 await asyncio.shield(loop.run_in_executor(None, session.on_stop))
-        self.result.ended_after_s = self._elapsed()
+        self.result.ended_after_s = self.elapsed()
         return self.result
 
     def _not_dialed(self, why: str) -> CallResult:
         self.result.outcome = CallOutcome.FAILED
         self.result.reason = f"not dialed: {why}"
-        self.result.ended_after_s = self._elapsed()
+        self.result.ended_after_s = self.elapsed()
         return self.result
 
-    def _elapsed(self) -> float:
+    def elapsed(self) -> float:
+        """Seconds since the call began (its preparation included)."""
         return time.monotonic() - self._began
 
     def _leave_now(self) -> None:
@@ -395,7 +396,7 @@ class SipCall:
         """A 2xx: the dialog exists; ACK it (a new transaction, §13.2.2.4)."""
         self._transport.send(self._dialog.answered(response))
         self.result.sip_status = response.status
-        self.result.answered_after_s = self._elapsed()
+        self.result.answered_after_s = self.elapsed()
 
     def _refuse_answer(self, response: SipResponse) -> None:
         ack, bye = self._dialog.refuse(response)

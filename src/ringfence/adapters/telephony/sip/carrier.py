@@ -217,7 +217,9 @@ class SipCarrier:
             result = future.result()
         except BaseException as exc:  # canceled at shutdown, or a bug: the call is over
             result = CallResult(
-                outcome=CallOutcome.FAILED, reason=f"carrier failure (SIP client stopped: {exc})"
+                outcome=CallOutcome.FAILED,
+                reason=f"carrier failure (SIP client stopped: {exc})",
+                ended_after_s=live.call.elapsed(),
             )
             if live.call.result.answered_after_s is not None:
                 result.answered_after_s = live.call.result.answered_after_s
