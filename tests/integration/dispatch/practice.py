@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, MinutesLedger
 from ringfence.adapters.db.orm import (
     Account,
+    CarrierKind,
     ConsentRecord,
     Contact,
     Location,
@@ -96,6 +97,14 @@ class Practice:
             )
             uow.commit()
         return ids
+
+    def use_carrier(self, kind: CarrierKind) -> None:
+        """The practice's number dials through `kind` (phone_numbers.carrier)."""
+        with self.container.session_factory() as session:
+            session.execute(
+                update(PhoneNumber).where(PhoneNumber.id == self.number_id).values(carrier=kind)
+            )
+            session.commit()
 
     def job(self, job_id: int) -> CallJob:
         with self.container.uow() as uow:

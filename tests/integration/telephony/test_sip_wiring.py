@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import update
 
-from ringfence.adapters.db.orm import CarrierKind, PhoneNumber
+from ringfence.adapters.db.orm import CarrierKind
 from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.router import CarrierRouter, UnavailableCarrier
 from ringfence.adapters.telephony.sip.carrier import SipCarrier
@@ -31,13 +30,7 @@ from tests.sip_peers import final_response, sipp
 def practice(container: Container, clock: VirtualClock) -> Practice:
     clock.set(WINDOW_OPENS)
     practice = make_practice(container)
-    with container.session_factory() as session:
-        session.execute(
-            update(PhoneNumber)
-            .where(PhoneNumber.id == practice.number_id)
-            .values(carrier=CarrierKind.SIP)
-        )
-        session.commit()
+    practice.use_carrier(CarrierKind.SIP)
     return practice
 
 

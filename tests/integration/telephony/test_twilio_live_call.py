@@ -20,10 +20,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallTranscript
-from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact, PhoneNumber
+from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact
 from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
@@ -55,13 +55,7 @@ STREAM = "MZ00000000000000000000000000000002"
 def practice(twilio_container: Container, clock: VirtualClock) -> Practice:
     clock.set(WINDOW_OPENS)
     practice = make_practice(twilio_container)
-    with twilio_container.session_factory() as session:
-        session.execute(
-            update(PhoneNumber)
-            .where(PhoneNumber.id == practice.number_id)
-            .values(carrier=CarrierKind.TWILIO)
-        )
-        session.commit()
+    practice.use_carrier(CarrierKind.TWILIO)
     return practice
 
 

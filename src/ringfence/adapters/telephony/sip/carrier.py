@@ -316,25 +316,19 @@ class SipCarrier:
 
     def _report(self, key: str, live: _Live, result: CallResult) -> CallReport:
         dialed = live.dialed_at
-        ended = dialed + timedelta(seconds=result.ended_after_s)
         answered = (
-            None
-            if result.answered_after_s is None
+            None  # a call that ended before its media (a failure, ours) bills nothing
+            if result.answered_after_s is None or result.outcome is not None
             else dialed + timedelta(seconds=result.answered_after_s)
         )
-        report = CallReport(
-            idempotency_key=key,
-            carrier_call_id=live.call.call_id,
-            state=CarrierCallState.COMPLETED,
-            dialed_at=dialed,
-            answered_at=answered if result.outcome is None else None,
-            ended_at=ended,
+        report = _completed(
+            key,
+            live.call.call_id,
+            dialed=dialed,
+            answered=answered,
+            ended=dialed + timedelta(seconds=result.ended_after_s),
             outcome=result.outcome or CallOutcome.CONNECTED,
-            duration_seconds=_seconds(ended - dialed),
-            billable_seconds=0
-            if answered is None or result.outcome is not None
-            else _seconds(ended - answered),
-            carrier_reason=result.reason,
+            reason=result.reason,
         )
         return self._with_record(report)
 
@@ -374,19 +368,39 @@ class SipCarrier:
 
 
 def _report_of_row(row: SipCallRow) -> CallReport:
-    ended = row.ended_at or row.requested_at
-    answered = row.answered_at
+    return _completed(
+        row.idempotency_key,
+        row.call_id,
+        dialed=row.requested_at,
+        answered=row.answered_at,
+        ended=row.ended_at or row.requested_at,
+        outcome=CallOutcome(row.status),
+        reason=row.carrier_reason,
+    )
+
+
+def _completed(
+    key: str,
+    call_id: str,
+    *,
+    dialed: datetime,
+    answered: datetime | None,
+    ended: datetime,
+    outcome: CallOutcome,
+    reason: str | None,
+) -> CallReport:
+    """A finished call's report: its duration from the dial, billed from the answer."""
     return CallReport(
-        idempotency_key=row.idempotency_key,
-        carrier_call_id=row.call_id,
+        idempotency_key=key,
+        carrier_call_id=call_id,
         state=CarrierCallState.COMPLETED,
-        dialed_at=row.requested_at,
+        dialed_at=dialed,
         answered_at=answered,
         ended_at=ended,
-        outcome=CallOutcome(row.status),
-        duration_seconds=_seconds(ended - row.requested_at),
+        outcome=outcome,
+        duration_seconds=_seconds(ended - dialed),
         billable_seconds=0 if answered is None else _seconds(ended - answered),
-        carrier_reason=row.carrier_reason,
+        carrier_reason=reason,
     )
 
 
