@@ -13,9 +13,10 @@ after any crash, whether a call was placed under that key. The shared contract t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -81,6 +82,36 @@ class CallReport:
     # rendered ones), with transcript offsets into it; None: rendered later from the transcript.
     recording_path: str | None = None
     recording_seconds: float | None = None
+
+
+def completed_report(
+    key: str,
+    carrier_call_id: str,
+    *,
+    dialed: datetime,
+    answered: datetime | None,
+    ended: datetime,
+    outcome: CallOutcome,
+    reason: str | None,
+) -> CallReport:
+    """A finished call's report: its duration from the dial, billed from the answer, each
+    started second counted (as carriers bill)."""
+    return CallReport(
+        idempotency_key=key,
+        carrier_call_id=carrier_call_id,
+        state=CarrierCallState.COMPLETED,
+        dialed_at=dialed,
+        answered_at=answered,
+        ended_at=ended,
+        outcome=outcome,
+        duration_seconds=_started_seconds(ended - dialed),
+        billable_seconds=0 if answered is None else _started_seconds(ended - answered),
+        carrier_reason=reason,
+    )
+
+
+def _started_seconds(delta: timedelta) -> int:
+    return max(0, math.ceil(delta.total_seconds()))
 
 
 class TelephonyError(Exception):

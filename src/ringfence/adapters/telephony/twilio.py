@@ -33,7 +33,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
-import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -53,6 +52,7 @@ from ringfence.adapters.telephony.base import (
     DialRequest,
     TelephonyError,
     TelephonyProvider,
+    completed_report,
 )
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.clock import Clock
@@ -337,27 +337,20 @@ def report_of(state: CallState) -> CallReport:
         ended = state.ended_at or dialed
         answered = state.answered_at if state.status == "completed" else None
         outcome, reason = outcome_of(state)
-        return CallReport(
-            idempotency_key=key,
-            carrier_call_id=sid,
-            state=CarrierCallState.COMPLETED,
-            dialed_at=dialed,
-            answered_at=answered,
-            ended_at=ended,
+        return completed_report(
+            key,
+            sid,
+            dialed=dialed,
+            answered=answered,
+            ended=ended,
             outcome=outcome,
-            duration_seconds=_seconds(ended - dialed),
-            billable_seconds=0 if answered is None else _seconds(ended - answered),
-            carrier_reason=reason,
+            reason=reason,
         )
     if state.status == IN_PROGRESS:
         return CallReport(
             key, sid, CarrierCallState.IN_PROGRESS, dialed, answered_at=state.answered_at
         )
     return CallReport(key, sid, CarrierCallState.RINGING, dialed)
-
-
-def _seconds(delta: timedelta) -> int:
-    return max(0, math.ceil(delta.total_seconds()))  # carriers bill each started second
 
 
 def observation_of_resource(call: TwilioCallResource, now: datetime) -> Observation:

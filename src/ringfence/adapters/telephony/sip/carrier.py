@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import math
 import secrets
 import threading
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from ringfence.adapters.telephony.base import (
     DialReceipt,
     DialRequest,
     TelephonyError,
+    completed_report,
 )
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.adapters.telephony.media import MediaSession
@@ -321,7 +321,7 @@ class SipCarrier:
             if result.answered_after_s is None or result.outcome is not None
             else dialed + timedelta(seconds=result.answered_after_s)
         )
-        report = _completed(
+        report = completed_report(
             key,
             live.call.call_id,
             dialed=dialed,
@@ -368,7 +368,7 @@ class SipCarrier:
 
 
 def _report_of_row(row: SipCallRow) -> CallReport:
-    return _completed(
+    return completed_report(
         row.idempotency_key,
         row.call_id,
         dialed=row.requested_at,
@@ -377,32 +377,3 @@ def _report_of_row(row: SipCallRow) -> CallReport:
         outcome=CallOutcome(row.status),
         reason=row.carrier_reason,
     )
-
-
-def _completed(
-    key: str,
-    call_id: str,
-    *,
-    dialed: datetime,
-    answered: datetime | None,
-    ended: datetime,
-    outcome: CallOutcome,
-    reason: str | None,
-) -> CallReport:
-    """A finished call's report: its duration from the dial, billed from the answer."""
-    return CallReport(
-        idempotency_key=key,
-        carrier_call_id=call_id,
-        state=CarrierCallState.COMPLETED,
-        dialed_at=dialed,
-        answered_at=answered,
-        ended_at=ended,
-        outcome=outcome,
-        duration_seconds=_seconds(ended - dialed),
-        billable_seconds=0 if answered is None else _seconds(ended - answered),
-        carrier_reason=reason,
-    )
-
-
-def _seconds(delta: timedelta) -> int:
-    return max(0, math.ceil(delta.total_seconds()))  # carriers bill each started second
