@@ -28,6 +28,9 @@ def twilio_container(container: Container) -> Container:
     container.settings.twilio_account_sid = "AC" + "0" * 32
     container.settings.twilio_auth_token = SecretStr(TOKEN)
     container.settings.public_base_url = BASE
+    # The app would otherwise load Whisper and Piper in a background thread (the warm-up); a
+    # process exiting while that thread is inside the engines' native code aborts.
+    container.settings.speech_engines = "fake"
     return container
 
 
