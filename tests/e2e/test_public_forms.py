@@ -122,7 +122,7 @@ def test_every_new_consent_text_is_scanned_and_the_verdict_kept(
     scan = weak["consent_scan"]
     assert scan["valid_for_voice_opt_in"] is False
     gaps = {f["element"] for f in scan["findings"] if f["blocking"] and f["status"] != "present"}
-    assert {"automated_or_ai_voice", "not_condition_of_purchase"} <= gaps
+    assert {"artificial_voice", "not_condition_of_purchase"} <= gaps
     assert "Glow Aesthetics" in scan["recommended_text"]
     fixed = client.patch(
         f"/api/v1/forms/{form_id}", json={"consent_text": GOOD_TEXT}, headers=tenant.headers

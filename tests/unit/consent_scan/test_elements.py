@@ -67,35 +67,58 @@ def test_common_word_acronyms_are_not_the_practice() -> None:
     )
 
 
-# --- automated_or_ai_voice --------------------------------------------------------------
+# --- artificial_voice and autodialer ---------------------------------------------------
+# v1 judged one element, automated_or_ai_voice; v2 splits it (FCC 24-17: an AI voice is an
+# artificial voice; an autodialer is dialing technology, not a voice). Each text of the v1
+# table keeps its place here, with its expectation for each of the two elements.
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "voice", "dialer"),
     [
-        ("I agree you may call me using automated technology.", P),
-        ("I agree you may call me with an autodialer.", P),
-        ("I agree to autodialed calls.", P),
-        ("I agree to calls using an automatic telephone dialing system.", P),
-        ("I agree to calls that use an artificial or prerecorded voice.", P),
-        ("I agree to calls from an AI-generated voice.", P),
-        ("I agree you may call me; calls may use an AI voice assistant.", P),
-        ("Calls and texts may be sent with automated technology.", P),
-        ("I agree that you may contact me using automated technology.", P),
-        ("I agree you may call me.", M),
-        ("You may call me about my appointment.", M),
-        ("I agree to receive automated text messages.", W),
-        ("I agree to receive automated texts. You may also call me.", W),
-        ("We use an AI assistant to return calls. We may contact you.", W),
-        ("You may call me. We will never use an automated system or a recorded voice.", M),
-        ("Calls use an autodialer; we do not use artificial intelligence or synthetic voices.", M),
-        ("This consent does not cover automated calls. You may call me.", M),
+        ("I agree you may call me using automated technology.", M, P),
+        ("I agree you may call me with an autodialer.", M, P),
+        ("I agree to autodialed calls.", M, P),
+        ("I agree to calls using an automatic telephone dialing system.", M, P),
+        ("I agree to calls that use an artificial or prerecorded voice.", P, M),
+        ("I agree to calls from an AI-generated voice.", P, M),
+        ("I agree you may call me; calls may use an AI voice assistant.", P, M),
+        ("Calls and texts may be sent with automated technology.", M, P),
+        ("I agree that you may contact me using automated technology.", M, P),
+        ("I agree you may call me.", M, M),
+        ("You may call me about my appointment.", M, M),
+        ("I agree to receive automated text messages.", M, W),
+        ("I agree to receive automated texts. You may also call me.", M, W),
+        ("We use an AI assistant to return calls. We may contact you.", W, M),
+        ("You may call me. We will never use an automated system or a recorded voice.", M, M),
+        # No agreement at all: the autodialer is only a notice.
+        (
+            "Calls use an autodialer; we do not use artificial intelligence or synthetic voices.",
+            M,
+            W,
+        ),
+        ("This consent does not cover automated calls. You may call me.", M, M),
         # A "not" that belongs to "not required" does not negate the automation after it.
-        ("I am not required to agree to autodialed calls to purchase; you may call me.", P),
+        ("I am not required to agree to autodialed calls to purchase; you may call me.", M, P),
+        # v2 additions
+        ("I agree to calls placed with an autodialer and an artificial voice.", P, P),
+        ("I agree you may call me with automated calls using an automated voice.", P, P),
+        ("I agree to prerecorded messages and autodialed calls.", P, P),
+        ("Artificial voices will never be used. I agree you may call me with an autodialer.", M, P),
+        ("I agree to calls using an AI voice, which will not be used for marketing.", P, M),
+        ("I agree to calls from an AI voice even if I do not answer.", P, M),
+        ("I agree to AI calls; my number is on the Do Not Call registry.", P, M),
+        ("I agree to AI-voice calls at no cost to me.", P, M),
+        ("Your calls may be recorded. I agree you may call me.", M, M),
+        ("I agree to receive AI-generated text messages.", W, M),
     ],
 )
-def test_automated_or_ai_voice(text: str, expected: Status) -> None:
-    assert status(text, Element.AUTOMATED_OR_AI_VOICE) is expected
+def test_artificial_voice_and_autodialer(text: str, voice: Status, dialer: Status) -> None:
+    result = scan(text, business_name=BUSINESS)
+    assert (result.status(Element.ARTIFICIAL_VOICE), result.status(Element.AUTODIALER)) == (
+        voice,
+        dialer,
+    )
 
 
 # --- phone_number -----------------------------------------------------------------------

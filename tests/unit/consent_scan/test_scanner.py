@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringfence.domain.consent_scan import BLOCKING, CATALOGUE, Element, Status, scan
-from ringfence.domain.consent_scan.scanner import score, valid
+from ringfence.domain.consent_scan.scanner import VALID_SCORE_THRESHOLD, points, score, valid
 from ringfence.domain.consent_scan.text import expand_contractions, is_negated, normalise
 
 BUSINESS = "Glow Aesthetics Med Spa"
@@ -26,10 +26,11 @@ GOLD = (
 )
 ORDER = [
     "business_name",
-    "automated_or_ai_voice",
+    "artificial_voice",
     "phone_number",
     "not_condition_of_purchase",
     "affirmative_checkbox",
+    "autodialer",
     "opt_out",
     "marketing_purpose",
     "terms_privacy",
@@ -39,12 +40,12 @@ ORDER = [
 
 def test_contract_shape_and_order() -> None:
     result = scan(GOLD, business_name=BUSINESS).as_dict()
-    assert list(result) == ["score", "valid_for_voice_opt_in", "findings"]
+    assert list(result) == ["score", "valid_for_voice_opt_in", "findings", "scanner_version"]
     assert [f["element"] for f in result["findings"]] == ORDER  # type: ignore[attr-defined]
     for finding in result["findings"]:  # type: ignore[attr-defined]
         assert list(finding) == ["element", "status", "blocking", "suggestion"]
     blocking = [f["blocking"] for f in result["findings"]]  # type: ignore[attr-defined]
-    assert blocking == [True] * 5 + [False] * 4
+    assert blocking == [True] * 5 + [False] * 5
     json.dumps(result)  # JSON-ready as is
 
 
@@ -59,7 +60,7 @@ def test_empty_text_scores_zero_plus_not_applicable_sms() -> None:
     result = scan("", business_name=BUSINESS)
     assert not result.valid_for_voice_opt_in
     # Only the not-applicable SMS element earns its points.
-    assert result.score == 5
+    assert result.score == 4
     assert result.status(Element.SMS_DISCLOSURES) is Status.PRESENT
 
 
@@ -69,9 +70,14 @@ def test_score_arithmetic() -> None:
     assert score(dict.fromkeys(everything, Status.MISSING)) == 0
     assert score(dict.fromkeys(everything, Status.WEAK)) == 50
     one_weak_blocking = {**everything, Element.PHONE_NUMBER: Status.WEAK}
-    assert score(one_weak_blocking) == 92
+    assert points(one_weak_blocking) == 92
+    assert score(one_weak_blocking) == 79  # invalid: capped below the threshold
     one_weak_weighted = {**everything, Element.OPT_OUT: Status.WEAK}
-    assert score(one_weak_weighted) == 98  # 97.5 rounds half up
+    assert score(one_weak_weighted) == 98
+    blocking_only = {
+        spec.element: Status.PRESENT if spec.blocking else Status.MISSING for spec in CATALOGUE
+    }
+    assert score(blocking_only) == VALID_SCORE_THRESHOLD == 80
     assert valid(everything)
     assert not valid(one_weak_blocking)
     assert valid(one_weak_weighted)

@@ -9,9 +9,14 @@ Validity: `valid_for_voice_opt_in` is True only when all five blocking elements 
 (a weak one blocks too: a reviewer would not accept it as prior express written consent for
 calls with an artificial or AI voice).
 
-Score (0-100): blocking elements are worth 16 points each (80), weighted ones 5 each (20);
+Score (0-100): blocking elements are worth 16 points each (80), weighted ones 4 each (20);
 `present` earns the full points, `weak` half, `missing` none; the sum is rounded half up to a
-whole number. The score ranks how close a text is; validity, not the score, decides.
+whole number. A valid text earns at least the blocking points, VALID_SCORE_THRESHOLD (80); an
+invalid text is capped just below it (79), so the score never ranks an invalid text with or
+above a valid one. Validity, not the score, decides.
+
+Language: Spanish texts are judged by the same rubric (`text.detect_language`); a Spanish form
+gets Spanish suggestions and recommended text.
 
 SMS disclosures apply only when the consent covers texts: `covers_sms=True`, or (when None)
 the text mentions texts, SMS or MMS. When they do not apply, the element is reported
@@ -22,12 +27,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from ringfence.domain.consent_scan import checks, disclosures
 from ringfence.domain.consent_scan.business_name import judge_business_name
 from ringfence.domain.consent_scan.elements import CATALOGUE, Element, Judgement, Status
 from ringfence.domain.consent_scan.suggestions import recommended_consent, suggestion
-from ringfence.domain.consent_scan.text import ConsentText, normalise
+from ringfence.domain.consent_scan.text import ConsentText, Language, normalise
+
+# Stored with every verdict (`as_dict`): "2" split the automated/AI element into
+# `artificial_voice` (blocking) and `autodialer` (weighted), scoped negations, judged Spanish
+# and not-a-condition carve-outs, and capped invalid scores below the threshold.
+SCANNER_VERSION: Final = "2"
+# Every valid text scores at least this (all blocking points); every invalid one below it.
+VALID_SCORE_THRESHOLD: Final = sum(spec.points for spec in CATALOGUE if spec.blocking)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +67,7 @@ class ConsentScan:
     findings: tuple[Finding, ...]  # one per element, in catalogue order
     covers_sms: bool  # whether SMS disclosures were judged applicable
     recommended_text: str  # a complete consent paragraph for this practice
+    language: Language = "en"  # "en", "es" or "mixed" (a bilingual form)
 
     def finding(self, element: Element) -> Finding:
         return next(f for f in self.findings if f.element is element)
@@ -62,22 +76,30 @@ class ConsentScan:
         return self.finding(element).status
 
     def as_dict(self) -> dict[str, object]:
-        """The published contract: score, validity and the findings, nothing else."""
+        """The published contract: score, validity, the findings and the scanner version."""
         return {
             "score": self.score,
             "valid_for_voice_opt_in": self.valid_for_voice_opt_in,
             "findings": [f.as_dict() for f in self.findings],
+            "scanner_version": SCANNER_VERSION,
         }
 
 
-def score(statuses: dict[Element, Status]) -> int:
-    """Points as documented in the module docstring (computed in half points, exactly)."""
+def points(statuses: dict[Element, Status]) -> int:
+    """The points earned, before the cap (computed in half points, exactly)."""
     halves = 0
     for spec in CATALOGUE:
         status = statuses[spec.element]
         halves += 2 * spec.points if status is Status.PRESENT else 0
         halves += spec.points if status is Status.WEAK else 0
     return (halves + 1) // 2
+
+
+def score(statuses: dict[Element, Status]) -> int:
+    """Points as documented in the module docstring: an invalid text's points are capped
+    below VALID_SCORE_THRESHOLD."""
+    earned = points(statuses)
+    return earned if valid(statuses) else min(earned, VALID_SCORE_THRESHOLD - 1)
 
 
 def valid(statuses: dict[Element, Status]) -> bool:
@@ -95,10 +117,11 @@ def scan(text: str, *, business_name: str, covers_sms: bool | None = None) -> Co
     consent = normalise(text)
     sms = checks.covers_texts(consent) if covers_sms is None else covers_sms
     judges: dict[Element, Callable[[ConsentText], Judgement]] = {
-        Element.AUTOMATED_OR_AI_VOICE: checks.judge_automation,
+        Element.ARTIFICIAL_VOICE: checks.judge_artificial_voice,
         Element.PHONE_NUMBER: checks.judge_phone_number,
         Element.NOT_CONDITION_OF_PURCHASE: checks.judge_not_condition,
         Element.AFFIRMATIVE_CHECKBOX: checks.judge_checkbox,
+        Element.AUTODIALER: checks.judge_autodialer,
         Element.OPT_OUT: disclosures.judge_opt_out,
         Element.MARKETING_PURPOSE: disclosures.judge_marketing,
         Element.TERMS_PRIVACY: disclosures.judge_terms_privacy,
@@ -111,6 +134,8 @@ def scan(text: str, *, business_name: str, covers_sms: bool | None = None) -> Co
     judgements[Element.SMS_DISCLOSURES] = disclosures.judge_sms(consent, applies=sms)
 
     prechecked = checks.prechecked(consent)
+    # Spanish wording for a Spanish form; a bilingual one keeps English.
+    wording = "es" if consent.language == "es" else "en"
     findings: list[Finding] = []
     for spec in CATALOGUE:
         judgement = judgements[spec.element]
@@ -118,7 +143,11 @@ def scan(text: str, *, business_name: str, covers_sms: bool | None = None) -> Co
             advice = judgement.reason if spec.element is Element.SMS_DISCLOSURES and not sms else ""
         else:
             advice = suggestion(
-                spec.element, business=business, covers_sms=sms, prechecked=prechecked
+                spec.element,
+                business=business,
+                covers_sms=sms,
+                prechecked=prechecked,
+                language=wording,
             )
         findings.append(
             Finding(spec.element, judgement.status, spec.blocking, advice, judgement.reason)
@@ -129,5 +158,6 @@ def scan(text: str, *, business_name: str, covers_sms: bool | None = None) -> Co
         valid_for_voice_opt_in=valid(statuses),
         findings=tuple(findings),
         covers_sms=sms,
-        recommended_text=recommended_consent(business=business, covers_sms=sms),
+        recommended_text=recommended_consent(business=business, covers_sms=sms, language=wording),
+        language=consent.language,
     )

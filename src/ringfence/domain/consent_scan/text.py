@@ -12,9 +12,11 @@ import bisect
 import html
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
+
+Language = Literal["en", "es", "mixed"]
 
 _SCRIPT: Final = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _COMMENT: Final = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -82,12 +84,19 @@ class ConsentText:
     """`cased`: normalised, case kept (for capitalised short forms and acronyms).
     `lower`: `cased` lower-cased, with contractions expanded; what the patterns read.
     `checkboxes`: one entry per HTML checkbox input, True when it is pre-checked.
-    `spans`: (begin, end) of each sentence of `lower`, in order."""
+    `spans`: (begin, end) of each sentence of `lower`, in order.
+    `language`: "en", "es" or "mixed" (`detect_language`); Spanish patterns are read only when
+    the text has Spanish in it, so that "IA" in "Des Moines, IA" is never an AI voice."""
 
     cased: str
     lower: str
     checkboxes: tuple[bool, ...]
     spans: tuple[tuple[int, int], ...]
+    language: Language = "en"
+
+    @property
+    def spanish(self) -> bool:
+        return self.language != "en"
 
     @property
     def sentences(self) -> tuple[str, ...]:
@@ -133,8 +142,44 @@ def normalise(raw: str) -> ConsentText:
     paragraphs = [_SPACE.sub(" ", part).strip() for part in re.split(r"\n\s*\n", plain)]
     lower = expand_contractions("\n\n".join(p for p in paragraphs if p).lower())
     return ConsentText(
-        cased=cased, lower=lower, checkboxes=html_checkboxes(raw), spans=sentence_spans(lower)
+        cased=cased,
+        lower=lower,
+        checkboxes=html_checkboxes(raw),
+        spans=sentence_spans(lower),
+        language=detect_language(lower),
     )
+
+
+# Function words frequent in consent texts and rare in the other language.
+_SPANISH_WORDS: Final = frozenset(
+    {
+        "el", "la", "los", "las", "del", "al", "que", "y", "o", "en", "por", "para", "con",
+        "mi", "mis", "su", "sus", "es", "una", "un", "se", "lo", "le", "este", "esta", "estos",
+        "acepto", "autorizo", "puede", "pueden", "puedo", "numero", "llamadas", "mensajes",
+        "consentimiento", "telefono", "casilla", "cualquier", "momento", "nuestra", "nuestros",
+    }
+)  # fmt: skip
+_ENGLISH_WORDS: Final = frozenset(
+    {
+        "the", "and", "to", "of", "i", "you", "my", "your", "is", "may", "by", "with", "at",
+        "for", "this", "that", "be", "are", "we", "our", "or", "any", "will", "can", "from",
+        "in", "on", "agree", "calls", "number", "consent", "phone", "box", "time",
+    }
+)  # fmt: skip
+
+
+def detect_language(lower: str) -> Language:
+    """ "es" for a Spanish text, "mixed" for a text with a Spanish passage (a bilingual form),
+    "en" otherwise; counted on frequent function words."""
+    tokens = _WORD.findall(lower)
+    spanish = sum(t in _SPANISH_WORDS for t in tokens)
+    english = sum(t in _ENGLISH_WORDS for t in tokens)
+    share = spanish / (spanish + english) if spanish + english else 0.0
+    if spanish and share >= 0.75:
+        return "es"
+    if spanish >= 4 and share >= 0.15:
+        return "mixed"
+    return "en"
 
 
 def sentence_spans(lower: str) -> tuple[tuple[int, int], ...]:
@@ -166,37 +211,128 @@ def words(text: str) -> list[str]:
 
 # A negator within this many words before a term, in the same clause, flips it.
 NEGATION_WINDOW: Final = 10
-_NEGATORS: Final = frozenset({"not", "never", "no", "without", "cannot", "nor", "neither"})
-# "not required to purchase", "no cost": a negator that belongs to another phrase.
+# A negated verb within this many words after a term, in the same clause, flips it too
+# ("artificial or prerecorded voices will not be used").
+NEGATION_WINDOW_AFTER: Final = 8
+_NEGATORS: Final = frozenset(
+    {
+        "not", "never", "no", "without", "cannot", "nor", "neither",
+        "nunca", "jamas", "sin", "ni", "tampoco",
+    }
+)  # fmt: skip
+# "not required to purchase", "no cost", "without giving consent", "do not call registry",
+# "no es una condicion de compra": a negator that belongs to another phrase (mostly the
+# not-a-condition-of-purchase statement), not to the term after it.
 _NEGATOR_EXCEPTIONS: Final = re.compile(
     r"^(?:a |an )?(?:condition|requirement|required|obligated|obligation|needed|necessary|"
     r"prerequisite|cost|charge|purchase|later|more than|have to|need to|mandatory)\b"
+    r"|^(?:giving |providing |granting )?(?:this |your |my |such )?(?:consent|agreeing|"
+    r"consenting|agreement|authori[sz]ation)\b"
+    r"|^call (?:list|registry)\b"
+    r"|^(?:es |son |sera |seran )?(?:una? )?(?:condicion|requisito|obligatori\w*|necesari\w*)\b"
+    r"|^(?:se )?(?:requiere|requieren|exige|necesita)\b|^(?:esta|estan|estas) obligad\w*"
+    r"|^(?:tiene|tienen|tengo|tienes) que\b|^(?:costo|cargo)\b"
+    r"|^(?:dar|otorgar|proporcionar|aceptar)\w* (?:su |mi |este |el )?consentimiento\b"
 )
-_CLAUSE_BREAK: Final = re.compile(r"[.;:!?,()\"]|\s-\s|\bbut\b|\bhowever\b|\bexcept\b")
+# Clause boundaries: a negation never reaches across one.
+_CLAUSE_BREAK: Final = re.compile(
+    r"[.;:!?()\"]|\s-\s|\bbut\b|\bhowever\b|\bexcept\b|\bunless\b|\bpero\b|\bsino\b|"
+    r"\bexcepto\b|\bsalvo\b"
+)
+# A comma starts a new clause when a conjunction or a subject follows it ("we never sell your
+# data, and calls may use an AI voice"); other commas are lists or asides ("we will never,
+# under any circumstances, use an artificial voice").
+_CLAUSE_COMMA: Final = re.compile(
+    r",\s*(?:and|or|so|yet|while|although|though|because|which|who|whom|whose|where|when|if|"
+    r"we|you|i|they|he|she|it|our|your|these|this|that|those|calls?|messages?|texts?|only|"
+    r"just|instead|rather|y|o|pero|que|porque|aunque|usted|ustedes|nosotros|yo|las|los|la|el)"
+    r"\b"
+)
+# After a term, a subordinate or a new subject ends its clause as well.
+_AFTER_BREAK: Final = re.compile(
+    r"\b(?:if|when|whenever|unless|even|whether|that|who|which|because|while|although|si|"
+    r"cuando|que|aunque)\b|\b(?:and|or|but|y|o|pero)\s+(?:i|you|we|they|he|she|it|yo|usted|"
+    r"nosotros)\b"
+)
+_NEGATED_VERB: Final = re.compile(
+    r"\b(?:will|would|shall|should|are|is|be|been|was|were|do|does|did|can|could|may|might|"
+    r"must)\s+(?P<aux>not|never)\b|\b(?P<never>never|nunca|jamas)\b|"
+    r"\b(?P<no>no)\s+(?:se\s+)?(?:us[ae]\w*|utiliz\w*|emple\w*|ser\w*|es|son|esta\w*|"
+    r"incluy\w*|realiz\w*|hac\w*|hara\w*)\b"
+)
+
+
+def _clause_before(lower: str, start: int) -> str:
+    # Ten words never span more than a few hundred characters; the cap keeps long texts linear.
+    before = lower[max(0, start - 400) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    return before[breaks[-1].end() :] if breaks else before
+
+
+def _negates(after: str) -> bool:
+    """The negator just read applies to what follows it (`after`, the text right after it)."""
+    return not _NEGATOR_EXCEPTIONS.match(after.lstrip(" -"))
 
 
 def is_negated(lower: str, start: int) -> bool:
     """True when the term at `lower[start:]` is negated: a negator ("not", "never", "no",
-    "without", ...) among the NEGATION_WINDOW words before it, with no clause break between.
+    "without", ..., Spanish "no", "nunca", "sin") among the NEGATION_WINDOW words before it,
+    with no clause break between.
     "we will never use an automated system" -> True; "consent is not a condition of purchase;
     calls may use an autodialer" -> False."""
-    # Ten words never span more than a few hundred characters; the cap keeps long texts linear.
-    before = lower[max(0, start - 400) : start]
-    breaks = list(_CLAUSE_BREAK.finditer(before))
-    clause_start = breaks[-1].end() if breaks else 0
-    clause = before[clause_start:]
+    clause = _clause_before(lower, start)
     tokens = list(re.finditer(r"[a-z0-9']+", clause))[-NEGATION_WINDOW:]
     for token in tokens:
-        if token.group() in _NEGATORS:
-            after = clause[token.end() :].lstrip()
-            if not _NEGATOR_EXCEPTIONS.match(after):
-                return True
+        if token.group() not in _NEGATORS:
+            continue
+        between = clause[token.end() :]
+        if _CLAUSE_COMMA.search(between):
+            continue
+        if _negates(between):
+            return True
     return False
+
+
+def is_negated_after(lower: str, end: int) -> bool:
+    """True when the clause goes on, within NEGATION_WINDOW_AFTER words of the term ending at
+    `lower[end]`, with a negated verb: "AI voices will not be used", "la voz artificial no se
+    usara". "AI-voice calls are not a condition of purchase" -> False."""
+    after = lower[end : end + 300]
+    stops = [m.start() for m in (_CLAUSE_BREAK.search(after), _CLAUSE_COMMA.search(after)) if m]
+    stop = _AFTER_BREAK.search(after)
+    if stop:
+        stops.append(stop.start())
+    clause = after[: min(stops)] if stops else after
+    words_seen = list(re.finditer(r"[a-z0-9']+", clause))
+    if len(words_seen) > NEGATION_WINDOW_AFTER:
+        clause = clause[: words_seen[NEGATION_WINDOW_AFTER].start()]
+    return any(_negates(clause[m.end(m.lastgroup or 0) :]) for m in _NEGATED_VERB.finditer(clause))
+
+
+def negated(lower: str, match: re.Match[str]) -> bool:
+    """The term `match` is negated before or after it (for the voice and dialer terms)."""
+    return is_negated(lower, match.start()) or is_negated_after(lower, match.end())
 
 
 def rx(*alternatives: str) -> re.Pattern[str]:
     """One pattern matching any of `alternatives`."""
     return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+@dataclass(frozen=True, slots=True)
+class Bilingual:
+    """An element's English pattern, and the same with its Spanish forms added: `of(text)`
+    picks the one for the text's language."""
+
+    en: re.Pattern[str]
+    both: re.Pattern[str]
+
+    def of(self, text: ConsentText) -> re.Pattern[str]:
+        return self.both if text.spanish else self.en
+
+
+def bilingual(english: Sequence[str], spanish: Sequence[str]) -> Bilingual:
+    return Bilingual(rx(*english), rx(*english, *spanish))
 
 
 def affirmed(pattern: re.Pattern[str], lower: str) -> Iterator[re.Match[str]]:
