@@ -199,10 +199,15 @@ def test_pagination_and_filters(client: TestClient, tenant: Tenant) -> None:
 def test_contacts_with_consent_evidence_cannot_be_deleted(
     client: TestClient, tenant: Tenant
 ) -> None:
-    keep = client.post("/api/v1/contacts", json=_contact(tenant), headers=tenant.headers).json()
+    keep = client.post(
+        "/api/v1/contacts", json=_contact(tenant, phone="+12125550147"), headers=tenant.headers
+    ).json()
     drop = client.post("/api/v1/contacts", json=_contact(tenant), headers=tenant.headers).json()
     manual = {"kind": "manual_written", "confirmed_by": "Dana", "note": "Signed form in chart"}
-    client.post(f"/api/v1/contacts/{keep['id']}/consents", json=manual, headers=tenant.headers)
+    kept = client.post(
+        f"/api/v1/contacts/{keep['id']}/consents", json=manual, headers=tenant.headers
+    )
+    assert kept.status_code == 201, kept.text
 
     refused = client.delete(f"/api/v1/contacts/{keep['id']}", headers=tenant.headers)
     assert refused.status_code == 409

@@ -7,9 +7,12 @@ import hashlib
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant
+from tests.e2e.test_kyc import GOOD_TEXT
 
-V1 = "By checking this box I agree that Glow Aesthetics may call me with an AI voice."
-V2 = V1 + " Consent is not a condition of purchase. Say STOP to opt out."
+# Both versions pass the voice-consent scan: a crm_form consent through a failing version is
+# refused (tests/e2e/test_api_consent_ledger.py).
+V1 = GOOD_TEXT
+V2 = V1 + " Reply HELP for help."
 
 
 def test_consent_evidence_copies_the_exact_version_shown(
@@ -32,7 +35,12 @@ def test_consent_evidence_copies_the_exact_version_shown(
 
     contact = client.post(
         "/api/v1/contacts",
-        json={"location_id": tenant.location_id, "first_name": "Mia", "source": "form"},
+        json={
+            "location_id": tenant.location_id,
+            "first_name": "Mia",
+            "source": "form",
+            "phone": "+12125550147",
+        },
         headers=h,
     ).json()
     url = f"/api/v1/contacts/{contact['id']}/consents"
@@ -70,7 +78,9 @@ def test_consent_evidence_copies_the_exact_version_shown(
 def test_consent_records_are_append_only(client: TestClient, tenant: Tenant) -> None:
     h = tenant.headers
     contact = client.post(
-        "/api/v1/contacts", json={"location_id": tenant.location_id, "first_name": "Zoe"}, headers=h
+        "/api/v1/contacts",
+        json={"location_id": tenant.location_id, "first_name": "Zoe", "phone": "+12125550147"},
+        headers=h,
     ).json()
     url = f"/api/v1/contacts/{contact['id']}/consents"
     manual = {"kind": "manual_written", "confirmed_by": "Dana", "note": "Signed intake form"}

@@ -14,6 +14,7 @@ from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from tests.conftest import Tenant
+from tests.e2e.test_kyc import GOOD_TEXT
 
 EXERCISED: set[tuple[str, str]] = set()  # (method, path template) hit by the intruder
 
@@ -52,7 +53,7 @@ def _seed(client: TestClient, t: Tenant) -> dict[str, int]:
         "/voice-agents", {"location_id": loc, "name": "Desk", "practice_name": "Glow"}
     )
     ids["/forms"] = post(
-        "/forms", {"location_id": loc, "name": "Consult", "consent_text": "I agree to AI calls."}
+        "/forms", {"location_id": loc, "name": "Consult", "consent_text": GOOD_TEXT}
     )
     ids["/tags"] = post("/tags", {"name": "VIP"})
     ids["/contacts"] = post(

@@ -149,6 +149,8 @@ def _seed(wp: WorkflowPractice, people: list[Person]) -> list[int]:
                         channel=Channel.VOICE,
                         recorded_at=SEEDED,
                         recorded_by="test",
+                        phone_e164=person.phone,
+                        form_valid=True if person.consent is ConsentKind.CRM_FORM else None,
                     )
                 )
             for ago in person.dials:

@@ -36,6 +36,7 @@ from ringfence.entrypoints import worker
 from ringfence.entrypoints.api.app import create_app
 from ringfence.entrypoints.cli_calltest import call_test
 from ringfence.entrypoints.cli_consent import consent_app
+from ringfence.entrypoints.cli_consent_audit import consent_audit
 from ringfence.entrypoints.cli_contacts import contacts_app
 from ringfence.entrypoints.cli_kyc import kyc_app
 from ringfence.entrypoints.cli_phi import phi_app
@@ -60,6 +61,8 @@ agent_app = typer.Typer(help="The Voice AI agent.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
 app.add_typer(kyc_app, name="kyc")
 app.command("call-test")(call_test)
+# Registered here, not by importing its module: the consent command group stays one list.
+consent_app.command("audit")(consent_audit)
 app.add_typer(consent_app, name="consent")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(phi_app, name="phi")

@@ -31,6 +31,7 @@ from ringfence.agent.events import (
     WrongNumber,
 )
 from ringfence.agent.policies.base import Speaker
+from ringfence.domain.compliance import SuppressionSource
 from ringfence.domain.tags import CONFIRMED_TAG, NOT_INTERESTED_TAG, OPT_OUT_TAG, WRONG_NUMBER_TAG
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
@@ -40,7 +41,7 @@ from ringfence.domain.vocabulary import (
     TaskPriority,
 )
 from ringfence.services import audit
-from ringfence.services.call_jobs import cancel_pending
+from ringfence.services.suppression import suppress_number
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.exits import exit_opted_out
 
@@ -282,6 +283,8 @@ class _Effects:
             before=before,
             after=after,
         )
+        job = self.session.get(CallJob, self.call.job_id)
+        dialed = job.phone_e164 if job is not None and job.phone_e164 else contact.phone_e164
         record = ConsentRecord(
             account_id=self.call.account_id,
             location_id=self.call.location_id,
@@ -291,20 +294,30 @@ class _Effects:
             recorded_at=now,
             note=f'Said on call {self.call.job_id}: "{event.callee_said}" (rule: {event.rule})',
             recorded_by=ACTOR,
+            phone_e164=dialed,
         )
         self.session.add(record)
         self.session.flush()
         self._action("opt_out_applied", event.callee_said, "consent_record", record.id)
         self.tag(OPT_OUT_TAG)
-        canceled = cancel_pending(
-            self.session,
-            account_id=self.call.account_id,
-            now=now,
-            reason="opted_out",
-            contact_id=contact.id,
-        )
+        # The number is suppressed for the whole practice: every contact and location with it
+        # is tagged, loses its pending calls and leaves its workflows, except the run that
+        # placed this call, which goes on into its "opted out" branch (it can never dial
+        # again). A number changed during the call is suppressed as well.
+        canceled = 0
+        for phone in dict.fromkeys(p for p in (dialed, contact.phone_e164) if p):
+            done = suppress_number(
+                self.session,
+                self.scope,
+                phone,
+                at=now,
+                source=SuppressionSource.CALL_OPT_OUT,
+                contact_id=contact.id,
+                note=f"said on call {self.call.job_id}",
+                keep_call_job=self.call.job_id,
+            )
+            canceled += done.canceled_calls if done is not None else 0
         if canceled:
             self._action("calls_canceled", f"{canceled} pending call(s)", "contact", contact.id)
-        # ...and the contact leaves every workflow, except the run that placed this call,
-        # which goes on into its "opted out" branch (it can never dial again).
-        exit_opted_out(self.session, contact.id, now, keep_call_job=self.call.job_id)
+        if dialed is None:
+            exit_opted_out(self.session, contact.id, now, keep_call_job=self.call.job_id)

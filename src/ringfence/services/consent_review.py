@@ -44,9 +44,36 @@ def scan_version(version: FormVersion, account: Account) -> ConsentScan:
 
 def valid_for_voice(version: FormVersion, account: Account) -> bool:
     """The stored verdict on the version (judged anew if it predates the scanner)."""
+    return scan_verdict(version, account)[0]
+
+
+def scan_verdict(version: FormVersion, account: Account) -> tuple[bool, str, str]:
+    """(valid for voice opt-in, scanner version, the blocking gaps) of a form version: the
+    verdict stored when the version was made, or judged now if it predates the scanner.
+    A consent record keeps the first two: the form text the person agreed to is judged as it
+    was judged then, not by a later scanner."""
     if version.scan is not None:
-        return bool(version.scan.get("valid_for_voice_opt_in"))
-    return scan_form_text(version.consent_text, account).valid_for_voice_opt_in
+        stored = version.scan
+        findings = stored.get("findings") or []
+        gaps = ", ".join(
+            f"{f.get('element')} {f.get('status')}"
+            for f in findings
+            if isinstance(f, dict) and f.get("blocking") and f.get("status") != "present"
+        )
+        return (
+            bool(stored.get("valid_for_voice_opt_in")),
+            str(stored.get("scanner_version") or "1"),
+            gaps,
+        )
+    result = scan_form_text(version.consent_text, account)
+    judged_by = str(result.as_dict().get("scanner_version") or "1")
+    return result.valid_for_voice_opt_in, judged_by, _gaps(result)
+
+
+def _gaps(result: ConsentScan) -> str:
+    return ", ".join(
+        f"{f.element} {f.status}" for f in result.findings if f.blocking and f.status != "present"
+    )
 
 
 def consent_problems(session: Session, account_id: int, business_name: str) -> tuple[str, ...]:
@@ -67,11 +94,7 @@ def consent_problems(session: Session, account_id: int, business_name: str) -> t
         assert version is not None
         result, _name = best_scan(version.consent_text, [*business_names(account), business_name])
         if not result.valid_for_voice_opt_in:
-            gaps = ", ".join(
-                f"{f.element} {f.status}"
-                for f in result.findings
-                if f.blocking and f.status != "present"
-            )
+            gaps = _gaps(result)
             problems.append(
                 f"form {form.id} ({form.name!r}) is not valid for outbound opt-in: {gaps}"
             )

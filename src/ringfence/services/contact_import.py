@@ -29,6 +29,8 @@ from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Contact, Location, Tag
+from ringfence.domain.compliance import SuppressionSource
+from ringfence.domain.tags import OPT_OUT_TAG
 from ringfence.domain.vocabulary import ContactSource
 from ringfence.services import audit
 from ringfence.services.contact_import_csv import (
@@ -49,6 +51,7 @@ from ringfence.services.contact_import_report import (
     RowReport,
     RowStatus,
 )
+from ringfence.services.suppression import suppress_number
 from ringfence.services.tenancy import referenced
 from ringfence.services.unit_of_work import TenantScope
 
@@ -371,6 +374,19 @@ def _write(
         if done % FLUSH_EVERY == 0 or done == total:
             session.flush()
             progress(ImportPhase.WRITING, done, total)
+    # A row tagged "Opted Out" is an opt-out like any other: the number is suppressed for the
+    # whole practice.
+    for target in plan.targets.values():
+        if OPT_OUT_TAG in target.fields.tags:
+            suppress_number(
+                session,
+                scope,
+                target.phone,
+                at=now,
+                source=SuppressionSource.IMPORT,
+                contact_id=contacts[target.phone].id,
+                note="imported with the opt-out tag",
+            )
     return {phone: contact.id for phone, contact in contacts.items()}
 
 

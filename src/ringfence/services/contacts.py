@@ -10,12 +10,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import ConsentRecord, Contact, Tag
+from ringfence.domain.compliance import SuppressionSource
+from ringfence.domain.tags import OPT_OUT_TAG
 from ringfence.services import audit
 from ringfence.services.errors import Conflict, InvalidField
+from ringfence.services.suppression import suppress_number
 from ringfence.services.unit_of_work import TenantScope
 
 # Every change to these is a compliance fact: the audit log keeps who changed it and how.
-AUDITED_FIELDS = ("dnd_voice", "dnd_sms", "dnd_email", "opted_out_at", "opted_out_channel")
+# The phone number too: consent is bound to the number, so the audit log keeps which number a
+# contact had when.
+AUDITED_FIELDS = (
+    "phone_e164",
+    "dnd_voice",
+    "dnd_sms",
+    "dnd_email",
+    "opted_out_at",
+    "opted_out_channel",
+)
 
 
 def resolve_tags(session: Session, scope: TenantScope, names: Sequence[str]) -> list[Tag]:
@@ -63,8 +75,12 @@ def apply_contact_changes(
     now: datetime,
     creating: bool,
 ) -> None:
-    """Write `changes` to `contact`, auditing DND and opt-out transitions."""
+    """Write `changes` to `contact`, auditing DND and opt-out transitions; every opt-out
+    signal (voice DND, the opt-out flag, the "Opted Out" tag) set here, or a number changed
+    while one is set, suppresses the number practice-wide."""
     before = audit.snapshot(contact, AUDITED_FIELDS) if not creating else {}
+    signals_before = set() if creating else _opt_out_signals(contact)
+    phone_before = None if creating else contact.phone_e164
     if "tags" in changes:
         contact.tags = resolve_tags(session, scope, changes.pop("tags") or [])
     if "phone" in changes:
@@ -87,9 +103,25 @@ def apply_contact_changes(
         contact.created_at = now
         session.add(contact)
     session.flush()
+    signals = _opt_out_signals(contact)
+    new_signals = signals - signals_before
+    if contact.phone_e164 != phone_before:
+        new_signals = signals  # a new number of a contact who opted out is suppressed too
+    if new_signals:
+        suppress_number(
+            session,
+            scope,
+            contact.phone_e164,
+            at=now,
+            source=min(new_signals),
+            contact_id=contact.id,
+            note=f"{', '.join(sorted(new_signals))} set on contact {contact.id} by {scope.actor}",
+        )
     after = audit.snapshot(contact, AUDITED_FIELDS)
     if creating:
-        flagged = {k: v for k, v in after.items() if v not in (None, False)}
+        flagged = {
+            k: v for k, v in after.items() if v not in (None, False) and k != "phone_e164"
+        }
         if flagged:
             audit.record(
                 session,
@@ -111,6 +143,17 @@ def apply_contact_changes(
         before=before,
         after=after,
     )
+
+
+def _opt_out_signals(contact: Contact) -> set[SuppressionSource]:
+    signals = set()
+    if contact.dnd_voice:
+        signals.add(SuppressionSource.DND_VOICE)
+    if contact.opted_out_at is not None:
+        signals.add(SuppressionSource.OPT_OUT_FLAG)
+    if any(tag.name == OPT_OUT_TAG for tag in contact.tags):
+        signals.add(SuppressionSource.OPT_OUT_TAG)
+    return signals
 
 
 def ensure_deletable(session: Session, contact: Contact) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db import orm
+from ringfence.domain.compliance import SuppressionSource
 from ringfence.domain.tags import COMPLAINT_TAG, OPT_OUT_TAG, QA_TEST_TAG
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
@@ -28,6 +29,7 @@ from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services.api_keys import create_api_key, revoke_api_keys
 from ringfence.services.consent_review import scan_version
 from ringfence.services.forms import set_consent_text
+from ringfence.services.suppression import suppress_number
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows import manage
 from ringfence.services.workflows.events import TriggerEvent, ingest
@@ -421,6 +423,7 @@ def _seed_location(
         session.flush()
         _seed_consent(session, rng, contact, good, weak, created)
         _seed_appointments(session, rng, contact, now)
+        _seed_suppression(session, contact, now)
 
 
 def _seed_consent(
@@ -435,10 +438,17 @@ def _seed_consent(
         "account_id": contact.account_id,
         "location_id": contact.location_id,
         "contact_id": contact.id,
+        "phone_e164": contact.phone_e164,
     }
+    if contact.phone_e164 is None:
+        return  # consent is given for a phone number
     if contact.source is ContactSource.FORM:
         form = good if rng.random() < 0.85 else weak
         version = form.versions[-1]
+        if form is weak:
+            # The newsletter's text fails the voice-consent scan: ticking its box records no
+            # voice consent (services/public_forms.py), so these contacts have none.
+            return
         session.add(
             orm.ConsentRecord(
                 **base,
@@ -453,6 +463,8 @@ def _seed_consent(
                 user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)",
                 page_url="https://glowaesthetics.example/book",
                 recorded_by="public_form",
+                form_valid=True,
+                scanner_version=str((version.scan or {}).get("scanner_version") or "1"),
             )
         )
         if rng.random() < 0.03:
@@ -478,6 +490,28 @@ def _seed_consent(
                 recorded_by="demo_seed",
             )
         )
+
+
+def _seed_suppression(session: Session, contact: orm.Contact, now: datetime) -> None:
+    """Opted-out, DND and revoked contacts suppress their number, as every opt-out path does."""
+    revoked = session.scalar(
+        select(orm.ConsentRecord.recorded_at).where(
+            orm.ConsentRecord.contact_id == contact.id,
+            orm.ConsentRecord.kind == ConsentKind.REVOCATION,
+        )
+    )
+    if contact.opted_out_at is not None:
+        at, source = contact.opted_out_at, SuppressionSource.OPT_OUT_FLAG
+    elif contact.dnd_voice:
+        at, source = contact.created_at, SuppressionSource.DND_VOICE
+    elif revoked is not None:
+        at, source = revoked, SuppressionSource.REVOCATION
+    else:
+        return
+    scope = TenantScope(account_id=contact.account_id, actor="demo_seed")
+    suppress_number(
+        session, scope, contact.phone_e164, at=min(at, now), source=source, contact_id=contact.id
+    )
 
 
 def _seed_appointments(

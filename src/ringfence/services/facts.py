@@ -9,22 +9,35 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallJob, LocationPacing
-from ringfence.adapters.db.orm import Account, ConsentRecord, Contact, Location
+from ringfence.adapters.db.orm import (
+    Account,
+    ConsentRecord,
+    Contact,
+    Location,
+    NumberSuppression,
+    Tag,
+    contact_tags,
+)
 from ringfence.domain.compliance import (
     AccountFacts,
     CallFacts,
+    ConsentFact,
     ConsentFacts,
     ContactFacts,
     LocationFacts,
+    Suppression,
+    SuppressionSource,
     location_day_bounds,
 )
+from ringfence.domain.tags import OPT_OUT_TAG
 from ringfence.domain.vocabulary import CallPurpose, Channel, ConsentKind, ContactSource
 
 # The widest look-back any rule needs: the rolling 14-day cap.
@@ -86,28 +99,132 @@ def aware(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def consent_facts(session: Session, contact_ids: Iterable[int]) -> dict[int, ConsentFacts]:
-    """Latest voice consent of each kind (and latest revocation) per contact."""
-    ids = sorted(set(contact_ids))
-    latest: dict[int, dict[ConsentKind, datetime]] = defaultdict(dict)
-    if ids:
+class _HasNumber(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def phone_e164(self) -> str | None: ...
+
+
+def consent_facts(session: Session, contacts: Iterable[_HasNumber]) -> dict[int, ConsentFacts]:
+    """Per contact id: the consent evidence for the contact's number within its account.
+
+    Records are found by (account, number), whichever contact or location they were recorded
+    for: opt-ins on the voice channel, revocations on any channel. Only for a contact left
+    without consent, a second query looks for consent of its own that covers another number
+    (to say "consent covers +1 212 ..., not +1 312 ...").
+    """
+    wanted = {c.id: c for c in contacts}
+    if not wanted:
+        return {}
+    phones = sorted({c.phone_e164 for c in wanted.values() if c.phone_e164})
+    accounts = sorted({c.account_id for c in wanted.values()})
+    by_number: dict[tuple[int, str], list[ConsentFact]] = defaultdict(list)
+    if phones:
         rows = session.execute(
-            select(
-                ConsentRecord.contact_id, ConsentRecord.kind, func.max(ConsentRecord.recorded_at)
+            _grouped(ConsentRecord.account_id, ConsentRecord.phone_e164).where(
+                ConsentRecord.account_id.in_(accounts), ConsentRecord.phone_e164.in_(phones)
             )
-            .where(ConsentRecord.contact_id.in_(ids), ConsentRecord.channel == Channel.VOICE)
-            .group_by(ConsentRecord.contact_id, ConsentRecord.kind)
         ).all()
-        for contact_id, kind, at in rows:
-            latest[contact_id][ConsentKind(kind)] = aware(at)
-    return {
-        cid: ConsentFacts(
-            crm_form_opt_in_at=latest[cid].get(ConsentKind.CRM_FORM),
-            manual_written_at=latest[cid].get(ConsentKind.MANUAL_WRITTEN),
-            revoked_at=latest[cid].get(ConsentKind.REVOCATION),
+        for account_id, phone, kind, channel, form_valid, held, at in rows:
+            fact = _fact(phone, kind, channel, form_valid, held, at)
+            if fact is not None:
+                by_number[(account_id, phone)].append(fact)
+    found = {
+        cid: ConsentFacts.from_records(
+            by_number.get((c.account_id, c.phone_e164 or ""), ()), c.phone_e164
         )
-        for cid in ids
+        for cid, c in wanted.items()
     }
+    lacking = [cid for cid, f in found.items() if f.crm_form_opt_in_at is None and
+               f.manual_written_at is None]  # fmt: skip
+    if lacking:
+        own: dict[int, list[ConsentFact]] = defaultdict(list)
+        rows = session.execute(
+            _grouped(ConsentRecord.contact_id, ConsentRecord.phone_e164).where(
+                ConsentRecord.contact_id.in_(lacking)
+            )
+        ).all()
+        for contact_id, phone, kind, channel, form_valid, held, at in rows:
+            fact = _fact(phone, kind, channel, form_valid, held, at)
+            if fact is not None and phone != wanted[contact_id].phone_e164:
+                own[contact_id].append(fact)
+        for cid in lacking:
+            others = ConsentFacts.from_records(own[cid], wanted[cid].phone_e164).other_number
+            if others is not None:
+                found[cid] = replace(found[cid], other_number=others)
+    return found
+
+
+def _grouped(*keys: Any) -> Select[Any]:
+    return select(
+        *keys,
+        ConsentRecord.kind,
+        ConsentRecord.channel,
+        ConsentRecord.form_valid,
+        ConsentRecord.held,
+        func.max(ConsentRecord.recorded_at),
+    ).group_by(
+        *keys,
+        ConsentRecord.kind,
+        ConsentRecord.channel,
+        ConsentRecord.form_valid,
+        ConsentRecord.held,
+    )
+
+
+def _fact(
+    phone: str | None,
+    kind: str,
+    channel: str,
+    form_valid: bool | None,
+    held: bool | None,
+    at: datetime | str,
+) -> ConsentFact | None:
+    """A grouped row as a fact; opt-ins on other channels than voice are not voice consent
+    (a revocation on any channel is)."""
+    consent_kind = ConsentKind(kind)
+    if consent_kind is not ConsentKind.REVOCATION and Channel(channel) is not Channel.VOICE:
+        return None
+    return ConsentFact(consent_kind, aware(at), phone, form_valid, bool(held))
+
+
+def suppression_facts(
+    session: Session, account_phones: Iterable[tuple[int, str]]
+) -> dict[tuple[int, str], Suppression]:
+    """Each (account, number)'s suppression entry, for those that have one."""
+    wanted = set(account_phones)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(
+            NumberSuppression.account_id,
+            NumberSuppression.phone_e164,
+            NumberSuppression.suppressed_at,
+            NumberSuppression.source,
+        ).where(NumberSuppression.phone_e164.in_(sorted({phone for _, phone in wanted})))
+    ).all()
+    return {
+        (account_id, phone): Suppression(aware(at), SuppressionSource(source))
+        for account_id, phone, at, source in rows
+        if (account_id, phone) in wanted
+    }
+
+
+def opt_out_tagged(session: Session, contact_ids: Iterable[int]) -> set[int]:
+    """The contacts among `contact_ids` that carry the "Opted Out" tag."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(contact_tags.c.contact_id)
+            .join(Tag, Tag.id == contact_tags.c.tag_id)
+            .where(Tag.name == OPT_OUT_TAG, contact_tags.c.contact_id.in_(ids))
+        )
+    )
 
 
 def number_dials(
@@ -182,10 +299,11 @@ def gather(
                 select(LocationPacing).where(LocationPacing.location_id.in_(location_ids))
             )
         }
-    consents = consent_facts(session, (c.id for c in contacts))
-    dials = number_dials(
-        session, ((c.account_id, c.phone_e164) for c in contacts if c.phone_e164), now
-    )
+    consents = consent_facts(session, contacts)
+    numbered = [(c.account_id, c.phone_e164) for c in contacts if c.phone_e164]
+    dials = number_dials(session, numbered, now)
+    suppressions = suppression_facts(session, numbered)
+    tagged = opt_out_tagged(session, (c.id for c in contacts))
     facts = []
     for prospect in prospects:
         contact = prospect.contact
@@ -206,8 +324,10 @@ def gather(
                     opted_out_channel=contact.opted_out_channel,
                     postal_code=contact.postal_code,
                     last_engaged_at=contact.last_engaged_at,
+                    opt_out_tagged=contact.id in tagged,
                 ),
                 consent=consents[contact.id],
+                suppression=suppressions.get((contact.account_id, contact.phone_e164 or "")),
                 location=location_facts(location, pacing.get(location.id), now),
                 number_dials=tuple(history),
                 deadline=prospect.deadline,

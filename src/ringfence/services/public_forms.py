@@ -21,8 +21,9 @@ from ringfence.domain.phone import InvalidPhoneNumber, region_of, to_e164
 from ringfence.domain.vocabulary import Channel, ConsentKind, ContactSource
 from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services import audit
-from ringfence.services.consent_review import valid_for_voice
+from ringfence.services.consent_review import scan_verdict
 from ringfence.services.errors import InvalidField, InvalidFields
+from ringfence.services.suppression import suppressed_now
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.events import TriggerEvent, ingest
 
@@ -50,6 +51,7 @@ class Submitted:
     created: bool
     consent_record_id: int | None
     voice_consent_refused_because: str | None  # the box was ticked but the text is not valid
+    held_for_confirmation: bool = False  # the number had opted out: staff must confirm
 
 
 def shown_version(form: Form, number: int) -> FormVersion:
@@ -108,10 +110,16 @@ def submit(
     session.flush()
     record_id: int | None = None
     refused: str | None = None
+    held = False
     if submission.consent_box_ticked:
         account = session.get(Account, form.account_id)
         assert account is not None  # the form's foreign key
-        if valid_for_voice(version, account):
+        valid, scanner_version, _gaps = scan_verdict(version, account)
+        if valid:
+            # Anyone can type someone else's number into a public form: a submission for a
+            # number that opted out at this practice is kept as evidence but held until staff
+            # confirm the consent; it does not lift the suppression by itself.
+            held = suppressed_now(session, contact)
             record = ConsentRecord(
                 account_id=form.account_id,
                 location_id=form.location_id,
@@ -127,6 +135,10 @@ def submit(
                 user_agent=(evidence.user_agent or "")[:500] or None,
                 page_url=(evidence.page_url or "")[:2000] or None,
                 recorded_by=scope.actor,
+                phone_e164=phone,
+                form_valid=True,
+                scanner_version=scanner_version,
+                held=held,
             )
             session.add(record)
             session.flush()
@@ -139,6 +151,7 @@ def submit(
         after={
             "form_id": form.id, "form_version": version.version, "created": created,
             "consent_record_id": record_id, "voice_consent_refused": refused,
+            "held_for_staff_confirmation": held,
         },
     )  # fmt: skip
     ingest(
@@ -153,4 +166,4 @@ def submit(
         ),
         now,
     )
-    return Submitted(contact.id, created, record_id, refused)
+    return Submitted(contact.id, created, record_id, refused, held)

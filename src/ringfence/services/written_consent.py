@@ -19,15 +19,11 @@ from ringfence.domain.compliance import DEFAULT_POLICY, ReasonCode
 from ringfence.domain.compliance.gate import check_consent
 from ringfence.domain.vocabulary import ConsentKind
 from ringfence.services import audit
-from ringfence.services.consent import ConsentEvidence, record_consent
+from ringfence.services.consent import ATTESTATION, ConsentEvidence, record_consent
 from ringfence.services.errors import InvalidField
-from ringfence.services.facts import consent_facts
+from ringfence.services.facts import consent_facts, suppression_facts
 from ringfence.services.unit_of_work import TenantScope
 
-ATTESTATION: Final = (
-    "I attest that written consent to calls using automated technology/AI voice is on file "
-    "for these contacts"
-)
 MAX_CONTACTS: Final = 1000
 
 
@@ -72,21 +68,27 @@ def confirm_written_consent(
     missing = [contact_id for contact_id in ids if contact_id not in found]
     if missing:
         raise InvalidField("contact_ids", f"no such contact(s): {_listed(missing)}")
-    facts = consent_facts(session, ids)
-    revoked = [
-        contact_id
-        for contact_id in ids
-        if check_consent(found[contact_id].source, facts[contact_id], now, DEFAULT_POLICY)[0].reason
-        is ReasonCode.CONSENT_REVOKED
-    ]
+    facts = consent_facts(session, found.values())
+    suppressed = suppression_facts(
+        session, ((c.account_id, c.phone_e164) for c in found.values() if c.phone_e164)
+    )
+    revoked = []
+    for contact_id in ids:
+        contact = found[contact_id]
+        check, consent_at = check_consent(contact.source, facts[contact_id], now, DEFAULT_POLICY)
+        entry = suppressed.get((contact.account_id, contact.phone_e164 or ""))
+        if check.reason is ReasonCode.CONSENT_REVOKED or (
+            entry is not None and (consent_at is None or consent_at <= entry.at)
+        ):
+            revoked.append(contact_id)
     if revoked:
         raise InvalidField(
             "contact_ids",
-            f"contact(s) {_listed(revoked)} revoked their consent: a bulk confirmation cannot "
-            "override a revocation; record new consent for each of them on its own",
+            f"contact(s) {_listed(revoked)} revoked their consent or opted out: a bulk "
+            "confirmation cannot override that; record new consent for each of them on its own",
         )
     evidence = ConsentEvidence(
-        kind=ConsentKind.MANUAL_WRITTEN, confirmed_by=confirmed_by, note=note
+        kind=ConsentKind.MANUAL_WRITTEN, confirmed_by=confirmed_by, note=note, attestation=True
     )
     records = [
         record_consent(session, scope, found[contact_id], evidence, now=now) for contact_id in ids

@@ -19,6 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db import orm
+from ringfence.domain.compliance import SuppressionSource
 from ringfence.domain.vocabulary import (
     CallPurpose,
     Channel,
@@ -154,12 +155,22 @@ def populate(
                 "contact_id": contact_id,
                 "account_id": account_id,
                 "location_id": location.id,
+                "phone_e164": row["phone_e164"],
             }
-            for contact_id, (_row, consent_list) in zip(ids, rows, strict=True)
+            for contact_id, (row, consent_list) in zip(ids, rows, strict=True)
             for consent in consent_list
         ]
         if consents:
             session.execute(insert(orm.ConsentRecord), consents)
+        # Every opt-out path suppresses the number for the practice (services/suppression.py):
+        # the population writes the same entries for its opted-out, DND and revoked contacts.
+        suppressions = [
+            _suppression(account_id, contact_id, row, consent_list, now)
+            for contact_id, (row, consent_list) in zip(ids, rows, strict=True)
+        ]
+        entries = [entry for entry in suppressions if entry is not None]
+        if entries:
+            session.execute(insert(orm.NumberSuppression), entries)
         requests = [
             CallRequest(
                 contact_id=contact_id,
@@ -237,4 +248,34 @@ def _consent(kind: ConsentKind, at: datetime) -> dict[str, Any]:
         "recorded_at": at,
         "recorded_by": "simulation",
         "confirmed_by": "front desk" if kind is ConsentKind.MANUAL_WRITTEN else None,
+        "form_valid": True if kind is ConsentKind.CRM_FORM else None,
+    }
+
+
+def _suppression(
+    account_id: int,
+    contact_id: int,
+    row: dict[str, Any],
+    consents: list[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any] | None:
+    if row["phone_e164"] is None:
+        return None
+    revoked = [c["recorded_at"] for c in consents if c["kind"] is ConsentKind.REVOCATION]
+    if row["opted_out_at"] is not None:
+        at, source = row["opted_out_at"], SuppressionSource.OPT_OUT_FLAG
+    elif row["dnd_voice"]:
+        at, source = row["created_at"], SuppressionSource.DND_VOICE
+    elif revoked:
+        at, source = max(revoked), SuppressionSource.REVOCATION
+    else:
+        return None
+    return {
+        "account_id": account_id,
+        "phone_e164": row["phone_e164"],
+        "suppressed_at": at,
+        "source": source.value,
+        "contact_id": contact_id,
+        "created_at": now,
+        "updated_at": now,
     }

@@ -70,6 +70,8 @@ class Practice:
                         channel=Channel.VOICE,
                         recorded_at=now,
                         recorded_by="test",
+                        phone_e164=phone,
+                        form_valid=True,
                     )
                 )
             contact_id = contact.id

@@ -8,18 +8,29 @@ import pytest
 from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallAction, CallTranscript
-from ringfence.adapters.db.orm import Appointment, ConsentRecord, Contact, Task
+from ringfence.adapters.db.orm import (
+    Appointment,
+    ConsentRecord,
+    Contact,
+    Location,
+    NumberSuppression,
+    Task,
+)
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
+from ringfence.domain.compliance import Rule
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
     CallOutcome,
     CallPurpose,
     CallStatus,
+    Channel,
     ConsentKind,
+    ContactSource,
     TaskPriority,
 )
+from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.eligibility import call_eligibility
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
@@ -177,3 +188,84 @@ def test_a_clinical_question_becomes_a_staff_task(
         t["text"] for t in _transcript(container, job_id).turns if t["speaker"] == "agent"
     )
     assert "team" in said_by_agent.lower()  # deferred to staff, not answered
+
+
+def test_stop_calling_me_suppresses_the_number_at_every_location_of_the_practice(
+    container: Container, clock: VirtualClock, practice: Practice
+) -> None:
+    """The same number saved as another contact at another location of the practice is the
+    same person: the opt-out heard on one call cancels that contact's calls too, and the gate
+    refuses it (consent and opt-outs belong to the number, not to a contact row)."""
+    contact = practice.add_contact("+12125550116", first_name="Sam")  # persona: says_stop
+    _book(practice, contact)
+    with container.uow() as uow:
+        now = uow.clock.now()
+        uptown = Location(
+            account_id=practice.account_id,
+            name="Uptown",
+            time_zone="America/New_York",
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(uptown)
+        uow.session.flush()
+        twin = Contact(
+            account_id=practice.account_id,
+            location_id=uptown.id,
+            first_name="Samantha",
+            phone_e164="+12125550116",
+            source=ContactSource.IMPORT,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(twin)
+        uow.session.flush()
+        uow.session.add(
+            ConsentRecord(
+                account_id=practice.account_id,
+                location_id=uptown.id,
+                contact_id=twin.id,
+                kind=ConsentKind.MANUAL_WRITTEN,
+                channel=Channel.VOICE,
+                recorded_at=now,
+                recorded_by="test",
+                confirmed_by="Dana",
+                phone_e164="+12125550116",
+            )
+        )
+        twin_id = twin.id
+        [twin_job] = enqueue_calls(
+            uow.session,
+            account_id=practice.account_id,
+            requests=[
+                CallRequest(
+                    contact_id=twin_id,
+                    purpose=CallPurpose.APPOINTMENT_CONFIRMATION,
+                    not_before=WINDOW_OPENS + timedelta(days=1),
+                )
+            ],
+            now=now,
+        )
+        uow.commit()
+    [job_id] = practice.enqueue(contact)
+    _run(container, clock)
+
+    assert practice.job(job_id).outcome is CallOutcome.CONNECTED
+    assert practice.job(twin_job).status is CallStatus.CANCELED
+    with container.uow() as uow:
+        row = uow.session.get(Contact, twin_id)
+        assert row is not None
+        assert row.dnd_voice is False  # the other contact's own flags are untouched...
+        assert "Opted Out" in {t.name for t in row.tags}  # ...but the number is suppressed
+        entry = uow.session.scalars(select(NumberSuppression)).one()
+        assert (entry.phone_e164, entry.source) == ("+12125550116", "call_opt_out")
+        evaluation = call_eligibility(
+            uow.session,
+            row,
+            purpose=CallPurpose.APPOINTMENT_CONFIRMATION,
+            now=WINDOW_OPENS + timedelta(days=2),
+        )
+    # The revocation heard on the call was recorded for the number, and the number suppressed.
+    assert evaluation.verdict.status == "failed"
+    assert evaluation.verdict.reason == "consent_revoked"
+    assert evaluation.check(Rule.OPT_OUT).reason == "number_suppressed"

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ringfence.adapters.db.types import UTCDateTime
@@ -222,11 +223,17 @@ class FormVersion(Base):
 
 
 class ConsentRecord(Base):
-    """Append-only evidence of an opt-in, a manual written consent, or a revocation."""
+    """Append-only evidence of an opt-in, a manual written consent, or a revocation.
+
+    Consent is given for a telephone number: `phone_e164` is the number the record covers (the
+    contact's number when it was recorded), and the gate looks records up by (account,
+    number), so a changed number has no consent until new evidence arrives.
+    """
 
     __tablename__ = "consent_records"
     __table_args__ = (
         Index("ix_consent_records_contact_id_recorded_at", "contact_id", "recorded_at"),
+        Index("ix_consent_records_account_id_phone_e164", "account_id", "phone_e164"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -246,6 +253,39 @@ class ConsentRecord(Base):
     confirmed_by: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    # crm_form records: did the form version pass the voice-consent scan when the person
+    # opted in (the verdict stored on the version), and which scanner judged it.
+    form_valid: Mapped[bool | None] = mapped_column(Boolean)
+    scanner_version: Mapped[str | None] = mapped_column(String(16))
+    # A form submission that arrived while the number was suppressed: kept as evidence, but it
+    # counts only once staff confirm the consent (a manual_written record).
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class NumberSuppression(Base):
+    """One entry per (account, number): the latest opt-out of that number at the practice.
+
+    Every opt-out path writes it (services/suppression.py); the gate fails any call to the
+    number, from any contact or location of the account, unless consent for the number was
+    recorded after `suppressed_at`. Clearing a contact's flag or tag does not change it.
+    """
+
+    __tablename__ = "number_suppressions"
+    __table_args__ = (UniqueConstraint("account_id", "phone_e164"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    suppressed_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(32))
+    # The contact whose opt-out wrote the latest entry (kept when it is deleted: SET NULL).
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class CarrierKind(StrEnum):

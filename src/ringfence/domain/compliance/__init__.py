@@ -15,6 +15,8 @@ from ringfence.domain.compliance.facts import (
     ContactFacts,
     LocationFacts,
     NaiveDatetimeError,
+    Suppression,
+    SuppressionSource,
 )
 from ringfence.domain.compliance.gate import evaluate
 from ringfence.domain.compliance.numbers import NumberInfo, classify_e164
@@ -87,6 +89,8 @@ __all__ = [
     "Rule",
     "RuleCheck",
     "StateRule",
+    "Suppression",
+    "SuppressionSource",
     "Verdict",
     "WarningCode",
     "WindowReport",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ringfence.domain.vocabulary import (
@@ -60,6 +61,10 @@ class ContactFacts:
     opted_out_channel: Channel | None = None
     postal_code: str | None = None
     last_engaged_at: datetime | None = None
+    # The contact carries the "Opted Out" tag (the seed's own opt-out mechanism). Adding it
+    # writes a suppression of the number too; the tag is read here as well, so a tag that
+    # reached the row some other way still blocks.
+    opt_out_tagged: bool = False
 
     def __post_init__(self) -> None:
         _require_aware_opt(self.opted_out_at, "opted_out_at")
@@ -68,44 +73,113 @@ class ContactFacts:
 
 @dataclass(frozen=True, slots=True)
 class ConsentFact:
-    """One consent record (records are append-only; a revocation is a record)."""
+    """One consent record (records are append-only; a revocation is a record).
+
+    `phone_e164` is the number the record covers: consent is given for a telephone number,
+    so a record for another number says nothing about the one being dialed. `form_valid` is
+    the consent scanner's verdict on the form version a `crm_form` record came through, at
+    the time of the opt-in (None: not a form record). `held` marks a form submission that
+    arrived while the number was suppressed and waits for staff confirmation.
+    """
 
     kind: ConsentKind
     at: datetime
+    phone_e164: str | None = None
+    form_valid: bool | None = None
+    held: bool = False
 
     def __post_init__(self) -> None:
         require_aware(self.at, "ConsentFact.at")
 
+    @property
+    def qualifies(self) -> bool:
+        """Whether an opt-in record counts as consent (revocations never do)."""
+        if self.kind is ConsentKind.CRM_FORM:
+            return self.form_valid is True and not self.held
+        return self.kind is ConsentKind.MANUAL_WRITTEN
+
 
 @dataclass(frozen=True, slots=True)
 class ConsentFacts:
-    """The latest instant of each kind of consent record for this contact.
+    """The consent evidence for the number being dialed, within the practice (account).
 
-    One grouped query fills it: `SELECT kind, max(recorded_at) ... GROUP BY kind`, where the
-    CRM-form rows are the ones whose consent text covers AI voice calls.
+    The first three fields decide: the latest qualifying CRM-form opt-in (through a form
+    version that passed the voice-consent scan, not held), the latest staff-confirmed written
+    consent, and the latest revocation on any channel. The other three only explain a
+    failure: a form opt-in whose form text failed the scan, a submission held for staff
+    confirmation, and another number that the contact's consent covers instead.
     """
 
     crm_form_opt_in_at: datetime | None = None
     manual_written_at: datetime | None = None
     revoked_at: datetime | None = None
+    invalid_form_at: datetime | None = None
+    held_at: datetime | None = None
+    other_number: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware_opt(self.crm_form_opt_in_at, "crm_form_opt_in_at")
         _require_aware_opt(self.manual_written_at, "manual_written_at")
         _require_aware_opt(self.revoked_at, "revoked_at")
+        _require_aware_opt(self.invalid_form_at, "invalid_form_at")
+        _require_aware_opt(self.held_at, "held_at")
 
     @classmethod
-    def from_records(cls, records: Iterable[ConsentFact]) -> ConsentFacts:
-        latest: dict[ConsentKind, datetime] = {}
+    def from_records(cls, records: Iterable[ConsentFact], number: str | None) -> ConsentFacts:
+        """Fold records into facts about `number`; records for other numbers only explain."""
+        latest: dict[str, datetime] = {}
+        other: str | None = None
+
+        def keep(key: str, at: datetime) -> None:
+            if key not in latest or at > latest[key]:
+                latest[key] = at
+
         for record in records:
-            previous = latest.get(record.kind)
-            if previous is None or record.at > previous:
-                latest[record.kind] = record.at
+            if record.phone_e164 != number:
+                if record.qualifies and record.phone_e164:
+                    other = record.phone_e164
+                continue
+            if record.kind is ConsentKind.REVOCATION:
+                keep("revoked", record.at)
+            elif record.qualifies:
+                keep(record.kind.value, record.at)
+            elif record.held:
+                keep("held", record.at)
+            else:
+                keep("invalid_form", record.at)
         return cls(
-            crm_form_opt_in_at=latest.get(ConsentKind.CRM_FORM),
-            manual_written_at=latest.get(ConsentKind.MANUAL_WRITTEN),
-            revoked_at=latest.get(ConsentKind.REVOCATION),
+            crm_form_opt_in_at=latest.get(ConsentKind.CRM_FORM.value),
+            manual_written_at=latest.get(ConsentKind.MANUAL_WRITTEN.value),
+            revoked_at=latest.get("revoked"),
+            invalid_form_at=latest.get("invalid_form"),
+            held_at=latest.get("held"),
+            other_number=other,
         )
+
+
+class SuppressionSource(StrEnum):
+    """Which opt-out path suppressed a number (every one of them writes the same entry)."""
+
+    CALL_OPT_OUT = "call_opt_out"  # the agent heard "stop calling me"
+    OPT_OUT_TAG = "opt_out_tag"  # the "Opted Out" tag was added
+    OPT_OUT_FLAG = "opt_out_flag"  # the contact's opt-out flag was set (any channel)
+    DND_VOICE = "dnd_voice"  # Do Not Disturb set on the voice channel
+    REVOCATION = "revocation"  # a revocation recorded on any channel
+    IMPORT = "import"  # a contact imported already opted out or on DND
+    BACKFILL = "backfill"  # carried over from the contact rows when the ledger was created
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """The practice-wide suppression of one number: the latest opt-out on any path, from any
+    contact or location of the account that has the number. Only consent recorded after `at`
+    lifts it."""
+
+    at: datetime
+    source: SuppressionSource
+
+    def __post_init__(self) -> None:
+        require_aware(self.at, "Suppression.at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +225,8 @@ class CallFacts:
     consent: ConsentFacts
     location: LocationFacts
     number_dials: tuple[datetime, ...] = ()
+    # The number's practice-wide suppression entry, if it has one (lifted or not).
+    suppression: Suppression | None = None
     # The call must dial before this instant (a workflow's "24-48 h before the appointment");
     # a call that cannot fails instead of being placed late.
     deadline: datetime | None = None

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from ringfence.domain.vocabulary import Channel, ContactSource
 
-POLICY_VERSION = "2026.1"
+POLICY_VERSION = "2026.2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +177,13 @@ class PlatformPolicy:
     # Contact sources whose CRM-form opt-in is the expected evidence; every other source
     # needs written consent confirmed by staff.
     form_sources: frozenset[ContactSource] = frozenset({ContactSource.FORM})
-    # An opt-out recorded on one of these channels (None = "all channels") stops voice calls.
-    # SMS counts: FCC 24-24 treats a revocation by any reasonable means as revoking consent to
-    # the caller's robocalls and robotexts alike. An email unsubscribe does not.
+    # An opt-out recorded on one of these channels (None = "all channels") stops voice calls:
+    # every channel. FCC 24-24: consent may be revoked "by any reasonable means", and its
+    # "revoke all" rule (47 CFR 64.1200(a)(10), in force 2027-01-31, applied here already)
+    # makes a revocation in reply to one kind of message cover all robocalls and robotexts.
+    # An email opt-out is read the same way: the stricter reading of "any channel".
     opt_out_channels_covering_voice: frozenset[Channel | None] = frozenset(
-        {None, Channel.VOICE, Channel.SMS}
+        {None, Channel.VOICE, Channel.SMS, Channel.EMAIL}
     )
     state_rules: tuple[StateRule, ...] = STATE_RULES
     # Risk warnings (they never block).

@@ -46,8 +46,12 @@ class ReasonCode(StrEnum):
     NO_OPT_IN = "no_opt_in"
     WRITTEN_CONSENT_UNCONFIRMED = "written_consent_unconfirmed"
     CONSENT_REVOKED = "consent_revoked"
+    CONSENT_FORM_NOT_VALID = "consent_form_not_valid"
+    CONSENT_FOR_OTHER_NUMBER = "consent_for_other_number"
+    CONSENT_HELD_FOR_CONFIRMATION = "consent_held_for_confirmation"
     DND_VOICE = "dnd_voice"
     OPTED_OUT = "opted_out"
+    NUMBER_SUPPRESSED = "number_suppressed"
     FOURTEEN_DAY_CAP = "fourteen_day_cap"
     NO_CALLABLE_WINDOW = "no_callable_window"
     DEADLINE_PASSED = "deadline_passed"
@@ -170,6 +174,28 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         Effect.FAIL,
         _OPT_OUT_LINE,
     ),
+    ReasonCode.CONSENT_FORM_NOT_VALID: ReasonInfo(
+        "The only opt-in came through a form whose consent text failed the voice-consent scan "
+        "when the person opted in, so it is not consent to AI voice calls.",
+        Rule.CONSENT,
+        Effect.FAIL,
+        "Your forms and consent language are scanned automatically. The system reviews your "
+        "existing forms for valid opt-in language.",
+    ),
+    ReasonCode.CONSENT_FOR_OTHER_NUMBER: ReasonInfo(
+        "The contact's consent covers another phone number than the one to be dialed; a "
+        "changed number needs new consent.",
+        Rule.CONSENT,
+        Effect.FAIL,
+        "Documented opt-in. The contact must have opted in via a CRM-hosted form.",
+    ),
+    ReasonCode.CONSENT_HELD_FOR_CONFIRMATION: ReasonInfo(
+        "A form submission arrived after this number opted out; it is held until staff "
+        "confirm the consent (anyone can type someone else's number into a form).",
+        Rule.CONSENT,
+        Effect.FAIL,
+        _OPT_OUT_LINE,
+    ),
     ReasonCode.DND_VOICE: ReasonInfo(
         "The contact has Do Not Disturb set on the voice channel.",
         Rule.DND_VOICE,
@@ -181,6 +207,16 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         Rule.OPT_OUT,
         Effect.FAIL,
         _OPT_OUT_LINE,
+    ),
+    ReasonCode.NUMBER_SUPPRESSED: ReasonInfo(
+        "The phone number opted out at this practice (on a call, by tag, DND, flag or a "
+        "revocation, from any contact or location with that number); only consent recorded "
+        "after the opt-out lifts it.",
+        Rule.OPT_OUT,
+        Effect.FAIL,
+        'The agent should handle "stop calling me" / "remove me" / "I don\'t want '
+        'this" requests immediately with no objection-handling, and should automatically '
+        "apply an opt-out tag that excludes the contact from future workflows.",
     ),
     ReasonCode.FOURTEEN_DAY_CAP: ReasonInfo(
         "This phone number already had the maximum calls in the last 14 days.",

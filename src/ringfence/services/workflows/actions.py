@@ -14,9 +14,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallAction, CallJob
-from ringfence.adapters.db.orm import Note, Opportunity, Tag, Task, contact_tags
+from ringfence.adapters.db.orm import Contact, Note, Opportunity, Tag, Task, contact_tags
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.db.workflows import Enrollment, WebhookDelivery, Workflow
+from ringfence.domain.compliance import SuppressionSource
+from ringfence.domain.tags import OPT_OUT_TAG
 from ringfence.domain.workflows.definition import (
     AddNote,
     AddTag,
@@ -26,6 +28,8 @@ from ringfence.domain.workflows.definition import (
     SendWebhook,
 )
 from ringfence.domain.workflows.states import DeliveryStatus
+from ringfence.services.suppression import suppress_number
+from ringfence.services.unit_of_work import TenantScope
 
 Action = AddTag | RemoveTag | CreateTask | MoveOpportunity | AddNote | SendWebhook
 
@@ -88,6 +92,20 @@ def _add_tag(session: Session, enrollment: Enrollment, name: str, now: datetime)
         return ActionResult(False, f"already tagged {name!r}")
     session.execute(contact_tags.insert().values(contact_id=enrollment.contact_id, tag_id=tag_id))
     _on_call(session, enrollment, "tag_applied", name, "tag", tag_id, now)
+    if name == OPT_OUT_TAG:
+        # The opt-out tag is an opt-out: the number is suppressed for the whole practice.
+        contact = session.get(Contact, enrollment.contact_id)
+        assert contact is not None  # the enrollment's foreign key
+        session.expire(contact, ["tags"])  # the tag went in through Core: reload them
+        suppress_number(
+            session,
+            TenantScope(enrollment.account_id, f"workflow:{enrollment.workflow_id}"),
+            contact.phone_e164,
+            at=now,
+            source=SuppressionSource.OPT_OUT_TAG,
+            contact_id=enrollment.contact_id,
+            note="tag added by a workflow step",
+        )
     return ActionResult(True, f"tagged {name!r}", ("contact_tag_added", name, None))
 
 

@@ -17,10 +17,12 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     String,
+    and_,
     bindparam,
     func,
     literal_column,
     null,
+    or_,
     select,
     type_coerce,
     union_all,
@@ -55,6 +57,13 @@ class ContactRow:
     dnd_voice: bool
     opted_out_at: datetime | None
     last_contacted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Numbered:
+    id: int
+    account_id: int
+    phone_e164: str | None
 
 
 @dataclass(slots=True)
@@ -116,7 +125,13 @@ def contact_views(
         select(Opportunity.contact_id, Opportunity.stage).where(Opportunity.contact_id.in_(ids))
     ):
         facts[contact_id].stages.add(stage)
-    for contact_id, consent in consent_facts(session, ids).items():
+    numbered = [
+        _Numbered(*row)
+        for row in session.execute(
+            select(Contact.id, Contact.account_id, Contact.phone_e164).where(Contact.id.in_(ids))
+        )
+    ]
+    for contact_id, consent in consent_facts(session, numbered).items():
         facts[contact_id].consent = consent
     return {row[0]: _view(ContactRow(*row), facts[row[0]]) for row in rows}
 
@@ -131,6 +146,7 @@ _TAG = _TABLES[Tag.__tablename__].c
 _APPOINTMENT = _TABLES[Appointment.__tablename__].c
 _OPPORTUNITY = _TABLES[Opportunity.__tablename__].c
 _ID: BindParameter[int] = bindparam("contact_id", type_=Integer)
+_CURRENT_PHONE = select(_CONTACT.phone_e164).where(_CONTACT.id == _ID).scalar_subquery()
 
 
 def _fact(name: str) -> ColumnElement[str]:
@@ -142,8 +158,19 @@ def _facts_query() -> CompoundSelect[str, str | None, datetime | None]:
     no_time: ColumnElement[datetime | None] = type_coerce(null(), UTCDateTime)
     return union_all(
         # First: its column types name the union's (String, not the consent kind's Enum).
+        # The gate's reading, per contact: consent for the contact's current number; a form
+        # opt-in only through a form version that passed the scan and not held; revocations
+        # on any channel.
         select(_fact("consent"), type_coerce(_CONSENT.kind, String), func.max(_CONSENT.recorded_at))
-        .where(_CONSENT.contact_id == _ID, _CONSENT.channel == Channel.VOICE)
+        .where(
+            _CONSENT.contact_id == _ID,
+            _CONSENT.phone_e164 == _CURRENT_PHONE,
+            or_(_CONSENT.kind == ConsentKind.REVOCATION, _CONSENT.channel == Channel.VOICE),
+            or_(
+                _CONSENT.kind != ConsentKind.CRM_FORM,
+                and_(_CONSENT.form_valid.is_(True), _CONSENT.held.is_(False)),
+            ),
+        )
         .group_by(_CONSENT.kind),
         select(_fact("tag"), _TAG.name, no_time)
         .select_from(

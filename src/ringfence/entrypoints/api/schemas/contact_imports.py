@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from ringfence.entrypoints.api.schemas.common import Body, Id
+from ringfence.services.consent import ATTESTATION
 from ringfence.services.contact_import_csv import MAX_ROWS
 from ringfence.services.contact_import_report import (
     ImportField,
@@ -16,7 +17,7 @@ from ringfence.services.contact_import_report import (
     RowIssue,
     RowStatus,
 )
-from ringfence.services.written_consent import ATTESTATION, MAX_CONTACTS
+from ringfence.services.written_consent import MAX_CONTACTS
 
 MAX_CSV_CHARS = 5_000_000
 

@@ -149,6 +149,12 @@ class ConsentCreate(Body):
     page_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
     confirmed_by: ShortText | None = None
     note: LongText | None = None
+    attestation: bool = Field(
+        default=False,
+        description="For `manual_written` consent to a number that opted out: must be true, "
+        "attesting that written consent to calls using automated technology/AI voice is on "
+        "file (new consent after an opt-out is the only way back to calling).",
+    )
 
     @model_validator(mode="after")
     def _evidence_for_kind(self) -> ConsentCreate:
@@ -168,6 +174,14 @@ class ConsentOut(Out):
     kind: ConsentKind
     channel: Channel
     recorded_at: datetime
+    phone_e164: str | None = Field(description="The phone number the record covers.")
+    form_valid: bool | None = Field(
+        description="crm_form: the form version passed the voice-consent scan at opt-in."
+    )
+    scanner_version: str | None
+    held: bool = Field(
+        description="A form submission after an opt-out, held until staff confirm consent."
+    )
     form_id: int | None
     form_version: int | None
     consent_text: str | None

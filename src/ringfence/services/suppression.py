@@ -1,0 +1,216 @@
+"""The practice-wide suppression ledger: one entry per (account, phone number).
+
+Consent, opt-out and suppression are facts about a phone number within a practice, not about
+one contact row: the same number saved as a second contact, or at a second location, belongs
+to the same person. Every opt-out path calls `suppress_number` (the agent hearing "stop calling
+me", the "Opted Out" tag being added, voice DND, the opt-out flag, a revocation on any
+channel), which in one transaction:
+
+- writes (or moves forward) the number's entry;
+- tags every contact of the account with that number "Opted Out" (the tag mirrors the entry);
+- cancels their queued and deferred calls and takes them out of every workflow.
+
+Leaving suppression takes new consent: clearing a flag or removing the tag changes nothing;
+only consent for the number recorded after the opt-out does (the gate compares instants), and
+`lift_by_consent` then takes the tag off again. On PostgreSQL the writer holds the same
+advisory lock per (account, number) that the dispatcher takes while deciding, so an opt-out
+and a dial decision on one number never interleave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.orm import Contact, NumberSuppression, Tag
+from ringfence.domain.compliance import Suppression, SuppressionSource
+from ringfence.domain.tags import OPT_OUT_TAG
+from ringfence.services import audit
+from ringfence.services.call_jobs import cancel_pending
+from ringfence.services.dispatch_queries import number_lock_key
+from ringfence.services.facts import consent_facts
+from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.workflows.exits import exit_opted_out
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    entry: NumberSuppression
+    contact_ids: tuple[int, ...]  # every contact of the account with the number
+    canceled_calls: int
+
+
+def lock_number(session: Session, account_id: int, phone: str) -> None:
+    """Wait for the dispatcher's decision on this number (PostgreSQL; SQLite serializes
+    writers on its own)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": number_lock_key(account_id, phone)}
+        )
+
+
+def suppression_of(session: Session, account_id: int, phone: str) -> NumberSuppression | None:
+    return session.scalars(
+        select(NumberSuppression).where(
+            NumberSuppression.account_id == account_id, NumberSuppression.phone_e164 == phone
+        )
+    ).first()
+
+
+def as_fact(entry: NumberSuppression | None) -> Suppression | None:
+    if entry is None:
+        return None
+    return Suppression(entry.suppressed_at, SuppressionSource(entry.source))
+
+
+def suppress_number(
+    session: Session,
+    scope: TenantScope,
+    phone: str | None,
+    *,
+    at: datetime,
+    source: SuppressionSource,
+    contact_id: int | None,
+    note: str | None = None,
+    keep_call_job: int | None = None,
+) -> Suppressed | None:
+    """Suppress `phone` at the account from `at` on; idempotent (a later opt-out moves the
+    entry forward, an earlier one changes nothing). `keep_call_job` is the call that heard the
+    opt-out: its enrollment goes on into its "opted out" branch. None without a number."""
+    if not phone:
+        return None
+    lock_number(session, scope.account_id, phone)
+    entry = suppression_of(session, scope.account_id, phone)
+    before = None if entry is None else {"suppressed_at": entry.suppressed_at.isoformat()}
+    if entry is None:
+        entry = NumberSuppression(
+            account_id=scope.account_id,
+            phone_e164=phone,
+            suppressed_at=at,
+            source=source.value,
+            contact_id=contact_id,
+            note=note,
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(entry)
+    elif at > entry.suppressed_at:
+        entry.suppressed_at, entry.source = at, source.value
+        entry.contact_id, entry.note, entry.updated_at = contact_id, note, at
+    session.flush()
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.account_id == scope.account_id, Contact.phone_e164 == phone)
+            .order_by(Contact.id)
+        )
+    )
+    tag = _opt_out_tag(session, scope.account_id, at)
+    canceled = 0
+    for contact in contacts:
+        if tag not in contact.tags:
+            contact.tags.append(tag)
+        canceled += cancel_pending(
+            session,
+            account_id=scope.account_id,
+            now=at,
+            reason="opted_out",
+            contact_id=contact.id,
+        )
+        keep = keep_call_job if contact.id == contact_id else None
+        exit_opted_out(session, contact.id, at, keep_call_job=keep)
+    session.flush()
+    audit.record(
+        session,
+        scope,
+        entity_type="number_suppression",
+        entity_id=entry.id,
+        action="number.suppressed",
+        at=at,
+        before=before,
+        after={
+            "phone_e164": phone,
+            "suppressed_at": entry.suppressed_at.isoformat(),
+            "source": source.value,
+            "contact_id": contact_id,
+            "contacts": [c.id for c in contacts],
+            "canceled_calls": canceled,
+        },
+    )
+    return Suppressed(entry, tuple(c.id for c in contacts), canceled)
+
+
+def in_force(entry: NumberSuppression | None, consent_at: datetime | None) -> bool:
+    """Whether the entry still suppresses, given the number's latest qualifying consent."""
+    return entry is not None and (consent_at is None or consent_at <= entry.suppressed_at)
+
+
+def suppressed_now(session: Session, contact: Contact) -> bool:
+    """Whether the contact's number is suppressed at its practice with no consent since (the
+    number's lock is taken first, so the answer holds for the rest of the transaction)."""
+    if not contact.phone_e164:
+        return False
+    lock_number(session, contact.account_id, contact.phone_e164)
+    entry = suppression_of(session, contact.account_id, contact.phone_e164)
+    if entry is None:
+        return False
+    facts = consent_facts(session, [contact])[contact.id]
+    latest = max(
+        (at for at in (facts.crm_form_opt_in_at, facts.manual_written_at) if at is not None),
+        default=None,
+    )
+    return in_force(entry, latest)
+
+
+def lift_by_consent(
+    session: Session,
+    scope: TenantScope,
+    phone: str,
+    *,
+    consent_record_id: int,
+    at: datetime,
+) -> bool:
+    """Consent for `phone` recorded at `at`, after its opt-out, lifts the suppression: the
+    gate sees the newer consent by itself; here the "Opted Out" tag comes off the number's
+    contacts so that the tag keeps mirroring the ledger. Audited; False if nothing to lift."""
+    entry = suppression_of(session, scope.account_id, phone)
+    if entry is None or entry.suppressed_at >= at:
+        return False
+    tag = session.scalars(
+        select(Tag).where(Tag.account_id == scope.account_id, Tag.name == OPT_OUT_TAG)
+    ).first()
+    untagged: list[int] = []
+    if tag is not None:
+        for contact in session.scalars(
+            select(Contact).where(
+                Contact.account_id == scope.account_id, Contact.phone_e164 == phone
+            )
+        ):
+            if tag in contact.tags:
+                contact.tags.remove(tag)
+                untagged.append(contact.id)
+    audit.record(
+        session,
+        scope,
+        entity_type="number_suppression",
+        entity_id=entry.id,
+        action="number.suppression_lifted",
+        at=at,
+        before={"suppressed_at": entry.suppressed_at.isoformat()},
+        after={"consent_record_id": consent_record_id, "untagged_contacts": untagged},
+    )
+    return True
+
+
+def _opt_out_tag(session: Session, account_id: int, at: datetime) -> Tag:
+    tag = session.scalars(
+        select(Tag).where(Tag.account_id == account_id, Tag.name == OPT_OUT_TAG)
+    ).first()
+    if tag is None:
+        tag = Tag(account_id=account_id, name=OPT_OUT_TAG, created_at=at, updated_at=at)
+        session.add(tag)
+        session.flush()
+    return tag
