@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.entrypoints.cli import app
+from ringfence.services.line_test import (
+    LineTarget,
+    PhoneNumberTarget,
+    line_test_session,
+    place_line_test,
+)
 from ringfence.speech.audio import CARRIER_RATE, silence
+from ringfence.speech.sessions import engines_of
 from tests.sip_peers import baresip
 from tests.telephony_audio import speech_like
 
@@ -64,3 +74,74 @@ def test_call_test_refuses_what_it_must_not_dial(args: list[str], message: str) 
     result = runner.invoke(app, ["call-test", "--engines", "fake", *args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+@pytest.fixture
+def trunk() -> Iterator[socket.socket]:
+    """A fake SIP trunk on loopback: a UDP socket that records whether anything reached it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.3)
+        yield sock
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        "+12125550147",
+        "2125550147",
+        "1-212-555-0147",
+        "(212)%20555-0147",
+        "%2B12125550147",
+        "912125550147",
+    ],
+)
+def test_call_test_never_dials_a_phone_number(user: str, trunk: socket.socket) -> None:
+    """A phone number has consent, a calling window and throttles: only a workflow (through
+    the pre-dial compliance gate) may call it, never the line test."""
+    port = trunk.getsockname()[1]
+    for target in (f"sip:{user}@127.0.0.1:{port}", f"sip:{user}@trunk"):
+        result = runner.invoke(
+            app,
+            [
+                *("call-test", "--carrier", "sip", "--to", target),
+                *("--trunk", f"127.0.0.1:{port}", "--engines", "fake", "--ring-timeout", "5"),
+            ],
+        )
+        assert result.exit_code == 2, result.output
+        assert "phone number" in result.stderr
+        assert "workflow" in result.stderr
+        assert "compliance gate" in result.stderr
+        assert "Calling" not in result.stdout
+    with pytest.raises(TimeoutError):
+        trunk.recv(65535)  # no INVITE (nor anything else) reached the trunk
+
+
+def test_call_test_refuses_a_tel_uri(trunk: socket.socket) -> None:
+    port = trunk.getsockname()[1]
+    result = runner.invoke(
+        app,
+        [
+            *("call-test", "--to", "tel:+1-212-555-0147"),
+            *("--trunk", f"127.0.0.1:{port}", "--engines", "fake"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "phone number" in result.stderr
+    with pytest.raises(TimeoutError):
+        trunk.recv(65535)
+
+
+def test_the_line_test_service_refuses_a_phone_number_too(trunk: socket.socket) -> None:
+    """Not only the command: `place_line_test` itself checks before opening an endpoint."""
+    port = trunk.getsockname()[1]
+    target = LineTarget("127.0.0.1", port, f"sip:+12125550147@127.0.0.1:{port}", "ringfence")
+    with pytest.raises(PhoneNumberTarget, match="compliance gate"):
+        place_line_test(
+            target,
+            line_test_session("Glow", "+12125550100"),
+            engines=engines_of("fake")(),
+            policy=ScriptedPolicy(),
+        )
+    with pytest.raises(TimeoutError):
+        trunk.recv(65535)

@@ -2,9 +2,12 @@
 
     ringfence call-test --carrier sip --to sip:200@pbx.example.com [--trunk host:port] [--json]
 
-Only SIP URIs are dialed (see services/line_test.py). The INVITE goes to `--trunk`, else to the
-configured trunk (RINGFENCE_SIP_TRUNK_HOST), else straight to the URI's host. Exit status 0 when
-the call was answered and audio flowed both ways, 1 otherwise, 2 for bad usage.
+Only SIP URIs of extensions and test endpoints are dialed: a `tel:` URI or a SIP URI whose user
+part is a phone number is refused before anything is sent (calls to phone numbers go through a
+workflow and the pre-dial compliance gate; see services/line_test.py). The INVITE goes to
+`--trunk`, else to the configured trunk (RINGFENCE_SIP_TRUNK_HOST), else straight to the URI's
+host. Exit status 0 when the call was answered and audio flowed both ways, 1 otherwise, 2 for
+bad usage (a refused target included).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ringfence.services.line_test import (
     LineTarget,
     LineTestResult,
     NotASipUri,
+    PhoneNumberTarget,
     check_sip_uri,
     line_test_session,
     place_line_test,
@@ -56,7 +60,12 @@ def uri_host_port(uri: str) -> tuple[str, int]:
 
 
 def call_test(
-    to: Annotated[str, typer.Option("--to", help="SIP URI to call: sip:user@host[:port]")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="SIP URI to call: sip:extension@host[:port] (never a phone number)"
+        ),
+    ],
     carrier: Annotated[
         str,
         typer.Option("--carrier", help="Carrier to test: sip (Twilio: a workflow in test mode)"),
@@ -99,7 +108,7 @@ def call_test(
         else:
             trunk_host, trunk_port = uri_host_port(to)
         make_engines = engines_of(engines or settings.speech_engines)
-    except (NotASipUri, ValueError) as exc:
+    except (NotASipUri, PhoneNumberTarget, ValueError) as exc:
         raise _usage(str(exc)) from None
     except SpeechEngineUnavailable as exc:
         raise _usage(str(exc)) from None

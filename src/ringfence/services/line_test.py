@@ -1,9 +1,11 @@
 """A line test: one real SIP call to a SIP URI with the agent's speech pipeline, outside the
 dispatcher, to check a trunk or PBX before any patient is called (`ringfence call-test`).
 
-It dials SIP URIs only (an extension on the practice's PBX, a test endpoint): a phone number
-belongs to a contact, and every call to a contact goes through a workflow and the compliance
-gate. The agent is a test agent (`line_test_session`), its opening and turns are the built-in
+It dials SIP URIs only (an extension on the practice's PBX, a test endpoint), and refuses a
+`tel:` URI or a SIP URI whose user part is a phone number (`domain/dial_targets.py`): a phone
+number belongs to a contact, and every call to a contact goes through a workflow and the
+pre-dial compliance gate (consent, calling window, throttles), which this call bypasses.
+The agent is a test agent (`line_test_session`), its opening and turns are the built-in
 scripted policy's; the result holds the SIP outcome, the transcript and the latency figures
 (answer to first audio packet, and per turn the end of the callee's speech to the agent's
 first audio, stage by stage).
@@ -22,6 +24,7 @@ from ringfence.adapters.telephony.sip.endpoint import EndpointThread
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.session import AgentSession
+from ringfence.domain.dial_targets import phone_number_in
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.speech.engines import SpeechEngines
 from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
@@ -33,7 +36,20 @@ class NotASipUri(ValueError):
     """The line test dials SIP URIs only."""
 
 
+class PhoneNumberTarget(ValueError):
+    """The line test never dials a phone number: no consent, window or throttle check runs."""
+
+
 def check_sip_uri(to: str) -> str:
+    """`to` if the line test may dial it; PhoneNumberTarget or NotASipUri otherwise."""
+    number = phone_number_in(to)
+    if number is not None:
+        raise PhoneNumberTarget(
+            f"{to!r} dials the phone number {number!r}: the line test calls SIP extensions and "
+            "test endpoints only. Calls to phone numbers go through a workflow, and so through "
+            "the pre-dial compliance gate (consent, calling window, throttles); to test a "
+            "number, use a workflow in test mode"
+        )
     if not to.startswith(("sip:", "sips:")) or "@" not in to:
         raise NotASipUri(
             f"{to!r} is not a SIP URI (sip:user@host): the line test dials extensions and test "

@@ -19,9 +19,11 @@ Readings, where the description leaves room (each one is stated where it is enfo
   by two locations of one practice is still one person being called, and the engine's
   eligibility layer counts the same way. `NumberScope.PLATFORM` (stricter) and
   `NumberScope.LOCATION` (looser) are available.
-- "Calls per day" means the dialing location's calendar day (its IANA zone), for both the
-  location cap and the per-number cap; the per-number day is the dialing location's day, and
-  dials of other locations count when they fall inside it.
+- "Calls per day per location" means the location's calendar day (its IANA zone). "Calls per
+  day per phone number" means the contact's calendar day: the calendar day of *every* candidate
+  zone of the number (below), so two dials of a number that share a local date in any of its
+  zones break it, wherever the dialing locations are; a number with no usable zones (not a
+  valid US geographic number, flagged anyway) counts on the dialing location's day.
 - Postal codes are **not** used to widen the candidate zones: the audit has no independent
   postal-code table. The engine only *adds* zones for a postal code, so ignoring them can only
   make the audit more lenient for contacts with a postal code, never flag a lawful dial. A
@@ -454,7 +456,7 @@ def audit_dials(
         _check_alone(dial, contact, location_by_id[dial.location_id], limits, flag)
 
     _check_locations(log, location_by_id, limits, flag)
-    _check_numbers(log, location_by_id, limits, number_scope, flag)
+    _check_numbers(log, contact_by_id, location_by_id, limits, number_scope, flag)
 
     found.sort(key=lambda v: (v.dialed_at, v.job_id, _RULE_ORDER[v.rule]))
     return AuditReport(dials_checked=len(log), violations=tuple(found))
@@ -545,15 +547,17 @@ def _check_locations(
 
 def _check_numbers(
     log: list[AuditedDial],
+    contact_by_id: dict[int, AuditedContact],
     location_by_id: dict[int, AuditedLocation],
     limits: AuditLimits,
     scope: NumberScope,
     flag: _Flag,
 ) -> None:
-    """ "Calls per day per phone number | 1" (on the dialing location's calendar day) and "Calls
-    per phone number in any 14-day window | 4": for each dial at t, the dials of the number in
-    (t - 14 days, t] up to and including it. Every window that ends at a dial is checked, which
-    covers every window (a window's count only rises at a dial)."""
+    """ "Calls per day per phone number | 1" (on the calendar day of each of the number's
+    candidate zones) and "Calls per phone number in any 14-day window | 4": for each dial at t,
+    the dials of the number from the local midnight that starts t's day (in each zone), and
+    those in (t - 14 days, t], up to and including it. Every day and window that ends at a dial
+    is checked, which covers them all (a count only rises at a dial)."""
     by_number: defaultdict[tuple[int, str], list[AuditedDial]] = defaultdict(list)
     for dial in log:
         if dial.phone_e164 is None:
@@ -569,16 +573,18 @@ def _check_numbers(
         instants = [dial.dialed_at for dial in dials]
         for index, dial in enumerate(dials):
             location = location_by_id[dial.location_id]
-            day_start, day = _local_day_start(location.time_zone, dial.dialed_at)
-            today = index - bisect_left(instants, day_start, 0, index) + 1
-            if today > limits.number_daily_cap:
-                flag(
-                    dial,
-                    AuditRule.NUMBER_DAILY_CAP,
-                    f"dial {today} of {number} on {day} (calendar day of location "
-                    f"{location.location_id}, {location.time_zone}); earlier: job "
-                    f"{dials[index - 1].job_id} at {_iso(dials[index - 1].dialed_at)}",
-                )
+            for zone_key in _day_zones(dial, contact_by_id[dial.contact_id], location):
+                day_start, day = _local_day_start(zone_key, dial.dialed_at)
+                today = index - bisect_left(instants, day_start, 0, index) + 1
+                if today > limits.number_daily_cap:
+                    flag(
+                        dial,
+                        AuditRule.NUMBER_DAILY_CAP,
+                        f"dial {today} of {number} on {day} in {zone_key} (the contact's "
+                        f"calendar day); earlier: job {dials[index - 1].job_id} at "
+                        f"{_iso(dials[index - 1].dialed_at)}",
+                    )
+                    break
             since = dial.dialed_at - limits.number_rolling_window
             rolling = index - bisect_right(instants, since, 0, index) + 1
             if rolling > limits.number_rolling_cap:
@@ -588,6 +594,19 @@ def _check_numbers(
                     f"dial {rolling} of {number} in ({_iso(since)}, {_iso(dial.dialed_at)}]; "
                     f"cap {limits.number_rolling_cap}",
                 )
+
+
+def _day_zones(
+    dial: AuditedDial, contact: AuditedContact, location: AuditedLocation
+) -> tuple[str, ...]:
+    """Whose calendar days the per-number cap counts on: the number's candidate zones (sorted,
+    so the report names the same zone every run), or the dialing location's zone for a number
+    that has none."""
+    if dial.phone_e164 is None or number_problem(dial.phone_e164) is not None:
+        return (location.time_zone,)
+    return tuple(
+        key for key, _ in _ordered_zones(candidate_zones(dial.phone_e164, contact.extra_zones))
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ringfence.domain.compliance import (
     LocationFacts,
     PlatformPolicy,
     StateRule,
+    Suppression,
 )
 from ringfence.domain.vocabulary import CallPurpose, Channel, ContactSource, KycStatus
 
@@ -71,6 +72,8 @@ def make_facts(
     last_dial_at: datetime | None = None,
     number_dials: tuple[datetime, ...] = (),
     deadline: datetime | None = None,
+    suppression: Suppression | None = None,
+    opt_out_tagged: bool = False,
 ) -> CallFacts:
     if consent is None:
         consent = ConsentFacts(crm_form_opt_in_at=CONSENT_AT)
@@ -85,8 +88,10 @@ def make_facts(
             opted_out_channel=opted_out_channel,
             postal_code=postal,
             last_engaged_at=last_engaged_at,
+            opt_out_tagged=opt_out_tagged,
         ),
         consent=consent,
+        suppression=suppression,
         location=LocationFacts(location_tz, dials_today, last_dial_at),
         number_dials=number_dials,
         deadline=deadline,
@@ -147,10 +152,16 @@ def reference_allowed(
     if last is not None and t < last + policy.location_pacing:
         return False
     tz = location.time_zone
-    if _local_day(t, tz) == _local_day(now, tz):
-        if location.dials_today >= policy.location_daily_cap:
-            return False
-        same_day = [d for d in facts.number_dials if _local_day(d, tz) == _local_day(t, tz)]
+    if _local_day(t, tz) == _local_day(now, tz) and (
+        location.dials_today >= policy.location_daily_cap
+    ):
+        return False
+    # Per number per day: the dials sharing `t`'s local date in any candidate zone (the
+    # location's zone when the number has none).
+    for day_zone in zones or (tz,):
+        same_day = [
+            d for d in facts.number_dials if _local_day(d, day_zone) == _local_day(t, day_zone)
+        ]
         if len(same_day) >= policy.number_daily_cap:
             return False
     caps = [r.per_24h_cap for r in state_rules if r.per_24h_cap is not None]

@@ -107,11 +107,6 @@ def test_fail_reasons(facts: CallFacts, reason: ReasonCode) -> None:
     assert failed[0].rule is REASONS[reason].rule
 
 
-def test_email_opt_out_does_not_cover_voice() -> None:
-    facts = make_facts(opted_out_at=NOW - timedelta(days=2), opted_out_channel=Channel.EMAIL)
-    assert evaluate(facts, NOW).verdict == Dial()
-
-
 @pytest.mark.parametrize(
     ("source", "consent", "passes"),
     [
@@ -189,15 +184,19 @@ def test_location_daily_cap_overflows_to_the_next_days_earliest_window() -> None
     assert evaluate(make_facts(dials_today=99), NOW).verdict == Dial()
 
 
-def test_number_daily_cap_uses_the_locations_calendar_day() -> None:
-    # 03:30Z on the 10th is still the 9th in Los Angeles, the 9th's dial does not count...
+def test_number_daily_cap_uses_the_contacts_calendar_days() -> None:
+    # 06:59Z on the 10th is still the 9th in Los Angeles but the 10th in New York. For a New
+    # York number the dial counts today wherever the location is...
     late_dial = utc(2026, 3, 10, 6, 59)
-    facts = make_facts(location_tz="America/Los_Angeles", number_dials=(late_dial,))
+    for location_tz in ("America/Los_Angeles", "America/New_York"):
+        facts = make_facts(location_tz=location_tz, number_dials=(late_dial,))
+        evaluation = evaluate(facts, NOW)
+        assert evaluation.verdict == Defer(utc(2026, 3, 11, 14, 0), ReasonCode.NUMBER_DAILY_CAP)
+    # ...and for a Los Angeles number it was yesterday, even at a New York location.
+    facts = make_facts(
+        phone="+14155550123", location_tz="America/New_York", number_dials=(late_dial,)
+    )
     assert evaluate(facts, NOW).verdict == Dial()
-    # ...but in New York it is the 10th already.
-    facts = make_facts(location_tz="America/New_York", number_dials=(late_dial,))
-    evaluation = evaluate(facts, NOW)
-    assert evaluation.verdict == Defer(utc(2026, 3, 11, 14, 0), ReasonCode.NUMBER_DAILY_CAP)
 
 
 def test_defer_until_satisfies_every_rule_at_once() -> None:

@@ -247,11 +247,28 @@ CASES = {
             zone=LOS_ANGELES,
             npa="310",
         ),
-        # ... and two Sao Paulo days (23:00 and 00:30) though the UTC date is the same; the
-        # Honolulu contact is inside its window (16:00 and 17:30 HST) both times.
+        # ... and two Honolulu days for an 808 number (17:59 on the 13th, 10:00 on the 14th)
+        # though the UTC date is the same.
+        lambda: twice(
+            datetime(2026, 1, 14, 3, 59, tzinfo=UTC),
+            datetime(2026, 1, 14, 20, 0, tzinfo=UTC),
+            npa="808",
+        ),
+    ),
+    # The contact's day (every candidate zone's), not the location's: 16:00 and 17:30 HST on
+    # one Honolulu day are two days (23:00 and 00:30) for a Sao Paulo location ...
+    "number-day-is-the-contacts": Case(
+        R.NUMBER_DAILY_CAP,
         lambda: twice(
             datetime(2026, 1, 14, 2, 0, tzinfo=UTC),
             datetime(2026, 1, 14, 3, 30, tzinfo=UTC),
+            zone="America/Sao_Paulo",
+            npa="808",
+        ),
+        # ... and 17:59 and 10:00 HST on two Honolulu days are one day (00:59 and 17:00) there.
+        lambda: twice(
+            datetime(2026, 1, 14, 3, 59, tzinfo=UTC),
+            datetime(2026, 1, 14, 20, 0, tzinfo=UTC),
             zone="America/Sao_Paulo",
             npa="808",
         ),
@@ -509,6 +526,9 @@ def reference(
     for i, d in enumerate(order):
         zone = locations[d.location_id].time_zone
         account = locations[d.location_id].account_id
+        # The number's days: its candidate zones' (the location's for an unusable number).
+        phone = d.phone_e164
+        number_zones = candidate_zones(phone) if phone and not number_problem(phone) else {zone}
         earlier = order[: i + 1]
         here = [e for e in earlier if e.location_id == d.location_id]
         same = [
@@ -520,7 +540,9 @@ def reference(
             found.add((d.job_id, R.LOCATION_PACING))
         if sum(day(e, zone) == day(d, zone) for e in here) > SMALL.location_daily_cap:
             found.add((d.job_id, R.LOCATION_DAILY_CAP))
-        if sum(day(e, zone) == day(d, zone) for e in same) > SMALL.number_daily_cap:
+        if any(
+            sum(day(e, z) == day(d, z) for e in same) > SMALL.number_daily_cap for z in number_zones
+        ):
             found.add((d.job_id, R.NUMBER_DAILY_CAP))
         window = [e for e in same if e.dialed_at > d.dialed_at - SMALL.number_rolling_window]
         if len(window) > SMALL.number_rolling_cap:
@@ -541,7 +563,10 @@ def test_counting_rules_match_a_quadratic_reference(
     zones: list[str], accounts: list[int], events: list[tuple[int, int, int]]
 ) -> None:
     locations = {i: location(i, zone, account_id=accounts[i]) for i, zone in enumerate(zones)}
-    people = [contact(i, number("212", 100 + i)) for i in range(4)]
+    # New York, Honolulu, and two multi-zone area codes (Los Angeles + Denver; Alaska's four).
+    people = [
+        contact(i, number(npa, 100 + i)) for i, npa in enumerate(("212", "808", "541", "907"))
+    ]
     start = datetime(2026, 3, 6, tzinfo=UTC)  # spans the spring DST change
     dials = [
         dial(job, start + timedelta(minutes=minute), people[who], location_id=where % len(zones))

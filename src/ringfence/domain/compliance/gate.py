@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from ringfence.domain.compliance.facts import CallFacts, ConsentFacts, ContactFacts, require_aware
+from ringfence.domain.compliance.facts import (
+    CallFacts,
+    ConsentFacts,
+    ContactFacts,
+    Suppression,
+    require_aware,
+)
 from ringfence.domain.compliance.numbers import NumberInfo, classify_e164
 from ringfence.domain.compliance.policy import DEFAULT_POLICY, LocalHours, PlatformPolicy
 from ringfence.domain.compliance.postal import postal_place
@@ -159,10 +165,15 @@ def check_consent(
     added by import, manual entry, or external sources [...] you must confirm written consent
     for those records manually."
 
-    A CRM-form opt-in or a staff-confirmed written consent counts for any source; a contact
-    from a non-form source without either fails with WRITTEN_CONSENT_UNCONFIRMED. A revocation
-    at or after the latest consent revokes it (FCC 24-24: by any reasonable means); a newer
-    consent re-establishes it. Consents recorded after `now` do not count yet.
+    `consent` is about the exact number being dialed, within the practice: consent is given
+    for a telephone number, so a record for a previous number of the contact does not count
+    (CONSENT_FOR_OTHER_NUMBER). A CRM-form opt-in counts only if the form version it came
+    through passed the voice-consent scan at the time (CONSENT_FORM_NOT_VALID otherwise), and
+    not while it is held for staff confirmation (CONSENT_HELD_FOR_CONFIRMATION). A
+    staff-confirmed written consent counts for any source; without either, a form contact
+    fails NO_OPT_IN and any other source WRITTEN_CONSENT_UNCONFIRMED. A revocation on any
+    channel at or after the latest consent revokes it (FCC 24-24: by any reasonable means); a
+    newer consent re-establishes it. Consents recorded after `now` do not count yet.
     """
     rule = Rule.CONSENT
     form = consent.crm_form_opt_in_at
@@ -179,18 +190,63 @@ def check_consent(
         label = "written consent confirmed by staff"
     revoked = consent.revoked_at
     if revoked is not None and (latest is None or revoked >= latest):
+        held = consent.held_at
+        if held is not None and revoked < held <= now:
+            return _held(held), None  # the newest word on the number: say what it waits for
         return RuleCheck(
             rule, Outcome.FAILED, "consent revoked at {}", (revoked,), ReasonCode.CONSENT_REVOKED
         ), None
     if latest is None:
-        reason = (
-            ReasonCode.NO_OPT_IN
-            if source in policy.form_sources
-            else ReasonCode.WRITTEN_CONSENT_UNCONFIRMED
-        )
-        note = "no CRM-form opt-in and no confirmed written consent (source: {})"
-        return RuleCheck(rule, Outcome.FAILED, note, (source.value,), reason), None
+        return _no_consent(source, consent, now, policy), None
     return RuleCheck(rule, Outcome.PASSED, "{} at {}", (label, latest)), latest
+
+
+def _held(at: datetime) -> RuleCheck:
+    return RuleCheck(
+        Rule.CONSENT,
+        Outcome.FAILED,
+        "a form submission at {} came after the number opted out: held for staff confirmation",
+        (at,),
+        ReasonCode.CONSENT_HELD_FOR_CONFIRMATION,
+    )
+
+
+def _no_consent(
+    source: ContactSource, consent: ConsentFacts, now: datetime, policy: PlatformPolicy
+) -> RuleCheck:
+    """The most telling reason nothing qualifies: held, invalid form, other number, none."""
+    rule = Rule.CONSENT
+    if consent.held_at is not None and consent.held_at <= now:
+        return RuleCheck(
+            rule,
+            Outcome.FAILED,
+            "a form submission at {} came after the number opted out: held for staff confirmation",
+            (consent.held_at,),
+            ReasonCode.CONSENT_HELD_FOR_CONFIRMATION,
+        )
+    if consent.invalid_form_at is not None and consent.invalid_form_at <= now:
+        return RuleCheck(
+            rule,
+            Outcome.FAILED,
+            "the form opt-in at {} came through consent text that failed the voice-consent scan",
+            (consent.invalid_form_at,),
+            ReasonCode.CONSENT_FORM_NOT_VALID,
+        )
+    if consent.other_number is not None:
+        return RuleCheck(
+            rule,
+            Outcome.FAILED,
+            "consent covers {}, not the number to be dialed",
+            (consent.other_number,),
+            ReasonCode.CONSENT_FOR_OTHER_NUMBER,
+        )
+    reason = (
+        ReasonCode.NO_OPT_IN
+        if source in policy.form_sources
+        else ReasonCode.WRITTEN_CONSENT_UNCONFIRMED
+    )
+    note = "no CRM-form opt-in and no confirmed written consent for this number (source: {})"
+    return RuleCheck(rule, Outcome.FAILED, note, (source.value,), reason)
 
 
 _KYC_OK = RuleCheck(Rule.KYC, Outcome.PASSED, "KYC approved")
@@ -205,7 +261,9 @@ _NO_DND = RuleCheck(Rule.DND_VOICE, Outcome.PASSED, "no DND on the voice channel
 _DND = RuleCheck(
     Rule.DND_VOICE, Outcome.FAILED, "DND is set on the voice channel", reason=ReasonCode.DND_VOICE
 )
-_NO_OPT_OUT = RuleCheck(Rule.OPT_OUT, Outcome.PASSED, "no opt-out covering voice")
+_NO_OPT_OUT = RuleCheck(
+    Rule.OPT_OUT, Outcome.PASSED, "no opt-out covering voice; the number is not suppressed"
+)
 _INFORMATIONAL = "informational call: platform rules only"
 _INFORMATIONAL_CHECKS = (
     RuleCheck(Rule.STATE_RULES, Outcome.NOT_APPLICABLE, _INFORMATIONAL),
@@ -225,10 +283,34 @@ def check_dnd(contact: ContactFacts) -> RuleCheck:
     return _DND if contact.dnd_voice else _NO_DND
 
 
-def check_opt_out(contact: ContactFacts, policy: PlatformPolicy) -> RuleCheck:
-    """ "No prior opt-out from the contact." An opt-out on any channel that covers voice
-    (`policy.opt_out_channels_covering_voice`: voice, SMS, all channels) fails the call; the
-    contact row's opt-out is current state (a renewed opt-in clears it there)."""
+def check_opt_out(
+    contact: ContactFacts,
+    suppression: Suppression | None,
+    consent_at: datetime | None,
+    policy: PlatformPolicy,
+) -> RuleCheck:
+    """ "No prior opt-out from the contact." Three sources, any one fails the call:
+
+    - the number's practice-wide suppression (NUMBER_SUPPRESSED): every opt-out path (the
+      agent hearing "stop calling me", the "Opted Out" tag, voice DND, the opt-out flag, a
+      revocation on any channel) writes one entry per (account, number), so the same number
+      saved as another contact or at another location is suppressed too. Clearing a flag or
+      a tag does not lift it; only consent recorded after the opt-out does (`consent_at`,
+      the latest qualifying consent for this number, from `check_consent`);
+    - the contact's own opt-out flag on a channel in `policy.opt_out_channels_covering_voice`;
+    - the contact's "Opted Out" tag.
+    """
+    lifted = consent_at is not None and suppression is not None and consent_at > suppression.at
+    # An entry stamped after `now` (another worker's clock ran ahead) counts all the same:
+    # counting it can only make the verdict stricter.
+    if suppression is not None and not lifted:
+        return RuleCheck(
+            Rule.OPT_OUT,
+            Outcome.FAILED,
+            "the number is suppressed at this practice since {} ({}); no consent since",
+            (suppression.at, suppression.source.value),
+            ReasonCode.NUMBER_SUPPRESSED,
+        )
     if (
         contact.opted_out_at is not None
         and contact.opted_out_channel in policy.opt_out_channels_covering_voice
@@ -240,7 +322,17 @@ def check_opt_out(contact: ContactFacts, policy: PlatformPolicy) -> RuleCheck:
             (contact.opted_out_channel or "all channels", contact.opted_out_at),
             ReasonCode.OPTED_OUT,
         )
+    if contact.opt_out_tagged:
+        return _TAGGED
     return _NO_OPT_OUT
+
+
+_TAGGED = RuleCheck(
+    Rule.OPT_OUT,
+    Outcome.FAILED,
+    'the contact carries the "Opted Out" tag',
+    reason=ReasonCode.OPTED_OUT,
+)
 
 
 def _window_check(
@@ -312,7 +404,7 @@ def evaluate(
     consent_check, consent_at = check_consent(contact.source, facts.consent, now, policy)
     checks.append(consent_check)
     checks.append(check_dnd(contact))
-    checks.append(check_opt_out(contact, policy))
+    checks.append(check_opt_out(contact, facts.suppression, consent_at, policy))
     dials = facts.number_dials
     checks.append(check_fourteen_day(dials, now, policy))
 
@@ -337,8 +429,10 @@ def evaluate(
         checks.extend(_SKIPPED_CHECKS)
 
     location = facts.location
-    day_start, day_end = location_day_bounds(now, location.time_zone)
-    checks.append(check_number_daily(dials, day_start, day_end, policy))
+    # One dial a day on the contact's calendar: the day of every candidate zone (the
+    # location's when the number has none).
+    checks.append(check_number_daily(dials, now, zones or (location.time_zone,), policy))
+    _, day_end = location_day_bounds(now, location.time_zone)
     checks.append(check_location_daily(location.dials_today, day_end, policy))
     checks.append(check_pacing(location.last_dial_at, now, policy))
 

@@ -270,7 +270,8 @@ REASONS: dict[ReasonCode, ReasonInfo] = {
         _STATE_LINE,
     ),
     ReasonCode.NUMBER_DAILY_CAP: ReasonInfo(
-        "This phone number was already called today (the location's calendar day).",
+        "This phone number was already called on today's date in one of its time zones "
+        "(the contact's calendar day, wherever the location is).",
         Rule.NUMBER_DAILY_CAP,
         Effect.DEFER,
         "Calls per day per phone number | 1 |",

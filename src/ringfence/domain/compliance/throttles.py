@@ -18,6 +18,8 @@ from ringfence.domain.compliance.windows import zone
 
 _DAY = timedelta(days=1)
 _24H = timedelta(hours=24)
+# Longer than any local day (23 to 25 hours around DST changes).
+_NEAR = timedelta(hours=48)
 
 
 def location_day_bounds(now: datetime, time_zone: str) -> tuple[datetime, datetime]:
@@ -92,29 +94,54 @@ def check_location_daily(dials_today: int, day_end: datetime, policy: PlatformPo
 
 
 def check_number_daily(
-    dials: Sequence[datetime], day_start: datetime, day_end: datetime, policy: PlatformPolicy
+    dials: Sequence[datetime], now: datetime, zones: Sequence[str], policy: PlatformPolicy
 ) -> RuleCheck:
-    """ "Calls per day per phone number | 1", on the location's calendar day.
+    """ "Calls per day per phone number | 1", on the calendar day of every one of `zones`.
 
-    The description is silent on what happens next; the reference notes read it as a Defer
-    to the next eligible day.
+    `zones` are the number's candidate zones (the ones the calling window holds in; the caller
+    passes the location's zone when the number has none). The contact may be in any of them,
+    so the call waits while, in any zone, today's local date already has the cap's dials: two
+    calls never land on one local day of the contact, wherever the location is. A deferred
+    check's `until` is the latest end of today among the zones at the cap: from then on every
+    zone is on a new day (the counted dials are in the past, so no later instant shares their
+    date). The description is silent on what happens next; the reference notes read it as a
+    Defer to the next eligible day.
     """
     cap = policy.number_daily_cap
-    used = sum(1 for dial in dials if day_start <= dial < day_end)
-    if used < cap:
+    # Only a dial within a day's length of `now` can share its local date in some zone.
+    near = [dial for dial in dials if now - _NEAR < dial < now + _NEAR]
+    if not near:
         return RuleCheck(
             Rule.NUMBER_DAILY_CAP,
             Outcome.PASSED,
-            "{} of {} calls to this number used today",
-            (used, cap),
+            "{} of {} calls to this number used today in {}",
+            (0, cap, tuple(zones)),
+        )
+    used = 0
+    until: datetime | None = None
+    full: list[str] = []
+    for name in zones:
+        day_start, day_end = location_day_bounds(now, name)
+        count = sum(1 for dial in near if day_start <= dial < day_end)
+        used = max(used, count)
+        if count >= cap:
+            full.append(name)
+            if until is None or day_end > until:
+                until = day_end
+    if until is None:
+        return RuleCheck(
+            Rule.NUMBER_DAILY_CAP,
+            Outcome.PASSED,
+            "{} of {} calls to this number used today in {}",
+            (used, cap, tuple(zones)),
         )
     return RuleCheck(
         Rule.NUMBER_DAILY_CAP,
         Outcome.DEFERRED,
-        "{} of {} calls to this number used today; the location's next day starts {}",
-        (used, cap, day_end),
+        "{} of {} calls to this number used today in {}; the last of those days ends {}",
+        (used, cap, tuple(full), until),
         ReasonCode.NUMBER_DAILY_CAP,
-        day_end,
+        until,
     )
 
 
