@@ -119,9 +119,7 @@ def apply_contact_changes(
         )
     after = audit.snapshot(contact, AUDITED_FIELDS)
     if creating:
-        flagged = {
-            k: v for k, v in after.items() if v not in (None, False) and k != "phone_e164"
-        }
+        flagged = {k: v for k, v in after.items() if v not in (None, False) and k != "phone_e164"}
         if flagged:
             audit.record(
                 session,
