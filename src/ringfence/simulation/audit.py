@@ -30,6 +30,13 @@ Readings, where the description leaves room (each one is stated where it is enfo
   caller with an independent source may pass `AuditedContact.extra_zones`.
 - Non-geographic US numbers (toll-free, premium rate, personal 5XX) are flagged: they have no
   "phone-number time zone" to check the window against.
+- Consent and opt-outs are facts about a **number within the account** (the practice): a
+  dial's consent is any qualifying voice opt-in recorded for that number by any contact of the
+  account (a form opt-in only through a form that passed the scan, never one held for staff),
+  revoked by a revocation of the number on any channel; and an opt-out of the number by any
+  of the account's contacts (its DND, its opt-out flag on any channel, a revocation) suppresses
+  the number until consent for it is recorded later (`number_suppressed`). A contact's own
+  DND and opt-out flag block it whatever consent follows.
 """
 
 from __future__ import annotations
@@ -89,6 +96,7 @@ class AuditRule(StrEnum):
     CONSENT_REVOKED = "consent_revoked"
     DND_VOICE = "dnd_voice"
     OPTED_OUT = "opted_out"
+    NUMBER_SUPPRESSED = "number_suppressed"
     OUTSIDE_WINDOW = "outside_window"
     LOCATION_PACING = "location_pacing"
     LOCATION_DAILY_CAP = "location_daily_cap"
@@ -138,11 +146,18 @@ PLATFORM_LIMITS = AuditLimits()
 
 @dataclass(frozen=True, slots=True)
 class AuditedConsent:
-    """One consent record (records are append-only; a revocation is a record)."""
+    """One consent record (records are append-only; a revocation is a record).
+
+    `phone_e164`: the number it covers (None: the contact's own number); `form_valid` False: a
+    form opt-in through text that failed the scan; `held`: waiting for staff confirmation.
+    """
 
     kind: ConsentKind
     at: datetime
     channel: Channel = Channel.VOICE
+    phone_e164: str | None = None
+    form_valid: bool | None = None
+    held: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "AuditedConsent.at")
@@ -356,7 +371,8 @@ def number_problem(phone_e164: str | None) -> AuditRule | None:
 # --- contact and account state at an instant ---------------------------------------------
 
 _CONSENTS = frozenset({ConsentKind.CRM_FORM, ConsentKind.MANUAL_WRITTEN})
-_OPT_OUT_COVERS_VOICE = frozenset({Channel.VOICE, Channel.SMS, None})
+# Every channel: consent may be revoked "by any reasonable means" (FCC 24-24, "revoke all").
+_OPT_OUT_COVERS_VOICE = frozenset({Channel.VOICE, Channel.SMS, Channel.EMAIL, None})
 
 
 def location_problem(location: AuditedLocation) -> AuditRule | None:
@@ -369,30 +385,47 @@ def location_problem(location: AuditedLocation) -> AuditRule | None:
     return None
 
 
-def contact_problems(contact: AuditedContact, at: datetime) -> tuple[AuditRule, ...]:
-    """Every consent / DND / opt-out problem of a contact at instant `at` (empty: none).
+def contact_problems(
+    contact: AuditedContact,
+    at: datetime,
+    number_group: Iterable[AuditedContact] = (),
+) -> tuple[AuditRule, ...]:
+    """Every consent / DND / opt-out problem of a dial to `contact` at instant `at` (empty:
+    none). `number_group`: the other contacts of the account with the same number (consent
+    and opt-outs belong to the number within the practice).
 
     - Consent: "The contact must have opted in via a CRM-hosted form. Contacts added by import,
       manual entry, or external sources ... you must confirm written consent for those records
-      manually." A voice-channel CRM-form opt-in or a manually confirmed written consent on
-      record at or before `at` counts, whatever the source; a voice-channel revocation at or
-      after the latest such consent (and at or before `at`) revokes it.
+      manually." A voice-channel CRM-form opt-in (through a form that passed the scan, not held)
+      or a manually confirmed written consent for this number, on record at or before `at`,
+      counts whatever the source; a revocation of the number on any channel at or after the
+      latest such consent (and at or before `at`) revokes it.
     - "No DND flag on the voice channel for that contact": DND set at or before `at`.
-    - "No prior opt-out from the contact": an opt-out at or before `at` whose channel covers
-      voice: voice, SMS (a "stop" by any reasonable means covers the caller's calls and texts,
-      FCC 24-24) or every channel (None); an email unsubscribe does not.
+    - "No prior opt-out from the contact": the contact's own opt-out at or before `at`, on any
+      channel (a "stop" by any reasonable means covers the caller's calls, FCC 24-24).
+    - The number's suppression: another contact of the group that set DND or opted out at or
+      before `at`, with no consent for the number recorded after (`number_suppressed`).
     """
     problems: list[AuditRule] = []
+    number = contact.phone_e164
+    members = [contact, *(c for c in number_group if c.contact_id != contact.contact_id)]
     latest_consent: datetime | None = None
     latest_revocation: datetime | None = None
-    for record in contact.consents:
-        if record.channel is not Channel.VOICE or record.at > at:
-            continue
-        if record.kind in _CONSENTS:
-            if latest_consent is None or record.at > latest_consent:
+    for member in members:
+        for record in member.consents:
+            if record.at > at or (record.phone_e164 or member.phone_e164) != number:
+                continue
+            if record.kind is ConsentKind.REVOCATION:
+                if latest_revocation is None or record.at > latest_revocation:
+                    latest_revocation = record.at
+            elif (
+                record.kind in _CONSENTS
+                and record.channel is Channel.VOICE
+                and record.form_valid is not False
+                and not record.held
+                and (latest_consent is None or record.at > latest_consent)
+            ):
                 latest_consent = record.at
-        elif latest_revocation is None or record.at > latest_revocation:
-            latest_revocation = record.at
     if latest_consent is None:
         problems.append(AuditRule.NO_CONSENT)
     elif latest_revocation is not None and latest_revocation >= latest_consent:
@@ -405,6 +438,16 @@ def contact_problems(contact: AuditedContact, at: datetime) -> tuple[AuditRule, 
         and contact.opted_out_channel in _OPT_OUT_COVERS_VOICE
     ):
         problems.append(AuditRule.OPTED_OUT)
+    # Another contact's opt-out of the same number (its own flags are reported above, and a
+    # revocation of the number is CONSENT_REVOKED).
+    opt_outs = [
+        instant
+        for member in members[1:]
+        for instant in (member.dnd_voice_since, member.opted_out_at)
+        if instant is not None and instant <= at
+    ]
+    if opt_outs and (latest_consent is None or latest_consent <= max(opt_outs)):
+        problems.append(AuditRule.NUMBER_SUPPRESSED)
     return tuple(problems)
 
 
@@ -447,13 +490,21 @@ def audit_dials(
     def flag(dial: AuditedDial, rule: AuditRule, detail: str) -> None:
         found.append(Violation(dial.job_id, rule, detail, dial.dialed_at, dial.location_id))
 
+    # The account's contacts by number: consent and opt-outs belong to the number.
+    by_number: defaultdict[tuple[int, str], list[AuditedContact]] = defaultdict(list)
+    for member in contact_by_id.values():
+        home = location_by_id.get(member.location_id)
+        if home is not None and member.phone_e164:
+            by_number[(home.account_id, member.phone_e164)].append(member)
     seen_jobs: set[int] = set()
     for dial in log:
         if dial.job_id in seen_jobs:
             flag(dial, AuditRule.DIALED_TWICE, f"job {dial.job_id} was dialed more than once")
         seen_jobs.add(dial.job_id)
         contact = contact_by_id[dial.contact_id]
-        _check_alone(dial, contact, location_by_id[dial.location_id], limits, flag)
+        location = location_by_id[dial.location_id]
+        group = by_number.get((location.account_id, contact.phone_e164 or ""), [])
+        _check_alone(dial, contact, location, group, limits, flag)
 
     _check_locations(log, location_by_id, limits, flag)
     _check_numbers(log, contact_by_id, location_by_id, limits, number_scope, flag)
@@ -466,6 +517,7 @@ def _check_alone(
     dial: AuditedDial,
     contact: AuditedContact,
     location: AuditedLocation,
+    group: list[AuditedContact],
     limits: AuditLimits,
     flag: _Flag,
 ) -> None:
@@ -477,7 +529,7 @@ def _check_alone(
     if problem is not None:
         flag(dial, problem, f"number as dialed: {dial.phone_e164!r}")
 
-    for state in contact_problems(contact, dial.dialed_at):
+    for state in contact_problems(contact, dial.dialed_at, group):
         flag(dial, state, _contact_detail(contact, state))
 
     # Window: "between 10:00 AM and 6:00 PM in the contact's phone-number time zone", checked in
@@ -506,6 +558,8 @@ def _contact_detail(contact: AuditedContact, rule: AuditRule) -> str:
         return f"opted out ({channel}) at {_iso(contact.opted_out_at)}"
     if rule is AuditRule.CONSENT_REVOKED:
         return f"contact {contact.contact_id}: voice consent revoked before the dial"
+    if rule is AuditRule.NUMBER_SUPPRESSED:
+        return f"{contact.phone_e164} opted out at the practice before the dial, no consent since"
     return f"contact {contact.contact_id} (source {contact.source}): no voice consent on record"
 
 

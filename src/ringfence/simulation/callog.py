@@ -43,15 +43,27 @@ def audited_locations(session: Session) -> list[AuditedLocation]:
 
 def audited_contacts(session: Session) -> list[AuditedContact]:
     consents: dict[int, list[AuditedConsent]] = defaultdict(list)
-    for contact_id, kind, at, channel in session.execute(
+    for contact_id, kind, at, channel, phone, form_valid, held in session.execute(
         select(
             orm.ConsentRecord.contact_id,
             orm.ConsentRecord.kind,
             orm.ConsentRecord.recorded_at,
             orm.ConsentRecord.channel,
+            orm.ConsentRecord.phone_e164,
+            orm.ConsentRecord.form_valid,
+            orm.ConsentRecord.held,
         )
     ):
-        consents[contact_id].append(AuditedConsent(kind=kind, at=at, channel=channel))
+        consents[contact_id].append(
+            AuditedConsent(
+                kind=kind,
+                at=at,
+                channel=channel,
+                phone_e164=phone,
+                form_valid=form_valid,
+                held=bool(held),
+            )
+        )
     # DND switched on later is in the audit log; DND present from the start counts from the
     # contact's creation.
     dnd_changes: dict[int, datetime] = {}

@@ -114,6 +114,19 @@ def twice(first: datetime, second: datetime, *, zone: str = NEW_YORK, npa: str =
     )
 
 
+def shared_number(*, other_dnd: datetime, consent_after: datetime | None) -> Log:
+    """The dialed contact (location 1) shares its number with a contact at location 2 of the
+    same account who set DND at `other_dnd`; `consent_after`: consent for the number recorded
+    later by the dialed contact."""
+    phone = number("212")
+    consents = (AuditedConsent(FORM, CONSENT_AT),)
+    if consent_after is not None:
+        consents += (AuditedConsent(MANUAL, consent_after),)
+    dialed = contact(1, phone, location_id=1, consents=consents)
+    other = contact(2, phone, location_id=2, dnd_voice_since=other_dnd)
+    return Log([dial(1, NOON, dialed)], [dialed, other], [location(1), location(2)])
+
+
 def fourteen(last: datetime) -> Log:
     who = contact()
     firsts = [datetime(2026, 1, day, 16, tzinfo=UTC) for day in (5, 6, 7, 8)]
@@ -323,7 +336,43 @@ CASES = {
     "opt-out-sms-covers-voice": Case(
         R.OPTED_OUT,
         lambda: one_dial(NOON, contact(opted_out_at=CONSENT_AT, opted_out_channel=Channel.SMS)),
+        lambda: one_dial(
+            NOON, contact(opted_out_at=NOON + timedelta(1), opted_out_channel=Channel.SMS)
+        ),
+    ),
+    # Every channel: an email opt-out is a revocation "by any reasonable means" too.
+    "opt-out-email-covers-voice": Case(
+        R.OPTED_OUT,
         lambda: one_dial(NOON, contact(opted_out_at=CONSENT_AT, opted_out_channel=Channel.EMAIL)),
+        lambda: one_dial(
+            NOON, contact(opted_out_at=NOON + timedelta(1), opted_out_channel=Channel.EMAIL)
+        ),
+    ),
+    # Consent and opt-outs belong to the number within the practice: another contact of the
+    # account with the same number opted out, and no consent for the number came after.
+    "number-suppressed-by-another-contact": Case(
+        R.NUMBER_SUPPRESSED,
+        lambda: shared_number(other_dnd=NOON - timedelta(hours=1), consent_after=None),
+        lambda: shared_number(
+            other_dnd=NOON - timedelta(hours=1), consent_after=NOON - timedelta(minutes=5)
+        ),
+    ),
+    "consent-for-another-number": Case(
+        R.NO_CONSENT,
+        lambda: one_dial(
+            NOON,
+            contact(consents=(AuditedConsent(MANUAL, CONSENT_AT, phone_e164=number("312")),)),
+        ),
+        lambda: one_dial(NOON, contact(consents=(AuditedConsent(MANUAL, CONSENT_AT),))),
+    ),
+    "form-that-failed-the-scan": Case(
+        R.NO_CONSENT,
+        lambda: one_dial(
+            NOON, contact(consents=(AuditedConsent(FORM, CONSENT_AT, form_valid=False),))
+        ),
+        lambda: one_dial(
+            NOON, contact(consents=(AuditedConsent(FORM, CONSENT_AT, form_valid=True),))
+        ),
     ),
     "opt-out-all-channels": Case(
         R.OPTED_OUT,
