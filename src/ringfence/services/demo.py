@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db import orm
 from ringfence.domain.compliance import SuppressionSource
 from ringfence.domain.tags import COMPLAINT_TAG, OPT_OUT_TAG, QA_TEST_TAG
+from ringfence.domain.us_zones import us_time_zone
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
     Channel,
@@ -333,7 +334,7 @@ def _seed_location(
     location = orm.Location(
         account_id=account.id,
         name=site.name,
-        time_zone=site.time_zone,
+        time_zone=us_time_zone(site.time_zone),  # locations are in the states only
         created_at=now,
         updated_at=now,
     )

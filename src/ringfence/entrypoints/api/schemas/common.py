@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ringfence.domain.phone import InvalidPhoneNumber, to_e164
+from ringfence.domain.us_zones import us_time_zone
 
 ItemT = TypeVar("ItemT")
 
@@ -46,8 +47,13 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _us_time_zone(value: str) -> str:
+    """A known IANA zone of the 50 states or DC, stored under its canonical name."""
+    return us_time_zone(_time_zone(value))  # NotAUsTimeZone is a ValueError: a 422
+
+
 PhoneE164 = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
-TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time_zone)]
+UsTimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_us_time_zone)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]

@@ -17,18 +17,23 @@ from ringfence.entrypoints.api.schemas.common import (
     Out,
     PhoneE164,
     ShortText,
-    TimeZoneName,
+    UsTimeZoneName,
+)
+
+_US_ZONE = (
+    "IANA zone of the practice, e.g. America/Denver: a zone of one of the 50 states or DC "
+    "(aliases such as US/Eastern are stored as their canonical name)"
 )
 
 
 class LocationCreate(Body):
     name: Name
-    time_zone: TimeZoneName = Field(description="IANA zone of the practice, e.g. America/Denver")
+    time_zone: UsTimeZoneName = Field(description=_US_ZONE)
 
 
 class LocationUpdate(Body):
     name: Name | None = None
-    time_zone: TimeZoneName | None = None
+    time_zone: UsTimeZoneName | None = Field(default=None, description=_US_ZONE)
 
 
 class LocationOut(Out):
