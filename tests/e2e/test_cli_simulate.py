@@ -22,3 +22,26 @@ def test_simulate_prints_an_audited_result() -> None:
     assert report["utilization"] == 1.0
     assert report["ledger_matches"] is True
     assert report["jobs"] == report["contacts"] == 24
+
+
+def test_simulate_the_ledger_scenario_from_any_start_date() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            *("--locations", "2", "--contacts-per-location", "5", "--days", "4"),
+            *("--scenario", "ledger", "--start", "2026-11-01", "--step", "30", "--json"),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["violations"] == 0
+    assert report["lawful_capacity"] is None  # one-campaign yardstick only
+    assert report["jobs"] > report["contacts"]  # recurring calls were enqueued mid-run
+
+
+def test_simulate_refuses_a_start_without_a_zone() -> None:
+    result = CliRunner().invoke(app, ["simulate", "--start", "2026-03-08T10:00", "--json"])
+    assert result.exit_code == 2
+    assert "--start" in result.output

@@ -6,9 +6,12 @@ import json
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 import uvicorn
@@ -46,7 +49,7 @@ from ringfence.services.demo import seed_demo
 from ringfence.services.errors import NotFound
 from ringfence.simulation.databases import scratch_database
 from ringfence.simulation.population import PopulationSpec
-from ringfence.simulation.runner import SimulationSpec, run_simulation
+from ringfence.simulation.runner import DEFAULT_START, SimulationSpec, run_simulation
 
 app = typer.Typer(
     help="Ringfence: compliance-first outbound Voice AI calling.", no_args_is_help=True
@@ -244,6 +247,22 @@ def window(
     print(json.dumps(window_json(report), indent=2))
 
 
+class Scenario(StrEnum):
+    CAMPAIGN = "campaign"
+    LEDGER = "ledger"
+
+
+def _simulation_start(text: str) -> datetime:
+    """An ISO date is midnight in New York that day; a datetime must carry its zone."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("America/New_York"))
+        return _parse_instant(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--start: {exc}") from None
+
+
 @app.command()
 def simulate(
     locations: Annotated[int, typer.Option(min=1, help="Practice locations")] = 10,
@@ -259,6 +278,29 @@ def simulate(
         int, typer.Option(min=0, help="SIGKILL a worker mid-tick this many times (crash test)")
     ] = 0,
     cps: Annotated[float, typer.Option(help="Carrier calls per second")] = 25.0,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="First simulated instant: an ISO date (midnight in New York) or an aware "
+            "ISO datetime; any date, DST weeks included (default 2026-12-01)"
+        ),
+    ] = None,
+    step: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            help="Seconds between dispatcher ticks while work is ready (1 = production's "
+            "RINGFENCE_DISPATCH_INTERVAL; idle stretches are jumped over either way)",
+        ),
+    ] = 60.0,
+    scenario: Annotated[
+        Scenario,
+        typer.Option(
+            help="campaign: one call per contact at the start (utilization against lawful "
+            "capacity); ledger: also numbers shared across locations, every contact enqueued "
+            "again every 3 days at any hour, 3 % opting out mid-run by SMS, DND or email"
+        ),
+    ] = Scenario.CAMPAIGN,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only")] = False,
     keep_db: Annotated[bool, typer.Option(help="Keep the simulation database")] = False,
 ) -> None:
@@ -266,16 +308,26 @@ def simulate(
     population = PopulationSpec(
         locations=locations, contacts_per_location=contacts_per_location, seed=seed
     )
+    if scenario is Scenario.LEDGER:
+        population = replace(
+            population,
+            shared_number_share=0.1,
+            recurring_every_days=3,
+            mid_run_opt_out_share=0.03,
+        )
+    first = _simulation_start(start) if start else DEFAULT_START
     with scratch_database(database, keep=keep_db) as url:
         spec = SimulationSpec(
             population=population,
             database_url=url,
             days=days,
+            start=first,
+            step=timedelta(seconds=step),
             workers=workers,
             kill_workers=kill_workers,
             carrier_cps=cps,
-            # The simulation ticks once a minute: the carrier may queue a minute's calls.
-            carrier_burst=cps * 60,
+            # The carrier may queue one tick's calls.
+            carrier_burst=max(cps * step, 1.0),
         )
         if as_json:
             result = run_simulation(spec)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db import orm
 from ringfence.domain.compliance import SuppressionSource
+from ringfence.domain.us_zones import us_time_zone
 from ringfence.domain.vocabulary import (
     CallPurpose,
     Channel,
@@ -28,6 +29,7 @@ from ringfence.domain.vocabulary import (
     KycStatus,
 )
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
+from ringfence.simulation.events import EnqueueCall, OptOut, OptOutHow, SimEvent
 
 # Practice zones and the area codes their patients mostly have.
 PRACTICE_ZONES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
@@ -37,6 +39,7 @@ PRACTICE_ZONES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     ("America/Phoenix", 0.05, ("602", "480", "520", "623")),
     ("America/Los_Angeles", 0.18, ("213", "310", "415", "206", "503", "702", "619")),
     ("America/Anchorage", 0.01, ("907",)),
+    ("America/Adak", 0.002, ("907",)),
     ("Pacific/Honolulu", 0.01, ("808",)),
 )
 # Numbers from anywhere: multi-zone and overlay area codes the gate must get right.
@@ -53,11 +56,27 @@ MARKETING = (
 
 @dataclass(frozen=True, slots=True)
 class PopulationSpec:
+    """`shared_number_share`: the share of a location's contacts whose number is also a
+    contact's at an earlier location of the same account (the same patient saved twice);
+    `recurring_every_days`: every contact is enqueued again every so many days, at a random
+    hour of the day (0: one campaign at the start); `mid_run_opt_out_share`: the share of
+    contacts who opt out at a random instant of the run, on another channel than the call."""
+
     locations: int
     contacts_per_location: int
     seed: int = 1
     locations_per_account: int = 10
     marketing_share: float = 0.3
+    shared_number_share: float = 0.0
+    recurring_every_days: int = 0
+    mid_run_opt_out_share: float = 0.0
+
+    @property
+    def one_campaign(self) -> bool:
+        """Whether this is a single campaign (what the lawful-capacity yardstick models)."""
+        return not (
+            self.shared_number_share or self.recurring_every_days or self.mid_run_opt_out_share
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +85,8 @@ class Population:
     locations: int
     contacts: int
     jobs: int
+    # What happens during the run, in order of its instant (simulation/events.py).
+    events: tuple[SimEvent, ...] = ()
 
 
 def _phone(rng: random.Random, area_code: str, taken: set[str], region: str = "US") -> str:
@@ -88,11 +109,18 @@ def populate(
     spec: PopulationSpec,
     *,
     now: datetime,
+    end: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Population:
     """Create the population and enqueue one call job per contact (committing per location
-    batch), through the same `enqueue_calls` service a workflow step uses."""
+    batch), through the same `enqueue_calls` service a workflow step uses; plan the events of
+    `[now, end)` the spec asks for."""
     rng = random.Random(spec.seed)
+    events_rng = random.Random(spec.seed + 1)  # events never shift the population itself
+    end = end or now + timedelta(days=1)
+    events: list[SimEvent] = []
+    account_phones: list[str] = []  # numbers of the account's earlier locations
+    suppressed: dict[tuple[int, str], datetime] = {}
     zones = [z for z, _w, _c in PRACTICE_ZONES]
     weights = [w for _z, w, _c in PRACTICE_ZONES]
     codes = {z: c for z, _w, c in PRACTICE_ZONES}
@@ -112,11 +140,12 @@ def populate(
             session.flush()
             account_id = account.id
             accounts += 1
+            account_phones = []
         zone = rng.choices(zones, weights)[0]
         location = orm.Location(
             account_id=account_id,
             name=f"Location {index + 1}",
-            time_zone=zone,
+            time_zone=us_time_zone(zone),  # locations are in the states only
             created_at=now,
             updated_at=now,
         )
@@ -143,6 +172,8 @@ def populate(
             _contact(rng, account_id, location.id, codes[zone], taken, now)
             for _ in range(spec.contacts_per_location)
         ]
+        _share_numbers(events_rng, rows, account_phones, spec.shared_number_share)
+        account_phones.extend(row["phone_e164"] for row, _ in rows if row["phone_e164"])
         ids = list(
             session.scalars(
                 insert(orm.Contact).returning(orm.Contact.id, sort_by_parameter_order=True),
@@ -168,9 +199,7 @@ def populate(
             _suppression(account_id, contact_id, row, consent_list, now)
             for contact_id, (row, consent_list) in zip(ids, rows, strict=True)
         ]
-        entries = [entry for entry in suppressions if entry is not None]
-        if entries:
-            session.execute(insert(orm.NumberSuppression), entries)
+        _write_suppressions(session, suppressions, suppressed)
         requests = [
             CallRequest(
                 contact_id=contact_id,
@@ -184,11 +213,94 @@ def populate(
             for contact_id in ids
         ]
         jobs += len(enqueue_calls(session, account_id=account_id, requests=requests, now=now))
+        events += _plan_events(events_rng, spec, account_id, requests, now, end)
         contacts += len(ids)
         session.commit()
         if progress is not None:
             progress(index + 1)
-    return Population(accounts=accounts, locations=spec.locations, contacts=contacts, jobs=jobs)
+    events.sort(key=lambda event: event.at)
+    return Population(
+        accounts=accounts,
+        locations=spec.locations,
+        contacts=contacts,
+        jobs=jobs,
+        events=tuple(events),
+    )
+
+
+def _share_numbers(
+    rng: random.Random, rows: list[tuple[dict[str, Any], Any]], earlier: list[str], share: float
+) -> None:
+    """Give a share of `rows` the number of a contact at an earlier location of the account."""
+    if not share or not earlier:
+        return
+    used = {row["phone_e164"] for row, _ in rows}
+    for row, _consents in rows:
+        if rng.random() >= share:
+            continue
+        phone = rng.choice(earlier)
+        if phone in used:  # one number per contact within a location
+            continue
+        used.add(phone)
+        row["phone_e164"] = phone
+
+
+def _write_suppressions(
+    session: Session,
+    entries: list[dict[str, Any] | None],
+    written: dict[tuple[int, str], datetime],
+) -> None:
+    """One entry per (account, number): a number shared with an earlier location keeps the
+    latest opt-out of its contacts, as `suppress_number` would."""
+    fresh: dict[tuple[int, str], dict[str, Any]] = {}
+    for entry in entries:
+        if entry is None:
+            continue
+        key = (entry["account_id"], entry["phone_e164"])
+        if key in written:
+            if entry["suppressed_at"] > written[key]:
+                written[key] = entry["suppressed_at"]
+                session.execute(
+                    update(orm.NumberSuppression)
+                    .where(
+                        orm.NumberSuppression.account_id == key[0],
+                        orm.NumberSuppression.phone_e164 == key[1],
+                    )
+                    .values(suppressed_at=entry["suppressed_at"], source=entry["source"])
+                )
+            continue
+        if key not in fresh or entry["suppressed_at"] > fresh[key]["suppressed_at"]:
+            fresh[key] = entry
+    if fresh:
+        session.execute(insert(orm.NumberSuppression), list(fresh.values()))
+        written.update({key: entry["suppressed_at"] for key, entry in fresh.items()})
+
+
+def _plan_events(
+    rng: random.Random,
+    spec: PopulationSpec,
+    account_id: int,
+    requests: list[CallRequest],
+    start: datetime,
+    end: datetime,
+) -> list[SimEvent]:
+    """Recurring enqueues (at any hour: late-day ones must wait for the next window) and
+    mid-run opt-outs on another channel, for one location's contacts."""
+    planned: list[SimEvent] = []
+    span = (end - start).total_seconds()
+    for request in requests:
+        if spec.recurring_every_days:
+            every = timedelta(days=spec.recurring_every_days)
+            at = start + every + timedelta(seconds=rng.uniform(0, 86_400))
+            while at < end:
+                again = replace(request, action_name="Recurring simulated call")
+                planned.append(EnqueueCall(at.replace(microsecond=0), account_id, again))
+                at += every + timedelta(seconds=rng.uniform(-3_600, 3_600))
+        if spec.mid_run_opt_out_share and rng.random() < spec.mid_run_opt_out_share:
+            at = start + timedelta(seconds=rng.uniform(0, span))
+            how = rng.choice(list(OptOutHow))
+            planned.append(OptOut(at.replace(microsecond=0), account_id, request.contact_id, how))
+    return planned
 
 
 def _contact(

@@ -40,6 +40,7 @@ from ringfence.services.facts import aware
 from ringfence.simulation.audit import audit_dials
 from ringfence.simulation.callog import audited_contacts, audited_locations, carrier_dials
 from ringfence.simulation.capacity import lawful_capacity
+from ringfence.simulation.events import SimEvent, apply_events
 from ringfence.simulation.population import PopulationSpec, populate
 
 # Tuesday 1 December 2026, midnight in New York.
@@ -80,8 +81,10 @@ class SimulationResult:
     violations: int
     violations_by_rule: dict[str, int]
     dialed_twice: int
-    lawful_capacity: int
-    utilization: float
+    # The one-campaign yardstick (simulation/capacity.py); None for a population with events,
+    # which that model does not cover (the audit still checks every dial).
+    lawful_capacity: int | None
+    utilization: float | None
     ledger_seconds: int
     billable_seconds: int
     ledger_matches: bool
@@ -93,6 +96,7 @@ class SimulationResult:
     audit_seconds: float
     decisions_per_second: float
     notes: list[str] = field(default_factory=list)
+    events: int = 0  # population events applied during the run (enqueues, opt-outs)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,21 +121,24 @@ def run_simulation(spec: SimulationSpec, progress: Progress | None = None) -> Si
                 session,
                 spec.population,
                 now=spec.start,
+                end=spec.start + timedelta(days=spec.days),
                 progress=(lambda n: progress("populate", n / total)) if progress else None,
             )
         populate_seconds = time.perf_counter() - began
 
         began = time.perf_counter()
         end = spec.start + timedelta(days=spec.days)
+        timeline = _Timeline(sessions, list(population.events))
         if spec.workers == 1 and spec.kill_workers == 0:
-            ticks, decisions, killed = _run_in_process(spec, sessions, end, progress)
+            ticks, decisions, killed = _run_in_process(spec, sessions, end, timeline, progress)
         else:
-            ticks, decisions, killed = _run_workers(spec, sessions, end, progress)
+            ticks, decisions, killed = _run_workers(spec, sessions, end, timeline, progress)
         dispatch_seconds = time.perf_counter() - began
 
         began = time.perf_counter()
         with sessions() as session:
-            result = _measure(session, spec, population.jobs, end)
+            result = _measure(session, spec, population.jobs + timeline.enqueued, end)
+        result.events = timeline.applied
         audit_seconds = time.perf_counter() - began
     finally:
         engine.dispose()
@@ -146,9 +153,46 @@ def run_simulation(spec: SimulationSpec, progress: Progress | None = None) -> Si
 # -- the clock --------------------------------------------------------------------------------
 
 
-def _next_instant(sessions: Any, now: datetime, spec: SimulationSpec, end: datetime) -> datetime:
+class _Timeline:
+    """The population's events, applied when the clock reaches them (by the coordinator,
+    before the workers tick), each in the transaction of its batch."""
+
+    def __init__(self, sessions: Any, events: list[SimEvent]) -> None:
+        self._sessions = sessions
+        self._events = events
+        self._next = 0
+        self.applied = 0
+        self.enqueued = 0
+
+    def next_at(self) -> datetime | None:
+        return self._events[self._next].at if self._next < len(self._events) else None
+
+    def apply_until(self, now: datetime) -> None:
+        due = []
+        while self._next < len(self._events) and self._events[self._next].at <= now:
+            due.append(self._events[self._next])
+            self._next += 1
+        if due:
+            with self._sessions() as session:
+                self.enqueued += apply_events(session, due)
+                session.commit()
+            self.applied += len(due)
+
+
+def _next_instant(
+    sessions: Any, now: datetime, spec: SimulationSpec, end: datetime, timeline: _Timeline
+) -> datetime:
     """The next tick: one step ahead while calls are in flight or locations are ready;
-    otherwise straight to the next location that becomes ready (on the step grid)."""
+    otherwise straight to the next location that becomes ready (on the step grid), or to the
+    next event, whichever comes first."""
+    following = _next_tick(sessions, now, spec, end)
+    event_at = timeline.next_at()
+    if event_at is not None and now < event_at < following:
+        return event_at
+    return following
+
+
+def _next_tick(sessions: Any, now: datetime, spec: SimulationSpec, end: datetime) -> datetime:
     step = spec.step
     with sessions() as session:
         in_flight = session.scalar(
@@ -190,7 +234,11 @@ def _dispatch_config(spec: SimulationSpec) -> DispatchConfig:
 
 
 def _run_in_process(
-    spec: SimulationSpec, sessions: Any, end: datetime, progress: Progress | None
+    spec: SimulationSpec,
+    sessions: Any,
+    end: datetime,
+    timeline: _Timeline,
+    progress: Progress | None,
 ) -> tuple[int, int, int]:
     clock = VirtualClock(spec.start)
     dispatcher = Dispatcher(
@@ -202,12 +250,13 @@ def _run_in_process(
     ticks = decisions = 0
     drain_until = end + timedelta(hours=2)
     while clock.now() < end or (clock.now() < drain_until and _in_flight(sessions)):
+        timeline.apply_until(clock.now())
         report = dispatcher.tick()
         ticks += 1
         decisions += report.evaluations
         if progress is not None:
             progress("dispatch", min(1.0, (clock.now() - spec.start) / (end - spec.start)))
-        clock.set(_next_instant(sessions, clock.now(), spec, end))
+        clock.set(_next_instant(sessions, clock.now(), spec, end, timeline))
     return ticks, decisions, 0
 
 
@@ -266,7 +315,11 @@ def _spawn(spec: SimulationSpec) -> _Worker:
 
 
 def _run_workers(
-    spec: SimulationSpec, sessions: Any, end: datetime, progress: Progress | None
+    spec: SimulationSpec,
+    sessions: Any,
+    end: datetime,
+    timeline: _Timeline,
+    progress: Progress | None,
 ) -> tuple[int, int, int]:
     rng = random.Random(spec.population.seed)
     workers = [_spawn(spec) for _ in range(spec.workers)]
@@ -277,6 +330,7 @@ def _run_workers(
     drain_until = end + timedelta(hours=2)
     try:
         while now < end or (now < drain_until and _in_flight(sessions)):
+            timeline.apply_until(now)
             stamp = now.isoformat()
             for index, worker in enumerate(workers):
                 try:
@@ -297,7 +351,7 @@ def _run_workers(
             ticks += 1
             if progress is not None:
                 progress("dispatch", min(1.0, (now - spec.start) / (end - spec.start)))
-            now = _next_instant(sessions, now, spec, end)
+            now = _next_instant(sessions, now, spec, end, timeline)
     finally:
         for worker in workers:
             with contextlib.suppress(BrokenPipeError, OSError):
@@ -329,7 +383,15 @@ def _measure(session: Any, spec: SimulationSpec, jobs: int, end: datetime) -> Si
     contacts = audited_contacts(session)
     dials = carrier_dials(session)
     report = audit_dials(dials, contacts, locations)
-    capacity = lawful_capacity(contacts, locations, start=spec.start, end=end)
+    capacity: int | None = None
+    notes = []
+    if spec.population.one_campaign:
+        capacity = lawful_capacity(contacts, locations, start=spec.start, end=end)
+    else:
+        notes.append(
+            "lawful capacity is modelled for one campaign only; this population has recurring "
+            "calls, shared numbers or mid-run opt-outs, so utilization is not reported"
+        )
 
     def grouped(column: Any, *where: Any) -> dict[str, int]:
         rows = session.execute(select(column, func.count()).where(*where).group_by(column))
@@ -345,7 +407,6 @@ def _measure(session: Any, spec: SimulationSpec, jobs: int, end: datetime) -> Si
         or 0
     )
     carrier_calls = int(session.scalar(select(func.count()).select_from(SandboxCall)) or 0)
-    notes = []
     if dialed_jobs != carrier_calls:
         notes.append(f"{dialed_jobs} jobs carry a dial stamp; the carrier placed {carrier_calls}")
     by_rule = Counter(v.rule.value for v in report.violations)
@@ -366,7 +427,9 @@ def _measure(session: Any, spec: SimulationSpec, jobs: int, end: datetime) -> Si
         violations_by_rule=dict(by_rule),
         dialed_twice=len(report.dialed_twice),
         lawful_capacity=capacity,
-        utilization=round(len(dials) / capacity, 4) if capacity else 1.0,
+        utilization=(round(len(dials) / capacity, 4) if capacity else 1.0)
+        if capacity is not None
+        else None,
         ledger_seconds=ledger,
         billable_seconds=billable,
         ledger_matches=ledger == billable,

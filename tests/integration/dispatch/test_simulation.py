@@ -5,10 +5,18 @@ crashing workers keep every guarantee."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import pytest
 
 from ringfence.bootstrap import Container
+from ringfence.domain.compliance import (
+    ContactFacts,
+    PlatformPolicy,
+    RuleCheck,
+    Suppression,
+    gate,
+)
 from ringfence.simulation.population import PopulationSpec
 from ringfence.simulation.runner import SimulationResult, SimulationSpec, run_simulation
 
@@ -28,6 +36,7 @@ def _assert_lawful(result: SimulationResult) -> None:
     assert result.violations == 0, result.violations_by_rule
     assert result.dialed_twice == 0
     assert result.dials > 0
+    assert result.utilization is not None
     assert result.utilization >= 0.99, (result.dials, result.lawful_capacity)
     assert result.ledger_matches
     assert (result.in_flight, result.needs_review) == (0, 0)  # nothing lost or stuck
@@ -69,3 +78,65 @@ def test_killing_workers_mid_tick_loses_and_repeats_nothing(
     assert result.workers_killed == 20
     _assert_lawful(result)
     assert result.ledger_seconds == result.billable_seconds
+
+
+# Sunday 8 March 2026 is the spring DST change: the run starts the Friday before.
+DST_WEEK = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)
+
+
+def _ledger_run(database_url: str) -> SimulationResult:
+    """Six days across a DST change: numbers shared across locations of one account, every
+    contact enqueued again every day at any hour (so the 14-day cap binds within the run), and
+    patients opting out mid-run by SMS, DND or email. (`ringfence simulate --scenario ledger
+    --days 15` is the full-length version; see docs/operations.md.)"""
+    spec = SimulationSpec(
+        population=PopulationSpec(
+            locations=3,
+            contacts_per_location=10,
+            seed=7,
+            shared_number_share=0.5,
+            recurring_every_days=1,
+            mid_run_opt_out_share=0.3,
+        ),
+        database_url=database_url,
+        days=6,
+        start=DST_WEEK,
+    )
+    return run_simulation(spec)
+
+
+def test_the_ledger_scenario_keeps_every_rule_across_a_dst_change(
+    container: Container, database_url: str
+) -> None:
+    result = _ledger_run(database_url)
+    assert result.violations == 0, result.violations_by_rule
+    assert result.dialed_twice == 0
+    assert result.ledger_matches
+    assert (result.in_flight, result.needs_review) == (0, 0)
+    assert result.events > 0
+    assert result.jobs > result.contacts  # recurring calls were enqueued during the run
+    # The rules the richer population exists to exercise did bind.
+    assert result.failed_by_reason.get("fourteen_day_cap", 0) > 0
+    assert result.failed_by_reason.get("number_suppressed", 0) > 0
+    assert result.lawful_capacity is None  # the one-campaign yardstick does not apply
+
+
+def test_the_audit_catches_a_gate_that_ignores_the_suppression_ledger(
+    container: Container, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plant the bug the ledger exists for: the gate reads only the contact's own flags. The
+    same number saved at another location is then dialed after its opt-out, and the
+    independent audit must say so."""
+    original = gate.check_opt_out
+
+    def contact_only(
+        contact: ContactFacts,
+        suppression: Suppression | None,
+        consent_at: datetime | None,
+        policy: PlatformPolicy,
+    ) -> RuleCheck:
+        return original(contact, None, consent_at, policy)
+
+    monkeypatch.setattr(gate, "check_opt_out", contact_only)
+    result = _ledger_run(database_url)
+    assert result.violations_by_rule.get("number_suppressed", 0) > 0, result.violations_by_rule
