@@ -125,9 +125,19 @@ def test_the_opt_out_tag_suppresses_the_number_at_every_contact_and_location(
         assert job.status is CallStatus.CANCELED
         entries = uow.session.scalars(select(NumberSuppression)).all()
         assert [(e.phone_e164, e.source) for e in entries] == [(NUMBER, "opt_out_tag")]
-    # Removing the tag again restores nothing: leaving suppression takes new consent.
-    _patch(client, tenant, first["id"], tags=[])
+    # The tag mirrors the ledger: it cannot be taken off while the number is suppressed
+    # (leaving suppression takes new consent), and the refusal says so.
+    refused = client.patch(
+        f"/api/v1/contacts/{first['id']}", json={"tags": []}, headers=tenant.headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"][-1] == "tags"
+    assert "only consent recorded after the opt-out" in refused.json()["detail"][0]["msg"]
     assert _reason(client, tenant, first["id"]) == "number_suppressed"
+    # A third contact saved later with the same number carries the tag from the start.
+    third = _contact(client, tenant, location_id=_second_location(client, tenant))
+    assert "Opted Out" in third["tags"]
+    assert _reason(client, tenant, third["id"]) == "number_suppressed"
 
 
 def test_a_revocation_on_any_channel_stops_calls(client: TestClient, tenant: Tenant) -> None:

@@ -14,7 +14,7 @@ from ringfence.domain.compliance import SuppressionSource
 from ringfence.domain.tags import OPT_OUT_TAG
 from ringfence.services import audit
 from ringfence.services.errors import Conflict, InvalidField
-from ringfence.services.suppression import suppress_number
+from ringfence.services.suppression import suppress_number, suppressed_now, tag_contact
 from ringfence.services.unit_of_work import TenantScope
 
 # Every change to these is a compliance fact: the audit log keeps who changed it and how.
@@ -82,7 +82,20 @@ def apply_contact_changes(
     signals_before = set() if creating else _opt_out_signals(contact)
     phone_before = None if creating else contact.phone_e164
     if "tags" in changes:
-        contact.tags = resolve_tags(session, scope, changes.pop("tags") or [])
+        tags = resolve_tags(session, scope, changes.pop("tags") or [])
+        dropped = SuppressionSource.OPT_OUT_TAG in signals_before and all(
+            tag.name != OPT_OUT_TAG for tag in tags
+        )
+        if dropped and suppressed_now(session, contact):
+            # The tag mirrors the number's suppression: removing it would show a patient as
+            # callable who is not. Only new consent for the number lifts both.
+            raise InvalidField(
+                "tags",
+                f'"{OPT_OUT_TAG}" stays while {contact.phone_e164} is suppressed: the number '
+                "opted out at this practice, and only consent recorded after the opt-out "
+                "(written consent with the attestation, or a valid form opt-in) lifts it",
+            )
+        contact.tags = tags
     if "phone" in changes:
         phone = changes.pop("phone")
         ensure_phone_free(
@@ -117,6 +130,9 @@ def apply_contact_changes(
             contact_id=contact.id,
             note=f"{', '.join(sorted(new_signals))} set on contact {contact.id} by {scope.actor}",
         )
+    elif contact.phone_e164 != phone_before and suppressed_now(session, contact):
+        # A new contact (or a new number) for a number that opted out carries the tag too.
+        tag_contact(session, contact, now)
     after = audit.snapshot(contact, AUDITED_FIELDS)
     if creating:
         flagged = {k: v for k, v in after.items() if v not in (None, False) and k != "phone_e164"}

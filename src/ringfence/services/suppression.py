@@ -108,11 +108,9 @@ def suppress_number(
             .order_by(Contact.id)
         )
     )
-    tag = _opt_out_tag(session, scope.account_id, at)
     canceled = 0
     for contact in contacts:
-        if tag not in contact.tags:
-            contact.tags.append(tag)
+        tag_contact(session, contact, at)
         canceled += cancel_pending(
             session,
             account_id=scope.account_id,
@@ -205,12 +203,14 @@ def lift_by_consent(
     return True
 
 
-def _opt_out_tag(session: Session, account_id: int, at: datetime) -> Tag:
+def tag_contact(session: Session, contact: Contact, at: datetime) -> None:
+    """Put the "Opted Out" tag on `contact` (created for the account if it has none yet)."""
     tag = session.scalars(
-        select(Tag).where(Tag.account_id == account_id, Tag.name == OPT_OUT_TAG)
+        select(Tag).where(Tag.account_id == contact.account_id, Tag.name == OPT_OUT_TAG)
     ).first()
     if tag is None:
-        tag = Tag(account_id=account_id, name=OPT_OUT_TAG, created_at=at, updated_at=at)
+        tag = Tag(account_id=contact.account_id, name=OPT_OUT_TAG, created_at=at, updated_at=at)
         session.add(tag)
         session.flush()
-    return tag
+    if tag not in contact.tags:
+        contact.tags.append(tag)

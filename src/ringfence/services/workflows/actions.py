@@ -28,7 +28,7 @@ from ringfence.domain.workflows.definition import (
     SendWebhook,
 )
 from ringfence.domain.workflows.states import DeliveryStatus
-from ringfence.services.suppression import suppress_number
+from ringfence.services.suppression import suppress_number, suppressed_now
 from ringfence.services.unit_of_work import TenantScope
 
 Action = AddTag | RemoveTag | CreateTask | MoveOpportunity | AddNote | SendWebhook
@@ -115,6 +115,11 @@ def _remove_tag(session: Session, enrollment: Enrollment, name: str, now: dateti
     ).first()
     if tag_id is None:
         return ActionResult(False, f"no tag {name!r}")
+    if name == OPT_OUT_TAG:
+        contact = session.get(Contact, enrollment.contact_id)
+        if contact is not None and suppressed_now(session, contact):
+            # The tag mirrors the number's suppression; only new consent lifts both.
+            return ActionResult(False, f"kept {name!r}: the number opted out, no consent since")
     removed = session.execute(
         delete(contact_tags).where(
             contact_tags.c.contact_id == enrollment.contact_id, contact_tags.c.tag_id == tag_id
