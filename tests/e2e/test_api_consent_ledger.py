@@ -16,8 +16,11 @@ from ringfence.adapters.db.calls import CallJob
 from ringfence.adapters.db.orm import AuditEvent, ConsentRecord, NumberSuppression
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
+from ringfence.domain.compliance import SuppressionSource
 from ringfence.domain.vocabulary import CallPurpose, CallStatus
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
+from ringfence.services.suppression import suppress_number
+from ringfence.services.unit_of_work import TenantScope
 from tests.conftest import Tenant
 from tests.e2e.test_kyc import GOOD_TEXT, WEAK_TEXT, _form
 from tests.e2e.test_public_forms import _fill
@@ -215,3 +218,61 @@ def test_a_public_form_submission_after_an_opt_out_is_held_for_staff(
     clock.advance(timedelta(minutes=5))
     assert _consent(client, tenant, contact_id, attestation=True).status_code == 201
     assert _verdict(client, tenant, contact_id)["verdict"]["status"] == "dial"
+
+
+def test_a_revocation_said_while_the_contact_had_no_number_follows_the_new_number(
+    client: TestClient, tenant: Tenant, clock: VirtualClock
+) -> None:
+    """Review finding: a revocation with no number was lost, and the contact was dialed on
+    the consent of its new number's other contact."""
+    other = _contact(client, tenant, location_id=_second_location(client, tenant))
+    assert _consent(client, tenant, other["id"]).status_code == 201
+    contact = _contact(client, tenant, phone=None)
+    clock.advance(timedelta(minutes=1))
+    revoked = _consent(client, tenant, contact["id"], kind="revocation", note="do not call me")
+    assert revoked.status_code == 201, revoked.text
+    clock.advance(timedelta(minutes=1))
+    _patch(client, tenant, contact["id"], phone=NUMBER)
+    assert _verdict(client, tenant, contact["id"])["verdict"]["status"] == "failed"
+    assert _reason(client, tenant, other["id"]) == "number_suppressed"
+
+
+def test_an_opt_out_written_after_consent_was_entered_is_not_lifted_by_it(
+    client: TestClient, tenant: Tenant, container: Container, clock: VirtualClock
+) -> None:
+    """Review finding: an opt-out is stamped when it was said (a call's end) but written
+    later; consent recorded in between must not count as coming after it."""
+    said = _contact(client, tenant)
+    twin = _contact(client, tenant, location_id=_second_location(client, tenant))
+    assert _consent(client, tenant, said["id"]).status_code == 201
+    spoken_at = clock.now()
+    clock.advance(timedelta(minutes=5))
+    assert _consent(client, tenant, twin["id"]).status_code == 201  # no opt-out on file yet
+    with container.uow() as uow:
+        suppress_number(
+            uow.session,
+            TenantScope(tenant.account_id, "test"),
+            NUMBER,
+            at=spoken_at,  # the call ended before the consent above was entered
+            source=SuppressionSource.CALL_OPT_OUT,
+            contact_id=said["id"],
+        )
+        uow.commit()
+    for contact in (said, twin):
+        assert _reason(client, tenant, contact["id"]) == "number_suppressed"
+
+
+def test_form_evidence_recorded_through_the_api_after_an_opt_out_is_held(
+    client: TestClient, tenant: Tenant, clock: VirtualClock
+) -> None:
+    """Review finding: a crm_form record through the API lifted an opt-out with no
+    attestation, where the same form submitted publicly was held."""
+    good = _form(client, tenant, GOOD_TEXT)
+    contact = _contact(client, tenant)
+    assert _consent(client, tenant, contact["id"]).status_code == 201
+    _consent(client, tenant, contact["id"], kind="revocation", channel="sms", note="STOP")
+    clock.advance(timedelta(minutes=5))
+    recorded = _consent(client, tenant, contact["id"], kind="crm_form", form_id=good)
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["held"] is True
+    assert _reason(client, tenant, contact["id"]) == "consent_held_for_confirmation"

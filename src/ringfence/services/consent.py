@@ -21,7 +21,12 @@ from ringfence.domain.vocabulary import Channel, ConsentKind
 from ringfence.services import audit
 from ringfence.services.consent_review import scan_verdict
 from ringfence.services.errors import InvalidField
-from ringfence.services.suppression import lift_by_consent, suppress_number, suppressed_now
+from ringfence.services.suppression import (
+    lift_by_consent,
+    suppress_number,
+    suppressed_now,
+    tag_contact,
+)
 from ringfence.services.tenancy import referenced
 from ringfence.services.unit_of_work import TenantScope
 
@@ -93,8 +98,16 @@ def record_consent(
         raise InvalidField(
             "kind", "the contact has no phone number: consent is given for a phone number"
         )
-    if opt_in and phone and evidence.channel is Channel.VOICE:
-        _check_lifts_suppression(session, contact, evidence, phone)
+    if opt_in and phone and evidence.channel is Channel.VOICE and suppressed_now(session, contact):
+        # New consent after an opt-out: written consent needs the attestation, and form
+        # evidence is held until staff confirm it (anyone can type someone's number).
+        if evidence.kind is ConsentKind.MANUAL_WRITTEN and not evidence.attestation:
+            raise InvalidField(
+                "attestation",
+                f"{phone} opted out of calls at this practice; new written consent lifts that "
+                f"only with the attestation: {ATTESTATION!r}",
+            )
+        record.held = evidence.kind is ConsentKind.CRM_FORM
     session.add(record)
     session.flush()
     audit.record(
@@ -114,7 +127,7 @@ def record_consent(
             "attestation": ATTESTATION if evidence.attestation else None,
         },
     )
-    if not opt_in:
+    if not opt_in and phone:
         suppress_number(
             session,
             scope,
@@ -124,7 +137,11 @@ def record_consent(
             contact_id=contact.id,
             note=f"revocation recorded on the {evidence.channel.value} channel",
         )
-    elif phone and evidence.channel is Channel.VOICE:
+    elif not opt_in:
+        # Said while the contact had no number: the tag is an opt-out signal, so a number
+        # given later is suppressed as soon as it is saved (services/contacts.py).
+        tag_contact(session, contact, now)
+    elif phone and evidence.channel is Channel.VOICE and not record.held:
         lift_by_consent(session, scope, phone, consent_record_id=record.id, at=now)
     return record
 
@@ -143,19 +160,3 @@ def _form_verdict(session: Session, form: Form, version: FormVersion) -> tuple[b
             "consent instead",
         )
     return valid, scanner_version
-
-
-def _check_lifts_suppression(
-    session: Session, contact: Contact, evidence: ConsentEvidence, phone: str
-) -> None:
-    """New consent for a suppressed number: written consent must carry the attestation."""
-    if (
-        evidence.kind is ConsentKind.MANUAL_WRITTEN
-        and not evidence.attestation
-        and suppressed_now(session, contact)
-    ):
-        raise InvalidField(
-            "attestation",
-            f"{phone} opted out of calls at this practice; new written consent lifts that only "
-            f"with the attestation: {ATTESTATION!r}",
-        )

@@ -314,6 +314,8 @@ class Dispatcher:
             if not batch or len(tick.planned) >= budget:
                 break
             snapshots = load_snapshots(session, (c.contact_id for c in batch), lock=True)
+            # A contact being changed by another transaction (an opt-out, say) waits a tick.
+            batch = [c for c in batch if c.contact_id in snapshots]
             if postgres:
                 batch = lock_numbers(session, batch, snapshots)
             facts = gather(

@@ -71,7 +71,9 @@ def load_snapshots(
     session: Session, contact_ids: Iterable[int], *, lock: bool = False
 ) -> dict[int, ContactSnapshot]:
     """Snapshots by id. `lock` takes a shared row lock (PostgreSQL) so that an opt-out
-    committed by another transaction waits for the caller's dial decision to commit."""
+    committed by another transaction waits for the caller's dial decision to commit; rows
+    another transaction is changing right now are skipped (not waited for: that transaction
+    may be waiting for a job this one holds), so their jobs wait a tick."""
     ids = sorted(set(contact_ids))
     if not ids:
         return {}
@@ -79,7 +81,7 @@ def load_snapshots(
         Contact.id.in_(ids)
     )
     if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
+        query = query.with_for_update(read=True, skip_locked=True)
     return {row[0]: ContactSnapshot(*row) for row in session.execute(query)}
 
 
@@ -138,6 +140,21 @@ def consent_facts(session: Session, contacts: Iterable[_HasNumber]) -> dict[int,
         )
         for cid, c in wanted.items()
     }
+    # A revocation recorded by the contact itself counts whatever number it names (or none:
+    # said while the contact had no number): the person asked not to be called.
+    own_revocations = session.execute(
+        select(ConsentRecord.contact_id, func.max(ConsentRecord.recorded_at))
+        .where(
+            ConsentRecord.contact_id.in_(list(wanted)),
+            ConsentRecord.kind == ConsentKind.REVOCATION,
+        )
+        .group_by(ConsentRecord.contact_id)
+    ).all()
+    for contact_id, at in own_revocations:
+        revoked = aware(at)
+        current = found[contact_id].revoked_at
+        if current is None or revoked > current:
+            found[contact_id] = replace(found[contact_id], revoked_at=revoked)
     lacking = [cid for cid, f in found.items() if f.crm_form_opt_in_at is None and
                f.manual_written_at is None]  # fmt: skip
     if lacking:
@@ -204,7 +221,10 @@ def suppression_facts(
             NumberSuppression.phone_e164,
             NumberSuppression.suppressed_at,
             NumberSuppression.source,
-        ).where(NumberSuppression.phone_e164.in_(sorted({phone for _, phone in wanted})))
+        ).where(
+            NumberSuppression.account_id.in_(sorted({account for account, _ in wanted})),
+            NumberSuppression.phone_e164.in_(sorted({phone for _, phone in wanted})),
+        )
     ).all()
     return {
         (account_id, phone): Suppression(aware(at), SuppressionSource(source))

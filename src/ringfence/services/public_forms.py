@@ -23,7 +23,7 @@ from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services import audit
 from ringfence.services.consent_review import scan_verdict
 from ringfence.services.errors import InvalidField, InvalidFields
-from ringfence.services.suppression import suppressed_now
+from ringfence.services.suppression import suppressed_now, tag_contact
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.events import TriggerEvent, ingest
 
@@ -108,6 +108,9 @@ def submit(
         contact.email = contact.email or email or None
         contact.updated_at = now
     session.flush()
+    suppressed = suppressed_now(session, contact)
+    if created and suppressed:
+        tag_contact(session, contact, now)  # the tag mirrors the number's suppression
     record_id: int | None = None
     refused: str | None = None
     held = False
@@ -119,7 +122,7 @@ def submit(
             # Anyone can type someone else's number into a public form: a submission for a
             # number that opted out at this practice is kept as evidence but held until staff
             # confirm the consent; it does not lift the suppression by itself.
-            held = suppressed_now(session, contact)
+            held = suppressed
             record = ConsentRecord(
                 account_id=form.account_id,
                 location_id=form.location_id,

@@ -20,7 +20,7 @@ and a dial decision on one number never interleave.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -34,6 +34,16 @@ from ringfence.services.dispatch_queries import number_lock_key
 from ringfence.services.facts import consent_facts
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.exits import exit_opted_out
+
+# Timestamps keep microseconds on both databases: the smallest step "after" a consent.
+_AFTER = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Number:
+    id: int
+    account_id: int
+    phone_e164: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +93,12 @@ def suppress_number(
     if not phone:
         return None
     lock_number(session, scope.account_id, phone)
+    # An opt-out is stamped when it was said (a call's end), but written later: consent
+    # recorded for the number in between must not count as coming "after" it. The entry is
+    # moved just past the newest consent on file, so only consent written later lifts it.
+    newest = latest_consent(session, scope.account_id, phone)
+    if newest is not None and newest >= at:
+        at = newest + _AFTER
     entry = suppression_of(session, scope.account_id, phone)
     before = None if entry is None else {"suppressed_at": entry.suppressed_at.isoformat()}
     if entry is None:
@@ -146,6 +162,15 @@ def in_force(entry: NumberSuppression | None, consent_at: datetime | None) -> bo
     return entry is not None and (consent_at is None or consent_at <= entry.suppressed_at)
 
 
+def latest_consent(session: Session, account_id: int, phone: str) -> datetime | None:
+    """The newest qualifying consent recorded for the number at the account (any contact)."""
+    facts = consent_facts(session, [_Number(0, account_id, phone)])[0]
+    return max(
+        (at for at in (facts.crm_form_opt_in_at, facts.manual_written_at) if at is not None),
+        default=None,
+    )
+
+
 def suppressed_now(session: Session, contact: Contact) -> bool:
     """Whether the contact's number is suppressed at its practice with no consent since (the
     number's lock is taken first, so the answer holds for the rest of the transaction)."""
@@ -155,12 +180,7 @@ def suppressed_now(session: Session, contact: Contact) -> bool:
     entry = suppression_of(session, contact.account_id, contact.phone_e164)
     if entry is None:
         return False
-    facts = consent_facts(session, [contact])[contact.id]
-    latest = max(
-        (at for at in (facts.crm_form_opt_in_at, facts.manual_written_at) if at is not None),
-        default=None,
-    )
-    return in_force(entry, latest)
+    return in_force(entry, latest_consent(session, contact.account_id, contact.phone_e164))
 
 
 def lift_by_consent(

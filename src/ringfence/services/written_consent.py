@@ -22,6 +22,7 @@ from ringfence.services import audit
 from ringfence.services.consent import ATTESTATION, ConsentEvidence, record_consent
 from ringfence.services.errors import InvalidField
 from ringfence.services.facts import consent_facts, suppression_facts
+from ringfence.services.suppression import lock_number
 from ringfence.services.unit_of_work import TenantScope
 
 MAX_CONTACTS: Final = 1000
@@ -68,6 +69,10 @@ def confirm_written_consent(
     missing = [contact_id for contact_id in ids if contact_id not in found]
     if missing:
         raise InvalidField("contact_ids", f"no such contact(s): {_listed(missing)}")
+    # Lock the numbers (in one order) before reading: an opt-out committed meanwhile waits for
+    # this decision instead of slipping between the read and the write.
+    for phone in sorted({c.phone_e164 for c in found.values() if c.phone_e164}):
+        lock_number(session, scope.account_id, phone)
     facts = consent_facts(session, found.values())
     suppressed = suppression_facts(
         session, ((c.account_id, c.phone_e164) for c in found.values() if c.phone_e164)

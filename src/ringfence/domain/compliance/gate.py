@@ -217,13 +217,7 @@ def _no_consent(
     """The most telling reason nothing qualifies: held, invalid form, other number, none."""
     rule = Rule.CONSENT
     if consent.held_at is not None and consent.held_at <= now:
-        return RuleCheck(
-            rule,
-            Outcome.FAILED,
-            "a form submission at {} came after the number opted out: held for staff confirmation",
-            (consent.held_at,),
-            ReasonCode.CONSENT_HELD_FOR_CONFIRMATION,
-        )
+        return _held(consent.held_at)
     if consent.invalid_form_at is not None and consent.invalid_form_at <= now:
         return RuleCheck(
             rule,
