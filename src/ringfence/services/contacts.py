@@ -93,7 +93,7 @@ def apply_contact_changes(
                 "tags",
                 f'"{OPT_OUT_TAG}" stays while {contact.phone_e164} is suppressed: the number '
                 "opted out at this practice, and only consent recorded after the opt-out "
-                "(written consent with the attestation, or a valid form opt-in) lifts it",
+                "(written consent confirmed with the attestation) lifts it",
             )
         contact.tags = tags
     if "phone" in changes:
