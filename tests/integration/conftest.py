@@ -1,10 +1,18 @@
 """The real speech engines, loaded once per test session (skipped when not installed): the
-speech tests and the live SIP calls share them."""
+speech tests and the live SIP calls share them; and an empty database of its own for the
+migration tests."""
 
 from __future__ import annotations
 
-import pytest
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from ringfence.adapters.db.engine import make_engine
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample
 from ringfence.speech.engines import (
     PiperTts,
@@ -37,3 +45,28 @@ def glow_on_the_phone(piper_tts: PiperTts) -> bytes:
     narrowband = b"".join(chunk.pcm for chunk in piper_tts.synthesize_stream(GLOW))
     assert piper_tts.sample_rate == CARRIER_RATE
     return resample(narrowband, CARRIER_RATE, STT_RATE)
+
+
+@pytest.fixture
+def old_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An empty database a migration test brings to an older revision and fills: a SQLite
+    file, or a throw-away PostgreSQL database when RINGFENCE_TEST_DATABASE_URL is set."""
+    base = os.environ.get("RINGFENCE_TEST_DATABASE_URL")
+    if not base:
+        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        yield engine
+        engine.dispose()
+        return
+    url = make_url(base)
+    name = f"ringfence_migration_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

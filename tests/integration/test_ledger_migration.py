@@ -6,16 +6,10 @@ RINGFENCE_TEST_DATABASE_URL is set), migrated to 0015, filled, then upgraded.
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, MetaData, create_engine, insert, make_url, select, text
+from sqlalchemy import Engine, MetaData, insert, select
 
-from ringfence.adapters.db.engine import make_engine
 from ringfence.adapters.db.migrate import upgrade
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
@@ -28,29 +22,6 @@ GOOD = (
     'purchase. I can opt out at any time by saying "stop" on a call. See our Terms of Service '
     "and Privacy Policy."
 )
-
-
-@pytest.fixture
-def old_engine(tmp_path: Path) -> Iterator[Engine]:
-    base = os.environ.get("RINGFENCE_TEST_DATABASE_URL")
-    if not base:
-        engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-        yield engine
-        engine.dispose()
-        return
-    url = make_url(base)
-    name = f"ringfence_ledger_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_the_ledger_is_backfilled_from_contacts_forms_and_revocations(old_engine: Engine) -> None:

@@ -7,45 +7,17 @@ RINGFENCE_TEST_DATABASE_URL is set), migrated to 0016, filled, then upgraded.
 from __future__ import annotations
 
 import importlib.util
-import os
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, MetaData, create_engine, insert, make_url, select, text, update
+from sqlalchemy import Engine, MetaData, insert, select, text, update
 
-from ringfence.adapters.db.engine import make_engine
 from ringfence.adapters.db.migrate import MIGRATIONS_DIR, upgrade
 from ringfence.domain.us_zones import US_TIME_ZONES, US_ZONE_ALIASES
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 REVISION = "0017"
-
-
-@pytest.fixture
-def old_engine(tmp_path: Path) -> Iterator[Engine]:
-    base = os.environ.get("RINGFENCE_TEST_DATABASE_URL")
-    if not base:
-        engine = make_engine(f"sqlite:///{tmp_path / 'zones.db'}")
-        yield engine
-        engine.dispose()
-        return
-    url = make_url(base)
-    name = f"ringfence_zones_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _fill(engine: Engine, zones: dict[int, str]) -> None:
