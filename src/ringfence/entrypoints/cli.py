@@ -257,7 +257,8 @@ def _simulation_start(text: str) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("America/New_York"))
+            midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("America/New_York"))
+            return midnight.astimezone(UTC)
         return _parse_instant(text)
     except ValueError as exc:
         raise typer.BadParameter(f"--start: {exc}") from None

@@ -63,6 +63,13 @@ class SimulationSpec:
     # that every worker process shares.
     phi_key: str = field(default_factory=generate_key, repr=False)
 
+    def __post_init__(self) -> None:
+        # The clock's grid is UTC arithmetic: a start in a local zone would step in wall-clock
+        # time and stall at a DST change.
+        if self.start.utcoffset() is None:
+            raise ValueError("the simulation start must be timezone-aware")
+        object.__setattr__(self, "start", self.start.astimezone(UTC))
+
 
 @dataclass(slots=True)
 class SimulationResult:
