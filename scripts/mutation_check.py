@@ -373,11 +373,14 @@ def check_imports(copy: Path, python: str, module: str | None) -> None:
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
-def run_unit(copy: Path, python: str, timeout: float) -> KillerResult:
+def _run_in(
+    copy: Path, command: Sequence[str], timeout: float
+) -> tuple[subprocess.CompletedProcess[str] | None, float]:
+    """Run `command` against the copy; None when it ran past `timeout` (seconds taken too)."""
     began = time.perf_counter()
     try:
         out = subprocess.run(
-            [python, *UNIT_KILLER],
+            list(command),
             cwd=copy,
             env=_env(copy),
             capture_output=True,
@@ -386,8 +389,14 @@ def run_unit(copy: Path, python: str, timeout: float) -> KillerResult:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return KillerResult(True, time.perf_counter() - began, f"timed out after {timeout:.0f} s")
-    seconds = time.perf_counter() - began
+        return None, time.perf_counter() - began
+    return out, time.perf_counter() - began
+
+
+def run_unit(copy: Path, python: str, timeout: float) -> KillerResult:
+    out, seconds = _run_in(copy, [python, *UNIT_KILLER], timeout)
+    if out is None:
+        return KillerResult(True, seconds, f"timed out after {timeout:.0f} s")
     if out.returncode == 0:
         return KillerResult(False, seconds, "all passed")
     failed = _FAILED.findall(out.stdout)
@@ -401,7 +410,6 @@ def run_unit(copy: Path, python: str, timeout: float) -> KillerResult:
 
 
 def run_simulation(copy: Path, python: str, args: Sequence[str], timeout: float) -> KillerResult:
-    began = time.perf_counter()
     database = copy / "mutation-sim.db"
     for leftover in copy.glob("mutation-sim.db*"):
         leftover.unlink()
@@ -415,19 +423,9 @@ def run_simulation(copy: Path, python: str, args: Sequence[str], timeout: float)
         "--database",
         f"sqlite:///{database}",
     ]
-    try:
-        out = subprocess.run(
-            command,
-            cwd=copy,
-            env=_env(copy),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return KillerResult(True, time.perf_counter() - began, f"timed out after {timeout:.0f} s")
-    seconds = time.perf_counter() - began
+    out, seconds = _run_in(copy, command, timeout)
+    if out is None:
+        return KillerResult(True, seconds, f"timed out after {timeout:.0f} s")
     report: dict[str, object] | None = None
     start = out.stdout.find("{")
     if start >= 0:
