@@ -113,6 +113,11 @@ def test_build_a_confirmation_workflow_forecast_and_publish_it(
 
     # "+" opens the picker; typing filters it down to the one action.
     page.get_by_role("button", name="Add a step after step 1").click()
+    # Clicked before htmx (a deferred script) has started, "+" is a plain form and reloads the
+    # page with the picker open; typing before that page's htmx is up would filter nothing
+    # (seen twice on a busy CI machine). A person cannot type that fast; the test waits.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
     picker = page.get_by_role("group", name="Add an action")
     actions = picker.get_by_role("list", name="Actions").get_by_role("link")
     expect(actions).to_have_count(7)
