@@ -260,8 +260,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "opt_out_suppression_gate",
         _GATE,
-        "    if suppression is not None and not lifted:\n",
-        "    if suppression is not None and lifted:\n",
+        "    if suppression is not None and suppression.in_force(consent_at):\n",
+        "    if suppression is not None and not suppression.in_force(consent_at):\n",
         "check_opt_out ignores an unlifted suppression entry (condition inverted)",
     ),
     Mutant(

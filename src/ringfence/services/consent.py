@@ -98,7 +98,12 @@ def record_consent(
         raise InvalidField(
             "kind", "the contact has no phone number: consent is given for a phone number"
         )
-    if opt_in and phone and evidence.channel is Channel.VOICE and suppressed_now(session, contact):
+    if (
+        opt_in
+        and phone
+        and evidence.channel is Channel.VOICE
+        and suppressed_now(session, contact, now)
+    ):
         # New consent after an opt-out: written consent needs the attestation, and form
         # evidence is held until staff confirm it (anyone can type someone's number).
         if evidence.kind is ConsentKind.MANUAL_WRITTEN and not evidence.attestation:

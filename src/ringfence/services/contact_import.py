@@ -51,7 +51,7 @@ from ringfence.services.contact_import_report import (
     RowReport,
     RowStatus,
 )
-from ringfence.services.suppression import suppress_number
+from ringfence.services.suppression_bulk import suppress_numbers, tag_suppressed
 from ringfence.services.tenancy import referenced
 from ringfence.services.unit_of_work import TenantScope
 
@@ -375,18 +375,23 @@ def _write(
             session.flush()
             progress(ImportPhase.WRITING, done, total)
     # A row tagged "Opted Out" is an opt-out like any other: the number is suppressed for the
-    # whole practice.
-    for target in plan.targets.values():
-        if OPT_OUT_TAG in target.fields.tags:
-            suppress_number(
-                session,
-                scope,
-                target.phone,
-                at=now,
-                source=SuppressionSource.IMPORT,
-                contact_id=contacts[target.phone].id,
-                note="imported with the opt-out tag",
-            )
+    # whole practice (set-based: a file may hold thousands of them), and every other contact
+    # with the number, this file's new ones included, gets the tag.
+    suppress_numbers(
+        session,
+        scope,
+        {
+            target.phone: contacts[target.phone].id
+            for target in plan.targets.values()
+            if OPT_OUT_TAG in target.fields.tags
+        },
+        at=now,
+        source=SuppressionSource.IMPORT,
+        note="imported with the opt-out tag",
+    )
+    # A new contact for a number already suppressed at the practice carries the tag too.
+    created = [c for phone, c in contacts.items() if phone not in existing]
+    tag_suppressed(session, scope.account_id, created, now)
     return {phone: contact.id for phone, contact in contacts.items()}
 
 

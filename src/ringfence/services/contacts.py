@@ -86,7 +86,7 @@ def apply_contact_changes(
         dropped = SuppressionSource.OPT_OUT_TAG in signals_before and all(
             tag.name != OPT_OUT_TAG for tag in tags
         )
-        if dropped and suppressed_now(session, contact):
+        if dropped and suppressed_now(session, contact, now):
             # The tag mirrors the number's suppression: removing it would show a patient as
             # callable who is not. Only new consent for the number lifts both.
             raise InvalidField(
@@ -130,7 +130,7 @@ def apply_contact_changes(
             contact_id=contact.id,
             note=f"{', '.join(sorted(new_signals))} set on contact {contact.id} by {scope.actor}",
         )
-    elif contact.phone_e164 != phone_before and suppressed_now(session, contact):
+    elif contact.phone_e164 != phone_before and suppressed_now(session, contact, now):
         # A new contact (or a new number) for a number that opted out carries the tag too.
         tag_contact(session, contact, now)
     after = audit.snapshot(contact, AUDITED_FIELDS)

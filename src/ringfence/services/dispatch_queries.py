@@ -108,6 +108,13 @@ def number_lock_key(account_id: int, phone: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def account_lock_key(account_id: int) -> int:
+    """The account-wide key a bulk suppression holds exclusively (services/suppression_bulk)
+    and every per-number locker holds shared: a separate namespace from the number keys."""
+    digest = hashlib.blake2b(f"{account_id}:*all-numbers*".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def lock_numbers(
     session: Session, candidates: list[CandidateT], snapshots: dict[int, ContactSnapshot]
 ) -> list[CandidateT]:
@@ -117,22 +124,37 @@ def lock_numbers(
     Location locks alone would let two workers, at two locations of one account, both read
     "not called today" for the same number and both dial it.
     """
-    wanted: dict[int, int] = {}  # candidate position -> its number's lock key
+    numbered: dict[int, int] = {}  # candidate position -> its number's lock key
     for index, c in enumerate(candidates):
         phone = snapshots[c.contact_id].phone_e164
         if phone:
-            wanted[index] = number_lock_key(c.account_id, phone)
-    keys = sorted(set(wanted.values()))
-    if not keys:
+            numbered[index] = number_lock_key(c.account_id, phone)
+    if not numbered:
         return candidates
+    # A bulk suppression of the account's numbers in progress (an import of opted-out rows)
+    # holds the account key exclusively: its candidates wait a tick rather than be decided on
+    # numbers about to be suppressed.
+    accounts = sorted({candidates[i].account_id for i in numbered})
+    open_accounts = {
+        account_id
+        for account_id, ok in session.execute(
+            text(
+                "SELECT a, pg_try_advisory_xact_lock_shared(k) FROM unnest("
+                "CAST(:accounts AS bigint[]), CAST(:keys AS bigint[])) AS t(a, k)"
+            ),
+            {"accounts": accounts, "keys": [account_lock_key(a) for a in accounts]},
+        )
+        if ok
+    }
+    wanted = {i: k for i, k in numbered.items() if candidates[i].account_id in open_accounts}
     granted = {
         key
         for key, ok in session.execute(
             text(
                 "SELECT k, pg_try_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"
             ),
-            {"keys": keys},
+            {"keys": sorted(set(wanted.values()))},
         )
         if ok
     }
-    return [c for i, c in enumerate(candidates) if i not in wanted or wanted[i] in granted]
+    return [c for i, c in enumerate(candidates) if i not in numbered or wanted.get(i) in granted]

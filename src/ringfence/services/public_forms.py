@@ -108,7 +108,7 @@ def submit(
         contact.email = contact.email or email or None
         contact.updated_at = now
     session.flush()
-    suppressed = suppressed_now(session, contact)
+    suppressed = suppressed_now(session, contact, now)
     if created and suppressed:
         tag_contact(session, contact, now)  # the tag mirrors the number's suppression
     record_id: int | None = None

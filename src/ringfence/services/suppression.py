@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Contact, NumberSuppression, Tag
 from ringfence.domain.compliance import Suppression, SuppressionSource
+from ringfence.domain.compliance.gate import consent_in_force
 from ringfence.domain.tags import OPT_OUT_TAG
 from ringfence.services import audit
 from ringfence.services.call_jobs import cancel_pending
-from ringfence.services.dispatch_queries import number_lock_key
+from ringfence.services.dispatch_queries import account_lock_key, number_lock_key
 from ringfence.services.facts import consent_facts
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.exits import exit_opted_out
@@ -57,6 +58,11 @@ def lock_number(session: Session, account_id: int, phone: str) -> None:
     """Wait for the dispatcher's decision on this number (PostgreSQL; SQLite serializes
     writers on its own)."""
     if session.get_bind().dialect.name == "postgresql":
+        # The account key shared first (a bulk suppression holds it exclusively, see
+        # services/suppression_bulk.py), then the number's own key; always in this order.
+        session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": account_lock_key(account_id)}
+        )
         session.execute(
             text("SELECT pg_advisory_xact_lock(:k)"), {"k": number_lock_key(account_id, phone)}
         )
@@ -96,7 +102,7 @@ def suppress_number(
     # An opt-out is stamped when it was said (a call's end), but written later: consent
     # recorded for the number in between must not count as coming "after" it. The entry is
     # moved just past the newest consent on file, so only consent written later lifts it.
-    newest = latest_consent(session, scope.account_id, phone)
+    newest = newest_consent_on_file(session, scope.account_id, phone)
     if newest is not None and newest >= at:
         at = newest + _AFTER
     entry = suppression_of(session, scope.account_id, phone)
@@ -157,13 +163,9 @@ def suppress_number(
     return Suppressed(entry, tuple(c.id for c in contacts), canceled)
 
 
-def in_force(entry: NumberSuppression | None, consent_at: datetime | None) -> bool:
-    """Whether the entry still suppresses, given the number's latest qualifying consent."""
-    return entry is not None and (consent_at is None or consent_at <= entry.suppressed_at)
-
-
-def latest_consent(session: Session, account_id: int, phone: str) -> datetime | None:
-    """The newest qualifying consent recorded for the number at the account (any contact)."""
+def newest_consent_on_file(session: Session, account_id: int, phone: str) -> datetime | None:
+    """The newest qualifying consent recorded for the number at the account (any contact),
+    whenever it is stamped: a new opt-out is moved past it (see `suppress_number`)."""
     facts = consent_facts(session, [_Number(0, account_id, phone)])[0]
     return max(
         (at for at in (facts.crm_form_opt_in_at, facts.manual_written_at) if at is not None),
@@ -171,16 +173,19 @@ def latest_consent(session: Session, account_id: int, phone: str) -> datetime | 
     )
 
 
-def suppressed_now(session: Session, contact: Contact) -> bool:
-    """Whether the contact's number is suppressed at its practice with no consent since (the
-    number's lock is taken first, so the answer holds for the rest of the transaction)."""
+def suppressed_now(session: Session, contact: Contact, now: datetime) -> bool:
+    """Whether the contact's number is suppressed at its practice at `now`: the gate's own
+    answer (`check_consent`'s latest qualifying consent, `Suppression.in_force`), so a writer
+    can never disagree with the dispatcher. The number's lock is taken first, so the answer
+    holds for the rest of the transaction."""
     if not contact.phone_e164:
         return False
     lock_number(session, contact.account_id, contact.phone_e164)
-    entry = suppression_of(session, contact.account_id, contact.phone_e164)
+    entry = as_fact(suppression_of(session, contact.account_id, contact.phone_e164))
     if entry is None:
         return False
-    return in_force(entry, latest_consent(session, contact.account_id, contact.phone_e164))
+    consent_at = consent_in_force(consent_facts(session, [contact])[contact.id], now)
+    return entry.in_force(consent_at)
 
 
 def lift_by_consent(

@@ -83,7 +83,7 @@ def confirm_written_consent(
         check, consent_at = check_consent(contact.source, facts[contact_id], now, DEFAULT_POLICY)
         entry = suppressed.get((contact.account_id, contact.phone_e164 or ""))
         if check.reason is ReasonCode.CONSENT_REVOKED or (
-            entry is not None and (consent_at is None or consent_at <= entry.at)
+            entry is not None and entry.in_force(consent_at)
         ):
             revoked.append(contact_id)
     if revoked:

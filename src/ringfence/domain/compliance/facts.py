@@ -181,6 +181,12 @@ class Suppression:
     def __post_init__(self) -> None:
         require_aware(self.at, "Suppression.at")
 
+    def in_force(self, consent_at: datetime | None) -> bool:
+        """Whether it still suppresses, given the number's latest qualifying consent (the
+        gate's `check_consent` answer): only consent recorded after the opt-out lifts it.
+        The one place this comparison is written; the gate and every writer ask it."""
+        return consent_at is None or consent_at <= self.at
+
 
 @dataclass(frozen=True, slots=True)
 class LocationFacts:

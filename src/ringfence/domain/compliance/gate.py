@@ -201,6 +201,16 @@ def check_consent(
     return RuleCheck(rule, Outcome.PASSED, "{} at {}", (label, latest)), latest
 
 
+def consent_in_force(
+    consent: ConsentFacts, now: datetime, policy: PlatformPolicy = DEFAULT_POLICY
+) -> datetime | None:
+    """The instant of the consent in force for the number at `now`, or None (none on record,
+    revoked, held, through a failing form): `check_consent`'s own reading, for the writers and
+    filters that must agree with the gate (is a suppression lifted?). The source only changes
+    the reason a failure gives, not the instant."""
+    return check_consent(ContactSource.IMPORT, consent, now, policy)[1]
+
+
 def _held(at: datetime) -> RuleCheck:
     return RuleCheck(
         Rule.CONSENT,
@@ -294,10 +304,9 @@ def check_opt_out(
     - the contact's own opt-out flag on a channel in `policy.opt_out_channels_covering_voice`;
     - the contact's "Opted Out" tag.
     """
-    lifted = consent_at is not None and suppression is not None and consent_at > suppression.at
     # An entry stamped after `now` (another worker's clock ran ahead) counts all the same:
     # counting it can only make the verdict stricter.
-    if suppression is not None and not lifted:
+    if suppression is not None and suppression.in_force(consent_at):
         return RuleCheck(
             Rule.OPT_OUT,
             Outcome.FAILED,

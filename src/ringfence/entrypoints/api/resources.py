@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 
 from ringfence.adapters.db import orm
+from ringfence.domain.tags import OPT_OUT_TAG, reserved_name_problem
 from ringfence.entrypoints.api.crud import Resource, default_update
 from ringfence.entrypoints.api.schemas import contacts as c
 from ringfence.entrypoints.api.schemas import practice as p
@@ -224,6 +225,7 @@ forms: Resource[orm.Form, p.FormCreate, p.FormUpdate, p.FormQuery] = Resource(
 
 
 def _new_tag(uow: UnitOfWork, scope: TenantScope, body: c.TagCreate) -> orm.Tag:
+    _ensure_not_reserved(body.name, exact_allowed=True)
     _ensure_tag_free(uow, scope, body.name)
     row = orm.Tag(account_id=scope.account_id, name=body.name)
     _stamp(uow, row)
@@ -240,8 +242,22 @@ def _ensure_tag_free(uow: UnitOfWork, scope: TenantScope, name: str) -> None:
         raise Conflict(f"name: a tag called {name!r} already exists")
 
 
+def _ensure_not_reserved(name: str, *, exact_allowed: bool) -> None:
+    problem = reserved_name_problem(name, exact_allowed=exact_allowed)
+    if problem is not None:
+        raise InvalidField("name", problem)
+
+
 def _update_tag(uow: UnitOfWork, scope: TenantScope, tag: orm.Tag, body: c.TagUpdate) -> None:
     if body.name is not None and body.name != tag.name:
+        if tag.name == OPT_OUT_TAG:
+            # Renaming it would leave every suppressed number's contacts looking callable.
+            raise InvalidField(
+                "name",
+                f'"{OPT_OUT_TAG}" mirrors the numbers that opted out at this practice and '
+                "cannot be renamed",
+            )
+        _ensure_not_reserved(body.name, exact_allowed=False)
         _ensure_tag_free(uow, scope, body.name)
     apply_fields(tag, body.model_dump(exclude_unset=True))
     tag.updated_at = uow.clock.now()
@@ -258,7 +274,16 @@ tags: Resource[orm.Tag, c.TagCreate, c.TagUpdate, c.TagQuery] = Resource(
     create=_new_tag,
     update=_update_tag,
     filters=lambda q: _eq(orm.Tag.name, q.name),
+    before_delete=lambda uow, row: _ensure_tag_deletable(row),
 )
+
+
+def _ensure_tag_deletable(tag: orm.Tag) -> None:
+    if tag.name == OPT_OUT_TAG:
+        raise Conflict(
+            f'"{OPT_OUT_TAG}" mirrors the numbers that opted out at this practice and cannot be '
+            "deleted; only new consent for a number takes it off that number's contacts"
+        )
 
 
 def _new_contact(uow: UnitOfWork, scope: TenantScope, body: c.ContactCreate) -> orm.Contact:

@@ -117,7 +117,7 @@ def _remove_tag(session: Session, enrollment: Enrollment, name: str, now: dateti
         return ActionResult(False, f"no tag {name!r}")
     if name == OPT_OUT_TAG:
         contact = session.get(Contact, enrollment.contact_id)
-        if contact is not None and suppressed_now(session, contact):
+        if contact is not None and suppressed_now(session, contact, now):
             # The tag mirrors the number's suppression; only new consent lifts both.
             return ActionResult(False, f"kept {name!r}: the number opted out, no consent since")
     removed = session.execute(

@@ -33,16 +33,18 @@ from ringfence.adapters.db.orm import (
     Appointment,
     ConsentRecord,
     Contact,
+    NumberSuppression,
     Opportunity,
     Tag,
     contact_tags,
 )
 from ringfence.adapters.db.types import UTCDateTime
-from ringfence.domain.compliance import ConsentFacts
+from ringfence.domain.compliance import ConsentFacts, Suppression, SuppressionSource
+from ringfence.domain.compliance.gate import consent_in_force
 from ringfence.domain.vocabulary import AppointmentStatus, Channel, ConsentKind
 from ringfence.domain.workflows.audience import ContactView
 from ringfence.domain.workflows.timing import AppointmentView
-from ringfence.services.facts import aware, consent_facts
+from ringfence.services.facts import aware, consent_facts, suppression_facts
 
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 # Stages that close an opportunity: it no longer counts for "has an opportunity in stage".
@@ -72,6 +74,8 @@ class _Facts:
     upcoming: bool = False
     stages: set[str] = field(default_factory=set)
     consent: ConsentFacts = field(default_factory=ConsentFacts)
+    # The number's suppression is in force (the ledger, with the gate's reading of consent).
+    suppressed: bool = False
 
 
 def appointment_view(row: Appointment) -> AppointmentView:
@@ -88,7 +92,7 @@ def _view(row: ContactRow, facts: _Facts) -> ContactView:
         tags=frozenset(facts.tags),
         has_crm_form_consent=opt_in is not None and (revoked is None or revoked < opt_in),
         dnd_voice=row.dnd_voice,
-        opted_out=row.opted_out_at is not None,
+        opted_out=row.opted_out_at is not None or facts.suppressed,
         last_contacted_at=row.last_contacted_at,
         has_upcoming_appointment=facts.upcoming,
         opportunity_stages=frozenset(s for s in facts.stages if s.lower() not in CLOSED_STAGES),
@@ -131,8 +135,16 @@ def contact_views(
             select(Contact.id, Contact.account_id, Contact.phone_e164).where(Contact.id.in_(ids))
         )
     ]
+    suppressions = suppression_facts(
+        session, ((n.account_id, n.phone_e164) for n in numbered if n.phone_e164)
+    )
     for contact_id, consent in consent_facts(session, numbered).items():
         facts[contact_id].consent = consent
+    for number in numbered:
+        entry = suppressions.get((number.account_id, number.phone_e164 or ""))
+        if entry is not None:
+            consent = facts[number.id].consent
+            facts[number.id].suppressed = entry.in_force(consent_in_force(consent, now))
     return {row[0]: _view(ContactRow(*row), facts[row[0]]) for row in rows}
 
 
@@ -147,6 +159,8 @@ _APPOINTMENT = _TABLES[Appointment.__tablename__].c
 _OPPORTUNITY = _TABLES[Opportunity.__tablename__].c
 _ID: BindParameter[int] = bindparam("contact_id", type_=Integer)
 _CURRENT_PHONE = select(_CONTACT.phone_e164).where(_CONTACT.id == _ID).scalar_subquery()
+_CURRENT_ACCOUNT = select(_CONTACT.account_id).where(_CONTACT.id == _ID).scalar_subquery()
+_SUPPRESSION = _TABLES[NumberSuppression.__tablename__].c
 
 
 def _fact(name: str) -> ColumnElement[str]:
@@ -183,6 +197,10 @@ def _facts_query() -> CompoundSelect[str, str | None, datetime | None]:
             _APPOINTMENT.starts_at >= bindparam("now"),
         ),
         select(_fact("stage"), _OPPORTUNITY.stage, no_time).where(_OPPORTUNITY.contact_id == _ID),
+        select(_fact("suppressed"), _SUPPRESSION.source, _SUPPRESSION.suppressed_at).where(
+            _SUPPRESSION.account_id == _CURRENT_ACCOUNT,
+            _SUPPRESSION.phone_e164 == _CURRENT_PHONE,
+        ),
     )
 
 
@@ -193,6 +211,7 @@ def view_of(session: Session, row: ContactRow, now: datetime) -> ContactView:
     """One contact's audience view, every fact read in one query."""
     facts = _Facts()
     latest: dict[ConsentKind, datetime] = {}
+    suppression: Suppression | None = None
     for fact, value, at in session.execute(_FACTS, {"contact_id": row.id, "now": now}):
         if fact == "upcoming":
             facts.upcoming = True
@@ -202,6 +221,9 @@ def view_of(session: Session, row: ContactRow, now: datetime) -> ContactView:
             facts.tags.add(value)
         elif fact == "stage":
             facts.stages.add(value)
+        elif fact == "suppressed":
+            if at is not None:
+                suppression = Suppression(aware(at), SuppressionSource(value))
         elif at is not None:
             latest[ConsentKind(value)] = aware(at)
     facts.consent = ConsentFacts(
@@ -209,6 +231,14 @@ def view_of(session: Session, row: ContactRow, now: datetime) -> ContactView:
         manual_written_at=latest.get(ConsentKind.MANUAL_WRITTEN),
         revoked_at=latest.get(ConsentKind.REVOCATION),
     )
+    if suppression is not None:
+        # Rare, so read the way the gate does only here: consent for the number from any
+        # contact of the account (the query above reads the contact's own records).
+        number = session.execute(
+            select(Contact.id, Contact.account_id, Contact.phone_e164).where(Contact.id == row.id)
+        ).one()
+        consent_at = consent_in_force(consent_facts(session, [_Numbered(*number)])[row.id], now)
+        facts.suppressed = suppression.in_force(consent_at)
     return _view(row, facts)
 
 
