@@ -135,15 +135,14 @@ def suppress_numbers(
         if fresh:
             _insert_new(session, fresh)
         session.flush()
-        ids: dict[str, int] = {
-            phone: entry_id
-            for phone, entry_id in session.execute(
+        ids: dict[str, int] = dict(
+            session.execute(
                 select(NumberSuppression.phone_e164, NumberSuppression.id).where(
                     NumberSuppression.account_id == scope.account_id,
                     NumberSuppression.phone_e164.in_([phone for phone, _, _ in changes]),
                 )
-            )
-        }
+            ).all()
+        )
         for phone, stamp, before in changes:
             _audit(session, scope, ids[phone], phone, stamp, source, opted_out[phone], before, at)
     session.flush()
