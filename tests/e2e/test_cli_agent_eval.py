@@ -1,4 +1,4 @@
-"""`ringfence agent eval`: per-label precision and recall, and its exit code."""
+"""`ringfence agent eval`: the frozen split and the v1 set apart, and the exit code."""
 
 from __future__ import annotations
 
@@ -10,19 +10,33 @@ from typer.testing import CliRunner
 from ringfence.entrypoints.cli import app
 
 
-def test_shipped_set_meets_the_targets() -> None:
+def test_the_frozen_split_is_reported_apart_and_decides_the_exit_code() -> None:
     result = CliRunner().invoke(app, ["agent", "eval", "--json"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
-    assert report["total"] >= 300
-    assert report["target_misses"] == []
+    reports = json.loads(result.output)
+    assert [r["set"] for r in reports] == [
+        "frozen test split (held out)",
+        "v1 guardrail set (labels folded to six)",
+    ]
+    frozen = reports[0]
+    assert frozen["total"] >= 700
+    assert set(frozen["opt_out_by_language"]) == {"en", "es"}
+    assert result.exit_code == (1 if frozen["target_misses"] else 0), result.output
+    # The v1 set is scored on its six labels only.
+    assert set(reports[1]["labels"]) == {
+        "opt_out",
+        "ai_question",
+        "clinical_question",
+        "reschedule",
+        "confirm",
+        "other",
+    }
 
 
 def test_a_custom_file_and_a_bad_line(tmp_path: Path) -> None:
     good = tmp_path / "cases.jsonl"
     good.write_text(
         '{"text": "please stop calling me", "label": "opt_out"}\n'
-        '{"text": "are you a robot?", "label": "ai_question"}\n'
+        '{"text": "are you a robot?", "label": "ai_question", "lang": "en"}\n'
     )
     result = CliRunner().invoke(app, ["agent", "eval", str(good)], catch_exceptions=False)
     assert "opt_out" in result.output
@@ -30,4 +44,11 @@ def test_a_custom_file_and_a_bad_line(tmp_path: Path) -> None:
     bad.write_text('{"text": "hi", "label": "optout"}\n')
     failed = CliRunner().invoke(app, ["agent", "eval", str(bad)])
     assert failed.exit_code == 2
-    assert "line 1" in failed.output
+    assert ":1: label" in failed.output
+
+
+def test_the_rules_alone_keep_their_v1_evaluation() -> None:
+    result = CliRunner().invoke(app, ["agent", "eval", "--rules", "--json"])
+    report = json.loads(result.output)
+    assert report["total"] >= 300
+    assert result.exit_code == (1 if report["target_misses"] else 0)

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     NOT_INTERESTED = "not_interested"
     PATIENT_UNAVAILABLE = "patient_unavailable"
     POLICY_FALLBACK = "policy_fallback"
+    POLICY_OUTPUT_BLOCKED = "policy_output_blocked"
     VOICEMAIL_LEFT = "voicemail_left"
     CALL_ENDED = "call_ended"
 
@@ -46,6 +47,8 @@ class FollowUpReason(StrEnum):
     QUESTION_FOR_STAFF = "question_for_staff"
     AMBIGUOUS_CANCEL = "ambiguous_cancel"  # "cancel" on an appointment call: honoured as opt-out
     POLICY_FAILURE = "policy_failure"
+    HUMAN_REQUESTED = "human_requested"  # the callee asked for a person: call back
+    SPANISH_SPEAKER = "spanish_speaker"  # the callee spoke Spanish: a Spanish-speaking call-back
 
 
 class EndReason(StrEnum):
@@ -88,6 +91,15 @@ class PhiBlocked:
 
     kind: ClassVar[EventKind] = EventKind.PHI_BLOCKED
     terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOutputBlocked:
+    """A model's words or action were not used: `checks` names what failed (the output
+    verifier's checks, or `ungrounded_action`), never the blocked words themselves."""
+
+    kind: ClassVar[EventKind] = EventKind.POLICY_OUTPUT_BLOCKED
+    checks: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +203,7 @@ AgentEvent = (
     | PhiBlocked
     | IdentityConfirmed
     | PolicyFallback
+    | PolicyOutputBlocked
     | VoicemailLeft
     | CallEnded
 )

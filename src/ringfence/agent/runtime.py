@@ -4,20 +4,28 @@
     first = runtime.start()                 # the greeting or opening, ready on "answered"
     turn = runtime.respond("callee words")  # -> AgentTurn(text, events, ended, end_reason)
 
-Order of every callee turn (the guardrails come first and last, the policy in between):
-1. opt-out (guardrails/opt_out.py): acknowledge, end, OptOut - no policy, no objection.
-2. "are you a robot?" (guardrails/disclosure.py): disclose, then repeat the pending question.
-3. clinical question (guardrails/clinical.py): defer to staff, StaffFollowUp (URGENT ends
-   the call with a 911 line).
+Every callee turn is first *understood* (agent/understanding: the learned classifier and the
+high-precision rules, `decide`), then acted on in this order (the guardrails come first and
+last, the policy in between):
+0. the answer to "Would you like us to stop calling this number?": anything but a clear no is
+   an opt-out.
+1. opt-out: acknowledge, end, OptOut - no policy, no objection. An opt-out *in doubt* is asked
+   about first, and nothing else is said in that turn (no confirmation, offer or callback).
+2. "are you a robot?" or any doubt about it: disclose, then repeat the pending question.
+3. clinical question: defer to staff, StaffFollowUp (URGENT ends the call with a 911 line).
 4. identity check on outbound calls (guardrails/identity.py): no appointment talk before it.
-5. the dialogue policy; a policy failure becomes a safe line and a staff task.
-6. the outgoing filter (guardrails/outgoing.py) on whatever is about to be said.
-Pure: no I/O, no clock (the LLM policy's HTTP is the policy's business).
+5. a request for a person: a staff call-back task, said when to expect it, and goodbye.
+6. the dialogue policy; a policy failure becomes a safe line and a staff task.
+7. the outgoing filter (guardrails/outgoing.py) on whatever is about to be said.
+A callee speaking Spanish gets the opt-out acknowledgement, the disclosure and the opt-out
+question in Spanish, and one staff task for a Spanish-speaking call-back.
+Pure: no I/O, no clock (the LLM policy's HTTP is the policy's business; the classifier is a
+trained model held in memory).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from ringfence.agent.events import (
@@ -32,20 +40,22 @@ from ringfence.agent.events import (
     OptOut,
     PatientUnavailable,
     PolicyFallback,
+    PolicyOutputBlocked,
     StaffFollowUp,
     WrongNumber,
     outcome_of,
 )
-from ringfence.agent.guardrails.clinical import assess_clinical
-from ringfence.agent.guardrails.disclosure import asks_if_ai, disclosure
+from ringfence.agent.guardrails.clinical import ClinicalConcern
+from ringfence.agent.guardrails.disclosure import disclosure, disclosure_es
 from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identity_answer
-from ringfence.agent.guardrails.opt_out import detect_opt_out
 from ringfence.agent.guardrails.outgoing import (
     Withheld,
     screen_utterance,
     service_withheld,
     time_withheld,
 )
+from ringfence.agent.guardrails.verifier import Allowance, said_times
+from ringfence.agent.model_output import SAFE_LINE, check_model_reply
 from ringfence.agent.policies.base import (
     DialoguePolicy,
     PolicyReply,
@@ -53,12 +63,26 @@ from ringfence.agent.policies.base import (
     Speaker,
     Turn,
 )
+from ringfence.agent.policies.intents import Intent, recognize_intent
+from ringfence.agent.policies.scripted import purpose_prompt
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.text import sentences
+from ringfence.agent.understanding.answers import is_clear_no
+from ringfence.agent.understanding.decision import Understanding
+from ringfence.agent.understanding.labels import Label, Language
+from ringfence.agent.understanding.understander import LearnedUnderstander, Understander
 from ringfence.agent.validation import AgentProblem, validate_agent
 from ringfence.domain.vocabulary import TaskPriority
 
 OPT_OUT_ACK: Final = "Understood. You won't receive any more calls from {practice}. Goodbye."
+OPT_OUT_ACK_ES: Final = "Entendido. No recibirá más llamadas de {practice}. Adiós."
+OPT_OUT_QUESTION: Final = "Would you like us to stop calling this number?"
+OPT_OUT_QUESTION_ES: Final = "¿Quiere que dejemos de llamar a este número?"
+KEEP_CALLING: Final = "Okay, thank you."
+HUMAN_CALLBACK: Final = (
+    "Of course. I'll ask a member of our team at {practice} to call you back during business "
+    "hours, as soon as they're free. Goodbye."
+)
 CLINICAL_DEFERRAL: Final = (
     "That's a question for our clinical team, so I'll have a staff member call you back about it."
 )
@@ -80,6 +104,15 @@ LEAVE_MESSAGE: Final = (
 )
 WRONG_NUMBER_LINE: Final = "I'm sorry about that. We'll update our records. Goodbye."
 MAX_IDENTITY_TRIES: Final = 2
+_FOR_POLICY: Final = frozenset({Label.CONFIRM, Label.RESCHEDULE, Label.CANCEL, Label.WRONG_PERSON})
+LEARNED: Final = "learned"  # the rule name when the classifier alone decided
+CONFIRMED_ON_DOUBT: Final = "confirmed_on_doubt"  # anything but a clear no to our question
+
+
+def _negative(callee_text: str) -> bool:
+    if is_clear_no(callee_text):
+        return True
+    return recognize_intent(callee_text).intent in (Intent.NOT_INTERESTED, Intent.DECLINE)
 
 
 class InvalidAgentProfile(ValueError):
@@ -108,6 +141,7 @@ class ConversationRuntime:
         policy: DialoguePolicy,
         *,
         max_callee_turns: int = 12,
+        understander: Understander | None = None,
     ) -> None:
         problems = validate_agent(profile)
         if problems:  # an unsaved or tampered profile never reaches a callee
@@ -124,6 +158,11 @@ class ConversationRuntime:
         self._identity_tries = 0
         self._callee_turns = 0
         self._ended_by: EndReason | None = None
+        self._understander = understander or LearnedUnderstander()
+        self._asked_opt_out: str | None = None  # the question pending when we asked
+        self._spanish = False
+        self._asked_after_cancel = False  # the question followed a bare "cancel"
+        self._negative = False  # the callee said no, not interested, or like an opt-out
 
     # -- what the shell reads -------------------------------------------------------------
     @property
@@ -170,14 +209,35 @@ class ConversationRuntime:
             raise RuntimeError("call start() first")
         self._history.append(Turn(Speaker.CALLEE, callee_text))
         self._callee_turns += 1
-        opt_out = detect_opt_out(callee_text, appointment_in_context=self.context.has_appointment)
-        if opt_out is not None:
-            return self._opt_out(callee_text, opt_out.rule, bare_cancel=opt_out.words == "cancel")
-        if asks_if_ai(callee_text):
-            text = f"{disclosure(self.profile.practice_name)} {self._pending_question()}"
-            return self._say(text, [AiDisclosed(callee_text)])
-        concern = assess_clinical(callee_text)
-        if concern is not None:
+        heard = self._understander.understand(
+            callee_text, appointment_call=self.context.has_appointment
+        )
+        noted = self._note_language(heard, callee_text)
+        if heard.label is Label.OPT_OUT or _negative(callee_text):
+            self._negative = True  # no offer of any kind for the rest of the call
+        if self._asked_opt_out is not None:
+            pending, self._asked_opt_out = self._asked_opt_out, None
+            bare_cancel, self._asked_after_cancel = self._asked_after_cancel, False
+            if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):
+                return self._say(f"{KEEP_CALLING} {pending}", noted)
+            return self._opt_out(
+                callee_text, CONFIRMED_ON_DOUBT, bare_cancel=bare_cancel, events=noted
+            )
+        if heard.label is Label.OPT_OUT and heard.doubt:
+            return self._ask_opt_out(callee_text, heard, noted)
+        if heard.label is Label.OPT_OUT:
+            rule = heard.opt_out_rule
+            return self._opt_out(
+                callee_text,
+                rule.rule if rule is not None else LEARNED,
+                bare_cancel=rule is not None and rule.words == "cancel",
+                events=noted,
+            )
+        if heard.label is Label.AI_QUESTION or heard.ai_doubt:
+            text = f"{self._disclosure()} {self._pending_question()}"
+            return self._say(text, [*noted, AiDisclosed(callee_text)])
+        if heard.label is Label.CLINICAL_QUESTION:
+            concern = heard.clinical or ClinicalConcern(urgent=False, signals=(LEARNED,))
             priority = TaskPriority.URGENT if concern.urgent else TaskPriority.NORMAL
             reason = (
                 FollowUpReason.POSSIBLE_COMPLICATION
@@ -186,11 +246,14 @@ class ConversationRuntime:
             )
             task = StaffFollowUp(reason, priority, callee_text, concern.signals)
             if concern.urgent:
-                return self._say(URGENT_DEFERRAL, [task], EndReason.URGENT_FOLLOW_UP)
-            return self._say(f"{CLINICAL_DEFERRAL} {self._pending_question()}", [task])
+                return self._say(URGENT_DEFERRAL, [*noted, task], EndReason.URGENT_FOLLOW_UP)
+            return self._say(f"{CLINICAL_DEFERRAL} {self._pending_question()}", [*noted, task])
         if self._awaiting_identity:
-            return self._identity_turn(callee_text)
-        return self._policy_turn(callee_text)
+            return self._identity_turn(callee_text, noted)
+        if heard.label is Label.HUMAN_REQUEST:
+            task = StaffFollowUp(FollowUpReason.HUMAN_REQUESTED, TaskPriority.NORMAL, callee_text)
+            return self._say(self._render(HUMAN_CALLBACK), [*noted, task], EndReason.COMPLETED)
+        return self._policy_turn(callee_text, events=noted, understood=heard.label)
 
     def callee_hung_up(self) -> tuple[AgentEvent, ...]:
         """Record that the callee hung up; returns the event added (none if already ended)."""
@@ -202,6 +265,32 @@ class ConversationRuntime:
         return (event,)
 
     # -- helpers ------------------------------------------------------------------------
+    def _note_language(self, heard: Understanding, callee_text: str) -> list[AgentEvent]:
+        """The first Spanish turn: answer in Spanish from now on, and one staff task for a
+        Spanish-speaking call-back (the rest of the script is English)."""
+        if heard.language is not Language.ES or self._spanish:
+            return []
+        self._spanish = True
+        return [StaffFollowUp(FollowUpReason.SPANISH_SPEAKER, TaskPriority.NORMAL, callee_text)]
+
+    def _disclosure(self) -> str:
+        practice = self.profile.practice_name
+        return disclosure_es(practice) if self._spanish else disclosure(practice)
+
+    def _ask_opt_out(
+        self, callee_text: str, heard: Understanding, events: list[AgentEvent]
+    ) -> AgentTurn:
+        """A possible opt-out: ask, and say nothing else (never a confirmation, an offer or a
+        callback); a doubt about talking to a machine is answered first."""
+        self._asked_opt_out = self._pending_question()
+        rule = heard.opt_out_rule
+        self._asked_after_cancel = rule is not None and rule.words == "cancel"
+        question = OPT_OUT_QUESTION_ES if self._spanish else OPT_OUT_QUESTION
+        if heard.ai_doubt:
+            said = [*events, AiDisclosed(callee_text)]
+            return self._say(f"{self._disclosure()} {question}", said)
+        return self._say(question, events)
+
     def _opt_out(
         self,
         callee_text: str,
@@ -209,33 +298,40 @@ class ConversationRuntime:
         *,
         bare_cancel: bool = False,
         detected_by: DetectedBy = DetectedBy.RUNTIME,
+        events: list[AgentEvent] | None = None,
     ) -> AgentTurn:
-        events: list[AgentEvent] = [OptOut(callee_text, rule, detected_by)]
+        said: list[AgentEvent] = [*(events or []), OptOut(callee_text, rule, detected_by)]
         if bare_cancel and self.context.has_appointment:
-            events.append(
+            said.append(
                 StaffFollowUp(FollowUpReason.AMBIGUOUS_CANCEL, TaskPriority.NORMAL, callee_text)
             )
-        return self._say(self._render(OPT_OUT_ACK), events, EndReason.OPT_OUT)
+        ack = OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK
+        return self._say(self._render(ack), said, EndReason.OPT_OUT)
 
-    def _identity_turn(self, callee_text: str) -> AgentTurn:
+    def _identity_turn(self, callee_text: str, events: list[AgentEvent]) -> AgentTurn:
         name = self.context.patient_first_name or ""
         answer = classify_identity_answer(callee_text, name)
         if answer is IdentityAnswer.UNCLEAR:
             self._identity_tries += 1
             if self._identity_tries < MAX_IDENTITY_TRIES:
-                return self._say(self._render(IDENTITY_AGAIN), [])
+                return self._say(self._render(IDENTITY_AGAIN), events)
             answer = IdentityAnswer.NOT_PATIENT
         if answer is IdentityAnswer.WRONG_NUMBER:
-            return self._say(WRONG_NUMBER_LINE, [WrongNumber()], EndReason.COMPLETED)
+            return self._say(WRONG_NUMBER_LINE, [*events, WrongNumber()], EndReason.COMPLETED)
         if answer is IdentityAnswer.NOT_PATIENT:
             line = self._render(LEAVE_MESSAGE)
-            return self._say(line, [PatientUnavailable()], EndReason.COMPLETED)
+            return self._say(line, [*events, PatientUnavailable()], EndReason.COMPLETED)
         self._awaiting_identity = False
         self._identity_confirmed = True
-        return self._policy_turn(None, events=[IdentityConfirmed()])
+        return self._policy_turn(None, events=[*events, IdentityConfirmed()])
 
     def _policy_turn(
-        self, callee_text: str | None, *, prefix: str = "", events: list[AgentEvent] | None = None
+        self,
+        callee_text: str | None,
+        *,
+        prefix: str = "",
+        events: list[AgentEvent] | None = None,
+        understood: Label | None = None,
     ) -> AgentTurn:
         said: list[AgentEvent] = list(events or [])
         request = PolicyRequest(
@@ -245,6 +341,7 @@ class ConversationRuntime:
             callee_text=callee_text,
             identity_confirmed=self._identity_confirmed,
             state=self._state,
+            understood=understood if understood in _FOR_POLICY else None,
         )
         try:
             reply: PolicyReply = self._policy.respond(request)
@@ -261,6 +358,24 @@ class ConversationRuntime:
             return self._opt_out(
                 callee_text or "", f"policy:{reply.outcome.rule}", detected_by=DetectedBy.POLICY
             )
+        checked = check_model_reply(
+            reply,
+            callee_text=callee_text,
+            callee_turns=self._callee_turns_said(),
+            understood=understood,
+            allowance=self._allowance(),
+            safe_line=self._render(SAFE_LINE),
+            clinical_probability=self._clinical_probability,
+        )
+        reply = checked.reply  # grounded slots even when nothing was blocked
+        if checked.blocked:
+            said.append(PolicyOutputBlocked(checked.blocked))
+            if callee_text is None:  # the model was to state the purpose: the template does
+                reply = replace(reply, text=purpose_prompt(request))
+            elif not reply.end_call:  # go on with the question pending
+                reply = replace(reply, text=f"{reply.text} {self._pending_question()}")
+            if "human_claim" in checked.blocked:
+                reply = replace(reply, text=f"{self._disclosure()} {reply.text}")
         if reply.outcome is not None:
             said.append(reply.outcome)
         self._state = reply.state
@@ -284,6 +399,27 @@ class ConversationRuntime:
         self._history.append(Turn(Speaker.AGENT, screened.text))
         self._events += said
         return AgentTurn(screened.text, tuple(said), end is not None, end)
+
+    def _callee_turns_said(self) -> list[str]:
+        return [turn.text for turn in self._history if turn.speaker is Speaker.CALLEE]
+
+    def _allowance(self) -> Allowance:
+        """What a model's own words may mention on this call (guardrails/verifier.py)."""
+        confirmed = self._identity_confirmed
+        own_time = self.context.appointment_local_time if confirmed else None
+        purpose = self.context.purpose
+        return Allowance(
+            practice_name=self.profile.practice_name,
+            callback_number=self.profile.callback_number,
+            first_name=self.context.patient_first_name,
+            service=self.context.appointment_service if confirmed else None,
+            times=(*((own_time,) if own_time else ()), *said_times(self._callee_turns_said())),
+            marketing=purpose is not None and purpose.is_marketing and not self._negative,
+        )
+
+    def _clinical_probability(self, text: str) -> float:
+        heard = self._understander.understand(text, appointment_call=True)
+        return heard.probabilities.get(Label.CLINICAL_QUESTION, 0.0)
 
     def _allowed(self) -> tuple[str, ...]:
         service = self.context.appointment_service

@@ -40,6 +40,7 @@ EVERY_EVENT: tuple[ev.AgentEvent, ...] = (
     ev.PhiBlocked(("filler",)),
     ev.IdentityConfirmed(),
     ev.PolicyFallback("timeout"),
+    ev.PolicyOutputBlocked(("phone_number", "ungrounded_action")),
     ev.VoicemailLeft(),
     ev.CallEnded(ev.EndReason.OPT_OUT),
 )

@@ -13,8 +13,7 @@ from ringfence.agent.events import (
     ConversationOutcome,
     EndReason,
     EventKind,
-    HumanClaimBlocked,
-    PhiBlocked,
+    PolicyOutputBlocked,
     RescheduleRequested,
 )
 from ringfence.agent.policies.base import PolicyRequest, PolicyUnavailable
@@ -111,8 +110,9 @@ def test_tool_calls_become_outcomes_with_template_words() -> None:
     runtime = runtime_for(model)
     runtime.respond("Yes, this is Jane.")
     turn = runtime.respond("Thursday at three would be better")
-    assert RescheduleRequested("Thursday at 3 pm") in turn.events
-    assert "Thursday at 3 pm" in turn.text
+    # The slot keeps what the callee said ("Thursday"), not the model's reading ("3 pm").
+    assert RescheduleRequested("Thursday") in turn.events
+    assert "noted Thursday," in turn.text
     assert turn.end_reason is EndReason.COMPLETED
 
 
@@ -125,7 +125,10 @@ def test_booking_tool_on_a_marketing_call() -> None:
     runtime.respond("Yes, this is Jane.")
     turn = runtime.respond("Sure, Monday.")
     assert BookingRequested("Monday") in turn.events
-    assert turn.text == "Lovely!"
+    # An action with a template is spoken from the practice's template, not the model's words.
+    assert (
+        turn.text == "Thank you. I've noted Monday, and our team will call you to book it. Goodbye!"
+    )
 
 
 def test_a_malicious_model_claiming_to_be_human_is_overruled() -> None:
@@ -134,8 +137,10 @@ def test_a_malicious_model_claiming_to_be_human_is_overruled() -> None:
     )
     runtime = runtime_for(model)
     turn = runtime.respond("Yes, this is Jane.")
-    assert turn.text == f"I'm an AI assistant for {PRACTICE}. Will you come Friday?"
-    assert HumanClaimBlocked("claims_person") in turn.events
+    # The whole reply fails closed: the disclosure, then the template's purpose question.
+    assert turn.text.startswith(f"I'm an AI assistant for {PRACTICE}. Thanks, Jane.")
+    assert "Jenny" not in turn.text
+    assert PolicyOutputBlocked(("name_or_service", "human_claim")) in turn.events
 
 
 def test_a_hallucinating_model_reciting_a_diagnosis_is_overruled() -> None:
@@ -149,8 +154,8 @@ def test_a_hallucinating_model_reciting_a_diagnosis_is_overruled() -> None:
     turn = runtime.respond("Yes, this is Jane.")
     for word in ("diagnos", "occlusion", "hyaluronidase", "amoxicillin", "500"):
         assert word not in turn.text.lower()
-    assert turn.text.endswith("Can you come Friday?")
-    assert any(isinstance(e, PhiBlocked) for e in turn.events)
+    assert turn.text.endswith("Will you be able to make it?")  # the template's question
+    assert any(isinstance(e, PolicyOutputBlocked) for e in turn.events)
 
 
 def test_a_model_that_argues_against_opt_outs_is_never_asked() -> None:

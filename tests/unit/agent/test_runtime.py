@@ -135,9 +135,15 @@ def test_opt_out_works_at_any_point_and_inbound_too() -> None:
     assert inbound_runtime.respond("Please stop calling me.").end_reason is EndReason.OPT_OUT
 
 
-def test_a_bare_cancel_on_an_appointment_call_also_opens_a_staff_task() -> None:
+def test_a_bare_cancel_on_an_appointment_call_is_asked_about_then_opens_a_staff_task() -> None:
+    """A bare "cancel" may mean the appointment or the calls: the agent asks, and anything but
+    a clear no is an opt-out, with a task for staff to check the appointment."""
     runtime = confirmed_runtime()
-    turn = runtime.respond("Cancel.")
+    asked = runtime.respond("Cancel.")
+    assert asked.text == "Would you like us to stop calling this number?"
+    assert not asked.ended
+    assert kinds(asked.events) == []
+    turn = runtime.respond("Yeah.")
     assert kinds(turn.events) == [
         EventKind.OPT_OUT,
         EventKind.STAFF_FOLLOW_UP,

@@ -91,3 +91,7 @@ def claims_human(text: str) -> str | None:
 
 def disclosure(practice_name: str) -> str:
     return f"I'm an AI assistant for {practice_name}."
+
+
+def disclosure_es(practice_name: str) -> str:
+    return f"Soy un asistente de inteligencia artificial de {practice_name}."

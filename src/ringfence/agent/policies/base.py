@@ -15,6 +15,7 @@ from typing import Protocol
 
 from ringfence.agent.events import PolicyOutcome
 from ringfence.agent.profile import AgentProfile, CallContext
+from ringfence.agent.understanding.labels import Label
 
 
 class Speaker(StrEnum):
@@ -36,6 +37,9 @@ class PolicyRequest:
     callee_text: str | None  # None: the agent speaks next unprompted (state the purpose)
     identity_confirmed: bool  # False: the service and time must not be mentioned
     state: str = ""
+    # What the runtime understood the callee's turn to be (agent/understanding), when it is a
+    # scheduling label it is sure of; None: the policy reads the words itself.
+    understood: Label | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,11 @@ class PolicyReply:
     outcome: PolicyOutcome | None = None
     end_call: bool = False
     state: str = ""
+    # A language model chose this reply: its action must be grounded in what the callee said,
+    # and `free_text` (words the model wrote, not a template) must pass the output verifier
+    # (guardrails/verifier.py), or a safe line is said instead.
+    from_model: bool = False
+    free_text: bool = False
 
 
 class PolicyUnavailable(Exception):

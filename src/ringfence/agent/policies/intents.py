@@ -77,6 +77,8 @@ _RULES: Final = (
         r"sounds good|that works|okay|alright|all right|great|confirm\w*)\b|"
         r"\b(confirm\w*|i will be there|see you (then|there)|i can make it|that works|works for me|"
         r"sounds good|i would like that|let us do it|please do(?! not)|count me in|"
+        r"i am (still )?coming|i will (still )?(come|be coming)|still coming|we are still on|"
+        r"still on for|"
         r"keep (it|the appointment|my appointment|the booking))\b",
     ),
     (Intent.DECLINE, r"^(no|nope|nah|not really)\b"),

@@ -3,10 +3,13 @@
     OpenAIChatPolicy(base_url="https://api.openai.com/v1", api_key=key, model="gpt-4o-mini")
     OpenAIChatPolicy(base_url="http://localhost:11434/v1", api_key="", model="llama3.1")
 
-The model chooses the words; outcomes come back as tool calls (the same outcomes as the
-embedded policy). The prompt repeats the guardrails, but nothing relies on the model obeying
-them: the runtime detects opt-outs, AI questions and clinical questions before the model is
-asked, and filters everything the model says. Timeouts, HTTP errors and malformed answers
+The model chooses an action as a tool call (the same outcomes as the embedded policy, each
+with its JSON-schema arguments); an action with a template is spoken from the practice's
+template, and only otherwise are the model's own words used, as free text. The prompt repeats
+the guardrails, but nothing relies on the model obeying them: the runtime detects opt-outs, AI
+questions and clinical questions before the model is asked, grounds every recorded action in
+the callee's own words and verifies the free text (agent/model_output.py), failing closed to a
+safe line. Timeouts, HTTP errors and malformed answers
 raise PolicyUnavailable; the runtime then says a safe line and opens a staff task.
 """
 
@@ -222,7 +225,10 @@ def _reply(
             case "opt_out":
                 said = request.callee_text or ""
                 return PolicyReply(
-                    "", OptOut(said, "opt_out_tool", DetectedBy.POLICY), end_call=True
+                    "",
+                    OptOut(said, "opt_out_tool", DetectedBy.POLICY),
+                    end_call=True,
+                    from_model=True,
                 )
             case "confirm_appointment":
                 outcome, template = AppointmentConfirmed(), t.confirmed
@@ -251,11 +257,16 @@ def _reply(
                 template = t.staff_question
             case _:
                 pass  # end_call, or a tool we never offered: ignored
-    proposed = _when(outcome) or "at a better time"
-    text = content or (render_reply(request, template, proposed=proposed) if template else "")
+    # Speech comes from the practice's templates wherever an action has one; the model's own
+    # words are used only without one, and then as free text the runtime verifies.
+    if template:
+        proposed = _when(outcome) or "at a better time"
+        text, free = render_reply(request, template, proposed=proposed), False
+    else:
+        text, free = content, True
     if not text:
         raise PolicyUnavailable("the model returned neither words nor a known tool call")
-    return PolicyReply(text, outcome, end_call=end)
+    return PolicyReply(text, outcome, end_call=end, from_model=True, free_text=free)
 
 
 def _when(outcome: PolicyOutcome | None) -> str | None:

@@ -23,12 +23,34 @@ from ringfence.agent.events import (
     WrongNumber,
 )
 from ringfence.agent.policies.base import PolicyReply, PolicyRequest, Speaker
-from ringfence.agent.policies.intents import Intent, recognize_intent
+from ringfence.agent.policies.intents import Intent, IntentMatch, recognize_intent
 from ringfence.agent.profile import CallDirection
 from ringfence.agent.text import normalized, sentences
+from ringfence.agent.understanding.labels import Label
 from ringfence.domain.vocabulary import CallPurpose, TaskPriority
 
 MAX_MISSES: Final = 2
+# (understood, the rules' reading) pairs where the rules' more careful reading wins: a
+# confirmation or a cancellation records something, so it stands only where the rules do
+# not read the turn another specific way ("I can't make it" is never a confirmation; "no,
+# don't cancel it, I'm coming" reads as a bare no to the rules and is never a cancellation).
+_CAREFUL: Final = frozenset(
+    {
+        *((Intent.CONFIRM, rules) for rules in (
+            Intent.RESCHEDULE, Intent.CANCEL, Intent.NOT_INTERESTED, Intent.WRONG_NUMBER,
+            Intent.CALL_BACK_LATER,
+        )),
+        *((Intent.CANCEL, rules) for rules in (
+            Intent.RESCHEDULE, Intent.DECLINE, Intent.CONFIRM, Intent.CALL_BACK_LATER,
+        )),
+    }
+)  # fmt: skip
+_UNDERSTOOD: Final[dict[Label | None, Intent]] = {
+    Label.CONFIRM: Intent.CONFIRM,
+    Label.RESCHEDULE: Intent.RESCHEDULE,
+    Label.CANCEL: Intent.CANCEL,
+    Label.WRONG_PERSON: Intent.WRONG_NUMBER,
+}
 _ANY_TIME: Final = re.compile(
     r"\b(whenever|any ?time|flexible|any day|either|does not matter|no preference)\b"
 )
@@ -41,11 +63,11 @@ class ScriptedPolicy:
 
     def respond(self, request: PolicyRequest) -> PolicyReply:
         if request.callee_text is None:
-            return PolicyReply(_purpose_prompt(request), state="purpose:0")
+            return PolicyReply(purpose_prompt(request), state="purpose:0")
         stage, misses = _parse(request.state)
         text = request.callee_text
         t = request.profile.replies
-        match = recognize_intent(text)
+        match = scheduling_intent(text, request.understood)
         intent, when = match.intent, match.when
         if stage == "time" and intent in (Intent.CONFIRM, Intent.RESCHEDULE, Intent.UNKNOWN):
             if when:
@@ -77,6 +99,19 @@ class ScriptedPolicy:
             return PolicyReply(render_reply(request, t.closing), end_call=True)
         again = " ".join([render_reply(request, t.not_understood), _pending_question(request)])
         return PolicyReply(again.strip(), state=f"{stage}:{misses + 1}")
+
+
+def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
+    """The intent the policy acts on. The runtime's learned understanding decides for the
+    scheduling labels it is sure of ("we're good for friday" has no confirm phrase); the rules
+    read the rest. A confirmation or a cancellation records something, so where the rules
+    read the turn another specific way they win (`_CAREFUL`). Compared by cross-validation on
+    the training corpus (docs/agent-evaluation.md)."""
+    match = recognize_intent(text)
+    hinted = _UNDERSTOOD.get(understood)
+    if hinted is None or (hinted, match.intent) in _CAREFUL:
+        return match
+    return IntentMatch(hinted, match.when)
 
 
 def _yes(request: PolicyRequest, stage: str) -> PolicyReply:
@@ -127,7 +162,7 @@ _PROMPTS: Final = {
 }
 
 
-def _purpose_prompt(request: PolicyRequest) -> str:
+def purpose_prompt(request: PolicyRequest) -> str:
     purpose = request.context.purpose
     if purpose is None or request.context.direction is CallDirection.INBOUND:
         return render_reply(request, request.profile.replies.inbound_help)

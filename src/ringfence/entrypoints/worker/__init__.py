@@ -23,6 +23,7 @@ from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
 from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable, connect_twilio
 from ringfence.agent.policies.factory import policy_factory
+from ringfence.agent.understanding.model import default_model
 from ringfence.bootstrap import Container
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.phi_retention import purge_expired
@@ -202,6 +203,9 @@ def run(container: Container, stop: threading.Event) -> None:
     """
     dispatcher = make_dispatcher(container)
     interval = container.settings.dispatch_interval
+    # The agent's intent model is trained once per process (about two seconds): here, before
+    # the first call is prepared, rather than while a callee waits for the opening.
+    default_model()
     log.info("dispatcher started (carrier %s)", dispatcher.carrier.name)
     while not stop.is_set():
         try:

@@ -1,0 +1,58 @@
+"""The answer to "Would you like us to stop calling this number?".
+
+Only a clear no keeps the call going: the whole turn is a refusal ("no", "nope", "no, that's
+fine", "no, you can keep calling", "no gracias") and nothing else. Anything longer, anything
+the understanding reads as an opt-out, silence or mumbling is an opt-out: the callee was
+already in doubt, and FCC 24-24 puts the burden on the caller.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+from ringfence.agent.text import clauses
+
+_NO: Final = r"(no+|nope|nah|no no|no no no|not at all|not really|of course not|no sorry)"
+_TAIL: Final = (
+    r"(thanks|thank you|gracias|sorry|that is (fine|ok|okay)|it is (fine|ok|okay)|"
+    r"i am (good|fine|ok|okay)|(you can )?keep (calling|calling me)|you can call( me)?|"
+    r"(it is|that is) all right|esta bien|por favor|i was just asking|"
+    r"i did not mean that|i want the (appointment|reminder|reminders|calls))"
+)
+_CLEAR_NO: Final = re.compile(rf"^(um |uh |oh )?{_NO}( {_TAIL})*$")
+
+
+def is_clear_no(text: str) -> bool:
+    """Whether `text` is nothing but a refusal (normalised: lowercase, no punctuation)."""
+    return bool(_CLEAR_NO.match(_plain(text)))
+
+
+_YES: Final = (
+    r"(yes|yeah|yep|yup|yea|sure|okay|ok|alright|all right|correct|right|speaking|"
+    r"si|claro|uh huh|mhm|of course|absolutely|definitely)"
+)
+_YES_TAIL: Final = (
+    r"(that is me|it is|this is (she|he|her|him|me)|speaking|please|thanks|thank you|"
+    r"gracias|soy yo|por favor|go ahead|sure|that is right|it is me)"
+)
+_CLEAR_YES: Final = re.compile(rf"^(um |uh |oh )?{_YES}( {_YES_TAIL})*$")
+_SPEAKING: Final = re.compile(r"^(this is (she|he|her|him)|that is me|it is me|soy yo)$")
+
+
+def is_clear_yes(text: str) -> bool:
+    """Whether `text` is nothing but an assent ("yes", "yeah that's me", "speaking", "sí")."""
+    said = _plain(text)
+    return bool(_CLEAR_YES.match(said) or _SPEAKING.match(said))
+
+
+def is_bare_answer(text: str) -> bool:
+    """A bare yes or no: its meaning is the agent's question's, not the words' own."""
+    return is_clear_yes(text) or is_clear_no(text)
+
+
+def _plain(text: str) -> str:
+    # Accents are dropped first: the clause tokenizer keeps ASCII letters only ("está").
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(clauses(plain))

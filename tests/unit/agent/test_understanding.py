@@ -1,0 +1,305 @@
+"""The agent understands people, not keywords (issue 15): the learned model with the rules,
+confirm-on-doubt, Spanish, a request for a person, and the corpora it is judged on."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from importlib import resources
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ringfence.agent.events import (
+    AiDisclosed,
+    AppointmentConfirmed,
+    EndReason,
+    EventKind,
+    FollowUpReason,
+    OptOut,
+    StaffFollowUp,
+)
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.runtime import (
+    CONFIRMED_ON_DOUBT,
+    OPT_OUT_QUESTION,
+    ConversationRuntime,
+)
+from ringfence.agent.understanding.answers import is_clear_no, is_clear_yes
+from ringfence.agent.understanding.corpus import (
+    TEST_FROZEN,
+    parse_lines,
+    shipped,
+    training_corpus,
+)
+from ringfence.agent.understanding.decision import DEFAULT_THRESHOLDS, Understanding, decide
+from ringfence.agent.understanding.evaluation import evaluate
+from ringfence.agent.understanding.labels import Label, Language
+from ringfence.agent.understanding.model import model_text
+from ringfence.agent.understanding.understander import LearnedUnderstander
+from ringfence.domain.vocabulary import CallPurpose
+
+from .factories import PRACTICE, inbound, outbound, profile
+
+UNDERSTANDER = LearnedUnderstander()
+
+
+def confirmed(purpose: CallPurpose = CallPurpose.APPOINTMENT_CONFIRMATION) -> ConversationRuntime:
+    runtime = ConversationRuntime(profile(), outbound(purpose), ScriptedPolicy())
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    return runtime
+
+
+def kinds(events: tuple[object, ...]) -> list[EventKind]:
+    return [e.kind for e in events]  # type: ignore[attr-defined]
+
+
+# -- the issue's findings, as conversations ------------------------------------------------
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I'd prefer you didn't call this number",
+        "enough with the calls",
+        "don't you ever call me again",
+        "can you uh not call me no more",
+        "no me llame más",
+        "hang up and don't call back",
+        "Listen, I don't want you calling me, ok?",
+    ],
+)
+def test_fresh_ways_of_saying_stop_end_the_call_and_never_confirm(said: str) -> None:
+    runtime = confirmed()
+    turn = runtime.respond(said)
+    if not turn.ended:  # in doubt: asked, and nothing else said
+        assert turn.text.endswith(("stop calling this number?", "llamar a este número?"))
+        turn = runtime.respond("yes")
+    assert turn.end_reason is EndReason.OPT_OUT
+    assert not any(isinstance(e, AppointmentConfirmed) for e in runtime.events)
+    assert any(isinstance(e, OptOut) for e in runtime.events)
+
+
+@pytest.mark.parametrize(
+    "said", ["you're a robot, aren't you", "is this prerecorded", "I'm not a robot, are you?"]
+)
+def test_any_doubt_about_a_machine_gets_the_disclosure(said: str) -> None:
+    turn = confirmed().respond(said)
+    assert turn.text.startswith(f"I'm an AI assistant for {PRACTICE}.")
+    assert any(isinstance(e, AiDisclosed) for e in turn.events)
+
+
+def test_a_negated_cancel_is_a_confirmation() -> None:
+    runtime = confirmed()
+    runtime.respond("no don't cancel it, I'm coming")
+    assert any(isinstance(e, AppointmentConfirmed) for e in runtime.events)
+
+
+def test_a_request_for_a_person_is_a_call_back_task_said_aloud() -> None:
+    turn = confirmed().respond("Can I talk to a human please")
+    assert turn.ended
+    assert "call you back during business hours" in turn.text
+    tasks = [e for e in turn.events if isinstance(e, StaffFollowUp)]
+    assert [t.reason for t in tasks] == [FollowUpReason.HUMAN_REQUESTED]
+
+
+# -- confirm on doubt -----------------------------------------------------------------------
+DOUBTFUL = "ugh, this again"
+
+
+class DoubtfulUnderstander:
+    """A fake: in doubt about `DOUBTFUL`, the learned understanding for everything else."""
+
+    def understand(self, text: str, *, appointment_call: bool) -> Understanding:
+        if text == DOUBTFUL:
+            return Understanding(Label.OPT_OUT, doubt=True)
+        return UNDERSTANDER.understand(text, appointment_call=appointment_call)
+
+
+def doubting() -> ConversationRuntime:
+    runtime = ConversationRuntime(
+        profile(), outbound(), ScriptedPolicy(), understander=DoubtfulUnderstander()
+    )
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    return runtime
+
+
+def test_in_doubt_the_agent_asks_and_a_clear_no_goes_back_to_its_question() -> None:
+    runtime = doubting()
+    pending = runtime.history[-1].text.split(". ")[-1]
+    asked = runtime.respond(DOUBTFUL)
+    assert asked.text == OPT_OUT_QUESTION
+    assert asked.events == ()
+    kept = runtime.respond("No, that's fine.")
+    assert not kept.ended
+    assert kept.text.startswith("Okay, thank you.")
+    assert pending.rstrip("?") in kept.text
+
+
+@pytest.mark.parametrize("answer", ["yes", "sure", "I guess", "whatever", "hmm", "yes please"])
+def test_in_doubt_anything_but_a_clear_no_is_an_opt_out(answer: str) -> None:
+    runtime = doubting()
+    runtime.respond(DOUBTFUL)
+    turn = runtime.respond(answer)
+    assert turn.end_reason is EndReason.OPT_OUT
+    opt_outs = [e for e in turn.events if isinstance(e, OptOut)]
+    assert [o.rule for o in opt_outs] == [CONFIRMED_ON_DOUBT]
+
+
+def test_a_no_that_also_says_stop_is_an_opt_out() -> None:
+    runtime = doubting()
+    runtime.respond(DOUBTFUL)
+    assert runtime.respond("no, just stop calling").end_reason is EndReason.OPT_OUT
+
+
+@pytest.mark.parametrize("said", ["No.", "Yes.", "Yeah that's me", "Sure.", "nope"])
+def test_a_bare_yes_or_no_is_read_by_the_dialogue_not_as_a_doubt(said: str) -> None:
+    heard = UNDERSTANDER.understand(said, appointment_call=False)
+    assert heard.label is not Label.OPT_OUT
+
+
+# -- Spanish ----------------------------------------------------------------------------------
+def test_a_spanish_opt_out_is_acknowledged_in_spanish_with_a_task_for_a_spanish_speaker() -> None:
+    runtime = ConversationRuntime(profile(), inbound(), ScriptedPolicy())
+    runtime.start()
+    turn = runtime.respond("por favor ya no me llamen a este número")
+    if not turn.ended:
+        assert turn.text == "¿Quiere que dejemos de llamar a este número?"
+        turn = runtime.respond("sí")
+    assert turn.end_reason is EndReason.OPT_OUT
+    assert turn.text.startswith("Entendido. No recibirá más llamadas de")
+    tasks = [e for e in runtime.events if isinstance(e, StaffFollowUp)]
+    assert [t.reason for t in tasks] == [FollowUpReason.SPANISH_SPEAKER]
+
+
+def test_the_disclosure_is_said_in_spanish_to_a_spanish_speaker() -> None:
+    runtime = confirmed()
+    turn = runtime.respond("¿estoy hablando con una persona real o es una grabación?")
+    assert turn.text.startswith(f"Soy un asistente de inteligencia artificial de {PRACTICE}.")
+
+
+# -- the decision, pure -----------------------------------------------------------------------
+probabilities = st.fixed_dictionaries({label: st.floats(0, 1) for label in Label}).map(
+    lambda p: {k: v / (sum(p.values()) or 1) for k, v in p.items()}
+)
+
+
+@given(probabilities, st.floats(0, 1))
+def test_more_opt_out_probability_never_turns_an_opt_out_into_something_else(
+    p: dict[Label, float], more: float
+) -> None:
+    text = "well I was thinking about what you said earlier"
+    before = decide(text, appointment_call=True, probabilities=p)
+    raised = dict(p, **{Label.OPT_OUT: max(p[Label.OPT_OUT], more)})
+    after = decide(text, appointment_call=True, probabilities=raised)
+    if before.label is Label.OPT_OUT:
+        assert after.label is Label.OPT_OUT
+        assert not (after.doubt and not before.doubt)
+
+
+@given(probabilities)
+def test_the_bars_are_where_the_thresholds_say(p: dict[Label, float]) -> None:
+    text = "well I was thinking about what you said earlier"  # no rule matches it
+    heard = decide(text, appointment_call=True, probabilities=p)
+    opt_out = p[Label.OPT_OUT]
+    if opt_out >= DEFAULT_THRESHOLDS.opt_out_certain:
+        assert (heard.label, heard.doubt) == (Label.OPT_OUT, False)
+    elif opt_out >= DEFAULT_THRESHOLDS.opt_out_doubt:
+        assert (heard.label, heard.doubt) == (Label.OPT_OUT, True)
+    else:
+        assert heard.label is not Label.OPT_OUT
+
+
+def test_without_an_appointment_cancel_can_only_mean_the_calls() -> None:
+    p = dict.fromkeys(Label, 0.0) | {Label.CANCEL: 0.9, Label.OTHER: 0.1}
+    assert decide("uh whatever", appointment_call=True, probabilities=p).label is Label.CANCEL
+    no_appointment = decide("uh whatever", appointment_call=False, probabilities=p)
+    assert (no_appointment.label, no_appointment.doubt) == (Label.OPT_OUT, False)
+
+
+def test_a_rule_the_model_contradicts_is_asked_about_not_ignored() -> None:
+    p = dict.fromkeys(Label, 0.0) | {Label.OTHER: 1.0}
+    heard = decide("please stop calling me", appointment_call=True, probabilities=p)
+    assert (heard.label, heard.doubt) == (Label.OPT_OUT, True)
+    assert heard.opt_out_rule is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "no", "yes"),
+    [
+        ("No.", True, False),
+        ("no, you can keep calling", True, False),
+        ("no, está bien", True, False),
+        ("no, just don't call", False, False),
+        ("Yes, that's me.", False, True),
+        ("this is she", False, True),
+        ("sí", False, True),
+        ("yes but stop calling", False, False),
+    ],
+)
+def test_clear_answers(text: str, no: bool, yes: bool) -> None:
+    assert (is_clear_no(text), is_clear_yes(text)) == (no, yes)
+
+
+def test_contractions_keep_their_negation_for_the_model() -> None:
+    assert model_text("I CAN'T make it, I won\u2019t, don't call") == (
+        "i can not make it, i will not, do not call"
+    )
+
+
+# -- the corpora -----------------------------------------------------------------------------
+def test_the_frozen_split_is_the_one_written_before_training() -> None:
+    """Its SHA-256 is recorded in TEST_SPLIT.md when it was frozen; any edit shows here."""
+    folder = resources.files("ringfence.agent").joinpath("data", "understanding")
+    data = folder.joinpath(TEST_FROZEN).read_bytes()
+    note = folder.joinpath("TEST_SPLIT.md").read_text(encoding="utf-8")
+    recorded = re.findall(r"\b[0-9a-f]{64}\b", note)
+    assert hashlib.sha256(data).hexdigest() == recorded[-1]
+
+
+def test_the_frozen_split_never_leaks_into_training() -> None:
+    """Compared case-, accent- and punctuation-insensitively (TRAIN.md, Decontamination)."""
+
+    def key(text: str) -> str:
+        folded = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore")
+        return " ".join(re.sub(r"[^\w\s]", " ", folded.decode()).split())
+
+    trained = {key(u.text) for u in training_corpus()}
+    leaked = [u.text for u in shipped(TEST_FROZEN) if key(u.text) in trained]
+    assert leaked == []
+
+
+def test_the_corpora_are_big_enough_and_cover_every_label_in_both_languages() -> None:
+    train, test = training_corpus(), shipped(TEST_FROZEN)
+    assert len(train) + len(test) >= 2000
+    for corpus in (train, test):
+        counts = Counter((u.label, u.lang) for u in corpus)
+        for label in Label:
+            assert counts[(label, Language.EN)] >= 20, label
+        assert sum(n for (_, lang), n in counts.items() if lang is Language.ES) >= 100
+
+
+def test_a_bad_corpus_line_names_the_line_and_field() -> None:
+    with pytest.raises(ValueError, match=r"x.jsonl:2: label"):
+        parse_lines(
+            ['{"text": "hi", "label": "other"}', '{"text": "hi", "label": "nope"}'], "x.jsonl"
+        )
+
+
+def test_the_evaluation_counts_asked_opt_outs_for_recall_not_precision() -> None:
+    corpus = parse_lines(
+        [
+            '{"text": "please stop calling me", "label": "opt_out"}',
+            '{"text": "Can you stop?", "label": "opt_out"}',
+            '{"text": "I will stop by on friday", "label": "other"}',
+        ],
+        "tiny",
+    )
+    report = evaluate("tiny", corpus, UNDERSTANDER)
+    score = report.score(Label.OPT_OUT)
+    assert score.support == 2
+    assert score.recall == 1.0
+    assert score.acted <= 2
