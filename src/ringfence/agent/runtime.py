@@ -54,7 +54,7 @@ from ringfence.agent.guardrails.outgoing import (
     service_withheld,
     time_withheld,
 )
-from ringfence.agent.guardrails.verifier import Allowance, said_times
+from ringfence.agent.guardrails.verifier import Allowance, said_times, verify
 from ringfence.agent.model_output import SAFE_LINE, check_model_reply
 from ringfence.agent.policies.base import (
     DialoguePolicy,
@@ -372,8 +372,11 @@ class ConversationRuntime:
             said.append(PolicyOutputBlocked(checked.blocked))
             if callee_text is None:  # the model was to state the purpose: the template does
                 reply = replace(reply, text=purpose_prompt(request))
-            elif not reply.end_call:  # go on with the question pending
-                reply = replace(reply, text=f"{reply.text} {self._pending_question()}")
+            elif not reply.end_call:  # go on with the question pending, if it may be said now
+                pending = self._pending_question()
+                if verify(pending, self._allowance()):  # e.g. an earlier offer, after a no
+                    pending = ANYTHING_ELSE
+                reply = replace(reply, text=f"{reply.text} {pending}")
             if "human_claim" in checked.blocked:
                 reply = replace(reply, text=f"{self._disclosure()} {reply.text}")
         if reply.outcome is not None:

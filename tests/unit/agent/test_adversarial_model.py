@@ -225,3 +225,18 @@ def test_offers_are_refused_on_informational_calls_and_after_a_no() -> None:
     offer = "We have a special package this month."
     assert "marketing" not in verify(offer, ALLOWANCE)
     assert "marketing" in verify(offer, replace(ALLOWANCE, marketing=False))
+
+
+def test_after_a_no_a_marketing_call_makes_no_offer() -> None:
+    """On a marketing call an offer may be made, until the callee says no."""
+    offer = Misbehaviour(
+        "offers", "We have a special package this month, want to hear it?", None, ()
+    )
+    welcome = _runtime(AdversarialModel(offer), CallPurpose.LEAD_REACTIVATION)
+    welcome.respond("Yes, this is Jane.")
+    assert "special package" in welcome.respond("what's this about?").text
+    refused = _runtime(AdversarialModel(offer), CallPurpose.LEAD_REACTIVATION)
+    refused.respond("Yes, this is Jane.")
+    turn = refused.respond("I'm not interested.")
+    assert "special package" not in turn.text
+    assert PolicyOutputBlocked(("marketing",)) in turn.events

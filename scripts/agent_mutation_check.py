@@ -1,0 +1,213 @@
+"""Mutation check of the agent's understanding and output guardrails: make the checks able to
+fail.
+
+Plants named breaks of the agent's judgement, one at a time, each in its own throw-away copy
+of the repository (the machinery of scripts/mutation_check.py), and runs the agent's unit
+tests (`tests/unit/agent`) against the copy. A mutant is caught when they fail.
+
+    .venv/bin/python scripts/agent_mutation_check.py [--only NAME ...] [--jobs N] [--markdown]
+
+Exit status: 0 every mutant caught; 1 one survived; 2 a target text is missing or not unique;
+3 the unmutated baseline fails. About 3 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mutation_check import (  # the sibling script, imported as a module
+    _FAILED,
+    ROOT,
+    Mutant,
+    _copy_tree,
+    _run_in,
+    plant,
+    target_count,
+)
+
+KILLER = ("-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly",
+          "tests/unit/agent")  # fmt: skip
+
+_DECISION = "src/ringfence/agent/understanding/decision.py"
+_UNDERSTANDER = "src/ringfence/agent/understanding/understander.py"
+_RUNTIME = "src/ringfence/agent/runtime.py"
+_OUTPUT = "src/ringfence/agent/model_output.py"
+_VERIFIER = "src/ringfence/agent/guardrails/verifier.py"
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "model_ignored",
+        _UNDERSTANDER,
+        "        probabilities = self._model.probabilities(text)\n",
+        "        probabilities = {}\n",
+        "the learned model is never consulted (wave 1's rules alone)",
+    ),
+    Mutant(
+        "doubt_dropped",
+        _DECISION,
+        "    if certain or rule is not None or opt_out >= thresholds.opt_out_doubt:\n",
+        "    if certain:\n",
+        "an opt-out in doubt is not asked about (treated as no opt-out)",
+    ),
+    Mutant(
+        "doubt_acted_on",
+        _DECISION,
+        "label=Label.OPT_OUT, doubt=not certain,",
+        "label=Label.OPT_OUT, doubt=False,",
+        "an opt-out in doubt is acted on without asking",
+    ),
+    Mutant(
+        "any_answer_keeps_calling",
+        _RUNTIME,
+        "            if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):\n",
+        "            if heard.label is not Label.OPT_OUT:\n",
+        "after the opt-out question, anything but an opt-out keeps calling (not only a clear no)",
+    ),
+    Mutant(
+        "bare_answer_read_by_model",
+        _DECISION,
+        "    p = {} if is_bare_answer(text) else dict(probabilities)\n",
+        "    p = dict(probabilities)\n",
+        'a bare yes/no is read by the model ("no" to "is this Jane?" becomes a doubt)',
+    ),
+    Mutant(
+        "cancel_without_appointment",
+        _DECISION,
+        "        p[Label.OPT_OUT] = p.get(Label.OPT_OUT, 0.0) + p.pop(Label.CANCEL, 0.0)\n",
+        "        pass\n",
+        '"cancel it" on a call without an appointment is not an opt-out',
+    ),
+    Mutant(
+        "spanish_ack_in_english",
+        _RUNTIME,
+        "        ack = OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK\n",
+        "        ack = OPT_OUT_ACK\n",
+        "a Spanish speaker's opt-out is acknowledged in English",
+    ),
+    Mutant(
+        "verifier_off",
+        _OUTPUT,
+        "    if reply.free_text:\n",
+        "    if False:\n",
+        "a model's free text is said unverified",
+    ),
+    Mutant(
+        "grounding_off",
+        _OUTPUT,
+        "    if needs is not None and (\n",
+        "    if False and (\n",
+        "a model's confirm/cancel/reschedule stands without the callee saying so",
+    ),
+    Mutant(
+        "slot_not_grounded",
+        _OUTPUT,
+        "            return RescheduleRequested(_said(when, callee_turns))\n",
+        "            return RescheduleRequested(when)\n",
+        "a reschedule slot keeps the model's words (another patient's name in a task)",
+    ),
+    Mutant(
+        "phone_check_off",
+        _VERIFIER,
+        "    if _phone_numbers(text, allowance):\n",
+        "    if False:\n",
+        "the verifier lets any phone number through",
+    ),
+    Mutant(
+        "offers_after_a_no",
+        _RUNTIME,
+        "            self._negative = True",
+        "            self._negative = False",
+        "offers are allowed after the callee said no or not interested",
+    ),
+)
+
+
+@dataclass(slots=True)
+class Result:
+    name: str
+    planted: str
+    caught: bool | None = None
+    detail: str = ""
+    seconds: float = 0.0
+
+
+def run_one(pristine: Path, workdir: Path, mutant: Mutant | None, timeout: float) -> Result:
+    name = mutant.name if mutant else "baseline"
+    result = Result(name, mutant.planted if mutant else "nothing (the unmutated snapshot)")
+    copy = workdir / name
+    try:
+        _copy_tree(pristine, copy)
+        if mutant is not None:
+            plant(mutant, copy)
+        out, result.seconds = _run_in(copy, [sys.executable, *KILLER], timeout)
+        if out is None:
+            result.caught, result.detail = True, f"timed out after {timeout:.0f} s"
+        elif out.returncode == 0:
+            result.caught, result.detail = False, "all passed"
+        else:
+            failed = _FAILED.findall(out.stdout)
+            result.caught = True
+            result.detail = failed[0].removeprefix("tests/unit/agent/") if failed else "failed"
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    word = (
+        ("FAILED" if result.caught else "passed")
+        if mutant is None
+        else ("caught" if result.caught else "SURVIVED")
+    )
+    print(f"  {name}: {word} ({result.detail})", flush=True)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", default=[], metavar="NAME")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args(argv)
+    selected = [m for m in MUTANTS if not args.only or m.name in args.only]
+    workdir = Path(tempfile.mkdtemp(prefix="ringfence-agent-mutants-"))
+    pristine = workdir / "_snapshot"
+    began = time.perf_counter()
+    try:
+        _copy_tree(ROOT, pristine)
+        bad = [m.name for m in selected if target_count(m, pristine) != 1]
+        if bad:
+            print(f"TARGET NOT FOUND (or not unique): {', '.join(bad)}", file=sys.stderr)
+            return 2
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            baseline = pool.submit(run_one, pristine, workdir, None, args.timeout)
+            futures = [pool.submit(run_one, pristine, workdir, m, args.timeout) for m in selected]
+            results = [f.result() for f in futures]
+            base = baseline.result()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    header = ("mutant", "what is planted", "caught by")
+    rows = [(r.name, r.planted, r.detail if r.caught else "SURVIVED") for r in results]
+    if args.markdown:
+        print("| " + " | ".join(header) + " |\n|---|---|---|")
+        print("\n".join("| " + " | ".join((f"`{a}`", b, c)) + " |" for a, b, c in rows))
+    else:
+        print("\n".join(f"{a:28} {c:60} {b}" for a, b, c in rows))
+    survived = [r.name for r in results if not r.caught]
+    minutes = (time.perf_counter() - began) / 60
+    print(f"\n{len(results) - len(survived)} of {len(results)} caught; {minutes:.1f} min")
+    if base.caught:
+        print(f"BASELINE FAILED: {base.detail}", file=sys.stderr)
+        return 3
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
