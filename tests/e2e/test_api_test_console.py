@@ -171,3 +171,26 @@ def test_an_agent_without_its_own_callback_number_uses_the_locations_caller_id(
     ).json()
     call = _start(client, tenant, agent_id=agent.json()["id"], contact_id=contact["id"])
     assert "Glow" in call["agent_text"]
+
+
+def test_a_doubtful_opt_out_is_asked_about_then_applied(
+    client: TestClient, tenant: Tenant, agent_id: int
+) -> None:
+    """Confirm on doubt, as staff see it in the console: the agent asks, says nothing else,
+    and a "yes" is an opt-out; a clear "no" goes back to the call."""
+    call = _start(client, tenant, agent_id=agent_id, phone="(212) 555-0100")
+    asked = _say(client, tenant, call["id"], "Cancel.")
+    assert asked["agent_text"] == "Would you like us to stop calling this number?"
+    assert asked["ended"] is False
+    assert _types(asked) == []
+    applied = _say(client, tenant, call["id"], "yeah")
+    assert applied["ended"] is True
+    opt_out = applied["events"][0]
+    assert opt_out["type"] == "opt_out_applied"
+    assert opt_out["detail"]["rule"] == "confirmed_on_doubt"
+
+    kept = _start(client, tenant, agent_id=agent_id, phone="(212) 555-0100")
+    _say(client, tenant, kept["id"], "Cancel.")
+    back = _say(client, tenant, kept["id"], "No, that's fine.")
+    assert back["ended"] is False
+    assert back["agent_text"].startswith("Okay, thank you.")
