@@ -34,9 +34,16 @@ Readings, where the description leaves room (each one is stated where it is enfo
   dial's consent is any qualifying voice opt-in recorded for that number by any contact of the
   account (a form opt-in only through a form that passed the scan, never one held for staff),
   revoked by a revocation of the number on any channel; and an opt-out of the number by any
-  of the account's contacts (its DND, its opt-out flag on any channel, a revocation) suppresses
-  the number until consent for it is recorded later (`number_suppressed`). A contact's own
-  DND and opt-out flag block it whatever consent follows.
+  of the account's contacts (its DND, its opt-out flag on any channel, the "Opted Out" tag
+  added, a revocation) suppresses the number until consent for it is recorded later
+  (`number_suppressed`). A contact's own DND and opt-out flag block it whatever consent follows
+  while they are set.
+- A form opt-in counts only with the scan's verdict on record: `form_valid` True. An unknown
+  verdict (None) is not a pass.
+- Clearing a flag does not clear the opt-out: every instant at which a DND or opt-out flag was
+  switched on, or the "Opted Out" tag added, is kept (`AuditedContact.opt_outs`, the contact's
+  opt-out history) and suppresses the number from then on, even after the flag is cleared or
+  the tag removed, until consent for the number is recorded after that instant.
 """
 
 from __future__ import annotations
@@ -68,7 +75,9 @@ __all__ = [
     "AuditedContact",
     "AuditedDial",
     "AuditedLocation",
+    "AuditedOptOut",
     "NumberScope",
+    "OptOutHow",
     "Violation",
     "audit_dials",
     "candidate_zones",
@@ -76,6 +85,7 @@ __all__ = [
     "index_contacts",
     "index_locations",
     "location_problem",
+    "number_groups",
     "number_problem",
     "zones_for_area_code",
 ]
@@ -163,14 +173,39 @@ class AuditedConsent:
         _require_aware(self.at, "AuditedConsent.at")
 
 
+class OptOutHow(StrEnum):
+    """How a contact opted out (for the report; every kind suppresses the number alike)."""
+
+    DND_VOICE = "dnd_voice"
+    OPT_OUT_FLAG = "opt_out_flag"
+    OPT_OUT_TAG = "opt_out_tag"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedOptOut:
+    """One instant at which a contact opted out of a number: voice DND or the opt-out flag
+    switched on (whether or not it was cleared later), or the "Opted Out" tag added (whether or
+    not it was removed later). `phone_e164`: the number it covers (None: the contact's own
+    number)."""
+
+    at: datetime
+    how: OptOutHow = OptOutHow.OPT_OUT_FLAG
+    phone_e164: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at, "AuditedOptOut.at")
+
+
 @dataclass(frozen=True, slots=True)
 class AuditedContact:
     """What the audit needs to know about a contact, as it stood over the simulated time.
 
-    `dnd_voice_since`: DND on the voice channel from that instant on (None: never set).
-    `opted_out_channel`: None means an opt-out from every channel. `extra_zones`: IANA zones to
-    add to the phone number's candidates (e.g. from an independent postal-code source); empty by
-    default, see the module docstring.
+    `dnd_voice_since`: DND on the voice channel from that instant on (None: not set at the end
+    of the simulated time). `opted_out_at`: the opt-out flag, if set at the end;
+    `opted_out_channel`: None means an opt-out from every channel. `opt_outs`: the contact's
+    opt-out history, flags since cleared and tags included (the flags in force may be listed
+    there too). `extra_zones`: IANA zones to add to the phone number's candidates (e.g. from an
+    independent postal-code source); empty by default, see the module docstring.
     """
 
     contact_id: int
@@ -182,6 +217,7 @@ class AuditedContact:
     opted_out_at: datetime | None = None
     opted_out_channel: Channel | None = None
     extra_zones: frozenset[str] = field(default_factory=frozenset)
+    opt_outs: tuple[AuditedOptOut, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.dnd_voice_since, "AuditedContact.dnd_voice_since")
@@ -370,7 +406,6 @@ def number_problem(phone_e164: str | None) -> AuditRule | None:
 
 # --- contact and account state at an instant ---------------------------------------------
 
-_CONSENTS = frozenset({ConsentKind.CRM_FORM, ConsentKind.MANUAL_WRITTEN})
 # Every channel: consent may be revoked "by any reasonable means" (FCC 24-24, "revoke all").
 _OPT_OUT_COVERS_VOICE = frozenset({Channel.VOICE, Channel.SMS, Channel.EMAIL, None})
 
@@ -391,20 +426,23 @@ def contact_problems(
     number_group: Iterable[AuditedContact] = (),
 ) -> tuple[AuditRule, ...]:
     """Every consent / DND / opt-out problem of a dial to `contact` at instant `at` (empty:
-    none). `number_group`: the other contacts of the account with the same number (consent
-    and opt-outs belong to the number within the practice).
+    none). `number_group`: the other contacts of the account that have, or had, the same
+    number (consent and opt-outs belong to the number within the practice; `number_groups`).
 
     - Consent: "The contact must have opted in via a CRM-hosted form. Contacts added by import,
       manual entry, or external sources ... you must confirm written consent for those records
-      manually." A voice-channel CRM-form opt-in (through a form that passed the scan, not held)
-      or a manually confirmed written consent for this number, on record at or before `at`,
-      counts whatever the source; a revocation of the number on any channel at or after the
-      latest such consent (and at or before `at`) revokes it.
+      manually." A voice-channel CRM-form opt-in (through a form whose scan verdict is on
+      record as passed, not held) or a manually confirmed written consent for this number, on
+      record at or before `at`, counts whatever the source; a revocation of the number on any
+      channel at or after the latest such consent (and at or before `at`) revokes it.
     - "No DND flag on the voice channel for that contact": DND set at or before `at`.
     - "No prior opt-out from the contact": the contact's own opt-out at or before `at`, on any
       channel (a "stop" by any reasonable means covers the caller's calls, FCC 24-24).
-    - The number's suppression: another contact of the group that set DND or opted out at or
-      before `at`, with no consent for the number recorded after (`number_suppressed`).
+    - The number's suppression: an opt-out of the number at or before `at` with no consent for
+      the number recorded after it: another contact's DND or opt-out flag, or any opt-out in
+      the history of the group's contacts (`AuditedContact.opt_outs`: flags since cleared, the
+      "Opted Out" tag), the contact's own included unless its DND or opt-out flag in force
+      already makes the dial a violation.
     """
     problems: list[AuditRule] = []
     number = contact.phone_e164
@@ -419,10 +457,8 @@ def contact_problems(
                 if latest_revocation is None or record.at > latest_revocation:
                     latest_revocation = record.at
             elif (
-                record.kind in _CONSENTS
+                _qualifies(record)
                 and record.channel is Channel.VOICE
-                and record.form_valid is not False
-                and not record.held
                 and (latest_consent is None or record.at > latest_consent)
             ):
                 latest_consent = record.at
@@ -438,17 +474,61 @@ def contact_problems(
         and contact.opted_out_channel in _OPT_OUT_COVERS_VOICE
     ):
         problems.append(AuditRule.OPTED_OUT)
-    # Another contact's opt-out of the same number (its own flags are reported above, and a
-    # revocation of the number is CONSENT_REVOKED).
-    opt_outs = [
-        instant
-        for member in members[1:]
-        for instant in (member.dnd_voice_since, member.opted_out_at)
-        if instant is not None and instant <= at
-    ]
-    if opt_outs and (latest_consent is None or latest_consent <= max(opt_outs)):
+    # Opt-outs of the number: other contacts' flags in force (the contact's own are reported
+    # above) and everybody's history (a revocation of the number is CONSENT_REVOKED).
+    own_in_force = AuditRule.DND_VOICE in problems or AuditRule.OPTED_OUT in problems
+    latest_opt_out: datetime | None = None
+    for member in members:
+        instants: list[datetime | None] = []
+        if member is not contact and member.phone_e164 == number:
+            instants += [member.dnd_voice_since, member.opted_out_at]
+        if member is not contact or not own_in_force:
+            instants += [
+                record.at
+                for record in member.opt_outs
+                if (record.phone_e164 or member.phone_e164) == number
+            ]
+        for instant in instants:
+            if (
+                instant is not None
+                and instant <= at
+                and (latest_opt_out is None or instant > latest_opt_out)
+            ):
+                latest_opt_out = instant
+    if latest_opt_out is not None and (latest_consent is None or latest_consent <= latest_opt_out):
         problems.append(AuditRule.NUMBER_SUPPRESSED)
     return tuple(problems)
+
+
+def _qualifies(record: AuditedConsent) -> bool:
+    """An opt-in that counts as consent: manual written consent, or a CRM-form opt-in whose
+    form passed the scan (`form_valid` True: an unknown verdict is not a pass) and that is not
+    held for staff."""
+    if record.held:
+        return False
+    if record.kind is ConsentKind.CRM_FORM:
+        return record.form_valid is True
+    return record.kind is ConsentKind.MANUAL_WRITTEN
+
+
+def number_groups(
+    contacts: Iterable[AuditedContact], location_by_id: dict[int, AuditedLocation]
+) -> dict[tuple[int, str], list[AuditedContact]]:
+    """The account's contacts by number: each contact under its own number and under every
+    other number its consent records or opt-outs name (consent and opt-outs belong to the
+    number within the account, whoever holds it now). Contacts of unknown locations are left
+    out."""
+    groups: defaultdict[tuple[int, str], list[AuditedContact]] = defaultdict(list)
+    for member in contacts:
+        home = location_by_id.get(member.location_id)
+        if home is None:
+            continue
+        numbers = {member.phone_e164}
+        numbers.update(record.phone_e164 for record in member.consents)
+        numbers.update(record.phone_e164 for record in member.opt_outs)
+        for phone in sorted(n for n in numbers if n):
+            groups[(home.account_id, phone)].append(member)
+    return dict(groups)
 
 
 # --- the audit -----------------------------------------------------------------------------
@@ -491,11 +571,7 @@ def audit_dials(
         found.append(Violation(dial.job_id, rule, detail, dial.dialed_at, dial.location_id))
 
     # The account's contacts by number: consent and opt-outs belong to the number.
-    by_number: defaultdict[tuple[int, str], list[AuditedContact]] = defaultdict(list)
-    for member in contact_by_id.values():
-        home = location_by_id.get(member.location_id)
-        if home is not None and member.phone_e164:
-            by_number[(home.account_id, member.phone_e164)].append(member)
+    by_number = number_groups(contact_by_id.values(), location_by_id)
     seen_jobs: set[int] = set()
     for dial in log:
         if dial.job_id in seen_jobs:

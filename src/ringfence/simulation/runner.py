@@ -38,13 +38,21 @@ from ringfence.domain.calls import IN_FLIGHT
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.facts import aware
 from ringfence.simulation.audit import audit_dials
-from ringfence.simulation.callog import audited_contacts, audited_locations, carrier_dials
-from ringfence.simulation.capacity import lawful_capacity
+from ringfence.simulation.callog import (
+    audited_contacts,
+    audited_locations,
+    capacity_jobs,
+    carrier_dials,
+)
+from ringfence.simulation.capacity import lawful_capacity, ledger_capacity_report
 from ringfence.simulation.events import SimEvent, apply_events
 from ringfence.simulation.population import PopulationSpec, populate
 
 # Tuesday 1 December 2026, midnight in New York.
 DEFAULT_START = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+
+# The reason a job over "4 calls in any 14-day window" fails with (docs/compliance.md).
+FOURTEEN_DAY_CAP = "fourteen_day_cap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +96,10 @@ class SimulationResult:
     violations: int
     violations_by_rule: dict[str, int]
     dialed_twice: int
-    # The one-campaign yardstick (simulation/capacity.py); None for a population with events,
-    # which that model does not cover (the audit still checks every dial).
+    # The yardstick (simulation/capacity.py): for one campaign the exact one-dial-per-contact
+    # maximum; for a population with events (recurring jobs, shared numbers, opt-outs) the
+    # ledger model's bound, exact when `lawful_capacity_exact` (its lawful schedule meets it).
+    # Utilization counts the dials inside the simulated range.
     lawful_capacity: int | None
     utilization: float | None
     ledger_seconds: int
@@ -104,6 +114,15 @@ class SimulationResult:
     decisions_per_second: float
     notes: list[str] = field(default_factory=list)
     events: int = 0  # population events applied during the run (enqueues, opt-outs)
+    # Whether `lawful_capacity` is known exactly (always for one campaign); when not, the true
+    # maximum lies between the lawful schedule found and the bound (see `notes`).
+    lawful_capacity_exact: bool = True
+    # The product rule "calls beyond [4 in 14 days] fail" (not wait): a job over the cap when
+    # tried fails for good, where the lawful optimum above would have waited for the window to
+    # roll. The same bound over the jobs that did not fail that way measures the dispatcher
+    # against the rules as the product states them (ledger scenario only).
+    lawful_capacity_under_fail_rule: int | None = None
+    utilization_under_fail_rule: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -390,14 +409,40 @@ def _measure(session: Any, spec: SimulationSpec, jobs: int, end: datetime) -> Si
     contacts = audited_contacts(session)
     dials = carrier_dials(session)
     report = audit_dials(dials, contacts, locations)
-    capacity: int | None = None
     notes = []
+    exact = True
+    under_fail_rule: int | None = None
     if spec.population.one_campaign:
         capacity = lawful_capacity(contacts, locations, start=spec.start, end=end)
     else:
+        bound = ledger_capacity_report(
+            contacts, locations, capacity_jobs(session), start=spec.start, end=end
+        )
+        capacity, exact = bound.capacity, bound.exact
+        capped = set(
+            session.scalars(
+                select(CallJob.id).where(
+                    CallJob.status == "failed", CallJob.reason_code == FOURTEEN_DAY_CAP
+                )
+            )
+        )
+        if capped:
+            kept = [job for job in capacity_jobs(session) if job.job_id not in capped]
+            under_fail_rule = ledger_capacity_report(
+                contacts, locations, kept, start=spec.start, end=end
+            ).capacity
+        else:
+            under_fail_rule = capacity
+        if not exact:
+            notes.append(
+                f"lawful capacity {bound.capacity} is an upper bound: the best lawful schedule "
+                f"found has {bound.lower_bound} dials"
+            )
+    in_range = sum(1 for dial in dials if spec.start <= dial.dialed_at < end)
+    if in_range != len(dials):
         notes.append(
-            "lawful capacity is modelled for one campaign only; this population has recurring "
-            "calls, shared numbers or mid-run opt-outs, so utilization is not reported"
+            f"{len(dials) - in_range} dials fell outside the simulated range (while calls "
+            f"drained); utilization counts the {in_range} inside it"
         )
 
     def grouped(column: Any, *where: Any) -> dict[str, int]:
@@ -434,9 +479,7 @@ def _measure(session: Any, spec: SimulationSpec, jobs: int, end: datetime) -> Si
         violations_by_rule=dict(by_rule),
         dialed_twice=len(report.dialed_twice),
         lawful_capacity=capacity,
-        utilization=(round(len(dials) / capacity, 4) if capacity else 1.0)
-        if capacity is not None
-        else None,
+        utilization=round(in_range / capacity, 4) if capacity else 1.0,
         ledger_seconds=ledger,
         billable_seconds=billable,
         ledger_matches=ledger == billable,
@@ -448,4 +491,13 @@ def _measure(session: Any, spec: SimulationSpec, jobs: int, end: datetime) -> Si
         audit_seconds=0.0,
         decisions_per_second=0.0,
         notes=notes,
+        lawful_capacity_exact=exact,
+        lawful_capacity_under_fail_rule=under_fail_rule,
+        utilization_under_fail_rule=(
+            None
+            if under_fail_rule is None
+            else round(in_range / under_fail_rule, 4)
+            if under_fail_rule
+            else 1.0
+        ),
     )

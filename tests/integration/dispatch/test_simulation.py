@@ -118,7 +118,12 @@ def test_the_ledger_scenario_keeps_every_rule_across_a_dst_change(
     # The rules the richer population exists to exercise did bind.
     assert result.failed_by_reason.get("fourteen_day_cap", 0) > 0
     assert result.failed_by_reason.get("number_suppressed", 0) > 0
-    assert result.lawful_capacity is None  # the one-campaign yardstick does not apply
+    # The ledger model's capacity: exact here, and reached (over six days no number's first
+    # dial leaves its 14-day window, so no job the cap failed could have been dialed later).
+    assert result.lawful_capacity_exact
+    assert result.utilization is not None
+    assert result.utilization >= 0.99, (result.dials, result.lawful_capacity)
+    assert result.notes == []
 
 
 def test_the_audit_catches_a_gate_that_ignores_the_suppression_ledger(

@@ -11,6 +11,7 @@ from ringfence.simulation.audit import (
     AuditedContact,
     AuditedDial,
     AuditedLocation,
+    AuditedOptOut,
 )
 
 CONSENT_AT = datetime(2025, 6, 1, tzinfo=UTC)
@@ -44,19 +45,24 @@ def contact(
     dnd_voice_since: datetime | None = None,
     opted_out_at: datetime | None = None,
     opted_out_channel: Channel | None = None,
+    opt_outs: tuple[AuditedOptOut, ...] = (),
 ) -> AuditedContact:
     return AuditedContact(
         contact_id=contact_id,
         location_id=location_id,
         phone_e164=phone,
         source=source,
-        consents=(AuditedConsent(ConsentKind.CRM_FORM, CONSENT_AT),)
-        if consents is None
-        else consents,
+        consents=(form_opt_in(CONSENT_AT),) if consents is None else consents,
         dnd_voice_since=dnd_voice_since,
         opted_out_at=opted_out_at,
         opted_out_channel=opted_out_channel,
+        opt_outs=opt_outs,
     )
+
+
+def form_opt_in(at: datetime, phone: str | None = None) -> AuditedConsent:
+    """A voice CRM-form opt-in through a form that passed the consent scan."""
+    return AuditedConsent(ConsentKind.CRM_FORM, at, phone_e164=phone, form_valid=True)
 
 
 def location(

@@ -19,9 +19,11 @@ from ringfence.simulation.audit import (
     AuditedContact,
     AuditedDial,
     AuditedLocation,
+    AuditedOptOut,
     AuditLimits,
     AuditRule,
     NumberScope,
+    OptOutHow,
     audit_dials,
     candidate_zones,
     number_problem,
@@ -36,6 +38,7 @@ from .builders import (
     WINTER_DAY,
     contact,
     dial,
+    form_opt_in,
     local,
     location,
     number,
@@ -119,12 +122,50 @@ def shared_number(*, other_dnd: datetime, consent_after: datetime | None) -> Log
     same account who set DND at `other_dnd`; `consent_after`: consent for the number recorded
     later by the dialed contact."""
     phone = number("212")
-    consents = (AuditedConsent(FORM, CONSENT_AT),)
+    consents = (form_opt_in(CONSENT_AT),)
     if consent_after is not None:
         consents += (AuditedConsent(MANUAL, consent_after),)
     dialed = contact(1, phone, location_id=1, consents=consents)
     other = contact(2, phone, location_id=2, dnd_voice_since=other_dnd)
     return Log([dial(1, NOON, dialed)], [dialed, other], [location(1), location(2)])
+
+
+def opted_out_earlier(
+    how: OptOutHow,
+    *,
+    consent_after: datetime | None,
+    by_other: bool = False,
+    former_number: bool = False,
+) -> Log:
+    """An opt-out of the dialed number an hour before the dial, since cleared (no flag is in
+    force at the dial): in the dialed contact's own history, or (`by_other`) in that of a
+    contact at another location of the account, who (`former_number`) has another number
+    now. `consent_after`: manual written consent for the number recorded later."""
+    phone = number("212")
+    consents = (form_opt_in(CONSENT_AT),)
+    if consent_after is not None:
+        consents += (AuditedConsent(MANUAL, consent_after),)
+    opt_out = AuditedOptOut(
+        NOON - timedelta(hours=1), how, phone_e164=phone if former_number else None
+    )
+    dialed = contact(1, phone, consents=consents, opt_outs=() if by_other else (opt_out,))
+    if not by_other:
+        return one_dial(NOON, dialed)
+    other = contact(
+        2,
+        number("212", 200) if former_number else phone,
+        location_id=2,
+        opt_outs=(opt_out,),
+    )
+    return Log([dial(1, NOON, dialed)], [dialed, other], [location(1), location(2)])
+
+
+def cleared_opt_out_case(how: OptOutHow, **where: bool) -> Case:
+    return Case(
+        R.NUMBER_SUPPRESSED,
+        lambda: opted_out_earlier(how, consent_after=None, **where),
+        lambda: opted_out_earlier(how, consent_after=NOON - timedelta(minutes=5), **where),
+    )
 
 
 def fourteen(last: datetime) -> Log:
@@ -138,7 +179,10 @@ def with_consents(
     channel: Channel = Channel.VOICE,
     source: ContactSource = ContactSource.FORM,
 ) -> Callable[[], Log]:
-    consents = tuple(AuditedConsent(kind, at, channel) for kind, at in records)
+    consents = tuple(
+        AuditedConsent(kind, at, channel, form_valid=True if kind is FORM else None)
+        for kind, at in records
+    )
     return lambda: one_dial(NOON, contact(source=source, consents=consents))
 
 
@@ -374,6 +418,24 @@ CASES = {
             NOON, contact(consents=(AuditedConsent(FORM, CONSENT_AT, form_valid=True),))
         ),
     ),
+    # A form opt-in counts only with the scan's verdict on record as passed: an unknown
+    # verdict (None) is not a pass.
+    "form-with-an-unknown-scan-verdict": Case(
+        R.NO_CONSENT,
+        lambda: one_dial(NOON, contact(consents=(AuditedConsent(FORM, CONSENT_AT),))),
+        lambda: one_dial(NOON, contact(consents=(form_opt_in(CONSENT_AT),))),
+    ),
+    # Clearing a flag or removing the tag does not clear the opt-out: the number stays
+    # suppressed until consent for it is recorded after the opt-out.
+    "cleared-dnd-still-suppresses": cleared_opt_out_case(OptOutHow.DND_VOICE),
+    "cleared-opt-out-flag-still-suppresses": cleared_opt_out_case(OptOutHow.OPT_OUT_FLAG),
+    "removed-opt-out-tag-still-suppresses": cleared_opt_out_case(OptOutHow.OPT_OUT_TAG),
+    "another-contacts-cleared-opt-out": cleared_opt_out_case(OptOutHow.OPT_OUT_FLAG, by_other=True),
+    "another-contacts-tag-only-opt-out": cleared_opt_out_case(OptOutHow.OPT_OUT_TAG, by_other=True),
+    # The opt-out belongs to the number, even after the contact who opted out changed numbers.
+    "opt-out-of-another-contacts-former-number": cleared_opt_out_case(
+        OptOutHow.DND_VOICE, by_other=True, former_number=True
+    ),
     "opt-out-all-channels": Case(
         R.OPTED_OUT,
         lambda: one_dial(NOON, contact(opted_out_at=CONSENT_AT, opted_out_channel=None)),
@@ -434,6 +496,48 @@ def test_consent_given_again_after_a_revocation_counts() -> None:
         (FORM, CONSENT_AT), (REVOKE, CONSENT_AT + timedelta(days=1)), (FORM, NOON)
     )()
     assert audit_dials(log.dials, log.contacts, log.locations).ok
+
+
+def test_consent_at_the_opt_out_instant_does_not_lift_it() -> None:
+    log = opted_out_earlier(OptOutHow.OPT_OUT_TAG, consent_after=NOON - timedelta(hours=1))
+    report = audit_dials(log.dials, log.contacts, log.locations)
+    assert [v.rule for v in report.violations] == [R.NUMBER_SUPPRESSED]
+
+
+def test_an_opt_out_after_the_dial_is_no_violation() -> None:
+    later = AuditedOptOut(NOON + timedelta(seconds=1), OptOutHow.OPT_OUT_TAG)
+    log = one_dial(NOON, contact(opt_outs=(later,)))
+    assert audit_dials(log.dials, log.contacts, log.locations).ok
+
+
+def test_a_flag_in_force_is_reported_once_under_its_own_rule() -> None:
+    """The history lists the DND in force too; it is reported as dnd_voice, not again as
+    number_suppressed. An older opt-out of the contact's, since cleared, is then not reported
+    again either (the dial is a violation once per cause found)."""
+    since = NOON - timedelta(hours=1)
+    history = (
+        AuditedOptOut(since - timedelta(days=3), OptOutHow.OPT_OUT_FLAG),
+        AuditedOptOut(since, OptOutHow.DND_VOICE),
+    )
+    log = one_dial(NOON, contact(dnd_voice_since=since, opt_outs=history))
+    report = audit_dials(log.dials, log.contacts, log.locations)
+    assert [v.rule for v in report.violations] == [R.DND_VOICE]
+
+
+def test_cleared_dnd_then_new_consent_then_dnd_again() -> None:
+    """DND on, off, consent recorded, a dial, DND on again: the dial is lawful."""
+    first = NOON - timedelta(days=2)
+    consents = (form_opt_in(CONSENT_AT), AuditedConsent(MANUAL, NOON - timedelta(days=1)))
+    history = (
+        AuditedOptOut(first, OptOutHow.DND_VOICE),
+        AuditedOptOut(NOON + timedelta(hours=1), OptOutHow.DND_VOICE),
+    )
+    who = contact(consents=consents, dnd_voice_since=NOON + timedelta(hours=1), opt_outs=history)
+    log = one_dial(NOON, who)
+    assert audit_dials(log.dials, log.contacts, log.locations).ok
+    late = one_dial(NOON + timedelta(hours=2), who)
+    report = audit_dials(late.dials, late.contacts, late.locations)
+    assert [v.rule for v in report.violations] == [R.DND_VOICE]
 
 
 def test_number_scope_decides_whose_dials_count() -> None:
