@@ -15,14 +15,17 @@ def test_the_frozen_split_is_reported_apart_and_decides_the_exit_code() -> None:
     reports = json.loads(result.output)
     assert [r["set"] for r in reports] == [
         "frozen test split (held out)",
+        "frozen test split v2 (held out)",
         "v1 guardrail set (labels folded to six)",
     ]
-    frozen = reports[0]
+    frozen, frozen_v2 = reports[0], reports[1]
     assert frozen["total"] >= 700
+    assert frozen_v2["total"] >= 500
     assert set(frozen["opt_out_by_language"]) == {"en", "es"}
-    assert result.exit_code == (1 if frozen["target_misses"] else 0), result.output
+    missed = frozen["target_misses"] or frozen_v2["target_misses"]
+    assert result.exit_code == (1 if missed else 0), result.output
     # The v1 set is scored on its six labels only.
-    assert set(reports[1]["labels"]) == {
+    assert set(reports[2]["labels"]) == {
         "opt_out",
         "ai_question",
         "clinical_question",

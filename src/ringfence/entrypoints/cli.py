@@ -32,7 +32,13 @@ from ringfence.agent.evaluation import (
     meets_targets,
     shipped_cases,
 )
-from ringfence.agent.understanding.corpus import TEST_FROZEN, Utterance, shipped, shipped_v1
+from ringfence.agent.understanding.corpus import (
+    TEST_FROZEN,
+    TEST_FROZEN_V2,
+    Utterance,
+    shipped,
+    shipped_v1,
+)
 from ringfence.agent.understanding.corpus import load as load_utterances
 from ringfence.agent.understanding.evaluation import evaluate as evaluate_understanding
 from ringfence.agent.understanding.evaluation import format_report
@@ -378,8 +384,8 @@ def agent_eval(
 ) -> None:
     """How well the agent understands callers (docs/agent-evaluation.md).
 
-    Without FILE: the frozen test split (held out: never trained or tuned on) and, apart, the
-    v1 guardrail set. Exits 1 when a target is missed on the frozen split (or on FILE)."""
+    Without FILE: the two frozen test splits (held out: never trained or tuned on) and, apart,
+    the v1 guardrail set. Exits 1 when a target is missed on a frozen split (or on FILE)."""
     if rules:
         _rules_eval(file, as_json)
         return
@@ -391,6 +397,7 @@ def agent_eval(
         else:
             sets = [
                 ("frozen test split (held out)", shipped(TEST_FROZEN), False),
+                ("frozen test split v2 (held out)", shipped(TEST_FROZEN_V2), False),
                 ("v1 guardrail set (labels folded to six)", shipped_v1(), True),
             ]
     except (OSError, ValueError) as exc:
@@ -402,7 +409,8 @@ def agent_eval(
         print(json.dumps([r.as_dict() for r in reports], indent=2))
     else:
         print("\n\n".join(format_report(r, show_misses=misses) for r in reports))
-    raise typer.Exit(code=1 if reports[0].target_misses() else 0)
+    held_out = [r for r, (_, _, folded) in zip(reports, sets, strict=True) if not folded]
+    raise typer.Exit(code=1 if any(r.target_misses() for r in held_out) else 0)
 
 
 def _rules_eval(file: Path | None, as_json: bool) -> None:

@@ -31,6 +31,7 @@ from ringfence.agent.runtime import (
 from ringfence.agent.understanding.answers import is_clear_no, is_clear_yes
 from ringfence.agent.understanding.corpus import (
     TEST_FROZEN,
+    TEST_FROZEN_V2,
     parse_lines,
     shipped,
     training_corpus,
@@ -251,12 +252,14 @@ def test_contractions_keep_their_negation_for_the_model() -> None:
 
 
 # -- the corpora -----------------------------------------------------------------------------
-def test_the_frozen_split_is_the_one_written_before_training() -> None:
-    """Its SHA-256 is recorded in TEST_SPLIT.md when it was frozen; any edit shows here."""
+@pytest.mark.parametrize(
+    ("split", "note"), [(TEST_FROZEN, "TEST_SPLIT.md"), (TEST_FROZEN_V2, "TEST_SPLIT_V2.md")]
+)
+def test_the_frozen_splits_are_the_ones_written_before_training(split: str, note: str) -> None:
+    """Each SHA-256 is recorded in its note when it was frozen; any edit shows here."""
     folder = resources.files("ringfence.agent").joinpath("data", "understanding")
-    data = folder.joinpath(TEST_FROZEN).read_bytes()
-    note = folder.joinpath("TEST_SPLIT.md").read_text(encoding="utf-8")
-    recorded = re.findall(r"\b[0-9a-f]{64}\b", note)
+    data = folder.joinpath(split).read_bytes()
+    recorded = re.findall(r"\b[0-9a-f]{64}\b", folder.joinpath(note).read_text(encoding="utf-8"))
     assert hashlib.sha256(data).hexdigest() == recorded[-1]
 
 
@@ -268,8 +271,9 @@ def test_the_frozen_split_never_leaks_into_training() -> None:
         return " ".join(re.sub(r"[^\w\s]", " ", folded.decode()).split())
 
     trained = {key(u.text) for u in training_corpus()}
-    leaked = [u.text for u in shipped(TEST_FROZEN) if key(u.text) in trained]
-    assert leaked == []
+    for split in (TEST_FROZEN, TEST_FROZEN_V2):
+        leaked = [u.text for u in shipped(split) if key(u.text) in trained]
+        assert leaked == [], split
 
 
 def test_the_corpora_are_big_enough_and_cover_every_label_in_both_languages() -> None:

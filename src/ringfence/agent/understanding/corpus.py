@@ -21,6 +21,7 @@ TRAIN: Final = "train.jsonl"
 # Every training file (each written from its own angle; TRAIN.md).
 TRAINING: Final = ("train.jsonl", "train_answers.jsonl")
 TEST_FROZEN: Final = "test_frozen.jsonl"
+TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"  # a second writer, scored once when frozen
 _FIELDS: Final = frozenset({"text", "label", "lang", "appointment_call", "source"})
 
 
