@@ -66,7 +66,8 @@ def test_the_opt_out_tag_cannot_be_renamed_deleted_or_imitated(
     assert deleted.status_code == 409, deleted.text
     assert "cannot be deleted" in deleted.text
     # A look-alike would read as an opt-out to staff while the gate reads the exact name.
-    for name in ("opted out", "OPTED  OUT", "Opted\tOut"):
+    for name in ("opted out", "OPTED  OUT", "Opted\tOut", "Opted-Out", "OptedOut", "Opted_Out",
+                 "Opted\u200bOut", "\u041epted Out"):  # fmt: skip
         made = client.post("/api/v1/tags", json={"name": name}, headers=tenant.headers)
         assert made.status_code == 422, (name, made.text)
     # Renaming another tag onto it would opt its contacts out without a ledger entry.
@@ -240,3 +241,35 @@ def test_a_large_opted_out_import_takes_one_lock_not_one_per_number(
         uow.commit()
     with container.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(NumberSuppression)) == 120
+
+
+def test_re_importing_after_a_future_stamped_consent_keeps_the_number_suppressed(
+    client: TestClient, tenant: Tenant, container: Container, clock: VirtualClock
+) -> None:
+    """Found in review: the bulk writer left an entry "in force" although a consent stamped
+    later (another worker's clock ahead) would lift it once its time came; it now stamps past
+    every consent on file, as the single-number writer does."""
+    client.post("/api/v1/tags", json={"name": "Opted Out"}, headers=tenant.headers)
+    contact = _contact(client, tenant)
+    assert _consent(client, tenant, contact["id"]).status_code == 201
+    _suppress(container, tenant, contact["id"])
+    with container.uow() as uow:
+        uow.session.add(
+            ConsentRecord(
+                account_id=tenant.account_id,
+                location_id=tenant.location_id,
+                contact_id=contact["id"],
+                kind=ConsentKind.MANUAL_WRITTEN,
+                channel=Channel.VOICE,
+                phone_e164=NUMBER,
+                confirmed_by="Dana",
+                recorded_by="test",
+                recorded_at=uow.clock.now() + timedelta(hours=1),
+            )
+        )
+        uow.commit()
+    _import(
+        container, tenant, tenant.location_id, f"Phone,First Name,Tags\n{NUMBER},Ava,Opted Out\n"
+    )
+    clock.advance(timedelta(hours=2))
+    assert _reason(client, tenant, contact["id"]) == "number_suppressed"

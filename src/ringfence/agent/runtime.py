@@ -45,7 +45,7 @@ from ringfence.agent.events import (
     WrongNumber,
     outcome_of,
 )
-from ringfence.agent.guardrails.clinical import ClinicalConcern
+from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
 from ringfence.agent.guardrails.disclosure import disclosure, disclosure_es
 from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identity_answer
 from ringfence.agent.guardrails.outgoing import (
@@ -67,7 +67,7 @@ from ringfence.agent.policies.intents import Intent, recognize_intent
 from ringfence.agent.policies.scripted import purpose_prompt
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.text import sentences
-from ringfence.agent.understanding.answers import is_clear_no
+from ringfence.agent.understanding.answers import is_bare_answer, is_clear_no
 from ringfence.agent.understanding.decision import Understanding
 from ringfence.agent.understanding.labels import Label, Language
 from ringfence.agent.understanding.understander import LearnedUnderstander, Understander
@@ -107,6 +107,16 @@ MAX_IDENTITY_TRIES: Final = 2
 _FOR_POLICY: Final = frozenset({Label.CONFIRM, Label.RESCHEDULE, Label.CANCEL, Label.WRONG_PERSON})
 LEARNED: Final = "learned"  # the rule name when the classifier alone decided
 CONFIRMED_ON_DOUBT: Final = "confirmed_on_doubt"  # anything but a clear no to our question
+UNANSWERED_DOUBT: Final = "unanswered_doubt"  # in doubt, and no answer came (hang-up, no turn)
+MIN_WORDS_FOR_LANGUAGE: Final = 3
+EMERGENCY_LINE: Final = (
+    "I'm also flagging what you said as urgent for our clinical team. If this feels like an "
+    "emergency, please hang up and call 911. Goodbye."
+)
+
+
+def _is_call_back_task(event: AgentEvent) -> bool:
+    return isinstance(event, StaffFollowUp) and event.reason is FollowUpReason.SPANISH_SPEAKER
 
 
 def _negative(callee_text: str) -> bool:
@@ -219,11 +229,15 @@ class ConversationRuntime:
             pending, self._asked_opt_out = self._asked_opt_out, None
             bare_cancel, self._asked_after_cancel = self._asked_after_cancel, False
             if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):
+                if verify(pending, self._allowance()):  # e.g. an offer: not after a no
+                    pending = ANYTHING_ELSE
                 return self._say(f"{KEEP_CALLING} {pending}", noted)
             return self._opt_out(
                 callee_text, CONFIRMED_ON_DOUBT, bare_cancel=bare_cancel, events=noted
             )
         if heard.label is Label.OPT_OUT and heard.doubt:
+            if self._callee_turns >= self._max_callee_turns:  # no turn left to hear the answer
+                return self._opt_out(callee_text, UNANSWERED_DOUBT, events=noted)
             return self._ask_opt_out(callee_text, heard, noted)
         if heard.label is Label.OPT_OUT:
             rule = heard.opt_out_rule
@@ -259,16 +273,27 @@ class ConversationRuntime:
         """Record that the callee hung up; returns the event added (none if already ended)."""
         if self.ended:
             return ()
+        added: list[AgentEvent] = []
+        if self._asked_opt_out is not None:
+            # Asked "Would you like us to stop calling?" and hung up: not a clear no.
+            said = next(
+                (t.text for t in reversed(self._history) if t.speaker is Speaker.CALLEE), ""
+            )
+            added += self._opt_out_events(said, UNANSWERED_DOUBT, self._asked_after_cancel)
+            self._asked_opt_out = None
         self._ended_by = EndReason.CALLEE_HUNG_UP
-        event = CallEnded(EndReason.CALLEE_HUNG_UP)
-        self._events.append(event)
-        return (event,)
+        added.append(CallEnded(EndReason.CALLEE_HUNG_UP))
+        self._events += added
+        return tuple(added)
 
     # -- helpers ------------------------------------------------------------------------
     def _note_language(self, heard: Understanding, callee_text: str) -> list[AgentEvent]:
         """The first Spanish turn: answer in Spanish from now on, and one staff task for a
         Spanish-speaking call-back (the rest of the script is English)."""
         if heard.language is not Language.ES or self._spanish:
+            return []
+        # A bare answer or a two-word turn says nothing about the language ("no" is both).
+        if is_bare_answer(callee_text) or len(callee_text.split()) < MIN_WORDS_FOR_LANGUAGE:
             return []
         self._spanish = True
         return [StaffFollowUp(FollowUpReason.SPANISH_SPEAKER, TaskPriority.NORMAL, callee_text)]
@@ -300,13 +325,39 @@ class ConversationRuntime:
         detected_by: DetectedBy = DetectedBy.RUNTIME,
         events: list[AgentEvent] | None = None,
     ) -> AgentTurn:
-        said: list[AgentEvent] = [*(events or []), OptOut(callee_text, rule, detected_by)]
+        # No call-back of any kind to someone who just opted out (the Spanish-speaker task).
+        kept = [e for e in events or [] if not _is_call_back_task(e)]
+        said = [*kept, *self._opt_out_events(callee_text, rule, bare_cancel, detected_by)]
+        ack = self._render(OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK)
+        if any(isinstance(e, StaffFollowUp) and e.priority is TaskPriority.URGENT for e in said):
+            ack = f"{ack.removesuffix(' Goodbye.').removesuffix(' Adiós.')} {EMERGENCY_LINE}"
+        return self._say(ack, said, EndReason.OPT_OUT)
+
+    def _opt_out_events(
+        self,
+        callee_text: str,
+        rule: str,
+        bare_cancel: bool,
+        detected_by: DetectedBy = DetectedBy.RUNTIME,
+    ) -> list[AgentEvent]:
+        """The opt-out, the staff task a bare "cancel" needs, and an urgent clinical task when
+        the same words report a possible complication (an opt-out never drops it)."""
+        events: list[AgentEvent] = [OptOut(callee_text, rule, detected_by)]
         if bare_cancel and self.context.has_appointment:
-            said.append(
+            events.append(
                 StaffFollowUp(FollowUpReason.AMBIGUOUS_CANCEL, TaskPriority.NORMAL, callee_text)
             )
-        ack = OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK
-        return self._say(self._render(ack), said, EndReason.OPT_OUT)
+        concern = assess_clinical(callee_text)
+        if concern is not None and concern.urgent:
+            events.append(
+                StaffFollowUp(
+                    FollowUpReason.POSSIBLE_COMPLICATION,
+                    TaskPriority.URGENT,
+                    callee_text,
+                    concern.signals,
+                )
+            )
+        return events
 
     def _identity_turn(self, callee_text: str, events: list[AgentEvent]) -> AgentTurn:
         name = self.context.patient_first_name or ""

@@ -109,6 +109,7 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
     )
     effects = _Effects(session, call)
     produced: set[str] = set()
+    opted_out = any(isinstance(event, OptOut) for event in conversation.events)
     for event in conversation.events:
         signal = _SIGNALS.get(type(event))
         if signal is not None:
@@ -118,6 +119,8 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
         match event:
             case OptOut():
                 effects.opt_out(event)
+            case StaffFollowUp() if opted_out and event.reason in _CALL_BACKS:
+                pass  # no call-back to someone who opted out in the same call
             case StaffFollowUp():
                 title = (
                     "Urgent: possible complication"
@@ -165,6 +168,8 @@ _SIGNALS: dict[type, str] = {
     NotInterested: "not_interested",
 }
 _CLINICAL = frozenset({FollowUpReason.CLINICAL_QUESTION, FollowUpReason.POSSIBLE_COMPLICATION})
+# Tasks whose point is to call the patient back: dropped when the call ended in an opt-out.
+_CALL_BACKS = frozenset({FollowUpReason.SPANISH_SPEAKER, FollowUpReason.HUMAN_REQUESTED})
 
 
 class _Effects:

@@ -51,7 +51,7 @@ from ringfence.services.contact_import_report import (
     RowReport,
     RowStatus,
 )
-from ringfence.services.suppression_bulk import suppress_numbers, tag_suppressed
+from ringfence.services.suppression_bulk import lock_account, suppress_numbers, tag_suppressed
 from ringfence.services.tenancy import referenced
 from ringfence.services.unit_of_work import TenantScope
 
@@ -99,6 +99,9 @@ def import_contacts(
     )
     contact_ids = {phone: target.existing_id for phone, target in plan.targets.items()}
     if not dry_run:
+        # The account's numbers are locked before any row is written (advisory locks before
+        # row locks, as every other writer takes them), held to the end of the transaction.
+        lock_account(session, scope.account_id)
         contact_ids = _write(
             session, scope, location, plan, existing, tags, now=now, progress=report_progress
         )

@@ -100,16 +100,21 @@ def suppress_numbers(
             phone = number.phone_e164 or ""
             fact = facts[number.id]
             entry = entries.get(phone)
-            # In force: the gate's own answer (consent since the opt-out lifts it).
-            consent_at = consent_in_force(fact, at)
-            current = as_fact(entry)
-            if current is not None and current.in_force(consent_at):
-                kept += 1
-                continue
             newest = max(
                 (t for t in (fact.crm_form_opt_in_at, fact.manual_written_at) if t is not None),
                 default=None,
             )
+            # Left alone only if in force (the gate's own answer) and already stamped past
+            # every consent on file, future-stamped ones included (another worker's clock ran
+            # ahead): otherwise such a consent would lift the opt-out once its time comes.
+            current = as_fact(entry)
+            if (
+                current is not None
+                and current.in_force(consent_in_force(fact, at))
+                and (newest is None or newest <= current.at)
+            ):
+                kept += 1
+                continue
             stamp = at if newest is None or newest < at else newest + _AFTER
             written += 1
             before: dict[str, object] | None = (
@@ -188,8 +193,8 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
 
 
 def _insert_new(session: Session, rows: list[dict[str, object]]) -> None:
-    """Insert the new entries; one written meanwhile by a single-number writer wins (it holds
-    the number's lock, not the account's) and is kept as it is: it is at least as recent."""
+    """Insert the new entries. Single-number writers take the account key shared, so on
+    PostgreSQL none can write meanwhile; ON CONFLICT DO NOTHING is a guard, not a path."""
     dialect = session.get_bind().dialect.name
     keys = ["account_id", "phone_e164"]
     statement: Executable

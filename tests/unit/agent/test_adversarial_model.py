@@ -215,6 +215,14 @@ def test_the_verifier_lets_in_context_words_through(text: str) -> None:
         ("It's only $99.", "price"),
         ("I'm a real person, promise.", "human_claim"),
         ("Avoid exercise for 24 hours afterwards.", "clinical"),
+        # Found in review: a name first in its sentence, a titled name, a 7-digit number,
+        # spelled-out digits, ordinal and spoken times.
+        ("Maria is booked right after you.", "name_or_service"),
+        ("You can reach Dr. Smith's line later.", "name_or_service"),
+        ("Or try 555-1234.", "phone_number"),
+        ("Call five five five one two three four.", "phone_number"),
+        ("We have you on the twelfth at noon.", "date_or_time"),
+        ("Come at half past nine.", "date_or_time"),
     ],
 )
 def test_the_verifier_names_each_check_that_fails(text: str, check: str) -> None:

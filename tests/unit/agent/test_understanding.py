@@ -21,11 +21,13 @@ from ringfence.agent.events import (
     FollowUpReason,
     OptOut,
     StaffFollowUp,
+    WrongNumber,
 )
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.runtime import (
     CONFIRMED_ON_DOUBT,
     OPT_OUT_QUESTION,
+    UNANSWERED_DOUBT,
     ConversationRuntime,
 )
 from ringfence.agent.understanding.answers import is_clear_no, is_clear_yes
@@ -41,7 +43,7 @@ from ringfence.agent.understanding.evaluation import evaluate
 from ringfence.agent.understanding.labels import Label, Language
 from ringfence.agent.understanding.model import model_text
 from ringfence.agent.understanding.understander import LearnedUnderstander
-from ringfence.domain.vocabulary import CallPurpose
+from ringfence.domain.vocabulary import CallPurpose, TaskPriority
 
 from .factories import PRACTICE, inbound, outbound, profile
 
@@ -163,7 +165,7 @@ def test_a_bare_yes_or_no_is_read_by_the_dialogue_not_as_a_doubt(said: str) -> N
 
 
 # -- Spanish ----------------------------------------------------------------------------------
-def test_a_spanish_opt_out_is_acknowledged_in_spanish_with_a_task_for_a_spanish_speaker() -> None:
+def test_a_spanish_opt_out_is_acknowledged_in_spanish_and_never_called_back() -> None:
     runtime = ConversationRuntime(profile(), inbound(), ScriptedPolicy())
     runtime.start()
     turn = runtime.respond("por favor ya no me llamen a este número")
@@ -172,8 +174,8 @@ def test_a_spanish_opt_out_is_acknowledged_in_spanish_with_a_task_for_a_spanish_
         turn = runtime.respond("sí")
     assert turn.end_reason is EndReason.OPT_OUT
     assert turn.text.startswith("Entendido. No recibirá más llamadas de")
-    tasks = [e for e in runtime.events if isinstance(e, StaffFollowUp)]
-    assert [t.reason for t in tasks] == [FollowUpReason.SPANISH_SPEAKER]
+    # No call-back of any kind to someone who just opted out.
+    assert [e for e in runtime.events if isinstance(e, StaffFollowUp)] == []
 
 
 def test_the_disclosure_is_said_in_spanish_to_a_spanish_speaker() -> None:
@@ -307,3 +309,70 @@ def test_the_evaluation_counts_asked_opt_outs_for_recall_not_precision() -> None
     assert score.support == 2
     assert score.recall == 1.0
     assert score.acted <= 2
+
+
+# -- found in review ------------------------------------------------------------------------
+def test_a_hang_up_after_the_opt_out_question_is_an_opt_out() -> None:
+    runtime = confirmed()
+    runtime.respond("Cancel.")  # a bare cancel: asked about
+    events = runtime.callee_hung_up()
+    opt_outs = [e for e in events if isinstance(e, OptOut)]
+    assert [o.rule for o in opt_outs] == [UNANSWERED_DOUBT]
+    reasons = [e.reason for e in events if isinstance(e, StaffFollowUp)]
+    assert reasons == [FollowUpReason.AMBIGUOUS_CANCEL]
+
+
+def test_no_question_is_asked_on_the_last_turn_the_call_allows() -> None:
+    runtime = ConversationRuntime(
+        profile(),
+        outbound(),
+        ScriptedPolicy(),
+        max_callee_turns=2,
+        understander=DoubtfulUnderstander(),
+    )
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    turn = runtime.respond(DOUBTFUL)
+    assert turn.end_reason is EndReason.OPT_OUT
+
+
+@pytest.mark.parametrize("said", ["no", "no no", "nope"])
+def test_a_bare_no_does_not_switch_the_call_to_spanish(said: str) -> None:
+    runtime = confirmed()
+    runtime.respond(said)
+    turn = runtime.respond("wait, are you a robot?")
+    assert turn.text.startswith(f"I'm an AI assistant for {PRACTICE}.")
+    assert not any(
+        isinstance(e, StaffFollowUp) and e.reason is FollowUpReason.SPANISH_SPEAKER
+        for e in runtime.events
+    )
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "no, I'm not coming",
+        "i won't be coming",
+        "I don't think I'll make it",
+        "no, we're not still on",
+        "unfortunately no",
+        "sadly not",
+    ],
+)
+def test_a_negated_answer_is_never_a_confirmation_or_a_wrong_number(said: str) -> None:
+    runtime = confirmed()
+    runtime.respond(said)
+    assert not any(isinstance(e, AppointmentConfirmed | WrongNumber) for e in runtime.events)
+
+
+def test_an_urgent_complication_said_with_an_opt_out_still_reaches_staff() -> None:
+    runtime = confirmed()
+    turn = runtime.respond(
+        "stop calling me, and my lips are turning white since the filler and it's getting worse"
+    )
+    assert turn.end_reason is EndReason.OPT_OUT
+    urgent = [
+        e for e in turn.events if isinstance(e, StaffFollowUp) and e.priority is TaskPriority.URGENT
+    ]
+    assert len(urgent) == 1
+    assert "911" in turn.text

@@ -32,7 +32,12 @@ from ringfence.agent.guardrails.disclosure import claims_human
 from ringfence.agent.guardrails.phi import phi_terms_in
 from ringfence.agent.text import sentences
 
-_PHONE: Final = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\d{7,}")
+_PHONE: Final = re.compile(
+    r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\b\d{3}[\s.-]\d{4}\b|\d{7,}|"
+    r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)[\s,-]+){6,}"
+    r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b",
+    re.IGNORECASE,
+)
 _DAYS: Final = (
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|today|tonight|"
     r"weekend|next week"
@@ -46,7 +51,11 @@ _TIME_PIECE: Final = re.compile(
     r"\b(?:(?:at|by|around|after|before) )?\d{1,2}(?::\d{2})?\s*(?:a\.?m\b\.?|p\.?m\b\.?)|"
     r"\b(?:at|by|around|after|before) \d{1,2}(?::\d{2})?\b|\b\d{1,2}(?:st|nd|rd|th)\b|"
     r"\b\d{1,2}/\d{1,2}\b|\bnoon\b|\bmidnight\b|"
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) o'?clock\b",
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) o'?clock\b|"
+    r"\b(?:half|quarter) (?:past|to|after) \w+\b|"
+    r"\b(?:the )?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|"
+    r"nineteenth|twentieth|twenty[- ]\w+|thirtieth|thirty[- ]first)\b(?= of| at|,|\.|$| for)",
     re.IGNORECASE,
 )
 _PREPOSITION: Final = re.compile(r"^(?:at|by|around|after|before)\s+", re.IGNORECASE)
@@ -79,10 +88,24 @@ _MARKETING: Final = re.compile(
     re.IGNORECASE,
 )
 _CAPITALIZED: Final = re.compile(r"\b[A-Z][a-zA-Z'-]+\b")
-# Capitalized words any reply may use (the sentence's first word is always allowed too).
-_COMMON: Final = frozenset(
-    {"I", "I'm", "I'll", "I've", "I'd", "AI", "OK", "Okay", "Mr", "Mrs", "Ms", "Dr"}
-)
+# A title before a name ("Dr. Patel", "doctor patel"): the name must be an allowed word.
+_TITLED: Final = re.compile(r"\b(?:dr|doctor|mr|mrs|ms|miss|nurse)\.?\s+([a-z][\w'-]*)", re.I)
+# Capitalized words any reply may use.
+_COMMON: Final = frozenset({"I", "I'm", "I'll", "I've", "I'd", "AI", "OK", "Okay"})
+# Words a sentence may start with, capitalized (any other capitalized word is judged as a
+# name, first in its sentence or not).
+_OPENER_WORDS: Final = """
+a about absolutely actually after again all alright also although an and any anything are
+as at awesome be because before but by can certainly could did do does done each either
+enjoy even every everything excellent fantastic feel few fine for from glad good goodbye
+got great had happy has have hello hey hi hope how however if in is it its just let lovely
+may maybe me more most my no nope not nothing noted now of oh ok okay on once one only or
+our perfect please quick quite really right see shall she should so some someone something
+sorry sounds still sure take thank thanks that the their then there these they this those
+to today tomorrow totally understood unfortunately until we well welcome were what when
+where whether which while who why will with would wonderful yes yeah yep yet you your
+"""
+_OPENERS: Final = frozenset(_OPENER_WORDS.split())
 
 CLINICAL_BAR: Final = 0.5
 
@@ -163,14 +186,16 @@ def _names_or_services(text: str, allowance: Allowance) -> bool:
     for found in _SERVICES.finditer(text):
         if found.group(0).lower() not in service:
             return True
+    for found in _TITLED.finditer(text):
+        if found.group(1).lower() not in allowed:
+            return True
     for sentence in sentences(text):
-        words = list(_CAPITALIZED.finditer(sentence))
-        for found in words:
+        for found in _CAPITALIZED.finditer(sentence):
             word = found.group(0)
-            if found.start() == 0 or word.lower() in allowed:
-                continue
-            if _TIME_PIECE.fullmatch(word):
+            if word.lower() in allowed or _TIME_PIECE.fullmatch(word):
                 continue  # days and months are judged by `_times`
+            if found.start() == 0 and word.lower().split("'")[0] in _OPENERS:
+                continue
             return True
     return False
 

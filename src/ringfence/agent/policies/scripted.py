@@ -45,6 +45,14 @@ _CAREFUL: Final = frozenset(
         )),
     }
 )  # fmt: skip
+# A negated turn is a confirmation or a wrong number only if the rules read it so too.
+_NEEDS_RULES_IF_NEGATED: Final = frozenset({Intent.CONFIRM, Intent.WRONG_NUMBER})
+_NEGATION: Final = re.compile(r"\b(no|not|never|nope|nah|unfortunately|sadly)\b")
+_SOMEONE_ELSE: Final = re.compile(
+    r"\b(she|he|her|him|his|wife|husband|mom|mother|dad|father|son|daughter|sister|brother|"
+    r"roommate|number|here|home|name|person|line|phone|business|office|anymore|ella|el|esposa|"
+    r"esposo|aqui|numero|casa)\b"
+)
 _UNDERSTOOD: Final[dict[Label | None, Intent]] = {
     Label.CONFIRM: Intent.CONFIRM,
     Label.RESCHEDULE: Intent.RESCHEDULE,
@@ -110,6 +118,13 @@ def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
     match = recognize_intent(text)
     hinted = _UNDERSTOOD.get(understood)
     if hinted is None or (hinted, match.intent) in _CAREFUL:
+        return match
+    # "no, I'm not coming" is never a confirmation on the model's word; "unfortunately no" is
+    # no wrong number ("she's not home" is: it names who is not there).
+    said = normalized(text)
+    vetoed = hinted is Intent.CONFIRM or not _SOMEONE_ELSE.search(said)
+    negated = _NEGATION.search(said) is not None
+    if hinted in _NEEDS_RULES_IF_NEGATED and hinted is not match.intent and vetoed and negated:
         return match
     return IntentMatch(hinted, match.when)
 
