@@ -90,8 +90,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "spanish_ack_in_english",
         _RUNTIME,
-        "        ack = OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK\n",
-        "        ack = OPT_OUT_ACK\n",
+        "        ack = self._render(OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK)\n",
+        "        ack = self._render(OPT_OUT_ACK)\n",
         "a Spanish speaker's opt-out is acknowledged in English",
     ),
     Mutant(
