@@ -1,31 +1,49 @@
 """Answering-machine detection on the call's audio (pure DSP on 8 kHz PCM16, no clock).
 
 Two questions, asked in order, frame by frame (time is the audio's own: frame n ends at
-(n + 1) * frame_ms after the answer):
+(n + 1) * frame_ms after the answer). Every threshold is a field of `AmdConfig`.
 
-1. **Who answered?** From the greeting's length and cadence, with a deadline:
-   - a short greeting followed by silence ("Hello?" ... ) is a person: HUMAN once
-     `after_greeting_silence_ms` (1 s) of silence follows a greeting shorter than
-     `machine_greeting_ms`, unless a tone is playing (a beep 0.5-1 s after a short
-     greeting is common: it is heard out first);
-   - a long greeting (pauses shorter than `after_greeting_silence_ms` do not end it) is a
-     machine: MACHINE as soon as it passes `machine_greeting_ms` (~2.5 s; "Hi, you've reached
-     Jane, please leave a message" runs 3-6 s, a person's hello under 1.5 s);
-   - a beep (see below) is a machine, whatever came before;
-   - at `deadline_ms` it decides with what it has: a greeting still going and already
-     `deadline_greeting_ms` long is a MACHINE, any other speech a HUMAN, and no speech at all
-     UNKNOWN (someone picked up and is waiting: the pipeline treats that as a person).
-2. **On a machine, when to speak?** After the beep: READY the moment a detected beep ends.
-   A box that never beeps gets READY after `no_beep_silence_ms` of silence once its greeting
-   is over, and any box after `max_wait_ms` (so a call never waits forever).
+1. **Who answered?** From the greeting's length, what follows it, and beeps:
+   - a **beep** (see below) is a machine, whatever came before, whenever it comes;
+   - a greeting still going at `machine_greeting_ms` (3.5 s, counted from its first word;
+     pauses shorter than the end-of-greeting silence do not end it) is a machine: recorded
+     greetings ("Hi, you've reached Jane, I can't take your call, please leave a message")
+     run 3-8 s;
+   - a greeting that ends before that is a person: "Hello?", and also a person answering a
+     business line ("Thank you for calling Bright Dental, this is Jane, how can I help
+     you?", 2-3.5 s), who then waits for an answer. It has ended after a silence of
+     `after_greeting_silence_ms` + `after_greeting_silence_per_ms` x its length (0.8 s after
+     a 0.4 s "Hello?", 1.3 s after a 2 s greeting): longer than the pauses between the
+     sentences of a recorded greeting, and the longer the greeting, the longer a beep may
+     take to follow it. A tone playing when that silence is up (a beep after "Leave a
+     message.") is heard out first, and speech under way is heard out too (it may be the next
+     word);
+   - nobody has said a word by `silence_deadline_ms` (2.5 s): UNKNOWN (someone picked up and
+     waits; the pipeline treats it as a person);
+   - at `deadline_ms` (the bound on a verdict) a greeting already `deadline_greeting_ms` long
+     is a machine, any other speech a person.
+   Length is all a greeting tells apart, so the overlap stays: a recorded greeting shorter
+   than 3.5 s that never beeps ("Please leave a message.", then silence) is judged a person,
+   and a person's greeting longer than 3.5 s a machine.
+2. **On a machine, when to speak?** After the beep: READY once no tone has played for
+   `after_beep_ms` (a box may play two beeps, or a rising two-tone one: the message starts
+   after the last). A box that never beeps gets READY after `no_beep_silence_ms` of silence
+   once its greeting is over (its end is found by silence), and any box `max_wait_ms` after
+   the verdict (so a call never waits forever).
 
-Beep detection, FFT-free: per frame, the frequency is estimated from zero crossings (exact
-enough for a pure tone), Goertzel measures the power at that frequency (and +-25 Hz, so a
-tone between bins is not missed), and the frame is *tonal* when that one frequency holds at
-least `tonality` (0.8) of the frame's energy (1.0 for a pure tone; a held vowel reaches
-~0.75, noise ~0.1). A beep is `beep_min_ms` of consecutive tonal frames at one frequency
-(+-60 Hz) in the `beep_band_hz` band. A tonal frame never counts as speech, so a beep
-cannot lengthen a greeting.
+Beep detection, FFT-free: per frame, the dominant frequency is estimated from the positive-going
+zero crossings (with hysteresis, so noise near zero adds no crossings, and interpolated between
+samples: within ~1 Hz on a pure tone), Goertzel measures the power at that frequency, and the
+frame is *tonal* when that one frequency holds at least `tonality` of the frame's energy (1.0
+for a pure tone, ~0.97 at 16 dB SNR; speech seldom reaches it). A beep is `beep_min_ms` of
+consecutive tonal frames in `beep_band_hz` (400-2,500 Hz, with a margin: voicemail beeps run
+440-2,400 Hz) whose frequency holds within `beep_jitter_hz` of the run's mean: a beep's pitch
+does not move, a voice's does, so a held vowel that looks tonal for a frame or two does not
+make a beep (on the evaluation set speech never held one for more than 40 ms). The 2,100 Hz
+answer tone of a fax or modem (`answer_tone_hz`) is never a beep. A frame that holds a pure
+tone above the band's floor never counts as speech, nor does the VAD's hangover right after a
+tone (`tone_hangover_ms`), so a beep cannot lengthen a greeting. (Below the floor lies a
+voice's own pitch: a low voice's frame can be as pure as a tone, and it is speech.)
 
 The voice-activity decisions come from the pipeline's VAD (`observe(frame, speech)`), so the
 detector is judged with whichever VAD runs in production.
@@ -33,7 +51,6 @@ detector is judged with whichever VAD runs in production.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,16 +61,16 @@ from ringfence.speech.audio import CARRIER_RATE, samples_of
 class AmdVerdict(StrEnum):
     HUMAN = "human"
     MACHINE = "machine"
-    UNKNOWN = "unknown"  # nothing but silence (or noise) by the deadline
+    UNKNOWN = "unknown"  # nothing but silence (or noise, or tones) by silence_deadline_ms
 
 
 class AmdReason(StrEnum):
-    SHORT_GREETING = "short_greeting"  # a short greeting, then silence
+    SHORT_GREETING = "short_greeting"  # a greeting that ended before machine_greeting_ms
     LONG_GREETING = "long_greeting"  # the greeting ran past machine_greeting_ms
     BEEP = "beep"
     DEADLINE_LONG_SPEECH = "deadline_long_speech"
     DEADLINE_SHORT_SPEECH = "deadline_short_speech"
-    DEADLINE_SILENCE = "deadline_silence"
+    DEADLINE_SILENCE = "deadline_silence"  # nobody spoke by silence_deadline_ms
 
 
 class ReadyReason(StrEnum):
@@ -64,18 +81,58 @@ class ReadyReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AmdConfig:
+    """Every threshold of the detector, in one place (times in ms after the answer or as
+    durations; the defaults are the tuned ones, see docs/carriers.md)."""
+
     sample_rate: int = CARRIER_RATE
     frame_ms: int = 20
-    min_word_ms: int = 100  # speech runs shorter than this are clicks, not words
-    after_greeting_silence_ms: int = 1_000
-    machine_greeting_ms: int = 2_500
-    deadline_ms: int = 4_000
+    # -- the greeting --
+    # Speech runs shorter than this are clicks or breaths, not words.
+    min_word_ms: int = 100
+    # The silence that ends a greeting: after_greeting_silence_ms, plus
+    # after_greeting_silence_per_ms for every ms the greeting ran (0.8 s after a 0.4 s
+    # "Hello?", 1.3 s after a 2 s greeting). Longer than the pauses between the sentences of a
+    # recorded greeting (0.3-0.9 s as the VAD sees them: a text-to-speech or a person's
+    # sentence ends with a little silence of its own) and than the wait for a beep after a
+    # greeting (0.3-1.5 s, the longer ones after long greetings); a short hello is answered
+    # fast.
+    after_greeting_silence_ms: int = 700
+    after_greeting_silence_per_ms: float = 0.3
+    # A greeting still going this long (from its first word) is a recorded one: a person's
+    # hello runs under 1.5 s and a business line's answer ("Thank you for calling Bright
+    # Dental, this is Jane, how can I help you?") 2-3.5 s; recorded greetings run 3-8 s.
+    machine_greeting_ms: int = 3_500
+    # Nobody has spoken by then: UNKNOWN (a voicemail plays at once, a person says hello
+    # within ~2 s; one who stays silent is treated as a person anyway).
+    silence_deadline_ms: int = 2_500
+    # The bound on a verdict (a tone being heard out can hold it back): a greeting at least
+    # deadline_greeting_ms long is then a machine, shorter speech a person.
+    deadline_ms: int = 6_000
     deadline_greeting_ms: int = 1_200
-    beep_band_hz: tuple[float, float] = (800.0, 2_000.0)
-    beep_min_ms: int = 120  # 150 ms of tone, less the partly covered frames at its edges
+    # Speech within this of the end of a tone (beep_min_ms or more of pure tone frames) is
+    # the VAD's hangover, not a word.
+    tone_hangover_ms: int = 100
+    # -- the beep --
+    # Voicemail beeps run 400-2,500 Hz (440, 850, 1,000, 1,400, 2,200, 2,400 Hz are common);
+    # the band is a little wider, for the estimate's error (~3 Hz near 2.5 kHz).
+    beep_band_hz: tuple[float, float] = (380.0, 2_550.0)
+    # The fax/modem answer tone (ITU-T V.25, 2,100 +-15 Hz): a tone, never a beep.
+    answer_tone_hz: tuple[float, float] = (2_075.0, 2_125.0)
+    # 150 ms of tone (the shortest beep we promise), less the partly covered frames at its edges.
+    beep_min_ms: int = 120
+    # A beep's frequency holds within this of its run's mean, frame after frame (a voice's
+    # does not); the estimate is within ~1 Hz on a clean tone, ~3 Hz at 15 dB SNR.
+    beep_jitter_hz: float = 12.0
+    # The share of a frame's energy at its one dominant frequency for the frame to be tonal.
     tonality: float = 0.8
+    # Frames quieter than this are never tonal (a beep plays at -10 to -30 dBFS).
     beep_floor_dbfs: float = -45.0
+    # -- when to leave the message --
+    # Quiet after a beep before the message starts: a second beep (or tone) may follow.
+    after_beep_ms: int = 300
+    # A box that never beeps: the message starts after this much silence after its greeting.
     no_beep_silence_ms: int = 2_500
+    # Whatever happens, the message starts at most this long after the verdict.
     max_wait_ms: int = 30_000
 
     def __post_init__(self) -> None:
@@ -86,6 +143,10 @@ class AmdConfig:
             raise ValueError("beep_band_hz must lie inside (0, Nyquist)")
         if not 0 < self.tonality <= 1:
             raise ValueError("tonality must be in (0, 1]")
+        if self.beep_jitter_hz <= 0:
+            raise ValueError("beep_jitter_hz must be positive")
+        if self.after_greeting_silence_per_ms < 0:
+            raise ValueError("after_greeting_silence_per_ms must not be negative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +184,11 @@ class Tone:
 def frame_tone(frame: bytes, *, sample_rate: int = CARRIER_RATE, floor_dbfs: float = -45.0) -> Tone:
     """The frame's dominant pure tone: frequency from zero crossings, share from Goertzel.
 
-    A silent frame (under `floor_dbfs`) has tonality 0.
+    The frequency comes from the positive-going zero crossings, counted with hysteresis (the
+    signal must dip below -25 % of its rms before a crossing counts: noise around zero adds
+    none) and timed by linear interpolation between samples; it is (crossings - 1) periods
+    between the first and the last. A silent frame (under `floor_dbfs`) or one with fewer than
+    three crossings has tonality 0.
     """
     samples = samples_of(frame)
     n = len(samples)
@@ -134,14 +199,29 @@ def frame_tone(frame: bytes, *, sample_rate: int = CARRIER_RATE, floor_dbfs: flo
     energy = math.fsum(v * v for v in x)
     if energy <= 0 or 10 * math.log10(energy / n / 32_768**2) < floor_dbfs:
         return Tone(0.0, 0.0)
-    crossings = sum(1 for a, b in itertools.pairwise(x) if (a < 0) != (b < 0))
-    estimate = crossings * sample_rate / (2 * (n - 1))
-    best = max(
-        _goertzel_power(x, f, sample_rate)
-        for f in (estimate - 25.0, estimate, estimate + 25.0)
-        if 0 < f < sample_rate / 2
-    )
-    return Tone(estimate, min(1.0, 2 * best / (n * energy)))
+    hysteresis = 0.25 * math.sqrt(energy / n)
+    first = last = 0.0
+    crossings = 0
+    armed = False
+    previous = x[0]
+    for i in range(1, n):
+        value = x[i]
+        if value < -hysteresis:
+            armed = True
+        elif armed and value >= 0.0 > previous:
+            last = i - 1 + previous / (previous - value)
+            if crossings == 0:
+                first = last
+            crossings += 1
+            armed = False
+        previous = value
+    if crossings < 3 or last <= first:
+        return Tone(0.0, 0.0)
+    frequency = (crossings - 1) * sample_rate / (last - first)
+    if not 0 < frequency < sample_rate / 2:
+        return Tone(0.0, 0.0)
+    power = _goertzel_power(x, frequency, sample_rate)
+    return Tone(frequency, min(1.0, 2 * power / (n * energy)))
 
 
 def _goertzel_power(x: list[float], frequency: float, sample_rate: int) -> float:
@@ -169,9 +249,12 @@ class AnsweringMachineDetector:
         self._last_speech_end = -1
         # beep tracking
         self._tone_start = -1
-        self._tone_frames = 0
-        self._tone_freq = 0.0
-        self._beep_on = False
+        self._tone_frames = 0  # the current run of tonal frames at one frequency (0: none)
+        self._tone_freq = 0.0  # its mean frequency
+        self._beep_on = False  # the current run is a confirmed beep
+        self._last_beep_end = -1  # when the last confirmed beep ended (-1: none yet)
+        self._pure_frames = 0  # consecutive frames holding a pure tone above the voice's pitch
+        self._last_tone_end = -1_000_000  # the end of the last of beep_min_ms such frames
 
     @property
     def done(self) -> bool:
@@ -199,10 +282,18 @@ class AnsweringMachineDetector:
         events: list[AmdEvent] = []
 
         tone = frame_tone(frame, sample_rate=cfg.sample_rate, floor_dbfs=cfg.beep_floor_dbfs)
-        pure = tone.tonality >= cfg.tonality
-        tonal = pure and cfg.beep_band_hz[0] <= tone.frequency_hz <= cfg.beep_band_hz[1]
-        beep_ended = self._track_tone(tonal, tone.frequency_hz, at, events)
-        self._track_speech(speech and not pure, at, end)  # a pure tone is never speech
+        # A pure tone above the band's floor (a voice's own pitch lies below it, and a low
+        # voice can hold its pitch for a while) is never speech, nor is the VAD's hangover
+        # after a tone of beep_min_ms or more.
+        pure = tone.tonality >= cfg.tonality and tone.frequency_hz >= cfg.beep_band_hz[0]
+        in_band = tone.frequency_hz <= cfg.beep_band_hz[1]
+        answer_tone = cfg.answer_tone_hz[0] <= tone.frequency_hz <= cfg.answer_tone_hz[1]
+        self._track_tone(pure and in_band and not answer_tone, tone.frequency_hz, at, events)
+        self._pure_frames = self._pure_frames + 1 if pure else 0
+        if self._pure_frames * cfg.frame_ms >= cfg.beep_min_ms:
+            self._last_tone_end = end
+        heard = speech and not pure and at - self._last_tone_end >= cfg.tone_hangover_ms
+        self._track_speech(heard, at, end)
 
         if self.decision is None:
             decision = self._decide(end)
@@ -210,18 +301,17 @@ class AnsweringMachineDetector:
                 self.decision = decision
                 events.append(decision)
         if self.decision is not None and self.decision.verdict is AmdVerdict.MACHINE:
-            ready = self._ready(end, beep_ended)
+            ready = self._ready(end)
             if ready is not None:
                 self.ready = ready
                 events.append(ready)
         return tuple(events)
 
     # -- beep ------------------------------------------------------------------------------
-    def _track_tone(self, tonal: bool, frequency: float, at: int, events: list[AmdEvent]) -> bool:
-        """Update the tone run; returns True on the frame a confirmed beep ends."""
+    def _track_tone(self, tonal: bool, frequency: float, at: int, events: list[AmdEvent]) -> None:
         cfg = self.config
-        same = self._tone_frames > 0 and abs(frequency - self._tone_freq) <= 60.0
-        if tonal and (same or self._tone_frames == 0):
+        steady = abs(frequency - self._tone_freq) <= cfg.beep_jitter_hz
+        if tonal and (self._tone_frames == 0 or steady):
             if self._tone_frames == 0:
                 self._tone_start = at
             self._tone_frames += 1
@@ -231,13 +321,14 @@ class AnsweringMachineDetector:
                 self._beep_on = True
                 self.beep = BeepHeard(self._tone_start, round(self._tone_freq, 1))
                 events.append(self.beep)
-            return False
-        ended = self._beep_on
+            return
+        if self._beep_on:
+            self._last_beep_end = at
         self._beep_on = False
-        self._tone_frames = 1 if tonal else 0  # a tonal frame at a new pitch starts a new run
+        # a tonal frame at a new pitch starts a new run (a two-tone beep's second tone)
+        self._tone_frames = 1 if tonal else 0
         self._tone_freq = frequency if tonal else 0.0
         self._tone_start = at if tonal else -1
-        return ended
 
     # -- greeting --------------------------------------------------------------------------
     def _track_speech(self, speech: bool, at: int, end: int) -> None:
@@ -260,9 +351,14 @@ class AnsweringMachineDetector:
         if self._greeting_start >= 0:
             if greeting >= cfg.machine_greeting_ms:
                 return AmdDecision(AmdVerdict.MACHINE, AmdReason.LONG_GREETING, now, greeting)
-            quiet = now - self._last_speech_end >= cfg.after_greeting_silence_ms
+            quiet = (
+                self._run_start < 0  # no speech under way (it may be the next word)
+                and now - self._last_speech_end >= self._end_of_greeting_silence_ms(greeting)
+            )
             if quiet and not self._tone_frames:  # a tone that may be the beep: hear it out
                 return AmdDecision(AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, now, greeting)
+        elif now >= cfg.silence_deadline_ms and self._run_start < 0 and not self._tone_frames:
+            return AmdDecision(AmdVerdict.UNKNOWN, AmdReason.DEADLINE_SILENCE, now, 0)
         if now < cfg.deadline_ms:
             return None
         if self._greeting_start < 0:
@@ -271,13 +367,17 @@ class AnsweringMachineDetector:
             return AmdDecision(AmdVerdict.MACHINE, AmdReason.DEADLINE_LONG_SPEECH, now, greeting)
         return AmdDecision(AmdVerdict.HUMAN, AmdReason.DEADLINE_SHORT_SPEECH, now, greeting)
 
-    # -- waiting for the beep --------------------------------------------------------------
-    def _ready(self, now: int, beep_ended: bool) -> ReadyForMessage | None:
+    def _end_of_greeting_silence_ms(self, greeting: int) -> float:
         cfg = self.config
-        if beep_ended:
-            return ReadyForMessage(now, ReadyReason.AFTER_BEEP, self.beep)
+        return cfg.after_greeting_silence_ms + cfg.after_greeting_silence_per_ms * greeting
+
+    # -- waiting for the beep --------------------------------------------------------------
+    def _ready(self, now: int) -> ReadyForMessage | None:
+        cfg = self.config
         if self._beep_on or self._tone_frames:
-            return None  # a tone is playing (maybe the beep): never talk over it
+            return None  # a tone is playing (maybe the beep, or a second one): never talk over it
+        if self.beep is not None and now - self._last_beep_end >= cfg.after_beep_ms:
+            return ReadyForMessage(now, ReadyReason.AFTER_BEEP, self.beep)
         assert self.decision is not None
         if now - self.decision.at_ms >= cfg.max_wait_ms:
             return ReadyForMessage(now, ReadyReason.MAX_WAIT, self.beep)

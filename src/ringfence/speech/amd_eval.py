@@ -12,6 +12,14 @@ benchmark (`benchmarks/bench_amd.py`) runs every voice available; the unit tests
                {"pause": 0.4}, {"beep": 1000, "seconds": 0.5}, {"pause": 4}],
      "voice": {"pace": 1.1, "pitch": 0.95}, "noise_dbfs": -50}
 
+Parts: `say` (text, in the case's voice), `pause` (seconds of silence), `beep` (a sine at that
+frequency, `seconds` long, at `level_dbfs`, -14 by default), `babble` (seconds of speech-like
+sound). Optional keys: `voice` (`pace` > 1 slower, `pitch` < 1 lower, `lang` "en" or "es": the
+espeak-ng voice speaks Spanish, Piper reads it with its English voice), `noise_dbfs` (white
+hiss over the whole call), `hum_dbfs` (60 Hz mains hum with its 120/180 Hz harmonics), `line`
+("telephone": the call goes through a 300-3,400 Hz band-pass and G.711 mu-law, as a phone
+network would carry it) and `note`.
+
 Scoring: a case is right when the verdict is the expected one (`human`, `machine`, or
 `unknown` for silence and noise). On machines with a beep, the message must start after the
 beep has ended ("spoke over the beep" counts separately) and, to be useful, soon after it.
@@ -20,6 +28,8 @@ beep has ended ("spoke over the beep" counts separately) and, to be useful, soon
 from __future__ import annotations
 
 import json
+import math
+import re
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,17 +43,24 @@ from ringfence.speech.amd import (
     AnsweringMachineDetector,
     ReadyForMessage,
 )
-from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH, silence
+from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH, pcm_of, samples_of, silence
 from ringfence.speech.contracts import VoiceActivityDetector
 from ringfence.speech.synth import babble, mix, noise, tone
 
-SECONDS_PER_WORD = 0.3  # babble's stand-in for a word, at pace 1.0
+SECONDS_PER_WORD = 0.25  # babble's stand-in for a word, at pace 1.0
+COMMA_PAUSE_S = 0.12  # babble's pause at a comma (at pace 1.0)
+SENTENCE_PAUSE_S = 0.35  # and at a sentence's end
+BEEP_DBFS = -14.0
+TELEPHONE_BAND_HZ = (300.0, 3_400.0)
+HUM_HZ = 60.0
+LINES = ("clean", "telephone")
 
 
 @dataclass(frozen=True, slots=True)
 class VoiceStyle:
     pace: float = 1.0  # > 1 speaks slower (Piper's length_scale)
     pitch: float = 1.0  # < 1 lower
+    lang: str = "en"  # "en" or "es"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +69,7 @@ class Part:
     text: str = ""
     seconds: float = 0.0
     frequency_hz: float = 0.0
+    level_dbfs: float = BEEP_DBFS
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +80,13 @@ class AmdCase:
     voice: VoiceStyle = VoiceStyle()
     noise_dbfs: float | None = None
     note: str = ""
+    hum_dbfs: float | None = None
+    line: str = "clean"
+
+    @property
+    def hard(self) -> bool:
+        """Marked as a known hard case (its note starts with "hard")."""
+        return self.note.startswith("hard")
 
 
 def parse_case(data: dict[str, Any]) -> AmdCase:
@@ -74,7 +99,10 @@ def parse_case(data: dict[str, Any]) -> AmdCase:
         elif "beep" in raw:
             parts.append(
                 Part(
-                    "beep", seconds=float(raw.get("seconds", 0.5)), frequency_hz=float(raw["beep"])
+                    "beep",
+                    seconds=float(raw.get("seconds", 0.5)),
+                    frequency_hz=float(raw["beep"]),
+                    level_dbfs=float(raw.get("level_dbfs", BEEP_DBFS)),
                 )
             )
         elif "babble" in raw:
@@ -82,13 +110,22 @@ def parse_case(data: dict[str, Any]) -> AmdCase:
         else:
             raise ValueError(f"case {data.get('id')!r}: unknown part {raw!r}")
     voice = data.get("voice", {})
+    line = str(data.get("line", "clean"))
+    if line not in LINES:
+        raise ValueError(f"case {data.get('id')!r}: line must be one of {LINES}, not {line!r}")
     return AmdCase(
         id=str(data["id"]),
         expect=AmdVerdict(data["expect"]),
         parts=tuple(parts),
-        voice=VoiceStyle(float(voice.get("pace", 1.0)), float(voice.get("pitch", 1.0))),
+        voice=VoiceStyle(
+            float(voice.get("pace", 1.0)),
+            float(voice.get("pitch", 1.0)),
+            str(voice.get("lang", "en")),
+        ),
         noise_dbfs=None if data.get("noise_dbfs") is None else float(data["noise_dbfs"]),
         note=str(data.get("note", "")),
+        hum_dbfs=None if data.get("hum_dbfs") is None else float(data["hum_dbfs"]),
+        line=line,
     )
 
 
@@ -102,13 +139,24 @@ Voice = Callable[[str, VoiceStyle], bytes]
 
 
 def babble_voice(text: str, style: VoiceStyle) -> bytes:
-    """The engine-free voice: babble as long as the words would take, seeded by the text."""
-    words = max(1, len(text.split()))
-    return babble(
-        words * SECONDS_PER_WORD * style.pace,
-        seed=sum(map(ord, text)),
-        pitch_hz=120.0 * style.pitch,
-    )
+    """The engine-free voice: babble as long as the words would take, seeded by the text,
+    one phrase per clause with a short pause at a comma and a longer one between sentences
+    (as a text-to-speech voice pauses at punctuation)."""
+    pieces: list[bytes] = []
+    clauses = [c for c in re.split(r"(?<=[,;:.?!])\s+", text.strip()) if c]
+    for index, clause in enumerate(clauses):
+        words = max(1, len(clause.split()))
+        pieces.append(
+            babble(
+                words * SECONDS_PER_WORD * style.pace,
+                seed=sum(map(ord, clause)) + index,
+                pitch_hz=120.0 * style.pitch,
+            )
+        )
+        if index < len(clauses) - 1:
+            gap = SENTENCE_PAUSE_S if clause[-1] in ".?!" else COMMA_PAUSE_S
+            pieces.append(silence(gap * style.pace, CARRIER_RATE))
+    return b"".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,23 +176,71 @@ def render(case: AmdCase, voice: Voice) -> RenderedCase:
         elif part.kind == "babble":
             pcm = babble(part.seconds, seed=len(pieces), pitch_hz=120.0 * case.voice.pitch)
         elif part.kind == "beep":
-            pcm = tone(part.seconds, part.frequency_hz, level_dbfs=-14.0)
+            pcm = tone(part.seconds, part.frequency_hz, level_dbfs=part.level_dbfs)
             beeps.append((at_ms, at_ms + _ms(pcm)))
         else:
             pcm = silence(part.seconds, CARRIER_RATE)
         pieces.append(pcm)
         at_ms += _ms(pcm)
     audio = b"".join(pieces)
+    seconds = len(audio) / (SAMPLE_WIDTH * CARRIER_RATE)
+    if case.hum_dbfs is not None:
+        audio = mix(audio, hum(seconds, level_dbfs=case.hum_dbfs))
     if case.noise_dbfs is not None:
-        audio = mix(
-            audio,
-            noise(
-                len(audio) / (SAMPLE_WIDTH * CARRIER_RATE),
-                level_dbfs=case.noise_dbfs,
-                seed=len(case.id),
-            ),
-        )
+        audio = mix(audio, noise(seconds, level_dbfs=case.noise_dbfs, seed=len(case.id)))
+    if case.line == "telephone":
+        audio = telephone_line(audio)
     return RenderedCase(case, audio, tuple(beeps))
+
+
+def hum(seconds: float, *, level_dbfs: float, sample_rate: int = CARRIER_RATE) -> bytes:
+    """Mains hum: 60 Hz with its 2nd and 3rd harmonics (at half and a third the amplitude),
+    `level_dbfs` rms in all."""
+    weights = (1.0, 0.5, 1 / 3)
+    peak = 32_768 * 10 ** (level_dbfs / 20) * math.sqrt(2 / sum(w * w for w in weights))
+    step = [2 * math.pi * HUM_HZ * (k + 1) / sample_rate for k in range(len(weights))]
+    return pcm_of(
+        round(peak * sum(w * math.sin(s * n) for w, s in zip(weights, step, strict=True)))
+        for n in range(round(seconds * sample_rate))
+    )
+
+
+def telephone_line(pcm: bytes, *, sample_rate: int = CARRIER_RATE) -> bytes:
+    """`pcm` as a phone network carries it: band-passed to 300-3,400 Hz (two second-order
+    Butterworth sections each side) and through G.711 mu-law (8 bits a sample)."""
+    x = [float(s) for s in samples_of(pcm)]
+    low, high = TELEPHONE_BAND_HZ
+    for kind, corner in (("high", low), ("high", low), ("low", high), ("low", high)):
+        x = _biquad(x, kind, corner, sample_rate)
+    return pcm_of(_mulaw_round_trip(v) for v in x)
+
+
+def _biquad(x: list[float], kind: str, corner_hz: float, sample_rate: int) -> list[float]:
+    """A second-order Butterworth high- or low-pass (the RBJ cookbook's, Q = 1/sqrt(2))."""
+    w0 = 2 * math.pi * corner_hz / sample_rate
+    alpha = math.sin(w0) / math.sqrt(2)
+    cos = math.cos(w0)
+    if kind == "low":
+        b = ((1 - cos) / 2, 1 - cos, (1 - cos) / 2)
+    else:
+        b = ((1 + cos) / 2, -(1 + cos), (1 + cos) / 2)
+    a0, a1, a2 = 1 + alpha, -2 * cos, 1 - alpha
+    b0, b1, b2 = (v / a0 for v in b)
+    a1, a2 = a1 / a0, a2 / a0
+    out: list[float] = []
+    x1 = x2 = y1 = y2 = 0.0
+    for v in x:
+        y = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+        x2, x1, y2, y1 = x1, v, y1, y
+        out.append(y)
+    return out
+
+
+def _mulaw_round_trip(sample: float, mu: float = 255.0) -> int:
+    """One sample through mu-law companding quantized to 8 bits, and back."""
+    v = max(-1.0, min(1.0, sample / 32_768))
+    code = round(math.copysign(math.log1p(mu * abs(v)) / math.log1p(mu), v) * 127)
+    return round(math.copysign(math.expm1(abs(code) / 127 * math.log1p(mu)) / mu, code) * 32_767)
 
 
 def _ms(pcm: bytes) -> int:
@@ -265,11 +361,15 @@ def format_report(name: str, report: AmdReport, *, show_wrong: bool = True) -> s
         "  confusion (expected -> got): "
         + ", ".join(f"{e}->{g}: {n}" for (e, g), n in sorted(report.confusion.items()))
     )
+    hard = sum(r.case.hard for r in report.wrong)
+    if report.wrong:
+        lines.append(f"  wrong: {len(report.wrong)}, of which {hard} marked hard in their note")
     if show_wrong:
         for r in report.wrong:
             got = r.decision
             lines.append(
-                f"  WRONG {r.case.id}: expected {r.case.expect.value}, got "
+                f"  WRONG{' (hard)' if r.case.hard else ''} {r.case.id}: expected "
+                f"{r.case.expect.value}, got "
                 f"{got.verdict.value if got else 'none'} ({got.reason.value if got else '-'} "
                 f"at {got.at_ms if got else '-'} ms, greeting {got.greeting_ms if got else '-'} ms)"
             )

@@ -17,8 +17,18 @@ from ringfence.speech.amd import (
     ReadyReason,
     frame_tone,
 )
-from ringfence.speech.amd_eval import babble_voice, evaluate, format_report, load_cases
-from ringfence.speech.audio import silence
+from ringfence.speech.amd_eval import (
+    VoiceStyle,
+    babble_voice,
+    evaluate,
+    format_report,
+    hum,
+    load_cases,
+    parse_case,
+    render,
+    telephone_line,
+)
+from ringfence.speech.audio import dbfs, silence
 from ringfence.speech.engines import EnergyVad
 from ringfence.speech.synth import babble, mix, noise, tone
 
@@ -26,8 +36,8 @@ CASES = Path(__file__).parents[2] / "data" / "amd" / "greetings.jsonl"
 FRAME = 320  # 20 ms at 8 kHz
 
 
-def listen(pcm: bytes) -> AnsweringMachineDetector:
-    detector = AnsweringMachineDetector()
+def listen(pcm: bytes, config: AmdConfig | None = None) -> AnsweringMachineDetector:
+    detector = AnsweringMachineDetector(config)
     vad = EnergyVad()
     for at in range(0, len(pcm) - FRAME + 1, FRAME):
         frame = pcm[at : at + FRAME]
@@ -43,10 +53,18 @@ def pause(seconds: float) -> bytes:
 
 def test_a_pure_tone_is_found_and_measured() -> None:
     found = frame_tone(tone(0.1, 1_000)[640:960])  # 20 ms from the middle, past the ramp
-    assert found.frequency_hz == pytest.approx(1_000, abs=30)
-    assert found.tonality > 0.9
+    assert found.frequency_hz == pytest.approx(1_000, abs=3)
+    assert found.tonality > 0.95
     assert frame_tone(pause(0.02)).tonality == 0.0
     assert frame_tone(noise(0.02, level_dbfs=-20)).tonality < 0.3
+
+
+@pytest.mark.parametrize("frequency", [400, 440, 1_000, 2_200, 2_400, 2_500])
+def test_the_frequency_holds_across_the_beep_band_even_in_hiss(frequency: int) -> None:
+    signal = mix(tone(0.1, frequency, level_dbfs=-14), noise(0.1, level_dbfs=-34, seed=1))
+    found = frame_tone(signal[640:960])
+    assert found.frequency_hz == pytest.approx(frequency, abs=4)
+    assert found.tonality > 0.9
 
 
 def test_speech_like_sound_is_never_a_beep() -> None:
@@ -57,28 +75,116 @@ def test_speech_like_sound_is_never_a_beep() -> None:
 
 def test_short_hello_then_silence_is_a_person() -> None:
     detector = listen(pause(0.4) + babble(0.5, seed=1) + pause(5))
+    # Ended at 0.9 s; a 0.5 s greeting has ended after 0.7 + 0.3 * 0.5 = 0.85 s of silence.
     assert detector.decision == AmdDecision(
-        AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, at_ms=1_900, greeting_ms=500
+        AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, at_ms=1_760, greeting_ms=500
     )
     assert detector.done
     assert detector.ready is None
 
 
-def test_long_greeting_is_a_machine_at_2_5_seconds() -> None:
+def test_a_person_answering_a_business_line_is_a_person() -> None:
+    """Finding: "Thank you for calling Bright Dental, this is Jane, how can I help you?" (3 s)
+    was judged a machine. A greeting that ends before 3.5 s is a person's."""
+    config = AmdConfig()
+    for seed in range(6):
+        greeting = babble(3.0, seed=10 + seed, pitch_hz=190)
+        detector = listen(pause(0.4) + greeting + pause(5), config)
+        assert detector.decision is not None
+        assert detector.decision.verdict is AmdVerdict.HUMAN, seed
+        assert detector.decision.reason is AmdReason.SHORT_GREETING
+        assert detector.decision.greeting_ms < config.machine_greeting_ms
+        # Heard out: 0.7 s + 0.3 x the greeting's length of silence (~1.6 s after 3 s).
+        assert detector.decision.at_ms <= 3_400 + 1_700
+
+
+def test_long_greeting_is_a_machine_at_3_5_seconds() -> None:
     detector = listen(pause(0.3) + babble(5.0, seed=2) + pause(4))
     assert detector.decision is not None
     assert detector.decision.verdict is AmdVerdict.MACHINE
     assert detector.decision.reason is AmdReason.LONG_GREETING
-    assert 2_700 <= detector.decision.at_ms <= 3_000
+    assert 3_700 <= detector.decision.at_ms <= 4_000
+
+
+def test_a_recorded_greeting_with_pauses_and_no_beep_is_a_machine() -> None:
+    """Finding: "Hi, you've reached the Parkers. (pause) We can't come to the phone. (pause)
+    Please leave a message." and no beep was judged a person at its first pause. Pauses
+    between sentences do not end a greeting; its end is found by the silence after it."""
+    phrases = [babble(1.2, seed=20), babble(1.4, seed=21), babble(1.3, seed=22)]
+    greeting = pause(0.3) + phrases[0] + pause(0.6) + phrases[1] + pause(0.6) + phrases[2]
+    detector = listen(greeting + pause(6))
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.MACHINE
+    assert detector.decision.reason is AmdReason.LONG_GREETING
+    assert detector.beep is None
+    assert detector.ready is not None
+    assert detector.ready.reason is ReadyReason.SILENCE_NO_BEEP
+    # The greeting ends at 5.4 s (its last syllable a little before); 2.5 s of silence after.
+    assert 7_500 <= detector.ready.at_ms <= 7_920
 
 
 def test_after_the_beep_the_message_may_start() -> None:
     greeting = pause(0.3) + babble(4.0, seed=3)  # 4.3 s
     detector = listen(greeting + pause(0.5) + tone(0.5, 1_000) + pause(3))
-    assert detector.beep == BeepHeard(at_ms=4_800, frequency_hz=pytest.approx(1_000, abs=30))
+    assert detector.beep == BeepHeard(at_ms=4_800, frequency_hz=pytest.approx(1_000, abs=3))
     assert detector.ready is not None
     assert detector.ready.reason is ReadyReason.AFTER_BEEP
-    assert 5_300 <= detector.ready.at_ms <= 5_340  # the beep ends at 5.3 s: not over it
+    # The beep ends at 5.3 s: the message starts 300 ms later (a second beep may follow).
+    assert 5_600 <= detector.ready.at_ms <= 5_640
+
+
+@pytest.mark.parametrize("frequency", [400, 440, 650, 1_000, 1_800, 2_200, 2_400, 2_500])
+def test_beeps_are_heard_from_400_to_2_500_hz(frequency: int) -> None:
+    """Finding: a 2.2 kHz beep was missed (the band was 800-2,000 Hz)."""
+    signal = pause(0.3) + babble(4.0, seed=4) + pause(0.4) + tone(0.3, frequency, level_dbfs=-18)
+    detector = listen(mix(signal + pause(3), noise(8.0, level_dbfs=-50, seed=2)))
+    assert detector.beep is not None
+    assert detector.beep.frequency_hz == pytest.approx(frequency, abs=5)
+    assert detector.beep.at_ms == pytest.approx(4_700, abs=20)
+    assert detector.ready is not None
+    assert detector.ready.reason is ReadyReason.AFTER_BEEP
+    assert detector.ready.at_ms >= 5_000  # never over the beep
+
+
+def test_two_beeps_get_the_message_after_the_second() -> None:
+    beeps = tone(0.2, 1_000) + pause(0.15) + tone(0.2, 1_000)
+    detector = listen(pause(0.3) + babble(4.0, seed=5) + pause(0.4) + beeps + pause(3))
+    assert detector.ready is not None
+    assert detector.ready.reason is ReadyReason.AFTER_BEEP
+    assert detector.ready.at_ms >= 4_700 + 550  # the second beep ends at 5.25 s
+
+
+def test_a_rising_two_tone_beep_is_heard_out() -> None:
+    beep = tone(0.25, 440) + tone(0.3, 880)
+    detector = listen(pause(0.3) + babble(4.0, seed=6) + pause(0.4) + beep + pause(3))
+    assert detector.beep is not None
+    assert detector.ready is not None
+    assert detector.ready.at_ms >= 4_700 + 550
+
+
+def test_a_low_beep_over_mains_hum_is_heard_and_hum_alone_is_nobody() -> None:
+    signal = pause(0.3) + babble(4.0, seed=7) + pause(0.4) + tone(0.4, 440) + pause(3)
+    detector = listen(mix(signal, hum(8.1, level_dbfs=-34)))
+    assert detector.beep is not None
+    assert detector.beep.frequency_hz == pytest.approx(440, abs=5)
+    nobody = listen(hum(5.0, level_dbfs=-28))
+    assert nobody.decision is not None
+    assert nobody.decision.verdict is AmdVerdict.UNKNOWN
+    assert nobody.beep is None
+
+
+def test_a_beep_over_a_telephone_line_is_heard() -> None:
+    signal = pause(0.3) + babble(4.0, seed=8) + pause(0.4) + tone(0.3, 2_400) + pause(3)
+    detector = listen(telephone_line(mix(signal, noise(8.0, level_dbfs=-45, seed=3))))
+    assert detector.beep is not None
+    assert detector.beep.frequency_hz == pytest.approx(2_400, abs=5)
+
+
+def test_a_fax_or_modem_answer_tone_is_not_a_beep() -> None:
+    detector = listen(pause(0.3) + tone(3.0, 2_100, level_dbfs=-12) + pause(3))
+    assert detector.beep is None
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.UNKNOWN
 
 
 def test_a_beep_after_a_short_greeting_makes_it_a_machine() -> None:
@@ -93,8 +199,8 @@ def test_a_beep_after_a_short_greeting_makes_it_a_machine() -> None:
 
 
 def test_the_shortest_promised_beep_is_heard_even_in_hiss() -> None:
-    signal = pause(3.0) + tone(0.15, 1_000) + pause(2)
-    detector = listen(mix(signal, noise(5.15, level_dbfs=-45)))
+    signal = pause(1.5) + tone(0.15, 1_000) + pause(2)
+    detector = listen(mix(signal, noise(3.65, level_dbfs=-45)))
     assert detector.beep is not None
 
 
@@ -109,8 +215,14 @@ def test_a_box_that_never_beeps_gets_the_message_after_its_greeting() -> None:
 def test_silence_until_the_deadline_is_unknown() -> None:
     detector = listen(pause(6))
     assert detector.decision == AmdDecision(
-        AmdVerdict.UNKNOWN, AmdReason.DEADLINE_SILENCE, at_ms=4_000, greeting_ms=0
+        AmdVerdict.UNKNOWN, AmdReason.DEADLINE_SILENCE, at_ms=2_500, greeting_ms=0
     )
+
+
+def test_a_late_hello_before_the_silence_deadline_is_heard() -> None:
+    detector = listen(pause(2.0) + babble(0.5, seed=9) + pause(4))
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.HUMAN
 
 
 def test_steady_hiss_is_not_a_greeting() -> None:
@@ -119,12 +231,23 @@ def test_steady_hiss_is_not_a_greeting() -> None:
     assert detector.decision.verdict is AmdVerdict.UNKNOWN
 
 
-def test_at_the_deadline_a_greeting_still_going_is_a_machine() -> None:
-    # Speech from 2.6 s: 1.4 s of it by the 4 s deadline, not yet 2.5 s.
-    detector = listen(pause(2.6) + babble(3.0, seed=6) + pause(3))
+def warble(seconds: float) -> bytes:
+    """A tone whose pitch steps by 60 Hz every 20 ms: tonal frame by frame, never a beep."""
+    steps = round(seconds / 0.02)
+    return b"".join(tone(0.02, 600 + 60 * (k % 20), ramp_ms=0.5) for k in range(steps))
+
+
+@pytest.mark.parametrize(
+    ("greeting_s", "reason"),
+    [(1.5, AmdReason.DEADLINE_LONG_SPEECH), (0.5, AmdReason.DEADLINE_SHORT_SPEECH)],
+)
+def test_at_the_deadline_it_decides_with_what_it_has(greeting_s: float, reason: AmdReason) -> None:
+    # A warbling tone after the greeting (music, say) is heard out: maybe it is the beep.
+    detector = listen(pause(0.3) + babble(greeting_s, seed=6) + pause(0.2) + warble(7.0))
+    assert detector.beep is None
     assert detector.decision is not None
-    assert detector.decision.reason is AmdReason.DEADLINE_LONG_SPEECH
-    assert detector.decision.at_ms == 4_000
+    assert detector.decision.reason is reason
+    assert detector.decision.at_ms == 6_000
 
 
 def test_max_wait_bounds_the_wait_for_a_beep() -> None:
@@ -148,19 +271,49 @@ def test_config_is_checked() -> None:
         AmdConfig(beep_band_hz=(800.0, 5_000.0))
     with pytest.raises(ValueError, match="tonality"):
         AmdConfig(tonality=0.0)
+    with pytest.raises(ValueError, match="beep_jitter_hz"):
+        AmdConfig(beep_jitter_hz=0.0)
+    with pytest.raises(ValueError, match="after_greeting_silence_per_ms"):
+        AmdConfig(after_greeting_silence_per_ms=-0.1)
+
+
+def test_recipes_render_lines_hum_and_languages() -> None:
+    case = parse_case(
+        {
+            "id": "x",
+            "expect": "machine",
+            "parts": [{"say": "Hola, deja tu mensaje."}, {"beep": 440, "level_dbfs": -20}],
+            "voice": {"lang": "es"},
+            "hum_dbfs": -40,
+            "line": "telephone",
+        }
+    )
+    assert case.voice == VoiceStyle(lang="es")
+    assert case.parts[1].level_dbfs == -20
+    rendered = render(case, babble_voice)
+    assert rendered.beeps_ms[0][1] - rendered.beeps_ms[0][0] == 500
+    with pytest.raises(ValueError, match="line"):
+        parse_case({"id": "y", "expect": "human", "parts": [], "line": "radio"})
+    # The telephone band: 60 Hz hum is gone, 1 kHz passes.
+    assert dbfs(telephone_line(hum(0.5, level_dbfs=-20))[800:]) < -45
+    assert dbfs(telephone_line(tone(0.5, 1_000, level_dbfs=-20))[800:]) == pytest.approx(-20, abs=1)
+
+
+def test_the_babble_voice_pauses_at_punctuation() -> None:
+    one = babble_voice("Good morning Bright Dental how can I help you", VoiceStyle())
+    two = babble_voice("Good morning, Bright Dental. How can I help you?", VoiceStyle())
+    assert len(two) - len(one) == 2 * round(8_000 * (0.12 + 0.35))
 
 
 @pytest.mark.slow
 def test_the_evaluation_set_with_babble_voices() -> None:
-    """The 48 recipes of tests/data/amd, spoken as babble: the pure, engine-free run (the
-    benchmark runs them with Piper and espeak-ng too). Known misses: the two cases marked
-    hard (a long answer from a person, a short greeting with no beep)."""
+    """The recipes of tests/data/amd, spoken as babble: the pure, engine-free run (the
+    benchmark runs them with Piper and espeak-ng too). Every miss is a case marked hard: a
+    short recorded greeting with no beep, or a person's business greeting of 3.5 s or more
+    (length is all a greeting tells apart)."""
     cases = load_cases(CASES)
-    assert len(cases) >= 40
+    assert len(cases) >= 100
     report = evaluate(cases, babble_voice, EnergyVad)
     assert report.spoke_over_beep == 0, format_report("babble", report)
-    assert {r.case.id for r in report.wrong} <= {
-        "human-long-answer",
-        "vm-short-no-beep",
-        "human-two-phrases",
-    }, format_report("babble", report)
+    assert all(r.case.hard for r in report.wrong), format_report("babble", report)
+    assert report.accuracy >= 0.9, format_report("babble", report)
