@@ -23,8 +23,7 @@ from ringfence.agent.events import EndReason, OptOut, VoicemailLeft
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
-from ringfence.speech.amd import AmdVerdict
-from ringfence.speech.amd import AmdConfig
+from ringfence.speech.amd import AmdConfig, AmdVerdict
 from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
 from ringfence.speech.contracts import AudioChunk, Transcript
 from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts
