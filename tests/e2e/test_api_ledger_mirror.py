@@ -44,6 +44,25 @@ def _suppress(container: Container, tenant: Tenant, contact_id: int) -> None:
         uow.commit()
 
 
+def _consent_an_hour_ahead(container: Container, tenant: Tenant, contact_id: int) -> None:
+    """Written consent stamped an hour after now (another worker's clock ran ahead)."""
+    with container.uow() as uow:
+        uow.session.add(
+            ConsentRecord(
+                account_id=tenant.account_id,
+                location_id=tenant.location_id,
+                contact_id=contact_id,
+                kind=ConsentKind.MANUAL_WRITTEN,
+                channel=Channel.VOICE,
+                phone_e164=NUMBER,
+                confirmed_by="Dana",
+                recorded_by="test",
+                recorded_at=uow.clock.now() + timedelta(hours=1),
+            )
+        )
+        uow.commit()
+
+
 def _tag_id(client: TestClient, tenant: Tenant, name: str) -> int:
     found = client.get("/api/v1/tags", params={"name": name}, headers=tenant.headers).json()
     return int(found["items"][0]["id"])
@@ -86,22 +105,7 @@ def test_consent_stamped_after_now_does_not_lift_a_suppression_early(
     force yet for the gate, so the writers must not treat the number as lifted either."""
     contact = _contact(client, tenant)
     _suppress(container, tenant, contact["id"])
-    with container.uow() as uow:
-        now = uow.clock.now()
-        uow.session.add(
-            ConsentRecord(
-                account_id=tenant.account_id,
-                location_id=tenant.location_id,
-                contact_id=contact["id"],
-                kind=ConsentKind.MANUAL_WRITTEN,
-                channel=Channel.VOICE,
-                phone_e164=NUMBER,
-                confirmed_by="Dana",
-                recorded_by="test",
-                recorded_at=now + timedelta(hours=1),
-            )
-        )
-        uow.commit()
+    _consent_an_hour_ahead(container, tenant, contact["id"])
     with container.uow() as uow:
         row = uow.session.get(Contact, contact["id"])
         assert row is not None
@@ -253,21 +257,7 @@ def test_re_importing_after_a_future_stamped_consent_keeps_the_number_suppressed
     contact = _contact(client, tenant)
     assert _consent(client, tenant, contact["id"]).status_code == 201
     _suppress(container, tenant, contact["id"])
-    with container.uow() as uow:
-        uow.session.add(
-            ConsentRecord(
-                account_id=tenant.account_id,
-                location_id=tenant.location_id,
-                contact_id=contact["id"],
-                kind=ConsentKind.MANUAL_WRITTEN,
-                channel=Channel.VOICE,
-                phone_e164=NUMBER,
-                confirmed_by="Dana",
-                recorded_by="test",
-                recorded_at=uow.clock.now() + timedelta(hours=1),
-            )
-        )
-        uow.commit()
+    _consent_an_hour_ahead(container, tenant, contact["id"])
     _import(
         container, tenant, tenant.location_id, f"Phone,First Name,Tags\n{NUMBER},Ava,Opted Out\n"
     )

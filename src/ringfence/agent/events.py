@@ -250,3 +250,15 @@ def outcome_of(events: Iterable[AgentEvent]) -> ConversationOutcome:
     if EventKind.STAFF_FOLLOW_UP in kinds:
         return ConversationOutcome.STAFF_FOLLOW_UP
     return ConversationOutcome.NO_RESOLUTION
+
+
+def time_slot(outcome: PolicyOutcome | None) -> str | None:
+    """The day/time words an outcome carries (a reschedule's proposal, a call-back's "when", a
+    booking's preference), or None."""
+    match outcome:
+        case RescheduleRequested(proposed=when) | CallbackRequested(when=when):
+            return when
+        case BookingRequested(preferred=when):
+            return when
+        case _:
+            return None

@@ -28,6 +28,7 @@ from ringfence.agent.events import (
     PolicyOutcome,
     RescheduleRequested,
     WrongNumber,
+    time_slot,
 )
 from ringfence.agent.guardrails.verifier import (
     Allowance,
@@ -87,21 +88,11 @@ def check_model_reply(
         text = safe_line  # the template spoke for the action that was dropped
     if not reply.free_text:
         # A template was rendered with the model's slot: say the grounded one instead.
-        raw, kept = _slot(reply.outcome), _slot(outcome)
+        raw, kept = time_slot(reply.outcome), time_slot(outcome)
         if raw and raw != kept:
             text = text.replace(raw, kept or "the time you mentioned")
     end = reply.end_call and not dropped
     return Checked(replace(reply, text=text, outcome=outcome, end_call=end), tuple(blocked))
-
-
-def _slot(outcome: PolicyOutcome | None) -> str | None:
-    match outcome:
-        case RescheduleRequested(proposed=when) | CallbackRequested(when=when):
-            return when
-        case BookingRequested(preferred=when):
-            return when
-        case _:
-            return None
 
 
 def _grounded(

@@ -33,6 +33,7 @@ from ringfence.agent.events import (
     RescheduleRequested,
     StaffFollowUp,
     WrongNumber,
+    time_slot,
 )
 from ringfence.agent.policies.base import PolicyReply, PolicyRequest, PolicyUnavailable, Speaker
 from ringfence.agent.policies.scripted import render_reply
@@ -260,20 +261,10 @@ def _reply(
     # Speech comes from the practice's templates wherever an action has one; the model's own
     # words are used only without one, and then as free text the runtime verifies.
     if template:
-        proposed = _when(outcome) or "at a better time"
+        proposed = time_slot(outcome) or "at a better time"
         text, free = render_reply(request, template, proposed=proposed), False
     else:
         text, free = content, True
     if not text:
         raise PolicyUnavailable("the model returned neither words nor a known tool call")
     return PolicyReply(text, outcome, end_call=end, from_model=True, free_text=free)
-
-
-def _when(outcome: PolicyOutcome | None) -> str | None:
-    match outcome:
-        case RescheduleRequested(proposed=when) | CallbackRequested(when=when):
-            return when
-        case BookingRequested(preferred=when):
-            return when
-        case _:
-            return None
