@@ -169,6 +169,7 @@ class Mode(StrEnum):
 class _Speech:
     reply: int
     chunk: AudioChunk
+    final: bool = False  # the call's last words (the runtime ended the call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,9 @@ class _Reply:
     id: int
     sentences: list[tuple[int, int, str]] = field(default_factory=list)  # start, end, text
     turn: TurnEnded | None = None
+    respond: bool = False
+    start_ms: int = 0  # where the callee's words begin (an earlier turn's, when joined)
+    pcm: bytes = b""  # the turn's audio for speech-to-text (16 kHz)
     heard: str = ""
     decided_wall: float = 0.0
     first_audio_wall: float | None = None
@@ -261,8 +265,13 @@ class VoicePipeline:
         self._messages: queue.SimpleQueue[_Message] = queue.SimpleQueue()
         # Early transcripts by (turn start, speech end); only the worker reads and writes it.
         self._early: dict[tuple[int, int], tuple[Transcript, float]] = {}
+        # Which replies may still speak, and which turns the worker has taken (all under
+        # `_cancel_lock`: the carrier's thread and the worker both read them).
         self._cancel_lock = threading.Lock()
-        self._cancelled: set[int] = set()
+        self._cut: set[int] = set()  # stopped while speaking (or the call ended): silent now
+        self._stale: set[int] = set()  # not started when the callee talked: only final words
+        self._claimed: set[int] = set()  # turns the worker has started on
+        self._joined: set[int] = set()  # turns folded into a later turn, never judged alone
         self._replies: dict[int, _Reply] = {}
         self._next_id = 1  # reply 0 is the opening
         self._play_until_ms = 0
@@ -342,7 +351,7 @@ class VoicePipeline:
             return
         self._stopped = True
         with self._cancel_lock:
-            self._cancelled.update(self._replies)
+            self._cut.update(self._replies)
         self._runner.close()
         self._stop_agent([], self.now_ms)  # audio still queued when the line dropped was unheard
         if self._mode is Mode.CONVERSATION and not self._runtime.ended:
@@ -367,6 +376,7 @@ class VoicePipeline:
         speaking = self._play_until_ms > frame_end and not amd_pending
         for event in self._turns.push(speech=speech, agent_speaking=speaking):
             if isinstance(event, BargeIn):
+                log.debug("barge-in at %d ms", event.at_ms)
                 self._stop_agent(out, event.at_ms)
             elif isinstance(event, SpeechPaused) and not amd_pending:
                 self._transcribe_early(event)
@@ -382,6 +392,8 @@ class VoicePipeline:
         speech came after (it runs first: the worker takes jobs in order)."""
         if self._runtime.ended or self._hangup_at_ms is not None:
             return
+        if self._waiting_turns():
+            return  # the worker is behind: this turn will carry those, transcribed at its end
         key = (pause.start_ms, pause.end_ms)
         pcm = self._turn_audio(pause.start_ms, pause.at_ms)
 
@@ -396,6 +408,21 @@ class VoicePipeline:
 
         self._runner.submit(job)
 
+    def _waiting_turns(self, *, join_into: int | None = None) -> list[_Reply]:
+        """The turns to be answered that the worker has not started on (their audio is kept
+        until it does; the others' is let go), in order; `join_into` a later turn: taken from
+        the worker, which will answer that turn for them."""
+        waiting: list[_Reply] = []
+        with self._cancel_lock:
+            for r in self._replies.values():
+                if r.id in self._claimed or r.id in self._joined:
+                    r.pcm = b""
+                elif r.respond and r.id != join_into:
+                    waiting.append(r)
+            if join_into is not None:
+                self._joined.update(r.id for r in waiting)
+        return waiting
+
     def _turn_audio(self, start_ms: int, until_ms: int) -> bytes:
         start = max(self._stt_base_ms, start_ms - PREROLL_MS)
         return bytes(self._stt_audio[self._offset16(start) : self._offset16(until_ms)])
@@ -406,22 +433,57 @@ class VoicePipeline:
         reply = self._new_reply(self._next_id)
         self._next_id += 1
         reply.turn = turn
+        reply.respond = respond
+        reply.start_ms = turn.start_ms
         reply.decided_wall = self._monotonic()
-        pcm = self._turn_audio(turn.start_ms, turn.decided_ms)
+        reply.pcm = self._turn_audio(turn.start_ms, turn.decided_ms)
+        pcm = reply.pcm
+        early_key: tuple[int, int] | None = (turn.start_ms, turn.end_ms)
+        if respond:
+            # Turns the worker has not started on yet (it is behind: a slow transcription, a
+            # busy machine) are not judged alone: the callee went on talking, so this turn
+            # carries them ("Please." ... "stop calling me." is one request).
+            waiting = self._waiting_turns(join_into=reply.id)
+            if waiting:
+                log.info(
+                    "turn %s carries turns %s the worker had not reached",
+                    reply.id,
+                    [r.id for r in waiting],
+                )
+                reply.start_ms = waiting[0].start_ms
+                pcm = b"".join([*(r.pcm for r in waiting), pcm])
+                early_key = None  # the early transcript covers this turn's part only
+        start_ms = reply.start_ms
         self._runner.submit(
-            lambda: self._reply_job(reply.id, turn, pcm, reply.decided_wall, respond=respond)
+            lambda: self._reply_job(
+                reply.id, turn, pcm, reply.decided_wall, start_ms, early_key, respond=respond
+            )
         )
 
     def _reply_job(
-        self, reply_id: int, turn: TurnEnded, pcm: bytes, decided: float, *, respond: bool
+        self,
+        reply_id: int,
+        turn: TurnEnded,
+        pcm: bytes,
+        decided: float,
+        start_ms: int,
+        early_key: tuple[int, int] | None,
+        *,
+        respond: bool,
     ) -> None:
-        """On the worker: speech-to-text, the runtime, synthesis sentence by sentence."""
+        """On the worker: speech-to-text, the runtime, synthesis sentence by sentence.
+
+        Every turn is heard and judged (an opt-out must be caught whenever it was said), even
+        one whose reply was cancelled before the worker reached it: a cancelled reply only
+        loses its voice (see `_silenced`). A turn folded into a later one is judged there."""
         clock = self._monotonic
         began = clock()
-        if self._is_cancelled(reply_id):
-            return
+        with self._cancel_lock:
+            if reply_id in self._joined:
+                return
+            self._claimed.add(reply_id)
         try:
-            early = self._early.pop((turn.start_ms, turn.end_ms), None)
+            early = self._early.pop(early_key, None) if early_key is not None else None
             self._early.clear()  # transcripts of pauses the callee talked through
             if early is not None:
                 heard, stt_ms = early
@@ -429,19 +491,31 @@ class VoicePipeline:
                 heard = self._stt.transcribe(pcm, vocabulary=self._vocabulary)
                 stt_ms = (clock() - began) * 1000
             stt_done = clock()
-            self._messages.put(_Heard(reply_id, heard.text, turn.start_ms, turn.end_ms))
+            log.debug(  # never the words: transcripts are PHI
+                "turn %s (%d-%d ms): %d words heard, queued %.0f ms, stt %.0f ms%s",
+                reply_id,
+                start_ms,
+                turn.end_ms,
+                len(heard.text.split()),
+                (began - decided) * 1000,
+                stt_ms,
+                " (early)" if early is not None else "",
+            )
+            self._messages.put(_Heard(reply_id, heard.text, start_ms, turn.end_ms))
             if not respond or not heard.text.strip() or self._runtime.ended:
                 self._messages.put(_ReplyDone(reply_id, "", False))
                 return
             said = self._runtime.respond(heard.text)
             policy_done = clock()
+            log.debug("turn %s answered (the call ended: %s)", reply_id, said.ended)
             first_chunk: float | None = None
-            for chunk in self._tts.synthesize_stream(said.text):
-                if first_chunk is None:
-                    first_chunk = clock()
-                self._messages.put(_Speech(reply_id, to_carrier_rate(chunk)))
-                if self._is_cancelled(reply_id):
-                    break  # barged in: the rest is never synthesized
+            if not self._silenced(reply_id, final=said.ended):
+                for chunk in self._tts.synthesize_stream(said.text):
+                    if first_chunk is None:
+                        first_chunk = clock()
+                    self._messages.put(_Speech(reply_id, to_carrier_rate(chunk), said.ended))
+                    if self._silenced(reply_id, final=said.ended):
+                        break  # barged in: the rest is never synthesized
             self._messages.put(
                 _ReplyDone(
                     reply_id,
@@ -464,7 +538,7 @@ class VoicePipeline:
     def _switch_to_voicemail(self, out: list[MediaAction]) -> None:
         self._stop_agent(out, self.now_ms)
         with self._cancel_lock:
-            self._cancelled.update(self._replies)
+            self._cut.update(self._replies)
         self._mode = Mode.VOICEMAIL
         profile, context = self._opening.session.profile, self._opening.session.context
         text, filtered = compose_voicemail(profile, context)
@@ -517,7 +591,9 @@ class VoicePipeline:
             if isinstance(message, _Speech):
                 if message.reply == self._voicemail_reply and not self._voicemail_can_play:
                     self._voicemail_held.append(message.chunk)
-                elif not self._is_cancelled(message.reply) or reply.id == self._voicemail_reply:
+                elif reply.id == self._voicemail_reply or not self._silenced(
+                    message.reply, final=message.final
+                ):
                     self._emit(out, reply, message.chunk)
                 continue
             reply.done = message
@@ -542,9 +618,11 @@ class VoicePipeline:
 
     def _stop_agent(self, out: list[MediaAction], at_ms: int) -> None:
         with self._cancel_lock:
-            self._cancelled.update(
-                r.id for r in self._replies.values() if r.id != self._voicemail_reply
-            )
+            for r in self._replies.values():
+                if r.id == self._voicemail_reply:
+                    continue
+                # Speaking (or spoken): cut. Not heard yet: stale, its turn is still judged.
+                (self._cut if r.sentences else self._stale).add(r.id)
         if self._hangup_at_ms is not None:
             self._hangup_at_ms = min(self._hangup_at_ms, at_ms)
         if self._play_until_ms <= at_ms:
@@ -566,9 +644,12 @@ class VoicePipeline:
         self._replies[reply_id] = reply
         return reply
 
-    def _is_cancelled(self, reply_id: int) -> bool:
+    def _silenced(self, reply_id: int, *, final: bool) -> bool:
+        """Whether a reply's audio must not be played: it was cut while the agent spoke (a
+        barge-in, the call's end), or the callee talked before it was heard, unless it holds
+        the call's last words (an opt-out's acknowledgement is said even then)."""
         with self._cancel_lock:
-            return reply_id in self._cancelled
+            return reply_id in self._cut or (reply_id in self._stale and not final)
 
     def _record_latency(self, reply: _Reply) -> None:
         done, turn = reply.done, reply.turn

@@ -68,8 +68,9 @@ class UnknownCall(LookupError):
 
 def engines_of(choice: EngineChoice) -> Callable[[], SpeechEngines]:
     """Per-call engines for `choice`. `local` loads Whisper and Piper once (the first call),
-    and gives each call a fresh VAD; raises SpeechEngineUnavailable, saying what to install,
-    when the [speech] extra is missing (checked here, not at the first call)."""
+    and the agent's intent model with them (`warm_up_understanding`), and gives each call a
+    fresh VAD; raises SpeechEngineUnavailable, saying what to install, when the [speech]
+    extra is missing (checked here, not at the first call)."""
     if choice == "fake":
         return lambda: SpeechEngines(vad=EnergyVad(), stt=ScriptedStt(), tts=ToneTts())
     from ringfence.speech.engines import (
@@ -96,10 +97,25 @@ def engines_of(choice: EngineChoice) -> Callable[[], SpeechEngines]:
         with loading:
             if not loaded:
                 loaded.append(local_engines())
+                warm_up_understanding()
         shared = loaded[0]
         return SpeechEngines(vad=fresh_vad(), stt=shared.stt, tts=shared.tts)
 
     return engines
+
+
+def warm_up_understanding() -> None:
+    """Build the agent's intent model now, not in the first call's preparation.
+
+    Every call's runtime reads callee turns with the learned understander, whose model is
+    trained once per process on first use: seconds of CPU, tens of seconds on a busy machine.
+    Left to the first call it delays that call's INVITE (SIP) or, on a call prepared at the
+    answer (Twilio), the agent's first words. The `local` engines' loader calls this (so the
+    worker's start-up warm-up covers it); anything holding live calls on other engines can.
+    """
+    from ringfence.agent.understanding.understander import LearnedUnderstander
+
+    LearnedUnderstander()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,9 @@ from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
 from ringfence.speech.contracts import AudioChunk, Transcript
 from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts
 from ringfence.speech.pipeline import Mode, VoicePipeline, prepare_opening
-from ringfence.speech.runner import ThreadRunner
+from ringfence.speech.runner import Job, ThreadRunner
 from ringfence.speech.synth import babble, tone
+from ringfence.speech.turns import TurnConfig
 from tests.unit.agent.factories import inbound, outbound, profile
 
 FRAME = 320  # bytes: 20 ms at 8 kHz
@@ -361,3 +362,112 @@ def test_on_a_worker_thread_the_rest_of_a_reply_is_never_synthesized_after_a_bar
         "I'm calling to confirm your Botox touch-up on Friday at 2 PM.",
     ]
     assert not pipeline.agent_speaking
+
+
+class ManualRunner:
+    """A worker that has fallen behind (a busy machine): jobs wait until `run_all()`."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+
+    def submit(self, job: Job) -> None:
+        self.jobs.append(job)
+
+    def run_all(self) -> None:
+        while self.jobs:
+            self.jobs.pop(0)()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        self.jobs.clear()
+
+
+def test_an_opt_out_the_worker_had_not_reached_is_still_caught_after_a_barge_in() -> None:
+    # The callee says it over the opening, too briefly to interrupt (barge-in here needs
+    # 1 s of speech), then talks on over the opening before the worker got to the turn:
+    # the barge-in silences the opening, and the turn is still heard, judged and answered.
+    runner = ManualRunner()
+    tts = ToneTts()
+    opening = prepare_opening(AgentSession(profile(), inbound()), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(
+        opening,
+        vad=EnergyVad(),
+        stt=ScriptedStt(["Stop calling me.", "Hello? Are you there?"]),
+        tts=tts,
+        turn_config=TurnConfig(barge_in_ms=1_000),
+        runner=runner,
+    )
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(0.6, seed=11)
+    line.quiet(0.8)
+    assert pipeline.agent_speaking
+    assert runner.jobs  # the turn waits for the worker
+    assert not line.clears()
+    line.say(2.0, seed=12)  # talks on: barges in on the opening
+    assert line.clears()
+    runner.run_all()  # the worker catches up
+    line.quiet(0.1)
+    assert pipeline.agent_speaking  # the acknowledgement: the call's last words
+    while pipeline.agent_speaking:
+        line.quiet(0.1)
+        runner.run_all()
+    assert pipeline.hangup_due
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert "won't receive any more calls" in result.conversation.transcript[-1].text
+
+
+def test_turns_the_worker_had_not_reached_are_judged_as_one() -> None:
+    # "Please." ... "stop calling me.": split by a pause, and the worker behind. The second
+    # turn carries the first: one transcription of both, one request, one answer.
+    runner = ManualRunner()
+    tts = ToneTts()
+    stt = ScriptedStt(["Hello?"])
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=runner)
+    line = Line(pipeline)
+    _past_the_opening(line)
+    runner.run_all()
+    first_from = pipeline.now_ms
+    line.say(0.5, seed=13)
+    line.quiet(0.8)
+    line.say(0.8, seed=14)
+    second_until = pipeline.now_ms
+    line.quiet(0.8)
+    # The first turn was transcribed early (its pause came before the second began), then
+    # both together; the second's own early transcription was never started.
+    stt.queue("Please.", "Please stop calling me.")
+    heard_before = len(stt.heard)
+    runner.run_all()
+    assert len(stt.heard) == heard_before + 2
+    assert stt.heard[-1] == pytest.approx(0.2 + 0.5 + 0.6 + 0.2 + 0.8 + 0.6, abs=0.1)
+    line.quiet(0.1)
+    while pipeline.agent_speaking or runner.jobs:
+        line.quiet(0.1)
+        runner.run_all()
+    result = pipeline.result()
+    callee = [t for t in result.conversation.transcript if t.speaker is Speaker.CALLEE]
+    assert [t.text for t in callee] == ["Hello?", "Please stop calling me."]
+    assert callee[-1].start_s == pytest.approx(first_from / 1000, abs=0.1)
+    assert callee[-1].end_s == pytest.approx(second_until / 1000, abs=0.1)
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    agent = [t for t in result.conversation.transcript if t.speaker is Speaker.AGENT]
+    assert len(agent) == 2  # the opening and the one acknowledgement
+
+
+def test_a_turn_split_by_a_pause_is_judged_part_by_part_when_the_worker_keeps_up() -> None:
+    pipeline, _, _ = make(outbound_session(), ["Hello?", "Please.", "Stop calling me."])
+    line = Line(pipeline)
+    _past_the_opening(line)
+    line.say(0.5, seed=13)
+    line.quiet(0.8)
+    line.say(0.8, seed=14)
+    line.quiet(0.8)
+    while pipeline.agent_speaking:
+        line.quiet(0.1)
+    result = pipeline.result()
+    callee = [t.text for t in result.conversation.transcript if t.speaker is Speaker.CALLEE]
+    assert callee == ["Hello?", "Please.", "Stop calling me."]
+    assert result.conversation.ended_by is EndReason.OPT_OUT
