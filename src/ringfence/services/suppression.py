@@ -166,11 +166,7 @@ def suppress_number(
 def newest_consent_on_file(session: Session, account_id: int, phone: str) -> datetime | None:
     """The newest qualifying consent recorded for the number at the account (any contact),
     whenever it is stamped: a new opt-out is moved past it (see `suppress_number`)."""
-    facts = consent_facts(session, [_Number(0, account_id, phone)])[0]
-    return max(
-        (at for at in (facts.crm_form_opt_in_at, facts.manual_written_at) if at is not None),
-        default=None,
-    )
+    return consent_facts(session, [_Number(0, account_id, phone)])[0].newest_opt_in_on_file
 
 
 def suppressed_now(session: Session, contact: Contact, now: datetime) -> bool:

@@ -100,10 +100,7 @@ def suppress_numbers(
             phone = number.phone_e164 or ""
             fact = facts[number.id]
             entry = entries.get(phone)
-            newest = max(
-                (t for t in (fact.crm_form_opt_in_at, fact.manual_written_at) if t is not None),
-                default=None,
-            )
+            newest = fact.newest_opt_in_on_file
             # Left alone only if in force (the gate's own answer) and already stamped past
             # every consent on file, future-stamped ones included (another worker's clock ran
             # ahead): otherwise such a consent would lift the opt-out once its time comes.

@@ -124,6 +124,16 @@ class ConsentFacts:
         _require_aware_opt(self.invalid_form_at, "invalid_form_at")
         _require_aware_opt(self.held_at, "held_at")
 
+    @property
+    def newest_opt_in_on_file(self) -> datetime | None:
+        """The newest qualifying opt-in, whenever it is stamped (even after `now`) and whether
+        or not a revocation followed: a new opt-out is stamped past it, so no consent already
+        on file can lift that opt-out later."""
+        return max(
+            (at for at in (self.crm_form_opt_in_at, self.manual_written_at) if at is not None),
+            default=None,
+        )
+
     @classmethod
     def from_records(cls, records: Iterable[ConsentFact], number: str | None) -> ConsentFacts:
         """Fold records into facts about `number`; records for other numbers only explain."""
