@@ -34,6 +34,7 @@ from ringfence.agent.understanding.answers import is_clear_no, is_clear_yes
 from ringfence.agent.understanding.corpus import (
     TEST_FROZEN,
     TEST_FROZEN_V2,
+    TEST_FROZEN_V3,
     parse_lines,
     shipped,
     training_corpus,
@@ -255,7 +256,12 @@ def test_contractions_keep_their_negation_for_the_model() -> None:
 
 # -- the corpora -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("split", "note"), [(TEST_FROZEN, "TEST_SPLIT.md"), (TEST_FROZEN_V2, "TEST_SPLIT_V2.md")]
+    ("split", "note"),
+    [
+        (TEST_FROZEN, "TEST_SPLIT.md"),
+        (TEST_FROZEN_V2, "TEST_SPLIT_V2.md"),
+        (TEST_FROZEN_V3, "TEST_SPLIT_V3.md"),
+    ],
 )
 def test_the_frozen_splits_are_the_ones_written_before_training(split: str, note: str) -> None:
     """Each SHA-256 is recorded in its note when it was frozen; any edit shows here."""
@@ -273,7 +279,7 @@ def test_the_frozen_split_never_leaks_into_training() -> None:
         return " ".join(re.sub(r"[^\w\s]", " ", folded.decode()).split())
 
     trained = {key(u.text) for u in training_corpus()}
-    for split in (TEST_FROZEN, TEST_FROZEN_V2):
+    for split in (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3):
         leaked = [u.text for u in shipped(split) if key(u.text) in trained]
         assert leaked == [], split
 

@@ -22,6 +22,9 @@ TRAIN: Final = "train.jsonl"
 TRAINING: Final = ("train.jsonl", "train_answers.jsonl")
 TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"  # a second writer, scored once when frozen
+# A third writer: answers to specific agent lines, frozen before v2's misses were read and v2
+# became a development set (TEST_SPLIT_V3.md).
+TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
 _FIELDS: Final = frozenset({"text", "label", "lang", "appointment_call", "source"})
 
 
