@@ -207,10 +207,14 @@ def write_wav(path: Path, pcm16: bytes, rate: int = 8000) -> None:
 
 
 @contextlib.contextmanager
-def baresip(tmp_path: Path, prompt_pcm16: bytes, *, user: str = "callee") -> Iterator[Baresip]:
+def baresip(
+    tmp_path: Path, prompt_pcm16: bytes, *, user: str = "callee", transfers: bool = False
+) -> Iterator[Baresip]:
     """baresip answering calls to `user` at once (PCMU), playing `prompt_pcm16` (8 kHz; pad it
     with silence: baresip hangs up when its source ends) and recording what it hears. (It
-    answers 404 to any other user: dial `sip:USER@...`, or a number as the user.)"""
+    answers 404 to any other user: dial `sip:USER@...`, or a number as the user.) With
+    `transfers`, it also obeys a REFER (its menu module: it calls the Refer-To address and
+    reports the new call in NOTIFYs), as a phone does when it is transferred."""
     if shutil.which("baresip") is None:
         pytest.skip(f"baresip is not installed ({INSTALL})")
     directory = tmp_path / "baresip"
@@ -225,7 +229,8 @@ def baresip(tmp_path: Path, prompt_pcm16: bytes, *, user: str = "callee") -> Ite
         "audio_alert aufile,/dev/null\n"
         "module_path /usr/lib/baresip/modules\n"
         "module g711.so\nmodule aufile.so\nmodule sndfile.so\nmodule account.so\n"
-        f"snd_path {directory / 'snd'}\n"
+        + ("module menu.so\n" if transfers else "")
+        + f"snd_path {directory / 'snd'}\n"
     )
     (directory / "accounts").write_text(
         f"<sip:{user}@127.0.0.1:{port}>;answermode=auto;audio_codecs=PCMU;regint=0\n"

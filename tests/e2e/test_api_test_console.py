@@ -194,3 +194,21 @@ def test_a_doubtful_opt_out_is_asked_about_then_applied(
     back = _say(client, tenant, kept["id"], "No, that's fine.")
     assert back["ended"] is False
     assert back["agent_text"].startswith("Okay, thank you.")
+
+
+def test_a_request_for_a_person_is_transferred_while_staff_are_in(
+    client: TestClient, tenant: Tenant, agent_id: int
+) -> None:
+    always = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    saved = client.patch(
+        f"/api/v1/voice-agents/{agent_id}",
+        json={"transfer_number": "(212) 555-0142", "staff_hours": always},
+        headers=tenant.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    call = _start(client, tenant, agent_id=agent_id, phone="(212) 555-0100")
+    reply = _say(client, tenant, call["id"], "Can I talk to someone at the front desk, please?")
+    assert reply["ended"] is True
+    assert "transferring you" in reply["agent_text"]
+    assert {"type": "transferred", "detail": {"to": "+12125550142"}} in reply["events"]
+    assert {"type": "call_ended", "detail": {"reason": "transferred"}} in reply["events"]

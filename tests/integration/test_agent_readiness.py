@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ringfence.adapters.db.orm import VoiceAgent
 from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.services.agent_readiness import (
@@ -94,3 +95,17 @@ def test_only_the_accounts_own_locations_and_agents(
             voice_ai_overview(
                 uow.session, account_id=tenant.account_id, location_id=other_tenant.location_id
             )
+
+
+def test_the_staff_line_and_its_hours_are_shown(container: Container, tenant: Tenant) -> None:
+    agent_id = add_voice_agent(container, tenant, name="Front desk")
+    assert _agents(container, tenant)["Front desk"].transfer_number is None
+    with container.uow() as uow:
+        row = uow.session.get(VoiceAgent, agent_id)
+        assert row is not None
+        row.transfer_number = "+12125550142"
+        row.staff_hours = {"mon": ["09:00-17:00"], "sat": ["10:00-14:00"]}
+        uow.commit()
+    agent = _agents(container, tenant)["Front desk"]
+    assert agent.transfer_number == "+12125550142"
+    assert agent.staff_hours == "Mon 09:00-17:00; Sat 10:00-14:00"

@@ -1,6 +1,6 @@
 """The simulated callee for the sandbox carrier, and whole conversations played agent <-> persona.
 
-The eight personas are the sandbox carrier's (adapters/telephony/sandbox.py, PERSONAS; a
+The nine personas are the sandbox carrier's (adapters/telephony/sandbox.py, PERSONAS; a
 test checks both lists agree). Each
 answers what the agent just said from a small script; `seed` picks the wording variant and
 speaking rate, so a seed replays the same conversation. Offsets in the transcript are
@@ -105,6 +105,13 @@ _SCRIPTS: Final[dict[str, dict[_Ask, tuple[str, ...]]]] = {
         ),
         _Ask.QUESTION: ("I think you have the wrong number.",),
     },
+    "asks_for_person": {
+        _Ask.IDENTITY: ("Yes, this is {name}.", "Speaking."),
+        _Ask.QUESTION: (
+            "Can I talk to someone at the front desk, please?",
+            "I'd rather speak with a member of your staff. Can you put me through?",
+        ),
+    },
 }
 # What each persona says first when it is the one calling in.
 _INBOUND: Final[dict[str, str]] = {
@@ -116,6 +123,7 @@ _INBOUND: Final[dict[str, str]] = {
     "not_interested": "I got a call from you, but I'm not interested.",
     "says_stop": "Please stop calling me.",
     "wrong_number": "Someone called me from this number, I think it was a wrong number.",
+    "asks_for_person": "Hi, can I talk to someone at the front desk, please?",
 }
 
 

@@ -33,6 +33,8 @@ class EventKind(StrEnum):
     POLICY_FALLBACK = "policy_fallback"
     POLICY_OUTPUT_BLOCKED = "policy_output_blocked"
     VOICEMAIL_LEFT = "voicemail_left"
+    TRANSFER_REQUESTED = "transfer_requested"
+    TRANSFER_FAILED = "transfer_failed"
     CALL_ENDED = "call_ended"
 
 
@@ -48,6 +50,7 @@ class FollowUpReason(StrEnum):
     AMBIGUOUS_CANCEL = "ambiguous_cancel"  # "cancel" on an appointment call: honoured as opt-out
     POLICY_FAILURE = "policy_failure"
     HUMAN_REQUESTED = "human_requested"  # the callee asked for a person: call back
+    TRANSFER_FAILED = "transfer_failed"  # handed to staff, but the carrier could not connect
     SPANISH_SPEAKER = "spanish_speaker"  # the callee spoke Spanish: a Spanish-speaking call-back
 
 
@@ -59,6 +62,7 @@ class EndReason(StrEnum):
     MAX_TURNS = "max_turns"
     CALLEE_HUNG_UP = "callee_hung_up"
     VOICEMAIL = "voicemail"
+    TRANSFERRED = "transferred"  # handed to the practice's staff line (a warm transfer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,26 @@ class VoicemailLeft:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferRequested:
+    """The callee asked for a person while staff are reachable: once the agent's last words
+    have played, the carrier hands the call to `to` (E.164, the agent's staff line)."""
+
+    kind: ClassVar[EventKind] = EventKind.TRANSFER_REQUESTED
+    to: str
+    callee_said: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailed:
+    """Added by the carrier's shell, not the runtime: the transfer was refused or never
+    connected (`why`, the carrier's words). Staff get a call-back task."""
+
+    kind: ClassVar[EventKind] = EventKind.TRANSFER_FAILED
+    to: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     kind: ClassVar[EventKind] = EventKind.CALL_ENDED
     reason: EndReason
@@ -205,6 +229,8 @@ AgentEvent = (
     | PolicyFallback
     | PolicyOutputBlocked
     | VoicemailLeft
+    | TransferRequested
+    | TransferFailed
     | CallEnded
 )
 
@@ -223,6 +249,7 @@ class ConversationOutcome(StrEnum):
     PATIENT_UNAVAILABLE = "patient_unavailable"
     STAFF_FOLLOW_UP = "staff_follow_up"
     VOICEMAIL_LEFT = "voicemail_left"
+    TRANSFERRED = "transferred"
     NO_RESOLUTION = "no_resolution"
 
 
@@ -236,14 +263,18 @@ _OUTCOME_OF: dict[EventKind, ConversationOutcome] = {
     EventKind.NOT_INTERESTED: ConversationOutcome.NOT_INTERESTED,
     EventKind.PATIENT_UNAVAILABLE: ConversationOutcome.PATIENT_UNAVAILABLE,
     EventKind.VOICEMAIL_LEFT: ConversationOutcome.VOICEMAIL_LEFT,
+    EventKind.TRANSFER_REQUESTED: ConversationOutcome.TRANSFERRED,
 }
 
 
 def outcome_of(events: Iterable[AgentEvent]) -> ConversationOutcome:
-    """An opt-out wins over everything; else the last outcome event; else a staff task."""
+    """An opt-out wins over everything; a failed transfer is a staff task; else the last
+    outcome event; else a staff task."""
     kinds = [event.kind for event in events]
     if EventKind.OPT_OUT in kinds:
         return ConversationOutcome.OPTED_OUT
+    if EventKind.TRANSFER_FAILED in kinds:
+        return ConversationOutcome.STAFF_FOLLOW_UP
     for kind in reversed(kinds):
         if kind in _OUTCOME_OF:
             return _OUTCOME_OF[kind]

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Final
 
 from ringfence.agent.text import spoken_number
+from ringfence.domain.staff_hours import StaffLine
 from ringfence.domain.vocabulary import CallPurpose
 
 
@@ -163,6 +164,10 @@ class CallContext:
     appointment_service: str | None = None  # the service name only, e.g. "Botox touch-up"
     appointment_local_time: str | None = None  # as it should be said, e.g. "Friday at 2 PM"
     is_test: bool = False  # QA calls behave exactly like live ones; the flag is for the log
+    # What a caller who asks for a person is offered (a transfer now, or a call-back and
+    # when), decided at dial time from the agent's staff number and hours; None: a call-back
+    # "during business hours".
+    staff: StaffLine | None = None
 
     def __post_init__(self) -> None:
         if self.direction is CallDirection.OUTBOUND and self.purpose is None:

@@ -42,6 +42,7 @@ from ringfence.agent.events import (
     PolicyFallback,
     PolicyOutputBlocked,
     StaffFollowUp,
+    TransferRequested,
     WrongNumber,
     outcome_of,
 )
@@ -72,6 +73,7 @@ from ringfence.agent.understanding.decision import Understanding
 from ringfence.agent.understanding.labels import Label, Language
 from ringfence.agent.understanding.understander import LearnedUnderstander, Understander
 from ringfence.agent.validation import AgentProblem, validate_agent
+from ringfence.domain.staff_hours import DURING_BUSINESS_HOURS
 from ringfence.domain.vocabulary import TaskPriority
 
 OPT_OUT_ACK: Final = "Understood. You won't receive any more calls from {practice}. Goodbye."
@@ -80,8 +82,14 @@ OPT_OUT_QUESTION: Final = "Would you like us to stop calling this number?"
 OPT_OUT_QUESTION_ES: Final = "¿Quiere que dejemos de llamar a este número?"
 KEEP_CALLING: Final = "Okay, thank you."
 HUMAN_CALLBACK: Final = (
-    "Of course. I'll ask a member of our team at {practice} to call you back during business "
-    "hours, as soon as they're free. Goodbye."
+    "Of course. I'll ask a member of our team at {practice} to call you back {when}. Goodbye."
+)
+TRANSFER_LINE: Final = (
+    "Of course. I'm transferring you to a member of our team at {practice} now. Please hold."
+)
+TRANSFER_LINE_ES: Final = (
+    "Por supuesto. Le paso ahora con un miembro de nuestro equipo de {practice}. "
+    "Un momento, por favor."
 )
 CLINICAL_DEFERRAL: Final = (
     "That's a question for our clinical team, so I'll have a staff member call you back about it."
@@ -117,6 +125,13 @@ EMERGENCY_LINE: Final = (
 
 def _is_call_back_task(event: AgentEvent) -> bool:
     return isinstance(event, StaffFollowUp) and event.reason is FollowUpReason.SPANISH_SPEAKER
+
+
+def _asks_something(callee_text: str) -> bool:
+    """A request for a person ends the call (a transfer or a call-back), so a bare word the
+    model happens to read as one ("Please.", "Yes?") is not taken for it: it is heard as the
+    answer it is, and the agent goes on."""
+    return len(callee_text.split()) >= 2 and not is_bare_answer(callee_text)
 
 
 def _negative(callee_text: str) -> bool:
@@ -262,11 +277,10 @@ class ConversationRuntime:
             if concern.urgent:
                 return self._say(URGENT_DEFERRAL, [*noted, task], EndReason.URGENT_FOLLOW_UP)
             return self._say(f"{CLINICAL_DEFERRAL} {self._pending_question()}", [*noted, task])
+        if heard.label is Label.HUMAN_REQUEST and _asks_something(callee_text):
+            return self._to_a_person(callee_text, noted)  # before the identity check: staff verify
         if self._awaiting_identity:
             return self._identity_turn(callee_text, noted)
-        if heard.label is Label.HUMAN_REQUEST:
-            task = StaffFollowUp(FollowUpReason.HUMAN_REQUESTED, TaskPriority.NORMAL, callee_text)
-            return self._say(self._render(HUMAN_CALLBACK), [*noted, task], EndReason.COMPLETED)
         return self._policy_turn(callee_text, events=noted, understood=heard.label)
 
     def callee_hung_up(self) -> tuple[AgentEvent, ...]:
@@ -287,6 +301,19 @@ class ConversationRuntime:
         return tuple(added)
 
     # -- helpers ------------------------------------------------------------------------
+    def _to_a_person(self, callee_text: str, noted: list[AgentEvent]) -> AgentTurn:
+        """A warm transfer while staff are reachable (decided at dial time), else a call-back
+        task and when to expect it. Nothing about the appointment is said either way."""
+        staff = self.context.staff
+        if staff is not None and staff.transfer_to:
+            line = TRANSFER_LINE_ES if self._spanish else TRANSFER_LINE
+            transfer = TransferRequested(staff.transfer_to, callee_text)
+            return self._say(self._render(line), [*noted, transfer], EndReason.TRANSFERRED)
+        when = staff.call_back_when if staff is not None else DURING_BUSINESS_HOURS
+        task = StaffFollowUp(FollowUpReason.HUMAN_REQUESTED, TaskPriority.NORMAL, callee_text)
+        line = self.profile.render(HUMAN_CALLBACK, when=when)
+        return self._say(line, [*noted, task], EndReason.COMPLETED)
+
     def _note_language(self, heard: Understanding, callee_text: str) -> list[AgentEvent]:
         """The first Spanish turn: answer in Spanish from now on, and one staff task for a
         Spanish-speaking call-back (the rest of the script is English)."""

@@ -18,6 +18,7 @@ from ringfence.agent.profile import (
     PolicyName,
     ReplyTemplates,
 )
+from ringfence.domain.staff_hours import StaffLine
 from ringfence.domain.vocabulary import CallPurpose
 
 
@@ -48,6 +49,14 @@ def session_to_json(session: AgentSession) -> dict[str, Any]:
             "appointment_service": context.appointment_service,
             "appointment_local_time": context.appointment_local_time,
             "is_test": context.is_test,
+            "staff": (
+                None
+                if context.staff is None
+                else {
+                    "transfer_to": context.staff.transfer_to,
+                    "call_back_when": context.staff.call_back_when,
+                }
+            ),
         },
     }
 
@@ -65,6 +74,7 @@ def session_from_json(data: dict[str, Any]) -> AgentSession:
         opt_out_number=p["opt_out_number"],
         replies=ReplyTemplates(**p["replies"]),
     )
+    staff = c.get("staff")  # sessions snapshotted before transfers existed have none
     context = CallContext(
         direction=CallDirection(c["direction"]),
         purpose=CallPurpose(c["purpose"]) if c["purpose"] else None,
@@ -72,5 +82,6 @@ def session_from_json(data: dict[str, Any]) -> AgentSession:
         appointment_service=c["appointment_service"],
         appointment_local_time=c["appointment_local_time"],
         is_test=c["is_test"],
+        staff=None if staff is None else StaffLine(staff["transfer_to"], staff["call_back_when"]),
     )
     return AgentSession(profile, context)

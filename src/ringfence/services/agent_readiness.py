@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Account, Location, VoiceAgent
 from ringfence.agent.validation import validate_agent
+from ringfence.domain.staff_hours import parse_staff_hours
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.services.agent_sessions import location_callback, saved_profile
 from ringfence.services.errors import NotFound
@@ -62,6 +63,8 @@ class AgentReadiness:
     dialogue_policy: str
     callback_number: str | None
     callback_from_location: bool  # the agent has none of its own: the location's caller ID
+    transfer_number: str | None  # the staff line callers asking for a person are handed to
+    staff_hours: str | None  # its business hours, summarized ("Mon 09:00-17:00; ...")
     readiness: Readiness
     openings: tuple[OpeningStatus, ...]
     other_problems: tuple[AgentProblemLine, ...]  # greeting, voicemail, prompt, numbers
@@ -162,6 +165,8 @@ def assess(agent: VoiceAgent, *, location_number: str | None) -> AgentReadiness:
         dialogue_policy=agent.dialogue_policy,
         callback_number=callback,
         callback_from_location=not agent.callback_number and callback is not None,
+        transfer_number=agent.transfer_number,
+        staff_hours=parse_staff_hours(agent.staff_hours).summary() if agent.staff_hours else None,
         readiness=readiness,
         openings=openings,
         other_problems=others,

@@ -21,6 +21,7 @@ from ringfence.agent.profile import AgentProfile, CallContext, CallDirection, Po
 from ringfence.agent.session import AgentSession
 from ringfence.agent.validation import validate_agent
 from ringfence.domain.compliance import zone
+from ringfence.domain.staff_hours import StaffLine, parse_staff_hours, staff_line
 from ringfence.domain.vocabulary import AppointmentStatus, CallPurpose
 
 
@@ -165,6 +166,13 @@ def build_sessions(
                 if appointment
                 else None,
                 is_test=request.is_test,
+                staff=staff_of(agent, now=now, time_zone=zones[request.location_id]),
             ),
         )
     return sessions
+
+
+def staff_of(agent: VoiceAgent, *, now: datetime, time_zone: str) -> StaffLine:
+    """What a caller who asks for a person is offered on a call placed `now`."""
+    hours = parse_staff_hours(agent.staff_hours) if agent.staff_hours else None
+    return staff_line(agent.transfer_number, hours, now=now, time_zone=time_zone)

@@ -24,6 +24,11 @@ def check_agent(session: Session, agent: VoiceAgent) -> None:
             "required: the agent gives it on every call and voicemail "
             "(or add a caller ID to the location first)",
         )
+    if agent.transfer_number and not agent.staff_hours:
+        raise InvalidField(
+            "staff_hours",
+            "required with transfer_number: callers are only transferred while the office is open",
+        )
     own = agent.outbound_openings or {}
     uses_default = bool(agent.outbound_opening) and (
         CallPurpose.APPOINTMENT_CONFIRMATION.value not in own

@@ -28,6 +28,8 @@ from ringfence.agent.events import (
     OptOut,
     RescheduleRequested,
     StaffFollowUp,
+    TransferFailed,
+    TransferRequested,
     WrongNumber,
 )
 from ringfence.agent.policies.base import Speaker
@@ -147,6 +149,16 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
                 effects.note("The person who answered said this is a wrong number.")
             case NotInterested():
                 effects.tag(NOT_INTERESTED_TAG)
+            case TransferRequested():
+                effects.transferred(event.to)
+            case TransferFailed():
+                asks = [e for e in conversation.events if isinstance(e, TransferRequested)]
+                asked = asks[0].callee_said if asks else ""
+                effects.task(
+                    "Call the patient back",
+                    f"The patient asked for a person; the transfer to {event.to} did not "
+                    f'connect ({event.why}). The patient said: "{asked}"',
+                )
             case _:
                 pass  # disclosures, filters, identity: recorded in the transcript only
     if produced:
@@ -234,6 +246,9 @@ class _Effects:
         self.session.add(task)
         self.session.flush()
         self._action("task_created", f"{priority.value}: {title}", "task", task.id)
+
+    def transferred(self, to: str) -> None:
+        self._action("call_transferred", f"to the staff line {to}", None, None)
 
     def note(self, body: str) -> None:
         now = self.call.ended_at

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
-from ringfence.adapters.db.orm import Contact, VoiceAgent
+from ringfence.adapters.db.orm import Contact, Location, VoiceAgent
 from ringfence.agent.callee import AGENT_WPM
 from ringfence.agent.events import (
     AgentEvent,
@@ -37,6 +37,8 @@ from ringfence.agent.events import (
     PolicyFallback,
     RescheduleRequested,
     StaffFollowUp,
+    TransferFailed,
+    TransferRequested,
     VoicemailLeft,
     WrongNumber,
 )
@@ -52,6 +54,7 @@ from ringfence.services.agent_sessions import (
     build_sessions,
     location_callback,
     profile_of,
+    staff_of,
 )
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.tenancy import get_owned, referenced
@@ -113,6 +116,11 @@ def console_events(events: tuple[AgentEvent, ...]) -> list[ConsoleEvent]:
                 out.append(ConsoleEvent("policy_fallback", {"error": event.error}))
             case VoicemailLeft():
                 out.append(ConsoleEvent("voicemail_left", {}))
+            case TransferRequested():
+                out.append(ConsoleEvent("transferred", {"to": event.to}))
+            case TransferFailed():
+                out.append(ConsoleEvent("transfer_failed", {"why": event.why}))
+                out.append(ConsoleEvent("task_created", {"priority": "normal"}))
             case CallEnded():
                 out.append(ConsoleEvent("call_ended", {"reason": event.reason.value}))
     return out
@@ -161,10 +169,10 @@ class TestConsole:
                 ],
                 now=now,
             )
-            agent_session = built.get(0) or self._bare_session(session, agent, purpose)
+            agent_session = built.get(0) or self._bare_session(session, agent, purpose, now)
         else:
             contact = None
-            agent_session = self._bare_session(session, agent, purpose)
+            agent_session = self._bare_session(session, agent, purpose, now)
         runtime = ConversationRuntime(
             agent_session.profile,
             agent_session.context,
@@ -278,13 +286,17 @@ class TestConsole:
             self._runtimes.popitem(last=False)
 
     @staticmethod
-    def _bare_session(session: Session, agent: VoiceAgent, purpose: CallPurpose) -> AgentSession:
+    def _bare_session(
+        session: Session, agent: VoiceAgent, purpose: CallPurpose, now: datetime
+    ) -> AgentSession:
         callback = agent.callback_number or location_callback(session, agent.location_id)
         if callback is None:
             raise InvalidField("agent_id", "the agent has no callback number")
+        location = session.get(Location, agent.location_id)
+        staff = None if location is None else staff_of(agent, now=now, time_zone=location.time_zone)
         return AgentSession(
             profile=profile_of(agent, callback),
-            context=CallContext(CallDirection.OUTBOUND, purpose, is_test=True),
+            context=CallContext(CallDirection.OUTBOUND, purpose, is_test=True, staff=staff),
         )
 
 

@@ -49,6 +49,7 @@ from ringfence.agent.events import (
     AgentEvent,
     CallEnded,
     EndReason,
+    TransferRequested,
     VoicemailLeft,
     outcome_of,
 )
@@ -305,6 +306,14 @@ class VoicePipeline:
     def hangup_due(self) -> bool:
         """The agent has said its last words and they have been played: hang up."""
         return self._hangup_at_ms is not None and self.now_ms >= self._hangup_at_ms
+
+    @property
+    def transfer_to(self) -> str | None:
+        """The staff line the agent handed the callee to (a warm transfer), if it did."""
+        if self._voicemail_reply is not None or self._runtime.ended_by is not EndReason.TRANSFERRED:
+            return None
+        asked = [e for e in self._runtime.events if isinstance(e, TransferRequested)]
+        return asked[-1].to if asked else None
 
     # -- MediaSession ---------------------------------------------------------------------
     def on_start(self, start: StreamStart) -> list[MediaAction]:

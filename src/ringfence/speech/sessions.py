@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -40,7 +40,10 @@ from ringfence.adapters.telephony.media import (
     MediaAction,
     MediaSession,
     StreamStart,
+    Transfer,
 )
+from ringfence.agent.callee import Conversation
+from ringfence.agent.events import TransferFailed, TransferRequested, outcome_of
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import PolicyName
 from ringfence.agent.session import AgentSession, session_from_json
@@ -227,8 +230,9 @@ class LiveMediaSessions:
 
 
 class LiveCallSession:
-    """A `VoicePipeline` as the carrier's session: `Hangup` once the call is over, and the
-    call's record handed on when the stream stops (`on_finish`, once)."""
+    """A `VoicePipeline` as the carrier's session: `Hangup` once the call is over (`Transfer`
+    when the agent handed the callee to staff), and the call's record handed on when the
+    stream stops (`on_finish`, once), with a failed transfer added to its events."""
 
     def __init__(
         self,
@@ -242,6 +246,7 @@ class LiveCallSession:
         self._on_discard = on_discard
         self._hangup_sent = False
         self._finished = False
+        self._transfer_failed: str | None = None
 
     def on_start(self, start: StreamStart) -> list[MediaAction]:
         return self._then_hangup(self.pipeline.on_start(start))
@@ -257,7 +262,14 @@ class LiveCallSession:
             return
         self._finished = True
         self.pipeline.on_stop()
-        self._on_finish(self.pipeline.result())
+        result = self.pipeline.result()
+        if self._transfer_failed is not None:
+            result = _with_failed_transfer(result, self._transfer_failed)
+        self._on_finish(result)
+
+    def transfer_failed(self, why: str) -> None:
+        """The carrier could not hand the call to staff (`TransferAware`)."""
+        self._transfer_failed = why
 
     def discard(self) -> None:
         """The call was never answered: stop the pipeline's worker, report nothing."""
@@ -270,5 +282,20 @@ class LiveCallSession:
     def _then_hangup(self, actions: list[MediaAction]) -> list[MediaAction]:
         if self.pipeline.hangup_due and not self._hangup_sent:
             self._hangup_sent = True
-            actions.append(Hangup())
+            to = self.pipeline.transfer_to
+            actions.append(Hangup() if to is None else Transfer(to))
         return actions
+
+
+def _with_failed_transfer(result: PipelineResult, why: str) -> PipelineResult:
+    conversation = result.conversation
+    asked = [e for e in conversation.events if isinstance(e, TransferRequested)]
+    if not asked:
+        return result
+    events = (*conversation.events, TransferFailed(asked[-1].to, why))
+    return replace(
+        result,
+        conversation=Conversation(
+            conversation.transcript, events, outcome_of(events), conversation.ended_by
+        ),
+    )

@@ -15,11 +15,13 @@ from ringfence.adapters.db.orm import (
     Location,
     NumberSuppression,
     Task,
+    VoiceAgent,
 )
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.compliance import Rule
+from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
     CallOutcome,
@@ -188,6 +190,42 @@ def test_a_clinical_question_becomes_a_staff_task(
         t["text"] for t in _transcript(container, job_id).turns if t["speaker"] == "agent"
     )
     assert "team" in said_by_agent.lower()  # deferred to staff, not answered
+
+
+@pytest.mark.parametrize("staff_in", [True, False], ids=["office_open", "no_staff_line"])
+def test_a_request_for_a_person_is_transferred_while_staff_are_in(
+    container: Container, clock: VirtualClock, practice: Practice, staff_in: bool
+) -> None:
+    if staff_in:
+        with container.uow() as uow:
+            agent = uow.session.get(VoiceAgent, practice.agent_id)
+            assert agent is not None
+            agent.transfer_number = "+12125550142"
+            agent.staff_hours = {day: ["08:00-20:00"] for day in DAYS}
+            uow.commit()
+    contact = practice.add_contact("+12125550118", first_name="Kim")  # persona: asks_for_person
+    _book(practice, contact)
+    [job_id] = practice.enqueue(contact)
+    _run(container, clock)
+
+    job = practice.job(job_id)
+    assert job.agent_session is not None
+    staff = job.agent_session["context"]["staff"]
+    said_by_agent = " ".join(
+        t["text"] for t in _transcript(container, job_id).turns if t["speaker"] == "agent"
+    )
+    with container.uow() as uow:
+        tasks = list(uow.session.scalars(select(Task.title).where(Task.contact_id == contact)))
+    if staff_in:
+        assert staff == {"transfer_to": "+12125550142", "call_back_when": "today"}
+        assert "transferring you" in said_by_agent
+        assert "call_transferred" in _actions(container, job_id)
+        assert tasks == []
+    else:
+        assert staff == {"transfer_to": None, "call_back_when": "during business hours"}
+        assert "call you back during business hours" in said_by_agent
+        assert "call_transferred" not in _actions(container, job_id)
+        assert tasks == ["Follow up: human requested"]
 
 
 def test_stop_calling_me_suppresses_the_number_at_every_location_of_the_practice(

@@ -83,6 +83,7 @@ class FakeCall:
     params: dict[str, object]
     canceled_at: datetime | None = None
     completed_at: datetime | None = None
+    redirected_to: list[str] = field(default_factory=list)  # TwiML the call was updated with
 
     def instance(self, now: datetime) -> FakeCallInstance:
         fate = self.fate
@@ -251,7 +252,7 @@ class FakeCallContext:
         self._twilio.fetches += 1
         return call.instance(self._twilio.clock.now())
 
-    def update(self, *, status: str) -> FakeCallInstance:
+    def update(self, *, status: str | None = None, twiml: str | None = None) -> FakeCallInstance:
         call = self._call()
         now = self._twilio.clock.now()
         current = call.instance(now).status
@@ -259,6 +260,9 @@ class FakeCallContext:
             raise TwilioRestException(
                 400, CALLS_URI, "Call is not in-progress. Cannot redirect.", 21220, "POST"
             )
+        if twiml is not None:  # Twilio leaves the current TwiML (the stream) for this
+            call.redirected_to.append(twiml)
+            return call.instance(now)
         if status == "canceled" and current != "in-progress":
             call.canceled_at = now
         elif status == "completed":

@@ -22,8 +22,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from ringfence.adapters.db.calls import CallTranscript
-from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact
+from ringfence.adapters.db.calls import CallAction, CallTranscript
+from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact, Task, VoiceAgent
+from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
@@ -31,9 +32,14 @@ from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import session_from_json
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
+from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
 from ringfence.entrypoints.api.app import create_app
-from ringfence.entrypoints.api.routes.twilio import get_call_hangup, get_media_sessions
+from ringfence.entrypoints.api.routes.twilio import (
+    get_call_hangup,
+    get_call_transfer,
+    get_media_sessions,
+)
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.recordings import read_recording_bytes
 from ringfence.speech import engines
@@ -74,20 +80,21 @@ def live_carrier(
 
 @pytest.fixture
 def made(
+    request: pytest.FixtureRequest,
     twilio_client: TestClient,
     twilio_container: Container,
     live_carrier: TwilioCarrier,
     tmp_path: Path,
 ) -> Iterator[list[LiveCallSession]]:
     """The app's media sessions on the fake engines: the callee says "Hello?", then "Stop
-    calling me."; hang-ups go to the carrier on the fake REST API."""
+    calling me." (or the lines the test gives, indirectly); hang-ups and transfers go to the
+    carrier on the fake REST API."""
+    said: list[str] = getattr(request, "param", ["Hello?", "Stop calling me."])
     sessions: list[LiveCallSession] = []
     twilio_container.settings.recordings_dir = tmp_path
     factory = LiveMediaSessions(
         twilio_container.session_factory,
-        engines=lambda: SpeechEngines(
-            vad=EnergyVad(), stt=ScriptedStt(["Hello?", "Stop calling me."]), tts=ToneTts()
-        ),
+        engines=lambda: SpeechEngines(vad=EnergyVad(), stt=ScriptedStt(said), tts=ToneTts()),
         policy_for=lambda _name: ScriptedPolicy(),
         results=twilio_container.live_calls,
         store_dir=tmp_path,
@@ -104,6 +111,7 @@ def made(
     app = cast(FastAPI, twilio_client.app)
     app.dependency_overrides[get_media_sessions] = lambda: sessions_of
     app.dependency_overrides[get_call_hangup] = lambda: live_carrier.hangup
+    app.dependency_overrides[get_call_transfer] = lambda: live_carrier.transfer
     yield sessions
     app.dependency_overrides.clear()
 
@@ -249,6 +257,83 @@ def test_stop_calling_me_on_a_twilio_call_hangs_up_and_opts_the_contact_out(
     assert turns[-1]["end"] <= seconds + 0.05  # offsets fall inside the recording
 
 
+STAFF = "+12125550142"
+
+
+@pytest.mark.parametrize(
+    "made", [["Hello?", "Can I talk to someone at the front desk, please?"]], indirect=True
+)
+@pytest.mark.parametrize("refused", [False, True], ids=["transferred", "twilio_refuses"])
+def test_asking_for_a_person_on_a_twilio_call_dials_the_staff_line(
+    twilio_container: Container,
+    twilio_client: TestClient,
+    practice: Practice,
+    live_carrier: TwilioCarrier,
+    fake: FakeTwilio,
+    clock: VirtualClock,
+    made: list[LiveCallSession],
+    refused: bool,
+) -> None:
+    with twilio_container.uow() as uow:
+        agent = uow.session.get(VoiceAgent, practice.agent_id)
+        assert agent is not None
+        agent.transfer_number = STAFF
+        agent.staff_hours = {day: ["00:00-24:00"] for day in DAYS}
+        uow.commit()
+    contact_id = practice.add_contact(number_for(CallOutcome.CONNECTED))
+    [job_id] = practice.enqueue(contact_id)
+    dispatcher = Dispatcher(
+        session_factory=twilio_container.session_factory,
+        carrier=live_carrier,
+        clock=clock,
+        config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=50),
+    )
+    assert dispatcher.tick().dialed == 1
+    [call] = fake.calls_made
+    key = practice.job(job_id).idempotency_key
+    assert key is not None
+    clock.advance(timedelta(seconds=7))
+    answered = {"CallSid": call.sid, "CallStatus": "in-progress"}
+    assert post_signed(twilio_client, f"/twilio/status?key={key}", answered) == 204
+    if refused:  # Twilio refuses the redirect: the call is hung up, staff call back
+
+        def refuse(call_sid: str, to: str) -> None:
+            raise TelephonyError(f"twilio: cannot transfer {call_sid}: HTTP 400 (21220)")
+
+        app = cast(FastAPI, twilio_client.app)
+        app.dependency_overrides[get_call_transfer] = lambda: refuse
+
+    line = Line(twilio_client, key, call.sid)
+    with line.ws:
+        line.start()
+        line.audio(silence(0.3, CARRIER_RATE))
+        line.audio(babble(0.5, seed=3, pitch_hz=180))  # "Hello?"
+        line.audio(silence(8.0, CARRIER_RATE))  # the opening plays to its end
+        line.audio(babble(1.2, seed=6, pitch_hz=180))  # "Can I talk to someone ...?"
+        line.audio(silence(15.0, CARRIER_RATE))  # "... Please hold.", then the transfer
+        line.until_closed()
+
+    [session] = made
+    assert session.pipeline.transfer_to == STAFF
+    if refused:
+        assert call.redirected_to == []
+        assert call.completed_at == clock.now()  # hung up instead
+    else:
+        [twiml] = call.redirected_to
+        assert f'<Dial answerOnBridge="true" timeout="25"><Number>{STAFF}</Number>' in twiml
+        assert call.completed_at is None  # Twilio runs the <Dial>: the call goes on
+
+    clock.advance(timedelta(minutes=5))
+    dispatcher.tick()
+    with twilio_container.uow() as uow:
+        kinds = list(
+            uow.session.scalars(select(CallAction.kind).where(CallAction.job_id == job_id))
+        )
+        tasks = list(uow.session.scalars(select(Task.title).where(Task.contact_id == contact_id)))
+    assert "call_transferred" in kinds
+    assert tasks == (["Call the patient back"] if refused else [])
+
+
 def test_the_app_runs_the_speech_pipeline_only_when_twilio_is_configured(
     container: Container,
 ) -> None:
@@ -261,6 +346,7 @@ def test_the_app_runs_the_speech_pipeline_only_when_twilio_is_configured(
     app = create_app(container)
     assert isinstance(app.state.media_sessions, LiveMediaSessions)
     assert callable(app.state.media_hangup)
+    assert callable(app.state.media_transfer)
 
 
 def test_local_engines_say_what_to_install_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,6 +40,8 @@ EXPECTED = {
     "not_interested": {ConversationOutcome.NOT_INTERESTED},
     "says_stop": {ConversationOutcome.OPTED_OUT},
     "wrong_number": {ConversationOutcome.WRONG_NUMBER},
+    # No staff line in these contexts: a call-back task, never a transfer.
+    "asks_for_person": {ConversationOutcome.STAFF_FOLLOW_UP},
 }
 
 
@@ -57,6 +59,8 @@ def test_every_persona_reaches_its_outcome(persona: str, purpose: CallPurpose, s
         assert EventKind.STAFF_FOLLOW_UP in kinds
     if persona == "says_stop":
         assert conversation.ended_by is EndReason.OPT_OUT
+    if persona == "asks_for_person":
+        assert EventKind.TRANSFER_REQUESTED not in kinds
     first = conversation.transcript[0]
     assert first.speaker is Speaker.AGENT
     assert first.start_s < 2.0

@@ -42,7 +42,10 @@ EVERY_EVENT: tuple[ev.AgentEvent, ...] = (
     ev.PolicyFallback("timeout"),
     ev.PolicyOutputBlocked(("phone_number", "ungrounded_action")),
     ev.VoicemailLeft(),
+    ev.TransferRequested("+13055550199", "can I talk to someone at the front desk"),
+    ev.TransferFailed("+13055550199", "the REFER was answered 403 Forbidden"),
     ev.CallEnded(ev.EndReason.OPT_OUT),
+    ev.CallEnded(ev.EndReason.TRANSFERRED),
 )
 
 

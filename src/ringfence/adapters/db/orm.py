@@ -337,6 +337,10 @@ class VoiceAgent(Base):
         JSON, default=dict, server_default="{}"
     )
     callback_number: Mapped[str | None] = mapped_column(String(20))
+    # A caller who asks for a person is transferred here while the office is open
+    # (`staff_hours`, domain/staff_hours.py); otherwise staff get a call-back task.
+    transfer_number: Mapped[str | None] = mapped_column(String(200))  # E.164 or a SIP URI
+    staff_hours: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     voicemail_script: Mapped[str] = mapped_column(Text, default="", server_default="")
     dialogue_policy: Mapped[str] = mapped_column(
         String(20), default="scripted", server_default="scripted"

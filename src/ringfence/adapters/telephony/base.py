@@ -153,3 +153,13 @@ class BatchDialer(Protocol):
     """
 
     def dial_many(self, requests: Sequence[DialRequest]) -> list[DialReceipt]: ...
+
+
+@runtime_checkable
+class CallTransferrer(Protocol):
+    """Optional: hand an answered call to another number (a warm transfer to staff).
+
+    Raises TelephonyError when the carrier refuses (the call has ended, the API is down);
+    the caller then hangs the call up and staff get a call-back task."""
+
+    def transfer(self, carrier_call_id: str, to_e164: str) -> None: ...

@@ -21,7 +21,7 @@ import math
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 SAMPLE_RATE: Final = 8_000
 _BIG_ENDIAN: Final = array("h", [1]).tobytes() == b"\x00\x01"
@@ -59,7 +59,25 @@ class Hangup:
     """End the call: the agent's last words have played (opt-out, goodbye, voicemail left)."""
 
 
-MediaAction = OutboundAudio | Clear | Hangup
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Hand the call to `to` (E.164, the practice's staff line) once the agent's last words
+    have played: the callee asked for a person (a warm transfer). Carriers that can transfer
+    do (SIP REFER, Twilio `<Dial>`); a session that is told the transfer failed
+    (`TransferAware`) records it, and the call then ends as after a `Hangup`."""
+
+    to: str
+
+
+MediaAction = OutboundAudio | Clear | Hangup | Transfer
+
+
+@runtime_checkable
+class TransferAware(Protocol):
+    """A session that wants to know when a transfer it asked for did not go through (said
+    before `on_stop`, so the call's record carries it)."""
+
+    def transfer_failed(self, why: str) -> None: ...
 
 
 class MediaSession(Protocol):

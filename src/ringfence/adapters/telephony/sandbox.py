@@ -60,6 +60,9 @@ PERSONA_MIX: Final[tuple[tuple[str, int], ...]] = (
     ("not_interested", 10),
     ("says_stop", 5),
     ("wrong_number", 5),
+    # Transferred to staff while the office is open. Weight 0: reached by the 18 suffix only,
+    # so the draws of every recorded seed (and the simulations built on them) stay as they were.
+    ("asks_for_person", 0),
 )
 PERSONAS: Final[tuple[str, ...]] = tuple(name for name, _ in PERSONA_MIX)
 INVALID_NUMBER: Final = "invalid number: not allocated"
@@ -86,7 +89,7 @@ def _connected(persona: str) -> Fate:
 
 
 # Last two digits -> fate, for predictable tests and demos: 00 connected, 01 voicemail,
-# 02 no answer, 03 busy, 04 invalid number, 05 spam-blocked caller ID, and 10-17 connected
+# 02 no answer, 03 busy, 04 invalid number, 05 spam-blocked caller ID, and 10-18 connected
 # to the persona PERSONAS[d - 10].
 FIXED_SUFFIXES: Final[dict[str, Fate]] = {
     "00": _connected("confirms"),

@@ -56,6 +56,7 @@ from ringfence.adapters.telephony.base import (
 )
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.clock import Clock
+from ringfence.domain.staff_hours import is_sip_uri
 from ringfence.domain.vocabulary import CallOutcome
 
 log = logging.getLogger("ringfence.twilio")
@@ -111,7 +112,7 @@ class TwilioCallResource(Protocol):
 class TwilioCallContext(Protocol):
     def fetch(self) -> TwilioCallResource: ...
 
-    def update(self, *, status: str) -> TwilioCallResource: ...
+    def update(self, *, status: str = ..., twiml: str = ...) -> TwilioCallResource: ...
 
 
 class TwilioCallList(Protocol):
@@ -187,6 +188,30 @@ def stream_twiml(stream_url: str, key: str) -> str:
     stream = connect.stream(url=stream_url)
     stream.parameter(name=KEY_PARAMETER, value=key)
     response.append(connect)
+    return str(response)
+
+
+TRANSFER_UNANSWERED: Final = (
+    "Sorry, no one from our team can take the call right now. We'll call you back. Goodbye."
+)
+
+
+def transfer_twiml(to_e164: str) -> str:
+    """`<Dial>` the staff line (a `<Number>`, or a `<Sip>` address): the caller hears ringing
+    and the call bridges when staff answer; if no one answers within 25 s, the caller is told
+    the team will call back."""
+    try:
+        from twilio.twiml.voice_response import Dial, VoiceResponse
+    except ImportError as exc:
+        raise TwilioUnavailable(INSTALL_HINT) from exc
+    response = VoiceResponse()
+    dial = Dial(timeout=25, answer_on_bridge=True)
+    if is_sip_uri(to_e164):  # a PBX extension
+        dial.sip(to_e164)
+    else:
+        dial.number(to_e164)
+    response.append(dial)
+    response.say(TRANSFER_UNANSWERED)
     return str(response)
 
 
@@ -815,6 +840,17 @@ class TwilioCarrier:
             except Exception as err:
                 raise TelephonyError(f"twilio: cannot fetch {carrier_call_id}: {err}") from err
         self._record(key, observation_of_resource(call, self._clock.now()))
+
+    def transfer(self, carrier_call_id: str, to_e164: str) -> None:
+        """Hand an answered call to `to_e164` (a warm transfer to staff): the call leaves its
+        media stream and runs `transfer_twiml`. Raises TelephonyError when Twilio refuses
+        (the call has ended, or the API is unreachable)."""
+        try:
+            self._client.calls(carrier_call_id).update(twiml=transfer_twiml(to_e164))
+        except TwilioUnavailable:
+            raise
+        except Exception as exc:
+            raise TelephonyError(f"twilio: cannot transfer {carrier_call_id}: {exc}") from exc
 
     # -- reports -------------------------------------------------------------------------
 

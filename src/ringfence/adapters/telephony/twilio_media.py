@@ -34,6 +34,7 @@ from ringfence.adapters.telephony.media import (
     MediaSessionFactory,
     OutboundAudio,
     StreamStart,
+    Transfer,
 )
 
 MULAW_ENCODING: Final = "audio/x-mulaw"
@@ -260,6 +261,8 @@ class StreamBridge:
         self.done = False
         # The session asked to end the call (`Hangup`): the endpoint hangs up through the carrier.
         self.hangup_requested = False
+        # ... or to hand it to staff (`Transfer`): the endpoint transfers through the carrier.
+        self.transfer_to: str | None = None
 
     def handle(self, message: InboundMessage) -> list[str]:
         """The messages to send back for `message` (raises StreamRejected)."""
@@ -324,4 +327,6 @@ class StreamBridge:
                     out.append(clear_message(sid))
                 case Hangup():
                     self.hangup_requested = True
+                case Transfer():
+                    self.transfer_to = action.to
         return out

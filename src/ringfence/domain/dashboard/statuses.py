@@ -65,6 +65,7 @@ ACTION_LABELS: Final = {
     "appointment_confirmed": "Appointment confirmed",
     "opt_out_applied": "Opt-out applied",
     "calls_canceled": "Pending calls canceled",
+    "call_transferred": "Transferred to staff",
 }
 
 

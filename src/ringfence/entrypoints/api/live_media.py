@@ -2,7 +2,8 @@
 
 Set up only when the Twilio carrier is configured (account SID, auth token, public URL):
 `app.state.media_sessions` builds each call's `VoicePipeline` (`speech.sessions`), and
-`app.state.media_hangup` ends a call when its pipeline says so. Without the speech engines
+`app.state.media_hangup` ends a call when its pipeline says so (`app.state.media_transfer`
+hands it to staff). Without the speech engines
 the setting asks for, nothing is set and streams are refused (1011), with the reason logged.
 """
 
@@ -12,6 +13,7 @@ import logging
 
 from fastapi import FastAPI
 
+from ringfence.adapters.telephony.base import CallTransferrer
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.worker import live_media_sessions, make_twilio_carrier
 
@@ -28,5 +30,8 @@ def install_live_media(app: FastAPI, container: Container) -> None:
     if sessions is None:
         log.error("media streams of Twilio calls will be refused: no speech engines")
         return
+    carrier = make_twilio_carrier(container)
     app.state.media_sessions = sessions
-    app.state.media_hangup = make_twilio_carrier(container).hangup
+    app.state.media_hangup = carrier.hangup
+    if isinstance(carrier, CallTransferrer):
+        app.state.media_transfer = carrier.transfer

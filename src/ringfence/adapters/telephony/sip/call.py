@@ -16,10 +16,16 @@ one that arrives after the call was given up, is acknowledged and hung up at onc
 
 The call ends when the callee sends BYE, the agent hangs up, Ringfence hangs up (`hang_up`),
 the longest call is reached, or no RTP comes in; ours ends with a BYE (§15.1.1), retransmitted
-until answered, re-authenticated once if challenged. The media session is prepared before the
-INVITE is sent (the opening synthesized: the agent speaks the moment the call is answered, the
-2-second rule; an agent that cannot be prepared is never dialed), and discarded if no one
-answers. Cancelled at shutdown, the call still sends its BYE or CANCEL before it goes.
+until answered, re-authenticated once if challenged. When the agent hands the callee to staff
+(`Transfer`), the call first REFERs the callee's side to the staff line (RFC 3515, the basic
+transfer of RFC 5589 §6) and follows the implicit subscription's NOTIFYs to the new call's
+final status; a refused REFER or a failed new call is told to the session (`TransferAware`:
+staff get a call-back task), and the call then ends with its BYE either way.
+
+The media session is prepared before the INVITE is sent (the opening synthesized: the agent
+speaks the moment the call is answered, the 2-second rule; an agent that cannot be prepared is
+never dialed), and discarded if no one answers. Cancelled at shutdown, the call still sends its
+BYE or CANCEL before it goes.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, runtime_checkable
 
-from ringfence.adapters.telephony.media import MediaSession
+from ringfence.adapters.telephony.media import MediaSession, TransferAware
 from ringfence.adapters.telephony.sip import digest, sdp
 from ringfence.adapters.telephony.sip.dialog import (
     ALLOW,
@@ -45,6 +51,7 @@ from ringfence.adapters.telephony.sip.message import (
     SipMessage,
     SipResponse,
     response_to,
+    sipfrag_status,
     tag_of,
 )
 from ringfence.adapters.telephony.sip.outcomes import (
@@ -91,6 +98,7 @@ class CallResult:
     sent_packets: int = 0
     received_packets: int = 0
     first_audio_after_answer_ms: float | None = None
+    transferred_to: str | None = None  # the staff line the callee was handed to
     notes: list[str] = field(default_factory=list)
 
 
@@ -111,6 +119,7 @@ class SipCall:
         max_call_s: float,
         no_response_s: float = 64 * T1,
         silence_timeout_s: float = 20.0,
+        transfer_timeout_s: float = 40.0,
     ) -> None:
         self._transport = transport
         self._account = account
@@ -123,6 +132,9 @@ class SipCall:
         self._max_call_s = max_call_s
         self._no_response_s = no_response_s
         self._silence_timeout_s = silence_timeout_s
+        self._transfer_timeout_s = transfer_timeout_s
+        # Final statuses of the transferred call, from the REFER subscription's NOTIFYs.
+        self._refer_progress: asyncio.Queue[int] = asyncio.Queue()
         self._responses: asyncio.Queue[SipResponse] = asyncio.Queue()
         self._provisional = False
         self._rtp = RtpSocket()
@@ -135,6 +147,7 @@ class SipCall:
             rtp_port=lambda: self._rtp.port,
         )
         self._ended = asyncio.Event()
+        self._callee_left = asyncio.Event()  # the far end's BYE came
         self._ending_by: str | None = None
         self._over = False  # run() has returned: any late 2xx is hung up at once
         self._began = time.monotonic()
@@ -166,10 +179,16 @@ class SipCall:
             self._transport.send(response_to(message, 481, "Call/Transaction Does Not Exist"), addr)
             return
         match message.method:
+            case "NOTIFY" if (message.header("Event") or "").strip().lower().startswith("refer"):
+                self._transport.send(response_to(message, 200, "OK"), addr)
+                status = sipfrag_status(message.body)
+                if status is not None and status >= 200:
+                    self._refer_progress.put_nowait(status)
             case "BYE":
                 self._transport.send(response_to(message, 200, "OK"), addr)
                 if self._ending_by is None:
                     self._ending_by = "callee"
+                self._callee_left.set()
                 self._ended.set()
             case "ACK":
                 pass
@@ -463,5 +482,80 @@ class SipCall:
         self.result.received_packets = stats.received_packets
         self.result.first_audio_after_answer_ms = stats.first_audio_after_answer_ms
         self.result.hung_up_by = self._ending_by
-        if self._ending_by != "callee":
+        if bridge.transfer_to is not None and self._ending_by == "agent":
+            await self._transfer(bridge.transfer_to, session)
+        if self._ending_by != "callee" and not self._callee_left.is_set():
             await self._bye_transaction()
+
+    # -- transfer -----------------------------------------------------------------------------
+    async def _transfer(self, to: str, session: MediaSession | None) -> None:
+        failed = await self._refer_transaction(to)
+        if failed is None:
+            self.result.transferred_to = to
+            self.result.notes.append(f"transferred to {to}")
+            return
+        self.result.notes.append(f"transfer to {to} failed: {failed}")
+        if isinstance(session, TransferAware):
+            session.transfer_failed(failed)
+
+    async def _refer_transaction(self, to: str) -> str | None:
+        """REFER the callee's side to `to`; None once the new call is answered, else why not.
+        The REFER is retransmitted like the BYE and re-authenticated once if challenged."""
+        target = to if to.startswith(("sip:", "sips:")) else f"sip:{to}@{self._account.domain}"
+        extra = (
+            ("Refer-To", f"<{target}>"),
+            ("Referred-By", f"<sip:{self._caller_id}@{self._account.domain}>"),
+            ("Contact", self._dialog.contact()),
+        )
+        refer = self._dialog.in_dialog("REFER").with_headers(*extra)
+        self._transport.send(refer)
+        interval, waited, authenticated = T1, 0.0, False
+        while True:
+            if self._callee_left.is_set():
+                return "the callee hung up before the transfer was accepted"
+            if waited >= 64 * T1:
+                return "the REFER was never answered"
+            response = await self._next_response(interval, wake_on_end=False)
+            if response is None:
+                waited += interval
+                interval = min(interval * 2, T2)
+                self._transport.send(refer)
+                continue
+            if response.cseq != (refer.cseq[0], "REFER") or response.status < 200:
+                continue
+            if response.status in (401, 407) and not authenticated:
+                credentials = self._challenge_answer(response, "REFER", self._dialog.remote_target)
+                if credentials is not None:
+                    authenticated = True
+                    refer = self._dialog.in_dialog("REFER", credentials=credentials)
+                    refer = refer.with_headers(*extra)
+                    self._transport.send(refer)
+                    interval, waited = T1, 0.0
+                    continue
+            if response.status >= 300:
+                return f"the REFER was answered {response.status} {response.reason}".strip()
+            break
+        return await self._transferred_call_status()
+
+    async def _transferred_call_status(self) -> str | None:
+        """Wait for the NOTIFY that gives the new call's final status (RFC 3515 §2.4.5)."""
+        ender = asyncio.ensure_future(self._callee_left.wait())
+        progress = asyncio.ensure_future(self._refer_progress.get())
+        try:
+            await asyncio.wait(
+                {ender, progress},
+                timeout=self._transfer_timeout_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            ender.cancel()
+            if not progress.done():
+                progress.cancel()
+        if progress.done() and not progress.cancelled():
+            status = progress.result()
+            return None if 200 <= status < 300 else f"the staff line answered {status}"
+        if self._callee_left.is_set():
+            # The callee's side left our dialog after accepting the REFER: the usual end of
+            # a transfer whose NOTIFY was not sent or was lost.
+            return None
+        return f"no answer from the staff line within {self._transfer_timeout_s:.0f} s"

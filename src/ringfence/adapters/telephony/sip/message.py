@@ -265,3 +265,12 @@ def response_to(
         ("CSeq", request.header("CSeq") or ""),
     ]
     return SipResponse(headers=tuple(headers) + extra, body=body, status=status, reason=reason)
+
+
+def sipfrag_status(body: bytes) -> int | None:
+    """The status code of a `message/sipfrag` body ("SIP/2.0 200 OK"), as a REFER's NOTIFY
+    carries it (RFC 3515 §2.4.5); None when the body is not one."""
+    first = body.split(b"\n", 1)[0].strip().split()
+    if len(first) >= 2 and first[0].upper() == b"SIP/2.0" and first[1].isdigit():
+        return int(first[1])
+    return None

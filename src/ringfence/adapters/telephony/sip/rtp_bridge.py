@@ -3,8 +3,9 @@
 One 20 ms packet goes out every 20 ms on the loop's clock: the agent's audio, or silence
 between its turns (RTP flows both ways for the whole call). Each packet that comes in from the
 answered address is decoded to PCM16 and handed to the session, whose answers (audio, marks,
-`Clear`, `Hangup`) are applied at once: `Clear` drops the audio not sent yet (barge-in) and
-reports its marks as dropped; `Hangup` ends the call once the queued audio is out.
+`Clear`, `Hangup`, `Transfer`) are applied at once: `Clear` drops the audio not sent yet
+(barge-in) and reports its marks as dropped; `Hangup` ends the call once the queued audio is
+out, and so does `Transfer` (the call then REFERs the callee to the staff line).
 
 The bridge ends the call (`stop` is set, with who ended it) when the session hangs up, when the
 longest call is reached, or when no RTP has come in for `silence_timeout_s` (the far end
@@ -30,6 +31,7 @@ from ringfence.adapters.telephony.media import (
     MediaSession,
     OutboundAudio,
     StreamStart,
+    Transfer,
 )
 from ringfence.adapters.telephony.sip.rtp import RtpError, RtpPacket, parse_rtp
 from ringfence.adapters.telephony.sip.sdp import MediaAnswer
@@ -87,6 +89,9 @@ class RtpBridge:
         self._silence_timeout_s = silence_timeout_s
         self._outbound: deque[bytes | str] = deque()  # PCM16 frames and mark names
         self._hangup_after_audio = False
+        # The session asked to hand the call to staff (`Transfer`): the call REFERs once the
+        # agent's last words are out.
+        self.transfer_to: str | None = None
         self._received_samples = 0
         self._answered = time.monotonic()
         self._last_heard = self._answered
@@ -198,3 +203,6 @@ class RtpBridge:
                             self._apply(self._session.on_mark(mark))
                 case Hangup():
                     self._hangup_after_audio = True
+                case Transfer():
+                    self._hangup_after_audio = True
+                    self.transfer_to = action.to

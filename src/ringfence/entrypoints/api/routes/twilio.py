@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketD
 from starlette.concurrency import run_in_threadpool
 
 from ringfence.adapters.telephony.base import TelephonyError
-from ringfence.adapters.telephony.media import MediaSessionFactory
+from ringfence.adapters.telephony.media import MediaSessionFactory, TransferAware
 from ringfence.adapters.telephony.twilio import TwilioWebhooks
 from ringfence.adapters.telephony.twilio_media import (
     ProtocolError,
@@ -65,6 +65,16 @@ def get_call_hangup(websocket: WebSocket) -> CallHangup | None:
     set on `app.state.media_hangup` with the media sessions; tests override this dependency."""
     hangup: CallHangup | None = getattr(websocket.app.state, "media_hangup", None)
     return hangup
+
+
+CallTransfer = Callable[[str, str], None]  # hands a carrier call id to a number (E.164)
+
+
+def get_call_transfer(websocket: WebSocket) -> CallTransfer | None:
+    """How a stream hands its call to staff when the session says so (`Transfer`): the
+    carrier's `transfer`, set on `app.state.media_transfer`; tests override this dependency."""
+    transfer: CallTransfer | None = getattr(websocket.app.state, "media_transfer", None)
+    return transfer
 
 
 Webhooks = Annotated[TwilioWebhooks, Depends(get_webhooks)]
@@ -117,6 +127,7 @@ async def twilio_media(
     key: str,
     sessions: Annotated[MediaSessionFactory | None, Depends(get_media_sessions)],
     hangup: Annotated[CallHangup | None, Depends(get_call_hangup)],
+    transfer: Annotated[CallTransfer | None, Depends(get_call_transfer)],
 ) -> None:
     container: Container = websocket.app.state.container
     webhooks = _webhooks(container)
@@ -144,10 +155,19 @@ async def twilio_media(
                 return
             for reply in bridge.handle(message):
                 await websocket.send_text(reply)
-            if bridge.hangup_requested:
+            sid = bridge.call_sid or call.call_sid
+            if bridge.transfer_to is not None:
+                to, bridge.transfer_to = bridge.transfer_to, None
+                failed = await _transfer(transfer, sid, to, key)
+                if failed is not None and isinstance(bridge.session, TransferAware):
+                    bridge.session.transfer_failed(failed)
+                bridge.close()  # the record is made; Twilio has left the stream for <Dial>
+                if failed is not None:
+                    await _hang_up(hangup, sid, key)
+            elif bridge.hangup_requested:
                 # The call's record is made (the session stopped) before the carrier ends it.
                 bridge.close()
-                await _hang_up(hangup, bridge.call_sid or call.call_sid, key)
+                await _hang_up(hangup, sid, key)
         await websocket.close()
     except LookupError as exc:  # the session factory knows no call under the key
         log.error("media stream of %s refused: %s", key, exc)
@@ -159,6 +179,21 @@ async def twilio_media(
         pass  # Twilio hung up the stream without a stop
     finally:
         bridge.close()
+
+
+async def _transfer(
+    transfer: CallTransfer | None, call_sid: str | None, to: str, key: str
+) -> str | None:
+    """Hand the call to `to`; None when done, else why not (the call is then hung up)."""
+    if transfer is None or call_sid is None:
+        log.error("call %s (%s) cannot be transferred: no transfer set", key, call_sid)
+        return "this server cannot transfer calls"
+    try:
+        await run_in_threadpool(transfer, call_sid, to)
+    except TelephonyError as exc:
+        log.warning("transfer of call %s failed: %s", call_sid, exc)
+        return str(exc)
+    return None
 
 
 async def _hang_up(hangup: CallHangup | None, call_sid: str | None, key: str) -> None:

@@ -27,7 +27,8 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def _phone(value: str) -> str:
+def phone_e164(value: str) -> str:
+    """`value` as an E.164 number (ValueError naming the problem)."""
     try:
         return to_e164(value)
     except InvalidPhoneNumber as exc:
@@ -52,7 +53,7 @@ def _us_time_zone(value: str) -> str:
     return us_time_zone(_time_zone(value))  # NotAUsTimeZone is a ValueError: a 422
 
 
-PhoneE164 = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
+PhoneE164 = Annotated[str, StringConstraints(max_length=40), AfterValidator(phone_e164)]
 UsTimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_us_time_zone)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
 
+from ringfence.domain.staff_hours import is_sip_uri, parse_staff_hours
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.entrypoints.api.schemas.common import (
     Body,
@@ -18,6 +19,7 @@ from ringfence.entrypoints.api.schemas.common import (
     PhoneE164,
     ShortText,
     UsTimeZoneName,
+    phone_e164,
 )
 
 _US_ZONE = (
@@ -72,6 +74,34 @@ class PhoneNumberQuery(ListQuery):
 
 
 DialoguePolicy = Literal["scripted", "llm"]
+
+
+def _transfer_target(value: str) -> str:
+    """An E.164 number, or a SIP address for a PBX extension (SIP trunks, Twilio <Sip>)."""
+    if value.strip().lower().startswith(("sip:", "sips:")):
+        if not is_sip_uri(value.strip()):
+            raise ValueError("not a SIP address like sip:frontdesk@pbx.example.com")
+        return value.strip()
+    return phone_e164(value)
+
+
+TransferTarget = Annotated[str, StringConstraints(max_length=200), AfterValidator(_transfer_target)]
+
+
+def _staff_hours(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    return parse_staff_hours(value).to_json()  # a bad day or range names itself
+
+
+_Ranges = Annotated[list[Annotated[str, StringConstraints(max_length=20)]], Field(max_length=8)]
+StaffHoursJson = Annotated[
+    dict[str, _Ranges],
+    Field(
+        max_length=7,
+        description='Business hours per weekday in the location\'s zone, e.g. {"mon": '
+        '["09:00-12:30", "13:30-17:00"]}; a day left out is closed',
+    ),
+    AfterValidator(_staff_hours),
+]
 Openings = Annotated[dict[CallPurpose, LongText], Field(max_length=len(CallPurpose))]
 
 
@@ -92,6 +122,12 @@ class VoiceAgentCreate(Body):
     )
     voicemail_script: LongText = ""
     dialogue_policy: DialoguePolicy = "scripted"
+    transfer_number: TransferTarget | None = Field(
+        default=None,
+        description="The staff line a caller who asks for a person is transferred to, while "
+        "staff_hours say the office is open: a number, or a SIP address (a PBX extension)",
+    )
+    staff_hours: StaffHoursJson | None = None
 
 
 class VoiceAgentUpdate(Body):
@@ -104,6 +140,8 @@ class VoiceAgentUpdate(Body):
     callback_number: PhoneE164 | None = None
     voicemail_script: LongText | None = None
     dialogue_policy: DialoguePolicy | None = None
+    transfer_number: TransferTarget | None = None
+    staff_hours: StaffHoursJson | None = None
 
 
 class VoiceAgentOut(Out):
@@ -118,6 +156,8 @@ class VoiceAgentOut(Out):
     callback_number: str | None
     voicemail_script: str
     dialogue_policy: str
+    transfer_number: str | None
+    staff_hours: dict[str, list[str]] | None
     created_at: datetime
     updated_at: datetime
 
