@@ -62,4 +62,4 @@ fi
 pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
 
 step "pytest on PostgreSQL (database-backed tests)"
-RINGFENCE_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -q -p no:cacheprovider tests/integration tests/e2e
+RINGFENCE_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -q -p no:cacheprovider tests/integration tests/e2e tests/security

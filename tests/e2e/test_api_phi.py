@@ -16,7 +16,7 @@ from ringfence.clock import VirtualClock
 from ringfence.services.phi_retention import purge_expired
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
-from tests.e2e.web_client import csrf_token, sign_in
+from tests.e2e.web_client import csrf_token, shared_call_refs, sign_in
 from tests.factories import add_voice_agent
 from tests.phi_calls import SECRET_WORDS, TURNS, recorded_call, tone_wav, use_store
 
@@ -117,8 +117,10 @@ def test_share_views_with_phi_are_logged_as_the_link(
     path = re.findall(r"http://testserver(/share/dashboard/[A-Za-z0-9._-]+)", made.text)[0]
     anonymous = TestClient(client.app)
 
-    assert SECRET_WORDS in anonymous.get(f"{path}/calls/{job}").text
-    audio = anonymous.get(f"{path}/calls/{job}/recording")
+    [ref] = shared_call_refs(anonymous.get(path).text, path)
+    assert SECRET_WORDS in anonymous.get(f"{path}/calls/{ref}").text
+    assert anonymous.get(f"{path}/calls/{job}").status_code == 404  # not by its id
+    audio = anonymous.get(f"{path}/calls/{ref}/recording")
     assert audio.status_code == 200
     assert audio.content == tone_wav()
 

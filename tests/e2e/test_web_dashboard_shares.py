@@ -13,7 +13,7 @@ from ringfence.clock import VirtualClock
 from ringfence.domain.vocabulary import CallOutcome
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
-from tests.e2e.web_client import csrf_token, sign_in
+from tests.e2e.web_client import csrf_token, shared_call_refs, sign_in
 from tests.factories import add_voice_agent
 
 TODAY = date(2026, 11, 26)
@@ -84,9 +84,14 @@ def test_phi_is_shown_only_when_the_creator_includes_it(
     sign_in(client, tenant)
     path = _make_link(client, tenant, filters="", phi=True)
     anonymous = TestClient(client.app)
-    assert "Dana Patient" in anonymous.get(path).text
-    drawer = anonymous.get(f"{path}/calls/{connected}")
-    assert "My filler hurts." in drawer.text
+    page = anonymous.get(path).text
+    assert "Dana Patient" in page
+    refs = shared_call_refs(page, path)
+    assert len(refs) == 2
+    assert str(connected) not in refs  # opaque references, not the calls' ids
+    drawers = [anonymous.get(f"{path}/calls/{ref}").text for ref in refs]
+    assert sum("My filler hurts." in drawer for drawer in drawers) == 1
+    assert anonymous.get(f"{path}/calls/{connected}").status_code == 404  # ids open nothing
 
 
 def test_revoked_and_expired_links_are_refused(

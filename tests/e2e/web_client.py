@@ -27,3 +27,9 @@ def sign_in(client: TestClient, tenant: Tenant, *, next_: str | None = None) -> 
     if next_ is not None:
         data["next"] = next_
     return client.post("/login", data=data, follow_redirects=False)
+
+
+def shared_call_refs(html: str, path: str) -> list[str]:
+    """The call references a shared dashboard page links to (its drawers), in page order."""
+    refs = re.findall(rf'href="{re.escape(path)}/calls/([A-Za-z0-9_-]+)', html)
+    return list(dict.fromkeys(refs))

@@ -172,6 +172,15 @@ def call_log(session: Session, scope: DashboardScope, filters: DashboardFilters)
     )
 
 
+def in_view(
+    session: Session, scope: DashboardScope, filters: DashboardFilters, job_id: int
+) -> bool:
+    """Whether the filtered log (what a share link lists) holds call `job_id`: the same
+    query, so a shared route can open exactly the calls its list shows, whatever the page."""
+    query = _log_query(scope, filters).where(CallJob.id == job_id).limit(1)
+    return session.execute(query).first() is not None
+
+
 def every_call(
     session: Session, scope: DashboardScope, filters: DashboardFilters, *, batch: int = 2000
 ) -> Iterator[CallRow]:

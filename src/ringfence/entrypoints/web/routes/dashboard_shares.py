@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Final
 from urllib.parse import parse_qs
 
@@ -26,7 +27,7 @@ from ringfence.entrypoints.web.routes.dashboard import OUTBOUND, Location, recor
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.secret_key import secret_key
 from ringfence.services.agent_readiness import voice_ai_overview
-from ringfence.services.dashboard.call_log import call_detail
+from ringfence.services.dashboard.call_log import CallDetail, call_detail, in_view
 from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.share_links import (
     DEFAULT_LIFETIME,
@@ -40,6 +41,7 @@ from ringfence.services.dashboard.share_links import (
     share_url_path,
     sign_token,
 )
+from ringfence.services.dashboard.share_refs import call_ref, job_of_ref
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import InvalidField, NotFound
 from ringfence.services.phi_access import record_access, share_actor
@@ -50,7 +52,8 @@ router = APIRouter()
 SHARES: Final = f"{OUTBOUND}/shares"
 SHARE: Final = "/share/dashboard"
 Token = Annotated[str, Path(min_length=1, max_length=200)]
-JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+LinkId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+CallRef = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get(SHARES, name="dashboard_shares")
@@ -143,7 +146,7 @@ def create_share(
 
 @router.post(f"{SHARES}/{{link_id}}/revoke", name="dashboard_share_revoke")
 def revoke_share(
-    request: Request, web: Web, viewer: SignedIn, uow: Uow, link_id: JobId
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, link_id: LinkId
 ) -> Response:
     try:
         revoke_share_link(uow.session, viewer.scope, link_id, now=uow.clock.now())
@@ -213,6 +216,8 @@ def shared_dashboard(
             # Sorting, paging and the trend toggle work; the link's filters cannot change.
             "base": base,
             "drawer_base": base,
+            # Drawer links name calls by references good for this link only (share_refs).
+            "call_ref": partial(call_ref, secret_key(container.settings), grant.link_id),
             "location_query": "",
         },
     )
@@ -238,18 +243,35 @@ def _presentation(request: Request, granted: DashboardFilters) -> DashboardFilte
     )
 
 
-@router.get(f"{SHARE}/{{token}}/calls/{{job_id}}", name="shared_call")
+def _shared_call(
+    uow: Uow, container: ContainerDep, grant: ShareGrant, ref: str
+) -> tuple[DashboardScope, CallDetail] | None:
+    """The call `ref` names, if the link's view holds it: its location, its call type and
+    every one of its filters (dates, statuses, workflow, caller ID), as its list applies them.
+    A link without PHI opens no call at all."""
+    job_id = job_of_ref(secret_key(container.settings), grant.link_id, ref)
+    scope = _scope(uow, grant)
+    if job_id is None or scope is None or not grant.include_phi:
+        return None
+    if not in_view(uow.session, scope, grant.filters, job_id):
+        return None
+    detail = call_detail(uow.session, scope, job_id)
+    return None if detail is None else (scope, detail)
+
+
+@router.get(f"{SHARE}/{{token}}/calls/{{ref}}", name="shared_call")
 def shared_call(
-    request: Request, web: Web, uow: Uow, container: ContainerDep, token: Token, job_id: JobId
+    request: Request, web: Web, uow: Uow, container: ContainerDep, token: Token, ref: CallRef
 ) -> Response:
     try:
         grant = _grant(uow, container, token)
     except ShareLinkRefused as exc:
         return _refused(request, web, exc)
-    scope = _scope(uow, grant)
-    detail = call_detail(uow.session, scope, job_id) if scope and grant.include_phi else None
-    if detail is None or scope is None or detail.row.call_type is not grant.filters.call_type:
+    found = _shared_call(uow, container, grant, ref)
+    if found is None:
         return Response("not part of this shared view", status_code=404, media_type="text/plain")
+    scope, detail = found
+    job_id = detail.row.job_id
     if detail.row.has_transcript and detail.purged_at is None:
         record_access(
             uow.session,
@@ -268,27 +290,27 @@ def shared_call(
             "detail": detail,
             "scope": scope,
             "show_phi": True,
-            "recording_url": f"{SHARE}/{token}/calls/{job_id}/recording",
+            "recording_url": f"{SHARE}/{token}/calls/{ref}/recording",
             "base": f"{SHARE}/{token}",
         },
     )
 
 
-@router.get(f"{SHARE}/{{token}}/calls/{{job_id}}/recording", name="shared_call_recording")
+@router.get(f"{SHARE}/{{token}}/calls/{{ref}}/recording", name="shared_call_recording")
 def shared_call_recording(
-    uow: Uow, container: ContainerDep, token: Token, job_id: JobId
+    uow: Uow, container: ContainerDep, token: Token, ref: CallRef
 ) -> Response:
     try:
         grant = _grant(uow, container, token)
     except ShareLinkRefused:
         return Response("share link refused", status_code=404, media_type="text/plain")
-    # Only a call the link's view shows (its location, its call type), as for the drawer.
-    scope = _scope(uow, grant)
-    detail = call_detail(uow.session, scope, job_id) if scope and grant.include_phi else None
-    if detail is None or detail.row.call_type is not grant.filters.call_type:
+    # Only a call the link's view shows, as for the drawer.
+    found = _shared_call(uow, container, grant, ref)
+    if found is None:
         return Response(
             "no recording in this shared view", status_code=404, media_type="text/plain"
         )
+    job_id = found[1].row.job_id
     return recording_response(uow, container, _holder(grant), job_id, PhiAccessVia.SHARE)
 
 
