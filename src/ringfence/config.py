@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     dispatch_interval: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between dispatcher ticks"
     )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        max_length=4000,
+        description="Comma-separated host names workflow webhooks may be sent to (empty: any "
+        "public host). Private, local and metadata addresses are refused either way",
+    )
 
     # Twilio (the [twilio] extra; used by phone numbers whose carrier is twilio).
     twilio_account_sid: str | None = Field(

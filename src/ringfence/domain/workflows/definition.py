@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar, dataclass_transform
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
+from ringfence.domain.outbound_urls import url_refusal
 from ringfence.domain.vocabulary import AppointmentStatus, CallPurpose, TaskPriority
 
 _T = TypeVar("_T")
@@ -161,13 +162,27 @@ class AddNote:
     body: Annotated[str, Field(min_length=1, max_length=5000)]
 
 
+def _public_url(url: str) -> str:
+    """A webhook may only go to the public internet (server-side request forgery): a URL
+    naming a local or private address is refused when the workflow is saved; names are
+    checked again, resolved, at each delivery (adapters/http/guarded.py)."""
+    refusal = url_refusal(url)
+    if refusal is not None:
+        raise ValueError(refusal)
+    return url
+
+
 @spec
 class SendWebhook:
     """POSTs a JSON event (ids and outcome only, never transcript text) signed with
     HMAC-SHA256 of the body under `secret` (header `X-Ringfence-Signature: sha256=<hex>`)."""
 
     type: Literal["send_webhook"] = "send_webhook"
-    url: Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://")]
+    url: Annotated[
+        str,
+        Field(min_length=8, max_length=2000, pattern=r"^https?://"),
+        AfterValidator(_public_url),
+    ]
     secret: Annotated[str, Field(min_length=16, max_length=200)]
 
 

@@ -7,9 +7,8 @@ import logging
 import threading
 from typing import cast
 
-import httpx
-
 from ringfence.adapters.db.orm import CarrierKind
+from ringfence.adapters.http.guarded import guarded_client
 from ringfence.adapters.speech import SpeechUnavailable, default_voices
 from ringfence.adapters.telephony.base import TelephonyProvider
 from ringfence.adapters.telephony.router import (
@@ -237,7 +236,8 @@ def run_workflows(container: Container, stop: threading.Event) -> None:
     """Advance due workflow enrollments and deliver webhooks, every `dispatch_interval`."""
     runner = WorkflowRunner(container.session_factory, container.clock)
     interval = container.settings.dispatch_interval
-    with httpx.Client(follow_redirects=False) as client:
+    allowed = [h for h in container.settings.webhook_allowed_hosts.split(",") if h.strip()]
+    with guarded_client(allowed_hosts=allowed) as client:
         while not stop.is_set():
             try:
                 report = runner.run_due()

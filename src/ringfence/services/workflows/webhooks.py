@@ -1,6 +1,10 @@
 """Delivering the webhook steps' outbox rows: after the step committed, outside any database
 transaction, with retries and back-off. The receiver verifies `X-Ringfence-Signature`
-(HMAC-SHA256 of the raw body with the step's secret, `sha256=<hex>`)."""
+(HMAC-SHA256 of the raw body with the step's secret, `sha256=<hex>`).
+
+The worker's client is `adapters.http.guarded.guarded_client`: a URL that resolves to a
+private or local address is refused at each attempt (recorded in `last_error`, "refused: ...",
+and retried like any failure: DNS may be fixed)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ringfence.adapters.db.workflows import WebhookDelivery
+from ringfence.adapters.http.guarded import OutboundRefused
 from ringfence.clock import Clock
 from ringfence.domain.workflows.states import DeliveryStatus
 
@@ -47,7 +52,9 @@ def deliver_due(
     for delivery_id, url, body, signature in _claim(session_factory, clock, limit):
         error: str | None = None
         try:
-            response = client.post(
+            # Streamed and never read: the receiver's answer is its status, however big its body.
+            with client.stream(
+                "POST",
                 url,
                 content=body.encode(),
                 headers={
@@ -56,9 +63,11 @@ def deliver_due(
                     "X-Ringfence-Delivery": str(delivery_id),
                 },
                 timeout=TIMEOUT_SECONDS,
-            )
-            if not response.is_success:
-                error = f"HTTP {response.status_code}"
+            ) as response:
+                if not response.is_success:
+                    error = f"HTTP {response.status_code}"
+        except OutboundRefused as exc:
+            error = f"refused: {exc}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         _record(session_factory, clock, delivery_id, error, report)
