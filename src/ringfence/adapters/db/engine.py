@@ -16,11 +16,18 @@ READ_ONLY: Final = "ringfence_read_only"
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine with the per-dialect settings Ringfence relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,  # a failed statement's log names no patient (their values)
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+    )
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

@@ -14,6 +14,7 @@ from ringfence.agent.policies.factory import policy_factory
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
+from ringfence.entrypoints.api.input_guard import ControlCharacterGuard
 from ringfence.entrypoints.api.live_media import install_live_media
 from ringfence.entrypoints.api.routes import (
     account,
@@ -167,6 +168,7 @@ def create_app(container: Container) -> FastAPI:
     def home() -> str:
         return _HOME
 
+    app.add_middleware(ControlCharacterGuard)  # inside the size limit: reads a bounded body
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_request_bytes)
     return app
 

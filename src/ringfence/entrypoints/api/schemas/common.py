@@ -63,8 +63,13 @@ Email = Annotated[
     str,
     StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True),
 ]
-UsState = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{5}(-\d{4})?$")]
+UsState = Annotated[str, StringConstraints(max_length=2, pattern=r"^[A-Z]{2}$")]
+PostalCode = Annotated[str, StringConstraints(max_length=10, pattern=r"^\d{5}(-\d{4})?$")]
+# Strings stored in 100-character columns (labels, pipeline and stage names).
+Label100 = Annotated[str, StringConstraints(max_length=100)]
+Name100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Cents in a 32-bit column: up to $21,474,836.47.
+Cents = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 

@@ -12,12 +12,12 @@ from ringfence.domain.vocabulary import CallPurpose
 from ringfence.entrypoints.api.schemas.common import (
     Body,
     Id,
+    Label100,
     ListQuery,
     LongText,
     Name,
     Out,
     PhoneE164,
-    ShortText,
     UsTimeZoneName,
     phone_e164,
 )
@@ -53,11 +53,11 @@ class LocationQuery(ListQuery):
 class PhoneNumberCreate(Body):
     location_id: Id
     e164: PhoneE164 = Field(description="Any notation; stored as E.164")
-    label: ShortText = ""
+    label: Label100 = ""
 
 
 class PhoneNumberUpdate(Body):
-    label: ShortText | None = None
+    label: Label100 | None = None
 
 
 class PhoneNumberOut(Out):

@@ -9,10 +9,13 @@ from pydantic import AwareDatetime, Field
 from ringfence.domain.vocabulary import AppointmentStatus, TaskPriority, TaskStatus
 from ringfence.entrypoints.api.schemas.common import (
     Body,
+    Cents,
     Id,
+    Label100,
     ListQuery,
     LongText,
     Name,
+    Name100,
     Out,
     ShortText,
 )
@@ -53,16 +56,16 @@ class AppointmentQuery(ListQuery):
 class OpportunityCreate(Body):
     contact_id: Id
     name: Name
-    pipeline: ShortText = "default"
-    stage: Name
-    value_cents: int | None = Field(default=None, ge=0, le=10**12)
+    pipeline: Label100 = "default"
+    stage: Name100
+    value_cents: Cents | None = None
 
 
 class OpportunityUpdate(Body):
     name: Name | None = None
-    pipeline: ShortText | None = None
-    stage: Name | None = None
-    value_cents: int | None = Field(default=None, ge=0, le=10**12)
+    pipeline: Label100 | None = None
+    stage: Name100 | None = None
+    value_cents: Cents | None = None
 
 
 class OpportunityOut(Out):
