@@ -81,6 +81,22 @@ def test_demo_seeds_once_and_serves_contacts_over_http(cli_env: dict[str, str]) 
         assert len(page["items"]) == 200
         assert page["next_cursor"]
         assert all(c["phone"] is None or c["phone"].startswith("+1") for c in page["items"])
+        # Searches by a patient's name and number: the access log keeps the path only.
+        name = page["items"][0]["first_name"]
+        phones = [c["phone"] for c in page["items"] if c["phone"]][:5]
+        searched = httpx.get(
+            f"{base}/api/v1/contacts",
+            params={"q": name, "phone": phones[0]},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=5,
+        )
+        assert searched.status_code == 200
     finally:
         server.terminate()
-        server.communicate(timeout=15)
+        output, _ = server.communicate(timeout=15)
+    log = output.decode(errors="replace")
+    assert "GET /api/v1/contacts HTTP/1.1" in log  # the access log is on
+    assert f"q={name}" not in log
+    for phone in phones:
+        assert phone not in log
+        assert phone[2:] not in log

@@ -56,6 +56,7 @@ from ringfence.entrypoints.cli_contacts import contacts_app
 from ringfence.entrypoints.cli_kyc import kyc_app
 from ringfence.entrypoints.cli_phi import phi_app
 from ringfence.entrypoints.cli_support import open_container
+from ringfence.log_safety import install_log_safety
 from ringfence.services.api_keys import create_api_key
 from ringfence.services.demo import seed_demo
 from ringfence.services.errors import NotFound
@@ -96,6 +97,7 @@ def _serve(container: Container, host: str | None, port: int | None) -> None:
     """The API and web pages, with the dispatcher running in a thread of the same process."""
     settings = container.settings
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    install_log_safety()
     thread, stop = worker.start_in_thread(container)
     try:
         uvicorn.run(
@@ -103,6 +105,9 @@ def _serve(container: Container, host: str | None, port: int | None) -> None:
             host=host or settings.host,
             port=port or settings.port,
             log_level="info",
+            # uvicorn's loggers propagate to the root handlers, and so pass the log filters
+            # (no query strings, no phone numbers): its own config would bypass them.
+            log_config=None,
         )
     finally:
         stop.set()
@@ -140,6 +145,7 @@ def worker_command() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_safety()
     with _container() as container:
         upgrade(container.engine)
         stop = threading.Event()
