@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ringfence import __version__
+from ringfence import __version__, file_modes
 from ringfence.adapters.db.migrate import upgrade
 from ringfence.adapters.db.orm import Account
 from ringfence.agent.evaluation import (
@@ -45,6 +45,7 @@ from ringfence.agent.understanding.evaluation import format_report
 from ringfence.agent.understanding.understander import LearnedUnderstander
 from ringfence.bootstrap import Container
 from ringfence.clock import SystemClock
+from ringfence.config import Settings
 from ringfence.domain.compliance import WindowReport, calling_window
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.entrypoints import worker
@@ -56,6 +57,7 @@ from ringfence.entrypoints.cli_contacts import contacts_app
 from ringfence.entrypoints.cli_kyc import kyc_app
 from ringfence.entrypoints.cli_phi import phi_app
 from ringfence.entrypoints.cli_support import open_container
+from ringfence.file_modes import owner_only_umask
 from ringfence.log_safety import install_log_safety
 from ringfence.services.api_keys import create_api_key
 from ringfence.services.demo import seed_demo
@@ -93,11 +95,17 @@ Port = Annotated[int | None, typer.Option(help="Port (default: RINGFENCE_PORT or
 _container = open_container
 
 
+def _warn_loose_files(settings: Settings) -> None:
+    for line in file_modes.warnings_for(settings):
+        logging.getLogger("ringfence.files").warning(line)
+
+
 def _serve(container: Container, host: str | None, port: int | None) -> None:
     """The API and web pages, with the dispatcher running in a thread of the same process."""
     settings = container.settings
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     install_log_safety()
+    _warn_loose_files(settings)
     thread, stop = worker.start_in_thread(container)
     try:
         uvicorn.run(
@@ -133,6 +141,7 @@ def db_upgrade() -> None:
 @app.command()
 def serve(host: Host = None, port: Port = None) -> None:
     """Run the API and web pages (migrating the database first)."""
+    owner_only_umask()
     with _container() as container:
         upgrade(container.engine)
         _serve(container, host, port)
@@ -146,7 +155,9 @@ def worker_command() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     install_log_safety()
+    owner_only_umask()
     with _container() as container:
+        _warn_loose_files(container.settings)
         upgrade(container.engine)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -216,6 +227,7 @@ def demo(
     serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding")] = True,
 ) -> None:
     """Seed the demo med spa (once) and serve it. Prints the URL and a fresh API key."""
+    owner_only_umask()  # the database, recordings and keys it makes are ours alone
     with _container() as container:
         upgrade(container.engine)
         with container.uow() as uow:
