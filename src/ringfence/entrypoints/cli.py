@@ -59,9 +59,15 @@ from ringfence.entrypoints.cli_phi import phi_app
 from ringfence.entrypoints.cli_support import open_container
 from ringfence.file_modes import owner_only_umask
 from ringfence.log_safety import install_log_safety
-from ringfence.services.api_keys import create_api_key
+from ringfence.services.api_keys import (
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+    rotate_api_key,
+)
 from ringfence.services.demo import seed_demo
-from ringfence.services.errors import NotFound
+from ringfence.services.errors import Conflict, NotFound
+from ringfence.services.unit_of_work import TenantScope
 from ringfence.simulation.databases import scratch_database
 from ringfence.simulation.population import PopulationSpec
 from ringfence.simulation.runner import DEFAULT_START, SimulationSpec, run_simulation
@@ -86,6 +92,8 @@ app.add_typer(contacts_app, name="contacts")
 app.add_typer(phi_app, name="phi")
 
 console = Console()
+# Who the audit log names for changes made from the command line (the operator).
+CLI_ACTOR = "cli"
 err = Console(stderr=True, soft_wrap=True)
 
 Host = Annotated[str | None, typer.Option(help="Bind address (default: RINGFENCE_HOST)")]
@@ -204,13 +212,23 @@ def account_create(
 def apikey_create(
     account: Annotated[int, typer.Option(help="Account id the key is scoped to")],
     name: Annotated[str, typer.Option(help="A label to recognise the key")] = "default",
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Expire after N days (default: never)")
+    ] = None,
 ) -> None:
     """Create an API key for an account. The key is shown once; only its hash is stored."""
     with _container() as container:
         with container.uow() as uow:
+            now = uow.clock.now()
+            expires = None if expires_in_days is None else now + timedelta(days=expires_in_days)
             try:
                 key, plaintext = create_api_key(
-                    uow.session, account_id=account, name=name, now=uow.clock.now()
+                    uow.session,
+                    account_id=account,
+                    name=name,
+                    now=now,
+                    expires_at=expires,
+                    scope=TenantScope(account_id=account, actor=CLI_ACTOR),
                 )
             except NotFound as exc:
                 err.print(f"[red]error:[/] {exc}")
@@ -218,6 +236,74 @@ def apikey_create(
             uow.commit()
             key_id = key.id
         console.print(json.dumps({"id": key_id, "account_id": account, "api_key": plaintext}))
+
+
+@apikey_app.command("list")
+def apikey_list(account: Annotated[int, typer.Option(help="Account id")]) -> None:
+    """The account's keys (never the keys themselves), newest first, with their last use."""
+    with _container() as container, container.uow() as uow:
+        keys = list_api_keys(uow.session, account_id=account)
+        table = Table(title=f"API keys of account {account}")
+        for column in ("id", "name", "prefix", "created", "last used", "expires", "revoked"):
+            table.add_column(column)
+        for key in keys:
+            table.add_row(
+                str(key.id),
+                key.name,
+                key.prefix,
+                *(
+                    "-" if at is None else at.isoformat(timespec="minutes")
+                    for at in (key.created_at, key.last_used_at, key.expires_at, key.revoked_at)
+                ),
+            )
+        console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `apikey list`)")],
+    account: Annotated[int, typer.Option(help="Account id the key belongs to")],
+) -> None:
+    """Revoke a key at once: requests with it are refused, staff pages signed in with it sign
+    out."""
+    with _container() as container, container.uow() as uow:
+        try:
+            key = revoke_api_key(
+                uow.session,
+                TenantScope(account_id=account, actor=CLI_ACTOR),
+                key_id,
+                now=uow.clock.now(),
+            )
+        except NotFound as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(code=1) from exc
+        uow.commit()
+        console.print(
+            json.dumps(
+                {"id": key.id, "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
+            )
+        )
+
+
+@apikey_app.command("rotate")
+def apikey_rotate(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `apikey list`)")],
+    account: Annotated[int, typer.Option(help="Account id the key belongs to")],
+) -> None:
+    """Replace a key: a new one (same name and expiry) is shown once; the old one is revoked."""
+    with _container() as container, container.uow() as uow:
+        try:
+            key, plaintext = rotate_api_key(
+                uow.session,
+                TenantScope(account_id=account, actor=CLI_ACTOR),
+                key_id,
+                now=uow.clock.now(),
+            )
+        except (NotFound, Conflict) as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(code=1) from exc
+        uow.commit()
+        console.print(json.dumps({"id": key.id, "replaces": key_id, "api_key": plaintext}))
 
 
 @app.command()

@@ -2,6 +2,11 @@
 
 Keys are 32 random bytes, so a fast hash is enough (no password-style stretching is needed
 for secrets that cannot be guessed); the clear key is shown once, at creation.
+
+Lifecycle (CLI and API): listed with their last use, created with an optional expiry, revoked
+(at once: the next request with it is a 401, and the staff pages signed in with it sign out,
+`live_key_holder`), rotated (a new key with the same name and expiry, the old one revoked in
+the same transaction). Creation, revocation and rotation are audited, never the key itself.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Account, ApiKey
-from ringfence.services.errors import NotFound
+from ringfence.services import audit
+from ringfence.services.errors import Conflict, NotFound
+from ringfence.services.unit_of_work import TenantScope
 
 KEY_PREFIX = "rf_"
 # Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
@@ -26,10 +33,21 @@ def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
+_AUDITED = ("name", "prefix", "expires_at", "revoked_at")
+_ENTITY = "api_key"
+
+
 def create_api_key(
-    session: Session, *, account_id: int, name: str, now: datetime
+    session: Session,
+    *,
+    account_id: int,
+    name: str,
+    now: datetime,
+    expires_at: datetime | None = None,
+    scope: TenantScope | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key for `account_id`; returns the row and the clear key (shown once)."""
+    """Create a key for `account_id`; returns the row and the clear key (shown once).
+    Audited when `scope` (who asked) is given."""
     if session.get(Account, account_id) is None:
         raise NotFound(f"account {account_id} does not exist")
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -39,10 +57,84 @@ def create_api_key(
         prefix=plaintext[:10],
         key_hash=hash_key(plaintext),
         created_at=now,
+        expires_at=expires_at,
     )
     session.add(key)
     session.flush()
+    if scope is not None:
+        audit.record(
+            session,
+            scope,
+            entity_type=_ENTITY,
+            entity_id=key.id,
+            action="api_key.created",
+            at=now,
+            after=audit.snapshot(key, _AUDITED),
+        )
     return key, plaintext
+
+
+def list_api_keys(session: Session, *, account_id: int) -> list[ApiKey]:
+    """Every key of the account, revoked and expired ones included, newest first."""
+    return list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.id.desc())
+        )
+    )
+
+
+def _owned(session: Session, scope: TenantScope, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None or key.account_id != scope.account_id:
+        raise NotFound(f"API key {key_id} not found")
+    return key
+
+
+def revoke_api_key(session: Session, scope: TenantScope, key_id: int, *, now: datetime) -> ApiKey:
+    """Revoke key `key_id` of the scope's account at once (again: no change)."""
+    key = _owned(session, scope, key_id)
+    if key.revoked_at is not None:
+        return key
+    before = audit.snapshot(key, _AUDITED)
+    key.revoked_at = now
+    session.flush()
+    audit.record(
+        session,
+        scope,
+        entity_type=_ENTITY,
+        entity_id=key.id,
+        action="api_key.revoked",
+        at=now,
+        before=before,
+        after=audit.snapshot(key, _AUDITED),
+    )
+    return key
+
+
+def rotate_api_key(
+    session: Session, scope: TenantScope, key_id: int, *, now: datetime
+) -> tuple[ApiKey, str]:
+    """A new key with the old one's name and expiry; the old one revoked. A revoked key is
+    not rotated (Conflict: create a new one)."""
+    old = _owned(session, scope, key_id)
+    if old.revoked_at is not None:
+        raise Conflict(f"API key {key_id} is revoked: create a new one")
+    revoke_api_key(session, scope, key_id, now=now)
+    return create_api_key(
+        session,
+        account_id=scope.account_id,
+        name=old.name,
+        now=now,
+        expires_at=old.expires_at,
+        scope=scope,
+    )
+
+
+def _live(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        ApiKey.revoked_at.is_(None),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+    )
 
 
 def authenticate(session: Session, plaintext: str, *, now: datetime) -> ApiKey | None:
@@ -51,6 +143,8 @@ def authenticate(session: Session, plaintext: str, *, now: datetime) -> ApiKey |
         return None
     key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext))).first()
     if key is None or key.revoked_at is not None:
+        return None
+    if key.expires_at is not None and key.expires_at <= now:
         return None
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
         key.last_used_at = now
@@ -64,16 +158,18 @@ class KeyHolder:
     key_name: str
 
 
-def live_key_holder(session: Session, *, key_id: int, account_id: int) -> KeyHolder | None:
+def live_key_holder(
+    session: Session, *, key_id: int, account_id: int, now: datetime
+) -> KeyHolder | None:
     """Who holds key `key_id`, or None once it is revoked or gone (or belongs elsewhere).
 
     Web sessions remember the key they signed in with and ask this on every request, so that
-    revoking a key signs its browser sessions out too.
+    revoking a key (or its expiry) signs its browser sessions out too.
     """
     row = session.execute(
         select(Account.id, Account.name, ApiKey.name)
         .join(ApiKey, ApiKey.account_id == Account.id)
-        .where(ApiKey.id == key_id, ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+        .where(ApiKey.id == key_id, ApiKey.account_id == account_id, *_live(now))
     ).first()
     if row is None:
         return None

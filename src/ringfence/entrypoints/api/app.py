@@ -18,6 +18,7 @@ from ringfence.entrypoints.api.input_guard import ControlCharacterGuard
 from ringfence.entrypoints.api.live_media import install_live_media
 from ringfence.entrypoints.api.routes import (
     account,
+    api_keys,
     calls,
     consents,
     contact_imports,
@@ -116,6 +117,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(consents.router, prefix=API_PREFIX)
     app.include_router(contact_imports.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)
+    app.include_router(api_keys.router, prefix=API_PREFIX)
     app.include_router(eligibility.router, prefix=API_PREFIX)
     app.include_router(calls.router, prefix=API_PREFIX)
     app.include_router(phi.router, prefix=API_PREFIX)

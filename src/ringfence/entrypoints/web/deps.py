@@ -56,7 +56,10 @@ def get_viewer(container: ContainerDep, session: CurrentSession) -> Viewer:
     # Its own short transaction, like the API's key check: a page's rollback never touches it.
     with container.uow() as uow:
         holder = live_key_holder(
-            uow.session, key_id=session.api_key_id, account_id=session.account_id
+            uow.session,
+            key_id=session.api_key_id,
+            account_id=session.account_id,
+            now=uow.clock.now(),
         )
     if holder is None:
         raise LoginRequired(stale_cookie=True)

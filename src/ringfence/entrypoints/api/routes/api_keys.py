@@ -1,0 +1,76 @@
+"""The account's API keys: list, create, revoke, rotate (services/api_keys.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from ringfence.services.api_keys import (
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+    rotate_api_key,
+)
+
+router = APIRouter(tags=["account"])
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut], summary="The account's API keys")
+def list_keys(uow: Uow, scope: Scope) -> list[ApiKeyOut]:
+    """Every key, revoked and expired ones included, newest first, with its last use."""
+    return [
+        ApiKeyOut.model_validate(k) for k in list_api_keys(uow.session, account_id=scope.account_id)
+    ]
+
+
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key",
+)
+def create_key(uow: Uow, scope: Scope, body: ApiKeyCreate) -> ApiKeyCreated:
+    """The key is in the answer this once; only its hash is stored. Audited."""
+    now = uow.clock.now()
+    expires = None if body.expires_in_days is None else now + timedelta(days=body.expires_in_days)
+    key, plaintext = create_api_key(
+        uow.session,
+        account_id=scope.account_id,
+        name=body.name,
+        now=now,
+        expires_at=expires,
+        scope=scope,
+    )
+    uow.commit()
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyOut.model_validate(key).model_dump(), "api_key": plaintext}
+    )
+
+
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, summary="Revoke an API key")
+def revoke_key(uow: Uow, scope: Scope, key_id: KeyId) -> ApiKeyOut:
+    """At once: the next request with it is a 401, and staff pages signed in with it sign out.
+    Revoking the key this request uses is allowed (it is the way to cut off a leaked key)."""
+    key = revoke_api_key(uow.session, scope, key_id, now=uow.clock.now())
+    uow.commit()
+    return ApiKeyOut.model_validate(key)
+
+
+@router.post(
+    "/api-keys/{key_id}/rotate",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Replace an API key",
+)
+def rotate_key(uow: Uow, scope: Scope, key_id: KeyId) -> ApiKeyCreated:
+    """A new key with the same name and expiry; the old one is revoked in the same change."""
+    key, plaintext = rotate_api_key(uow.session, scope, key_id, now=uow.clock.now())
+    uow.commit()
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyOut.model_validate(key).model_dump(), "api_key": plaintext}
+    )
