@@ -35,6 +35,7 @@ from ringfence.agent.evaluation import (
 from ringfence.agent.understanding.corpus import (
     TEST_FROZEN,
     TEST_FROZEN_V2,
+    TEST_FROZEN_V3,
     Utterance,
     shipped,
     shipped_v1,
@@ -488,32 +489,46 @@ def agent_eval(
 ) -> None:
     """How well the agent understands callers (docs/agent-evaluation.md).
 
-    Without FILE: the two frozen test splits (held out: never trained or tuned on) and, apart,
-    the v1 guardrail set. Exits 1 when a target is missed on a frozen split (or on FILE)."""
+    Without FILE: the frozen test split v3 (held out: never trained or tuned on, its misses
+    never read) and, apart, the development sets (splits v1 and v2, whose misses were read
+    while tuning) and the v1 guardrail set. Exits 1 when a target is missed on the held-out
+    split (or on FILE)."""
     if rules:
         _rules_eval(file, as_json)
         return
     try:
+        # (name, utterances, labels folded to six, held out: judged against the targets)
         if file is not None:
-            sets: list[tuple[str, Sequence[Utterance], bool]] = [
-                (str(file), load_utterances(file), v1_labels)
+            sets: list[tuple[str, Sequence[Utterance], bool, bool]] = [
+                (str(file), load_utterances(file), v1_labels, not v1_labels)
             ]
         else:
             sets = [
-                ("frozen test split (held out)", shipped(TEST_FROZEN), False),
-                ("frozen test split v2 (held out)", shipped(TEST_FROZEN_V2), False),
-                ("v1 guardrail set (labels folded to six)", shipped_v1(), True),
+                ("frozen test split v3 (held out)", shipped(TEST_FROZEN_V3), False, True),
+                (
+                    "split v1 (development: its misses were read)",
+                    shipped(TEST_FROZEN),
+                    False,
+                    False,
+                ),
+                (
+                    "split v2 (development: its misses were read)",
+                    shipped(TEST_FROZEN_V2),
+                    False,
+                    False,
+                ),
+                ("v1 guardrail set (labels folded to six)", shipped_v1(), True, False),
             ]
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from exc
     understander = LearnedUnderstander()
-    reports = [evaluate_understanding(name, c, understander, folded=f) for name, c, f in sets]
+    reports = [evaluate_understanding(name, c, understander, folded=f) for name, c, f, _ in sets]
     if as_json:
         print(json.dumps([r.as_dict() for r in reports], indent=2))
     else:
         print("\n\n".join(format_report(r, show_misses=misses) for r in reports))
-    held_out = [r for r, (_, _, folded) in zip(reports, sets, strict=True) if not folded]
+    held_out = [r for r, (*_, judged) in zip(reports, sets, strict=True) if judged]
     raise typer.Exit(code=1 if any(r.target_misses() for r in held_out) else 0)
 
 

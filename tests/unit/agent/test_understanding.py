@@ -4,6 +4,7 @@ confirm-on-doubt, Spanish, a request for a person, and the corpora it is judged 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -23,7 +24,8 @@ from ringfence.agent.events import (
     StaffFollowUp,
     WrongNumber,
 )
-from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.policies.intents import Intent
+from ringfence.agent.policies.scripted import ScriptedPolicy, scheduling_intent
 from ringfence.agent.runtime import (
     CONFIRMED_ON_DOUBT,
     OPT_OUT_QUESTION,
@@ -35,6 +37,7 @@ from ringfence.agent.understanding.corpus import (
     TEST_FROZEN,
     TEST_FROZEN_V2,
     TEST_FROZEN_V3,
+    TRAINING,
     parse_lines,
     shipped,
     training_corpus,
@@ -382,3 +385,80 @@ def test_an_urgent_complication_said_with_an_opt_out_still_reaches_staff() -> No
     ]
     assert len(urgent) == 1
     assert "911" in turn.text
+
+
+# -- the policy's reading of the model's scheduling labels (scripted.scheduling_intent) ------
+@pytest.mark.parametrize(
+    "said",
+    [
+        "no worries, I'll be there",
+        "I won't miss it",
+        "wait no, don't cancel it, I'm coming",
+        "no need to move it, I'll be there",
+        "nope, I'm not rescheduling, see you then",
+        "no, no la cancele, sí voy",
+        "sí, sí, cómo no, ahí llego",
+        "i can't wait, see you friday",
+    ],
+)
+def test_a_negation_that_refuses_nothing_leaves_the_confirmation(said: str) -> None:
+    assert scheduling_intent(said, Label.CONFIRM).intent is Intent.CONFIRM
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "no, I'm not coming",
+        "I can't change my shift, so no",
+        "no worries, but I can't make it",
+        "no don't cancel it, I can't come though, move it",
+        "can we do friday at 2 instead",
+        "no, not friday",
+    ],
+)
+def test_a_refusal_or_a_new_time_is_never_a_confirmation_on_the_models_word(said: str) -> None:
+    assert scheduling_intent(said, Label.CONFIRM).intent is not Intent.CONFIRM
+
+
+@pytest.mark.parametrize("understood", [Label.CANCEL, None])
+@pytest.mark.parametrize(
+    "said", ["no la cancele, sí voy", "please don't cancel my appointment", "no quiero cancelar"]
+)
+def test_a_negated_cancel_is_never_a_cancellation(said: str, understood: Label | None) -> None:
+    assert scheduling_intent(said, understood).intent is not Intent.CANCEL
+
+
+def test_the_rules_read_a_cancel_said_with_accents() -> None:
+    assert scheduling_intent("no voy a poder ir, cancélela", None).intent is Intent.CANCEL
+
+
+@pytest.mark.parametrize(
+    ("said", "wrong_number"),
+    [
+        ("no soy yo, es mi hermana", True),
+        ("no conozco a nadie con ese nombre", True),
+        ("no, this isn't carla", True),
+        ("unfortunately no", False),
+        ("nope, sorry", False),
+    ],
+)
+def test_a_negated_wrong_number_stands_only_where_it_says_who(
+    said: str, wrong_number: bool
+) -> None:
+    found = scheduling_intent(said, Label.WRONG_PERSON).intent is Intent.WRONG_NUMBER
+    assert found is wrong_number
+
+
+def test_the_pattern_corpus_is_trained_on_and_follows_the_format() -> None:
+    assert "train_patterns.jsonl" in TRAINING
+    folder = resources.files("ringfence.agent").joinpath("data", "understanding")
+    rows = [
+        json.loads(line)
+        for line in folder.joinpath("train_patterns.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert 500 <= len(rows) <= 800
+    scheduling = {Label.CANCEL.value, Label.RESCHEDULE.value, Label.CONFIRM.value}
+    for row in rows:
+        assert row["lang"] in ("en", "es")
+        assert row["source"] == "pattern"
+        assert not (row.get("appointment_call") is False and row["label"] in scheduling)

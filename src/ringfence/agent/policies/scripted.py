@@ -8,6 +8,7 @@ a new time was offered). Two replies it cannot place end the call politely.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 from ringfence.agent.events import (
@@ -23,7 +24,7 @@ from ringfence.agent.events import (
     WrongNumber,
 )
 from ringfence.agent.policies.base import PolicyReply, PolicyRequest, Speaker
-from ringfence.agent.policies.intents import Intent, IntentMatch, recognize_intent
+from ringfence.agent.policies.intents import Intent, IntentMatch, extract_when, recognize_intent
 from ringfence.agent.profile import CallDirection
 from ringfence.agent.text import normalized, sentences
 from ringfence.agent.understanding.labels import Label
@@ -48,10 +49,39 @@ _CAREFUL: Final = frozenset(
 # A negated turn is a confirmation or a wrong number only if the rules read it so too.
 _NEEDS_RULES_IF_NEGATED: Final = frozenset({Intent.CONFIRM, Intent.WRONG_NUMBER})
 _NEGATION: Final = re.compile(r"\b(no|not|never|nope|nah|unfortunately|sadly)\b")
+# Negations that refuse nothing: "don't cancel it", "no need to move it", "I'm not
+# rescheduling", "no worries", "I won't miss it", "no changes", "no se preocupe", "cómo no".
+# They are set aside before the rules read a confirmation and before `_NEGATION` is looked
+# for, and so is a bare "no" beside one ("wait no, don't cancel it"); "no, I'm not coming" and
+# "I can't change my shift" keep their negation.
+_CHANGE: Final = r"(cancel|reschedul|move|moving|change|chang|cambi|mover|muev|borr)\w*"
+_NOT_A_REFUSAL: Final = re.compile(
+    rf"(?<!can )(?<!could )\b(do not|did not|not|no|never|nunca|no need to|no reason to|"
+    rf"nada de|no hay que|no quiero)( need to| want to| going to| me vaya a| vaya a| me| la| lo)*"
+    rf" {_CHANGE}|"
+    r"\bnever (said|asked( you)? to) cancel\w*|"
+    r"(?<!can )(?<!could )\b(no|not) (worries|worry|problem|problemo|changes|doubt|complaints)\b|"
+    r"\b(do not|never) (worry|worries)\b|"
+    r"\b((will|would|am|is|are) not|not going to|never) (miss|forget|be late|flake)\w*|"
+    r"\bhave not forgotten\b|\bno way i am (missing|skipping)\b|\bcan not wait\b|"
+    r"\bno (se|te) preocupe\w*|\bcomo no\b|\bno hay (problema|cambios?)\b|"
+    r"\bno (me )?(lo|la) (voy a )?(perder|pierdo)\b|\bno (falto|faltare)\b|\bno se me olvida\b"
+)
+_BARE_NO: Final = re.compile(r"((wait|oh|uh|um|ah) )?(no|nope|nah)( no)*")
+# A cancellation the turn itself negates ("don't cancel it", "no la cancele").
+_NEGATED_CANCEL: Final = re.compile(
+    r"\b(do not|did not|not|no|never|nunca) (want to |need to |quiero |la |lo |me la |me lo )*"
+    r"cancel\w*"
+)
 _SOMEONE_ELSE: Final = re.compile(
     r"\b(she|he|her|him|his|wife|husband|mom|mother|dad|father|son|daughter|sister|brother|"
     r"roommate|number|here|home|name|person|line|phone|business|office|anymore|ella|el|esposa|"
-    r"esposo|aqui|numero|casa)\b"
+    r"esposo|aqui|numero|casa|nombre|hermana|hermano|hija|hijo|mama|madre|papa|padre|abuela|"
+    r"senora|senor|senorita|vive|conozco|equivoco|equivocado|equivocada|nadie|ninguna|ninguno|"
+    r"ex|grandma|grandmother|aunt|uncle|girlfriend|boyfriend|cousin|niece|nephew|wrong|"
+    r"not me|soy yo|know (any|anyone|anybody|nobody|no one)|this is not|there is no|no soy|"
+    r"se equivoc\w*|patient|paciente|someone else|somebody else|otra persona|mixed up|"
+    r"confusing|dialed|previous|owner)\b"
 )
 _UNDERSTOOD: Final[dict[Label | None, Intent]] = {
     Label.CONFIRM: Intent.CONFIRM,
@@ -115,18 +145,50 @@ def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
     read the rest. A confirmation or a cancellation records something, so where the rules
     read the turn another specific way they win (`_CAREFUL`). Compared by cross-validation on
     the training corpus (docs/agent-evaluation.md)."""
-    match = recognize_intent(text)
+    plain = _unaccented(text)  # the rules read no accents ("cancélela")
+    match = recognize_intent(plain)
+    said = normalized(plain)
+    negated_cancel = _NEGATED_CANCEL.search(said) is not None
+    if match.intent is Intent.CANCEL and negated_cancel:  # "no la cancele": not a cancel
+        match = IntentMatch(Intent.UNKNOWN, match.when)
     hinted = _UNDERSTOOD.get(understood)
+    kept = _kept_clauses(said)
+    if hinted is Intent.CONFIRM:
+        # A confirmation is checked against what the rules read once the negations that
+        # refuse nothing ("no need to move it") and a day or time alone ("see you friday":
+        # their weakest reading, a reschedule) are set aside; "can we do friday" still reads
+        # as a reschedule.
+        rest = ", ".join(kept)
+        when = extract_when(rest)
+        rest = rest.replace(when, " ") if when else rest
+        match = IntentMatch(recognize_intent(rest).intent, match.when)
     if hinted is None or (hinted, match.intent) in _CAREFUL:
         return match
-    # "no, I'm not coming" is never a confirmation on the model's word; "unfortunately no" is
-    # no wrong number ("she's not home" is: it names who is not there).
-    said = normalized(text)
+    # "don't cancel it" is never a cancellation on the model's word; "no, I'm not coming" is
+    # never a confirmation; "unfortunately no" is no wrong number ("she's not home" is: it
+    # names who is not there).
+    if hinted is Intent.CANCEL and negated_cancel:
+        return match
     vetoed = hinted is Intent.CONFIRM or not _SOMEONE_ELSE.search(said)
-    negated = _NEGATION.search(said) is not None
+    negated = any(_NEGATION.search(clause) for clause in kept)
     if hinted in _NEEDS_RULES_IF_NEGATED and hinted is not match.intent and vetoed and negated:
         return match
     return IntentMatch(hinted, match.when)
+
+
+def _unaccented(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def _kept_clauses(said: str) -> list[str]:
+    """The clauses of `said` (normalised) without the negations that refuse nothing
+    (`_NOT_A_REFUSAL`), and without a bare "no" beside one."""
+    parts = said.split(" | ")
+    kept = [" ".join(_NOT_A_REFUSAL.sub(" ", part).split()) for part in parts]
+    if kept != parts:
+        kept = [part for part in kept if not _BARE_NO.fullmatch(part)]
+    return [part for part in kept if part]
 
 
 def _yes(request: PolicyRequest, stage: str) -> PolicyReply:

@@ -19,7 +19,7 @@ from ringfence.agent.understanding.labels import Label, Language
 
 TRAIN: Final = "train.jsonl"
 # Every training file (each written from its own angle; TRAIN.md).
-TRAINING: Final = ("train.jsonl", "train_answers.jsonl")
+TRAINING: Final = ("train.jsonl", "train_answers.jsonl", "train_patterns.jsonl")
 TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"  # a second writer, scored once when frozen
 # A third writer: answers to specific agent lines, frozen before v2's misses were read and v2
