@@ -81,6 +81,19 @@ class Settings(BaseSettings):
     dispatch_interval: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between dispatcher ticks"
     )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        max_length=500,
+        description="Where rate-limit counts live (limits' storage URI): memory:// per "
+        "process; redis://host:6379 to share them between web processes",
+    )
+    public_form_min_fill_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="A public form submitted sooner than this after it was shown is refused "
+        "(automation); 0 turns the check off",
+    )
     webhook_allowed_hosts: str = Field(
         default="",
         max_length=4000,

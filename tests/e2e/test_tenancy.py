@@ -285,6 +285,21 @@ def test_no_route_crosses_accounts(
     assert accessed.status_code == 200
     assert accessed.json()["items"] == []
 
+    # API keys: the intruder lists only its own, and cannot revoke or rotate another's.
+    [victim_key] = [k["id"] for k in client.get("/api/v1/api-keys", headers=tenant.headers).json()]
+    keys = _call(client, "GET", "/api/v1/api-keys", "/api/v1/api-keys", headers=intruder)
+    assert victim_key not in {k["id"] for k in keys.json()}
+    for action in ("revoke", "rotate"):
+        template = f"/api/v1/api-keys/{{key_id}}/{action}"
+        url = f"/api/v1/api-keys/{victim_key}/{action}"
+        assert _call(client, "POST", template, url, headers=intruder).status_code == 404
+    made = _call(
+        client, "POST", "/api/v1/api-keys", "/api/v1/api-keys", json={"name": "own"},
+        headers=intruder,
+    )  # fmt: skip
+    assert made.status_code == 201
+    assert client.get("/api/v1/account", headers=tenant.headers).status_code == 200
+
     _workflows_are_isolated(client, tenant, intruder, ids)
     _kyc_and_evidence_are_isolated(client, tenant, intruder, ids)
 

@@ -16,6 +16,7 @@ from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
 from ringfence.entrypoints.api.input_guard import ControlCharacterGuard
 from ringfence.entrypoints.api.live_media import install_live_media
+from ringfence.entrypoints.api.rate_limits import RateLimiter
 from ringfence.entrypoints.api.routes import (
     account,
     api_keys,
@@ -111,6 +112,7 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
+    app.state.rate_limiter = RateLimiter(container.settings.rate_limit_storage)
 
     for resource in resources.ALL:
         app.include_router(build_router(resource), prefix=API_PREFIX)

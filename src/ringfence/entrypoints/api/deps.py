@@ -9,6 +9,12 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ringfence.bootstrap import Container
+from ringfence.entrypoints.api.rate_limits import (
+    AUTH_FAILURES,
+    Limited,
+    client_ip,
+    limiter_of,
+)
 from ringfence.services.api_keys import authenticate
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
@@ -31,7 +37,16 @@ def get_uow(container: ContainerDep) -> Iterator[UnitOfWork]:
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+def too_many(limited: Limited) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"too many requests: retry in {limited.retry_after_s} s",
+        headers={"Retry-After": str(limited.retry_after_s)},
+    )
+
+
 def get_scope(
+    request: Request,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TenantScope:
@@ -40,12 +55,18 @@ def get_scope(
         detail="missing or invalid API key (send 'Authorization: Bearer <key>')",
         headers={"WWW-Authenticate": "Bearer"},
     )
+    limiter, ip = limiter_of(request), client_ip(request)
+    # An address that keeps presenting bad keys is guessing: it waits, good key or not.
+    blocked = limiter.exhausted(AUTH_FAILURES, "api-key", ip)
+    if blocked is not None:
+        raise too_many(blocked)
     if credentials is None:
         raise unauthorized
     # Authentication has its own short transaction so that a route's rollback never loses it.
     with container.uow() as uow:
         key = authenticate(uow.session, credentials.credentials, now=uow.clock.now())
         if key is None:
+            limiter.hit(AUTH_FAILURES, "api-key", ip)
             raise unauthorized
         scope = TenantScope(account_id=key.account_id, actor=f"api_key:{key.name}")
         uow.commit()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from ringfence.entrypoints.api.deps import ContainerDep
+from ringfence.entrypoints.api.rate_limits import AUTH_FAILURES, client_ip, limiter_of
 from ringfence.entrypoints.web.deps import (
     CsrfRejected,
     CurrentSession,
@@ -69,6 +70,21 @@ def login(
     if session is None:  # unreachable past the router's CSRF check; keeps the types honest
         raise CsrfRejected
     target = safe_next(next_)
+    limiter, ip = limiter_of(request), client_ip(request)
+    blocked = limiter.exhausted(AUTH_FAILURES, "sign-in", ip)
+    if blocked is not None:
+        page = web.pages.render_public(
+            request,
+            "login.html",
+            session=session,
+            context={
+                "next": target,
+                "error": f"Too many attempts: try again in {blocked.retry_after_s} seconds.",
+            },
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        page.headers["Retry-After"] = str(blocked.retry_after_s)
+        return page
     with container.uow() as uow:
         key = authenticate(uow.session, api_key.strip(), now=uow.clock.now())
         signed_in = (
@@ -78,6 +94,7 @@ def login(
         )
         uow.commit()  # authenticate() notes when the key was last used
     if signed_in is None:
+        limiter.hit(AUTH_FAILURES, "sign-in", ip)
         return web.pages.render_public(
             request,
             "login.html",

@@ -9,6 +9,7 @@ signed into the page instead (so a submission cannot claim another text than it 
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Path, Request, status
@@ -17,7 +18,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.db.orm import Form as FormRow
+from ringfence.domain.phone import InvalidPhoneNumber, to_e164
 from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.api.rate_limits import (
+    FORM_PER_IP,
+    FORM_PER_NUMBER,
+    Limited,
+    client_ip,
+    limiter_of,
+)
 from ringfence.entrypoints.web.deps import Web
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.secret_key import secret_key
@@ -29,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 
 PUBLIC_FORM: Final = "/f/{form_id}"
 _SALT: Final = "ringfence.public-form"
+log = logging.getLogger("ringfence.forms")
 FormId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -58,13 +68,30 @@ def _render(
             "form": form,
             "practice": account.name,
             "consent_text": version.consent_text,
-            "shown": _signer(container).dumps([form.id, version.version]),
+            # What was shown, and when: the submission proves both (and its fill time).
+            "shown": _signer(container).dumps(
+                [form.id, version.version, int(container.clock.now().timestamp() * 1000)]
+            ),
             "values": values or {},
             "errors": errors or {},
             "done": done,
         },
         status_code=status_code,
     )
+
+
+def _limited(request: Request, phone: str) -> Limited | None:
+    """Per client address, and per number given (one person's number typed again and again
+    is someone else's doing)."""
+    limiter = limiter_of(request)
+    limited = limiter.hit(FORM_PER_IP, "public-form", client_ip(request))
+    if limited is None and phone.strip():
+        try:
+            number = to_e164(phone)
+        except InvalidPhoneNumber:
+            number = "".join(ch for ch in phone if ch.isdigit())
+        limited = limiter.hit(FORM_PER_NUMBER, "public-form-number", number)
+    return limited
 
 
 def _form(uow: Uow, form_id: int) -> tuple[FormRow, Account] | None:
@@ -103,18 +130,42 @@ def receive(
     phone: Annotated[str, Form(max_length=40)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
     consent: Annotated[str, Form(max_length=10)] = "",
+    website: Annotated[str, Form(max_length=500)] = "",  # the honeypot: people leave it empty
 ) -> Response:
     found = _form(uow, form_id)
     if found is None:
         return _missing()
     form, account = found
     try:
-        signed_form, version_number = _signer(container).loads(shown)
+        signed_form, version_number, *shown_at = _signer(container).loads(shown)
     except (BadSignature, ValueError, TypeError):
         return Response("The form expired: reload the page.", status_code=400)
     if signed_form != form.id:
         return Response("The form expired: reload the page.", status_code=400)
+    limited = _limited(request, phone)
+    if limited is not None:
+        return Response(
+            f"Too many submissions: try again in {limited.retry_after_s} seconds.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(limited.retry_after_s)},
+        )
+    if website:
+        # Automation: answered like a success (nothing to learn from), nothing recorded, no
+        # workflow started, no consent.
+        log.info("public form %d: honeypot filled, submission dropped", form.id)
+        return _render(
+            request, web, form, account, container, version_number=int(version_number), done=True
+        )
     values = {"first_name": first_name, "last_name": last_name, "phone": phone, "email": email}
+    minimum = container.settings.public_form_min_fill_seconds
+    now_ms = uow.clock.now().timestamp() * 1000
+    if shown_at and minimum and now_ms - float(shown_at[0]) < minimum * 1000:
+        return _render(
+            request, web, form, account, container,
+            version_number=int(version_number), values=values,
+            errors={"first_name": "That was quick: please check your details and send again."},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )  # fmt: skip
     try:
         submit(
             uow.session,

@@ -1,0 +1,71 @@
+"""Rate limits on what strangers can repeat: guessing API keys, signing in, public forms.
+
+Built on `limits` (moving windows). The storage is per process by default (`memory://`); with
+several web processes, point `RINGFENCE_RATE_LIMIT_STORAGE` at Redis (`redis://host:6379`)
+so they share counts. The windows run on the wall clock (the library's), not the app's
+`Clock`: they bound real request rates, and no compliance rule depends on them.
+
+What is limited, and by what key:
+
+| what | key | limit |
+|---|---|---|
+| failed API-key checks | client IP | `AUTH_FAILURES` |
+| failed sign-ins | client IP | `AUTH_FAILURES` |
+| public form submissions | client IP | `FORM_PER_IP` |
+| public form submissions | the phone number given | `FORM_PER_NUMBER` |
+
+A limited request is a 429 with `Retry-After` (seconds).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from fastapi import Request
+from limits import RateLimitItem, parse_many, storage, strategies
+
+AUTH_FAILURES: Final = "20/minute;200/hour"
+FORM_PER_IP: Final = "10/minute;60/hour"
+FORM_PER_NUMBER: Final = "5/hour"
+
+
+@dataclass(frozen=True, slots=True)
+class Limited:
+    retry_after_s: int
+
+
+class RateLimiter:
+    def __init__(self, storage_uri: str = "memory://") -> None:
+        self._window = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+
+    def hit(self, rules: str, *keys: str) -> Limited | None:
+        """Count one hit against every rule of `rules` for `keys`; Limited when any is full."""
+        for item in parse_many(rules):
+            if not self._window.hit(item, *keys):
+                return Limited(self._retry_after(item, keys))
+        return None
+
+    def exhausted(self, rules: str, *keys: str) -> Limited | None:
+        """Whether a rule is already full for `keys`, without counting a hit."""
+        for item in parse_many(rules):
+            if not self._window.test(item, *keys):
+                return Limited(self._retry_after(item, keys))
+        return None
+
+    def _retry_after(self, item: RateLimitItem, keys: tuple[str, ...]) -> int:
+        reset = self._window.get_window_stats(item, *keys).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+
+def client_ip(request: Request) -> str:
+    """The peer's address (behind a proxy, run uvicorn with --proxy-headers so this is the
+    client's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def limiter_of(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
