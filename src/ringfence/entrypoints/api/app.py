@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -93,6 +94,21 @@ def _too_large(max_bytes: int) -> JSONResponse:
     )
 
 
+class ErrorOut(BaseModel):
+    detail: str
+
+
+# What any API operation may answer besides its own: documented so that clients (and the
+# schema fuzzing in tests/security) know every status they can get.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "Missing or invalid API key"},
+    status.HTTP_404_NOT_FOUND: {"model": ErrorOut, "description": "Not found in this account"},
+    status.HTTP_409_CONFLICT: {"model": ErrorOut, "description": "Conflicts with existing data"},
+    status.HTTP_413_CONTENT_TOO_LARGE: {"model": ErrorOut, "description": "Body too large"},
+    status.HTTP_429_TOO_MANY_REQUESTS: {"model": ErrorOut, "description": "Rate limited"},
+}
+
+
 def _field_error(field: str, message: str, kind: str) -> dict[str, Any]:
     # Same shape as FastAPI's own validation errors, so clients parse one format; a dotted
     # field ("outbound_openings.lead_reactivation") becomes a path.
@@ -114,19 +130,22 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.rate_limiter = RateLimiter(container.settings.rate_limit_storage)
 
-    for resource in resources.ALL:
-        app.include_router(build_router(resource), prefix=API_PREFIX)
-    app.include_router(consents.router, prefix=API_PREFIX)
-    app.include_router(contact_imports.router, prefix=API_PREFIX)
-    app.include_router(account.router, prefix=API_PREFIX)
-    app.include_router(api_keys.router, prefix=API_PREFIX)
-    app.include_router(eligibility.router, prefix=API_PREFIX)
-    app.include_router(calls.router, prefix=API_PREFIX)
-    app.include_router(phi.router, prefix=API_PREFIX)
-    app.include_router(test_calls.router, prefix=API_PREFIX)
-    app.include_router(workflows.router, prefix=API_PREFIX)
-    app.include_router(kyc.router, prefix=API_PREFIX)
-    app.include_router(kyc.operator_router, prefix=API_PREFIX)
+    api_routers = [
+        *(build_router(resource) for resource in resources.ALL),
+        consents.router,
+        contact_imports.router,
+        account.router,
+        api_keys.router,
+        eligibility.router,
+        calls.router,
+        phi.router,
+        test_calls.router,
+        workflows.router,
+        kyc.router,
+        kyc.operator_router,
+    ]
+    for router in api_routers:
+        app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
     app.include_router(console.router)
     app.include_router(twilio.router)  # carrier-facing, signed by Twilio: no API prefix or key
     install_live_media(app, container)  # the speech pipeline of Twilio calls' media streams
