@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 from ringfence.bootstrap import Container
 from ringfence.config import Settings
@@ -52,8 +52,9 @@ def _schema_app() -> FastAPI:
 
 _OPERATIONS = [
     result.ok()
-    for result in schemathesis.openapi.from_asgi("/api/v1/openapi.json", _schema_app())
-    .get_all_operations()
+    for result in schemathesis.openapi.from_asgi(
+        "/api/v1/openapi.json", _schema_app()
+    ).get_all_operations()
 ]
 
 
