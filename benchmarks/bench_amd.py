@@ -1,7 +1,8 @@
 """Answering-machine detection: accuracy and decision time on the greeting evaluation set.
 
     .venv/bin/python benchmarks/bench_amd.py [--voices babble,piper,espeak] [--vads ...]
-        [--cases tests/data/amd/greetings.jsonl]
+        [--cases tests/data/amd/greetings.jsonl] [--no-words] [--stt-latency-ms 500]
+        [--stt-cache FILE] [--summary-only]
 
 Every case of the recipe file (by default the tuning set, tests/data/amd/greetings.jsonl:
 people saying hello or answering a business line, in English and Spanish; voicemail greetings
@@ -14,32 +15,52 @@ run through the detector with each VAD:
   female variant for the higher-pitched cases, its Spanish voice for the Spanish ones);
 - VADs: `gated` (WebRTC VAD behind the noise floor: what live calls use), `webrtc` (bare),
   `energy` (the pure fallback).
-Prints accuracy (exact, and on "machine or not"), median decision time after the answer, how
-long after the beep the message starts, and every case it got wrong (those marked hard in
-their note are tagged), then a summary table. Figures only.
+The detector hears the greeting's words as the pipeline does: each stretch of greeting it asks
+for is transcribed by the pipeline's speech-to-text (Whisper tiny.en, `WhisperStt.bundled()`,
+the speech extra) from the rendered audio, so ASR errors count, and handed back
+`--stt-latency-ms` later on the audio's clock; babble has no words (it hears nothing).
+`--no-words` runs timing and beeps alone (the detector before words). `--stt-cache FILE` keeps
+transcripts by audio (SHA-256) between runs: the same audio gives the same text, and re-runs
+take seconds, not minutes.
+Prints accuracy (exact, and on "machine or not"), median decision time after the answer (all,
+people, machines), how long after the beep the message starts, and every case it got wrong
+(those marked hard in their note are tagged; `--summary-only` prints none: for the frozen
+split), then a summary table. Figures only.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import shutil
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ringfence.speech.amd import AmdVerdict
 from ringfence.speech.amd_eval import (
+    STT_LATENCY_MS,
     AmdReport,
+    GreetingTranscriber,
     Voice,
     VoiceStyle,
     babble_voice,
     evaluate,
     format_report,
     load_cases,
+    no_words,
 )
 from ringfence.speech.audio import CARRIER_RATE
 from ringfence.speech.contracts import VoiceActivityDetector
-from ringfence.speech.engines import EnergyVad, WebRtcVad, piper_installed, webrtcvad_installed
+from ringfence.speech.engines import (
+    EnergyVad,
+    WebRtcVad,
+    piper_installed,
+    webrtcvad_installed,
+    whisper_installed,
+)
 from ringfence.speech.engines.energy import NoiseGatedVad
 
 CASES = Path(__file__).resolve().parents[1] / "tests" / "data" / "amd" / "greetings.jsonl"
@@ -107,6 +128,35 @@ def voices(names: list[str], *, piper_seed: int = PIPER_SEED) -> dict[str, Voice
     return found
 
 
+class WhisperTranscriber:
+    """The pipeline's speech-to-text for greetings (Whisper tiny.en, no vocabulary: the
+    pipeline primes none for the greeting), remembering texts by audio, and the wall time of
+    each transcription it really ran."""
+
+    def __init__(self, cache: Path | None = None) -> None:
+        from ringfence.speech.engines import WhisperStt
+
+        self._stt = WhisperStt.bundled()
+        self._stt.warm_up()
+        self._cache_path = cache
+        self._texts: dict[str, str] = {}
+        if cache is not None and cache.exists():
+            self._texts = json.loads(cache.read_text(encoding="utf-8"))
+        self.seconds: list[float] = []
+
+    def __call__(self, pcm16_16k: bytes) -> str:
+        key = f"{self._stt.name}:{hashlib.sha256(pcm16_16k).hexdigest()}"
+        if key not in self._texts:
+            began = time.perf_counter()
+            self._texts[key] = self._stt.transcribe(pcm16_16k).text
+            self.seconds.append(time.perf_counter() - began)
+        return self._texts[key]
+
+    def save(self) -> None:
+        if self._cache_path is not None:
+            self._cache_path.write_text(json.dumps(self._texts), encoding="utf-8")
+
+
 def vads(names: list[str]) -> dict[str, Callable[[], VoiceActivityDetector]]:
     found: dict[str, Callable[[], VoiceActivityDetector]] = {}
     for name in names:
@@ -127,6 +177,14 @@ def main() -> None:
     parser.add_argument(
         "--piper-seed", type=int, default=PIPER_SEED, help="another draw of Piper's voices"
     )
+    parser.add_argument(
+        "--no-words", action="store_true", help="timing and beeps alone (no speech-to-text)"
+    )
+    parser.add_argument("--stt-latency-ms", type=int, default=STT_LATENCY_MS)
+    parser.add_argument("--stt-cache", type=Path, default=None, help="transcripts kept by audio")
+    parser.add_argument(
+        "--summary-only", action="store_true", help="figures only, no case (the frozen split)"
+    )
     args = parser.parse_args()
     cases = load_cases(args.cases)
     print(
@@ -136,14 +194,42 @@ def main() -> None:
             for v in ("human", "machine", "unknown")
         )
     )
+    whisper: WhisperTranscriber | None = None
+    if not args.no_words:
+        if not whisper_installed():
+            raise SystemExit("words need faster-whisper (the speech extra); or pass --no-words")
+        whisper = WhisperTranscriber(args.stt_cache)
     rows: list[str] = []
     for voice_name, voice in voices(args.voices.split(","), piper_seed=args.piper_seed).items():
+        transcriber: GreetingTranscriber | None = None
+        if whisper is not None:
+            transcriber = no_words if voice_name == "babble" else whisper
         for vad_name, vad in vads(args.vads.split(",")).items():
             began = time.perf_counter()
-            report = evaluate(cases, voice, vad)
-            print(format_report(f"{voice_name} voice, {vad_name} VAD", report))
+            report = evaluate(
+                cases,
+                voice,
+                vad,
+                transcriber=transcriber,
+                stt_latency_ms=args.stt_latency_ms,
+            )
+            print(
+                format_report(
+                    f"{voice_name} voice, {vad_name} VAD", report, show_wrong=not args.summary_only
+                )
+            )
             print(f"  ({time.perf_counter() - began:.1f} s to render and run)")
             rows.append(summary_row(f"{voice_name}, {vad_name}", report))
+            if whisper is not None:
+                whisper.save()
+    if whisper is not None and whisper.seconds:
+        ran = sorted(whisper.seconds)
+        p95 = ran[int(0.95 * (len(ran) - 1))]
+        print(
+            f"Whisper tiny.en on greetings: {len(ran)} transcriptions run, median "
+            f"{statistics.median(ran) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (wall time on "
+            f"this machine; the evaluation assumes {args.stt_latency_ms} ms)"
+        )
     print()
     print(
         "| Voice, VAD | Accuracy | Machine or not | Median decision (people / machines) "

@@ -1,14 +1,20 @@
-"""Answering-machine detection on the call's audio (pure DSP on 8 kHz PCM16, no clock).
+"""Answering-machine detection on the call's audio (pure DSP on 8 kHz PCM16, no clock) and,
+when a speech-to-text hands them in, the greeting's words (`speech.amd_words`, pure too).
 
 Two questions, asked in order, frame by frame (time is the audio's own: frame n ends at
 (n + 1) * frame_ms after the answer). Every threshold is a field of `AmdConfig`.
 
-1. **Who answered?** From the greeting's length, what follows it, and beeps:
+1. **Who answered?** From the greeting's length, what follows it, beeps, and its words:
    - a **beep** (see below) is a machine, whatever came before, whenever it comes;
+   - **words** (when the detector was built with `words=True`, see "The greeting's words"
+     below): a recorded greeting's phrase ("leave a message", "after the tone", "voicemail")
+     is a machine at once; a live person's ("how can I help you", "hold on", "who is this")
+     lets the greeting run longer and ends it sooner; `speech.amd_words` has the rules;
    - a greeting still going at `machine_greeting_ms` (3.5 s, counted from its first word;
      pauses shorter than the end-of-greeting silence do not end it) is a machine: recorded
      greetings ("Hi, you've reached Jane, I can't take your call, please leave a message")
-     run 3-8 s;
+     run 3-8 s (the words move this length: longer after a live person's phrase or after
+     words that hold no machine's phrase);
    - a greeting that ends before that is a person: "Hello?", and also a person answering a
      business line ("Thank you for calling Bright Dental, this is Jane, how can I help
      you?", 2-3.5 s), who then waits for an answer. It has ended after a silence of
@@ -17,19 +23,28 @@ Two questions, asked in order, frame by frame (time is the audio's own: frame n 
      sentences of a recorded greeting, and the longer the greeting, the longer a beep may
      take to follow it. A tone playing when that silence is up (a beep after "Leave a
      message.") is heard out first, and speech under way is heard out too (it may be the next
-     word);
+     word). With words, the transcript of the whole greeting is waited for (a little), and a
+     phrase a machine says but a person may too ("You've reached Sam.") makes it a machine;
    - nobody has said a word by `silence_deadline_ms` (2.5 s): UNKNOWN (someone picked up and
      waits; the pipeline treats it as a person);
    - at `deadline_ms` (the bound on a verdict) a greeting already `deadline_greeting_ms` long
-     is a machine, any other speech a person.
-   Length is all a greeting tells apart, so the overlap stays: a recorded greeting shorter
-   than 3.5 s that never beeps ("Please leave a message.", then silence) is judged a person,
-   and a person's greeting longer than 3.5 s a machine.
+     is a machine, any other speech a person (and a greeting with a live person's phrase).
+   Without words, length is all a greeting tells apart, so the overlap stays: a recorded
+   greeting shorter than 3.5 s that never beeps ("Please leave a message.", then silence) is
+   judged a person, and a person's greeting longer than 3.5 s a machine.
 2. **On a machine, when to speak?** After the beep: READY once no tone has played for
    `after_beep_ms` (a box may play two beeps, or a rising two-tone one: the message starts
    after the last). A box that never beeps gets READY after `no_beep_silence_ms` of silence
    once its greeting is over (its end is found by silence), and any box `max_wait_ms` after
    the verdict (so a call never waits forever).
+
+**The greeting's words.** The detector does no speech-to-text (no I/O here): it asks for it.
+Built with `words=True`, it returns a `TranscribeGreeting(from_ms, until_ms)` event when the
+greeting has grown by `transcribe_every_ms` of audio since the last request, or has paused for
+`transcribe_after_pause_ms` (so the whole greeting is transcribed soon after it ends), one
+request at a time; the shell (the pipeline, the evaluation) transcribes that stretch of the
+call's audio, from the greeting's first word (less `transcribe_preroll_ms`), and hands the text
+back with `hear(text, until_ms=...)`, whenever it is ready: the next frame weighs it.
 
 Beep detection, FFT-free: per frame, the dominant frequency is estimated from the positive-going
 zero crossings (with hysteresis, so noise near zero adds no crossings, and interpolated between
@@ -52,9 +67,17 @@ detector is judged with whichever VAD runs in production.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ringfence.speech.amd_words import (
+    NO_WORDS,
+    GreetingFacts,
+    WordsConfig,
+    WordsEvidence,
+    WordsSay,
+    weigh_words,
+)
 from ringfence.speech.audio import CARRIER_RATE, samples_of
 
 
@@ -71,6 +94,8 @@ class AmdReason(StrEnum):
     DEADLINE_LONG_SPEECH = "deadline_long_speech"
     DEADLINE_SHORT_SPEECH = "deadline_short_speech"
     DEADLINE_SILENCE = "deadline_silence"  # nobody spoke by silence_deadline_ms
+    MACHINE_WORDS = "machine_words"  # a recorded greeting's phrase was heard
+    LIVE_WORDS = "live_words"  # a person: a live person's phrase was heard
 
 
 class ReadyReason(StrEnum):
@@ -134,6 +159,16 @@ class AmdConfig:
     no_beep_silence_ms: int = 2_500
     # Whatever happens, the message starts at most this long after the verdict.
     max_wait_ms: int = 30_000
+    # -- the greeting's words (a detector built with words=True) --
+    # A transcript of the greeting is asked for each time it has grown by this much audio
+    # (Whisper tiny.en takes ~0.3-0.5 s on a few seconds of audio on two CPU cores: about one
+    # transcription in flight at a time), and once it pauses this long (its last words).
+    transcribe_every_ms: int = 600
+    transcribe_after_pause_ms: int = 200
+    # Audio kept before the greeting's first word (the VAD starts late).
+    transcribe_preroll_ms: int = 200
+    # What the words change (speech.amd_words).
+    words: WordsConfig = field(default_factory=WordsConfig)
 
     def __post_init__(self) -> None:
         if self.frame_ms <= 0 or self.sample_rate <= 0:
@@ -147,6 +182,8 @@ class AmdConfig:
             raise ValueError("beep_jitter_hz must be positive")
         if self.after_greeting_silence_per_ms < 0:
             raise ValueError("after_greeting_silence_per_ms must not be negative")
+        if self.transcribe_every_ms <= 0 or self.transcribe_after_pause_ms < 0:
+            raise ValueError("transcribe_every_ms must be positive, transcribe_after_pause_ms >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +192,7 @@ class AmdDecision:
     reason: AmdReason
     at_ms: int  # when it was decided, after the answer
     greeting_ms: int  # how long the greeting had run
+    cue: str = ""  # the label of the phrase the words decided by (never the callee's words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +210,16 @@ class ReadyForMessage:
     beep: BeepHeard | None = None
 
 
-AmdEvent = AmdDecision | BeepHeard | ReadyForMessage
+@dataclass(frozen=True, slots=True)
+class TranscribeGreeting:
+    """Transcribe the call's audio from `from_ms` to `until_ms` and hand the text back with
+    `AnsweringMachineDetector.hear` (only from a detector built with words=True)."""
+
+    from_ms: int
+    until_ms: int
+
+
+AmdEvent = AmdDecision | BeepHeard | ReadyForMessage | TranscribeGreeting
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,10 +282,14 @@ def _goertzel_power(x: list[float], frequency: float, sample_rate: int) -> float
 class AnsweringMachineDetector:
     """Feed every inbound frame from the answer on; it returns events as they happen:
     `BeepHeard`, one `AmdDecision`, and on a machine one `ReadyForMessage`. After a HUMAN or
-    UNKNOWN decision (or READY) it has nothing more to say: `done` turns True."""
+    UNKNOWN decision (or READY) it has nothing more to say: `done` turns True.
 
-    def __init__(self, config: AmdConfig | None = None) -> None:
+    `words=True`: the shell transcribes the greeting when asked (`TranscribeGreeting` events)
+    and hands the text in with `hear`; without, the verdict is timing and beeps alone."""
+
+    def __init__(self, config: AmdConfig | None = None, *, words: bool = False) -> None:
         self.config = config or AmdConfig()
+        self.words = words
         self.decision: AmdDecision | None = None
         self.beep: BeepHeard | None = None
         self.ready: ReadyForMessage | None = None
@@ -255,6 +306,11 @@ class AnsweringMachineDetector:
         self._last_beep_end = -1  # when the last confirmed beep ended (-1: none yet)
         self._pure_frames = 0  # consecutive frames holding a pure tone above the voice's pitch
         self._last_tone_end = -1_000_000  # the end of the last of beep_min_ms such frames
+        # the greeting's words
+        self._transcript = ""
+        self._heard_until = -1  # the transcript covers the audio up to here
+        self._asked_until = -1  # the last request's end (-1: none yet)
+        self._asking = False  # a request is out: no second one until it is answered
 
     @property
     def done(self) -> bool:
@@ -271,6 +327,16 @@ class AnsweringMachineDetector:
         if self._greeting_start < 0:
             return 0
         return self._last_speech_end - self._greeting_start
+
+    def hear(self, text: str | None, *, until_ms: int) -> None:
+        """The greeting's transcript from its start up to `until_ms` (None: the transcription
+        failed; the last transcript stands). Weighed from the next frame on."""
+        if self.decision is not None:
+            return
+        self._asking = False
+        if text is not None:
+            self._transcript = text
+            self._heard_until = until_ms
 
     def observe(self, frame: bytes, *, speech: bool) -> tuple[AmdEvent, ...]:
         if self.done:
@@ -300,6 +366,10 @@ class AnsweringMachineDetector:
             if decision is not None:
                 self.decision = decision
                 events.append(decision)
+            elif self.words:
+                request = self._transcription_due(end)
+                if request is not None:
+                    events.append(request)
         if self.decision is not None and self.decision.verdict is AmdVerdict.MACHINE:
             ready = self._ready(end)
             if ready is not None:
@@ -348,24 +418,81 @@ class AnsweringMachineDetector:
         greeting = self.greeting_ms
         if self.beep is not None:
             return AmdDecision(AmdVerdict.MACHINE, AmdReason.BEEP, now, greeting)
+        words = self._words()
         if self._greeting_start >= 0:
-            if greeting >= cfg.machine_greeting_ms:
+            if words.says is WordsSay.MACHINE:
+                return AmdDecision(
+                    AmdVerdict.MACHINE, AmdReason.MACHINE_WORDS, now, greeting, words.cue
+                )
+            if greeting >= (words.machine_greeting_ms or cfg.machine_greeting_ms):
                 return AmdDecision(AmdVerdict.MACHINE, AmdReason.LONG_GREETING, now, greeting)
+            if words.end_silence_ms is not None:
+                end_silence = float(words.end_silence_ms)
+            else:
+                end_silence = self._end_of_greeting_silence_ms(greeting)
             quiet = (
                 self._run_start < 0  # no speech under way (it may be the next word)
-                and now - self._last_speech_end >= self._end_of_greeting_silence_ms(greeting)
+                and now - self._last_speech_end >= end_silence
             )
             if quiet and not self._tone_frames:  # a tone that may be the beep: hear it out
-                return AmdDecision(AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, now, greeting)
+                late = now - self._last_speech_end - end_silence
+                if self._asking and not self._heard_all and late < cfg.words.wait_for_words_ms:
+                    pass  # the greeting's last words are being transcribed: wait for them
+                elif words.says is WordsSay.MACHINE_AT_END:
+                    return AmdDecision(
+                        AmdVerdict.MACHINE, AmdReason.MACHINE_WORDS, now, greeting, words.cue
+                    )
+                elif words.says is WordsSay.LIVE:
+                    return AmdDecision(
+                        AmdVerdict.HUMAN, AmdReason.LIVE_WORDS, now, greeting, words.cue
+                    )
+                else:
+                    return AmdDecision(AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, now, greeting)
         elif now >= cfg.silence_deadline_ms and self._run_start < 0 and not self._tone_frames:
             return AmdDecision(AmdVerdict.UNKNOWN, AmdReason.DEADLINE_SILENCE, now, 0)
         if now < cfg.deadline_ms:
             return None
         if self._greeting_start < 0:
             return AmdDecision(AmdVerdict.UNKNOWN, AmdReason.DEADLINE_SILENCE, now, 0)
+        if words.says is WordsSay.LIVE:
+            return AmdDecision(AmdVerdict.HUMAN, AmdReason.LIVE_WORDS, now, greeting, words.cue)
+        if words.says is WordsSay.MACHINE_AT_END:
+            return AmdDecision(
+                AmdVerdict.MACHINE, AmdReason.MACHINE_WORDS, now, greeting, words.cue
+            )
         if greeting >= cfg.deadline_greeting_ms:
             return AmdDecision(AmdVerdict.MACHINE, AmdReason.DEADLINE_LONG_SPEECH, now, greeting)
         return AmdDecision(AmdVerdict.HUMAN, AmdReason.DEADLINE_SHORT_SPEECH, now, greeting)
+
+    # -- the greeting's words --------------------------------------------------------------
+    @property
+    def _heard_all(self) -> bool:
+        """The transcript covers the greeting up to its last speech."""
+        return self._heard_until >= self._last_speech_end >= 0
+
+    def _words(self) -> WordsEvidence:
+        if not self.words or not self._transcript or self._greeting_start < 0:
+            return NO_WORDS
+        facts = GreetingFacts(greeting_ms=self.greeting_ms, complete=self._heard_all)
+        return weigh_words(self._transcript, facts, self.config.words)
+
+    def _transcription_due(self, now: int) -> TranscribeGreeting | None:
+        """Ask for the greeting's transcript when it has grown by transcribe_every_ms, or
+        paused for transcribe_after_pause_ms, since the last request (one out at a time)."""
+        cfg = self.config
+        if self._asking or self._greeting_start < 0:
+            return None
+        if self._last_speech_end <= self._asked_until:
+            return None  # nothing said since the last request
+        grown = now - max(self._asked_until, self._greeting_start) >= cfg.transcribe_every_ms
+        paused = (
+            self._run_start < 0 and now - self._last_speech_end >= cfg.transcribe_after_pause_ms
+        )
+        if not (grown or paused):
+            return None
+        self._asking = True
+        self._asked_until = now
+        return TranscribeGreeting(max(0, self._greeting_start - cfg.transcribe_preroll_ms), now)
 
     def _end_of_greeting_silence_ms(self, greeting: int) -> float:
         cfg = self.config

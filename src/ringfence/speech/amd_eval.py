@@ -23,6 +23,14 @@ network would carry it) and `note`.
 Scoring: a case is right when the verdict is the expected one (`human`, `machine`, or
 `unknown` for silence and noise). On machines with a beep, the message must start after the
 beep has ended ("spoke over the beep" counts separately) and, to be useful, soon after it.
+
+The greeting's words: with a `transcriber` (16 kHz PCM16 -> text: the pipeline's speech-to-text,
+Whisper tiny.en, in the benchmark), `run_case` runs the detector with words, as the pipeline
+does: each `TranscribeGreeting` it asks for is transcribed from the rendered audio (resampled to
+16 kHz as the pipeline does), so the figures include the speech-to-text's errors, and the text
+is handed back `stt_latency_ms` later on the audio's clock (the time the transcription takes on
+a live call; the detector asks for no other while one is out). The babble voice has no words:
+`no_words` hears nothing. Without a transcriber the detector runs on timing and beeps alone.
 """
 
 from __future__ import annotations
@@ -42,8 +50,17 @@ from ringfence.speech.amd import (
     AmdVerdict,
     AnsweringMachineDetector,
     ReadyForMessage,
+    TranscribeGreeting,
 )
-from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH, pcm_of, samples_of, silence
+from ringfence.speech.audio import (
+    CARRIER_RATE,
+    SAMPLE_WIDTH,
+    STT_RATE,
+    pcm_of,
+    resample,
+    samples_of,
+    silence,
+)
 from ringfence.speech.contracts import VoiceActivityDetector
 from ringfence.speech.synth import babble, mix, noise, tone
 
@@ -54,6 +71,18 @@ BEEP_DBFS = -14.0
 TELEPHONE_BAND_HZ = (300.0, 3_400.0)
 HUM_HZ = 60.0
 LINES = ("clean", "telephone")
+# How long a greeting's transcription takes on a live call, on the audio's clock: Whisper
+# tiny.en (beam 5, int8, two threads) took 0.3-0.55 s on 0.5-6 s of greeting on a shared
+# two-core machine; the evaluation hands each transcript back this long after its audio ends.
+STT_LATENCY_MS = 500
+
+# A greeting's speech-to-text: 16 kHz PCM16 (from the greeting's first word) -> its text.
+GreetingTranscriber = Callable[[bytes], str]
+
+
+def no_words(pcm16_16k: bytes) -> str:
+    """The transcriber of a voice without words (babble): it hears nothing."""
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +282,8 @@ class CaseResult:
     decision: AmdDecision | None
     ready: ReadyForMessage | None
     beeps_ms: tuple[tuple[int, int], ...]
+    heard: str = ""  # the last transcript handed to the detector (synthetic speech, no PHI)
+    transcriptions: int = 0
 
     @property
     def verdict(self) -> AmdVerdict | None:
@@ -280,16 +311,43 @@ def run_case(
     rendered: RenderedCase,
     vad: VoiceActivityDetector,
     config: AmdConfig | None = None,
+    *,
+    transcriber: GreetingTranscriber | None = None,
+    stt_latency_ms: int = STT_LATENCY_MS,
 ) -> CaseResult:
-    detector = AnsweringMachineDetector(config or AmdConfig(frame_ms=vad.frame_ms))
+    """Run the detector over the case's audio, frame by frame; with a `transcriber`, with the
+    greeting's words (see the module docstring)."""
+    detector = AnsweringMachineDetector(
+        config or AmdConfig(frame_ms=vad.frame_ms), words=transcriber is not None
+    )
     frame_bytes = SAMPLE_WIDTH * CARRIER_RATE * vad.frame_ms // 1000
     pcm = rendered.pcm
+    due: tuple[int, str, int] | None = None  # (hand back at, text, until_ms)
+    heard = ""
+    transcriptions = 0
     for start in range(0, len(pcm) - frame_bytes + 1, frame_bytes):
+        if due is not None and detector.now_ms >= due[0]:
+            detector.hear(due[1], until_ms=due[2])
+            heard, due = due[1], None
         frame = pcm[start : start + frame_bytes]
-        detector.observe(frame, speech=vad.is_speech(frame))
+        for event in detector.observe(frame, speech=vad.is_speech(frame)):
+            if isinstance(event, TranscribeGreeting) and transcriber is not None:
+                text = transcriber(greeting_audio(pcm, event))
+                transcriptions += 1
+                due = (event.until_ms + stt_latency_ms, text, event.until_ms)
         if detector.done:
             break
-    return CaseResult(rendered.case, detector.decision, detector.ready, rendered.beeps_ms)
+    return CaseResult(
+        rendered.case, detector.decision, detector.ready, rendered.beeps_ms, heard, transcriptions
+    )
+
+
+def greeting_audio(pcm: bytes, request: TranscribeGreeting) -> bytes:
+    """The stretch of the call's 8 kHz audio a request names, at 16 kHz (as the pipeline
+    resamples what it hands its speech-to-text)."""
+    start = SAMPLE_WIDTH * (request.from_ms * CARRIER_RATE // 1000)
+    end = SAMPLE_WIDTH * (request.until_ms * CARRIER_RATE // 1000)
+    return resample(pcm[start:end], CARRIER_RATE, STT_RATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,9 +393,22 @@ def evaluate(
     voice: Voice,
     vad_factory: Callable[[], VoiceActivityDetector],
     config: AmdConfig | None = None,
+    *,
+    transcriber: GreetingTranscriber | None = None,
+    stt_latency_ms: int = STT_LATENCY_MS,
 ) -> AmdReport:
-    """Render every case with `voice` and run it with a fresh VAD from `vad_factory`."""
-    results = tuple(run_case(render(case, voice), vad_factory(), config) for case in cases)
+    """Render every case with `voice` and run it with a fresh VAD from `vad_factory` (and the
+    greeting's words from `transcriber`, if given)."""
+    results = tuple(
+        run_case(
+            render(case, voice),
+            vad_factory(),
+            config,
+            transcriber=transcriber,
+            stt_latency_ms=stt_latency_ms,
+        )
+        for case in cases
+    )
     confusion: dict[tuple[str, str], int] = {}
     for result in results:
         key = (result.case.expect.value, result.verdict.value if result.verdict else "none")
@@ -361,6 +432,14 @@ def format_report(name: str, report: AmdReport, *, show_wrong: bool = True) -> s
         "  confusion (expected -> got): "
         + ", ".join(f"{e}->{g}: {n}" for (e, g), n in sorted(report.confusion.items()))
     )
+    asked = sum(r.transcriptions for r in report.results)
+    if asked:
+        by_words = [r.decision for r in report.results if r.decision and r.decision.cue]
+        lines.append(
+            f"  greeting transcriptions: {asked} ({asked / len(report.results):.1f} a case); "
+            f"decided by words: {sum(d.verdict is AmdVerdict.MACHINE for d in by_words)} "
+            f"machines, {sum(d.verdict is AmdVerdict.HUMAN for d in by_words)} people"
+        )
     hard = sum(r.case.hard for r in report.wrong)
     if report.wrong:
         lines.append(f"  wrong: {len(report.wrong)}, of which {hard} marked hard in their note")
@@ -371,6 +450,8 @@ def format_report(name: str, report: AmdReport, *, show_wrong: bool = True) -> s
                 f"  WRONG{' (hard)' if r.case.hard else ''} {r.case.id}: expected "
                 f"{r.case.expect.value}, got "
                 f"{got.verdict.value if got else 'none'} ({got.reason.value if got else '-'} "
-                f"at {got.at_ms if got else '-'} ms, greeting {got.greeting_ms if got else '-'} ms)"
+                f"at {got.at_ms if got else '-'} ms, greeting {got.greeting_ms if got else '-'} ms"
+                f"{', cue ' + repr(got.cue) if got and got.cue else ''})"
+                + (f" heard {r.heard!r}" if r.heard else "")
             )
     return "\n".join(lines)

@@ -13,7 +13,8 @@ What happens on the call:
    decides, the callee's greeting ("Hello?") is not a turn and cannot barge in. On a machine
    the opening stops (`Clear`), the agent's compliant voicemail (`agent.voicemail`: practice,
    callback number, generic reason, opt-out line; no PHI) is synthesized and played once the
-   beep is over, and the call's outcome is `voicemail`.
+   beep is over, and the call's outcome is `voicemail`. Given a `greeting_stt`, AMD also
+   hears the greeting's words: the worker transcribes the greeting as it grows, when AMD asks.
 3. **Turns**: every 20 ms frame goes through the VAD and the end-of-turn rules
    (`speech.turns`); the callee's audio goes to speech-to-text as soon as they pause (300 ms:
    the transcript is ready by the time 600 ms of silence end the turn; thrown away if they go
@@ -64,6 +65,7 @@ from ringfence.speech.amd import (
     AmdVerdict,
     AnsweringMachineDetector,
     ReadyForMessage,
+    TranscribeGreeting,
 )
 from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH, STT_RATE, LinearResampler, resample
 from ringfence.speech.contracts import (
@@ -194,7 +196,15 @@ class _ReplyDone:
     failed: bool = False
 
 
-_Message = _Speech | _Heard | _ReplyDone
+@dataclass(frozen=True, slots=True)
+class _GreetingHeard:
+    """The greeting's transcript up to `until_ms`, for AMD (None: the transcription failed)."""
+
+    text: str | None
+    until_ms: int
+
+
+_Message = _Speech | _Heard | _ReplyDone | _GreetingHeard
 
 
 @dataclass(slots=True)
@@ -229,6 +239,7 @@ class VoicePipeline:
         turn_config: TurnConfig | None = None,
         amd_config: AmdConfig | None = None,
         detect_machine: bool | None = None,
+        greeting_stt: SpeechToText | None = None,
         runner: Runner | None = None,
         monotonic: Monotonic = time.perf_counter,
     ) -> None:
@@ -244,11 +255,17 @@ class VoicePipeline:
             raise ValueError("turn_config.frame_ms must match the VAD's frame_ms")
         if detect_machine is None:
             detect_machine = opening.session.context.direction is CallDirection.OUTBOUND
+        # With `greeting_stt`, AMD also hears the greeting's words: it asks for the greeting's
+        # transcript as it grows, and the worker transcribes it (between turns, like them).
         self._amd = (
-            AnsweringMachineDetector(amd_config or AmdConfig(frame_ms=vad.frame_ms))
+            AnsweringMachineDetector(
+                amd_config or AmdConfig(frame_ms=vad.frame_ms), words=greeting_stt is not None
+            )
             if detect_machine
             else None
         )
+        self._greeting_stt = greeting_stt
+        self._greeting_pcm = bytearray()  # 8 kHz inbound from the answer, while AMD listens
         self._runner = runner or InlineRunner()
         self._monotonic = monotonic
         self._frame_bytes = SAMPLE_WIDTH * CARRIER_RATE * vad.frame_ms // 1000
@@ -334,6 +351,8 @@ class VoicePipeline:
         if self._stopped:
             return out
         self._recorder.add_inbound(pcm16)
+        if self._greeting_stt is not None and self._amd is not None and self._amd.decision is None:
+            self._greeting_pcm += pcm16
         self._stt_audio += self._upsampler.process(pcm16)
         self._pending += pcm16
         while len(self._pending) >= self._frame_bytes:
@@ -378,7 +397,11 @@ class VoicePipeline:
                     self._switch_to_voicemail(out)
                 elif isinstance(heard, ReadyForMessage):
                     self._voicemail_ready(out)
+                elif isinstance(heard, TranscribeGreeting):
+                    self._transcribe_greeting(heard)
             amd_pending = self._amd.decision is None
+            if not amd_pending and self._greeting_pcm:
+                self._greeting_pcm = bytearray()
         if self._mode is not Mode.CONVERSATION:
             return
         frame_end = self._turns.now_ms + self._turns.config.frame_ms
@@ -395,6 +418,28 @@ class VoicePipeline:
                 self._answer(event, respond=not amd_pending)
         if not self._turns.in_speech:
             self._trim_stt_audio()
+
+    def _transcribe_greeting(self, request: TranscribeGreeting) -> None:
+        """Transcribe the greeting so far on the worker; AMD weighs its words (see
+        `speech.amd_words`). Never logged: a greeting's words are PHI."""
+        stt = self._greeting_stt
+        if stt is None:
+            return
+
+        def at(ms: int) -> int:
+            return SAMPLE_WIDTH * (ms * CARRIER_RATE // 1000)
+
+        pcm = bytes(self._greeting_pcm[at(request.from_ms) : at(request.until_ms)])
+
+        def job() -> None:
+            text: str | None = None
+            try:
+                text = stt.transcribe(resample(pcm, CARRIER_RATE, STT_RATE)).text
+            except Exception:
+                log.exception("greeting transcription failed; AMD goes on by timing")
+            self._messages.put(_GreetingHeard(text, request.until_ms))
+
+        self._runner.submit(job)
 
     def _transcribe_early(self, pause: SpeechPaused) -> None:
         """Start speech-to-text during the end-of-turn silence; the turn's job reuses it if no
@@ -584,6 +629,10 @@ class VoicePipeline:
                 message = self._messages.get_nowait()
             except queue.Empty:
                 return
+            if isinstance(message, _GreetingHeard):
+                if self._amd is not None:
+                    self._amd.hear(message.text, until_ms=message.until_ms)
+                continue
             if isinstance(message, _Heard):
                 if message.text.strip():
                     self._callee_lines.append(

@@ -178,6 +178,9 @@ class LiveMediaSessions:
             vad=engines.vad,
             stt=engines.stt,
             tts=engines.tts,
+            # AMD hears the greeting's words through the call's speech-to-text; a scripted fake
+            # hears its lines one per utterance and cannot transcribe a growing greeting.
+            greeting_stt=None if isinstance(engines.stt, ScriptedStt) else engines.stt,
             runner=self._runner(),
             monotonic=self._monotonic,
         )

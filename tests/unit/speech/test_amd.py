@@ -24,6 +24,7 @@ from ringfence.speech.amd_eval import (
     format_report,
     hum,
     load_cases,
+    no_words,
     parse_case,
     render,
     telephone_line,
@@ -308,12 +309,15 @@ def test_the_babble_voice_pauses_at_punctuation() -> None:
 @pytest.mark.slow
 def test_the_evaluation_set_with_babble_voices() -> None:
     """The recipes of tests/data/amd, spoken as babble: the pure, engine-free run (the
-    benchmark runs them with Piper and espeak-ng too). Every miss is a case marked hard: a
-    short recorded greeting with no beep, or a person's business greeting of 3.5 s or more
-    (length is all a greeting tells apart)."""
+    benchmark runs them with Piper and espeak-ng too, and Whisper hears their words). Babble
+    has no words: the detector asks for transcripts and hears nothing, so timing decides, and
+    every miss is a case marked hard: a short recorded greeting with no beep, or a person's
+    greeting of 3.5 s or more (without words, length is all a greeting tells apart). The set
+    holds many such cases since words came in (32 of 148 are marked hard), hence the floor."""
     cases = load_cases(CASES)
-    assert len(cases) >= 100
-    report = evaluate(cases, babble_voice, EnergyVad)
+    assert len(cases) >= 140
+    report = evaluate(cases, babble_voice, EnergyVad, transcriber=no_words)
+    assert sum(r.transcriptions for r in report.results) > len(cases)  # it did ask
     assert report.spoke_over_beep == 0, format_report("babble", report)
     assert all(r.case.hard for r in report.wrong), format_report("babble", report)
-    assert report.accuracy >= 0.9, format_report("babble", report)
+    assert report.accuracy >= 0.83, format_report("babble", report)

@@ -1,0 +1,122 @@
+"""A whole SIP conversation ending in a warm transfer, with the real speech engines: the
+dispatcher dials an auto-answering baresip (the callee, which obeys REFER as a phone does);
+the callee says "Hello?", then, after the agent's opening, asks for someone at the front desk;
+the agent says it is transferring them and REFERs the callee to the staff line (a second
+baresip), which the callee's phone then calls. The call is logged as transferred.
+
+The practice's staff line is a SIP address here (a PBX extension), reachable on loopback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ringfence.adapters.db.calls import CallAction, CallTranscript
+from ringfence.adapters.db.orm import VoiceAgent
+from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
+from ringfence.adapters.telephony.sip.dialog import SipAccount
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.domain.staff_hours import DAYS
+from ringfence.domain.vocabulary import CallOutcome, CallStatus
+from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.speech.audio import CARRIER_RATE, silence
+from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
+from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding
+from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
+from tests.integration.telephony.test_sip_live_call import _clearly, _say, _words
+from tests.sip_peers import baresip
+
+
+def test_asking_for_the_front_desk_over_sip_transfers_the_call(
+    container: Container,
+    clock: VirtualClock,
+    piper_tts: PiperTts,
+    whisper_stt: WhisperStt,
+    tmp_path: Path,
+) -> None:
+    clock.set(WINDOW_OPENS)
+    practice = make_practice(container)
+    phone = "+12125550148"
+    contact_id = practice.add_contact(phone)
+    [job_id] = practice.enqueue(contact_id)
+    container.settings.recordings_dir = tmp_path / "recordings"
+    prompt = b"".join(
+        [
+            silence(1.0, CARRIER_RATE),
+            _say(piper_tts, "Hello?"),
+            silence(9.0, CARRIER_RATE),  # the opening (about 6.5 s) plays to its end
+            _clearly(
+                piper_tts,
+                whisper_stt,
+                "Can I talk to someone at the front desk, please?",
+                "front desk",
+            ),
+            silence(25.0, CARRIER_RATE),
+        ]
+    )
+    warm_up_understanding()
+    sessions = LiveMediaSessions(
+        container.session_factory,
+        engines=lambda: SpeechEngines(vad=fresh_vad(), stt=whisper_stt, tts=piper_tts),
+        policy_for=lambda _name: ScriptedPolicy(),
+        results=container.live_calls,
+        store_dir=container.settings.recordings_dir,
+        cipher=container.phi_cipher,
+    )
+    with (
+        baresip(tmp_path / "staff", silence(10.0, CARRIER_RATE), user="staff") as staff,
+        baresip(tmp_path / "callee", prompt, user=phone, transfers=True) as callee,
+    ):
+        with container.uow() as uow:
+            agent = uow.session.get(VoiceAgent, practice.agent_id)
+            assert agent is not None
+            agent.transfer_number = staff.uri
+            agent.staff_hours = {day: ["00:00-24:00"] for day in DAYS}
+            uow.commit()
+        carrier = SipCarrier(
+            container.session_factory,
+            clock,
+            SipOptions(
+                trunk_host="127.0.0.1",
+                trunk_port=callee.port,
+                bind_host="127.0.0.1",
+                account=SipAccount(domain="127.0.0.1", display_name="Glow"),
+            ),
+            prepare=sessions.prepare,
+            live=container.live_calls,
+        )
+        try:
+            dispatcher = Dispatcher(
+                session_factory=container.session_factory,
+                carrier=carrier,
+                clock=clock,
+                config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=5),
+            )
+            assert dispatcher.tick().dialed == 1
+            deadline = time.monotonic() + 90
+            while practice.job(job_id).status is not CallStatus.COMPLETED:
+                assert time.monotonic() < deadline, "the call never ended"
+                time.sleep(0.5)
+                dispatcher.tick()
+        finally:
+            carrier.close()
+        staff_log = (staff.directory / "log.txt").read_text(errors="replace")
+
+    assert practice.job(job_id).outcome is CallOutcome.CONNECTED
+    with container.uow() as uow:
+        turns = uow.session.scalars(
+            select(CallTranscript.turns).where(CallTranscript.job_id == job_id)
+        ).one()
+        kinds = list(
+            uow.session.scalars(select(CallAction.kind).where(CallAction.job_id == job_id))
+        )
+    callee_said = " ".join(_words(t["text"]) for t in turns if t["speaker"] == "callee")
+    assert "front desk" in callee_said, turns
+    assert "transferring you" in turns[-1]["text"], turns
+    assert "call_transferred" in kinds, (kinds, turns)
+    # The staff line really rang and answered: the callee's phone called it.
+    assert "answering call" in staff_log, staff_log

@@ -1,0 +1,350 @@
+"""Answering-machine detection with the greeting's words: the word rules (text in), the
+detector asking for transcripts and weighing them (a fake transcriber in its loop, on the
+audio's clock), and the pipeline feeding it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import pytest
+
+from ringfence.adapters.telephony.media import Clear, StreamStart
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.session import AgentSession
+from ringfence.speech.amd import (
+    AmdConfig,
+    AmdReason,
+    AmdVerdict,
+    AnsweringMachineDetector,
+    TranscribeGreeting,
+)
+from ringfence.speech.amd_eval import greeting_audio, no_words, parse_case, render, run_case
+from ringfence.speech.amd_words import (
+    Cue,
+    GreetingFacts,
+    WordsConfig,
+    WordsSay,
+    normalize,
+    weigh_words,
+)
+from ringfence.speech.audio import CARRIER_RATE, STT_RATE, samples_of, silence
+from ringfence.speech.contracts import Transcript
+from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts
+from ringfence.speech.pipeline import Mode, VoicePipeline, prepare_opening
+from ringfence.speech.synth import babble
+from tests.unit.agent.factories import outbound, profile
+
+FRAME = 320  # 20 ms at 8 kHz
+WORDS = WordsConfig()
+SO_FAR = GreetingFacts(greeting_ms=1_500, complete=False)
+ENDED = GreetingFacts(greeting_ms=1_500, complete=True)
+
+
+def pause(seconds: float) -> bytes:
+    return silence(seconds, CARRIER_RATE)
+
+
+# -- the word rules, text in ---------------------------------------------------------------
+def test_transcripts_are_normalized_before_matching() -> None:
+    assert normalize("Hi, you've reached Jane. Can't talk!") == "hi youve reached jane cant talk"
+    assert normalize("Después del tono, BUZÓN de voz.") == "despues del tono buzon de voz"
+    assert normalize("  ") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Hi, this is Jane. Please leave a message.", "leave a message"),
+        ("Hey, it's Mike, leave me a detailed message", "leave a message"),
+        ("Please leave your name and number", "leave a message"),
+        ("Leave a message after the tone.", "leave a message"),
+        ("At the tone, please record your message.", "after the tone"),
+        ("You have reached the voicemail of Tom", "voicemail"),
+        ("The mailbox you have reached", "mailbox"),
+        ("The person you are trying to reach is", "the person you are calling"),
+        ("The number you have dialed", "the person you are calling"),
+        ("Hi, you've reached Jane Smith. I can't take your car", "cannot take your call"),
+        ("We can't come to the phone right now", "cannot take your call"),
+        ("Sorry I missed your call", "missed your call"),
+        ("I'm away from my desk at the moment", "away from my desk"),
+        ("Our office is currently closed", "office closed"),
+        ("For appointments press one", "press a key"),
+        ("The person you are calling is screening calls", "the person you are calling"),
+        ("Por favor, deje su mensaje después del tono.", "deje su mensaje"),
+        ("Ha llamado al buzón de voz de María", "buzon"),
+        ("después del tono", "despues del tono"),
+    ],
+)
+def test_a_recorded_greetings_phrase_is_a_machine_at_once(text: str, cue: str) -> None:
+    evidence = weigh_words(text, SO_FAR, WORDS)
+    assert (evidence.says, evidence.cue) == (WordsSay.MACHINE, cue)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Bright Dental, this is Jane, how can I help you?", "how can I help"),
+        ("Good morning, Lakeside Clinic, how may I direct your call?", "how can I help"),
+        ("Hello, who's calling please?", "who is this"),
+        ("Hi, who is this?", "who is this"),
+        ("Front desk, this is Tom speaking.", "speaking"),
+        ("Hello? Hold on, let me step outside.", "hold on"),
+        ("Yeah, one sec.", "one second"),
+        ("Lakeside Clinic, can you hold please?", "hold on"),
+        ("Hello? Hello? Can you hear me?", "can you hear me"),
+        ("¿Quién habla?", "quien habla"),
+        # A person's words win over a machine's: they were said to the caller.
+        ("She's not available, would you like to leave a message?", "would you like to leave"),
+        ("Dr. Lee is not available, can I take a message?", "take a message"),
+    ],
+)
+def test_a_live_persons_phrase_lets_the_greeting_run_and_ends_it_sooner(
+    text: str, cue: str
+) -> None:
+    evidence = weigh_words(text, ENDED, WORDS)
+    assert (evidence.says, evidence.cue) == (WordsSay.LIVE, cue)
+    assert evidence.machine_greeting_ms == WORDS.live_greeting_ms
+    assert evidence.end_silence_ms == WORDS.live_end_silence_ms
+    # Until the transcript covers the whole greeting, the greeting's end is timing's to find.
+    assert weigh_words(text, SO_FAR, WORDS).end_silence_ms is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You've reached Sam.",
+        "Dr. Lee is not available.",
+        "I'll call you back.",
+        "Has llamado a Ana",
+    ],
+)
+def test_a_phrase_a_person_may_say_too_is_a_machine_only_at_the_greetings_end(text: str) -> None:
+    assert weigh_words(text, SO_FAR, WORDS).says is WordsSay.MACHINE_AT_END
+    long = GreetingFacts(greeting_ms=WORDS.weak_cue_greeting_ms, complete=False)
+    assert weigh_words(text, long, WORDS).says is WordsSay.MACHINE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Good afternoon, Lakeside Clinic, this is Sam.",
+        "Thank you for calling Glow Med Spa.",  # both sides say it
+        "Hi, this is Jane.",  # and this
+    ],
+)
+def test_words_without_a_cue_let_the_greeting_run_a_little_longer(text: str) -> None:
+    evidence = weigh_words(text, SO_FAR, WORDS)
+    assert evidence.says is WordsSay.NOTHING
+    assert evidence.machine_greeting_ms == WORDS.wordy_greeting_ms
+
+
+@pytest.mark.parametrize("text", ["", "  ", "Hello.", "Yes?", "¿Bueno?", "Hi there."])
+def test_few_or_no_words_change_nothing(text: str) -> None:
+    evidence = weigh_words(text, ENDED, WORDS)
+    assert evidence.says is WordsSay.NOTHING
+    assert evidence.machine_greeting_ms is None
+    assert evidence.end_silence_ms is None
+
+
+def test_words_config_is_checked() -> None:
+    with pytest.raises(ValueError, match="wordy_greeting_ms"):
+        WordsConfig(wordy_greeting_ms=-1)
+    with pytest.raises(Exception, match=r"unterminated|missing"):
+        WordsConfig(live_cues=(Cue("broken", r"(unclosed"),))
+    with pytest.raises(ValueError, match="transcribe_every_ms"):
+        AmdConfig(transcribe_every_ms=0)
+
+
+# -- the detector with a fake transcriber in its loop --------------------------------------
+class SpokenWords:
+    """A fake speech-to-text of one greeting: its words are said evenly from `start_ms` over
+    `seconds`; a request hears those said by its end (the words are known, the audio is
+    babble). Keeps every request."""
+
+    def __init__(self, text: str, *, start_ms: int, seconds: float) -> None:
+        self.words = text.split()
+        self.start_ms = start_ms
+        self.seconds = seconds
+        self.requests: list[TranscribeGreeting] = []
+
+    def at(self, request: TranscribeGreeting) -> str:
+        self.requests.append(request)
+        said = (request.until_ms - self.start_ms) / (1000 * self.seconds)
+        count = max(0, min(len(self.words), int(len(self.words) * said)))
+        return " ".join(self.words[:count])
+
+
+def listen_with_words(
+    pcm: bytes, words: SpokenWords | None, *, latency_ms: int = 500, answer: bool = True
+) -> AnsweringMachineDetector:
+    """Run the detector as the pipeline does: each request transcribed, handed back
+    `latency_ms` later on the audio's clock (`answer=False`: never handed back)."""
+    detector = AnsweringMachineDetector(AmdConfig(), words=words is not None)
+    vad = EnergyVad()
+    due: tuple[int, str, int] | None = None
+    for at in range(0, len(pcm) - FRAME + 1, FRAME):
+        if due is not None and detector.now_ms >= due[0]:
+            detector.hear(due[1], until_ms=due[2])
+            due = None
+        frame = pcm[at : at + FRAME]
+        for event in detector.observe(frame, speech=vad.is_speech(frame)):
+            if isinstance(event, TranscribeGreeting):
+                assert words is not None
+                text = words.at(event)
+                if answer:
+                    due = (event.until_ms + latency_ms, text, event.until_ms)
+        if detector.done:
+            break
+    return detector
+
+
+def test_a_short_voicemail_without_a_beep_is_a_machine_by_its_words() -> None:
+    """Finding: "Hi, this is Jane. Please leave a message." and no beep (2.2 s) was judged a
+    person by its length. Its words say machine, as soon as they are transcribed."""
+    audio = pause(0.4) + babble(2.2, seed=31) + pause(5)
+    timing_only = listen_with_words(audio, None)
+    assert timing_only.decision is not None
+    assert timing_only.decision.verdict is AmdVerdict.HUMAN
+    words = SpokenWords("Hi, this is Jane. Please leave a message.", start_ms=400, seconds=2.2)
+    detector = listen_with_words(audio, words)
+    assert detector.decision is not None
+    assert (detector.decision.verdict, detector.decision.reason, detector.decision.cue) == (
+        AmdVerdict.MACHINE,
+        AmdReason.MACHINE_WORDS,
+        "leave a message",
+    )
+    # Before the greeting has even ended (2.6 s), and long before 3.5 s of it.
+    assert detector.decision.at_ms < timing_only.decision.at_ms
+    # Then the message goes on the box after its greeting, as a box that never beeps gets it.
+    assert detector.ready is not None
+
+
+def test_a_long_live_answer_is_a_person_by_its_words() -> None:
+    """Finding: "Hello? Hold on, let me step outside, it's loud in here." (4.2 s) was judged
+    a machine at 3.5 s. A live person's phrase lets the greeting run."""
+    audio = pause(0.3) + babble(4.2, seed=32) + pause(5)
+    timing_only = listen_with_words(audio, None)
+    assert timing_only.decision is not None
+    assert timing_only.decision.verdict is AmdVerdict.MACHINE
+    words = SpokenWords(
+        "Hello? Hold on, let me step outside, it's loud in here.", start_ms=300, seconds=4.2
+    )
+    detector = listen_with_words(audio, words)
+    assert detector.decision is not None
+    assert (detector.decision.verdict, detector.decision.reason) == (
+        AmdVerdict.HUMAN,
+        AmdReason.LIVE_WORDS,
+    )
+    # Ended by the live person's shorter silence (0.7 s), not 0.7 + 0.3 x 4.2 s.
+    assert detector.decision.at_ms <= 4_500 + WORDS.live_end_silence_ms + 100
+
+
+def test_the_greeting_is_transcribed_as_it_grows_one_request_at_a_time() -> None:
+    audio = pause(0.4) + babble(2.0, seed=33) + pause(5)
+    words = SpokenWords("Good morning Lakeside Clinic this is Sam", start_ms=400, seconds=2.0)
+    detector = listen_with_words(audio, words)
+    requests = words.requests
+    assert len(requests) >= 3
+    # From the first word (less the pre-roll), growing; never two out at once.
+    assert {r.from_ms for r in requests} == {requests[0].from_ms}
+    assert 100 <= requests[0].from_ms <= 300
+    gaps = [b.until_ms - a.until_ms for a, b in itertools.pairwise(requests)]
+    assert all(gap >= 500 for gap in gaps)  # each waited for the last one's answer
+    # The last one covers the greeting's end: it was asked for in the pause after it.
+    assert requests[-1].until_ms >= 2_400 + AmdConfig().transcribe_after_pause_ms
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.HUMAN  # words, no cue: a person's answer
+
+
+def test_a_transcript_that_never_comes_holds_the_verdict_only_a_little() -> None:
+    audio = pause(0.4) + babble(0.6, seed=34) + pause(5)
+    timing_only = listen_with_words(audio, None)
+    waiting = listen_with_words(
+        audio, SpokenWords("Hello", start_ms=400, seconds=0.6), answer=False
+    )
+    assert timing_only.decision is not None
+    assert waiting.decision is not None
+    assert waiting.decision.verdict is timing_only.decision.verdict is AmdVerdict.HUMAN
+    late = waiting.decision.at_ms - timing_only.decision.at_ms
+    assert 0 < late <= WORDS.wait_for_words_ms + 20
+
+
+def test_a_beep_still_decides_with_words() -> None:
+    from ringfence.speech.synth import tone
+
+    audio = pause(0.3) + babble(1.0, seed=35) + pause(0.3) + tone(0.4, 1_000) + pause(3)
+    detector = listen_with_words(audio, SpokenWords("Jane Smith", start_ms=300, seconds=1.0))
+    assert detector.decision is not None
+    assert detector.decision.reason is AmdReason.BEEP
+
+
+def test_the_evaluation_transcribes_the_rendered_greeting_and_hands_it_back_late() -> None:
+    case = parse_case(
+        {
+            "id": "vm",
+            "expect": "machine",
+            "parts": [
+                {"pause": 0.4},
+                {"say": "Hi, this is Jane. Please leave a message."},
+                {"pause": 5},
+            ],
+        }
+    )
+    rendered = render(case, lambda text, style: babble(2.2, seed=36))
+    heard: list[float] = []
+
+    def transcriber(pcm16_16k: bytes) -> str:
+        heard.append(len(samples_of(pcm16_16k)) / STT_RATE)
+        return "Hi, this is Jane. Please leave a message." if heard[-1] > 2.0 else "Hi, this is"
+
+    result = run_case(rendered, EnergyVad(), transcriber=transcriber, stt_latency_ms=500)
+    assert result.correct
+    assert result.decision is not None
+    assert result.decision.reason is AmdReason.MACHINE_WORDS
+    assert result.transcriptions == len(heard) >= 2
+    assert result.heard == "Hi, this is Jane. Please leave a message."
+    # Babble has no words: the detector decides on timing, as without a transcriber.
+    assert run_case(rendered, EnergyVad(), transcriber=no_words).verdict is AmdVerdict.HUMAN
+    request = TranscribeGreeting(from_ms=200, until_ms=700)
+    assert len(greeting_audio(rendered.pcm, request)) == pytest.approx(STT_RATE, abs=4)  # 0.5 s
+
+
+# -- the pipeline feeds it -----------------------------------------------------------------
+class GreetingStt(ScriptedStt):
+    """A speech-to-text for the greeting: says `text` for any audio with sound in it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.calls = 0
+
+    def transcribe(self, pcm16_16k: bytes, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        self.calls += 1
+        return Transcript(self.text, 1.0, len(pcm16_16k) / (2 * STT_RATE))
+
+
+def test_the_pipeline_transcribes_the_greeting_and_leaves_the_voicemail_early() -> None:
+    tts = ToneTts()
+    opening = prepare_opening(AgentSession(profile(), outbound()), tts=tts, policy=ScriptedPolicy())
+    greeting_stt = GreetingStt("Hi, you've reached Jane, please leave a message")
+    pipeline = VoicePipeline(
+        opening, vad=EnergyVad(), stt=ScriptedStt(), tts=tts, greeting_stt=greeting_stt
+    )
+    actions = list(pipeline.on_start(StreamStart(call_key="k", call_sid="CA1", stream_sid="MZ")))
+    clear_at: int | None = None
+    audio = pause(0.3) + babble(2.5, seed=37, pitch_hz=180) + pause(4)
+    for at in range(0, len(audio), FRAME):
+        got = pipeline.on_audio(audio[at : at + FRAME], at / (2 * CARRIER_RATE))
+        if clear_at is None and any(isinstance(a, Clear) for a in got):
+            clear_at = pipeline.now_ms
+        actions += got
+    assert greeting_stt.calls >= 1
+    result = pipeline.result()
+    assert result.amd is not None
+    assert (result.amd.verdict, result.amd.reason) == (AmdVerdict.MACHINE, AmdReason.MACHINE_WORDS)
+    # The opening stopped as soon as the words were in: long before 3.5 s of greeting.
+    assert clear_at is not None
+    assert clear_at < 300 + AmdConfig().machine_greeting_ms
+    assert pipeline.mode is Mode.VOICEMAIL
+    assert result.voicemail is not None  # after 2.5 s of silence: this box never beeps
