@@ -283,6 +283,15 @@ class ConversationRuntime:
             return self._identity_turn(callee_text, noted)
         return self._policy_turn(callee_text, events=noted, understood=heard.label)
 
+    def hears_opt_out(self, callee_text: str) -> bool:
+        """Whether `callee_text` reads as a request not to be called (certain or in doubt),
+        without answering it: for words heard before the conversation began (the greeting,
+        while answering-machine detection listens), which are answered only if they do."""
+        heard = self._understander.understand(
+            callee_text, appointment_call=self.context.has_appointment
+        )
+        return heard.label is Label.OPT_OUT
+
     def callee_hung_up(self) -> tuple[AgentEvent, ...]:
         """Record that the callee hung up; returns the event added (none if already ended)."""
         if self.ended:

@@ -50,6 +50,7 @@ from ringfence.agent.events import (
     AgentEvent,
     CallEnded,
     EndReason,
+    OptOut,
     TransferRequested,
     VoicemailLeft,
     outcome_of,
@@ -204,7 +205,15 @@ class _GreetingHeard:
     until_ms: int
 
 
-_Message = _Speech | _Heard | _ReplyDone | _GreetingHeard
+@dataclass(frozen=True, slots=True)
+class _GreetingOptOut:
+    """The callee asked not to be called while AMD still listened (so a person is there):
+    the opening stops, AMD's verdict is no longer awaited, and this turn's reply plays."""
+
+    reply: int
+
+
+_Message = _Speech | _Heard | _ReplyDone | _GreetingHeard | _GreetingOptOut
 
 
 @dataclass(slots=True)
@@ -265,6 +274,7 @@ class VoicePipeline:
             else None
         )
         self._greeting_stt = greeting_stt
+        self._amd_overruled = False  # an opt-out in the greeting: a person, whatever AMD says
         self._greeting_pcm = bytearray()  # 8 kHz inbound from the answer, while AMD listens
         self._runner = runner or InlineRunner()
         self._monotonic = monotonic
@@ -391,7 +401,7 @@ class VoicePipeline:
     def _on_frame(self, frame: bytes, out: list[MediaAction]) -> None:
         speech = self._vad.is_speech(frame)
         amd_pending = False
-        if self._amd is not None and not self._amd.done:
+        if self._amd is not None and not self._amd.done and not self._amd_overruled:
             for heard in self._amd.observe(frame, speech=speech):
                 if isinstance(heard, AmdDecision) and heard.verdict is AmdVerdict.MACHINE:
                     self._switch_to_voicemail(out)
@@ -556,7 +566,17 @@ class VoicePipeline:
                 " (early)" if early is not None else "",
             )
             self._messages.put(_Heard(reply_id, heard.text, start_ms, turn.end_ms))
-            if not respond or not heard.text.strip() or self._runtime.ended:
+            # The greeting is not answered, unless it asks not to be called ("Hello? Stop
+            # calling me."): an opt-out is honoured whenever it was said.
+            greeting_opt_out = (
+                not respond
+                and bool(heard.text.strip())
+                and not self._runtime.ended
+                and self._runtime.hears_opt_out(heard.text)
+            )
+            if greeting_opt_out:
+                self._messages.put(_GreetingOptOut(reply_id))
+            elif not respond or not heard.text.strip() or self._runtime.ended:
                 self._messages.put(_ReplyDone(reply_id, "", False))
                 return
             said = self._runtime.respond(heard.text)
@@ -633,6 +653,9 @@ class VoicePipeline:
                 if self._amd is not None:
                     self._amd.hear(message.text, until_ms=message.until_ms)
                 continue
+            if isinstance(message, _GreetingOptOut):
+                self._honour_greeting_opt_out(out, message.reply)
+                continue
             if isinstance(message, _Heard):
                 if message.text.strip():
                     self._callee_lines.append(
@@ -673,6 +696,16 @@ class VoicePipeline:
             reply.first_audio_wall = self._monotonic()
             self._record_latency(reply)
         out.append(OutboundAudio(chunk.pcm, mark=mark))
+
+    def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:
+        if self._mode is not Mode.CONVERSATION:
+            return  # already leaving a voicemail: the opt-out is kept in the record (result)
+        self._amd_overruled = True
+        self._stop_agent(out, self.now_ms)
+        with self._cancel_lock:
+            self._cut.discard(reply_id)
+            self._stale.discard(reply_id)
+        self._replies[reply_id].respond = True
 
     def _stop_agent(self, out: list[MediaAction], at_ms: int) -> None:
         with self._cancel_lock:
@@ -756,7 +789,9 @@ class VoicePipeline:
         ]
         lines = tuple(sorted([*agent_lines, *self._callee_lines], key=lambda line: line.start_s))
         if self._voicemail_reply is not None:
-            events = self._voicemail_events
+            # An opt-out heard before the switch to voicemail still stands.
+            opt_outs = tuple(e for e in self._runtime.events if isinstance(e, OptOut))
+            events = (*self._voicemail_events, *opt_outs)
             ended_by = EndReason.VOICEMAIL
         else:
             events = self._runtime.events

@@ -19,7 +19,13 @@ from ringfence.adapters.telephony.media import (
     OutboundAudio,
     StreamStart,
 )
-from ringfence.agent.events import EndReason, OptOut, VoicemailLeft
+from ringfence.agent.events import (
+    CallEnded,
+    ConversationOutcome,
+    EndReason,
+    OptOut,
+    VoicemailLeft,
+)
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
@@ -471,3 +477,34 @@ def test_a_turn_split_by_a_pause_is_judged_part_by_part_when_the_worker_keeps_up
     callee = [t.text for t in result.conversation.transcript if t.speaker is Speaker.CALLEE]
     assert callee == ["Hello?", "Please.", "Stop calling me."]
     assert result.conversation.ended_by is EndReason.OPT_OUT
+
+
+def test_an_opt_out_in_the_greeting_is_honoured_while_amd_listens() -> None:
+    """ "Hello? Please stop calling me." said as the call is answered, before AMD's verdict:
+    not a greeting to ignore. The opening stops, the acknowledgement plays, the call ends."""
+    pipeline, _, tts = make(outbound_session(), ["Hello? Please stop calling me."])
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(1.2, seed=5)
+    said_until = pipeline.now_ms
+    line.quiet(1.0)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert pipeline.hangup_due
+    assert line.clears(), "the opening stopped"
+    assert any("won't receive any more calls" in text for text in tts.spoken)
+    assert result.amd is None or result.amd.at_ms > said_until  # no verdict was needed
+
+
+def test_an_opt_out_heard_before_a_switch_to_voicemail_is_kept() -> None:
+    pipeline, _, _ = make(outbound_session(), ["Stop calling me."])
+    runtime = pipeline._runtime  # the turn was judged on the worker just before the switch
+    runtime.respond("Stop calling me.")
+    pipeline._voicemail_reply = 0
+    pipeline._voicemail_events = (VoicemailLeft(), CallEnded(EndReason.VOICEMAIL))
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
