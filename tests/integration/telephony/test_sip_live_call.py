@@ -40,7 +40,7 @@ from ringfence.services.recordings import read_recording_bytes
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
 from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
 from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding
-from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
+from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.sip_peers import baresip
 
 
@@ -72,6 +72,47 @@ def _clearly(tts: PiperTts, stt: WhisperStt, text: str, words: str) -> bytes:
         if all(words in _words(h) for h in heard):
             return pcm
     raise AssertionError(f"Whisper never heard {words!r} in Piper's {text!r}")
+
+
+def call_until_completed(
+    container: Container,
+    clock: VirtualClock,
+    practice: Practice,
+    job_id: int,
+    callee_port: int,
+    sessions: LiveMediaSessions,
+    *,
+    timeout_s: float = 60,
+) -> None:
+    """The dispatcher dials job `job_id` through the SIP carrier into the peer listening on
+    `callee_port`, and ticks until the job is completed."""
+    carrier = SipCarrier(
+        container.session_factory,
+        clock,
+        SipOptions(
+            trunk_host="127.0.0.1",
+            trunk_port=callee_port,
+            bind_host="127.0.0.1",
+            account=SipAccount(domain="127.0.0.1", display_name="Glow"),
+        ),
+        prepare=sessions.prepare,
+        live=container.live_calls,
+    )
+    try:
+        dispatcher = Dispatcher(
+            session_factory=container.session_factory,
+            carrier=carrier,
+            clock=clock,
+            config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=5),
+        )
+        assert dispatcher.tick().dialed == 1
+        deadline = time.monotonic() + timeout_s
+        while practice.job(job_id).status is not CallStatus.COMPLETED:
+            assert time.monotonic() < deadline, "the call never ended"
+            time.sleep(0.5)
+            dispatcher.tick()
+    finally:
+        carrier.close()
 
 
 @pytest.mark.parametrize(
@@ -118,33 +159,7 @@ def test_a_sip_call_speaks_listens_and_applies_the_callees_opt_out(
         cipher=container.phi_cipher,
     )
     with baresip(tmp_path, prompt, user=phone) as callee:
-        carrier = SipCarrier(
-            container.session_factory,
-            clock,
-            SipOptions(
-                trunk_host="127.0.0.1",
-                trunk_port=callee.port,
-                bind_host="127.0.0.1",
-                account=SipAccount(domain="127.0.0.1", display_name="Glow"),
-            ),
-            prepare=sessions.prepare,
-            live=container.live_calls,
-        )
-        try:
-            dispatcher = Dispatcher(
-                session_factory=container.session_factory,
-                carrier=carrier,
-                clock=clock,
-                config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=5),
-            )
-            assert dispatcher.tick().dialed == 1
-            deadline = time.monotonic() + 60
-            while practice.job(job_id).status is not CallStatus.COMPLETED:
-                assert time.monotonic() < deadline, "the call never ended"
-                time.sleep(0.5)
-                dispatcher.tick()
-        finally:
-            carrier.close()
+        call_until_completed(container, clock, practice, job_id, callee.port, sessions)
         heard = callee.heard()
 
     job = practice.job(job_id)

@@ -8,26 +8,27 @@ The practice's staff line is a SIP address here (a PBX extension), reachable on 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallAction, CallTranscript
 from ringfence.adapters.db.orm import VoiceAgent
-from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
-from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.staff_hours import DAYS
-from ringfence.domain.vocabulary import CallOutcome, CallStatus
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.domain.vocabulary import CallOutcome
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
 from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding
 from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
-from tests.integration.telephony.test_sip_live_call import _clearly, _say, _words
+from tests.integration.telephony.test_sip_live_call import (
+    _clearly,
+    _say,
+    _words,
+    call_until_completed,
+)
 from tests.sip_peers import baresip
 
 
@@ -77,33 +78,9 @@ def test_asking_for_the_front_desk_over_sip_transfers_the_call(
             agent.transfer_number = staff.uri
             agent.staff_hours = {day: ["00:00-24:00"] for day in DAYS}
             uow.commit()
-        carrier = SipCarrier(
-            container.session_factory,
-            clock,
-            SipOptions(
-                trunk_host="127.0.0.1",
-                trunk_port=callee.port,
-                bind_host="127.0.0.1",
-                account=SipAccount(domain="127.0.0.1", display_name="Glow"),
-            ),
-            prepare=sessions.prepare,
-            live=container.live_calls,
+        call_until_completed(
+            container, clock, practice, job_id, callee.port, sessions, timeout_s=90
         )
-        try:
-            dispatcher = Dispatcher(
-                session_factory=container.session_factory,
-                carrier=carrier,
-                clock=clock,
-                config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=5),
-            )
-            assert dispatcher.tick().dialed == 1
-            deadline = time.monotonic() + 90
-            while practice.job(job_id).status is not CallStatus.COMPLETED:
-                assert time.monotonic() < deadline, "the call never ended"
-                time.sleep(0.5)
-                dispatcher.tick()
-        finally:
-            carrier.close()
         staff_log = (staff.directory / "log.txt").read_text(errors="replace")
 
     assert practice.job(job_id).outcome is CallOutcome.CONNECTED

@@ -436,32 +436,45 @@ class SipCall:
             return None
 
     async def _bye_transaction(self) -> None:
-        """BYE, retransmitted (Timer E) until its final response or Timer F; a challenge is
-        answered once."""
-        bye = self._dialog.in_dialog("BYE")
-        self._transport.send(bye)
+        response = await self._in_dialog_transaction("BYE")
+        if response is None:
+            self.result.notes.append("the BYE was never answered")
+        elif response.status >= 300:
+            self.result.notes.append(f"the BYE was answered {response.status}")
+
+    async def _in_dialog_transaction(
+        self,
+        method: str,
+        extra: tuple[tuple[str, str], ...] = (),
+        *,
+        abandon: asyncio.Event | None = None,
+    ) -> SipResponse | None:
+        """A non-INVITE request in the dialog (BYE, REFER): retransmitted (Timer E) until its
+        final response or Timer F, a challenge answered once. The final response, or None
+        when none came (or `abandon` was set meanwhile)."""
+        request = self._dialog.in_dialog(method).with_headers(*extra)
+        self._transport.send(request)
         interval, waited, authenticated = T1, 0.0, False
-        while waited < 64 * T1:
+        while waited < 64 * T1 and not (abandon is not None and abandon.is_set()):
             response = await self._next_response(interval, wake_on_end=False)
             if response is None:
                 waited += interval
                 interval = min(interval * 2, T2)
-                self._transport.send(bye)
+                self._transport.send(request)
                 continue
-            if response.cseq != (bye.cseq[0], "BYE") or response.status < 200:
+            if response.cseq != (request.cseq[0], method) or response.status < 200:
                 continue
             if response.status in (401, 407) and not authenticated:
-                credentials = self._challenge_answer(response, "BYE", self._dialog.remote_target)
+                credentials = self._challenge_answer(response, method, self._dialog.remote_target)
                 if credentials is not None:
                     authenticated = True
-                    bye = self._dialog.in_dialog("BYE", credentials=credentials)
-                    self._transport.send(bye)
+                    request = self._dialog.in_dialog(method, credentials=credentials)
+                    request = request.with_headers(*extra)
+                    self._transport.send(request)
                     interval, waited = T1, 0.0
                     continue
-            if response.status >= 300:
-                self.result.notes.append(f"the BYE was answered {response.status}")
-            return
-        self.result.notes.append("the BYE was never answered")
+            return response
+        return None
 
     # -- media --------------------------------------------------------------------------------
     async def _media_phase(self, media: sdp.MediaAnswer, session: MediaSession | None) -> None:
@@ -499,42 +512,20 @@ class SipCall:
             session.transfer_failed(failed)
 
     async def _refer_transaction(self, to: str) -> str | None:
-        """REFER the callee's side to `to`; None once the new call is answered, else why not.
-        The REFER is retransmitted like the BYE and re-authenticated once if challenged."""
+        """REFER the callee's side to `to`; None once the new call is answered, else why not."""
         target = to if to.startswith(("sip:", "sips:")) else f"sip:{to}@{self._account.domain}"
         extra = (
             ("Refer-To", f"<{target}>"),
             ("Referred-By", f"<sip:{self._caller_id}@{self._account.domain}>"),
             ("Contact", self._dialog.contact()),
         )
-        refer = self._dialog.in_dialog("REFER").with_headers(*extra)
-        self._transport.send(refer)
-        interval, waited, authenticated = T1, 0.0, False
-        while True:
+        response = await self._in_dialog_transaction("REFER", extra, abandon=self._callee_left)
+        if response is None:
             if self._callee_left.is_set():
                 return "the callee hung up before the transfer was accepted"
-            if waited >= 64 * T1:
-                return "the REFER was never answered"
-            response = await self._next_response(interval, wake_on_end=False)
-            if response is None:
-                waited += interval
-                interval = min(interval * 2, T2)
-                self._transport.send(refer)
-                continue
-            if response.cseq != (refer.cseq[0], "REFER") or response.status < 200:
-                continue
-            if response.status in (401, 407) and not authenticated:
-                credentials = self._challenge_answer(response, "REFER", self._dialog.remote_target)
-                if credentials is not None:
-                    authenticated = True
-                    refer = self._dialog.in_dialog("REFER", credentials=credentials)
-                    refer = refer.with_headers(*extra)
-                    self._transport.send(refer)
-                    interval, waited = T1, 0.0
-                    continue
-            if response.status >= 300:
-                return f"the REFER was answered {response.status} {response.reason}".strip()
-            break
+            return "the REFER was never answered"
+        if response.status >= 300:
+            return f"the REFER was answered {response.status} {response.reason}".strip()
         return await self._transferred_call_status()
 
     async def _transferred_call_status(self) -> str | None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
+from ringfence.adapters.db.orm import ApiKey
 from ringfence.entrypoints.api.deps import Scope, Uow
 from ringfence.entrypoints.api.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from ringfence.services.api_keys import (
@@ -47,9 +48,7 @@ def create_key(uow: Uow, scope: Scope, body: ApiKeyCreate) -> ApiKeyCreated:
         scope=scope,
     )
     uow.commit()
-    return ApiKeyCreated.model_validate(
-        {**ApiKeyOut.model_validate(key).model_dump(), "api_key": plaintext}
-    )
+    return _created(key, plaintext)
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, summary="Revoke an API key")
@@ -71,6 +70,10 @@ def rotate_key(uow: Uow, scope: Scope, key_id: KeyId) -> ApiKeyCreated:
     """A new key with the same name and expiry; the old one is revoked in the same change."""
     key, plaintext = rotate_api_key(uow.session, scope, key_id, now=uow.clock.now())
     uow.commit()
+    return _created(key, plaintext)
+
+
+def _created(key: ApiKey, plaintext: str) -> ApiKeyCreated:
     return ApiKeyCreated.model_validate(
         {**ApiKeyOut.model_validate(key).model_dump(), "api_key": plaintext}
     )
