@@ -1,4 +1,5 @@
-"""`ringfence agent eval`: the frozen split and the v1 set apart, and the exit code."""
+"""`ringfence agent eval`: the held-out split, the development sets and the v1 set apart, and
+the exit code."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ def test_the_frozen_split_is_reported_apart_and_decides_the_exit_code() -> None:
     result = CliRunner().invoke(app, ["agent", "eval", "--json"], catch_exceptions=False)
     reports = json.loads(result.output)
     assert [r["set"] for r in reports] == [
-        "frozen test split (held out)",
-        "frozen test split v2 (held out)",
+        "frozen test split v3 (held out)",
+        "split v1 (development: its misses were read)",
+        "split v2 (development: its misses were read)",
         "v1 guardrail set (labels folded to six)",
     ]
-    frozen, frozen_v2 = reports[0], reports[1]
-    assert frozen["total"] >= 700
-    assert frozen_v2["total"] >= 500
-    assert set(frozen["opt_out_by_language"]) == {"en", "es"}
-    missed = frozen["target_misses"] or frozen_v2["target_misses"]
-    assert result.exit_code == (1 if missed else 0), result.output
+    held_out, v1, v2 = reports[0], reports[1], reports[2]
+    assert held_out["total"] >= 640
+    assert v1["total"] >= 700
+    assert v2["total"] >= 500
+    assert set(held_out["opt_out_by_language"]) == {"en", "es"}
+    # Only the held-out split decides: the development sets were read while tuning.
+    assert result.exit_code == (1 if held_out["target_misses"] else 0), result.output
     # The v1 set is scored on its six labels only.
-    assert set(reports[2]["labels"]) == {
+    assert set(reports[3]["labels"]) == {
         "opt_out",
         "ai_question",
         "clinical_question",
