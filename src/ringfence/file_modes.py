@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from ringfence.config import Settings
+from ringfence.phi_keys import key_file
 
 OWNER_ONLY = 0o077
 
@@ -37,7 +38,7 @@ def sensitive_paths(settings: Settings) -> list[Path]:
     if settings.secret_key is None:
         paths.append(settings.secret_key_file)
     if settings.phi_keys is None:
-        paths.append(settings.phi_key_file or settings.secret_key_file.parent / "phi.keys")
+        paths.append(key_file(settings))
     return paths
 
 
