@@ -15,20 +15,22 @@ def test_the_frozen_split_is_reported_apart_and_decides_the_exit_code() -> None:
     result = CliRunner().invoke(app, ["agent", "eval", "--json"], catch_exceptions=False)
     reports = json.loads(result.output)
     assert [r["set"] for r in reports] == [
-        "frozen test split v3 (held out)",
+        "frozen test split v4 (held out)",
         "split v1 (development: its misses were read)",
         "split v2 (development: its misses were read)",
+        "split v3 (development: its misses were read)",
         "v1 guardrail set (labels folded to six)",
     ]
-    held_out, v1, v2 = reports[0], reports[1], reports[2]
-    assert held_out["total"] >= 640
+    held_out, v1, v2, v3 = reports[0], reports[1], reports[2], reports[3]
+    assert held_out["total"] >= 670
     assert v1["total"] >= 700
     assert v2["total"] >= 500
+    assert v3["total"] >= 640
     assert set(held_out["opt_out_by_language"]) == {"en", "es"}
     # Only the held-out split decides: the development sets were read while tuning.
     assert result.exit_code == (1 if held_out["target_misses"] else 0), result.output
     # The v1 set is scored on its six labels only.
-    assert set(reports[3]["labels"]) == {
+    assert set(reports[4]["labels"]) == {
         "opt_out",
         "ai_question",
         "clinical_question",

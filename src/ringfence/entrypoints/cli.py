@@ -36,6 +36,7 @@ from ringfence.agent.understanding.corpus import (
     TEST_FROZEN,
     TEST_FROZEN_V2,
     TEST_FROZEN_V3,
+    TEST_FROZEN_V4,
     Utterance,
     shipped,
     shipped_v1,
@@ -489,8 +490,8 @@ def agent_eval(
 ) -> None:
     """How well the agent understands callers (docs/agent-evaluation.md).
 
-    Without FILE: the frozen test split v3 (held out: never trained or tuned on, its misses
-    never read) and, apart, the development sets (splits v1 and v2, whose misses were read
+    Without FILE: the frozen test split v4 (held out: never trained or tuned on, its misses
+    never read) and, apart, the development sets (splits v1 to v3, whose misses were read
     while tuning) and the v1 guardrail set. Exits 1 when a target is missed on the held-out
     split (or on FILE)."""
     if rules:
@@ -504,7 +505,7 @@ def agent_eval(
             ]
         else:
             sets = [
-                ("frozen test split v3 (held out)", shipped(TEST_FROZEN_V3), False, True),
+                ("frozen test split v4 (held out)", shipped(TEST_FROZEN_V4), False, True),
                 (
                     "split v1 (development: its misses were read)",
                     shipped(TEST_FROZEN),
@@ -514,6 +515,12 @@ def agent_eval(
                 (
                     "split v2 (development: its misses were read)",
                     shipped(TEST_FROZEN_V2),
+                    False,
+                    False,
+                ),
+                (
+                    "split v3 (development: its misses were read)",
+                    shipped(TEST_FROZEN_V3),
                     False,
                     False,
                 ),

@@ -37,6 +37,7 @@ from ringfence.agent.understanding.corpus import (
     TEST_FROZEN,
     TEST_FROZEN_V2,
     TEST_FROZEN_V3,
+    TEST_FROZEN_V4,
     TRAINING,
     parse_lines,
     shipped,
@@ -264,6 +265,7 @@ def test_contractions_keep_their_negation_for_the_model() -> None:
         (TEST_FROZEN, "TEST_SPLIT.md"),
         (TEST_FROZEN_V2, "TEST_SPLIT_V2.md"),
         (TEST_FROZEN_V3, "TEST_SPLIT_V3.md"),
+        (TEST_FROZEN_V4, "TEST_SPLIT_V4.md"),
     ],
 )
 def test_the_frozen_splits_are_the_ones_written_before_training(split: str, note: str) -> None:
@@ -282,7 +284,7 @@ def test_the_frozen_split_never_leaks_into_training() -> None:
         return " ".join(re.sub(r"[^\w\s]", " ", folded.decode()).split())
 
     trained = {key(u.text) for u in training_corpus()}
-    for split in (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3):
+    for split in (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4):
         leaked = [u.text for u in shipped(split) if key(u.text) in trained]
         assert leaked == [], split
 
@@ -420,6 +422,43 @@ def test_a_refusal_or_a_new_time_is_never_a_confirmation_on_the_models_word(said
     assert scheduling_intent(said, Label.CONFIRM).intent is not Intent.CONFIRM
 
 
+@pytest.mark.parametrize(
+    ("said", "understood"),
+    [
+        ("nah, don't cancel it, i'm keeping it", Label.CANCEL),
+        ("no i don't want to cancel, i'll be there", Label.CANCEL),
+        ("ni la cancele, voy a ir", Label.CANCEL),
+        ("nope, no need to reschedule, monday works", Label.RESCHEDULE),
+        ("no i don't want to move it, it's fine like that", Label.RESCHEDULE),
+        ("sí, no voy a faltar", Label.CONFIRM),
+        ("i'm good for wednesday", Label.CONFIRM),
+        ("we're all set for the 3 o'clock", Label.CONFIRM),
+    ],
+)
+def test_a_change_the_turn_refuses_is_a_confirmation(said: str, understood: Label) -> None:
+    """The model heard "cancel" / "reschedule"; the turn keeps the appointment
+    (docs/agent-labels.md: "no don't cancel it, I'm coming" is `confirm`)."""
+    assert scheduling_intent(said, understood).intent is Intent.CONFIRM
+
+
+@pytest.mark.parametrize(
+    ("said", "understood"),
+    [
+        ("no la cancele, nomás cámbiela de día", Label.CANCEL),
+        ("don't cancel, just push it a week", Label.CANCEL),
+        ("i don't want to cancel but i can't come thursday", Label.CANCEL),
+        ("no need to cancel, can we do friday instead", Label.RESCHEDULE),
+        ("no quiero cancelar, pero no puedo ir", Label.CANCEL),
+        ("i'm good for now, thanks", Label.CONFIRM),
+        ("i'm good for today, thank you", Label.CONFIRM),
+    ],
+)
+def test_a_refused_change_with_another_request_or_a_no_is_no_confirmation(
+    said: str, understood: Label
+) -> None:
+    assert scheduling_intent(said, understood).intent is not Intent.CONFIRM
+
+
 @pytest.mark.parametrize("understood", [Label.CANCEL, None])
 @pytest.mark.parametrize(
     "said", ["no la cancele, sí voy", "please don't cancel my appointment", "no quiero cancelar"]
@@ -447,6 +486,21 @@ def test_a_negated_wrong_number_stands_only_where_it_says_who(
 ) -> None:
     found = scheduling_intent(said, Label.WRONG_PERSON).intent is Intent.WRONG_NUMBER
     assert found is wrong_number
+
+
+def test_the_tuning_corpus_is_trained_on_and_follows_the_format() -> None:
+    assert "train_tuning.jsonl" in TRAINING
+    folder = resources.files("ringfence.agent").joinpath("data", "understanding")
+    rows = [
+        json.loads(line)
+        for line in folder.joinpath("train_tuning.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert 200 <= len(rows) <= 600
+    assert len({row["text"].casefold() for row in rows}) == len(rows)
+    for row in rows:
+        assert row["lang"] in ("en", "es")
+        assert row["source"] == "tuning-v4"
+        assert "appointment_call" not in row
 
 
 def test_the_pattern_corpus_is_trained_on_and_follows_the_format() -> None:

@@ -36,11 +36,14 @@ class IntentMatch:
     when: str | None = None
 
 
+# "i'm good for friday" keeps it; "i'm good for now" / "i'm all set, thanks" does not.
+_NOT_NOW: Final = r"(?! (now|today|right now|the moment|the time being)\b)"
 _RULES: Final = (
     (Intent.WRONG_NUMBER, WRONG_NUMBER),
     (
         Intent.NOT_INTERESTED,
-        r"\b(not interested|no thanks|no thank you|i will pass|i am (good|all set|fine)|"
+        r"\b(not interested|no thanks|no thank you|i will pass|i am (good|all set|fine)"
+        rf"(?! (for|with)\b{_NOT_NOW})|"
         r"not for me|do not need (it|that|anything)|not right now|maybe some other time|"
         r"i am not looking)\b",
     ),
@@ -78,7 +81,7 @@ _RULES: Final = (
         r"\b(confirm\w*|i will be there|see you (then|there)|i can make it|that works|works for me|"
         r"sounds good|i would like that|let us do it|please do(?! not)|count me in|"
         r"i am (still )?coming|i will (still )?(come|be coming)|still coming|we are still on|"
-        r"still on for|"
+        rf"still on for|i am (all )?(good|set) (for|with)\b{_NOT_NOW}|"
         r"keep (it|the appointment|my appointment|the booking))\b",
     ),
     (Intent.DECLINE, r"^(no|nope|nah|not really)\b"),

@@ -56,21 +56,23 @@ _NEGATION: Final = re.compile(r"\b(no|not|never|nope|nah|unfortunately|sadly)\b"
 # "I can't change my shift" keep their negation.
 _CHANGE: Final = r"(cancel|reschedul|move|moving|change|chang|cambi|mover|muev|borr)\w*"
 _NOT_A_REFUSAL: Final = re.compile(
-    rf"(?<!can )(?<!could )\b(do not|did not|not|no|never|nunca|no need to|no reason to|"
-    rf"nada de|no hay que|no quiero)( need to| want to| going to| me vaya a| vaya a| me| la| lo)*"
-    rf" {_CHANGE}|"
+    rf"(?<!can )(?<!could )\b((i|we) )?(do not|did not|not|no|never|nunca|ni|no need to|"
+    rf"no reason to|nada de|no hay que|no quiero)"
+    rf"( need to| want to| going to| me vaya a| vaya a| me| la| lo)*"
+    rf" {_CHANGE}( (it|that|anything|a thing)\b)?|"
     r"\bnever (said|asked( you)? to) cancel\w*|"
     r"(?<!can )(?<!could )\b(no|not) (worries|worry|problem|problemo|changes|doubt|complaints)\b|"
     r"\b(do not|never) (worry|worries)\b|"
     r"\b((will|would|am|is|are) not|not going to|never) (miss|forget|be late|flake)\w*|"
     r"\bhave not forgotten\b|\bno way i am (missing|skipping)\b|\bcan not wait\b|"
     r"\bno (se|te) preocupe\w*|\bcomo no\b|\bno hay (problema|cambios?)\b|"
-    r"\bno (me )?(lo|la) (voy a )?(perder|pierdo)\b|\bno (falto|faltare)\b|\bno se me olvida\b"
+    r"\bno (me )?(lo|la) (voy a )?(perder|pierdo)\b|\bno (voy a |pienso )?(falto|faltare|faltar)\b|"
+    r"\bno (le |les )?(voy a )?fallar\b|\bno se me olvida\b"
 )
 _BARE_NO: Final = re.compile(r"((wait|oh|uh|um|ah) )?(no|nope|nah)( no)*")
 # A cancellation the turn itself negates ("don't cancel it", "no la cancele").
 _NEGATED_CANCEL: Final = re.compile(
-    r"\b(do not|did not|not|no|never|nunca) (want to |need to |quiero |la |lo |me la |me lo )*"
+    r"\b(do not|did not|not|no|never|nunca|ni) (want to |need to |quiero |la |lo |me la |me lo )*"
     r"cancel\w*"
 )
 _SOMEONE_ELSE: Final = re.compile(
@@ -153,6 +155,16 @@ def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
         match = IntentMatch(Intent.UNKNOWN, match.when)
     hinted = _UNDERSTOOD.get(understood)
     kept = _kept_clauses(said)
+    refused = negated_cancel if hinted is Intent.CANCEL else _refuses_no_change(said)
+    if hinted in (Intent.CANCEL, Intent.RESCHEDULE) and refused:
+        # "no, don't cancel it, I'm coming", "no need to reschedule, thursday's good": the
+        # model heard the change word, the turn keeps the appointment (docs/agent-labels.md).
+        # A confirmation only where no other change is asked for ("no la cancele, nomás
+        # cámbiela") and the rules, reading as for one, find nothing against it.
+        kept_as_is = scheduling_intent(text, Label.CONFIRM)
+        asks_a_change = any(re.search(_CHANGE, clause) for clause in kept)
+        if kept_as_is.intent is Intent.CONFIRM and not asks_a_change:
+            return kept_as_is
     if hinted is Intent.CONFIRM:
         # A confirmation is checked against what the rules read once the negations that
         # refuse nothing ("no need to move it") and a day or time alone ("see you friday":
@@ -160,8 +172,10 @@ def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
         # as a reschedule.
         rest = ", ".join(kept)
         when = extract_when(rest)
-        rest = rest.replace(when, " ") if when else rest
-        match = IntentMatch(recognize_intent(rest).intent, match.when)
+        reading = recognize_intent(rest.replace(when, " ") if when else rest).intent
+        if when and recognize_intent(rest).intent is Intent.NOT_INTERESTED:
+            reading = Intent.NOT_INTERESTED  # "i'm good for today, thanks" is no yes
+        match = IntentMatch(reading, match.when)
     if hinted is None or (hinted, match.intent) in _CAREFUL:
         return match
     # "don't cancel it" is never a cancellation on the model's word; "no, I'm not coming" is
@@ -179,6 +193,11 @@ def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
 def _unaccented(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text)
     return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def _refuses_no_change(said: str) -> bool:
+    """Whether `said` negates a change ("no need to reschedule", "no quiero cambiarla")."""
+    return any(re.search(_CHANGE, found.group()) for found in _NOT_A_REFUSAL.finditer(said))
 
 
 def _kept_clauses(said: str) -> list[str]:

@@ -19,12 +19,21 @@ from ringfence.agent.understanding.labels import Label, Language
 
 TRAIN: Final = "train.jsonl"
 # Every training file (each written from its own angle; TRAIN.md).
-TRAINING: Final = ("train.jsonl", "train_answers.jsonl", "train_patterns.jsonl")
+TRAINING: Final = (
+    "train.jsonl",
+    "train_answers.jsonl",
+    "train_patterns.jsonl",
+    "train_tuning.jsonl",
+)
 TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"  # a second writer, scored once when frozen
 # A third writer: answers to specific agent lines, frozen before v2's misses were read and v2
 # became a development set (TEST_SPLIT_V3.md).
 TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
+# A fourth writer: dialects, Spanish from several countries, third parties, Whisper-style
+# transcripts; frozen before v3's misses were read and v3 became a development set
+# (TEST_SPLIT_V4.md).
+TEST_FROZEN_V4: Final = "test_frozen_v4.jsonl"
 _FIELDS: Final = frozenset({"text", "label", "lang", "appointment_call", "source"})
 
 
