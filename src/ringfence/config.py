@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./ringfence.db"
@@ -94,6 +94,19 @@ class Settings(BaseSettings):
         description="A public form submitted sooner than this after it was shown is refused "
         "(automation); 0 turns the check off",
     )
+    captcha_provider: Literal["none", "turnstile", "hcaptcha"] = Field(
+        default="none",
+        description="Captcha on public forms: none, turnstile (Cloudflare) or hcaptcha; "
+        "either needs captcha_site_key and captcha_secret_key",
+    )
+    captcha_site_key: str | None = Field(
+        default=None, max_length=200, description="The captcha vendor's site key (public)"
+    )
+    captcha_secret_key: SecretStr | None = Field(
+        default=None,
+        max_length=200,
+        description="The captcha vendor's secret key: verifies each form's token server-side",
+    )
     webhook_allowed_hosts: str = Field(
         default="",
         max_length=4000,
@@ -164,3 +177,17 @@ class Settings(BaseSettings):
     sip_max_call_seconds: float = Field(
         default=600.0, gt=0, le=7200, description="Longest SIP call; then Ringfence hangs up"
     )
+
+    @model_validator(mode="after")
+    def _captcha_keys(self) -> Settings:
+        # A provider without its keys would show no widget, or refuse every form: say so at
+        # start-up instead.
+        if self.captcha_provider == "none":
+            return self
+        secret = self.captcha_secret_key.get_secret_value() if self.captcha_secret_key else ""
+        keys = (("captcha_site_key", self.captcha_site_key or ""), ("captcha_secret_key", secret))
+        missing = [name for name, value in keys if not value.strip()]
+        if missing:
+            named = ", ".join(f"{name} (RINGFENCE_{name.upper()})" for name in missing)
+            raise ValueError(f"captcha_provider {self.captcha_provider!r} needs {named}")
+        return self

@@ -15,6 +15,7 @@ from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from tests.conftest import Tenant
 from tests.e2e.test_kyc import GOOD_TEXT
+from tests.e2e.web_client import sign_in
 
 EXERCISED: set[tuple[str, str]] = set()  # (method, path template) hit by the intruder
 
@@ -299,6 +300,17 @@ def test_no_route_crosses_accounts(
     )  # fmt: skip
     assert made.status_code == 201
     assert client.get("/api/v1/account", headers=tenant.headers).status_code == 200
+
+    # Staff browser sessions: the intruder sees none of the victim's and cannot end them.
+    browser = TestClient(client.app)
+    sign_in(browser, tenant)
+    sessions = _call(
+        client, "GET", "/api/v1/web-sessions", "/api/v1/web-sessions", headers=intruder
+    )
+    assert sessions.json() == []
+    end_all = "/api/v1/web-sessions/end-all"
+    assert _call(client, "POST", end_all, end_all, headers=intruder).json() == {"ended": 0}
+    assert browser.get("/app/voice-ai", follow_redirects=False).status_code == 200
 
     _workflows_are_isolated(client, tenant, intruder, ids)
     _kyc_and_evidence_are_isolated(client, tenant, intruder, ids)

@@ -97,14 +97,21 @@ def _replace_session_cookie(client: TestClient, value: str) -> None:
     client.cookies.set(SESSION_COOKIE, value)
 
 
+def _token(cookie: str) -> str:
+    token: str = json.loads(base64_decode(cookie.split(".", 1)[0]))["t"]
+    return token
+
+
 def test_a_tampered_cookie_is_no_session(
-    client: TestClient, tenant: Tenant, other_tenant: Tenant
+    client: TestClient, container: Container, tenant: Tenant, other_tenant: Tenant
 ) -> None:
+    other = TestClient(client.app)
     sign_in(client, tenant)
     payload, signature = client.cookies[SESSION_COOKIE].split(".", 1)
     claims = json.loads(base64_decode(payload))
-    assert claims["a"] == tenant.account_id
-    claims["a"] = other_tenant.account_id  # "I am the other account now"
+    assert set(claims) == {"n", "t"}  # a nonce and the server-side session's token, nothing else
+    sign_in(other, other_tenant)
+    claims["t"] = _token(other.cookies[SESSION_COOKIE])  # "I am the other account now"
     _replace_session_cookie(
         client, base64_encode(json.dumps(claims).encode()).decode() + "." + signature
     )
@@ -117,7 +124,7 @@ def test_a_cookie_signed_with_another_key_is_no_session(
     sign_in(client, tenant)
     good = client.cookies[SESSION_COOKIE]
     forged = SignedValues("x" * 48, salt="ringfence.session", max_age=SESSION_MAX_AGE, clock=clock)
-    claims = {"n": "nonce", "a": tenant.account_id, "k": 1}
+    claims = {"n": "nonce", "t": _token(good)}  # the genuine token, signed with another secret
     _replace_session_cookie(client, forged.dumps(claims))
     _redirected_to_login(client.get("/app/voice-ai", follow_redirects=False), next_="/app/voice-ai")
     _replace_session_cookie(client, good)  # the control: the genuine cookie still works

@@ -4,8 +4,8 @@ Keys are 32 random bytes, so a fast hash is enough (no password-style stretching
 for secrets that cannot be guessed); the clear key is shown once, at creation.
 
 Lifecycle (CLI and API): listed with their last use, created with an optional expiry, revoked
-(at once: the next request with it is a 401, and the staff pages signed in with it sign out,
-`live_key_holder`), rotated (a new key with the same name and expiry, the old one revoked in
+(at once: the next request with it is a 401, and the staff browser sessions signed in with it
+end, `web_sessions`), rotated (a new key with the same name and expiry, the old one revoked in
 the same transaction). Creation, revocation and rotation are audited, never the key itself.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select
@@ -23,6 +22,7 @@ from ringfence.adapters.db.orm import Account, ApiKey
 from ringfence.services import audit
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.web_sessions import end_key_sessions
 
 KEY_PREFIX = "rf_"
 # Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
@@ -98,6 +98,7 @@ def revoke_api_key(session: Session, scope: TenantScope, key_id: int, *, now: da
     before = audit.snapshot(key, _AUDITED)
     key.revoked_at = now
     session.flush()
+    end_key_sessions(session, api_key_id=key.id, now=now)
     audit.record(
         session,
         scope,
@@ -151,31 +152,6 @@ def authenticate(session: Session, plaintext: str, *, now: datetime) -> ApiKey |
     return key
 
 
-@dataclass(frozen=True, slots=True)
-class KeyHolder:
-    account_id: int
-    account_name: str
-    key_name: str
-
-
-def live_key_holder(
-    session: Session, *, key_id: int, account_id: int, now: datetime
-) -> KeyHolder | None:
-    """Who holds key `key_id`, or None once it is revoked or gone (or belongs elsewhere).
-
-    Web sessions remember the key they signed in with and ask this on every request, so that
-    revoking a key (or its expiry) signs its browser sessions out too.
-    """
-    row = session.execute(
-        select(Account.id, Account.name, ApiKey.name)
-        .join(ApiKey, ApiKey.account_id == Account.id)
-        .where(ApiKey.id == key_id, ApiKey.account_id == account_id, *_live(now))
-    ).first()
-    if row is None:
-        return None
-    return KeyHolder(account_id=row[0], account_name=row[1], key_name=row[2])
-
-
 def revoke_api_keys(session: Session, *, account_id: int, name: str, now: datetime) -> int:
     """Revoke every live key of `account_id` called `name`; returns how many."""
     keys = session.scalars(
@@ -185,4 +161,5 @@ def revoke_api_keys(session: Session, *, account_id: int, name: str, now: dateti
     ).all()
     for key in keys:
         key.revoked_at = now
+        end_key_sessions(session, api_key_id=key.id, now=now)
     return len(keys)

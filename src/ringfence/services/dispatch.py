@@ -465,6 +465,7 @@ class Dispatcher:
                 from_e164=caller_ids.get(candidate.from_number_id or 0, ""),
                 job_id=candidate.job_id,
                 contact_id=candidate.contact_id,
+                account_id=candidate.account_id,
             )
         )
         tick.sessions.append(

@@ -134,9 +134,11 @@ def submit(
                 form_version=version.version,
                 consent_text=version.consent_text,
                 consent_text_sha256=version.text_sha256,
-                ip_address=(evidence.ip_address or "")[:45] or None,
-                user_agent=(evidence.user_agent or "")[:500] or None,
-                page_url=(evidence.page_url or "")[:2000] or None,
+                ip_address=(evidence.ip_address or "")[:45] or None,  # an address fits
+                # Kept whole: a cut user agent or URL is not what the browser sent. The web
+                # server bounds a request's headers (h11: 16 KiB), so these are bounded too.
+                user_agent=evidence.user_agent or None,
+                page_url=evidence.page_url or None,
                 recorded_by=scope.actor,
                 phone_e164=phone,
                 form_valid=True,

@@ -4,6 +4,7 @@ call from dial to outcome through signed callbacks, and adopts one whose answer 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -75,6 +76,34 @@ def _router(container: Container, clock: VirtualClock, twilio: TwilioCarrier) ->
 
 def _request(key: str, from_e164: str, to_e164: str = "+12125550100") -> DialRequest:
     return DialRequest(key, to_e164, from_e164, job_id=1, contact_id=7)
+
+
+def test_a_number_two_accounts_registered_dials_through_each_accounts_own_carrier(
+    twilio_container: Container,
+    practice: Practice,
+    carrier: TwilioCarrier,
+    fake: FakeTwilio,
+    clock: VirtualClock,
+) -> None:
+    # Caller IDs are unique within an account only (security finding 6): another tenant may
+    # register the practice's Twilio number through the sandbox. Each dial names its account.
+    rival = make_practice(twilio_container)
+    with twilio_container.uow() as uow:
+        uow.session.execute(
+            update(PhoneNumber)
+            .where(PhoneNumber.account_id == rival.account_id)
+            .values(e164=TWILIO_NUMBER)
+        )
+        uow.commit()
+    router = _router(twilio_container, clock, carrier)
+    mine = router.dial(replace(_request("k-mine", TWILIO_NUMBER), account_id=practice.account_id))
+    theirs = router.dial(replace(_request("k-theirs", TWILIO_NUMBER), account_id=rival.account_id))
+    assert [c.sid for c in fake.calls_made] == [mine.carrier_call_id]
+    assert _sandbox_keys(twilio_container) == ["k-theirs"]
+    assert theirs.carrier_call_id != mine.carrier_call_id
+    # Without an account, a number the accounts disagree on goes to the default carrier.
+    assert router.carrier_for(TWILIO_NUMBER) is CarrierKind.SANDBOX
+    assert router.carrier_for(TWILIO_NUMBER, practice.account_id) is CarrierKind.TWILIO
 
 
 def _sandbox_keys(container: Container) -> list[str]:

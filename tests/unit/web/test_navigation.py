@@ -25,5 +25,10 @@ def test_the_longest_matching_entry_is_current(path: str, entry: str | None) -> 
 
 
 def test_the_menu_mirrors_the_products() -> None:
-    assert [section.label for section in MENU] == ["AI Agents", "Automation", "Dashboards & Logs"]
+    assert [section.label for section in MENU] == [
+        "AI Agents",
+        "Automation",
+        "Dashboards & Logs",
+        "Settings",
+    ]
     assert MENU[0].links[0].label == "Voice AI"

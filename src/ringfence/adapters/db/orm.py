@@ -100,6 +100,33 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None]  # None: until revoked
 
 
+class WebSession(Base):
+    """A staff browser signed in with an API key, kept server-side so that it can be ended.
+
+    The cookie carries a random token; only its SHA-256 is stored. Signing out, "sign out
+    everywhere" and revoking the key end the row, and a cookie naming an ended row is refused
+    at its next request.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Shown in the session list to tell browsers apart; a display hint, not evidence.
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
 class Location(Base):
     __tablename__ = "locations"
 
@@ -249,8 +276,9 @@ class ConsentRecord(Base):
     consent_text: Mapped[str | None] = mapped_column(Text)
     consent_text_sha256: Mapped[str | None] = mapped_column(String(64))
     ip_address: Mapped[str | None] = mapped_column(String(45))
-    user_agent: Mapped[str | None] = mapped_column(String(500))
-    page_url: Mapped[str | None] = mapped_column(String(2000))
+    # Evidence is kept whole (Text): a cut user agent or URL is no longer what the browser sent.
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    page_url: Mapped[str | None] = mapped_column(Text)
     confirmed_by: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
@@ -301,13 +329,16 @@ class PhoneNumber(Base):
     """A caller ID the location dials from, through its carrier."""
 
     __tablename__ = "phone_numbers"
+    __table_args__ = (UniqueConstraint("account_id", "e164"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     location_id: Mapped[int] = mapped_column(
         ForeignKey("locations.id", ondelete="CASCADE"), index=True
     )
-    e164: Mapped[str] = mapped_column(String(20), unique=True)
+    # Unique within an account only: a number registered by another tenant is none of this
+    # account's business, and refusing it would tell that the other tenant exists.
+    e164: Mapped[str] = mapped_column(String(20))
     label: Mapped[str] = mapped_column(String(100), default="")
     carrier: Mapped[CarrierKind] = mapped_column(
         enum_column(CarrierKind, "carrier_kind"),

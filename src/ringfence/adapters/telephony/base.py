@@ -44,6 +44,9 @@ class DialRequest:
     # The agent that will hold the call: a live carrier's media pipeline runs the runtime
     # with it; the sandbox plays the whole conversation with its simulated callee.
     agent: AgentSession | None = None
+    # Whose caller ID `from_e164` is: a number is unique within an account only, and the
+    # carrier router picks the carrier the account registered it with.
+    account_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

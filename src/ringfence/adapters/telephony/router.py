@@ -6,12 +6,17 @@ from-number (a map read from the database at construction and again every `refre
 at once when a number it does not know yet shows up), and merges what the carriers report:
 `lookup` asks each carrier in turn (a key lives on one of them), `completed_reports` gathers
 all of theirs, `hangup` goes to the carrier that placed the call.
+
+A caller ID is unique within its account only, so two tenants may register the same number
+(each through its own carrier): the map is keyed by (account, number), and a dial names its
+account.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -36,11 +41,31 @@ log = logging.getLogger("ringfence.carriers")
 _NEW_NUMBER_REFRESH: Final = timedelta(seconds=5)
 
 
-def load_number_carriers(session_factory: sessionmaker[Session]) -> dict[str, CarrierKind]:
+@dataclass(frozen=True, slots=True)
+class NumberCarriers:
+    """Each (account, caller ID)'s carrier."""
+
+    by_account: Mapping[tuple[int, str], CarrierKind] = field(default_factory=dict)
+
+    def kinds(self) -> set[CarrierKind]:
+        return set(self.by_account.values())
+
+    def carrier_of(self, from_e164: str, account_id: int | None) -> CarrierKind | None:
+        """The carrier of `from_e164` in `account_id`; without an account, the one carrier
+        every account holding the number agrees on (None when they differ or none does)."""
+        if account_id is not None:
+            return self.by_account.get((account_id, from_e164))
+        kinds = {kind for (_, e164), kind in self.by_account.items() if e164 == from_e164}
+        return kinds.pop() if len(kinds) == 1 else None
+
+
+def load_number_carriers(session_factory: sessionmaker[Session]) -> NumberCarriers:
     """Every caller ID's carrier, from `phone_numbers`."""
     with session_factory() as session:
-        rows = session.execute(select(PhoneNumber.e164, PhoneNumber.carrier))
-        return {row.e164: row.carrier for row in rows}
+        rows = session.execute(
+            select(PhoneNumber.account_id, PhoneNumber.e164, PhoneNumber.carrier)
+        )
+        return NumberCarriers({(row.account_id, row.e164): row.carrier for row in rows})
 
 
 class UnavailableCarrier:
@@ -75,7 +100,7 @@ class CarrierRouter:
         carriers: Mapping[CarrierKind, TelephonyProvider],
         *,
         default: CarrierKind,
-        numbers: Callable[[], Mapping[str, CarrierKind]],
+        numbers: Callable[[], NumberCarriers],
         clock: Clock,
         refresh_every: timedelta = timedelta(minutes=1),
         name: str | None = None,
@@ -88,7 +113,7 @@ class CarrierRouter:
         self._clock = clock
         self._refresh_every = refresh_every
         self.name = name or carriers[default].name
-        self._numbers: Mapping[str, CarrierKind] = {}
+        self._numbers = NumberCarriers()
         self._loaded_at = clock.now()
         self._by_key: dict[str, CarrierKind] = {}
         self._by_call: dict[str, CarrierKind] = {}
@@ -97,20 +122,20 @@ class CarrierRouter:
     def refresh(self) -> None:
         """Read the numbers' carriers again (TelephonyError if the database cannot say)."""
         try:
-            self._numbers = dict(self._numbers_source())
+            self._numbers = self._numbers_source()
         except SQLAlchemyError as exc:
             raise TelephonyError(f"cannot read the phone numbers' carriers: {exc}") from exc
         self._loaded_at = self._clock.now()
 
-    def carrier_for(self, from_e164: str) -> CarrierKind:
+    def carrier_for(self, from_e164: str, account_id: int | None = None) -> CarrierKind:
         age = self._clock.now() - self._loaded_at
-        new_number = bool(from_e164) and from_e164 not in self._numbers
+        new_number = bool(from_e164) and self._numbers.carrier_of(from_e164, account_id) is None
         if age >= self._refresh_every or (new_number and age >= _NEW_NUMBER_REFRESH):
             self.refresh()
-        return self._numbers.get(from_e164, self._default)
+        return self._numbers.carrier_of(from_e164, account_id) or self._default
 
     def dial(self, request: DialRequest) -> DialReceipt:
-        kind = self.carrier_for(request.from_e164)
+        kind = self.carrier_for(request.from_e164, request.account_id)
         receipt = self._carrier(kind).dial(request)
         self._remember(kind, request.idempotency_key, receipt.carrier_call_id)
         return receipt
@@ -120,7 +145,7 @@ class CarrierRouter:
         raised: the dispatcher then dials each request alone, and every dial is idempotent."""
         groups: dict[CarrierKind, list[int]] = {}
         for i, request in enumerate(requests):
-            groups.setdefault(self.carrier_for(request.from_e164), []).append(i)
+            groups.setdefault(self.carrier_for(request.from_e164, request.account_id), []).append(i)
         receipts: dict[int, DialReceipt] = {}
         for kind, indexes in groups.items():
             carrier = self._carrier(kind)

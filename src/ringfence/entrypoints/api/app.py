@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringfence import __version__
+from ringfence.adapters.captcha import captcha_verifier
 from ringfence.agent.policies.factory import policy_factory
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
@@ -129,6 +130,8 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.state.rate_limiter = RateLimiter(container.settings.rate_limit_storage)
+    # Public forms' optional captcha (None: off); tests put a fake verifier here.
+    app.state.captcha = captcha_verifier(container.settings)
 
     api_routers = [
         *(build_router(resource) for resource in resources.ALL),

@@ -91,9 +91,15 @@ def _new_location(uow: UnitOfWork, scope: TenantScope, body: p.LocationCreate) -
 def _new_phone_number(
     uow: UnitOfWork, scope: TenantScope, body: p.PhoneNumberCreate
 ) -> orm.PhoneNumber:
-    taken = uow.session.scalar(select(orm.PhoneNumber.id).where(orm.PhoneNumber.e164 == body.e164))
+    # Unique within the account: whether another tenant uses the number is not this one's to
+    # learn. Within the account the answer does not say at which location either.
+    taken = uow.session.scalar(
+        select(orm.PhoneNumber.id).where(
+            orm.PhoneNumber.account_id == scope.account_id, orm.PhoneNumber.e164 == body.e164
+        )
+    )
     if taken is not None:
-        raise Conflict(f"e164: {body.e164} is already registered")
+        raise Conflict(f"e164: {body.e164} is already one of this account's caller IDs")
     row: orm.PhoneNumber = _located(uow, scope, orm.PhoneNumber, body)
     return row
 

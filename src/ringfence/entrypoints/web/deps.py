@@ -16,8 +16,8 @@ from ringfence.entrypoints.web.csrf import CSRF_FIELD, CSRF_HEADER
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.entrypoints.web.state import WebState
-from ringfence.services.api_keys import live_key_holder
 from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.web_sessions import live_session
 
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -51,22 +51,19 @@ CurrentSession = Annotated[StaffSession | None, Depends(get_staff_session)]
 
 
 def get_viewer(container: ContainerDep, session: CurrentSession) -> Viewer:
-    if session is None or session.account_id is None or session.api_key_id is None:
+    if session is None or session.token is None:
         raise LoginRequired(stale_cookie=False)
     # Its own short transaction, like the API's key check: a page's rollback never touches it.
     with container.uow() as uow:
-        holder = live_key_holder(
-            uow.session,
-            key_id=session.api_key_id,
-            account_id=session.account_id,
-            now=uow.clock.now(),
-        )
-    if holder is None:
+        live = live_session(uow.session, session.token, now=uow.clock.now())
+        uow.commit()  # when the session was last seen
+    if live is None:  # signed out, ended everywhere, expired, or its key revoked
         raise LoginRequired(stale_cookie=True)
     return Viewer(
-        scope=TenantScope(account_id=holder.account_id, actor=f"web:api_key:{holder.key_name}"),
-        account_name=holder.account_name,
+        scope=TenantScope(account_id=live.account_id, actor=f"web:api_key:{live.key_name}"),
+        account_name=live.account_name,
         session=session,
+        session_id=live.session_id,
     )
 
 

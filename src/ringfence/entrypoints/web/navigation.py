@@ -32,6 +32,7 @@ MENU: Final = (
         "Dashboards & Logs",
         (NavLink("Outbound", "/app/voice-ai/dashboards/outbound"),),
     ),
+    NavSection("Settings", (NavLink("API keys & sessions", "/app/security"),)),
 )
 
 

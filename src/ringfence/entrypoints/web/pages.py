@@ -47,6 +47,7 @@ class Viewer:
     scope: TenantScope
     account_name: str
     session: StaffSession
+    session_id: int  # the server-side session row (marks "this browser" in the session list)
 
 
 @jinja2.pass_context

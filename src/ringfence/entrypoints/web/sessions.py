@@ -1,7 +1,7 @@
-"""Staff sessions: a signed, HttpOnly cookie naming the account and the API key signed in with.
+"""Staff sessions: a signed, HttpOnly cookie carrying the token of a server-side session row.
 
-The cookie holds ids only, never the key: every request re-checks that the key still exists and
-is not revoked (see `deps.py`), so revoking a key signs its browser sessions out at once. Every
+The cookie never holds the key: every request looks the token's row up (`services/web_sessions`,
+see `deps.py`), so signing out, "sign out everywhere" and revoking the key end it at once. Every
 browser, signed in or not, gets a random nonce in it: CSRF tokens are bound to that nonce, and a
 new one is drawn at sign-in so that a nonce planted before sign-in is worth nothing after it.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Final
 
 from starlette.requests import Request
@@ -18,24 +17,24 @@ from starlette.responses import Response
 
 from ringfence.clock import Clock
 from ringfence.entrypoints.web.signing import SignedValues
+from ringfence.services.web_sessions import SESSION_LIFETIME
 
 SESSION_COOKIE: Final = "ringfence_session"
-SESSION_MAX_AGE: Final = timedelta(hours=12)
+SESSION_MAX_AGE: Final = SESSION_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
 class StaffSession:
     nonce: str
-    account_id: int | None = None
-    api_key_id: int | None = None
+    token: str | None = None  # the server-side session's; None until signed in
 
     @classmethod
     def anonymous(cls) -> StaffSession:
         return cls(nonce=secrets.token_urlsafe(24))
 
     @classmethod
-    def signed_in(cls, *, account_id: int, api_key_id: int) -> StaffSession:
-        return cls(nonce=secrets.token_urlsafe(24), account_id=account_id, api_key_id=api_key_id)
+    def signed_in(cls, token: str) -> StaffSession:
+        return cls(nonce=secrets.token_urlsafe(24), token=token)
 
 
 class SessionCookies:
@@ -49,17 +48,15 @@ class SessionCookies:
         value = self._signed.loads(request.cookies.get(SESSION_COOKIE))
         if not isinstance(value, dict):
             return None
-        nonce, account_id, api_key_id = value.get("n"), value.get("a"), value.get("k")
+        nonce, token = value.get("n"), value.get("t")
         if not isinstance(nonce, str) or not nonce:
             return None
-        if isinstance(account_id, int) and isinstance(api_key_id, int):
-            return StaffSession(nonce=nonce, account_id=account_id, api_key_id=api_key_id)
-        return StaffSession(nonce=nonce)
+        return StaffSession(nonce=nonce, token=token if isinstance(token, str) else None)
 
     def write(self, request: Request, response: Response, session: StaffSession) -> None:
-        payload: dict[str, str | int] = {"n": session.nonce}
-        if session.account_id is not None and session.api_key_id is not None:
-            payload |= {"a": session.account_id, "k": session.api_key_id}
+        payload = {"n": session.nonce}
+        if session.token is not None:
+            payload["t"] = session.token
         response.set_cookie(
             SESSION_COOKIE,
             self._signed.dumps(payload),

@@ -25,6 +25,7 @@ from ringfence.entrypoints.web.routes import (
     dashboard_shares,
     enablement,
     public_forms,
+    security,
     voice_ai,
     workflow_editor,
     workflow_edits,
@@ -42,6 +43,7 @@ ROUTERS: Final = (
     workflow_edits.router,
     dashboard.router,
     dashboard_shares.router,
+    security.router,
     enablement.router,
     consent_evidence.router,
 )

@@ -50,7 +50,7 @@ def make_carrier(container: Container) -> TelephonyProvider:
     sandbox = SandboxCarrier(container.session_factory, container.clock, seed=settings.sandbox_seed)
     numbers = functools.partial(load_number_carriers, container.session_factory)
     if default is CarrierKind.SANDBOX and all(
-        kind is CarrierKind.SANDBOX for kind in numbers().values()
+        kind is CarrierKind.SANDBOX for kind in numbers().kinds()
     ):
         return sandbox
     # Some caller ID dials through another carrier: route each call by its from-number.

@@ -1,4 +1,5 @@
-"""The account's API keys: list, create, revoke, rotate (services/api_keys.py)."""
+"""The account's API keys (list, create, revoke, rotate: services/api_keys.py) and its staff
+browser sessions (list, end all: services/web_sessions.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ from fastapi import APIRouter, Path, status
 
 from ringfence.adapters.db.orm import ApiKey
 from ringfence.entrypoints.api.deps import Scope, Uow
-from ringfence.entrypoints.api.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from ringfence.entrypoints.api.schemas.api_keys import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    WebSessionOut,
+    WebSessionsEnded,
+)
 from ringfence.services.api_keys import (
     create_api_key,
     list_api_keys,
     revoke_api_key,
     rotate_api_key,
 )
+from ringfence.services.web_sessions import end_all_sessions, open_sessions
 
 router = APIRouter(tags=["account"])
 KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -77,3 +85,27 @@ def _created(key: ApiKey, plaintext: str) -> ApiKeyCreated:
     return ApiKeyCreated.model_validate(
         {**ApiKeyOut.model_validate(key).model_dump(), "api_key": plaintext}
     )
+
+
+@router.get(
+    "/web-sessions",
+    response_model=list[WebSessionOut],
+    summary="The account's signed-in staff browsers",
+)
+def list_web_sessions(uow: Uow, scope: Scope) -> list[WebSessionOut]:
+    """Open, unexpired sessions of the staff pages, most recently seen first."""
+    rows = open_sessions(uow.session, account_id=scope.account_id, now=uow.clock.now())
+    return [WebSessionOut.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/web-sessions/end-all",
+    response_model=WebSessionsEnded,
+    summary="Sign out everywhere",
+)
+def end_web_sessions(uow: Uow, scope: Scope) -> WebSessionsEnded:
+    """Ends every staff browser session of the account at once (their next page asks them to
+    sign in again). API keys are not touched: revoke a key to cut it off. Audited."""
+    ended = end_all_sessions(uow.session, scope, now=uow.clock.now())
+    uow.commit()
+    return WebSessionsEnded(ended=ended)

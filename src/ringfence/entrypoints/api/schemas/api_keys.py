@@ -1,4 +1,5 @@
-"""API keys as the API shows them: never the key itself, except once, when it is made."""
+"""API keys as the API shows them (never the key itself, except once, when it is made) and the
+staff browser sessions signed in with them."""
 
 from __future__ import annotations
 
@@ -28,3 +29,17 @@ class ApiKeyOut(Out):
 
 class ApiKeyCreated(ApiKeyOut):
     api_key: str = Field(description="The key itself: shown this once, stored only as a hash")
+
+
+class WebSessionOut(Out):
+    session_id: int
+    key_name: str = Field(description="The API key the browser signed in with")
+    key_prefix: str
+    user_agent: str = Field(description="The browser's own description (first 200 characters)")
+    created_at: datetime
+    last_seen_at: datetime = Field(description="Updated at most once a minute")
+    expires_at: datetime
+
+
+class WebSessionsEnded(Out):
+    ended: int = Field(description="How many sessions were open and are now ended")

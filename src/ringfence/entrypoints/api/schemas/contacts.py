@@ -145,8 +145,9 @@ class ConsentCreate(Body):
     form_id: Id | None = None
     form_version: Annotated[int, Field(ge=1)] | None = None
     ip_address: Annotated[str, StringConstraints(max_length=45)] | None = None
-    user_agent: Annotated[str, StringConstraints(max_length=500)] | None = None
-    page_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    # Stored whole (Text columns); longer than this is refused with a 422, never cut.
+    user_agent: Annotated[str, StringConstraints(max_length=8192)] | None = None
+    page_url: Annotated[str, StringConstraints(max_length=8192)] | None = None
     confirmed_by: ShortText | None = None
     note: LongText | None = None
     attestation: bool = Field(

@@ -1,5 +1,5 @@
 """Staff sign-in and sign-out. Accounts authenticate with an API key (`ringfence apikey
-create`); the browser keeps a signed session cookie instead of the key itself."""
+create`); the browser keeps a signed cookie naming a server-side session instead of the key."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.redirects import LOGIN, safe_next
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.services.api_keys import authenticate
+from ringfence.services.web_sessions import end_session, start_session
 
 router = APIRouter()
 
@@ -34,7 +35,7 @@ def login_form(
     next_: Annotated[str | None, Query(alias="next")] = None,
 ) -> Response:
     target = safe_next(next_)
-    if session is not None and session.account_id is not None:
+    if session is not None and session.token is not None:
         try:
             get_viewer(container, session)
         except LoginRequired:
@@ -43,7 +44,7 @@ def login_form(
             return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     # Sign-in needs a CSRF token too, so an anonymous browser gets a session nonce first
     # (and keeps it, so that two tabs showing this form both work).
-    if session is None or session.account_id is not None:
+    if session is None or session.token is not None:
         anonymous = StaffSession.anonymous()
     else:
         anonymous = session
@@ -86,13 +87,18 @@ def login(
         page.headers["Retry-After"] = str(blocked.retry_after_s)
         return page
     with container.uow() as uow:
-        key = authenticate(uow.session, api_key.strip(), now=uow.clock.now())
+        now = uow.clock.now()
+        key = authenticate(uow.session, api_key.strip(), now=now)
         signed_in = (
             None
             if key is None
-            else StaffSession.signed_in(account_id=key.account_id, api_key_id=key.id)
+            else StaffSession.signed_in(
+                start_session(
+                    uow.session, api_key=key, now=now, user_agent=request.headers.get("user-agent")
+                )
+            )
         )
-        uow.commit()  # authenticate() notes when the key was last used
+        uow.commit()  # the session row, and when the key was last used
     if signed_in is None:
         limiter.hit(AUTH_FAILURES, "sign-in", ip)
         return web.pages.render_public(
@@ -108,7 +114,14 @@ def login(
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request, web: Web) -> Response:
+def logout(
+    request: Request, container: ContainerDep, web: Web, session: CurrentSession
+) -> Response:
+    """End this browser's session row (a copied cookie stops working too) and drop the cookie."""
+    if session is not None and session.token is not None:
+        with container.uow() as uow:
+            end_session(uow.session, session.token, now=uow.clock.now())
+            uow.commit()
     response = RedirectResponse(LOGIN, status_code=status.HTTP_303_SEE_OTHER)
     web.sessions.clear(request, response)
     web.flashes.add(request, response, Flash(FlashLevel.SUCCESS, "You have signed out."))

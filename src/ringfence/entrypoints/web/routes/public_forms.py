@@ -5,17 +5,25 @@ Installed outside the staff pages' CSRF group on purpose: the page carries no am
 authority (no session, nothing of the practice's to change), it must work embedded in the
 practice's own site where third-party cookies are blocked, and the version it showed is
 signed into the page instead (so a submission cannot claim another text than it was shown).
+
+Against automation, in the order a submission meets them: rate limits (per address, per
+number), a honeypot field, a minimum fill time, and, when configured, a captcha
+(`adapters/captcha.py`: Turnstile or hCaptcha, verified with the vendor before anything is
+recorded).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Form, Path, Request, status
+from fastapi import APIRouter, Depends, Form, Path, Request, status
 from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ringfence.adapters.captcha import CaptchaVerifier
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.db.orm import Form as FormRow
 from ringfence.domain.phone import InvalidPhoneNumber, to_e164
@@ -40,10 +48,51 @@ PUBLIC_FORM: Final = "/f/{form_id}"
 _SALT: Final = "ringfence.public-form"
 log = logging.getLogger("ringfence.forms")
 FormId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# How long the page's signed `shown` token is accepted. A signature never goes stale by
+# itself: without a limit, one token fetched once by a script could be replayed forever. A
+# day still covers a person who leaves the tab open overnight.
+SHOWN_LIFETIME: Final = timedelta(hours=24)
+EXPIRED: Final = "The form expired: reload the page."
+CAPTCHA_FAILED: Final = "Please complete the check below and send again."
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    version: int
+    at_ms: float
 
 
 def _signer(container: ContainerDep) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key(container.settings), salt=_SALT)
+
+
+def _captcha(request: Request) -> CaptchaVerifier | None:
+    verifier: CaptchaVerifier | None = request.app.state.captcha
+    return verifier
+
+
+async def _captcha_token(request: Request) -> str:
+    """The token the captcha widget posted. Its field is named by the vendor, so it is read
+    here rather than declared (the parsed form is cached on the request: read once)."""
+    verifier = _captcha(request)
+    if verifier is None:
+        return ""
+    token = (await request.form()).get(verifier.widget.response_field)
+    return token if isinstance(token, str) else ""
+
+
+def _read_shown(container: ContainerDep, token: str, form_id: int, now: datetime) -> _Shown | None:
+    """What the page showed and when, if `token` is ours, for this form, and not expired."""
+    try:
+        signed_form, version, at_ms = _signer(container).loads(token)
+        shown = _Shown(int(version), float(at_ms))
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if signed_form != form_id:
+        return None
+    if now.timestamp() * 1000 - shown.at_ms > SHOWN_LIFETIME.total_seconds() * 1000:
+        return None
+    return shown
 
 
 def _render(
@@ -60,6 +109,7 @@ def _render(
     status_code: int = 200,
 ) -> Response:
     version = next(v for v in form.versions if v.version == version_number)
+    verifier = _captcha(request)
     return web.pages.render_public(
         request,
         "public_form.html",
@@ -75,6 +125,7 @@ def _render(
             "values": values or {},
             "errors": errors or {},
             "done": done,
+            "captcha": verifier.widget if verifier is not None else None,
         },
         status_code=status_code,
     )
@@ -125,6 +176,7 @@ def receive(
     container: ContainerDep,
     form_id: FormId,
     shown: Annotated[str, Form(max_length=500)],
+    captcha_token: Annotated[str, Depends(_captcha_token)],
     first_name: Annotated[str, Form(max_length=100)] = "",
     last_name: Annotated[str, Form(max_length=100)] = "",
     phone: Annotated[str, Form(max_length=40)] = "",
@@ -136,12 +188,10 @@ def receive(
     if found is None:
         return _missing()
     form, account = found
-    try:
-        signed_form, version_number, *shown_at = _signer(container).loads(shown)
-    except (BadSignature, ValueError, TypeError):
-        return Response("The form expired: reload the page.", status_code=400)
-    if signed_form != form.id:
-        return Response("The form expired: reload the page.", status_code=400)
+    seen = _read_shown(container, shown, form.id, uow.clock.now())
+    if seen is None:
+        return Response(EXPIRED, status_code=400)
+    version_number = seen.version
     limited = _limited(request, phone)
     if limited is not None:
         return Response(
@@ -154,18 +204,30 @@ def receive(
         # workflow started, no consent.
         log.info("public form %d: honeypot filled, submission dropped", form.id)
         return _render(
-            request, web, form, account, container, version_number=int(version_number), done=True
+            request, web, form, account, container, version_number=version_number, done=True
         )
     values = {"first_name": first_name, "last_name": last_name, "phone": phone, "email": email}
     minimum = container.settings.public_form_min_fill_seconds
     now_ms = uow.clock.now().timestamp() * 1000
-    if shown_at and minimum and now_ms - float(shown_at[0]) < minimum * 1000:
+    if minimum and now_ms - seen.at_ms < minimum * 1000:
         return _render(
             request, web, form, account, container,
-            version_number=int(version_number), values=values,
+            version_number=version_number, values=values,
             errors={"first_name": "That was quick: please check your details and send again."},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
+    verifier = _captcha(request)
+    if verifier is not None:
+        # Last of the checks: it costs a request to the vendor, and its token is single-use.
+        verdict = verifier.verify(captcha_token, request.client.host if request.client else None)
+        if not verdict.passed:
+            log.info("public form %d: captcha failed (%s)", form.id, verdict.reason)
+            return _render(
+                request, web, form, account, container,
+                version_number=version_number, values=values,
+                errors={"captcha": CAPTCHA_FAILED},
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            )  # fmt: skip
     try:
         submit(
             uow.session,
@@ -176,7 +238,7 @@ def receive(
                 phone=phone,
                 email=email,
                 consent_box_ticked=consent == "yes",
-                shown_version=int(version_number),
+                shown_version=version_number,
             ),
             Evidence(
                 ip_address=request.client.host if request.client else None,
@@ -190,11 +252,9 @@ def receive(
         problems = exc.errors if isinstance(exc, InvalidFields) else [exc]
         return _render(
             request, web, form, account, container,
-            version_number=int(version_number), values=values,
+            version_number=version_number, values=values,
             errors={p.field: p.message for p in problems},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
     uow.commit()
-    return _render(
-        request, web, form, account, container, version_number=int(version_number), done=True
-    )
+    return _render(request, web, form, account, container, version_number=version_number, done=True)
