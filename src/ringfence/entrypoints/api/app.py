@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -102,6 +103,8 @@ class ErrorOut(BaseModel):
 # What any API operation may answer besides its own: documented so that clients (and the
 # schema fuzzing in tests/security) know every status they can get.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    # FastAPI's answer to a JSON body that is not UTF-8 (malformed JSON itself is a 422).
+    status.HTTP_400_BAD_REQUEST: {"model": ErrorOut, "description": "Body not readable"},
     status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "Missing or invalid API key"},
     status.HTTP_404_NOT_FOUND: {"model": ErrorOut, "description": "Not found in this account"},
     status.HTTP_409_CONFLICT: {"model": ErrorOut, "description": "Conflicts with existing data"},
@@ -114,6 +117,45 @@ def _field_error(field: str, message: str, kind: str) -> dict[str, Any]:
     # Same shape as FastAPI's own validation errors, so clients parse one format; a dotted
     # field ("outbound_openings.lead_reactivation") becomes a path.
     return {"detail": [{"loc": ["body", *field.split(".")], "msg": message, "type": kind}]}
+
+
+def link_created_resources(document: dict[str, Any]) -> dict[str, Any]:
+    """Add OpenAPI links from each create to what can be done with what it created.
+
+    A POST on a collection (`/contacts`) whose 201 answer has an `id` links to every operation
+    on the paths under it that take that id (`/contacts/{item_id}`, `/contacts/{contact_id}/
+    consents`, `/api-keys/{key_id}/revoke`...): clients can follow them, and the stateful
+    schema fuzzing (tests/security) chains create, read, change and delete along them.
+    """
+    paths: dict[str, dict[str, Any]] = document["paths"]
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    for collection, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if created is None or "id" not in _properties(created, schemas):
+            continue
+        links: dict[str, Any] = {}
+        under = f"{collection}/{{"
+        for path, targets in paths.items():
+            if not path.startswith(under):
+                continue
+            param, _, rest = path.removeprefix(under).partition("}")
+            for method, target in targets.items():
+                name = re.sub(r"[^A-Za-z0-9]+", "_", f"{method}_{param}{rest}").strip("_")
+                links[name] = {
+                    "operationId": target["operationId"],
+                    "parameters": {param: "$response.body#/id"},
+                }
+        if links:
+            created["links"] = links
+    return document
+
+
+def _properties(response: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    properties: dict[str, Any] = schema.get("properties", {})
+    return properties
 
 
 def create_app(container: Container) -> FastAPI:
@@ -193,6 +235,15 @@ def create_app(container: Container) -> FastAPI:
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def home() -> str:
         return _HOME
+
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = link_created_resources(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to extend the document
 
     app.add_middleware(ControlCharacterGuard)  # inside the size limit: reads a bounded body
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_request_bytes)
