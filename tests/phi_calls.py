@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy import update
 
 from ringfence.adapters.db.calls import CallTranscript
-from ringfence.adapters.speech import Audio
-from ringfence.bootstrap import Container
-from ringfence.domain.vocabulary import CallOutcome
-from ringfence.services.recordings import (
+from ringfence.adapters.recording_store import (
     encode_wav,
     recording_file,
     recording_path_for,
     seal,
     write_atomically,
 )
+from ringfence.adapters.speech import Audio
+from ringfence.bootstrap import Container
+from ringfence.domain.vocabulary import CallOutcome
 from tests.dashboard_calls import CallBook
 
 SECRET_WORDS = "Jane Whitfield filler dissolution on Tuesday"

@@ -14,7 +14,9 @@ from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
-from ringfence.services.recordings import render_pending
+from ringfence.services.recordings import (
+    render_pending,
+)
 from tests.conftest import Tenant
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice
 

@@ -15,12 +15,14 @@ from typer.testing import CliRunner, Result
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.phi_cipher import PhiCipher, generate_key
+from ringfence.adapters.recording_store import (
+    read_recording_bytes,
+)
 from ringfence.bootstrap import Container, bootstrap
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
 from ringfence.entrypoints.cli_phi import phi_app
 from ringfence.phi_keys import KeyFile
-from ringfence.services.recordings import read_recording_bytes
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
 from tests.phi_calls import TURNS, recorded_call, tone_wav

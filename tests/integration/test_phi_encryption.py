@@ -21,11 +21,17 @@ from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.crypto import PhiCipherNotConfigured
 from ringfence.adapters.db.engine import make_engine, make_session_factory
 from ringfence.adapters.phi_cipher import PhiCipher, PhiDecryptError, generate_key
+from ringfence.adapters.recording_store import (
+    read_recording_bytes,
+    recording_file,
+)
 from ringfence.bootstrap import Container, bootstrap
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
 from ringfence.services.phi_rotation import check_keys, count_items, rotate_all
-from ringfence.services.recordings import read_recording_bytes, recording_file, render_pending
+from ringfence.services.recordings import (
+    render_pending,
+)
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
 from tests.phi_calls import SECRET_WORDS, TURNS, HummingVoice, recorded_call, tone_wav

@@ -13,12 +13,18 @@ from sqlalchemy import select, update
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.db.phi import PhiTombstone
+from ringfence.adapters.recording_store import (
+    recording_file,
+    recording_path_for,
+)
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.phi import PhiKind
 from ringfence.domain.vocabulary import CallOutcome
 from ringfence.services.phi_retention import PurgeReport, purge_expired
-from ringfence.services.recordings import recording_file, recording_path_for, render_pending
+from ringfence.services.recordings import (
+    render_pending,
+)
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
 from tests.phi_calls import TURNS, HummingVoice, recorded_call

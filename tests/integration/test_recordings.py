@@ -23,6 +23,12 @@ from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.orm import Contact
+from ringfence.adapters.recording_store import (
+    UnsafeRecordingPath,
+    encode_wav,
+    read_recording_bytes,
+    recording_file,
+)
 from ringfence.adapters.speech import (
     Audio,
     SpeechUnavailable,
@@ -36,10 +42,6 @@ from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from ringfence.services.recordings import (
-    UnsafeRecordingPath,
-    encode_wav,
-    read_recording_bytes,
-    recording_file,
     render_call,
     render_pending,
     transcript_lines,

@@ -28,9 +28,13 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db.calls import CallJob, CallTranscript
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.db.phi import PhiTombstone
+from ringfence.adapters.recording_store import (
+    UnsafeRecordingPath,
+    recording_file,
+    recording_path_for,
+)
 from ringfence.clock import Clock
 from ringfence.domain.phi import RETENTION_DAYS, PhiKind, policy_label, retention_cutoff
-from ringfence.services.recordings import UnsafeRecordingPath, recording_file, recording_path_for
 
 BATCH: Final = 200
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.crypto import is_token
 from ringfence.adapters.phi_cipher import PhiCipher, PhiDecryptError
-from ringfence.services.recordings import (
+from ringfence.adapters.recording_store import (
     UnsafeRecordingPath,
     is_sealed,
     recording_file,

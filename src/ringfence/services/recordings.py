@@ -28,16 +28,11 @@ still served until `ringfence phi rotate-key` encrypts it.
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
-import tempfile
-import wave
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from io import BytesIO
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -46,6 +41,13 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.crypto import cipher_for
 from ringfence.adapters.phi_cipher import PhiCipher
+from ringfence.adapters.recording_store import (
+    encode_wav,
+    recording_file,
+    recording_path_for,
+    seal,
+    write_atomically,
+)
 from ringfence.adapters.speech.base import SAMPLE_WIDTH, Audio, TextToSpeech
 from ringfence.agent.callee import TranscriptLine
 from ringfence.agent.policies.base import Speaker
@@ -56,13 +58,8 @@ RECORDING_RATE: Final = 16_000
 SUPPORTED_RATES: Final = frozenset({8_000, 16_000})
 _INT16_MIN: Final = -32_768
 _INT16_MAX: Final = 32_767
-_RIFF: Final = b"RIFF"  # how a plaintext WAV (a legacy recording) starts
 # array("h") is machine-endian; WAV is little-endian.
 _BIG_ENDIAN: Final = array("h", [1]).tobytes() == b"\x00\x01"
-
-
-class UnsafeRecordingPath(ValueError):
-    """A recording path that would resolve outside the recordings directory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,17 +145,6 @@ def resample(audio: Audio, sample_rate: int) -> array[int]:
     return out
 
 
-def encode_wav(audio: Audio) -> bytes:
-    """A RIFF/WAVE file: 16-bit mono PCM at the audio's sample rate."""
-    buffer = BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(SAMPLE_WIDTH)
-        wav.setframerate(audio.sample_rate)
-        wav.writeframes(audio.pcm)
-    return buffer.getvalue()
-
-
 def _frames(seconds: float, sample_rate: int) -> int:
     return round(seconds * sample_rate)
 
@@ -189,71 +175,6 @@ def _mix(placed: Sequence[tuple[int, array[int]]], total: int) -> bytes:
 
 
 # --- the shell -------------------------------------------------------------------------------
-
-
-def recording_path_for(account_id: int, job_id: int) -> str:
-    """Where a call's recording lives, relative to the store directory (always '/'-separated)."""
-    return f"{account_id}/{job_id}.wav.enc"
-
-
-def seal(cipher: PhiCipher, wav: bytes) -> bytes:
-    """What is stored on disk for `wav`: its Fernet token under the newest key, as raw bytes."""
-    return base64.urlsafe_b64decode(cipher.encrypt(wav))
-
-
-def is_sealed(stored: bytes) -> bool:
-    """Whether stored recording bytes are encrypted (not a legacy plaintext WAV)."""
-    return not stored.startswith(_RIFF)
-
-
-def token_of(stored: bytes) -> bytes:
-    """The Fernet token of sealed recording bytes."""
-    return base64.urlsafe_b64encode(stored)
-
-
-def unseal(cipher: PhiCipher, stored: bytes) -> bytes:
-    """The WAV of stored recording bytes; PhiDecryptError when no configured key fits."""
-    if not is_sealed(stored):
-        return stored  # written before encryption, until `ringfence phi rotate-key`
-    return cipher.decrypt(token_of(stored))
-
-
-def read_recording_bytes(
-    store_dir: Path, recording_path: str, *, cipher: PhiCipher
-) -> bytes | None:
-    """The decrypted WAV of a stored recording; None when its path is unsafe or there is no
-    file. The one way the routes read a recording (API, staff drawer, share link)."""
-    try:
-        path = recording_file(store_dir, recording_path)
-    except UnsafeRecordingPath:
-        return None
-    try:
-        stored = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
-        return None
-    return unseal(cipher, stored)
-
-
-def recording_file(store_dir: Path, recording_path: str) -> Path:
-    """The absolute file of a stored `recording_path`, refusing any path that would leave
-    `store_dir` (absolute paths, `..`, symlinks pointing out). Raises UnsafeRecordingPath.
-
-    It does not check that the file exists: a caller serving it answers 404 when it does not.
-    """
-    relative = PurePosixPath(recording_path)
-    if (
-        not recording_path
-        or "\\" in recording_path
-        or "\x00" in recording_path
-        or relative.is_absolute()
-        or ".." in relative.parts
-    ):
-        raise UnsafeRecordingPath(f"unsafe recording path: {recording_path!r}")
-    root = store_dir.resolve()
-    resolved = root.joinpath(*relative.parts).resolve()
-    if resolved == root or not resolved.is_relative_to(root):
-        raise UnsafeRecordingPath(f"unsafe recording path: {recording_path!r}")
-    return resolved
 
 
 def render_pending(
@@ -375,18 +296,3 @@ def _render_one(
     path = recording_path_for(account_id, job_id)
     write_atomically(recording_file(store_dir, path), seal(cipher, encode_wav(audio)))
     return RenderedRecording(job_id=job_id, path=path, seconds=round(audio.seconds, 2))
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """`data` at `target` whole or not at all (readable by this user only, like mkstemp's)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

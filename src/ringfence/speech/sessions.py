@@ -34,6 +34,13 @@ from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallJob
 from ringfence.adapters.phi_cipher import PhiCipher
+from ringfence.adapters.recording_store import (
+    encode_wav,
+    recording_file,
+    recording_path_for,
+    seal,
+    write_atomically,
+)
 from ringfence.adapters.telephony.live_calls import LiveCallRecord, LiveCallResults
 from ringfence.adapters.telephony.media import (
     Hangup,
@@ -47,13 +54,6 @@ from ringfence.agent.events import TransferFailed, TransferRequested, outcome_of
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import PolicyName
 from ringfence.agent.session import AgentSession, session_from_json
-from ringfence.services.recordings import (
-    encode_wav,
-    recording_file,
-    recording_path_for,
-    seal,
-    write_atomically,
-)
 from ringfence.speech.contracts import SpeechEngineUnavailable
 from ringfence.speech.engines import EnergyVad, ScriptedStt, SpeechEngines, ToneTts
 from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening

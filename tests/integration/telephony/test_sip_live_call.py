@@ -28,6 +28,9 @@ from sqlalchemy import select
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.carriers import SipCall
 from ringfence.adapters.db.orm import ConsentRecord, Contact
+from ringfence.adapters.recording_store import (
+    read_recording_bytes,
+)
 from ringfence.adapters.telephony import g711
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.adapters.telephony.sip.dialog import SipAccount
@@ -36,7 +39,6 @@ from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
-from ringfence.services.recordings import read_recording_bytes
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
 from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
 from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding

@@ -24,6 +24,9 @@ from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallAction, CallTranscript
 from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact, Task, VoiceAgent
+from ringfence.adapters.recording_store import (
+    read_recording_bytes,
+)
 from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession
@@ -41,7 +44,6 @@ from ringfence.entrypoints.api.routes.twilio import (
     get_media_sessions,
 )
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
-from ringfence.services.recordings import read_recording_bytes
 from ringfence.speech import engines
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngineUnavailable

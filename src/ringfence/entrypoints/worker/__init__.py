@@ -26,7 +26,9 @@ from ringfence.agent.understanding.model import default_model
 from ringfence.bootstrap import Container
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.phi_retention import purge_expired
-from ringfence.services.recordings import render_pending
+from ringfence.services.recordings import (
+    render_pending,
+)
 from ringfence.services.workflows.runner import WorkflowRunner
 from ringfence.services.workflows.webhooks import deliver_due
 from ringfence.speech.contracts import SpeechEngineUnavailable

@@ -14,6 +14,9 @@ from sqlalchemy import ColumnElement, select
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, CallTranscript, MinutesLedger
 from ringfence.adapters.db.orm import Location
+from ringfence.adapters.recording_store import (
+    read_recording_bytes,
+)
 from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import zone
 from ringfence.domain.phi import PhiAccessVia, PhiKind
@@ -34,7 +37,6 @@ from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.services.call_jobs import cancel_pending
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.phi_access import record_access
-from ringfence.services.recordings import read_recording_bytes
 from ringfence.services.tenancy import get_owned
 
 router = APIRouter(tags=["calls"])

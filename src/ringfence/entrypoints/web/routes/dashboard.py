@@ -18,6 +18,9 @@ from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.engine import READ_ONLY
+from ringfence.adapters.recording_store import (
+    read_recording_bytes,
+)
 from ringfence.bootstrap import Container
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
 from ringfence.domain.phi import PhiAccessVia, PhiKind
@@ -32,7 +35,6 @@ from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import NotFound
 from ringfence.services.phi_access import record_access
-from ringfence.services.recordings import read_recording_bytes
 from ringfence.services.unit_of_work import TenantScope
 
 router = APIRouter()
