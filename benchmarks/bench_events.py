@@ -76,7 +76,7 @@ from ringfence.bootstrap import bootstrap
 from ringfence.config import Settings
 from ringfence.domain.vocabulary import Channel, ConsentKind, ContactSource, KycStatus
 from ringfence.entrypoints import worker
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from ringfence.services.api_keys import create_api_key
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows import manage

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, command 2: set everything up and run the whole test suite:
-# lint (ruff), format check, type check (mypy --strict), then pytest on SQLite and again on
-# PostgreSQL (started here if it is installed but not running).
+# lint (ruff), format check, type check (mypy --strict), import contracts, then pytest on SQLite
+# and again on PostgreSQL (started here if it is installed but not running).
 #
 #   RINGFENCE_TEST_PG_URL   PostgreSQL server to create throw-away test databases on
 #                           (default postgresql+psycopg://postgres@127.0.0.1:5432/test)
@@ -38,6 +38,8 @@ step "ruff format --check"
 .venv/bin/ruff format --check src tests benchmarks
 step "mypy --strict (package)"
 .venv/bin/mypy
+step "import contracts (imports point downward, no cycles: pyproject's [tool.importlinter])"
+.venv/bin/lint-imports
 
 step "pytest on SQLite"
 .venv/bin/pytest -q -p no:cacheprovider tests

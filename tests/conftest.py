@@ -39,7 +39,7 @@ from ringfence.bootstrap import Container, bootstrap
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
 from ringfence.domain.vocabulary import KycStatus
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from ringfence.services.api_keys import create_api_key
 
 START = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)

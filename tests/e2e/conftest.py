@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from ringfence.bootstrap import Container
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from tests.e2e.browser import launch_chromium, serve_in_thread
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ringfence.bootstrap import Container
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from tests.conftest import Tenant
 
 IMPORTS = "/api/v1/contact-imports"

@@ -34,7 +34,7 @@ from ringfence.domain.vocabulary import (
     ConsentKind,
     ContactSource,
 )
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from ringfence.services.workflows.forecast import dispatch_cadence, forecast_workflow
 from tests.conftest import Tenant

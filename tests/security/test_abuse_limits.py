@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from ringfence.adapters.db.orm import ConsentRecord, Contact
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.entrypoints.api.rate_limits import AUTH_FAILURES, FORM_PER_IP, FORM_PER_NUMBER
+from ringfence.entrypoints.rate_limits import AUTH_FAILURES, FORM_PER_IP, FORM_PER_NUMBER
 from tests.conftest import Tenant
 from tests.e2e.test_kyc import GOOD_TEXT, _form
 from tests.e2e.web_client import csrf_token

@@ -30,7 +30,7 @@ from ringfence.adapters.db.workflows import WorkflowEvent
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from ringfence.entrypoints.web.routes.public_forms import (
     CAPTCHA_FAILED,
     EXPIRED,

@@ -30,8 +30,8 @@ from schemathesis.generation import GenerationMode
 
 from ringfence.bootstrap import Container
 from ringfence.config import Settings
-from ringfence.entrypoints.api.app import create_app
-from ringfence.entrypoints.api.rate_limits import Limited
+from ringfence.entrypoints.asgi import create_app
+from ringfence.entrypoints.rate_limits import Limited
 from ringfence.services.api_keys import create_api_key, list_api_keys
 from tests.conftest import Tenant, make_tenant
 

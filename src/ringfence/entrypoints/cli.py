@@ -51,7 +51,7 @@ from ringfence.config import Settings
 from ringfence.domain.compliance import WindowReport, calling_window
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.entrypoints import worker
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from ringfence.entrypoints.cli_calltest import call_test
 from ringfence.entrypoints.cli_consent import consent_app
 from ringfence.entrypoints.cli_consent_audit import consent_audit

@@ -15,7 +15,7 @@ from ringfence.adapters.telephony.base import DialRequest
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.entrypoints.api.app import create_app
+from ringfence.entrypoints.asgi import create_app
 from tests.integration.telephony.fake_twilio import FakeTwilio
 
 TOKEN = "0123456789abcdef0123456789abcdef"

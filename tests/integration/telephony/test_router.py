@@ -21,10 +21,9 @@ from ringfence.adapters.telephony.router import (
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.adapters.telephony.sandbox_store import SandboxCall
 from ringfence.adapters.telephony.twilio import TwilioCarrier
-from ringfence.bootstrap import Container
+from ringfence.bootstrap import Container, carriers
 from ringfence.clock import VirtualClock
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
-from ringfence.entrypoints import worker
 from ringfence.services.dispatch import DispatchConfig, Dispatcher, TickReport
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.integration.telephony.conftest import post_signed
@@ -220,16 +219,16 @@ def test_the_worker_routes_only_when_a_number_uses_another_carrier(
 ) -> None:
     clock.set(WINDOW_OPENS)
     practice = make_practice(twilio_container)
-    assert isinstance(worker.make_carrier(twilio_container), SandboxCarrier)
+    assert isinstance(carriers.make_carrier(twilio_container), SandboxCarrier)
 
     _add_number(practice, TWILIO_NUMBER, CarrierKind.TWILIO)
-    routed = worker.make_carrier(twilio_container)
+    routed = carriers.make_carrier(twilio_container)
     assert isinstance(routed, CarrierRouter)
-    assert isinstance(worker.make_twilio_carrier(twilio_container), TwilioCarrier)
+    assert isinstance(carriers.make_twilio_carrier(twilio_container), TwilioCarrier)
 
     twilio_container.settings.twilio_account_sid = None
     twilio_container.settings.public_base_url = None
-    routed = worker.make_carrier(twilio_container)
+    routed = carriers.make_carrier(twilio_container)
     with pytest.raises(
         TelephonyError, match="set RINGFENCE_TWILIO_ACCOUNT_SID, RINGFENCE_PUBLIC_BASE_URL"
     ):

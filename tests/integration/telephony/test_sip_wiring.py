@@ -16,10 +16,10 @@ from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.router import CarrierRouter, UnavailableCarrier
 from ringfence.adapters.telephony.sip.carrier import SipCarrier
 from ringfence.bootstrap import Container
+from ringfence.bootstrap.carriers import make_carrier, make_sip_carrier
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
-from ringfence.entrypoints.worker import make_carrier, make_sip_carrier
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.speech.contracts import SpeechEngineUnavailable
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
@@ -85,7 +85,7 @@ def test_without_speech_engines_no_sip_call_is_placed(
     def missing(choice: str) -> object:
         raise SpeechEngineUnavailable("speech_engines=local needs faster-whisper")
 
-    monkeypatch.setattr("ringfence.entrypoints.worker.engines_of", missing)
+    monkeypatch.setattr("ringfence.bootstrap.carriers.engines_of", missing)
     container.settings.sip_trunk_host = "127.0.0.1"
     carrier = make_sip_carrier(container)
     assert isinstance(carrier, UnavailableCarrier)

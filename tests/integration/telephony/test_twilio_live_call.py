@@ -37,12 +37,12 @@ from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
-from ringfence.entrypoints.api.app import create_app
 from ringfence.entrypoints.api.routes.twilio import (
     get_call_hangup,
     get_call_transfer,
     get_media_sessions,
 )
+from ringfence.entrypoints.asgi import create_app
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.speech import engines
 from ringfence.speech.audio import CARRIER_RATE, silence

@@ -1,4 +1,7 @@
-"""The ASGI application: routes, error translation and request-size limits."""
+"""The API as an ASGI application: routes, error translation and request-size limits.
+
+`entrypoints/asgi.py` adds the staff pages and the test console to it (`create_app`).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
 from ringfence.entrypoints.api.input_guard import ControlCharacterGuard
 from ringfence.entrypoints.api.live_media import install_live_media
-from ringfence.entrypoints.api.rate_limits import RateLimiter
 from ringfence.entrypoints.api.routes import (
     account,
     api_keys,
@@ -33,8 +35,7 @@ from ringfence.entrypoints.api.routes import (
     twilio,
     workflows,
 )
-from ringfence.entrypoints.web import console
-from ringfence.entrypoints.web.site import install_web
+from ringfence.entrypoints.rate_limits import RateLimiter
 from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
 from ringfence.services.test_calls import TestConsole
 
@@ -158,7 +159,7 @@ def _properties(response: dict[str, Any], schemas: dict[str, Any]) -> dict[str, 
     return properties
 
 
-def create_app(container: Container) -> FastAPI:
+def create_api(container: Container) -> FastAPI:
     app = FastAPI(
         title="Ringfence",
         version=__version__,
@@ -191,10 +192,8 @@ def create_app(container: Container) -> FastAPI:
     ]
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
-    app.include_router(console.router)
     app.include_router(twilio.router)  # carrier-facing, signed by Twilio: no API prefix or key
     install_live_media(app, container)  # the speech pipeline of Twilio calls' media streams
-    install_web(app, container)
     app.state.test_console = TestConsole(policy_factory(container.settings))
 
     @app.exception_handler(NotFound)

@@ -16,8 +16,13 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.common import ListQuery, Page, decode_cursor, encode_cursor
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 from ringfence.services.errors import InvalidField
 from ringfence.services.fields import apply_fields
 from ringfence.services.tenancy import get_owned

@@ -1,40 +1,24 @@
-"""Typed FastAPI dependencies: the container, a unit of work, the caller's tenant scope."""
+"""The API's own dependency: the caller's tenant scope, from its bearer key (the container and
+the unit of work are shared with the web pages: `entrypoints/deps.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ringfence.bootstrap import Container
-from ringfence.entrypoints.api.rate_limits import (
+from ringfence.entrypoints.deps import ContainerDep
+from ringfence.entrypoints.rate_limits import (
     AUTH_FAILURES,
     Limited,
     client_ip,
     limiter_of,
 )
 from ringfence.services.api_keys import authenticate
-from ringfence.services.unit_of_work import TenantScope, UnitOfWork
+from ringfence.services.unit_of_work import TenantScope
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `ringfence apikey create`")
-
-
-def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(get_container)]
-
-
-def get_uow(container: ContainerDep) -> Iterator[UnitOfWork]:
-    with container.uow() as uow:
-        yield uow
-
-
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 def too_many(limited: Limited) -> HTTPException:

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from ringfence.adapters.telephony.base import CallTransferrer
 from ringfence.bootstrap import Container
-from ringfence.entrypoints.worker import live_media_sessions, make_twilio_carrier
+from ringfence.bootstrap.carriers import live_media_sessions, make_twilio_carrier
 
 log = logging.getLogger("ringfence.twilio")
 

@@ -11,7 +11,9 @@ from typing import Annotated, Final
 
 from fastapi import Depends, Request
 
-from ringfence.entrypoints.api.deps import ContainerDep
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+)
 from ringfence.entrypoints.web.csrf import CSRF_FIELD, CSRF_HEADER
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.sessions import StaffSession

@@ -2,184 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from typing import cast
 
-from ringfence.adapters.db.orm import CarrierKind
 from ringfence.adapters.http.guarded import guarded_client
 from ringfence.adapters.speech import SpeechUnavailable, default_voices
-from ringfence.adapters.telephony.base import TelephonyProvider
-from ringfence.adapters.telephony.router import (
-    CarrierRouter,
-    UnavailableCarrier,
-    load_number_carriers,
-)
-from ringfence.adapters.telephony.sandbox import SandboxCarrier
-from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
-from ringfence.adapters.telephony.sip.dialog import SipAccount
-from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
-from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable, connect_twilio
-from ringfence.agent.policies.factory import policy_factory
 from ringfence.agent.understanding.model import default_model
 from ringfence.bootstrap import Container
+from ringfence.bootstrap.carriers import make_carrier
 from ringfence.services.dispatch import DispatchConfig, Dispatcher
 from ringfence.services.phi_retention import purge_expired
-from ringfence.services.recordings import (
-    render_pending,
-)
+from ringfence.services.recordings import render_pending
 from ringfence.services.workflows.runner import WorkflowRunner
 from ringfence.services.workflows.webhooks import deliver_due
-from ringfence.speech.contracts import SpeechEngineUnavailable
-from ringfence.speech.sessions import LiveMediaSessions, engines_of
 
 log = logging.getLogger("ringfence.worker")
 
 PURGE_INTERVAL_SECONDS = 3600.0
-
-
-_SHARED_LOCK = threading.RLock()  # reentrant: the SIP carrier builds the media sessions
-
-
-def make_carrier(container: Container) -> TelephonyProvider:
-    settings = container.settings
-    try:
-        default = CarrierKind(settings.carrier)
-    except ValueError:
-        known = ", ".join(kind.value for kind in CarrierKind)
-        raise ValueError(f"unknown carrier {settings.carrier!r} (available: {known})") from None
-    sandbox = SandboxCarrier(container.session_factory, container.clock, seed=settings.sandbox_seed)
-    numbers = functools.partial(load_number_carriers, container.session_factory)
-    if default is CarrierKind.SANDBOX and all(
-        kind is CarrierKind.SANDBOX for kind in numbers().kinds()
-    ):
-        return sandbox
-    # Some caller ID dials through another carrier: route each call by its from-number.
-    return CarrierRouter(
-        {
-            CarrierKind.SANDBOX: sandbox,
-            CarrierKind.TWILIO: make_twilio_carrier(container),
-            CarrierKind.SIP: make_sip_carrier(container),
-        },
-        default=default,
-        numbers=numbers,
-        clock=container.clock,
-    )
-
-
-def live_media_sessions(container: Container) -> LiveMediaSessions | None:
-    """The speech pipeline of live calls (Twilio, SIP), built once per process (the engines
-    load once, in a background thread at start-up, not on the first call's answer: loading
-    takes seconds and the agent must speak within 2 s of it). None, with the reason logged,
-    when the engines the settings ask for are not installed."""
-    with _SHARED_LOCK:
-        if "media_sessions" in container.shared:
-            return cast(LiveMediaSessions | None, container.shared["media_sessions"])
-        settings = container.settings
-        sessions: LiveMediaSessions | None = None
-        try:
-            engines = engines_of(settings.speech_engines)
-        except SpeechEngineUnavailable as exc:
-            log.error("live calls cannot be held (no agent voice): %s", exc)
-        else:
-            sessions = LiveMediaSessions(
-                container.session_factory,
-                engines=engines,
-                policy_for=policy_factory(settings),
-                results=container.live_calls,
-                store_dir=settings.recordings_dir,
-                cipher=container.phi_cipher,
-            )
-            if settings.speech_engines == "local":
-                threading.Thread(target=engines, name="speech-warm-up", daemon=True).start()
-        container.shared["media_sessions"] = sessions
-        return sessions
-
-
-def make_sip_carrier(container: Container) -> TelephonyProvider:
-    """The SIP carrier from the settings (one endpoint per process), or a stand-in that says
-    what is missing. Without speech engines it places no call: an answered call must hear the
-    agent within 2 s (the abandonment rule), not silence."""
-    settings = container.settings
-    if not settings.sip_trunk_host:
-        return UnavailableCarrier("sip", "set RINGFENCE_SIP_TRUNK_HOST")
-    with _SHARED_LOCK:  # one endpoint per process, even when two threads ask at once
-        held = container.shared.get("sip_carrier")
-        if held is not None:
-            return cast(TelephonyProvider, held)
-        carrier = _connect_sip(container)
-        if not isinstance(carrier, UnavailableCarrier):
-            container.shared["sip_carrier"] = carrier
-        return carrier
-
-
-def _connect_sip(container: Container) -> TelephonyProvider:
-    settings = container.settings
-    assert settings.sip_trunk_host is not None
-    sessions = live_media_sessions(container)
-    if sessions is None:
-        return UnavailableCarrier(
-            "sip", f"the speech engines ({settings.speech_engines}) are not installed"
-        )
-    password = settings.sip_password
-    try:
-        carrier = SipCarrier(
-            container.session_factory,
-            container.clock,
-            SipOptions(
-                trunk_host=settings.sip_trunk_host,
-                trunk_port=settings.sip_trunk_port,
-                bind_host=settings.sip_bind_host,
-                bind_port=settings.sip_bind_port,
-                account=SipAccount(
-                    domain=settings.sip_domain or settings.sip_trunk_host,
-                    username=settings.sip_username,
-                    password=None if password is None else password.get_secret_value(),
-                    codecs=settings.sip_codecs,
-                ),
-                register=settings.sip_register,
-                ring_timeout_s=settings.sip_ring_timeout,
-                max_call_s=settings.sip_max_call_seconds,
-            ),
-            prepare=sessions.prepare,
-            live=container.live_calls,
-        )
-    except SipUnavailable as exc:
-        return UnavailableCarrier("sip", str(exc))
-    return carrier
-
-
-def make_twilio_carrier(container: Container) -> TelephonyProvider:
-    """The Twilio carrier from the settings, or a stand-in that says what is missing."""
-    settings = container.settings
-    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
-    base = settings.public_base_url
-    if not sid or token is None or not base:
-        unset = [
-            f"RINGFENCE_{name.upper()}"
-            for name, value in (
-                ("twilio_account_sid", sid),
-                ("twilio_auth_token", token),
-                ("public_base_url", base),
-            )
-            if not value
-        ]
-        return UnavailableCarrier("twilio", f"set {', '.join(unset)}")
-    try:
-        return connect_twilio(
-            account_sid=sid,
-            auth_token=token.get_secret_value(),
-            session_factory=container.session_factory,
-            clock=container.clock,
-            options=TwilioOptions(
-                public_base_url=base,
-                machine_detection=settings.twilio_machine_detection,
-            ),
-            live=container.live_calls,
-        )
-    except TwilioUnavailable as exc:
-        return UnavailableCarrier("twilio", str(exc))
 
 
 def make_dispatcher(container: Container) -> Dispatcher:

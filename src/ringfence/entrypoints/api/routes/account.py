@@ -9,7 +9,9 @@ from sqlalchemy import ColumnElement
 
 from ringfence.adapters.db.orm import Account, AuditEvent
 from ringfence.entrypoints.api.crud import list_page
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.account import (
     AccountOut,
     AccountUpdate,
@@ -17,6 +19,9 @@ from ringfence.entrypoints.api.schemas.account import (
     AuditEventQuery,
 )
 from ringfence.entrypoints.api.schemas.common import Page
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 from ringfence.services.audit import record_changes, snapshot
 from ringfence.services.fields import apply_fields
 

@@ -9,13 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from ringfence.adapters.db.orm import ApiKey
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.api_keys import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
     WebSessionOut,
     WebSessionsEnded,
+)
+from ringfence.entrypoints.deps import (
+    Uow,
 )
 from ringfence.services.api_keys import (
     create_api_key,

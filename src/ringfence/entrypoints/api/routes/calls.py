@@ -22,7 +22,9 @@ from ringfence.domain.compliance import zone
 from ringfence.domain.phi import PhiAccessVia, PhiKind
 from ringfence.domain.vocabulary import CallStatus
 from ringfence.entrypoints.api.crud import list_page
-from ringfence.entrypoints.api.deps import ContainerDep, Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.calls import (
     CallEventOut,
     CallJobDetailOut,
@@ -34,6 +36,10 @@ from ringfence.entrypoints.api.schemas.calls import (
     TurnOut,
 )
 from ringfence.entrypoints.api.schemas.common import Page
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
+)
 from ringfence.services.call_jobs import cancel_pending
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.phi_access import record_access

@@ -8,12 +8,17 @@ from fastapi import APIRouter, Path, status
 from sqlalchemy import select
 
 from ringfence.adapters.db.orm import ConsentRecord, Contact
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.contacts import (
     ConsentCreate,
     ConsentEvidenceItemOut,
     ConsentEvidenceOut,
     ConsentOut,
+)
+from ringfence.entrypoints.deps import (
+    Uow,
 )
 from ringfence.services.consent import ConsentEvidence, record_consent
 from ringfence.services.consent_evidence import evidence_file

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.contact_imports import (
     ContactImportCreate,
     ContactImportOut,
     ManualWrittenConsentCreate,
     ManualWrittenConsentOut,
+)
+from ringfence.entrypoints.deps import (
+    Uow,
 )
 from ringfence.services.contact_import import import_contacts
 from ringfence.services.written_consent import confirm_written_consent

@@ -7,8 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from ringfence.adapters.db.orm import Contact
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.eligibility import EligibilityOut, EligibilityQuery
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 from ringfence.services.eligibility import call_eligibility
 from ringfence.services.tenancy import get_owned
 

@@ -10,12 +10,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
 
 from ringfence.adapters.db.orm import Account
-from ringfence.entrypoints.api.deps import ContainerDep, Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.kyc import (
     DecisionIn,
     KycApplicationIn,
     KycOut,
     PendingOut,
+)
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
 )
 from ringfence.services import kyc
 from ringfence.services.consent_review import consent_problems

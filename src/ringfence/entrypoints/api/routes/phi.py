@@ -9,9 +9,14 @@ from sqlalchemy import ColumnElement
 
 from ringfence.adapters.db.phi import PhiAccess
 from ringfence.entrypoints.api.crud import list_page
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.entrypoints.api.schemas.phi import PhiAccessOut, PhiAccessQuery
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 
 router = APIRouter(tags=["account"])
 

@@ -6,13 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from ringfence.entrypoints.api.deps import Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.test_calls import (
     ConsoleEventOut,
     TestCallCreate,
     TestCallOut,
     TestTurnCreate,
     TestTurnOut,
+)
+from ringfence.entrypoints.deps import (
+    Uow,
 )
 from ringfence.services.test_calls import TestConsole, console_events
 

@@ -11,7 +11,9 @@ from sqlalchemy import ColumnElement, select
 
 from ringfence.adapters.db.workflows import Enrollment, EnrollmentStep, Workflow
 from ringfence.entrypoints.api.crud import list_page
-from ringfence.entrypoints.api.deps import ContainerDep, Scope, Uow
+from ringfence.entrypoints.api.deps import (
+    Scope,
+)
 from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.entrypoints.api.schemas.workflows import (
     EnrollmentDetailOut,
@@ -20,7 +22,6 @@ from ringfence.entrypoints.api.schemas.workflows import (
     EnrollmentStepOut,
     EventIn,
     EventOut,
-    ForecastOut,
     PublishBody,
     PublishedOut,
     SkippedOut,
@@ -32,6 +33,11 @@ from ringfence.entrypoints.api.schemas.workflows import (
     WorkflowQuery,
     WorkflowUpdate,
 )
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
+)
+from ringfence.entrypoints.forecast import ForecastOut
 from ringfence.services.errors import InvalidField
 from ringfence.services.tenancy import get_owned
 from ringfence.services.workflows import forecast as forecasting

@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from ringfence.entrypoints.api.deps import ContainerDep
-from ringfence.entrypoints.api.rate_limits import AUTH_FAILURES, client_ip, limiter_of
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+)
+from ringfence.entrypoints.rate_limits import AUTH_FAILURES, client_ip, limiter_of
 from ringfence.entrypoints.web.deps import (
     CsrfRejected,
     CurrentSession,

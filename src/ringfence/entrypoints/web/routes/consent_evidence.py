@@ -8,7 +8,9 @@ from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import Response
 
 from ringfence.adapters.db.orm import Contact
-from ringfence.entrypoints.api.deps import Uow
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.services.consent_evidence import evidence_file
 

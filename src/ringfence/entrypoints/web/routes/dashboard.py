@@ -24,7 +24,10 @@ from ringfence.adapters.recording_store import (
 from ringfence.bootstrap import Container
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
 from ringfence.domain.phi import PhiAccessVia, PhiKind
-from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.services.agent_readiness import VoiceAiOverview, voice_ai_overview

@@ -20,7 +20,10 @@ from fastapi.responses import RedirectResponse, Response
 from ringfence.adapters.db.orm import Location as LocationRow
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
 from ringfence.domain.phi import PhiAccessVia, PhiKind
-from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.routes.dashboard import OUTBOUND, Location, recording_response

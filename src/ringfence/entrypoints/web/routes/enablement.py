@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from ringfence.adapters.db.orm import Account
 from ringfence.domain.kyc import MAX_OWNERS
 from ringfence.domain.vocabulary import CallPurpose
-from ringfence.entrypoints.api.deps import Uow
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.services import kyc

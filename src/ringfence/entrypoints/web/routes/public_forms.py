@@ -27,8 +27,11 @@ from ringfence.adapters.captcha import CaptchaVerifier
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.db.orm import Form as FormRow
 from ringfence.domain.phone import InvalidPhoneNumber, to_e164
-from ringfence.entrypoints.api.deps import ContainerDep, Uow
-from ringfence.entrypoints.api.rate_limits import (
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
+)
+from ringfence.entrypoints.rate_limits import (
     FORM_PER_IP,
     FORM_PER_NUMBER,
     Limited,

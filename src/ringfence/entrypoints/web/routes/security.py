@@ -14,7 +14,9 @@ from fastapi import APIRouter, Form, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from ringfence.adapters.db.orm import ApiKey
-from ringfence.entrypoints.api.deps import Uow
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer

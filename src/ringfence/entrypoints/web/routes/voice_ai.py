@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from ringfence.entrypoints.api.deps import Uow
+from ringfence.entrypoints.deps import (
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.redirects import HOME
 from ringfence.services.agent_readiness import voice_ai_overview

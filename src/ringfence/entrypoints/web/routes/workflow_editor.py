@@ -12,7 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.routes.workflow_editing import (
     EDITOR,

@@ -32,7 +32,7 @@ from ringfence.domain.workflows.definition import (
     step_label,
 )
 from ringfence.domain.workflows.states import WorkflowStatus
-from ringfence.entrypoints.api.schemas.workflows import ForecastOut
+from ringfence.entrypoints.forecast import ForecastOut
 from ringfence.entrypoints.web.routes.workflow_forms import ACTIONS_BY_TYPE, READ_ONLY_TYPES, Choice
 from ringfence.entrypoints.web.routes.workflow_section_forms import TRIGGER_LABELS
 from ringfence.services.errors import NotFound

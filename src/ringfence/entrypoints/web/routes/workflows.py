@@ -15,7 +15,10 @@ from fastapi.responses import Response
 
 from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.workflows.definition import TriggerKind
-from ringfence.entrypoints.api.deps import ContainerDep, Uow
+from ringfence.entrypoints.deps import (
+    ContainerDep,
+    Uow,
+)
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
