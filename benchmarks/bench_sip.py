@@ -5,7 +5,7 @@ loopback, a scripted 20-turn conversation.
 
 baresip auto-answers and plays the callee's side (utterances spoken by Piper's deeper variant,
 each followed by `--gap` seconds of silence for the agent's reply); Ringfence dials it through
-its SIP stack (`services/line_test.py`: SIP over UDP, G.711 µ-law RTP in 20 ms packets) with
+its SIP stack (`services/line_check.py`: SIP over UDP, G.711 µ-law RTP in 20 ms packets) with
 the speech pipeline attached. Calls are placed until `--turns` callee turns were answered.
 
 Reported (p50 / p95, ms): per turn, voice to voice (end of the callee's speech, as the VAD
@@ -30,7 +30,7 @@ from bench_speech import CalleeVoice, line, print_stages
 from ringfence.adapters.speech.piper import PiperTextToSpeech
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
-from ringfence.services.line_test import LineTarget, line_test_session, place_line_test
+from ringfence.services.line_check import LineTarget, line_check_session, place_line_check
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
 from ringfence.speech.pipeline import TurnLatency
@@ -83,7 +83,7 @@ def main() -> None:
         while len(turns) < args.turns:
             calls += 1
             with baresip(Path(scratch) / f"call-{calls}", prompt, user="bench") as peer:
-                result = place_line_test(
+                result = place_line_check(
                     LineTarget(
                         trunk_host="127.0.0.1",
                         trunk_port=peer.port,
@@ -93,7 +93,7 @@ def main() -> None:
                         account=SipAccount(domain="127.0.0.1", display_name="Glow"),
                         max_call_s=len(prompt) / 2 / CARRIER_RATE + 10,
                     ),
-                    line_test_session("Glow Aesthetics", "+13055550123"),
+                    line_check_session("Glow Aesthetics", "+13055550123"),
                     engines=SpeechEngines(vad=fresh_vad(), stt=stt, tts=tts),
                     policy=ScriptedPolicy(),
                     max_callee_turns=40,

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.entrypoints.cli import app
-from ringfence.services.line_test import (
+from ringfence.services.line_check import (
     LineTarget,
     PhoneNumberTarget,
-    line_test_session,
-    place_line_test,
+    line_check_session,
+    place_line_check,
 )
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.sessions import engines_of
@@ -133,13 +133,13 @@ def test_call_test_refuses_a_tel_uri(trunk: socket.socket) -> None:
 
 
 def test_the_line_test_service_refuses_a_phone_number_too(trunk: socket.socket) -> None:
-    """Not only the command: `place_line_test` itself checks before opening an endpoint."""
+    """Not only the command: `place_line_check` itself checks before opening an endpoint."""
     port = trunk.getsockname()[1]
     target = LineTarget("127.0.0.1", port, f"sip:+12125550147@127.0.0.1:{port}", "ringfence")
     with pytest.raises(PhoneNumberTarget, match="compliance gate"):
-        place_line_test(
+        place_line_check(
             target,
-            line_test_session("Glow", "+12125550100"),
+            line_check_session("Glow", "+12125550100"),
             engines=engines_of("fake")(),
             policy=ScriptedPolicy(),
         )

@@ -4,7 +4,7 @@
 
 Only SIP URIs of extensions and test endpoints are dialed: a `tel:` URI or a SIP URI whose user
 part is a phone number is refused before anything is sent (calls to phone numbers go through a
-workflow and the pre-dial compliance gate; see services/line_test.py). The INVITE goes to
+workflow and the pre-dial compliance gate; see services/line_check.py). The INVITE goes to
 `--trunk`, else to the configured trunk (RINGFENCE_SIP_TRUNK_HOST), else straight to the URI's
 host. Exit status 0 when the call was answered and audio flowed both ways, 1 otherwise, 2 for
 bad usage (a refused target included).
@@ -24,14 +24,14 @@ from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.config import Settings
-from ringfence.services.line_test import (
+from ringfence.services.line_check import (
+    LineCheckResult,
     LineTarget,
-    LineTestResult,
     NotASipUri,
     PhoneNumberTarget,
     check_sip_uri,
-    line_test_session,
-    place_line_test,
+    line_check_session,
+    place_line_check,
 )
 from ringfence.speech.contracts import SpeechEngineUnavailable
 from ringfence.speech.sessions import engines_of
@@ -123,7 +123,7 @@ def call_test(
     if not as_json:
         console.print(f"Calling {to} through {trunk_host}:{trunk_port} ...", highlight=False)
     try:
-        result = place_line_test(
+        result = place_line_check(
             LineTarget(
                 trunk_host=trunk_host,
                 trunk_port=trunk_port,
@@ -134,7 +134,7 @@ def call_test(
                 ring_timeout_s=ring_timeout,
                 max_call_s=max_seconds,
             ),
-            line_test_session(practice, callback),
+            line_check_session(practice, callback),
             engines=make_engines(),
             policy=ScriptedPolicy(),
         )
@@ -154,7 +154,7 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def report_of(result: LineTestResult) -> dict[str, Any]:
+def report_of(result: LineCheckResult) -> dict[str, Any]:
     call, pipeline = result.call, result.pipeline
     turns = [] if pipeline is None else list(pipeline.latencies)
     v2v = [t.voice_to_voice_ms for t in turns]

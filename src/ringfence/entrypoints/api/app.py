@@ -27,17 +27,17 @@ from ringfence.entrypoints.api.routes import (
     api_keys,
     calls,
     consents,
+    console_calls,
     contact_imports,
     eligibility,
     kyc,
     phi,
-    test_calls,
     twilio,
     workflows,
 )
 from ringfence.entrypoints.rate_limits import RateLimiter
+from ringfence.services.console import AgentConsole
 from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
-from ringfence.services.test_calls import TestConsole
 
 API_PREFIX = "/api/v1"
 
@@ -185,7 +185,7 @@ def create_api(container: Container) -> FastAPI:
         eligibility.router,
         calls.router,
         phi.router,
-        test_calls.router,
+        console_calls.router,
         workflows.router,
         kyc.router,
         kyc.operator_router,
@@ -194,7 +194,7 @@ def create_api(container: Container) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
     app.include_router(twilio.router)  # carrier-facing, signed by Twilio: no API prefix or key
     install_live_media(app, container)  # the speech pipeline of Twilio calls' media streams
-    app.state.test_console = TestConsole(policy_factory(container.settings))
+    app.state.agent_console = AgentConsole(policy_factory(container.settings))
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:

@@ -10,7 +10,7 @@ from ringfence.domain.vocabulary import CallPurpose
 from ringfence.entrypoints.api.schemas.common import Body, Id, LongText, PhoneE164
 
 
-class TestCallCreate(Body):
+class ConsoleCallCreate(Body):
     agent_id: Id
     contact_id: Id | None = Field(default=None, description="Talk as this contact (or phone)")
     phone: PhoneE164 | None = Field(default=None, description="Talk as an unknown caller")
@@ -26,7 +26,7 @@ class ConsoleEventOut(BaseModel):
     detail: dict[str, Any]
 
 
-class TestCallOut(BaseModel):
+class ConsoleCallOut(BaseModel):
     id: int
     agent_text: str
     events: list[ConsoleEventOut]

@@ -9,33 +9,35 @@ from fastapi import APIRouter, Path, Request, status
 from ringfence.entrypoints.api.deps import (
     Scope,
 )
-from ringfence.entrypoints.api.schemas.test_calls import (
+from ringfence.entrypoints.api.schemas.console_calls import (
+    ConsoleCallCreate,
+    ConsoleCallOut,
     ConsoleEventOut,
-    TestCallCreate,
-    TestCallOut,
     TestTurnCreate,
     TestTurnOut,
 )
 from ringfence.entrypoints.deps import (
     Uow,
 )
-from ringfence.services.test_calls import TestConsole, console_events
+from ringfence.services.console import AgentConsole, console_events
 
 router = APIRouter(tags=["test console"])
 
 
-def _console(request: Request) -> TestConsole:
-    console: TestConsole = request.app.state.test_console
+def _console(request: Request) -> AgentConsole:
+    console: AgentConsole = request.app.state.agent_console
     return console
 
 
 @router.post(
     "/test-calls",
-    response_model=TestCallOut,
+    response_model=ConsoleCallOut,
     status_code=status.HTTP_201_CREATED,
     summary="Start a test call with an agent",
 )
-def start_test_call(request: Request, uow: Uow, scope: Scope, body: TestCallCreate) -> TestCallOut:
+def start_test_call(
+    request: Request, uow: Uow, scope: Scope, body: ConsoleCallCreate
+) -> ConsoleCallOut:
     """Starts a conversation with the agent as the callee (`contact_id` to be that contact, or
     `phone` for an unknown caller) and returns the agent's opening. Logged as Call Type Test;
     a dry run: the actions it reports are not applied to the CRM."""
@@ -49,7 +51,7 @@ def start_test_call(request: Request, uow: Uow, scope: Scope, body: TestCallCrea
         now=uow.clock.now(),
     )
     uow.commit()
-    return TestCallOut(
+    return ConsoleCallOut(
         id=call_id,
         agent_text=turn.text,
         events=[ConsoleEventOut(type=e.type, detail=e.detail) for e in console_events(turn.events)],

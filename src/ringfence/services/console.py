@@ -126,7 +126,7 @@ def console_events(events: tuple[AgentEvent, ...]) -> list[ConsoleEvent]:
     return out
 
 
-class TestConsole:
+class AgentConsole:
     """Holds live runtimes by test-call id (bounded); a call evicted or started in another
     process is rebuilt by replaying the callee's stored turns (exact for the scripted
     policy)."""

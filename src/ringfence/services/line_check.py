@@ -5,7 +5,7 @@ It dials SIP URIs only (an extension on the practice's PBX, a test endpoint), an
 `tel:` URI or a SIP URI whose user part is a phone number (`domain/dial_targets.py`): a phone
 number belongs to a contact, and every call to a contact goes through a workflow and the
 pre-dial compliance gate (consent, calling window, throttles), which this call bypasses.
-The agent is a test agent (`line_test_session`), its opening and turns are the built-in
+The agent is a test agent (`line_check_session`), its opening and turns are the built-in
 scripted policy's; the result holds the SIP outcome, the transcript and the latency figures
 (answer to first audio packet, and per turn the end of the callee's speech to the agent's
 first audio, stage by stage).
@@ -58,7 +58,7 @@ def check_sip_uri(to: str) -> str:
     return to
 
 
-def line_test_session(practice_name: str, callback_number: str) -> AgentSession:
+def line_check_session(practice_name: str, callback_number: str) -> AgentSession:
     return AgentSession(
         AgentProfile(practice_name=practice_name, callback_number=callback_number),
         # No patient, no appointment: nothing for the guardrails to withhold.
@@ -67,7 +67,7 @@ def line_test_session(practice_name: str, callback_number: str) -> AgentSession:
 
 
 @dataclass(frozen=True, slots=True)
-class LineTestResult:
+class LineCheckResult:
     call: CallResult
     pipeline: PipelineResult | None  # None when the call was not answered
 
@@ -84,14 +84,14 @@ class LineTarget:
     max_call_s: float = 60.0
 
 
-def place_line_test(
+def place_line_check(
     target: LineTarget,
     session: AgentSession,
     *,
     engines: SpeechEngines,
     policy: DialoguePolicy,
     max_callee_turns: int = 12,
-) -> LineTestResult:
+) -> LineCheckResult:
     """Place the call, hold it with the pipeline until either side hangs up, return how it went."""
     check_sip_uri(target.to_uri)
     results: list[PipelineResult] = []
@@ -130,4 +130,4 @@ def place_line_test(
     finally:
         with contextlib.suppress(Exception):
             endpoint.close()
-    return LineTestResult(outcome, results[0] if results else None)
+    return LineCheckResult(outcome, results[0] if results else None)
