@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from ringfence.adapters.db.orm import Contact
 from ringfence.bootstrap import Container
-from ringfence.entrypoints.cli_contacts import contacts_app
+from ringfence.entrypoints.cli.contacts import contacts_app
 from tests.conftest import Tenant
 
 CSV = (

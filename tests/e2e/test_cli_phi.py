@@ -21,7 +21,7 @@ from ringfence.adapters.recording_store import (
 from ringfence.bootstrap import Container, bootstrap
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
-from ringfence.entrypoints.cli_phi import phi_app
+from ringfence.entrypoints.cli.phi import phi_app
 from ringfence.phi_keys import KeyFile
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook

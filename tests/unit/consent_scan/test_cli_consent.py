@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ringfence.entrypoints.cli_consent import consent_app
+from ringfence.entrypoints.cli.consent import consent_app
 
 EVAL_DIR = Path(__file__).parents[3] / "src/ringfence/domain/consent_scan/eval_set"
 GOLD = EVAL_DIR / "01_complete_gold.txt"

@@ -19,7 +19,7 @@ from ringfence.domain.consent_scan.evaluation import (
     parse_eval_set,
 )
 from ringfence.domain.consent_scan.scanner import score, valid
-from ringfence.entrypoints.cli_consent import bundled_eval_set, load_eval_dir
+from ringfence.entrypoints.cli.consent import bundled_eval_set, load_eval_dir
 
 EVAL_DIR = Path(__file__).parents[3] / "src/ringfence/domain/consent_scan/eval_set"
 

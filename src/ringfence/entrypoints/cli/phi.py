@@ -26,7 +26,7 @@ from rich.table import Table
 from ringfence.adapters.phi_cipher import PhiKeyError, generate_key
 from ringfence.bootstrap import Container
 from ringfence.config import Settings
-from ringfence.entrypoints.cli_support import open_container
+from ringfence.entrypoints.cli.support import open_container
 from ringfence.phi_keys import ENV_NAME, add_key, configured_keys, keep_newest, key_file
 from ringfence.services.phi_retention import purge_expired
 from ringfence.services.phi_rotation import check_keys, count_items, rotate_all

@@ -52,13 +52,13 @@ from ringfence.domain.compliance import WindowReport, calling_window
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.entrypoints import worker
 from ringfence.entrypoints.asgi import create_app
-from ringfence.entrypoints.cli_calltest import call_test
-from ringfence.entrypoints.cli_consent import consent_app
-from ringfence.entrypoints.cli_consent_audit import consent_audit
-from ringfence.entrypoints.cli_contacts import contacts_app
-from ringfence.entrypoints.cli_kyc import kyc_app
-from ringfence.entrypoints.cli_phi import phi_app
-from ringfence.entrypoints.cli_support import open_container
+from ringfence.entrypoints.cli.calltest import call_test
+from ringfence.entrypoints.cli.consent import consent_app
+from ringfence.entrypoints.cli.consent_audit import consent_audit
+from ringfence.entrypoints.cli.contacts import contacts_app
+from ringfence.entrypoints.cli.kyc import kyc_app
+from ringfence.entrypoints.cli.phi import phi_app
+from ringfence.entrypoints.cli.support import open_container
 from ringfence.file_modes import owner_only_umask
 from ringfence.log_safety import install_log_safety
 from ringfence.services.api_keys import (

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ringfence.entrypoints.api.schemas.contact_imports import ContactImportOut
-from ringfence.entrypoints.cli_support import open_container
+from ringfence.entrypoints.cli.support import open_container
 from ringfence.services.contact_import import import_contacts
 from ringfence.services.contact_import_csv import decode_csv
 from ringfence.services.contact_import_report import ImportPhase, ImportReport, RowStatus

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ringfence.entrypoints.cli_support import open_container
+from ringfence.entrypoints.cli.support import open_container
 from ringfence.services.consent_audit import audit_consent
 
 console = Console(soft_wrap=True)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ringfence.domain.kyc import ReviewOutcome
-from ringfence.entrypoints.cli_support import open_container
+from ringfence.entrypoints.cli.support import open_container
 from ringfence.services import kyc
 from ringfence.services.errors import ServiceError
 
