@@ -27,10 +27,10 @@ from ringfence.entrypoints.web.routes import (
     public_forms,
     security,
     voice_ai,
-    workflow_editor,
-    workflow_edits,
-    workflows,
 )
+from ringfence.entrypoints.web.routes.workflows import editor as workflow_editor
+from ringfence.entrypoints.web.routes.workflows import pages as workflows
+from ringfence.entrypoints.web.routes.workflows import saves as workflow_edits
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.entrypoints.web.state import WebState
 from ringfence.secret_key import secret_key

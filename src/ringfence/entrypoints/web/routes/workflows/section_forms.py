@@ -9,7 +9,7 @@ from typing import Any, Final
 from ringfence.domain.tags import QA_TEST_TAG
 from ringfence.domain.vocabulary import AppointmentStatus
 from ringfence.domain.workflows.definition import TriggerKind
-from ringfence.entrypoints.web.routes.workflow_forms import (
+from ringfence.entrypoints.web.routes.workflows.step_forms import (
     Choice,
     FormField,
     Submitted,

@@ -2,7 +2,7 @@
 between steps that opens the action picker, a form per action, and the forecast panel.
 
 Plain pages that work without JavaScript (the query opens what htmx would load into the page);
-htmx loads the picker, a step's form and the forecast in place. Saving is workflow_edits.py.
+htmx loads the picker, a step's form and the forecast in place. Saving is saves.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ringfence.entrypoints.deps import (
     Uow,
 )
 from ringfence.entrypoints.web.deps import SignedIn, Web
-from ringfence.entrypoints.web.routes.workflow_editing import (
+from ringfence.entrypoints.web.routes.workflows.editor_state import (
     EDITOR,
     SECTIONS,
     Picker,
@@ -32,8 +32,8 @@ from ringfence.entrypoints.web.routes.workflow_editing import (
     render_fragment,
     section_form_of,
 )
-from ringfence.entrypoints.web.routes.workflow_forms import ACTIONS_BY_TYPE, find_actions
-from ringfence.entrypoints.web.routes.workflow_views import forecast_view
+from ringfence.entrypoints.web.routes.workflows.step_forms import ACTIONS_BY_TYPE, find_actions
+from ringfence.entrypoints.web.routes.workflows.views import forecast_view
 from ringfence.services.workflows import forecast as forecasting
 
 router = APIRouter()

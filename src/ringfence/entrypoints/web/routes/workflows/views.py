@@ -33,8 +33,12 @@ from ringfence.domain.workflows.definition import (
 )
 from ringfence.domain.workflows.states import WorkflowStatus
 from ringfence.entrypoints.forecast import ForecastOut
-from ringfence.entrypoints.web.routes.workflow_forms import ACTIONS_BY_TYPE, READ_ONLY_TYPES, Choice
-from ringfence.entrypoints.web.routes.workflow_section_forms import TRIGGER_LABELS
+from ringfence.entrypoints.web.routes.workflows.section_forms import TRIGGER_LABELS
+from ringfence.entrypoints.web.routes.workflows.step_forms import (
+    ACTIONS_BY_TYPE,
+    READ_ONLY_TYPES,
+    Choice,
+)
 from ringfence.services.errors import NotFound
 from ringfence.services.facts import aware
 from ringfence.services.workflows import manage

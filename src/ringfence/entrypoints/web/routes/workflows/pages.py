@@ -1,5 +1,5 @@
 """Automation → Workflows: the location's workflows with their Draft/Published switch, and a
-new workflow from blank or from one of the five templates. The editor is workflow_editor.py.
+new workflow from blank or from one of the five templates. The editor is editor.py.
 
 Every change goes through `services/workflows/manage.py`, called the way the JSON API calls it
 (entrypoints/api/routes/workflows.py); a page only turns forms into its arguments and its
@@ -23,8 +23,14 @@ from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.redirects import safe_next
-from ringfence.entrypoints.web.routes.workflow_editing import WorkflowId, not_found, owned, redirect
-from ringfence.entrypoints.web.routes.workflow_forms import (
+from ringfence.entrypoints.web.routes.workflows.editor_state import (
+    WorkflowId,
+    not_found,
+    owned,
+    redirect,
+)
+from ringfence.entrypoints.web.routes.workflows.section_forms import TRIGGER_FIELDS
+from ringfence.entrypoints.web.routes.workflows.step_forms import (
     ACTIONS_BY_TYPE,
     AGENT_FIELD,
     NO_ERRORS,
@@ -37,8 +43,7 @@ from ringfence.entrypoints.web.routes.workflow_forms import (
     bind_choices,
     where,
 )
-from ringfence.entrypoints.web.routes.workflow_section_forms import TRIGGER_FIELDS
-from ringfence.entrypoints.web.routes.workflow_views import (
+from ringfence.entrypoints.web.routes.workflows.views import (
     LIST_PATH,
     LocationView,
     Resources,

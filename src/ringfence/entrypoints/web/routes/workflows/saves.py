@@ -20,7 +20,7 @@ from ringfence.entrypoints.deps import (
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
-from ringfence.entrypoints.web.routes.workflow_editing import (
+from ringfence.entrypoints.web.routes.workflows.editor_state import (
     EDITOR,
     SectionForm,
     StepForm,
@@ -33,7 +33,13 @@ from ringfence.entrypoints.web.routes.workflow_editing import (
     render_editor,
     revision_of,
 )
-from ringfence.entrypoints.web.routes.workflow_forms import (
+from ringfence.entrypoints.web.routes.workflows.section_forms import (
+    AUDIENCE_FIELDS,
+    TRIGGER_FIELDS,
+    audience_data,
+    trigger_data,
+)
+from ringfence.entrypoints.web.routes.workflows.step_forms import (
     ACTIONS_BY_TYPE,
     FormField,
     Posted,
@@ -43,13 +49,7 @@ from ringfence.entrypoints.web.routes.workflow_forms import (
     step_data,
     where,
 )
-from ringfence.entrypoints.web.routes.workflow_section_forms import (
-    AUDIENCE_FIELDS,
-    TRIGGER_FIELDS,
-    audience_data,
-    trigger_data,
-)
-from ringfence.entrypoints.web.routes.workflow_views import editor_path
+from ringfence.entrypoints.web.routes.workflows.views import editor_path
 from ringfence.services.errors import InvalidField
 from ringfence.services.unit_of_work import UnitOfWork
 from ringfence.services.workflows import manage

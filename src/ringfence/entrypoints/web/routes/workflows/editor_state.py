@@ -1,5 +1,5 @@
-"""The workflow editor's state and rendering, shared by its pages (workflow_editor.py) and its
-saves (workflow_edits.py): the editor's view of a workflow, which picker or form is open, and
+"""The workflow editor's state and rendering, shared by its pages (editor.py) and its
+saves (saves.py): the editor's view of a workflow, which picker or form is open, and
 the page helpers of the Workflows routes."""
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from ringfence.domain.workflows.states import WorkflowStatus
 from ringfence.entrypoints.web.deps import Web
 from ringfence.entrypoints.web.flash import Flash
 from ringfence.entrypoints.web.pages import Viewer
-from ringfence.entrypoints.web.routes.workflow_forms import (
+from ringfence.entrypoints.web.routes.workflows.section_forms import (
+    AUDIENCE_FIELDS,
+    TRIGGER_FIELDS,
+    audience_checked,
+    audience_values,
+)
+from ringfence.entrypoints.web.routes.workflows.step_forms import (
     ACTIONS,
     ACTIONS_BY_TYPE,
     AGENT_FIELD,
@@ -32,13 +38,7 @@ from ringfence.entrypoints.web.routes.workflow_forms import (
     step_values,
     text_of,
 )
-from ringfence.entrypoints.web.routes.workflow_section_forms import (
-    AUDIENCE_FIELDS,
-    TRIGGER_FIELDS,
-    audience_checked,
-    audience_values,
-)
-from ringfence.entrypoints.web.routes.workflow_views import (
+from ringfence.entrypoints.web.routes.workflows.views import (
     LIST_PATH,
     ForecastView,
     LocationView,
