@@ -14,9 +14,6 @@ from sqlalchemy import ColumnElement, select
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, CallTranscript, MinutesLedger
 from ringfence.adapters.db.orm import Location
-from ringfence.adapters.recording_store import (
-    read_recording_bytes,
-)
 from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import zone
 from ringfence.domain.phi import PhiAccessVia, PhiKind
@@ -40,6 +37,7 @@ from ringfence.entrypoints.deps import (
     ContainerDep,
     Uow,
 )
+from ringfence.services import phi_access
 from ringfence.services.call_jobs import cancel_pending
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.phi_access import record_access
@@ -142,15 +140,16 @@ def read_recording(uow: Uow, scope: Scope, container: ContainerDep, job_id: JobI
     rendered, and after its account's retention policy purged it. Each read is written to
     the PHI access log."""
     job = get_owned(uow.session, CallJob, job_id, scope)
-    transcript = _transcript(uow, job)
-    if transcript.recording_path is None:
-        raise NotFound(f"call job {job.id} has no recording yet")
-    wav = read_recording_bytes(
-        container.settings.recordings_dir, transcript.recording_path, cipher=container.phi_cipher
+    wav = phi_access.read_recording(
+        uow,
+        scope,
+        job.id,
+        via=PhiAccessVia.API,
+        store_dir=container.settings.recordings_dir,
+        cipher=container.phi_cipher,
     )
     if wav is None:
         raise NotFound(f"call job {job.id} has no recording")
-    _log_read(uow, scope, job.id, PhiKind.RECORDING)
     return Response(
         wav,
         media_type="audio/wav",

@@ -14,13 +14,8 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy import select
 
-from ringfence.adapters.db.calls import CallTranscript
 from ringfence.adapters.db.engine import READ_ONLY
-from ringfence.adapters.recording_store import (
-    read_recording_bytes,
-)
 from ringfence.bootstrap import Container
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
 from ringfence.domain.phi import PhiAccessVia, PhiKind
@@ -37,7 +32,7 @@ from ringfence.services.dashboard.export import csv_filename, export_rows
 from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import NotFound
-from ringfence.services.phi_access import record_access
+from ringfence.services.phi_access import read_recording, record_access
 from ringfence.services.unit_of_work import TenantScope
 
 router = APIRouter()
@@ -248,24 +243,17 @@ def recording_response(
     uow: Uow, container: Container, reader: TenantScope, job_id: int, via: PhiAccessVia
 ) -> Response:
     """A call's recording of `reader`'s account, decrypted, its read logged (staff drawer and
-    share links; the API has its own route with JSON errors)."""
-    recording_path = uow.session.scalar(
-        select(CallTranscript.recording_path).where(
-            CallTranscript.job_id == job_id,
-            CallTranscript.account_id == reader.account_id,
-        )
-    )
-    if recording_path is None:
-        return Response("no recording", status_code=404, media_type="text/plain")
-    wav = read_recording_bytes(
-        container.settings.recordings_dir, recording_path, cipher=container.phi_cipher
+    share links; the API answers JSON errors around the same `read_recording`)."""
+    wav = read_recording(
+        uow,
+        reader,
+        job_id,
+        via=via,
+        store_dir=container.settings.recordings_dir,
+        cipher=container.phi_cipher,
     )
     if wav is None:
-        return Response("no recording yet", status_code=404, media_type="text/plain")
-    record_access(
-        uow.session, reader, job_id=job_id, what=PhiKind.RECORDING, via=via, at=uow.clock.now()
-    )
-    uow.commit()
+        return Response("no recording", status_code=404, media_type="text/plain")
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "private"})
 
 
