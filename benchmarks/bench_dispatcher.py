@@ -31,8 +31,11 @@ from ringfence.adapters.phi_cipher import PhiCipher
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.clock import VirtualClock
 from ringfence.domain.calls import PENDING
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import CallStatus
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.simulation.databases import scratch_database
 from ringfence.simulation.population import PopulationSpec, populate
 from ringfence.simulation.runner import DEFAULT_START, SimulationSpec, run_simulation

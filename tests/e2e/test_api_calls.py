@@ -9,7 +9,10 @@ from fastapi.testclient import TestClient
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.domain.pacing import DispatchConfig
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from tests.conftest import Tenant
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice
 

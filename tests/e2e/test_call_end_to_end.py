@@ -13,7 +13,10 @@ from ringfence.adapters.speech import SpeechUnavailable, default_voices
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.domain.pacing import DispatchConfig
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.services.recordings import (
     render_pending,
 )

@@ -14,7 +14,10 @@ from ringfence.adapters.db.calls import CallAction, CallJob
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.domain.pacing import DispatchConfig
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.services.workflows.runner import WorkflowRunner
 from tests.conftest import Tenant
 from tests.integration.dispatch.practice import Practice

@@ -1,13 +1,28 @@
 """Booking one dial against a location's pacing state: the dispatcher does it on the locked
 `location_pacing` row, the workflow forecast on its simulated copy, so the two can never
-disagree about when the location is next free."""
+disagree about when the location is next free. `DispatchConfig` is the operational limits both
+plan with."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ringfence.domain.compliance import PlatformPolicy, location_day_bounds
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchConfig:
+    """Operational limits of one carrier account (the compliance rules are not here)."""
+
+    carrier_cps: float = 1.0
+    carrier_burst: float = 1.0
+    max_concurrent_calls: int = 20
+    locations_per_tick: int = 2000
+    candidates_per_location: int = 3
+    stale_dialing_after: timedelta = timedelta(minutes=2)
+    stale_call_after: timedelta = timedelta(minutes=20)
 
 
 class PacingSlot(Protocol):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, true, update
@@ -57,7 +57,7 @@ from ringfence.domain.compliance import (
     evaluate,
     zone,
 )
-from ringfence.domain.pacing import book_dial
+from ringfence.domain.pacing import DispatchConfig, book_dial
 from ringfence.domain.vocabulary import CallStatus, CallType
 from ringfence.services.agent_sessions import SessionRequest, build_sessions
 from ringfence.services.call_results import (
@@ -78,19 +78,6 @@ from ringfence.services.facts import ContactSnapshot, Prospect, gather, load_sna
 
 # Location-level reasons: when one job hits them, every job of the location would.
 _LOCATION_BLOCKS = {ReasonCode.LOCATION_PACING, ReasonCode.LOCATION_DAILY_CAP}
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchConfig:
-    """Operational limits of one carrier account (the compliance rules are not here)."""
-
-    carrier_cps: float = 1.0
-    carrier_burst: float = 1.0
-    max_concurrent_calls: int = 20
-    locations_per_tick: int = 2000
-    candidates_per_location: int = 3
-    stale_dialing_after: timedelta = timedelta(minutes=2)
-    stale_call_after: timedelta = timedelta(minutes=20)
 
 
 @dataclass(slots=True)

@@ -35,7 +35,10 @@ from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.adapters.telephony.sandbox_store import SandboxCall
 from ringfence.clock import VirtualClock
 from ringfence.domain.calls import IN_FLIGHT
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.domain.pacing import DispatchConfig
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.services.facts import aware
 from ringfence.simulation.audit import audit_dials
 from ringfence.simulation.callog import (

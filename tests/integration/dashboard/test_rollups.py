@@ -158,7 +158,8 @@ def test_a_real_dispatcher_run_keeps_the_rollups_exact(container: Container) -> 
     """The dispatcher's and the call results' bulk statements, end to end on the sandbox."""
     from ringfence.adapters.telephony.sandbox import SandboxCarrier
     from ringfence.clock import VirtualClock
-    from ringfence.services.dispatch import DispatchConfig, Dispatcher
+    from ringfence.domain.pacing import DispatchConfig
+    from ringfence.services.dispatch import Dispatcher
     from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
 
     clock = container.clock

@@ -21,6 +21,7 @@ from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.compliance import Rule
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
@@ -33,7 +34,9 @@ from ringfence.domain.vocabulary import (
     TaskPriority,
 )
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.services.eligibility import call_eligibility
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 

@@ -15,8 +15,12 @@ from ringfence.adapters.telephony.sandbox import SandboxCarrier, UnreachableCarr
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.compliance import DEFAULT_POLICY
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, Channel
-from ringfence.services.dispatch import DispatchConfig, Dispatcher, TickReport
+from ringfence.services.dispatch import (
+    Dispatcher,
+    TickReport,
+)
 from tests.integration.dispatch.practice import (
     BEFORE_WINDOW,
     WINDOW_OPENS,

@@ -23,8 +23,12 @@ from ringfence.adapters.telephony.sandbox_store import SandboxCall
 from ringfence.adapters.telephony.twilio import TwilioCarrier
 from ringfence.bootstrap import Container, carriers
 from ringfence.clock import VirtualClock
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
-from ringfence.services.dispatch import DispatchConfig, Dispatcher, TickReport
+from ringfence.services.dispatch import (
+    Dispatcher,
+    TickReport,
+)
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.integration.telephony.conftest import post_signed
 from tests.integration.telephony.fake_twilio import FakeTwilio, number_for

@@ -27,8 +27,11 @@ from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
 from tests.sip_peers import (
     RINGS_UNTIL_CANCELED,

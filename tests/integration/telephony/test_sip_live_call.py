@@ -37,8 +37,11 @@ from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
 from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
 from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding

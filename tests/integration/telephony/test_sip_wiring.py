@@ -19,8 +19,11 @@ from ringfence.bootstrap import Container
 from ringfence.bootstrap.carriers import make_carrier, make_sip_carrier
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.speech.contracts import SpeechEngineUnavailable
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.sip_peers import final_response, sipp

@@ -35,6 +35,7 @@ from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import session_from_json
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
 from ringfence.entrypoints.api.routes.twilio import (
@@ -43,7 +44,9 @@ from ringfence.entrypoints.api.routes.twilio import (
     get_media_sessions,
 )
 from ringfence.entrypoints.asgi import create_app
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.speech import engines
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngineUnavailable

@@ -10,7 +10,10 @@ from ringfence.adapters.speech import SpeechUnavailable, default_voices
 from ringfence.agent.understanding.model import default_model
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.carriers import make_carrier
-from ringfence.services.dispatch import DispatchConfig, Dispatcher
+from ringfence.domain.pacing import DispatchConfig
+from ringfence.services.dispatch import (
+    Dispatcher,
+)
 from ringfence.services.phi_retention import purge_expired
 from ringfence.services.recordings import render_pending
 from ringfence.services.workflows.runner import WorkflowRunner

@@ -23,6 +23,7 @@ from ringfence.adapters.db.orm import Appointment, Contact, Location
 from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import DEFAULT_POLICY, PlatformPolicy
+from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import AppointmentStatus, CallPurpose
 from ringfence.domain.workflows.definition import (
     Branch,
@@ -43,7 +44,6 @@ from ringfence.domain.workflows.forecast import (
     forecast,
 )
 from ringfence.domain.workflows.timing import AppointmentView, EndPath, WaitFacts, wait_outcome
-from ringfence.services.dispatch import DispatchConfig
 from ringfence.services.facts import ContactSnapshot, Prospect, aware, gather, load_snapshots
 from ringfence.services.workflows.contact_views import UPCOMING, appointment_view
 from ringfence.services.workflows.manage import audience_ids, definition_of_draft
