@@ -7,8 +7,10 @@
 Every case of the recipe file (by default the tuning set, tests/data/amd/greetings.jsonl:
 people saying hello or answering a business line, in English and Spanish; voicemail greetings
 long and short, with beeps of 400-2,500 Hz, two beeps or none; silence, hiss, hum, a modem
-tone; clean, noisy and telephone-band lines) is rendered with each voice that is installed and
-run through the detector with each VAD:
+tone; clean, noisy and telephone-band lines; `tests/data/amd/greetings_more.jsonl` widens it
+with 107 more: business and Spanish answers, two hellos, asides, long personal answers, boxes
+without a beep, carrier, mailbox-full and IVR recordings, beeps across the band, two beeps) is
+rendered with each voice that is installed and run through the detector with each VAD:
 - voices: `babble` (speech-like synthetic sound, always there), `piper` (the local neural
   voice, varied in pitch and pace per case; the speech extra; its model draws random noise, so
   it is seeded: the same file renders the same audio), `espeak` (espeak-ng, when on PATH; a

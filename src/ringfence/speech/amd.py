@@ -55,7 +55,9 @@ consecutive tonal frames in `beep_band_hz` (400-2,500 Hz, with a margin: voicema
 440-2,400 Hz) whose frequency holds within `beep_jitter_hz` of the run's mean: a beep's pitch
 does not move, a voice's does, so a held vowel that looks tonal for a frame or two does not
 make a beep (on the evaluation set speech never held one for more than 40 ms). The 2,100 Hz
-answer tone of a fax or modem (`answer_tone_hz`) is never a beep. A frame that holds a pure
+answer tone of a fax or modem (`answer_tone_hz`) is no beep on its own; after a greeting, a
+tone in its band that stops within `answer_band_beep_max_ms` is one (boxes beep at 2,100 Hz
+too; V.25's answer tone plays 2.6-4 s), confirmed when it stops. A frame that holds a pure
 tone above the band's floor never counts as speech, nor does the VAD's hangover right after a
 tone (`tone_hangover_ms`), so a beep cannot lengthen a greeting. (Below the floor lies a
 voice's own pitch: a low voice's frame can be as pure as a tone, and it is speech.)
@@ -141,8 +143,13 @@ class AmdConfig:
     # Voicemail beeps run 400-2,500 Hz (440, 850, 1,000, 1,400, 2,200, 2,400 Hz are common);
     # the band is a little wider, for the estimate's error (~3 Hz near 2.5 kHz).
     beep_band_hz: tuple[float, float] = (380.0, 2_550.0)
-    # The fax/modem answer tone (ITU-T V.25, 2,100 +-15 Hz): a tone, never a beep.
+    # The fax/modem answer tone (ITU-T V.25, 2,100 +-15 Hz): a tone, never a beep on its own.
     answer_tone_hz: tuple[float, float] = (2_075.0, 2_125.0)
+    # ...but voicemail beeps at 2,100 Hz exist too (the band is 400-2,500 Hz). A tone in the
+    # answer tone's band is a beep only when it follows a greeting (a fax or modem says
+    # nothing first) and stops before this (V.25's answer tone plays 2.6-4 s; beeps run
+    # 0.15-1 s). It is confirmed when it stops, so it is heard out first.
+    answer_band_beep_max_ms: int = 1_500
     # 150 ms of tone (the shortest beep we promise), less the partly covered frames at its edges.
     beep_min_ms: int = 120
     # A beep's frequency holds within this of its run's mean, frame after frame (a voice's
@@ -153,8 +160,10 @@ class AmdConfig:
     # Frames quieter than this are never tonal (a beep plays at -10 to -30 dBFS).
     beep_floor_dbfs: float = -45.0
     # -- when to leave the message --
-    # Quiet after a beep before the message starts: a second beep (or tone) may follow.
-    after_beep_ms: int = 300
+    # Quiet after a beep before the message starts: a second beep (or tone) may follow, up to
+    # ~0.6 s after the first (two beeps 0.6 s apart were talked over at 300 ms). The box
+    # records from the beep, so waiting costs the message nothing.
+    after_beep_ms: int = 700
     # A box that never beeps: the message starts after this much silence after its greeting.
     no_beep_silence_ms: int = 2_500
     # Whatever happens, the message starts at most this long after the verdict.
@@ -306,6 +315,9 @@ class AnsweringMachineDetector:
         self._last_beep_end = -1  # when the last confirmed beep ended (-1: none yet)
         self._pure_frames = 0  # consecutive frames holding a pure tone above the voice's pitch
         self._last_tone_end = -1_000_000  # the end of the last of beep_min_ms such frames
+        self._answer_band_frames = 0  # the current run of tonal frames in answer_tone_hz
+        self._answer_band_start = -1
+        self._answer_band_freq = 0.0  # its mean frequency
         # the greeting's words
         self._transcript = ""
         self._heard_until = -1  # the transcript covers the audio up to here
@@ -355,6 +367,7 @@ class AnsweringMachineDetector:
         in_band = tone.frequency_hz <= cfg.beep_band_hz[1]
         answer_tone = cfg.answer_tone_hz[0] <= tone.frequency_hz <= cfg.answer_tone_hz[1]
         self._track_tone(pure and in_band and not answer_tone, tone.frequency_hz, at, events)
+        self._track_answer_band(pure and answer_tone, tone.frequency_hz, at, events)
         self._pure_frames = self._pure_frames + 1 if pure else 0
         if self._pure_frames * cfg.frame_ms >= cfg.beep_min_ms:
             self._last_tone_end = end
@@ -400,6 +413,40 @@ class AnsweringMachineDetector:
         self._tone_freq = frequency if tonal else 0.0
         self._tone_start = at if tonal else -1
 
+    def _track_answer_band(
+        self, tonal: bool, frequency: float, at: int, events: list[AmdEvent]
+    ) -> None:
+        """A tone in the answer tone's band: a beep if it follows a greeting and stops before
+        answer_band_beep_max_ms (see AmdConfig), confirmed when it stops."""
+        cfg = self.config
+        if tonal:
+            if self._answer_band_frames == 0:
+                self._answer_band_start = at
+                self._answer_band_freq = 0.0
+            self._answer_band_frames += 1
+            self._answer_band_freq += (
+                frequency - self._answer_band_freq
+            ) / self._answer_band_frames
+            return
+        length = self._answer_band_frames * cfg.frame_ms
+        if (
+            self._answer_band_frames
+            and 0 <= self._greeting_start < self._answer_band_start
+            and cfg.beep_min_ms <= length < cfg.answer_band_beep_max_ms
+        ):
+            self.beep = BeepHeard(self._answer_band_start, round(self._answer_band_freq, 1))
+            self._last_beep_end = at
+            events.append(self.beep)
+        self._answer_band_frames = 0
+
+    @property
+    def _tone_playing(self) -> bool:
+        """A tone that may be (or become) a beep is playing: hear it out before deciding or
+        speaking (an answer-band tone only after a greeting: alone it is a modem's)."""
+        return bool(self._tone_frames) or (
+            self._answer_band_frames > 0 and self._greeting_start >= 0
+        )
+
     # -- greeting --------------------------------------------------------------------------
     def _track_speech(self, speech: bool, at: int, end: int) -> None:
         cfg = self.config
@@ -426,15 +473,15 @@ class AnsweringMachineDetector:
                 )
             if greeting >= (words.machine_greeting_ms or cfg.machine_greeting_ms):
                 return AmdDecision(AmdVerdict.MACHINE, AmdReason.LONG_GREETING, now, greeting)
+            end_silence = self._end_of_greeting_silence_ms(greeting)
             if words.end_silence_ms is not None:
-                end_silence = float(words.end_silence_ms)
-            else:
-                end_silence = self._end_of_greeting_silence_ms(greeting)
+                # the whole greeting's words are in: they may end it sooner, never later
+                end_silence = min(end_silence, float(words.end_silence_ms))
             quiet = (
                 self._run_start < 0  # no speech under way (it may be the next word)
                 and now - self._last_speech_end >= end_silence
             )
-            if quiet and not self._tone_frames:  # a tone that may be the beep: hear it out
+            if quiet and not self._tone_playing:  # a tone that may be the beep: hear it out
                 late = now - self._last_speech_end - end_silence
                 if self._asking and not self._heard_all and late < cfg.words.wait_for_words_ms:
                     pass  # the greeting's last words are being transcribed: wait for them
@@ -501,7 +548,7 @@ class AnsweringMachineDetector:
     # -- waiting for the beep --------------------------------------------------------------
     def _ready(self, now: int) -> ReadyForMessage | None:
         cfg = self.config
-        if self._beep_on or self._tone_frames:
+        if self._beep_on or self._tone_playing:
             return None  # a tone is playing (maybe the beep, or a second one): never talk over it
         if self.beep is not None and now - self._last_beep_end >= cfg.after_beep_ms:
             return ReadyForMessage(now, ReadyReason.AFTER_BEEP, self.beep)

@@ -23,6 +23,10 @@ the transcript so far against the greeting's timing and says what the words chan
 - **words and none of these** (`min_words` or more, no cue) lengthen the greeting a person may
   give to `wordy_greeting_ms`: a recorded greeting says its phrase within a few seconds, so a
   greeting that has said none is more likely a person's long answer;
+- **the whole greeting heard** (a complete transcript of a greeting shorter than
+  `heard_end_greeting_ms`, with words and no cue, or a weak one) ends it after at most
+  `heard_end_silence_ms` of silence: what timing's longer wait listens for (a next sentence, a
+  late beep) mostly follows a machine's phrase, which would have decided it;
 - **no words** (nothing transcribed yet, an empty transcript, or a language the speech-to-text
   does not know and garbles into too few words) change nothing: timing decides.
 
@@ -77,7 +81,18 @@ MACHINE_CUES = _cues(
         r"\b(?:cant|cannot|can not|unable to|not able to) (?:come to the phone|get to the phone|"
         r"take your|take the|answer your|answer the|answer right|pick up|take calls)",
     ),
-    ("missed your call", r"\bmissed (?:your|the) call\b"),
+    (
+        "missed your call",
+        r"\bmissed (?:your|the) call\b|\b(?:sorry|so sorry) (?:i|we) missed you\b",
+    ),
+    # "You've reached" (weak, below) followed by what only a recording reads out: a phone
+    # number, an extension, or whose phone or mailbox it is.
+    (
+        "reached a phone",
+        r"\byou(?: have|ve)? reached (?:the )?(?:\d|(?:zero|one|two|three|four|five|six|seven|"
+        r"eight|nine|extension)\b|(?:(?:cell|mobile|personal|private|direct) ?(?:phone|line)?"
+        r"|voice ?mail|mailbox|phone) (?:of|for)\b)",
+    ),
     ("away from my desk", r"\baway from (?:my|the|our) (?:desk|phone|office)\b"),
     (
         "office closed",
@@ -119,7 +134,22 @@ LIVE_CUES = _cues(
     # (its last word may be cut off: the transcript stops where the audio does)
     ("how can I help", r"\bhow (?:can|may|could|might) (?:i|we)\b"),
     ("what can I do for you", r"\bwhat can (?:i|we) do for you\b"),
-    ("who is this", r"\bwho (?:is )?(?:this|calling|speaking)\b|\bwhos (?:this|calling)\b"),
+    (
+        "who is this",
+        r"\bwho (?:is )?(?:this|calling|speaking)\b|\bwhos (?:this|calling|it)\b|\bwho is it\b",
+    ),
+    # A question back about the call: a recording asks the caller nothing about it.
+    (
+        "what is this about",
+        r"\bwhat(?:s| is) (?:this|it|that) (?:about|regarding|for|in regards)\b"
+        r"|\bis this (?:the|a)\b",
+    ),
+    # Answering at a bad moment: busy, driving, on the speaker, asking to be called later.
+    (
+        "bad moment",
+        r"\bin the middle of\b|\bbad time\b|\bcall me (?:back )?later\b|\bim driving\b"
+        r"|\bon (?:the )?speaker\b|\bgo ahead\b|\bsorry about that\b",
+    ),
     ("who am I speaking to", r"\bwho am i (?:speaking|talking)\b|\bmay i ask who\b"),
     ("speaking", r"\bspeaking\b"),
     ("hold on", r"\b(?:hold|hang) on\b|\bcan you hold\b"),
@@ -163,6 +193,19 @@ class WordsConfig:
     weak_cue_greeting_ms: int = 3_500
     # At the greeting's end, how much longer to wait for a transcript that covers it.
     wait_for_words_ms: int = 1_000
+    # Once a transcript covers the whole greeting and it holds no machine's phrase (min_words
+    # or more, no cue) or only a weak one, the greeting has ended after at most this much
+    # silence (timing alone waits 0.7 s + 0.3 x its length: 1.6 s after 3 s). The words are
+    # in, so what the longer wait was for is mostly answered: recorded greetings pause 0.3-0.9
+    # s between sentences (as the VAD sees them), and a box that beeps late after a long
+    # greeting says a machine's phrase first ("leave a message") and is decided by it. At
+    # 1.0 s a beep 0.7 s after a garbled "Please leave a message." was missed: it never cuts
+    # timing's wait for a greeting under ~1.3 s, only longer ones.
+    heard_end_silence_ms: int = 1_100
+    # ...for a greeting shorter than this only (timing's own machine length): one that has run
+    # longer is past a person's plain answer, and a pause in it may be a recording's between
+    # two sentences the speech-to-text garbled or dropped (Spanish, a number read out).
+    heard_end_greeting_ms: int = 3_500
 
     def __post_init__(self) -> None:
         for name in (
@@ -171,6 +214,8 @@ class WordsConfig:
             "wordy_greeting_ms",
             "weak_cue_greeting_ms",
             "wait_for_words_ms",
+            "heard_end_silence_ms",
+            "heard_end_greeting_ms",
             "min_words",
         ):
             if getattr(self, name) < 0:
@@ -243,11 +288,14 @@ def weigh_words(transcript: str, facts: GreetingFacts, config: WordsConfig) -> W
     machine = find_cue(text, config.machine_cues)
     if machine:
         return WordsEvidence(WordsSay.MACHINE, machine)
+    heard_end = None
+    if facts.complete and facts.greeting_ms < config.heard_end_greeting_ms:
+        heard_end = config.heard_end_silence_ms
     weak = find_cue(text, config.weak_machine_cues)
     if weak:
         if facts.greeting_ms >= config.weak_cue_greeting_ms:
             return WordsEvidence(WordsSay.MACHINE, weak)
-        return WordsEvidence(WordsSay.MACHINE_AT_END, weak)
+        return WordsEvidence(WordsSay.MACHINE_AT_END, weak, end_silence_ms=heard_end)
     if len(text.split()) >= config.min_words:
-        return WordsEvidence(machine_greeting_ms=config.wordy_greeting_ms)
+        return WordsEvidence(machine_greeting_ms=config.wordy_greeting_ms, end_silence_ms=heard_end)
     return NO_WORDS

@@ -67,6 +67,10 @@ def test_transcripts_are_normalized_before_matching() -> None:
         ("Hi, you've reached Jane Smith. I can't take your car", "cannot take your call"),
         ("We can't come to the phone right now", "cannot take your call"),
         ("Sorry I missed your call", "missed your call"),
+        ("Sorry I missed you.", "missed your call"),
+        ("You have reached five five five, zero one two three.", "reached a phone"),
+        ("You've reached 305-555-0123", "reached a phone"),
+        ("You've reached the cell phone of Doctor Shah.", "reached a phone"),
         ("I'm away from my desk at the moment", "away from my desk"),
         ("Our office is currently closed", "office closed"),
         ("For appointments press one", "press a key"),
@@ -94,6 +98,13 @@ def test_a_recorded_greetings_phrase_is_a_machine_at_once(text: str, cue: str) -
         ("Lakeside Clinic, can you hold please?", "hold on"),
         ("Hello? Hello? Can you hear me?", "can you hear me"),
         ("¿Quién habla?", "quien habla"),
+        ("Hello? Who is it?", "who is this"),
+        ("Yeah, this is Tom, what's this about?", "what is this about"),
+        ("Hi, is this the clinic?", "what is this about"),
+        ("Hello, I'm kind of in the middle of something.", "bad moment"),
+        ("Hang on, I'm driving, let me put you on speaker.", "bad moment"),
+        ("Okay, go ahead.", "bad moment"),
+        ("Can you call me later?", "bad moment"),
         # A person's words win over a machine's: they were said to the caller.
         ("She's not available, would you like to leave a message?", "would you like to leave"),
         ("Dr. Lee is not available, can I take a message?", "take a message"),
@@ -137,6 +148,14 @@ def test_words_without_a_cue_let_the_greeting_run_a_little_longer(text: str) -> 
     evidence = weigh_words(text, SO_FAR, WORDS)
     assert evidence.says is WordsSay.NOTHING
     assert evidence.machine_greeting_ms == WORDS.wordy_greeting_ms
+
+
+def test_a_whole_greeting_heard_without_a_cue_or_with_a_weak_one_ends_sooner() -> None:
+    """Once the transcript covers the greeting, its end needs at most heard_end_silence_ms
+    of silence (timing alone waits 0.7 s + 0.3 x its length); until then, timing's."""
+    for text in ("Good afternoon, Lakeside Clinic, this is Sam.", "You've reached Sam."):
+        assert weigh_words(text, ENDED, WORDS).end_silence_ms == WORDS.heard_end_silence_ms
+        assert weigh_words(text, SO_FAR, WORDS).end_silence_ms is None
 
 
 @pytest.mark.parametrize("text", ["", "  ", "Hello.", "Yes?", "¿Bueno?", "Hi there."])
