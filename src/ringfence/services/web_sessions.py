@@ -106,12 +106,10 @@ def live_session(session: Session, token: str, *, now: datetime) -> LiveSession 
 
 def end_session(session: Session, token: str, *, now: datetime) -> bool:
     """Sign one browser out: its row ends now. False when there was no open row."""
-    ended = session.execute(
-        update(WebSession)
-        .where(WebSession.token_hash == _hash(token), WebSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason=EndReason.SIGNED_OUT.value)
+    ended = _end_where(
+        session, WebSession.token_hash == _hash(token), now=now, reason=EndReason.SIGNED_OUT
     )
-    return bool(getattr(ended, "rowcount", 0))
+    return ended > 0
 
 
 def end_all_sessions(session: Session, scope: TenantScope, *, now: datetime) -> int:
