@@ -28,7 +28,7 @@ from ringfence.agent.callee import Conversation, simulated_conversation
 from ringfence.agent.session import session_from_json
 from ringfence.domain.calls import IN_FLIGHT, check_transition
 from ringfence.domain.compliance import zone
-from ringfence.domain.vocabulary import CallOutcome, CallStatus
+from ringfence.domain.vocabulary import CallOutcome, CallStatus, CallType
 from ringfence.services.call_outcomes import FinishedCall, apply_conversation
 
 JOBS = cast(Table, CallJob.__table__)
@@ -53,8 +53,12 @@ _JOB_COLUMNS = (
     "reason_code",
     "updated_at",
     "agent_session",
+    # Read only: with location, day and outcome, the dashboard bucket the row's triggers touch.
+    "call_type",
+    "workflow_id",
+    "from_number_id",
 )
-_WRITTEN = _JOB_COLUMNS[4:-1]
+_WRITTEN = _JOB_COLUMNS[4 : _JOB_COLUMNS.index("agent_session")]
 
 
 @dataclass(slots=True)
@@ -80,6 +84,28 @@ class _Job:
     reason_code: str | None
     updated_at: datetime
     agent_session: dict[str, Any] | None
+    call_type: CallType
+    workflow_id: int | None
+    from_number_id: int | None
+
+
+def lock_order(job: _Job) -> tuple[int, str, date, int, int, str, int]:
+    """The order job rows are written in, so that every transaction takes rollup locks alike.
+
+    Writing a job's outcome makes its trigger update two `call_day_stats` rows: the bucket it
+    leaves (outcome '') and the bucket it enters. Sorted by bucket key with the outcome last,
+    each transaction takes those row locks in one global order, and two workers settling calls
+    of one location cannot wait on each other in a cycle (PostgreSQL would kill one).
+    """
+    return (
+        job.location_id,
+        job.call_type.value,
+        job.dialed_local_day or date.min,
+        job.workflow_id or 0,
+        job.from_number_id or 0,
+        job.outcome.value if job.outcome is not None else "",
+        job.id,
+    )
 
 
 @dataclass(slots=True)
@@ -148,6 +174,14 @@ class _Writes:
             self.contacted[job.contact_id] = (dialed, connected)
 
     def flush(self, session: Session) -> None:
+        # Lock order (see lock_order): pacing rows and contacts first, which a planning
+        # worker holds while it takes rollup rows, then the job rows and their rollup rows.
+        for location_id, at in sorted(self.wake.items()):
+            pacing = session.get(LocationPacing, location_id, with_for_update=True)
+            if pacing is not None and (pacing.ready_at is None or pacing.ready_at > at):
+                pacing.ready_at = at
+        if self.contacted:
+            _touch_contacts(session, self.contacted)
         if self.jobs:
             session.execute(
                 update(JOBS)
@@ -155,7 +189,7 @@ class _Writes:
                 .values({name: bindparam(f"b_{name}") for name in _WRITTEN}),
                 [
                     {"b_id": job.id} | {f"b_{name}": getattr(job, name) for name in _WRITTEN}
-                    for job in self.jobs.values()
+                    for job in sorted(self.jobs.values(), key=lock_order)
                 ],
             )
         if self.events:
@@ -174,14 +208,10 @@ class _Writes:
                     for row in self.ledger
                 ],
             )
-        if self.contacted:
-            _touch_contacts(session, self.contacted)
-        for call, conversation in self.conversations:
+        for call, conversation in sorted(
+            self.conversations, key=lambda pair: lock_order(self.jobs[pair[0].job_id])
+        ):
             apply_conversation(session, call, conversation)
-        for location_id, at in self.wake.items():
-            pacing = session.get(LocationPacing, location_id, with_for_update=True)
-            if pacing is not None and (pacing.ready_at is None or pacing.ready_at > at):
-                pacing.ready_at = at
 
 
 def _zones(session: Session, location_ids: Iterable[int]) -> dict[int, str]:
@@ -242,6 +272,24 @@ def _by_key(session: Session, keys: Sequence[str]) -> dict[str, _Job]:
     return found
 
 
+def settle_dials(
+    session: Session,
+    receipts: Sequence[tuple[DialRequest, DialReceipt | None, str | None]],
+    reports: Sequence[CallReport],
+    *,
+    now: datetime,
+) -> int:
+    """After dialing: the tick's receipts, then the carrier's reports, written in one pass (one
+    lock order for the whole transaction). Returns how many jobs completed."""
+    keys = [request.idempotency_key for request, _r, _e in receipts]
+    jobs = _by_key(session, keys + [report.idempotency_key for report in reports])
+    writes = _Writes()
+    _note_receipts(writes, jobs, receipts, now)
+    completed = _note_reports(writes, jobs, reports)
+    writes.flush(session)
+    return completed
+
+
 def record_receipts(
     session: Session,
     receipts: Sequence[tuple[DialRequest, DialReceipt | None, str | None]],
@@ -249,8 +297,15 @@ def record_receipts(
     now: datetime,
 ) -> None:
     """After dialing: note the carrier's call id (ringing), a refusal, or an unknown fate."""
-    jobs = _by_key(session, [request.idempotency_key for request, _r, _e in receipts])
-    writes = _Writes()
+    settle_dials(session, receipts, (), now=now)
+
+
+def _note_receipts(
+    writes: _Writes,
+    jobs: dict[str, _Job],
+    receipts: Sequence[tuple[DialRequest, DialReceipt | None, str | None]],
+    now: datetime,
+) -> None:
     for request, receipt, error in receipts:
         job = jobs.get(request.idempotency_key)
         if job is None or job.status is not CallStatus.DIALING:
@@ -271,22 +326,26 @@ def record_receipts(
                 billable=0,
                 carrier_reason=receipt.carrier_reason,
             )
-    writes.flush(session)
 
 
 def apply_reports(session: Session, reports: Sequence[CallReport]) -> int:
     """Apply carrier reports; returns how many jobs completed."""
     if not reports:
         return 0
-    jobs = _by_key(session, [r.idempotency_key for r in reports])
+    jobs = _by_key(session, [report.idempotency_key for report in reports])
     writes = _Writes()
+    completed = _note_reports(writes, jobs, reports)
+    writes.flush(session)
+    return completed
+
+
+def _note_reports(writes: _Writes, jobs: dict[str, _Job], reports: Sequence[CallReport]) -> int:
     completed = 0
     for report in reports:
         job = jobs.get(report.idempotency_key)
         if job is None or job.status not in IN_FLIGHT | {CallStatus.NEEDS_REVIEW}:
             continue
         completed += _apply(writes, job, report)
-    writes.flush(session)
     return completed
 
 

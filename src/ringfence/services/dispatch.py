@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ringfence.adapters.db.calls import (
@@ -34,6 +35,7 @@ from ringfence.adapters.db.calls import (
     event_row,
 )
 from ringfence.adapters.db.orm import Location
+from ringfence.adapters.db.retry import is_retryable, run_transaction
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.telephony.base import (
     BatchDialer,
@@ -46,24 +48,21 @@ from ringfence.adapters.telephony.base import (
 from ringfence.agent.session import session_to_json
 from ringfence.clock import Clock
 from ringfence.domain import carrier_rate
-from ringfence.domain.calls import IN_FLIGHT, PENDING, decide
+from ringfence.domain.calls import IN_FLIGHT, PENDING
 from ringfence.domain.compliance import (
     DEFAULT_POLICY,
     REASONS,
     CallFacts,
     PlatformPolicy,
     ReasonCode,
-    Rule,
-    evaluate,
-    zone,
 )
+from ringfence.domain.dispatch_plan import HoldJob, JobPlan, LocationBlocked, plan_job
 from ringfence.domain.pacing import DispatchConfig, book_dial
 from ringfence.domain.vocabulary import CallStatus, CallType
 from ringfence.services.agent_sessions import SessionRequest, build_sessions
 from ringfence.services.call_results import (
     StaleJob,
-    apply_reports,
-    record_receipts,
+    settle_dials,
     settle_lookups,
     stale_in_flight,
 )
@@ -75,9 +74,6 @@ from ringfence.services.dispatch_queries import (
     next_pending,
 )
 from ringfence.services.facts import ContactSnapshot, Prospect, gather, load_snapshots
-
-# Location-level reasons: when one job hits them, every job of the location would.
-_LOCATION_BLOCKS = {ReasonCode.LOCATION_PACING, ReasonCode.LOCATION_DAILY_CAP}
 
 
 @dataclass(slots=True)
@@ -91,6 +87,18 @@ class TickReport:
     reconciled: int = 0
     ready_locations: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: TickReport) -> None:
+        """Add the counts of `other` (a planning attempt that committed) to this report."""
+        self.dialed += other.dialed
+        self.deferred += other.deferred
+        self.failed += other.failed
+        self.completed += other.completed
+        self.evaluations += other.evaluations
+        self.reconciled += other.reconciled
+        self.ready_locations += other.ready_locations
+        for reason, count in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + count
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +116,45 @@ class _Candidate:
     deadline_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class _JobWrite:
+    """One planned job's new state, written with the rest of the tick in one statement."""
+
+    job_id: int
+    location_id: int
+    status: CallStatus
+    next_attempt_at: datetime | None
+    reason_code: str | None
+    updated_at: datetime
+    idempotency_key: str | None
+    dialed_at: datetime | None = None
+    dialed_local_day: date | None = None
+    phone_e164: str | None = None
+
+    def params(self, agent_session: dict[str, Any] | None) -> dict[str, Any]:
+        reason = self.reason_code
+        return {
+            "b_id": self.job_id,
+            "status": self.status,
+            "next_attempt_at": self.next_attempt_at,
+            "reason_code": reason,
+            "reason_text": REASONS[ReasonCode(reason)].sentence if reason else None,
+            "updated_at": self.updated_at,
+            "dialed_at": self.dialed_at,
+            "dialed_local_day": self.dialed_local_day,
+            "phone_e164": self.phone_e164,
+            "idempotency_key": self.idempotency_key,
+            "agent_session": agent_session,
+        }
+
+
 @dataclass(slots=True)
 class _TickState:
     """What one planning pass has decided so far (written in bulk at its end)."""
 
     now: datetime
     planned: list[DialRequest] = field(default_factory=list)
-    job_updates: list[dict[str, Any]] = field(default_factory=list)
+    job_updates: list[_JobWrite] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     overflow: list[tuple[int, datetime]] = field(default_factory=list)
     dialed_numbers: dict[tuple[int, str], int] = field(default_factory=dict)
@@ -149,18 +189,36 @@ class Dispatcher:
         budget = self._reserve_capacity()
         planned: list[DialRequest] = []
         if budget > 0:
-            with self.session_factory() as session, session.begin():
-                planned = self._plan(session, self.clock.now(), budget, report)
+            planned = self._plan_or_skip(budget, report)
         receipts = self._dial(planned)
         reports = self.carrier.completed_reports()
         if receipts or reports or budget > len(planned):
-            with self.session_factory() as session, session.begin():
-                if receipts:
-                    record_receipts(session, receipts, now=self.clock.now())
-                report.completed += apply_reports(session, reports)
+            now = self.clock.now()
+
+            def settle(session: Session) -> int:
+                completed = settle_dials(session, receipts, reports, now=now)
                 self._return_tokens(session, budget - len(planned))
+                return completed
+
+            # The calls are placed and the reports drained: a conflict victim runs again
+            # rather than leave them to the stale-job lookup.
+            report.completed += run_transaction(self.session_factory, settle)
         report.dialed = len(planned)
         return report
+
+    def _plan_or_skip(self, budget: int, report: TickReport) -> list[DialRequest]:
+        """Plan in one transaction; if the database kills it to break a lock cycle, nothing was
+        decided or dialed, so this tick plans nothing and the next tick plans afresh."""
+        attempt = TickReport(at=report.at)
+        try:
+            with self.session_factory() as session, session.begin():
+                planned = self._plan(session, self.clock.now(), budget, attempt)
+        except DBAPIError as error:
+            if not is_retryable(error):
+                raise
+            return []
+        report.merge(attempt)
+        return planned
 
     def _dial(
         self, planned: list[DialRequest]
@@ -199,8 +257,10 @@ class Dispatcher:
                 lookups.append((job, self.carrier.lookup(job.idempotency_key), None))
             except TelephonyError as exc:
                 lookups.append((job, None, str(exc) or "carrier unreachable"))
-        with self.session_factory() as session, session.begin():
-            return settle_lookups(session, lookups, now=self.clock.now())
+        now = self.clock.now()
+        return run_transaction(
+            self.session_factory, lambda session: settle_lookups(session, lookups, now=now)
+        )
 
     # -- capacity ---------------------------------------------------------------------------
 
@@ -317,7 +377,7 @@ class Dispatcher:
                 location_id = candidate.location_id
                 if len(tick.planned) >= budget:
                     continue  # the location stays ready for the next tick
-                verdict = self._decide(
+                plan = self._decide(
                     tick,
                     candidate,
                     snapshots[candidate.contact_id],
@@ -327,10 +387,10 @@ class Dispatcher:
                     numbers,
                     report,
                 )
-                if verdict == "open":
+                if isinstance(plan, HoldJob):
                     still_open.add(location_id)
                     decided[location_id].append(candidate.job_id)
-                    next_at = tick.job_updates[-1]["next_attempt_at"]
+                    next_at = plan.decision.next_attempt_at
                     if next_at is not None:
                         deferred[location_id][candidate.job_id] = next_at
             open_locations = [loc for loc in open_locations if loc in still_open]
@@ -349,9 +409,12 @@ class Dispatcher:
         tick.planned = [
             replace(request, agent=sessions.get(request.job_id)) for request in tick.planned
         ]
-        for row in tick.job_updates:
-            found = sessions.get(row["b_id"]) if row["status"] is CallStatus.DIALING else None
-            row["agent_session"] = session_to_json(found) if found is not None else None
+        agents = {
+            write.job_id: session_to_json(found)
+            for write in tick.job_updates
+            if write.status is CallStatus.DIALING
+            and (found := sessions.get(write.job_id)) is not None
+        }
         job_updates, events, planned, overflow = (
             tick.job_updates,
             tick.events,
@@ -375,7 +438,11 @@ class Dispatcher:
                     agent_session=bindparam("agent_session"),
                     evaluations=JOBS.c.evaluations + 1,
                 ),
-                job_updates,
+                # By location: dials take dashboard rollup rows in the order settling does.
+                [
+                    write.params(agents.get(write.job_id))
+                    for write in sorted(job_updates, key=lambda w: (w.location_id, w.job_id))
+                ],
             )
             session.execute(insert(CallEvent), events)
         for location_id, day_end in overflow:
@@ -392,58 +459,53 @@ class Dispatcher:
         time_zone: str,
         caller_ids: dict[int, str],
         report: TickReport,
-    ) -> str:
-        """Ask the gate about one job; returns "dialed", "blocked" (the location is done for
-        now) or "open" (the job was deferred or failed: the location may try its next job)."""
+    ) -> JobPlan:
+        """Plan one job (the pure `plan_job`) and apply the plan to this tick's writes."""
         now = tick.now
         key = (snapshot.account_id, snapshot.phone_e164 or "")
-        if tick.dialed_numbers.get(key):
-            # Dialed earlier in this very tick (another location of the same account).
-            extra = (now,) * tick.dialed_numbers[key]
-            job_facts = replace(job_facts, number_dials=job_facts.number_dials + extra)
-        evaluation = evaluate(job_facts, now, self.policy)
+        plan = plan_job(
+            job_facts,
+            now,
+            self.policy,
+            time_zone=time_zone,
+            dials_earlier_this_tick=tick.dialed_numbers.get(key, 0),
+        ).plan
         report.evaluations += 1
-        decision = decide(evaluation.verdict, now)
-        reason = decision.reason_code
-        if reason is not None:
-            report.reasons[reason] = report.reasons.get(reason, 0) + 1
-        if reason in _LOCATION_BLOCKS:
-            # Not the job's fault: the location sleeps; pacing leaves its jobs queued. It
-            # sleeps until the pacing gap ends, not until this job's own earliest instant:
-            # that one includes the job's calling window, and a job in a zone whose window
-            # just closed must not hold back the location's jobs in zones still open.
-            row.ready_at = evaluation.check(Rule.LOCATION_PACING).until or decision.next_attempt_at
-            if reason == ReasonCode.LOCATION_DAILY_CAP:
-                day_end = evaluation.check(Rule.LOCATION_DAILY_CAP).until or now
-                row.ready_at = day_end
-                tick.overflow.append((candidate.location_id, day_end))
-            return "blocked"
-        update_row: dict[str, Any] = {
-            "b_id": candidate.job_id,
-            "status": decision.status,
-            "next_attempt_at": decision.next_attempt_at,
-            "reason_code": reason,
-            "reason_text": REASONS[ReasonCode(reason)].sentence if reason else None,
-            "updated_at": now,
-            "dialed_at": None,
-            "dialed_local_day": None,
-            "phone_e164": None,
-            "idempotency_key": candidate.idempotency_key,
-        }
-        tick.events.append(_event(candidate, decision.status, reason, now))
-        tick.job_updates.append(update_row)
-        if decision.status is not CallStatus.DIALING:
+        if plan.reason_code is not None:
+            report.reasons[plan.reason_code] = report.reasons.get(plan.reason_code, 0) + 1
+        if isinstance(plan, LocationBlocked):
+            # Pacing leaves the location's jobs queued; it sleeps until it may dial again.
+            row.ready_at = plan.until
+            if plan.day_full:
+                tick.overflow.append((candidate.location_id, plan.until))
+            return plan
+        decision = plan.decision
+        write = _JobWrite(
+            job_id=candidate.job_id,
+            location_id=candidate.location_id,
+            status=decision.status,
+            next_attempt_at=decision.next_attempt_at,
+            reason_code=decision.reason_code,
+            updated_at=now,
+            idempotency_key=candidate.idempotency_key,
+        )
+        tick.events.append(_event(candidate, decision.status, decision.reason_code, now))
+        if isinstance(plan, HoldJob):
+            tick.job_updates.append(write)
             if decision.status is CallStatus.FAILED:
                 report.failed += 1
             else:
                 report.deferred += 1
-            return "open"
+            return plan
         idempotency_key = candidate.idempotency_key or secrets.token_hex(16)
-        update_row.update(
-            dialed_at=now,
-            dialed_local_day=now.astimezone(zone(time_zone)).date(),
-            phone_e164=snapshot.phone_e164,
-            idempotency_key=idempotency_key,
+        tick.job_updates.append(
+            replace(
+                write,
+                dialed_at=now,
+                dialed_local_day=plan.local_day,
+                phone_e164=snapshot.phone_e164,
+                idempotency_key=idempotency_key,
+            )
         )
         tick.planned.append(
             DialRequest(
@@ -469,7 +531,7 @@ class Dispatcher:
         tick.dialed_numbers[key] = tick.dialed_numbers.get(key, 0) + 1
         if book_dial(row, time_zone, now, self.policy) is not None:
             tick.overflow.append((candidate.location_id, row.ready_at or now))
-        return "dialed"
+        return plan
 
     def _candidates(
         self, session: Session, location_ids: list[int], now: datetime, postgres: bool
