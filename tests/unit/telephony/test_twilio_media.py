@@ -27,7 +27,7 @@ from ringfence.adapters.telephony.media import (
     StreamStart,
     rms,
 )
-from ringfence.adapters.telephony.twilio_media import (
+from ringfence.adapters.telephony.twilio.media import (
     Connected,
     Dtmf,
     Mark,

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.media import MediaSessionFactory, TransferAware
 from ringfence.adapters.telephony.twilio import TwilioWebhooks
-from ringfence.adapters.telephony.twilio_media import (
+from ringfence.adapters.telephony.twilio.media import (
     ProtocolError,
     StreamBridge,
     StreamRejected,

@@ -1,44 +1,15 @@
-"""Twilio as a carrier: calls placed through the REST API, their state from signed callbacks.
-
-This is the control plane. `TwilioCarrier` keeps the `TelephonyProvider` contract with
-Twilio's REST API (`calls.create`, `calls(sid).fetch/update`, `calls.list`), through a client
-object injected at construction (`twilio.rest.Client`, or the tests' fake of it).
-`TwilioWebhooks` checks the `X-Twilio-Signature` of what Twilio posts back and records it. The
-call's audio is a bidirectional Media Stream opened by the TwiML `<Connect><Stream>` given at
-dial time, served by `entrypoints/api/routes/twilio.py` with `twilio_media.py`.
-
-At most once, with an API that has no idempotency key (docs/carriers.md has the long form):
-1. The row claiming a key in `twilio_calls` is committed *before* the create request is sent,
-   and only the process whose insert won sends it: one key, one request.
-2. When Twilio answers, its CallSid is written to the row. A crash between the request and
-   that write leaves a `requested` row; it is settled by the `initiated` status callback (its
-   signed URL carries the key), or by `lookup`, which searches Twilio's calls for one to the
-   same number from the same caller ID created around the request time.
-3. A `requested` row that neither settles within `unknown_after` was never placed: it is
-   marked `not_placed`, `lookup` answers None, and the dispatcher's next dial of the key may
-   send a request again. That last step is the one place a duplicate could arise: a request
-   Twilio accepted but whose call neither called back nor appeared in its call list for that
-   long.
-
-Twilio statuses map to outcomes: completed (answered by a person) -> connected, completed and
-AnsweredBy machine_* -> voicemail, no-answer, busy, failed -> failed with Twilio's error code and
-SIP response kept as `carrier_reason`; canceled -> no answer when Ringfence hung up before the
-answer (as the sandbox reports it), failed otherwise.
-
-The SDK is the optional `[twilio]` extra, imported when first needed.
-"""
+"""`TwilioCarrier`: the `TelephonyProvider` contract on Twilio's REST API (at most once, with
+the claim-before-send record: see the package docstring), and `connect_twilio`."""
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -47,453 +18,44 @@ from sqlalchemy.orm import Session, sessionmaker
 from ringfence.adapters.db.carriers import TwilioCall
 from ringfence.adapters.telephony.base import (
     CallReport,
-    CarrierCallState,
     DialReceipt,
     DialRequest,
     TelephonyError,
     TelephonyProvider,
-    completed_report,
 )
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
+from ringfence.adapters.telephony.twilio.records import chunks, record, state_of_row
+from ringfence.adapters.telephony.twilio.rest import (
+    INSTALL_HINT,
+    TwilioCallResource,
+    TwilioRestClient,
+    TwilioUnavailable,
+    describe_rest_error,
+    rest_error,
+)
+from ringfence.adapters.telephony.twilio.state import (
+    CLOCK_SKEW,
+    IN_PROGRESS,
+    NOT_PLACED,
+    REQUESTED,
+    CallState,
+    Observation,
+    observation_of_resource,
+    report_of,
+)
+from ringfence.adapters.telephony.twilio.twiml import (
+    STATUS_EVENTS,
+    PublicUrls,
+    stream_twiml,
+    transfer_twiml,
+)
 from ringfence.clock import Clock
-from ringfence.domain.staff_hours import is_sip_uri
 from ringfence.domain.vocabulary import CallOutcome
 
 log = logging.getLogger("ringfence.twilio")
 
-INSTALL_HINT: Final = "the Twilio carrier needs the twilio package: pip install 'ringfence[twilio]'"
-STATUS_PATH: Final = "/twilio/status"
-AMD_PATH: Final = "/twilio/amd"
-MEDIA_PATH: Final = "/twilio/media/"
-STATUS_EVENTS: Final = ("initiated", "ringing", "answered", "completed")
-KEY_PARAMETER: Final = "idempotency_key"  # the <Stream>'s custom parameter
 
-REQUESTED: Final = "requested"
-NOT_PLACED: Final = "not_placed"
-IN_PROGRESS: Final = "in-progress"
-FINAL_STATUSES: Final = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-# Statuses only move forward: a late "ringing" callback never undoes an "in-progress".
-_RANK: Final = {REQUESTED: 0, NOT_PLACED: 0, "queued": 1, "initiated": 1, "ringing": 2}
-_RANK_IN_PROGRESS: Final = 3
-# Twilio's clock and ours may disagree a little when matching a call to a request by time.
-CLOCK_SKEW: Final = timedelta(seconds=60)
 _RACE_POLL_S: Final = 0.05
-
-
-class TwilioUnavailable(RuntimeError):
-    """The twilio package is not installed."""
-
-
-# --- The REST surface used (twilio.rest.Client has it; so does the tests' fake) -------------
-
-
-class TwilioCallResource(Protocol):
-    """A Call resource, as `twilio.rest.api.v2010.account.call.CallInstance` exposes it."""
-
-    @property
-    def sid(self) -> str | None: ...
-
-    @property
-    def status(self) -> str | None: ...
-
-    @property
-    def date_created(self) -> datetime | None: ...
-
-    @property
-    def end_time(self) -> datetime | None: ...
-
-    @property
-    def duration(self) -> str | None: ...
-
-    @property
-    def answered_by(self) -> str | None: ...
-
-
-class TwilioCallContext(Protocol):
-    def fetch(self) -> TwilioCallResource: ...
-
-    def update(self, *, status: str = ..., twiml: str = ...) -> TwilioCallResource: ...
-
-
-class TwilioCallList(Protocol):
-    def create(
-        self,
-        *,
-        to: str,
-        from_: str,
-        twiml: str,
-        status_callback: str,
-        status_callback_event: Sequence[str],
-        status_callback_method: str,
-        timeout: int,
-        time_limit: int,
-        machine_detection: str = ...,
-        async_amd: str = ...,
-        async_amd_status_callback: str = ...,
-        async_amd_status_callback_method: str = ...,
-    ) -> TwilioCallResource: ...
-
-    def list(self, *, to: str, from_: str, limit: int) -> Sequence[TwilioCallResource]: ...
-
-    def __call__(self, sid: str) -> TwilioCallContext: ...
-
-
-class TwilioRestClient(Protocol):
-    @property
-    def calls(self) -> TwilioCallList: ...
-
-
-# --- URLs and TwiML -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PublicUrls:
-    """Where Twilio reaches this server: `base` is the public https origin (and any path
-    prefix a proxy strips); media streams use its wss:// form."""
-
-    base: str
-
-    @classmethod
-    def of(cls, base: str) -> PublicUrls:
-        parts = urlsplit(base)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise ValueError(f"public base URL must be http(s)://host[/prefix], not {base!r}")
-        return cls(base.rstrip("/"))
-
-    def status(self, key: str) -> str:
-        return f"{self.base}{STATUS_PATH}?{urlencode({'key': key})}"
-
-    def amd(self, key: str) -> str:
-        return f"{self.base}{AMD_PATH}?{urlencode({'key': key})}"
-
-    def media(self, key: str) -> str:
-        return websocket_url(f"{self.base}{MEDIA_PATH}{key}")
-
-
-def websocket_url(url: str) -> str:
-    """The ws(s):// form of an http(s):// URL."""
-    scheme, rest = url.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
-
-
-def stream_twiml(stream_url: str, key: str) -> str:
-    """`<Response><Connect><Stream url=...>` with the key as a custom parameter: Twilio runs
-    it on answer and opens the bidirectional media stream (the call lasts as long as it)."""
-    try:
-        from twilio.twiml.voice_response import Connect, VoiceResponse
-    except ImportError as exc:
-        raise TwilioUnavailable(INSTALL_HINT) from exc
-    response = VoiceResponse()
-    connect = Connect()
-    stream = connect.stream(url=stream_url)
-    stream.parameter(name=KEY_PARAMETER, value=key)
-    response.append(connect)
-    return str(response)
-
-
-TRANSFER_UNANSWERED: Final = (
-    "Sorry, no one from our team can take the call right now. We'll call you back. Goodbye."
-)
-
-
-def transfer_twiml(to_e164: str) -> str:
-    """`<Dial>` the staff line (a `<Number>`, or a `<Sip>` address): the caller hears ringing
-    and the call bridges when staff answer; if no one answers within 25 s, the caller is told
-    the team will call back."""
-    try:
-        from twilio.twiml.voice_response import Dial, VoiceResponse
-    except ImportError as exc:
-        raise TwilioUnavailable(INSTALL_HINT) from exc
-    response = VoiceResponse()
-    dial = Dial(timeout=25, answer_on_bridge=True)
-    if is_sip_uri(to_e164):  # a PBX extension
-        dial.sip(to_e164)
-    else:
-        dial.number(to_e164)
-    response.append(dial)
-    response.say(TRANSFER_UNANSWERED)
-    return str(response)
-
-
-def _rest_error(exc: BaseException) -> tuple[int, int | None, str] | None:
-    """(HTTP status, Twilio error code, message) when `exc` is Twilio's REST error."""
-    try:
-        from twilio.base.exceptions import TwilioRestException
-    except ImportError:
-        return None
-    if isinstance(exc, TwilioRestException):
-        code = exc.code if isinstance(exc.code, int) else None
-        return int(exc.status), code, str(exc.msg)
-    return None
-
-
-def _describe(status: int, code: int | None, message: str) -> str:
-    text = f"Twilio {code}: {message}" if code else f"Twilio HTTP {status}: {message}"
-    return text[:200]
-
-
-# --- The call's state: pure -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What Twilio said about a call at one moment: a status callback, or a REST resource."""
-
-    status: str  # Twilio's CallStatus; "" when it says nothing of the status (an AMD result)
-    at: datetime  # when it was true (a callback's Timestamp; the time of a REST answer)
-    call_sid: str | None = None
-    ended_at: datetime | None = None
-    talk_seconds: int | None = None  # Twilio's duration: from the answer to the end
-    answered_by: str | None = None
-    reason: str | None = None  # error code, SIP response
-
-
-@dataclass(frozen=True, slots=True)
-class CallState:
-    """A `twilio_calls` row, as a value."""
-
-    idempotency_key: str
-    call_sid: str | None
-    to_e164: str
-    from_e164: str
-    requested_at: datetime
-    status: str
-    refused: bool
-    answered_by: str | None
-    answered_at: datetime | None
-    ended_at: datetime | None
-    carrier_reason: str | None
-    hung_up_at: datetime | None
-    checked_at: datetime
-
-    @property
-    def final(self) -> bool:
-        return self.refused or self.status in FINAL_STATUSES
-
-
-def _rank(status: str) -> int:
-    return _RANK_IN_PROGRESS if status == IN_PROGRESS else _RANK.get(status, -1)
-
-
-def observe(state: CallState, news: Observation, *, now: datetime) -> CallState:
-    """The call's state after `news`. Statuses only move forward and the first final word
-    stands (callbacks arrive out of order, and a poll may race them); a late word on who
-    answered (asynchronous AMD) is still kept."""
-    answered_by = state.answered_by or news.answered_by
-    if state.final:
-        return replace(state, answered_by=answered_by, checked_at=now)
-    call_sid = state.call_sid or news.call_sid
-    status = news.status
-    if status in FINAL_STATUSES:
-        ended = max(news.ended_at or news.at, state.requested_at)
-        answered: datetime | None = None
-        if status == "completed":
-            # Twilio's duration (what it bills) places the answer; without it, the moment
-            # the call was first seen answered (a callback's timestamp, or a poll's).
-            if news.talk_seconds is not None:
-                answered = ended - timedelta(seconds=news.talk_seconds)
-            else:
-                answered = state.answered_at or ended
-            answered = min(max(answered, state.requested_at), ended)
-        return replace(
-            state,
-            call_sid=call_sid,
-            status=status,
-            answered_by=answered_by,
-            answered_at=answered,
-            ended_at=ended,
-            carrier_reason=news.reason or state.carrier_reason,
-            checked_at=now,
-        )
-    if _rank(status) > _rank(state.status):
-        answered_at = state.answered_at
-        if status == IN_PROGRESS and answered_at is None:
-            answered_at = max(news.at, state.requested_at)
-        return replace(
-            state,
-            call_sid=call_sid,
-            status=status,
-            answered_by=answered_by,
-            answered_at=answered_at,
-            checked_at=now,
-        )
-    return replace(state, call_sid=call_sid, answered_by=answered_by, checked_at=now)
-
-
-def outcome_of(state: CallState) -> tuple[CallOutcome, str | None]:
-    """The outcome of an ended call, and the carrier's reason where it did not connect."""
-    reason = state.carrier_reason
-    match state.status:
-        case "completed":
-            answered_by = (state.answered_by or "").lower()
-            if answered_by.startswith("machine"):
-                return CallOutcome.VOICEMAIL, None
-            if answered_by == "fax":
-                return CallOutcome.FAILED, "answered by a fax machine"
-            return CallOutcome.CONNECTED, None
-        case "busy":
-            return CallOutcome.BUSY, reason
-        case "no-answer":
-            return CallOutcome.NO_ANSWER, reason
-        case "canceled" if state.hung_up_at is not None:
-            return CallOutcome.NO_ANSWER, reason  # Ringfence gave up before anyone answered
-        case "canceled":
-            return CallOutcome.FAILED, reason or "canceled by the carrier"
-        case _:
-            return CallOutcome.FAILED, reason or "call failed"
-
-
-def report_of(state: CallState) -> CallReport:
-    """Where the call stands, in the contract's terms."""
-    key, sid, dialed = state.idempotency_key, state.call_sid or "", state.requested_at
-    if state.refused:
-        return CallReport(
-            idempotency_key=key,
-            carrier_call_id=sid,
-            state=CarrierCallState.COMPLETED,
-            dialed_at=dialed,
-            ended_at=dialed,
-            outcome=CallOutcome.FAILED,
-            duration_seconds=0,
-            billable_seconds=0,
-            carrier_reason=state.carrier_reason,
-        )
-    if state.status in FINAL_STATUSES:
-        ended = state.ended_at or dialed
-        answered = state.answered_at if state.status == "completed" else None
-        outcome, reason = outcome_of(state)
-        return completed_report(
-            key,
-            sid,
-            dialed=dialed,
-            answered=answered,
-            ended=ended,
-            outcome=outcome,
-            reason=reason,
-        )
-    if state.status == IN_PROGRESS:
-        return CallReport(
-            key, sid, CarrierCallState.IN_PROGRESS, dialed, answered_at=state.answered_at
-        )
-    return CallReport(key, sid, CarrierCallState.RINGING, dialed)
-
-
-def observation_of_resource(call: TwilioCallResource, now: datetime) -> Observation:
-    return Observation(
-        status=call.status or "queued",
-        at=now,
-        call_sid=call.sid,
-        ended_at=call.end_time,
-        talk_seconds=_int_or_none(call.duration),
-        answered_by=call.answered_by or None,
-    )
-
-
-def observation_of_callback(form: Mapping[str, str], now: datetime) -> Observation:
-    """A status callback's parameters (CallSid, CallStatus, Timestamp, CallDuration, AnsweredBy,
-    SipResponseCode, ErrorCode, ErrorMessage). Raises ValueError without CallSid/CallStatus."""
-    sid, status = form.get("CallSid", ""), form.get("CallStatus", "")
-    if not sid or not status:
-        raise ValueError("a status callback needs CallSid and CallStatus")
-    at = _rfc2822(form.get("Timestamp")) or now
-    final = status in FINAL_STATUSES
-    reason = None
-    if final and status != "completed":
-        parts = []
-        if form.get("ErrorCode"):
-            message = form.get("ErrorMessage", "")
-            parts.append(f"Twilio {form['ErrorCode']}" + (f": {message}" if message else ""))
-        if form.get("SipResponseCode"):
-            parts.append(f"SIP {form['SipResponseCode']}")
-        reason = "; ".join(parts)[:200] or None
-    return Observation(
-        status=status,
-        at=at,
-        call_sid=sid,
-        ended_at=at if final else None,
-        talk_seconds=_int_or_none(form.get("CallDuration")),
-        answered_by=form.get("AnsweredBy") or None,
-        reason=reason,
-    )
-
-
-def _rfc2822(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def _int_or_none(text: str | None) -> int | None:
-    try:
-        return int(text) if text else None
-    except ValueError:
-        return None
-
-
-# --- The durable record ---------------------------------------------------------------------
-
-
-def _state(row: TwilioCall) -> CallState:
-    return CallState(
-        idempotency_key=row.idempotency_key,
-        call_sid=row.call_sid,
-        to_e164=row.to_e164,
-        from_e164=row.from_e164,
-        requested_at=row.requested_at,
-        status=row.status,
-        refused=row.refused,
-        answered_by=row.answered_by,
-        answered_at=row.answered_at,
-        ended_at=row.ended_at,
-        carrier_reason=row.carrier_reason,
-        hung_up_at=row.hung_up_at,
-        checked_at=row.checked_at,
-    )
-
-
-def _write(row: TwilioCall, state: CallState) -> None:
-    row.call_sid = state.call_sid
-    row.status = state.status
-    row.refused = state.refused
-    row.answered_by = state.answered_by
-    row.answered_at = state.answered_at
-    row.ended_at = state.ended_at
-    row.carrier_reason = state.carrier_reason
-    row.hung_up_at = state.hung_up_at
-    row.checked_at = state.checked_at
-
-
-def record(
-    sessions: sessionmaker[Session], key: str, news: Observation, *, now: datetime
-) -> CallState | None:
-    """Apply `news` to the call under `key` in its own short transaction (None: no such call).
-
-    News naming another CallSid than the one on record is ignored (and logged): a key names one
-    call. Raises SQLAlchemyError.
-    """
-    with sessions() as session:
-        row = session.scalars(
-            select(TwilioCall).where(TwilioCall.idempotency_key == key).with_for_update()
-        ).one_or_none()
-        if row is None:
-            return None
-        before = _state(row)
-        if news.call_sid and before.call_sid and news.call_sid != before.call_sid:
-            log.warning("news of call %s ignored: key %s is call %s", news.call_sid, key, before)
-            return before
-        after = observe(before, news, now=now)
-        _write(row, after)
-        session.commit()
-        return after
-
-
-def _chunks(keys: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
-    for i in range(0, len(keys), size):  # bounded IN lists
-        yield keys[i : i + size]
 
 
 # --- The carrier ----------------------------------------------------------------------------
@@ -666,7 +228,7 @@ class TwilioCarrier:
 
     def _refused(self, request: DialRequest, exc: Exception) -> DialReceipt:
         key = request.idempotency_key
-        error = _rest_error(exc)
+        error = rest_error(exc)
         if error is None or error[0] >= 500:
             # The answer was lost (or Twilio failed): if the call was created, Twilio lists it.
             found = self._search_quietly(key)
@@ -678,7 +240,7 @@ class TwilioCarrier:
                 f"twilio: no answer to the dial under {key!r}, the call may exist: {exc}"
             ) from exc
         status, code, message = error
-        reason = _describe(status, code, message)
+        reason = describe_rest_error(status, code, message)
         if status in (401, 403, 404, 429):  # our account or rate, not this call: nothing placed
             self._mark_not_placed(key)
             raise TelephonyError(f"twilio: request refused, no call placed ({reason})") from exc
@@ -696,7 +258,7 @@ class TwilioCarrier:
                 row.ended_at = row.requested_at
                 row.carrier_reason = reason
                 row.checked_at = now
-                state = _state(row)
+                state = state_of_row(row)
                 session.commit()
         except SQLAlchemyError as err:
             raise TelephonyError(f"twilio: call records unavailable: {err}") from err
@@ -832,7 +394,7 @@ class TwilioCarrier:
                 if call.status == IN_PROGRESS:
                     call = context.update(status="completed")
         except Exception as exc:
-            error = _rest_error(exc)
+            error = rest_error(exc)
             if error is None or error[0] >= 500:
                 raise TelephonyError(f"twilio: cannot hang up {carrier_call_id}: {exc}") from exc
             try:  # refused as "not in progress": it has ended; record how
@@ -929,7 +491,7 @@ class TwilioCarrier:
                 row = session.scalars(
                     select(TwilioCall).where(TwilioCall.idempotency_key == key)
                 ).one_or_none()
-                return None if row is None else _state(row)
+                return None if row is None else state_of_row(row)
         except SQLAlchemyError as exc:
             raise TelephonyError(f"twilio: call records unavailable: {exc}") from exc
 
@@ -939,7 +501,7 @@ class TwilioCarrier:
                 row = session.scalars(
                     select(TwilioCall).where(TwilioCall.call_sid == call_sid)
                 ).one_or_none()
-                return None if row is None else _state(row)
+                return None if row is None else state_of_row(row)
         except SQLAlchemyError as exc:
             raise TelephonyError(f"twilio: call records unavailable: {exc}") from exc
 
@@ -947,8 +509,8 @@ class TwilioCarrier:
         try:
             with self._sessions() as session:
                 return [
-                    _state(row)
-                    for chunk in _chunks(keys)
+                    state_of_row(row)
+                    for chunk in chunks(keys)
                     for row in session.scalars(
                         select(TwilioCall).where(TwilioCall.idempotency_key.in_(chunk))
                     )
@@ -962,94 +524,6 @@ def _receipt(state: CallState) -> DialReceipt:
     if state.refused:
         return DialReceipt(state.call_sid, False, state.carrier_reason)
     return DialReceipt(state.call_sid, True)
-
-
-# --- Callbacks ------------------------------------------------------------------------------
-
-
-class _SignedParams:
-    """Form fields in the shape RequestValidator reads repeated fields from (`getlist`)."""
-
-    def __init__(self, items: Sequence[tuple[str, str]]) -> None:
-        self._items = items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter({name for name, _ in self._items})
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def getlist(self, name: str) -> list[str]:
-        return [value for key, value in self._items if key == name]
-
-
-class TwilioWebhooks:
-    """What Twilio sends back: request signatures checked, then status and AMD recorded.
-
-    Signatures are HMAC-SHA1 of the URL Twilio requested (rebuilt from `public_base_url`, as a
-    proxy in front of this server changes the one it sees) and the sorted form fields, keyed
-    with the Auth Token. Without a token nothing verifies, so every callback is refused.
-    """
-
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        clock: Clock,
-        *,
-        auth_token: str | None,
-        public_base_url: str | None,
-    ) -> None:
-        self._sessions = session_factory
-        self._clock = clock
-        self._token = auth_token
-        self._base = public_base_url.rstrip("/") if public_base_url else None
-
-    def public_url(self, seen_url: str) -> str:
-        """The URL Twilio requested, given the one this server saw (path and query kept)."""
-        if self._base is None:
-            return seen_url
-        parts = urlsplit(seen_url)
-        return self._base + parts.path + (f"?{parts.query}" if parts.query else "")
-
-    def verify(self, url: str, form: Sequence[tuple[str, str]], signature: str | None) -> bool:
-        """Whether `signature` (X-Twilio-Signature) signs `url` and `form` with our token."""
-        if not self._token or not signature:
-            return False
-        try:
-            from twilio.request_validator import RequestValidator
-        except ImportError:
-            log.error("Twilio callback refused: %s", INSTALL_HINT)
-            return False
-        return bool(RequestValidator(self._token).validate(url, _SignedParams(form), signature))
-
-    def verify_stream(self, url: str, signature: str | None) -> bool:
-        """A media stream's handshake: Twilio signs the wss:// URL (its https:// form too is
-        accepted, as the documentation is not explicit about which one)."""
-        https = "https://" + url.split("://", 1)[1] if "://" in url else url
-        return self.verify(websocket_url(https), [], signature) or self.verify(https, [], signature)
-
-    def record_status(self, key: str, form: Mapping[str, str]) -> bool:
-        """Record a status callback; False when no call is on record under the key."""
-        now = self._clock.now()
-        return record(self._sessions, key, observation_of_callback(form, now), now=now) is not None
-
-    def record_amd(self, key: str, form: Mapping[str, str]) -> bool:
-        """Record an asynchronous AMD result (AnsweredBy) for the call under `key`."""
-        now = self._clock.now()
-        sid, answered_by = form.get("CallSid", ""), form.get("AnsweredBy", "")
-        if not sid or not answered_by:
-            raise ValueError("an AMD callback needs CallSid and AnsweredBy")
-        news = Observation(status="", at=now, call_sid=sid, answered_by=answered_by)
-        return record(self._sessions, key, news, now=now) is not None
-
-    def live_call(self, key: str) -> CallState | None:
-        """The call a media stream under `key` belongs to; None if unknown or already ended."""
-        with self._sessions() as session:
-            row = session.scalars(
-                select(TwilioCall).where(TwilioCall.idempotency_key == key)
-            ).one_or_none()
-            state = None if row is None else _state(row)
-        return None if state is None or state.final or state.status == NOT_PLACED else state
 
 
 def connect_twilio(

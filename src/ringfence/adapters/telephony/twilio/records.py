@@ -1,0 +1,78 @@
+"""The durable record of each call asked of Twilio (`twilio_calls`): read a row as `CallState`,
+fold news into it under a row lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ringfence.adapters.db.carriers import TwilioCall
+from ringfence.adapters.telephony.twilio.state import CallState, Observation, observe
+
+log = logging.getLogger("ringfence.twilio")
+
+
+# --- The durable record ---------------------------------------------------------------------
+
+
+def state_of_row(row: TwilioCall) -> CallState:
+    return CallState(
+        idempotency_key=row.idempotency_key,
+        call_sid=row.call_sid,
+        to_e164=row.to_e164,
+        from_e164=row.from_e164,
+        requested_at=row.requested_at,
+        status=row.status,
+        refused=row.refused,
+        answered_by=row.answered_by,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        carrier_reason=row.carrier_reason,
+        hung_up_at=row.hung_up_at,
+        checked_at=row.checked_at,
+    )
+
+
+def _write(row: TwilioCall, state: CallState) -> None:
+    row.call_sid = state.call_sid
+    row.status = state.status
+    row.refused = state.refused
+    row.answered_by = state.answered_by
+    row.answered_at = state.answered_at
+    row.ended_at = state.ended_at
+    row.carrier_reason = state.carrier_reason
+    row.hung_up_at = state.hung_up_at
+    row.checked_at = state.checked_at
+
+
+def record(
+    sessions: sessionmaker[Session], key: str, news: Observation, *, now: datetime
+) -> CallState | None:
+    """Apply `news` to the call under `key` in its own short transaction (None: no such call).
+
+    News naming another CallSid than the one on record is ignored (and logged): a key names one
+    call. Raises SQLAlchemyError.
+    """
+    with sessions() as session:
+        row = session.scalars(
+            select(TwilioCall).where(TwilioCall.idempotency_key == key).with_for_update()
+        ).one_or_none()
+        if row is None:
+            return None
+        before = state_of_row(row)
+        if news.call_sid and before.call_sid and news.call_sid != before.call_sid:
+            log.warning("news of call %s ignored: key %s is call %s", news.call_sid, key, before)
+            return before
+        after = observe(before, news, now=now)
+        _write(row, after)
+        session.commit()
+        return after
+
+
+def chunks(keys: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for i in range(0, len(keys), size):  # bounded IN lists
+        yield keys[i : i + size]

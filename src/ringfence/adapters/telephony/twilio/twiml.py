@@ -1,0 +1,89 @@
+"""The URLs Twilio calls back on and the TwiML the carrier hands it: the bidirectional Media
+Stream at answer, and a warm transfer to staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlencode, urlsplit
+
+from ringfence.adapters.telephony.twilio.rest import INSTALL_HINT, TwilioUnavailable
+from ringfence.domain.staff_hours import is_sip_uri
+
+STATUS_PATH: Final = "/twilio/status"
+AMD_PATH: Final = "/twilio/amd"
+MEDIA_PATH: Final = "/twilio/media/"
+STATUS_EVENTS: Final = ("initiated", "ringing", "answered", "completed")
+KEY_PARAMETER: Final = "idempotency_key"  # the <Stream>'s custom parameter
+
+
+# --- URLs and TwiML -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PublicUrls:
+    """Where Twilio reaches this server: `base` is the public https origin (and any path
+    prefix a proxy strips); media streams use its wss:// form."""
+
+    base: str
+
+    @classmethod
+    def of(cls, base: str) -> PublicUrls:
+        parts = urlsplit(base)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ValueError(f"public base URL must be http(s)://host[/prefix], not {base!r}")
+        return cls(base.rstrip("/"))
+
+    def status(self, key: str) -> str:
+        return f"{self.base}{STATUS_PATH}?{urlencode({'key': key})}"
+
+    def amd(self, key: str) -> str:
+        return f"{self.base}{AMD_PATH}?{urlencode({'key': key})}"
+
+    def media(self, key: str) -> str:
+        return websocket_url(f"{self.base}{MEDIA_PATH}{key}")
+
+
+def websocket_url(url: str) -> str:
+    """The ws(s):// form of an http(s):// URL."""
+    scheme, rest = url.split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
+
+
+def stream_twiml(stream_url: str, key: str) -> str:
+    """`<Response><Connect><Stream url=...>` with the key as a custom parameter: Twilio runs
+    it on answer and opens the bidirectional media stream (the call lasts as long as it)."""
+    try:
+        from twilio.twiml.voice_response import Connect, VoiceResponse
+    except ImportError as exc:
+        raise TwilioUnavailable(INSTALL_HINT) from exc
+    response = VoiceResponse()
+    connect = Connect()
+    stream = connect.stream(url=stream_url)
+    stream.parameter(name=KEY_PARAMETER, value=key)
+    response.append(connect)
+    return str(response)
+
+
+TRANSFER_UNANSWERED: Final = (
+    "Sorry, no one from our team can take the call right now. We'll call you back. Goodbye."
+)
+
+
+def transfer_twiml(to_e164: str) -> str:
+    """`<Dial>` the staff line (a `<Number>`, or a `<Sip>` address): the caller hears ringing
+    and the call bridges when staff answer; if no one answers within 25 s, the caller is told
+    the team will call back."""
+    try:
+        from twilio.twiml.voice_response import Dial, VoiceResponse
+    except ImportError as exc:
+        raise TwilioUnavailable(INSTALL_HINT) from exc
+    response = VoiceResponse()
+    dial = Dial(timeout=25, answer_on_bridge=True)
+    if is_sip_uri(to_e164):  # a PBX extension
+        dial.sip(to_e164)
+    else:
+        dial.number(to_e164)
+    response.append(dial)
+    response.say(TRANSFER_UNANSWERED)
+    return str(response)
