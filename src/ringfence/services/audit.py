@@ -63,8 +63,8 @@ def record_changes(
     after: Mapping[str, Any],
 ) -> AuditEvent | None:
     """Record only the fields that actually changed; nothing when none did."""
-    changed = [k for k in after if before.get(k) != after[k]]
-    if not changed:
+    changed = changed_fields(before, after)
+    if changed is None:
         return None
     return record(
         session,
@@ -73,6 +73,17 @@ def record_changes(
         entity_id=entity_id,
         action=action,
         at=at,
-        before={k: before.get(k) for k in changed},
-        after={k: after[k] for k in changed},
+        before=changed[0],
+        after=changed[1],
     )
+
+
+def changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The fields of `after` whose value differs from `before`, as (before, after); None when
+    none did."""
+    changed = [k for k in after if before.get(k) != after[k]]
+    if not changed:
+        return None
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}

@@ -41,4 +41,9 @@ def referenced(
     try:
         return get_owned(session, model, row_id, scope)
     except NotFound as exc:
-        raise InvalidField(field, f"no such {field.removesuffix('_id')} ({row_id})") from exc
+        raise unknown_reference(field, row_id) from exc
+
+
+def unknown_reference(field: str, row_id: int) -> InvalidField:
+    """The error for an id in a request body that is not the caller's (or does not exist)."""
+    return InvalidField(field, f"no such {field.removesuffix('_id')} ({row_id})")

@@ -2,16 +2,34 @@
 
 Nothing is committed unless the use case reaches `commit()`; leaving the block any other way
 rolls back, which is how "nothing half-written survives an error" is kept.
+
+The entrypoint opens the unit of work (`with container.uow() as uow:`) and hands it to the use
+case, which reads and writes through its named query objects (`uow.contacts`, `uow.tags`, ...,
+see `services/repositories.py`) and commits itself. A use case typed with `AbstractUnitOfWork`
+never touches the session, so it also runs on the tests' in-memory `FakeUnitOfWork`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ringfence.clock import Clock
+from ringfence.services.repositories import (
+    AuditLog,
+    Contacts,
+    CrmTriggers,
+    Locations,
+    OptOutLedger,
+    Queries,
+    Tags,
+)
+
+if TYPE_CHECKING:
+    from ringfence.services.sql_repositories import SqlQueries
 
 
 @dataclass(frozen=True)
@@ -22,11 +40,24 @@ class TenantScope:
     actor: str
 
 
+class AbstractUnitOfWork(Queries, Protocol):
+    """What a use case may use of a unit of work: the clock, the query objects and the
+    transaction (`UnitOfWork` on SQLAlchemy; `FakeUnitOfWork` in memory, in the unit tests)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
 class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
         self._session_factory = session_factory
         self.clock = clock
         self._session: Session | None = None
+        self._queries: SqlQueries | None = None
 
     @property
     def session(self) -> Session:
@@ -34,8 +65,43 @@ class UnitOfWork:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._session
 
+    @property
+    def _bound(self) -> SqlQueries:
+        if self._queries is None:
+            raise RuntimeError("UnitOfWork used outside its `with` block")
+        return self._queries
+
+    @property
+    def contacts(self) -> Contacts:
+        return self._bound.contacts
+
+    @property
+    def tags(self) -> Tags:
+        return self._bound.tags
+
+    @property
+    def locations(self) -> Locations:
+        return self._bound.locations
+
+    @property
+    def opt_outs(self) -> OptOutLedger:
+        return self._bound.opt_outs
+
+    @property
+    def audit(self) -> AuditLog:
+        return self._bound.audit
+
+    @property
+    def triggers(self) -> CrmTriggers:
+        return self._bound.triggers
+
     def __enter__(self) -> UnitOfWork:
+        # Imported here, not at the top: the query objects wrap services (suppression, audit,
+        # workflow triggers) that import `TenantScope` from this module.
+        from ringfence.services.sql_repositories import SqlQueries
+
         self._session = self._session_factory()
+        self._queries = SqlQueries(self._session)
         return self
 
     def __exit__(
@@ -50,6 +116,7 @@ class UnitOfWork:
         finally:
             session.close()
             self._session = None
+            self._queries = None
 
     def commit(self) -> None:
         self.session.commit()

@@ -21,7 +21,8 @@ from ringfence.adapters.db.orm import Contact
 from ringfence.domain.vocabulary import Channel, ConsentKind
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
 from ringfence.services.consent import ConsentEvidence, record_consent
-from ringfence.services.contacts import apply_contact_changes
+from ringfence.services.contacts import ContactFields, apply_contact_changes
+from ringfence.services.sql_repositories import SqlQueries
 from ringfence.services.unit_of_work import TenantScope
 
 ACTOR = "simulation"
@@ -54,6 +55,7 @@ SimEvent = EnqueueCall | OptOut
 def apply_events(session: Session, events: Sequence[SimEvent]) -> int:
     """Apply `events` in order, each at its own instant; returns the jobs enqueued."""
     enqueued = 0
+    queries = SqlQueries(session)  # the contact rules reach rows through these
     for event in events:
         scope = TenantScope(account_id=event.account_id, actor=ACTOR)
         if isinstance(event, EnqueueCall):
@@ -71,11 +73,19 @@ def apply_events(session: Session, events: Sequence[SimEvent]) -> int:
                 kind=ConsentKind.REVOCATION, channel=Channel.SMS, note="replied STOP to a text"
             )
             record_consent(session, scope, contact, evidence, now=event.at)
-        elif event.how is OptOutHow.DND_VOICE:
-            changes: dict[str, object] = {"dnd_voice": True}
-            apply_contact_changes(session, scope, contact, changes, now=event.at, creating=False)
         else:
-            changes = {"opted_out_at": event.at, "opted_out_channel": Channel.EMAIL}
-            apply_contact_changes(session, scope, contact, changes, now=event.at, creating=False)
+            changes: ContactFields = (
+                {"dnd_voice": True}
+                if event.how is OptOutHow.DND_VOICE
+                else {"opted_out_at": event.at, "opted_out_channel": Channel.EMAIL}
+            )
+            apply_contact_changes(
+                uow=queries,
+                scope=scope,
+                contact=contact,
+                changes=changes,
+                now=event.at,
+                creating=False,
+            )
     session.flush()
     return enqueued

@@ -5,13 +5,14 @@ number suppressed until consent for it is recorded after the opt-out."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from ringfence.adapters.db.orm import ConsentRecord, Contact, Tag
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.tags import OPT_OUT_TAG
 from ringfence.domain.vocabulary import Channel, ConsentKind
-from ringfence.services.contacts import apply_contact_changes
+from ringfence.services.contacts import ContactFields, apply_contact_changes
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.simulation.audit import (
     AuditedDial,
@@ -32,7 +33,14 @@ def _change(practice: Practice, contact_id: int, at: datetime, **changes: object
         contact = uow.session.get(Contact, contact_id)
         assert contact is not None
         scope = TenantScope(account_id=practice.account_id, actor="test")
-        apply_contact_changes(uow.session, scope, contact, dict(changes), now=at, creating=False)
+        apply_contact_changes(
+            uow=uow,
+            scope=scope,
+            contact=contact,
+            changes=cast(ContactFields, changes),
+            now=at,
+            creating=False,
+        )
         uow.commit()
 
 

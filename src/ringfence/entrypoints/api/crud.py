@@ -1,8 +1,11 @@
 """A typed CRUD router factory for the many plain record resources of the CRM.
 
-Each resource declares its row type, its schemas and (where it has rules) its own create and
-update functions; the factory supplies the five routes with tenant scoping, cursor paging,
-field-named errors and one transaction per request. Business rules stay in `services/`.
+Each resource declares its row type, its schemas and the use cases behind its writes; the
+factory supplies the five routes with tenant scoping, cursor paging and field-named errors.
+The routes only translate: the use cases own the transaction (they commit), and business rules
+stay in `services/` (see `services/contacts.py`, `services/tags.py`; the resources whose rules
+`resources.py` still keeps run them through `services/records.py`, via `ruled_create` and
+`ruled_update` below).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ringfence.entrypoints.api.schemas.common import ListQuery, Page, decode_cur
 from ringfence.entrypoints.deps import (
     Uow,
 )
+from ringfence.services import records
 from ringfence.services.errors import InvalidField
 from ringfence.services.fields import apply_fields
 from ringfence.services.tenancy import get_owned
@@ -45,10 +49,13 @@ class Resource(Generic[RowT, CreateT, UpdateT, QueryT]):
     create_body: type[CreateT]
     update_body: type[UpdateT] | None
     query: type[QueryT]
+    # The writes are use cases: each commits (or refuses and writes nothing) by itself.
     create: Callable[[UnitOfWork, TenantScope, CreateT], RowT]
+    # (uow, scope, row id, body) -> the changed row; None: the body's fields are set as given.
+    update: Callable[[UnitOfWork, TenantScope, int, UpdateT], RowT] | None = None
+    # (uow, scope, row id); None: the row is deleted as it is.
+    delete: Callable[[UnitOfWork, TenantScope, int], None] | None = None
     filters: Callable[[QueryT], Sequence[ColumnElement[bool]]] = lambda _q: ()
-    update: Callable[[UnitOfWork, TenantScope, RowT, UpdateT], None] | None = None
-    before_delete: Callable[[UnitOfWork, RowT], None] | None = None
     deletable: bool = True
     description: str = field(default="")
 
@@ -56,6 +63,36 @@ class Resource(Generic[RowT, CreateT, UpdateT, QueryT]):
 def default_update(uow: UnitOfWork, _scope: TenantScope, row: Any, body: BaseModel) -> None:
     apply_fields(row, body.model_dump(exclude_unset=True))
     row.updated_at = uow.clock.now()
+
+
+def ruled_create(
+    rule: Callable[[UnitOfWork, TenantScope, CreateT], RowT],
+) -> Callable[[UnitOfWork, TenantScope, CreateT], RowT]:
+    """The create use case of a rule `resources.py` still keeps: the rule builds the row,
+    `records.create` commits it."""
+
+    def create(uow: UnitOfWork, scope: TenantScope, body: CreateT) -> RowT:
+        return records.create(uow=uow, build=lambda: rule(uow, scope, body))
+
+    return create
+
+
+def ruled_update(
+    row_type: type[RowT], rule: Callable[[UnitOfWork, TenantScope, RowT, UpdateT], None]
+) -> Callable[[UnitOfWork, TenantScope, int, UpdateT], RowT]:
+    """The update use case of a rule `resources.py` still keeps: `records.update` finds the
+    caller's row, lets the rule change it and commits."""
+
+    def update(uow: UnitOfWork, scope: TenantScope, row_id: int, body: UpdateT) -> RowT:
+        return records.update(
+            uow=uow,
+            scope=scope,
+            model=row_type,
+            row_id=row_id,
+            change=lambda row: rule(uow, scope, row, body),
+        )
+
+    return update
 
 
 def list_page(
@@ -85,7 +122,7 @@ def build_router(resource: Resource[Any, Any, Any, Any]) -> APIRouter:
     """The list/create/read/update/delete routes for one resource."""
     router = APIRouter(prefix=resource.path, tags=[resource.tag])
     out = resource.out
-    update = resource.update or default_update
+    update = resource.update or ruled_update(resource.row_type, default_update)
     noun = resource.path.strip("/").replace("-", " ")
 
     def list_items(uow: Uow, scope: Scope, query: Any) -> Any:
@@ -105,9 +142,7 @@ def build_router(resource: Resource[Any, Any, Any, Any]) -> APIRouter:
     )
 
     def create_item(uow: Uow, scope: Scope, body: Any) -> Any:
-        row = resource.create(uow, scope, body)
-        uow.commit()
-        return out.model_validate(row)
+        return out.model_validate(resource.create(uow, scope, body))
 
     create_item.__annotations__["body"] = resource.create_body
     router.add_api_route(
@@ -130,11 +165,7 @@ def build_router(resource: Resource[Any, Any, Any, Any]) -> APIRouter:
     if resource.update_body is not None:
 
         def update_item(uow: Uow, scope: Scope, item_id: RowId, body: Any) -> Any:
-            row = get_owned(uow.session, resource.row_type, item_id, scope)
-            update(uow, scope, row, body)
-            uow.session.flush()
-            uow.commit()
-            return out.model_validate(row)
+            return out.model_validate(update(uow, scope, item_id, body))
 
         update_item.__annotations__["body"] = resource.update_body
         router.add_api_route(
@@ -149,11 +180,10 @@ def build_router(resource: Resource[Any, Any, Any, Any]) -> APIRouter:
     if resource.deletable:
 
         def delete_item(uow: Uow, scope: Scope, item_id: RowId) -> None:
-            row = get_owned(uow.session, resource.row_type, item_id, scope)
-            if resource.before_delete is not None:
-                resource.before_delete(uow, row)
-            uow.session.delete(row)
-            uow.commit()
+            if resource.delete is not None:
+                resource.delete(uow, scope, item_id)
+            else:
+                records.delete(uow=uow, scope=scope, model=resource.row_type, row_id=item_id)
 
         router.add_api_route(
             "/{item_id}",

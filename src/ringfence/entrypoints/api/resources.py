@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, or_, select
 
 from ringfence.adapters.db import orm
-from ringfence.domain.tags import OPT_OUT_TAG, reserved_name_problem
-from ringfence.entrypoints.api.crud import Resource, default_update
+from ringfence.entrypoints.api.crud import Resource, default_update, ruled_create, ruled_update
 from ringfence.entrypoints.api.schemas import contacts as c
 from ringfence.entrypoints.api.schemas import practice as p
 from ringfence.entrypoints.api.schemas import records as r
 from ringfence.services import audit
+from ringfence.services import contacts as contact_rules
 from ringfence.services import forms as form_rules
+from ringfence.services import tags as tag_rules
 from ringfence.services.agents import check_agent
 from ringfence.services.consent_review import scan_version
-from ringfence.services.contacts import apply_contact_changes, ensure_deletable
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.fields import apply_fields
 from ringfence.services.tenancy import referenced
@@ -67,6 +67,15 @@ def _eq(column: Any, value: object) -> list[ColumnElement[bool]]:
 
 # --- locations, caller IDs, agents -------------------------------------------------------
 
+
+def _new_location(uow: UnitOfWork, scope: TenantScope, body: p.LocationCreate) -> orm.Location:
+    row = orm.Location(account_id=scope.account_id, **body.model_dump())
+    _stamp(uow, row)
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
 locations: Resource[orm.Location, p.LocationCreate, p.LocationUpdate, p.LocationQuery] = Resource(
     path="/locations",
     tag="practice",
@@ -75,17 +84,9 @@ locations: Resource[orm.Location, p.LocationCreate, p.LocationUpdate, p.Location
     create_body=p.LocationCreate,
     update_body=p.LocationUpdate,
     query=p.LocationQuery,
-    create=lambda uow, scope, body: _new_location(uow, scope, body),
+    create=ruled_create(_new_location),
     deletable=False,  # deleting would cascade to consent evidence, which is kept
 )
-
-
-def _new_location(uow: UnitOfWork, scope: TenantScope, body: p.LocationCreate) -> orm.Location:
-    row = orm.Location(account_id=scope.account_id, **body.model_dump())
-    _stamp(uow, row)
-    uow.session.add(row)
-    uow.session.flush()
-    return row
 
 
 def _new_phone_number(
@@ -114,7 +115,7 @@ phone_numbers: Resource[
     create_body=p.PhoneNumberCreate,
     update_body=p.PhoneNumberUpdate,
     query=p.PhoneNumberQuery,
-    create=_new_phone_number,
+    create=ruled_create(_new_phone_number),
     filters=lambda q: _eq(orm.PhoneNumber.location_id, q.location_id),
     description="A caller ID of the location. Local presence improves answer rates.",
 )
@@ -144,8 +145,8 @@ voice_agents: Resource[
     create_body=p.VoiceAgentCreate,
     update_body=p.VoiceAgentUpdate,
     query=p.VoiceAgentQuery,
-    create=_new_agent,
-    update=_update_agent,
+    create=ruled_create(_new_agent),
+    update=ruled_update(orm.VoiceAgent, _update_agent),
     filters=lambda q: _eq(orm.VoiceAgent.location_id, q.location_id),
     description=(
         "One agent serves inbound and outbound calls. Openings, greeting and voicemail are "
@@ -219,54 +220,19 @@ forms: Resource[orm.Form, p.FormCreate, p.FormUpdate, p.FormQuery] = Resource(
     create_body=p.FormCreate,
     update_body=p.FormUpdate,
     query=p.FormQuery,
-    create=_new_form,
-    update=_update_form,
+    create=ruled_create(_new_form),
+    update=ruled_update(orm.Form, _update_form),
     filters=lambda q: _eq(orm.Form.location_id, q.location_id),
     deletable=False,  # consent evidence refers to form versions
     description="A CRM-hosted form; changing its consent text creates a new version.",
 )
 
 
-# --- tags and contacts ---------------------------------------------------------------------
+# --- tags and contacts: their rules and transactions are services/tags.py, contacts.py ---------
 
 
-def _new_tag(uow: UnitOfWork, scope: TenantScope, body: c.TagCreate) -> orm.Tag:
-    _ensure_not_reserved(body.name, exact_allowed=True)
-    _ensure_tag_free(uow, scope, body.name)
-    row = orm.Tag(account_id=scope.account_id, name=body.name)
-    _stamp(uow, row)
-    uow.session.add(row)
-    uow.session.flush()
-    return row
-
-
-def _ensure_tag_free(uow: UnitOfWork, scope: TenantScope, name: str) -> None:
-    taken = uow.session.scalar(
-        select(orm.Tag.id).where(orm.Tag.account_id == scope.account_id, orm.Tag.name == name)
-    )
-    if taken is not None:
-        raise Conflict(f"name: a tag called {name!r} already exists")
-
-
-def _ensure_not_reserved(name: str, *, exact_allowed: bool) -> None:
-    problem = reserved_name_problem(name, exact_allowed=exact_allowed)
-    if problem is not None:
-        raise InvalidField("name", problem)
-
-
-def _update_tag(uow: UnitOfWork, scope: TenantScope, tag: orm.Tag, body: c.TagUpdate) -> None:
-    if body.name is not None and body.name != tag.name:
-        if tag.name == OPT_OUT_TAG:
-            # Renaming it would leave every suppressed number's contacts looking callable.
-            raise InvalidField(
-                "name",
-                f'"{OPT_OUT_TAG}" mirrors the numbers that opted out at this practice and '
-                "cannot be renamed",
-            )
-        _ensure_not_reserved(body.name, exact_allowed=False)
-        _ensure_tag_free(uow, scope, body.name)
-    apply_fields(tag, body.model_dump(exclude_unset=True))
-    tag.updated_at = uow.clock.now()
+def _tag_changes(body: c.TagUpdate) -> tag_rules.TagChanges:
+    return {"name": body.name} if "name" in body.model_fields_set else {}
 
 
 tags: Resource[orm.Tag, c.TagCreate, c.TagUpdate, c.TagQuery] = Resource(
@@ -277,51 +243,33 @@ tags: Resource[orm.Tag, c.TagCreate, c.TagUpdate, c.TagQuery] = Resource(
     create_body=c.TagCreate,
     update_body=c.TagUpdate,
     query=c.TagQuery,
-    create=_new_tag,
-    update=_update_tag,
+    create=lambda uow, scope, body: tag_rules.create_tag(uow=uow, scope=scope, name=body.name),
+    update=lambda uow, scope, tag_id, body: tag_rules.update_tag(
+        uow=uow, scope=scope, tag_id=tag_id, changes=_tag_changes(body)
+    ),
+    delete=lambda uow, scope, tag_id: tag_rules.delete_tag(uow=uow, scope=scope, tag_id=tag_id),
     filters=lambda q: _eq(orm.Tag.name, q.name),
-    before_delete=lambda uow, row: _ensure_tag_deletable(row),
 )
 
 
-def _ensure_tag_deletable(tag: orm.Tag) -> None:
-    if tag.name == OPT_OUT_TAG:
-        raise Conflict(
-            f'"{OPT_OUT_TAG}" mirrors the numbers that opted out at this practice and cannot be '
-            "deleted; only new consent for a number takes it off that number's contacts"
-        )
+def _contact_fields(dumped: dict[str, Any]) -> contact_rules.ContactFields:
+    # The schemas' field names are ContactFields' keys: tests/unit/services checks it.
+    return cast(contact_rules.ContactFields, dumped)
 
 
-def _new_contact(uow: UnitOfWork, scope: TenantScope, body: c.ContactCreate) -> orm.Contact:
-    data = body.model_dump()
-    referenced(uow.session, orm.Location, data.pop("location_id"), scope, field="location_id")
-    contact = orm.Contact(account_id=scope.account_id, location_id=body.location_id)
-    now = uow.clock.now()
-    apply_contact_changes(uow.session, scope, contact, data, now=now, creating=True)
-    crm_events.on_contact_saved(
-        uow.session, scope, contact, tags_before=set(), opted_out_before=False, now=now
+def _create_contact(uow: UnitOfWork, scope: TenantScope, body: c.ContactCreate) -> orm.Contact:
+    fields = _contact_fields(body.model_dump(exclude={"location_id"}))
+    return contact_rules.create_contact(
+        uow=uow, scope=scope, location_id=body.location_id, fields=fields
     )
-    return contact
 
 
 def _update_contact(
-    uow: UnitOfWork, scope: TenantScope, contact: orm.Contact, body: c.ContactUpdate
-) -> None:
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("first_name", "last_name", "dnd_voice", "dnd_sms", "dnd_email", "tags"):
-        if required in changes and changes[required] is None:
-            raise InvalidField(required, "may not be null")
-    tags_before = {tag.name for tag in contact.tags}
-    opted_out_before = contact.opted_out_at is not None
-    now = uow.clock.now()
-    apply_contact_changes(uow.session, scope, contact, changes, now=now, creating=False)
-    crm_events.on_contact_saved(
-        uow.session,
-        scope,
-        contact,
-        tags_before=tags_before,
-        opted_out_before=opted_out_before,
-        now=now,
+    uow: UnitOfWork, scope: TenantScope, contact_id: int, body: c.ContactUpdate
+) -> orm.Contact:
+    changes = _contact_fields(body.model_dump(exclude_unset=True))
+    return contact_rules.update_contact(
+        uow=uow, scope=scope, contact_id=contact_id, changes=changes
     )
 
 
@@ -356,10 +304,12 @@ contacts: Resource[orm.Contact, c.ContactCreate, c.ContactUpdate, c.ContactQuery
     create_body=c.ContactCreate,
     update_body=c.ContactUpdate,
     query=c.ContactQuery,
-    create=_new_contact,
+    create=_create_contact,
     update=_update_contact,
+    delete=lambda uow, scope, contact_id: contact_rules.delete_contact(
+        uow=uow, scope=scope, contact_id=contact_id
+    ),
     filters=_contact_filters,
-    before_delete=lambda uow, row: ensure_deletable(uow.session, row),
     description="Phones are stored as E.164. Changes to DND and opt-out are audited.",
 )
 
@@ -393,6 +343,13 @@ def _update_appointment(
     )
 
 
+def _new_opportunity(
+    uow: UnitOfWork, scope: TenantScope, body: r.OpportunityCreate
+) -> orm.Opportunity:
+    row: orm.Opportunity = _about_contact(uow, scope, orm.Opportunity, body)
+    return row
+
+
 def _update_opportunity(
     uow: UnitOfWork, scope: TenantScope, row: orm.Opportunity, body: r.OpportunityUpdate
 ) -> None:
@@ -414,8 +371,8 @@ appointments: Resource[
     create_body=r.AppointmentCreate,
     update_body=r.AppointmentUpdate,
     query=r.AppointmentQuery,
-    create=lambda uow, scope, body: _new_appointment(uow, scope, body),
-    update=lambda uow, scope, row, body: _update_appointment(uow, scope, row, body),
+    create=ruled_create(_new_appointment),
+    update=ruled_update(orm.Appointment, _update_appointment),
     filters=lambda q: [
         *_eq(orm.Appointment.location_id, q.location_id),
         *_eq(orm.Appointment.contact_id, q.contact_id),
@@ -435,8 +392,8 @@ opportunities: Resource[
     create_body=r.OpportunityCreate,
     update_body=r.OpportunityUpdate,
     query=r.OpportunityQuery,
-    create=lambda uow, scope, body: _about_contact(uow, scope, orm.Opportunity, body),
-    update=lambda uow, scope, row, body: _update_opportunity(uow, scope, row, body),
+    create=ruled_create(_new_opportunity),
+    update=ruled_update(orm.Opportunity, _update_opportunity),
     filters=lambda q: [
         *_eq(orm.Opportunity.location_id, q.location_id),
         *_eq(orm.Opportunity.contact_id, q.contact_id),
@@ -463,7 +420,7 @@ tasks: Resource[orm.Task, r.TaskCreate, r.TaskUpdate, r.TaskQuery] = Resource(
     create_body=r.TaskCreate,
     update_body=r.TaskUpdate,
     query=r.TaskQuery,
-    create=_new_task,
+    create=ruled_create(_new_task),
     filters=lambda q: [
         *_eq(orm.Task.location_id, q.location_id),
         *_eq(orm.Task.contact_id, q.contact_id),
@@ -486,7 +443,7 @@ notes: Resource[orm.Note, r.NoteCreate, r.NoteUpdate, r.NoteQuery] = Resource(
     create_body=r.NoteCreate,
     update_body=r.NoteUpdate,
     query=r.NoteQuery,
-    create=_new_note,
+    create=ruled_create(_new_note),
     filters=lambda q: _eq(orm.Note.contact_id, q.contact_id),
 )
 
