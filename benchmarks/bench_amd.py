@@ -41,6 +41,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ringfence.adapters.speech import (
+    EnergyVad,
+    NoiseGatedVad,
+    WebRtcVad,
+    piper_installed,
+    webrtcvad_installed,
+    whisper_installed,
+)
 from ringfence.speech.amd import AmdVerdict
 from ringfence.speech.amd_eval import (
     STT_LATENCY_MS,
@@ -56,14 +64,6 @@ from ringfence.speech.amd_eval import (
 )
 from ringfence.speech.audio import CARRIER_RATE
 from ringfence.speech.contracts import VoiceActivityDetector
-from ringfence.speech.engines import (
-    EnergyVad,
-    WebRtcVad,
-    piper_installed,
-    webrtcvad_installed,
-    whisper_installed,
-)
-from ringfence.speech.engines.energy import NoiseGatedVad
 
 CASES = Path(__file__).resolve().parents[1] / "tests" / "data" / "amd" / "greetings.jsonl"
 PIPER_SEED = 1
@@ -84,13 +84,13 @@ def remembered(voice: Voice) -> Voice:
 def piper_voice(seed: int = PIPER_SEED) -> Voice:
     import onnxruntime  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
-    from ringfence.adapters.speech.piper import PiperTextToSpeech
-    from ringfence.speech.engines.piper import resample_np
+    from ringfence.adapters.speech.piper import PiperTts
+    from ringfence.adapters.speech.resampling import resample_np
 
     # Piper's model draws random noise (its durations and timbre vary from one run to the
     # next); seeded before the model loads, a run of the same cases renders the same audio.
     onnxruntime.set_seed(seed)
-    base = PiperTextToSpeech.bundled()
+    base = PiperTts.bundled(sample_rate=None)  # the voice's own rate, resampled below
 
     def say(text: str, style: VoiceStyle) -> bytes:
         audio = base.variant(length_scale=style.pace, pitch=style.pitch).synthesize(text)
@@ -100,11 +100,11 @@ def piper_voice(seed: int = PIPER_SEED) -> Voice:
 
 
 def espeak_voice() -> Voice:
-    from ringfence.adapters.speech.espeak import EspeakTextToSpeech
-    from ringfence.speech.engines.piper import resample_np
+    from ringfence.adapters.speech.espeak import EspeakTts
+    from ringfence.adapters.speech.resampling import resample_np
 
     def say(text: str, style: VoiceStyle) -> bytes:
-        engine = EspeakTextToSpeech(
+        engine = EspeakTts(
             voice=("es-419" if style.lang == "es" else "en-us")
             + ("+f3" if style.pitch >= 1.1 else ""),
             words_per_minute=round(170 / style.pace),
@@ -136,7 +136,7 @@ class WhisperTranscriber:
     each transcription it really ran."""
 
     def __init__(self, cache: Path | None = None) -> None:
-        from ringfence.speech.engines import WhisperStt
+        from ringfence.adapters.speech import WhisperStt
 
         self._stt = WhisperStt.bundled()
         self._stt.warm_up()

@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 
 from bench_speech import CalleeVoice, line, print_stages
-from ringfence.adapters.speech.piper import PiperTextToSpeech
+from ringfence.adapters.speech import PiperTts, WhisperStt, fresh_vad
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.services.line_check import LineTarget, line_check_session, place_line_check
 from ringfence.speech.audio import CARRIER_RATE, silence
-from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
+from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.pipeline import TurnLatency
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -68,7 +68,7 @@ def main() -> None:
     stt = WhisperStt.bundled(beam_size=args.beam, cpu_threads=args.threads)
     stt.warm_up()
     tts = PiperTts.bundled()
-    callee = CalleeVoice(PiperTextToSpeech.bundled())
+    callee = CalleeVoice(PiperTts.bundled(sample_rate=None))
     prompt = b"".join(callee.say(text) + silence(args.gap, CARRIER_RATE) for text in UTTERANCES)
     prompt = silence(0.5, CARRIER_RATE) + prompt + silence(5.0, CARRIER_RATE)
     print(

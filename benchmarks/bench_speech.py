@@ -25,7 +25,8 @@ import statistics
 import time
 from collections.abc import Iterable
 
-from ringfence.adapters.speech.piper import PiperTextToSpeech
+from ringfence.adapters.speech import NoiseGatedVad, PiperTts, WebRtcVad, WhisperStt
+from ringfence.adapters.speech.resampling import resample_np
 from ringfence.adapters.telephony.media import StreamStart
 from ringfence.agent.callee import SimulatedCallee
 from ringfence.agent.policies.base import Speaker
@@ -35,8 +36,6 @@ from ringfence.agent.session import AgentSession
 from ringfence.agent.text import clauses
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
-from ringfence.speech.engines import NoiseGatedVad, PiperTts, WebRtcVad, WhisperStt
-from ringfence.speech.engines.piper import resample_np
 from ringfence.speech.pipeline import TurnLatency, VoicePipeline, prepare_opening
 from ringfence.speech.runner import InlineRunner, Runner, ThreadRunner
 
@@ -101,7 +100,7 @@ def word_errors(said: str, heard: str) -> tuple[int, int]:
 class CalleeVoice:
     """The callee: the Piper model, deeper and slower, band-limited to the phone."""
 
-    def __init__(self, base: PiperTextToSpeech) -> None:
+    def __init__(self, base: PiperTts) -> None:
         self._voice = base.variant(length_scale=1.1, pitch=0.89)
         self._cache: dict[str, bytes] = {}
 
@@ -211,7 +210,7 @@ def main() -> None:
     stt = WhisperStt.bundled(beam_size=args.beam, cpu_threads=args.threads)
     stt.warm_up()
     tts = PiperTts.bundled()
-    callee_voice = CalleeVoice(PiperTextToSpeech.bundled())
+    callee_voice = CalleeVoice(PiperTts.bundled(sample_rate=None))
     print(
         f"engines loaded in {time.perf_counter() - began:.1f} s: {stt.name} (beam "
         f"{args.beam}, {args.threads} threads), {tts.name}, webrtcvad + noise gate"

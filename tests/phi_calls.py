@@ -18,9 +18,9 @@ from ringfence.adapters.recording_store import (
     seal,
     write_atomically,
 )
-from ringfence.adapters.speech import Audio
 from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import CallOutcome
+from ringfence.speech.contracts import Audio
 from tests.dashboard_calls import CallBook
 
 SECRET_WORDS = "Jane Whitfield filler dissolution on Tuesday"

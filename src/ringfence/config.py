@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./ringfence.db"
+
+# The speech engines of live calls, by capability: the names `adapters/speech/registry.py`
+# builds (a test keeps both lists equal). Adding an engine adds its name here.
+SpeechPreset = Literal["local", "fake"]
+SttEngineName = Literal["whisper", "scripted"]
+TtsEngineName = Literal["piper", "espeak", "tone"]
+VadEngineName = Literal["webrtc", "energy"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechChoice:
+    """Which engine each speech capability of live calls runs on."""
+
+    stt: SttEngineName
+    tts: TtsEngineName
+    vad: VadEngineName
+
+    @staticmethod
+    def preset(name: SpeechPreset) -> SpeechChoice:
+        return SPEECH_PRESETS[name]
+
+    def __str__(self) -> str:
+        return f"stt={self.stt}, tts={self.tts}, vad={self.vad}"
+
+
+SPEECH_PRESETS: Final[Mapping[SpeechPreset, SpeechChoice]] = {
+    "local": SpeechChoice(stt="whisper", tts="piper", vad="webrtc"),
+    "fake": SpeechChoice(stt="scripted", tts="tone", vad="energy"),
+}
 
 
 class Settings(BaseSettings):
@@ -129,10 +160,27 @@ class Settings(BaseSettings):
         description="Public https:// origin Twilio reaches this server at (callbacks; its wss:// "
         "form carries media streams); also the URL signatures are checked against",
     )
-    speech_engines: Literal["local", "fake"] = Field(
+    speech_engines: SpeechPreset = Field(
         default="local",
-        description="Speech engines of live (Twilio, SIP) calls: local (Whisper, Piper, WebRTC "
-        "VAD: the [speech] extra) or fake (tones and scripted transcripts: tests, line checks)",
+        description="Speech engines of live (Twilio, SIP) calls: local (whisper, piper, webrtc: "
+        "the [speech] extra) or fake (scripted, tone, energy: tests, line checks); stt, tts and "
+        "vad each override one capability",
+    )
+    # Unset, each follows speech_engines; read them through `speech_choice()`, not directly.
+    stt: SttEngineName | None = Field(
+        default=None,
+        description="Speech-to-text of live calls: whisper (faster-whisper tiny.en, [speech]) or "
+        "scripted (fake); unset: from speech_engines",
+    )
+    tts: TtsEngineName | None = Field(
+        default=None,
+        description="Text-to-speech of live calls: piper ([speech]), espeak (the espeak-ng "
+        "program) or tone (fake); unset: from speech_engines",
+    )
+    vad: VadEngineName | None = Field(
+        default=None,
+        description="Voice activity detection of live calls: webrtc (behind a noise gate; energy "
+        "where webrtcvad is not installed) or energy; unset: from speech_engines",
     )
     twilio_machine_detection: bool = Field(
         default=True,
@@ -177,6 +225,14 @@ class Settings(BaseSettings):
     sip_max_call_seconds: float = Field(
         default=600.0, gt=0, le=7200, description="Longest SIP call; then Ringfence hangs up"
     )
+
+    def speech_choice(self) -> SpeechChoice:
+        """The live calls' engine for each capability: stt/tts/vad where set, else the
+        speech_engines preset's (resolved on each call, so a changed preset is seen)."""
+        preset = SPEECH_PRESETS[self.speech_engines]
+        return SpeechChoice(
+            stt=self.stt or preset.stt, tts=self.tts or preset.tts, vad=self.vad or preset.vad
+        )
 
     @model_validator(mode="after")
     def _captcha_keys(self) -> Settings:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from ringfence.adapters.speech import SpeechUnavailable, default_voices
+from ringfence.adapters.speech import default_voices
 from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
@@ -20,6 +20,7 @@ from ringfence.services.dispatch import (
 from ringfence.services.recordings import (
     render_pending,
 )
+from ringfence.speech.contracts import SpeechEngineUnavailable
 from tests.conftest import Tenant
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice
 
@@ -33,7 +34,7 @@ def test_queued_job_to_transcript_recording_outcome_and_actions(
 ) -> None:
     try:
         agent_voice, callee_voice = default_voices()
-    except SpeechUnavailable as exc:
+    except SpeechEngineUnavailable as exc:
         pytest.skip(f"no speech engine installed: {exc}")
     h = tenant.headers
     container.settings.recordings_dir = tmp_path

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.config import Settings
 from ringfence.entrypoints.cli import app
 from ringfence.services.line_check import (
     LineTarget,
@@ -140,7 +141,7 @@ def test_the_line_test_service_refuses_a_phone_number_too(trunk: socket.socket) 
         place_line_check(
             target,
             line_check_session("Glow", "+12125550100"),
-            engines=engines_of("fake")(),
+            engines=engines_of(Settings(), "fake")(),
             policy=ScriptedPolicy(),
         )
     with pytest.raises(TimeoutError):

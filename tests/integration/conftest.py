@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from ringfence.adapters.db.engine import make_engine
-from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample
-from ringfence.speech.engines import (
+from ringfence.adapters.speech import (
     PiperTts,
     WhisperStt,
     piper_installed,
     whisper_installed,
 )
+from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample
 
 GLOW = "Hello, this is Glow Aesthetics."
 SPEECH_EXTRA = "pip install 'ringfence[speech]'"

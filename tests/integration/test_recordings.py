@@ -14,6 +14,7 @@ import struct
 import sys
 import wave
 from array import array
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,11 @@ from ringfence.adapters.recording_store import (
     read_recording_bytes,
     recording_file,
 )
-from ringfence.adapters.speech import (
-    Audio,
-    SpeechUnavailable,
-    TextToSpeech,
-    default_voices,
-)
-from ringfence.adapters.speech.espeak import EspeakTextToSpeech, parse_wav
+from ringfence.adapters.speech import default_voices
+from ringfence.adapters.speech.espeak import EspeakTts, parse_wav
 from ringfence.agent.callee import TranscriptLine
 from ringfence.agent.policies.base import Speaker
+from ringfence.agent.text import sentences
 from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.call_jobs import CallRequest, enqueue_calls
@@ -46,6 +43,7 @@ from ringfence.services.recordings import (
     render_pending,
     transcript_lines,
 )
+from ringfence.speech.contracts import Audio, AudioChunk, SpeechEngineUnavailable, TextToSpeech
 from tests.integration.dispatch.practice import make_practice
 
 ENGINE_RATE = 22_050  # what Piper and espeak-ng produce; the fake does too, to be resampled
@@ -63,6 +61,14 @@ class ToneVoice:
     @property
     def name(self) -> str:
         return f"tone:{self.amplitude}"
+
+    @property
+    def sample_rate(self) -> int:
+        return ENGINE_RATE
+
+    def synthesize_stream(self, text: str) -> Iterator[AudioChunk]:
+        for sentence in sentences(text):
+            yield AudioChunk(self.synthesize(sentence).pcm, ENGINE_RATE, sentence)
 
     def synthesize(self, text: str) -> Audio:
         self.spoken.append(text)
@@ -225,7 +231,7 @@ def test_recording_file_stays_inside_the_store(tmp_path: Path) -> None:
 
 
 def test_no_engine_at_all_says_what_to_install() -> None:
-    with pytest.raises(SpeechUnavailable, match=r"pip install 'ringfence\[speech\]'"):
+    with pytest.raises(SpeechEngineUnavailable, match=r"pip install 'ringfence\[speech\]'"):
         default_voices(piper=False, espeak=False)
 
 
@@ -462,7 +468,7 @@ def test_piper_fallback_callee_is_the_same_voice_deeper_and_slower(
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_espeak_speaks_and_takes_text_literally() -> None:
-    voice = EspeakTextToSpeech()
+    voice = EspeakTts()
     audio = voice.synthesize("--help -v xx Yes, speaking.")  # text, not options
     assert audio.sample_rate == ENGINE_RATE
     assert 1.0 < audio.seconds < 6.0

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Final
 
 from ringfence.adapters.phi_cipher import PhiCipher
-from ringfence.adapters.speech.base import SAMPLE_WIDTH, Audio
+from ringfence.speech.contracts import SAMPLE_WIDTH, Audio
 
 _RIFF: Final = b"RIFF"  # how a plaintext WAV (a legacy recording) starts
 

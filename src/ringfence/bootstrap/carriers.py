@@ -71,7 +71,7 @@ def live_media_sessions(container: Container) -> LiveMediaSessions | None:
         settings = container.settings
         sessions: LiveMediaSessions | None = None
         try:
-            engines = engines_of(settings.speech_engines)
+            engines = engines_of(settings)
         except SpeechEngineUnavailable as exc:
             log.error("live calls cannot be held (no agent voice): %s", exc)
         else:
@@ -83,7 +83,7 @@ def live_media_sessions(container: Container) -> LiveMediaSessions | None:
                 store_dir=settings.recordings_dir,
                 cipher=container.phi_cipher,
             )
-            if settings.speech_engines == "local":
+            if engines.loads_models:
                 threading.Thread(target=engines, name="speech-warm-up", daemon=True).start()
         container.shared["media_sessions"] = sessions
         return sessions
@@ -112,7 +112,7 @@ def _connect_sip(container: Container) -> TelephonyProvider:
     sessions = live_media_sessions(container)
     if sessions is None:
         return UnavailableCarrier(
-            "sip", f"the speech engines ({settings.speech_engines}) are not installed"
+            "sip", f"the speech engines ({settings.speech_choice()}) are not installed"
         )
     password = settings.sip_password
     try:

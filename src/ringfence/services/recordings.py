@@ -48,9 +48,9 @@ from ringfence.adapters.recording_store import (
     seal,
     write_atomically,
 )
-from ringfence.adapters.speech.base import SAMPLE_WIDTH, Audio, TextToSpeech
 from ringfence.agent.callee import TranscriptLine
 from ringfence.agent.policies.base import Speaker
+from ringfence.speech.contracts import SAMPLE_WIDTH, Audio, TextToSpeech
 
 log = logging.getLogger("ringfence.recordings")
 

@@ -2,7 +2,9 @@
 agent runtime, text-to-speech, and answering-machine detection, between a carrier's audio
 (8 kHz PCM16) and `agent.ConversationRuntime`. See docs/carriers.md, "Speech pipeline".
 
-- `contracts`: the engine Protocols; `engines/`: their implementations (real and fake);
+- `contracts`: the engine Protocols and the one missing-engine error; the engines are in
+  `adapters/speech/` (one module per vendor, and fakes), chosen per capability by
+  `adapters/speech/registry.py`; `sessions`: the live calls' media sessions on them;
 - `turns` and `amd`: pure rules over audio frames, on the audio's own clock;
 - `pipeline`: `VoicePipeline`, the carrier's `MediaSession`; `prepare_opening` before dialing;
 - `recording`: both legs of the call on one timeline; `audio`, `synth`: PCM helpers and test
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 from ringfence.speech.amd import AmdConfig, AmdDecision, AmdVerdict, AnsweringMachineDetector
 from ringfence.speech.contracts import (
+    Audio,
     AudioChunk,
+    SpeechEngines,
     SpeechEngineUnavailable,
     SpeechToText,
     TextToSpeech,
@@ -35,11 +39,13 @@ __all__ = [
     "AmdDecision",
     "AmdVerdict",
     "AnsweringMachineDetector",
+    "Audio",
     "AudioChunk",
     "InlineRunner",
     "PipelineResult",
     "PreparedOpening",
     "SpeechEngineUnavailable",
+    "SpeechEngines",
     "SpeechToText",
     "TextToSpeech",
     "ThreadRunner",

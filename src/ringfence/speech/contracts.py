@@ -1,8 +1,10 @@
 """The speech engines' contracts: voice activity detection, speech-to-text, text-to-speech.
 
-One Protocol per capability, one core method each, so a hosted engine (an OpenAI-compatible
-transcription endpoint, Deepgram, ElevenLabs) is one more module behind an optional extra.
-Every implementation passes the shared contract tests in `tests/integration/speech/`.
+One Protocol per capability and one error for a missing engine, for live calls and recordings
+alike. The engines live in `adapters/speech/`, one module per vendor, and the live calls' engine
+for each capability is chosen by name (`RINGFENCE_STT`, `RINGFENCE_TTS`, `RINGFENCE_VAD`;
+`adapters/speech/registry.py`), so a hosted recognizer can pair with a local voice. Every
+implementation passes the shared contract tests in `tests/integration/speech/`.
 
 Synchronous on purpose: the local engines are CPU work that releases the GIL (ONNX Runtime,
 CTranslate2), and the pipeline runs them on its own worker thread, never on the carrier's
@@ -11,15 +13,59 @@ event loop. A hosted engine blocks on I/O the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ringfence.adapters.speech.base import Audio
+from ringfence.speech.audio import SAMPLE_WIDTH
+
+__all__ = [
+    "SAMPLE_WIDTH",
+    "Audio",
+    "AudioChunk",
+    "SpeechEngineUnavailable",
+    "SpeechEngines",
+    "SpeechToText",
+    "TextToSpeech",
+    "Transcript",
+    "VoiceActivityDetector",
+    "join_chunks",
+]
 
 
 class SpeechEngineUnavailable(RuntimeError):
-    """An engine's package (or model) is not installed; the message says what to install."""
+    """An engine's package, program or model is not installed; the message says what to
+    install."""
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """Mono, signed 16-bit little-endian PCM samples at `sample_rate` Hz."""
+
+    pcm: bytes
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0:
+            raise ValueError(f"sample_rate must be positive, got {self.sample_rate}")
+        if len(self.pcm) % SAMPLE_WIDTH:
+            raise ValueError("pcm must hold whole 16-bit samples")
+
+    @property
+    def frames(self) -> int:
+        return len(self.pcm) // SAMPLE_WIDTH
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk(Audio):
+    """A piece of synthesized speech: mono PCM16 at `sample_rate` (checked by `Audio`), and
+    the text it speaks (one sentence, for the streaming engines)."""
+
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +82,6 @@ class Transcript:
             raise ValueError(f"confidence must be 0..1, got {self.confidence}")
         if self.seconds < 0:
             raise ValueError(f"seconds must be >= 0, got {self.seconds}")
-
-
-@dataclass(frozen=True, slots=True)
-class AudioChunk(Audio):
-    """A piece of synthesized speech: mono PCM16 at `sample_rate` (checked by `Audio`), and
-    the text it speaks (one sentence, for the streaming engines)."""
-
-    text: str = ""
 
 
 @runtime_checkable
@@ -83,14 +121,21 @@ class SpeechToText(Protocol):
 
 @runtime_checkable
 class TextToSpeech(Protocol):
-    """Speaks text sentence by sentence, so the first sentence can be played while the rest is
-    still being synthesized.
+    """One voice of one engine, speaking PCM16 mono at `sample_rate`.
 
-    `synthesize_stream` returns a lazy iterator: each chunk is produced when asked for (a
-    caller that stops iterating stops the synthesis). Every chunk is PCM16 mono at
-    `sample_rate` and carries the sentence it speaks; empty text yields nothing. (Not to be
-    confused with `adapters.speech.TextToSpeech`, the whole-text contract the recordings pass
-    uses; the Piper engine here wraps that adapter.)
+    `synthesize_stream` is the core, for live calls: a lazy iterator of one chunk per sentence
+    (each is made when asked for, so the first sentence plays while the next is synthesized,
+    and a caller that stops iterating stops the synthesis); every chunk carries the sentence
+    it speaks; empty text yields nothing.
+
+    `synthesize` speaks a whole text as one `Audio`, for the recordings pass: the same speech as
+    the stream joined (`join_chunks`), except that an engine may pace the pauses between
+    sentences its own way (espeak-ng speaks the text in one run). Empty or whitespace-only text
+    gives empty audio (or a moment of silence).
+
+    `name` is a short label for logs, e.g. "piper:en_US-joe-medium". Called from one thread at
+    a time; implementations load their model once. Raises SpeechEngineUnavailable when the
+    engine is missing and RuntimeError when it fails.
     """
 
     @property
@@ -100,3 +145,25 @@ class TextToSpeech(Protocol):
     def sample_rate(self) -> int: ...
 
     def synthesize_stream(self, text: str) -> Iterator[AudioChunk]: ...
+
+    def synthesize(self, text: str) -> Audio: ...
+
+
+def join_chunks(chunks: Iterable[Audio], sample_rate: int) -> Audio:
+    """`chunks` (all at `sample_rate`) as one piece of audio: `synthesize` from the stream."""
+    parts: list[bytes] = []
+    for chunk in chunks:
+        if chunk.sample_rate != sample_rate:
+            raise ValueError(f"a chunk at {chunk.sample_rate} Hz in audio at {sample_rate} Hz")
+        parts.append(chunk.pcm)
+    return Audio(b"".join(parts), sample_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEngines:
+    """The engines one live call runs on (`adapters.speech.registry.EngineLoader` builds
+    them from the settings)."""
+
+    vad: VoiceActivityDetector
+    stt: SpeechToText
+    tts: TextToSpeech

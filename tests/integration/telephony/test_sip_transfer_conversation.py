@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallAction, CallTranscript
 from ringfence.adapters.db.orm import VoiceAgent
+from ringfence.adapters.speech import PiperTts, WhisperStt, fresh_vad
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import CallOutcome
 from ringfence.speech.audio import CARRIER_RATE, silence
-from ringfence.speech.engines import PiperTts, SpeechEngines, WhisperStt, fresh_vad
+from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding
 from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
 from tests.integration.telephony.test_sip_live_call import (

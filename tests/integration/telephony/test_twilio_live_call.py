@@ -27,6 +27,7 @@ from ringfence.adapters.db.orm import CarrierKind, ConsentRecord, Contact, Task,
 from ringfence.adapters.recording_store import (
     read_recording_bytes,
 )
+from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts, registry
 from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession
@@ -35,6 +36,7 @@ from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import session_from_json
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
+from ringfence.config import Settings
 from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
@@ -47,10 +49,8 @@ from ringfence.entrypoints.asgi import create_app
 from ringfence.services.dispatch import (
     Dispatcher,
 )
-from ringfence.speech import engines
 from ringfence.speech.audio import CARRIER_RATE, silence
-from ringfence.speech.contracts import SpeechEngineUnavailable
-from ringfence.speech.engines import EnergyVad, ScriptedStt, SpeechEngines, ToneTts
+from ringfence.speech.contracts import SpeechEngines, SpeechEngineUnavailable
 from ringfence.speech.pipeline import prepare_opening
 from ringfence.speech.runner import InlineRunner
 from ringfence.speech.sessions import LiveCallSession, LiveMediaSessions, engines_of
@@ -355,6 +355,6 @@ def test_the_app_runs_the_speech_pipeline_only_when_twilio_is_configured(
 
 
 def test_local_engines_say_what_to_install_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engines, "piper_installed", lambda: False)
+    monkeypatch.setattr(registry, "piper_installed", lambda: False)
     with pytest.raises(SpeechEngineUnavailable, match=r"piper-tts.*ringfence\[speech\]"):
-        engines_of("local")
+        engines_of(Settings(), "local")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ringfence.adapters.speech import EnergyVad
 from ringfence.speech.amd import (
     AmdConfig,
     AmdDecision,
@@ -30,7 +31,6 @@ from ringfence.speech.amd_eval import (
     telephone_line,
 )
 from ringfence.speech.audio import dbfs, silence
-from ringfence.speech.engines import EnergyVad
 from ringfence.speech.synth import babble, mix, noise, tone
 
 CASES = Path(__file__).parents[2] / "data" / "amd" / "greetings.jsonl"

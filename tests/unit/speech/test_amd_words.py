@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts
 from ringfence.adapters.telephony.media import Clear, StreamStart
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
@@ -30,7 +31,6 @@ from ringfence.speech.amd_words import (
 )
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, samples_of, silence
 from ringfence.speech.contracts import Transcript
-from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts
 from ringfence.speech.pipeline import Mode, VoicePipeline, prepare_opening
 from ringfence.speech.synth import babble
 from tests.unit.agent.factories import outbound, profile

@@ -1,5 +1,5 @@
-"""Local engines load once per process, however many threads ask first (the start-up
-warm-up and a first call's answer may race)."""
+"""Engines that load a model load once per process, however many threads ask first (the
+start-up warm-up and a first call's answer may race); per-call engines are new for each call."""
 
 from __future__ import annotations
 
@@ -8,31 +8,59 @@ import time
 
 import pytest
 
-from ringfence.speech import engines as engine_module
-from ringfence.speech.engines.fakes import ScriptedStt, ToneTts
-from ringfence.speech.sessions import SpeechEngines, engines_of
+from ringfence.adapters.speech import registry
+from ringfence.adapters.speech.fakes import ScriptedStt, ToneTts
+from ringfence.adapters.speech.registry import Engine
+from ringfence.config import Settings
+from ringfence.speech import sessions
+from ringfence.speech.contracts import SpeechEngines, SpeechToText, TextToSpeech
+from ringfence.speech.sessions import engines_of
+
+
+def _calls(engines: registry.EngineLoader, count: int = 4) -> list[SpeechEngines]:
+    got: list[SpeechEngines] = []
+    threads = [threading.Thread(target=lambda: got.append(engines())) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == count
+    return got
 
 
 def test_the_local_engines_load_once_under_concurrent_first_use(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    loads: list[float] = []
+    loads: list[str] = []
+    warm_ups: list[float] = []
 
-    def slow_load() -> SpeechEngines:
-        loads.append(time.monotonic())
+    def slow(name: str, engine: SpeechToText | TextToSpeech) -> SpeechToText | TextToSpeech:
+        loads.append(name)
         time.sleep(0.05)  # long enough for the other threads to arrive meanwhile
-        return SpeechEngines(vad=engine_module.fresh_vad(), stt=ScriptedStt(), tts=ToneTts())
+        return engine
 
-    monkeypatch.setattr(engine_module, "piper_installed", lambda: True)
-    monkeypatch.setattr(engine_module, "whisper_installed", lambda: True)
-    monkeypatch.setattr(engine_module, "local_engines", slow_load)
-    engines = engines_of("local")
-    got: list[SpeechEngines] = []
-    threads = [threading.Thread(target=lambda: got.append(engines())) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(loads) == 1
+    whisper = Engine(lambda _: slow("stt", ScriptedStt()))
+    monkeypatch.setitem(registry.STT_ENGINES, "whisper", whisper)
+    monkeypatch.setitem(registry.TTS_ENGINES, "piper", Engine(lambda _: slow("tts", ToneTts())))
+    monkeypatch.setattr(sessions, "warm_up_understanding", lambda: warm_ups.append(1.0))
+    engines = engines_of(Settings(), "local")
+    assert engines.loads_models
+    got = _calls(engines)
+    assert sorted(loads) == ["stt", "tts"]
+    assert len(warm_ups) == 1  # the intent model is built with the engines
     assert len({id(e.stt) for e in got}) == 1  # one shared model
+    assert len({id(e.tts) for e in got}) == 1
     assert len({id(e.vad) for e in got}) == 4  # a fresh VAD per call
+
+
+def test_the_fake_engines_are_new_for_every_call_and_load_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warm_ups: list[float] = []
+    monkeypatch.setattr(sessions, "warm_up_understanding", lambda: warm_ups.append(1.0))
+    engines = engines_of(Settings(), "fake")
+    assert not engines.loads_models
+    got = _calls(engines)
+    assert warm_ups == []
+    for capability in ("vad", "stt", "tts"):
+        assert len({id(getattr(e, capability)) for e in got}) == 4, capability

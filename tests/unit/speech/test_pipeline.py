@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts
 from ringfence.adapters.telephony.media import (
     Clear,
     MediaAction,
@@ -32,7 +33,6 @@ from ringfence.agent.session import AgentSession
 from ringfence.speech.amd import AmdConfig, AmdVerdict
 from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
 from ringfence.speech.contracts import AudioChunk, Transcript
-from ringfence.speech.engines import EnergyVad, ScriptedStt, ToneTts
 from ringfence.speech.pipeline import Mode, VoicePipeline, prepare_opening
 from ringfence.speech.runner import Job, ThreadRunner
 from ringfence.speech.synth import babble, tone

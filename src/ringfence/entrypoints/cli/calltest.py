@@ -82,7 +82,11 @@ def call_test(
     ] = "+12125550100",
     engines: Annotated[
         Literal["local", "fake"] | None,
-        typer.Option("--engines", help="Speech engines (default: RINGFENCE_SPEECH_ENGINES)"),
+        typer.Option(
+            "--engines",
+            help="Speech engines, all local or all fake (default: RINGFENCE_STT, "
+            "RINGFENCE_TTS and RINGFENCE_VAD, else RINGFENCE_SPEECH_ENGINES)",
+        ),
     ] = None,
     max_seconds: Annotated[
         float, typer.Option("--max-seconds", min=1, max=600, help="Hang up after this long")
@@ -107,7 +111,7 @@ def call_test(
             trunk_host, trunk_port = settings.sip_trunk_host, settings.sip_trunk_port
         else:
             trunk_host, trunk_port = uri_host_port(to)
-        make_engines = engines_of(engines or settings.speech_engines)
+        make_engines = engines_of(settings, engines)
     except (NotASipUri, PhoneNumberTarget, ValueError) as exc:
         raise _usage(str(exc)) from None
     except SpeechEngineUnavailable as exc:

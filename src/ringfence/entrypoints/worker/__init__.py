@@ -6,7 +6,7 @@ import logging
 import threading
 
 from ringfence.adapters.http.guarded import guarded_client
-from ringfence.adapters.speech import SpeechUnavailable, default_voices
+from ringfence.adapters.speech import default_voices
 from ringfence.agent.understanding.model import default_model
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.carriers import make_carrier
@@ -18,6 +18,7 @@ from ringfence.services.phi_retention import purge_expired
 from ringfence.services.recordings import render_pending
 from ringfence.services.workflows.runner import WorkflowRunner
 from ringfence.services.workflows.webhooks import deliver_due
+from ringfence.speech.contracts import SpeechEngineUnavailable
 
 log = logging.getLogger("ringfence.worker")
 
@@ -108,7 +109,7 @@ def run_recordings(container: Container, stop: threading.Event) -> None:
         return
     try:
         agent_voice, callee_voice = default_voices()
-    except SpeechUnavailable as exc:
+    except SpeechEngineUnavailable as exc:
         log.warning("call recordings disabled: %s", exc)
         return
     while not stop.is_set():

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from ringfence.agent.text import sentences
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, dbfs, samples_of
-from ringfence.speech.contracts import AudioChunk, Transcript
+from ringfence.speech.contracts import Audio, AudioChunk, Transcript, join_chunks
 from ringfence.speech.synth import babble
 
 
@@ -84,3 +84,6 @@ class ToneTts:
                 sample_rate=self._sample_rate,
             )
             yield AudioChunk(pcm, self._sample_rate, sentence)
+
+    def synthesize(self, text: str) -> Audio:
+        return join_chunks(self.synthesize_stream(text), self._sample_rate)
