@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,21 @@ from ringfence.config import Settings
 from ringfence.phi_keys import load_phi_cipher
 from ringfence.services.unit_of_work import UnitOfWork
 
+if TYPE_CHECKING:
+    from ringfence.adapters.telephony.base import TelephonyProvider
+    from ringfence.speech.sessions import LiveMediaSessions
+
+
+@dataclass
+class ProcessShared:
+    """What one process builds once and shares, filled in by `bootstrap/carriers.py`: the
+    speech pipeline of live calls (None when its engines are not installed, so `built` says
+    whether it was tried) and the SIP endpoint."""
+
+    media_sessions_built: bool = False
+    media_sessions: LiveMediaSessions | None = None
+    sip_carrier: TelephonyProvider | None = None
+
 
 @dataclass
 class Container:
@@ -25,9 +41,8 @@ class Container:
     clock: Clock
     # Live calls' conversations, from the media endpoint to the carrier's reports (database).
     live_calls: LiveCallResults = field(init=False)
-    # What one process builds once and shares (the speech engines of live calls, the SIP
-    # endpoint): see entrypoints/worker.
-    shared: dict[str, object] = field(default_factory=dict)
+    # What one process builds once and shares: see bootstrap/carriers.py.
+    shared: ProcessShared = field(default_factory=lambda: ProcessShared())
 
     def __post_init__(self) -> None:
         self.live_calls = LiveCallResults(self.session_factory, self.clock)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from typing import cast
 
 from ringfence.adapters.db.orm import CarrierKind
 from ringfence.adapters.telephony.base import TelephonyProvider
@@ -24,8 +23,8 @@ from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
 from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable, connect_twilio
-from ringfence.agent.policies.factory import policy_factory
 from ringfence.bootstrap import Container
+from ringfence.bootstrap.policies import policy_factory
 from ringfence.speech.contracts import SpeechEngineUnavailable
 from ringfence.speech.sessions import LiveMediaSessions, engines_of
 
@@ -66,8 +65,9 @@ def live_media_sessions(container: Container) -> LiveMediaSessions | None:
     takes seconds and the agent must speak within 2 s of it). None, with the reason logged,
     when the engines the settings ask for are not installed."""
     with _SHARED_LOCK:
-        if "media_sessions" in container.shared:
-            return cast(LiveMediaSessions | None, container.shared["media_sessions"])
+        shared = container.shared
+        if shared.media_sessions_built:
+            return shared.media_sessions
         settings = container.settings
         sessions: LiveMediaSessions | None = None
         try:
@@ -85,7 +85,7 @@ def live_media_sessions(container: Container) -> LiveMediaSessions | None:
             )
             if engines.loads_models:
                 threading.Thread(target=engines, name="speech-warm-up", daemon=True).start()
-        container.shared["media_sessions"] = sessions
+        shared.media_sessions, shared.media_sessions_built = sessions, True
         return sessions
 
 
@@ -97,12 +97,12 @@ def make_sip_carrier(container: Container) -> TelephonyProvider:
     if not settings.sip_trunk_host:
         return UnavailableCarrier("sip", "set RINGFENCE_SIP_TRUNK_HOST")
     with _SHARED_LOCK:  # one endpoint per process, even when two threads ask at once
-        held = container.shared.get("sip_carrier")
+        held = container.shared.sip_carrier
         if held is not None:
-            return cast(TelephonyProvider, held)
+            return held
         carrier = _connect_sip(container)
         if not isinstance(carrier, UnavailableCarrier):
-            container.shared["sip_carrier"] = carrier
+            container.shared.sip_carrier = carrier
         return carrier
 
 

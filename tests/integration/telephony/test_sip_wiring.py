@@ -40,7 +40,7 @@ def practice(container: Container, clock: VirtualClock) -> Practice:
 @pytest.fixture
 def closing(container: Container) -> Iterator[Container]:
     yield container
-    held = container.shared.get("sip_carrier")
+    held = container.shared.sip_carrier
     if isinstance(held, SipCarrier):
         held.close()
 

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringfence import __version__
 from ringfence.adapters.captcha import captcha_verifier
-from ringfence.agent.policies.factory import policy_factory
+from ringfence.bootstrap.policies import policy_factory
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
