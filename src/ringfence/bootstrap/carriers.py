@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Callable, Mapping
+from typing import Final
 
-from ringfence.adapters.db.orm import CarrierKind
 from ringfence.adapters.telephony.base import TelephonyProvider
 from ringfence.adapters.telephony.router import (
     CarrierRouter,
@@ -25,6 +26,7 @@ from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
 from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable, connect_twilio
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.policies import policy_factory
+from ringfence.domain.vocabulary import CarrierKind
 from ringfence.speech.contracts import SpeechEngineUnavailable
 from ringfence.speech.sessions import LiveMediaSessions, engines_of
 
@@ -34,28 +36,39 @@ _SHARED_LOCK = threading.RLock()  # reentrant: the SIP carrier builds the media 
 
 
 def make_carrier(container: Container) -> TelephonyProvider:
+    """This process's carrier: the sandbox alone when every caller ID dials through it, else
+    a router over every registered carrier (each number names its own; `carrier` is the
+    default)."""
     settings = container.settings
     try:
         default = CarrierKind(settings.carrier)
     except ValueError:
         known = ", ".join(kind.value for kind in CarrierKind)
         raise ValueError(f"unknown carrier {settings.carrier!r} (available: {known})") from None
-    sandbox = SandboxCarrier(container.session_factory, container.clock, seed=settings.sandbox_seed)
+    sandbox = make_sandbox_carrier(container)
     numbers = functools.partial(load_number_carriers, container.session_factory)
     if default is CarrierKind.SANDBOX and all(
         kind is CarrierKind.SANDBOX for kind in numbers().kinds()
     ):
         return sandbox
     # Some caller ID dials through another carrier: route each call by its from-number.
+    built: dict[CarrierKind, TelephonyProvider] = {
+        kind: build(container)
+        for kind, build in CARRIERS.items()
+        if kind is not CarrierKind.SANDBOX
+    }
     return CarrierRouter(
-        {
-            CarrierKind.SANDBOX: sandbox,
-            CarrierKind.TWILIO: make_twilio_carrier(container),
-            CarrierKind.SIP: make_sip_carrier(container),
-        },
+        {CarrierKind.SANDBOX: sandbox, **built},
         default=default,
         numbers=numbers,
         clock=container.clock,
+    )
+
+
+def make_sandbox_carrier(container: Container) -> TelephonyProvider:
+    """The embedded carrier: simulated outcomes, no network."""
+    return SandboxCarrier(
+        container.session_factory, container.clock, seed=container.settings.sandbox_seed
     )
 
 
@@ -172,3 +185,13 @@ def make_twilio_carrier(container: Container) -> TelephonyProvider:
         )
     except TwilioUnavailable as exc:
         return UnavailableCarrier("twilio", str(exc))
+
+
+# Every carrier a caller ID may name, and how this process builds it from the settings (a
+# builder returns an `UnavailableCarrier` saying what is missing rather than raising). Adding a
+# carrier: a `CarrierKind` member and one line here (docs/architecture.md, "Add a carrier").
+CARRIERS: Final[Mapping[CarrierKind, Callable[[Container], TelephonyProvider]]] = {
+    CarrierKind.SANDBOX: make_sandbox_carrier,
+    CarrierKind.TWILIO: make_twilio_carrier,
+    CarrierKind.SIP: make_sip_carrier,
+}

@@ -92,6 +92,16 @@ class CallType(StrEnum):
     LIVE = "live"
 
 
+class CarrierKind(StrEnum):
+    """Which carrier places the calls of a caller ID. Stored as a plain string (no database
+    constraint), so adding a carrier is a code change: a member here and its builder in
+    `bootstrap/carriers.py` (docs/architecture.md, "Add a carrier")."""
+
+    SANDBOX = "sandbox"
+    SIP = "sip"
+    TWILIO = "twilio"
+
+
 class CallStatus(StrEnum):
     """Where a call job is in its lifecycle (see domain/calls.py for the allowed moves)."""
 

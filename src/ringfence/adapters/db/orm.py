@@ -8,7 +8,6 @@ Consent records and audit events are append-only: nothing in Ringfence updates o
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from ringfence.adapters.db.types import UTCDateTime
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
+    CarrierKind,
     Channel,
     ConsentKind,
     ContactSource,
@@ -315,14 +315,6 @@ class NumberSuppression(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-
-
-class CarrierKind(StrEnum):
-    """Which carrier places the calls of a caller ID (adapters/telephony/router.py)."""
-
-    SANDBOX = "sandbox"
-    SIP = "sip"
-    TWILIO = "twilio"
 
 
 class PhoneNumber(Base):

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ringfence.adapters.db.orm import CarrierKind, PhoneNumber
+from ringfence.adapters.db.orm import PhoneNumber
 from ringfence.adapters.telephony.base import (
     BatchDialer,
     CallReport,
@@ -34,6 +34,7 @@ from ringfence.adapters.telephony.base import (
     TelephonyProvider,
 )
 from ringfence.clock import Clock
+from ringfence.domain.vocabulary import CarrierKind
 
 log = logging.getLogger("ringfence.carriers")
 
