@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db.orm import Account, ApiKey
 from ringfence.services import audit
 from ringfence.services.errors import Conflict, NotFound
-from ringfence.services.unit_of_work import TenantScope
-from ringfence.services.web_sessions import end_key_sessions
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
+from ringfence.services.web_sessions import end_key_sessions, start_session
 
 KEY_PREFIX = "rf_"
 # Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
@@ -129,6 +129,65 @@ def rotate_api_key(
         expires_at=old.expires_at,
         scope=scope,
     )
+
+
+# -- the use cases (CLI, API, staff pages): one transaction each, committed here ----------------
+
+
+def create_key(
+    *, uow: UnitOfWork, scope: TenantScope, name: str, expires_in_days: int | None = None
+) -> tuple[ApiKey, str]:
+    """A new key of the scope's account (`NotFound` if there is no such account), expiring
+    after `expires_in_days` (None: never); audited and committed. Returns the row and the
+    clear key, to be shown this once."""
+    now = uow.clock.now()
+    made = create_api_key(
+        uow.session,
+        account_id=scope.account_id,
+        name=name,
+        now=now,
+        expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
+        scope=scope,
+    )
+    uow.commit()
+    return made
+
+
+def revoke_key(*, uow: UnitOfWork, scope: TenantScope, key_id: int) -> ApiKey:
+    """`revoke_api_key`, committed."""
+    key = revoke_api_key(uow.session, scope, key_id, now=uow.clock.now())
+    uow.commit()
+    return key
+
+
+def rotate_key(*, uow: UnitOfWork, scope: TenantScope, key_id: int) -> tuple[ApiKey, str]:
+    """`rotate_api_key`, committed: the new key (shown once) and the old one revoked together."""
+    made = rotate_api_key(uow.session, scope, key_id, now=uow.clock.now())
+    uow.commit()
+    return made
+
+
+def use_key(*, uow: UnitOfWork, plaintext: str) -> ApiKey | None:
+    """The live key `plaintext` is, its use noted and committed; None (nothing written)
+    otherwise. Run in a transaction of its own, so that a route's rollback never loses it."""
+    key = authenticate(uow.session, plaintext, now=uow.clock.now())
+    if key is not None:
+        uow.commit()
+    return key
+
+
+def sign_in(*, uow: UnitOfWork, plaintext: str, user_agent: str | None) -> str | None:
+    """A staff browser signs in with the key `plaintext`: the token of its new session (see
+    `web_sessions`), the key's use noted; None when the key is not live. Committed."""
+    now = uow.clock.now()
+    key = authenticate(uow.session, plaintext, now=now)
+    token = (
+        None
+        if key is None
+        else start_session(uow.session, api_key=key, now=now, user_agent=user_agent)
+    )
+    uow.commit()
+    return token
 
 
 def _live(now: datetime) -> tuple[ColumnElement[bool], ...]:

@@ -16,7 +16,9 @@ from ringfence.adapters.db.orm import Contact, PhoneNumber, VoiceAgent
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.domain.calls import PENDING, check_transition
 from ringfence.domain.vocabulary import CallPurpose, CallStatus, CallType
-from ringfence.services.errors import InvalidField
+from ringfence.services.errors import Conflict, InvalidField
+from ringfence.services.tenancy import get_owned
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,25 @@ def cancel_pending(
         job.next_attempt_at = None
         job.updated_at = now
     return len(jobs)
+
+
+def cancel_job(*, uow: UnitOfWork, scope: TenantScope, job_id: int) -> CallJob:
+    """Cancel one call that has not started (`Conflict` otherwise); committed."""
+    job = get_owned(uow.session, CallJob, job_id, scope)
+    if job.status not in PENDING:
+        raise Conflict(
+            f"call job {job.id} is {job.status.value}: "
+            "only queued or deferred calls can be canceled"
+        )
+    cancel_pending(
+        uow.session,
+        account_id=scope.account_id,
+        now=uow.clock.now(),
+        reason="canceled_by_user",
+        job_id=job.id,
+    )
+    uow.commit()
+    return job
 
 
 def _owned(session: Session, model: Any, account_id: int, ids: set[int]) -> dict[int, Any]:

@@ -27,8 +27,8 @@ from ringfence.services.suppression import (
     suppressed_now,
     tag_contact,
 )
-from ringfence.services.tenancy import referenced
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.tenancy import get_owned, referenced
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 ATTESTATION = (
     "I attest that written consent to calls using automated technology/AI voice is on file "
@@ -148,6 +148,16 @@ def record_consent(
         tag_contact(session, contact, now)
     elif phone and evidence.channel is Channel.VOICE and not record.held:
         lift_by_consent(session, scope, phone, consent_record_id=record.id, at=now)
+    return record
+
+
+def add_consent(
+    *, uow: UnitOfWork, scope: TenantScope, contact_id: int, evidence: ConsentEvidence
+) -> ConsentRecord:
+    """`record_consent` for the caller's contact `contact_id` (else `NotFound`); committed."""
+    contact = get_owned(uow.session, Contact, contact_id, scope)
+    record = record_consent(uow.session, scope, contact, evidence, now=uow.clock.now())
+    uow.commit()
     return record
 
 

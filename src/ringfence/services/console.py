@@ -58,7 +58,7 @@ from ringfence.services.agent_sessions import (
 )
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.tenancy import get_owned, referenced
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 CALLEE_WPM = 160.0
 PolicyFactory = Callable[[PolicyName], DialoguePolicy]
@@ -137,6 +137,36 @@ class AgentConsole:
         self._capacity = capacity
 
     def start(
+        self,
+        *,
+        uow: UnitOfWork,
+        scope: TenantScope,
+        agent_id: int,
+        contact_id: int | None,
+        phone: str | None,
+        purpose: CallPurpose,
+    ) -> tuple[int, AgentTurn]:
+        """A new test call with the agent (`contact_id` as the callee, or `phone` for an
+        unknown caller): its id and the agent's opening; committed."""
+        started = self._start(
+            uow.session,
+            scope,
+            agent_id=agent_id,
+            contact_id=contact_id,
+            phone=phone,
+            purpose=purpose,
+            now=uow.clock.now(),
+        )
+        uow.commit()
+        return started
+
+    def respond(self, *, uow: UnitOfWork, scope: TenantScope, call_id: int, text: str) -> AgentTurn:
+        """The callee's words in, the agent's turn out (`Conflict` once ended); committed."""
+        turn = self._respond(uow.session, scope, call_id=call_id, text=text, now=uow.clock.now())
+        uow.commit()
+        return turn
+
+    def _start(
         self,
         session: Session,
         scope: TenantScope,
@@ -222,7 +252,7 @@ class AgentConsole:
         self._remember(job.id, runtime)
         return job.id, first
 
-    def respond(
+    def _respond(
         self, session: Session, scope: TenantScope, *, call_id: int, text: str, now: datetime
     ) -> AgentTurn:
         job = get_owned(session, CallJob, call_id, scope)

@@ -53,7 +53,7 @@ from ringfence.services.contact_import_report import (
 )
 from ringfence.services.suppression_bulk import lock_account, suppress_numbers, tag_suppressed
 from ringfence.services.tenancy import referenced
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 ProgressCallback = Callable[[ImportPhase, int, int], None]
 """Called with (phase, rows done, rows in all) as the import advances."""
@@ -63,6 +63,32 @@ _IN_CHUNK = 500  # ids/phones per IN (...) list: well under every driver's param
 
 # Filled when empty, never overwritten: a CRM record edited by staff wins over a file.
 MERGEABLE = ("first_name", "last_name", "email", "address_line1", "city", "state", "postal_code")
+
+
+def run_import(
+    *,
+    uow: UnitOfWork,
+    scope: TenantScope,
+    location_id: int,
+    csv_text: str,
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """`import_contacts` as one use case: committed unless `dry_run` (then nothing is)."""
+    report = import_contacts(
+        uow.session,
+        scope,
+        location_id=location_id,
+        csv_text=csv_text,
+        mapping=mapping,
+        dry_run=dry_run,
+        now=uow.clock.now(),
+        progress=progress,
+    )
+    if not dry_run:
+        uow.commit()
+    return report
 
 
 def import_contacts(

@@ -39,7 +39,7 @@ from ringfence.domain.kyc import (
 from ringfence.domain.vocabulary import CallPurpose, CallStatus, KycStatus
 from ringfence.services import audit
 from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork, all_or_nothing
 
 AUTOMATIC_REVIEWER: Final = "automatic review"
 # Above this many calls a day a person looks at the registration, whatever else it says.
@@ -75,6 +75,23 @@ def registration_of(session: Session, account_id: int) -> KycRegistration | None
 
 
 def submit(
+    *,
+    uow: UnitOfWork,
+    scope: TenantScope,
+    application: KycApplication,
+    consent_check: ConsentCheck,
+) -> KycRegistration:
+    """Save the application (every field problem at once as `InvalidField`s is refused) and
+    run the automatic review; committed (a refusal is rolled back at once, so the form shown
+    again reads the registration as stored). An approved registration whose legal name, EIN
+    and ownership are unchanged stays approved; any other submission is (re)reviewed."""
+    with all_or_nothing(uow):
+        return _submit(
+            uow.session, scope, application, now=uow.clock.now(), consent_check=consent_check
+        )
+
+
+def _submit(
     session: Session,
     scope: TenantScope,
     application: KycApplication,
@@ -82,9 +99,6 @@ def submit(
     now: datetime,
     consent_check: ConsentCheck,
 ) -> KycRegistration:
-    """Save the application (every field problem at once as `InvalidField`s is refused) and
-    run the automatic review. An approved registration whose legal name, EIN and ownership
-    are unchanged stays approved; any other submission is (re)reviewed."""
     problems = validate(application)
     if problems:
         raise InvalidFields([InvalidField(p.field, p.message) for p in problems])
@@ -152,15 +166,15 @@ def submit(
 
 
 def decide(
-    session: Session,
+    *,
+    uow: UnitOfWork,
     account_id: int,
     outcome: ReviewOutcome,
-    *,
     reasons: tuple[str, ...],
     operator: str,
-    now: datetime,
 ) -> KycRegistration:
-    """A platform operator's decision on a submitted registration."""
+    """A platform operator's decision on a submitted registration; audited and committed."""
+    session, now = uow.session, uow.clock.now()
     row = registration_of(session, account_id)
     if row is None:
         raise NotFound(f"account {account_id} has no KYC registration")
@@ -168,6 +182,7 @@ def decide(
         raise InvalidField("reasons", "say why, so the practice knows what to change")
     scope = TenantScope(account_id=account_id, actor=f"operator:{operator}")
     _decide(session, scope, row, outcome, reasons, operator, now)
+    uow.commit()
     return row
 
 
@@ -231,10 +246,13 @@ def _wake_paused_calls(session: Session, account_id: int, now: datetime) -> int:
     return int(woken or 0)
 
 
-def acknowledge_approval(session: Session, scope: TenantScope, *, now: datetime) -> None:
-    row = registration_of(session, scope.account_id)
+def acknowledge_approval(*, uow: UnitOfWork, scope: TenantScope) -> None:
+    """The practice has seen that outbound calling is approved (its notice goes away);
+    committed."""
+    row = registration_of(uow.session, scope.account_id)
     if row is not None and row.status is KycStatus.APPROVED and row.approval_seen_at is None:
-        row.approval_seen_at = now
+        row.approval_seen_at = uow.clock.now()
+    uow.commit()
 
 
 def pending_reviews(session: Session) -> list[tuple[KycRegistration, str]]:

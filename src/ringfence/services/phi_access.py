@@ -49,6 +49,15 @@ def record_access(
     return entry
 
 
+def log_read(
+    *, uow: UnitOfWork, reader: TenantScope, job_id: int, what: PhiKind, via: PhiAccessVia
+) -> None:
+    """Log that `reader` read call `job_id`'s `what` (shown to them in this answer); committed
+    before the answer goes out."""
+    record_access(uow.session, reader, job_id=job_id, what=what, via=via, at=uow.clock.now())
+    uow.commit()
+
+
 def read_recording(
     uow: UnitOfWork,
     reader: TenantScope,

@@ -24,7 +24,7 @@ from ringfence.services import audit
 from ringfence.services.consent_review import scan_verdict
 from ringfence.services.errors import InvalidField, InvalidFields
 from ringfence.services.suppression import suppressed_now, tag_contact
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork, all_or_nothing
 from ringfence.services.workflows.events import TriggerEvent, ingest
 
 
@@ -61,7 +61,14 @@ def shown_version(form: Form, number: int) -> FormVersion:
     return version
 
 
-def submit(
+def submit(*, uow: UnitOfWork, form: Form, submission: Submission, evidence: Evidence) -> Submitted:
+    """A visitor's submission of `form`; committed. Refused (`InvalidField`s, every problem at
+    once) it is rolled back at once, so the form shown again reads the rows as stored."""
+    with all_or_nothing(uow):
+        return _submit(uow.session, form, submission, evidence, now=uow.clock.now())
+
+
+def _submit(
     session: Session, form: Form, submission: Submission, evidence: Evidence, *, now: datetime
 ) -> Submitted:
     problems: list[InvalidField] = []

@@ -11,6 +11,8 @@ never touches the session, so it also runs on the tests' in-memory `FakeUnitOfWo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -123,3 +125,18 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+@contextmanager
+def all_or_nothing(uow: AbstractUnitOfWork) -> Iterator[None]:
+    """Commit what the block did; if it raises, roll back before the error goes on.
+
+    The unit of work would roll back on exit anyway; rolling back at once matters to a caller
+    that goes on reading through the same unit of work after a refusal (a page shown again with
+    the form's errors), which must see the rows as stored, not the refused change."""
+    try:
+        yield
+    except Exception:
+        uow.rollback()
+        raise
+    uow.commit()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Account, ApiKey, WebSession
 from ringfence.services import audit
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 SESSION_LIFETIME: Final = timedelta(hours=12)
 # Writing last_seen_at on every page view would turn reads into writes; a minute is plenty.
@@ -112,9 +112,25 @@ def end_session(session: Session, token: str, *, now: datetime) -> bool:
     return ended > 0
 
 
-def end_all_sessions(session: Session, scope: TenantScope, *, now: datetime) -> int:
-    """Sign every browser of the scope's account out ("sign out everywhere"); audited.
-    Returns how many sessions were open."""
+def check_session(*, uow: UnitOfWork, token: str) -> LiveSession | None:
+    """`live_session`, committed (when the session was last seen). Run in a transaction of its
+    own, so that a page's rollback never touches it."""
+    live = live_session(uow.session, token, now=uow.clock.now())
+    uow.commit()
+    return live
+
+
+def sign_out(*, uow: UnitOfWork, token: str) -> bool:
+    """`end_session`, committed."""
+    ended = end_session(uow.session, token, now=uow.clock.now())
+    uow.commit()
+    return ended
+
+
+def end_all_sessions(*, uow: UnitOfWork, scope: TenantScope) -> int:
+    """Sign every browser of the scope's account out ("sign out everywhere"); audited and
+    committed. Returns how many sessions were open."""
+    session, now = uow.session, uow.clock.now()
     ended = _end_where(
         session,
         WebSession.account_id == scope.account_id,
@@ -130,6 +146,7 @@ def end_all_sessions(session: Session, scope: TenantScope, *, now: datetime) -> 
         at=now,
         after={"sessions_ended": ended},
     )
+    uow.commit()
     return ended
 
 

@@ -8,6 +8,7 @@ consent record per contact, all or nothing, behind an explicit attestation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -23,9 +24,39 @@ from ringfence.services.consent import ATTESTATION, ConsentEvidence, record_cons
 from ringfence.services.errors import InvalidField
 from ringfence.services.facts import consent_facts, suppression_facts
 from ringfence.services.suppression import lock_number
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 MAX_CONTACTS: Final = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedBatch:
+    recorded_at: datetime
+    records: list[ConsentRecord]
+
+
+def confirm_batch(
+    *,
+    uow: UnitOfWork,
+    scope: TenantScope,
+    contact_ids: Sequence[int],
+    confirmed_by: str,
+    note: str,
+    attestation: bool,
+) -> ConfirmedBatch:
+    """`confirm_written_consent` as one use case; committed."""
+    now = uow.clock.now()
+    records = confirm_written_consent(
+        uow.session,
+        scope,
+        contact_ids,
+        confirmed_by=confirmed_by,
+        note=note,
+        attestation=attestation,
+        now=now,
+    )
+    uow.commit()
+    return ConfirmedBatch(recorded_at=now, records=records)
 
 
 def confirm_written_consent(

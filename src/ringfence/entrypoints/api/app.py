@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringfence import __version__
 from ringfence.adapters.captcha import captcha_verifier
-from ringfence.bootstrap.policies import policy_factory
 from ringfence.bootstrap import Container
+from ringfence.bootstrap.policies import policy_factory
 from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.crud import build_router
 from ringfence.entrypoints.api.input_guard import ControlCharacterGuard

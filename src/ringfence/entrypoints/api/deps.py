@@ -15,7 +15,7 @@ from ringfence.entrypoints.rate_limits import (
     client_ip,
     limiter_of,
 )
-from ringfence.services.api_keys import authenticate
+from ringfence.services.api_keys import use_key
 from ringfence.services.unit_of_work import TenantScope
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `ringfence apikey create`")
@@ -48,13 +48,11 @@ def get_scope(
         raise unauthorized
     # Authentication has its own short transaction so that a route's rollback never loses it.
     with container.uow() as uow:
-        key = authenticate(uow.session, credentials.credentials, now=uow.clock.now())
+        key = use_key(uow=uow, plaintext=credentials.credentials)
         if key is None:
             limiter.hit(AUTH_FAILURES, "api-key", ip)
             raise unauthorized
-        scope = TenantScope(account_id=key.account_id, actor=f"api_key:{key.name}")
-        uow.commit()
-    return scope
+        return TenantScope(account_id=key.account_id, actor=f"api_key:{key.name}")
 
 
 Scope = Annotated[TenantScope, Depends(get_scope)]

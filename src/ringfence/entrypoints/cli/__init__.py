@@ -22,7 +22,6 @@ from rich.table import Table
 
 from ringfence import __version__, file_modes
 from ringfence.adapters.db.migrate import upgrade
-from ringfence.adapters.db.orm import Account
 from ringfence.agent.evaluation import (
     evaluate as evaluate_cases,
 )
@@ -49,7 +48,7 @@ from ringfence.bootstrap import Container
 from ringfence.clock import SystemClock
 from ringfence.config import Settings
 from ringfence.domain.compliance import WindowReport, calling_window
-from ringfence.domain.vocabulary import CallPurpose, KycStatus
+from ringfence.domain.vocabulary import CallPurpose
 from ringfence.entrypoints import worker
 from ringfence.entrypoints.asgi import create_app
 from ringfence.entrypoints.cli.calltest import call_test
@@ -61,13 +60,9 @@ from ringfence.entrypoints.cli.phi import phi_app
 from ringfence.entrypoints.cli.support import open_container
 from ringfence.file_modes import owner_only_umask
 from ringfence.log_safety import install_log_safety
-from ringfence.services.api_keys import (
-    create_api_key,
-    list_api_keys,
-    revoke_api_key,
-    rotate_api_key,
-)
-from ringfence.services.demo import seed_demo
+from ringfence.services.account import create_account
+from ringfence.services.api_keys import create_key, list_api_keys, revoke_key, rotate_key
+from ringfence.services.demo import set_up_demo
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.simulation.databases import scratch_database
@@ -194,19 +189,7 @@ def account_create(
     """Create an account (KYC not started, outbound calling disabled) and print its id."""
     with _container() as container:
         with container.uow() as uow:
-            now = uow.clock.now()
-            account = Account(
-                name=name,
-                legal_name=legal_name,
-                kyc_status=KycStatus.NOT_STARTED,
-                outbound_enabled=False,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(account)
-            uow.session.flush()
-            account_id = account.id
-            uow.commit()
+            account_id = create_account(uow=uow, name=name, legal_name=legal_name).id
         console.print(json.dumps({"account_id": account_id}))
 
 
@@ -221,21 +204,16 @@ def apikey_create(
     """Create an API key for an account. The key is shown once; only its hash is stored."""
     with _container() as container:
         with container.uow() as uow:
-            now = uow.clock.now()
-            expires = None if expires_in_days is None else now + timedelta(days=expires_in_days)
             try:
-                key, plaintext = create_api_key(
-                    uow.session,
-                    account_id=account,
-                    name=name,
-                    now=now,
-                    expires_at=expires,
+                key, plaintext = create_key(
+                    uow=uow,
                     scope=TenantScope(account_id=account, actor=CLI_ACTOR),
+                    name=name,
+                    expires_in_days=expires_in_days,
                 )
             except NotFound as exc:
                 err.print(f"[red]error:[/] {exc}")
                 raise typer.Exit(code=1) from exc
-            uow.commit()
             key_id = key.id
         console.print(json.dumps({"id": key_id, "account_id": account, "api_key": plaintext}))
 
@@ -270,16 +248,12 @@ def apikey_revoke(
     out."""
     with _container() as container, container.uow() as uow:
         try:
-            key = revoke_api_key(
-                uow.session,
-                TenantScope(account_id=account, actor=CLI_ACTOR),
-                key_id,
-                now=uow.clock.now(),
+            key = revoke_key(
+                uow=uow, scope=TenantScope(account_id=account, actor=CLI_ACTOR), key_id=key_id
             )
         except NotFound as exc:
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(code=1) from exc
-        uow.commit()
         console.print(
             json.dumps(
                 {"id": key.id, "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
@@ -295,16 +269,12 @@ def apikey_rotate(
     """Replace a key: a new one (same name and expiry) is shown once; the old one is revoked."""
     with _container() as container, container.uow() as uow:
         try:
-            key, plaintext = rotate_api_key(
-                uow.session,
-                TenantScope(account_id=account, actor=CLI_ACTOR),
-                key_id,
-                now=uow.clock.now(),
+            key, plaintext = rotate_key(
+                uow=uow, scope=TenantScope(account_id=account, actor=CLI_ACTOR), key_id=key_id
             )
         except (NotFound, Conflict) as exc:
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(code=1) from exc
-        uow.commit()
         console.print(json.dumps({"id": key.id, "replaces": key_id, "api_key": plaintext}))
 
 
@@ -319,8 +289,7 @@ def demo(
     with _container() as container:
         upgrade(container.engine)
         with container.uow() as uow:
-            result = seed_demo(uow.session, now=uow.clock.now())
-            uow.commit()
+            result = set_up_demo(uow=uow)
         settings = container.settings
         url = f"http://{host or settings.host}:{port or settings.port}"
         table = Table(title="Ringfence demo", show_header=False)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ringfence.entrypoints.api.schemas.contact_imports import ContactImportOut
 from ringfence.entrypoints.cli.support import open_container
-from ringfence.services.contact_import import import_contacts
+from ringfence.services.contact_import import run_import
 from ringfence.services.contact_import_csv import decode_csv
 from ringfence.services.contact_import_report import ImportPhase, ImportReport, RowStatus
 from ringfence.services.errors import ServiceError
@@ -95,22 +95,19 @@ def import_command(
             bar.update(tasks[phase], completed=done, total=total, visible=True)
 
         try:
-            result = import_contacts(
-                uow.session,
-                TenantScope(account_id=account, actor=ACTOR),
+            result = run_import(
+                uow=uow,
+                scope=TenantScope(account_id=account, actor=ACTOR),
                 location_id=location,
                 csv_text=text,
                 mapping=mapping,
                 dry_run=dry_run,
-                now=uow.clock.now(),
                 progress=progress,
             )
         except ServiceError as exc:
             bar.stop()
             err.print(f"[red]error:[/] {escape(str(exc))}; nothing was imported")
             raise typer.Exit(code=1) from exc
-        if not dry_run:
-            uow.commit()
     _print(result, file)
     if report is not None:
         try:

@@ -95,16 +95,14 @@ def decide(
     with open_container() as container, container.uow() as uow:
         try:
             row = kyc.decide(
-                uow.session,
-                account_id,
-                chosen[0],
+                uow=uow,
+                account_id=account_id,
+                outcome=chosen[0],
                 reasons=tuple(reason or ()),
                 operator=operator,
-                now=uow.clock.now(),
             )
         except ServiceError as exc:
             err.print(f"Not decided: {exc}")
             raise typer.Exit(1) from exc
         status = row.status.value
-        uow.commit()
     console.print(json.dumps({"account_id": account_id, "status": status}))

@@ -19,7 +19,7 @@ from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.entrypoints.web.state import WebState
 from ringfence.services.unit_of_work import TenantScope
-from ringfence.services.web_sessions import live_session
+from ringfence.services.web_sessions import check_session
 
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -57,8 +57,7 @@ def get_viewer(container: ContainerDep, session: CurrentSession) -> Viewer:
         raise LoginRequired(stale_cookie=False)
     # Its own short transaction, like the API's key check: a page's rollback never touches it.
     with container.uow() as uow:
-        live = live_session(uow.session, session.token, now=uow.clock.now())
-        uow.commit()  # when the session was last seen
+        live = check_session(uow=uow, token=session.token)
     if live is None:  # signed out, ended everywhere, expired, or its key revoked
         raise LoginRequired(stale_cookie=True)
     return Viewer(

@@ -27,7 +27,7 @@ from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, pa
 from ringfence.services import audit
 from ringfence.services.errors import InvalidField, ServiceError
 from ringfence.services.tenancy import get_owned
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 DEFAULT_LIFETIME: Final = timedelta(days=7)
 MIN_LIFETIME: Final = timedelta(hours=1)
@@ -237,6 +237,50 @@ def revoke_share_link(
         after=audit.snapshot(link, ("revoked_at", "revoked_by")),
     )
     return link
+
+
+# -- the use cases (the staff page and the public view): one transaction each, committed here ---
+
+
+def make_link(
+    *,
+    uow: UnitOfWork,
+    scope: TenantScope,
+    location_id: int,
+    filters: DashboardFilters,
+    include_phi: bool,
+    lifetime: timedelta,
+    label: str,
+    secret: str,
+) -> tuple[DashboardShareLink, str]:
+    """`create_share_link`, audited and committed."""
+    made = create_share_link(
+        uow.session,
+        scope,
+        location_id=location_id,
+        filters=filters,
+        include_phi=include_phi,
+        lifetime=lifetime,
+        label=label,
+        now=uow.clock.now(),
+        secret=secret,
+    )
+    uow.commit()
+    return made
+
+
+def revoke_link(*, uow: UnitOfWork, scope: TenantScope, link_id: int) -> DashboardShareLink:
+    """`revoke_share_link`, audited and committed."""
+    link = revoke_share_link(uow.session, scope, link_id, now=uow.clock.now())
+    uow.commit()
+    return link
+
+
+def open_link(*, uow: UnitOfWork, token: str, secret: str) -> ShareGrant:
+    """`open_share_link`, the view counted and committed (a refused token counts nothing)."""
+    grant = open_share_link(uow.session, token, now=uow.clock.now(), secret=secret)
+    uow.commit()
+    return grant
 
 
 def _serializer(secret: str) -> URLSafeSerializer:

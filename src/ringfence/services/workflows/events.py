@@ -48,7 +48,7 @@ from ringfence.domain.workflows.audience import ContactView, admit
 from ringfence.domain.workflows.definition import Trigger, TriggerKind, WorkflowDefinition
 from ringfence.domain.workflows.states import OPEN, EnrollmentState, WorkflowStatus
 from ringfence.services.errors import InvalidField
-from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 from ringfence.services.workflows.codec import parse_definition
 from ringfence.services.workflows.contact_views import ContactRow, appointment_view, view_of
 from ringfence.services.workflows.exits import exit_enrollment
@@ -219,6 +219,13 @@ _FIRST_DELIVERY = (
 # One statement for all the workflows; each row says its workflow, so no ordering is needed.
 _ENROLL = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.workflow_id, _ENROLLMENTS.c.id)
 _FIRST_STEP = insert(_STEPS)
+
+
+def receive(*, uow: UnitOfWork, scope: TenantScope, event: TriggerEvent) -> Ingested:
+    """An event from outside (the API): ingested now and committed."""
+    ingested = ingest(uow.session, scope, event, uow.clock.now())
+    uow.commit()
+    return ingested
 
 
 def ingest(session: Session, scope: TenantScope, event: TriggerEvent, now: datetime) -> Ingested:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Query
 from sqlalchemy import ColumnElement
@@ -22,8 +22,7 @@ from ringfence.entrypoints.api.schemas.common import Page
 from ringfence.entrypoints.deps import (
     Uow,
 )
-from ringfence.services.audit import record_changes, snapshot
-from ringfence.services.fields import apply_fields
+from ringfence.services import account as account_rules
 
 router = APIRouter(tags=["account"])
 
@@ -49,26 +48,10 @@ def update_account(uow: Uow, scope: Scope, body: AccountUpdate) -> AccountOut:
     """Only the fields present change. A change of `phi_retention_days` is audited (action
     `phi_retention_changed`) and applies from the next purge, hourly: shortening it purges
     every older recording and transcript then, and nothing purged comes back."""
-    account = _account(uow, scope)
-    before = snapshot(account, _AUDITED)
-    apply_fields(account, body.model_dump(exclude_unset=True))
-    now = uow.clock.now()
-    account.updated_at = now
-    record_changes(
-        uow.session,
-        scope,
-        entity_type="account",
-        entity_id=account.id,
-        action="phi_retention_changed",
-        at=now,
-        before=before,
-        after=snapshot(account, _AUDITED),
-    )
-    uow.commit()
+    # The schema's field names are AccountChanges' keys.
+    changes = cast(account_rules.AccountChanges, body.model_dump(exclude_unset=True))
+    account = account_rules.update_account(uow=uow, scope=scope, changes=changes)
     return AccountOut.model_validate(account)
-
-
-_AUDITED = ("phi_retention_days",)
 
 
 @router.get("/audit-events", response_model=Page[AuditEventOut], summary="The audit log")

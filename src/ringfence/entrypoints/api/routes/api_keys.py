@@ -3,7 +3,6 @@ browser sessions (list, end all: services/web_sessions.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
@@ -22,12 +21,8 @@ from ringfence.entrypoints.api.schemas.api_keys import (
 from ringfence.entrypoints.deps import (
     Uow,
 )
-from ringfence.services.api_keys import (
-    create_api_key,
-    list_api_keys,
-    revoke_api_key,
-    rotate_api_key,
-)
+from ringfence.services import api_keys
+from ringfence.services.api_keys import list_api_keys
 from ringfence.services.web_sessions import end_all_sessions, open_sessions
 
 router = APIRouter(tags=["account"])
@@ -50,17 +45,9 @@ def list_keys(uow: Uow, scope: Scope) -> list[ApiKeyOut]:
 )
 def create_key(uow: Uow, scope: Scope, body: ApiKeyCreate) -> ApiKeyCreated:
     """The key is in the answer this once; only its hash is stored. Audited."""
-    now = uow.clock.now()
-    expires = None if body.expires_in_days is None else now + timedelta(days=body.expires_in_days)
-    key, plaintext = create_api_key(
-        uow.session,
-        account_id=scope.account_id,
-        name=body.name,
-        now=now,
-        expires_at=expires,
-        scope=scope,
+    key, plaintext = api_keys.create_key(
+        uow=uow, scope=scope, name=body.name, expires_in_days=body.expires_in_days
     )
-    uow.commit()
     return _created(key, plaintext)
 
 
@@ -68,8 +55,7 @@ def create_key(uow: Uow, scope: Scope, body: ApiKeyCreate) -> ApiKeyCreated:
 def revoke_key(uow: Uow, scope: Scope, key_id: KeyId) -> ApiKeyOut:
     """At once: the next request with it is a 401, and staff pages signed in with it sign out.
     Revoking the key this request uses is allowed (it is the way to cut off a leaked key)."""
-    key = revoke_api_key(uow.session, scope, key_id, now=uow.clock.now())
-    uow.commit()
+    key = api_keys.revoke_key(uow=uow, scope=scope, key_id=key_id)
     return ApiKeyOut.model_validate(key)
 
 
@@ -81,8 +67,7 @@ def revoke_key(uow: Uow, scope: Scope, key_id: KeyId) -> ApiKeyOut:
 )
 def rotate_key(uow: Uow, scope: Scope, key_id: KeyId) -> ApiKeyCreated:
     """A new key with the same name and expiry; the old one is revoked in the same change."""
-    key, plaintext = rotate_api_key(uow.session, scope, key_id, now=uow.clock.now())
-    uow.commit()
+    key, plaintext = api_keys.rotate_key(uow=uow, scope=scope, key_id=key_id)
     return _created(key, plaintext)
 
 
@@ -111,6 +96,5 @@ def list_web_sessions(uow: Uow, scope: Scope) -> list[WebSessionOut]:
 def end_web_sessions(uow: Uow, scope: Scope) -> WebSessionsEnded:
     """Ends every staff browser session of the account at once (their next page asks them to
     sign in again). API keys are not touched: revoke a key to cut it off. Audited."""
-    ended = end_all_sessions(uow.session, scope, now=uow.clock.now())
-    uow.commit()
+    ended = end_all_sessions(uow=uow, scope=scope)
     return WebSessionsEnded(ended=ended)

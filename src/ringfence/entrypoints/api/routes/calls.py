@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, select
 
 from ringfence.adapters.db.calls import CallEvent, CallJob, CallTranscript, MinutesLedger
 from ringfence.adapters.db.orm import Location
-from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import zone
 from ringfence.domain.phi import PhiAccessVia, PhiKind
 from ringfence.domain.vocabulary import CallStatus
@@ -38,9 +37,8 @@ from ringfence.entrypoints.deps import (
     Uow,
 )
 from ringfence.services import phi_access
-from ringfence.services.call_jobs import cancel_pending
-from ringfence.services.errors import Conflict, NotFound
-from ringfence.services.phi_access import record_access
+from ringfence.services.call_jobs import cancel_job
+from ringfence.services.errors import NotFound
 from ringfence.services.tenancy import get_owned
 
 router = APIRouter(tags=["calls"])
@@ -86,20 +84,7 @@ def read_call_job(uow: Uow, scope: Scope, job_id: JobId) -> CallJobDetailOut:
 )
 def cancel_call_job(uow: Uow, scope: Scope, job_id: JobId) -> CallJobDetailOut:
     """Only calls that have not started can be canceled (409 otherwise)."""
-    job = get_owned(uow.session, CallJob, job_id, scope)
-    if job.status not in PENDING:
-        raise Conflict(
-            f"call job {job.id} is {job.status.value}: "
-            "only queued or deferred calls can be canceled"
-        )
-    cancel_pending(
-        uow.session,
-        account_id=scope.account_id,
-        now=uow.clock.now(),
-        reason="canceled_by_user",
-        job_id=job.id,
-    )
-    uow.commit()
+    job = cancel_job(uow=uow, scope=scope, job_id=job_id)
     return _detail(uow, job)
 
 
@@ -161,10 +146,7 @@ def read_recording(uow: Uow, scope: Scope, container: ContainerDep, job_id: JobI
 
 
 def _log_read(uow: Uow, scope: Scope, job_id: int, what: PhiKind) -> None:
-    record_access(
-        uow.session, scope, job_id=job_id, what=what, via=PhiAccessVia.API, at=uow.clock.now()
-    )
-    uow.commit()
+    phi_access.log_read(uow=uow, reader=scope, job_id=job_id, what=what, via=PhiAccessVia.API)
 
 
 def _transcript(uow: Uow, job: CallJob) -> CallTranscript:

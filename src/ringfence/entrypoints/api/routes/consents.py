@@ -20,7 +20,8 @@ from ringfence.entrypoints.api.schemas.contacts import (
 from ringfence.entrypoints.deps import (
     Uow,
 )
-from ringfence.services.consent import ConsentEvidence, record_consent
+from ringfence.services import consent
+from ringfence.services.consent import ConsentEvidence
 from ringfence.services.consent_evidence import evidence_file
 from ringfence.services.tenancy import get_owned
 
@@ -78,13 +79,7 @@ def add_consent(uow: Uow, scope: Scope, contact_id: ContactId, body: ConsentCrea
     """Append a consent record. For `crm_form` the exact consent text of the named form version
     is copied into the record; `manual_written` needs who confirmed the written consent and a
     note saying where it is kept. Records can never be changed or deleted afterwards."""
-    contact = get_owned(uow.session, Contact, contact_id, scope)
-    record = record_consent(
-        uow.session,
-        scope,
-        contact,
-        ConsentEvidence(**body.model_dump()),
-        now=uow.clock.now(),
+    record = consent.add_consent(
+        uow=uow, scope=scope, contact_id=contact_id, evidence=ConsentEvidence(**body.model_dump())
     )
-    uow.commit()
     return ConsentOut.model_validate(record)

@@ -42,15 +42,13 @@ def start_test_call(
     `phone` for an unknown caller) and returns the agent's opening. Logged as Call Type Test;
     a dry run: the actions it reports are not applied to the CRM."""
     call_id, turn = _console(request).start(
-        uow.session,
-        scope,
+        uow=uow,
+        scope=scope,
         agent_id=body.agent_id,
         contact_id=body.contact_id,
         phone=body.phone,
         purpose=body.purpose,
-        now=uow.clock.now(),
     )
-    uow.commit()
     return ConsoleCallOut(
         id=call_id,
         agent_text=turn.text,
@@ -68,10 +66,7 @@ def test_call_turn(
     body: TestTurnCreate,
 ) -> TestTurnOut:
     """The callee's words in; the agent's reply and typed events out (409 once ended)."""
-    turn = _console(request).respond(
-        uow.session, scope, call_id=call_id, text=body.text, now=uow.clock.now()
-    )
-    uow.commit()
+    turn = _console(request).respond(uow=uow, scope=scope, call_id=call_id, text=body.text)
     return TestTurnOut(
         agent_text=turn.text,
         events=[ConsoleEventOut(type=e.type, detail=e.detail) for e in console_events(turn.events)],

@@ -21,8 +21,8 @@ from ringfence.entrypoints.api.schemas.contact_imports import (
 from ringfence.entrypoints.deps import (
     Uow,
 )
-from ringfence.services.contact_import import import_contacts
-from ringfence.services.written_consent import confirm_written_consent
+from ringfence.services.contact_import import run_import
+from ringfence.services.written_consent import confirm_batch
 
 router = APIRouter(tags=["contacts"])
 
@@ -46,19 +46,16 @@ def create_contact_import(
 
     Imported contacts have source `import` and **no consent**: they cannot be called until
     written consent is confirmed (`POST /consents/manual-written`)."""
-    report = import_contacts(
-        uow.session,
-        scope,
+    report = run_import(
+        uow=uow,
+        scope=scope,
         location_id=body.location_id,
         csv_text=body.csv_text,
         mapping=body.mapping,
         dry_run=body.dry_run,
-        now=uow.clock.now(),
     )
     if body.dry_run:
         response.status_code = status.HTTP_200_OK
-    else:
-        uow.commit()
     return ContactImportOut.of(report)
 
 
@@ -76,19 +73,16 @@ def confirm_manual_written_consent(
     for each. `confirmed_by` says who checked, `note` where the consent is kept. All or
     nothing: an unknown contact id (or another account's), or a contact whose consent is
     revoked, fails the whole batch with `contact_ids` named."""
-    now = uow.clock.now()
-    records = confirm_written_consent(
-        uow.session,
-        scope,
-        body.contact_ids,
+    batch = confirm_batch(
+        uow=uow,
+        scope=scope,
+        contact_ids=body.contact_ids,
         confirmed_by=body.confirmed_by,
         note=body.note,
         attestation=body.attestation,
-        now=now,
     )
-    uow.commit()
     return ManualWrittenConsentOut(
-        recorded_at=now,
-        contact_ids=[record.contact_id for record in records],
-        consent_record_ids=[record.id for record in records],
+        recorded_at=batch.recorded_at,
+        contact_ids=[record.contact_id for record in batch.records],
+        consent_record_ids=[record.id for record in batch.records],
     )

@@ -58,13 +58,11 @@ def submit_kyc(uow: Uow, scope: Scope, body: KycApplicationIn) -> KycOut:
     for a platform operator with the reasons. Changing the legal name, EIN or ownership of an
     approved registration sends it back for review and pauses outbound calling."""
     kyc.submit(
-        uow.session,
-        scope,
-        kyc.application_from_dict(body.model_dump()),
-        now=uow.clock.now(),
+        uow=uow,
+        scope=scope,
+        application=kyc.application_from_dict(body.model_dump()),
         consent_check=consent_problems,
     )
-    uow.commit()
     return kyc_out(uow, scope.account_id)
 
 
@@ -74,8 +72,7 @@ def submit_kyc(uow: Uow, scope: Scope, body: KycApplicationIn) -> KycOut:
     summary="Dismiss the 'outbound calling approved' confirmation",
 )
 def acknowledge(uow: Uow, scope: Scope) -> KycOut:
-    kyc.acknowledge_approval(uow.session, scope, now=uow.clock.now())
-    uow.commit()
+    kyc.acknowledge_approval(uow=uow, scope=scope)
     return kyc_out(uow, scope.account_id)
 
 
@@ -115,12 +112,10 @@ def decide(
     account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> KycOut:
     kyc.decide(
-        uow.session,
-        account_id,
-        body.outcome,
+        uow=uow,
+        account_id=account_id,
+        outcome=body.outcome,
         reasons=tuple(body.reasons),
         operator=body.operator,
-        now=uow.clock.now(),
     )
-    uow.commit()
     return kyc_out(uow, account_id)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, select
 
 from ringfence.adapters.db.workflows import Enrollment, EnrollmentStep, Workflow
+from ringfence.domain.workflows.states import WorkflowStatus
 from ringfence.entrypoints.api.crud import list_page
 from ringfence.entrypoints.api.deps import (
     Scope,
@@ -41,8 +42,8 @@ from ringfence.entrypoints.forecast import ForecastOut
 from ringfence.services.errors import InvalidField
 from ringfence.services.tenancy import get_owned
 from ringfence.services.workflows import forecast as forecasting
-from ringfence.services.workflows import manage
-from ringfence.services.workflows.events import TriggerEvent, ingest
+from ringfence.services.workflows import lifecycle, manage
+from ringfence.services.workflows.events import TriggerEvent, receive
 from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
 from ringfence.services.workflows.webhook_secrets import hide_secrets
 
@@ -74,15 +75,13 @@ def list_workflows(uow: Uow, scope: Scope, query: Annotated[WorkflowQuery, Query
 def create_workflow(uow: Uow, scope: Scope, body: WorkflowCreate) -> WorkflowOut:
     """Saved as a draft: the definition is validated in full (a missing Action Name, AI Agent
     or From Phone Number is a 422 naming the step's field); drafts never enroll or dial."""
-    workflow = manage.create_workflow(
-        uow.session,
-        scope,
+    workflow = lifecycle.create_draft(
+        uow=uow,
+        scope=scope,
         name=body.name,
         location_id=body.location_id,
         definition=body.definition,
-        now=uow.clock.now(),
     )
-    uow.commit()
     return _out(uow, workflow)
 
 
@@ -102,17 +101,15 @@ def create_from_template(uow: Uow, scope: Scope, body: WorkflowFromTemplate) -> 
     template = BY_KEY.get(body.template)
     if template is None:
         raise InvalidField("template", f"unknown template; one of {', '.join(BY_KEY)}")
-    workflow = manage.create_from_template(
-        uow.session,
-        scope,
+    workflow = lifecycle.create_draft_from_template(
+        uow=uow,
+        scope=scope,
         template=template,
         name=body.name or "",
         location_id=body.location_id,
         agent_id=body.agent_id,
         from_number_id=body.from_number_id,
-        now=uow.clock.now(),
     )
-    uow.commit()
     return _out(uow, workflow)
 
 
@@ -124,25 +121,15 @@ def read_workflow(uow: Uow, scope: Scope, workflow_id: RowId) -> WorkflowOut:
 @router.patch("/workflows/{workflow_id}", response_model=WorkflowOut, summary="Edit the draft")
 def update_workflow(uow: Uow, scope: Scope, workflow_id: RowId, body: WorkflowUpdate) -> Any:
     """A published workflow keeps running its published version until published again."""
-    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
-    manage.update_workflow(
-        uow.session,
-        scope,
-        workflow,
-        name=body.name,
-        definition=body.definition,
-        now=uow.clock.now(),
+    workflow = lifecycle.edit_draft(
+        uow=uow, scope=scope, workflow_id=workflow_id, name=body.name, definition=body.definition
     )
-    uow.commit()
     return _out(uow, workflow)
 
 
 @router.delete("/workflows/{workflow_id}", status_code=204, summary="Delete a draft workflow")
 def delete_workflow(uow: Uow, scope: Scope, workflow_id: RowId) -> Response:
-    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
-    manage.ensure_deletable(workflow)
-    uow.session.delete(workflow)
-    uow.commit()
+    lifecycle.delete_draft(uow=uow, scope=scope, workflow_id=workflow_id)
     return Response(status_code=204)
 
 
@@ -158,13 +145,11 @@ def publish_workflow(
     """Validates the draft again and makes it the running version. An audience above 200
     contacts needs `confirm_audience` (409 with the audience size otherwise; run the forecast
     first)."""
-    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
     try:
-        published = manage.publish(
-            uow.session,
-            scope,
-            workflow,
-            now=uow.clock.now(),
+        published = lifecycle.publish(
+            uow=uow,
+            scope=scope,
+            workflow_id=workflow_id,
             confirm_audience=body.confirm_audience if body else None,
         )
     except manage.ConfirmationRequired as exc:
@@ -172,9 +157,8 @@ def publish_workflow(
             {"detail": str(exc), "audience": exc.audience, "confirm": "confirm_audience"},
             status_code=status.HTTP_409_CONFLICT,
         )
-    uow.commit()
     return PublishedOut(
-        status=workflow.status, version=published.version, audience=published.audience
+        status=WorkflowStatus.PUBLISHED, version=published.version, audience=published.audience
     )
 
 
@@ -191,14 +175,12 @@ def forecast_workflow(
     per-number caps), after the calls already waiting at the location, for up to 30 days: how
     many would be called, deferred or failed (by reason), the day-by-day dial schedule, the
     calls that would pass the 4-in-14-days limit and the risk warnings. Changes nothing."""
-    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
-    found = forecasting.forecast_workflow(
-        uow.session,
-        workflow,
-        now=uow.clock.now(),
+    found = lifecycle.forecast(
+        uow=uow,
+        scope=scope,
+        workflow_id=workflow_id,
         cadence=forecasting.dispatch_cadence(container.settings.dispatch_interval),
     )
-    uow.rollback()  # a read: nothing the forecast touched may be written
     return ForecastOut.build(found)
 
 
@@ -210,10 +192,8 @@ def forecast_workflow(
 def unpublish_workflow(uow: Uow, scope: Scope, workflow_id: RowId) -> UnpublishedOut:
     """Stops the workflow: open enrollments exit and its queued and deferred calls are
     canceled (calls already ringing finish)."""
-    workflow = get_owned(uow.session, Workflow, workflow_id, scope)
-    canceled = manage.unpublish(uow.session, scope, workflow, now=uow.clock.now())
-    uow.commit()
-    return UnpublishedOut(status=workflow.status, calls_canceled=canceled)
+    canceled = lifecycle.unpublish(uow=uow, scope=scope, workflow_id=workflow_id)
+    return UnpublishedOut(status=WorkflowStatus.DRAFT, calls_canceled=canceled)
 
 
 @router.get(
@@ -269,10 +249,10 @@ def post_event(container: ContainerDep, scope: Scope, body: EventIn) -> Response
     # opened here, not taken as a dependency (a generator dependency costs two more trips
     # through the thread pool), and its answer is serialised once, here.
     with container.uow() as uow:
-        result = ingest(
-            uow.session,
-            scope,
-            TriggerEvent(
+        result = receive(
+            uow=uow,
+            scope=scope,
+            event=TriggerEvent(
                 external_id=body.event_id,
                 kind=body.type,
                 contact_id=body.contact_id,
@@ -284,9 +264,7 @@ def post_event(container: ContainerDep, scope: Scope, body: EventIn) -> Response
                 form_id=body.form_id,
                 name=body.name,
             ),
-            uow.clock.now(),
         )
-        uow.commit()
     out = EventOut(
         event_id=body.event_id,
         duplicate=result.duplicate,

@@ -22,8 +22,8 @@ from ringfence.entrypoints.web.deps import (
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.redirects import LOGIN, safe_next
 from ringfence.entrypoints.web.sessions import StaffSession
-from ringfence.services.api_keys import authenticate
-from ringfence.services.web_sessions import end_session, start_session
+from ringfence.services.api_keys import sign_in
+from ringfence.services.web_sessions import sign_out
 
 router = APIRouter()
 
@@ -89,18 +89,10 @@ def login(
         page.headers["Retry-After"] = str(blocked.retry_after_s)
         return page
     with container.uow() as uow:
-        now = uow.clock.now()
-        key = authenticate(uow.session, api_key.strip(), now=now)
-        signed_in = (
-            None
-            if key is None
-            else StaffSession.signed_in(
-                start_session(
-                    uow.session, api_key=key, now=now, user_agent=request.headers.get("user-agent")
-                )
-            )
+        token = sign_in(
+            uow=uow, plaintext=api_key.strip(), user_agent=request.headers.get("user-agent")
         )
-        uow.commit()  # the session row, and when the key was last used
+    signed_in = None if token is None else StaffSession.signed_in(token)
     if signed_in is None:
         limiter.hit(AUTH_FAILURES, "sign-in", ip)
         return web.pages.render_public(
@@ -122,8 +114,7 @@ def logout(
     """End this browser's session row (a copied cookie stops working too) and drop the cookie."""
     if session is not None and session.token is not None:
         with container.uow() as uow:
-            end_session(uow.session, session.token, now=uow.clock.now())
-            uow.commit()
+            sign_out(uow=uow, token=session.token)
     response = RedirectResponse(LOGIN, status_code=status.HTTP_303_SEE_OTHER)
     web.sessions.clear(request, response)
     web.flashes.add(request, response, Flash(FlashLevel.SUCCESS, "You have signed out."))

@@ -32,7 +32,7 @@ from ringfence.services.dashboard.export import csv_filename, export_rows
 from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import NotFound
-from ringfence.services.phi_access import read_recording, record_access
+from ringfence.services.phi_access import log_read, read_recording
 from ringfence.services.unit_of_work import TenantScope
 
 router = APIRouter()
@@ -204,15 +204,13 @@ def outbound_call(
     if detail is None:
         return _not_found(request, web, viewer, "That call")
     if detail.row.has_transcript and detail.purged_at is None:
-        record_access(
-            uow.session,
-            viewer.scope,
+        log_read(
+            uow=uow,
+            reader=viewer.scope,
             job_id=job_id,
             what=PhiKind.TRANSCRIPT,
             via=PhiAccessVia.WEB,
-            at=uow.clock.now(),
         )
-        uow.commit()
     template = (
         "dashboard_drawer.html"
         if request.headers.get("HX-Request") == "true"

@@ -37,17 +37,17 @@ from ringfence.services.dashboard.share_links import (
     ShareGrant,
     ShareLinkRefused,
     ShareRefusal,
-    create_share_link,
     list_share_links,
-    open_share_link,
-    revoke_share_link,
+    make_link,
+    open_link,
+    revoke_link,
     share_url_path,
     sign_token,
 )
 from ringfence.services.dashboard.share_refs import call_ref, job_of_ref
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import InvalidField, NotFound
-from ringfence.services.phi_access import record_access, share_actor
+from ringfence.services.phi_access import log_read, share_actor
 from ringfence.services.unit_of_work import TenantScope
 
 router = APIRouter()
@@ -117,22 +117,20 @@ def create_share(
 ) -> Response:
     try:
         view = parse_filters(parse_qs(filters))
-        link, token = create_share_link(
-            uow.session,
-            viewer.scope,
+        link, token = make_link(
+            uow=uow,
+            scope=viewer.scope,
             location_id=location_id,
             filters=view,
             include_phi=include_phi,
             lifetime=timedelta(days=expires_in_days),
             label=label,
-            now=uow.clock.now(),
             secret=secret_key(container.settings),
         )
     except (FilterError, InvalidField, NotFound) as exc:
         response = RedirectResponse(SHARES, status_code=status.HTTP_303_SEE_OTHER)
         web.flashes.add(request, response, Flash(FlashLevel.ERROR, f"No link made: {exc}"))
         return response
-    uow.commit()
     url = str(request.base_url).rstrip("/") + share_url_path(token)
     response = RedirectResponse(SHARES, status_code=status.HTTP_303_SEE_OTHER)
     phi = "with recordings and transcripts" if link.include_phi else "without PHI"
@@ -152,12 +150,11 @@ def revoke_share(
     request: Request, web: Web, viewer: SignedIn, uow: Uow, link_id: LinkId
 ) -> Response:
     try:
-        revoke_share_link(uow.session, viewer.scope, link_id, now=uow.clock.now())
+        revoke_link(uow=uow, scope=viewer.scope, link_id=link_id)
     except NotFound:
         response = RedirectResponse(SHARES, status_code=status.HTTP_303_SEE_OTHER)
         web.flashes.add(request, response, Flash(FlashLevel.ERROR, "No such share link."))
         return response
-    uow.commit()
     response = RedirectResponse(SHARES, status_code=status.HTTP_303_SEE_OTHER)
     web.flashes.add(
         request, response, Flash(FlashLevel.SUCCESS, "Share link revoked: it opens nothing now.")
@@ -169,11 +166,7 @@ def revoke_share(
 
 
 def _grant(uow: Uow, container: ContainerDep, token: str) -> ShareGrant:
-    grant = open_share_link(
-        uow.session, token, now=uow.clock.now(), secret=secret_key(container.settings)
-    )
-    uow.commit()  # the view is counted
-    return grant
+    return open_link(uow=uow, token=token, secret=secret_key(container.settings))
 
 
 def _refused(request: Request, web: Web, exc: ShareLinkRefused) -> Response:
@@ -276,15 +269,13 @@ def shared_call(
     scope, detail = found
     job_id = detail.row.job_id
     if detail.row.has_transcript and detail.purged_at is None:
-        record_access(
-            uow.session,
-            _holder(grant),
+        log_read(
+            uow=uow,
+            reader=_holder(grant),
             job_id=job_id,
             what=PhiKind.TRANSCRIPT,
             via=PhiAccessVia.SHARE,
-            at=uow.clock.now(),
         )
-        uow.commit()
     return web.pages.render_public(
         request,
         "dashboard_drawer.html",

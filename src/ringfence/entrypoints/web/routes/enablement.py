@@ -142,14 +142,9 @@ async def submit(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Resp
     try:
         application = kyc.application_from_dict(_application_from(values))
         row = kyc.submit(
-            uow.session,
-            viewer.scope,
-            application,
-            now=uow.clock.now(),
-            consent_check=consent_problems,
+            uow=uow, scope=viewer.scope, application=application, consent_check=consent_problems
         )
     except InvalidField as exc:
-        uow.rollback()
         problems = exc.errors if isinstance(exc, InvalidFields) else [exc]
         return _render(
             request,
@@ -160,7 +155,6 @@ async def submit(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Resp
             errors={p.field: p.message for p in problems},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    uow.commit()
     response = RedirectResponse(ENABLE, status_code=status.HTTP_303_SEE_OTHER)
     message = (
         "Outbound calling is approved for this account."
@@ -173,6 +167,5 @@ async def submit(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Resp
 
 @router.post(f"{ENABLE}/acknowledge", name="enable_outbound_acknowledge")
 def acknowledge(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Response:
-    kyc.acknowledge_approval(uow.session, viewer.scope, now=uow.clock.now())
-    uow.commit()
+    kyc.acknowledge_approval(uow=uow, scope=viewer.scope)
     return RedirectResponse("/app/voice-ai", status_code=status.HTTP_303_SEE_OTHER)

@@ -233,9 +233,9 @@ def receive(
             )  # fmt: skip
     try:
         submit(
-            uow.session,
-            form,
-            Submission(
+            uow=uow,
+            form=form,
+            submission=Submission(
                 first_name=first_name,
                 last_name=last_name,
                 phone=phone,
@@ -243,15 +243,13 @@ def receive(
                 consent_box_ticked=consent == "yes",
                 shown_version=version_number,
             ),
-            Evidence(
+            evidence=Evidence(
                 ip_address=request.client.host if request.client else None,
                 user_agent=request.headers.get("user-agent"),
                 page_url=request.headers.get("referer") or str(request.url),
             ),
-            now=uow.clock.now(),
         )
     except InvalidField as exc:
-        uow.rollback()
         problems = exc.errors if isinstance(exc, InvalidFields) else [exc]
         return _render(
             request, web, form, account, container,
@@ -259,5 +257,4 @@ def receive(
             errors={p.field: p.message for p in problems},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
-    uow.commit()
     return _render(request, web, form, account, container, version_number=version_number, done=True)

@@ -7,7 +7,7 @@ cookie, which would carry it through the browser again), and only its hash is st
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Path, Request, status
@@ -21,12 +21,8 @@ from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.redirects import LOGIN
-from ringfence.services.api_keys import (
-    create_api_key,
-    list_api_keys,
-    revoke_api_key,
-    rotate_api_key,
-)
+from ringfence.services import api_keys
+from ringfence.services.api_keys import list_api_keys
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.web_sessions import end_all_sessions, open_sessions
 
@@ -103,16 +99,9 @@ def create_key(
             web,
             Flash(FlashLevel.ERROR, "No key made: expires in (days) is a whole number 1–3650."),
         )
-    now = uow.clock.now()
-    made = create_api_key(
-        uow.session,
-        account_id=viewer.scope.account_id,
-        name=name,
-        now=now,
-        expires_at=now + timedelta(days=int(days)) if days else None,
-        scope=viewer.scope,
+    made = api_keys.create_key(
+        uow=uow, scope=viewer.scope, name=name, expires_in_days=int(days) if days else None
     )
-    uow.commit()
     return _page(request, web, viewer, uow, new_key=made, status_code=status.HTTP_201_CREATED)
 
 
@@ -120,10 +109,9 @@ def create_key(
 def revoke_key(request: Request, web: Web, viewer: SignedIn, uow: Uow, key_id: KeyId) -> Response:
     """Revoking the key this browser signed in with signs this browser out too."""
     try:
-        key = revoke_api_key(uow.session, viewer.scope, key_id, now=uow.clock.now())
+        key = api_keys.revoke_key(uow=uow, scope=viewer.scope, key_id=key_id)
     except NotFound:
         return _back(request, web, Flash(FlashLevel.ERROR, "No such API key."))
-    uow.commit()
     message = f"API key “{key.name}” ({key.prefix}…) revoked: it opens nothing now."
     return _back(request, web, Flash(FlashLevel.SUCCESS, message))
 
@@ -131,22 +119,20 @@ def revoke_key(request: Request, web: Web, viewer: SignedIn, uow: Uow, key_id: K
 @router.post(f"{SECURITY}/keys/{{key_id}}/rotate", name="security_key_rotate")
 def rotate_key(request: Request, web: Web, viewer: SignedIn, uow: Uow, key_id: KeyId) -> Response:
     try:
-        made = rotate_api_key(uow.session, viewer.scope, key_id, now=uow.clock.now())
+        made = api_keys.rotate_key(uow=uow, scope=viewer.scope, key_id=key_id)
     except NotFound:
         return _back(request, web, Flash(FlashLevel.ERROR, "No such API key."))
     except Conflict:
         return _back(
             request, web, Flash(FlashLevel.ERROR, "A revoked key is not rotated: make a new one.")
         )
-    uow.commit()
     return _page(request, web, viewer, uow, new_key=made, status_code=status.HTTP_201_CREATED)
 
 
 @router.post(f"{SECURITY}/sessions/end-all", name="security_sign_out_everywhere")
 def sign_out_everywhere(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Response:
     """Every browser of the account is signed out, this one included."""
-    ended = end_all_sessions(uow.session, viewer.scope, now=uow.clock.now())
-    uow.commit()
+    ended = end_all_sessions(uow=uow, scope=viewer.scope)
     plural = "session" if ended == 1 else "sessions"
     response = _back(
         request,

@@ -35,6 +35,7 @@ from ringfence.entrypoints.web.routes.workflows.editor_state import (
 from ringfence.entrypoints.web.routes.workflows.step_forms import ACTIONS_BY_TYPE, find_actions
 from ringfence.entrypoints.web.routes.workflows.views import forecast_view
 from ringfence.services.workflows import forecast as forecasting
+from ringfence.services.workflows import lifecycle
 
 router = APIRouter()
 Position = Annotated[int | None, Query(ge=0, le=1000)]
@@ -168,13 +169,12 @@ def run_forecast(
     workflow = owned(uow, viewer, workflow_id)
     if workflow is None:
         return not_found(request, web, viewer)
-    found = forecasting.forecast_workflow(
-        uow.session,
-        workflow,
-        now=uow.clock.now(),
+    found = lifecycle.forecast(
+        uow=uow,
+        scope=viewer.scope,
+        workflow_id=workflow.id,
         cadence=forecasting.dispatch_cadence(container.settings.dispatch_interval),
     )
-    uow.rollback()  # a read: nothing the forecast touched may be written
     editor = editor_of(uow, viewer, workflow)
     forecast = forecast_view(found, editor.location.time_zone)
     if request.headers.get("HX-Request") == "true":

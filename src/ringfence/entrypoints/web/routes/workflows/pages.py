@@ -1,7 +1,7 @@
 """Automation → Workflows: the location's workflows with their Draft/Published switch, and a
 new workflow from blank or from one of the five templates. The editor is editor.py.
 
-Every change goes through `services/workflows/manage.py`, called the way the JSON API calls it
+Every change goes through `services/workflows/lifecycle.py`, called the way the JSON API calls it
 (entrypoints/api/routes/workflows.py); a page only turns forms into its arguments and its
 errors into messages next to the fields.
 """
@@ -59,7 +59,7 @@ from ringfence.entrypoints.web.routes.workflows.views import (
 from ringfence.services.errors import Conflict, InvalidField, NotFound
 from ringfence.services.unit_of_work import UnitOfWork
 from ringfence.services.workflows import forecast as forecasting
-from ringfence.services.workflows import manage
+from ringfence.services.workflows import lifecycle, manage
 from ringfence.services.workflows.codec import FIELD_LABELS
 from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
 
@@ -218,7 +218,6 @@ def create_workflow(
     try:
         workflow = _create(uow, viewer, chosen, values)
     except InvalidField as exc:
-        uow.rollback()
         return _render_new(
             request,
             web,
@@ -229,7 +228,6 @@ def create_workflow(
             errors=_new_form_errors(exc),
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    uow.commit()
     return redirect(
         request,
         web,
@@ -249,7 +247,6 @@ def _create(
     if len(name) > 200:
         raise InvalidField("name", "at most 200 characters")
     key = values["template"]
-    now = uow.clock.now()
     if key == BLANK:
         if not name:
             raise InvalidField("name", "a blank workflow needs a name")
@@ -260,23 +257,21 @@ def _create(
             raise InvalidField("template", "choose a blank workflow or one of the templates")
         agent_id = _chosen_id(values[AGENT_FIELD], AGENT_FIELD)
         number_id = _chosen_id(values[NUMBER_FIELD], NUMBER_FIELD)
-        return manage.create_from_template(
-            uow.session,
-            viewer.scope,
+        return lifecycle.create_draft_from_template(
+            uow=uow,
+            scope=viewer.scope,
             template=template,
             name=name,
             location_id=location.location_id,
             agent_id=agent_id,
             from_number_id=number_id,
-            now=now,
         )
-    return manage.create_workflow(
-        uow.session,
-        viewer.scope,
+    return lifecycle.create_draft(
+        uow=uow,
+        scope=viewer.scope,
         name=name,
         location_id=location.location_id,
         definition=definition,
-        now=now,
     )
 
 
@@ -332,8 +327,8 @@ def _try_publish(
     uow: UnitOfWork, viewer: Viewer, workflow: Workflow, confirm: int | None
 ) -> manage.Published | manage.ConfirmationRequired:
     try:
-        return manage.publish(
-            uow.session, viewer.scope, workflow, now=uow.clock.now(), confirm_audience=confirm
+        return lifecycle.publish(
+            uow=uow, scope=viewer.scope, workflow_id=workflow.id, confirm_audience=confirm
         )
     except manage.ConfirmationRequired as exc:
         return exc
@@ -365,21 +360,18 @@ def publish_workflow(
             if exc.field != "confirm_audience":
                 raise
             # The audience changed since it was confirmed: ask again with the new numbers.
-            uow.rollback()
             note = f"The audience changed since the confirmation: {exc.message}."
             result = _try_publish(uow, viewer, workflow, None)
     except InvalidField as exc:
-        uow.rollback()
         message = f"“{workflow.name}” was not published: {where(exc.field)}: {exc.message}"
         return redirect(request, web, back, Flash(FlashLevel.ERROR, message))
     if isinstance(result, manage.ConfirmationRequired):
-        found = forecasting.forecast_workflow(
-            uow.session,
-            workflow,
-            now=uow.clock.now(),
+        found = lifecycle.forecast(
+            uow=uow,
+            scope=viewer.scope,
+            workflow_id=workflow.id,
             cadence=forecasting.dispatch_cadence(container.settings.dispatch_interval),
         )
-        uow.rollback()  # the forecast is a read: nothing it touched may be written
         location = location_view(uow.session, workflow.location_id)
         return web.pages.render(
             request,
@@ -394,7 +386,6 @@ def publish_workflow(
                 "return_to": back,
             },
         )
-    uow.commit()
     people = f"{result.audience} contact{'' if result.audience == 1 else 's'}"
     return redirect(
         request,
@@ -416,8 +407,7 @@ def unpublish_workflow(
     workflow = owned(uow, viewer, workflow_id)
     if workflow is None:
         return not_found(request, web, viewer, "That workflow")
-    canceled = manage.unpublish(uow.session, viewer.scope, workflow, now=uow.clock.now())
-    uow.commit()
+    canceled = lifecycle.unpublish(uow=uow, scope=viewer.scope, workflow_id=workflow.id)
     if canceled == 0:
         calls = "no queued or deferred calls needed canceling"
     elif canceled == 1:
@@ -441,13 +431,11 @@ def delete_workflow(
         return not_found(request, web, viewer, "That workflow")
     name, location_id = workflow.name, workflow.location_id
     try:
-        manage.ensure_deletable(workflow)
+        lifecycle.delete_draft(uow=uow, scope=viewer.scope, workflow_id=workflow_id)
     except Conflict as exc:
         return redirect(
             request, web, editor_path(workflow_id), Flash(FlashLevel.ERROR, f"Not deleted: {exc}.")
         )
-    uow.session.delete(workflow)
-    uow.commit()
     return redirect(
         request, web, list_path(location_id), Flash(FlashLevel.SUCCESS, f"“{name}” was deleted.")
     )

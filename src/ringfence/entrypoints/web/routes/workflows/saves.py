@@ -1,5 +1,5 @@
 """Saving the editor's forms: a step added, edited or deleted, the name, the trigger, the
-audience. Each is one `manage.update_workflow` call with the whole edited definition, as the
+audience. Each is one `lifecycle.edit_draft` call with the whole edited definition, as the
 API's PATCH makes it; when it refuses, the editor comes back (422) with the form as typed and
 the error next to the field it names, and nothing is saved. A form made for an older version
 of the draft (edited elsewhere meanwhile) saves nothing.
@@ -52,7 +52,7 @@ from ringfence.entrypoints.web.routes.workflows.step_forms import (
 from ringfence.entrypoints.web.routes.workflows.views import editor_path
 from ringfence.services.errors import InvalidField
 from ringfence.services.unit_of_work import UnitOfWork
-from ringfence.services.workflows import manage
+from ringfence.services.workflows import lifecycle
 
 router = APIRouter()
 StepIndex = Annotated[int, Path(ge=0, le=1000)]
@@ -66,8 +66,8 @@ def _save(
     definition: dict[str, Any] | None,
     name: str | None = None,
 ) -> None:
-    manage.update_workflow(
-        uow.session, viewer.scope, workflow, name=name, definition=definition, now=uow.clock.now()
+    lifecycle.edit_draft(
+        uow=uow, scope=viewer.scope, workflow_id=workflow.id, name=name, definition=definition
     )
 
 
@@ -162,7 +162,6 @@ def _save_step(
     try:
         _save(uow, viewer, workflow, draft)
     except InvalidField as exc:
-        uow.rollback()  # nothing of it is kept
         editor = editor_of(uow, viewer, workflow)
         fields = bind_choices(action.fields, dynamic_choices(editor.resources))
         step_form = StepForm(
@@ -181,7 +180,6 @@ def _save_step(
             step_form=step_form,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    uow.commit()
     verb = "added" if at is not None else "saved"
     return _saved(
         request, web, workflow.id, f"Step {position + 1} {verb}: {action.name}.", f"step-{position}"
@@ -213,7 +211,6 @@ def delete_step(
     try:
         _save(uow, viewer, workflow, draft)
     except InvalidField as exc:
-        uow.rollback()
         return redirect(
             request,
             web,
@@ -223,7 +220,6 @@ def delete_step(
                 f"Step {index + 1} was not deleted: without it, {where(exc.field)}: {exc.message}.",
             ),
         )
-    uow.commit()
     return _saved(request, web, workflow.id, f"Step {index + 1} deleted.", "flow")
 
 
@@ -250,7 +246,6 @@ def rename(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     _save(uow, viewer, workflow, None, name=name)
-    uow.commit()
     return _saved(request, web, workflow.id, f"Renamed to “{name}”.", "main")
 
 
@@ -295,7 +290,6 @@ def _save_section(
     try:
         _save(uow, viewer, workflow, draft)
     except InvalidField as exc:
-        uow.rollback()
         section_form = SectionForm(
             section=section,
             fields=fields,
@@ -311,5 +305,4 @@ def _save_section(
             section_form=section_form,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    uow.commit()
     return _saved(request, web, workflow.id, f"The {section} was saved.", section)
