@@ -19,8 +19,8 @@ from ringfence.services.line_check import (
     line_check_session,
     place_line_check,
 )
+from ringfence.services.live_media import engines_of
 from ringfence.speech.audio import CARRIER_RATE, silence
-from ringfence.speech.sessions import engines_of
 from tests.sip_peers import baresip
 from tests.telephony_audio import speech_like
 

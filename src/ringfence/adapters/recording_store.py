@@ -1,7 +1,7 @@
 """Where call recordings live: encrypted WAV files under the recordings directory.
 
 The storage half of recordings, kept apart from rendering (`services/recordings.py`) and from
-the live pipeline that writes them (`speech/sessions.py`), which both use it: a file holds the
+the live pipeline that writes them (`services/live_media.py`), which both use it: a file holds the
 WAV encrypted (Fernet, with the transcripts' keys) at `<account_id>/<job_id>.wav.enc`, written
 whole or not at all, and read back only through a path that cannot leave the directory. The
 Fernet token is kept base64-decoded: the same bytes, a third smaller. A plain RIFF/WAVE file

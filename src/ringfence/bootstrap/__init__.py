@@ -19,7 +19,7 @@ from ringfence.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from ringfence.adapters.telephony.base import TelephonyProvider
-    from ringfence.speech.sessions import LiveMediaSessions
+    from ringfence.services.live_media import LiveMediaSessions
 
 
 @dataclass

@@ -27,8 +27,8 @@ from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.policies import policy_factory
 from ringfence.domain.vocabulary import CarrierKind
+from ringfence.services.live_media import LiveMediaSessions, engines_of
 from ringfence.speech.contracts import SpeechEngineUnavailable
-from ringfence.speech.sessions import LiveMediaSessions, engines_of
 
 log = logging.getLogger("ringfence.carriers")
 

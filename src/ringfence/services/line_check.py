@@ -26,10 +26,10 @@ from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.session import AgentSession
 from ringfence.domain.dial_targets import phone_number_in
 from ringfence.domain.vocabulary import CallPurpose
+from ringfence.services.live_media import LiveCallSession
 from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
 from ringfence.speech.runner import ThreadRunner
-from ringfence.speech.sessions import LiveCallSession
 
 
 class NotASipUri(ValueError):

@@ -43,7 +43,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ringfence.adapters.telephony.media import Clear, MediaAction, OutboundAudio, StreamStart
 from ringfence.agent.callee import Conversation, TranscriptLine
 from ringfence.agent.events import (
     AgentEvent,
@@ -76,6 +75,7 @@ from ringfence.speech.contracts import (
     Transcript,
     VoiceActivityDetector,
 )
+from ringfence.speech.media import Clear, MediaAction, OutboundAudio, StreamStart
 from ringfence.speech.recording import CallRecorder, mix_legs
 from ringfence.speech.runner import InlineRunner, Runner
 from ringfence.speech.turns import BargeIn, SpeechPaused, TurnConfig, TurnDetector, TurnEnded

@@ -1,22 +1,28 @@
 """The telephony contract: what every carrier adapter must do, then the sandbox's own rules.
 
 The first part is written against `TelephonyProvider` only and runs once per entry in
-`NETWORKS`: the sandbox, and the Twilio adapter on a fake of Twilio's REST API. A new adapter
-(SIP) joins by adding a builder that returns a `Network`: its adapter wired to a fake of its
-network, plus the few handles the suite needs (a number with a known outcome, a count of calls
-held under a key). The second part pins the sandbox's documented behaviour: determinism,
-fixed-number rules, and its outcome mix.
+`NETWORKS`: the sandbox and the Twilio adapter on a fake of Twilio's REST API (both on a
+virtual clock), and the SIP carrier against SIPp on loopback (in real time: `sip_callee.py`). A
+new adapter joins by adding a builder that returns a `Network`: its adapter wired to a fake of
+its network, plus the few handles the suite needs (a number with a known outcome, a count of
+calls held under a key). A case a network cannot pass for a reason of its own is listed in
+`LIMITS`, with the reason. The second part pins the sandbox's documented behaviour:
+determinism, fixed-number rules, and its outcome mix.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -42,14 +48,33 @@ from ringfence.adapters.telephony.sandbox import (
     decide_fate,
 )
 from ringfence.adapters.telephony.sandbox_store import SandboxCall
+from ringfence.adapters.telephony.sip.carrier import MIN_RING_TIMEOUT_S, SipCarrier, SipOptions
+from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.vocabulary import CallOutcome
-from tests.integration.telephony import fake_twilio
+from tests.integration.telephony import fake_twilio, sip_callee
 from tests.integration.telephony.fake_twilio import FakeTwilio
 
 SECOND = timedelta(seconds=1)
+
+
+class SteppedClock(Protocol):
+    """The network's clock, as the contract moves it: virtual, or real time (it waits)."""
+
+    def now(self) -> datetime: ...
+
+    def advance(self, delta: timedelta) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Site:
+    """What a network may need around it: a folder of its own (the test's `tmp_path`, left
+    for a look after a failure), and what to stop once the test is over."""
+
+    directory: Path
+    cleanups: contextlib.ExitStack
 
 
 @dataclass(frozen=True)
@@ -58,14 +83,23 @@ class Network:
 
     # A new adapter instance on the same network: calling it again is a process restart.
     connect: Callable[[], TelephonyProvider]
-    clock: VirtualClock
-    # A number this network will end with the given outcome (FAILED: refused at once).
+    clock: SteppedClock
+    # A number this network will end with the given outcome (FAILED: refused, at once where
+    # the network can).
     number_for: Callable[[CallOutcome], str]
     # How many calls the network holds under an idempotency key.
     calls_under: Callable[[str], int]
+    # The outcomes its numbers give (`number_for` knows these).
+    outcomes: tuple[CallOutcome, ...] = tuple(CallOutcome)
+    # How long the contract watches for a call to end: longer than any of its calls.
+    horizon: timedelta = timedelta(minutes=10)
+    # How far from the step that caused it a moment may be seen: zero on a virtual clock (a
+    # call is dialed, hung up, ends at the very step); a network in real time acts a moment
+    # later, and its calls end between the contract's one-second steps.
+    slack: timedelta = timedelta(0)
 
 
-def _sandbox(container: Container, clock: VirtualClock) -> Network:
+def _sandbox(container: Container, clock: VirtualClock, site: Site) -> Network:
     suffix = {
         CallOutcome.CONNECTED: "00",
         CallOutcome.VOICEMAIL: "01",
@@ -85,7 +119,7 @@ def _sandbox(container: Container, clock: VirtualClock) -> Network:
     return Network(connect, clock, lambda outcome: f"+121255501{suffix[outcome]}", calls_under)
 
 
-def _twilio(container: Container, clock: VirtualClock) -> Network:
+def _twilio(container: Container, clock: VirtualClock, site: Site) -> Network:
     fake = FakeTwilio(clock)
 
     def connect() -> TelephonyProvider:
@@ -95,15 +129,106 @@ def _twilio(container: Container, clock: VirtualClock) -> Network:
     return Network(connect, clock, fake_twilio.number_for, fake.calls_under)
 
 
-NETWORKS: dict[str, Callable[[Container, VirtualClock], Network]] = {
+def _sip(container: Container, _: VirtualClock, site: Site) -> Network:
+    """The SIP carrier dialing SIPp (the trunk's far end) on loopback, in real time."""
+    callee = site.cleanups.enter_context(sip_callee.sip_callee(site.directory / "sipp"))
+    clock = sip_callee.RealTimeClock()
+
+    def connect() -> SipCarrier:
+        options = SipOptions(
+            trunk_host="127.0.0.1",
+            trunk_port=callee.port,
+            bind_host="127.0.0.1",
+            account=SipAccount(domain="127.0.0.1"),
+            ring_timeout_s=MIN_RING_TIMEOUT_S,
+        )
+        carrier = SipCarrier(container.session_factory, clock, options)
+        site.cleanups.callback(carrier.close)  # before SIPp stops: its calls end cleanly
+        return carrier
+
+    observer = connect()
+
+    def calls_under(key: str) -> int:
+        # SIPp counts the calls (Call-IDs) to each number, and every number dialed here is
+        # new: the calls under a key are those to the number of the call its record names.
+        report = observer.lookup(key)
+        if report is None:
+            return 0
+        number = callee.number_called_by(report.carrier_call_id)
+        return 0 if number is None else callee.calls_to(number)
+
+    return Network(
+        connect,
+        clock,
+        sip_callee.number_for,
+        calls_under,
+        outcomes=tuple(sip_callee.SUFFIX),  # no voicemail: see LIMITS
+        horizon=sip_callee.HORIZON,
+        slack=2 * SECOND,
+    )
+
+
+NETWORKS: dict[str, Callable[[Container, VirtualClock, Site], Network]] = {
     "sandbox": _sandbox,
+    "sip": _sip,
     "twilio": _twilio,
 }
 
+# Cases a network cannot pass, by (network, case), with the reason; a case is the test's name
+# and, for a parametrised one, its other parameters in brackets.
+LIMITS: dict[tuple[str, str], pytest.MarkDecorator] = {
+    ("sip", "test_a_refused_call_fails_at_once_with_the_carriers_reason"): pytest.mark.skip(
+        reason="SIP has no refusal at once: the trunk refuses with a final response to the "
+        "INVITE (403, 404, 503...), after `dial` has returned. That refusal completes the call "
+        "as FAILED with the SIP code (the FAILED number of "
+        "test_completed_reports_reports_each_call_once_when_it_ends; test_sip.py's table of "
+        "final responses)"
+    ),
+    ("sip", "test_an_answered_call_rings_then_talks_then_completes[voicemail]"): pytest.mark.skip(
+        reason="a SIP trunk answers a voicemail box with the same 200 OK as a person: on SIP, "
+        "voicemail is the speech pipeline's verdict (answering-machine detection on the call's "
+        "audio, handed to the report through LiveCallResults), and SIPp plays no greeting"
+    ),
+    ("sip", "test_a_restarted_adapter_follows_the_call_to_its_end"): pytest.mark.skip(
+        reason="a SIP dialog lives in the process that placed the call and dies with it; "
+        "there is no call state on the network side to ask (as the sandbox's table or "
+        "Twilio's REST API). A restarted adapter finds the call on record (the case before "
+        "this one) and reports it lost once the longest call has passed (test_sip.py)"
+    ),
+    ("sip", "test_hangup_while_ringing_ends_the_call_unanswered"): pytest.mark.xfail(
+        strict=True,
+        reason="a SIP call can be hung up only by the process holding its dialog: `hangup` "
+        "from another process finds the call on record and does nothing (ending it from "
+        "there needs a hang-up request the holding process picks up)",
+    ),
+}
 
-@pytest.fixture(params=sorted(NETWORKS))
-def network(request: pytest.FixtureRequest, container: Container, clock: VirtualClock) -> Network:
-    return NETWORKS[request.param](container, clock)
+
+def _case(node: pytest.Item) -> str:
+    callspec = getattr(node, "callspec", None)
+    others = (
+        [] if callspec is None else [str(v) for k, v in callspec.params.items() if k != "network"]
+    )
+    name = getattr(node, "originalname", node.name)
+    return f"{name}[{'-'.join(others)}]" if others else name
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=pytest.mark.slow) if name == "sip" else name
+        for name in sorted(NETWORKS)
+    ]
+)
+def network(
+    request: pytest.FixtureRequest, container: Container, clock: VirtualClock, tmp_path: Path
+) -> Iterator[Network]:
+    limit = LIMITS.get((request.param, _case(request.node)))
+    if limit is not None and limit.name == "skip":
+        pytest.skip(str(limit.kwargs["reason"]))
+    if limit is not None:
+        request.applymarker(limit)
+    with contextlib.ExitStack() as cleanups:
+        yield NETWORKS[request.param](container, clock, Site(tmp_path, cleanups))
 
 
 _keys = iter(range(1, 1_000_000))
@@ -120,10 +245,19 @@ def _request(to_e164: str, *, key: str | None = None, contact_id: int = 7) -> Di
     )
 
 
+def _steps(span: timedelta) -> int:
+    return math.ceil(span / SECOND)
+
+
+def _near(instant: datetime | None, expected: datetime, network: Network) -> bool:
+    """`instant` is `expected`, give or take the network's slack."""
+    return instant is not None and abs(instant - expected) <= network.slack
+
+
 def _follow(network: Network, carrier: TelephonyProvider, key: str) -> list[CallReport]:
-    """The call's report once a second, from dial until it completes (at most 10 minutes)."""
+    """The call's report once a second, from dial until it completes (within the horizon)."""
     seen: list[CallReport] = []
-    for _ in range(600):
+    for _ in range(_steps(network.horizon)):
         report = carrier.lookup(key)
         assert report is not None
         seen.append(report)
@@ -137,11 +271,12 @@ def _assert_consistent(report: CallReport) -> None:
     assert report.state is CarrierCallState.COMPLETED
     assert report.ended_at is not None
     assert report.outcome is not None
-    assert report.duration_seconds == (report.ended_at - report.dialed_at).total_seconds()
+    # Each started second counts (as carriers bill): whole seconds on a virtual clock.
+    assert report.duration_seconds == math.ceil((report.ended_at - report.dialed_at) / SECOND)
     if report.answered_at is None:
         assert report.billable_seconds == 0
     else:
-        assert report.billable_seconds == (report.ended_at - report.answered_at).total_seconds()
+        assert report.billable_seconds == math.ceil((report.ended_at - report.answered_at) / SECOND)
 
 
 # --- The contract ----------------------------------------------------------------------------
@@ -189,8 +324,14 @@ def test_a_restarted_adapter_finds_the_call_and_its_state(network: Network) -> N
     assert report is not None
     assert report.carrier_call_id == receipt.carrier_call_id
     assert report.state is CarrierCallState.RINGING
-    assert report.dialed_at == network.clock.now()
+    assert _near(report.dialed_at, network.clock.now(), network)
 
+
+def test_a_restarted_adapter_follows_the_call_to_its_end(network: Network) -> None:
+    request = _request(network.number_for(CallOutcome.CONNECTED))
+    network.connect().dial(request)  # the process that dialed is gone after this
+
+    restarted = network.connect()
     final = _follow(network, restarted, request.idempotency_key)[-1]
     assert final.outcome is CallOutcome.CONNECTED
     assert restarted.completed_reports() == [final]  # looked up in flight: reported by it
@@ -220,7 +361,8 @@ def test_an_answered_call_rings_then_talks_then_completes(
     assert final.answered_at == answered_at
     assert final.billable_seconds is not None
     assert final.billable_seconds > 0
-    assert final.ended_at == network.clock.now()  # reported completed from the second it ended
+    # Reported completed from the second it ended.
+    assert _near(final.ended_at, network.clock.now(), network)
 
 
 def test_no_answer_rings_at_least_15_seconds_and_is_never_billable(network: Network) -> None:
@@ -271,13 +413,13 @@ def test_a_refused_call_fails_at_once_with_the_carriers_reason(network: Network)
 def test_completed_reports_reports_each_call_once_when_it_ends(network: Network) -> None:
     carrier = network.connect()
     keys = {}
-    for outcome in CallOutcome:
+    for outcome in network.outcomes:
         request = _request(network.number_for(outcome))
         carrier.dial(request)
         keys[request.idempotency_key] = outcome
 
     reported: list[CallReport] = []
-    for _ in range(600):
+    for _ in range(_steps(network.horizon)):
         for report in carrier.completed_reports():
             assert report.ended_at is not None
             assert report.ended_at <= network.clock.now()
@@ -295,10 +437,13 @@ def test_hangup_cuts_a_call_in_progress_short(network: Network) -> None:
     carrier = network.connect()
     request = _request(network.number_for(CallOutcome.CONNECTED))
     receipt = carrier.dial(request)
-    reports: list[CallReport] = []
-    while not reports or reports[-1].state is not CarrierCallState.IN_PROGRESS:
+    for _ in range(_steps(network.horizon)):
         network.clock.advance(SECOND)
-        reports.append(carrier.lookup(request.idempotency_key) or pytest.fail("lost the call"))
+        seen = carrier.lookup(request.idempotency_key) or pytest.fail("lost the call")
+        if seen.state is CarrierCallState.IN_PROGRESS:
+            break
+    else:
+        pytest.fail("never answered")
     network.clock.advance(10 * SECOND)
 
     carrier.hangup(receipt.carrier_call_id)
@@ -310,10 +455,11 @@ def test_hangup_cuts_a_call_in_progress_short(network: Network) -> None:
     assert report is not None
     _assert_consistent(report)
     assert report.outcome is CallOutcome.CONNECTED
-    assert report.ended_at == hung_up_at
-    assert report.billable_seconds == 10
+    assert _near(report.ended_at, hung_up_at, network)
+    assert report.billable_seconds is not None
+    assert abs(report.billable_seconds - 10) <= network.slack / SECOND
     assert carrier.completed_reports() == [report]
-    network.clock.advance(timedelta(minutes=10))
+    network.clock.advance(network.horizon)
     assert carrier.completed_reports() == []
     assert carrier.lookup(request.idempotency_key) == report
 
@@ -330,7 +476,8 @@ def test_hangup_while_ringing_ends_the_call_unanswered(network: Network) -> None
     _assert_consistent(report)
     assert report.answered_at is None
     assert report.outcome is CallOutcome.NO_ANSWER
-    assert report.duration_seconds == 1
+    assert report.duration_seconds is not None
+    assert abs(report.duration_seconds - 1) <= network.slack / SECOND
     assert report.billable_seconds == 0
 
 

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from ringfence.adapters.db.calls import CallTranscript
-from ringfence.adapters.db.carriers import SipCall
+from ringfence.adapters.db.carriers import CarrierCall
 from ringfence.adapters.db.orm import ConsentRecord, Contact
 from ringfence.adapters.recording_store import (
     read_recording_bytes,
@@ -43,9 +43,9 @@ from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
 from ringfence.services.dispatch import (
     Dispatcher,
 )
+from ringfence.services.live_media import LiveMediaSessions, warm_up_understanding
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
 from ringfence.speech.contracts import SpeechEngines
-from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.sip_peers import baresip
 
@@ -192,8 +192,8 @@ def test_a_sip_call_speaks_listens_and_applies_the_callees_opt_out(
         ).one()
         turns = list(transcript.turns)
         recording_path = transcript.recording_path
-        sip = uow.session.scalars(select(SipCall)).one()
-        assert (sip.status, sip.sip_status) == ("connected", 200)
+        sip = uow.session.scalars(select(CarrierCall)).one()
+        assert (sip.carrier, sip.status, sip.details) == ("sip", "connected", {"sip_status": 200})
         answered_at, ended_at = sip.answered_at, sip.ended_at
 
     # The agent listened: the callee's words are in the stored transcript.

@@ -20,9 +20,9 @@ from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import CallOutcome
+from ringfence.services.live_media import LiveMediaSessions, warm_up_understanding
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngines
-from ringfence.speech.sessions import LiveMediaSessions, warm_up_understanding
 from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
 from tests.integration.telephony.test_sip_live_call import (
     _clearly,

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ringfence.adapters.db.carriers import TwilioCall
+from ringfence.adapters.db.carriers import CarrierCall
 from ringfence.adapters.telephony.base import CarrierCallState, TelephonyError
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions, TwilioWebhooks
 from ringfence.bootstrap import Container
@@ -30,9 +30,9 @@ SECOND = timedelta(seconds=1)
 PERSON = number_for(CallOutcome.CONNECTED)
 
 
-def _row(container: Container, key: str) -> TwilioCall:
+def _row(container: Container, key: str) -> CarrierCall:
     with container.session_factory() as session:
-        row = session.scalars(select(TwilioCall).where(TwilioCall.idempotency_key == key)).one()
+        row = session.scalars(select(CarrierCall).where(CarrierCall.idempotency_key == key)).one()
         session.expunge(row)
         return row
 
@@ -84,7 +84,7 @@ def test_the_key_is_claimed_in_the_database_before_the_request_is_sent(
 
 def _status(container: Container, key: str) -> tuple[str, str | None]:
     row = _row(container, key)
-    return row.status, row.call_sid
+    return row.status, row.carrier_call_id
 
 
 def test_a_refusal_keeps_twilios_code_and_counts_as_a_failed_dial(

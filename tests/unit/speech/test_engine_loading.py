@@ -12,9 +12,9 @@ from ringfence.adapters.speech import registry
 from ringfence.adapters.speech.fakes import ScriptedStt, ToneTts
 from ringfence.adapters.speech.registry import Engine
 from ringfence.config import Settings
-from ringfence.speech import sessions
+from ringfence.services import live_media as sessions
+from ringfence.services.live_media import engines_of
 from ringfence.speech.contracts import SpeechEngines, SpeechToText, TextToSpeech
-from ringfence.speech.sessions import engines_of
 
 
 def _calls(engines: registry.EngineLoader, count: int = 4) -> list[SpeechEngines]:

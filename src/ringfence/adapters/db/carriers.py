@@ -1,9 +1,10 @@
 """Ringfence's durable record of the calls it asked a carrier (Twilio, a SIP trunk) to place.
 
-Twilio's REST API has no idempotency key, so at-most-once dialing rests on this table: the
-row claiming a key is committed *before* the create-call request is sent (one key, one
-request), the CallSid is written when Twilio answers, and status callbacks (which carry the
-key in their signed URL) and REST polls keep its state. See docs/carriers.md.
+One table for every carrier (`carrier_calls`). Twilio's REST API has no idempotency key and a
+SIP dialog dies with its process, so at-most-once dialing rests on this table: the row claiming
+a key is committed *before* the request is sent (one key, one request), the carrier's call id
+is written when known, and callbacks, polls or the call's end keep its state. See
+docs/carriers.md.
 """
 
 from __future__ import annotations
@@ -11,64 +12,55 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy import JSON, Boolean, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.adapters.db.crypto import EncryptedJSON
-from ringfence.adapters.db.orm import Base
+from ringfence.adapters.db.orm import Base, enum_column
+from ringfence.domain.vocabulary import CarrierKind
 
 
-class TwilioCall(Base):
-    __tablename__ = "twilio_calls"
+class CarrierCall(Base):
+    """One call Ringfence asked a carrier (`carrier`) to place: the claim of its idempotency key,
+    committed before the request or INVITE is sent (`adapters/telephony/call_records.py`), then
+    its state as the carrier reports it.
+
+    Common to every carrier; what only one carrier knows goes in `details` (SIP: the INVITE's
+    final response code). A key names one call per carrier.
+    """
+
+    __tablename__ = "carrier_calls"
+    __table_args__ = (
+        UniqueConstraint("carrier", "idempotency_key"),
+        UniqueConstraint("carrier", "carrier_call_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    # Twilio's CallSid once known; a local "RF..." id for a request Twilio refused at once.
-    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    carrier: Mapped[CarrierKind] = mapped_column(enum_column(CarrierKind, "carrier_kind"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    # The carrier's id of the call once known: Twilio's CallSid (a local "RF..." id for a
+    # request Twilio refused at once), the SIP Call-ID (chosen before the INVITE).
+    carrier_call_id: Mapped[str | None] = mapped_column(String(128))
     job_id: Mapped[int] = mapped_column(Integer)
     contact_id: Mapped[int] = mapped_column(Integer)
-    to_e164: Mapped[str] = mapped_column(String(20))
+    to_address: Mapped[str] = mapped_column(String(255))  # E.164, or the SIP request URI
     from_e164: Mapped[str] = mapped_column(String(20))
-    # When the create request was (last) sent: the call's dial time for Ringfence.
+    # When the request was (last) sent: the call's dial time for Ringfence.
     requested_at: Mapped[datetime]
-    # "requested" (sent, answer not recorded), "not_placed" (Twilio never got it), then
-    # Twilio's own call statuses: queued, ringing, in-progress, completed, busy, no-answer,
-    # failed, canceled.
+    # The carrier's own vocabulary: Twilio's "requested"/"not_placed" then its call statuses;
+    # SIP's "calling" then the outcome.
     status: Mapped[str] = mapped_column(String(20))
-    refused: Mapped[bool] = mapped_column(Boolean, default=False)
-    answered_by: Mapped[str | None] = mapped_column(String(32))
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)  # refused at once
+    answered_by: Mapped[str | None] = mapped_column(String(32))  # answering-machine detection
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     carrier_reason: Mapped[str | None] = mapped_column(String(200))
-    # Ringfence asked Twilio to end the call (a cancel before the answer is not a no-answer
-    # by the callee, but it is reported as one, as the sandbox does).
+    # Ringfence asked the carrier to end the call (a cancel before the answer is reported as
+    # no answer, as the sandbox does).
     hung_up_at: Mapped[datetime | None]
-    # The last news of the call (a callback or a REST poll): polls only calls gone quiet.
-    checked_at: Mapped[datetime]
-
-
-class SipCall(Base):
-    """A call placed through the SIP trunk. The row claiming a key is committed before the
-    INVITE is sent; the final state is written when the dispatcher takes the call's report.
-    A SIP dialog lives in the process that placed it: a row left unfinished by a stopped
-    worker is reported, once the longest possible call has passed, as failed ("call lost")."""
-
-    __tablename__ = "sip_calls"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    call_id: Mapped[str] = mapped_column(String(128), unique=True)  # the SIP Call-ID
-    job_id: Mapped[int] = mapped_column(Integer)
-    contact_id: Mapped[int] = mapped_column(Integer)
-    to_uri: Mapped[str] = mapped_column(String(255))
-    from_e164: Mapped[str] = mapped_column(String(20))
-    requested_at: Mapped[datetime]
-    # "calling" until the call ends, then the outcome (connected, voicemail, busy, ...).
-    status: Mapped[str] = mapped_column(String(20))
-    sip_status: Mapped[int | None] = mapped_column(Integer)  # the INVITE's final response
-    answered_at: Mapped[datetime | None]
-    ended_at: Mapped[datetime | None]
-    carrier_reason: Mapped[str | None] = mapped_column(String(200))
+    # The last news of the call (a callback or a poll): Twilio polls only calls gone quiet.
+    checked_at: Mapped[datetime | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class LiveCall(Base):

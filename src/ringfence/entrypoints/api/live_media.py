@@ -1,7 +1,7 @@
 """Live calls' media on the app: the speech pipeline behind Twilio's media streams.
 
 Set up only when the Twilio carrier is configured (account SID, auth token, public URL):
-`app.state.media_sessions` builds each call's `VoicePipeline` (`speech.sessions`), and
+`app.state.media_sessions` builds each call's `VoicePipeline` (`services/live_media.py`), and
 `app.state.media_hangup` ends a call when its pipeline says so (`app.state.media_transfer`
 hands it to staff). Without the speech engines
 the setting asks for, nothing is set and streams are refused (1011), with the reason logged.

@@ -33,8 +33,8 @@ from ringfence.services.line_check import (
     line_check_session,
     place_line_check,
 )
+from ringfence.services.live_media import engines_of
 from ringfence.speech.contracts import SpeechEngineUnavailable
-from ringfence.speech.sessions import engines_of
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -1,6 +1,6 @@
 """`SipCarrier`: the `TelephonyProvider` that places calls through a SIP trunk or PBX.
 
-Each dial claims its idempotency key in `sip_calls` (committed before the INVITE is sent: one
+Each dial claims its idempotency key in `carrier_calls` (committed before the INVITE is sent: one
 key, one INVITE, whatever happens next), then the call runs on the endpoint's loop
 (`call.SipCall`), with its media session prepared before the INVITE. The dispatcher
 collects finished calls with `completed_reports` (the final state is written to the row
@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ringfence.adapters.db.carriers import SipCall as SipCallRow
+from ringfence.adapters.db.carriers import CarrierCall
 from ringfence.adapters.telephony.base import (
     CallReport,
     CarrierCallState,
@@ -33,15 +33,18 @@ from ringfence.adapters.telephony.base import (
     TelephonyError,
     completed_report,
 )
+from ringfence.adapters.telephony.call_records import claim_key, rows_of
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.sip.call import CallResult, SipCall
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import EndpointThread, Registration
 from ringfence.clock import Clock
-from ringfence.domain.vocabulary import CallOutcome
+from ringfence.domain.vocabulary import CallOutcome, CarrierKind
 
 log = logging.getLogger("ringfence.sip")
+
+_SIP = rows_of(CarrierKind.SIP)
 
 CALLING: Final = "calling"
 LATE_ANSWER_S: Final = 32.0  # 64·T1: how long a finished call still answers a late 2xx
@@ -142,33 +145,31 @@ class SipCarrier:
         uri = request_uri(request.to_e164, self._options, self._account)
         call_id = f"{secrets.token_hex(12)}@{self._endpoint.endpoint.local_host}"
         dialed_at = self._clock.now()
+        claim = CarrierCall(
+            carrier=CarrierKind.SIP,
+            idempotency_key=key,
+            carrier_call_id=call_id,
+            job_id=request.job_id,
+            contact_id=request.contact_id,
+            to_address=uri[:255],
+            from_e164=request.from_e164,
+            requested_at=dialed_at,
+            status=CALLING,
+            refused=False,
+            details={},
+        )
         try:
-            with self._sessions() as session, session.begin():
-                existing = session.scalar(
-                    select(SipCallRow.call_id).where(SipCallRow.idempotency_key == key)
-                )
-                if existing is not None:
-                    return DialReceipt(carrier_call_id=existing, accepted=True)
-                session.add(
-                    SipCallRow(
-                        idempotency_key=key,
-                        call_id=call_id,
-                        job_id=request.job_id,
-                        contact_id=request.contact_id,
-                        to_uri=uri[:255],
-                        from_e164=request.from_e164,
-                        requested_at=dialed_at,
-                        status=CALLING,
-                    )
-                )
-        except IntegrityError:  # another worker claimed the key first: its call stands
             with self._sessions() as session:
-                existing = session.scalar(
-                    select(SipCallRow.call_id).where(SipCallRow.idempotency_key == key)
-                )
-            if existing is None:
-                raise TelephonyError(f"sip: the claim of {key} vanished") from None
-            return DialReceipt(carrier_call_id=existing, accepted=True)
+                if not claim_key(session, claim):
+                    # Claimed before (a retry, or another worker first): that call stands.
+                    existing = session.scalar(
+                        select(CarrierCall.carrier_call_id).where(
+                            _SIP, CarrierCall.idempotency_key == key
+                        )
+                    )
+                    if existing is None:
+                        raise TelephonyError(f"sip: the claim of {key} vanished")
+                    return DialReceipt(carrier_call_id=existing, accepted=True)
         except SQLAlchemyError as exc:
             raise TelephonyError(f"sip: cannot record the call under {key}: {exc}") from exc
         prepare = self._prepare
@@ -228,11 +229,28 @@ class SipCarrier:
             self._finished[key] = (live, result)
 
     def hangup(self, carrier_call_id: str) -> None:
+        """CANCEL the call ringing, BYE it answered. A no-op once it has ended, and for a call
+        another process holds (its dialog is there); a call never placed raises
+        TelephonyError (the router then asks the next carrier)."""
         with self._lock:
-            calls = [live.call for live in self._live.values()]
+            held = [live.call for live in self._live.values()]
+            ended = {live.call.call_id for live, _ in self._finished.values()}
+        calls = [call for call in held if call.call_id == carrier_call_id]
         for call in calls:
-            if call.call_id == carrier_call_id:
-                self._endpoint.call_soon(call.hang_up, "ringfence")
+            self._endpoint.call_soon(call.hang_up, "ringfence")
+        if calls or carrier_call_id in ended:
+            return
+        try:
+            with self._sessions() as session:
+                placed = session.scalar(
+                    select(CarrierCall.id).where(
+                        _SIP, CarrierCall.carrier_call_id == carrier_call_id
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise TelephonyError(f"sip: cannot look up call {carrier_call_id!r}: {exc}") from exc
+        if placed is None:
+            raise TelephonyError(f"sip: no call {carrier_call_id!r}")
 
     # -- reports ------------------------------------------------------------------------------
     def completed_reports(self) -> list[CallReport]:
@@ -282,7 +300,7 @@ class SipCarrier:
         try:
             with self._sessions() as session:
                 row = session.scalar(
-                    select(SipCallRow).where(SipCallRow.idempotency_key == idempotency_key)
+                    select(CarrierCall).where(_SIP, CarrierCall.idempotency_key == idempotency_key)
                 )
                 if row is None:
                     return None
@@ -290,7 +308,7 @@ class SipCarrier:
                     if self._clock.now() - row.requested_at < self._options.lost_after:
                         return CallReport(
                             row.idempotency_key,
-                            row.call_id,
+                            row.carrier_call_id or "",
                             CarrierCallState.RINGING,
                             row.requested_at,
                         )
@@ -300,12 +318,12 @@ class SipCarrier:
         except SQLAlchemyError as exc:
             raise TelephonyError(f"sip: cannot look up {idempotency_key}: {exc}") from exc
 
-    def _lost(self, session: Session, row: SipCallRow) -> CallReport:
+    def _lost(self, session: Session, row: CarrierCall) -> CallReport:
         reason = "call lost: the worker that placed it stopped during the call"
         # Only a row still "calling": a worker that finished the call meanwhile wins.
         session.execute(
-            update(SipCallRow)
-            .where(SipCallRow.id == row.id, SipCallRow.status == CALLING)
+            update(CarrierCall)
+            .where(CarrierCall.id == row.id, CarrierCall.status == CALLING)
             .values(
                 status=CallOutcome.FAILED.value, ended_at=row.requested_at, carrier_reason=reason
             )
@@ -354,11 +372,11 @@ class SipCarrier:
             for report, sip_status in zip(reports, sip_statuses, strict=True):
                 assert report.outcome is not None
                 session.execute(
-                    update(SipCallRow)
-                    .where(SipCallRow.idempotency_key == report.idempotency_key)
+                    update(CarrierCall)
+                    .where(_SIP, CarrierCall.idempotency_key == report.idempotency_key)
                     .values(
                         status=report.outcome.value,
-                        sip_status=sip_status,
+                        details={} if sip_status is None else {"sip_status": sip_status},
                         answered_at=report.answered_at,
                         ended_at=report.ended_at,
                         carrier_reason=(report.carrier_reason or None)
@@ -367,10 +385,10 @@ class SipCarrier:
                 )
 
 
-def _report_of_row(row: SipCallRow) -> CallReport:
+def _report_of_row(row: CarrierCall) -> CallReport:
     return completed_report(
         row.idempotency_key,
-        row.call_id,
+        row.carrier_call_id or "",
         dialed=row.requested_at,
         answered=row.answered_at,
         ended=row.ended_at or row.requested_at,

@@ -8,7 +8,7 @@ call's audio is a bidirectional Media Stream opened by the TwiML `<Connect><Stre
 dial time, served by `entrypoints/api/routes/twilio.py` with `media.py`.
 
 At most once, with an API that has no idempotency key (docs/carriers.md has the long form):
-1. The row claiming a key in `twilio_calls` is committed *before* the create request is sent,
+1. The row claiming a key in `carrier_calls` is committed *before* the create request is sent,
    and only the process whose insert won sends it: one key, one request.
 2. When Twilio answers, its CallSid is written to the row. A crash between the request and
    that write leaves a `requested` row; it is settled by the `initiated` status callback (its

@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import ColumnElement, CursorResult, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ringfence.adapters.db.carriers import TwilioCall
+from ringfence.adapters.db.carriers import CarrierCall
 from ringfence.adapters.telephony.base import (
     CallReport,
     DialReceipt,
@@ -23,6 +23,7 @@ from ringfence.adapters.telephony.base import (
     TelephonyError,
     TelephonyProvider,
 )
+from ringfence.adapters.telephony.call_records import claim_key, rows_of
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.adapters.telephony.twilio.records import chunks, record, state_of_row
 from ringfence.adapters.telephony.twilio.rest import (
@@ -50,7 +51,9 @@ from ringfence.adapters.telephony.twilio.twiml import (
     transfer_twiml,
 )
 from ringfence.clock import Clock
-from ringfence.domain.vocabulary import CallOutcome
+from ringfence.domain.vocabulary import CallOutcome, CarrierKind
+
+_TWILIO = rows_of(CarrierKind.TWILIO)
 
 log = logging.getLogger("ringfence.twilio")
 
@@ -144,33 +147,34 @@ class TwilioCarrier:
         key = request.idempotency_key
         try:
             with self._sessions() as session:
-                session.add(
-                    TwilioCall(
-                        idempotency_key=key,
-                        job_id=request.job_id,
-                        contact_id=request.contact_id,
-                        to_e164=request.to_e164,
-                        from_e164=request.from_e164,
-                        requested_at=now,
-                        status=REQUESTED,
-                        refused=False,
-                        checked_at=now,
-                    )
+                claimed = CarrierCall(
+                    carrier=CarrierKind.TWILIO,
+                    idempotency_key=key,
+                    job_id=request.job_id,
+                    contact_id=request.contact_id,
+                    to_address=request.to_e164,
+                    from_e164=request.from_e164,
+                    requested_at=now,
+                    status=REQUESTED,
+                    refused=False,
+                    checked_at=now,
+                    details={},
                 )
-                try:
-                    session.commit()
+                if claim_key(session, claimed):
                     return True
-                except IntegrityError:
-                    session.rollback()
                 # Known key: only a dial declared never placed may be sent again, by one process.
                 result = session.execute(
-                    update(TwilioCall)
-                    .where(TwilioCall.idempotency_key == key, TwilioCall.status == NOT_PLACED)
+                    update(CarrierCall)
+                    .where(
+                        _TWILIO,
+                        CarrierCall.idempotency_key == key,
+                        CarrierCall.status == NOT_PLACED,
+                    )
                     .values(
                         status=REQUESTED,
                         requested_at=now,
                         checked_at=now,
-                        to_e164=request.to_e164,
+                        to_address=request.to_e164,
                         from_e164=request.from_e164,
                     )
                 )
@@ -250,9 +254,11 @@ class TwilioCarrier:
         try:
             with self._sessions() as session:
                 row = session.scalars(
-                    select(TwilioCall).where(TwilioCall.idempotency_key == key).with_for_update()
+                    select(CarrierCall)
+                    .where(_TWILIO, CarrierCall.idempotency_key == key)
+                    .with_for_update()
                 ).one()
-                row.call_sid = "RF" + hashlib.sha256(key.encode()).hexdigest()[:32]
+                row.carrier_call_id = "RF" + hashlib.sha256(key.encode()).hexdigest()[:32]
                 row.refused = True
                 row.status = "failed"
                 row.ended_at = row.requested_at
@@ -276,11 +282,12 @@ class TwilioCarrier:
         try:
             with self._sessions() as session:
                 session.execute(
-                    update(TwilioCall)
+                    update(CarrierCall)
                     .where(
-                        TwilioCall.idempotency_key == key,
-                        TwilioCall.status == REQUESTED,
-                        TwilioCall.call_sid.is_(None),
+                        _TWILIO,
+                        CarrierCall.idempotency_key == key,
+                        CarrierCall.status == REQUESTED,
+                        CarrierCall.carrier_call_id.is_(None),
                     )
                     .values(status=NOT_PLACED, checked_at=self._clock.now())
                 )
@@ -340,8 +347,8 @@ class TwilioCarrier:
             with self._sessions() as session:
                 claimed = set(
                     session.scalars(
-                        select(TwilioCall.call_sid).where(
-                            TwilioCall.call_sid.in_([c.sid for c in candidates])
+                        select(CarrierCall.carrier_call_id).where(
+                            _TWILIO, CarrierCall.carrier_call_id.in_([c.sid for c in candidates])
                         )
                     )
                 )
@@ -378,8 +385,12 @@ class TwilioCarrier:
         try:
             with self._sessions() as session:
                 session.execute(
-                    update(TwilioCall)
-                    .where(TwilioCall.idempotency_key == key, TwilioCall.hung_up_at.is_(None))
+                    update(CarrierCall)
+                    .where(
+                        _TWILIO,
+                        CarrierCall.idempotency_key == key,
+                        CarrierCall.hung_up_at.is_(None),
+                    )
                     .values(hung_up_at=now)
                 )
                 session.commit()
@@ -486,21 +497,15 @@ class TwilioCarrier:
         return state
 
     def _load(self, key: str) -> CallState | None:
-        try:
-            with self._sessions() as session:
-                row = session.scalars(
-                    select(TwilioCall).where(TwilioCall.idempotency_key == key)
-                ).one_or_none()
-                return None if row is None else state_of_row(row)
-        except SQLAlchemyError as exc:
-            raise TelephonyError(f"twilio: call records unavailable: {exc}") from exc
+        return self._load_one(CarrierCall.idempotency_key == key)
 
     def _load_by_sid(self, call_sid: str) -> CallState | None:
+        return self._load_one(CarrierCall.carrier_call_id == call_sid)
+
+    def _load_one(self, which: ColumnElement[bool]) -> CallState | None:
         try:
             with self._sessions() as session:
-                row = session.scalars(
-                    select(TwilioCall).where(TwilioCall.call_sid == call_sid)
-                ).one_or_none()
+                row = session.scalars(select(CarrierCall).where(_TWILIO, which)).one_or_none()
                 return None if row is None else state_of_row(row)
         except SQLAlchemyError as exc:
             raise TelephonyError(f"twilio: call records unavailable: {exc}") from exc
@@ -512,7 +517,7 @@ class TwilioCarrier:
                     state_of_row(row)
                     for chunk in chunks(keys)
                     for row in session.scalars(
-                        select(TwilioCall).where(TwilioCall.idempotency_key.in_(chunk))
+                        select(CarrierCall).where(_TWILIO, CarrierCall.idempotency_key.in_(chunk))
                     )
                 ]
         except SQLAlchemyError as exc:

@@ -1,5 +1,5 @@
-"""The durable record of each call asked of Twilio (`twilio_calls`): read a row as `CallState`,
-fold news into it under a row lock."""
+"""The durable record of each call asked of Twilio (its rows of `carrier_calls`): read a row
+as `CallState`, fold news into it under a row lock."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ringfence.adapters.db.carriers import TwilioCall
+from ringfence.adapters.db.carriers import CarrierCall
+from ringfence.adapters.telephony.call_records import rows_of
 from ringfence.adapters.telephony.twilio.state import CallState, Observation, observe
+from ringfence.domain.vocabulary import CarrierKind
+
+_TWILIO = rows_of(CarrierKind.TWILIO)
 
 log = logging.getLogger("ringfence.twilio")
 
@@ -19,11 +23,11 @@ log = logging.getLogger("ringfence.twilio")
 # --- The durable record ---------------------------------------------------------------------
 
 
-def state_of_row(row: TwilioCall) -> CallState:
+def state_of_row(row: CarrierCall) -> CallState:
     return CallState(
         idempotency_key=row.idempotency_key,
-        call_sid=row.call_sid,
-        to_e164=row.to_e164,
+        call_sid=row.carrier_call_id,
+        to_e164=row.to_address,
         from_e164=row.from_e164,
         requested_at=row.requested_at,
         status=row.status,
@@ -33,12 +37,12 @@ def state_of_row(row: TwilioCall) -> CallState:
         ended_at=row.ended_at,
         carrier_reason=row.carrier_reason,
         hung_up_at=row.hung_up_at,
-        checked_at=row.checked_at,
+        checked_at=row.checked_at or row.requested_at,
     )
 
 
-def _write(row: TwilioCall, state: CallState) -> None:
-    row.call_sid = state.call_sid
+def _write(row: CarrierCall, state: CallState) -> None:
+    row.carrier_call_id = state.call_sid
     row.status = state.status
     row.refused = state.refused
     row.answered_by = state.answered_by
@@ -59,7 +63,7 @@ def record(
     """
     with sessions() as session:
         row = session.scalars(
-            select(TwilioCall).where(TwilioCall.idempotency_key == key).with_for_update()
+            select(CarrierCall).where(_TWILIO, CarrierCall.idempotency_key == key).with_for_update()
         ).one_or_none()
         if row is None:
             return None

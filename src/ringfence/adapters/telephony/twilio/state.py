@@ -46,7 +46,7 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class CallState:
-    """A `twilio_calls` row, as a value."""
+    """A Twilio call's row of `carrier_calls`, as a value."""
 
     idempotency_key: str
     call_sid: str | None

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ringfence.adapters.db.carriers import TwilioCall
+from ringfence.adapters.db.carriers import CarrierCall
+from ringfence.adapters.telephony.call_records import rows_of
 from ringfence.adapters.telephony.twilio.records import record, state_of_row
 from ringfence.adapters.telephony.twilio.rest import INSTALL_HINT
 from ringfence.adapters.telephony.twilio.state import (
@@ -21,6 +22,9 @@ from ringfence.adapters.telephony.twilio.state import (
 )
 from ringfence.adapters.telephony.twilio.twiml import websocket_url
 from ringfence.clock import Clock
+from ringfence.domain.vocabulary import CarrierKind
+
+_TWILIO = rows_of(CarrierKind.TWILIO)
 
 log = logging.getLogger("ringfence.twilio")
 
@@ -107,7 +111,7 @@ class TwilioWebhooks:
         """The call a media stream under `key` belongs to; None if unknown or already ended."""
         with self._sessions() as session:
             row = session.scalars(
-                select(TwilioCall).where(TwilioCall.idempotency_key == key)
+                select(CarrierCall).where(_TWILIO, CarrierCall.idempotency_key == key)
             ).one_or_none()
             state = None if row is None else state_of_row(row)
         return None if state is None or state.final or state.status == NOT_PLACED else state
