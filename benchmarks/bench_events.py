@@ -211,13 +211,21 @@ def seed(url: str, *, contacts: int, workflows: int) -> Seeded:
                 select(Contact.id).where(Contact.account_id == account_id).order_by(Contact.id)
             )
         )
+        # Consent is a fact about a number (the ledger the gate and the audience read): each
+        # record names the number it covers and the verdict of the form it came through.
+        phones = dict(
+            session.execute(
+                select(Contact.id, Contact.phone_e164).where(Contact.account_id == account_id)
+            ).all()
+        )
         for start in range(0, len(contact_ids), 5000):
             session.execute(
                 insert(ConsentRecord),
                 [
                     {"account_id": account_id, "location_id": location_id, "contact_id": cid,
                      "kind": ConsentKind.CRM_FORM, "channel": Channel.VOICE,
-                     "recorded_at": opted_in, "recorded_by": "bench"}
+                     "recorded_at": opted_in, "recorded_by": "bench",
+                     "phone_e164": phones[cid], "form_valid": True}
                     for cid in contact_ids[start : start + 5000]
                 ],
             )  # fmt: skip
