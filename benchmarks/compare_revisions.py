@@ -6,14 +6,15 @@
 The base revision is checked out once into a git worktree (under the system temp folder, reused
 by later runs); each round runs the base's copy of the benchmark on the base's code, then the
 working tree's copy on the working tree's code (`PYTHONPATH=<tree>/src`, the same virtualenv),
-so both see the same machine load as nearly as a shared machine allows. `--figure` names a
+so both see the same machine load as nearly as a shared machine allows (the order swaps every
+round, so what one run leaves behind does not always fall on the same side). `--figure` names a
 number to pull out of each output (the regex's first group); the table gives each round's pair
 and the median ratio head / base. Figures only: nothing here asserts a time.
 
 Examples (the regexes match the benchmarks' own output lines):
 
     --figure "dispatch s=^sqlite\\s+\\d+\\s+[\\d,]+\\s+\\d+\\s+[\\d.]+\\s+\\d+\\s+([\\d.]+)"
-    --figure "events per CPU-second=events per CPU-second:\\s+([\\d,.]+)"
+    --figure "achieved/s=achieved ([\\d.]+)/s"   (bench_events.py)
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ def main() -> None:
     print(f"base {args.base} ({trees['base'].name}) vs head {head}{dirty}: {' '.join(command)}")
     readings: dict[str, list[tuple[float | None, float | None]]] = {f.name: [] for f in args.figure}
     for round_index in range(1, args.rounds + 1):
-        outputs = {label: run(tree, command) for label, tree in trees.items()}
+        # Odd rounds run the base first, even rounds the head first: whatever the first run
+        # of a pair leaves behind (a server still stopping, a warm cache, a WAL to checkpoint)
+        # falls on each side alike.
+        order = list(trees.items()) if round_index % 2 else list(reversed(trees.items()))
+        outputs = {label: run(tree, command) for label, tree in order}
         for label, output in outputs.items():
             print(f"\n--- round {round_index}, {label} ---\n{output.rstrip()}", flush=True)
         for figure in args.figure:
