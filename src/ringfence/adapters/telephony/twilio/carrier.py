@@ -84,7 +84,7 @@ class TwilioOptions:
 
 
 class TwilioCarrier:
-    """A Twilio account as a `TelephonyProvider`, with `twilio_calls` as its durable memory.
+    """A Twilio account as a `TelephonyProvider`; its rows of `carrier_calls` are its memory.
 
     `completed_reports` reports, once each, the calls this instance dialed (refusals included)
     or looked up in flight, when their row is final: written by the status callback route
