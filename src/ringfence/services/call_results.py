@@ -290,16 +290,6 @@ def settle_dials(
     return completed
 
 
-def record_receipts(
-    session: Session,
-    receipts: Sequence[tuple[DialRequest, DialReceipt | None, str | None]],
-    *,
-    now: datetime,
-) -> None:
-    """After dialing: note the carrier's call id (ringing), a refusal, or an unknown fate."""
-    settle_dials(session, receipts, (), now=now)
-
-
 def _note_receipts(
     writes: _Writes,
     jobs: dict[str, _Job],
@@ -326,17 +316,6 @@ def _note_receipts(
                 billable=0,
                 carrier_reason=receipt.carrier_reason,
             )
-
-
-def apply_reports(session: Session, reports: Sequence[CallReport]) -> int:
-    """Apply carrier reports; returns how many jobs completed."""
-    if not reports:
-        return 0
-    jobs = _by_key(session, [report.idempotency_key for report in reports])
-    writes = _Writes()
-    completed = _note_reports(writes, jobs, reports)
-    writes.flush(session)
-    return completed
 
 
 def _note_reports(writes: _Writes, jobs: dict[str, _Job], reports: Sequence[CallReport]) -> int:
