@@ -42,7 +42,11 @@ from ringfence.adapters.recording_store import (
 )
 from ringfence.adapters.speech.fakes import ScriptedStt
 from ringfence.adapters.speech.registry import EngineLoader
-from ringfence.adapters.telephony.live_calls import LiveCallRecord, LiveCallResults
+from ringfence.adapters.telephony.live_calls import (
+    LiveCallRecord,
+    LiveCallResults,
+    with_failed_transfer,
+)
 from ringfence.adapters.telephony.media import (
     Hangup,
     MediaAction,
@@ -50,8 +54,6 @@ from ringfence.adapters.telephony.media import (
     StreamStart,
     Transfer,
 )
-from ringfence.agent.callee import Conversation
-from ringfence.agent.events import TransferFailed, TransferRequested, outcome_of
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import PolicyName
 from ringfence.agent.session import AgentSession, session_from_json
@@ -266,14 +268,4 @@ class LiveCallSession:
 
 
 def _with_failed_transfer(result: PipelineResult, why: str) -> PipelineResult:
-    conversation = result.conversation
-    asked = [e for e in conversation.events if isinstance(e, TransferRequested)]
-    if not asked:
-        return result
-    events = (*conversation.events, TransferFailed(asked[-1].to, why))
-    return replace(
-        result,
-        conversation=Conversation(
-            conversation.transcript, events, outcome_of(events), conversation.ended_by
-        ),
-    )
+    return replace(result, conversation=with_failed_transfer(result.conversation, why))

@@ -40,7 +40,7 @@ from ringfence.config import Settings
 from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.staff_hours import DAYS
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, ConsentKind
-from ringfence.entrypoints.api.routes.twilio import (
+from ringfence.entrypoints.api.carriers.twilio import (
     get_call_hangup,
     get_call_transfer,
     get_media_sessions,
@@ -325,7 +325,9 @@ def test_asking_for_a_person_on_a_twilio_call_dials_the_staff_line(
         assert call.completed_at == clock.now()  # hung up instead
     else:
         [twiml] = call.redirected_to
-        assert f'<Dial answerOnBridge="true" timeout="25"><Number>{STAFF}</Number>' in twiml
+        assert 'answerOnBridge="true"' in twiml
+        assert 'timeout="25"' in twiml
+        assert f"<Number>{STAFF}</Number></Dial>" in twiml
         assert call.completed_at is None  # Twilio runs the <Dial>: the call goes on
 
     clock.advance(timedelta(minutes=5))
@@ -337,6 +339,95 @@ def test_asking_for_a_person_on_a_twilio_call_dials_the_staff_line(
         tasks = list(uow.session.scalars(select(Task.title).where(Task.contact_id == contact_id)))
     assert "call_transferred" in kinds
     assert tasks == (["Call the patient back"] if refused else [])
+
+
+@pytest.mark.parametrize(
+    "made", [["Hello?", "Can I talk to someone at the front desk, please?"]], indirect=True
+)
+@pytest.mark.parametrize("dial_status", ["completed", "no-answer", "busy"])
+def test_how_the_dial_to_staff_ended_reaches_the_call_record(
+    twilio_container: Container,
+    twilio_client: TestClient,
+    practice: Practice,
+    live_carrier: TwilioCarrier,
+    fake: FakeTwilio,
+    clock: VirtualClock,
+    made: list[LiveCallSession],
+    dial_status: str,
+) -> None:
+    """Twilio runs the `<Dial>` after the agent let go of the call: its action callback says
+    whether staff answered. A dial no one took is told to the caller and becomes a task (the
+    outcome "staff follow-up"); a bridged one is a transfer and nothing more."""
+    with twilio_container.uow() as uow:
+        agent = uow.session.get(VoiceAgent, practice.agent_id)
+        assert agent is not None
+        agent.transfer_number = STAFF
+        agent.staff_hours = {day: ["00:00-24:00"] for day in DAYS}
+        uow.commit()
+    contact_id = practice.add_contact(number_for(CallOutcome.CONNECTED))
+    [job_id] = practice.enqueue(contact_id)
+    dispatcher = Dispatcher(
+        session_factory=twilio_container.session_factory,
+        carrier=live_carrier,
+        clock=clock,
+        config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=50),
+    )
+    assert dispatcher.tick().dialed == 1
+    [call] = fake.calls_made
+    key = practice.job(job_id).idempotency_key
+    assert key is not None
+    clock.advance(timedelta(seconds=7))
+    answered = {"CallSid": call.sid, "CallStatus": "in-progress"}
+    assert post_signed(twilio_client, f"/twilio/status?key={key}", answered) == 204
+    line = Line(twilio_client, key, call.sid)
+    with line.ws:
+        line.start()
+        line.audio(silence(0.3, CARRIER_RATE))
+        line.audio(babble(0.5, seed=3, pitch_hz=180))  # "Hello?"
+        line.audio(silence(8.0, CARRIER_RATE))
+        line.audio(babble(1.2, seed=6, pitch_hz=180))  # "Can I talk to someone ...?"
+        line.audio(silence(15.0, CARRIER_RATE))  # "... Please hold.", then the transfer
+        line.until_closed()
+    [twiml] = call.redirected_to
+    action = f"{BASE}/twilio/dial?key={key}"
+    assert f'action="{action}"' in twiml
+    assert 'method="POST"' in twiml
+
+    # Twilio's action callback, signed like every other; a forged one changes nothing.
+    ended = {"CallSid": call.sid, "DialCallStatus": dial_status, "AccountSid": "AC1"}
+    path = f"/twilio/dial?key={key}"
+    forged = twilio_client.post(path, data=ended, headers={"X-Twilio-Signature": "bad"})
+    assert forged.status_code == 403
+    reply = twilio_client.post(
+        path, data=ended, headers={"X-Twilio-Signature": signature(BASE + path, ended)}
+    )
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("application/xml")
+    assert "<Hangup />" in reply.text
+    assert ("no one from our team can take the call" in reply.text) is (dial_status != "completed")
+
+    clock.advance(timedelta(minutes=2))
+    done = {"CallSid": call.sid, "CallStatus": "completed", "CallDuration": "120"}
+    assert post_signed(twilio_client, f"/twilio/status?key={key}", done) == 204
+    clock.advance(timedelta(seconds=30))
+    dispatcher.tick()
+    with twilio_container.uow() as uow:
+        kinds = list(
+            uow.session.scalars(select(CallAction.kind).where(CallAction.job_id == job_id))
+        )
+        tasks = [
+            (task.title, task.body)
+            for task in uow.session.scalars(select(Task).where(Task.contact_id == contact_id))
+        ]
+    assert practice.job(job_id).status is CallStatus.COMPLETED
+    assert "call_transferred" in kinds
+    if dial_status == "completed":
+        assert tasks == []
+    else:
+        [(title, body)] = tasks
+        assert title == "Call the patient back"
+        why = "the staff line was busy" if dial_status == "busy" else "no one on the staff line"
+        assert f"the transfer to {STAFF} did not connect ({why}" in body
 
 
 def test_the_app_runs_the_speech_pipeline_only_when_twilio_is_configured(

@@ -21,7 +21,7 @@ from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession, ScriptedMediaSession
 from ringfence.adapters.telephony.twilio import TwilioCarrier
 from ringfence.domain.vocabulary import CallOutcome
-from ringfence.entrypoints.api.routes.twilio import get_media_sessions
+from ringfence.entrypoints.api.carriers.twilio import get_media_sessions
 from tests.integration.telephony.conftest import dial_request, post_signed, signature
 from tests.integration.telephony.fake_twilio import number_for
 from tests.telephony_audio import silence, speech_like, tone

@@ -18,6 +18,7 @@ from ringfence.adapters.telephony.twilio import (
     outcome_of,
     report_of,
 )
+from ringfence.adapters.telephony.twilio.state import transfer_failure_of
 from ringfence.domain.vocabulary import CallOutcome
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
@@ -132,3 +133,25 @@ def test_public_urls_keep_a_proxy_prefix_and_stream_over_wss() -> None:
     )
     with pytest.raises(ValueError, match="public base URL"):
         PublicUrls.of("calls.example.com")
+    assert urls.dial("k1") == "https://calls.example.com/ringfence/twilio/dial?key=k1"
+
+
+@pytest.mark.parametrize(
+    ("dial_status", "why"),
+    [
+        ("completed", None),
+        ("answered", None),
+        ("busy", "the staff line was busy"),
+        ("no-answer", "no one on the staff line answered"),
+        ("failed", "the staff line could not be reached"),
+        ("canceled", "the patient hung up before staff answered"),
+        ("queued", "the staff line's dial ended 'queued'"),
+    ],
+)
+def test_how_the_dial_to_staff_ended_is_in_the_calls_report(
+    dial_status: str, why: str | None
+) -> None:
+    assert transfer_failure_of(dial_status) == why
+    ended = replace(QUEUED, status="completed", answered_at=T0 + S, ended_at=T0 + 60 * S)
+    assert report_of(ended).transfer_failed is None  # no hand-over: nothing to say
+    assert report_of(replace(ended, dial_status=dial_status)).transfer_failed == why

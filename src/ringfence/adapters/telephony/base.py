@@ -85,6 +85,9 @@ class CallReport:
     # rendered ones), with transcript offsets into it; None: rendered later from the transcript.
     recording_path: str | None = None
     recording_seconds: float | None = None
+    # Why the agent's hand-over to staff did not connect (the staff line was busy, no one
+    # answered), where the carrier learns it after the call left the agent (Twilio's <Dial>).
+    transfer_failed: str | None = None
 
 
 def completed_report(

@@ -14,7 +14,7 @@ purged two days after the call (`purge`, from the worker's hourly pass).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -25,7 +25,7 @@ from ringfence.adapters.db.carriers import LiveCall
 from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.agent.callee import Conversation
 from ringfence.agent.conversation_json import conversation_from_json, conversation_to_json
-from ringfence.agent.events import EndReason
+from ringfence.agent.events import EndReason, TransferFailed, TransferRequested, outcome_of
 from ringfence.clock import Clock
 from ringfence.domain.vocabulary import CallOutcome
 
@@ -45,6 +45,16 @@ def live_outcome(conversation: Conversation) -> CallOutcome:
     if conversation.ended_by is EndReason.VOICEMAIL:
         return CallOutcome.VOICEMAIL
     return CallOutcome.CONNECTED
+
+
+def with_failed_transfer(conversation: Conversation, why: str) -> Conversation:
+    """The conversation with a `TransferFailed` after its transfer (its outcome follows: staff
+    call back); unchanged when the agent never handed the call over."""
+    asked = [e for e in conversation.events if isinstance(e, TransferRequested)]
+    if not asked or any(isinstance(e, TransferFailed) for e in conversation.events):
+        return conversation
+    events = (*conversation.events, TransferFailed(asked[-1].to, why))
+    return replace(conversation, events=events, outcome=outcome_of(events))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from ringfence.adapters.captcha import captcha_verifier
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.policies import policy_factory
 from ringfence.entrypoints.api import resources
+from ringfence.entrypoints.api.carriers import install_carrier_routes
 from ringfence.entrypoints.api.crud import build_router
 from ringfence.entrypoints.api.input_guard import ControlCharacterGuard
-from ringfence.entrypoints.api.live_media import install_live_media
 from ringfence.entrypoints.api.routes import (
     account,
     api_keys,
@@ -32,7 +32,6 @@ from ringfence.entrypoints.api.routes import (
     eligibility,
     kyc,
     phi,
-    twilio,
     workflows,
 )
 from ringfence.entrypoints.rate_limits import RateLimiter
@@ -192,8 +191,8 @@ def create_api(container: Container) -> FastAPI:
     ]
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
-    app.include_router(twilio.router)  # carrier-facing, signed by Twilio: no API prefix or key
-    install_live_media(app, container)  # the speech pipeline of Twilio calls' media streams
+    # Carrier-facing (signed by the vendor, no API prefix or key): one module per carrier.
+    install_carrier_routes(app, container)
     app.state.agent_console = AgentConsole(policy_factory(container.settings))
 
     @app.exception_handler(NotFound)

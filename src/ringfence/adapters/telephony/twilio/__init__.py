@@ -5,7 +5,7 @@ Twilio's REST API (`calls.create`, `calls(sid).fetch/update`, `calls.list`), thr
 object injected at construction (`twilio.rest.Client`, or the tests' fake of it).
 `TwilioWebhooks` checks the `X-Twilio-Signature` of what Twilio posts back and records it. The
 call's audio is a bidirectional Media Stream opened by the TwiML `<Connect><Stream>` given at
-dial time, served by `entrypoints/api/routes/twilio.py` with `media.py`.
+dial time, served by `entrypoints/api/carriers/twilio.py` with `media.py`.
 
 At most once, with an API that has no idempotency key (docs/carriers.md has the long form):
 1. The row claiming a key in `carrier_calls` is committed *before* the create request is sent,

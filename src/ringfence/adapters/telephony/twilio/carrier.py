@@ -24,8 +24,12 @@ from ringfence.adapters.telephony.base import (
     TelephonyProvider,
 )
 from ringfence.adapters.telephony.call_records import claim_key, rows_of
-from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
-from ringfence.adapters.telephony.twilio.records import chunks, record, state_of_row
+from ringfence.adapters.telephony.live_calls import (
+    LiveCallResults,
+    live_outcome,
+    with_failed_transfer,
+)
+from ringfence.adapters.telephony.twilio.records import chunks, key_of_call, record, state_of_row
 from ringfence.adapters.telephony.twilio.rest import (
     INSTALL_HINT,
     TwilioCallResource,
@@ -418,8 +422,16 @@ class TwilioCarrier:
         """Hand an answered call to `to_e164` (a warm transfer to staff): the call leaves its
         media stream and runs `transfer_twiml`. Raises TelephonyError when Twilio refuses
         (the call has ended, or the API is unreachable)."""
+        # Twilio reports how the <Dial> ended to `action`, so a hand-over no one took becomes
+        # a task for staff; without the key (the database is out), the caller is still told.
         try:
-            self._client.calls(carrier_call_id).update(twiml=transfer_twiml(to_e164))
+            key = key_of_call(self._sessions, carrier_call_id)
+        except SQLAlchemyError:
+            log.exception("twilio: the transfer of %s will not report back", carrier_call_id)
+            key = None
+        action = None if key is None else self._urls.dial(key)
+        try:
+            self._client.calls(carrier_call_id).update(twiml=transfer_twiml(to_e164, action))
         except TwilioUnavailable:
             raise
         except Exception as exc:
@@ -466,13 +478,16 @@ class TwilioCarrier:
         held = None if self._live is None else self._live.take(report.idempotency_key)
         if held is None:
             return report
+        conversation = held.conversation
+        if report.transfer_failed is not None:  # the <Dial> to staff did not bridge
+            conversation = with_failed_transfer(conversation, report.transfer_failed)
         outcome = report.outcome
         if outcome is CallOutcome.CONNECTED:  # Twilio's AMD off, or it took a machine for a
-            outcome = live_outcome(held.conversation)  # person: the pipeline's AMD decides
+            outcome = live_outcome(conversation)  # person: the pipeline's AMD decides
         return replace(
             report,
             outcome=outcome,
-            conversation=held.conversation,
+            conversation=conversation,
             recording_path=held.recording_path,
             recording_seconds=held.recording_seconds,
         )

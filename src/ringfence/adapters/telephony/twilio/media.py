@@ -5,7 +5,7 @@ From Twilio: `connected`, then `start` (streamSid, callSid, customParameters, me
 audio/x-mulaw 8000 Hz mono), `media` (base64 µ-law, track `inbound`, 20 ms each), `dtmf`,
 `mark` (a mark we sent has played, or was dropped by `clear`), `stop`. To Twilio: `media`
 (base64 µ-law to play; Twilio queues it), `mark` (tell us when playback reaches here) and
-`clear` (drop what is queued: barge-in). The route in `entrypoints/api/routes/twilio.py` only
+`clear` (drop what is queued: barge-in). The route in `entrypoints/api/carriers/twilio.py` only
 moves text between the socket and `StreamBridge`.
 
 µ-law comes from `g711.py`, shared with the SIP carrier.

@@ -16,6 +16,7 @@ from ringfence.adapters.telephony.twilio.state import CallState, Observation, ob
 from ringfence.domain.vocabulary import CarrierKind
 
 _TWILIO = rows_of(CarrierKind.TWILIO)
+DIAL_STATUS = "dial_status"  # in `details`: the DialCallStatus of the hand-over to staff
 
 log = logging.getLogger("ringfence.twilio")
 
@@ -38,6 +39,7 @@ def state_of_row(row: CarrierCall) -> CallState:
         carrier_reason=row.carrier_reason,
         hung_up_at=row.hung_up_at,
         checked_at=row.checked_at or row.requested_at,
+        dial_status=(row.details or {}).get(DIAL_STATUS),
     )
 
 
@@ -75,6 +77,33 @@ def record(
         _write(row, after)
         session.commit()
         return after
+
+
+def record_dial_status(
+    sessions: sessionmaker[Session], key: str, call_sid: str, dial_status: str
+) -> CallState | None:
+    """Keep how the hand-over to staff ended (`<Dial>`'s action callback) on the call under
+    `key`, for its report (None: no such call, or `call_sid` is another call's)."""
+    with sessions() as session:
+        row = session.scalars(
+            select(CarrierCall).where(_TWILIO, CarrierCall.idempotency_key == key).with_for_update()
+        ).one_or_none()
+        if row is None or row.carrier_call_id != call_sid:
+            return None
+        row.details = {**(row.details or {}), DIAL_STATUS: dial_status}
+        state = state_of_row(row)
+        session.commit()
+        return state
+
+
+def key_of_call(sessions: sessionmaker[Session], call_sid: str) -> str | None:
+    """The idempotency key of the Twilio call `call_sid` (None: not ours)."""
+    with sessions() as session:
+        return session.scalars(
+            select(CarrierCall.idempotency_key).where(
+                _TWILIO, CarrierCall.carrier_call_id == call_sid
+            )
+        ).one_or_none()
 
 
 def chunks(keys: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:

@@ -61,6 +61,8 @@ class CallState:
     carrier_reason: str | None
     hung_up_at: datetime | None
     checked_at: datetime
+    # Twilio's DialCallStatus of the agent's hand-over to staff (`<Dial action=...>`), if any.
+    dial_status: str | None = None
 
     @property
     def final(self) -> bool:
@@ -139,6 +141,28 @@ def outcome_of(state: CallState) -> tuple[CallOutcome, str | None]:
             return CallOutcome.FAILED, reason or "call failed"
 
 
+# DialCallStatus values (Twilio's <Dial> action callback) that mean staff took the call.
+_BRIDGED: Final = frozenset({"completed", "answered"})
+
+
+def transfer_failure_of(dial_status: str) -> str | None:
+    """Why a `<Dial>` to the staff line did not bridge (None: staff answered), in words for
+    the task staff get."""
+    if dial_status in _BRIDGED:
+        return None
+    match dial_status:
+        case "busy":
+            return "the staff line was busy"
+        case "no-answer":
+            return "no one on the staff line answered"
+        case "canceled":
+            return "the patient hung up before staff answered"
+        case "failed":
+            return "the staff line could not be reached"
+        case _:
+            return f"the staff line's dial ended {dial_status!r}"
+
+
 def report_of(state: CallState) -> CallReport:
     """Where the call stands, in the contract's terms."""
     key, sid, dialed = state.idempotency_key, state.call_sid or "", state.requested_at
@@ -158,7 +182,7 @@ def report_of(state: CallState) -> CallReport:
         ended = state.ended_at or dialed
         answered = state.answered_at if state.status == "completed" else None
         outcome, reason = outcome_of(state)
-        return completed_report(
+        report = completed_report(
             key,
             sid,
             dialed=dialed,
@@ -167,6 +191,9 @@ def report_of(state: CallState) -> CallReport:
             outcome=outcome,
             reason=reason,
         )
+        if state.dial_status is None:
+            return report
+        return replace(report, transfer_failed=transfer_failure_of(state.dial_status))
     if state.status == IN_PROGRESS:
         return CallReport(
             key, sid, CarrierCallState.IN_PROGRESS, dialed, answered_at=state.answered_at

@@ -12,6 +12,7 @@ from ringfence.domain.staff_hours import is_sip_uri
 
 STATUS_PATH: Final = "/twilio/status"
 AMD_PATH: Final = "/twilio/amd"
+DIAL_PATH: Final = "/twilio/dial"
 MEDIA_PATH: Final = "/twilio/media/"
 STATUS_EVENTS: Final = ("initiated", "ringing", "answered", "completed")
 KEY_PARAMETER: Final = "idempotency_key"  # the <Stream>'s custom parameter
@@ -39,6 +40,10 @@ class PublicUrls:
 
     def amd(self, key: str) -> str:
         return f"{self.base}{AMD_PATH}?{urlencode({'key': key})}"
+
+    def dial(self, key: str) -> str:
+        """Where the `<Dial>` of a hand-over to staff reports how it ended."""
+        return f"{self.base}{DIAL_PATH}?{urlencode({'key': key})}"
 
     def media(self, key: str) -> str:
         return websocket_url(f"{self.base}{MEDIA_PATH}{key}")
@@ -70,20 +75,39 @@ TRANSFER_UNANSWERED: Final = (
 )
 
 
-def transfer_twiml(to_e164: str) -> str:
+def transfer_twiml(to_e164: str, action_url: str | None = None) -> str:
     """`<Dial>` the staff line (a `<Number>`, or a `<Sip>` address): the caller hears ringing
-    and the call bridges when staff answer; if no one answers within 25 s, the caller is told
-    the team will call back."""
+    and the call bridges when staff answer (within 25 s). With `action_url`, Twilio posts how
+    the dial ended there (DialCallStatus) and runs the TwiML it answers (`dial_ended_twiml`);
+    without, a caller no one answered is told the team will call back."""
     try:
         from twilio.twiml.voice_response import Dial, VoiceResponse
     except ImportError as exc:
         raise TwilioUnavailable(INSTALL_HINT) from exc
     response = VoiceResponse()
-    dial = Dial(timeout=25, answer_on_bridge=True)
+    if action_url is None:
+        dial = Dial(timeout=25, answer_on_bridge=True)
+    else:
+        dial = Dial(timeout=25, answer_on_bridge=True, action=action_url, method="POST")
     if is_sip_uri(to_e164):  # a PBX extension
         dial.sip(to_e164)
     else:
         dial.number(to_e164)
     response.append(dial)
-    response.say(TRANSFER_UNANSWERED)
+    if action_url is None:  # with an action, Twilio never reaches the verbs after <Dial>
+        response.say(TRANSFER_UNANSWERED)
+    return str(response)
+
+
+def dial_ended_twiml(*, bridged: bool) -> str:
+    """What the call does once its `<Dial>` to staff ended: hang up after staff talked with the
+    caller; else tell the caller the team will call back, then hang up."""
+    try:
+        from twilio.twiml.voice_response import VoiceResponse
+    except ImportError as exc:
+        raise TwilioUnavailable(INSTALL_HINT) from exc
+    response = VoiceResponse()
+    if not bridged:
+        response.say(TRANSFER_UNANSWERED)
+    response.hangup()
     return str(response)

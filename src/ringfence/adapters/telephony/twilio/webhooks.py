@@ -12,13 +12,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ringfence.adapters.db.carriers import CarrierCall
 from ringfence.adapters.telephony.call_records import rows_of
-from ringfence.adapters.telephony.twilio.records import record, state_of_row
+from ringfence.adapters.telephony.twilio.records import (
+    record,
+    record_dial_status,
+    state_of_row,
+)
 from ringfence.adapters.telephony.twilio.rest import INSTALL_HINT
 from ringfence.adapters.telephony.twilio.state import (
     NOT_PLACED,
     CallState,
     Observation,
     observation_of_callback,
+    transfer_failure_of,
 )
 from ringfence.adapters.telephony.twilio.twiml import websocket_url
 from ringfence.clock import Clock
@@ -106,6 +111,17 @@ class TwilioWebhooks:
             raise ValueError("an AMD callback needs CallSid and AnsweredBy")
         news = Observation(status="", at=now, call_sid=sid, answered_by=answered_by)
         return record(self._sessions, key, news, now=now) is not None
+
+    def record_dial(self, key: str, form: Mapping[str, str]) -> str | None:
+        """Record how the hand-over to staff ended (`<Dial>`'s action: DialCallStatus) on the
+        call under `key`; returns why it did not bridge (None: staff answered, or the call is
+        not on record). Raises ValueError without CallSid and DialCallStatus."""
+        sid, dial_status = form.get("CallSid", ""), form.get("DialCallStatus", "")
+        if not sid or not dial_status or len(dial_status) > 32:
+            raise ValueError("a dial callback needs CallSid and DialCallStatus")
+        if record_dial_status(self._sessions, key, sid, dial_status) is None:
+            log.warning("dial callback for unknown key %s (call %s)", key, sid)
+        return transfer_failure_of(dial_status)
 
     def live_call(self, key: str) -> CallState | None:
         """The call a media stream under `key` belongs to; None if unknown or already ended."""

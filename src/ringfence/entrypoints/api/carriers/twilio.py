@@ -1,4 +1,11 @@
-"""Twilio's routes into Ringfence: call status and AMD callbacks, and the calls' media streams.
+"""Twilio's routes into Ringfence: call status, AMD and transfer (`<Dial>` action) callbacks,
+and the calls' media streams.
+
+`install` sets up the media streams' speech pipeline when the Twilio carrier is configured
+(account SID, auth token, public URL): `app.state.media_sessions` builds each call's
+`VoicePipeline` (`services/live_media.py`), `app.state.media_hangup` ends a call when its
+pipeline says so and `app.state.media_transfer` hands it to staff. Without the speech engines
+the settings ask for, nothing is set and streams are refused (1011), with the reason logged.
 
 Carrier-facing, so kept out of the OpenAPI document: Twilio authenticates with the
 `X-Twilio-Signature` of each request (checked against the Auth Token), never with an API key.
@@ -12,10 +19,19 @@ import logging
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+    status,
+)
 from starlette.concurrency import run_in_threadpool
 
-from ringfence.adapters.telephony.base import TelephonyError
+from ringfence.adapters.telephony.base import CallTransferrer, TelephonyError
 from ringfence.adapters.telephony.media import MediaSessionFactory, TransferAware
 from ringfence.adapters.telephony.twilio import TwilioWebhooks
 from ringfence.adapters.telephony.twilio.media import (
@@ -24,7 +40,9 @@ from ringfence.adapters.telephony.twilio.media import (
     StreamRejected,
     parse_message,
 )
+from ringfence.adapters.telephony.twilio.twiml import dial_ended_twiml
 from ringfence.bootstrap import Container
+from ringfence.bootstrap.carriers import live_media_sessions, make_twilio_carrier
 
 log = logging.getLogger("ringfence.twilio")
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -32,6 +50,24 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 _POLICY, _BAD_DATA, _SERVER_ERROR = 1008, 1007, 1011
 
 router = APIRouter(include_in_schema=False)
+
+
+def install(app: FastAPI, container: Container) -> None:
+    """The speech pipeline behind the media streams, when the Twilio carrier is configured."""
+    settings = container.settings
+    if not (
+        settings.twilio_account_sid and settings.twilio_auth_token and settings.public_base_url
+    ):
+        return  # no Twilio carrier: no media streams to serve
+    sessions = live_media_sessions(container)
+    if sessions is None:
+        log.error("media streams of Twilio calls will be refused: no speech engines")
+        return
+    carrier = make_twilio_carrier(container)
+    app.state.media_sessions = sessions
+    app.state.media_hangup = carrier.hangup
+    if isinstance(carrier, CallTransferrer):
+        app.state.media_transfer = carrier.transfer
 
 
 def _webhooks(container: Container) -> TwilioWebhooks:
@@ -119,6 +155,22 @@ async def twilio_amd(request: Request, webhooks: Webhooks, key: str | None = Non
     except ValueError:
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/twilio/dial")
+async def twilio_dial(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
+    """How the hand-over to staff ended (the `<Dial>`'s action): kept for the call's report (a
+    dial no one answered becomes a task), answered with the TwiML the call runs next."""
+    form = await _signed_form(request, webhooks)
+    if form is None:
+        return Response(status_code=status.HTTP_403_FORBIDDEN)
+    if not key or len(key) > 64:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    try:
+        failed = await run_in_threadpool(webhooks.record_dial, key, form)
+    except ValueError:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    return Response(dial_ended_twiml(bridged=failed is None), media_type="application/xml")
 
 
 @router.websocket("/twilio/media/{key}")
