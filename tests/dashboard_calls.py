@@ -86,6 +86,7 @@ class CallBook:
         recording: bool = False,
         status: CallStatus | None = None,
         reason_code: str | None = None,
+        next_attempt_at: datetime | None = None,
     ) -> int:
         """A placed call (outcome None: still in progress), or with `status` deferred /
         failed and no outcome, one stopped before dialing."""
@@ -121,7 +122,7 @@ class CallBook:
                 status=lifecycle,
                 reason_code=reason_code,
                 reason_text="test reason" if reason_code else None,
-                next_attempt_at=dialed + timedelta(days=1)
+                next_attempt_at=(next_attempt_at or dialed + timedelta(days=1))
                 if status is CallStatus.DEFERRED
                 else None,
                 phone_e164=contact.phone_e164 if placed else None,

@@ -173,6 +173,36 @@ def test_an_agent_without_its_own_callback_number_uses_the_locations_caller_id(
     assert "Glow" in call["agent_text"]
 
 
+@pytest.mark.parametrize(
+    ("number", "region"),
+    [("+44 20 7946 0958", "GB"), ("+1 416 555 0123", "CA"), ("+61 2 9374 4000", "AU")],
+)
+def test_a_caller_id_outside_the_us_is_refused_naming_the_field(
+    client: TestClient, tenant: Tenant, number: str, region: str
+) -> None:
+    """Refused where it is typed, not later as an agent's callback number the user never sent
+    (a caller ID is an agent's default callback number)."""
+    h = tenant.headers
+    refused = client.post(
+        "/api/v1/phone-numbers", json={"location_id": tenant.location_id, "e164": number}, headers=h
+    )
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["detail"]
+    assert error["loc"][-1] == "e164"
+    assert f"is a number in {region}: only US numbers can be used" in error["msg"]
+    listed = client.get(f"/api/v1/phone-numbers?location_id={tenant.location_id}", headers=h)
+    assert listed.json()["items"] == []  # nothing half-written
+    agent = client.post(
+        "/api/v1/voice-agents",
+        json={"location_id": tenant.location_id, "name": "Desk", "practice_name": "Glow"},
+        headers=h,
+    )
+    # The agent then says what is missing, not that a number nobody typed there is invalid.
+    assert agent.status_code == 422
+    assert "add a caller ID to the location first" in agent.text
+    assert number.replace(" ", "") not in agent.text
+
+
 def test_a_doubtful_opt_out_is_asked_about_then_applied(
     client: TestClient, tenant: Tenant, agent_id: int
 ) -> None:

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from ringfence.bootstrap import Container
 from tests.conftest import Tenant
 from tests.e2e.browser import log_in
+from tests.e2e.test_kyc import not_enabled  # noqa: F401 - the fixture
 from tests.factories import add_voice_agent
 
 
@@ -55,3 +56,46 @@ def test_a_wrong_key_stays_on_the_form_with_an_error(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not valid")
     expect(page.get_by_label("API key")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_enable_button_reads_as_a_button_and_checkboxes_sit_beside_their_labels(
+    page: Page,
+    live_server: str,
+    not_enabled: Tenant,  # noqa: F811 - the fixture
+) -> None:
+    """The button's text is the button's ink (not the warning's brown), not underlined; each
+    intended-use checkbox is a box beside its words, not stretched across the row."""
+    log_in(page, live_server, not_enabled.api_key)
+    page.goto(f"{live_server}/app/voice-ai")
+    button = page.locator("#outbound-not-enabled").get_by_role("link", name="Enable Outbound Calls")
+    expect(button).to_be_visible()
+    style = button.evaluate(
+        """el => {
+            const css = getComputedStyle(el);
+            const ink = getComputedStyle(document.documentElement)
+                .getPropertyValue('--brand-ink').trim();
+            const probe = document.createElement('span');
+            probe.style.color = ink;
+            document.body.append(probe);
+            const inkRgb = getComputedStyle(probe).color;
+            probe.remove();
+            return {color: css.color, ink: inkRgb, line: css.textDecorationLine,
+                    background: css.backgroundColor};
+        }"""
+    )
+    assert style["color"] == style["ink"]
+    assert style["line"] == "none"
+    assert style["background"] != style["color"]
+
+    button.click()
+    boxes = page.locator("label.check input[type=checkbox]")
+    assert boxes.count() >= 5
+    for i in range(boxes.count()):
+        box = boxes.nth(i).bounding_box()
+        label = boxes.nth(i).locator("xpath=..").bounding_box()
+        assert box is not None
+        assert label is not None
+        assert box["width"] < 30  # a box, not a bar
+        # On the label's line, with the label's words to its right.
+        assert label["y"] <= box["y"] + box["height"] / 2 <= label["y"] + label["height"]
+        assert label["x"] + label["width"] > box["x"] + box["width"] + 20

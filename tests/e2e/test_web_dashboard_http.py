@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, time, timedelta
 
 from fastapi.testclient import TestClient
 
 from ringfence.bootstrap import Container
-from ringfence.domain.vocabulary import CallOutcome, CallType
+from ringfence.clock import VirtualClock
+from ringfence.domain.vocabulary import CallOutcome, CallStatus, CallType
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
 from tests.e2e.web_client import sign_in
@@ -99,3 +100,26 @@ def test_the_drawer_the_csv_and_the_live_fragment(
     live = client.get(f"{OUTBOUND}/live")
     assert 'id="tile-attempted"' in live.text
     assert "<html" not in live.text
+
+
+def test_a_deferred_call_now_due_says_it_waits_for_pacing(
+    client: TestClient, container: Container, clock: VirtualClock, tenant: Tenant
+) -> None:
+    """Deferred as outside the window; once its time has come it waits only for a dialing
+    slot, and the page says that (with the earlier reason kept as history)."""
+    add_voice_agent(container, tenant)
+    book = CallBook(container, tenant)
+    book.call(CallOutcome.CONNECTED, day=TODAY, duration=30)
+    book.call(
+        None,
+        day=TODAY,
+        at=time(8),
+        status=CallStatus.DEFERRED,
+        reason_code="outside_window",
+        next_attempt_at=clock.now() - timedelta(minutes=1),
+    )
+    sign_in(client, tenant)
+    row = client.get(OUTBOUND).text.split('id="pre-dial-table"')[1].split("</tbody>")[0]
+    assert "Due now: waiting for a dialing slot (calls are paced)." in row
+    assert "Deferred earlier: <code>outside_window</code>" in row
+    assert "Now, in the queue" in row

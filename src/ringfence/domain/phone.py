@@ -9,6 +9,10 @@ from __future__ import annotations
 import phonenumbers
 
 DEFAULT_REGION = "US"
+# Where Ringfence calls and calls from: the United States (Puerto Rico shares its rules). The
+# calling windows, holidays and consent law it enforces are the US's, so a caller ID or a
+# patient's number elsewhere (even another +1 country, such as Canada) is refused, not dialed.
+US_REGIONS = frozenset({"US", "PR"})
 
 
 class InvalidPhoneNumber(ValueError):
@@ -43,3 +47,14 @@ def region_of(e164: str) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.region_code_for_number(parsed)
+
+
+def to_us_e164(raw: str) -> str:
+    """`raw` as E.164 when it is a valid US number, else InvalidPhoneNumber saying whose it is."""
+    e164 = to_e164(raw)
+    region = region_of(e164)
+    if region not in US_REGIONS:
+        raise InvalidPhoneNumber(
+            f"{e164} is a number in {region or 'an unknown region'}: only US numbers can be used"
+        )
+    return e164

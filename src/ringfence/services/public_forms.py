@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Account, ConsentRecord, Contact, Form, FormVersion
-from ringfence.domain.phone import InvalidPhoneNumber, region_of, to_e164
+from ringfence.domain.phone import US_REGIONS, InvalidPhoneNumber, region_of, to_e164
 from ringfence.domain.vocabulary import Channel, ConsentKind, ContactSource
 from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services import audit
@@ -79,7 +79,7 @@ def _submit(
         phone = to_e164(submission.phone)
     except InvalidPhoneNumber:
         problems.append(InvalidField("phone", "please enter a valid US mobile or phone number"))
-    if phone and region_of(phone) not in ("US", "PR"):
+    if phone and region_of(phone) not in US_REGIONS:
         problems.append(InvalidField("phone", "please enter a US phone number"))
     email = submission.email.strip()
     if email and ("@" not in email or len(email) > 254):

@@ -37,6 +37,10 @@ def tiles(session: Session, scope: DashboardScope, filters: DashboardFilters) ->
             _count_if(CallJob.outcome.in_(_NO_ANSWER)),
             _count_if(CallJob.outcome == CallOutcome.FAILED),
             func.coalesce(func.sum(CallJob.duration_seconds), 0),
+            func.coalesce(
+                func.sum(case((CallJob.outcome.in_(_REACHED), CallJob.duration_seconds), else_=0)),
+                0,
+            ),
         ).where(*where)
     ).one()
     moods: dict[str | None, int] = {
@@ -64,6 +68,7 @@ def tiles(session: Session, scope: DashboardScope, filters: DashboardFilters) ->
         no_answer=int(row[3]),
         failed=int(row[4]),
         total_duration_seconds=int(row[5] or 0),
+        reached_duration_seconds=int(row[6] or 0),
         sentiment=SentimentCounts(
             positive=moods.get("positive", 0),
             neutral=moods.get("neutral", 0),

@@ -54,7 +54,8 @@ def _tiles(container: Container, tenant: Tenant, **filters: object) -> metrics.T
 def test_attempted_counts_every_dial_and_connected_counts_voicemail(
     container: Container, tenant: Tenant, book: CallBook
 ) -> None:
-    for outcome, duration in ((C, 120), (C, 60), (V, 30), (N, 0), (B, 0), (F, 0), (None, 0)):
+    # Unanswered calls last as long as they rang: in the total, never in the average.
+    for outcome, duration in ((C, 120), (C, 60), (V, 30), (N, 30), (B, 5), (F, 2), (None, 0)):
         book.call(outcome, day=TODAY, duration=duration)
     # Stopped before dialing: never a dial, so never in Attempted.
     book.call(None, day=TODAY, status=CallStatus.FAILED, reason_code="dnd_voice")
@@ -65,8 +66,9 @@ def test_attempted_counts_every_dial_and_connected_counts_voicemail(
     assert tiles.attempted == 7
     assert (tiles.connected, tiles.voicemail, tiles.reached) == (2, 1, 3)
     assert (tiles.no_answer, tiles.failed, tiles.in_progress) == (2, 1, 1)
-    assert tiles.total_duration_seconds == 210
-    assert tiles.average_duration_seconds == 70  # over the 3 connected calls
+    assert tiles.total_duration_seconds == 247
+    assert tiles.reached_duration_seconds == 210
+    assert tiles.average_duration_seconds == 70  # the 3 connected calls' 210 s over 3
 
 
 def test_sentiment_counts_live_conversations_only_never_voicemail(
@@ -246,6 +248,33 @@ def test_the_pre_dial_view_lists_deferred_and_failed_with_their_reason(
         (failed, CallStatus.FAILED, "dnd_voice"),
     ]
     assert rows[0].next_attempt_at is not None
+    assert [r.due for r in rows] == [False, False]
+
+
+def test_a_deferred_call_whose_time_has_come_waits_for_pacing_not_the_window(
+    container: Container, clock: VirtualClock, tenant: Tenant, book: CallBook
+) -> None:
+    """Deferred at 08:00 as outside the window, at 10:05 the call is only waiting its turn:
+    the view says so instead of repeating a reason that no longer holds."""
+    waiting = book.call(
+        None,
+        day=TODAY,
+        at=time(8),
+        status=CallStatus.DEFERRED,
+        reason_code="outside_window",
+        next_attempt_at=clock.now() - timedelta(minutes=5),
+    )
+    later = book.call(
+        None,
+        day=TODAY,
+        at=time(9),
+        status=CallStatus.DEFERRED,
+        reason_code="outside_window",
+        next_attempt_at=clock.now() + timedelta(hours=1),
+    )
+    with container.uow() as uow:
+        rows = call_log.pre_dial(uow.session, _scope(container, tenant), DashboardFilters())
+    assert {r.job_id: r.due for r in rows} == {waiting: True, later: False}
 
 
 def test_the_drawer_has_turns_actions_and_the_compliance_trail(
@@ -294,15 +323,19 @@ def test_the_csv_export_is_exactly_the_filtered_rows(
     book.call(F, day=TODAY)
     book.call(C, day=TODAY, call_type=CallType.TEST)
     book.call(C, day=TODAY, name="=HYPERLINK(evil) Smith")
+    book.call(C, day=TODAY, workflow='=HYPERLINK("http://x.example","Click")')
     filters = DashboardFilters(statuses=frozenset({DashStatus.CONNECTED}))
     with container.uow() as uow:
         text = "".join(export.export_rows(uow.session, _scope(container, tenant), filters))
 
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {row["Call Status"] for row in rows} == {"Connected"}
-    assert len(rows) == 4
+    assert len(rows) == 5
     assert {int(row["Call ID"]) for row in rows} >= set(connected)
     assert "'=HYPERLINK(evil) Smith" in {row["Contact"] for row in rows}
+    # Every cell someone typed is defused, not only the contact's name (a workflow's too).
+    workflows = {row["Workflow Name"] for row in rows}
+    assert workflows == {"Appointment confirmations", """'=HYPERLINK("http://x.example","Click")"""}
     assert {row["Call Type"] for row in rows} == {"live"}
 
 

@@ -208,6 +208,9 @@ class PreDialRow:
     reason_text: str | None
     next_attempt_at: datetime | None
     updated_at: datetime
+    # A deferred call whose next attempt has come: its recorded reason (say, outside the
+    # window) is why it was deferred, no longer why it waits; it waits for a dialing slot.
+    due: bool = False
 
 
 def pre_dial(
@@ -260,6 +263,10 @@ def pre_dial(
             reason_text=text,
             next_attempt_at=next_at,
             updated_at=updated,
+            due=status is CallStatus.DEFERRED
+            and next_at is not None
+            and scope.now is not None
+            and next_at <= scope.now,
         )
         for (
             job_id,

@@ -73,8 +73,8 @@ def _cells(row: CallRow, tz: ZoneInfo, tz_name: str) -> tuple[object, ...]:
         local,
         tz_name,
         row.status_label,
-        row.workflow_name or "",
-        row.action_name,
+        _safe(row.workflow_name or ""),
+        _safe(row.action_name),
         row.purpose.value,
         row.call_type.value,
         _safe(row.contact_name),
@@ -88,5 +88,7 @@ def _cells(row: CallRow, tz: ZoneInfo, tz_name: str) -> tuple[object, ...]:
 
 
 def _safe(text: str) -> str:
-    """Defuse spreadsheet formulas in free text ("=HYPERLINK(...)" as a contact's name)."""
+    """Defuse spreadsheet formulas in text staff or patients typed ("=HYPERLINK(...)" as a
+    contact's, workflow's or step's name). The other cells are Ringfence's own values (a
+    number, a time, an E.164 number, a status), never a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

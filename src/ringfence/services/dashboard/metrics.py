@@ -9,7 +9,9 @@ Definitions (docs/dashboard.md has them for staff):
 - Attempted: every dial in the range (connected, voicemail, no answer, failed, and calls
   still in progress). Calls rejected before dialing are not dials.
 - Connected: the call reached a live person or voicemail.
-- Duration: the sum of placed calls' durations; the average is over connected calls.
+- Duration: the sum of placed calls' durations (an unanswered call's is its ring time); the
+  average is the connected calls' durations over the connected calls (never ring time over
+  conversations).
 - Sentiment: live conversations only (outcome connected), never voicemail.
 - Actions Triggered: the actions recorded on the view's calls, by kind.
 Test calls are a separate view (Call Type = Test): a Live view never counts them.
@@ -69,6 +71,7 @@ class Tiles:
     no_answer: int
     failed: int
     total_duration_seconds: int
+    reached_duration_seconds: int  # the connected calls' (live person or voicemail) alone
     sentiment: SentimentCounts
     actions: tuple[ActionCount, ...]
 
@@ -83,7 +86,7 @@ class Tiles:
 
     @property
     def average_duration_seconds(self) -> float:
-        return self.total_duration_seconds / self.reached if self.reached else 0.0
+        return self.reached_duration_seconds / self.reached if self.reached else 0.0
 
     @property
     def actions_total(self) -> int:
@@ -129,6 +132,7 @@ def _total(column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnEle
 
 def tiles(session: Session, scope: DashboardScope, filters: DashboardFilters) -> Tiles:
     connected = CallDayStats.outcome_key == CallOutcome.CONNECTED.value
+    reached = CallDayStats.outcome_key.in_([outcome.value for outcome in _REACHED])
     row = session.execute(
         select(
             _total(CallDayStats.calls),
@@ -137,6 +141,7 @@ def tiles(session: Session, scope: DashboardScope, filters: DashboardFilters) ->
             _calls_if(*_NO_ANSWER),
             _calls_if(CallOutcome.FAILED),
             _total(CallDayStats.duration_seconds),
+            _total(case((reached, CallDayStats.duration_seconds), else_=0)),
             # Sentiment: live conversations only, never voicemail.
             _total(case((connected, CallDayStats.positive), else_=0)),
             _total(case((connected, CallDayStats.neutral), else_=0)),
@@ -159,7 +164,8 @@ def tiles(session: Session, scope: DashboardScope, filters: DashboardFilters) ->
         no_answer=int(row[3]),
         failed=int(row[4]),
         total_duration_seconds=int(row[5]),
-        sentiment=SentimentCounts(positive=int(row[6]), neutral=int(row[7]), negative=int(row[8])),
+        reached_duration_seconds=int(row[6]),
+        sentiment=SentimentCounts(positive=int(row[7]), neutral=int(row[8]), negative=int(row[9])),
         actions=tuple(sorted(actions, key=lambda a: (-a.count, a.label))),
     )
 

@@ -19,10 +19,12 @@ class DashboardScope:
     location_id: int
     time_zone: str
     today: date  # the location's calendar day now
+    now: datetime | None = None  # the instant the view is read at (None: not known)
 
     @classmethod
     def at(cls, account_id: int, location_id: int, time_zone: str, now: datetime) -> DashboardScope:
-        return cls(account_id, location_id, time_zone, now.astimezone(zone(time_zone)).date())
+        today = now.astimezone(zone(time_zone)).date()
+        return cls(account_id, location_id, time_zone, today, now)
 
     def local_bounds(self, first: date, last: date) -> tuple[datetime, datetime]:
         """The UTC instants [start, end) of local days `first`..`last` (DST-correct)."""

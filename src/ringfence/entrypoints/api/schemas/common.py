@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ringfence.domain.phone import InvalidPhoneNumber, to_e164
+from ringfence.domain.phone import InvalidPhoneNumber, to_e164, to_us_e164
 from ringfence.domain.us_zones import us_time_zone
 
 ItemT = TypeVar("ItemT")
@@ -25,6 +25,14 @@ class Body(BaseModel):
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def us_phone_e164(value: str) -> str:
+    """`value` as the E.164 of a US number (ValueError naming the problem)."""
+    try:
+        return to_us_e164(value)
+    except InvalidPhoneNumber as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def phone_e164(value: str) -> str:
@@ -54,6 +62,7 @@ def _us_time_zone(value: str) -> str:
 
 
 PhoneE164 = Annotated[str, StringConstraints(max_length=40), AfterValidator(phone_e164)]
+UsPhoneE164 = Annotated[str, StringConstraints(max_length=40), AfterValidator(us_phone_e164)]
 UsTimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_us_time_zone)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]

@@ -18,6 +18,7 @@ from ringfence.entrypoints.api.schemas.common import (
     Name,
     Out,
     PhoneE164,
+    UsPhoneE164,
     UsTimeZoneName,
     phone_e164,
 )
@@ -52,7 +53,7 @@ class LocationQuery(ListQuery):
 
 class PhoneNumberCreate(Body):
     location_id: Id
-    e164: PhoneE164 = Field(description="Any notation; stored as E.164")
+    e164: UsPhoneE164 = Field(description="A US number, any notation; stored as E.164")
     label: Label100 = ""
 
 
@@ -117,7 +118,7 @@ class VoiceAgentCreate(Body):
     outbound_openings: Openings = Field(
         default_factory=dict, description="Per-purpose openings overriding the default"
     )
-    callback_number: PhoneE164 | None = Field(
+    callback_number: UsPhoneE164 | None = Field(
         default=None, description="Said on calls and voicemails: where to call back or opt out"
     )
     voicemail_script: LongText = ""
@@ -137,7 +138,7 @@ class VoiceAgentUpdate(Body):
     inbound_greeting: LongText | None = None
     outbound_opening: LongText | None = None
     outbound_openings: Openings | None = None
-    callback_number: PhoneE164 | None = None
+    callback_number: UsPhoneE164 | None = None
     voicemail_script: LongText | None = None
     dialogue_policy: DialoguePolicy | None = None
     transfer_number: TransferTarget | None = None
