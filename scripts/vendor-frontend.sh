@@ -7,10 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEST=src/ringfence/entrypoints/web/static/vendor
-# npm package, exact version, the one file the pages need from it
+# npm package, exact version, the files the pages need from it (comma-separated)
 PACKAGES=(
   "htmx.org 2.0.11 dist/htmx.min.js"
   "chart.js 4.6.1 dist/chart.umd.min.js"
+  "swagger-ui-dist 5.36.0 swagger-ui-bundle.js,swagger-ui.css"
 )
 
 for tool in npm node sha256sum; do
@@ -22,7 +23,7 @@ trap 'rm -rf "$work"' EXIT
 
 rows=()
 for spec in "${PACKAGES[@]}"; do
-  read -r name version file <<<"$spec"
+  read -r name version files <<<"$spec"
   unpacked="$work/$name"
   mkdir -p "$unpacked"
   tarball="$(cd "$work" && npm pack "$name@$version" --silent --pack-destination "$work" | tail -n 1)"
@@ -45,12 +46,15 @@ for spec in "${PACKAGES[@]}"; do
   target="$DEST/$name"
   rm -rf "$target"
   mkdir -p "$target"
-  cp "$package/$file" "$target/"
   # One name for every licence, with an extension, so it is served as text/plain.
   cp "$package/$licence_file" "$target/LICENSE.txt"
-  digest="$(sha256sum "$target/$(basename "$file")" | cut -d ' ' -f 1)"
-  rows+=("| \`$name\` | $version | $licence | \`$name/$(basename "$file")\` (from \`$file\`) | \`$name/LICENSE.txt\` (from \`$licence_file\`) | \`$digest\` |")
-  echo "vendored $name@$version ($licence): $target/$(basename "$file")"
+  IFS=, read -r -a wanted <<<"$files"
+  for file in "${wanted[@]}"; do
+    cp "$package/$file" "$target/"
+    digest="$(sha256sum "$target/$(basename "$file")" | cut -d ' ' -f 1)"
+    rows+=("| \`$name\` | $version | $licence | \`$name/$(basename "$file")\` (from \`$file\`) | \`$name/LICENSE.txt\` (from \`$licence_file\`) | \`$digest\` |")
+    echo "vendored $name@$version ($licence): $target/$(basename "$file")"
+  done
 done
 
 {

@@ -114,6 +114,29 @@ def test_bad_input_is_named_and_keeps_what_was_typed(
     assert anonymous.get("/f/999999").status_code == 404
 
 
+def test_a_too_long_name_gets_the_forms_own_error_not_a_raw_page(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    """A patient who pastes too much sees the form again with the field's error (the page's
+    inputs carry maxlength too), never a JSON validation error."""
+    form_id = _form(client, tenant, GOOD_TEXT)
+    anonymous = TestClient(client.app)
+    page, data = _fill(anonymous, form_id, phone="2125550151", first_name="A" * 150)
+    assert 'name="first_name" autocomplete="given-name" maxlength="100"' in page
+    assert 'name="email" autocomplete="email" maxlength="254"' in page
+    answer = anonymous.post(f"/f/{form_id}", data=data | {"email": "a@" + "b" * 300 + ".com"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.text.count("please use at most") == 2
+    assert "please use at most 100 characters" in answer.text
+    assert "please use at most 254 characters" in answer.text
+    with container.uow() as uow:
+        assert (
+            uow.session.scalars(select(Contact).where(Contact.phone_e164 == "+12125550151")).all()
+            == []
+        )
+
+
 def test_every_new_consent_text_is_scanned_and_the_verdict_kept(
     client: TestClient, tenant: Tenant
 ) -> None:

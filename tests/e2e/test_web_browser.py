@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from ringfence.bootstrap import Container
 from tests.conftest import Tenant
@@ -99,3 +99,22 @@ def test_the_enable_button_reads_as_a_button_and_checkboxes_sit_beside_their_lab
         # On the label's line, with the label's words to its right.
         assert label["y"] <= box["y"] + box["height"] / 2 <= label["y"] + label["height"]
         assert label["x"] + label["width"] > box["x"] + box["width"] + 20
+
+
+def test_the_api_reference_renders_with_no_internet(page: Page, live_server: str) -> None:
+    """/docs loads Swagger UI from this server: every request leaving it is refused here, as
+    on a self-hosted machine with no internet access, and the reference still renders."""
+    outside: list[str] = []
+
+    def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(live_server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(f"{live_server}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Ringfence")
+    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    assert outside == []

@@ -62,3 +62,25 @@ def test_enable_outbound_calls_from_the_voice_ai_page(
         "/app/voice-ai/outbound/acknowledge", data={"csrf_token": csrf_token(banner)}
     )
     assert 'id="kyc-approved"' not in dismissed.text
+
+
+def test_an_overlong_field_is_refused_on_the_form_and_the_registration_stays_readable(
+    client: TestClient,
+    not_enabled: Tenant,  # noqa: F811 - the fixture
+) -> None:
+    """Every text field has the API's limit on the staff form too: refused next to the
+    field (with the other problems), never saved to make GET /api/v1/kyc fail."""
+    sign_in(client, not_enabled)
+    page = client.get("/app/voice-ai/outbound")
+    long = dict(
+        FORM,
+        dba="D" * 201,
+        **{"owners[0].title": "T" * 250, "address.city": "C" * 101},
+    )
+    refused = client.post("/app/voice-ai/outbound", data={"csrf_token": csrf_token(page), **long})
+    assert refused.status_code == 422
+    assert "at most 200 characters (this has 201)" in refused.text
+    assert "at most 200 characters (this has 250)" in refused.text
+    assert "at most 100 characters (this has 101)" in refused.text
+    read = client.get("/api/v1/kyc", headers=not_enabled.headers)
+    assert read.status_code in (200, 404), read.text

@@ -26,7 +26,8 @@ def test_each_library_is_vendored_with_its_licence() -> None:
     files = {p.relative_to(VENDOR).as_posix() for p in _vendored()}
     assert "htmx.org/htmx.min.js" in files
     assert "chart.js/chart.umd.min.js" in files
-    for library in ("htmx.org", "chart.js"):
+    assert {"swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui-dist/swagger-ui.css"} <= files
+    for library in ("htmx.org", "chart.js", "swagger-ui-dist"):
         assert f"{library}/LICENSE.txt" in files
         assert f"`{library}`" in (VENDOR / "README.md").read_text()
 

@@ -178,7 +178,46 @@ def validate(application: KycApplication) -> tuple[Problem, ...]:
         add(Problem("use_cases", "choose at least one intended use case"))
     if not 1 <= application.expected_daily_volume <= MAX_DAILY_VOLUME:
         add(Problem("expected_daily_volume", f"between 1 and {MAX_DAILY_VOLUME:,} calls a day"))
+    problems += _length_problems(application)
     return tuple(problems)
+
+
+# What each text field holds at most (the registration's columns and the API's schema): a
+# longer value is refused here, with every other problem, never stored to fail on reading.
+_MAX_LENGTHS: Final = {
+    "legal_name": 200,
+    "dba": 200,
+    "address.street": 200,
+    "address.city": 100,
+    "website": 300,
+    "representative.name": 200,
+    "representative.title": 200,
+    "representative.email": 200,
+}
+_OWNER_MAX_LENGTH: Final = 200  # an owner's name and title
+
+
+def _length_problems(application: KycApplication) -> list[Problem]:
+    rep, address = application.representative, application.address
+    values = {
+        "legal_name": application.legal_name,
+        "dba": application.dba,
+        "address.street": address.street,
+        "address.city": address.city,
+        "website": application.website,
+        "representative.name": rep.name,
+        "representative.title": rep.title,
+        "representative.email": rep.email,
+    }
+    fields = [(name, value, _MAX_LENGTHS[name]) for name, value in values.items()]
+    for index, owner in enumerate(application.owners):
+        fields.append((f"owners[{index}].name", owner.name, _OWNER_MAX_LENGTH))
+        fields.append((f"owners[{index}].title", owner.title, _OWNER_MAX_LENGTH))
+    return [
+        Problem(name, f"at most {limit} characters (this has {len(value)})")
+        for name, value, limit in fields
+        if len(value) > limit
+    ]
 
 
 def _owner_problems(owners: tuple[Owner, ...]) -> list[Problem]:

@@ -22,6 +22,7 @@ from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.carriers import install_carrier_routes
 from ringfence.entrypoints.api.crud import build_router
 from ringfence.entrypoints.api.input_guard import ControlCharacterGuard
+from ringfence.entrypoints.api.reference import install_api_reference
 from ringfence.entrypoints.api.routes import (
     account,
     api_keys,
@@ -167,9 +168,10 @@ def create_api(container: Container) -> FastAPI:
             "`Authorization: Bearer <API key>`; every call is scoped to the key's account."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from the packaged Swagger UI, not a CDN
         redoc_url=None,
     )
+    install_api_reference(app)
     app.state.container = container
     app.state.rate_limiter = RateLimiter(container.settings.rate_limit_storage)
     # Public forms' optional captcha (None: off); tests put a fake verifier here.

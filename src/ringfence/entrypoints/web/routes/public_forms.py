@@ -43,7 +43,12 @@ from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.secret_key import secret_key
 from ringfence.services.errors import InvalidField, InvalidFields
 from ringfence.services.forms import current_version
-from ringfence.services.public_forms import Evidence, Submission, submit
+from ringfence.services.public_forms import (
+    SUBMISSION_MAX_LENGTHS,
+    Evidence,
+    Submission,
+    submit,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -127,6 +132,7 @@ def _render(
             ),
             "values": values or {},
             "errors": errors or {},
+            "max_lengths": SUBMISSION_MAX_LENGTHS,
             "done": done,
             "captcha": verifier.widget if verifier is not None else None,
         },
@@ -180,10 +186,12 @@ def receive(
     form_id: FormId,
     shown: Annotated[str, Form(max_length=500)],
     captcha_token: Annotated[str, Depends(_captcha_token)],
-    first_name: Annotated[str, Form(max_length=100)] = "",
-    last_name: Annotated[str, Form(max_length=100)] = "",
-    phone: Annotated[str, Form(max_length=40)] = "",
-    email: Annotated[str, Form(max_length=254)] = "",
+    # Lengths are checked by the submission (a friendly error on the form), not here (a raw
+    # 422 page to a patient); the form parser bounds what a request can carry.
+    first_name: Annotated[str, Form()] = "",
+    last_name: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
     consent: Annotated[str, Form(max_length=10)] = "",
     website: Annotated[str, Form(max_length=500)] = "",  # the honeypot: people leave it empty
 ) -> Response:
