@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.services.console import close_abandoned
 from tests.conftest import Tenant
+from tests.e2e.web_client import sign_in
 
 
 @pytest.fixture
@@ -242,3 +249,44 @@ def test_a_request_for_a_person_is_transferred_while_staff_are_in(
     assert "transferring you" in reply["agent_text"]
     assert {"type": "transferred", "detail": {"to": "+12125550142"}} in reply["events"]
     assert {"type": "call_ended", "detail": {"reason": "transferred"}} in reply["events"]
+
+
+def test_console_calls_are_in_the_test_view_finished_hung_up_or_abandoned(
+    client: TestClient, container: Container, clock: VirtualClock, tenant: Tenant, agent_id: int
+) -> None:
+    """Each console call is a call of the Test view (call log and CSV), never of Live; an
+    ended one is Connected with its duration; hung up by the tester, or left open (its last
+    message refused, the page closed), it ends too instead of staying In progress."""
+    ended = _start(client, tenant, agent_id=agent_id, phone="(212) 555-0101")
+    clock.advance(timedelta(seconds=20))
+    assert _say(client, tenant, ended["id"], "Please stop calling me.")["ended"] is True
+    hung_up = _start(client, tenant, agent_id=agent_id, phone="(212) 555-0102")
+    hang_up = f"/api/v1/test-calls/{hung_up['id']}/hangup"
+    assert client.post(hang_up, headers=tenant.headers).status_code == 204
+    assert client.post(hang_up, headers=tenant.headers).status_code == 409
+    left = _start(client, tenant, agent_id=agent_id, phone="(212) 555-0103")
+    refused = client.post(
+        f"/api/v1/test-calls/{left['id']}/turns", json={"text": ""}, headers=tenant.headers
+    )
+    assert refused.status_code == 422
+
+    clock.advance(timedelta(minutes=29))
+    with container.uow() as uow:
+        assert close_abandoned(uow=uow) == 0  # not idle long enough yet
+    clock.advance(timedelta(minutes=2))
+    with container.uow() as uow:
+        assert close_abandoned(uow=uow) == 1
+
+    sign_in(client, tenant)
+    outbound = "/app/voice-ai/dashboards/outbound"
+    export = client.get(f"{outbound}/export.csv?type=test")
+    rows = {int(r["Call ID"]): r for r in csv.DictReader(io.StringIO(export.text))}
+    assert set(rows) == {ended["id"], hung_up["id"], left["id"]}
+    assert {r["Call Status"] for r in rows.values()} == {"Connected"}
+    assert {r["Call Type"] for r in rows.values()} == {"test"}
+    assert rows[ended["id"]]["Duration (s)"] == "20"
+    live = client.get(f"{outbound}/export.csv")
+    assert list(csv.DictReader(io.StringIO(live.text))) == []  # never in a Live figure
+    page = client.get(f"{outbound}?type=test")
+    assert page.text.count('<tr data-job="') >= 3
+    assert "In progress" not in page.text.split('id="call-log"')[1].split("</table>")[0]

@@ -9,12 +9,14 @@ cannot opt that patient out. It places no phone call and never counts toward any
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
@@ -28,6 +30,7 @@ from ringfence.agent.events import (
     CallbackRequested,
     CallEnded,
     CancelRequested,
+    EndReason,
     HumanClaimBlocked,
     IdentityConfirmed,
     NotInterested,
@@ -48,7 +51,14 @@ from ringfence.agent.runtime import AgentTurn, ConversationRuntime
 from ringfence.agent.session import AgentSession, session_from_json, session_to_json
 from ringfence.agent.text import speech_seconds
 from ringfence.domain.calls import check_transition
-from ringfence.domain.vocabulary import CallPurpose, CallStatus, CallType, ContactSource
+from ringfence.domain.compliance import zone
+from ringfence.domain.vocabulary import (
+    CallOutcome,
+    CallPurpose,
+    CallStatus,
+    CallType,
+    ContactSource,
+)
 from ringfence.services.agent_sessions import (
     SessionRequest,
     build_sessions,
@@ -124,6 +134,10 @@ def console_events(events: tuple[AgentEvent, ...]) -> list[ConsoleEvent]:
             case CallEnded():
                 out.append(ConsoleEvent("call_ended", {"reason": event.reason.value}))
     return out
+
+
+# A test call with no turn for this long was left (the page closed): it is ended.
+ABANDONED_AFTER: Final = timedelta(minutes=30)
 
 
 class AgentConsole:
@@ -209,6 +223,9 @@ class AgentConsole:
             self._policy_factory(agent_session.profile.policy),
         )
         first = runtime.start()
+        location = session.get(Location, agent.location_id)
+        time_zone = location.time_zone if location is not None else "UTC"
+        callee = contact.phone_e164 if contact is not None else (phone or None)
         job = CallJob(
             account_id=scope.account_id,
             location_id=agent.location_id,
@@ -222,6 +239,11 @@ class AgentConsole:
             status=CallStatus.QUEUED,
             agent_session=session_to_json(agent_session),
             evaluations=0,
+            # "Dialed" (no carrier is involved) so it is a call of the Test view: in the call
+            # log, its filters and the CSV, never in a Live figure.
+            phone_e164=callee,
+            dialed_at=now,
+            dialed_local_day=now.astimezone(zone(time_zone)).date(),
             created_at=now,
             updated_at=now,
         )
@@ -285,14 +307,19 @@ class AgentConsole:
                 )
             )
         if turn.ended:
-            _move(
-                session,
-                job,
-                CallStatus.COMPLETED,
-                now,
-                turn.end_reason.value if turn.end_reason else None,
-            )
-            job.ended_at = now
+            _finish(session, job, now, turn.end_reason.value if turn.end_reason else None)
+
+    def hang_up(self, *, uow: UnitOfWork, scope: TenantScope, call_id: int) -> None:
+        """The tester hangs up: the test call ends as a completed call (`Conflict` once
+        ended); committed."""
+        job = get_owned(uow.session, CallJob, call_id, scope)
+        if job.call_type is not CallType.TEST:
+            raise InvalidField("call_id", "not a test call")
+        if job.status is not CallStatus.IN_PROGRESS:
+            raise Conflict(f"test call {job.id} has ended")
+        _finish(uow.session, job, uow.clock.now(), EndReason.CALLEE_HUNG_UP.value)
+        self._runtimes.pop(job.id, None)
+        uow.commit()
 
     def _replay(self, job: CallJob, transcript: CallTranscript) -> ConversationRuntime:
         if job.agent_session is None:  # always set by start(); a guard for hand-made rows
@@ -353,6 +380,35 @@ def _placeholder_contact(
     session.add(contact)
     session.flush()
     return contact.id
+
+
+def _finish(session: Session, job: CallJob, now: datetime, reason: str | None) -> None:
+    """End a test call: completed, connected (a person, the tester, was on the line), lasting
+    from its start to now, so the call log shows it as any finished call."""
+    _move(session, job, CallStatus.COMPLETED, now, reason)
+    job.outcome = CallOutcome.CONNECTED
+    job.ended_at = now
+    started = job.dialed_at or job.created_at
+    job.duration_seconds = max(0, math.ceil((now - started).total_seconds()))
+    job.billable_seconds = 0  # no carrier: no minutes
+
+
+def close_abandoned(*, uow: UnitOfWork, idle: timedelta = ABANDONED_AFTER) -> int:
+    """End the test calls left in progress with no turn for `idle` (the tester closed the
+    page, or their last message was refused): they must not show "In progress" forever. Each
+    ends at its last turn; committed. Returns how many."""
+    now = uow.clock.now()
+    stale = uow.session.scalars(
+        select(CallJob).where(
+            CallJob.call_type == CallType.TEST,
+            CallJob.status == CallStatus.IN_PROGRESS,
+            CallJob.updated_at <= now - idle,
+        )
+    ).all()
+    for job in stale:
+        _finish(uow.session, job, job.updated_at, "abandoned")
+    uow.commit()
+    return len(stale)
 
 
 def _move(

@@ -11,6 +11,7 @@ from ringfence.agent.understanding.model import default_model
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.carriers import make_carrier
 from ringfence.domain.pacing import DispatchConfig
+from ringfence.services.console import close_abandoned
 from ringfence.services.dispatch import (
     Dispatcher,
 )
@@ -131,7 +132,8 @@ def run_recordings(container: Container, stop: threading.Event) -> None:
 
 def run_purge(container: Container, stop: threading.Event) -> None:
     """Purge recordings and transcripts past their account's retention policy, and live calls'
-    records two days old, hourly (the first pass at start). Several workers may run it at once:
+    records two days old, and end test-console calls left open, hourly (the first pass at
+    start). Several workers may run it at once:
     a row is purged only once."""
     while not stop.is_set():
         try:
@@ -141,6 +143,10 @@ def run_purge(container: Container, stop: threading.Event) -> None:
                 store_dir=container.settings.recordings_dir,
             )
             container.live_calls.purge()
+            with container.uow() as uow:
+                abandoned = close_abandoned(uow=uow)
+            if abandoned:
+                log.info("test console: %d abandoned test calls ended", abandoned)
             if report.transcripts:
                 log.info(
                     "retention purge: transcripts=%d recordings=%d",

@@ -72,3 +72,19 @@ def test_call_turn(
         events=[ConsoleEventOut(type=e.type, detail=e.detail) for e in console_events(turn.events)],
         ended=turn.ended,
     )
+
+
+@router.post(
+    "/test-calls/{call_id}/hangup",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Hang up a test call",
+)
+def hang_up_test_call(
+    request: Request,
+    uow: Uow,
+    scope: Scope,
+    call_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> None:
+    """Ends the test call as the callee hanging up (409 once ended): it shows as a completed
+    call in the call log's Test view. Calls left open end by themselves after 30 minutes."""
+    _console(request).hang_up(uow=uow, scope=scope, call_id=call_id)
