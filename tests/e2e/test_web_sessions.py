@@ -268,3 +268,14 @@ def test_every_state_changing_page_route_checks_the_csrf_token(
             assert response.status_code == 403, f"{method} {route.path}"
             checked.append(f"{method} {route.path}")
     assert {"POST /login", "POST /logout"} <= set(checked)
+
+
+def test_the_root_leads_into_the_staff_app(client: TestClient, tenant: Tenant) -> None:
+    """The address the demo prints first is the staff app: its sign-in page for a visitor
+    (with the API reference for integrators), the app itself once signed in."""
+    visitor = client.get("/")
+    assert visitor.status_code == 200
+    assert str(visitor.url).endswith("/login?next=%2Fapp%2Fvoice-ai")
+    assert 'href="/docs"' in visitor.text
+    sign_in(client, tenant)
+    assert str(client.get("/").url).endswith("/app/voice-ai")

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from fastapi import FastAPI, Request, status
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -232,9 +232,11 @@ def create_api(container: Container) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> str:
-        return _HOME
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # The staff app (its sign-in page first, for a visitor who is not signed in); the
+        # sign-in page links the API reference and the test console for integrators.
+        return RedirectResponse("/app", status_code=status.HTTP_307_TEMPORARY_REDIRECT)
 
     generate_openapi = app.openapi
 
@@ -248,16 +250,3 @@ def create_api(container: Container) -> FastAPI:
     app.add_middleware(ControlCharacterGuard)  # inside the size limit: reads a bounded body
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_request_bytes)
     return app
-
-
-_HOME = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Ringfence</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
-<h1>Ringfence {__version__}</h1>
-<p>Compliance-first outbound Voice AI calling.</p>
-<ul>
-<li><a href="/console">Agent test console</a></li>
-<li><a href="/docs">API reference (OpenAPI)</a></li>
-<li><a href="{API_PREFIX}/openapi.json">OpenAPI document</a></li>
-</ul>
-</body></html>"""

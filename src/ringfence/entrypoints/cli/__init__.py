@@ -296,8 +296,9 @@ def demo(
         table.add_row("Practice", "Glow Aesthetics (Manhattan, Scottsdale)")
         table.add_row("Seeded now", "yes" if result.created else "no (already there)")
         table.add_row("Contacts", str(result.contacts))
-        table.add_row("Dashboard", url + "/")
-        table.add_row("Staff pages", url + "/app (sign in with the key below)")
+        table.add_row("Staff app", url + "/app (sign in with the key below)")
+        table.add_row("Dashboard", url + "/app/voice-ai/dashboards/outbound")
+        table.add_row("Test console", url + "/console")
         table.add_row("API docs", url + "/docs")
         console.print(table)
         # Plain lines (no table borders) so the key and the command copy-paste cleanly.
