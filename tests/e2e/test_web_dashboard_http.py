@@ -118,8 +118,24 @@ def test_a_deferred_call_now_due_says_it_waits_for_pacing(
         reason_code="outside_window",
         next_attempt_at=clock.now() - timedelta(minutes=1),
     )
+    failed = book.call(
+        None, day=TODAY, at=time(9), status=CallStatus.FAILED, reason_code="dnd_voice"
+    )
     sign_in(client, tenant)
     row = client.get(OUTBOUND).text.split('id="pre-dial-table"')[1].split("</tbody>")[0]
     assert "Due now: waiting for a dialing slot (calls are paced)." in row
     assert "Deferred earlier: <code>outside_window</code>" in row
     assert "Now, in the queue" in row
+
+    # The same calls in their own CSV (the call log's export holds placed calls only).
+    export = client.get(f"{OUTBOUND}/export-stopped.csv")
+    assert export.headers["content-type"].startswith("text/csv")
+    assert "stopped-before-dialing-live-" in export.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert [(r["Outcome"], r["Reason Code"]) for r in rows] == [
+        ("Failed before dialing", "dnd_voice"),
+        ("Deferred (due now)", "outside_window"),
+    ]
+    assert rows[0]["Call ID"] == str(failed)
+    assert rows[1]["Next Attempt"] != ""
+    assert client.get(f"{OUTBOUND}/export-stopped.csv?status=maybe").status_code == 422

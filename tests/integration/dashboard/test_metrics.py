@@ -16,6 +16,7 @@ from ringfence.domain.dashboard.filters import (
     Granularity,
     SortKey,
     TimeRange,
+    parse_filters,
 )
 from ringfence.domain.dashboard.statuses import REACHED, DashStatus
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, CallType
@@ -231,6 +232,28 @@ def test_the_call_log_sorts_pages_and_hides_calls_stopped_before_dialing(
     assert order(sort=SortKey.STATUS, descending=False) == [short, long, failed]
     assert order(sort=SortKey.WORKFLOW, descending=False) == [short, long, failed]
     assert order(statuses=frozenset({DashStatus.CONNECTED})) == [short]
+
+
+def test_the_call_log_sorts_by_recording_and_transcript(
+    container: Container, tenant: Tenant, book: CallBook
+) -> None:
+    """The seed's call log sorts by its Recording and Transcript columns too: the calls that
+    have one first (descending), then by call id."""
+    bare = book.call(N, day=TODAY, at=time(10))
+    transcript_only = book.call(C, day=TODAY, at=time(11), sentiment="neutral")
+    recorded = book.call(C, day=TODAY, at=time(9), duration=30, recording=True)
+    scope = _scope(container, tenant)
+
+    def order(**filters: object) -> list[int]:
+        with container.uow() as uow:
+            page = call_log.call_log(uow.session, scope, DashboardFilters(**filters))  # type: ignore[arg-type]
+        return [row.job_id for row in page.rows]
+
+    assert order(sort=SortKey.RECORDING) == [recorded, transcript_only, bare]
+    assert order(sort=SortKey.RECORDING, descending=False) == [bare, transcript_only, recorded]
+    assert order(sort=SortKey.TRANSCRIPT) == [recorded, transcript_only, bare]  # both have one
+    assert order(sort=SortKey.TRANSCRIPT, descending=False) == [bare, transcript_only, recorded]
+    assert parse_filters({"sort": ["recording"]}).sort is SortKey.RECORDING
 
 
 def test_the_pre_dial_view_lists_deferred_and_failed_with_their_reason(

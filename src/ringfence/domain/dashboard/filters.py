@@ -42,6 +42,8 @@ class SortKey(StrEnum):
     WORKFLOW = "workflow"
     DURATION = "duration"
     CALLER_ID = "caller_id"
+    RECORDING = "recording"  # calls with a recording first (descending), then without
+    TRANSCRIPT = "transcript"
 
 
 class FilterError(ValueError):

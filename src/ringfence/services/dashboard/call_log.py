@@ -45,6 +45,9 @@ _SORT_COLUMNS: Final[dict[SortKey, ColumnElement[Any]]] = {
     SortKey.WORKFLOW: Workflow.name,  # type: ignore[dict-item]
     SortKey.DURATION: CallJob.duration_seconds,  # type: ignore[dict-item]
     SortKey.CALLER_ID: PhoneNumber.e164,  # type: ignore[dict-item]
+    # Whether the call has one (the drawer's Play / View): 1 with, 0 without.
+    SortKey.RECORDING: case((CallTranscript.recording_path.is_not(None), 1), else_=0),
+    SortKey.TRANSCRIPT: case((CallTranscript.id.is_not(None), 1), else_=0),
 }
 
 
@@ -213,13 +216,9 @@ class PreDialRow:
     due: bool = False
 
 
-def pre_dial(
-    session: Session, scope: DashboardScope, filters: DashboardFilters, *, limit: int = 200
-) -> tuple[PreDialRow, ...]:
-    """Deferred calls (with the next attempt and why) and calls failed before dialing (with
-    the rule that stopped them), latest first, last changed inside the view's range."""
+def _pre_dial_query(scope: DashboardScope, filters: DashboardFilters) -> Select[*tuple[Any, ...]]:
     start, end = scope.local_bounds(*filters.days(scope.today))
-    rows = session.execute(
+    return (
         select(
             CallJob.id,
             CallJob.status,
@@ -249,39 +248,47 @@ def pre_dial(
             *shared_conditions(filters),
         )
         .order_by(CallJob.updated_at.desc(), CallJob.id.desc())
-        .limit(limit)
     )
-    return tuple(
-        PreDialRow(
-            job_id=job_id,
-            status=status,
-            workflow_name=workflow,
-            action_name=action,
-            contact_id=contact_id,
-            contact_name=" ".join(p for p in (first, last) if p) or "(no name)",
-            reason_code=code,
-            reason_text=text,
-            next_attempt_at=next_at,
-            updated_at=updated,
-            due=status is CallStatus.DEFERRED
-            and next_at is not None
-            and scope.now is not None
-            and next_at <= scope.now,
-        )
-        for (
-            job_id,
-            status,
-            workflow,
-            action,
-            contact_id,
-            first,
-            last,
-            code,
-            text,
-            next_at,
-            updated,
-        ) in rows
+
+
+def _pre_dial_row(values: Any, scope: DashboardScope) -> PreDialRow:
+    (job_id, status, workflow, action, contact_id, first, last, code, text, next_at,
+     updated) = values  # fmt: skip
+    return PreDialRow(
+        job_id=job_id,
+        status=status,
+        workflow_name=workflow,
+        action_name=action,
+        contact_id=contact_id,
+        contact_name=" ".join(p for p in (first, last) if p) or "(no name)",
+        reason_code=code,
+        reason_text=text,
+        next_attempt_at=next_at,
+        updated_at=updated,
+        due=status is CallStatus.DEFERRED
+        and next_at is not None
+        and scope.now is not None
+        and next_at <= scope.now,
     )
+
+
+def pre_dial(
+    session: Session, scope: DashboardScope, filters: DashboardFilters, *, limit: int = 200
+) -> tuple[PreDialRow, ...]:
+    """Deferred calls (with the next attempt and why) and calls failed before dialing (with
+    the rule that stopped them), latest first, last changed inside the view's range."""
+    rows = session.execute(_pre_dial_query(scope, filters).limit(limit))
+    return tuple(_pre_dial_row(values, scope) for values in rows)
+
+
+def every_pre_dial(
+    session: Session, scope: DashboardScope, filters: DashboardFilters, *, batch: int = 2000
+) -> Iterator[PreDialRow]:
+    """Every call stopped before dialing in the view, in the page's order, in batches (the
+    CSV export: memory stays flat)."""
+    query = _pre_dial_query(scope, filters).execution_options(yield_per=batch, stream_results=True)
+    for values in session.execute(query):
+        yield _pre_dial_row(values, scope)
 
 
 # --- one call's drawer ------------------------------------------------------------------

@@ -8,12 +8,13 @@ within 15 s of its result being stored, well inside the description's 60 s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Final
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.engine import READ_ONLY
 from ringfence.bootstrap import Container
@@ -28,7 +29,12 @@ from ringfence.entrypoints.web.pages import Viewer
 from ringfence.services.agent_readiness import VoiceAiOverview, voice_ai_overview
 from ringfence.services.dashboard.availability import OutboundTab, outbound_tab
 from ringfence.services.dashboard.call_log import call_detail
-from ringfence.services.dashboard.export import csv_filename, export_rows
+from ringfence.services.dashboard.export import (
+    csv_filename,
+    export_pre_dial_rows,
+    export_rows,
+    pre_dial_csv_filename,
+)
 from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.view import dashboard_view
 from ringfence.services.errors import NotFound
@@ -142,6 +148,26 @@ def outbound_export(
     request: Request, viewer: SignedIn, container: ContainerDep, location: Location = None
 ) -> Response:
     """The filtered call log as CSV, streamed: one database batch in memory at a time."""
+    return _csv(request, viewer, container, location, export_rows, csv_filename)
+
+
+@router.get(f"{OUTBOUND}/export-stopped.csv", name="outbound_export_pre_dial")
+def outbound_export_pre_dial(
+    request: Request, viewer: SignedIn, container: ContainerDep, location: Location = None
+) -> Response:
+    """The calls stopped before dialing in the view (deferred and failed, with their
+    reasons) as CSV, streamed."""
+    return _csv(request, viewer, container, location, export_pre_dial_rows, pre_dial_csv_filename)
+
+
+def _csv(
+    request: Request,
+    viewer: Viewer,
+    container: Container,
+    location: int | None,
+    rows: Callable[[Session, DashboardScope, DashboardFilters], Iterator[str]],
+    filename: Callable[[DashboardScope, DashboardFilters], str],
+) -> Response:
     try:
         filters = _filters(request)
     except FilterError as exc:  # an export never guesses: a bad filter exports nothing
@@ -166,13 +192,13 @@ def outbound_export(
         # read-only: on SQLite it must not hold the write lock while a million rows stream.
         with container.uow() as uow:
             uow.session.connection(execution_options={READ_ONLY: True})
-            yield from export_rows(uow.session, scope, filters)
+            yield from rows(uow.session, scope, filters)
 
     return StreamingResponse(
         stream(),
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="{csv_filename(scope, filters)}"',
+            "Content-Disposition": f'attachment; filename="{filename(scope, filters)}"',
             "Cache-Control": "no-store",
         },
     )
