@@ -148,11 +148,10 @@ def test_bad_requests_name_the_field(client: TestClient, tenant: Tenant, agent_i
     assert missing.json()["detail"][0]["loc"] == ["body", "agent_id"]
 
 
-def test_the_console_page_is_served(client: TestClient) -> None:
-    page = client.get("/console")
-    assert page.status_code == 200
-    assert "Agent test console" in page.text
-    assert 'call("/test-calls"' in page.text
+def test_the_console_page_is_in_the_staff_app(client: TestClient) -> None:
+    page = client.get("/console", follow_redirects=False)
+    assert page.status_code == 308
+    assert page.headers["location"] == "/app/voice-ai/console"
 
 
 def test_an_agent_without_its_own_callback_number_uses_the_locations_caller_id(

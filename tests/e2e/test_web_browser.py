@@ -118,3 +118,28 @@ def test_the_api_reference_renders_with_no_internet(page: Page, live_server: str
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Ringfence")
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     assert outside == []
+
+
+def test_testing_an_agent_from_its_card_in_the_console(
+    page: Page, live_server: str, container: Container, tenant: Tenant
+) -> None:
+    """Voice AI → Test this agent → a test call, typed turn by turn (htmx swaps the
+    conversation in place), the agent's actions in words, then hanging up."""
+    add_voice_agent(container, tenant, name="Manhattan front desk")
+    log_in(page, live_server, tenant.api_key)
+    page.goto(f"{live_server}/app/voice-ai")
+    page.get_by_role("link", name="Test this agent").click()
+    expect(page.get_by_role("heading", name="Test console", level=1)).to_be_visible()
+    page.get_by_label("What the call is for").select_option(label="No-show recovery")
+    page.get_by_label("Or an unknown caller's number").fill("(212) 555-0100")
+    page.get_by_role("button", name="Start test call").click()
+    expect(page.get_by_role("heading", name="Test call · No-show recovery")).to_be_visible()
+    expect(page.locator(".console-line--agent").first).to_contain_text("Glow Aesthetics")
+
+    page.get_by_label("Say, as the patient").fill("Is this a real person or a recording?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-event=ai_disclosed]")).to_have_text("Said it is an AI assistant")
+    expect(page.locator(".console-line--callee")).to_have_count(1)
+    expect(page.get_by_label("Say, as the patient")).to_be_focused()
+    page.get_by_role("button", name="Hang up").click()
+    expect(page.locator("#call-ended")).to_contain_text("The call has ended")

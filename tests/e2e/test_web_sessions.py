@@ -241,7 +241,7 @@ def test_app_goes_to_voice_ai_and_the_voice_ai_page_lists_agents(
     assert "Ready for outbound" in page.text
     assert 'href="/app/workflows"' in page.text
     assert 'href="/app/voice-ai/dashboards/outbound"' in page.text
-    assert 'href="/console"' in page.text
+    assert 'href="/app/voice-ai/console"' in page.text
 
 
 def test_another_accounts_location_is_not_found(

@@ -71,7 +71,19 @@ class CallPurpose(StrEnum):
     def is_marketing(self) -> bool:
         return self not in _INFORMATIONAL
 
+    @property
+    def label(self) -> str:
+        """What staff read ("Appointment confirmation"), never the code."""
+        return _PURPOSE_LABELS[self]
 
+
+_PURPOSE_LABELS = {
+    CallPurpose.APPOINTMENT_CONFIRMATION: "Appointment confirmation",
+    CallPurpose.NO_SHOW_RECOVERY: "No-show recovery",
+    CallPurpose.CONSULT_FOLLOW_UP: "Consult follow-up",
+    CallPurpose.TREATMENT_REMINDER: "Treatment reminder",
+    CallPurpose.LEAD_REACTIVATION: "Lead reactivation",
+}
 _INFORMATIONAL = frozenset({CallPurpose.APPOINTMENT_CONFIRMATION, CallPurpose.NO_SHOW_RECOVERY})
 
 

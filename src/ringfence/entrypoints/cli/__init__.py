@@ -298,7 +298,7 @@ def demo(
         table.add_row("Contacts", str(result.contacts))
         table.add_row("Staff app", url + "/app (sign in with the key below)")
         table.add_row("Dashboard", url + "/app/voice-ai/dashboards/outbound")
-        table.add_row("Test console", url + "/console")
+        table.add_row("Test console", url + "/app/voice-ai/console")
         table.add_row("API docs", url + "/docs")
         console.print(table)
         # Plain lines (no table borders) so the key and the command copy-paste cleanly.

@@ -25,7 +25,7 @@ class NavSection:
 MENU: Final = (
     NavSection(
         "AI Agents",
-        (NavLink("Voice AI", "/app/voice-ai"), NavLink("Test console", "/console")),
+        (NavLink("Voice AI", "/app/voice-ai"), NavLink("Test console", "/app/voice-ai/console")),
     ),
     NavSection("Automation", (NavLink("Workflows", "/app/workflows"),)),
     NavSection(

@@ -26,6 +26,7 @@ from ringfence.entrypoints.web.routes import (
     enablement,
     public_forms,
     security,
+    test_console,
     voice_ai,
 )
 from ringfence.entrypoints.web.routes.workflows import editor as workflow_editor
@@ -46,6 +47,7 @@ ROUTERS: Final = (
     security.router,
     enablement.router,
     consent_evidence.router,
+    test_console.router,
 )
 
 

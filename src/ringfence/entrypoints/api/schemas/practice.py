@@ -17,7 +17,6 @@ from ringfence.entrypoints.api.schemas.common import (
     LongText,
     Name,
     Out,
-    PhoneE164,
     UsPhoneE164,
     UsTimeZoneName,
     phone_e164,
