@@ -64,11 +64,12 @@ def base_tree(revision: str) -> Path:
     return tree
 
 
-def run(tree: Path, command: list[str]) -> str:
+def run(tree: Path, command: list[str], script_tree: Path | None = None) -> str:
+    """Run the benchmark on `tree`'s code; its script comes from `script_tree` (default: `tree`)."""
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     script, *rest = command
     done = subprocess.run(
-        [sys.executable, str(tree / script), *rest],
+        [sys.executable, str((script_tree or tree) / script), *rest],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -84,6 +85,13 @@ def main() -> None:
     parser.add_argument("--base", required=True, help="the revision to compare against")
     parser.add_argument("--rounds", type=int, default=2, help="base/head pairs to run")
     parser.add_argument("--figure", type=Figure.parse, action="append", default=[])
+    parser.add_argument(
+        "--script-from",
+        choices=("each", "head"),
+        default="each",
+        help="each: every revision runs its own copy of the benchmark; head: both run the working "
+        "tree's copy (when the base's copy measured the wrong thing, e.g. a seed since fixed)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS...]")
     args = parser.parse_args()
     command = [part for part in args.command if part != "--"]
@@ -95,13 +103,18 @@ def main() -> None:
         " + uncommitted changes" if _git("status", "--porcelain", "--untracked-files=no") else ""
     )
     print(f"base {args.base} ({trees['base'].name}) vs head {head}{dirty}: {' '.join(command)}")
+    print(
+        "benchmark script: "
+        + ("the working tree's, on both" if args.script_from == "head" else "each revision's own")
+    )
     readings: dict[str, list[tuple[float | None, float | None]]] = {f.name: [] for f in args.figure}
     for round_index in range(1, args.rounds + 1):
         # Odd rounds run the base first, even rounds the head first: whatever the first run
         # of a pair leaves behind (a server still stopping, a warm cache, a WAL to checkpoint)
         # falls on each side alike.
         order = list(trees.items()) if round_index % 2 else list(reversed(trees.items()))
-        outputs = {label: run(tree, command) for label, tree in order}
+        script_tree = ROOT if args.script_from == "head" else None
+        outputs = {label: run(tree, command, script_tree) for label, tree in order}
         for label, output in outputs.items():
             print(f"\n--- round {round_index}, {label} ---\n{output.rstrip()}", flush=True)
         for figure in args.figure:

@@ -42,7 +42,7 @@ step "import contracts (imports point downward, no cycles: pyproject's [tool.imp
 .venv/bin/lint-imports
 
 step "pytest on SQLite"
-.venv/bin/pytest -q -p no:cacheprovider tests
+.venv/bin/pytest -q -p no:cacheprovider --durations=25 tests
 
 if [ "${SKIP_POSTGRES:-0}" = "1" ]; then
   echo "SKIP_POSTGRES=1: PostgreSQL pass skipped"
@@ -64,4 +64,4 @@ fi
 pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
 
 step "pytest on PostgreSQL (database-backed tests)"
-RINGFENCE_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -q -p no:cacheprovider tests/integration tests/e2e tests/security
+RINGFENCE_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -q -p no:cacheprovider --durations=25 tests/integration tests/e2e tests/security
