@@ -266,6 +266,11 @@ def test_no_route_crosses_accounts(
     turn_url = f"/api/v1/test-calls/{own_call.json()['id']}/turns"
     said = _call(client, "POST", turns, turn_url, json={"text": "hello?"}, headers=intruder)
     assert said.status_code == 404
+    hangup = "/api/v1/test-calls/{call_id}/hangup"
+    hangup_url = f"/api/v1/test-calls/{own_call.json()['id']}/hangup"
+    assert _call(client, "POST", hangup, hangup_url, headers=intruder).status_code == 404
+    still = client.post(turn_url, json={"text": "hello?"}, headers=tenant.headers)
+    assert still.status_code == 200  # the intruder's hang-up ended nothing
 
     mine = _call(client, "GET", "/api/v1/account", "/api/v1/account", headers=intruder).json()
     assert mine["id"] == other_tenant.account_id

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import BigInteger, Integer, SmallInteger, String, inspect
 
 from ringfence.entrypoints.api import resources
-from ringfence.entrypoints.api.schemas.common import phone_e164
+from ringfence.entrypoints.api.schemas.common import phone_e164, us_phone_e164
 
 INT32_MAX = 2**31 - 1
 
@@ -47,7 +47,7 @@ def _bounds(model: type[BaseModel], name: str) -> tuple[int | None, int | None]:
     # Constraints inside an Annotated alias (ShortText, ...) of an optional field.
     for arg in typing.get_args(field.annotation) or (field.annotation,):
         metadata += list(getattr(arg, "__metadata__", ()))
-    if any(getattr(item, "func", None) is phone_e164 for item in metadata):
+    if any(getattr(item, "func", None) in (phone_e164, us_phone_e164) for item in metadata):
         return E164_MAX, None  # stored normalized, whatever the caller typed
     for item in metadata:
         for constraint in getattr(item, "metadata", [item]):

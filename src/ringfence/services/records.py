@@ -1,9 +1,9 @@
-"""The plain CRM records' use cases: create, change or delete one tenant row, one transaction
-each (committed here, not by the route).
+"""The plain CRM records' generic use cases, one transaction each (committed here, not by the
+route): changing a row field by field (a PATCH with no rule behind it: locations, caller IDs,
+tasks, notes) and deleting one.
 
-They run the rules a resource still keeps in `entrypoints/api/resources.py` (locations, caller
-IDs, agents, forms, appointments, opportunities, tasks, notes) until those move into services
-of their own, as the contact and tag rules have (`contacts.py`, `tags.py`).
+Every rule is in a service of its own (`contacts.py`, `tags.py`, `locations.py`,
+`caller_ids.py`, `agents.py`, `forms.py`, `contact_records.py`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,6 @@ from ringfence.services.tenancy import get_owned
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 RowT = TypeVar("RowT")
-
-
-def create(*, uow: UnitOfWork, build: Callable[[], RowT]) -> RowT:
-    """The row `build` stores; committed."""
-    row = build()
-    uow.commit()
-    return row
 
 
 def update(

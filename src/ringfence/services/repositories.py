@@ -3,17 +3,31 @@ each, so that a use case says which rows it reads and what it records, never how
 
 `services/sql_repositories.py` implements them on a SQLAlchemy session (the `UnitOfWork`);
 `tests/unit/services/fakes.py` implements them in memory (the `FakeUnitOfWork`), which is how
-the contact and tag rules are tested without a database.
+the CRM's rules (contacts, tags, caller IDs, agents, forms, the records about a contact) are
+tested without a database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ringfence.adapters.db.orm import Contact, Location, Tag
+from ringfence.adapters.db.orm import (
+    Account,
+    Appointment,
+    Contact,
+    Form,
+    Location,
+    Note,
+    Opportunity,
+    PhoneNumber,
+    Tag,
+    Task,
+    VoiceAgent,
+)
 from ringfence.domain.compliance import SuppressionSource
+from ringfence.domain.vocabulary import AppointmentStatus
 
 if TYPE_CHECKING:  # unit_of_work imports this module for its protocol
     from ringfence.services.unit_of_work import TenantScope
@@ -58,6 +72,48 @@ class Tags(Protocol):
 class Locations(Protocol):
     def owned(self, scope: TenantScope, location_id: int) -> Location:
         """The caller's location, else `NotFound`."""
+        ...
+
+    def add(self, location: Location) -> None:
+        """Store a new location now, so it has its id."""
+        ...
+
+
+RowT = TypeVar("RowT")
+
+
+class Rows(Protocol[RowT]):
+    """The rows of one plain CRM table whose rules need no query but the caller's own row
+    (voice agents, forms, appointments, opportunities, tasks, notes)."""
+
+    def owned(self, scope: TenantScope, row_id: int) -> RowT:
+        """The caller's row, else `NotFound` (another account's reads as missing)."""
+        ...
+
+    def add(self, row: RowT) -> None:
+        """Store a new row now, so it has its id."""
+        ...
+
+
+class Accounts(Protocol):
+    def of(self, scope: TenantScope) -> Account:
+        """The caller's own account (its names judge a form's consent text)."""
+        ...
+
+
+class CallerIds(Protocol):
+    def in_account(self, scope: TenantScope, e164: str) -> PhoneNumber | None:
+        """The account's caller ID with this number, at any of its locations (at most one: a
+        table constraint)."""
+        ...
+
+    def first_at(self, location_id: int) -> str | None:
+        """The location's first caller ID (in id order): the callback number of an agent that
+        has none of its own."""
+        ...
+
+    def add(self, number: PhoneNumber) -> None:
+        """Store a new caller ID now, so it has its id."""
         ...
 
 
@@ -119,6 +175,36 @@ class CrmTriggers(Protocol):
         """A tag added starts the workflows it triggers; an opt-out leaves every workflow."""
         ...
 
+    def appointment_created(
+        self, scope: TenantScope, appointment: Appointment, now: datetime
+    ) -> None:
+        """An upcoming appointment starts the booking workflows."""
+        ...
+
+    def appointment_changed(
+        self,
+        scope: TenantScope,
+        appointment: Appointment,
+        *,
+        starts_before: datetime,
+        status_before: AppointmentStatus,
+        now: datetime,
+    ) -> None:
+        """Canceled, missed or done: its booking workflows stop and the status's own start;
+        moved: the booking workflows start over for the new time."""
+        ...
+
+    def opportunity_changed(
+        self,
+        scope: TenantScope,
+        opportunity: Opportunity,
+        *,
+        stage_before: str | None,
+        now: datetime,
+    ) -> None:
+        """A new stage starts the workflows it triggers."""
+        ...
+
 
 class Queries(Protocol):
     """The query objects of one transaction (a unit of work's, or a session's own)."""
@@ -129,6 +215,22 @@ class Queries(Protocol):
     def tags(self) -> Tags: ...
     @property
     def locations(self) -> Locations: ...
+    @property
+    def accounts(self) -> Accounts: ...
+    @property
+    def caller_ids(self) -> CallerIds: ...
+    @property
+    def voice_agents(self) -> Rows[VoiceAgent]: ...
+    @property
+    def forms(self) -> Rows[Form]: ...
+    @property
+    def appointments(self) -> Rows[Appointment]: ...
+    @property
+    def opportunities(self) -> Rows[Opportunity]: ...
+    @property
+    def tasks(self) -> Rows[Task]: ...
+    @property
+    def notes(self) -> Rows[Note]: ...
     @property
     def opt_outs(self) -> OptOutLedger: ...
     @property

@@ -1,21 +1,37 @@
 """The unit of work's query objects (`services/repositories.py`) on a SQLAlchemy session.
 
 They live in services, not in `adapters/db/`, because they answer in the service layer's terms
-(`TenantScope`, `NotFound`) and the ledger, audit and trigger ones wrap services that still take
-a session (`suppression`, `audit`, `workflows.crm_events`).
+(`TenantScope`, `NotFound`) and the ledger, audit, trigger and caller-ID ones wrap services that
+still take a session (`suppression`, `audit`, `workflows.crm_events`, `agent_sessions`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.orm import ConsentRecord, Contact, Location, Tag
+from ringfence.adapters.db.orm import (
+    Account,
+    Appointment,
+    ConsentRecord,
+    Contact,
+    Form,
+    Location,
+    Note,
+    Opportunity,
+    PhoneNumber,
+    Tag,
+    Task,
+    VoiceAgent,
+)
 from ringfence.domain.compliance import SuppressionSource
+from ringfence.domain.vocabulary import AppointmentStatus
 from ringfence.services import audit, suppression
+from ringfence.services.agent_sessions import location_callback
 from ringfence.services.tenancy import get_owned
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows import crm_events
@@ -79,6 +95,55 @@ class SqlLocations:
 
     def owned(self, scope: TenantScope, location_id: int) -> Location:
         return get_owned(self._session, Location, location_id, scope)
+
+    def add(self, location: Location) -> None:
+        self._session.add(location)
+        self._session.flush()
+
+
+RowT = TypeVar("RowT")
+
+
+class SqlRows(Generic[RowT]):
+    def __init__(self, session: Session, model: type[RowT]) -> None:
+        self._session = session
+        self._model = model
+
+    def owned(self, scope: TenantScope, row_id: int) -> RowT:
+        return get_owned(self._session, self._model, row_id, scope)
+
+    def add(self, row: RowT) -> None:
+        self._session.add(row)
+        self._session.flush()
+
+
+class SqlAccounts:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def of(self, scope: TenantScope) -> Account:
+        account = self._session.get(Account, scope.account_id)
+        assert account is not None  # the key's account
+        return account
+
+
+class SqlCallerIds:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def in_account(self, scope: TenantScope, e164: str) -> PhoneNumber | None:
+        return self._session.scalars(
+            select(PhoneNumber).where(
+                PhoneNumber.account_id == scope.account_id, PhoneNumber.e164 == e164
+            )
+        ).first()
+
+    def first_at(self, location_id: int) -> str | None:
+        return location_callback(self._session, location_id)
+
+    def add(self, number: PhoneNumber) -> None:
+        self._session.add(number)
+        self._session.flush()
 
 
 class SqlOptOutLedger:
@@ -155,6 +220,45 @@ class SqlCrmTriggers:
             now=now,
         )
 
+    def appointment_created(
+        self, scope: TenantScope, appointment: Appointment, now: datetime
+    ) -> None:
+        crm_events.on_appointment_created(self._session, scope, appointment, now)
+
+    def appointment_changed(
+        self,
+        scope: TenantScope,
+        appointment: Appointment,
+        *,
+        starts_before: datetime,
+        status_before: AppointmentStatus,
+        now: datetime,
+    ) -> None:
+        # Written first: the triggers' statements are partly Core, which does not autoflush,
+        # and must see the change (`workflows/events.py`).
+        self._session.flush()
+        crm_events.on_appointment_changed(
+            self._session,
+            scope,
+            appointment,
+            starts_before=starts_before,
+            status_before=status_before,
+            now=now,
+        )
+
+    def opportunity_changed(
+        self,
+        scope: TenantScope,
+        opportunity: Opportunity,
+        *,
+        stage_before: str | None,
+        now: datetime,
+    ) -> None:
+        self._session.flush()  # as above
+        crm_events.on_opportunity_changed(
+            self._session, scope, opportunity, stage_before=stage_before, now=now
+        )
+
 
 class SqlQueries:
     """All of a session's query objects, as `UnitOfWork` hands them out."""
@@ -163,6 +267,14 @@ class SqlQueries:
         self.contacts = SqlContacts(session)
         self.tags = SqlTags(session)
         self.locations = SqlLocations(session)
+        self.accounts = SqlAccounts(session)
+        self.caller_ids = SqlCallerIds(session)
+        self.voice_agents = SqlRows(session, VoiceAgent)
+        self.forms = SqlRows(session, Form)
+        self.appointments = SqlRows(session, Appointment)
+        self.opportunities = SqlRows(session, Opportunity)
+        self.tasks = SqlRows(session, Task)
+        self.notes = SqlRows(session, Note)
         self.opt_outs = SqlOptOutLedger(session)
         self.audit = SqlAuditLog(session)
         self.triggers = SqlCrmTriggers(session)

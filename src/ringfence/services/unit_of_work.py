@@ -19,14 +19,18 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ringfence.adapters.db.orm import Appointment, Form, Note, Opportunity, Task, VoiceAgent
 from ringfence.clock import Clock
 from ringfence.services.repositories import (
+    Accounts,
     AuditLog,
+    CallerIds,
     Contacts,
     CrmTriggers,
     Locations,
     OptOutLedger,
     Queries,
+    Rows,
     Tags,
 )
 
@@ -84,6 +88,38 @@ class UnitOfWork:
     @property
     def locations(self) -> Locations:
         return self._bound.locations
+
+    @property
+    def accounts(self) -> Accounts:
+        return self._bound.accounts
+
+    @property
+    def caller_ids(self) -> CallerIds:
+        return self._bound.caller_ids
+
+    @property
+    def voice_agents(self) -> Rows[VoiceAgent]:
+        return self._bound.voice_agents
+
+    @property
+    def forms(self) -> Rows[Form]:
+        return self._bound.forms
+
+    @property
+    def appointments(self) -> Rows[Appointment]:
+        return self._bound.appointments
+
+    @property
+    def opportunities(self) -> Rows[Opportunity]:
+        return self._bound.opportunities
+
+    @property
+    def tasks(self) -> Rows[Task]:
+        return self._bound.tasks
+
+    @property
+    def notes(self) -> Rows[Note]:
+        return self._bound.notes
 
     @property
     def opt_outs(self) -> OptOutLedger:

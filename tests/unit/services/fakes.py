@@ -2,8 +2,8 @@
 (`services/repositories.py`) over dicts, and `commits` counted instead of a transaction.
 
 The row repositories behave like the SQL ones (`tests/integration/test_unit_of_work_queries.py`
-runs both through the same checks); the ledger, audit log and triggers record what they were
-asked, for the tests to assert on.
+runs the contact, tag and location ones through the same checks); the ledger, audit log and
+triggers record what they were asked, for the tests to assert on.
 """
 
 from __future__ import annotations
@@ -13,11 +13,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import count
 from types import TracebackType
+from typing import Generic, TypeVar
 
-from ringfence.adapters.db.orm import Contact, Location, Tag
+from ringfence.adapters.db.orm import (
+    Account,
+    Appointment,
+    Contact,
+    Form,
+    Location,
+    Note,
+    Opportunity,
+    PhoneNumber,
+    Tag,
+    Task,
+    VoiceAgent,
+)
 from ringfence.clock import VirtualClock
 from ringfence.domain.compliance import SuppressionSource
 from ringfence.domain.tags import OPT_OUT_TAG
+from ringfence.domain.vocabulary import AppointmentStatus, ContactSource
 from ringfence.services.errors import NotFound
 from ringfence.services.unit_of_work import TenantScope
 
@@ -84,12 +98,69 @@ class FakeTags:
 class FakeLocations:
     def __init__(self) -> None:
         self.rows: dict[int, Location] = {}
+        self._ids = count(1000)  # clear of the ids a test gives the locations it starts from
 
     def owned(self, scope: TenantScope, location_id: int) -> Location:
         row = self.rows.get(location_id)
         if row is None or row.account_id != scope.account_id:
             raise NotFound(f"locations {location_id} not found")
         return row
+
+    def add(self, location: Location) -> None:
+        location.id = next(self._ids)
+        self.rows[location.id] = location
+
+
+RowT = TypeVar("RowT")
+
+
+class FakeRows(Generic[RowT]):
+    """One plain table (`repositories.Rows`): rows by id, NotFound worded as `get_owned`'s."""
+
+    def __init__(self, model: type[RowT]) -> None:
+        self.rows: dict[int, RowT] = {}
+        self._table: str = getattr(model, "__tablename__")  # noqa: B009 - generic model
+        self._ids = count(1)
+
+    def owned(self, scope: TenantScope, row_id: int) -> RowT:
+        row = self.rows.get(row_id)
+        if row is None or getattr(row, "account_id") != scope.account_id:  # noqa: B009
+            raise NotFound(f"{self._table} {row_id} not found")
+        return row
+
+    def add(self, row: RowT) -> None:
+        row_id = next(self._ids)
+        setattr(row, "id", row_id)  # noqa: B010 - generic model
+        self.rows[row_id] = row
+
+
+class FakeAccounts:
+    def __init__(self) -> None:
+        self.rows: dict[int, Account] = {}
+
+    def of(self, scope: TenantScope) -> Account:
+        return self.rows[scope.account_id]
+
+
+class FakeCallerIds:
+    def __init__(self) -> None:
+        self.rows: dict[int, PhoneNumber] = {}
+        self._ids = count(1)
+
+    def in_account(self, scope: TenantScope, e164: str) -> PhoneNumber | None:
+        return next(
+            (n for n in self.rows.values() if (n.account_id, n.e164) == (scope.account_id, e164)),
+            None,
+        )
+
+    def first_at(self, location_id: int) -> str | None:
+        return next(
+            (n.e164 for _, n in sorted(self.rows.items()) if n.location_id == location_id), None
+        )
+
+    def add(self, number: PhoneNumber) -> None:
+        number.id = next(self._ids)
+        self.rows[number.id] = number
 
 
 @dataclass(frozen=True)
@@ -174,9 +245,27 @@ class Saved:
     opted_out_before: bool
 
 
+@dataclass(frozen=True)
+class Booked:
+    """An appointment trigger: `starts_before` and `status_before` are None when created."""
+
+    appointment_id: int
+    starts_before: datetime | None
+    status_before: AppointmentStatus | None
+
+
+@dataclass(frozen=True)
+class Staged:
+    opportunity_id: int
+    stage_before: str | None
+    stage: str
+
+
 class FakeCrmTriggers:
     def __init__(self) -> None:
         self.saved: list[Saved] = []
+        self.appointments: list[Booked] = []
+        self.opportunities: list[Staged] = []
 
     def contact_saved(
         self,
@@ -189,6 +278,32 @@ class FakeCrmTriggers:
     ) -> None:
         self.saved.append(Saved(contact.id, frozenset(tags_before), opted_out_before))
 
+    def appointment_created(
+        self, scope: TenantScope, appointment: Appointment, now: datetime
+    ) -> None:
+        self.appointments.append(Booked(appointment.id, None, None))
+
+    def appointment_changed(
+        self,
+        scope: TenantScope,
+        appointment: Appointment,
+        *,
+        starts_before: datetime,
+        status_before: AppointmentStatus,
+        now: datetime,
+    ) -> None:
+        self.appointments.append(Booked(appointment.id, starts_before, status_before))
+
+    def opportunity_changed(
+        self,
+        scope: TenantScope,
+        opportunity: Opportunity,
+        *,
+        stage_before: str | None,
+        now: datetime,
+    ) -> None:
+        self.opportunities.append(Staged(opportunity.id, stage_before, opportunity.stage))
+
 
 @dataclass
 class FakeUnitOfWork:
@@ -196,6 +311,14 @@ class FakeUnitOfWork:
     contacts: FakeContacts = field(default_factory=FakeContacts)
     tags: FakeTags = field(default_factory=FakeTags)
     locations: FakeLocations = field(default_factory=FakeLocations)
+    accounts: FakeAccounts = field(default_factory=FakeAccounts)
+    caller_ids: FakeCallerIds = field(default_factory=FakeCallerIds)
+    voice_agents: FakeRows[VoiceAgent] = field(default_factory=lambda: FakeRows(VoiceAgent))
+    forms: FakeRows[Form] = field(default_factory=lambda: FakeRows(Form))
+    appointments: FakeRows[Appointment] = field(default_factory=lambda: FakeRows(Appointment))
+    opportunities: FakeRows[Opportunity] = field(default_factory=lambda: FakeRows(Opportunity))
+    tasks: FakeRows[Task] = field(default_factory=lambda: FakeRows(Task))
+    notes: FakeRows[Note] = field(default_factory=lambda: FakeRows(Note))
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
     triggers: FakeCrmTriggers = field(default_factory=FakeCrmTriggers)
     commits: int = 0
@@ -239,6 +362,41 @@ class FakeUnitOfWork:
         )
         self.locations.rows[location_id] = location
         return location
+
+    def add_account(self, account_id: int, name: str, legal_name: str | None = None) -> Account:
+        now = self.clock.now()
+        account = Account(
+            id=account_id, name=name, legal_name=legal_name, created_at=now, updated_at=now
+        )
+        self.accounts.rows[account_id] = account
+        return account
+
+    def add_caller_id(self, account_id: int, location_id: int, e164: str) -> PhoneNumber:
+        now = self.clock.now()
+        number = PhoneNumber(
+            account_id=account_id,
+            location_id=location_id,
+            e164=e164,
+            label="",
+            created_at=now,
+            updated_at=now,
+        )
+        self.caller_ids.add(number)
+        return number
+
+    def add_contact(self, account_id: int, location_id: int) -> Contact:
+        now = self.clock.now()
+        contact = Contact(
+            account_id=account_id,
+            location_id=location_id,
+            first_name="Ava",
+            last_name="",
+            source=ContactSource.API,
+            created_at=now,
+            updated_at=now,
+        )
+        self.contacts.add(contact)
+        return contact
 
     def add_tag(self, account_id: int, name: str) -> Tag:
         now = self.clock.now()

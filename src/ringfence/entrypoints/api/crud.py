@@ -3,9 +3,9 @@
 Each resource declares its row type, its schemas and the use cases behind its writes; the
 factory supplies the five routes with tenant scoping, cursor paging and field-named errors.
 The routes only translate: the use cases own the transaction (they commit), and business rules
-stay in `services/` (see `services/contacts.py`, `services/tags.py`; the resources whose rules
-`resources.py` still keeps run them through `services/records.py`, via `ruled_create` and
-`ruled_update` below).
+stay in `services/` (`contacts.py`, `tags.py`, `locations.py`, `caller_ids.py`, `agents.py`,
+`forms.py`, `contact_records.py`); a plain PATCH or delete with no rule behind it goes through
+`services/records.py`.
 """
 
 from __future__ import annotations
@@ -65,23 +65,11 @@ def default_update(uow: UnitOfWork, _scope: TenantScope, row: Any, body: BaseMod
     row.updated_at = uow.clock.now()
 
 
-def ruled_create(
-    rule: Callable[[UnitOfWork, TenantScope, CreateT], RowT],
-) -> Callable[[UnitOfWork, TenantScope, CreateT], RowT]:
-    """The create use case of a rule `resources.py` still keeps: the rule builds the row,
-    `records.create` commits it."""
-
-    def create(uow: UnitOfWork, scope: TenantScope, body: CreateT) -> RowT:
-        return records.create(uow=uow, build=lambda: rule(uow, scope, body))
-
-    return create
-
-
 def ruled_update(
     row_type: type[RowT], rule: Callable[[UnitOfWork, TenantScope, RowT, UpdateT], None]
 ) -> Callable[[UnitOfWork, TenantScope, int, UpdateT], RowT]:
-    """The update use case of a rule `resources.py` still keeps: `records.update` finds the
-    caller's row, lets the rule change it and commits."""
+    """An update use case from a change of the row: `records.update` finds the caller's row,
+    lets `rule` change it and commits."""
 
     def update(uow: UnitOfWork, scope: TenantScope, row_id: int, body: UpdateT) -> RowT:
         return records.update(

@@ -1,79 +1,38 @@
-"""The CRM's record resources: which schemas, filters and service rules each one uses."""
+"""The CRM's record resources: which schemas and list filters each one uses, and the service
+use case behind each write (the rules and the transaction are the services'). A resource
+without an `update` changes by field (`crud.py`'s default).
+
+A body reaches its service as the service's TypedDict, a cast of `model_dump()`: the schemas'
+field names are its keys, which `tests/unit/services` checks.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_
 
 from ringfence.adapters.db import orm
-from ringfence.entrypoints.api.crud import Resource, default_update, ruled_create, ruled_update
+from ringfence.entrypoints.api.crud import Resource
 from ringfence.entrypoints.api.schemas import contacts as c
 from ringfence.entrypoints.api.schemas import practice as p
 from ringfence.entrypoints.api.schemas import records as r
-from ringfence.services import audit
+from ringfence.services import agents as agent_rules
+from ringfence.services import caller_ids as caller_id_rules
+from ringfence.services import contact_records as record_rules
 from ringfence.services import contacts as contact_rules
 from ringfence.services import forms as form_rules
+from ringfence.services import locations as location_rules
 from ringfence.services import tags as tag_rules
-from ringfence.services.agents import check_agent
-from ringfence.services.consent_review import scan_version
-from ringfence.services.errors import Conflict, InvalidField
-from ringfence.services.fields import apply_fields
-from ringfence.services.tenancy import referenced
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
-from ringfence.services.workflows import crm_events
-
-
-def _stamp(uow: UnitOfWork, row: Any) -> None:
-    now = uow.clock.now()
-    row.created_at = now
-    row.updated_at = now
-
-
-def _located(
-    uow: UnitOfWork, scope: TenantScope, model: type[Any], body: Any, **extra: object
-) -> Any:
-    """A new row of `model` at the body's location (checked to be the caller's)."""
-    data = body.model_dump()
-    referenced(uow.session, orm.Location, data["location_id"], scope, field="location_id")
-    row = model(account_id=scope.account_id, **data, **extra)
-    _stamp(uow, row)
-    uow.session.add(row)
-    uow.session.flush()
-    return row
-
-
-def _about_contact(
-    uow: UnitOfWork, scope: TenantScope, model: type[Any], body: Any, **extra: object
-) -> Any:
-    """A new row of `model` hanging off the body's contact, at that contact's location."""
-    data = body.model_dump()
-    contact = referenced(uow.session, orm.Contact, data["contact_id"], scope, field="contact_id")
-    if data.get("location_id") not in (None, contact.location_id):
-        raise InvalidField("location_id", "differs from the contact's location")
-    data["location_id"] = contact.location_id
-    row = model(account_id=scope.account_id, **data, **extra)
-    _stamp(uow, row)
-    uow.session.add(row)
-    uow.session.flush()
-    return row
 
 
 def _eq(column: Any, value: object) -> list[ColumnElement[bool]]:
     return [] if value is None else [column == value]
 
 
-# --- locations, caller IDs, agents -------------------------------------------------------
-
-
-def _new_location(uow: UnitOfWork, scope: TenantScope, body: p.LocationCreate) -> orm.Location:
-    row = orm.Location(account_id=scope.account_id, **body.model_dump())
-    _stamp(uow, row)
-    uow.session.add(row)
-    uow.session.flush()
-    return row
+# --- locations, caller IDs, agents: services/locations.py, caller_ids.py, agents.py ------------
 
 
 locations: Resource[orm.Location, p.LocationCreate, p.LocationUpdate, p.LocationQuery] = Resource(
@@ -84,25 +43,11 @@ locations: Resource[orm.Location, p.LocationCreate, p.LocationUpdate, p.Location
     create_body=p.LocationCreate,
     update_body=p.LocationUpdate,
     query=p.LocationQuery,
-    create=ruled_create(_new_location),
+    create=lambda uow, scope, body: location_rules.create_location(
+        uow=uow, scope=scope, name=body.name, time_zone=body.time_zone
+    ),
     deletable=False,  # deleting would cascade to consent evidence, which is kept
 )
-
-
-def _new_phone_number(
-    uow: UnitOfWork, scope: TenantScope, body: p.PhoneNumberCreate
-) -> orm.PhoneNumber:
-    # Unique within the account: whether another tenant uses the number is not this one's to
-    # learn. Within the account the answer does not say at which location either.
-    taken = uow.session.scalar(
-        select(orm.PhoneNumber.id).where(
-            orm.PhoneNumber.account_id == scope.account_id, orm.PhoneNumber.e164 == body.e164
-        )
-    )
-    if taken is not None:
-        raise Conflict(f"e164: {body.e164} is already one of this account's caller IDs")
-    row: orm.PhoneNumber = _located(uow, scope, orm.PhoneNumber, body)
-    return row
 
 
 phone_numbers: Resource[
@@ -115,24 +60,12 @@ phone_numbers: Resource[
     create_body=p.PhoneNumberCreate,
     update_body=p.PhoneNumberUpdate,
     query=p.PhoneNumberQuery,
-    create=ruled_create(_new_phone_number),
+    create=lambda uow, scope, body: caller_id_rules.create_caller_id(
+        uow=uow, scope=scope, location_id=body.location_id, e164=body.e164, label=body.label
+    ),
     filters=lambda q: _eq(orm.PhoneNumber.location_id, q.location_id),
     description="A caller ID of the location. Local presence improves answer rates.",
 )
-
-
-def _new_agent(uow: UnitOfWork, scope: TenantScope, body: p.VoiceAgentCreate) -> orm.VoiceAgent:
-    agent: orm.VoiceAgent = _located(uow, scope, orm.VoiceAgent, body)
-    check_agent(uow.session, agent)
-    return agent
-
-
-def _update_agent(
-    uow: UnitOfWork, _scope: TenantScope, agent: orm.VoiceAgent, body: p.VoiceAgentUpdate
-) -> None:
-    apply_fields(agent, body.model_dump(exclude_unset=True))
-    agent.updated_at = uow.clock.now()
-    check_agent(uow.session, agent)
 
 
 voice_agents: Resource[
@@ -145,8 +78,18 @@ voice_agents: Resource[
     create_body=p.VoiceAgentCreate,
     update_body=p.VoiceAgentUpdate,
     query=p.VoiceAgentQuery,
-    create=ruled_create(_new_agent),
-    update=ruled_update(orm.VoiceAgent, _update_agent),
+    create=lambda uow, scope, body: agent_rules.create_agent(
+        uow=uow,
+        scope=scope,
+        location_id=body.location_id,
+        fields=cast(agent_rules.AgentFields, body.model_dump(exclude={"location_id"})),
+    ),
+    update=lambda uow, scope, agent_id, body: agent_rules.update_agent(
+        uow=uow,
+        scope=scope,
+        agent_id=agent_id,
+        changes=cast(agent_rules.AgentFields, body.model_dump(exclude_unset=True)),
+    ),
     filters=lambda q: _eq(orm.VoiceAgent.location_id, q.location_id),
     description=(
         "One agent serves inbound and outbound calls. Openings, greeting and voicemail are "
@@ -156,60 +99,7 @@ voice_agents: Resource[
 )
 
 
-# --- forms (versioned consent text) --------------------------------------------------------
-
-
-def _new_form(uow: UnitOfWork, scope: TenantScope, body: p.FormCreate) -> orm.Form:
-    referenced(uow.session, orm.Location, body.location_id, scope, field="location_id")
-    now = uow.clock.now()
-    form = orm.Form(
-        account_id=scope.account_id,
-        location_id=body.location_id,
-        name=body.name,
-        current_version=0,
-        created_at=now,
-        updated_at=now,
-    )
-    version = form_rules.set_consent_text(form, body.consent_text, now=now)
-    uow.session.add(form)
-    uow.session.flush()
-    if version is not None:
-        _scan(uow, scope, form, version, now)
-    return form
-
-
-def _scan(
-    uow: UnitOfWork, scope: TenantScope, form: orm.Form, version: orm.FormVersion, now: datetime
-) -> None:
-    """The consent scanner runs on every new version of the text; its verdict is kept on the
-    version and in the audit log (a form with a blocking gap cannot give voice consent)."""
-    account = uow.session.get(orm.Account, scope.account_id)
-    assert account is not None  # the key's account
-    result = scan_version(version, account)
-    gaps = [f.element.value for f in result.findings if f.blocking and f.status != "present"]
-    audit.record(
-        uow.session, scope, entity_type="form", entity_id=form.id,
-        action="form.consent_scanned", at=now,
-        after={
-            "version": version.version, "score": result.score,
-            "valid_for_voice_opt_in": result.valid_for_voice_opt_in,
-            "gaps": gaps,
-        },
-    )  # fmt: skip
-
-
-def _update_form(uow: UnitOfWork, scope: TenantScope, form: orm.Form, body: p.FormUpdate) -> None:
-    changes = body.model_dump(exclude_unset=True)
-    text = changes.pop("consent_text", None)
-    if "consent_text" in body.model_fields_set and text is None:
-        raise InvalidField("consent_text", "may not be null")
-    apply_fields(form, changes)
-    form.updated_at = uow.clock.now()
-    if text is not None:
-        version = form_rules.set_consent_text(form, text, now=uow.clock.now())
-        if version is not None:
-            uow.session.flush()
-            _scan(uow, scope, form, version, uow.clock.now())
+# --- forms (versioned consent text): services/forms.py -----------------------------------------
 
 
 forms: Resource[orm.Form, p.FormCreate, p.FormUpdate, p.FormQuery] = Resource(
@@ -220,8 +110,19 @@ forms: Resource[orm.Form, p.FormCreate, p.FormUpdate, p.FormQuery] = Resource(
     create_body=p.FormCreate,
     update_body=p.FormUpdate,
     query=p.FormQuery,
-    create=ruled_create(_new_form),
-    update=ruled_update(orm.Form, _update_form),
+    create=lambda uow, scope, body: form_rules.create_form(
+        uow=uow,
+        scope=scope,
+        location_id=body.location_id,
+        name=body.name,
+        consent_text=body.consent_text,
+    ),
+    update=lambda uow, scope, form_id, body: form_rules.update_form(
+        uow=uow,
+        scope=scope,
+        form_id=form_id,
+        changes=cast(form_rules.FormChanges, body.model_dump(exclude_unset=True)),
+    ),
     filters=lambda q: _eq(orm.Form.location_id, q.location_id),
     deletable=False,  # consent evidence refers to form versions
     description="A CRM-hosted form; changing its consent text creates a new version.",
@@ -314,51 +215,7 @@ contacts: Resource[orm.Contact, c.ContactCreate, c.ContactUpdate, c.ContactQuery
 )
 
 
-# --- records about a contact ---------------------------------------------------------------
-# Booking, moving or closing an appointment and moving an opportunity are trigger events for
-# workflows: the change and the enrollments it causes commit in one transaction.
-
-
-def _new_appointment(
-    uow: UnitOfWork, scope: TenantScope, body: r.AppointmentCreate
-) -> orm.Appointment:
-    row: orm.Appointment = _about_contact(uow, scope, orm.Appointment, body)
-    crm_events.on_appointment_created(uow.session, scope, row, uow.clock.now())
-    return row
-
-
-def _update_appointment(
-    uow: UnitOfWork, scope: TenantScope, row: orm.Appointment, body: r.AppointmentUpdate
-) -> None:
-    starts_before, status_before = row.starts_at, row.status
-    default_update(uow, scope, row, body)
-    uow.session.flush()
-    crm_events.on_appointment_changed(
-        uow.session,
-        scope,
-        row,
-        starts_before=starts_before,
-        status_before=status_before,
-        now=uow.clock.now(),
-    )
-
-
-def _new_opportunity(
-    uow: UnitOfWork, scope: TenantScope, body: r.OpportunityCreate
-) -> orm.Opportunity:
-    row: orm.Opportunity = _about_contact(uow, scope, orm.Opportunity, body)
-    return row
-
-
-def _update_opportunity(
-    uow: UnitOfWork, scope: TenantScope, row: orm.Opportunity, body: r.OpportunityUpdate
-) -> None:
-    stage_before = row.stage
-    default_update(uow, scope, row, body)
-    uow.session.flush()
-    crm_events.on_opportunity_changed(
-        uow.session, scope, row, stage_before=stage_before, now=uow.clock.now()
-    )
+# --- records about a contact: services/contact_records.py ---------------------------------------
 
 
 appointments: Resource[
@@ -371,8 +228,18 @@ appointments: Resource[
     create_body=r.AppointmentCreate,
     update_body=r.AppointmentUpdate,
     query=r.AppointmentQuery,
-    create=ruled_create(_new_appointment),
-    update=ruled_update(orm.Appointment, _update_appointment),
+    create=lambda uow, scope, body: record_rules.create_appointment(
+        uow=uow,
+        scope=scope,
+        contact_id=body.contact_id,
+        fields=cast(record_rules.AppointmentFields, body.model_dump(exclude={"contact_id"})),
+    ),
+    update=lambda uow, scope, appointment_id, body: record_rules.update_appointment(
+        uow=uow,
+        scope=scope,
+        appointment_id=appointment_id,
+        changes=cast(record_rules.AppointmentFields, body.model_dump(exclude_unset=True)),
+    ),
     filters=lambda q: [
         *_eq(orm.Appointment.location_id, q.location_id),
         *_eq(orm.Appointment.contact_id, q.contact_id),
@@ -392,24 +259,24 @@ opportunities: Resource[
     create_body=r.OpportunityCreate,
     update_body=r.OpportunityUpdate,
     query=r.OpportunityQuery,
-    create=ruled_create(_new_opportunity),
-    update=ruled_update(orm.Opportunity, _update_opportunity),
+    create=lambda uow, scope, body: record_rules.create_opportunity(
+        uow=uow,
+        scope=scope,
+        contact_id=body.contact_id,
+        fields=cast(record_rules.OpportunityFields, body.model_dump(exclude={"contact_id"})),
+    ),
+    update=lambda uow, scope, opportunity_id, body: record_rules.update_opportunity(
+        uow=uow,
+        scope=scope,
+        opportunity_id=opportunity_id,
+        changes=cast(record_rules.OpportunityFields, body.model_dump(exclude_unset=True)),
+    ),
     filters=lambda q: [
         *_eq(orm.Opportunity.location_id, q.location_id),
         *_eq(orm.Opportunity.contact_id, q.contact_id),
         *_eq(orm.Opportunity.stage, q.stage),
     ],
 )
-
-
-def _new_task(uow: UnitOfWork, scope: TenantScope, body: r.TaskCreate) -> orm.Task:
-    if body.contact_id is not None:
-        task: orm.Task = _about_contact(uow, scope, orm.Task, body)
-        return task
-    if body.location_id is None:
-        raise InvalidField("location_id", "required when the task has no contact_id")
-    located: orm.Task = _located(uow, scope, orm.Task, body)
-    return located
 
 
 tasks: Resource[orm.Task, r.TaskCreate, r.TaskUpdate, r.TaskQuery] = Resource(
@@ -420,7 +287,15 @@ tasks: Resource[orm.Task, r.TaskCreate, r.TaskUpdate, r.TaskQuery] = Resource(
     create_body=r.TaskCreate,
     update_body=r.TaskUpdate,
     query=r.TaskQuery,
-    create=ruled_create(_new_task),
+    create=lambda uow, scope, body: record_rules.create_task(
+        uow=uow,
+        scope=scope,
+        contact_id=body.contact_id,
+        location_id=body.location_id,
+        fields=cast(
+            record_rules.TaskFields, body.model_dump(exclude={"contact_id", "location_id"})
+        ),
+    ),
     filters=lambda q: [
         *_eq(orm.Task.location_id, q.location_id),
         *_eq(orm.Task.contact_id, q.contact_id),
@@ -428,11 +303,6 @@ tasks: Resource[orm.Task, r.TaskCreate, r.TaskUpdate, r.TaskQuery] = Resource(
         *_eq(orm.Task.priority, q.priority),
     ],
 )
-
-
-def _new_note(uow: UnitOfWork, scope: TenantScope, body: r.NoteCreate) -> orm.Note:
-    note: orm.Note = _about_contact(uow, scope, orm.Note, body, author=scope.actor)
-    return note
 
 
 notes: Resource[orm.Note, r.NoteCreate, r.NoteUpdate, r.NoteQuery] = Resource(
@@ -443,7 +313,9 @@ notes: Resource[orm.Note, r.NoteCreate, r.NoteUpdate, r.NoteQuery] = Resource(
     create_body=r.NoteCreate,
     update_body=r.NoteUpdate,
     query=r.NoteQuery,
-    create=ruled_create(_new_note),
+    create=lambda uow, scope, body: record_rules.create_note(
+        uow=uow, scope=scope, contact_id=body.contact_id, body=body.body
+    ),
     filters=lambda q: _eq(orm.Note.contact_id, q.contact_id),
 )
 
