@@ -57,7 +57,7 @@ from ringfence.speech.runner import InlineRunner
 from ringfence.speech.synth import babble
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.integration.telephony.conftest import BASE, post_signed, signature
-from tests.integration.telephony.fake_twilio import FakeTwilio, number_for
+from tests.integration.telephony.fake_twilio import FakeCall, FakeTwilio, number_for
 
 STREAM = "MZ00000000000000000000000000000002"
 
@@ -265,20 +265,16 @@ def test_stop_calling_me_on_a_twilio_call_hangs_up_and_opts_the_contact_out(
 STAFF = "+12125550142"
 
 
-@pytest.mark.parametrize(
-    "made", [["Hello?", "Can I talk to someone at the front desk, please?"]], indirect=True
-)
-@pytest.mark.parametrize("refused", [False, True], ids=["transferred", "twilio_refuses"])
-def test_asking_for_a_person_on_a_twilio_call_dials_the_staff_line(
+def _answered_with_staff_line_open(
     twilio_container: Container,
     twilio_client: TestClient,
     practice: Practice,
     live_carrier: TwilioCarrier,
     fake: FakeTwilio,
     clock: VirtualClock,
-    made: list[LiveCallSession],
-    refused: bool,
-) -> None:
+) -> tuple[Dispatcher, int, int, str, FakeCall]:
+    """A call dialed through Twilio and answered, by an agent whose staff line is always open:
+    the dispatcher, the contact, the job, its key and the fake's call."""
     with twilio_container.uow() as uow:
         agent = uow.session.get(VoiceAgent, practice.agent_id)
         assert agent is not None
@@ -300,6 +296,26 @@ def test_asking_for_a_person_on_a_twilio_call_dials_the_staff_line(
     clock.advance(timedelta(seconds=7))
     answered = {"CallSid": call.sid, "CallStatus": "in-progress"}
     assert post_signed(twilio_client, f"/twilio/status?key={key}", answered) == 204
+    return dispatcher, contact_id, job_id, key, call
+
+
+@pytest.mark.parametrize(
+    "made", [["Hello?", "Can I talk to someone at the front desk, please?"]], indirect=True
+)
+@pytest.mark.parametrize("refused", [False, True], ids=["transferred", "twilio_refuses"])
+def test_asking_for_a_person_on_a_twilio_call_dials_the_staff_line(
+    twilio_container: Container,
+    twilio_client: TestClient,
+    practice: Practice,
+    live_carrier: TwilioCarrier,
+    fake: FakeTwilio,
+    clock: VirtualClock,
+    made: list[LiveCallSession],
+    refused: bool,
+) -> None:
+    dispatcher, contact_id, job_id, key, call = _answered_with_staff_line_open(
+        twilio_container, twilio_client, practice, live_carrier, fake, clock
+    )
     if refused:  # Twilio refuses the redirect: the call is hung up, staff call back
 
         def refuse(call_sid: str, to: str) -> None:
@@ -358,27 +374,9 @@ def test_how_the_dial_to_staff_ended_reaches_the_call_record(
     """Twilio runs the `<Dial>` after the agent let go of the call: its action callback says
     whether staff answered. A dial no one took is told to the caller and becomes a task (the
     outcome "staff follow-up"); a bridged one is a transfer and nothing more."""
-    with twilio_container.uow() as uow:
-        agent = uow.session.get(VoiceAgent, practice.agent_id)
-        assert agent is not None
-        agent.transfer_number = STAFF
-        agent.staff_hours = {day: ["00:00-24:00"] for day in DAYS}
-        uow.commit()
-    contact_id = practice.add_contact(number_for(CallOutcome.CONNECTED))
-    [job_id] = practice.enqueue(contact_id)
-    dispatcher = Dispatcher(
-        session_factory=twilio_container.session_factory,
-        carrier=live_carrier,
-        clock=clock,
-        config=DispatchConfig(carrier_cps=10, carrier_burst=10, max_concurrent_calls=50),
+    dispatcher, contact_id, job_id, key, call = _answered_with_staff_line_open(
+        twilio_container, twilio_client, practice, live_carrier, fake, clock
     )
-    assert dispatcher.tick().dialed == 1
-    [call] = fake.calls_made
-    key = practice.job(job_id).idempotency_key
-    assert key is not None
-    clock.advance(timedelta(seconds=7))
-    answered = {"CallSid": call.sid, "CallStatus": "in-progress"}
-    assert post_signed(twilio_client, f"/twilio/status?key={key}", answered) == 204
     line = Line(twilio_client, key, call.sid)
     with line.ws:
         line.start()

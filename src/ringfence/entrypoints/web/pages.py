@@ -99,6 +99,13 @@ class Pages:
         """Template `name` for the signed-in `viewer` (in the full layout, with the menu)."""
         return self._render(request, name, viewer.session, viewer, context, status_code)
 
+    def not_found(self, request: Request, *, viewer: Viewer, what: str) -> HTMLResponse:
+        """The 404 page, naming `what` was not found ("That contact"): for anything that is
+        not the viewer's account's too, so another tenant's row reads as missing."""
+        return self.render(
+            request, "not_found.html", viewer=viewer, context={"what": what}, status_code=404
+        )
+
     def render_public(
         self,
         request: Request,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import (
     APIRouter,
@@ -50,6 +50,7 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 _POLICY, _BAD_DATA, _SERVER_ERROR = 1008, 1007, 1011
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 
 def install(app: FastAPI, container: Container) -> None:
@@ -127,33 +128,38 @@ async def _signed_form(request: Request, webhooks: TwilioWebhooks) -> dict[str, 
     return dict(items)
 
 
-@router.post("/twilio/status")
-async def twilio_status(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
+async def _callback(
+    request: Request, webhooks: TwilioWebhooks, key: str | None, record: Callable[..., T]
+) -> T | Response:
+    """A callback's common path: 403 unless Twilio signed it (nothing recorded), 400 without a
+    sane key or with a form `record` refuses (ValueError), else what `record(key, form)` says
+    (run off the event loop: it writes to the database)."""
     form = await _signed_form(request, webhooks)
     if form is None:
         return Response(status_code=status.HTTP_403_FORBIDDEN)
     if not key or len(key) > 64:
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
     try:
-        known = await run_in_threadpool(webhooks.record_status, key, form)
+        return await run_in_threadpool(record, key, form)
     except ValueError:
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
+
+
+@router.post("/twilio/status")
+async def twilio_status(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
+    known = await _callback(request, webhooks, key, webhooks.record_status)
+    if isinstance(known, Response):
+        return known
     if not known:
-        log.warning("status callback for unknown key %s (call %s)", key, form.get("CallSid"))
+        log.warning("status callback for unknown key %s", key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/twilio/amd")
 async def twilio_amd(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
-    form = await _signed_form(request, webhooks)
-    if form is None:
-        return Response(status_code=status.HTTP_403_FORBIDDEN)
-    if not key or len(key) > 64:
-        return Response(status_code=status.HTTP_400_BAD_REQUEST)
-    try:
-        await run_in_threadpool(webhooks.record_amd, key, form)
-    except ValueError:
-        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    done = await _callback(request, webhooks, key, webhooks.record_amd)
+    if isinstance(done, Response):
+        return done
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -161,15 +167,9 @@ async def twilio_amd(request: Request, webhooks: Webhooks, key: str | None = Non
 async def twilio_dial(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
     """How the hand-over to staff ended (the `<Dial>`'s action): kept for the call's report (a
     dial no one answered becomes a task), answered with the TwiML the call runs next."""
-    form = await _signed_form(request, webhooks)
-    if form is None:
-        return Response(status_code=status.HTTP_403_FORBIDDEN)
-    if not key or len(key) > 64:
-        return Response(status_code=status.HTTP_400_BAD_REQUEST)
-    try:
-        failed = await run_in_threadpool(webhooks.record_dial, key, form)
-    except ValueError:
-        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    failed = await _callback(request, webhooks, key, webhooks.record_dial)
+    if isinstance(failed, Response):
+        return failed
     return Response(dial_ended_twiml(bridged=failed is None), media_type="application/xml")
 
 

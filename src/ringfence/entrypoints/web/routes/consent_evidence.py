@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from ringfence.adapters.db.orm import Contact
@@ -27,13 +27,7 @@ def consent_evidence(
 ) -> Response:
     contact = uow.session.get(Contact, contact_id)
     if contact is None or contact.account_id != viewer.scope.account_id:
-        return web.pages.render(
-            request,
-            "not_found.html",
-            viewer=viewer,
-            context={"what": "That contact"},
-            status_code=status.HTTP_404_NOT_FOUND,
-        )
+        return web.pages.not_found(request, viewer=viewer, what="That contact")
     document = evidence_file(uow.session, contact, now=uow.clock.now())
     return web.pages.render(
         request, "consent_evidence.html", viewer=viewer, context={"doc": document}

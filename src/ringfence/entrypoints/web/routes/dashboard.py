@@ -13,7 +13,7 @@ from typing import Annotated, Final
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Path, Query, Request, status
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.engine import READ_ONLY
@@ -61,16 +61,6 @@ def _overview(uow: Uow, viewer: Viewer, location: int | None) -> VoiceAiOverview
     return voice_ai_overview(uow.session, account_id=viewer.scope.account_id, location_id=location)
 
 
-def _not_found(request: Request, web: Web, viewer: Viewer, what: str) -> HTMLResponse:
-    return web.pages.render(
-        request,
-        "not_found.html",
-        viewer=viewer,
-        context={"what": what},
-        status_code=status.HTTP_404_NOT_FOUND,
-    )
-
-
 @router.get(DASHBOARDS, name="dashboards")
 def dashboards(
     request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
@@ -80,7 +70,7 @@ def dashboards(
     try:
         overview = _overview(uow, viewer, location)
     except NotFound:
-        return _not_found(request, web, viewer, "That location")
+        return web.pages.not_found(request, viewer=viewer, what="That location")
     tab = outbound_tab(uow.session, viewer.scope.account_id, overview)
     return web.pages.render(
         request,
@@ -111,7 +101,7 @@ def _outbound(
     try:
         overview = _overview(uow, viewer, location)
     except NotFound:
-        return _not_found(request, web, viewer, "That location")
+        return web.pages.not_found(request, viewer=viewer, what="That location")
     tab = outbound_tab(uow.session, viewer.scope.account_id, overview)
     context: dict[str, object] = {
         "overview": overview,
@@ -217,9 +207,9 @@ def outbound_call(
     try:
         overview = _overview(uow, viewer, location)
     except NotFound:
-        return _not_found(request, web, viewer, "That location")
+        return web.pages.not_found(request, viewer=viewer, what="That location")
     if overview.location is None:
-        return _not_found(request, web, viewer, "That call")
+        return web.pages.not_found(request, viewer=viewer, what="That call")
     scope = DashboardScope.at(
         viewer.scope.account_id,
         overview.location.location_id,
@@ -228,7 +218,7 @@ def outbound_call(
     )
     detail = call_detail(uow.session, scope, job_id)
     if detail is None:
-        return _not_found(request, web, viewer, "That call")
+        return web.pages.not_found(request, viewer=viewer, what="That call")
     if detail.row.has_transcript and detail.purged_at is None:
         log_read(
             uow=uow,

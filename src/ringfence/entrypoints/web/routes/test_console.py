@@ -133,7 +133,7 @@ def _start_page(
     try:
         choices = console_choices(uow=uow, scope=viewer.scope, agent_id=agent, search=search)
     except InvalidField:
-        return _missing(request, web, viewer, "That agent")
+        return web.pages.not_found(request, viewer=viewer, what="That agent")
     return web.pages.render(
         request,
         "test_console.html",
@@ -162,7 +162,7 @@ def _call_page(
     try:
         call = console_call_view(uow=uow, scope=viewer.scope, call_id=call_id)
     except (NotFound, InvalidField):
-        return _missing(request, web, viewer, "That test call")
+        return web.pages.not_found(request, viewer=viewer, what="That test call")
     context: dict[str, Any] = {"call": call, "last": last, "error": error}
     template = "test_console_call.html"
     if request.headers.get("HX-Request") == "true":
@@ -173,14 +173,4 @@ def _call_page(
         viewer=viewer,
         context=context,
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if error else status.HTTP_200_OK,
-    )
-
-
-def _missing(request: Request, web: Web, viewer: Viewer, what: str) -> Response:
-    return web.pages.render(
-        request,
-        "not_found.html",
-        viewer=viewer,
-        context={"what": what},
-        status_code=status.HTTP_404_NOT_FOUND,
     )

@@ -37,13 +37,7 @@ def voice_ai(
             uow.session, account_id=viewer.scope.account_id, location_id=location
         )
     except NotFound:
-        return web.pages.render(
-            request,
-            "not_found.html",
-            viewer=viewer,
-            context={"what": "That location"},
-            status_code=status.HTTP_404_NOT_FOUND,
-        )
+        return web.pages.not_found(request, viewer=viewer, what="That location")
     return web.pages.render(
         request,
         "voice_ai.html",

@@ -238,13 +238,7 @@ def owned(uow: UnitOfWork, viewer: Viewer, workflow_id: int) -> Workflow | None:
 
 
 def not_found(request: Request, web: Web, viewer: Viewer, what: str = "That workflow") -> Response:
-    return web.pages.render(
-        request,
-        "not_found.html",
-        viewer=viewer,
-        context={"what": what},
-        status_code=status.HTTP_404_NOT_FOUND,
-    )
+    return web.pages.not_found(request, viewer=viewer, what=what)
 
 
 def redirect(request: Request, web: Web, target: str, flash: Flash | None = None) -> Response:
