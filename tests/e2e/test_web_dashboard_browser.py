@@ -454,7 +454,7 @@ def test_the_kebab_menu_exports_only_the_connected_calls_as_csv(
     expect(page).to_have_url(re.compile(r"\?range=7d&.*status=connected"))
     _shown_jobs(page, first, second)
 
-    export = page.get_by_role("link", name="Export CSV")
+    export = page.get_by_role("link", name="Export CSV (the filtered calls)")
     expect(export).to_be_hidden()  # inside the closed kebab menu
     page.get_by_label("More actions").click()
     expect(export).to_be_visible()
