@@ -162,6 +162,20 @@ class Line:
             }
             self.send("media", media=media)
 
+    def hello_then(self, *, opening_s: float, words_s: float) -> list[dict[str, Any]]:
+        """The callee's side of a short call: "Hello?" (the answering-machine check passes),
+        silence while the opening plays, `words_s` of words (the scripted transcript says
+        which), then silence while the agent answers and the server ends the stream. Every
+        message the server sent."""
+        with self.ws:
+            self.start()
+            self.audio(silence(0.3, CARRIER_RATE))
+            self.audio(babble(0.5, seed=3, pitch_hz=180))  # "Hello?"
+            self.audio(silence(opening_s, CARRIER_RATE))  # the opening plays to its end
+            self.audio(babble(words_s, seed=6, pitch_hz=180))
+            self.audio(silence(15.0, CARRIER_RATE))  # the agent's reply, then its hang-up
+            return self.until_closed()
+
     def until_closed(self) -> list[dict[str, Any]]:
         """Every message the server sent, up to its close of the stream."""
         messages: list[dict[str, Any]] = []
@@ -206,15 +220,8 @@ def test_stop_calling_me_on_a_twilio_call_hangs_up_and_opts_the_contact_out(
     )
     opening_s = sum(c.seconds for c in opening.chunks)
 
-    line = Line(twilio_client, key, call.sid)
-    with line.ws:
-        line.start()
-        line.audio(silence(0.3, CARRIER_RATE))
-        line.audio(babble(0.5, seed=3, pitch_hz=180))  # "Hello?": answering-machine check passes
-        line.audio(silence(opening_s, CARRIER_RATE))  # the opening plays to its end
-        line.audio(babble(1.0, seed=6, pitch_hz=180))  # "Stop calling me."
-        line.audio(silence(15.0, CARRIER_RATE))  # the acknowledgement plays, then the hang-up
-        sent = line.until_closed()
+    # "Stop calling me.": the acknowledgement plays, then the hang-up.
+    sent = Line(twilio_client, key, call.sid).hello_then(opening_s=opening_s, words_s=1.0)
 
     [session] = made
     assert session.pipeline.hangup_due
@@ -324,15 +331,8 @@ def test_asking_for_a_person_on_a_twilio_call_dials_the_staff_line(
         app = cast(FastAPI, twilio_client.app)
         app.dependency_overrides[get_call_transfer] = lambda: refuse
 
-    line = Line(twilio_client, key, call.sid)
-    with line.ws:
-        line.start()
-        line.audio(silence(0.3, CARRIER_RATE))
-        line.audio(babble(0.5, seed=3, pitch_hz=180))  # "Hello?"
-        line.audio(silence(8.0, CARRIER_RATE))  # the opening plays to its end
-        line.audio(babble(1.2, seed=6, pitch_hz=180))  # "Can I talk to someone ...?"
-        line.audio(silence(15.0, CARRIER_RATE))  # "... Please hold.", then the transfer
-        line.until_closed()
+    # "Can I talk to someone ...?": "... Please hold.", then the transfer.
+    Line(twilio_client, key, call.sid).hello_then(opening_s=8.0, words_s=1.2)
 
     [session] = made
     assert session.pipeline.transfer_to == STAFF
@@ -377,15 +377,8 @@ def test_how_the_dial_to_staff_ended_reaches_the_call_record(
     dispatcher, contact_id, job_id, key, call = _answered_with_staff_line_open(
         twilio_container, twilio_client, practice, live_carrier, fake, clock
     )
-    line = Line(twilio_client, key, call.sid)
-    with line.ws:
-        line.start()
-        line.audio(silence(0.3, CARRIER_RATE))
-        line.audio(babble(0.5, seed=3, pitch_hz=180))  # "Hello?"
-        line.audio(silence(8.0, CARRIER_RATE))
-        line.audio(babble(1.2, seed=6, pitch_hz=180))  # "Can I talk to someone ...?"
-        line.audio(silence(15.0, CARRIER_RATE))  # "... Please hold.", then the transfer
-        line.until_closed()
+    # "Can I talk to someone ...?": "... Please hold.", then the transfer.
+    Line(twilio_client, key, call.sid).hello_then(opening_s=8.0, words_s=1.2)
     [twiml] = call.redirected_to
     action = f"{BASE}/twilio/dial?key={key}"
     assert f'action="{action}"' in twiml

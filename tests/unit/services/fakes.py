@@ -403,3 +403,18 @@ class FakeUnitOfWork:
         tag = Tag(account_id=account_id, name=name, created_at=now, updated_at=now)
         self.tags.add(tag)
         return tag
+
+
+# The practice most service tests start from: two locations of the account, one of another.
+ACCOUNT, OTHER = 1, 2
+SCOPE = TenantScope(account_id=ACCOUNT, actor="api_key:test")
+HERE, THERE, ELSEWHERE = 10, 11, 20
+
+
+def two_locations_and_a_rival() -> FakeUnitOfWork:
+    """A unit of work holding locations HERE and THERE of ACCOUNT, and ELSEWHERE of OTHER."""
+    fake = FakeUnitOfWork()
+    fake.add_location(ACCOUNT, HERE)
+    fake.add_location(ACCOUNT, THERE)
+    fake.add_location(OTHER, ELSEWHERE)
+    return fake

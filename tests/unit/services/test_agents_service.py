@@ -11,22 +11,22 @@ import pytest
 from ringfence.entrypoints.api.schemas.practice import VoiceAgentCreate, VoiceAgentUpdate
 from ringfence.services.agents import AgentFields, create_agent, update_agent
 from ringfence.services.errors import InvalidField
-from ringfence.services.unit_of_work import TenantScope
-from tests.unit.services.fakes import FakeUnitOfWork
+from tests.unit.services.fakes import (
+    ACCOUNT,
+    ELSEWHERE,
+    HERE,
+    SCOPE,
+    THERE,
+    FakeUnitOfWork,
+    two_locations_and_a_rival,
+)
 
-ACCOUNT, OTHER = 1, 2
-SCOPE = TenantScope(account_id=ACCOUNT, actor="api_key:test")
-HERE, THERE, ELSEWHERE = 10, 11, 20  # two locations of the account, one of another account
 GOOD_OPENING = "Hi, this is the AI assistant for Glow. I'm calling about your visit."
 
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
-    fake = FakeUnitOfWork()
-    fake.add_location(ACCOUNT, HERE)
-    fake.add_location(ACCOUNT, THERE)
-    fake.add_location(OTHER, ELSEWHERE)
-    return fake
+    return two_locations_and_a_rival()
 
 
 def _fields(**given: Any) -> AgentFields:

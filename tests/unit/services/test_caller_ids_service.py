@@ -10,22 +10,24 @@ from ringfence.services.caller_ids import create_caller_id
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.locations import create_location
 from ringfence.services.unit_of_work import TenantScope
-from tests.unit.services.fakes import FakeUnitOfWork
+from tests.unit.services.fakes import (
+    ACCOUNT,
+    ELSEWHERE,
+    HERE,
+    OTHER,
+    SCOPE,
+    THERE,
+    FakeUnitOfWork,
+    two_locations_and_a_rival,
+)
 
-ACCOUNT, OTHER = 1, 2
-SCOPE = TenantScope(account_id=ACCOUNT, actor="api_key:test")
 THEIRS = TenantScope(account_id=OTHER, actor="api_key:theirs")
-HERE, THERE, ELSEWHERE = 10, 11, 20  # two locations of the account, one of another account
 NUMBER = "+12125550199"
 
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
-    fake = FakeUnitOfWork()
-    fake.add_location(ACCOUNT, HERE)
-    fake.add_location(ACCOUNT, THERE)
-    fake.add_location(OTHER, ELSEWHERE)
-    return fake
+    return two_locations_and_a_rival()
 
 
 def _numbers(uow: FakeUnitOfWork, account_id: int) -> list[tuple[int, str]]:

@@ -24,21 +24,26 @@ from ringfence.services.contact_records import (
 )
 from ringfence.services.errors import InvalidField, NotFound
 from ringfence.services.unit_of_work import TenantScope
-from tests.unit.services.fakes import START, Booked, FakeUnitOfWork, Staged
+from tests.unit.services.fakes import (
+    ACCOUNT,
+    ELSEWHERE,
+    HERE,
+    OTHER,
+    SCOPE,
+    START,
+    THERE,
+    Booked,
+    FakeUnitOfWork,
+    Staged,
+    two_locations_and_a_rival,
+)
 
-ACCOUNT, OTHER = 1, 2
-SCOPE = TenantScope(account_id=ACCOUNT, actor="api_key:test")
-HERE, THERE, ELSEWHERE = 10, 11, 20  # two locations of the account, one of another account
 TOMORROW = START + timedelta(days=1)
 
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
-    fake = FakeUnitOfWork()
-    fake.add_location(ACCOUNT, HERE)
-    fake.add_location(ACCOUNT, THERE)
-    fake.add_location(OTHER, ELSEWHERE)
-    return fake
+    return two_locations_and_a_rival()
 
 
 def _task(title: str = "Call back") -> TaskFields:

@@ -19,21 +19,26 @@ from ringfence.services.contacts import (
     update_contact,
 )
 from ringfence.services.errors import Conflict, InvalidField, NotFound
-from ringfence.services.unit_of_work import TenantScope
-from tests.unit.services.fakes import AuditEntry, FakeUnitOfWork, Saved, Suppressed
+from tests.unit.services.fakes import (
+    ACCOUNT,
+    ELSEWHERE,
+    HERE,
+    OTHER,
+    SCOPE,
+    THERE,
+    AuditEntry,
+    FakeUnitOfWork,
+    Saved,
+    Suppressed,
+    two_locations_and_a_rival,
+)
 
-ACCOUNT, OTHER = 1, 2
-SCOPE = TenantScope(account_id=ACCOUNT, actor="api_key:test")
-HERE, THERE, ELSEWHERE = 10, 11, 20  # two locations of the account, one of another account
 PHONE = "+12125550147"
 
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
-    fake = FakeUnitOfWork()
-    fake.add_location(ACCOUNT, HERE)
-    fake.add_location(ACCOUNT, THERE)
-    fake.add_location(OTHER, ELSEWHERE)
+    fake = two_locations_and_a_rival()
     fake.add_tag(ACCOUNT, "VIP")
     fake.add_tag(OTHER, "Other account's tag")
     return fake
