@@ -42,16 +42,22 @@ def test_account_and_key_creation(cli_env: dict[str, str]) -> None:
 
 
 def test_demo_seeds_once_and_serves_contacts_over_http(cli_env: dict[str, str]) -> None:
-    first = _run(cli_env, "demo", "--no-serve")
-    second = _run(cli_env, "demo", "--no-serve")
+    # Two lived days keep the test short (tests/integration/test_demo_history.py has a week).
+    first = _run(cli_env, "demo", "--no-serve", "--history-days", "2")
+    second = _run(cli_env, "demo", "--no-serve", "--history-days", "2")
     assert "Contacts" in first
+    assert "2 days:" in first and "calls placed" in first
+    assert "History" not in second  # lived once
     assert "300" in second
     key = next(line.split()[-1] for line in second.splitlines() if line.startswith("API key:"))
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, **cli_env}
+    # The lived days left transcripts; synthesizing their recordings in the background (seconds
+    # of CPU each) is the renderer's business (tests/integration/test_recordings.py), not this
+    # test's, and on a busy machine it would starve the requests below of their 5 s.
+    env = {**os.environ, **cli_env, "RINGFENCE_RENDER_RECORDINGS": "false"}
     server = subprocess.Popen(
         [sys.executable, "-m", "ringfence", "serve", "--port", str(port)],
         env=env,

@@ -385,8 +385,9 @@ def test_render_pending_honours_its_limit(container: Container, tmp_path: Path) 
         )
         == 1
     )
-    assert stored(container, first)[0] is not None
-    assert stored(container, second) == (None, None)
+    # Newest first: today's calls are the ones staff open.
+    assert stored(container, second)[0] is not None
+    assert stored(container, first) == (None, None)
     assert (
         render_pending(
             container.session_factory, store_dir=store, agent_voice=voice, callee_voice=voice

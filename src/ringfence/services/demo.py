@@ -31,7 +31,7 @@ from ringfence.services.api_keys import create_api_key, revoke_api_keys
 from ringfence.services.consent_review import scan_version
 from ringfence.services.forms import set_consent_text
 from ringfence.services.suppression import suppress_number
-from ringfence.services.unit_of_work import TenantScope, UnitOfWork
+from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows import manage
 from ringfence.services.workflows.events import TriggerEvent, ingest
 from ringfence.services.workflows.templates import BY_KEY as TEMPLATES_BY_KEY
@@ -220,11 +220,8 @@ def _phone(rng: random.Random, area_code: str, taken: set[str]) -> str:
     raise RuntimeError(f"area code {area_code}: the 100 fictional demo numbers are used up")
 
 
-def set_up_demo(*, uow: UnitOfWork) -> DemoResult:
-    """`seed_demo` now, committed."""
-    result = seed_demo(uow.session, now=uow.clock.now())
-    uow.commit()
-    return result
+def demo_account_id(session: Session) -> int | None:
+    return session.scalars(select(orm.Account.id).where(orm.Account.slug == DEMO_SLUG)).first()
 
 
 def seed_demo(session: Session, *, now: datetime, contacts_per_location: int = 150) -> DemoResult:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, select, true, update
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallTranscript
@@ -189,7 +189,8 @@ def render_pending(
 ) -> int:
     """Render up to `limit` transcripts that have no recording yet; return how many were.
 
-    Oldest first, never a purged one. Each recording is encrypted with `cipher` (by default
+    Newest first (staff open today's calls; a backlog, such as the demo's month of history or
+    a worker that was down, must not hold them back), never a purged one. Each recording is encrypted with `cipher` (by default
     the one installed on the sessions' database engine, which encrypts the transcripts) and
     written atomically (a temporary file, then `os.replace`) to
     `store_dir/<account_id>/<job_id>.wav.enc`, then its row gets `recording_path` (relative
@@ -202,7 +203,7 @@ def render_pending(
     if limit <= 0:
         return 0
     rendered = 0
-    after_id = 0
+    before_id: int | None = None
     if cipher is None:
         with session_factory() as session:
             cipher = cipher_for(session.get_bind().dialect)
@@ -218,15 +219,15 @@ def render_pending(
                 .where(
                     CallTranscript.recording_path.is_(None),
                     CallTranscript.purged_at.is_(None),
-                    CallTranscript.id > after_id,
+                    CallTranscript.id < before_id if before_id is not None else true(),
                 )
-                .order_by(CallTranscript.id)
+                .order_by(CallTranscript.id.desc())
                 .limit(limit - rendered)
             ).all()
         if not batch:
             break
         for transcript_id, account_id, job_id, turns in batch:
-            after_id = transcript_id
+            before_id = transcript_id
             try:
                 done = _render_one(
                     account_id,

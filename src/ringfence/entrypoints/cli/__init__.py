@@ -62,7 +62,7 @@ from ringfence.file_modes import owner_only_umask
 from ringfence.log_safety import install_log_safety
 from ringfence.services.account import create_account
 from ringfence.services.api_keys import create_key, list_api_keys, revoke_key, rotate_key
-from ringfence.services.demo import set_up_demo
+from ringfence.services.demo_history import set_up_demo_with_history
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.simulation.databases import scratch_database
@@ -283,19 +283,43 @@ def demo(
     host: Host = None,
     port: Port = None,
     serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding")] = True,
+    history_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=90,
+            help="Days of history to live through when seeding: bookings, workflows and the "
+            "dispatcher's real calls on the sandbox carrier (0: none)",
+        ),
+    ] = 30,
 ) -> None:
     """Seed the demo med spa (once) and serve it. Prints the URL and a fresh API key."""
     owner_only_umask()  # the database, recordings and keys it makes are ours alone
     with _container() as container:
         upgrade(container.engine)
-        with container.uow() as uow:
-            result = set_up_demo(uow=uow)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("setting up the demo practice", total=1.0)
+            result, history = set_up_demo_with_history(
+                container.session_factory,
+                now=container.clock.now(),
+                days=history_days,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+            bar.update(task, completed=1.0)
         settings = container.settings
         url = f"http://{host or settings.host}:{port or settings.port}"
         table = Table(title="Ringfence demo", show_header=False)
         table.add_row("Practice", "Glow Aesthetics (Manhattan, Scottsdale)")
         table.add_row("Seeded now", "yes" if result.created else "no (already there)")
         table.add_row("Contacts", str(result.contacts))
+        if history is not None:
+            table.add_row(
+                "History",
+                f"{history.days} days: {history.bookings} bookings, {history.calls} calls placed, "
+                f"{history.missed} no-shows",
+            )
         table.add_row("Staff app", url + "/app (sign in with the key below)")
         table.add_row("Dashboard", url + "/app/voice-ai/dashboards/outbound")
         table.add_row("Test console", url + "/app/voice-ai/console")

@@ -1,0 +1,99 @@
+"""The demo's month of history is lived, not written: the calls in it pass the same independent
+audit as the simulation's, and they are what the product's own paths made of the bookings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from ringfence.adapters.db import orm
+from ringfence.adapters.db.calls import CallJob, CallTranscript
+from ringfence.adapters.db.workflows import Enrollment, Workflow
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.domain.vocabulary import AppointmentStatus
+from ringfence.services.demo_history import set_up_demo_with_history
+from ringfence.services.facts import aware
+from ringfence.simulation.audit import audit_dials
+from ringfence.simulation.callog import audited_contacts, audited_locations, carrier_dials
+
+DAYS = 6
+
+
+def test_a_lived_week_passes_the_audit_and_fills_the_dashboard(
+    container: Container, clock: VirtualClock
+) -> None:
+    now = clock.now()
+    seen: list[float] = []
+    result, history = set_up_demo_with_history(
+        container.session_factory, now=now, days=DAYS, progress=seen.append
+    )
+    assert result.created
+    assert history is not None
+    assert seen and seen == sorted(seen) and seen[-1] <= 1.0
+
+    with container.session_factory() as session:
+        dials = carrier_dials(session)
+        report = audit_dials(dials, audited_contacts(session), audited_locations(session))
+        jobs = session.scalars(select(CallJob).where(CallJob.account_id == result.account_id)).all()
+        outcomes = Counter(job.outcome.value for job in jobs if job.outcome is not None)
+        transcripts = session.scalar(select(func.count()).select_from(CallTranscript))
+        statuses = Counter(
+            session.scalars(
+                select(orm.Appointment.status).where(
+                    orm.Appointment.account_id == result.account_id
+                )
+            )
+        )
+        no_show_enrollments = session.scalar(
+            select(func.count())
+            .select_from(Enrollment)
+            .join(Workflow, Workflow.id == Enrollment.workflow_id)
+            .where(Workflow.name.like("%o-show%"), Enrollment.created_at >= now - timedelta(DAYS))
+        )
+        key_made = session.scalar(
+            select(orm.ApiKey.created_at).where(
+                orm.ApiKey.account_id == result.account_id, orm.ApiKey.revoked_at.is_(None)
+            )
+        )
+
+    # Every dial the carrier placed: inside its window, with consent, not suppressed, paced.
+    assert len(dials) == history.calls > 10
+    assert report.violations == (), report.violations[:3]
+    # The days produced what a practice's days do, through the workflows and the agent.
+    assert history.bookings > 10 and history.kept > 0 and history.missed > 0
+    assert outcomes["connected"] > 0 and len(outcomes) >= 3, outcomes
+    assert transcripts and transcripts >= outcomes["connected"]
+    assert statuses[AppointmentStatus.COMPLETED] >= history.kept
+    assert statuses[AppointmentStatus.SCHEDULED] > 0  # the days ahead have bookings too
+    assert no_show_enrollments and no_show_enrollments > 0
+    assert all(job.dialed_at is None or job.dialed_at < now for job in jobs)
+    # The key the demo prints is made now, not a month ago.
+    assert key_made is not None and aware(key_made) == now
+
+
+def test_a_second_run_lives_nothing_again_and_issues_a_new_key(
+    container: Container, clock: VirtualClock
+) -> None:
+    first, _ = set_up_demo_with_history(container.session_factory, now=clock.now(), days=1)
+    with container.session_factory() as session:
+        calls = session.scalar(select(func.count()).select_from(CallJob))
+    second, history = set_up_demo_with_history(container.session_factory, now=clock.now(), days=1)
+    assert (second.created, history) == (False, None)
+    assert second.api_key != first.api_key
+    with container.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(CallJob)) == calls
+
+
+def test_no_history_seeds_at_once(container: Container, clock: VirtualClock) -> None:
+    result, history = set_up_demo_with_history(container.session_factory, now=clock.now(), days=0)
+    assert result.created and history is None
+    with container.session_factory() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(CallJob).where(CallJob.dialed_at.is_not(None))
+            )
+            == 0
+        )
