@@ -7,10 +7,12 @@ from sqlalchemy import func, select
 from ringfence.adapters.db import orm
 from ringfence.adapters.db.workflows import Enrollment, Workflow
 from ringfence.bootstrap import Container
+from ringfence.domain.kyc import validate
 from ringfence.domain.phone import region_of
-from ringfence.domain.vocabulary import ConsentKind, ContactSource
+from ringfence.domain.vocabulary import ConsentKind, ContactSource, KycStatus
 from ringfence.services.api_keys import authenticate
 from ringfence.services.demo import seed_demo
+from ringfence.services.kyc import application_from_dict, registration_of
 
 
 def _count(container: Container, model: type[object]) -> int:
@@ -43,6 +45,11 @@ def test_demo_seed_is_realistic_and_idempotent(container: Container) -> None:
         kinds = set(uow.session.scalars(select(orm.ConsentRecord.kind)))
         forms = list(uow.session.scalars(select(orm.Form)))
         _assert_realistic(zones, contacts, kinds, forms)
+        # The approval rests on a registration that passes the form's own checks.
+        registration = registration_of(uow.session, second.account_id)
+        assert registration is not None
+        assert registration.status is KycStatus.APPROVED
+        assert validate(application_from_dict(registration.application)) == ()
 
 
 def _assert_workflows_running(container: Container) -> None:

@@ -16,11 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db import orm
+from ringfence.adapters.db.kyc import KycRegistration
 from ringfence.domain.compliance import SuppressionSource
+from ringfence.domain.kyc import (
+    Address,
+    KycApplication,
+    Owner,
+    Representative,
+    material_fingerprint,
+)
 from ringfence.domain.tags import COMPLAINT_TAG, OPT_OUT_TAG, QA_TEST_TAG
 from ringfence.domain.us_zones import us_time_zone
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
+    CallPurpose,
     Channel,
     ConsentKind,
     ContactSource,
@@ -30,6 +39,7 @@ from ringfence.domain.workflows.definition import TriggerKind
 from ringfence.services.api_keys import create_api_key, revoke_api_keys
 from ringfence.services.consent_review import scan_version
 from ringfence.services.forms import set_consent_text
+from ringfence.services.kyc import application_to_dict
 from ringfence.services.suppression import suppress_number
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows import manage
@@ -249,6 +259,7 @@ def _seed(session: Session, *, now: datetime, contacts_per_location: int) -> orm
     )
     session.add(account)
     session.flush()
+    _seed_registration(session, account, now)
     tags = {
         name: orm.Tag(account_id=account.id, name=name, created_at=now, updated_at=now)
         for name in (QA_TEST_TAG, OPT_OUT_TAG, COMPLAINT_TAG, "VIP", "Botox", "Filler", "Lead")
@@ -260,6 +271,46 @@ def _seed(session: Session, *, now: datetime, contacts_per_location: int) -> orm
     session.flush()
     _seed_workflows(session, account, now)
     return account
+
+
+def _seed_registration(session: Session, account: orm.Account, now: datetime) -> None:
+    """The business registration the demo's approval rests on, so Enable Outbound Calls shows
+    what was registered and by whom it was approved, as for any approved practice."""
+    application = KycApplication(
+        legal_name=account.legal_name or account.name,
+        dba=account.name,
+        ein="84-1234567",
+        address=Address("455 Park Avenue South", "New York", "NY", "10016"),
+        website="https://glow-aesthetics.example",
+        owners=(Owner("Dana Whitfield", "Managing member", 100.0, control_person=True),),
+        representative=Representative(
+            "Dana Whitfield", "Managing member", "dana@glow-aesthetics.example", "+12125550100"
+        ),
+        use_cases=(
+            CallPurpose.APPOINTMENT_CONFIRMATION,
+            CallPurpose.NO_SHOW_RECOVERY,
+            CallPurpose.CONSULT_FOLLOW_UP,
+            CallPurpose.TREATMENT_REMINDER,
+        ),
+        expected_daily_volume=120,
+    )
+    session.add(
+        KycRegistration(
+            account_id=account.id,
+            status=KycStatus.APPROVED,
+            application=application_to_dict(application),
+            legal_name=application.legal_name,
+            ein=application.ein,
+            reasons=[],
+            approved_fingerprint=material_fingerprint(application),
+            submitted_at=now,
+            decided_at=now,
+            decided_by="platform operator (demo)",
+            approval_seen_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 # Published in the demo so the sandbox carrier has work from the first minute: the
