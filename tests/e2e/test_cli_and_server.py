@@ -46,7 +46,8 @@ def test_demo_seeds_once_and_serves_contacts_over_http(cli_env: dict[str, str]) 
     first = _run(cli_env, "demo", "--no-serve", "--history-days", "2")
     second = _run(cli_env, "demo", "--no-serve", "--history-days", "2")
     assert "Contacts" in first
-    assert "2 days:" in first and "calls placed" in first
+    assert "2 days:" in first
+    assert "calls placed" in first
     assert "History" not in second  # lived once
     assert "300" in second
     key = next(line.split()[-1] for line in second.splitlines() if line.startswith("API key:"))

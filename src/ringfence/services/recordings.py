@@ -190,8 +190,9 @@ def render_pending(
     """Render up to `limit` transcripts that have no recording yet; return how many were.
 
     Newest first (staff open today's calls; a backlog, such as the demo's month of history or
-    a worker that was down, must not hold them back), never a purged one. Each recording is encrypted with `cipher` (by default
-    the one installed on the sessions' database engine, which encrypts the transcripts) and
+    a worker that was down, must not hold them back), never a purged one. Each recording is
+    encrypted with `cipher` (by default the one installed on the sessions' database engine,
+    which encrypts the transcripts) and
     written atomically (a temporary file, then `os.replace`) to
     `store_dir/<account_id>/<job_id>.wav.enc`, then its row gets `recording_path` (relative
     to `store_dir`) and `recording_seconds` in a transaction of its own. No transaction is
