@@ -1,0 +1,135 @@
+"""Every page staff, patients and share-link holders open passes axe-core (WCAG 2.1 A and AA),
+in real Chromium, on a practice with a lived history (the demo's, two days of it).
+
+The staff pages are found, not listed: every menu entry (`navigation.MENU`, so a new page is
+checked the day it gets its link), then the first record each list page links to (a contact,
+a workflow, a form, a call, a phone number, an agent's edit page), then the pages nobody
+reaches from the menu (sign-in, the public consent form, a shared dashboard). A violation
+fails with the rule, its impact, the page and the elements, as axe reports them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from ringfence.bootstrap import Container
+from ringfence.clock import VirtualClock
+from ringfence.entrypoints.web.navigation import MENU
+from ringfence.services.demo_history import set_up_demo_with_history
+from tests.e2e.browser import log_in
+
+# The WCAG 2.1 A and AA rules: what accessibility law and procurement ask of a web app.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# The first record each list page links to: (list page, a link on it to follow).
+DETAIL_LINKS = (
+    ("/app/contacts", r"^/app/contacts/\d+$"),
+    ("/app/workflows", r"^/app/workflows/\d+$"),
+    ("/app/forms", r"^/app/forms/\d+$"),
+    ("/app/voice-ai/dashboards/outbound", r"^/app/voice-ai/dashboards/outbound/calls/\d+$"),
+    ("/app/phone-numbers", r"^/app/phone-numbers/\d+/edit$"),
+    ("/app/voice-ai", r"^/app/voice-ai/agents/\d+/edit$"),
+)
+# Reached from a button or a notice that not every state shows.
+FIXED_PAGES = ("/app/voice-ai/outbound", "/app/forms/new", "/app/workflows/new")
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    rule: str
+    impact: str
+    help: str
+    targets: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.rule} ({self.impact}) {self.help} at {', '.join(self.targets)}"
+
+
+def _violations(page: Page, path: str) -> list[Violation]:
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [
+        Violation(
+            path=path,
+            rule=found["id"],
+            impact=str(found.get("impact")),
+            help=found["help"],
+            targets=tuple(str(node["target"]) for node in found["nodes"][:5]),
+        )
+        for found in results.response["violations"]
+    ]
+
+
+def _first_link(page: Page, pattern: str) -> str | None:
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    return next((href for href in hrefs if re.match(pattern, href.split("?")[0])), None)
+
+
+@pytest.fixture
+def demo_key(container: Container, clock: VirtualClock) -> str:
+    result, _ = set_up_demo_with_history(container.session_factory, now=clock.now(), days=2)
+    return result.api_key
+
+
+def test_every_page_passes_axe(
+    page: Page, browser: Browser, live_server: str, demo_key: str
+) -> None:
+    found: list[Violation] = []
+    checked: list[str] = []
+
+    def check(path: str) -> None:
+        response = page.goto(f"{live_server}{path}")
+        assert response is not None, path
+        assert response.ok, f"{path}: {response.status}"
+        page.wait_for_load_state("networkidle")
+        checked.append(path)
+        found.extend(_violations(page, path))
+
+    page.goto(f"{live_server}/login")
+    found.extend(_violations(page, "/login"))
+    log_in(page, live_server, demo_key)
+
+    for section in MENU:
+        for link in section.links:
+            check(link.href)
+    for listing, pattern in DETAIL_LINKS:
+        page.goto(f"{live_server}{listing}")
+        href = _first_link(page, pattern)
+        assert href is not None, f"{listing} links to nothing like {pattern}"
+        check(href)
+
+    for path in FIXED_PAGES:
+        check(path)
+
+    # A patient's view: the public consent form, signed out.
+    page.goto(f"{live_server}/app/forms")
+    public = page.locator("input[readonly]").first.input_value()
+    # A share-link holder's view.
+    page.goto(f"{live_server}/app/voice-ai/dashboards/outbound/shares")
+    page.get_by_label("Label").fill("Owners' review")
+    page.get_by_role("button", name="Create link").click()
+    shared = page.locator("#share-links tbody tr").first.get_by_label("Share URL").input_value()
+    anonymous = browser.new_context().new_page()
+    for url in (public, shared):
+        anonymous.goto(url)
+        expect(anonymous.locator("main")).to_be_visible()
+        found.extend(_violations(anonymous, url.removeprefix(live_server)))
+    anonymous.context.close()
+
+    assert len(checked) == len(DETAIL_LINKS) + len(FIXED_PAGES) + sum(len(s.links) for s in MENU)
+    assert found == [], "\n" + "\n".join(str(v) for v in found)
+
+
+def test_the_checker_can_fail(page: Page) -> None:
+    """The same run on a page with the faults it must catch: a passing page above means
+    something, not an engine that never loaded."""
+    page.set_content(
+        '<html><body><main><img src="x.png"><input type="text">'
+        '<p style="color:#ccc;background:#fff">faint</p></main></body></html>'
+    )
+    rules = {violation.rule for violation in _violations(page, "planted")}
+    assert {"image-alt", "label", "color-contrast", "html-has-lang"} <= rules
