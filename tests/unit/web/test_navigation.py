@@ -28,6 +28,7 @@ def test_the_longest_matching_entry_is_current(path: str, entry: str | None) -> 
 def test_the_menu_mirrors_the_products() -> None:
     assert [section.label for section in MENU] == [
         "AI Agents",
+        "Patients",
         "Automation",
         "Dashboards & Logs",
         "Settings",

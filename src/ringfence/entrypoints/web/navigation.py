@@ -27,12 +27,27 @@ MENU: Final = (
         "AI Agents",
         (NavLink("Voice AI", "/app/voice-ai"), NavLink("Test console", "/app/voice-ai/console")),
     ),
-    NavSection("Automation", (NavLink("Workflows", "/app/workflows"),)),
+    NavSection(
+        "Patients",
+        (NavLink("Contacts", "/app/contacts"), NavLink("Import contacts", "/app/contacts/import")),
+    ),
+    NavSection(
+        "Automation",
+        (NavLink("Workflows", "/app/workflows"), NavLink("Forms", "/app/forms")),
+    ),
     NavSection(
         "Dashboards & Logs",
         (NavLink("Outbound", "/app/voice-ai/dashboards/outbound"),),
     ),
-    NavSection("Settings", (NavLink("API keys & sessions", "/app/security"),)),
+    NavSection(
+        "Settings",
+        (
+            NavLink("Phone numbers", "/app/phone-numbers"),
+            NavLink("API keys & sessions", "/app/security"),
+            NavLink("Audit log", "/app/settings/audit"),
+            NavLink("PHI access & retention", "/app/settings/phi"),
+        ),
+    ),
 )
 
 

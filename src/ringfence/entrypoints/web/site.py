@@ -19,13 +19,19 @@ from ringfence.entrypoints.web.deps import CsrfRejected, LoginRequired, get_web,
 from ringfence.entrypoints.web.pages import STATIC_DIR
 from ringfence.entrypoints.web.redirects import LOGIN, login_url, safe_next
 from ringfence.entrypoints.web.routes import (
+    agent_edit,
     auth,
     consent_evidence,
+    contact_import,
+    contacts,
     dashboard,
     dashboard_shares,
     enablement,
+    forms,
+    phone_numbers,
     public_forms,
     security,
+    settings_logs,
     test_console,
     voice_ai,
 )
@@ -38,6 +44,9 @@ from ringfence.secret_key import secret_key
 
 ROUTERS: Final = (
     auth.router,
+    # Before any /app/contacts/{id} page: "import" is not a contact id, and the first route
+    # whose path matches answers.
+    contact_import.router,
     voice_ai.router,
     workflows.router,
     workflow_editor.router,  # after workflows.router: /app/workflows/new is not an id
@@ -45,9 +54,14 @@ ROUTERS: Final = (
     dashboard.router,
     dashboard_shares.router,
     security.router,
+    settings_logs.router,
     enablement.router,
     consent_evidence.router,
+    contacts.router,  # after contact_import.router: /app/contacts/import is no id
+    forms.router,  # its /app/forms/new is declared before /app/forms/{form_id}
     test_console.router,
+    phone_numbers.router,
+    agent_edit.router,
 )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Query
-from sqlalchemy import ColumnElement
 
 from ringfence.adapters.db.orm import Account, AuditEvent
 from ringfence.entrypoints.api.crud import list_page
@@ -23,6 +22,7 @@ from ringfence.entrypoints.deps import (
     Uow,
 )
 from ringfence.services import account as account_rules
+from ringfence.services.audit_views import audit_event_filters
 
 router = APIRouter(tags=["account"])
 
@@ -59,13 +59,9 @@ def list_audit_events(
     uow: Uow, scope: Scope, query: Annotated[AuditEventQuery, Query()]
 ) -> Page[AuditEventOut]:
     """Append-only record of changes to consent, DND, opt-out, KYC and workflow status."""
-    clauses: list[ColumnElement[bool]] = []
-    if query.entity_type is not None:
-        clauses.append(AuditEvent.entity_type == query.entity_type)
-    if query.entity_id is not None:
-        clauses.append(AuditEvent.entity_id == query.entity_id)
-    if query.action is not None:
-        clauses.append(AuditEvent.action == query.action)
+    clauses = audit_event_filters(
+        entity_type=query.entity_type, entity_id=query.entity_id, action=query.action
+    )
     rows, next_cursor = list_page(uow.session, AuditEvent, scope, clauses, query)
     return Page[AuditEventOut](
         items=[AuditEventOut.model_validate(r) for r in rows], next_cursor=next_cursor
