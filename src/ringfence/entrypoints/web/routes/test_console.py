@@ -3,11 +3,13 @@ paste), with purposes and patients by name and what the agent did after each tur
 
 Plain forms that work without JavaScript (htmx only swaps the conversation in place). A test
 call is a dry run logged as Call Type Test (services/console.py); this module only translates.
+Each agent line can be heard: its WAV is spoken on demand by services/console_audio.py.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
@@ -18,19 +20,34 @@ from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.services.console import AgentConsole, ConsoleEvent, console_events
+from ringfence.services.console_audio import ConsoleAudio
 from ringfence.services.console_views import console_call_view, console_choices
 from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
+from ringfence.speech.contracts import SpeechEngineUnavailable
 
 router = APIRouter()
 
 CONSOLE: Final = "/app/voice-ai/console"
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PURPOSES: Final = tuple((purpose.value, purpose.label) for purpose in CallPurpose)
+# A line's text never changes once written; private: the audio speaks the patient's name.
+AUDIO_CACHE: Final = "private, max-age=3600"
+_AUDIO_SETUP = threading.Lock()
 
 
 def _console(request: Request) -> AgentConsole:
     console: AgentConsole = request.app.state.agent_console
     return console
+
+
+def _audio(request: Request) -> ConsoleAudio:
+    """The app's speaker of agent lines, made on first use (tests set their own first)."""
+    state = request.app.state
+    with _AUDIO_SETUP:
+        audio: ConsoleAudio | None = getattr(state, "console_audio", None)
+        if audio is None:
+            audio = state.console_audio = ConsoleAudio()
+    return audio
 
 
 @router.get("/console", include_in_schema=False)
@@ -92,6 +109,27 @@ def start(
 @router.get(f"{CONSOLE}/calls/{{call_id}}", name="test_console_call")
 def call_page(request: Request, web: Web, viewer: SignedIn, uow: Uow, call_id: CallId) -> Response:
     return _call_page(request, web, viewer, uow, call_id)
+
+
+@router.get(f"{CONSOLE}/calls/{{call_id}}/turns/{{turn}}/audio.wav", name="test_console_audio")
+def line_audio(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, call_id: CallId, turn: int
+) -> Response:
+    """One agent line spoken (the browser asks when Play is pressed): 404 for anything but an
+    agent line of this account's test call, 503 with what to install when no voice is."""
+    try:
+        wav = _audio(request).agent_line_wav(
+            uow=uow, scope=viewer.scope, call_id=call_id, turn=turn
+        )
+    except NotFound:
+        return web.pages.not_found(request, viewer=viewer, what="That agent line")
+    except SpeechEngineUnavailable as exc:
+        return Response(
+            f"The agent's lines cannot be played: {exc}.",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            media_type="text/plain",
+        )
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": AUDIO_CACHE})
 
 
 @router.post(f"{CONSOLE}/calls/{{call_id}}/turns", name="test_console_turn")
@@ -163,7 +201,12 @@ def _call_page(
         call = console_call_view(uow=uow, scope=viewer.scope, call_id=call_id)
     except (NotFound, InvalidField):
         return web.pages.not_found(request, viewer=viewer, what="That test call")
-    context: dict[str, Any] = {"call": call, "last": last, "error": error}
+    context: dict[str, Any] = {
+        "call": call,
+        "last": last,
+        "error": error,
+        "speech_missing": _audio(request).missing_engine(),
+    }
     template = "test_console_call.html"
     if request.headers.get("HX-Request") == "true":
         template = "test_console/_conversation.html"  # the region htmx swaps in place
