@@ -5,13 +5,16 @@ The staff pages are found, not listed: every menu entry (`navigation.MENU`, so a
 checked the day it gets its link), then the first record each list page links to (a contact,
 a workflow, a form, a call, a phone number, an agent's edit page), then the pages nobody
 reaches from the menu (sign-in, the public consent form, a shared dashboard). A violation
-fails with the rule, its impact, the page and the elements, as axe reports them.
+fails with the rule, its impact, the page and the elements, as axe reports them. A full-page
+screenshot of each is left in `test-artifacts/pages/` (git-ignored) for a reviewer to look at.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -23,6 +26,7 @@ from ringfence.entrypoints.web.navigation import MENU
 from ringfence.services.demo_history import set_up_demo_with_history
 from tests.e2e.browser import log_in
 
+SCREENSHOTS: Final = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
 # The WCAG 2.1 A and AA rules: what accessibility law and procurement ask of a web app.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # The first record each list page links to: (list page, a link on it to follow).
@@ -64,6 +68,12 @@ def _violations(page: Page, path: str) -> list[Violation]:
     ]
 
 
+def _screenshot(page: Page, path: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:80] or "root"
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
 def _first_link(page: Page, pattern: str) -> str | None:
     hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
     return next((href for href in hrefs if re.match(pattern, href.split("?")[0])), None)
@@ -88,9 +98,11 @@ def test_every_page_passes_axe(
         page.wait_for_load_state("networkidle")
         checked.append(path)
         found.extend(_violations(page, path))
+        _screenshot(page, path)
 
     page.goto(f"{live_server}/login")
     found.extend(_violations(page, "/login"))
+    _screenshot(page, "/login")
     log_in(page, live_server, demo_key)
 
     for section in MENU:
@@ -118,6 +130,7 @@ def test_every_page_passes_axe(
         anonymous.goto(url)
         expect(anonymous.locator("main")).to_be_visible()
         found.extend(_violations(anonymous, url.removeprefix(live_server)))
+        _screenshot(anonymous, url.removeprefix(live_server).split("?")[0][:40])
     anonymous.context.close()
 
     assert len(checked) == len(DETAIL_LINKS) + len(FIXED_PAGES) + sum(len(s.links) for s in MENU)

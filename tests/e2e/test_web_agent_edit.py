@@ -94,7 +94,10 @@ def test_every_field_is_saved_and_shown_on_the_voice_ai_page(
     assert "Upper East desk" in card
     assert "+16465550123" in card
     assert "to +12125550150 during Mon 09:00-12:30, 13:30-17:00; Tue 09:00-17:00" in card
-    assert "<dt>Dialogue</dt><dd>llm</dd>" in card
+    assert (
+        "<dt>How the agent talks</dt><dd>AI language model: free conversation within the "
+        "guardrails</dd>" in card
+    )
     lead = re.search(r"Lead reactivation</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", card, re.S)
     assert lead is not None
     assert lead.group(1) == "its own opening"

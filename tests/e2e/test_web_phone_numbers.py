@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ringfence.adapters.db.orm import PhoneNumber
+from ringfence.adapters.db.orm import PhoneNumber, VoiceAgent
 from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import CallOutcome, CallType
 from tests.conftest import Tenant
@@ -148,11 +148,20 @@ def test_edit_the_label_and_remove_a_number(
     assert "Label: Keep the label to 100 characters or fewer." in too_long.text
     assert _numbers(container, tenant.account_id) == [("+12125550100", "Upper East Side")]
 
-    add_voice_agent(container, tenant, name="Front desk", callback_number="+12125550100")
+    agent_id = add_voice_agent(container, tenant, name="Front desk", callback_number="+12125550100")
     confirm = client.get(f"{NUMBERS}/{number_id}/remove")
     assert confirm.status_code == 200
-    assert "This number is still in use" in confirm.text
+    # The agent's callback number: the service refuses, so the page says why, with no button.
+    assert "(212) 555-0100 cannot be removed" in confirm.text
     assert "Callback number of agent Front desk" in confirm.text
+    assert "Remove (212) 555-0100</button>" not in confirm.text
+    with container.uow() as uow:
+        agent = uow.session.get(VoiceAgent, agent_id)
+        assert agent is not None
+        agent.callback_number = "+12125550111"
+        uow.commit()
+    confirm = client.get(f"{NUMBERS}/{number_id}/remove")
+    assert "Nothing uses this number" in confirm.text
     removed = client.post(f"{NUMBERS}/{number_id}/remove", data={"csrf_token": csrf_token(edit)})
     assert "(212) 555-0100 removed from this account&#39;s caller IDs." in removed.text
     assert "No phone numbers at this location yet" in removed.text
@@ -184,3 +193,31 @@ def test_another_accounts_number_is_not_found_and_every_change_needs_the_csrf_to
     )
     assert no_token.status_code == 403
     assert _numbers(container, tenant.account_id) == []
+
+
+def test_the_spam_flag_hint_is_the_dashboards_rotate_rule(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    book = CallBook(container, tenant)
+    flagged = book.number("+12125550100")
+    healthy = book.number("+12125550142")
+    new = book.number("+12125550143")
+    for i in range(12):  # 4 of 12 refused by the carrier: a third fails
+        outcome = CallOutcome.FAILED if i < 4 else CallOutcome.CONNECTED
+        book.call(outcome, day=TODAY, caller_id="+12125550100", duration=30)
+    for i in range(12):  # 1 of 12: what any list has
+        outcome = CallOutcome.FAILED if i < 1 else CallOutcome.NO_ANSWER
+        book.call(outcome, day=TODAY, caller_id="+12125550142")
+    for _ in range(3):  # failing, but too few calls to say
+        book.call(CallOutcome.FAILED, day=TODAY, caller_id="+12125550143")
+    add_voice_agent(container, tenant, name="Front desk")  # the outbound tab needs an agent
+
+    sign_in(client, tenant)
+    page = client.get(NUMBERS).text
+    assert "Likely flagged as spam or blocked: 33% of calls failed" in _row(page, flagged)
+    assert "Consider rotating to a different outbound number" in _row(page, flagged)
+    assert "No sign of spam flagging (8% of calls failed)" in _row(page, healthy)
+    assert "Too few calls to judge (100% of calls failed)" in _row(page, new)
+    # The dashboard's Caller IDs panel flags the same number, and only it.
+    dashboard = client.get("/app/voice-ai/dashboards/outbound", params={"range": "30d"}).text
+    assert dashboard.count("High failure rate: possibly spam-flagged or blocked") == 1

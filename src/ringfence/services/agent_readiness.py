@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Account, Location, VoiceAgent
+from ringfence.agent.profile import DEFAULT_VOICEMAIL, AgentProfile
 from ringfence.agent.validation import validate_agent
 from ringfence.domain.staff_hours import parse_staff_hours
 from ringfence.domain.vocabulary import CallPurpose, KycStatus
-from ringfence.services.agent_sessions import location_callback, saved_profile
+from ringfence.services.agent_sessions import location_callback, profile_of, saved_profile
+from ringfence.services.agent_words import field_label, policy_words
 from ringfence.services.errors import NotFound
 
 _OPENINGS_FIELD = "outbound_openings."
@@ -43,6 +45,7 @@ class OpeningStatus:
     purpose: CallPurpose
     source: OpeningSource
     problems: tuple[str, ...]  # empty: the opening passes
+    spoken: str  # what a call says (the built-in opening when this one fails), for staff to read
 
     @property
     def valid(self) -> bool:
@@ -54,6 +57,11 @@ class AgentProblemLine:
     field: str
     message: str
 
+    @property
+    def label(self) -> str:
+        """The field as the edit page labels it ("Voicemail script"), never its code."""
+        return field_label(self.field)
+
 
 @dataclass(frozen=True, slots=True)
 class AgentReadiness:
@@ -61,6 +69,7 @@ class AgentReadiness:
     name: str
     practice_name: str
     dialogue_policy: str
+    dialogue_policy_words: str  # as the edit page's select names it
     callback_number: str | None
     callback_from_location: bool  # the agent has none of its own: the location's caller ID
     transfer_number: str | None  # the staff line callers asking for a person are handed to
@@ -68,6 +77,8 @@ class AgentReadiness:
     readiness: Readiness
     openings: tuple[OpeningStatus, ...]
     other_problems: tuple[AgentProblemLine, ...]  # greeting, voicemail, prompt, numbers
+    voicemail: str  # what a voicemail says (rendered; the built-in one when the agent's fails)
+    own_voicemail: bool  # the agent's own script is the one used
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +150,19 @@ def assess(agent: VoiceAgent, *, location_number: str | None) -> AgentReadiness:
     if callback is not None:
         for problem in validate_agent(saved_profile(agent, callback)):
             by_field[problem.field].append(problem.message)
+    # What calls will say: the texts that pass, the built-in ones for those that do not. With
+    # no callback number no call is held; the texts are shown with the number left as written.
+    spoken = profile_of(agent, callback) if callback is not None else None
     openings = tuple(
         OpeningStatus(
             purpose=purpose,
             source=_source(agent, own, purpose),
             problems=tuple(by_field.pop(_OPENINGS_FIELD + purpose.value, ())),
+            spoken=_said(spoken, agent, _opening_template(spoken, agent, purpose)),
         )
         for purpose in CallPurpose
     )
+    own_voicemail = bool(agent.voicemail_script) and "voicemail_script" not in by_field
     others = tuple(
         AgentProblemLine(field, message)
         for field, messages in by_field.items()
@@ -163,6 +179,7 @@ def assess(agent: VoiceAgent, *, location_number: str | None) -> AgentReadiness:
         name=agent.name,
         practice_name=agent.practice_name,
         dialogue_policy=agent.dialogue_policy,
+        dialogue_policy_words=policy_words(agent.dialogue_policy),
         callback_number=callback,
         callback_from_location=not agent.callback_number and callback is not None,
         transfer_number=agent.transfer_number,
@@ -170,7 +187,28 @@ def assess(agent: VoiceAgent, *, location_number: str | None) -> AgentReadiness:
         readiness=readiness,
         openings=openings,
         other_problems=others,
+        voicemail=_said(
+            spoken, agent, agent.voicemail_script if own_voicemail else DEFAULT_VOICEMAIL
+        ),
+        own_voicemail=own_voicemail,
     )
+
+
+def _opening_template(profile: AgentProfile | None, agent: VoiceAgent, purpose: CallPurpose) -> str:
+    if profile is not None:
+        return profile.opening_template(purpose)
+    return saved_profile(agent, "").opening_template(purpose)
+
+
+def _said(profile: AgentProfile | None, agent: VoiceAgent, template: str) -> str:
+    """`template` as a call says it (practice name and callback number filled in); as written
+    when it cannot be filled (no callback number, or a placeholder the checks refused)."""
+    if profile is None:
+        return template.replace("{practice}", agent.practice_name)
+    try:
+        return profile.render(template)
+    except (KeyError, ValueError, IndexError):
+        return template
 
 
 def _source(agent: VoiceAgent, own: dict[str, str], purpose: CallPurpose) -> OpeningSource:

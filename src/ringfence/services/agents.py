@@ -6,7 +6,7 @@ calling" is checked when the agent is saved, not discovered on a patient's phone
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, Final, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from ringfence.adapters.db.orm import VoiceAgent
 from ringfence.agent.validation import validate_agent
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.agent_sessions import location_callback, saved_profile
+from ringfence.services.audit import changed_fields
 from ringfence.services.errors import InvalidField
 from ringfence.services.fields import apply_fields
 from ringfence.services.locations import referenced_location
@@ -39,6 +40,34 @@ class AgentFields(TypedDict, total=False):
     staff_hours: dict[str, list[str]] | None
 
 
+# What the audit log keeps of an agent: every field staff can set (what it says on calls is
+# what a clinic answers for, so the words themselves are kept, before and after).
+AUDITED: Final = (
+    "location_id",
+    "name",
+    "practice_name",
+    "system_prompt",
+    "inbound_greeting",
+    "outbound_opening",
+    "outbound_openings",
+    "callback_number",
+    "voicemail_script",
+    "dialogue_policy",
+    "transfer_number",
+    "staff_hours",
+)
+
+
+def _audited(agent: VoiceAgent, fields: tuple[str, ...] = AUDITED) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(agent, name)
+        if isinstance(value, dict):  # openings keyed by CallPurpose: plain JSON keys
+            value = {str(k): v for k, v in value.items()}
+        values[name] = value
+    return values
+
+
 def create_agent(
     *, uow: AbstractUnitOfWork, scope: TenantScope, location_id: int, fields: AgentFields
 ) -> VoiceAgent:
@@ -55,6 +84,14 @@ def create_agent(
     )
     uow.voice_agents.add(agent)
     _check(uow, agent)
+    uow.audit.record(
+        scope,
+        entity_type="voice_agent",
+        entity_id=agent.id,
+        action="voice_agent.created",
+        at=now,
+        after=_audited(agent),
+    )
     uow.commit()
     return agent
 
@@ -65,9 +102,24 @@ def update_agent(
     """Change the fields present in `changes`; the agent as changed is checked again;
     committed."""
     agent = uow.voice_agents.owned(scope, agent_id)
+    named = tuple(key for key in AUDITED if key in changes)
+    before = _audited(agent, named)
     apply_fields(agent, dict(changes))
     agent.updated_at = uow.clock.now()
     _check(uow, agent)
+    # Before and after of the fields that really changed; a PATCH that sends the values
+    # already saved leaves no event.
+    changed = changed_fields(before, _audited(agent, named))
+    if changed is not None:
+        uow.audit.record(
+            scope,
+            entity_type="voice_agent",
+            entity_id=agent.id,
+            action="voice_agent.updated",
+            at=agent.updated_at,
+            before=changed[0],
+            after=changed[1],
+        )
     uow.commit()
     return agent
 

@@ -21,6 +21,7 @@ from ringfence.adapters.db.dashboard import DashboardShareLink
 from ringfence.adapters.db.orm import AuditEvent, Form, Location
 from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.compliance import zone
+from ringfence.services.agent_words import POLICY_WORDS
 from ringfence.services.paging import newest_first_page
 
 # Every action the code writes, as the sentence staff read. tests/unit/services/
@@ -52,6 +53,21 @@ ACTION_SENTENCES: Final[Mapping[str, str]] = {
     "kyc.needs_changes": "Business verification sent back for changes",
     "dashboard_share_link.created": "Made a read-only share link to the call dashboard",
     "dashboard_share_link.revoked": "Revoked a dashboard share link",
+    "workflow.created": "Created a workflow (as a draft: it calls nobody yet)",
+    "workflow.edited": "Changed a workflow's draft (its name, steps, trigger or audience)",
+    "workflow.test_mode_on": (
+        "Turned test mode on for a workflow: it only calls contacts tagged for testing"
+    ),
+    "workflow.test_mode_off": (
+        "Turned test mode off for a workflow: once published it calls real patients"
+    ),
+    "workflow.published": "Published a workflow: it can now start calling patients",
+    "workflow.unpublished": (
+        "Unpublished a workflow: it stopped and its waiting calls were canceled"
+    ),
+    "workflow.deleted": "Deleted a draft workflow",
+    "voice_agent.created": "Created a voice agent",
+    "voice_agent.updated": "Changed a voice agent (what it says or how it calls)",
 }
 
 # What each kind of record is called, and where its page is (when it has one).
@@ -64,11 +80,13 @@ ENTITY_NAMES: Final[Mapping[str, str]] = {
     "kyc_registration": "Business verification",
     "location": "Location",
     "number_suppression": "Do-not-call list entry",
+    "voice_agent": "Voice agent",
     "workflow": "Workflow",
 }
 _ENTITY_PAGES: Final[Mapping[str, str]] = {
     "contact": "/app/contacts/{id}",
     "workflow": "/app/workflows/{id}",
+    "voice_agent": "/app/voice-ai/agents/{id}/edit",
     "api_key": "/app/security",
     "dashboard_share_link": "/app/voice-ai/dashboards/outbound/shares",
     "kyc_registration": "/app/voice-ai/outbound",
@@ -96,11 +114,39 @@ _FIELD_NAMES: Final[Mapping[str, str]] = {
     "held_for_staff_confirmation": "Waiting for staff to confirm",
     "voice_consent_refused": "Call consent refused because",
     "valid_for_voice_opt_in": "Valid for call opt-in",
+    # Workflows (services/workflows/audit_trail.py keeps a summary, not the definition).
+    "name": "Name",
+    "step_count": "Number of steps",
+    "changed_parts": "Parts changed",
+    "test_mode": "Test mode",
+    "trigger": "Starts when",
+    "version": "Published version",
+    "audience": "Contacts it could call right now",
+    "status": "Status",
+    # Voice agents (services/agents.py).
+    "practice_name": "Practice name",
+    "system_prompt": "Instructions for the AI",
+    "inbound_greeting": "Greeting for incoming calls",
+    "outbound_opening": "Default opening for outbound calls",
+    "outbound_openings": "Openings for outbound calls",
+    "callback_number": "Callback number",
+    "voicemail_script": "Voicemail script",
+    "dialogue_policy": "How the agent talks",
+    "transfer_number": "Transfer (staff) number",
+    "staff_hours": "Staff hours",
 }
 # Stored codes that read better as words (the channel a patient opted out through).
 _VALUE_WORDS: Final[Mapping[str, Mapping[str, str]]] = {
     "opted_out_channel": {"voice": "a phone call", "sms": "a text message", "email": "email"},
     "channel": {"voice": "phone calls", "sms": "text messages", "email": "email"},
+    "changed_parts": {
+        "trigger": "what starts it",
+        "audience": "who it calls",
+        "steps": "the steps",
+        "test_mode": "test mode",
+    },
+    "status": {"draft": "Draft", "published": "Published"},
+    "dialogue_policy": dict(POLICY_WORDS),
 }
 _ISO_INSTANT: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
@@ -310,7 +356,8 @@ def value_in_words(field: str, value: object, time_zone: str) -> str:
     if isinstance(value, str) and value in _VALUE_WORDS.get(field, {}):
         return _VALUE_WORDS[field][value]
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) if value else "none"
+        words = _VALUE_WORDS.get(field, {})
+        return ", ".join(words.get(str(v), str(v)) for v in value) if value else "none"
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
     if isinstance(value, str) and _ISO_INSTANT.match(value):
@@ -320,4 +367,6 @@ def value_in_words(field: str, value: object, time_zone: str) -> str:
             return value
         if at.tzinfo is not None:
             return at.astimezone(zone(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
+    if field == "trigger" and isinstance(value, str):
+        return value.replace("_", " ").capitalize()
     return str(value)

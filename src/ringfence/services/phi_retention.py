@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallJob, CallTranscript
@@ -79,7 +79,7 @@ def purge_expired(
                         Account.phi_retention_days == days,
                         CallTranscript.purged_at.is_(None),
                         CallTranscript.id > after_id,
-                        func.coalesce(CallJob.ended_at, CallTranscript.created_at) < cutoff,
+                        past_retention(cutoff),
                     )
                     .order_by(CallTranscript.id)
                     .limit(batch)
@@ -95,6 +95,13 @@ def purge_expired(
                 policy=policy_label(days),
             )
     return report
+
+
+def past_retention(cutoff: datetime) -> ColumnElement[bool]:
+    """A transcript whose call ended before `cutoff` (or, with no end recorded, was made
+    before it): what the policy of that cutoff purges. The PHI page counts with it too, so
+    its preview of a new policy is the purge's own selection."""
+    return func.coalesce(CallJob.ended_at, CallTranscript.created_at) < cutoff
 
 
 def _purge_batch(

@@ -13,13 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.calls import CallJob
+from ringfence.adapters.db.calls import CallJob, CallTranscript
 from ringfence.adapters.db.orm import Account
 from ringfence.adapters.db.phi import PhiAccess, PhiTombstone
-from ringfence.domain.phi import PhiAccessVia, PhiKind, describe_policy
+from ringfence.domain.phi import (
+    RETENTION_DAYS,
+    PhiAccessVia,
+    PhiKind,
+    describe_policy,
+    retention_cutoff,
+)
 from ringfence.services.audit_views import (
     DisplayZone,
     actor_in_words,
@@ -27,6 +33,7 @@ from ringfence.services.audit_views import (
     display_zone,
 )
 from ringfence.services.paging import newest_first_page
+from ringfence.services.phi_retention import past_retention
 
 CALL_PAGE: Final = "/app/voice-ai/dashboards/outbound/calls/{id}"
 
@@ -91,6 +98,39 @@ def retention(session: Session, *, account_id: int) -> Retention:
         purged_recordings=totals.get(PhiKind.RECORDING, 0),
         purged_transcripts=totals.get(PhiKind.TRANSCRIPT, 0),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PurgePreview:
+    """What a `days` policy would remove at the next hourly purge, counted now."""
+
+    days: int | None  # None: kept for good (removes nothing)
+    transcripts: int
+    recordings: int
+
+
+def purge_previews(session: Session, *, account_id: int, now: datetime) -> tuple[PurgePreview, ...]:
+    """One preview per retention choice (kept for good first), counted with the purge's own
+    selection (`phi_retention.past_retention`). Cost: one count over the account's transcripts
+    not purged yet (indexed by account and purge time), whatever the number of choices."""
+    counts = []
+    for days in RETENTION_DAYS:
+        past = past_retention(retention_cutoff(now, days))
+        counts += [
+            func.count(case((past, 1))),
+            func.count(case((and_(past, CallTranscript.recording_path.is_not(None)), 1))),
+        ]
+    row = session.execute(
+        select(*counts)
+        .select_from(CallTranscript)
+        .join(CallJob, CallJob.id == CallTranscript.job_id)
+        .where(CallTranscript.account_id == account_id, CallTranscript.purged_at.is_(None))
+    ).one()
+    found = [
+        PurgePreview(days, row[2 * index], row[2 * index + 1])
+        for index, days in enumerate(RETENTION_DAYS)
+    ]
+    return (PurgePreview(None, 0, 0), *found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db.orm import Location, PhoneNumber, VoiceAgent
 from ringfence.adapters.db.workflows import Workflow, WorkflowVersion
 from ringfence.domain.dashboard.filters import DashboardFilters, TimeRange
-from ringfence.domain.dashboard.trends import CallerIdStats
+from ringfence.domain.dashboard.trends import SPAM_SUSPECT_MIN_DIALS, CallerIdStats
 from ringfence.domain.vocabulary import CarrierKind
 from ringfence.domain.workflows.definition import VoiceAICall, WorkflowDefinition
 from ringfence.domain.workflows.walk import walk
@@ -61,6 +61,11 @@ class CallerIdRow:
     uses: tuple[str, ...]  # what dials from it or says it, in words; empty: unused
     calls_placed: int  # last 30 days, Live calls
     answered: int  # of those, reached a person or voicemail
+    failed: int = 0  # of those, refused by the carrier or unreachable
+    # The dashboard's own rule (`CallerIdStats.rotate_suggested`): enough dials, and so many
+    # failing that the number is likely spam-flagged or blocked: the description's advice is
+    # to rotate to a different outbound number.
+    rotate_suggested: bool = False
 
     @property
     def in_use(self) -> bool:
@@ -72,6 +77,21 @@ class CallerIdRow:
         if not self.calls_placed:
             return "No calls yet"
         return f"{round(100 * self.answered / self.calls_placed)}%"
+
+    @property
+    def spam_risk(self) -> str:
+        """The spam-flag hint in words, from the same figures as the dashboard's Caller IDs."""
+        if not self.calls_placed:
+            return "Nothing to judge yet"
+        share = f"{round(100 * self.failed / self.calls_placed)}% of calls failed"
+        if self.rotate_suggested:
+            return (
+                f"Likely flagged as spam or blocked: {share}. Consider rotating to a "
+                "different outbound number."
+            )
+        if self.calls_placed < SPAM_SUSPECT_MIN_DIALS:
+            return f"Too few calls to judge ({share})"
+        return f"No sign of spam flagging ({share})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +155,8 @@ def phone_numbers_page(session: Session, *, account_id: int, now: datetime) -> P
                     uses=tuple(uses.get(number.id, ())),
                     calls_placed=figures.attempted if figures else 0,
                     answered=figures.reached if figures else 0,
+                    failed=figures.failed if figures else 0,
+                    rotate_suggested=figures.rotate_suggested if figures else False,
                 )
             )
         result.append(LocationNumbers(location.id, location.name, location.time_zone, tuple(rows)))

@@ -49,6 +49,7 @@ class LiveSession:
     account_name: str
     api_key_id: int
     key_name: str
+    account_slug: str | None  # read with the name: the layout's demo banner needs it
 
 
 def start_session(
@@ -78,7 +79,7 @@ def live_session(session: Session, token: str, *, now: datetime) -> LiveSession 
     if not token or len(token) > 100:
         return None
     row = session.execute(
-        select(WebSession, Account.name, ApiKey.name)
+        select(WebSession, Account.name, ApiKey.name, Account.slug)
         .join(ApiKey, ApiKey.id == WebSession.api_key_id)
         .join(Account, Account.id == WebSession.account_id)
         .where(
@@ -92,7 +93,7 @@ def live_session(session: Session, token: str, *, now: datetime) -> LiveSession 
     ).first()
     if row is None:
         return None
-    web_session, account_name, key_name = row
+    web_session, account_name, key_name, account_slug = row
     if now - web_session.last_seen_at >= _LAST_SEEN_GRANULARITY:
         web_session.last_seen_at = now
     return LiveSession(
@@ -101,6 +102,7 @@ def live_session(session: Session, token: str, *, now: datetime) -> LiveSession 
         account_name=account_name,
         api_key_id=web_session.api_key_id,
         key_name=key_name,
+        account_slug=account_slug,
     )
 
 

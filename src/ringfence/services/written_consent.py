@@ -21,12 +21,15 @@ from ringfence.domain.compliance.gate import check_consent
 from ringfence.domain.vocabulary import ConsentKind
 from ringfence.services import audit
 from ringfence.services.consent import ATTESTATION, ConsentEvidence, record_consent
-from ringfence.services.errors import InvalidField
+from ringfence.services.errors import InvalidField, InvalidFields
 from ringfence.services.facts import consent_facts, suppression_facts
 from ringfence.services.suppression import lock_number
+from ringfence.services.tenancy import get_owned
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
 MAX_CONTACTS: Final = 1000
+CONFIRMED_BY_MAX: Final = 200  # the column's length
+NOTE_MAX: Final = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +82,7 @@ def confirm_written_consent(
     in bulk must not switch calling back on (FCC 24-24); new consent from such a patient is
     recorded on its own, for that contact.
     """
-    if not attestation:
-        raise InvalidField("attestation", f"must be true: {ATTESTATION!r}")
-    confirmed_by, note = confirmed_by.strip(), note.strip()
-    if not confirmed_by:
-        raise InvalidField("confirmed_by", "required: who confirmed the written consent")
-    if not note:
-        raise InvalidField("note", "required: where the written consent is kept")
+    confirmed_by, note = _checked_evidence(confirmed_by, note, attestation)
     ids = list(dict.fromkeys(contact_ids))
     if not ids:
         raise InvalidField("contact_ids", "name at least one contact")
@@ -146,6 +143,54 @@ def confirm_written_consent(
     )
     session.flush()
     return records
+
+
+def confirm_for_contact(
+    *,
+    uow: UnitOfWork,
+    scope: TenantScope,
+    contact_id: int,
+    confirmed_by: str,
+    note: str,
+    attestation: bool,
+) -> ConsentRecord:
+    """Staff confirming one patient's written consent from the contact's own page; committed.
+
+    The same evidence as the bulk confirmation (who confirmed, where the signed consent is
+    kept, the attestation), every missing piece named at once. Unlike the bulk confirmation a
+    number that opted out is not refused: this is the "new consent recorded for that contact
+    on its own" that the bulk refusal points to, and `record_consent` lets attested written
+    consent lift the opt-out (FCC 24-24: new consent after a revocation). `NotFound` for
+    anything but the caller's contact.
+    """
+    confirmed_by, note = _checked_evidence(confirmed_by, note, attestation)
+    contact = get_owned(uow.session, Contact, contact_id, scope)
+    evidence = ConsentEvidence(
+        kind=ConsentKind.MANUAL_WRITTEN, confirmed_by=confirmed_by, note=note, attestation=True
+    )
+    record = record_consent(uow.session, scope, contact, evidence, now=uow.clock.now())
+    uow.commit()
+    return record
+
+
+def _checked_evidence(confirmed_by: str, note: str, attestation: bool) -> tuple[str, str]:
+    """The written-consent evidence, trimmed; every problem at once (`InvalidFields`, which
+    reads as its first: the attestation, then who, then where)."""
+    confirmed_by, note = confirmed_by.strip(), note.strip()
+    errors = []
+    if not attestation:
+        errors.append(InvalidField("attestation", f"must be true: {ATTESTATION!r}"))
+    if not confirmed_by:
+        errors.append(InvalidField("confirmed_by", "required: who confirmed the written consent"))
+    elif len(confirmed_by) > CONFIRMED_BY_MAX:
+        errors.append(InvalidField("confirmed_by", f"at most {CONFIRMED_BY_MAX} characters"))
+    if not note:
+        errors.append(InvalidField("note", "required: where the written consent is kept"))
+    elif len(note) > NOTE_MAX:
+        errors.append(InvalidField("note", f"at most {NOTE_MAX} characters"))
+    if errors:
+        raise InvalidFields(errors)
+    return confirmed_by, note
 
 
 def _listed(ids: Sequence[int]) -> str:

@@ -17,6 +17,11 @@ from ringfence.entrypoints.web.navigation import MENU, current_link
         ("/app/workflows/12/edit", "/app/workflows"),
         ("/app/voice-ai/console", "/app/voice-ai/console"),
         ("/app/voice-ai/console/calls/4", "/app/voice-ai/console"),
+        # Settings → Share links sits under the dashboard's path: the longer entry wins.
+        (
+            "/app/voice-ai/dashboards/outbound/shares",
+            "/app/voice-ai/dashboards/outbound/shares",
+        ),
         ("/app/voice-ai-other", None),
         ("/login", None),
     ],

@@ -19,6 +19,7 @@ from ringfence.entrypoints.api.schemas import contacts as c
 from ringfence.entrypoints.api.schemas import practice as p
 from ringfence.entrypoints.api.schemas import records as r
 from ringfence.services import agents as agent_rules
+from ringfence.services import caller_id_removal
 from ringfence.services import caller_ids as caller_id_rules
 from ringfence.services import contact_records as record_rules
 from ringfence.services import contacts as contact_rules
@@ -62,6 +63,11 @@ phone_numbers: Resource[
     query=p.PhoneNumberQuery,
     create=lambda uow, scope, body: caller_id_rules.create_caller_id(
         uow=uow, scope=scope, location_id=body.location_id, e164=body.e164, label=body.label
+    ),
+    # Refused (409, naming the use) while a published workflow dials from it or an agent
+    # gives it as its callback number.
+    delete=lambda uow, scope, number_id: caller_id_removal.remove_caller_id(
+        uow=uow, scope=scope, number_id=number_id
     ),
     filters=lambda q: _eq(orm.PhoneNumber.location_id, q.location_id),
     description="A caller ID of the location. Local presence improves answer rates.",

@@ -18,6 +18,7 @@ from ringfence.entrypoints.web.csrf import CSRF_FIELD, CSRF_HEADER
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.entrypoints.web.state import WebState
+from ringfence.services.demo import DEMO_SLUG
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.web_sessions import check_session
 
@@ -65,6 +66,8 @@ def get_viewer(container: ContainerDep, session: CurrentSession) -> Viewer:
         account_name=live.account_name,
         session=session,
         session_id=live.session_id,
+        # From the row the session check already read: no query of its own per page.
+        demo=live.account_slug == DEMO_SLUG,
     )
 
 

@@ -46,6 +46,7 @@ MENU: Final = (
             NavLink("API keys & sessions", "/app/security"),
             NavLink("Audit log", "/app/settings/audit"),
             NavLink("PHI access & retention", "/app/settings/phi"),
+            NavLink("Share links", "/app/voice-ai/dashboards/outbound/shares"),
         ),
     ),
 )

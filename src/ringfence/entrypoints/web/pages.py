@@ -48,6 +48,7 @@ class Viewer:
     account_name: str
     session: StaffSession
     session_id: int  # the server-side session row (marks "this browser" in the session list)
+    demo: bool = False  # the generated demo practice: the layout says so on every page
 
 
 @jinja2.pass_context

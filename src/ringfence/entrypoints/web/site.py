@@ -34,6 +34,7 @@ from ringfence.entrypoints.web.routes import (
     settings_logs,
     test_console,
     voice_ai,
+    written_consent,
 )
 from ringfence.entrypoints.web.routes.workflows import editor as workflow_editor
 from ringfence.entrypoints.web.routes.workflows import pages as workflows
@@ -57,6 +58,7 @@ ROUTERS: Final = (
     settings_logs.router,
     enablement.router,
     consent_evidence.router,
+    written_consent.router,  # its own module; kept next to the contact page it posts from
     contacts.router,  # after contact_import.router: /app/contacts/import is no id
     forms.router,  # its /app/forms/new is declared before /app/forms/{form_id}
     test_console.router,

@@ -104,8 +104,7 @@ def delete_draft(*, uow: UnitOfWork, scope: TenantScope, workflow_id: int) -> No
     """Delete a workflow that is not published (`Conflict` otherwise); committed."""
     with all_or_nothing(uow):
         workflow = get_owned(uow.session, Workflow, workflow_id, scope)
-        manage.ensure_deletable(workflow)
-        uow.session.delete(workflow)
+        manage.delete_workflow(uow.session, scope, workflow, now=uow.clock.now())
 
 
 def forecast(

@@ -25,6 +25,7 @@ from ringfence.services.call_jobs import cancel_pending
 from ringfence.services.errors import Conflict, InvalidField
 from ringfence.services.tenancy import referenced
 from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.workflows import audit_trail
 from ringfence.services.workflows.codec import dump_definition, parse_definition
 from ringfence.services.workflows.contact_views import contact_views
 from ringfence.services.workflows.exits import exit_where
@@ -76,6 +77,7 @@ def create_workflow(
     )
     session.add(workflow)
     session.flush()
+    audit_trail.created(session, scope, workflow, at=now)
     return workflow
 
 
@@ -119,7 +121,8 @@ def update_workflow(
     now: datetime,
 ) -> None:
     """Edits change the draft; a published workflow keeps running its published version
-    until it is published again."""
+    until it is published again. The audit log gets what changed (`audit_trail.edited`)."""
+    name_before, definition_before = workflow.name, dict(workflow.definition or {})
     if name is not None:
         workflow.name = name
     if definition is not None:
@@ -128,6 +131,14 @@ def update_workflow(
         workflow.definition = dump_definition(parsed)
         workflow.trigger_kind = parsed.trigger.kind.value
     workflow.updated_at = now
+    audit_trail.edited(
+        session,
+        scope,
+        workflow,
+        name_before=name_before,
+        definition_before=definition_before,
+        at=now,
+    )
 
 
 def has_unpublished_changes(session: Session, workflow: Workflow) -> bool:
@@ -217,6 +228,7 @@ def publish(
     workflow.status = WorkflowStatus.PUBLISHED
     workflow.published_at = now
     workflow.updated_at = now
+    audit_trail.published(session, scope, workflow, version=number, audience=audience, at=now)
     return Published(number, audience)
 
 
@@ -233,9 +245,20 @@ def unpublish(session: Session, scope: TenantScope, workflow: Workflow, *, now: 
         workflow_id=workflow.id,
     )
     exit_where(session, "the workflow was unpublished", now, Enrollment.workflow_id == workflow.id)
+    audit_trail.unpublished(session, scope, workflow, canceled=canceled, at=now)
     return canceled
 
 
 def ensure_deletable(workflow: Workflow) -> None:
     if workflow.status is WorkflowStatus.PUBLISHED:
         raise Conflict("unpublish the workflow before deleting it")
+
+
+def delete_workflow(
+    session: Session, scope: TenantScope, workflow: Workflow, *, now: datetime
+) -> None:
+    """Delete a workflow that is not published (`Conflict` otherwise); the audit log keeps
+    its name (the event outlives the row)."""
+    ensure_deletable(workflow)
+    audit_trail.deleted(session, scope, workflow, at=now)
+    session.delete(workflow)

@@ -54,8 +54,12 @@ def _check_call_step(
         raise InvalidField(f"{name}.agent_id", "AI Agent: the agent belongs to another location")
     number = session.get(PhoneNumber, step.from_number_id)
     if number is None or number.account_id != scope.account_id:
+        # Also what a draft reads whose number was removed since (removal only refuses
+        # published workflows' numbers: `caller_id_removal.py`), so it says what to do.
         raise InvalidField(
-            f"{name}.from_number_id", f"From Phone Number: no such number ({step.from_number_id})"
+            f"{name}.from_number_id",
+            f"From Phone Number: no such number ({step.from_number_id}): it is not one of this "
+            "account's caller IDs (it may have been removed); choose another From Phone Number",
         )
     if number.location_id != location_id:
         raise InvalidField(

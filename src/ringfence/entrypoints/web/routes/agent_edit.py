@@ -2,8 +2,8 @@
 
 The route translates only. Text becomes the values the API's schema would produce (a US
 callback number as E.164, staff hours as `domain/staff_hours` reads them), then
-`services/agents.update_agent` changes the agent and runs the same guardrail check as the API
-(there is no audit entry: the API records none for agents either). Errors come back named by
+`services/agents.update_agent` changes the agent, runs the same guardrail check as the API and
+writes the same audit entry (before and after of what changed). Errors come back named by
 the service's field names; this module turns each into the form's label, so staff never read a
 field name or an enum code.
 """
@@ -28,6 +28,7 @@ from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.services.agent_sessions import location_callback
+from ringfence.services.agent_words import POLICY_LABELS
 from ringfence.services.agents import AgentFields, update_agent
 from ringfence.services.errors import InvalidField, NotFound
 from ringfence.services.phone_number_views import display_number
@@ -50,10 +51,6 @@ DAY_NAMES: Final = dict(
         strict=True,
     )
 )
-POLICY_LABELS: Final = {
-    PolicyName.SCRIPTED: "Scripted: fixed, pre-approved sentences (no AI model)",
-    PolicyName.LLM: "AI language model: free conversation within the guardrails",
-}
 LABELS: Final[dict[str, str]] = {
     "name": "Agent name",
     "practice_name": "Practice name",

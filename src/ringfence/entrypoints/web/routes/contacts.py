@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Annotated, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Request, status
+from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from ringfence.domain.vocabulary import CallPurpose, Channel, ConsentKind
@@ -25,8 +25,13 @@ from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.routes.dashboard import OUTBOUND
 from ringfence.services import consent
 from ringfence.services.consent import ConsentEvidence
-from ringfence.services.contact_views import STATUS_PURPOSE, contact_detail, contact_list
-from ringfence.services.contact_words import phone_display
+from ringfence.services.contact_views import (
+    STATUS_PURPOSE,
+    ContactFilters,
+    contact_detail,
+    contact_list,
+)
+from ringfence.services.contact_words import CallingStatus, phone_display
 from ringfence.services.errors import NotFound
 
 router = APIRouter()
@@ -55,33 +60,42 @@ def contacts(
     uow: Uow,
     q: str = "",
     location: str = "",
+    tag: str = "",
+    calling_status: Annotated[str, Query(alias="status")] = "",
     page: str = "1",
 ) -> Response:
     search = q.strip()[:_SEARCH_MAX]
-    location_id = _whole(location)
+    location_id, tag_id = _whole(location), _whole(tag)
     if location.strip() and location_id is None:
         return web.pages.not_found(request, viewer=viewer, what="That location")
+    if tag.strip() and tag_id is None:
+        return web.pages.not_found(request, viewer=viewer, what="That tag")
+    try:
+        wanted = calling_status.strip()
+        calling = CallingStatus(wanted) if wanted else None
+    except ValueError:  # not one of the five the list shows
+        return web.pages.not_found(request, viewer=viewer, what="That calling status")
+    filters = ContactFilters(search=search, location_id=location_id, tag_id=tag_id, status=calling)
     number = _whole(page) or 1
     try:
-        found = contact_list(
-            uow.session,
-            viewer.scope,
-            search=search,
-            location_id=location_id,
-            page=number,
-            now=uow.clock.now(),
-        )
-    except NotFound:
-        return web.pages.not_found(request, viewer=viewer, what="That location")
-    kept = {"q": search, "location": location_id or ""}
+        found = contact_list(uow.session, viewer.scope, filters, page=number, now=uow.clock.now())
+    except NotFound as exc:  # the service names which filter it did not find
+        what = "That tag" if str(exc).startswith("tag ") else "That location"
+        return web.pages.not_found(request, viewer=viewer, what=what)
+    kept = {
+        "q": search,
+        "location": location_id or "",
+        "tag": tag_id or "",
+        "status": calling.value if calling else "",
+    }
     return web.pages.render(
         request,
         "contacts.html",
         viewer=viewer,
         context={
             "found": found,
-            "search": search,
-            "location_id": location_id,
+            "filters": filters,
+            "statuses": [(s.value, s.label) for s in CallingStatus],
             "previous_url": _page_url(kept, found.page - 1) if found.page > 1 else None,
             "next_url": _page_url(kept, found.page + 1) if found.has_next else None,
         },

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ringfence.adapters.db.orm import Account
 from ringfence.domain.kyc import MAX_OWNERS
-from ringfence.domain.vocabulary import CallPurpose
+from ringfence.domain.vocabulary import CallPurpose, KycStatus
 from ringfence.entrypoints.deps import (
     Uow,
 )
@@ -22,6 +22,7 @@ from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.services import kyc
 from ringfence.services.consent_review import consent_problems
 from ringfence.services.errors import InvalidField, InvalidFields
+from ringfence.services.kyc_views import kyc_history, registered_details
 
 router = APIRouter()
 
@@ -125,6 +126,10 @@ def _render(
             "owner_rows": OWNER_ROWS,
             "max_owners": MAX_OWNERS,
             "purposes": PURPOSE_LABELS,
+            "history": kyc_history(uow.session, account_id=viewer.scope.account_id),
+            "registered": registered_details(row)
+            if row is not None and row.status is KycStatus.APPROVED
+            else None,
         },
         status_code=status_code,
     )

@@ -4,8 +4,10 @@ add one, change its label, remove it.
 The rules are the services': a caller ID is a US number (`domain/phone.to_us_e164`), unique
 within the account (`services/caller_ids.create_caller_id`, which never says whether another
 account has it). Label changes and removals are the plain record use cases the API's PATCH and
-DELETE use (`services/records.py`). Removing is not refused by the service when something
-still uses the number, so the page asks first and says what will lose it.
+DELETE use: `services/records.py` for the label, `services/caller_id_removal.py` for removal,
+which refuses while a published workflow dials from the number or an agent gives it as its
+callback number. The page asks first, lists what uses the number, and when the service would
+refuse shows why instead of the Remove button.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ringfence.entrypoints.deps import (
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
-from ringfence.services import records
+from ringfence.services import caller_id_removal, records
 from ringfence.services.caller_ids import create_caller_id
 from ringfence.services.errors import Conflict, InvalidField, NotFound
 from ringfence.services.phone_number_views import (
@@ -157,6 +159,7 @@ def _render_number(
         row = page.number(number_id)
     except NotFound:
         return web.pages.not_found(request, viewer=viewer, what=_WHAT)
+    refused = caller_id_removal.removal_refusal(uow.session, viewer.scope, number_id)
     return web.pages.render(
         request,
         template,
@@ -166,6 +169,7 @@ def _render_number(
             "location_name": page.location_name(row.location_id),
             "values": values if values is not None else {"label": row.label},
             "errors": errors or {},
+            "refusal": refused,
         },
         status_code=status_code,
     )
@@ -228,9 +232,19 @@ def remove_confirm(
 def remove(request: Request, web: Web, viewer: SignedIn, uow: Uow, number_id: NumberId) -> Response:
     try:
         shown = _page(uow, viewer).number(number_id).display
-        records.delete(uow=uow, scope=viewer.scope, model=PhoneNumber, row_id=number_id)
+        caller_id_removal.remove_caller_id(uow=uow, scope=viewer.scope, number_id=number_id)
     except NotFound:
         return web.pages.not_found(request, viewer=viewer, what=_WHAT)
+    except Conflict:  # in use since the confirm page was read: it shows why, and no button
+        return _render_number(
+            request,
+            web,
+            viewer,
+            uow,
+            number_id,
+            "phone_numbers_remove.html",
+            status_code=status.HTTP_409_CONFLICT,
+        )
     return _back(
         request, web, Flash(FlashLevel.SUCCESS, f"{shown} removed from this account's caller IDs.")
     )

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Final
+from typing import Annotated, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, status
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import RedirectResponse, Response
 
 from ringfence.domain.compliance import zone
+from ringfence.domain.phi import RETENTION_DAYS
 from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
+from ringfence.entrypoints.web.flash import Flash, FlashLevel
+from ringfence.entrypoints.web.pages import Viewer
+from ringfence.services import account as account_rules
 from ringfence.services.audit_views import (
     AuditFilters,
     action_choices,
@@ -26,15 +30,24 @@ from ringfence.services.audit_views import (
     entity_choices,
 )
 from ringfence.services.errors import InvalidField
-from ringfence.services.phi_views import PhiFilters, access_page, actor_choices, retention
+from ringfence.services.phi_views import (
+    PhiFilters,
+    PurgePreview,
+    access_page,
+    actor_choices,
+    purge_previews,
+    retention,
+)
 
 router = APIRouter()
 
 AUDIT: Final = "/app/settings/audit"
 PHI: Final = "/app/settings/phi"
+PHI_RETENTION: Final = f"{PHI}/retention"
 DEFAULT_LIMIT: Final = 50  # the API's default and bounds
 MAX_LIMIT: Final = 200
 _SHORT: Final = 200  # no filter value is longer than a stored actor
+_PHI_QUERY: Final = ("actor", "from", "to", "limit", "cursor")
 
 
 @dataclass
@@ -133,7 +146,108 @@ def audit_log(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Respons
 
 @router.get(PHI, name="settings_phi")
 def phi_log(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Response:
-    query = _query(request, ("actor", "from", "to", "limit", "cursor"))
+    query = _query(request, _PHI_QUERY)
+    return _phi_page(request, web, viewer, uow, query)
+
+
+@router.post(PHI_RETENTION, name="settings_phi_retention")
+def change_retention(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: Uow,
+    days: Annotated[str, Form()] = "",
+) -> Response:
+    """The API's `PATCH /account` `phi_retention_days`, from the page: the same service (and
+    its audit event), the same choices (`domain.phi.RETENTION_DAYS`, or kept for good)."""
+    try:
+        chosen = _retention_choice(days)
+    except InvalidField as exc:
+        return _phi_page(
+            request,
+            web,
+            viewer,
+            uow,
+            _Query(dict.fromkeys(_PHI_QUERY, "")),  # the log unfiltered, as a fresh visit
+            retention_error=exc.message,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+    previews = {
+        p.days: p
+        for p in purge_previews(
+            uow.session, account_id=viewer.scope.account_id, now=uow.clock.now()
+        )
+    }
+    before = retention(uow.session, account_id=viewer.scope.account_id).days
+    response = RedirectResponse(f"{PHI}#retention", status_code=status.HTTP_303_SEE_OTHER)
+    if chosen == before:
+        flash = Flash(FlashLevel.INFO, f"Nothing changed: {_kept_words(chosen)} already.")
+        web.flashes.add(request, response, flash)
+        return response
+    account_rules.update_account(
+        uow=uow, scope=viewer.scope, changes={"phi_retention_days": chosen}
+    )
+    web.flashes.add(request, response, Flash(FlashLevel.SUCCESS, _changed_words(previews[chosen])))
+    return response
+
+
+_KEEP: Final = "keep"
+
+
+def _retention_choice(raw: str) -> int | None:
+    """The form's value as the account's setting (None: kept for good)."""
+    raw = raw.strip()
+    if raw == _KEEP:
+        return None
+    if raw.isdigit() and int(raw) in RETENTION_DAYS:
+        return int(raw)
+    raise InvalidField(
+        "days",
+        f"Choose how long recordings and transcripts are kept: {_choices_in_words()}, or for good.",
+    )
+
+
+def _choices_in_words() -> str:
+    return ", ".join(str(days) for days in RETENTION_DAYS[:-1]) + f" or {RETENTION_DAYS[-1]} days"
+
+
+def _kept_words(days: int | None) -> str:
+    if days is None:
+        return "recordings and transcripts are kept for good"
+    return f"recordings and transcripts are kept for {days} days"
+
+
+def _changed_words(preview: PurgePreview) -> str:
+    now_kept = _kept_words(preview.days)
+    if preview.days is None:
+        return f"Saved: {now_kept}; the hourly purge removes nothing from now on."
+    if not preview.transcripts and not preview.recordings:
+        return (
+            f"Saved: {now_kept}. Nothing is older than that now, so the next hourly purge "
+            "removes nothing; from then on each call's are removed once it is that old."
+        )
+    return (
+        f"Saved: {now_kept}. The next hourly purge removes {_count(preview)} older than "
+        "that, for good."
+    )
+
+
+def _count(preview: PurgePreview) -> str:
+    transcripts = "transcript" if preview.transcripts == 1 else "transcripts"
+    recordings = "recording" if preview.recordings == 1 else "recordings"
+    return f"{preview.transcripts} {transcripts} and {preview.recordings} {recordings}"
+
+
+def _phi_page(
+    request: Request,
+    web: Web,
+    viewer: Viewer,
+    uow: Uow,
+    query: _Query,
+    *,
+    retention_error: str | None = None,
+    status_code: int | None = None,  # None: from the filters, once they are read
+) -> Response:
     account_id = viewer.scope.account_id
     since, until = query.date_range(display_zone(uow.session, account_id=account_id).name)
     filters = PhiFilters(actor=query.text("actor", "Who"), since=since, until=until)
@@ -148,12 +262,18 @@ def phi_log(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Response:
         page = access_page(
             uow.session, account_id=account_id, filters=filters, cursor=None, limit=limit
         )
+    previews = purge_previews(uow.session, account_id=account_id, now=uow.clock.now())
     return web.pages.render(
         request,
         "phi_log.html",
         viewer=viewer,
         context={
             "retention": retention(uow.session, account_id=account_id),
+            "choices": [
+                (_KEEP if p.days is None else str(p.days), p, p.days and _count(p))
+                for p in previews
+            ],
+            "retention_error": retention_error,
             "page": page,
             "values": query.values,
             "errors": query.errors,
@@ -161,7 +281,7 @@ def phi_log(request: Request, web: Web, viewer: SignedIn, uow: Uow) -> Response:
             "next_href": page.next_cursor and query.href(PHI, cursor=page.next_cursor),
             "first_href": cursor and query.href(PHI, cursor=None),
         },
-        status_code=_status(query),
+        status_code=_status(query) if status_code is None else status_code,
     )
 
 
