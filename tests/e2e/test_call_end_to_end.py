@@ -10,19 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ringfence.adapters.speech import default_voices
-from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.domain.pacing import DispatchConfig
-from ringfence.services.dispatch import (
-    Dispatcher,
-)
 from ringfence.services.recordings import (
     render_pending,
 )
 from ringfence.speech.contracts import SpeechEngineUnavailable
 from tests.conftest import Tenant
-from tests.integration.dispatch.practice import WINDOW_OPENS, Practice
+from tests.e2e.sandbox_practice import dial_when_the_window_opens, practice_over_api
+from tests.integration.dispatch.practice import WINDOW_OPENS
 
 
 def test_queued_job_to_transcript_recording_outcome_and_actions(
@@ -39,18 +35,7 @@ def test_queued_job_to_transcript_recording_outcome_and_actions(
     h = tenant.headers
     container.settings.recordings_dir = tmp_path
     clock.set(WINDOW_OPENS - timedelta(days=1))
-    number = client.post(
-        "/api/v1/phone-numbers",
-        json={"location_id": tenant.location_id, "e164": "+12125550199"},
-        headers=h,
-    ).json()
-    agent = client.post(
-        "/api/v1/voice-agents",
-        json={"location_id": tenant.location_id, "name": "Desk", "practice_name": "Glow"},
-        headers=h,
-    ).json()
-    practice = Practice(container, account_id=tenant.account_id, location_id=tenant.location_id)
-    practice.agent_id, practice.number_id = agent["id"], number["id"]
+    practice = practice_over_api(client, container, tenant)
     contact = practice.add_contact("+12125550110", first_name="Jane")  # persona: confirms
     client.post(
         "/api/v1/appointments",
@@ -63,16 +48,7 @@ def test_queued_job_to_transcript_recording_outcome_and_actions(
     )
     [job_id] = practice.enqueue(contact)
 
-    dispatcher = Dispatcher(
-        session_factory=container.session_factory,
-        carrier=SandboxCarrier(container.session_factory, clock),
-        clock=clock,
-        config=DispatchConfig(carrier_cps=5, carrier_burst=5),
-    )
-    clock.set(WINDOW_OPENS)
-    for _ in range(8):
-        dispatcher.tick()
-        clock.advance(timedelta(minutes=1))
+    dial_when_the_window_opens(container, clock)
     assert (
         render_pending(
             container.session_factory,

@@ -22,15 +22,13 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.domain.pacing import DispatchConfig
 from ringfence.log_safety import install_log_safety
-from ringfence.services.dispatch import Dispatcher
 from tests.conftest import Tenant
+from tests.e2e.sandbox_practice import dial_when_the_window_opens, practice_over_api
 from tests.e2e.web_client import sign_in
-from tests.integration.dispatch.practice import WINDOW_OPENS, Practice
+from tests.integration.dispatch.practice import WINDOW_OPENS
 
 PHONE = "+12125550164"
 FIRST, LAST = "Quillon", "Vantasser"  # names no template, code or fixture contains
@@ -87,18 +85,7 @@ def test_a_full_run_logs_no_name_number_or_service(
 ) -> None:
     h = tenant.headers
     clock.set(WINDOW_OPENS - timedelta(days=1))
-    number = client.post(
-        "/api/v1/phone-numbers",
-        json={"location_id": tenant.location_id, "e164": "+12125550199"},
-        headers=h,
-    ).json()
-    agent = client.post(
-        "/api/v1/voice-agents",
-        json={"location_id": tenant.location_id, "name": "Desk", "practice_name": "Glow"},
-        headers=h,
-    ).json()
-    practice = Practice(container, account_id=tenant.account_id, location_id=tenant.location_id)
-    practice.agent_id, practice.number_id = agent["id"], number["id"]
+    practice = practice_over_api(client, container, tenant)
     contact = practice.add_contact(PHONE, first_name=FIRST, last_name=LAST)
     booked = client.post(
         "/api/v1/appointments",
@@ -119,16 +106,7 @@ def test_a_full_run_logs_no_name_number_or_service(
     assert nul.status_code == 422
 
     [job_id] = practice.enqueue(contact)
-    dispatcher = Dispatcher(
-        session_factory=container.session_factory,
-        carrier=SandboxCarrier(container.session_factory, clock),
-        clock=clock,
-        config=DispatchConfig(carrier_cps=5, carrier_burst=5),
-    )
-    clock.set(WINDOW_OPENS)
-    for _ in range(8):
-        dispatcher.tick()
-        clock.advance(timedelta(minutes=1))
+    dial_when_the_window_opens(container, clock)
     job = client.get(f"/api/v1/call-jobs/{job_id}", headers=h).json()
     assert job["status"] == "completed", job
     transcript = client.get(f"/api/v1/call-jobs/{job_id}/transcript", headers=h).json()

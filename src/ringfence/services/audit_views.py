@@ -21,6 +21,7 @@ from ringfence.adapters.db.dashboard import DashboardShareLink
 from ringfence.adapters.db.orm import AuditEvent, Form, Location
 from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.compliance import zone
+from ringfence.services.agent_words import FIELD_LABELS as AGENT_FIELD_LABELS
 from ringfence.services.agent_words import POLICY_WORDS
 from ringfence.services.paging import newest_first_page
 
@@ -123,17 +124,8 @@ _FIELD_NAMES: Final[Mapping[str, str]] = {
     "version": "Published version",
     "audience": "Contacts it could call right now",
     "status": "Status",
-    # Voice agents (services/agents.py).
-    "practice_name": "Practice name",
-    "system_prompt": "Instructions for the AI",
-    "inbound_greeting": "Greeting for incoming calls",
-    "outbound_opening": "Default opening for outbound calls",
-    "outbound_openings": "Openings for outbound calls",
-    "callback_number": "Callback number",
-    "voicemail_script": "Voicemail script",
-    "dialogue_policy": "How the agent talks",
-    "transfer_number": "Transfer (staff) number",
-    "staff_hours": "Staff hours",
+    # Voice agents (services/agents.py): the edit page's own labels, but a generic "Name".
+    **{key: label for key, label in AGENT_FIELD_LABELS.items() if key != "name"},
 }
 # Stored codes that read better as words (the channel a patient opted out through).
 _VALUE_WORDS: Final[Mapping[str, Mapping[str, str]]] = {
