@@ -36,6 +36,8 @@ class EventKind(StrEnum):
     TRANSFER_REQUESTED = "transfer_requested"
     TRANSFER_FAILED = "transfer_failed"
     CALL_ENDED = "call_ended"
+    CALLER_CONFIRMED = "caller_confirmed"
+    CALLER_MESSAGE = "caller_message"
 
 
 class DetectedBy(StrEnum):
@@ -203,6 +205,29 @@ class TransferFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class CallerConfirmed:
+    """An inbound caller confirmed as one contact (always beside IdentityConfirmed): the
+    shell applies the call's appointment outcomes to, and files the call under, `contact_id`."""
+
+    kind: ClassVar[EventKind] = EventKind.CALLER_CONFIRMED
+    contact_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallerMessage:
+    """An inbound caller not confirmed as a contact left a message: staff call them back.
+    Both fields are the caller's own words (`reason`: what they asked for)."""
+
+    kind: ClassVar[EventKind] = EventKind.CALLER_MESSAGE
+    caller_name: str
+    reason: str
+
+    @property
+    def task_text(self) -> str:
+        return f"Call back {self.caller_name}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     kind: ClassVar[EventKind] = EventKind.CALL_ENDED
     reason: EndReason
@@ -231,6 +256,8 @@ AgentEvent = (
     | VoicemailLeft
     | TransferRequested
     | TransferFailed
+    | CallerConfirmed
+    | CallerMessage
     | CallEnded
 )
 
@@ -264,6 +291,7 @@ _OUTCOME_OF: dict[EventKind, ConversationOutcome] = {
     EventKind.PATIENT_UNAVAILABLE: ConversationOutcome.PATIENT_UNAVAILABLE,
     EventKind.VOICEMAIL_LEFT: ConversationOutcome.VOICEMAIL_LEFT,
     EventKind.TRANSFER_REQUESTED: ConversationOutcome.TRANSFERRED,
+    EventKind.CALLER_MESSAGE: ConversationOutcome.STAFF_FOLLOW_UP,
 }
 
 

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Final
 
 from ringfence.agent.text import spoken_number
+from ringfence.domain.inbound import OurCall, Recognition
 from ringfence.domain.staff_hours import StaffLine
 from ringfence.domain.vocabulary import CallPurpose
 
@@ -168,6 +169,18 @@ class CallContext:
     # when), decided at dial time from the agent's staff number and hours; None: a call-back
     # "during business hours".
     staff: StaffLine | None = None
+    # Inbound only (agent/inbound.py). `caller`: who may be calling, from the caller's number
+    # (domain/inbound.py `recognise_caller`); None: not recognised by the shell at all, and
+    # the call is answered as before (the greeting, then the policy; no detail is ever said).
+    # With a caller, the appointment fields above are the likely caller's upcoming
+    # appointment only (ignored for a shared line or an unknown caller), and
+    # `patient_first_name` is not used: the likely caller's name is asked about, never assumed.
+    caller: Recognition | None = None
+    returned_call: OurCall | None = None  # our call being returned (`returned_call`), if any
+    returned_call_practice: str | None = None  # its practice's name; None: the profile's
+    # The location's hours and address as one short spoken text, e.g. "We're open Monday to
+    # Friday, 9 AM to 6 PM, at 455 Park Avenue South."; None: staff call back with them.
+    location_text: str | None = None
 
     def __post_init__(self) -> None:
         if self.direction is CallDirection.OUTBOUND and self.purpose is None:

@@ -13,7 +13,8 @@ last, the policy in between):
    about first, and nothing else is said in that turn (no confirmation, offer or callback).
 2. "are you a robot?" or any doubt about it: disclose, then repeat the pending question.
 3. clinical question: defer to staff, StaffFollowUp (URGENT ends the call with a 911 line).
-4. identity check on outbound calls (guardrails/identity.py): no appointment talk before it.
+4. identity check on outbound calls (guardrails/identity.py): no appointment talk before it;
+   an inbound call with a recognised caller goes to agent/inbound.py instead (after 5).
 5. a request for a person: a staff call-back task, said when to expect it, and goodbye.
 6. the dialogue policy; a policy failure becomes a safe line and a staff task.
 7. the outgoing filter (guardrails/outgoing.py) on whatever is about to be said.
@@ -32,6 +33,7 @@ from ringfence.agent.events import (
     AgentEvent,
     AiDisclosed,
     CallEnded,
+    CallerConfirmed,
     ConversationOutcome,
     DetectedBy,
     EndReason,
@@ -47,7 +49,7 @@ from ringfence.agent.events import (
     outcome_of,
 )
 from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
-from ringfence.agent.guardrails.disclosure import disclosure, disclosure_es
+from ringfence.agent.guardrails.disclosure import asks_if_ai, disclosure, disclosure_es
 from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identity_answer
 from ringfence.agent.guardrails.outgoing import (
     Withheld,
@@ -56,6 +58,7 @@ from ringfence.agent.guardrails.outgoing import (
     time_withheld,
 )
 from ringfence.agent.guardrails.verifier import Allowance, said_times, verify
+from ringfence.agent.inbound import DeskReply, InboundDesk, returns_our_call, working_context
 from ringfence.agent.model_output import SAFE_LINE, check_model_reply
 from ringfence.agent.policies.base import (
     DialoguePolicy,
@@ -140,6 +143,18 @@ def _negative(callee_text: str) -> bool:
     return recognize_intent(callee_text).intent in (Intent.NOT_INTERESTED, Intent.DECLINE)
 
 
+def _as_an_answer(heard: Understanding, callee_text: str) -> Understanding:
+    """An answer to the inbound agent's question ("My name is Tom Smith") is read as one when
+    only the model, not the rules, heard an AI or clinical question in it (docs/agent.md)."""
+    if heard.ai_doubt and not asks_if_ai(callee_text):
+        heard = replace(heard, ai_doubt=False)
+        if heard.label is Label.AI_QUESTION:
+            heard = replace(heard, label=Label.OTHER)
+    if heard.label is Label.CLINICAL_QUESTION and heard.clinical is None:
+        heard = replace(heard, label=Label.OTHER)
+    return heard
+
+
 class InvalidAgentProfile(ValueError):
     def __init__(self, problems: list[AgentProblem]) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
@@ -173,6 +188,11 @@ class ConversationRuntime:
             raise InvalidAgentProfile(problems)
         self.profile = profile
         self.context = context
+        # An inbound call the shell recognised the caller of: the inbound rules (inbound.py).
+        self._desk: InboundDesk | None = None
+        if context.direction is CallDirection.INBOUND and context.caller is not None:
+            self.context = working_context(context)
+            self._desk = InboundDesk(profile, self.context)
         self._policy = policy
         self._max_callee_turns = max_callee_turns
         self._history: list[Turn] = []
@@ -234,9 +254,17 @@ class ConversationRuntime:
             raise RuntimeError("call start() first")
         self._history.append(Turn(Speaker.CALLEE, callee_text))
         self._callee_turns += 1
-        heard = self._understander.understand(
-            callee_text, appointment_call=self.context.has_appointment
-        )
+        heard = self._understander.understand(callee_text, appointment_call=self._appointment_call)
+        if (
+            self._desk is not None
+            and self._asked_opt_out is None
+            and heard.label is Label.OPT_OUT
+            and heard.opt_out_rule is None
+            and returns_our_call(callee_text)
+        ):  # "you called me": the model alone reads it as a complaint (docs/agent.md)
+            heard = replace(heard, label=Label.OTHER, doubt=False)
+        if self._desk is not None and self._desk.expects_answer:
+            heard = _as_an_answer(heard, callee_text)
         noted = self._note_language(heard, callee_text)
         if heard.label is Label.OPT_OUT or _negative(callee_text):
             self._negative = True  # no offer of any kind for the rest of the call
@@ -279,6 +307,8 @@ class ConversationRuntime:
             return self._say(f"{CLINICAL_DEFERRAL} {self._pending_question()}", [*noted, task])
         if heard.label is Label.HUMAN_REQUEST and _asks_something(callee_text):
             return self._to_a_person(callee_text, noted)  # before the identity check: staff verify
+        if self._desk is not None:
+            return self._desk_turn(self._desk.respond(callee_text, heard.label), noted)
         if self._awaiting_identity:
             return self._identity_turn(callee_text, noted)
         return self._policy_turn(callee_text, events=noted, understood=heard.label)
@@ -287,9 +317,7 @@ class ConversationRuntime:
         """Whether `callee_text` reads as a request not to be called (certain or in doubt),
         without answering it: for words heard before the conversation began (the greeting,
         while answering-machine detection listens), which are answered only if they do."""
-        heard = self._understander.understand(
-            callee_text, appointment_call=self.context.has_appointment
-        )
+        heard = self._understander.understand(callee_text, appointment_call=self._appointment_call)
         return heard.label is Label.OPT_OUT
 
     def callee_hung_up(self) -> tuple[AgentEvent, ...]:
@@ -310,6 +338,24 @@ class ConversationRuntime:
         return tuple(added)
 
     # -- helpers ------------------------------------------------------------------------
+    @property
+    def _appointment_call(self) -> bool:
+        """An inbound caller the shell recognised may be calling about an appointment, so a
+        "cancel" is read as on an appointment call (docs/agent-labels.md)."""
+        return self.context.has_appointment or self._desk is not None
+
+    def _desk_turn(self, reply: DeskReply, noted: list[AgentEvent]) -> AgentTurn:
+        events = [*noted, *reply.events]
+        if reply.confirmed is not None and self._desk is not None:
+            self._identity_confirmed = True
+            self.context = self._desk.context  # now with the confirmed caller's first name
+            events += [IdentityConfirmed(), CallerConfirmed(reply.confirmed.contact_id)]
+        if reply.to_policy is not None:
+            return self._policy_turn(
+                reply.to_policy, prefix=reply.text, events=events, understood=reply.understood
+            )
+        return self._say(reply.text, events, reply.end)
+
     def _to_a_person(self, callee_text: str, noted: list[AgentEvent]) -> AgentTurn:
         """A warm transfer while staff are reachable (decided at dial time), else a call-back
         task and when to expect it. Nothing about the appointment is said either way."""
@@ -513,7 +559,9 @@ class ConversationRuntime:
 
     def _allowed(self) -> tuple[str, ...]:
         service = self.context.appointment_service
-        return (service,) if self._identity_confirmed and service else ()
+        # The location's hours ("Friday") are the practice's, never the patient's.
+        location = (self.context.location_text,) if self.context.location_text else ()
+        return (*location, *((service,) if self._identity_confirmed and service else ()))
 
     def _withheld(self) -> tuple[Withheld, ...]:
         if self._identity_confirmed:

@@ -33,6 +33,11 @@ from ringfence.domain.vocabulary import CallPurpose
 
 # How long after our call a call from that number is treated as its return.
 RETURN_WINDOW: Final = timedelta(days=14)
+# The names of the contacts an unknown caller's calls are filed under (one per number at the
+# called location, one for withheld numbers): records, not people, so never "recognised".
+UNKNOWN_CALLER_NAME: Final = "Unknown caller"
+WITHHELD_CALLER_NAME: Final = "Withheld number"
+PLACEHOLDER_NAMES: Final = frozenset({UNKNOWN_CALLER_NAME, WITHHELD_CALLER_NAME})
 
 
 # -- which practice line --------------------------------------------------------------------
@@ -144,8 +149,9 @@ def recognise_caller(
     must hold only those; the shell queries by number within the called account)."""
     if normalized(caller) is None:
         return UnknownCaller(withheld=True)
-    here = [c for c in contacts if c.location_id == location_id]
-    pool = here or list(contacts)
+    people = [c for c in contacts if not (c.first_name in PLACEHOLDER_NAMES and not c.last_name)]
+    here = [c for c in people if c.location_id == location_id]
+    pool = here or people
     if not pool:
         return UnknownCaller(withheld=False)
     if len(pool) == 1:

@@ -174,6 +174,42 @@ def spoken_when(opening: datetime, local_now: datetime) -> str:
     return f"on {opening:%A} after {clock}"
 
 
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def spoken_hours(hours: StaffHours) -> str:
+    """The hours as an inbound caller hears them: 'We're open Monday to Friday, 9 AM to 6 PM,
+    and Saturday, 10 AM to 2 PM.' Consecutive days with the same ranges are said once."""
+    groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+    for index, ranges in enumerate(hours.days):
+        if not ranges:
+            continue
+        if groups and groups[-1][1] == index - 1 and groups[-1][2] == ranges:
+            groups[-1] = (groups[-1][0], index, ranges)
+        else:
+            groups.append((index, index, ranges))
+    if not groups:
+        return "We have no opening hours on file; staff will call you back with them."
+
+    def said(first: int, last: int, ranges: tuple[tuple[int, int], ...]) -> str:
+        days = _DAY_NAMES[first] if first == last else f"{_DAY_NAMES[first]} to {_DAY_NAMES[last]}"
+        if last == first + 1:
+            days = f"{_DAY_NAMES[first]} and {_DAY_NAMES[last]}"
+        spans = " and ".join(
+            f"{_spoken_clock(_clock(start))} to {_spoken_clock(_clock(end))}"
+            for start, end in ranges
+        )
+        return f"{days}, {spans}"
+
+    parts = [said(*group) for group in groups]
+    listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])}, and {parts[-1]}"
+    return f"We're open {listed}."
+
+
+def _clock(minute: int) -> time:
+    return time(0) if minute >= 24 * 60 else time(minute // 60, minute % 60)
+
+
 def _spoken_clock(at: time) -> str:
     hour = at.hour % 12 or 12
     minutes = f":{at.minute:02d}" if at.minute else ""

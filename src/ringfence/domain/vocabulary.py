@@ -97,6 +97,17 @@ class TaskPriority(StrEnum):
     URGENT = "urgent"
 
 
+class CallDirection(StrEnum):
+    """Who placed the call: we dialed out, or a caller rang a practice number (issue 19).
+
+    Only outbound calls count toward pacing, the per-number caps, the outbound dashboard and
+    the minutes ledger; an inbound call is never "dialed" (its `dialed_at` stays empty). The
+    values equal `agent.profile.CallDirection`'s (the agent layer's own word for it)."""
+
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
 class CallType(StrEnum):
     """Test calls (QA tag or test-mode workflow) never count in dashboard metrics."""
 

@@ -22,6 +22,7 @@ from ringfence.agent.events import (
     AppointmentConfirmed,
     BookingRequested,
     CallbackRequested,
+    CallerMessage,
     CancelRequested,
     FollowUpReason,
     NotInterested,
@@ -159,6 +160,9 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
                     f"The patient asked for a person; the transfer to {event.to} did not "
                     f'connect ({event.why}). The patient said: "{asked}"',
                 )
+            case CallerMessage():
+                # An inbound caller the agent could not confirm as a contact left a message.
+                effects.task("Call back a caller", event.task_text)
             case _:
                 pass  # disclosures, filters, identity: recorded in the transcript only
     if produced:

@@ -38,7 +38,13 @@ from ringfence.domain.compliance import (
     location_day_bounds,
 )
 from ringfence.domain.tags import OPT_OUT_TAG
-from ringfence.domain.vocabulary import CallPurpose, Channel, ConsentKind, ContactSource
+from ringfence.domain.vocabulary import (
+    CallDirection,
+    CallPurpose,
+    Channel,
+    ConsentKind,
+    ContactSource,
+)
 
 # The widest look-back any rule needs: the rolling 14-day cap.
 HISTORY = timedelta(days=14)
@@ -264,7 +270,11 @@ def number_dials(
     phones = sorted({phone for _account, phone in wanted})
     rows = session.execute(
         select(CallJob.account_id, CallJob.phone_e164, CallJob.dialed_at).where(
-            CallJob.phone_e164.in_(phones), CallJob.dialed_at >= now - HISTORY
+            CallJob.phone_e164.in_(phones),
+            CallJob.dialed_at >= now - HISTORY,
+            # A patient calling the practice is not a call to them: only our dials count
+            # toward the per-number caps (inbound records are never stamped dialed either).
+            CallJob.direction == CallDirection.OUTBOUND,
         )
     ).all()
     for account_id, phone, dialed_at in rows:

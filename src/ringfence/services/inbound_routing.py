@@ -30,7 +30,7 @@ from ringfence.domain.inbound import (
     returned_call,
     route_call,
 )
-from ringfence.domain.vocabulary import CallType
+from ringfence.domain.vocabulary import CallDirection, CallType
 from ringfence.services.facts import aware
 
 
@@ -75,6 +75,7 @@ def our_calls(session: Session, account_id: int, number: str, since: datetime) -
             CallJob.account_id == account_id,
             CallJob.phone_e164 == number,
             CallJob.call_type == CallType.LIVE,
+            CallJob.direction == CallDirection.OUTBOUND,  # a call they made is not ours
             CallJob.dialed_at.is_not(None),
             CallJob.dialed_at >= since,
         )

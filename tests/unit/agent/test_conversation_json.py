@@ -44,6 +44,8 @@ EVERY_EVENT: tuple[ev.AgentEvent, ...] = (
     ev.VoicemailLeft(),
     ev.TransferRequested("+13055550199", "can I talk to someone at the front desk"),
     ev.TransferFailed("+13055550199", "the REFER was answered 403 Forbidden"),
+    ev.CallerConfirmed(7),
+    ev.CallerMessage("Tom Baker", "I need to cancel my appointment"),
     ev.CallEnded(ev.EndReason.OPT_OUT),
     ev.CallEnded(ev.EndReason.TRANSFERRED),
 )

@@ -177,3 +177,12 @@ def test_the_reason_is_generic_until_the_caller_is_the_contact_we_called(
 def test_no_recent_call_says_so() -> None:
     said = reason_for_our_call(None, practice="Glow", identity_confirmed_for=None)
     assert said == "I don't see a recent call to this number from Glow."
+
+
+def test_an_unknown_callers_own_record_is_never_a_recognised_caller() -> None:
+    placeholder = CallerCandidate(9, 1, "Unknown caller", "")
+    assert recognise_caller("+12125550147", [placeholder], location_id=1) == UnknownCaller(
+        withheld=False
+    )
+    renamed = CallerCandidate(9, 1, "Dana", "Reyes")  # staff filled in who it was
+    assert recognise_caller("+12125550147", [renamed], location_id=1) == LikelyCaller(renamed)

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from ringfence.domain.staff_hours import (
     DURING_BUSINESS_HOURS,
+    StaffHours,
     StaffHoursError,
     next_opening,
     parse_staff_hours,
+    spoken_hours,
     staff_line,
 )
 
@@ -127,3 +129,54 @@ def test_hours_are_summarized_for_the_voice_ai_page() -> None:
         "Mon 09:00-12:30, 13:30-17:00; Tue 09:00-17:00; Wed 09:00-17:00; Thu 09:00-17:00; "
         "Fri 09:00-17:00"
     )
+
+
+@pytest.mark.parametrize(
+    ("saved", "said"),
+    [
+        (
+            {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+            | {"sat": ["10:00-14:00"]},
+            "We're open Monday to Friday, 9 AM to 6 PM, and Saturday, 10 AM to 2 PM.",
+        ),
+        (
+            {"mon": ["09:00-12:30", "13:30-17:00"], "wed": ["09:00-17:00"], "thu": ["09:00-17:00"]},
+            "We're open Monday, 9 AM to 12:30 PM and 1:30 PM to 5 PM, and Wednesday and "
+            "Thursday, 9 AM to 5 PM.",
+        ),
+        ({"sun": ["11:00-24:00"]}, "We're open Sunday, 11 AM to 12 AM."),
+        ({}, "We have no opening hours on file; staff will call you back with them."),
+    ],
+)
+def test_hours_are_said_as_a_caller_hears_them(saved: dict[str, list[str]], said: str) -> None:
+    assert spoken_hours(parse_staff_hours(saved)) == said
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 47), st.integers(1, 4)), max_size=2),
+        min_size=7,
+        max_size=7,
+    )
+)
+def test_every_open_day_is_named_once(raw: list[list[tuple[int, int]]]) -> None:
+    days: list[tuple[tuple[int, int], ...]] = []
+    for ranges in raw:
+        spans, end = [], 0
+        for start_slot, length in sorted(raw_range for raw_range in ranges):
+            start = max(start_slot * 30, end)
+            stop = min(start + length * 30, 24 * 60)
+            if start < stop:
+                spans.append((start, stop))
+                end = stop + 30
+        days.append(tuple(spans))
+    said = spoken_hours(StaffHours(tuple(days)))
+    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    for name, ranges in zip(names, days, strict=True):
+        mentioned = name in said or any(
+            f"{a} to {b}" in said and names.index(a) < names.index(name) < names.index(b)
+            for a in names
+            for b in names
+            if a != b
+        )
+        assert mentioned == bool(ranges), (name, said)

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.adapters.db.crypto import EncryptedJSON
 from ringfence.adapters.db.orm import Base, enum_column
-from ringfence.domain.vocabulary import CallOutcome, CallPurpose, CallStatus, CallType
+from ringfence.domain.vocabulary import (
+    CallDirection,
+    CallOutcome,
+    CallPurpose,
+    CallStatus,
+    CallType,
+)
 
 
 class CallJob(Base):
@@ -69,6 +75,13 @@ class CallJob(Base):
     action_name: Mapped[str] = mapped_column(String(200), default="")
     purpose: Mapped[CallPurpose] = mapped_column(enum_column(CallPurpose, "call_purpose"))
     call_type: Mapped[CallType] = mapped_column(enum_column(CallType, "call_type"))
+    # Outbound unless a caller rang us (migration 0022). Inbound calls are never "dialed":
+    # their dialed_at / dialed_local_day stay empty, so nothing that counts dials sees them.
+    direction: Mapped[CallDirection] = mapped_column(
+        enum_column(CallDirection, "call_direction"),
+        default=CallDirection.OUTBOUND,
+        server_default=CallDirection.OUTBOUND.value,
+    )
     status: Mapped[CallStatus] = mapped_column(enum_column(CallStatus, "call_status"))
     next_attempt_at: Mapped[datetime | None]
     # How many times the gate has evaluated the job (each verdict is a call_events row).

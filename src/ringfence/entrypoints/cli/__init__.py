@@ -55,6 +55,7 @@ from ringfence.entrypoints.cli.calltest import call_test
 from ringfence.entrypoints.cli.consent import consent_app
 from ringfence.entrypoints.cli.consent_audit import consent_audit
 from ringfence.entrypoints.cli.contacts import contacts_app
+from ringfence.entrypoints.cli.inbound import call_inbound
 from ringfence.entrypoints.cli.kyc import kyc_app
 from ringfence.entrypoints.cli.phi import phi_app
 from ringfence.entrypoints.cli.support import open_container
@@ -82,6 +83,7 @@ agent_app = typer.Typer(help="The Voice AI agent.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
 app.add_typer(kyc_app, name="kyc")
 app.command("call-test")(call_test)
+app.command("call-inbound")(call_inbound)
 # Registered here, not by importing its module: the consent command group stays one list.
 consent_app.command("audit")(consent_audit)
 app.add_typer(consent_app, name="consent")

@@ -11,6 +11,7 @@ from ringfence.adapters.db.calls import CallJob
 from ringfence.domain.compliance import zone
 from ringfence.domain.dashboard.filters import DashboardFilters
 from ringfence.domain.dashboard.statuses import outcomes_for
+from ringfence.domain.vocabulary import CallDirection
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,10 @@ def dial_conditions(scope: DashboardScope, filters: DashboardFilters) -> list[Co
 
 
 def shared_conditions(filters: DashboardFilters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    # The outbound dashboard (call log, pre-dial list, CSV, share links, minutes) shows calls
+    # we placed: an answered inbound call is never one of them (issue 19). Inbound rows are
+    # never stamped as dialed either; this says so where every view's rows are chosen.
+    conditions: list[ColumnElement[bool]] = [CallJob.direction == CallDirection.OUTBOUND]
     if filters.workflow_id is not None:
         conditions.append(CallJob.workflow_id == filters.workflow_id)
     if filters.from_number_id is not None:

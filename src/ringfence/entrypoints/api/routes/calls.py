@@ -52,7 +52,7 @@ def list_call_jobs(
     """Every call job, oldest first: queued, deferred (with the next attempt and the reason),
     dialing, completed (with the outcome), failed before dialing (with the rule), canceled."""
     clauses: list[ColumnElement[bool]] = []
-    for name in ("location_id", "contact_id", "workflow_id", "status", "call_type"):
+    for name in ("location_id", "contact_id", "workflow_id", "status", "call_type", "direction"):
         value = getattr(query, name)
         if value is not None:
             clauses.append(getattr(CallJob, name) == value)

@@ -6,7 +6,13 @@ from datetime import date, datetime
 
 from pydantic import ConfigDict, Field
 
-from ringfence.domain.vocabulary import CallOutcome, CallPurpose, CallStatus, CallType
+from ringfence.domain.vocabulary import (
+    CallDirection,
+    CallOutcome,
+    CallPurpose,
+    CallStatus,
+    CallType,
+)
 from ringfence.entrypoints.api.schemas.common import Id, ListQuery, Out
 
 
@@ -23,6 +29,13 @@ class CallJobOut(Out):
     action_name: str
     purpose: CallPurpose
     call_type: CallType
+    direction: CallDirection = Field(
+        description=(
+            "outbound: a call Ringfence placed; inbound: a caller rang a practice number and "
+            "the agent answered. Inbound calls are never dialed (dialed_at is null), take no "
+            "pacing slot, count toward no per-number cap and book no minutes in the ledger"
+        )
+    )
     status: CallStatus
     outcome: CallOutcome | None
     reason_code: str | None = Field(description="Why it is deferred/failed/canceled")
@@ -57,6 +70,7 @@ class CallJobQuery(ListQuery):
     workflow_id: Id | None = None
     status: CallStatus | None = None
     call_type: CallType | None = None
+    direction: CallDirection | None = None
 
 
 class MinutesQuery(ListQuery):

@@ -1,0 +1,321 @@
+"""A simulated inbound call on the sandbox: a caller rings a practice number and the
+location's agent answers (issue 19, the records side; no SIP or Twilio here).
+
+The call is routed by `answer_incoming` (the practice line, the likely caller); a refused
+call writes nothing. An answered one is recorded as ONE call job like an outbound call:
+direction inbound, call type live, completed and connected, with its encrypted transcript,
+sentiment and actions; the conversation's outcome is applied by `apply_conversation`, the
+very code outbound outcomes go through ("stop calling me" suppresses the number practice-wide
+and cancels the pending outbound calls to it; reschedule / cancel / call-back requests become
+the same tasks).
+
+Records, on purpose:
+- An inbound call is never *dialed*: `dialed_at` / `dialed_local_day` stay empty, so it
+  takes no pacing slot, counts toward no per-number cap, and is in none of the outbound
+  dashboard's figures (whose rollups key on the dial day); the direction filters in
+  services/facts.py and services/dashboard/scope.py say the same explicitly.
+- Its minutes are on the record (`duration_seconds`); no carrier carried it, so it bills 0
+  seconds and books nothing in the minutes ledger, which stays the ledger of outbound dials
+  (as test-console calls do).
+- A caller no contact has is recorded against a "caller" contact created for the number at
+  the called location (no consent: it can never be dialed). `call_jobs.contact_id` stays
+  NOT NULL: making it nullable rebuilds the table on SQLite, which drops the dashboard's
+  rollup triggers (migration 0008).
+- `purpose` (NOT NULL on call jobs) is the purpose of our call being returned, else
+  appointment confirmation, the informational default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.adapters.db.calls import CallEvent, CallJob
+from ringfence.adapters.db.orm import Contact, Location, PhoneNumber, VoiceAgent
+from ringfence.agent.callee import (
+    AGENT_GAP_S,
+    AGENT_WPM,
+    FIRST_WORDS_AFTER_ANSWER_S,
+    Conversation,
+    TranscriptLine,
+)
+from ringfence.agent.events import CallerConfirmed, ConversationOutcome, EndReason
+from ringfence.agent.policies.base import DialoguePolicy, Speaker
+from ringfence.agent.profile import CallContext, CallDirection, PolicyName
+from ringfence.agent.runtime import ConversationRuntime
+from ringfence.agent.session import AgentSession, session_to_json
+from ringfence.agent.text import speech_seconds
+from ringfence.domain.inbound import (
+    UNKNOWN_CALLER_NAME,
+    WITHHELD_CALLER_NAME,
+    LikelyCaller,
+    Refused,
+)
+from ringfence.domain.staff_hours import parse_staff_hours, spoken_hours
+from ringfence.domain.vocabulary import CallDirection as RecordDirection
+from ringfence.domain.vocabulary import (
+    CallOutcome,
+    CallPurpose,
+    CallStatus,
+    CallType,
+    ContactSource,
+)
+from ringfence.services.agent_sessions import SessionRequest, build_sessions, profile_of, staff_of
+from ringfence.services.call_outcomes import FinishedCall, apply_conversation
+from ringfence.services.inbound_routing import AnsweredCall, answer_incoming
+from ringfence.services.unit_of_work import UnitOfWork
+
+CALLER_WPM = 160.0  # the sandbox's estimate of a caller's pace (as the test console's)
+CALLER_GAP_S = 0.8
+
+
+PolicyFactory = Callable[[PolicyName], DialoguePolicy]
+
+
+@dataclass(frozen=True, slots=True)
+class NoAgent:
+    """The line belongs to a location without a voice agent: nobody can answer."""
+
+    location_id: int
+
+    @property
+    def explanation(self) -> str:
+        return "the location that owns the dialed number has no voice agent to answer it"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundCallResult:
+    job_id: int
+    account_id: int
+    location_id: int
+    contact_id: int
+    recognised: bool  # an existing contact (not a "caller" contact made for this call)
+    transcript: tuple[TranscriptLine, ...]
+    outcome: ConversationOutcome
+    ended_by: EndReason
+    duration_seconds: int
+
+
+def take_sandbox_call(
+    uow: UnitOfWork,
+    *,
+    dialed: str,
+    caller: str | None,
+    utterances: Sequence[str],
+    policy_factory: PolicyFactory,
+) -> InboundCallResult | Refused | NoAgent:
+    """Answer one simulated call to `dialed` from `caller`, who says `utterances` in turn
+    (hanging up after the last if the agent has not ended the call); committed when
+    answered, nothing written when refused."""
+    session = uow.session
+    now = uow.clock.now()
+    answered = answer_incoming(session, dialed=dialed, caller=caller, now=now)
+    if isinstance(answered, Refused):
+        return answered
+    line = answered.line
+    agent = session.scalars(
+        select(VoiceAgent)
+        .where(VoiceAgent.account_id == line.account_id, VoiceAgent.location_id == line.location_id)
+        .order_by(VoiceAgent.id)
+        .limit(1)
+    ).first()
+    if agent is None:
+        return NoAgent(line.location_id)
+    location = session.get(Location, line.location_id)
+    time_zone = location.time_zone if location is not None else "UTC"
+    likely = (
+        answered.recognition.candidate.contact_id
+        if isinstance(answered.recognition, LikelyCaller)
+        else None
+    )
+    purpose = answered.returning.purpose if answered.returning else None
+    agent_session = _agent_session(session, agent, line.number_id, likely, time_zone, now)
+    hours = parse_staff_hours(agent.staff_hours) if agent.staff_hours else None
+    context = replace(
+        agent_session.context,
+        purpose=None,
+        # What the agent's inbound desk decides on (agent/inbound.py): who may be calling,
+        # our call being returned, and the hours it may say.
+        caller=answered.recognition,
+        returned_call=answered.returning,
+        location_text=spoken_hours(hours) if hours is not None else None,
+    )
+    agent_session = replace(agent_session, context=context)
+    conversation = _converse(agent_session, utterances, policy_factory)
+    # Filed under the contact the agent confirmed (on a shared line, the one who said their
+    # name), else the one contact with the number, else an unknown caller's contact.
+    confirmed = next(
+        (e.contact_id for e in conversation.events if isinstance(e, CallerConfirmed)), None
+    )
+    known = confirmed if confirmed is not None else likely
+    contact_id = known if known is not None else _caller_contact(session, answered, now)
+    duration = math.ceil(conversation.duration_s)
+    ended = now + timedelta(seconds=duration)
+    job = CallJob(
+        account_id=line.account_id,
+        location_id=line.location_id,
+        contact_id=contact_id,
+        agent_id=agent.id,
+        from_number_id=line.number_id,  # the practice line that was called
+        action_name="Inbound call",
+        purpose=purpose or CallPurpose.APPOINTMENT_CONFIRMATION,
+        call_type=CallType.LIVE,
+        direction=RecordDirection.INBOUND,
+        status=CallStatus.COMPLETED,
+        outcome=CallOutcome.CONNECTED,
+        evaluations=0,
+        phone_e164=answered.caller,
+        agent_session=session_to_json(agent_session),
+        ended_at=ended,
+        duration_seconds=duration,
+        billable_seconds=0,  # no carrier carried it (see the module's docstring)
+        created_at=now,
+        updated_at=ended,
+    )
+    session.add(job)
+    session.flush()
+    for at, before, after in (
+        (now, None, CallStatus.IN_PROGRESS),
+        (ended, CallStatus.IN_PROGRESS, CallStatus.COMPLETED),
+    ):
+        session.add(
+            CallEvent(
+                account_id=line.account_id,
+                job_id=job.id,
+                at=at,
+                from_status=before,
+                to_status=after,
+                reason_code="inbound_call",
+            )
+        )
+    apply_conversation(
+        session,
+        FinishedCall(
+            job_id=job.id,
+            account_id=line.account_id,
+            location_id=line.location_id,
+            contact_id=contact_id,
+            outcome=CallOutcome.CONNECTED,
+            answered_at=now,
+            ended_at=ended,
+        ),
+        conversation,
+    )
+    uow.commit()
+    return InboundCallResult(
+        job_id=job.id,
+        account_id=line.account_id,
+        location_id=line.location_id,
+        contact_id=contact_id,
+        recognised=known is not None,
+        transcript=conversation.transcript,
+        outcome=conversation.outcome,
+        ended_by=conversation.ended_by,
+        duration_seconds=duration,
+    )
+
+
+def _agent_session(
+    session: Session,
+    agent: VoiceAgent,
+    number_id: int,
+    contact_id: int | None,
+    time_zone: str,
+    now: datetime,
+) -> AgentSession:
+    """The agent's profile and an inbound context, built the way outbound calls build theirs
+    (a known caller's first name and upcoming appointment), then turned inbound."""
+    if contact_id is not None:
+        built = build_sessions(
+            session,
+            [
+                SessionRequest(
+                    job_id=0,
+                    contact_id=contact_id,
+                    location_id=agent.location_id,
+                    agent_id=agent.id,
+                    from_number_id=number_id,
+                    purpose=CallPurpose.APPOINTMENT_CONFIRMATION,
+                    is_test=False,
+                )
+            ],
+            now=now,
+        ).get(0)
+        if built is not None:
+            return replace(built, context=replace(built.context, direction=CallDirection.INBOUND))
+    callback = agent.callback_number or _number(session, number_id)
+    return AgentSession(
+        profile=profile_of(agent, callback),
+        context=CallContext(
+            direction=CallDirection.INBOUND,
+            staff=staff_of(agent, now=now, time_zone=time_zone),
+        ),
+    )
+
+
+def _number(session: Session, number_id: int) -> str:
+    number = session.get(PhoneNumber, number_id)
+    return number.e164 if number is not None else ""
+
+
+def _converse(
+    agent_session: AgentSession, utterances: Sequence[str], policy_factory: PolicyFactory
+) -> Conversation:
+    """Run the agent over the caller's words, timing each line as the sandbox estimates
+    speech (agent/callee.py `play_conversation`)."""
+    profile, context = agent_session.profile, agent_session.context
+    runtime = ConversationRuntime(profile, context, policy_factory(profile.policy))
+    lines: list[TranscriptLine] = []
+    clock = FIRST_WORDS_AFTER_ANSWER_S
+
+    def add(speaker: Speaker, text: str, wpm: float, gap: float) -> None:
+        nonlocal clock
+        start = round(clock + gap, 2)
+        clock = round(start + speech_seconds(text, wpm), 2)
+        lines.append(TranscriptLine(speaker, text, start, clock))
+
+    add(Speaker.AGENT, runtime.start().text, AGENT_WPM, 0.0)
+    for said in utterances:
+        if runtime.ended:
+            break
+        add(Speaker.CALLEE, said, CALLER_WPM, CALLER_GAP_S)
+        add(Speaker.AGENT, runtime.respond(said).text, AGENT_WPM, AGENT_GAP_S)
+    if not runtime.ended:
+        runtime.callee_hung_up()
+    ended_by = runtime.ended_by or EndReason.CALLEE_HUNG_UP
+    return Conversation(tuple(lines), runtime.events, runtime.outcome, ended_by)
+
+
+def _caller_contact(session: Session, answered: AnsweredCall, now: datetime) -> int:
+    """The "caller" contact of an unknown number at the called location (one per number,
+    one for all withheld numbers), created once with no consent: it can never be dialed."""
+    line = answered.line
+    name = UNKNOWN_CALLER_NAME if answered.caller else WITHHELD_CALLER_NAME
+    query = select(Contact.id).where(
+        Contact.account_id == line.account_id, Contact.location_id == line.location_id
+    )
+    if answered.caller:
+        query = query.where(Contact.phone_e164 == answered.caller)
+    else:
+        query = query.where(Contact.phone_e164.is_(None), Contact.first_name == name)
+    existing = session.scalars(query.order_by(Contact.id).limit(1)).first()
+    if existing is not None:
+        return existing
+    contact = Contact(
+        account_id=line.account_id,
+        location_id=line.location_id,
+        first_name=name,
+        last_name="",
+        phone_e164=answered.caller,
+        source=ContactSource.MANUAL,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(contact)
+    session.flush()
+    return contact.id
