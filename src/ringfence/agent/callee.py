@@ -198,6 +198,20 @@ class Conversation:
         return self.transcript[-1].end_s if self.transcript else 0.0
 
 
+class TimedTranscript:
+    """A conversation's lines with the times the sandbox estimates for them: each line starts
+    `gap` seconds after the previous one ends and lasts as long as its words at `wpm`."""
+
+    def __init__(self) -> None:
+        self.lines: list[TranscriptLine] = []
+        self._clock = FIRST_WORDS_AFTER_ANSWER_S
+
+    def add(self, speaker: Speaker, text: str, wpm: float, gap: float) -> None:
+        start = round(self._clock + gap, 2)
+        self._clock = round(start + speech_seconds(text, wpm), 2)
+        self.lines.append(TranscriptLine(speaker, text, start, self._clock))
+
+
 def play_conversation(
     profile: AgentProfile,
     context: CallContext,
@@ -210,15 +224,8 @@ def play_conversation(
     """Play a whole call, agent <-> persona, and return its transcript and outcome."""
     runtime = ConversationRuntime(profile, context, policy, max_callee_turns=max_callee_turns)
     callee = SimulatedCallee(persona, first_name=context.patient_first_name, seed=seed)
-    lines: list[TranscriptLine] = []
-    clock = FIRST_WORDS_AFTER_ANSWER_S
-
-    def add(speaker: Speaker, text: str, wpm: float, gap: float) -> None:
-        nonlocal clock
-        start = round(clock + gap, 2)
-        clock = round(start + speech_seconds(text, wpm), 2)
-        lines.append(TranscriptLine(speaker, text, start, clock))
-
+    timed = TimedTranscript()
+    lines, add = timed.lines, timed.add
     agent_text = runtime.start().text
     add(Speaker.AGENT, agent_text, AGENT_WPM, 0.0)
     if context.direction is CallDirection.INBOUND:

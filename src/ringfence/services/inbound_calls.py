@@ -40,8 +40,8 @@ from ringfence.adapters.db.orm import Contact, Location, PhoneNumber, VoiceAgent
 from ringfence.agent.callee import (
     AGENT_GAP_S,
     AGENT_WPM,
-    FIRST_WORDS_AFTER_ANSWER_S,
     Conversation,
+    TimedTranscript,
     TranscriptLine,
 )
 from ringfence.agent.events import CallerConfirmed, ConversationOutcome, EndReason
@@ -49,7 +49,6 @@ from ringfence.agent.policies.base import DialoguePolicy, Speaker
 from ringfence.agent.profile import CallContext, CallDirection, PolicyName
 from ringfence.agent.runtime import ConversationRuntime
 from ringfence.agent.session import AgentSession, session_to_json
-from ringfence.agent.text import speech_seconds
 from ringfence.domain.inbound import (
     UNKNOWN_CALLER_NAME,
     WITHHELD_CALLER_NAME,
@@ -270,15 +269,8 @@ def _converse(
     speech (agent/callee.py `play_conversation`)."""
     profile, context = agent_session.profile, agent_session.context
     runtime = ConversationRuntime(profile, context, policy_factory(profile.policy))
-    lines: list[TranscriptLine] = []
-    clock = FIRST_WORDS_AFTER_ANSWER_S
-
-    def add(speaker: Speaker, text: str, wpm: float, gap: float) -> None:
-        nonlocal clock
-        start = round(clock + gap, 2)
-        clock = round(start + speech_seconds(text, wpm), 2)
-        lines.append(TranscriptLine(speaker, text, start, clock))
-
+    timed = TimedTranscript()
+    lines, add = timed.lines, timed.add
     add(Speaker.AGENT, runtime.start().text, AGENT_WPM, 0.0)
     for said in utterances:
         if runtime.ended:
