@@ -141,6 +141,25 @@ def returns_our_call(text: str) -> bool:
     return RETURNING_CALL.search(said) is not None and _COMPLAINT.search(said) is None
 
 
+# What may stand beside "you called me" in a turn that says nothing else.
+_SMALL_TALK: Final = re.compile(
+    r"\b(hi|hello|hey|yes|yeah|um+|uh+|oh|so|and|also|ok|okay|well|earlier|today|this (morning|"
+    r"afternoon|evening)|yesterday|just|me|i am|i|from|this number|here|there|hola|si|"
+    r"buenas|bueno|de este numero)\b"
+)
+
+
+def only_returns_our_call(text: str) -> bool:
+    """Whether the turn is a returned call and nothing more ("Hi, I missed a call from this
+    number."): the one turn the model's opt-out reading may be set aside for. Anything more
+    ("you called me, I want no calls from you") keeps the opt-out in play (runtime.py)."""
+    said = _plain(text)
+    if not returns_our_call(text):
+        return False
+    rest = _SMALL_TALK.sub(" ", RETURNING_CALL.sub(" ", said))
+    return not re.sub(r"[\W_]+", "", rest)
+
+
 def spoken_name(text: str) -> str:
     """The caller's own words for their name, without "my name is" (for the task's text)."""
     plain = " ".join(text.replace(".", " ").replace("\u2019", "'").split()).strip(" ,!?")

@@ -58,7 +58,13 @@ from ringfence.agent.guardrails.outgoing import (
     time_withheld,
 )
 from ringfence.agent.guardrails.verifier import Allowance, said_times, verify
-from ringfence.agent.inbound import DeskReply, InboundDesk, returns_our_call, working_context
+from ringfence.agent.inbound import (
+    DeskReply,
+    InboundDesk,
+    only_returns_our_call,
+    returns_our_call,
+    working_context,
+)
 from ringfence.agent.model_output import SAFE_LINE, check_model_reply
 from ringfence.agent.policies.base import (
     DialoguePolicy,
@@ -261,8 +267,14 @@ class ConversationRuntime:
             and heard.label is Label.OPT_OUT
             and heard.opt_out_rule is None
             and returns_our_call(callee_text)
-        ):  # "you called me": the model alone reads it as a complaint (docs/agent.md)
-            heard = replace(heard, label=Label.OTHER, doubt=False)
+        ):
+            # "You called me": the model alone reads a bare returned call as a complaint
+            # (docs/agent.md). Only a turn that says nothing else is set aside; with anything
+            # more, the opt-out stays in play as a doubt, so the caller is asked, never ignored.
+            if only_returns_our_call(callee_text):
+                heard = replace(heard, label=Label.OTHER, doubt=False)
+            else:
+                heard = replace(heard, doubt=True)
         if self._desk is not None and self._desk.expects_answer:
             heard = _as_an_answer(heard, callee_text)
         noted = self._note_language(heard, callee_text)

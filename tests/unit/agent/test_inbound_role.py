@@ -356,3 +356,23 @@ def test_without_a_recognised_caller_the_inbound_call_is_answered_as_before() ->
     turn = runtime.respond("I want to confirm")
     assert AppointmentConfirmed() in turn.events
     assert not any(isinstance(e, (CallerConfirmed, CallerMessage)) for e in turn.events)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "You called me. I want no calls from you",
+        "Someone from your office called me and I want nothing to do with you people",
+    ],
+)
+def test_a_returned_call_with_more_to_say_never_sets_an_opt_out_aside(said: str) -> None:
+    """Only a turn that is a returned call and nothing else is read as one: anything more
+    keeps the model's opt-out in play, so the caller is at least asked (review finding)."""
+    runtime = answered()
+    turn = runtime.respond(said)
+    opted_out = any(isinstance(e, OptOut) for e in turn.events)
+    asked = "stop calling this number" in turn.text
+    assert opted_out or asked, turn.text
+    if asked:  # confirm on doubt: anything but a clear no is an opt-out
+        after = runtime.respond("whatever")
+        assert any(isinstance(e, OptOut) for e in after.events)
