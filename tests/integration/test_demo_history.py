@@ -18,6 +18,7 @@ from ringfence.services.demo_history import set_up_demo_with_history
 from ringfence.services.facts import aware
 from ringfence.simulation.audit import audit_dials
 from ringfence.simulation.callog import audited_contacts, audited_locations, carrier_dials
+from tests.conftest import Tenant
 
 DAYS = 6
 
@@ -105,3 +106,15 @@ def test_no_history_seeds_at_once(container: Container, clock: VirtualClock) -> 
             )
             == 0
         )
+
+
+def test_no_history_is_lived_in_a_database_with_other_practices(
+    container: Container, clock: VirtualClock, tenant: Tenant
+) -> None:
+    """The dispatcher and the runner serve every account: a replay would dial theirs too."""
+    result, history = set_up_demo_with_history(container.session_factory, now=clock.now(), days=3)
+    assert result.created
+    assert history is None
+    with container.session_factory() as session:
+        dialed = select(func.count()).select_from(CallJob).where(CallJob.dialed_at.is_not(None))
+        assert session.scalar(dialed) == 0

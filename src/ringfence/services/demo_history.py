@@ -87,11 +87,16 @@ def set_up_demo_with_history(
     progress: Progress | None = None,
 ) -> tuple[DemoResult, HistoryReport | None]:
     """The demo practice as it stands after `days` lived days (seeded `days` ago and replayed
-    up to `now`), or as it is when it exists already; always a fresh demo API key, made now."""
+    up to `now`), or as it is when it exists already; always a fresh demo API key, made now.
+    In a database that holds other practices the demo is seeded without history (None)."""
     with session_factory() as session:
         existed = demo_account_id(session) is not None
+        # The dispatcher and the workflow runner serve every account of a database: living a
+        # month here would dial (on the sandbox, a month back) and advance other practices'
+        # calls and enrollments too. So the history is lived only in a database of its own.
+        others = session.scalar(select(func.count()).select_from(orm.Account)) or 0
     history = None
-    if not existed and days > 0:
+    if not existed and days > 0 and not others:
         start = now - timedelta(days=days)
         with session_factory() as session:
             seeded = seed_demo(session, now=start)

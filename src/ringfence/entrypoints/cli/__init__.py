@@ -322,6 +322,12 @@ def demo(
                 f"{history.days} days: {history.bookings} bookings, {history.calls} calls placed, "
                 f"{history.missed} no-shows",
             )
+        elif result.created and history_days:
+            table.add_row(
+                "History",
+                "not lived: this database holds other practices, whose calls a replay would "
+                "dial too (use a database of its own for the demo)",
+            )
         table.add_row("Staff app", url + "/app (sign in with the key below)")
         table.add_row("Dashboard", url + "/app/voice-ai/dashboards/outbound")
         table.add_row("Test console", url + "/app/voice-ai/console")
