@@ -46,7 +46,11 @@ def _status(html: str) -> str:
 
 
 def _post(client: TestClient, contact_id: int, page: str, **answers: str) -> Any:
+    """The form as a browser sends it: its token and the opt-out the page showed."""
+    seen = re.search(r'name="opt_out_seen" value="([^"]*)"', page)
     data = {"csrf_token": _token(page)} | answers
+    if seen is not None:  # a page without the form (no number) carries none
+        data["opt_out_seen"] = seen.group(1)
     return client.post(
         f"/app/contacts/{contact_id}/written-consent", data=data, follow_redirects=False
     )
@@ -90,6 +94,7 @@ def test_recording_written_consent_makes_the_patient_callable_and_is_audited(
         "confirmed_by",
         "csrf_token",
         "note",
+        "opt_out_seen",  # hidden: the opt-out as the page showed it
     ]
     assert '<label for="wc-confirmed-by">Who checked the signed consent</label>' in form
     assert '<label for="wc-note">Where the signed consent is kept</label>' in form
@@ -260,3 +265,29 @@ def test_another_tenants_contact_is_not_found_and_csrf_is_required(
     assert forged.status_code == 403
     assert _written(container) == []
     assert csrf_token(client.get(f"/app/contacts/{ours}"))  # the page still works
+
+
+def test_a_page_left_open_never_lifts_an_opt_out_made_after_it_was_shown(
+    client: TestClient, tenant: Tenant, container: Container, clock: VirtualClock
+) -> None:
+    """Review finding: the warning about an opt-out is on the page only if the opt-out was
+    there when it was shown; one made while the page stood open refuses the form."""
+    ava = _contact(client, tenant, "Ava", AVA)
+    sign_in(client, tenant)
+    page = client.get(f"/app/contacts/{ava}").text
+    assert 'id="written-consent-opted-out"' not in page  # no opt-out to warn about yet
+    clock.advance(timedelta(minutes=2))
+    _consent(client, tenant, ava, kind="revocation", note="Said stop on a call")  # meanwhile
+    clock.advance(timedelta(minutes=2))
+
+    stale = _post(client, ava, page, **GOOD, attestation="yes")
+    assert stale.status_code == 303
+    shown = client.get(stale.headers["location"]).text
+    assert "this number opted out after the page was opened" in shown
+    assert _status(shown) == "Opted out"
+    assert _written(container) == []
+
+    fresh = client.get(f"/app/contacts/{ava}").text  # read again: the warning is there
+    assert 'id="written-consent-opted-out"' in fresh
+    assert _post(client, ava, fresh, **GOOD, attestation="yes").status_code == 303
+    assert _status(client.get(f"/app/contacts/{ava}").text) == "Can be called"

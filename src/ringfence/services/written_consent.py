@@ -15,15 +15,15 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.orm import ConsentRecord, Contact
+from ringfence.adapters.db.orm import ConsentRecord, Contact, NumberSuppression
 from ringfence.domain.compliance import DEFAULT_POLICY, ReasonCode
 from ringfence.domain.compliance.gate import check_consent
 from ringfence.domain.vocabulary import ConsentKind
 from ringfence.services import audit
 from ringfence.services.consent import ATTESTATION, ConsentEvidence, record_consent
-from ringfence.services.errors import InvalidField, InvalidFields
-from ringfence.services.facts import consent_facts, suppression_facts
-from ringfence.services.suppression import lock_number
+from ringfence.services.errors import Conflict, InvalidField, InvalidFields
+from ringfence.services.facts import aware, consent_facts, suppression_facts
+from ringfence.services.suppression import lock_number, suppression_of
 from ringfence.services.tenancy import get_owned
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
@@ -153,8 +153,14 @@ def confirm_for_contact(
     confirmed_by: str,
     note: str,
     attestation: bool,
+    opt_out_seen: str | None = None,
 ) -> ConsentRecord:
     """Staff confirming one patient's written consent from the contact's own page; committed.
+
+    `opt_out_seen` is the number's opt-out as the page showed it (`opt_out_marker`): when the
+    number has opted out (again) since, `Conflict`, nothing recorded, so a page left open
+    can never lift an opt-out its reader did not see. The number is locked first, as the
+    dispatcher and the other consent writers lock it.
 
     The same evidence as the bulk confirmation (who confirmed, where the signed consent is
     kept, the attestation), every missing piece named at once. Unlike the bulk confirmation a
@@ -165,12 +171,27 @@ def confirm_for_contact(
     """
     confirmed_by, note = _checked_evidence(confirmed_by, note, attestation)
     contact = get_owned(uow.session, Contact, contact_id, scope)
+    if contact.phone_e164:
+        lock_number(uow.session, scope.account_id, contact.phone_e164)
+        if opt_out_seen is not None:
+            current = suppression_of(uow.session, scope.account_id, contact.phone_e164)
+            if opt_out_marker(current) != opt_out_seen:
+                raise Conflict(
+                    "the number's opt-out changed since the page was opened: "
+                    "read the page again before recording consent"
+                )
     evidence = ConsentEvidence(
         kind=ConsentKind.MANUAL_WRITTEN, confirmed_by=confirmed_by, note=note, attestation=True
     )
     record = record_consent(uow.session, scope, contact, evidence, now=uow.clock.now())
     uow.commit()
     return record
+
+
+def opt_out_marker(entry: NumberSuppression | None) -> str:
+    """What a page records of the number's opt-out when it is shown: when it was made ("" for
+    none); a later opt-out (or a re-suppression) changes it."""
+    return "" if entry is None else str(int(aware(entry.suppressed_at).timestamp()))
 
 
 def _checked_evidence(confirmed_by: str, note: str, attestation: bool) -> tuple[str, str]:

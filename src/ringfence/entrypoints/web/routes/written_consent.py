@@ -24,7 +24,7 @@ from ringfence.entrypoints.web.routes.contacts import CONTACTS
 from ringfence.entrypoints.web.routes.dashboard import OUTBOUND
 from ringfence.services.contact_views import STATUS_PURPOSE, contact_detail
 from ringfence.services.contact_words import phone_display
-from ringfence.services.errors import InvalidField, InvalidFields, NotFound
+from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
 from ringfence.services.written_consent import confirm_for_contact
 
 router = APIRouter()
@@ -66,6 +66,7 @@ def record_written_consent(
     confirmed_by: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     attestation: Annotated[str, Form()] = "",
+    opt_out_seen: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Record the patient's written consent (CSRF-checked like every form of the staff app)."""
     try:
@@ -76,9 +77,25 @@ def record_written_consent(
             confirmed_by=confirmed_by,
             note=note,
             attestation=attestation == "yes",
+            opt_out_seen=opt_out_seen,  # the opt-out the page showed ("" for none)
         )
     except NotFound:
         return web.pages.not_found(request, viewer=viewer, what=_WHAT)
+    except Conflict:
+        response = RedirectResponse(
+            f"{CONTACTS}/{contact_id}#written-consent", status_code=status.HTTP_303_SEE_OTHER
+        )
+        web.flashes.add(
+            request,
+            response,
+            Flash(
+                FlashLevel.ERROR,
+                "Nothing was recorded: this number opted out after the page was opened. "
+                "Read its opt-out below, and record written consent only if the patient "
+                "signed it after opting out.",
+            ),
+        )
+        return response
     except InvalidField as refused:
         errors = refused.errors if isinstance(refused, InvalidFields) else [refused]
         return _refused(
