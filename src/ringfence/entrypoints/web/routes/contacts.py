@@ -22,6 +22,7 @@ from ringfence.domain.vocabulary import CallPurpose, Channel, ConsentKind
 from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
+from ringfence.entrypoints.web.params import whole_number
 from ringfence.entrypoints.web.routes.dashboard import OUTBOUND
 from ringfence.services import consent
 from ringfence.services.consent import ConsentEvidence
@@ -46,10 +47,7 @@ _STOPPED_BY_STAFF: Final = "Staff pressed “Stop calling this number” on the 
 def _whole(value: str) -> int | None:
     """A positive whole number typed in the URL, else None (a page never answers staff with
     a raw validation error)."""
-    value = value.strip()
-    if value.isdigit() and 0 < int(value) <= 2**31 - 1:
-        return int(value)
-    return None
+    return whole_number(value)
 
 
 @router.get(CONTACTS, name="contacts")

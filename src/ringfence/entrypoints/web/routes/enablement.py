@@ -19,6 +19,7 @@ from ringfence.entrypoints.deps import (
 )
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
+from ringfence.entrypoints.web.params import whole_number
 from ringfence.services import kyc
 from ringfence.services.consent_review import consent_problems
 from ringfence.services.errors import InvalidField, InvalidFields
@@ -89,7 +90,7 @@ def _application_from(values: dict[str, str]) -> dict[str, Any]:
             for k in ("name", "title", "email", "phone_e164")
         },
         "use_cases": [p.value for p in CallPurpose if values.get(f"use_case.{p.value}") == "on"],
-        "expected_daily_volume": int(volume) if volume.isdigit() else 0,
+        "expected_daily_volume": whole_number(volume, low=0) or 0,
     }
 
 

@@ -21,6 +21,7 @@ from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
+from ringfence.entrypoints.web.params import whole_number
 from ringfence.entrypoints.web.routes.public_forms import PUBLIC_FORM
 from ringfence.services import forms
 from ringfence.services.errors import InvalidField, InvalidFields, NotFound
@@ -129,7 +130,7 @@ def create_form(
     values = {"name": name, "location_id": location_id, "consent_text": consent_text}
     try:
         check_fields(name=name, consent_text=consent_text)
-        if not location_id.isdecimal():
+        if whole_number(location_id) is None:
             raise InvalidField("location_id", "Choose the location the form belongs to.")
         made = forms.create_form(
             uow=uow,
@@ -215,7 +216,7 @@ def _render_form(
 def form_page(
     request: Request, web: Web, viewer: SignedIn, uow: Uow, form_id: FormId, page: str = "1"
 ) -> Response:
-    number = int(page) if page.isdecimal() and len(page) < 7 else 1
+    number = whole_number(page, high=999_999) or 1
     return _render_form(request, web, viewer, uow, form_id, page=number)
 
 

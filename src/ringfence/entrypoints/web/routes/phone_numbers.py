@@ -25,6 +25,7 @@ from ringfence.entrypoints.deps import (
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
+from ringfence.entrypoints.web.params import whole_number
 from ringfence.services import caller_id_removal, records
 from ringfence.services.caller_ids import create_caller_id
 from ringfence.services.errors import Conflict, InvalidField, NotFound
@@ -109,7 +110,7 @@ def add_number(
     label = label.strip()
     if (problem := _label_problem(label)) is not None:
         errors["label"] = problem
-    location = int(location_id) if location_id.isdigit() else 0
+    location = whole_number(location_id) or 0
     if not 1 <= location <= 2**31 - 1:
         errors["location_id"] = "Choose the location that dials from this number."
     try:

@@ -20,6 +20,7 @@ from ringfence.entrypoints.deps import (
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
+from ringfence.entrypoints.web.params import whole_number
 from ringfence.entrypoints.web.redirects import LOGIN
 from ringfence.services import api_keys
 from ringfence.services.api_keys import list_api_keys
@@ -93,7 +94,7 @@ def create_key(
     days = expires_in_days.strip()
     if not name:
         return _back(request, web, Flash(FlashLevel.ERROR, "No key made: name it."))
-    if days and (not days.isdigit() or not 1 <= int(days) <= 3650):
+    if days and whole_number(days, high=3650) is None:
         return _back(
             request,
             web,

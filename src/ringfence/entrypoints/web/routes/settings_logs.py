@@ -21,6 +21,7 @@ from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
+from ringfence.entrypoints.web.params import whole_number
 from ringfence.services import account as account_rules
 from ringfence.services.audit_views import (
     AuditFilters,
@@ -68,8 +69,8 @@ class _Query:
         raw = self.values.get("limit", "").strip()
         if not raw:
             return DEFAULT_LIMIT
-        if raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT:
-            return int(raw)
+        if (parsed := whole_number(raw, high=MAX_LIMIT)) is not None:
+            return parsed
         self.errors["limit"] = f"Rows per page must be a whole number from 1 to {MAX_LIMIT}."
         return DEFAULT_LIMIT
 
@@ -91,7 +92,12 @@ class _Query:
             return None, None
         tz = zone(time_zone)
         since = None if start is None else datetime.combine(start, time(), tz)
-        until = None if end is None else datetime.combine(end + timedelta(days=1), time(), tz)
+        # The last day the calendar has (9999-12-31) has no day after: no upper bound then.
+        until = (
+            None
+            if end is None or end == date.max
+            else datetime.combine(end + timedelta(days=1), time(), tz)
+        )
         return since, until
 
     def href(self, path: str, *, cursor: str | None) -> str:
@@ -199,8 +205,8 @@ def _retention_choice(raw: str) -> int | None:
     raw = raw.strip()
     if raw == _KEEP:
         return None
-    if raw.isdigit() and int(raw) in RETENTION_DAYS:
-        return int(raw)
+    if (parsed := whole_number(raw)) is not None and parsed in RETENTION_DAYS:
+        return parsed
     raise InvalidField(
         "days",
         f"Choose how long recordings and transcripts are kept: {_choices_in_words()}, or for good.",

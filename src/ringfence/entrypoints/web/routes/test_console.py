@@ -19,6 +19,7 @@ from ringfence.domain.vocabulary import CallPurpose
 from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.pages import Viewer
+from ringfence.entrypoints.web.params import whole_number
 from ringfence.services.console import AgentConsole, ConsoleEvent, console_events
 from ringfence.services.console_audio import ConsoleAudio
 from ringfence.services.console_views import console_call_view, console_choices
@@ -30,8 +31,9 @@ router = APIRouter()
 CONSOLE: Final = "/app/voice-ai/console"
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PURPOSES: Final = tuple((purpose.value, purpose.label) for purpose in CallPurpose)
-# A line's text never changes once written; private: the audio speaks the patient's name.
-AUDIO_CACHE: Final = "private, max-age=3600"
+# The audio speaks the patient's name: never kept by the browser, where the next member of
+# staff at a shared front-desk computer could replay it (the server keeps its own cache).
+AUDIO_CACHE: Final = "no-store"
 _AUDIO_SETUP = threading.Lock()
 
 
@@ -85,7 +87,7 @@ def start(
         chosen_purpose = CallPurpose(purpose)
     except ValueError:
         errors["purpose"] = "choose what the call is for"
-    contact = int(contact_id) if contact_id.isdigit() else None
+    contact = whole_number(contact_id)
     if contact is None and not phone.strip():
         errors["contact_id"] = "choose a patient, or give a phone number to play an unknown caller"
     if errors:
