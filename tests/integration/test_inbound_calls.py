@@ -341,3 +341,22 @@ def test_a_stranger_leaves_their_name_and_reason_as_a_task_and_hears_the_hours(
     assert title == "Call back a caller"
     assert "Dana Reyes" in body
     assert practice.account_id  # the practice exists; the stranger is no contact of it
+
+
+def test_someone_else_on_a_patients_phone_is_filed_as_an_unknown_caller(
+    container: Container, clock: VirtualClock
+) -> None:
+    """Review finding: a caller who says they are not the patient leaves a message; the call,
+    its transcript and the message are not filed in the patient's record."""
+    practice = make_practice(container)
+    patient = practice.add_contact(PATIENT, first_name="Maria")
+    result = _call(
+        container, PATIENT, "When is my appointment?", "No, this is her husband.",
+        "It's Tom, I want to move her facial.",
+    )  # fmt: skip
+    assert isinstance(result, InboundCallResult)
+    assert result.contact_id != patient
+    assert result.recognised is False
+    assert _tasks(container, patient) == []
+    [(title, body)] = _tasks(container, result.contact_id)
+    assert title == "Call back a caller"

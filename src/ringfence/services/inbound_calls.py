@@ -44,7 +44,12 @@ from ringfence.agent.callee import (
     TimedTranscript,
     TranscriptLine,
 )
-from ringfence.agent.events import CallerConfirmed, ConversationOutcome, EndReason
+from ringfence.agent.events import (
+    CallerConfirmed,
+    CallerMessage,
+    ConversationOutcome,
+    EndReason,
+)
 from ringfence.agent.policies.base import DialoguePolicy, Speaker
 from ringfence.agent.profile import CallContext, CallDirection, PolicyName
 from ringfence.agent.runtime import ConversationRuntime
@@ -147,11 +152,14 @@ def take_sandbox_call(
     agent_session = replace(agent_session, context=context)
     conversation = _converse(agent_session, utterances, policy_factory)
     # Filed under the contact the agent confirmed (on a shared line, the one who said their
-    # name), else the one contact with the number, else an unknown caller's contact.
+    # name), else the one contact with the number, unless the caller turned out to be someone
+    # else ("no, this is her husband": they left a message as an unknown caller), else an
+    # unknown caller's contact: a stranger's words never land in a patient's record.
     confirmed = next(
         (e.contact_id for e in conversation.events if isinstance(e, CallerConfirmed)), None
     )
-    known = confirmed if confirmed is not None else likely
+    someone_else = any(isinstance(e, CallerMessage) for e in conversation.events)
+    known = confirmed if confirmed is not None else (None if someone_else else likely)
     contact_id = known if known is not None else _caller_contact(session, answered, now)
     duration = math.ceil(conversation.duration_s)
     ended = now + timedelta(seconds=duration)
@@ -284,26 +292,48 @@ def _converse(
 
 
 def _caller_contact(session: Session, answered: AnsweredCall, now: datetime) -> int:
-    """The "caller" contact of an unknown number at the called location (one per number,
-    one for all withheld numbers), created once with no consent: it can never be dialed."""
+    """The "caller" contact an unknown caller's call is filed under, created once with no
+    consent, so it can never be dialed: one per number at the called location, one for every
+    withheld number, and one (without a number) for people calling from a number a patient of
+    the location holds (a location holds a number once, and a stranger's words never go in the
+    patient's record)."""
     line = answered.line
-    name = UNKNOWN_CALLER_NAME if answered.caller else WITHHELD_CALLER_NAME
-    query = select(Contact.id).where(
-        Contact.account_id == line.account_id, Contact.location_id == line.location_id
+    name, phone = (
+        (UNKNOWN_CALLER_NAME, answered.caller)
+        if answered.caller
+        else (
+            WITHHELD_CALLER_NAME,
+            None,
+        )
     )
-    if answered.caller:
-        query = query.where(Contact.phone_e164 == answered.caller)
-    else:
-        query = query.where(Contact.phone_e164.is_(None), Contact.first_name == name)
-    existing = session.scalars(query.order_by(Contact.id).limit(1)).first()
-    if existing is not None:
-        return existing
+    at_location = (Contact.account_id == line.account_id, Contact.location_id == line.location_id)
+    if phone is not None:
+        holder = session.scalars(
+            select(Contact).where(*at_location, Contact.phone_e164 == phone).limit(1)
+        ).first()
+        if holder is not None:
+            if holder.first_name == UNKNOWN_CALLER_NAME and not holder.last_name:
+                return holder.id
+            phone = None  # a patient's number: filed under the location's number-less caller
+    found = session.scalars(
+        select(Contact.id)
+        .where(
+            *at_location,
+            Contact.first_name == name,
+            Contact.last_name == "",
+            Contact.phone_e164 == phone if phone is not None else Contact.phone_e164.is_(None),
+        )
+        .order_by(Contact.id)
+        .limit(1)
+    ).first()
+    if found is not None:
+        return found
     contact = Contact(
         account_id=line.account_id,
         location_id=line.location_id,
         first_name=name,
         last_name="",
-        phone_e164=answered.caller,
+        phone_e164=phone,
         source=ContactSource.MANUAL,
         created_at=now,
         updated_at=now,

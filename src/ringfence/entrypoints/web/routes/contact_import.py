@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ringfence.entrypoints.deps import ContainerDep, Uow
@@ -196,7 +197,9 @@ async def run(
     errors = twice_chosen(chosen)
     if not errors:
         try:
-            report = run_import(
+            # A whole file's rows: off the event loop, which every other request shares.
+            report = await run_in_threadpool(
+                run_import,
                 uow=uow,
                 scope=viewer.scope,
                 location_id=upload.location_id,
