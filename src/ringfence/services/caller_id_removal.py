@@ -25,8 +25,8 @@ from ringfence.adapters.db.workflows import Workflow, WorkflowVersion
 from ringfence.domain.workflows.definition import VoiceAICall
 from ringfence.domain.workflows.states import WorkflowStatus
 from ringfence.domain.workflows.walk import walk
+from ringfence.services.contact_words import phone_display
 from ringfence.services.errors import Conflict, InvalidField
-from ringfence.services.phone_number_views import display_number
 from ringfence.services.tenancy import get_owned
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 from ringfence.services.workflows.codec import parse_definition
@@ -69,7 +69,7 @@ def refusal(session: Session, number: PhoneNumber) -> str | None:
     uses = blocking_uses(session, number)
     if not uses:
         return None
-    return f"{display_number(number.e164)} cannot be removed: it is " + (
+    return f"{phone_display(number.e164)} cannot be removed: it is " + (
         "; it is also ".join(uses) + "."
     )
 

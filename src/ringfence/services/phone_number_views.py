@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from ringfence.domain.dashboard.trends import SPAM_SUSPECT_MIN_DIALS, CallerIdSt
 from ringfence.domain.vocabulary import CarrierKind
 from ringfence.domain.workflows.definition import VoiceAICall, WorkflowDefinition
 from ringfence.domain.workflows.walk import walk
+from ringfence.services.contact_words import phone_display
 from ringfence.services.dashboard.metrics import caller_ids
 from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.errors import InvalidField, NotFound
@@ -37,17 +37,6 @@ CARRIER_LABELS: Final = {
     CarrierKind.SIP: "SIP trunk",
     CarrierKind.TWILIO: "Twilio",
 }
-
-
-def display_number(e164: str) -> str:
-    """A US number as people write it: "(212) 555-0100"; other numbers in international form."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    if parsed.country_code == 1:
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +138,7 @@ def phone_numbers_page(session: Session, *, account_id: int, now: datetime) -> P
                     number_id=number.id,
                     location_id=location.id,
                     e164=number.e164,
-                    display=display_number(number.e164),
+                    display=phone_display(number.e164),
                     label=number.label,
                     carrier=CARRIER_LABELS.get(number.carrier, str(number.carrier)),
                     uses=tuple(uses.get(number.id, ())),

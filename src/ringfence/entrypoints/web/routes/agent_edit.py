@@ -30,8 +30,8 @@ from ringfence.entrypoints.web.pages import Viewer
 from ringfence.services.agent_sessions import location_callback
 from ringfence.services.agent_words import POLICY_LABELS
 from ringfence.services.agents import AgentFields, update_agent
+from ringfence.services.contact_words import phone_display
 from ringfence.services.errors import InvalidField, NotFound
-from ringfence.services.phone_number_views import display_number
 from ringfence.services.tenancy import get_owned
 
 router = APIRouter()
@@ -105,10 +105,10 @@ def _values_of(agent: VoiceAgent) -> dict[str, str]:
         "name": agent.name,
         "practice_name": agent.practice_name,
         **{key: getattr(agent, key) or "" for key in _TEXTS},
-        "callback_number": display_number(agent.callback_number) if agent.callback_number else "",
+        "callback_number": phone_display(agent.callback_number) if agent.callback_number else "",
         "dialogue_policy": agent.dialogue_policy,
         "transfer_number": (
-            display_number(agent.transfer_number)
+            phone_display(agent.transfer_number)
             if agent.transfer_number and not is_sip_uri(agent.transfer_number)
             else agent.transfer_number or ""
         ),
@@ -198,7 +198,7 @@ def _us_only(text: str, what: str) -> str:
         elsewhere = to_e164(text[:_SHORT])
     except InvalidPhoneNumber:
         return "not a valid US phone number: check the area code and the digits"
-    return f"only US phone numbers can be used as {what} ({display_number(elsewhere)} is not one)"
+    return f"only US phone numbers can be used as {what} ({phone_display(elsewhere)} is not one)"
 
 
 def _hours(values: dict[str, str], errors: dict[str, str]) -> dict[str, list[str]] | None:
@@ -269,7 +269,7 @@ def _about(uow: Uow, agent: VoiceAgent) -> dict[str, Any]:
         "id": agent.id,
         "name": agent.name,
         "location_id": agent.location_id,
-        "location_number": display_number(fallback) if fallback else None,
+        "location_number": phone_display(fallback) if fallback else None,
         "hours_fit_grid": _hours_fit_grid(agent),
         "hours_summary": (
             parse_staff_hours(agent.staff_hours).summary() if agent.staff_hours else ""

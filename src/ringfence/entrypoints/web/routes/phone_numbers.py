@@ -28,10 +28,10 @@ from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.params import whole_number
 from ringfence.services import caller_id_removal, records
 from ringfence.services.caller_ids import create_caller_id
+from ringfence.services.contact_words import phone_display
 from ringfence.services.errors import Conflict, InvalidField, NotFound
 from ringfence.services.phone_number_views import (
     PhoneNumbersPage,
-    display_number,
     phone_numbers_page,
 )
 
@@ -82,7 +82,7 @@ def _number_problem(raw: str) -> str:
         return "That is not a valid US phone number: check the area code and the digits."
     return (
         "Only US phone numbers can be used as caller IDs: "
-        f"{display_number(e164)} is not a US number."
+        f"{phone_display(e164)} is not a US number."
     )
 
 
@@ -123,9 +123,7 @@ def add_number(
                 uow=uow, scope=viewer.scope, location_id=location, e164=e164, label=label
             )
         except Conflict:
-            errors["number"] = (
-                f"{display_number(e164)} is already one of this account's caller IDs."
-            )
+            errors["number"] = f"{phone_display(e164)} is already one of this account's caller IDs."
         except InvalidField:  # the only field it names besides the number: the location
             errors["location_id"] = "Choose one of this account's locations."
     if errors:
@@ -139,7 +137,7 @@ def add_number(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     return _back(
-        request, web, Flash(FlashLevel.SUCCESS, f"{display_number(e164)} added as a caller ID.")
+        request, web, Flash(FlashLevel.SUCCESS, f"{phone_display(e164)} added as a caller ID.")
     )
 
 
@@ -219,7 +217,7 @@ def save_label(
     except NotFound:
         return web.pages.not_found(request, viewer=viewer, what=_WHAT)
     said = f"labelled “{cleaned}”" if cleaned else "now has no label"
-    return _back(request, web, Flash(FlashLevel.SUCCESS, f"{display_number(row.e164)} {said}."))
+    return _back(request, web, Flash(FlashLevel.SUCCESS, f"{phone_display(row.e164)} {said}."))
 
 
 @router.get(f"{NUMBERS}/{{number_id}}/remove", name="phone_number_remove_confirm")
