@@ -360,3 +360,4 @@ def test_someone_else_on_a_patients_phone_is_filed_as_an_unknown_caller(
     assert _tasks(container, patient) == []
     [(title, body)] = _tasks(container, result.contact_id)
     assert title == "Call back a caller"
+    assert "Tom" in body
