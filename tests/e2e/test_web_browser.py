@@ -89,6 +89,8 @@ def test_the_enable_button_reads_as_a_button_and_checkboxes_sit_beside_their_lab
 
     button.click()
     boxes = page.locator("label.check input[type=checkbox]")
+    # count() does not wait: the enablement page must have loaded first (it had not, once, on CI).
+    expect(boxes.first).to_be_visible()
     assert boxes.count() >= 5
     for i in range(boxes.count()):
         box = boxes.nth(i).bounding_box()

@@ -118,6 +118,13 @@ def test_build_a_confirmation_workflow_forecast_and_publish_it(
     # (seen twice on a busy CI machine). A person cannot type that fast; the test waits.
     page.wait_for_load_state("load")
     page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    # Swapped in by htmx, the picker's search box listens only once htmx has processed it (a
+    # settle later): typing before then filtered nothing on a busy CI machine. htmx marks a
+    # processed element (firstInitCompleted), as test_web_keyboard.py waits for.
+    page.wait_for_function(
+        "() => document.querySelector('.picker input[type=search]')"
+        "?.['htmx-internal-data']?.firstInitCompleted === true"
+    )
     picker = page.get_by_role("group", name="Add an action")
     actions = picker.get_by_role("list", name="Actions").get_by_role("link")
     expect(actions).to_have_count(7)
