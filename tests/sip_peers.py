@@ -208,19 +208,27 @@ def write_wav(path: Path, pcm16: bytes, rate: int = 8000) -> None:
 
 @contextlib.contextmanager
 def baresip(
-    tmp_path: Path, prompt_pcm16: bytes, *, user: str = "callee", transfers: bool = False
+    tmp_path: Path,
+    prompt_pcm16: bytes,
+    *,
+    user: str = "callee",
+    transfers: bool = False,
+    dial: str | None = None,
+    port: int | None = None,
 ) -> Iterator[Baresip]:
     """baresip answering calls to `user` at once (PCMU), playing `prompt_pcm16` (8 kHz; pad it
     with silence: baresip hangs up when its source ends) and recording what it hears. (It
     answers 404 to any other user: dial `sip:USER@...`, or a number as the user.) With
     `transfers`, it also obeys a REFER (its menu module: it calls the Refer-To address and
-    reports the new call in NOTIFYs), as a phone does when it is transferred."""
+    reports the new call in NOTIFYs), as a phone does when it is transferred. With `dial`, it
+    calls that URI at start-up instead (as `user`: the caller ID), playing the prompt from
+    the answer."""
     if shutil.which("baresip") is None:
         pytest.skip(f"baresip is not installed ({INSTALL})")
     directory = tmp_path / "baresip"
     (directory / "snd").mkdir(parents=True)
     write_wav(directory / "prompt.wav", prompt_pcm16)
-    port = free_udp_port()
+    port = port or free_udp_port()
     (directory / "config").write_text(
         f"sip_listen 127.0.0.1:{port}\n"
         "net_interface 127.0.0.1\n"
@@ -229,7 +237,7 @@ def baresip(
         "audio_alert aufile,/dev/null\n"
         "module_path /usr/lib/baresip/modules\n"
         "module g711.so\nmodule aufile.so\nmodule sndfile.so\nmodule account.so\n"
-        + ("module menu.so\n" if transfers else "")
+        + ("module menu.so\n" if transfers or dial else "")
         + f"snd_path {directory / 'snd'}\n"
     )
     (directory / "accounts").write_text(
@@ -237,7 +245,10 @@ def baresip(
     )
     with (directory / "log.txt").open("wb") as log:
         process = subprocess.Popen(
-            ["baresip", "-f", str(directory)], cwd=directory, stdout=log, stderr=log
+            ["baresip", "-f", str(directory), *(("-e", f"/dial {dial}") if dial else ())],
+            cwd=directory,
+            stdout=log,
+            stderr=log,
         )
     try:
         _wait_bound(port, process)

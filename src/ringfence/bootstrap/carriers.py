@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from ringfence.adapters.telephony.base import TelephonyProvider
+from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.router import (
     CarrierRouter,
     UnavailableCarrier,
@@ -23,10 +24,14 @@ from ringfence.adapters.telephony.sandbox import SandboxCarrier
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import SipUnavailable
+from ringfence.adapters.telephony.sip.incoming import Decline, IncomingAnswerer, IncomingInvite
 from ringfence.adapters.telephony.twilio import TwilioOptions, TwilioUnavailable, connect_twilio
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.policies import policy_factory
+from ringfence.domain.inbound import Refused
 from ringfence.domain.vocabulary import CarrierKind
+from ringfence.services.inbound_calls import NoAgent
+from ringfence.services.inbound_live import AtCapacity, InboundLiveCalls
 from ringfence.services.live_media import LiveMediaSessions, engines_of
 from ringfence.speech.contracts import SpeechEngineUnavailable
 
@@ -149,10 +154,45 @@ def _connect_sip(container: Container) -> TelephonyProvider:
             ),
             prepare=sessions.prepare,
             live=container.live_calls,
+            answer=sip_answerer(inbound_live_calls(container, sessions)),
         )
     except SipUnavailable as exc:
         return UnavailableCarrier("sip", str(exc))
     return carrier
+
+
+def inbound_live_calls(container: Container, sessions: LiveMediaSessions) -> InboundLiveCalls:
+    """How a live carrier (SIP, Twilio) answers a call to a practice number: the location's
+    agent on this process's speech pipeline (`sessions`)."""
+    settings = container.settings
+    return InboundLiveCalls(
+        container.uow,
+        pipeline_for=sessions.pipeline_for,
+        store_dir=settings.recordings_dir,
+        cipher=container.phi_cipher,
+        max_concurrent_calls=settings.max_concurrent_calls,
+    )
+
+
+def sip_answerer(inbound: InboundLiveCalls) -> IncomingAnswerer:
+    """The SIP carrier's answer to a call placed to us: the agent's session, or the final
+    response that says why not (404: no practice has the number; 480: nobody can answer it
+    there; 486: every line is in use)."""
+
+    def answer(invite: IncomingInvite) -> MediaSession | Decline:
+        answered = inbound.answer(
+            dialed=invite.dialed, caller=invite.caller, carrier_call_id=invite.call_id[:100]
+        )
+        match answered:
+            case Refused():
+                return Decline(404, "Not Found")
+            case NoAgent():
+                return Decline(480, "Temporarily Unavailable")
+            case AtCapacity():
+                return Decline(486, "Busy Here")
+        return answered
+
+    return answer
 
 
 def make_twilio_carrier(container: Container) -> TelephonyProvider:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -48,7 +48,7 @@ from ringfence.adapters.telephony.base import (
 from ringfence.agent.session import session_to_json
 from ringfence.clock import Clock
 from ringfence.domain import carrier_rate
-from ringfence.domain.calls import IN_FLIGHT, PENDING
+from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import (
     DEFAULT_POLICY,
     REASONS,
@@ -74,6 +74,7 @@ from ringfence.services.dispatch_queries import (
     next_pending,
 )
 from ringfence.services.facts import ContactSnapshot, Prospect, gather, load_snapshots
+from ringfence.services.inbound_calls import calls_in_flight, settle_lost_inbound_calls
 
 
 @dataclass(slots=True)
@@ -243,6 +244,11 @@ class Dispatcher:
     def reconcile(self) -> int:
         """Settle in-flight jobs a dead worker left behind, by asking the carrier by key."""
         with self.session_factory() as session, session.begin():
+            # Inbound calls are never looked up at a carrier: one still "in progress" that
+            # long after its answer was held by a worker that stopped (services/inbound_calls).
+            lost_inbound = settle_lost_inbound_calls(
+                session, now=self.clock.now(), after=self.config.stale_call_after
+            )
             stale = stale_in_flight(
                 session,
                 now=self.clock.now(),
@@ -250,7 +256,7 @@ class Dispatcher:
                 call_after=self.config.stale_call_after,
             )
         if not stale:
-            return 0
+            return lost_inbound
         lookups: list[tuple[StaleJob, CallReport | None, str | None]] = []
         for job in stale:
             try:
@@ -258,7 +264,7 @@ class Dispatcher:
             except TelephonyError as exc:
                 lookups.append((job, None, str(exc) or "carrier unreachable"))
         now = self.clock.now()
-        return run_transaction(
+        return lost_inbound + run_transaction(
             self.session_factory, lambda session: settle_lookups(session, lookups, now=now)
         )
 
@@ -272,12 +278,9 @@ class Dispatcher:
         """
         config = self.config
         with self.session_factory() as session, session.begin():
-            # Only real dials hold a line (test-console calls have no dial stamp).
-            in_flight = session.scalar(
-                select(func.count())
-                .select_from(CallJob)
-                .where(CallJob.status.in_(IN_FLIGHT), CallJob.dialed_at.is_not(None))
-            )
+            # Dials and the inbound calls being answered hold lines (inbound calls take no
+            # pacing slot, but the same workers and carrier lines hold them: issue 19).
+            in_flight = calls_in_flight(session)
             free = config.max_concurrent_calls - int(in_flight or 0)
             if free <= 0:
                 return 0

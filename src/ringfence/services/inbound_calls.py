@@ -28,11 +28,13 @@ Records, on purpose:
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallEvent, CallJob
@@ -54,6 +56,7 @@ from ringfence.agent.policies.base import DialoguePolicy, Speaker
 from ringfence.agent.profile import CallContext, CallDirection, PolicyName
 from ringfence.agent.runtime import ConversationRuntime
 from ringfence.agent.session import AgentSession, session_to_json
+from ringfence.domain.calls import IN_FLIGHT
 from ringfence.domain.inbound import (
     UNKNOWN_CALLER_NAME,
     WITHHELD_CALLER_NAME,
@@ -73,6 +76,10 @@ from ringfence.services.agent_sessions import SessionRequest, build_sessions, pr
 from ringfence.services.call_outcomes import FinishedCall, apply_conversation
 from ringfence.services.inbound_routing import AnsweredCall, answer_incoming
 from ringfence.services.unit_of_work import UnitOfWork
+
+INBOUND_ANSWERED: Final = "inbound_call"
+INBOUND_ENDED: Final = "inbound_call"
+INBOUND_LOST: Final = "inbound_call_lost"
 
 CALLER_WPM = 160.0  # the sandbox's estimate of a caller's pace (as the test console's)
 CALLER_GAP_S = 0.8
@@ -105,17 +112,31 @@ class InboundCallResult:
     duration_seconds: int
 
 
-def take_sandbox_call(
+@dataclass(frozen=True, slots=True)
+class OpenedInbound:
+    """An answered inbound call on record (status in progress) and the agent that holds it."""
+
+    job_id: int
+    key: str  # the job's idempotency key: a carrier's media stream finds the call by it
+    account_id: int
+    location_id: int
+    contact_id: int  # provisional: the likely caller's, else an unknown caller's contact
+    likely_contact_id: int | None
+    answered: AnsweredCall
+    agent_session: AgentSession
+    answered_at: datetime
+
+
+def open_inbound_call(
     uow: UnitOfWork,
     *,
     dialed: str,
     caller: str | None,
-    utterances: Sequence[str],
-    policy_factory: PolicyFactory,
-) -> InboundCallResult | Refused | NoAgent:
-    """Answer one simulated call to `dialed` from `caller`, who says `utterances` in turn
-    (hanging up after the last if the agent has not ended the call); committed when
-    answered, nothing written when refused."""
+    carrier_call_id: str | None = None,
+) -> OpenedInbound | Refused | NoAgent:
+    """Route a call ringing on `dialed` from `caller` and, when the location's agent can answer
+    it, put it on record as a call in progress (committed), so it shows as live and counts
+    toward the concurrent-call limit while it lasts. A refused call writes nothing."""
     session = uow.session
     now = uow.clock.now()
     answered = answer_incoming(session, dialed=dialed, caller=caller, now=now)
@@ -150,19 +171,8 @@ def take_sandbox_call(
         location_text=spoken_hours(hours) if hours is not None else None,
     )
     agent_session = replace(agent_session, context=context)
-    conversation = _converse(agent_session, utterances, policy_factory)
-    # Filed under the contact the agent confirmed (on a shared line, the one who said their
-    # name), else the one contact with the number, unless the caller turned out to be someone
-    # else ("no, this is her husband": they left a message as an unknown caller), else an
-    # unknown caller's contact: a stranger's words never land in a patient's record.
-    confirmed = next(
-        (e.contact_id for e in conversation.events if isinstance(e, CallerConfirmed)), None
-    )
-    someone_else = any(isinstance(e, CallerMessage) for e in conversation.events)
-    known = confirmed if confirmed is not None else (None if someone_else else likely)
-    contact_id = known if known is not None else _caller_contact(session, answered, now)
-    duration = math.ceil(conversation.duration_s)
-    ended = now + timedelta(seconds=duration)
+    contact_id = likely if likely is not None else _caller_contact(session, answered, now)
+    key = f"in-{secrets.token_hex(16)}"
     job = CallJob(
         account_id=line.account_id,
         location_id=line.location_id,
@@ -173,57 +183,177 @@ def take_sandbox_call(
         purpose=purpose or CallPurpose.APPOINTMENT_CONFIRMATION,
         call_type=CallType.LIVE,
         direction=RecordDirection.INBOUND,
-        status=CallStatus.COMPLETED,
-        outcome=CallOutcome.CONNECTED,
+        status=CallStatus.IN_PROGRESS,
         evaluations=0,
         phone_e164=answered.caller,
+        idempotency_key=key,
+        carrier_call_id=carrier_call_id,
         agent_session=session_to_json(agent_session),
-        ended_at=ended,
-        duration_seconds=duration,
-        billable_seconds=0,  # no carrier carried it (see the module's docstring)
         created_at=now,
-        updated_at=ended,
+        updated_at=now,
     )
     session.add(job)
     session.flush()
-    for at, before, after in (
-        (now, None, CallStatus.IN_PROGRESS),
-        (ended, CallStatus.IN_PROGRESS, CallStatus.COMPLETED),
-    ):
+    session.add(_event(job, now, None, CallStatus.IN_PROGRESS, INBOUND_ANSWERED))
+    uow.commit()
+    return OpenedInbound(
+        job_id=job.id,
+        key=key,
+        account_id=line.account_id,
+        location_id=line.location_id,
+        contact_id=contact_id,
+        likely_contact_id=likely,
+        answered=answered,
+        agent_session=agent_session,
+        answered_at=now,
+    )
+
+
+def close_inbound_call(
+    uow: UnitOfWork,
+    opened: OpenedInbound,
+    conversation: Conversation | None,
+    *,
+    ended_at: datetime,
+    recording_path: str | None = None,
+    recording_seconds: float | None = None,
+) -> InboundCallResult:
+    """The call is over: filed under the caller it turned out to be, completed, and its
+    conversation applied (committed). Without a conversation (the caller hung up before the
+    agent's first words) it is completed unanswered."""
+    session = uow.session
+    job = session.get(CallJob, opened.job_id)
+    if job is None or job.status is not CallStatus.IN_PROGRESS:
+        raise LookupError(f"inbound call {opened.job_id} is not in progress")
+    duration = max(0, math.ceil((ended_at - opened.answered_at).total_seconds()))
+    if conversation is None:
+        job.status, job.outcome = CallStatus.COMPLETED, CallOutcome.NO_ANSWER
+        job.carrier_reason = "the caller hung up before the agent answered"
+        job.ended_at, job.duration_seconds, job.billable_seconds = ended_at, 0, 0
+        job.updated_at = ended_at
         session.add(
-            CallEvent(
-                account_id=line.account_id,
-                job_id=job.id,
-                at=at,
-                from_status=before,
-                to_status=after,
-                reason_code="inbound_call",
-            )
+            _event(job, ended_at, CallStatus.IN_PROGRESS, CallStatus.COMPLETED, INBOUND_ENDED)
         )
+        uow.commit()
+        return InboundCallResult(
+            job_id=job.id,
+            account_id=opened.account_id,
+            location_id=opened.location_id,
+            contact_id=job.contact_id,
+            recognised=opened.likely_contact_id is not None,
+            transcript=(),
+            outcome=ConversationOutcome.NO_RESOLUTION,
+            ended_by=EndReason.CALLEE_HUNG_UP,
+            duration_seconds=0,
+        )
+    # Filed under the contact the agent confirmed (on a shared line, the one who said their
+    # name), else the one contact with the number, unless the caller turned out to be someone
+    # else ("no, this is her husband": they left a message as an unknown caller), else an
+    # unknown caller's contact: a stranger's words never land in a patient's record.
+    confirmed = next(
+        (e.contact_id for e in conversation.events if isinstance(e, CallerConfirmed)), None
+    )
+    someone_else = any(isinstance(e, CallerMessage) for e in conversation.events)
+    likely = opened.likely_contact_id
+    known = confirmed if confirmed is not None else (None if someone_else else likely)
+    contact_id = known if known is not None else _caller_contact(session, opened.answered, ended_at)
+    job.contact_id = contact_id
+    job.status, job.outcome = CallStatus.COMPLETED, CallOutcome.CONNECTED
+    job.ended_at, job.duration_seconds = ended_at, duration
+    job.billable_seconds = 0  # what the carrier bills is the carrier's (module docstring)
+    job.updated_at = ended_at
+    session.add(_event(job, ended_at, CallStatus.IN_PROGRESS, CallStatus.COMPLETED, INBOUND_ENDED))
     apply_conversation(
         session,
         FinishedCall(
             job_id=job.id,
-            account_id=line.account_id,
-            location_id=line.location_id,
+            account_id=opened.account_id,
+            location_id=opened.location_id,
             contact_id=contact_id,
             outcome=CallOutcome.CONNECTED,
-            answered_at=now,
-            ended_at=ended,
+            answered_at=opened.answered_at,
+            ended_at=ended_at,
+            recording_path=recording_path,
+            recording_seconds=recording_seconds,
         ),
         conversation,
     )
     uow.commit()
     return InboundCallResult(
         job_id=job.id,
-        account_id=line.account_id,
-        location_id=line.location_id,
+        account_id=opened.account_id,
+        location_id=opened.location_id,
         contact_id=contact_id,
         recognised=known is not None,
         transcript=conversation.transcript,
         outcome=conversation.outcome,
         ended_by=conversation.ended_by,
         duration_seconds=duration,
+    )
+
+
+def take_sandbox_call(
+    uow: UnitOfWork,
+    *,
+    dialed: str,
+    caller: str | None,
+    utterances: Sequence[str],
+    policy_factory: PolicyFactory,
+) -> InboundCallResult | Refused | NoAgent:
+    """Answer one simulated call to `dialed` from `caller`, who says `utterances` in turn
+    (hanging up after the last if the agent has not ended the call); committed when
+    answered, nothing written when refused."""
+    opened = open_inbound_call(uow, dialed=dialed, caller=caller)
+    if isinstance(opened, Refused | NoAgent):
+        return opened
+    conversation = _converse(opened.agent_session, utterances, policy_factory)
+    ended = opened.answered_at + timedelta(seconds=math.ceil(conversation.duration_s))
+    return close_inbound_call(uow, opened, conversation, ended_at=ended)
+
+
+def settle_lost_inbound_calls(session: Session, *, now: datetime, after: timedelta) -> int:
+    """Complete inbound calls still "in progress" `after` their answer: the process holding
+    them stopped without closing them (a crash), and they must not hold a line of the
+    concurrent-call limit forever. Their conversation died with that process."""
+    jobs = session.scalars(
+        select(CallJob).where(
+            CallJob.direction == RecordDirection.INBOUND,
+            CallJob.status == CallStatus.IN_PROGRESS,
+            CallJob.created_at <= now - after,
+        )
+    ).all()
+    for job in jobs:
+        job.status, job.outcome = CallStatus.COMPLETED, CallOutcome.CONNECTED
+        job.carrier_reason = "call lost: the worker holding it stopped before it ended"
+        job.ended_at, job.updated_at = now, now
+        session.add(_event(job, now, CallStatus.IN_PROGRESS, CallStatus.COMPLETED, INBOUND_LOST))
+    return len(jobs)
+
+
+def calls_in_flight(session: Session) -> int:
+    """Calls holding a line now: outbound calls dialed and not over, and inbound calls being
+    answered (test-console calls have no dial stamp: they hold none)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(CallJob)
+        .where(
+            CallJob.status.in_(IN_FLIGHT),
+            or_(CallJob.dialed_at.is_not(None), CallJob.direction == RecordDirection.INBOUND),
+        )
+    )
+    return int(count or 0)
+
+
+def _event(
+    job: CallJob, at: datetime, before: CallStatus | None, after: CallStatus, reason: str
+) -> CallEvent:
+    return CallEvent(
+        account_id=job.account_id,
+        job_id=job.id,
+        at=at,
+        from_status=before,
+        to_status=after,
+        reason_code=reason,
     )
 
 

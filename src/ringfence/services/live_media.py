@@ -143,14 +143,28 @@ class LiveMediaSessions:
     def _build(self, key: str, *, before_answer: bool) -> LiveCallSession:
         began = self._monotonic()
         call = self._load(key)
+        pipeline = self.pipeline_for(call.agent)
+        prepared_ms = 0.0 if before_answer else (self._monotonic() - began) * 1000
+        self._results.began(key)
+        return LiveCallSession(
+            pipeline,
+            on_finish=lambda result: self._finish(key, call, result, prepared_ms),
+            on_discard=lambda: self._results.finished(key, None),
+        )
+
+    def pipeline_for(self, agent: AgentSession, *, stream_opening: bool = False) -> VoicePipeline:
+        """A call's speech pipeline on the configured engines, its opening (an outbound
+        call's, or an inbound call's greeting) started and synthesized: all of it, or with
+        `stream_opening` its first sentence (the rest while it plays)."""
         engines = self._engines()
         opening = prepare_opening(
-            call.agent,
+            agent,
             tts=engines.tts,
-            policy=self._policy_for(call.agent.profile.policy),
+            policy=self._policy_for(agent.profile.policy),
             monotonic=self._monotonic,
+            stream=stream_opening,
         )
-        pipeline = VoicePipeline(
+        return VoicePipeline(
             opening,
             vad=engines.vad,
             stt=engines.stt,
@@ -160,13 +174,6 @@ class LiveMediaSessions:
             greeting_stt=None if isinstance(engines.stt, ScriptedStt) else engines.stt,
             runner=self._runner(),
             monotonic=self._monotonic,
-        )
-        prepared_ms = 0.0 if before_answer else (self._monotonic() - began) * 1000
-        self._results.began(key)
-        return LiveCallSession(
-            pipeline,
-            on_finish=lambda result: self._finish(key, call, result, prepared_ms),
-            on_discard=lambda: self._results.finished(key, None),
         )
 
     def _load(self, key: str) -> _CallOf:
@@ -181,19 +188,9 @@ class LiveMediaSessions:
         return _CallOf(row.account_id, row.id, session_from_json(row.agent_session))
 
     def _finish(self, key: str, call: _CallOf, result: PipelineResult, prepared_ms: float) -> None:
-        path: str | None = None
-        seconds: float | None = None
-        try:
-            audio = result.mixed()
-            path = recording_path_for(call.account_id, call.job_id)
-            write_atomically(
-                recording_file(self._store_dir, path), seal(self._cipher, encode_wav(audio))
-            )
-            seconds = round(audio.seconds, 2)
-        except Exception:
-            # The transcript still goes to the report; the renderer makes a recording of it.
-            log.exception("recording of live call %s not stored", key)
-            path = None
+        path, seconds = store_recording(
+            self._store_dir, self._cipher, call.account_id, call.job_id, result
+        )
         record = LiveCallRecord(
             conversation=result.conversation,
             recording_path=path,
@@ -207,6 +204,22 @@ class LiveMediaSessions:
             record.answer_to_first_audio_ms,
         )
         self._results.finished(key, record)
+
+
+def store_recording(
+    store_dir: Path, cipher: PhiCipher, account_id: int, job_id: int, result: PipelineResult
+) -> tuple[str | None, float | None]:
+    """Both legs of a live call, mixed, written as an encrypted WAV at the job's recording
+    path: (the path, its seconds), or (None, None) when it could not be written (the
+    transcript is still kept; the renderer makes a recording of it)."""
+    try:
+        audio = result.mixed()
+        path = recording_path_for(account_id, job_id)
+        write_atomically(recording_file(store_dir, path), seal(cipher, encode_wav(audio)))
+    except Exception:
+        log.exception("recording of live call job %d not stored", job_id)
+        return None, None
+    return path, round(audio.seconds, 2)
 
 
 class LiveCallSession:

@@ -39,7 +39,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -103,6 +103,9 @@ class PreparedOpening:
     text: str
     chunks: tuple[AudioChunk, ...]
     synthesis_ms: float
+    # The opening's later sentences, synthesized on the call's worker while the first plays
+    # (`prepare_opening(stream=True)`); None when `chunks` hold all of it.
+    rest: Iterator[AudioChunk] | None = None
 
 
 def prepare_opening(
@@ -112,16 +115,26 @@ def prepare_opening(
     policy: DialoguePolicy,
     max_callee_turns: int = 12,
     monotonic: Monotonic = time.perf_counter,
+    stream: bool = False,
 ) -> PreparedOpening:
     """Start the call's runtime and synthesize its opening, before dialing: on answer the
-    audio is ready to go. Raises InvalidAgentProfile for an agent that must not call."""
+    audio is ready to go. With `stream`, only its first sentence is synthesized now and the
+    rest while it plays: an answer that waits on the opening (an inbound call rings until it
+    is ready) waits for one sentence, not all of them. Raises InvalidAgentProfile for an
+    agent that must not call."""
     runtime = ConversationRuntime(
         session.profile, session.context, policy, max_callee_turns=max_callee_turns
     )
     first = runtime.start()
     began = monotonic()
-    chunks = tuple(to_carrier_rate(c) for c in tts.synthesize_stream(first.text))
-    return PreparedOpening(session, runtime, first.text, chunks, (monotonic() - began) * 1000)
+    spoken = (to_carrier_rate(c) for c in tts.synthesize_stream(first.text))
+    if not stream:
+        chunks = tuple(spoken)
+        return PreparedOpening(session, runtime, first.text, chunks, (monotonic() - began) * 1000)
+    head = next(spoken, None)
+    chunks = () if head is None else (head,)
+    elapsed = (monotonic() - began) * 1000
+    return PreparedOpening(session, runtime, first.text, chunks, elapsed, rest=spoken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,11 +363,30 @@ class VoicePipeline:
         out: list[MediaAction] = []
         for chunk in self._opening.chunks:
             self._emit(out, reply, chunk)
-        reply.done = _ReplyDone(0, self._opening.text, self._runtime.ended)
-        if self._runtime.ended:
-            self._hangup_at_ms = self._play_until_ms
+        rest, ended = self._opening.rest, self._runtime.ended
+        if rest is not None:  # its later sentences follow from the worker, as a reply's do
+            self._runner.submit(lambda: self._rest_of_opening(rest, ended))
+        else:
+            reply.done = _ReplyDone(0, self._opening.text, ended)
+            if ended:
+                self._hangup_at_ms = self._play_until_ms
         self._answer_to_first_audio_ms = (self._monotonic() - began) * 1000
         return out
+
+    def _rest_of_opening(self, rest: Iterator[AudioChunk], ended: bool) -> None:
+        """On the worker: the opening's later sentences, stopped if the callee talks over
+        it (a barge-in cuts the opening as it cuts any reply)."""
+        try:
+            # Checked before each sentence is made, not after: a cut greeting costs no more
+            # synthesis (a busy worker may reach this after the callee talked).
+            while not self._silenced(0, final=ended):
+                chunk = next(rest, None)
+                if chunk is None:
+                    break
+                self._messages.put(_Speech(0, chunk, ended))
+        except Exception:  # the engine failed: the callee hears the first sentence only
+            log.exception("the rest of the opening could not be synthesized")
+        self._messages.put(_ReplyDone(0, self._opening.text, ended))
 
     def on_audio(self, pcm16: bytes, at: float) -> list[MediaAction]:
         out: list[MediaAction] = []

@@ -11,12 +11,11 @@ revocation on record), with the call's outcome, duration and encrypted recording
 Piper's voice differs from run to run (its noise), and Whisper tiny.en mishears about one
 rendition of the callee's line in 300 on a phone line ("Place dot call on me."), whatever the
 pipeline does; the callee here says it clearly: a rendition Whisper hears as "stop calling"
-however the pipeline cuts it (`_clearly`).
+however the pipeline cuts it (`spoken_lines.clearly`).
 """
 
 from __future__ import annotations
 
-import re
 import time
 import wave
 from io import BytesIO
@@ -32,7 +31,6 @@ from ringfence.adapters.recording_store import (
     read_recording_bytes,
 )
 from ringfence.adapters.speech import PiperTts, WhisperStt, fresh_vad
-from ringfence.adapters.telephony import g711
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.agent.policies.scripted import ScriptedPolicy
@@ -48,36 +46,7 @@ from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
 from ringfence.speech.contracts import SpeechEngines
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.sip_peers import baresip
-
-
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z']+", text.lower()))
-
-
-def _say(tts: PiperTts, text: str) -> bytes:
-    return b"".join(chunk.pcm for chunk in tts.synthesize_stream(text))
-
-
-def _clearly(tts: PiperTts, stt: WhisperStt, text: str, words: str) -> bytes:
-    """`text` in a rendition Whisper hears `words` in over the phone line (G.711), with 0.1 to
-    0.3 s of silence before and 0.3 to 0.6 s after it (the pipeline's pre-roll and pause)."""
-    for _ in range(5):
-        pcm = _say(tts, text)
-        on_the_line = g711.mulaw_to_pcm16(g711.pcm16_to_mulaw(pcm))
-        heard = [
-            stt.transcribe(
-                resample(
-                    silence(before, CARRIER_RATE) + on_the_line + silence(after, CARRIER_RATE),
-                    CARRIER_RATE,
-                    STT_RATE,
-                ),
-                vocabulary=["Glow", "Pat"],
-            ).text
-            for before, after in ((0.1, 0.3), (0.2, 0.3), (0.3, 0.6))
-        ]
-        if all(words in _words(h) for h in heard):
-            return pcm
-    raise AssertionError(f"Whisper never heard {words!r} in Piper's {text!r}")
+from tests.spoken_lines import clearly, say, words_of
 
 
 def call_until_completed(
@@ -148,9 +117,9 @@ def test_a_sip_call_speaks_listens_and_applies_the_callees_opt_out(
     prompt = b"".join(
         [
             silence(1.0, CARRIER_RATE),
-            _say(piper_tts, "Hello?"),
+            say(piper_tts, "Hello?"),
             silence(3.0 if over_the_opening else 9.0, CARRIER_RATE),
-            _clearly(piper_tts, whisper_stt, "Please stop calling me.", "stop calling me"),
+            clearly(piper_tts, whisper_stt, "Please stop calling me.", "stop calling me"),
             silence(25.0, CARRIER_RATE),  # baresip ends the call when its prompt ends
         ]
     )
@@ -197,7 +166,7 @@ def test_a_sip_call_speaks_listens_and_applies_the_callees_opt_out(
         answered_at, ended_at = sip.answered_at, sip.ended_at
 
     # The agent listened: the callee's words are in the stored transcript.
-    callee_said = " ".join(_words(t["text"]) for t in turns if t["speaker"] == "callee")
+    callee_said = " ".join(words_of(t["text"]) for t in turns if t["speaker"] == "callee")
     assert "stop calling me" in callee_said, turns
     assert turns[-1]["speaker"] == "agent"
     assert "won't receive any more calls" in turns[-1]["text"]
@@ -212,7 +181,7 @@ def test_a_sip_call_speaks_listens_and_applies_the_callees_opt_out(
     heard_text = whisper_stt.transcribe(
         resample(heard, CARRIER_RATE, STT_RATE), vocabulary=["Glow"]
     ).text
-    assert "glow" in _words(heard_text), heard_text
+    assert "glow" in words_of(heard_text), heard_text
 
     # Both legs recorded, encrypted at rest, the transcript's offsets inside it.
     assert recording_path is not None

@@ -24,13 +24,9 @@ from ringfence.services.live_media import LiveMediaSessions, warm_up_understandi
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngines
 from tests.integration.dispatch.practice import WINDOW_OPENS, make_practice
-from tests.integration.telephony.test_sip_live_call import (
-    _clearly,
-    _say,
-    _words,
-    call_until_completed,
-)
+from tests.integration.telephony.test_sip_live_call import call_until_completed
 from tests.sip_peers import baresip
+from tests.spoken_lines import clearly, say, words_of
 
 
 def test_asking_for_the_front_desk_over_sip_transfers_the_call(
@@ -49,9 +45,9 @@ def test_asking_for_the_front_desk_over_sip_transfers_the_call(
     prompt = b"".join(
         [
             silence(1.0, CARRIER_RATE),
-            _say(piper_tts, "Hello?"),
+            say(piper_tts, "Hello?"),
             silence(9.0, CARRIER_RATE),  # the opening (about 6.5 s) plays to its end
-            _clearly(
+            clearly(
                 piper_tts,
                 whisper_stt,
                 "Can I talk to someone at the front desk, please?",
@@ -92,7 +88,7 @@ def test_asking_for_the_front_desk_over_sip_transfers_the_call(
         kinds = list(
             uow.session.scalars(select(CallAction.kind).where(CallAction.job_id == job_id))
         )
-    callee_said = " ".join(_words(t["text"]) for t in turns if t["speaker"] == "callee")
+    callee_said = " ".join(words_of(t["text"]) for t in turns if t["speaker"] == "callee")
     assert "front desk" in callee_said, turns
     assert "transferring you" in turns[-1]["text"], turns
     assert "call_transferred" in kinds, (kinds, turns)

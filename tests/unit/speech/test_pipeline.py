@@ -30,6 +30,7 @@ from ringfence.agent.events import (
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
+from ringfence.agent.text import sentences
 from ringfence.speech.amd import AmdConfig, AmdVerdict
 from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
 from ringfence.speech.contracts import AudioChunk, Transcript
@@ -508,3 +509,64 @@ def test_an_opt_out_heard_before_a_switch_to_voicemail_is_kept() -> None:
     result = pipeline.result()
     assert any(isinstance(e, OptOut) for e in result.conversation.events)
     assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
+def test_a_streamed_opening_synthesizes_one_sentence_before_the_answer_and_the_rest_after() -> None:
+    """An inbound call rings until its greeting is ready: only the first sentence is made
+    then; the rest follows from the worker, in order, and the transcript holds all of it."""
+    clock = ManualClock()
+    tts = ToneTts()
+    session = AgentSession(profile(), inbound())
+    opening = prepare_opening(
+        session, tts=tts, policy=ScriptedPolicy(), monotonic=clock, stream=True
+    )
+    assert len(tts.spoken) == 1  # one sentence before the answer
+    assert len(opening.chunks) == 1
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=ScriptedStt(), tts=tts, monotonic=clock)
+    line = Line(pipeline)
+    line.quiet(0.04)  # the next frames bring the rest
+    sentences = len(tts.spoken)
+    assert sentences > 1
+    played = [a.pcm16 for _, a in line.actions if isinstance(a, OutboundAudio)]
+    assert len(played) == sentences
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    pipeline.on_stop()
+    [greeting] = [
+        t for t in pipeline.result().conversation.transcript if t.speaker is Speaker.AGENT
+    ]
+    assert greeting.text == opening.text
+    assert greeting.end_s == pytest.approx(sum(len(p) for p in played) / 16 / 1000, abs=0.05)
+
+
+def test_a_caller_who_talks_over_a_streamed_opening_stops_the_rest_of_it() -> None:
+    clock = ManualClock()
+    tts = ToneTts()
+    opening = prepare_opening(
+        AgentSession(profile(), inbound()),
+        tts=tts,
+        policy=ScriptedPolicy(),
+        monotonic=clock,
+        stream=True,
+    )
+    later = sentences(opening.text)[1:]
+    assert later
+    runner = ManualRunner()  # a busy worker: the rest of the greeting is not made yet
+    pipeline = VoicePipeline(
+        opening,
+        vad=EnergyVad(),
+        stt=ScriptedStt(["Stop calling me."]),
+        tts=tts,
+        runner=runner,
+        monotonic=clock,
+    )
+    line = Line(pipeline)
+    line.say(1.5, seed=4)  # over the first sentence
+    assert line.clears()
+    runner.run_all()
+    line.quiet(1.0)
+    runner.run_all()
+    line.quiet(0.5)
+    assert not set(later) & set(tts.spoken)  # the rest of the greeting was never made
+    transcript = pipeline.result().conversation.transcript
+    assert (Speaker.CALLEE, "Stop calling me.") in [(t.speaker, t.text) for t in transcript]

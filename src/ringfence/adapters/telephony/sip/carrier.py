@@ -36,9 +36,11 @@ from ringfence.adapters.telephony.base import (
 from ringfence.adapters.telephony.call_records import claim_key, rows_of
 from ringfence.adapters.telephony.live_calls import LiveCallResults, live_outcome
 from ringfence.adapters.telephony.media import MediaSession
+from ringfence.adapters.telephony.sip.answering import SipAnswering
 from ringfence.adapters.telephony.sip.call import CallResult, SipCall
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import EndpointThread, Registration
+from ringfence.adapters.telephony.sip.incoming import IncomingAnswerer
 from ringfence.clock import Clock
 from ringfence.domain.vocabulary import CallOutcome, CarrierKind
 
@@ -102,6 +104,7 @@ class SipCarrier:
         *,
         prepare: SessionPreparer | None = None,
         live: LiveCallResults | None = None,
+        answer: IncomingAnswerer | None = None,
     ) -> None:
         self._sessions = session_factory
         self._clock = clock
@@ -117,6 +120,12 @@ class SipCarrier:
             bind_port=options.bind_port,
             trunk=(options.trunk_host, options.trunk_port),
         )
+        # Calls to the practice's numbers, from the trunk (issue 19; answering.py).
+        self._answering = (
+            SipAnswering(self._endpoint, self._account, answer, max_call_s=options.max_call_s)
+            if answer is not None
+            else None
+        )
         if options.register:
             self._endpoint.submit(
                 self._endpoint.endpoint.register_forever(self._account, Registration())
@@ -128,13 +137,15 @@ class SipCarrier:
         return endpoint.local_host, endpoint.local_port
 
     def close(self, timeout_s: float = 40.0) -> None:
-        """Hang up every call (CANCEL the ringing, BYE the answered), wait for them to end
-        (a CANCEL may wait 32 s for its 487), then close the endpoint."""
+        """Hang up every call, placed or answered (CANCEL the ringing, BYE the answered), wait
+        for them to end (a CANCEL may wait 32 s for its 487), then close the endpoint."""
         with self._lock:
             lives = list(self._live.values())
         for live in lives:
             self._endpoint.call_soon(live.call.hang_up, "ringfence")
         futures = [live.future for live in lives if live.future is not None]
+        if self._answering is not None:  # callers are left with a BYE too, not a dead line
+            self._answering.close(timeout_s)
         if futures:
             concurrent.futures.wait(futures, timeout=timeout_s)
         self._endpoint.close()

@@ -2,8 +2,9 @@
 
 Every request we send goes to the trunk (it is our outbound proxy); responses to requests we
 receive go back where the request came from. Incoming messages are routed to their call by
-Call-ID; an OPTIONS outside a call (a trunk's keep-alive probe) is answered 200, any other
-request for an unknown call 481 (RFC 3261 §12.2.2).
+Call-ID; an OPTIONS outside a call (a trunk's keep-alive probe) is answered 200, an INVITE
+that starts a new call goes to `on_invite` (the carrier answers calls to practice numbers;
+refused 403 when none is set), any other request for an unknown call 481 (RFC 3261 §12.2.2).
 
 Registration (REGISTER with digest authentication, refreshed at half its expiry) is optional:
 many trunks authenticate each INVITE instead, and a PBX on the same network (or Debian's
@@ -19,7 +20,7 @@ import logging
 import secrets
 import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar, cast
 
@@ -75,6 +76,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self.calls: dict[str, SipCall] = {}
         self._waiting: dict[str, asyncio.Queue[SipResponse]] = {}  # non-call transactions
+        # A new call a caller placed to us (the carrier answers it; None: refused with 403).
+        self.on_invite: Callable[[SipRequest, tuple[str, int]], None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # The selector loop's datagram transport does not subclass DatagramTransport.
@@ -109,6 +112,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
             return
         if message.method == "OPTIONS":
             self.send(response_to(message, 200, "OK", extra=(("Allow", ALLOW),)), addr)
+        elif message.method == "INVITE":
+            if self.on_invite is None:
+                self.send(response_to(message, 403, "Inbound Calls Not Accepted"), addr)
+            else:
+                self.on_invite(message, addr)
         elif message.method != "ACK":
             self.send(response_to(message, 481, "Call/Transaction Does Not Exist"), addr)
 
