@@ -13,6 +13,7 @@ from ringfence.domain.staff_hours import is_sip_uri
 STATUS_PATH: Final = "/twilio/status"
 AMD_PATH: Final = "/twilio/amd"
 DIAL_PATH: Final = "/twilio/dial"
+INCOMING_PATH: Final = "/twilio/incoming"  # a practice number's Voice webhook (inbound calls)
 MEDIA_PATH: Final = "/twilio/media/"
 STATUS_EVENTS: Final = ("initiated", "ringing", "answered", "completed")
 KEY_PARAMETER: Final = "idempotency_key"  # the <Stream>'s custom parameter
@@ -67,6 +68,18 @@ def stream_twiml(stream_url: str, key: str) -> str:
     stream = connect.stream(url=stream_url)
     stream.parameter(name=KEY_PARAMETER, value=key)
     response.append(connect)
+    return str(response)
+
+
+def reject_twiml(*, busy: bool) -> str:
+    """`<Reject>` an inbound call without answering it (nothing is billed, the caller's side
+    plays its own tone or message): `busy` when every line is in use, else `rejected`."""
+    try:
+        from twilio.twiml.voice_response import VoiceResponse
+    except ImportError as exc:
+        raise TwilioUnavailable(INSTALL_HINT) from exc
+    response = VoiceResponse()
+    response.reject(reason="busy" if busy else "rejected")
     return str(response)
 
 

@@ -1,11 +1,13 @@
 """Twilio's routes into Ringfence: call status, AMD and transfer (`<Dial>` action) callbacks,
-and the calls' media streams.
+the incoming-call webhook of the practice numbers, and the calls' media streams.
 
 `install` sets up the media streams' speech pipeline when the Twilio carrier is configured
 (account SID, auth token, public URL): `app.state.media_sessions` builds each call's
 `VoicePipeline` (`services/live_media.py`), `app.state.media_hangup` ends a call when its
-pipeline says so and `app.state.media_transfer` hands it to staff. Without the speech engines
-the settings ask for, nothing is set and streams are refused (1011), with the reason logged.
+pipeline says so and `app.state.media_transfer` hands it to staff; `app.state.twilio_inbound`
+answers calls to a practice number with the location's agent, whose session waits in
+`app.state.twilio_pending` for its stream. Without the speech engines the settings ask for,
+nothing is set: streams are refused (1011) and incoming calls rejected, with the reason logged.
 
 Carrier-facing, so kept out of the OpenAPI document: Twilio authenticates with the
 `X-Twilio-Signature` of each request (checked against the Auth Token), never with an API key.
@@ -15,6 +17,7 @@ not signed, or whose call is unknown or over, is closed before it is accepted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Annotated, TypeVar
@@ -30,19 +33,35 @@ from fastapi import (
     status,
 )
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from ringfence.adapters.telephony.base import CallTransferrer, TelephonyError
-from ringfence.adapters.telephony.media import MediaSessionFactory, TransferAware
+from ringfence.adapters.telephony.media import MediaSession, MediaSessionFactory, TransferAware
 from ringfence.adapters.telephony.twilio import TwilioWebhooks
 from ringfence.adapters.telephony.twilio.media import (
     ProtocolError,
+    Stop,
     StreamBridge,
     StreamRejected,
     parse_message,
 )
-from ringfence.adapters.telephony.twilio.twiml import dial_ended_twiml
+from ringfence.adapters.telephony.twilio.pending import PendingStream, PendingStreams
+from ringfence.adapters.telephony.twilio.twiml import (
+    INCOMING_PATH,
+    PublicUrls,
+    dial_ended_twiml,
+    reject_twiml,
+    stream_twiml,
+)
 from ringfence.bootstrap import Container
-from ringfence.bootstrap.carriers import live_media_sessions, make_twilio_carrier
+from ringfence.bootstrap.carriers import (
+    inbound_live_calls,
+    live_media_sessions,
+    make_twilio_carrier,
+)
+from ringfence.domain.inbound import Refused, normalized
+from ringfence.services.inbound_calls import NoAgent
+from ringfence.services.inbound_live import AtCapacity, InboundLiveCalls
 
 log = logging.getLogger("ringfence.twilio")
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -66,6 +85,8 @@ def install(app: FastAPI, container: Container) -> None:
         return
     carrier = make_twilio_carrier(container)
     app.state.media_sessions = sessions
+    app.state.twilio_inbound = inbound_live_calls(container, sessions)
+    app.state.twilio_pending = PendingStreams()
     app.state.media_hangup = carrier.hangup
     if isinstance(carrier, CallTransferrer):
         app.state.media_transfer = carrier.transfer
@@ -114,7 +135,22 @@ def get_call_transfer(websocket: WebSocket) -> CallTransfer | None:
     return transfer
 
 
+def get_inbound_calls(connection: HTTPConnection) -> InboundLiveCalls | None:
+    """How an incoming call is answered (the location's agent), once `install` set it on
+    `app.state.twilio_inbound`; tests override this dependency."""
+    inbound: InboundLiveCalls | None = getattr(connection.app.state, "twilio_inbound", None)
+    return inbound
+
+
+def get_pending_streams(connection: HTTPConnection) -> PendingStreams | None:
+    """The answered inbound calls waiting for their media stream (`app.state.twilio_pending`),
+    shared by the webhook and the stream route; tests override this dependency."""
+    pending: PendingStreams | None = getattr(connection.app.state, "twilio_pending", None)
+    return pending
+
+
 Webhooks = Annotated[TwilioWebhooks, Depends(get_webhooks)]
+Pending = Annotated[PendingStreams | None, Depends(get_pending_streams)]
 
 
 async def _signed_form(request: Request, webhooks: TwilioWebhooks) -> dict[str, str] | None:
@@ -173,6 +209,73 @@ async def twilio_dial(request: Request, webhooks: Webhooks, key: str | None = No
     return Response(dial_ended_twiml(bridged=failed is None), media_type="application/xml")
 
 
+@router.post(INCOMING_PATH)
+async def twilio_incoming(
+    request: Request,
+    webhooks: Webhooks,
+    pending: Pending,
+    inbound: Annotated[InboundLiveCalls | None, Depends(get_inbound_calls)],
+) -> Response:
+    """A call to a practice number (the number's Voice webhook): answered with the location's
+    agent over a bidirectional media stream, or rejected unanswered (docs/carriers.md)."""
+    form = await _signed_form(request, webhooks)
+    if form is None:
+        return Response(status_code=status.HTTP_403_FORBIDDEN)
+    dialed, call_sid = form.get("To", ""), form.get("CallSid", "")
+    if not dialed or not call_sid or len(call_sid) > 64:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    base = request.app.state.container.settings.public_base_url
+    if inbound is None or pending is None or not base:
+        log.error("incoming call %s rejected: this server has no agent voice", call_sid)
+        return _twiml(reject_twiml(busy=False))
+    key = pending.key_of(call_sid)  # Twilio asked twice: the call is answered already
+    if key is None:
+        try:
+            answered = await run_in_threadpool(
+                _answer, inbound, pending, dialed=dialed, caller=form.get("From"), sid=call_sid
+            )
+        except Exception:
+            log.exception("incoming call %s rejected: the agent could not answer it", call_sid)
+            return _twiml(reject_twiml(busy=False))
+        if not isinstance(answered, str):
+            log.warning("incoming call %s rejected: %s", call_sid, answered.explanation)
+            return _twiml(reject_twiml(busy=isinstance(answered, AtCapacity)))
+        key = answered
+        _discard_when_due(pending)
+    return _twiml(stream_twiml(PublicUrls.of(base).media(key), key))
+
+
+def _answer(
+    inbound: InboundLiveCalls, pending: PendingStreams, *, dialed: str, caller: str | None, sid: str
+) -> str | Refused | NoAgent | AtCapacity:
+    """The agent's session held for the call's stream (its key), or why it is not answered.
+    Withheld callers ("anonymous", Twilio's "+266696687" spelling of it) are no number."""
+    answered = inbound.answer(dialed=dialed, caller=normalized(caller), carrier_call_id=sid)
+    if isinstance(answered, Refused | NoAgent | AtCapacity):
+        return answered
+    return pending.hold(sid, answered)
+
+
+def _twiml(body: str) -> Response:
+    return Response(body, media_type="application/xml")
+
+
+# Strong references to the expiry timers (the event loop keeps only weak ones to its tasks).
+_EXPIRY_TIMERS: set[asyncio.Task[None]] = set()
+
+
+def _discard_when_due(pending: PendingStreams) -> None:
+    """Close the call unanswered if its stream has not taken its session by its deadline."""
+    timer = asyncio.get_running_loop().create_task(_expire_after(pending))
+    _EXPIRY_TIMERS.add(timer)
+    timer.add_done_callback(_EXPIRY_TIMERS.discard)
+
+
+async def _expire_after(pending: PendingStreams) -> None:
+    await asyncio.sleep(pending.ttl_s + 0.25)  # the loop may wake a little early
+    await run_in_threadpool(pending.discard_expired)  # writes to the database
+
+
 @router.websocket("/twilio/media/{key}")
 async def twilio_media(
     websocket: WebSocket,
@@ -180,23 +283,54 @@ async def twilio_media(
     sessions: Annotated[MediaSessionFactory | None, Depends(get_media_sessions)],
     hangup: Annotated[CallHangup | None, Depends(get_call_hangup)],
     transfer: Annotated[CallTransfer | None, Depends(get_call_transfer)],
+    pending: Pending,
 ) -> None:
+    """The stream of an inbound call answered by `twilio_incoming` (its prepared session held
+    under the key), else of a call Ringfence placed (its session built by `sessions`)."""
     container: Container = websocket.app.state.container
     webhooks = _webhooks(container)
     url = webhooks.public_url(str(websocket.url))
     if not webhooks.verify_stream(url, websocket.headers.get(SIGNATURE_HEADER)):
         await websocket.close(code=_POLICY)
         return
-    call = await run_in_threadpool(webhooks.live_call, key)
-    if call is None:
-        await websocket.close(code=_POLICY)
-        return
-    if sessions is None:
-        log.error("media stream of %s refused: no media pipeline is set up", key)
-        await websocket.close(code=_SERVER_ERROR)
-        return
+    inbound = None if pending is None else await run_in_threadpool(pending.take, key)
+    if inbound is not None:
+        bridge = StreamBridge(key, _held(inbound), expected_call_sid=inbound.call_sid)
+    else:
+        call = await run_in_threadpool(webhooks.live_call, key)
+        if call is None:
+            await websocket.close(code=_POLICY)
+            return
+        if sessions is None:
+            log.error("media stream of %s refused: no media pipeline is set up", key)
+            await websocket.close(code=_SERVER_ERROR)
+            return
+        bridge = StreamBridge(key, sessions, expected_call_sid=call.call_sid)
     await websocket.accept()
-    bridge = StreamBridge(key, sessions, expected_call_sid=call.call_sid)
+    try:
+        await _serve(websocket, bridge, hangup=hangup, transfer=transfer, inbound=inbound)
+    finally:
+        bridge.close()
+        if inbound is not None and bridge.session is None:  # the stream never started
+            await run_in_threadpool(inbound.session.discard)
+
+
+def _held(inbound: PendingStream) -> MediaSessionFactory:
+    def session_of(_key: str) -> MediaSession:
+        return inbound.session
+
+    return session_of
+
+
+async def _serve(
+    websocket: WebSocket,
+    bridge: StreamBridge,
+    *,
+    hangup: CallHangup | None,
+    transfer: CallTransfer | None,
+    inbound: PendingStream | None,
+) -> None:
+    key = bridge.call_key
     try:
         while not bridge.done:
             try:
@@ -205,21 +339,29 @@ async def twilio_media(
                 log.warning("media stream of %s: %s", key, exc)
                 await websocket.close(code=_BAD_DATA)
                 return
-            for reply in bridge.handle(message):
+            if isinstance(message, Stop):  # the call's record is made: off the event loop
+                replies = await run_in_threadpool(bridge.handle, message)
+            else:
+                replies = bridge.handle(message)
+            for reply in replies:
                 await websocket.send_text(reply)
-            sid = bridge.call_sid or call.call_sid
+            sid = bridge.call_sid
             if bridge.transfer_to is not None:
                 to, bridge.transfer_to = bridge.transfer_to, None
                 failed = await _transfer(transfer, sid, to, key)
                 if failed is not None and isinstance(bridge.session, TransferAware):
                     bridge.session.transfer_failed(failed)
-                bridge.close()  # the record is made; Twilio has left the stream for <Dial>
-                if failed is not None:
+                # The record is made; Twilio has left the stream for <Dial>.
+                await run_in_threadpool(bridge.close)
+                if failed is not None and inbound is None:
                     await _hang_up(hangup, sid, key)
             elif bridge.hangup_requested:
                 # The call's record is made (the session stopped) before the carrier ends it.
-                bridge.close()
-                await _hang_up(hangup, sid, key)
+                # An inbound call is not the carrier's to hang up (it knows the calls it
+                # placed): its TwiML has nothing after <Connect>, so the close below ends it.
+                await run_in_threadpool(bridge.close)
+                if inbound is None:
+                    await _hang_up(hangup, sid, key)
         await websocket.close()
     except LookupError as exc:  # the session factory knows no call under the key
         log.error("media stream of %s refused: %s", key, exc)
@@ -229,8 +371,6 @@ async def twilio_media(
         await websocket.close(code=_POLICY)
     except WebSocketDisconnect:
         pass  # Twilio hung up the stream without a stop
-    finally:
-        bridge.close()
 
 
 async def _transfer(
