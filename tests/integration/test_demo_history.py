@@ -13,7 +13,7 @@ from ringfence.adapters.db.calls import CallJob, CallTranscript
 from ringfence.adapters.db.workflows import Enrollment, Workflow
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
-from ringfence.domain.vocabulary import AppointmentStatus
+from ringfence.domain.vocabulary import AppointmentStatus, CallDirection, CallStatus
 from ringfence.services.demo_history import set_up_demo_with_history
 from ringfence.services.facts import aware
 from ringfence.simulation.audit import audit_dials
@@ -80,6 +80,19 @@ def test_a_lived_week_passes_the_audit_and_fills_the_dashboard(
     # The key the demo prints is made now, not a month ago.
     assert key_made is not None
     assert aware(key_made) == now
+    # Patients and strangers rang the practice, and the agent answered each call: the
+    # Inbound dashboard has a lived week too (never dialed, so never in the audit above).
+    inbound = [job for job in jobs if job.direction is CallDirection.INBOUND]
+    assert len(inbound) == history.inbound > 3
+    assert all(job.status is CallStatus.COMPLETED and job.dialed_at is None for job in inbound)
+    assert all(aware(job.created_at) < now for job in inbound)
+    with container.session_factory() as session:
+        held = session.scalar(
+            select(func.count())
+            .select_from(CallTranscript)
+            .where(CallTranscript.job_id.in_([job.id for job in inbound]))
+        )
+    assert held == len(inbound)
 
 
 def test_a_second_run_lives_nothing_again_and_issues_a_new_key(

@@ -1,5 +1,6 @@
 """The demo's past month, lived through rather than written: bookings arrive, workflows run,
-the real dispatcher calls on the sandbox carrier, appointments are kept or missed.
+the real dispatcher calls on the sandbox carrier, appointments are kept or missed, and
+patients ring the practice (its agent answers them: services/demo_inbound.py).
 
 `replay_history` steps a virtual clock from `start` to `end`. Each day at each location the
 front desk books a few appointments (through `contact_records.create_appointment`, the path
@@ -38,6 +39,7 @@ from ringfence.domain.vocabulary import AppointmentStatus
 from ringfence.domain.workflows.states import RUNNABLE
 from ringfence.services.contact_records import create_appointment, update_appointment
 from ringfence.services.demo import DemoResult, demo_account_id, seed_demo
+from ringfence.services.demo_inbound import call_times, take_demo_call
 from ringfence.services.dispatch import Dispatcher
 from ringfence.services.facts import aware
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
@@ -60,13 +62,14 @@ class HistoryReport:
     canceled: int
     calls: int
     ticks: int
+    inbound: int = 0  # calls patients and strangers placed to the practice (demo_inbound.py)
 
 
 @dataclass(order=True)
 class _Event:
     at: datetime
     order: int
-    kind: str = field(compare=False)  # "book", "outcome", "cancel"
+    kind: str = field(compare=False)  # "book", "kept", "missed", "cancel", "inbound"
     location_id: int = field(compare=False, default=0)
     appointment_id: int = field(compare=False, default=0)
 
@@ -77,6 +80,7 @@ class _Tally:
     kept: int = 0
     missed: int = 0
     canceled: int = 0
+    inbound: int = 0
 
 
 def set_up_demo_with_history(
@@ -152,6 +156,12 @@ def replay_history(
             at = datetime.combine(day, time(10, rng.randint(0, 59)), zone)
             if start <= at < end:
                 heapq.heappush(events, _Event(at, next(order), "book", location_id=location_id))
+            # Patients (and strangers) ring the practice, and its agent answers.
+            for rings in call_times(at, zone, rng):
+                if start <= rings < end:
+                    heapq.heappush(
+                        events, _Event(rings, next(order), "inbound", location_id=location_id)
+                    )
         day += timedelta(days=1)
 
     ticks = 0
@@ -177,6 +187,7 @@ def replay_history(
         canceled=tally.canceled,
         calls=_calls(session_factory, account_id) - with_calls_before,
         ticks=ticks,
+        inbound=tally.inbound,
     )
 
 
@@ -191,6 +202,10 @@ def _apply(
     end: datetime,
     tally: _Tally,
 ) -> None:
+    if event.kind == "inbound":
+        answered = take_demo_call(session_factory, clock, location_id=event.location_id, rng=rng)
+        tally.inbound += answered is not None
+        return
     if event.kind == "book":
         for contact_id in _bookable(session_factory, scope.account_id, event.location_id, rng):
             zone = _zone(session_factory, event.location_id)

@@ -320,7 +320,7 @@ def demo(
             table.add_row(
                 "History",
                 f"{history.days} days: {history.bookings} bookings, {history.calls} calls placed, "
-                f"{history.missed} no-shows",
+                f"{history.inbound} calls answered, {history.missed} no-shows",
             )
         elif result.created and history_days:
             table.add_row(
