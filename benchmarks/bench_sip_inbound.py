@@ -2,15 +2,20 @@
 plays the trunk and calls a practice number; Ringfence routes the call, puts it on record,
 prepares the agent's greeting and answers.
 
-    .venv/bin/python benchmarks/bench_sip_inbound.py [--calls 10]
+    .venv/bin/python benchmarks/bench_sip_inbound.py [--calls 10] [--turns 20] [--gap 6]
 
 Measured per call, from the INVITE sent: the 200 OK received (ring to answer: routing, the
 record written, the greeting synthesized while the caller hears ringing) and the first RTP
 packet carrying voice (ring to greeting audio). Side by side in one run: the agent's real
 voice (Piper) and a fake voice that plays a tone at once (the cost of everything but the
 synthesis), for a recognised caller (a contact with an appointment: the greeting's context is
-read) and a stranger. SQLite in a temporary folder. Figures only, nothing asserted; the
-machine is shared: rerun for stable numbers.
+read) and a stranger.
+
+Then voice to voice on inbound calls, as `bench_sip.py` measures it on calls we place: baresip
+calls the practice line as the patient and says `bench_sip.UTTERANCES` (Piper's deeper
+variant, `--gap` seconds after each); each callee turn's end of speech to the agent's first
+audio, stage by stage (p50 / p95), until `--turns` turns were answered. SQLite in a temporary
+folder. Figures only, nothing asserted; the machine is shared: rerun for stable numbers.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy import func, select
 
-from tests.sip_trunk import CALLER, LINE, Trunk
-
+from bench_sip import UTTERANCES
+from bench_speech import CalleeVoice, print_stages
+from ringfence.adapters.db.calls import CallJob
+from ringfence.adapters.db.migrate import upgrade
 from ringfence.adapters.db.orm import (
     Account,
     Appointment,
@@ -43,13 +50,27 @@ from ringfence.adapters.telephony.media import rms
 from ringfence.adapters.telephony.sip.carrier import SipCarrier, SipOptions
 from ringfence.adapters.telephony.sip.message import SipResponse
 from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.session import AgentSession
 from ringfence.bootstrap import Container, bootstrap
 from ringfence.bootstrap.carriers import inbound_live_calls, sip_answerer
 from ringfence.clock import SystemClock
 from ringfence.config import Settings
-from ringfence.domain.vocabulary import AppointmentStatus, ContactSource, KycStatus
+from ringfence.domain.vocabulary import (
+    AppointmentStatus,
+    CallDirection,
+    CallStatus,
+    ContactSource,
+    KycStatus,
+)
+from ringfence.services.inbound_live import InboundLiveCalls
 from ringfence.services.live_media import LiveMediaSessions, warm_up_understanding
+from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngines
+from ringfence.speech.pipeline import TurnLatency, VoicePipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.sip_peers import baresip, free_udp_port
+from tests.sip_trunk import CALLER, LINE, Trunk
 
 STRANGER = "+13055550111"
 
@@ -130,9 +151,10 @@ def one_call(trunk: Trunk, to: tuple[str, int], n: int, caller: str) -> tuple[fl
     return (answered - sent) * 1000, (voiced - sent) * 1000
 
 
-def run(
-    folder: Path, engines: Callable[[], SpeechEngines], calls: int, caller: str
-) -> tuple[list[float], list[float]]:
+def practice_in(
+    folder: Path, engines: Callable[[], SpeechEngines]
+) -> tuple[Container, LiveMediaSessions]:
+    """A migrated SQLite database with the practice, and live sessions on `engines`."""
     container = bootstrap(
         Settings(
             database_url=f"sqlite:///{folder / 'bench.db'}",
@@ -140,8 +162,6 @@ def run(
         ),
         clock=SystemClock(),
     )
-    from ringfence.adapters.db.migrate import upgrade
-
     upgrade(container.engine)
     practice(container)
     sessions = LiveMediaSessions(
@@ -152,6 +172,13 @@ def run(
         store_dir=container.settings.recordings_dir,
         cipher=container.phi_cipher,
     )
+    return container, sessions
+
+
+def run(
+    folder: Path, engines: Callable[[], SpeechEngines], calls: int, caller: str
+) -> tuple[list[float], list[float]]:
+    container, sessions = practice_in(folder, engines)
     trunk = Trunk()
     carrier = SipCarrier(
         container.session_factory,
@@ -172,6 +199,76 @@ def run(
     return answers, greetings
 
 
+def conversations(
+    folder: Path, engines: Callable[[], SpeechEngines], prompt: bytes, turns: int
+) -> list[TurnLatency]:
+    """baresip calls the practice line as the patient, saying `prompt`, until `turns` callee
+    turns were answered: each turn's latencies."""
+    container, sessions = practice_in(folder, engines)
+    pipelines: list[VoicePipeline] = []
+
+    def keeping(agent: AgentSession, *, stream_opening: bool) -> VoicePipeline:
+        pipeline = sessions.pipeline_for(agent, stream_opening=stream_opening)
+        pipelines.append(pipeline)
+        return pipeline
+
+    inbound = InboundLiveCalls(
+        container.uow,
+        pipeline_for=keeping,
+        store_dir=container.settings.recordings_dir,
+        cipher=container.phi_cipher,
+        max_concurrent_calls=5,
+    )
+    got: list[TurnLatency] = []
+    calls = 0
+    caller_port = free_udp_port()
+    carrier = SipCarrier(
+        container.session_factory,
+        container.clock,
+        SipOptions(trunk_host="127.0.0.1", trunk_port=caller_port, bind_host="127.0.0.1"),
+        answer=sip_answerer(inbound),
+    )
+    try:
+        host, port = carrier.local_address
+        while len(got) < turns:
+            calls += 1
+            with baresip(
+                folder / f"call-{calls}",
+                prompt,
+                user=CALLER,
+                dial=f"sip:{LINE}@{host}:{port}",
+                port=caller_port,
+            ):
+                deadline = time.monotonic() + len(prompt) / 2 / CARRIER_RATE + 30
+                while answered(container) < calls and time.monotonic() < deadline:
+                    time.sleep(0.5)
+            latencies = list(pipelines[-1].result().latencies) if pipelines else []
+            print(f"  call {calls}: {len(latencies)} turns answered")
+            if not latencies:
+                sys.exit("no turn was answered: check the engines and baresip's audio")
+            got += latencies
+    finally:
+        carrier.close()
+        container.close()
+    return got[:turns]
+
+
+def answered(container: Container) -> int:
+    """Inbound calls over and on record."""
+    with container.uow() as uow:
+        return int(
+            uow.session.scalar(
+                select(func.count())
+                .select_from(CallJob)
+                .where(
+                    CallJob.direction == CallDirection.INBOUND,
+                    CallJob.status == CallStatus.COMPLETED,
+                )
+            )
+            or 0
+        )
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -180,6 +277,8 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=10)
+    parser.add_argument("--turns", type=int, default=20, help="0: skip the conversations")
+    parser.add_argument("--gap", type=float, default=6.0, help="seconds after each utterance")
     args = parser.parse_args()
     warm_up_understanding()
     piper, whisper = PiperTts.bundled(), WhisperStt.bundled()
@@ -203,6 +302,16 @@ def main() -> None:
     for who in ("recognised", "stranger"):
         real, fake = medians[("Piper", who)], medians[("tone (fake)", who)]
         print(f"{who}: the greeting's synthesis is {1 - fake / real:.0%} of ring to greeting")
+
+    if args.turns <= 0:
+        return
+    callee = CalleeVoice(PiperTts.bundled(sample_rate=None))
+    prompt = b"".join(callee.say(text) + silence(args.gap, CARRIER_RATE) for text in UTTERANCES)
+    prompt = silence(6.0, CARRIER_RATE) + prompt + silence(5.0, CARRIER_RATE)
+    print(f"\nvoice to voice on inbound calls (baresip calls in; {args.turns} turns)")
+    with tempfile.TemporaryDirectory() as folder:
+        turns = conversations(Path(folder), voices["Piper"], prompt, args.turns)
+    print_stages(turns)
 
 
 if __name__ == "__main__":

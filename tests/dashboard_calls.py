@@ -1,5 +1,6 @@
 """Hand-built call sets for the dashboard's tests: call jobs written straight to the
-database with the outcome, day, type, duration, sentiment and actions a test names."""
+database with the outcome, day, type, duration, sentiment and actions a test names; and
+inbound calls answered through the sandbox (`answer`), the real path."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from zoneinfo import ZoneInfo
 from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
 from ringfence.adapters.db.orm import Contact, PhoneNumber
 from ringfence.adapters.db.workflows import Workflow
+from ringfence.agent.policies.base import DialoguePolicy
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.profile import PolicyName
 from ringfence.bootstrap import Container
 from ringfence.domain.vocabulary import (
     CallOutcome,
@@ -19,9 +23,27 @@ from ringfence.domain.vocabulary import (
     ContactSource,
 )
 from ringfence.domain.workflows.states import WorkflowStatus
+from ringfence.services.inbound_calls import InboundCallResult, take_sandbox_call
 from tests.conftest import Tenant
 
 NEW_YORK = ZoneInfo("America/New_York")
+# The practice line patients call (the caller ID `add_voice_agent` gives as callback number).
+PRACTICE_LINE = "+12125550199"
+
+
+def _scripted(_name: PolicyName) -> DialoguePolicy:
+    return ScriptedPolicy()
+
+
+def answer(container: Container, caller: str | None, *said: str, line: str = PRACTICE_LINE) -> int:
+    """A simulated inbound call to `line` from `caller`, who says `said`; its call job id.
+    The line must be a number of a location with a voice agent."""
+    with container.uow() as uow:
+        result = take_sandbox_call(
+            uow, dialed=line, caller=caller, utterances=list(said), policy_factory=_scripted
+        )
+    assert isinstance(result, InboundCallResult), result
+    return result.job_id
 
 
 @dataclass
@@ -48,6 +70,26 @@ class CallBook:
                 self.numbers[e164] = row.id
                 uow.commit()
         return self.numbers[e164]
+
+    def patient(self, first_name: str, last_name: str, phone_e164: str) -> int:
+        """A contact of the location with this number (an inbound caller it recognises)."""
+        with self.container.uow() as uow:
+            now = uow.clock.now()
+            row = Contact(
+                account_id=self.tenant.account_id,
+                location_id=self.tenant.location_id,
+                first_name=first_name,
+                last_name=last_name,
+                phone_e164=phone_e164,
+                source=ContactSource.FORM,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            contact_id = row.id
+            uow.commit()
+        return contact_id
 
     def workflow(self, name: str) -> int:
         if name not in self.workflows:

@@ -9,7 +9,8 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.asgi import create_app
-from tests.e2e.browser import launch_chromium, serve_in_thread
+from tests.conftest import Tenant
+from tests.e2e.browser import launch_chromium, log_in, serve_in_thread
 
 
 @pytest.fixture
@@ -35,6 +36,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A page in a fresh context: no cookies carried over from another test."""
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def staff(page: Page, live_server: str, tenant: Tenant) -> Page:
+    """The page, signed in as the tenant's staff through the real login form."""
+    log_in(page, live_server, tenant.api_key)
+    return page
+
+
+@pytest.fixture
+def anonymous(browser: Browser) -> Iterator[Page]:
+    """A page in a second, fresh browser context: nobody is signed in there."""
     context = browser.new_context()
     context.set_default_timeout(10_000)
     yield context.new_page()

@@ -19,11 +19,15 @@ from typing import Final
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
+from ringfence.adapters.db.orm import Account, PhoneNumber
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.entrypoints.web.navigation import MENU
+from ringfence.services.demo import DEMO_SLUG
 from ringfence.services.demo_history import set_up_demo_with_history
+from tests.dashboard_calls import answer
 from tests.e2e.browser import log_in
 
 SCREENSHOTS: Final = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
@@ -35,6 +39,7 @@ DETAIL_LINKS = (
     ("/app/workflows", r"^/app/workflows/\d+$"),
     ("/app/forms", r"^/app/forms/\d+$"),
     ("/app/voice-ai/dashboards/outbound", r"^/app/voice-ai/dashboards/outbound/calls/\d+$"),
+    ("/app/voice-ai/dashboards/inbound", r"^/app/voice-ai/dashboards/inbound/calls/\d+$"),
     ("/app/phone-numbers", r"^/app/phone-numbers/\d+/edit$"),
     ("/app/voice-ai", r"^/app/voice-ai/agents/\d+/edit$"),
 )
@@ -82,6 +87,16 @@ def _first_link(page: Page, pattern: str) -> str | None:
 @pytest.fixture
 def demo_key(container: Container, clock: VirtualClock) -> str:
     result, _ = set_up_demo_with_history(container.session_factory, now=clock.now(), days=2)
+    # One patient calls the practice back, so the Inbound tab has a call log and a drawer.
+    with container.uow() as uow:
+        line = uow.session.scalars(
+            select(PhoneNumber.e164)
+            .join(Account, Account.id == PhoneNumber.account_id)
+            .where(Account.slug == DEMO_SLUG)
+            .order_by(PhoneNumber.id)
+            .limit(1)
+        ).one()
+    answer(container, "+12125550177", "Can I move my appointment to Friday?", line=line)
     return result.api_key
 
 

@@ -13,13 +13,12 @@ import re
 import sys
 import wave
 from array import array
-from collections.abc import Iterator
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Final
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
@@ -45,22 +44,6 @@ def recordings_dir(container: Container, tmp_path: Path) -> Path:
     store.mkdir()
     container.settings = container.settings.model_copy(update={"recordings_dir": store})
     return store
-
-
-@pytest.fixture
-def staff(page: Page, live_server: str, tenant: Tenant) -> Page:
-    """The page, signed in as the tenant's staff through the real login form."""
-    log_in(page, live_server, tenant.api_key)
-    return page
-
-
-@pytest.fixture
-def anonymous(browser: Browser) -> Iterator[Page]:
-    """A page in a second, fresh browser context: nobody is signed in there."""
-    context = browser.new_context()
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def _screenshot(page: Page, name: str) -> None:

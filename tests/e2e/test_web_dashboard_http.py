@@ -46,7 +46,8 @@ def test_the_outbound_tab_appears_only_with_an_outbound_agent_and_a_logged_call(
     assert 'id="tile-attempted"' in page.text
     tabs = client.get("/app/voice-ai/dashboards").text
     assert f'<a href="{OUTBOUND}"' in tabs
-    assert "Inbound calling is not part of Ringfence yet" in tabs
+    # The landing is the Inbound tab: no inbound call yet, and it says so.
+    assert "No inbound calls yet" in tabs
 
 
 def test_filters_live_in_the_url_and_a_bad_one_is_named(

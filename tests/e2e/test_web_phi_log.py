@@ -17,7 +17,7 @@ from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.services.phi_retention import purge_expired
 from tests.conftest import Tenant
-from tests.dashboard_calls import CallBook
+from tests.dashboard_calls import PRACTICE_LINE, CallBook, answer
 from tests.e2e.web_client import csrf_token, shared_call_refs, sign_in
 from tests.factories import add_voice_agent
 from tests.phi_calls import recorded_call, use_store
@@ -25,6 +25,7 @@ from tests.phi_calls import recorded_call, use_store
 TODAY = date(2026, 11, 26)
 PHI = "/app/settings/phi"
 OUTBOUND = "/app/voice-ai/dashboards/outbound"
+INBOUND = "/app/voice-ai/dashboards/inbound"
 
 
 @pytest.fixture
@@ -192,3 +193,16 @@ def test_the_retention_policy_and_the_last_purge(
     assert "1 recording, 1 transcript" in page
     assert _rows(page) == []  # the purge read nothing
     assert f"call #{job}" not in page
+
+
+def test_an_inbound_calls_reads_link_to_the_inbound_dashboard(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    add_voice_agent(container, tenant)
+    CallBook(container, tenant).number(PRACTICE_LINE)
+    job = answer(container, "+12125550177", "What are your hours?")
+    sign_in(client, tenant)
+    assert client.get(f"{INBOUND}/calls/{job}").status_code == 200  # a read, logged
+    page = _phi(client)
+    assert f'<a href="{INBOUND}/calls/{job}">call #{job}</a>' in page
+    assert f"{OUTBOUND}/calls/{job}" not in page

@@ -33,3 +33,27 @@ def shared_call_refs(html: str, path: str) -> list[str]:
     """The call references a shared dashboard page links to (its drawers), in page order."""
     refs = re.findall(rf'href="{re.escape(path)}/calls/([A-Za-z0-9_-]+)', html)
     return list(dict.fromkeys(refs))
+
+
+SHARES = "/app/voice-ai/dashboards/outbound/shares"
+_SHARE_URL = re.compile(r"http://testserver(/share/dashboard/[A-Za-z0-9._-]+)")
+
+
+def make_share_link(
+    client: TestClient, location_id: int, filters: str, *, label: str, include_phi: bool = True
+) -> str:
+    """A share link made through the staff form for the view `filters` (a URL query), with
+    PHI by default; returns its path (`/share/dashboard/<token>`)."""
+    form = client.get(f"{SHARES}?{filters}")
+    data = {
+        "csrf_token": csrf_token(form),
+        "location_id": str(location_id),
+        "filters": filters,
+        "label": label,
+        "expires_in_days": "7",
+    }
+    if include_phi:
+        data["include_phi"] = "true"
+    made = client.post(SHARES, data=data, follow_redirects=True)
+    assert made.status_code == 200
+    return str(_SHARE_URL.findall(made.text)[0])

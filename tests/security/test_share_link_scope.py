@@ -9,7 +9,6 @@ with a *valid* reference for each (as if an attacker could forge them), and raw 
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -25,31 +24,17 @@ from ringfence.secret_key import secret_key
 from ringfence.services.dashboard.share_refs import call_ref, job_of_ref
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
-from tests.e2e.web_client import csrf_token, shared_call_refs, sign_in
+from tests.e2e.web_client import make_share_link, shared_call_refs, sign_in
 from tests.factories import add_voice_agent
 
 TODAY = date(2026, 11, 26)
-SHARES = "/app/voice-ai/dashboards/outbound/shares"
-_URL = re.compile(r"http://testserver(/share/dashboard/[A-Za-z0-9._-]+)")
 SHOWN = "Shown Patient"
 
 
 def _link(client: TestClient, tenant: Tenant, filters: str) -> str:
-    form = client.get(f"{SHARES}?{filters}")
-    made = client.post(
-        SHARES,
-        data={
-            "csrf_token": csrf_token(form),
-            "location_id": str(tenant.location_id),
-            "filters": filters,
-            "label": "one day, one workflow, one number",
-            "expires_in_days": "7",
-            "include_phi": "true",
-        },
-        follow_redirects=True,
+    return make_share_link(
+        client, tenant.location_id, filters, label="one day, one workflow, one number"
     )
-    assert made.status_code == 200
-    return _URL.findall(made.text)[0]
 
 
 def _second_location(container: Container, tenant: Tenant) -> Tenant:

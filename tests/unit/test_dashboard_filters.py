@@ -20,7 +20,7 @@ from ringfence.domain.dashboard.filters import (
 )
 from ringfence.domain.dashboard.statuses import DashStatus
 from ringfence.domain.dashboard.trends import CallerIdStats, DayCounts, rank_caller_ids, trend
-from ringfence.domain.vocabulary import CallType
+from ringfence.domain.vocabulary import CallDirection, CallType
 
 TODAY = date(2026, 11, 26)
 
@@ -70,7 +70,20 @@ _filters = st.builds(
     sort=st.sampled_from(SortKey),
     descending=st.booleans(),
     page=st.integers(1, 500),
+    direction=st.sampled_from(CallDirection),
 )
+
+
+def test_the_direction_is_a_filter_and_its_absence_means_outbound() -> None:
+    # Share links stored before inbound existed have no direction: they stay outbound.
+    assert parse_filters(parse_qs("range=30d")).direction is CallDirection.OUTBOUND
+    inbound = DashboardFilters(direction=CallDirection.INBOUND)
+    assert inbound.query() == "direction=inbound"
+    assert inbound.is_inbound
+    assert DashboardFilters().query() == ""
+    with pytest.raises(FilterError) as caught:
+        parse_filters({"direction": ["sideways"]})
+    assert caught.value.field == "direction"
 
 
 @given(_filters)

@@ -26,6 +26,7 @@ from ringfence.domain.phi import (
     describe_policy,
     retention_cutoff,
 )
+from ringfence.domain.vocabulary import CallDirection
 from ringfence.services.audit_views import (
     DisplayZone,
     actor_in_words,
@@ -35,7 +36,8 @@ from ringfence.services.audit_views import (
 from ringfence.services.paging import newest_first_page
 from ringfence.services.phi_retention import past_retention
 
-CALL_PAGE: Final = "/app/voice-ai/dashboards/outbound/calls/{id}"
+# A call's page on its own dashboard: the one of the calls we placed, or of those answered.
+CALL_PAGE: Final = "/app/voice-ai/dashboards/{direction}/calls/{id}"
 
 _DOORS: Final[Mapping[PhiAccessVia, str]] = {
     PhiAccessVia.API: "Through the API",
@@ -186,7 +188,9 @@ def access_page(
             who=actor_in_words(e.actor, names),
             what=_KINDS[e.what],
             call=f"call #{e.job_id}",
-            call_href=CALL_PAGE.format(id=e.job_id) if e.job_id in calls else None,
+            call_href=CALL_PAGE.format(direction=calls[e.job_id].value, id=e.job_id)
+            if e.job_id in calls
+            else None,
             where=_DOORS[e.via],
         )
         for e in entries
@@ -205,12 +209,15 @@ def actor_choices(session: Session, *, account_id: int) -> tuple[tuple[str, str]
     return tuple(sorted(((a, actor_in_words(a, names)) for a in actors), key=lambda c: c[1]))
 
 
-def _calls_on_file(session: Session, account_id: int, job_ids: set[int]) -> set[int]:
+def _calls_on_file(
+    session: Session, account_id: int, job_ids: set[int]
+) -> dict[int, CallDirection]:
     # The log outlives a call deleted with its contact (no foreign key): link only live ones.
     if not job_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(CallJob.id).where(CallJob.account_id == account_id, CallJob.id.in_(job_ids))
+        return {}
+    rows = session.execute(
+        select(CallJob.id, CallJob.direction).where(
+            CallJob.account_id == account_id, CallJob.id.in_(job_ids)
         )
     )
+    return {row.id: row.direction for row in rows}

@@ -20,7 +20,7 @@ from ringfence.domain.dashboard.filters import (
 )
 from ringfence.domain.dashboard.statuses import REACHED, DashStatus
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, CallType
-from ringfence.services.dashboard import call_log, export, metrics
+from ringfence.services.dashboard import call_log, drawer, export, metrics
 from ringfence.services.dashboard.minutes import minutes_per_day
 from ringfence.services.dashboard.scope import DashboardScope
 from tests.conftest import Tenant, make_tenant
@@ -316,7 +316,7 @@ def test_the_drawer_has_turns_actions_and_the_compliance_trail(
         recording=True,
     )
     with container.uow() as uow:
-        detail = call_log.call_detail(uow.session, _scope(container, tenant), job)
+        detail = drawer.call_detail(uow.session, _scope(container, tenant), job)
     assert detail is not None
     assert detail.row.status is DashStatus.CONNECTED
     assert detail.row.has_recording
@@ -335,7 +335,7 @@ def test_another_account_sees_nothing_of_this_one(
     )
     with container.uow() as uow:
         assert metrics.tiles(uow.session, scope, DashboardFilters()).attempted == 0
-        assert call_log.call_detail(uow.session, scope, job) is None
+        assert drawer.call_detail(uow.session, scope, job) is None
 
 
 def test_the_csv_export_is_exactly_the_filtered_rows(

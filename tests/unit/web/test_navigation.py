@@ -14,6 +14,7 @@ from ringfence.entrypoints.web.navigation import MENU, current_link
         ("/app/voice-ai/agents/3", "/app/voice-ai"),
         ("/app/voice-ai/dashboards/outbound", "/app/voice-ai/dashboards/outbound"),
         ("/app/voice-ai/dashboards/outbound/calls/7", "/app/voice-ai/dashboards/outbound"),
+        ("/app/voice-ai/dashboards/inbound/calls/7", "/app/voice-ai/dashboards/inbound"),
         ("/app/workflows/12/edit", "/app/workflows"),
         ("/app/voice-ai/console", "/app/voice-ai/console"),
         ("/app/voice-ai/console/calls/4", "/app/voice-ai/console"),

@@ -15,7 +15,7 @@ from typing import Final, TypeVar
 from urllib.parse import urlencode
 
 from ringfence.domain.dashboard.statuses import DashStatus
-from ringfence.domain.vocabulary import CallType
+from ringfence.domain.vocabulary import CallDirection, CallType
 
 MAX_CUSTOM_DAYS: Final = 366
 _E = TypeVar("_E", bound=StrEnum)
@@ -69,6 +69,10 @@ class DashboardFilters:
     sort: SortKey = SortKey.DATE
     descending: bool = True
     page: int = 1
+    # Which calls the view is about: the ones we placed, or the ones the practice's lines
+    # answered. Part of the filter set, so a share link is bound to its direction; a link
+    # stored before inbound existed has none in its query and stays outbound.
+    direction: CallDirection = CallDirection.OUTBOUND
 
     def days(self, today: date) -> tuple[date, date]:
         """The inclusive first and last local day the view covers, given the location's
@@ -119,11 +123,17 @@ class DashboardFilters:
             pairs.append(("dir", "desc" if self.descending else "asc"))
         if self.page != 1:
             pairs.append(("page", str(self.page)))
+        if self.direction is not default.direction:
+            pairs.append(("direction", self.direction.value))
         return pairs
 
     @property
     def is_test(self) -> bool:
         return self.call_type is CallType.TEST
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction is CallDirection.INBOUND
 
 
 _DEFAULT: Final = DashboardFilters()
@@ -163,6 +173,7 @@ def parse_filters(params: Mapping[str, Sequence[str]]) -> DashboardFilters:
         sort=_enum(params, "sort", SortKey, _DEFAULT.sort),
         descending=_DEFAULT.descending if not direction else direction == "desc",
         page=_id(params, "page") or 1,
+        direction=_enum(params, "direction", CallDirection, _DEFAULT.direction),
     )
 
 

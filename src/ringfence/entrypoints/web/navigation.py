@@ -37,7 +37,10 @@ MENU: Final = (
     ),
     NavSection(
         "Dashboards & Logs",
-        (NavLink("Outbound", "/app/voice-ai/dashboards/outbound"),),
+        (
+            NavLink("Inbound", "/app/voice-ai/dashboards/inbound"),
+            NavLink("Outbound", "/app/voice-ai/dashboards/outbound"),
+        ),
     ),
     NavSection(
         "Settings",

@@ -1,4 +1,5 @@
-"""The detailed call log (sortable, paged), the pre-dial view, and one call's drawer.
+"""The detailed call log (sortable, paged) and the pre-dial view (one call's drawer is in
+drawer.py, on the same row query).
 
 Rows are plain frozen dataclasses, so the page, the CSV export and a share link render the
 same facts. Times are shown in the location's zone by the caller; here they stay UTC.
@@ -15,14 +16,18 @@ from sqlalchemy import Select, and_, case, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
+from ringfence.adapters.db.calls import CallJob, CallTranscript
 from ringfence.adapters.db.orm import Contact, PhoneNumber
-from ringfence.adapters.db.phi import PhiTombstone
 from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.dashboard.filters import DashboardFilters, SortKey
-from ringfence.domain.dashboard.statuses import DashStatus, action_label, status_of
-from ringfence.domain.phi import PhiKind, describe_policy
-from ringfence.domain.vocabulary import CallOutcome, CallPurpose, CallStatus, CallType
+from ringfence.domain.dashboard.statuses import DashStatus, status_of
+from ringfence.domain.vocabulary import (
+    CallDirection,
+    CallOutcome,
+    CallPurpose,
+    CallStatus,
+    CallType,
+)
 from ringfence.services.dashboard.scope import (
     DashboardScope,
     dial_conditions,
@@ -39,8 +44,13 @@ _STATUS_ORDER = case(
     (CallJob.outcome == CallOutcome.FAILED, 3),
     else_=4,
 )
+# When a call happened: dialed (outbound) or answered (inbound: never dialed, so the row's
+# creation, which is the moment it was answered).
+_WHEN: Final[dict[CallDirection, ColumnElement[Any]]] = {
+    CallDirection.OUTBOUND: CallJob.dialed_at,  # type: ignore[dict-item]
+    CallDirection.INBOUND: CallJob.created_at,  # type: ignore[dict-item]
+}
 _SORT_COLUMNS: Final[dict[SortKey, ColumnElement[Any]]] = {
-    SortKey.DATE: CallJob.dialed_at,  # type: ignore[dict-item]
     SortKey.STATUS: _STATUS_ORDER,
     SortKey.WORKFLOW: Workflow.name,  # type: ignore[dict-item]
     SortKey.DURATION: CallJob.duration_seconds,  # type: ignore[dict-item]
@@ -70,7 +80,8 @@ class CallRow:
     action_name: str
     purpose: CallPurpose
     call_type: CallType
-    dialed_at: datetime | None
+    direction: CallDirection
+    at: datetime | None  # dialed (outbound; None if never dialed) or answered (inbound)
     duration_seconds: int | None
     caller_id: str | None
     contact_id: int
@@ -95,10 +106,11 @@ class CallLogPage:
 
 
 def _log_query(scope: DashboardScope, filters: DashboardFilters) -> Select[*tuple[Any, ...]]:
-    return _select(scope).where(*dial_conditions(scope, filters))
+    return row_select(scope).where(*dial_conditions(scope, filters))
 
 
-def _select(scope: DashboardScope) -> Select[*tuple[Any, ...]]:
+def row_select(scope: DashboardScope) -> Select[*tuple[Any, ...]]:
+    """The columns of a `CallRow` (read back by `call_row`), for the log and the drawer."""
     return (
         select(
             CallJob.id,
@@ -109,7 +121,9 @@ def _select(scope: DashboardScope) -> Select[*tuple[Any, ...]]:
             CallJob.action_name,
             CallJob.purpose,
             CallJob.call_type,
+            CallJob.direction,
             CallJob.dialed_at,
+            CallJob.created_at,
             CallJob.duration_seconds,
             PhoneNumber.e164,
             CallJob.contact_id,
@@ -130,10 +144,10 @@ def _select(scope: DashboardScope) -> Select[*tuple[Any, ...]]:
     )
 
 
-def _row(values: Any) -> CallRow:
+def call_row(values: Any) -> CallRow:
     (job_id, outcome, lifecycle, workflow_id, workflow_name, action_name, purpose, call_type,
-     dialed_at, duration, caller_id, contact_id, first, last, phone, sentiment, transcript_id,
-     recording) = values  # fmt: skip
+     direction, dialed_at, created_at, duration, caller_id, contact_id, first, last, phone,
+     sentiment, transcript_id, recording) = values  # fmt: skip
     return CallRow(
         job_id=job_id,
         status=status_of(outcome),
@@ -143,7 +157,8 @@ def _row(values: Any) -> CallRow:
         action_name=action_name,
         purpose=purpose,
         call_type=call_type,
-        dialed_at=dialed_at,
+        direction=direction,
+        at=created_at if direction is CallDirection.INBOUND else dialed_at,
         duration_seconds=duration,
         caller_id=caller_id,
         contact_id=contact_id,
@@ -158,7 +173,9 @@ def _row(values: Any) -> CallRow:
 def _ordered(
     query: Select[*tuple[Any, ...]], filters: DashboardFilters
 ) -> Select[*tuple[Any, ...]]:
-    column = _SORT_COLUMNS[filters.sort]
+    column = (
+        _WHEN[filters.direction] if filters.sort is SortKey.DATE else _SORT_COLUMNS[filters.sort]
+    )
     order = column.desc() if filters.descending else column.asc()
     tie = CallJob.id.desc() if filters.descending else CallJob.id.asc()
     return query.order_by(order.nulls_last(), tie)
@@ -169,7 +186,7 @@ def call_log(session: Session, scope: DashboardScope, filters: DashboardFilters)
     offset = (filters.page - 1) * PAGE_SIZE
     rows = session.execute(query.offset(offset).limit(PAGE_SIZE + 1)).all()
     return CallLogPage(
-        rows=tuple(_row(r) for r in rows[:PAGE_SIZE]),
+        rows=tuple(call_row(r) for r in rows[:PAGE_SIZE]),
         page=filters.page,
         has_next=len(rows) > PAGE_SIZE,
     )
@@ -193,7 +210,7 @@ def every_call(
         yield_per=batch, stream_results=True
     )
     for values in session.execute(query):
-        yield _row(values)
+        yield call_row(values)
 
 
 # --- the pre-dial view: calls the gate deferred or failed before any dial -----------------
@@ -276,7 +293,10 @@ def pre_dial(
     session: Session, scope: DashboardScope, filters: DashboardFilters, *, limit: int = 200
 ) -> tuple[PreDialRow, ...]:
     """Deferred calls (with the next attempt and why) and calls failed before dialing (with
-    the rule that stopped them), latest first, last changed inside the view's range."""
+    the rule that stopped them), latest first, last changed inside the view's range.
+    An inbound call is never stopped before dialing: an inbound view has none."""
+    if filters.is_inbound:
+        return ()
     rows = session.execute(_pre_dial_query(scope, filters).limit(limit))
     return tuple(_pre_dial_row(values, scope) for values in rows)
 
@@ -286,108 +306,8 @@ def every_pre_dial(
 ) -> Iterator[PreDialRow]:
     """Every call stopped before dialing in the view, in the page's order, in batches (the
     CSV export: memory stays flat)."""
+    if filters.is_inbound:
+        return
     query = _pre_dial_query(scope, filters).execution_options(yield_per=batch, stream_results=True)
     for values in session.execute(query):
         yield _pre_dial_row(values, scope)
-
-
-# --- one call's drawer ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    speaker: str
-    text: str
-    start: float
-    end: float
-
-
-@dataclass(frozen=True, slots=True)
-class TrailEntry:
-    at: datetime
-    from_status: CallStatus | None
-    to_status: CallStatus
-    reason_code: str | None
-    detail: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ActionEntry:
-    kind: str
-    label: str
-    detail: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CallDetail:
-    row: CallRow
-    carrier_reason: str | None
-    sentiment_score: float | None
-    turns: tuple[Turn, ...]
-    recording_seconds: float | None
-    actions: tuple[ActionEntry, ...]
-    trail: tuple[TrailEntry, ...]
-    # Set once a retention purge emptied the transcript and deleted the recording.
-    purged_at: datetime | None = None
-    purge_policy: str | None = None  # e.g. "the 30-day policy"
-
-
-def call_detail(session: Session, scope: DashboardScope, job_id: int) -> CallDetail | None:
-    """The drawer of one call job of the scope's location, placed or stopped before dialing
-    (None if there is no such job there). It opens from any view, whatever its filters."""
-    values = session.execute(
-        _select(scope).where(
-            CallJob.id == job_id,
-            CallJob.account_id == scope.account_id,
-            CallJob.location_id == scope.location_id,
-        )
-    ).first()
-    if values is None:
-        return None
-    row = _row(values)
-    job = session.get(CallJob, job_id)
-    transcript = session.scalars(
-        select(CallTranscript).where(CallTranscript.job_id == job_id)
-    ).first()
-    actions = session.execute(
-        select(CallAction.kind, CallAction.detail, CallAction.at)
-        .where(CallAction.job_id == job_id, CallAction.account_id == scope.account_id)
-        .order_by(CallAction.id)
-    ).all()
-    events = session.execute(
-        select(
-            CallEvent.at,
-            CallEvent.from_status,
-            CallEvent.to_status,
-            CallEvent.reason_code,
-            CallEvent.detail,
-        )
-        .where(CallEvent.job_id == job_id, CallEvent.account_id == scope.account_id)
-        .order_by(CallEvent.id)
-    ).all()
-    policy = (
-        session.scalar(
-            select(PhiTombstone.policy).where(
-                PhiTombstone.job_id == job_id,
-                PhiTombstone.account_id == scope.account_id,
-                PhiTombstone.what == PhiKind.TRANSCRIPT,
-            )
-        )
-        if transcript is not None and transcript.purged_at is not None
-        else None
-    )
-    return CallDetail(
-        row=row,
-        carrier_reason=job.carrier_reason if job else None,
-        sentiment_score=transcript.sentiment_score if transcript else None,
-        turns=tuple(
-            Turn(str(t["speaker"]), str(t["text"]), float(t["start"]), float(t["end"]))
-            for t in (transcript.turns if transcript else [])
-        ),
-        recording_seconds=transcript.recording_seconds if transcript else None,
-        actions=tuple(ActionEntry(k, action_label(k), d, at) for k, d, at in actions),
-        trail=tuple(TrailEntry(*event) for event in events),
-        purged_at=transcript.purged_at if transcript else None,
-        purge_policy=describe_policy(policy) if policy else None,
-    )

@@ -58,13 +58,16 @@ _ROWS_PER_CHUNK: Final = 500
 
 def csv_filename(scope: DashboardScope, filters: DashboardFilters) -> str:
     first, last = filters.days(scope.today)
-    return f"outbound-calls-{filters.call_type.value}-{first.isoformat()}-to-{last.isoformat()}.csv"
+    kind = f"{filters.direction.value}-calls-{filters.call_type.value}"
+    return f"{kind}-{first.isoformat()}-to-{last.isoformat()}.csv"
 
 
 def export_rows(
     session: Session, scope: DashboardScope, filters: DashboardFilters
 ) -> Iterator[str]:
-    """The call log's CSV text, header first, in chunks of a few hundred rows."""
+    """The call log's CSV text, header first, in chunks of a few hundred rows (inbound: the
+    same columns, Date/Time being when the call was answered and Caller ID the practice line
+    that was called)."""
     tz = zone(scope.time_zone)
     cells = (_cells(row, tz, scope.time_zone) for row in every_call(session, scope, filters))
     return _chunks(HEADER, cells)
@@ -126,7 +129,7 @@ def _pre_dial_cells(row: PreDialRow, tz: ZoneInfo, tz_name: str) -> tuple[object
 
 
 def _cells(row: CallRow, tz: ZoneInfo, tz_name: str) -> tuple[object, ...]:
-    local = row.dialed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if row.dialed_at else ""
+    local = row.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if row.at else ""
     return (
         row.job_id,
         local,

@@ -100,7 +100,12 @@ def _rollup_conditions(
     *,
     by_number: bool = True,
 ) -> list[ColumnElement[bool]]:
-    """services/dashboard/scope.dial_conditions, on the rollups' bucket keys."""
+    """services/dashboard/scope.dial_conditions, on the rollups' bucket keys.
+
+    The rollups hold dials, so outbound calls only: an inbound view's figures are folded from
+    its rows (inbound_metrics.py), and asking the rollups for one is a mistake, not a zero."""
+    if filters.is_inbound:
+        raise ValueError("the rollups hold outbound dials: use inbound_metrics for inbound")
     first, last = filters.days(scope.today)
     conditions: list[ColumnElement[bool]] = [
         table.account_id == scope.account_id,

@@ -36,19 +36,24 @@ class DashboardScope:
 
 
 def dial_conditions(scope: DashboardScope, filters: DashboardFilters) -> list[ColumnElement[bool]]:
-    """Placed calls (a dial happened) in the view: every metric and the call log start here.
+    """The calls of the view (placed calls, or answered inbound ones): every metric and the
+    call log start here.
 
-    Calls failed or deferred before dialing have no `dialed_local_day`, so they are never in
-    Attempted; the pre-dial view lists them instead.
+    Outbound: calls failed or deferred before dialing have no `dialed_local_day`, so they are
+    never in Attempted; the pre-dial view lists them instead. Inbound: a call is never dialed;
+    its day is the location-local day it was answered (`created_at`), bounded in UTC here.
     """
     first, last = filters.days(scope.today)
     conditions: list[ColumnElement[bool]] = [
         CallJob.account_id == scope.account_id,
         CallJob.location_id == scope.location_id,
         CallJob.call_type == filters.call_type,
-        CallJob.dialed_local_day >= first,
-        CallJob.dialed_local_day <= last,
     ]
+    if filters.direction is CallDirection.INBOUND:
+        start, end = scope.local_bounds(first, last)
+        conditions += [CallJob.created_at >= start, CallJob.created_at < end]
+    else:
+        conditions += [CallJob.dialed_local_day >= first, CallJob.dialed_local_day <= last]
     conditions += shared_conditions(filters)
     if filters.statuses:
         conditions.append(CallJob.outcome.in_(sorted(outcomes_for(filters.statuses))))
@@ -56,10 +61,11 @@ def dial_conditions(scope: DashboardScope, filters: DashboardFilters) -> list[Co
 
 
 def shared_conditions(filters: DashboardFilters) -> list[ColumnElement[bool]]:
-    # The outbound dashboard (call log, pre-dial list, CSV, share links, minutes) shows calls
-    # we placed: an answered inbound call is never one of them (issue 19). Inbound rows are
-    # never stamped as dialed either; this says so where every view's rows are chosen.
-    conditions: list[ColumnElement[bool]] = [CallJob.direction == CallDirection.OUTBOUND]
+    # Every view (call log, pre-dial list, CSV, share links, minutes) shows the calls of one
+    # direction: the outbound dashboard's are the calls we placed, the inbound one's the calls
+    # the practice's lines answered (issue 19). A share link's filters carry the direction, so
+    # a link of one direction never opens a call of the other.
+    conditions: list[ColumnElement[bool]] = [CallJob.direction == filters.direction]
     if filters.workflow_id is not None:
         conditions.append(CallJob.workflow_id == filters.workflow_id)
     if filters.from_number_id is not None:

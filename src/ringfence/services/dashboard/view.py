@@ -1,5 +1,6 @@
 """Everything one dashboard view shows, gathered in one place: the staff page, its live
-refresh and a read-only share link all render this same object."""
+refresh and a read-only share link all render this same object, for outbound calls (figures
+from the rollups) or inbound ones (figures folded from the rows, inbound_metrics.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ringfence.adapters.db.workflows import Workflow
 from ringfence.domain.dashboard.filters import DashboardFilters
 from ringfence.domain.dashboard.trends import CallerIdStats, TrendPoint
 from ringfence.services.dashboard.call_log import CallLogPage, PreDialRow, call_log, pre_dial
+from ringfence.services.dashboard.inbound_metrics import inbound_figures
 from ringfence.services.dashboard.metrics import Tiles, caller_ids, tiles, trend_points
 from ringfence.services.dashboard.minutes import MinutesDay, minutes_per_day
 from ringfence.services.dashboard.scope import DashboardScope
@@ -43,11 +45,19 @@ class DashboardView:
     def trend_series(self) -> dict[str, list[object]]:
         """The trend as Chart.js datasets want it (one list per series)."""
         return {
+            "names": list(self.series_names),
             "labels": [p.label for p in self.trend],
             "attempted": [p.counts.attempted for p in self.trend],
             "connected": [p.counts.reached for p in self.trend],
             "failed": [p.counts.failed for p in self.trend],
         }
+
+    @property
+    def series_names(self) -> tuple[str, str, str]:
+        """The trend's three series, as the chart and its table name them."""
+        if self.filters.is_inbound:
+            return ("Calls", "Answered", "Failed")
+        return ("Attempted", "Connected", "Failed")
 
     @property
     def workflow_name(self) -> str | None:
@@ -71,15 +81,28 @@ def dashboard_view(
         )
         .order_by(PhoneNumber.e164)
     ).all()
+    if filters.is_inbound:
+        figures = inbound_figures(session, scope, filters)
+        summary, points, numbers_used, minutes = (
+            figures.tiles,
+            figures.trend,
+            figures.lines,
+            figures.minutes,
+        )
+    else:
+        summary = tiles(session, scope, filters)
+        points = trend_points(session, scope, filters)
+        numbers_used = caller_ids(session, scope, filters)
+        minutes = minutes_per_day(session, scope, filters)
     return DashboardView(
         scope=scope,
         filters=filters,
         first_day=first.isoformat(),
         last_day=last.isoformat(),
-        tiles=tiles(session, scope, filters),
-        trend=trend_points(session, scope, filters),
-        caller_ids=caller_ids(session, scope, filters),
-        minutes=minutes_per_day(session, scope, filters),
+        tiles=summary,
+        trend=points,
+        caller_ids=numbers_used,
+        minutes=minutes,
         log=call_log(session, scope, filters),
         pre_dial=pre_dial(session, scope, filters),
         workflows=tuple(Choice(i, n) for i, n in workflows),

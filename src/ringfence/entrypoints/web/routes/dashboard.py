@@ -1,5 +1,6 @@
-"""AI Agents → Voice AI → Dashboards & Logs → Outbound: tiles, trends, caller IDs, the call
-log with its drawer, CSV export, and the live refresh.
+"""AI Agents → Voice AI → Dashboards & Logs → Inbound and Outbound: tiles, trends, caller IDs
+(practice lines, inbound), the call log with its drawer, CSV export, and the live refresh.
+One set of handlers serves both directions; the route says which (`DashboardFilters.direction`).
 
 Filters live in the URL query, so every view bookmarks. The live region re-fetches itself
 with htmx polling (`hx-trigger="every 15s"`): a call that ends shows in the tiles and log
@@ -9,6 +10,7 @@ within 15 s of its result being stored, well inside the description's 60 s.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Annotated, Final
 from urllib.parse import parse_qs
 
@@ -20,6 +22,7 @@ from ringfence.adapters.db.engine import READ_ONLY
 from ringfence.bootstrap import Container
 from ringfence.domain.dashboard.filters import DashboardFilters, FilterError, parse_filters
 from ringfence.domain.phi import PhiAccessVia, PhiKind
+from ringfence.domain.vocabulary import CallDirection
 from ringfence.entrypoints.deps import (
     ContainerDep,
     Uow,
@@ -27,8 +30,8 @@ from ringfence.entrypoints.deps import (
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.services.agent_readiness import VoiceAiOverview, voice_ai_overview
-from ringfence.services.dashboard.availability import OutboundTab, outbound_tab
-from ringfence.services.dashboard.call_log import call_detail
+from ringfence.services.dashboard.availability import OutboundTab, inbound_tab, outbound_tab
+from ringfence.services.dashboard.drawer import call_detail
 from ringfence.services.dashboard.export import (
     csv_filename,
     export_pre_dial_rows,
@@ -45,6 +48,10 @@ router = APIRouter()
 
 DASHBOARDS: Final = "/app/voice-ai/dashboards"
 OUTBOUND: Final = f"{DASHBOARDS}/outbound"
+INBOUND: Final = f"{DASHBOARDS}/inbound"
+BASES: Final = {CallDirection.OUTBOUND: OUTBOUND, CallDirection.INBOUND: INBOUND}
+_PAGE: Final = "dashboard_page.html"
+_LIVE: Final = "dashboard_live.html"
 LIVE_REFRESH_SECONDS: Final = 15
 
 Location = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
@@ -65,26 +72,30 @@ def _overview(uow: Uow, viewer: Viewer, location: int | None) -> VoiceAiOverview
 def dashboards(
     request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
 ) -> Response:
-    """The Dashboards & Logs landing: Inbound (not part of this product) and, once it is
-    available, the Outbound tab."""
-    try:
-        overview = _overview(uow, viewer, location)
-    except NotFound:
-        return web.pages.not_found(request, viewer=viewer, what="That location")
-    tab = outbound_tab(uow.session, viewer.scope.account_id, overview)
-    return web.pages.render(
-        request,
-        "dashboard_inbound.html",
-        viewer=viewer,
-        context={"overview": overview, "tab": tab},
-    )
+    """The Dashboards & Logs landing: the Inbound tab (and, once it is available, the link
+    to the Outbound one)."""
+    return _dashboard(request, web, viewer, uow, location, _PAGE, CallDirection.INBOUND)
+
+
+@router.get(INBOUND, name="inbound_dashboard")
+def inbound_dashboard(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
+) -> Response:
+    return _dashboard(request, web, viewer, uow, location, _PAGE, CallDirection.INBOUND)
+
+
+@router.get(f"{INBOUND}/live", name="inbound_dashboard_live")
+def inbound_dashboard_live(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
+) -> Response:
+    return _dashboard(request, web, viewer, uow, location, _LIVE, CallDirection.INBOUND)
 
 
 @router.get(OUTBOUND, name="outbound_dashboard")
 def outbound_dashboard(
     request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
 ) -> Response:
-    return _outbound(request, web, viewer, uow, location, "dashboard_outbound.html")
+    return _dashboard(request, web, viewer, uow, location, _PAGE, CallDirection.OUTBOUND)
 
 
 @router.get(f"{OUTBOUND}/live", name="outbound_dashboard_live")
@@ -92,37 +103,48 @@ def outbound_dashboard_live(
     request: Request, web: Web, viewer: SignedIn, uow: Uow, location: Location = None
 ) -> Response:
     """The live region alone (tiles, charts, log), for htmx's polling."""
-    return _outbound(request, web, viewer, uow, location, "dashboard_live.html")
+    return _dashboard(request, web, viewer, uow, location, _LIVE, CallDirection.OUTBOUND)
 
 
-def _outbound(
-    request: Request, web: Web, viewer: Viewer, uow: Uow, location: int | None, template: str
+def _dashboard(
+    request: Request,
+    web: Web,
+    viewer: Viewer,
+    uow: Uow,
+    location: int | None,
+    template: str,
+    direction: CallDirection,
 ) -> Response:
+    """One direction's dashboard (the whole page, or its live region): the same tiles,
+    trend, log and drawer for both; the route, not the query, says which direction."""
     try:
         overview = _overview(uow, viewer, location)
     except NotFound:
         return web.pages.not_found(request, viewer=viewer, what="That location")
     tab = outbound_tab(uow.session, viewer.scope.account_id, overview)
+    base = BASES[direction]
     context: dict[str, object] = {
         "overview": overview,
         "tab": tab,
+        "inbound": inbound_tab(uow.session, viewer.scope.account_id, overview),
+        "direction": direction.value,
         "refresh_seconds": LIVE_REFRESH_SECONDS,
         "share": None,
-        "base": OUTBOUND,
-        "drawer_base": OUTBOUND,
+        "base": base,
+        "drawer_base": base,
         "location_query": f"location={overview.location.location_id}&"
         if overview.location and len(overview.locations) > 1
         else "",
     }
-    if not tab.visible or overview.location is None:
+    if overview.location is None or (direction is CallDirection.OUTBOUND and not tab.visible):
         return web.pages.render(
             request, "dashboard_unavailable.html", viewer=viewer, context=context
         )
     try:
-        filters = _filters(request)
+        filters = replace(_filters(request), direction=direction)
     except FilterError as exc:
         context["filter_error"] = exc
-        filters = DashboardFilters()
+        filters = DashboardFilters(direction=direction)
     scope = DashboardScope.at(
         viewer.scope.account_id,
         overview.location.location_id,
@@ -141,6 +163,17 @@ def outbound_export(
     return _csv(request, viewer, container, location, export_rows, csv_filename)
 
 
+@router.get(f"{INBOUND}/export.csv", name="inbound_export")
+def inbound_export(
+    request: Request, viewer: SignedIn, container: ContainerDep, location: Location = None
+) -> Response:
+    """The filtered inbound call log as CSV, as the outbound one (same columns, same
+    neutralised free text)."""
+    return _csv(
+        request, viewer, container, location, export_rows, csv_filename, CallDirection.INBOUND
+    )
+
+
 @router.get(f"{OUTBOUND}/export-stopped.csv", name="outbound_export_pre_dial")
 def outbound_export_pre_dial(
     request: Request, viewer: SignedIn, container: ContainerDep, location: Location = None
@@ -157,9 +190,10 @@ def _csv(
     location: int | None,
     rows: Callable[[Session, DashboardScope, DashboardFilters], Iterator[str]],
     filename: Callable[[DashboardScope, DashboardFilters], str],
+    direction: CallDirection = CallDirection.OUTBOUND,
 ) -> Response:
     try:
-        filters = _filters(request)
+        filters = replace(_filters(request), direction=direction)
     except FilterError as exc:  # an export never guesses: a bad filter exports nothing
         return Response(
             f"Filter {exc.field}: {exc.message}",
@@ -196,14 +230,28 @@ def _csv(
 
 @router.get(f"{OUTBOUND}/calls/{{job_id}}", name="outbound_call")
 def outbound_call(
-    request: Request,
-    web: Web,
-    viewer: SignedIn,
-    uow: Uow,
-    job_id: JobId,
-    location: Location = None,
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, job_id: JobId, location: Location = None
 ) -> Response:
     """One call's drawer: recording, transcript, sentiment, actions, compliance trail."""
+    return _call(request, web, viewer, uow, job_id, location, OUTBOUND)
+
+
+@router.get(f"{INBOUND}/calls/{{job_id}}", name="inbound_call")
+def inbound_call(
+    request: Request, web: Web, viewer: SignedIn, uow: Uow, job_id: JobId, location: Location = None
+) -> Response:
+    return _call(request, web, viewer, uow, job_id, location, INBOUND)
+
+
+def _call(
+    request: Request,
+    web: Web,
+    viewer: Viewer,
+    uow: Uow,
+    job_id: int,
+    location: int | None,
+    base: str,
+) -> Response:
     try:
         overview = _overview(uow, viewer, location)
     except NotFound:
@@ -240,14 +288,21 @@ def outbound_call(
             "detail": detail,
             "scope": scope,
             "show_phi": True,
-            "recording_url": f"{OUTBOUND}/calls/{job_id}/recording",
-            "base": OUTBOUND,
+            "recording_url": f"{base}/calls/{job_id}/recording",
+            "base": base,
         },
     )
 
 
 @router.get(f"{OUTBOUND}/calls/{{job_id}}/recording", name="outbound_call_recording")
 def outbound_call_recording(
+    viewer: SignedIn, uow: Uow, container: ContainerDep, job_id: JobId
+) -> Response:
+    return recording_response(uow, container, viewer.scope, job_id, PhiAccessVia.WEB)
+
+
+@router.get(f"{INBOUND}/calls/{{job_id}}/recording", name="inbound_call_recording")
+def inbound_call_recording(
     viewer: SignedIn, uow: Uow, container: ContainerDep, job_id: JobId
 ) -> Response:
     return recording_response(uow, container, viewer.scope, job_id, PhiAccessVia.WEB)
@@ -271,4 +326,12 @@ def recording_response(
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "private"})
 
 
-__all__ = ["DASHBOARDS", "OUTBOUND", "OutboundTab", "recording_response", "router"]
+__all__ = [
+    "BASES",
+    "DASHBOARDS",
+    "INBOUND",
+    "OUTBOUND",
+    "OutboundTab",
+    "recording_response",
+    "router",
+]

@@ -26,11 +26,17 @@ from ringfence.entrypoints.deps import (
 )
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
-from ringfence.entrypoints.web.routes.dashboard import OUTBOUND, Location, recording_response
+from ringfence.entrypoints.web.routes.dashboard import (
+    BASES,
+    OUTBOUND,
+    Location,
+    recording_response,
+)
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.secret_key import secret_key
 from ringfence.services.agent_readiness import voice_ai_overview
-from ringfence.services.dashboard.call_log import CallDetail, call_detail, in_view
+from ringfence.services.dashboard.call_log import in_view
+from ringfence.services.dashboard.drawer import CallDetail, call_detail
 from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.share_links import (
     DEFAULT_LIFETIME,
@@ -81,6 +87,7 @@ def shares(
         {
             "row": link,
             "url": str(request.base_url).rstrip("/") + share_url_path(sign_token(secret, link)),
+            "dashboard": _direction_word(link.filters),
             "state": "revoked"
             if link.revoked_at
             else "expired"
@@ -97,9 +104,20 @@ def shares(
             "overview": overview,
             "links": links,
             "filters": filters,
+            # Back to the dashboard the staff member came from (the filters say which).
+            "back": BASES[filters.direction],
             "default_days": DEFAULT_LIFETIME.days,
         },
     )
+
+
+def _direction_word(stored: str) -> str:
+    """Which dashboard a stored link shows, in a word (a link made before inbound existed has
+    no direction in its filters: outbound)."""
+    try:
+        return parse_filters(parse_qs(stored)).direction.value.capitalize()
+    except FilterError:
+        return "—"
 
 
 @router.post(SHARES, name="dashboard_share_create")
@@ -208,6 +226,7 @@ def shared_dashboard(
         context={
             "view": dashboard_view(uow.session, scope, _presentation(request, grant.filters)),
             "share": grant,
+            "direction": grant.filters.direction.value,
             "location_name": location.name if location else "",
             # Sorting, paging and the trend toggle work; the link's filters cannot change.
             "base": base,
@@ -242,9 +261,9 @@ def _presentation(request: Request, granted: DashboardFilters) -> DashboardFilte
 def _shared_call(
     uow: Uow, container: ContainerDep, grant: ShareGrant, ref: str
 ) -> tuple[DashboardScope, CallDetail] | None:
-    """The call `ref` names, if the link's view holds it: its location, its call type and
-    every one of its filters (dates, statuses, workflow, caller ID), as its list applies them.
-    A link without PHI opens no call at all."""
+    """The call `ref` names, if the link's view holds it: its location, its direction, its
+    call type and every one of its filters (dates, statuses, workflow, caller ID), as its list
+    applies them. A link without PHI opens no call at all."""
     job_id = job_of_ref(secret_key(container.settings), grant.link_id, ref)
     scope = _scope(uow, grant)
     if job_id is None or scope is None or not grant.include_phi:

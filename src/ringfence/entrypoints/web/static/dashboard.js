@@ -1,4 +1,4 @@
-// The outbound dashboard's behaviour: the trend chart (Chart.js, vendored) and the call drawer.
+// The dashboards' (outbound and inbound) behaviour: the trend chart (Chart.js, vendored) and the call drawer.
 // The page works without it (tables carry every figure; drawer links open a full page).
 (function () {
   "use strict";
@@ -10,15 +10,17 @@
     const data = document.getElementById("trend-data");
     if (!canvas || !data || typeof Chart === "undefined") return;
     const series = JSON.parse(data.textContent);
+    // The series' names: the inbound view counts calls answered, not dials.
+    const names = series.names || ["Attempted", "Connected", "Failed"];
     if (chart) chart.destroy();
     chart = new Chart(canvas, {
       type: "bar",
       data: {
         labels: series.labels,
         datasets: [
-          { label: "Attempted", data: series.attempted, backgroundColor: "#8aa4c8" },
-          { label: "Connected", data: series.connected, backgroundColor: "#3c8d5a" },
-          { label: "Failed", data: series.failed, backgroundColor: "#c0504d" },
+          { label: names[0], data: series.attempted, backgroundColor: "#8aa4c8" },
+          { label: names[1], data: series.connected, backgroundColor: "#3c8d5a" },
+          { label: names[2], data: series.failed, backgroundColor: "#c0504d" },
         ],
       },
       options: {
