@@ -219,3 +219,36 @@ def test_a_workers_shutdown_hangs_up_an_answered_call_with_a_bye(
     closing.join(10)
     assert not closing.is_alive()
     assert shell.agent.stopped == 1
+
+
+def test_a_reinvite_of_a_dialog_we_do_not_have_is_481_and_reaches_no_one(
+    container: Container, clock: VirtualClock, trunk: Trunk
+) -> None:
+    shell = Shell()
+    carrier = _carrier(container, clock, trunk, shell)
+    try:
+        to = carrier.local_address
+        invite = trunk.invite(to, call_id="gone-1")
+        ok = trunk.response(200)
+        _ack(trunk, invite, to, ok)
+        trunk.request("BYE", invite, to, to_header=ok.header("To") or "", cseq="2 BYE")
+        trunk.response(200, method="BYE")
+        # A session refresh for another process's (or a long-gone) call: not a new call.
+        stale = SipRequest(
+            method="INVITE",
+            uri=invite.uri,
+            headers=(
+                *(
+                    (k, f"{v};tag=elsewhere" if k == "To" else v)
+                    for k, v in invite.headers
+                    if k != "Call-ID"
+                ),
+                ("Call-ID", "never-seen-1"),
+            ),
+            body=invite.body,
+        )
+        trunk.send(stale, to)
+        assert trunk.response(481).status == 481
+        assert len(shell.asked) == 1
+    finally:
+        carrier.close()

@@ -19,7 +19,7 @@ from ringfence.adapters.telephony.sip.call import CallResult
 from ringfence.adapters.telephony.sip.dialog import SipAccount
 from ringfence.adapters.telephony.sip.endpoint import EndpointThread
 from ringfence.adapters.telephony.sip.incoming import IncomingAnswerer, IncomingSipCall
-from ringfence.adapters.telephony.sip.message import SipRequest, response_to
+from ringfence.adapters.telephony.sip.message import SipRequest, response_to, tag_of
 
 log = logging.getLogger("ringfence.sip")
 
@@ -53,6 +53,10 @@ class SipAnswering:
             log.warning("refused an INVITE from %s: not the SIP trunk", source[0])
             endpoint.send(response_to(invite, 403, "Not From The Trunk"), source)
             return
+        if tag_of(invite.header("To")) is not None:
+            # A re-INVITE of a dialog we do not have (one that ended, or another process's).
+            endpoint.send(response_to(invite, 481, "Call/Transaction Does Not Exist"), source)
+            return
         call = IncomingSipCall(
             endpoint,
             self._account,
@@ -71,7 +75,11 @@ class SipAnswering:
     def _ended(self, call_id: str, task: asyncio.Task[CallResult]) -> None:
         with self._lock:
             self._calls.pop(call_id, None)
-        if not task.cancelled() and task.exception() is None:
+        if task.cancelled():
+            pass
+        elif (error := task.exception()) is not None:  # its record is settled as lost later
+            log.error("incoming SIP call %s failed: %r", call_id, error)
+        else:
             self.finished.append(task.result())
         self._thread.loop.call_later(_LINGER_S, self._thread.endpoint.calls.pop, call_id, None)
 
