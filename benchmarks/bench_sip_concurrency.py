@@ -15,8 +15,9 @@ the agent's RTP. Measured at the caller, as a person would hear it:
   continuous, silence between turns, so a gap is a late sender loop);
 - CPU: this process's CPU seconds (the carrier, the pipelines and the callers; the callers'
   share is small) per second of call, per call.
-N goes 1, 2, 3... up to `--max-calls` (every level is printed: the trend is the figure). SQLite in a temporary
-folder. Figures only, nothing asserted; the machine is shared: rerun for stable numbers.
+N goes 1, 2, 3... up to `--max-calls` (every level is printed: the trend is the figure).
+SQLite in a temporary folder. Figures only, nothing asserted; the machine is shared: rerun for
+stable numbers.
 """
 
 from __future__ import annotations
