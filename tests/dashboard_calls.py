@@ -23,7 +23,8 @@ from ringfence.domain.vocabulary import (
     ContactSource,
 )
 from ringfence.domain.workflows.states import WorkflowStatus
-from ringfence.services.inbound_calls import InboundCallResult, take_sandbox_call
+from ringfence.services.inbound_calls import InboundCallResult
+from ringfence.services.inbound_sandbox import take_sandbox_call
 from tests.conftest import Tenant
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -9,7 +9,8 @@ from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.profile import PolicyName
 from ringfence.bootstrap import Container
-from ringfence.services.inbound_calls import InboundCallResult, take_sandbox_call
+from ringfence.services.inbound_calls import InboundCallResult
+from ringfence.services.inbound_sandbox import take_sandbox_call
 from tests.conftest import Tenant
 from tests.factories import add_caller_id, add_voice_agent
 from tests.integration.dispatch.practice import Practice

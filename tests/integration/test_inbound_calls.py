@@ -1,4 +1,4 @@
-"""A simulated inbound call on the sandbox (services/inbound_calls.py), recorded as a call like
+"""A simulated inbound call on the sandbox (services/inbound_sandbox.py), recorded as a call like
 an outbound one and applied through the outbound outcomes' code, while everything that counts
 outbound calls (the dispatcher's caps and pacing, the outbound dashboard, the minutes ledger)
 goes on ignoring it."""
@@ -33,7 +33,8 @@ from ringfence.services.dashboard.scope import DashboardScope
 from ringfence.services.dashboard.view import DashboardView, dashboard_view
 from ringfence.services.dispatch import Dispatcher
 from ringfence.services.facts import number_dials
-from ringfence.services.inbound_calls import InboundCallResult, NoAgent, take_sandbox_call
+from ringfence.services.inbound_calls import InboundCallResult, NoAgent
+from ringfence.services.inbound_sandbox import take_sandbox_call
 from ringfence.services.suppression import suppression_of
 from tests.integration.dispatch.practice import (
     BEFORE_WINDOW,

@@ -24,7 +24,8 @@ from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.profile import PolicyName
 from ringfence.clock import Clock
-from ringfence.services.inbound_calls import InboundCallResult, take_sandbox_call
+from ringfence.services.inbound_calls import InboundCallResult
+from ringfence.services.inbound_sandbox import take_sandbox_call
 from ringfence.services.unit_of_work import UnitOfWork
 
 # (weight, lines) a patient says; "{first}" is their first name.

@@ -1,9 +1,11 @@
-"""A simulated inbound call on the sandbox: a caller rings a practice number and the
-location's agent answers (issue 19, the records side; no SIP or Twilio here).
+"""The record of an inbound call, whichever carrier brought it (issue 19): the sandbox's
+simulated calls (services/inbound_sandbox.py) and live SIP / Twilio calls
+(services/inbound_live.py) are opened and closed here alike.
 
-The call is routed by `answer_incoming` (the practice line, the likely caller); a refused
-call writes nothing. An answered one is recorded as ONE call job like an outbound call:
-direction inbound, call type live, completed and connected, with its encrypted transcript,
+`open_inbound_call` routes the call by `answer_incoming` (the practice line, the likely
+caller); a refused call writes nothing. An answered one is ONE call job, in progress while it
+lasts, like an outbound call: direction inbound, call type live; `close_inbound_call` completes
+it (connected, or unanswered when the caller left first) with its encrypted transcript,
 sentiment and actions; the conversation's outcome is applied by `apply_conversation`, the
 very code outbound outcomes go through ("stop calling me" suppresses the number practice-wide
 and cancels the pending outbound calls to it; reschedule / cancel / call-back requests become
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -40,10 +41,7 @@ from sqlalchemy.orm import Session
 from ringfence.adapters.db.calls import CallEvent, CallJob
 from ringfence.adapters.db.orm import Contact, Location, PhoneNumber, VoiceAgent
 from ringfence.agent.callee import (
-    AGENT_GAP_S,
-    AGENT_WPM,
     Conversation,
-    TimedTranscript,
     TranscriptLine,
 )
 from ringfence.agent.events import (
@@ -52,9 +50,7 @@ from ringfence.agent.events import (
     ConversationOutcome,
     EndReason,
 )
-from ringfence.agent.policies.base import DialoguePolicy, Speaker
-from ringfence.agent.profile import CallContext, CallDirection, PolicyName
-from ringfence.agent.runtime import ConversationRuntime
+from ringfence.agent.profile import CallContext, CallDirection
 from ringfence.agent.session import AgentSession, session_to_json
 from ringfence.domain.calls import IN_FLIGHT
 from ringfence.domain.inbound import (
@@ -80,12 +76,6 @@ from ringfence.services.unit_of_work import UnitOfWork
 INBOUND_ANSWERED: Final = "inbound_call"
 INBOUND_ENDED: Final = "inbound_call"
 INBOUND_LOST: Final = "inbound_call_lost"
-
-CALLER_WPM = 160.0  # the sandbox's estimate of a caller's pace (as the test console's)
-CALLER_GAP_S = 0.8
-
-
-PolicyFactory = Callable[[PolicyName], DialoguePolicy]
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,25 +282,6 @@ def close_inbound_call(
     )
 
 
-def take_sandbox_call(
-    uow: UnitOfWork,
-    *,
-    dialed: str,
-    caller: str | None,
-    utterances: Sequence[str],
-    policy_factory: PolicyFactory,
-) -> InboundCallResult | Refused | NoAgent:
-    """Answer one simulated call to `dialed` from `caller`, who says `utterances` in turn
-    (hanging up after the last if the agent has not ended the call); committed when
-    answered, nothing written when refused."""
-    opened = open_inbound_call(uow, dialed=dialed, caller=caller)
-    if isinstance(opened, Refused | NoAgent):
-        return opened
-    conversation = _converse(opened.agent_session, utterances, policy_factory)
-    ended = opened.answered_at + timedelta(seconds=math.ceil(conversation.duration_s))
-    return close_inbound_call(uow, opened, conversation, ended_at=ended)
-
-
 def settle_lost_inbound_calls(session: Session, *, now: datetime, after: timedelta) -> int:
     """Complete inbound calls still "in progress" `after` their answer: the process holding
     them stopped without closing them (a crash), and they must not hold a line of the
@@ -398,27 +369,6 @@ def _agent_session(
 def _number(session: Session, number_id: int) -> str:
     number = session.get(PhoneNumber, number_id)
     return number.e164 if number is not None else ""
-
-
-def _converse(
-    agent_session: AgentSession, utterances: Sequence[str], policy_factory: PolicyFactory
-) -> Conversation:
-    """Run the agent over the caller's words, timing each line as the sandbox estimates
-    speech (agent/callee.py `play_conversation`)."""
-    profile, context = agent_session.profile, agent_session.context
-    runtime = ConversationRuntime(profile, context, policy_factory(profile.policy))
-    timed = TimedTranscript()
-    lines, add = timed.lines, timed.add
-    add(Speaker.AGENT, runtime.start().text, AGENT_WPM, 0.0)
-    for said in utterances:
-        if runtime.ended:
-            break
-        add(Speaker.CALLEE, said, CALLER_WPM, CALLER_GAP_S)
-        add(Speaker.AGENT, runtime.respond(said).text, AGENT_WPM, AGENT_GAP_S)
-    if not runtime.ended:
-        runtime.callee_hung_up()
-    ended_by = runtime.ended_by or EndReason.CALLEE_HUNG_UP
-    return Conversation(tuple(lines), runtime.events, runtime.outcome, ended_by)
 
 
 def _caller_contact(session: Session, answered: AnsweredCall, now: datetime) -> int:

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from ringfence.bootstrap.policies import policy_factory
 from ringfence.entrypoints.cli.support import open_container
-from ringfence.services.inbound_calls import InboundCallResult, take_sandbox_call
+from ringfence.services.inbound_calls import InboundCallResult
+from ringfence.services.inbound_sandbox import take_sandbox_call
 
 console = Console(soft_wrap=True, highlight=False)
 
