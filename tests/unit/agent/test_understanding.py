@@ -10,6 +10,7 @@ import unicodedata
 from collections import Counter
 from importlib import resources
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,7 +47,8 @@ from ringfence.agent.understanding.corpus import (
 from ringfence.agent.understanding.decision import DEFAULT_THRESHOLDS, Understanding, decide
 from ringfence.agent.understanding.evaluation import evaluate
 from ringfence.agent.understanding.labels import Label, Language
-from ringfence.agent.understanding.model import model_text
+from ringfence.agent.understanding.linear import LinearScorer
+from ringfence.agent.understanding.model import default_model, model_text
 from ringfence.agent.understanding.understander import LearnedUnderstander
 from ringfence.domain.vocabulary import CallPurpose, TaskPriority
 
@@ -516,3 +518,19 @@ def test_the_pattern_corpus_is_trained_on_and_follows_the_format() -> None:
         assert row["lang"] in ("en", "es")
         assert row["source"] == "pattern"
         assert not (row.get("appointment_call") is False and row["label"] in scheduling)
+
+
+def test_the_fast_scorer_gives_scikit_learns_probabilities_on_every_text() -> None:
+    """`LinearScorer` replaces `predict_proba` on every turn: it must be the same function of
+    the text (the training corpus, the development sets and texts it never saw)."""
+    model = default_model()
+    texts = [model_text(u.text) for u in training_corpus()] + [
+        model_text(t)
+        for t in ("", "   ", "¿qué?", "zzzz qqqq", "STOP!!! calling 555-0100", "a" * 500)
+    ]
+    for pipeline in (model.intents, model.languages):
+        scorer = LinearScorer(pipeline)
+        assert scorer.classes == tuple(str(c) for c in pipeline.classes_)
+        expected = pipeline.predict_proba(texts)
+        got = np.vstack([scorer.proba(text) for text in texts])
+        assert np.allclose(got, expected, rtol=0, atol=1e-9)

@@ -11,7 +11,8 @@ and a PyTorch install of several hundred MB, so the light model is the one shipp
 
 Training takes a few seconds and happens once per process (`default_model`), from the
 package's own corpus: no model file is shipped or downloaded, and the figures can always be
-rebuilt from the text. Classifying one turn takes about a millisecond.
+rebuilt from the text. Classifying one turn takes about 0.3 ms (`linear.LinearScorer` reads
+the fitted model directly; scikit-learn's own `predict_proba` took ~10 ms a call here).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Final
+from typing import Final
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -28,6 +29,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from ringfence.agent.understanding.corpus import Utterance, training_corpus
 from ringfence.agent.understanding.labels import Label, Language
+from ringfence.agent.understanding.linear import LinearScorer
 
 _SEED: Final = 0
 
@@ -75,10 +77,14 @@ class IntentModel:
     """Label and language probabilities for one callee turn. Immutable once trained."""
 
     def __init__(self, intents: Pipeline, languages: Pipeline) -> None:
-        self._intents = intents
-        self._languages = languages
-        self._labels = tuple(Label(name) for name in intents.classes_)
-        self._langs = tuple(Language(name) for name in languages.classes_)
+        self.intents = intents
+        self.languages = languages
+        # The same probabilities as the pipelines' predict_proba, ~50 times cheaper a turn
+        # (linear.py says why; the tests check they agree on the whole corpus).
+        self._intent_scorer = LinearScorer(intents)
+        self._language_scorer = LinearScorer(languages)
+        self._labels = tuple(Label(name) for name in self._intent_scorer.classes)
+        self._langs = tuple(Language(name) for name in self._language_scorer.classes)
 
     @classmethod
     def train(cls, corpus: Sequence[Utterance]) -> IntentModel:
@@ -93,14 +99,14 @@ class IntentModel:
         return cls(intents, languages)
 
     def probabilities(self, text: str) -> Mapping[Label, float]:
-        row: Any = self._intents.predict_proba([model_text(text)])
+        row = self._intent_scorer.proba(model_text(text))
         found = dict.fromkeys(Label, 0.0)
-        found.update(zip(self._labels, (float(p) for p in row[0]), strict=True))
+        found.update(zip(self._labels, (float(p) for p in row), strict=True))
         return found
 
     def language_probabilities(self, text: str) -> Mapping[Language, float]:
-        row: Any = self._languages.predict_proba([model_text(text)])
-        return dict(zip(self._langs, (float(p) for p in row[0]), strict=True))
+        row = self._language_scorer.proba(model_text(text))
+        return dict(zip(self._langs, (float(p) for p in row), strict=True))
 
 
 @lru_cache(maxsize=1)
