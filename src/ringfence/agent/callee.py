@@ -9,7 +9,10 @@ estimated from words per minute, never read from a clock.
 
 from __future__ import annotations
 
+import json
 import random
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -26,7 +29,7 @@ from ringfence.agent.policies.base import DialoguePolicy, Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.runtime import ConversationRuntime, InvalidAgentProfile
-from ringfence.agent.session import AgentSession
+from ringfence.agent.session import AgentSession, session_to_json
 from ringfence.agent.text import speech_seconds
 from ringfence.agent.validation import validate_agent
 from ringfence.agent.voicemail import compose_voicemail
@@ -269,10 +272,31 @@ def simulated_conversation(session: AgentSession, callee: str, contact_id: int) 
     Deterministic, so the carrier (which times the call by it) and Ringfence (which stores the
     transcript and applies the outcome when the call ends) play the same conversation. It
     always uses the embedded scripted policy: a model would make the simulation
-    non-deterministic.
+    non-deterministic. Being a pure function of its arguments, the play is kept (a bounded
+    memo, `_PLAYED`): the call's completion in the same process reuses the conversation its
+    dial played instead of playing it again (half the simulated day's agent time).
     """
+    key = (json.dumps(session_to_json(session), sort_keys=True), callee, contact_id)
+    with _PLAYED_LOCK:
+        played = _PLAYED.get(key)
+        if played is not None:
+            _PLAYED.move_to_end(key)
+            return played
     if callee == VOICEMAIL_BOX:
-        return leave_voicemail(session.profile, session.context)
-    return play_conversation(
-        session.profile, session.context, ScriptedPolicy(), callee, seed=contact_id
-    )
+        played = leave_voicemail(session.profile, session.context)
+    else:
+        played = play_conversation(
+            session.profile, session.context, ScriptedPolicy(), callee, seed=contact_id
+        )
+    with _PLAYED_LOCK:
+        _PLAYED[key] = played
+        while len(_PLAYED) > _PLAYED_KEPT:
+            _PLAYED.popitem(last=False)
+    return played
+
+
+# Conversations played lately, by (the session as canonical JSON, callee, contact): enough for
+# every call a busy tick dials to still be here when it completes minutes later (~4 KB each).
+_PLAYED_KEPT: Final = 8192
+_PLAYED: OrderedDict[tuple[str, str, int], Conversation] = OrderedDict()
+_PLAYED_LOCK = threading.Lock()

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ringfence.adapters.telephony.sandbox import PERSONAS
-from ringfence.agent.callee import SimulatedCallee, leave_voicemail, play_conversation
+from ringfence.agent.callee import (
+    VOICEMAIL_BOX,
+    SimulatedCallee,
+    leave_voicemail,
+    play_conversation,
+    simulated_conversation,
+)
 from ringfence.agent.events import ConversationOutcome, EndReason, EventKind
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.profile import CallContext, CallDirection
+from ringfence.agent.session import AgentSession, session_from_json, session_to_json
 from ringfence.domain.vocabulary import CallPurpose, TaskPriority
 
 from .factories import inbound, outbound, profile
@@ -133,3 +142,23 @@ def test_outbound_without_a_name_skips_the_identity_question() -> None:
     conversation = play_conversation(profile(), context, ScriptedPolicy(), "confirms", 0)
     assert "Am I speaking with" not in conversation.transcript[0].text
     assert conversation.outcome is ConversationOutcome.BOOKING_REQUESTED
+
+
+@pytest.mark.parametrize("callee", [*PERSONAS, VOICEMAIL_BOX])
+def test_a_simulated_call_plays_once_and_its_completion_gets_the_same_conversation(
+    callee: str,
+) -> None:
+    """The sandbox times the call by its conversation at dial time; the completion, holding
+    only the session as stored (JSON), must get that conversation, not a different play."""
+    session = AgentSession(profile(), outbound())
+    at_dial = simulated_conversation(session, callee, 42)
+    stored = json.loads(json.dumps(session_to_json(session)))
+    at_completion = simulated_conversation(session_from_json(stored), callee, 42)
+    assert at_completion is at_dial  # kept, not played again
+    fresh = (
+        leave_voicemail(session.profile, session.context)
+        if callee == VOICEMAIL_BOX
+        else play_conversation(session.profile, session.context, ScriptedPolicy(), callee, seed=42)
+    )
+    assert at_dial == fresh  # and it is the same conversation a new play gives
+    assert simulated_conversation(session, callee, 43) is not at_dial  # keyed by contact too
