@@ -31,7 +31,13 @@ class Trunk:
         self.rtp.close()
 
     def invite(
-        self, to: tuple[str, int], *, call_id: str, codecs: str = "8 0", caller: str = CALLER
+        self,
+        to: tuple[str, int],
+        *,
+        call_id: str,
+        codecs: str = "8 0",
+        caller: str = CALLER,
+        extra: tuple[tuple[str, str], ...] = (),
     ) -> SipRequest:
         rtp_port = self.rtp.getsockname()[1]
         body = (
@@ -51,6 +57,7 @@ class Trunk:
                 ("CSeq", "1 INVITE"),
                 ("Contact", f"<sip:{caller}@{self.host}:{self.port}>"),
                 ("Content-Type", "application/sdp"),
+                *extra,
             ),
             body=body,
         )

@@ -76,6 +76,9 @@ from ringfence.services.unit_of_work import UnitOfWork
 INBOUND_ANSWERED: Final = "inbound_call"
 INBOUND_ENDED: Final = "inbound_call"
 INBOUND_LOST: Final = "inbound_call_lost"
+# A record still in progress this long after its answer was left by a worker that stopped:
+# longer than any call may last (RINGFENCE_SIP_MAX_CALL_SECONDS is at most 2 hours).
+LOST_AFTER: Final = timedelta(hours=2, minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +216,12 @@ def close_inbound_call(
     agent's first words) it is completed unanswered."""
     session = uow.session
     job = session.get(CallJob, opened.job_id)
-    if job is None or job.status is not CallStatus.IN_PROGRESS:
+    if job is None:
+        raise LookupError(f"inbound call {opened.job_id} is not on record")
+    # A call the reconcile pass took for lost (it outlived LOST_AFTER) is still closed with
+    # its conversation: an opt-out said in it must never be dropped.
+    before = CallStatus.COMPLETED if _settled_as_lost(session, job) else CallStatus.IN_PROGRESS
+    if job.status is not before:
         raise LookupError(f"inbound call {opened.job_id} is not in progress")
     duration = max(0, math.ceil((ended_at - opened.answered_at).total_seconds()))
     if conversation is None:
@@ -221,9 +229,7 @@ def close_inbound_call(
         job.carrier_reason = "the caller hung up before the agent answered"
         job.ended_at, job.duration_seconds, job.billable_seconds = ended_at, 0, 0
         job.updated_at = ended_at
-        session.add(
-            _event(job, ended_at, CallStatus.IN_PROGRESS, CallStatus.COMPLETED, INBOUND_ENDED)
-        )
+        session.add(_event(job, ended_at, before, CallStatus.COMPLETED, INBOUND_ENDED))
         uow.commit()
         return InboundCallResult(
             job_id=job.id,
@@ -249,10 +255,11 @@ def close_inbound_call(
     contact_id = known if known is not None else _caller_contact(session, opened.answered, ended_at)
     job.contact_id = contact_id
     job.status, job.outcome = CallStatus.COMPLETED, CallOutcome.CONNECTED
+    job.carrier_reason = None
     job.ended_at, job.duration_seconds = ended_at, duration
     job.billable_seconds = 0  # what the carrier bills is the carrier's (module docstring)
     job.updated_at = ended_at
-    session.add(_event(job, ended_at, CallStatus.IN_PROGRESS, CallStatus.COMPLETED, INBOUND_ENDED))
+    session.add(_event(job, ended_at, before, CallStatus.COMPLETED, INBOUND_ENDED))
     apply_conversation(
         session,
         FinishedCall(
@@ -283,9 +290,13 @@ def close_inbound_call(
 
 
 def settle_lost_inbound_calls(session: Session, *, now: datetime, after: timedelta) -> int:
-    """Complete inbound calls still "in progress" `after` their answer: the process holding
-    them stopped without closing them (a crash), and they must not hold a line of the
-    concurrent-call limit forever. Their conversation died with that process."""
+    """Complete inbound calls still "in progress" `after` their answer (at least LOST_AFTER,
+    longer than any call may last): the process holding them stopped without closing them (a
+    crash), and they must not hold a line of the concurrent-call limit forever. Their
+    conversation died with that process, unless the call was still live after all: then its
+    close still applies it (`close_inbound_call`). Failed, not connected: nobody knows whether
+    the caller was ever talked to (a Twilio call whose stream never came was not)."""
+    after = max(after, LOST_AFTER)
     jobs = session.scalars(
         select(CallJob).where(
             CallJob.direction == RecordDirection.INBOUND,
@@ -294,11 +305,23 @@ def settle_lost_inbound_calls(session: Session, *, now: datetime, after: timedel
         )
     ).all()
     for job in jobs:
-        job.status, job.outcome = CallStatus.COMPLETED, CallOutcome.CONNECTED
+        job.status, job.outcome = CallStatus.COMPLETED, CallOutcome.FAILED
         job.carrier_reason = "call lost: the worker holding it stopped before it ended"
         job.ended_at, job.updated_at = now, now
         session.add(_event(job, now, CallStatus.IN_PROGRESS, CallStatus.COMPLETED, INBOUND_LOST))
     return len(jobs)
+
+
+def _settled_as_lost(session: Session, job: CallJob) -> bool:
+    if job.status is not CallStatus.COMPLETED or job.outcome is not CallOutcome.FAILED:
+        return False
+    last = session.scalars(
+        select(CallEvent.reason_code)
+        .where(CallEvent.job_id == job.id)
+        .order_by(CallEvent.id.desc())
+        .limit(1)
+    ).first()
+    return last == INBOUND_LOST
 
 
 def calls_in_flight(session: Session) -> int:

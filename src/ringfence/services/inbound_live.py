@@ -23,6 +23,7 @@ before the answer is closed unanswered.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,11 +81,15 @@ class InboundLiveCalls:
         self._store_dir = store_dir
         self._cipher = cipher
         self._limit = max_concurrent_calls
+        self._lock = threading.Lock()
 
     def answer(
         self, *, dialed: str, caller: str | None, carrier_call_id: str | None = None
     ) -> LiveCallSession | Refused | NoAgent | AtCapacity:
-        with self._uow() as uow:
+        # Counted and opened under one lock: two callers ringing at once in this process
+        # (the SIP endpoint's executor, the web server's threads) cannot both take the last
+        # line. Calls answered by another process are seen once committed, not locked out.
+        with self._lock, self._uow() as uow:
             if calls_in_flight(uow.session) >= self._limit:
                 return AtCapacity(self._limit)
             opened = open_inbound_call(

@@ -48,12 +48,12 @@ def take_sandbox_call(
     opened = open_inbound_call(uow, dialed=dialed, caller=caller)
     if isinstance(opened, Refused | NoAgent):
         return opened
-    conversation = _converse(opened.agent_session, utterances, policy_factory)
+    conversation = converse(opened.agent_session, utterances, policy_factory)
     ended = opened.answered_at + timedelta(seconds=math.ceil(conversation.duration_s))
     return close_inbound_call(uow, opened, conversation, ended_at=ended)
 
 
-def _converse(
+def converse(
     agent_session: AgentSession, utterances: Sequence[str], policy_factory: PolicyFactory
 ) -> Conversation:
     """Run the agent over the caller's words, timing each line as the sandbox estimates

@@ -252,3 +252,79 @@ def test_a_reinvite_of_a_dialog_we_do_not_have_is_481_and_reaches_no_one(
         assert len(shell.asked) == 1
     finally:
         carrier.close()
+
+
+def test_a_new_invite_for_a_declined_call_is_481_not_answered(
+    container: Container, clock: VirtualClock, trunk: Trunk
+) -> None:
+    shell = Shell(decline=Decline(486, "Busy Here"))
+    carrier = _carrier(container, clock, trunk, shell)
+    try:
+        to = carrier.local_address
+        invite = trunk.invite(to, call_id="busy-1")
+        busy = trunk.response(486)
+        _ack(trunk, invite, to, busy)
+        again = SipRequest(
+            method="INVITE",
+            uri=invite.uri,
+            headers=tuple((k, "2 INVITE" if k == "CSeq" else v) for k, v in invite.headers),
+            body=invite.body,
+        )
+        trunk.send(again, to)  # same Call-ID and From tag, no dialog: not a re-INVITE
+        assert trunk.response(481).status == 481
+        assert len(shell.asked) == 1
+    finally:
+        carrier.close()
+
+
+def test_the_record_route_is_copied_into_the_responses_that_make_the_dialog(
+    container: Container, clock: VirtualClock, trunk: Trunk
+) -> None:
+    shell = Shell()
+    carrier = _carrier(container, clock, trunk, shell)
+    try:
+        to = carrier.local_address
+        invite = trunk.invite(
+            to, call_id="routed-1", extra=(("Record-Route", "<sip:proxy.example;lr>"),)
+        )
+        assert trunk.response(180).headers_named("Record-Route") == ["<sip:proxy.example;lr>"]
+        ok = trunk.response(200)
+        assert ok.headers_named("Record-Route") == ["<sip:proxy.example;lr>"]
+        _ack(trunk, invite, to, ok)
+    finally:
+        carrier.close(timeout_s=5.0)
+
+
+def test_a_call_ringing_at_shutdown_gets_a_final_answer_not_silence(
+    container: Container, clock: VirtualClock, trunk: Trunk
+) -> None:
+    shell = Shell(delay_s=1.5)  # still preparing the greeting when the worker stops
+    carrier = _carrier(container, clock, trunk, shell)
+    to = carrier.local_address
+    invite = trunk.invite(to, call_id="shutdown-ringing-1")
+    trunk.response(180)
+    closing = threading.Thread(target=carrier.close, kwargs={"timeout_s": 5.0})
+    closing.start()
+    unavailable = trunk.response(480)
+    _ack(trunk, invite, to, unavailable)
+    closing.join(10)
+    assert not closing.is_alive()
+    assert shell.agent.discarded == 1
+
+
+def test_the_487_of_a_cancel_is_sent_again_until_acknowledged(
+    container: Container, clock: VirtualClock, trunk: Trunk
+) -> None:
+    shell = Shell(delay_s=0.5)
+    carrier = _carrier(container, clock, trunk, shell)
+    try:
+        to = carrier.local_address
+        invite = trunk.invite(to, call_id="cancel-again-1")
+        trunk.response(180)
+        trunk.request("CANCEL", invite, to, to_header=invite.header("To") or "", cseq="1 CANCEL")
+        first = trunk.response(487)
+        again = trunk.response(487)  # no ACK yet: retransmitted
+        assert again.header("To") == first.header("To")
+        _ack(trunk, invite, to, first)
+    finally:
+        carrier.close()

@@ -14,6 +14,7 @@ import concurrent.futures
 import logging
 import secrets
 import threading
+from collections import deque
 
 from ringfence.adapters.telephony.sip.call import CallResult
 from ringfence.adapters.telephony.sip.dialog import SipAccount
@@ -43,7 +44,8 @@ class SipAnswering:
         self._max_call_s = max_call_s
         self._lock = threading.Lock()
         self._calls: dict[str, tuple[IncomingSipCall, asyncio.Task[CallResult]]] = {}
-        self.finished: list[CallResult] = []  # what each call came to, for logs and tests
+        # What the latest calls came to (for logs and tests), bounded: a worker runs for weeks.
+        self.finished: deque[CallResult] = deque(maxlen=100)
         endpoint.loop.call_soon_threadsafe(setattr, endpoint.endpoint, "on_invite", self._invite)
 
     def _invite(self, invite: SipRequest, source: tuple[str, int]) -> None:

@@ -205,6 +205,7 @@ class IncomingSipCall(SipCall):
         )
         self._last: SipResponse | None = None  # our latest response to the INVITE
         self._final_sent = False
+        self._dialog_made = False  # our 200 OK is sent: the dialog exists
         self._acked = asyncio.Event()
         self._canceled = False
 
@@ -224,6 +225,13 @@ class IncomingSipCall(SipCall):
                     self._canceled = True
                     self._final(487, "Request Terminated")
                     self.hang_up("callee")
+                return
+            if not self._dialog_made and message.method != "ACK":
+                # No dialog before our 2xx: a new INVITE (CSeq 2) of a call we declined, or a
+                # BYE for it, is not a re-INVITE to answer (§12.2.2).
+                self._transport.send(
+                    response_to(message, 481, "Call/Transaction Does Not Exist"), addr
+                )
                 return
         super().on_message(message, addr)
 
@@ -248,9 +256,12 @@ class IncomingSipCall(SipCall):
             answered = await loop.run_in_executor(None, self._answer, self.incoming)
             if isinstance(answered, Decline):
                 return await self._declined(answered)
-            if self._canceled or self._ended.is_set():
+            if self._canceled:
                 self.result.reason = "the caller hung up before the answer"
+                await self._retransmit_until_acked()  # our 487
                 return self._done()
+            if self._ended.is_set():  # shutting down while it rang: a final answer, not silence
+                return await self._declined(Decline(480, "Temporarily Unavailable"))
             session, answered = answered, None
             self._final(
                 200,
@@ -262,6 +273,7 @@ class IncomingSipCall(SipCall):
                 ),
                 body=self._dialog.offer(),
             )
+            self._dialog_made = True
             self.result.sip_status = 200
             self.result.answered_after_s = self.elapsed()
             acked = asyncio.ensure_future(self._retransmit_until_acked())
@@ -310,8 +322,16 @@ class IncomingSipCall(SipCall):
     def _provisional_response(self, status: int, reason: str) -> None:
         if not self._final_sent:
             tag = None if status == 100 else self._dialog.local_tag
-            self._last = response_to(self._invite, status, reason, to_tag=tag)
+            extra = () if status == 100 else self._record_route()
+            self._last = response_to(self._invite, status, reason, to_tag=tag, extra=extra)
             self._reply(self._last)
+
+    def _record_route(self) -> tuple[tuple[str, str], ...]:
+        """The INVITE's Record-Route, copied into the responses that make the dialog (§12.1.1):
+        a record-routing proxy on the way stays on the path of the caller's ACK and BYE."""
+        return tuple(
+            ("Record-Route", route) for route in self._invite.headers_named("Record-Route")
+        )
 
     def _final(
         self,
@@ -329,7 +349,7 @@ class IncomingSipCall(SipCall):
             status,
             reason,
             to_tag=self._dialog.local_tag,
-            extra=(("User-Agent", USER_AGENT), *extra),
+            extra=(*self._record_route(), ("User-Agent", USER_AGENT), *extra),
             body=body,
         )
         self._reply(self._last)
