@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from sqlalchemy import func, select
@@ -214,7 +215,9 @@ def test_two_callers_ringing_at_once_cannot_both_take_the_last_line(
     opened: list[object] = []
 
     def prepared(agent: AgentSession, *, stream_opening: bool) -> VoicePipeline:
-        raise PreparedAgent(agent)
+        # Stands for the agent's pipeline: the answered call's record stays in progress, as
+        # a live call's does (closing it here would free the line the test is about).
+        return cast(VoicePipeline, object())
 
     inbound = InboundLiveCalls(
         container.uow,
@@ -223,20 +226,12 @@ def test_two_callers_ringing_at_once_cannot_both_take_the_last_line(
         cipher=container.phi_cipher,
         max_concurrent_calls=1,
     )
-
-    def ring(caller: str) -> None:
-        try:
-            opened.append(inbound.answer(dialed=LINE, caller=caller))
-        except PreparedAgent:
-            opened.append("answered")
-
-    callers = [threading.Thread(target=ring, args=(n,)) for n in (CALLER, "+13055550111")]
+    callers = [
+        threading.Thread(target=lambda n=n: opened.append(inbound.answer(dialed=LINE, caller=n)))
+        for n in (CALLER, "+13055550111")
+    ]
     for caller in callers:
         caller.start()
     for caller in callers:
         caller.join(10)
-    assert sorted(type(o).__name__ for o in opened) == ["AtCapacity", "str"]
-
-
-class PreparedAgent(Exception):
-    """Stands for the agent's session: the test needs only to know the call was answered."""
+    assert sorted(type(o).__name__ for o in opened) == ["AtCapacity", "LiveCallSession"]
