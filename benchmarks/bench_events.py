@@ -26,6 +26,10 @@ For each database (both by default, then a side-by-side table):
    twice (none duplicated), and every redelivery answered 200 `duplicate: true` with the
    first delivery's enrollments. Then a verdict per target: the rate sustained, p99 under
    100 ms, nothing lost, nothing duplicated.
+5. The server's CPU: user + system time of uvicorn's processes (from /proc) over the load,
+   warm-up included, once the workers have settled after start-up, as ms per event answered
+   and events per CPU-second, beside the latency table. On a machine shared with other work
+   it is the steadier figure (the load generator and a PostgreSQL server are not in it).
 
 No-subject events enroll a contact at most once per workflow while they run it (the re-entry
 rule), so each new event names a contact of its own: that keeps "enrollments = events x
@@ -268,6 +272,7 @@ class LoadResult:
     warmup_sent: int = 0
     new_ids_sent: int = 0  # warm-up included
     acknowledged: list[str] = field(default_factory=list)  # new ids answered 201
+    answered_all: int = 0  # 200 or 201, warm-up included (what the server's CPU is divided by)
     unexpected: list[str] = field(default_factory=list)  # answers that break the contract
     redeliveries_ok: int = 0  # 200, duplicate, the first delivery's enrollments
 
@@ -385,6 +390,7 @@ async def generate(spec: LoadSpec) -> LoadResult:
                 statuses[str(exc)] += 1
             return
         done = clock()
+        result.answered_all += status in (200, 201)
         if measured:
             answered.append(done)
             result.latencies_ms.append((done - at) * 1000)
@@ -497,6 +503,43 @@ def wait_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}")
 
 
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process `root` and its live descendants (uvicorn's
+    supervisor and its workers), from /proc: no psutil needed, Linux only."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        # The command name (field 2) may hold spaces: the fields that follow start after ')'.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grew, tree = bool(more), tree | more
+    return sum(used.get(pid, 0.0) for pid in tree)
+
+
+def wait_cpu_settled(root: int, *, quiet_s: float = 0.05, timeout_s: float = 30.0) -> None:
+    """Wait until the server's processes are idle (every worker has imported and bootstrapped:
+    `wait_ready` only knows that one of them answers), so their start is not counted."""
+    deadline = time.monotonic() + timeout_s
+    last = _tree_cpu_seconds(root)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _tree_cpu_seconds(root)
+        if now - last < quiet_s:
+            return
+        last = now
+
+
 @dataclass(frozen=True, slots=True)
 class Checked:
     events_stored: int
@@ -591,6 +634,8 @@ class Figures:
     lost: int
     duplicated: int
     redeliveries_ok: int
+    cpu_ms_per_event: float  # the API processes' CPU over the load (warm-up included)
+    events_per_cpu_s: float
 
     def verdicts(self) -> list[tuple[str, bool, str]]:
         return [
@@ -649,17 +694,22 @@ def run_one(name: str, server_url: str | None, args: argparse.Namespace) -> Figu
                 stack.enter_context(
                     started([sys.executable, __file__, "_background"], env, folder / "bg.log")
                 )
+            wait_cpu_settled(server.pid)
+            cpu_before = _tree_cpu_seconds(server.pid)
             subprocess.run(
                 [sys.executable, __file__, "_load", str(folder / "spec.json"),
                  str(folder / "load.json")],
                 check=True,
             )  # fmt: skip
+            server_cpu_s = _tree_cpu_seconds(server.pid) - cpu_before
         load = LoadResult(**json.loads((folder / "load.json").read_text()))
         checked = check_database(url, seeded, load, args.workflows)
-    return report(name, args, load, checked)
+    return report(name, args, load, checked, server_cpu_s)
 
 
-def report(name: str, args: argparse.Namespace, load: LoadResult, checked: Checked) -> Figures:
+def report(
+    name: str, args: argparse.Namespace, load: LoadResult, checked: Checked, server_cpu_s: float
+) -> Figures:
     ok = sum(n for status, n in load.statuses.items() if status in ("200", "201"))
     errors = {s: n for s, n in sorted(load.statuses.items()) if s not in ("200", "201")}
     achieved = ok / load.wall_seconds if load.wall_seconds else 0.0
@@ -682,6 +732,8 @@ def report(name: str, args: argparse.Namespace, load: LoadResult, checked: Check
         lost=lost,
         duplicated=checked.duplicated,
         redeliveries_ok=load.redeliveries_ok,
+        cpu_ms_per_event=server_cpu_s * 1000 / load.answered_all if load.answered_all else 0.0,
+        events_per_cpu_s=load.answered_all / server_cpu_s if server_cpu_s else 0.0,
     )
     print(
         f"target {args.rate:g}/s for {args.seconds:g} s: sent {load.sent:,} "
@@ -705,6 +757,12 @@ def report(name: str, args: argparse.Namespace, load: LoadResult, checked: Check
     windows: dict[int, list[float]] = {}
     for at, ms in zip(load.scheduled_s, lat, strict=True):
         windows.setdefault(int(at // 10), []).append(ms)
+    print(
+        f"server CPU (the API processes, user + system, warm-up included; not the load "
+        f"generator, not a PostgreSQL server): {server_cpu_s:.1f} s for "
+        f"{load.answered_all:,} answered events = {figures.cpu_ms_per_event:.2f} ms per event, "
+        f"{figures.events_per_cpu_s:,.0f} events per CPU-second"
+    )
     print(
         "p99 ms by 10 s of the schedule: "
         + ", ".join(f"{percentile(v, 0.99):,.0f}" for _w, v in sorted(windows.items()))
@@ -761,11 +819,11 @@ def main() -> None:
         runs.append(run_one("SQLite", None, args))
     if args.database in ("both", "postgresql"):
         runs.append(run_one("PostgreSQL", args.postgres, args))
-    if len(runs) > 1:
+    if runs:
         header = (
             f"\n{'database':<12}{'workers':>8}{'target/s':>9}{'achieved/s':>11}{'sent':>8}"
             f"{'errors':>7}{'p50 ms':>11}{'p90 ms':>11}{'p99 ms':>11}{'max ms':>11}{'lost':>6}"
-            f"{'dup.':>6}"
+            f"{'dup.':>6}{'CPU ms/ev':>10}{'ev/CPU-s':>9}"
         )
         print(header)
         print("-" * len(header))
@@ -774,6 +832,7 @@ def main() -> None:
                 f"{f.name:<12}{f.workers:>8}{f.target:>9g}{f.achieved:>11.1f}{f.sent:>8,}"
                 f"{sum(f.errors.values()):>7}{f.p50:>11,.1f}{f.p90:>11,.1f}{f.p99:>11,.1f}"
                 f"{f.max:>11,.1f}{f.lost:>6}{f.duplicated:>6}"
+                f"{f.cpu_ms_per_event:>10.2f}{f.events_per_cpu_s:>9,.0f}"
             )
 
 

@@ -64,6 +64,24 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(default=200, ge=1, le=1000, description="Largest list page")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging)")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text, or as one JSON object a line (with request_id and "
+        "call_id) for a log collector; both pass the PHI scrubbing filters",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token /metrics asks for; unset: /metrics is open (keep it off the "
+        "public internet either way)",
+    )
+    worker_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port a separate `ringfence worker` serves its /metrics on, at host "
+        "(0: off; `serve` answers /metrics on its own port)",
+    )
     operator_token: SecretStr | None = Field(
         default=None,
         min_length=32,

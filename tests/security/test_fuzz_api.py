@@ -48,6 +48,8 @@ class Unlimited:
     """The fuzzer sends thousands of requests, unauthenticated ones among them (to check auth
     is enforced): rate limits would answer 429 to the rest. They have their own tests."""
 
+    in_memory = True  # nothing to wait for: asked on the event loop, like `memory://`
+
     def hit(self, rules: str, *keys: str) -> Limited | None:
         return None
 

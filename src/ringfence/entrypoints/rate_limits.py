@@ -40,6 +40,8 @@ class Limited:
 class RateLimiter:
     def __init__(self, storage_uri: str = "memory://") -> None:
         self._window = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+        # Counted in this process's memory: no I/O, so the event loop may ask it directly.
+        self.in_memory = storage_uri.startswith("memory://")
 
     def hit(self, rules: str, *keys: str) -> Limited | None:
         """Count one hit against every rule of `rules` for `keys`; Limited when any is full."""

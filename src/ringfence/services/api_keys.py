@@ -4,9 +4,15 @@ Keys are 32 random bytes, so a fast hash is enough (no password-style stretching
 for secrets that cannot be guessed); the clear key is shown once, at creation.
 
 Lifecycle (CLI and API): listed with their last use, created with an optional expiry, revoked
-(at once: the next request with it is a 401, and the staff browser sessions signed in with it
-end, `web_sessions`), rotated (a new key with the same name and expiry, the old one revoked in
-the same transaction). Creation, revocation and rotation are audited, never the key itself.
+(at once: the next request with it is a 401 in this process, within 30 s in the others, see
+below; the staff browser sessions signed in with it end, `web_sessions`), rotated (a new key
+with the same name and expiry, the old one revoked in the same transaction). Creation,
+revocation and rotation are audited, never the key itself.
+
+A request's key is checked against the database at most every `VERIFIED_FOR` (30 s) per process
+and key (`api_key_cache`: revocation in this process forgets them all at once; another
+process accepts a revoked key for at most that long), without the write lock, and its last use
+is written at most once a minute.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from ringfence.adapters.db.engine import READ_ONLY
 from ringfence.adapters.db.orm import Account, ApiKey
 from ringfence.services import audit
+from ringfence.services.api_key_cache import VERIFIED_KEYS, VerifiedKey
 from ringfence.services.errors import Conflict, NotFound
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 from ringfence.services.web_sessions import end_key_sessions, start_session
@@ -97,6 +105,7 @@ def revoke_api_key(session: Session, scope: TenantScope, key_id: int, *, now: da
         return key
     before = audit.snapshot(key, _AUDITED)
     key.revoked_at = now
+    VERIFIED_KEYS.forget_all()  # and again once committed (`revoke_key`, `rotate_key`)
     session.flush()
     end_key_sessions(session, api_key_id=key.id, now=now)
     audit.record(
@@ -157,6 +166,8 @@ def revoke_key(*, uow: UnitOfWork, scope: TenantScope, key_id: int) -> ApiKey:
     """`revoke_api_key`, committed."""
     key = revoke_api_key(uow.session, scope, key_id, now=uow.clock.now())
     uow.commit()
+    # A request that read the key between the first forgetting and the commit saw it live.
+    VERIFIED_KEYS.forget_all()
     return key
 
 
@@ -164,16 +175,47 @@ def rotate_key(*, uow: UnitOfWork, scope: TenantScope, key_id: int) -> tuple[Api
     """`rotate_api_key`, committed: the new key (shown once) and the old one revoked together."""
     made = rotate_api_key(uow.session, scope, key_id, now=uow.clock.now())
     uow.commit()
+    VERIFIED_KEYS.forget_all()  # as in `revoke_key`
     return made
 
 
-def use_key(*, uow: UnitOfWork, plaintext: str) -> ApiKey | None:
-    """The live key `plaintext` is, its use noted and committed; None (nothing written)
-    otherwise. Run in a transaction of its own, so that a route's rollback never loses it."""
-    key = authenticate(uow.session, plaintext, now=uow.clock.now())
-    if key is not None:
+def recently_verified(plaintext: str, *, now: datetime) -> VerifiedKey | None:
+    """The live key `plaintext` is, if this process verified it less than `VERIFIED_FOR` ago
+    (no database: cheap enough for the event loop); None means "ask `use_key`"."""
+    if not plaintext.startswith(KEY_PREFIX) or len(plaintext) > 200:
+        return None
+    return VERIFIED_KEYS.get(hash_key(plaintext), now=now)
+
+
+def use_key(*, uow: UnitOfWork, plaintext: str) -> VerifiedKey | None:
+    """The live key `plaintext` is, from the database, remembered for `recently_verified`;
+    None (nothing written) otherwise. Its use is noted at most once a minute, committed in a
+    transaction of its own, so that a route's rollback never loses it."""
+    generation = VERIFIED_KEYS.generation
+    now = uow.clock.now()
+    session = uow.session
+    # A read: on SQLite it begins DEFERRED, so checking a key takes no write lock.
+    session.connection(execution_options={READ_ONLY: True})
+    key = _live_key(session, plaintext, now=now)
+    if key is None:
+        return None
+    verified = VerifiedKey(
+        key_id=key.id,
+        account_id=key.account_id,
+        name=key.name,
+        expires_at=key.expires_at,
+        verified_at=now,
+    )
+    stale = key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY
+    uow.rollback()  # the read ends here; a SQLite read transaction cannot safely turn writer
+    if stale:
+        session.execute(
+            update(ApiKey).where(ApiKey.id == verified.key_id).values(last_used_at=now),
+            execution_options={"synchronize_session": False},
+        )
         uow.commit()
-    return key
+    VERIFIED_KEYS.remember(hash_key(plaintext), verified, generation=generation)
+    return verified
 
 
 def sign_in(*, uow: UnitOfWork, plaintext: str, user_agent: str | None) -> str | None:
@@ -197,14 +239,21 @@ def _live(now: datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def authenticate(session: Session, plaintext: str, *, now: datetime) -> ApiKey | None:
-    """The live key matching `plaintext`, or None. Marks it used (coarsely)."""
+def _live_key(session: Session, plaintext: str, *, now: datetime) -> ApiKey | None:
     if not plaintext.startswith(KEY_PREFIX) or len(plaintext) > 200:
         return None
     key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext))).first()
     if key is None or key.revoked_at is not None:
         return None
     if key.expires_at is not None and key.expires_at <= now:
+        return None
+    return key
+
+
+def authenticate(session: Session, plaintext: str, *, now: datetime) -> ApiKey | None:
+    """The live key matching `plaintext`, or None. Marks it used (coarsely)."""
+    key = _live_key(session, plaintext, now=now)
+    if key is None:
         return None
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
         key.last_used_at = now
@@ -221,4 +270,6 @@ def revoke_api_keys(session: Session, *, account_id: int, name: str, now: dateti
     for key in keys:
         key.revoked_at = now
         end_key_sessions(session, api_key_id=key.id, now=now)
+    if keys:
+        VERIFIED_KEYS.forget_all()
     return len(keys)

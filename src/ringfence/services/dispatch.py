@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from ringfence.adapters import metrics
 from ringfence.adapters.db.calls import (
     CallEvent,
     CallJob,
@@ -59,6 +60,7 @@ from ringfence.domain.compliance import (
 from ringfence.domain.dispatch_plan import HoldJob, JobPlan, LocationBlocked, plan_job
 from ringfence.domain.pacing import DispatchConfig, book_dial
 from ringfence.domain.vocabulary import CallStatus, CallType
+from ringfence.log_context import bound_call
 from ringfence.services.agent_sessions import SessionRequest, build_sessions
 from ringfence.services.call_results import (
     StaleJob,
@@ -88,6 +90,10 @@ class TickReport:
     reconciled: int = 0
     ready_locations: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    # For the metrics, counted once the planning transaction commits: (verdict, reason code)
+    # of each gate decision applied, and each dial's lag (seconds from due to dialed).
+    decisions: dict[tuple[str, str | None], int] = field(default_factory=dict)
+    dial_lags: list[float] = field(default_factory=list)
 
     def merge(self, other: TickReport) -> None:
         """Add the counts of `other` (a planning attempt that committed) to this report."""
@@ -100,6 +106,9 @@ class TickReport:
         self.ready_locations += other.ready_locations
         for reason, count in other.reasons.items():
             self.reasons[reason] = self.reasons.get(reason, 0) + count
+        for decision, count in other.decisions.items():
+            self.decisions[decision] = self.decisions.get(decision, 0) + count
+        self.dial_lags += other.dial_lags
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +124,7 @@ class _Candidate:
     agent_id: int | None
     call_type: CallType
     deadline_at: datetime | None
+    due_at: datetime | None  # its next_attempt_at: the dispatcher's lag is counted from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +229,9 @@ class Dispatcher:
                 raise
             return []
         report.merge(attempt)
+        for decision, count in attempt.decisions.items():
+            metrics.gate_decisions([decision], count)
+        metrics.dispatch_lags(attempt.dial_lags)
         return planned
 
     def _dial(
@@ -236,10 +249,22 @@ class Dispatcher:
         receipts: list[tuple[DialRequest, DialReceipt | None, str | None]] = []
         for request in planned:
             try:
-                receipts.append((request, self.carrier.dial(request), None))
+                with bound_call(request.job_id):  # the carrier's log lines name the call
+                    receipts.append((request, self.carrier.dial(request), None))
             except TelephonyError as exc:
+                metrics.carrier_error(self._carrier_kind(request), "dial")
                 receipts.append((request, None, str(exc)))
         return receipts
+
+    def _carrier_kind(self, request: DialRequest | None) -> str:
+        """The kind of carrier a request goes through (a router's pick by its caller ID)."""
+        carrier_for = getattr(self.carrier, "carrier_for", None)
+        if request is not None and callable(carrier_for):
+            try:
+                return str(carrier_for(request.from_e164, request.account_id))
+            except TelephonyError:
+                pass
+        return str(self.carrier.name)
 
     def reconcile(self) -> int:
         """Settle in-flight jobs a dead worker left behind, by asking the carrier by key."""
@@ -262,6 +287,7 @@ class Dispatcher:
             try:
                 lookups.append((job, self.carrier.lookup(job.idempotency_key), None))
             except TelephonyError as exc:
+                metrics.carrier_error(self._carrier_kind(None), "lookup")
                 lookups.append((job, None, str(exc) or "carrier unreachable"))
         now = self.clock.now()
         return lost_inbound + run_transaction(
@@ -476,6 +502,8 @@ class Dispatcher:
         report.evaluations += 1
         if plan.reason_code is not None:
             report.reasons[plan.reason_code] = report.reasons.get(plan.reason_code, 0) + 1
+        decision_key = (_verdict(plan), plan.reason_code)
+        report.decisions[decision_key] = report.decisions.get(decision_key, 0) + 1
         if isinstance(plan, LocationBlocked):
             # Pacing leaves the location's jobs queued; it sleeps until it may dial again.
             row.ready_at = plan.until
@@ -532,6 +560,8 @@ class Dispatcher:
             )
         )
         tick.dialed_numbers[key] = tick.dialed_numbers.get(key, 0) + 1
+        if candidate.due_at is not None:
+            report.dial_lags.append((now - candidate.due_at).total_seconds())
         if book_dial(row, time_zone, now, self.policy) is not None:
             tick.overflow.append((candidate.location_id, row.ready_at or now))
         return plan
@@ -558,6 +588,7 @@ class Dispatcher:
             CallJob.agent_id,
             CallJob.call_type,
             CallJob.deadline_at,
+            CallJob.next_attempt_at,
         )
         limit = self.config.candidates_per_location
         due = (
@@ -607,6 +638,15 @@ class Dispatcher:
             candidate = _Candidate(*row)
             found[candidate.location_id].append(candidate)
         return found
+
+
+def _verdict(plan: JobPlan) -> str:
+    """The gate-decision metric's verdict label of a plan."""
+    if isinstance(plan, LocationBlocked):
+        return "location_blocked"
+    if isinstance(plan, HoldJob):
+        return "fail" if plan.decision.status is CallStatus.FAILED else "defer"
+    return "dial"
 
 
 def _event(

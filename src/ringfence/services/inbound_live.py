@@ -40,7 +40,7 @@ from ringfence.services.inbound_calls import (
     close_inbound_call,
     open_inbound_call,
 )
-from ringfence.services.live_media import LiveCallSession, store_recording
+from ringfence.services.live_media import LiveCallSession, observe_call, store_recording
 from ringfence.services.unit_of_work import UnitOfWork
 from ringfence.speech.pipeline import PipelineResult, VoicePipeline
 
@@ -115,6 +115,7 @@ class InboundLiveCalls:
     def _close(self, opened: OpenedInbound, result: PipelineResult | None) -> None:
         path = seconds = None
         if result is not None:
+            observe_call(result, direction="inbound")  # the speech latencies' metrics
             path, seconds = store_recording(
                 self._store_dir, self._cipher, opened.account_id, opened.job_id, result
             )

@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ringfence.adapters import metrics
 from ringfence.adapters.db.calls import CallJob
 from ringfence.adapters.phi_cipher import PhiCipher
 from ringfence.adapters.recording_store import (
@@ -58,6 +59,7 @@ from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import PolicyName
 from ringfence.agent.session import AgentSession, session_from_json
 from ringfence.config import Settings, SpeechChoice, SpeechPreset
+from ringfence.log_context import bound_call
 from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
 from ringfence.speech.runner import Runner, ThreadRunner
@@ -188,6 +190,11 @@ class LiveMediaSessions:
         return _CallOf(row.account_id, row.id, session_from_json(row.agent_session))
 
     def _finish(self, key: str, call: _CallOf, result: PipelineResult, prepared_ms: float) -> None:
+        observe_call(result, direction="outbound")
+        with bound_call(call.job_id):
+            self._record(key, call, result, prepared_ms)
+
+    def _record(self, key: str, call: _CallOf, result: PipelineResult, prepared_ms: float) -> None:
         path, seconds = store_recording(
             self._store_dir, self._cipher, call.account_id, call.job_id, result
         )
@@ -204,6 +211,20 @@ class LiveMediaSessions:
             record.answer_to_first_audio_ms,
         )
         self._results.finished(key, record)
+
+
+def observe_call(result: PipelineResult, *, direction: str) -> None:
+    """Count a finished live call's turn latencies and AMD verdict in the process's metrics
+    (timings and enums only: nothing said on the call)."""
+    for turn in result.latencies:
+        metrics.speech_turn(
+            direction,
+            voice_to_voice_ms=turn.voice_to_voice_ms,
+            stt_ms=turn.stt_ms,
+            tts_first_chunk_ms=turn.tts_first_chunk_ms,
+        )
+    if result.amd is not None:
+        metrics.amd_decision(result.amd.verdict.value)
 
 
 def store_recording(

@@ -22,6 +22,7 @@ from ringfence.entrypoints.api import resources
 from ringfence.entrypoints.api.carriers import install_carrier_routes
 from ringfence.entrypoints.api.crud import build_router
 from ringfence.entrypoints.api.input_guard import ControlCharacterGuard
+from ringfence.entrypoints.api.ops import install_ops_routes
 from ringfence.entrypoints.api.reference import install_api_reference
 from ringfence.entrypoints.api.routes import (
     account,
@@ -36,6 +37,7 @@ from ringfence.entrypoints.api.routes import (
     workflows,
 )
 from ringfence.entrypoints.rate_limits import RateLimiter
+from ringfence.entrypoints.request_ids import RequestIds
 from ringfence.services.console import AgentConsole
 from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
 
@@ -178,6 +180,7 @@ def create_api(container: Container) -> FastAPI:
     app.state.captcha = captcha_verifier(container.settings)
 
     api_routers = [
+        workflows.events_router,  # first: the busiest route (see there)
         *(build_router(resource) for resource in resources.ALL),
         consents.router,
         contact_imports.router,
@@ -230,7 +233,10 @@ def create_api(container: Container) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        # The process is up: no I/O here (readiness, with the database, is /readyz).
         return {"status": "ok", "version": __version__}
+
+    install_ops_routes(app)  # /metrics and /readyz (docs/operations.md)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -249,4 +255,5 @@ def create_api(container: Container) -> FastAPI:
 
     app.add_middleware(ControlCharacterGuard)  # inside the size limit: reads a bounded body
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_request_bytes)
+    app.add_middleware(RequestIds)  # outermost: even a refused request's lines carry its id
     return app

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -60,7 +61,7 @@ from ringfence.entrypoints.cli.kyc import kyc_app
 from ringfence.entrypoints.cli.phi import phi_app
 from ringfence.entrypoints.cli.support import open_container
 from ringfence.file_modes import owner_only_umask
-from ringfence.log_safety import install_log_safety
+from ringfence.log_context import configure_logging
 from ringfence.services.account import create_account
 from ringfence.services.api_keys import create_key, list_api_keys, revoke_key, rotate_key
 from ringfence.services.demo_history import set_up_demo_with_history
@@ -110,8 +111,7 @@ def _warn_loose_files(settings: Settings) -> None:
 def _serve(container: Container, host: str | None, port: int | None) -> None:
     """The API and web pages, with the dispatcher running in a thread of the same process."""
     settings = container.settings
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    install_log_safety()
+    configure_logging(settings.log_format, text_format="%(levelname)s:     %(name)s: %(message)s")
     _warn_loose_files(settings)
     thread, stop = worker.start_in_thread(container)
     try:
@@ -158,14 +158,18 @@ def serve(host: Host = None, port: Port = None) -> None:
 def worker_command() -> None:
     """Run the dispatcher, the workflow runner, the recording renderer and the PHI retention
     purge (scale-out: any number of workers on one PostgreSQL)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    install_log_safety()
     owner_only_umask()
     with _container() as container:
-        _warn_loose_files(container.settings)
+        settings = container.settings
+        configure_logging(
+            settings.log_format, text_format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        _warn_loose_files(settings)
         upgrade(container.engine)
+        if settings.worker_metrics_port:
+            # This process's counters and histograms (the dispatcher's, the webhooks', live
+            # calls'); the database-derived gauges are scraped from `serve`'s /metrics.
+            start_http_server(settings.worker_metrics_port, addr=settings.host)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ringfence.adapters import metrics
 from ringfence.adapters.db.workflows import WebhookDelivery
 from ringfence.adapters.http.guarded import OutboundRefused
 from ringfence.clock import Clock
@@ -70,7 +71,9 @@ def deliver_due(
             error = f"refused: {exc}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        _record(session_factory, clock, delivery_id, error, report)
+        result = _record(session_factory, clock, delivery_id, error, report)
+        if result is not None:  # counted once its row is written
+            metrics.webhook_delivery(result)
     return report
 
 
@@ -104,20 +107,23 @@ def _record(
     delivery_id: int,
     error: str | None,
     report: DeliveryReport,
-) -> None:
+) -> str | None:
+    """Write the attempt's result and say which it was (delivered, failed, retrying)."""
     now = clock.now()
     with session_factory() as session, session.begin():
         row = session.get(WebhookDelivery, delivery_id)
         if row is None:
-            return
+            return None
         if error is None:
             row.status, row.delivered_at, row.next_attempt_at = DeliveryStatus.DELIVERED, now, None
             row.last_error = None
             report.delivered += 1
-        elif row.attempts > len(RETRY_AFTER):
+            return "delivered"
+        if row.attempts > len(RETRY_AFTER):
             row.status, row.next_attempt_at, row.last_error = DeliveryStatus.FAILED, None, error
             report.failed += 1
-        else:
-            row.next_attempt_at = now + RETRY_AFTER[row.attempts - 1]
-            row.last_error = error
-            report.retrying += 1
+            return "failed"
+        row.next_attempt_at = now + RETRY_AFTER[row.attempts - 1]
+        row.last_error = error
+        report.retrying += 1
+        return "retrying"
