@@ -163,6 +163,10 @@ def test_readyz_fails_when_the_database_is_down(database_down: str, clock: Virtu
     assert body["status"] == "not ready"
     assert body["checks"]["database"]["ok"] is False
     assert body["checks"]["database"]["required"] is True
+    # Whoever asks learns that it failed, not the database's address, name or user.
+    assert "127.0.0.1" not in answer.text
+    assert "missing" not in answer.text
+    assert "the server's log says why" in body["checks"]["database"]["detail"]
     assert body["checks"]["migrations"]["ok"] is False
     # /metrics still answers, saying the database could not be read.
     assert scraped.status_code == 200

@@ -49,17 +49,20 @@ def readiness(container: Container) -> Readiness:
         checks.append(migrations_check(container.engine))
     else:
         checks.append(Check("migrations", False, True, "not checked: the database is down"))
-    kinds = _kinds_in_use(container)
+    # With the database down, its carriers are not asked for (each try would wait again).
+    kinds = _kinds_in_use(container, ask_database=database.ok)
     checks.append(_speech_check(container, live=bool(kinds & LIVE_CARRIERS)))
     checks += [_carrier_check(container, kind) for kind in sorted(kinds)]
     return Readiness(tuple(checks))
 
 
-def _kinds_in_use(container: Container) -> set[CarrierKind]:
+def _kinds_in_use(container: Container, *, ask_database: bool) -> set[CarrierKind]:
     kinds = {CarrierKind.SANDBOX}
     # An unknown default carrier stops the worker with its own message.
     with contextlib.suppress(ValueError):
         kinds.add(CarrierKind(container.settings.carrier))
+    if not ask_database:
+        return kinds
     return kinds | (carrier_kinds_in_use(container.engine) or set())
 
 

@@ -6,6 +6,7 @@ Each returns a `Check` and never raises: a check that cannot run has failed, wit
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select, text
@@ -15,6 +16,8 @@ from ringfence.adapters.db.engine import READ_ONLY
 from ringfence.adapters.db.migrate import revisions
 from ringfence.adapters.db.orm import PhoneNumber
 from ringfence.domain.vocabulary import CarrierKind
+
+log = logging.getLogger("ringfence.health")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +34,13 @@ def _reading(engine: Engine) -> Connection:
 
 
 def _failure(exc: SQLAlchemyError) -> str:
-    # The driver's first line: its kind and the host's answer, never statement parameters
-    # (the engines hide them) nor the URL's password.
+    # The driver's first line goes to the server's log only: it names the database's host,
+    # port, database and user ("FATAL: database ... does not exist"), and /readyz answers
+    # whoever asks. The probe's answer says what kind of failure it was.
     cause = getattr(exc, "orig", None) or exc
     first = str(cause).splitlines()
-    return f"{type(exc).__name__}: {first[0] if first else ''}"[:300]
+    log.error("readiness: %s: %s", type(exc).__name__, (first[0] if first else "")[:300])
+    return f"{type(exc).__name__}: the database did not answer (the server's log says why)"
 
 
 def database_check(engine: Engine) -> Check:

@@ -27,6 +27,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
+        # libpq waits for a server that never answers as long as TCP does (minutes): a worker
+        # or a readiness probe should fail in seconds and say so.
+        connect_args={"connect_timeout": 10},
     )
 
 
