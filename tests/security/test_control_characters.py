@@ -118,6 +118,11 @@ def test_a_failed_statement_names_no_patient(container: Container, tenant: Tenan
         (b"q=ok", b"application/json", b'{"a": "line\\nbreak\\ttab"}', None),
         (b"", b"application/json; charset=utf-8", b'{"a": "\\u0000"}', "body"),
         (b"", b"application/json", b'{"a": "\\u001F"}', "body"),
+        # An escaped backslash followed by the text "u0000" is no control character ...
+        (b"", b"application/json", b'{"a": "\\\\u0000"}', None),
+        (b"", b"application/json", b'{"a": "x\\\\\\\\u0007"}', None),
+        # ... but an escaped backslash and then a real escape is.
+        (b"", b"application/json", b'{"a": "\\\\\\u0000"}', "body"),
         (b"", b"application/x-www-form-urlencoded", b"a=b%0Ac", None),
         (b"", b"application/x-www-form-urlencoded", b"a=b%00c", "body"),
         (b"", b"multipart/form-data; boundary=x", b"--x\r\n\x00", "body"),
