@@ -15,6 +15,7 @@ from ringfence.adapters.telephony.live_calls import LiveCallResults
 from ringfence.clock import Clock, SystemClock
 from ringfence.config import Settings
 from ringfence.phi_keys import load_phi_cipher
+from ringfence.services.call_metrics import CallJobCountsCache
 from ringfence.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -26,11 +27,12 @@ if TYPE_CHECKING:
 class ProcessShared:
     """What one process builds once and shares, filled in by `bootstrap/carriers.py`: the
     speech pipeline of live calls (None when its engines are not installed, so `built` says
-    whether it was tried) and the SIP endpoint."""
+    whether it was tried), the SIP endpoint, and the call-job counts `/metrics` reads."""
 
     media_sessions_built: bool = False
     media_sessions: LiveMediaSessions | None = None
     sip_carrier: TelephonyProvider | None = None
+    call_job_counts: CallJobCountsCache = field(default_factory=CallJobCountsCache)
 
 
 @dataclass

@@ -1,15 +1,15 @@
 """Operators' endpoints, outside the API document: `/metrics` (Prometheus) and `/readyz`.
 
 `/metrics` answers the process's counters and histograms (`adapters/metrics.py`, counted as
-things happen) and gauges read from the database at scrape time in one GROUP BY
-(`services/call_metrics.py`): right from any process, whichever one is scraped. No label holds
-PHI. With `metrics_token` set, a scrape must send it as a bearer token; either way the
-endpoint belongs on a private network, not the public internet (docs/operations.md).
+things happen) and gauges read from the database at scrape time (`services/call_metrics.py`:
+open jobs at every scrape, settled ones recounted at most once a minute per process): right
+from any process, whichever one is scraped. No label holds PHI. With `metrics_token` set, a
+scrape must send it as a bearer token; either way the endpoint belongs on
+a private network, not the public internet (docs/operations.md).
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable, Iterator
 
 from fastapi import APIRouter, FastAPI, Request, Response, status
@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ringfence.adapters.db.engine import READ_ONLY
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.readiness import readiness
-from ringfence.services.call_metrics import CallJobCounts, call_job_counts
+from ringfence.entrypoints.bearer import bearer_matches
+from ringfence.services.call_metrics import CallJobCounts
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,7 +43,9 @@ class DatabaseGauges:
             with self._container.session_factory() as session:
                 # A snapshot read: on SQLite it takes no write lock from the dispatcher.
                 session.connection(execution_options={READ_ONLY: True})
-                counts = call_job_counts(session, self._container.clock.now())
+                counts = self._container.shared.call_job_counts.counts(
+                    session, self._container.clock.now()
+                )
         except SQLAlchemyError:
             up.add_metric([], 0)
             yield up
@@ -92,18 +95,12 @@ class _Scrape:
             yield from collector.collect()
 
 
-def _authorized(request: Request, token: str | None) -> bool:
-    if token is None:
-        return True
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
-
-
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     container: Container = request.app.state.container
     secret = container.settings.metrics_token
-    if not _authorized(request, None if secret is None else secret.get_secret_value()):
+    token = None if secret is None else secret.get_secret_value()
+    if not bearer_matches(request.headers.get("authorization", ""), token):
         return JSONResponse(
             {"detail": "metrics need the metrics token"},
             status_code=status.HTTP_401_UNAUTHORIZED,

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 import uvicorn
-from prometheus_client import start_http_server
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -60,6 +59,7 @@ from ringfence.entrypoints.cli.inbound import call_inbound
 from ringfence.entrypoints.cli.kyc import kyc_app
 from ringfence.entrypoints.cli.phi import phi_app
 from ringfence.entrypoints.cli.support import open_container
+from ringfence.entrypoints.worker.metrics import serve_worker_metrics
 from ringfence.file_modes import owner_only_umask
 from ringfence.log_context import configure_logging
 from ringfence.services.account import create_account
@@ -169,7 +169,12 @@ def worker_command() -> None:
         if settings.worker_metrics_port:
             # This process's counters and histograms (the dispatcher's, the webhooks', live
             # calls'); the database-derived gauges are scraped from `serve`'s /metrics.
-            start_http_server(settings.worker_metrics_port, addr=settings.host)
+            token = settings.metrics_token
+            serve_worker_metrics(
+                settings.host,
+                settings.worker_metrics_port,
+                None if token is None else token.get_secret_value(),
+            )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(
