@@ -231,6 +231,14 @@ class Dialog:
             raise RuntimeError("no INVITE was sent")
         return self.invite
 
+    def _from_party(self) -> str:
+        """Our side of the dialog in its requests: as our INVITE named it (with our tag)."""
+        return self._sent_invite().header("From") or ""
+
+    def _to_party(self, remote_tag: str | None) -> str:
+        """The far side of the dialog in its requests: the callee, with its tag once known."""
+        return f"<{self.target_uri}>" + (f";tag={remote_tag}" if remote_tag else "")
+
     def _request(
         self,
         method: str,
@@ -240,8 +248,6 @@ class Dialog:
         routes: list[str],
         credentials: Credentials | None = None,
     ) -> SipRequest:
-        invite = self._sent_invite()
-        to = f"<{self.target_uri}>" + (f";tag={remote_tag}" if remote_tag else "")
         auth = credentials or self.credentials
         return SipRequest(
             method=method,
@@ -250,8 +256,8 @@ class Dialog:
                 ("Via", self.via()),
                 *(("Route", route) for route in routes),
                 ("Max-Forwards", "70"),
-                ("From", invite.header("From") or ""),
-                ("To", to),
+                ("From", self._from_party()),
+                ("To", self._to_party(remote_tag)),
                 ("Call-ID", self.call_id),
                 ("CSeq", f"{cseq} {method}"),
                 ("User-Agent", USER_AGENT),

@@ -40,7 +40,6 @@ from ringfence.adapters.telephony.sip.call import (
 from ringfence.adapters.telephony.sip.dialog import (
     ALLOW,
     USER_AGENT,
-    Credentials,
     Dialog,
     SipAccount,
 )
@@ -141,31 +140,13 @@ class IncomingDialog(Dialog):
             codecs=self.answer_codecs,
         )
 
-    def _request(
-        self,
-        method: str,
-        cseq: int,
-        remote_tag: str | None,
-        target: str,
-        routes: list[str],
-        credentials: Credentials | None = None,
-    ) -> SipRequest:
-        auth = credentials or self.credentials
-        return SipRequest(
-            method=method,
-            uri=target,
-            headers=(
-                ("Via", self.via()),
-                *(("Route", route) for route in routes),
-                ("Max-Forwards", "70"),
-                ("From", self.local_party()),
-                ("To", self.received.header("From") or ""),
-                ("Call-ID", self.call_id),
-                ("CSeq", f"{cseq} {method}"),
-                ("User-Agent", USER_AGENT),
-                *((auth,) if auth is not None else ()),
-            ),
-        )
+    # The dialog seen from the called side: we are the INVITE's To (with our tag) and the
+    # caller is its From, whatever tag our requests would otherwise carry.
+    def _from_party(self) -> str:
+        return self.local_party()
+
+    def _to_party(self, remote_tag: str | None) -> str:
+        return self.received.header("From") or ""
 
 
 class IncomingSipCall(SipCall):
