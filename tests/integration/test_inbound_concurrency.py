@@ -234,4 +234,4 @@ def test_two_callers_ringing_at_once_cannot_both_take_the_last_line(
         caller.start()
     for caller in callers:
         caller.join(10)
-    assert sorted(type(o).__name__ for o in opened) == ["AtCapacity", "LiveCallSession"]
+    assert sorted(type(o).__name__ for o in opened) == ["AtCapacity", "InboundCallSession"]

@@ -153,13 +153,7 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
             case TransferRequested():
                 effects.transferred(event.to)
             case TransferFailed():
-                asks = [e for e in conversation.events if isinstance(e, TransferRequested)]
-                asked = asks[0].callee_said if asks else ""
-                effects.task(
-                    "Call the patient back",
-                    f"The patient asked for a person; the transfer to {event.to} did not "
-                    f'connect ({event.why}). The patient said: "{asked}"',
-                )
+                effects.transfer_failed(event, conversation)
             case CallerMessage():
                 # An inbound caller the agent could not confirm as a contact left a message.
                 effects.task("Call back a caller", event.task_text)
@@ -170,6 +164,16 @@ def apply_conversation(session: Session, call: FinishedCall, conversation: Conve
         session.execute(
             update(CallJob).where(CallJob.id == call.job_id).values(produced=sorted(produced))
         )
+
+
+def apply_failed_transfer(session: Session, call: FinishedCall, conversation: Conversation) -> None:
+    """Apply only the `TransferFailed` of a conversation applied before its hand-over to staff
+    was known to fail (an inbound Twilio call: its `<Dial>` reports after the record closed):
+    the same task `apply_conversation` makes of it."""
+    effects = _Effects(session, call)
+    for event in conversation.events:
+        if isinstance(event, TransferFailed):
+            effects.transfer_failed(event, conversation)
 
 
 # The conversation events a workflow branch can test (domain/workflows/outcomes.py).
@@ -253,6 +257,15 @@ class _Effects:
 
     def transferred(self, to: str) -> None:
         self._action("call_transferred", f"to the staff line {to}", None, None)
+
+    def transfer_failed(self, event: TransferFailed, conversation: Conversation) -> None:
+        asks = [e for e in conversation.events if isinstance(e, TransferRequested)]
+        asked = asks[0].callee_said if asks else ""
+        self.task(
+            "Call the patient back",
+            f"The patient asked for a person; the transfer to {event.to} did not "
+            f'connect ({event.why}). The patient said: "{asked}"',
+        )
 
     def note(self, body: str) -> None:
         now = self.call.ended_at

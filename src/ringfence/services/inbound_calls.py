@@ -71,6 +71,7 @@ from ringfence.domain.vocabulary import (
 from ringfence.services.agent_sessions import SessionRequest, build_sessions, profile_of, staff_of
 from ringfence.services.call_outcomes import FinishedCall, apply_conversation
 from ringfence.services.inbound_routing import AnsweredCall, answer_incoming
+from ringfence.services.inbound_transfers import keep_for_dial_report, transfer_under_way
 from ringfence.services.unit_of_work import UnitOfWork
 
 INBOUND_ANSWERED: Final = "inbound_call"
@@ -210,10 +211,13 @@ def close_inbound_call(
     ended_at: datetime,
     recording_path: str | None = None,
     recording_seconds: float | None = None,
+    transfer_reported_later: bool = False,
 ) -> InboundCallResult:
     """The call is over: filed under the caller it turned out to be, completed, and its
     conversation applied (committed). Without a conversation (the caller hung up before the
-    agent's first words) it is completed unanswered."""
+    agent's first words) it is completed unanswered. `transfer_reported_later`: the carrier
+    tells how a hand-over to staff ended after this (Twilio's `<Dial>`), so a conversation
+    with one under way is kept for that report (services/inbound_transfers.py)."""
     session = uow.session
     job = session.get(CallJob, opened.job_id)
     if job is None:
@@ -275,6 +279,8 @@ def close_inbound_call(
         ),
         conversation,
     )
+    if transfer_reported_later and transfer_under_way(conversation):
+        keep_for_dial_report(session, opened.key, conversation, at=ended_at)
     uow.commit()
     return InboundCallResult(
         job_id=job.id,

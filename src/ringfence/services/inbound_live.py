@@ -58,6 +58,22 @@ class AtCapacity:
         return f"all {self.limit} concurrent call lines are in use"
 
 
+class InboundCallSession(LiveCallSession):
+    """An answered inbound call's media session, with the key its record is under (the key
+    a carrier reports the end of a hand-over to staff under)."""
+
+    def __init__(
+        self,
+        pipeline: VoicePipeline,
+        *,
+        record_key: str,
+        on_finish: Callable[[PipelineResult], None],
+        on_discard: Callable[[], None],
+    ) -> None:
+        super().__init__(pipeline, on_finish=on_finish, on_discard=on_discard)
+        self.record_key = record_key
+
+
 class OpeningPipeline(Protocol):
     """Builds a call's speech pipeline (`LiveMediaSessions.pipeline_for`)."""
 
@@ -84,8 +100,16 @@ class InboundLiveCalls:
         self._lock = threading.Lock()
 
     def answer(
-        self, *, dialed: str, caller: str | None, carrier_call_id: str | None = None
-    ) -> LiveCallSession | Refused | NoAgent | AtCapacity:
+        self,
+        *,
+        dialed: str,
+        caller: str | None,
+        carrier_call_id: str | None = None,
+        transfer_reported_later: bool = False,
+    ) -> InboundCallSession | Refused | NoAgent | AtCapacity:
+        """The call's media session, or why it is not answered. `transfer_reported_later`:
+        the carrier reports a hand-over to staff after the stream ends (Twilio's `<Dial>`
+        action), so its close keeps the conversation for that report."""
         # Counted and opened under one lock: two callers ringing at once in this process
         # (the SIP endpoint's executor, the web server's threads) cannot both take the last
         # line. Calls answered by another process are seen once committed, not locked out.
@@ -106,13 +130,19 @@ class InboundLiveCalls:
             log.exception("inbound call %d: the agent could not be prepared", opened.job_id)
             self._close(opened, None)
             raise
-        return LiveCallSession(
+        return InboundCallSession(
             pipeline,
-            on_finish=lambda result: self._close(opened, result),
+            record_key=opened.key,
+            on_finish=lambda result: self._close(opened, result, transfer_reported_later),
             on_discard=lambda: self._close(opened, None),
         )
 
-    def _close(self, opened: OpenedInbound, result: PipelineResult | None) -> None:
+    def _close(
+        self,
+        opened: OpenedInbound,
+        result: PipelineResult | None,
+        transfer_reported_later: bool = False,
+    ) -> None:
         path = seconds = None
         if result is not None:
             observe_call(result, direction="inbound")  # the speech latencies' metrics
@@ -128,6 +158,7 @@ class InboundLiveCalls:
                 ended_at=ended,
                 recording_path=path,
                 recording_seconds=seconds,
+                transfer_reported_later=transfer_reported_later,
             )
         log.info(
             "inbound call %d ended (%s) after %d s",

@@ -418,17 +418,21 @@ class TwilioCarrier:
                 raise TelephonyError(f"twilio: cannot fetch {carrier_call_id}: {err}") from err
         self._record(key, observation_of_resource(call, self._clock.now()))
 
-    def transfer(self, carrier_call_id: str, to_e164: str) -> None:
+    def transfer(
+        self, carrier_call_id: str, to_e164: str, *, report_key: str | None = None
+    ) -> None:
         """Hand an answered call to `to_e164` (a warm transfer to staff): the call leaves its
-        media stream and runs `transfer_twiml`. Raises TelephonyError when Twilio refuses
-        (the call has ended, or the API is unreachable)."""
+        media stream and runs `transfer_twiml`. `report_key`: the key the dial's end is
+        reported under (an inbound call's record); by default the key of the call we placed.
+        Raises TelephonyError when Twilio refuses (the call has ended, or the API is
+        unreachable)."""
         # Twilio reports how the <Dial> ended to `action`, so a hand-over no one took becomes
         # a task for staff; without the key (the database is out), the caller is still told.
+        key = report_key
         try:
-            key = key_of_call(self._sessions, carrier_call_id)
+            key = key or key_of_call(self._sessions, carrier_call_id)
         except SQLAlchemyError:
             log.exception("twilio: the transfer of %s will not report back", carrier_call_id)
-            key = None
         action = None if key is None else self._urls.dial(key)
         try:
             self._client.calls(carrier_call_id).update(twiml=transfer_twiml(to_e164, action))

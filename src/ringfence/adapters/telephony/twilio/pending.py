@@ -7,6 +7,11 @@ while the caller hears ringing (its greeting synthesized), so it is held here un
 hung up at once, Twilio could not reach the socket) must not leave the call on record as in
 progress: once `ttl_s` has passed, the session is discarded, which closes its record
 unanswered. Discarding writes to the database, so callers run it off the event loop.
+
+Twilio asks the webhook again when its first request times out, and a retry can arrive while
+the first is still being answered: `answer_once` answers a CallSid once, and a request for a
+call being answered waits for that answer (the same key, or the same refusal) instead of
+opening a second record.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Any, Final, Protocol, TypeVar, cast
 
 from ringfence.adapters.telephony.media import MediaSession
 
@@ -25,6 +31,7 @@ log = logging.getLogger("ringfence.twilio")
 
 INBOUND_KEY_PREFIX: Final = "in-"  # never an outbound idempotency key's shape
 DEFAULT_TTL_S: Final = 30.0
+T = TypeVar("T")
 
 
 class PreparedSession(MediaSession, Protocol):
@@ -64,6 +71,8 @@ class PendingStreams:
         self._new_key = new_key
         self._lock = threading.Lock()
         self._held: dict[str, PendingStream] = {}
+        # CallSid -> the answer being made for it; an entry lives only while it is made.
+        self._answering: dict[str, Future[Any]] = {}
 
     def hold(self, call_sid: str, session: PreparedSession) -> str:
         """Keep `session` for the stream of `call_sid`; the key its stream URL carries."""
@@ -75,7 +84,39 @@ class PendingStreams:
     def key_of(self, call_sid: str) -> str | None:
         """The key already held for `call_sid` (Twilio asked the webhook twice), else None."""
         with self._lock:
-            return next((p.key for p in self._held.values() if p.call_sid == call_sid), None)
+            return self._key_of(call_sid)
+
+    def _key_of(self, call_sid: str) -> str | None:
+        return next((p.key for p in self._held.values() if p.call_sid == call_sid), None)
+
+    def answer_once(self, call_sid: str, answer: Callable[[], T]) -> str | T:
+        """The key held for `call_sid`, else what `answer()` returns (it holds the session
+        and returns its key, or says why the call is not answered), run once for concurrent
+        requests: one that comes while another is answering the call waits for that answer,
+        its result or its exception. Blocks: call it off the event loop."""
+        with self._lock:
+            key = self._key_of(call_sid)
+            if key is not None:
+                return key
+            running = self._answering.get(call_sid)
+            first = running is None
+            if running is None:
+                running = self._answering[call_sid] = Future()
+        if not first:  # Twilio's retry of a call being answered: its answer
+            return cast("str | T", running.result())
+        try:
+            answered = answer()
+        except BaseException as exc:
+            running.set_exception(exc)
+            raise
+        else:
+            running.set_result(answered)
+            return answered
+        finally:
+            # Removed once its answer is held (a later request finds the key): the map holds
+            # only the calls being answered now.
+            with self._lock:
+                del self._answering[call_sid]
 
     def take(self, key: str) -> PendingStream | None:
         """The session held under `key`, removed (a stream takes it once); None when there is

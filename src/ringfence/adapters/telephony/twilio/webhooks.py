@@ -53,6 +53,14 @@ class _SignedParams:
         return [value for key, value in self._items if key == name]
 
 
+def dial_result(form: Mapping[str, str]) -> tuple[str, str]:
+    """The CallSid and DialCallStatus of a `<Dial>` action callback; ValueError without them."""
+    sid, dial_status = form.get("CallSid", ""), form.get("DialCallStatus", "")
+    if not sid or not dial_status or len(dial_status) > 32:
+        raise ValueError("a dial callback needs CallSid and DialCallStatus")
+    return sid, dial_status
+
+
 class TwilioWebhooks:
     """What Twilio sends back: request signatures checked, then status and AMD recorded.
 
@@ -116,9 +124,7 @@ class TwilioWebhooks:
         """Record how the hand-over to staff ended (`<Dial>`'s action: DialCallStatus) on the
         call under `key`; returns why it did not bridge (None: staff answered, or the call is
         not on record). Raises ValueError without CallSid and DialCallStatus."""
-        sid, dial_status = form.get("CallSid", ""), form.get("DialCallStatus", "")
-        if not sid or not dial_status or len(dial_status) > 32:
-            raise ValueError("a dial callback needs CallSid and DialCallStatus")
+        sid, dial_status = dial_result(form)
         if record_dial_status(self._sessions, key, sid, dial_status) is None:
             log.warning("dial callback for unknown key %s (call %s)", key, sid)
         return transfer_failure_of(dial_status)

@@ -17,10 +17,10 @@ not signed, or whose call is unknown or over, is closed before it is accepted.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from functools import partial
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import (
     APIRouter,
@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from ringfence.adapters.telephony.base import CallTransferrer, TelephonyError
-from ringfence.adapters.telephony.media import MediaSession, MediaSessionFactory, TransferAware
+from ringfence.adapters.telephony.media import MediaSessionFactory, TransferAware
 from ringfence.adapters.telephony.twilio import TwilioWebhooks
 from ringfence.adapters.telephony.twilio.media import (
     ProtocolError,
@@ -45,7 +45,11 @@ from ringfence.adapters.telephony.twilio.media import (
     StreamRejected,
     parse_message,
 )
-from ringfence.adapters.telephony.twilio.pending import PendingStream, PendingStreams
+from ringfence.adapters.telephony.twilio.pending import (
+    INBOUND_KEY_PREFIX,
+    PendingStream,
+    PendingStreams,
+)
 from ringfence.adapters.telephony.twilio.twiml import (
     INCOMING_PATH,
     PublicUrls,
@@ -59,8 +63,14 @@ from ringfence.bootstrap.carriers import (
     live_media_sessions,
     make_twilio_carrier,
 )
-from ringfence.domain.inbound import Refused, normalized
-from ringfence.services.inbound_calls import NoAgent
+from ringfence.entrypoints.api.twilio_inbound import (
+    answer_call,
+    discard_when_due,
+    held_session,
+    record_inbound_dial_report,
+    record_key_of,
+    report_failed_hand_over,
+)
 from ringfence.services.inbound_live import AtCapacity, InboundLiveCalls
 
 log = logging.getLogger("ringfence.twilio")
@@ -125,7 +135,11 @@ def get_call_hangup(websocket: WebSocket) -> CallHangup | None:
     return hangup
 
 
-CallTransfer = Callable[[str, str], None]  # hands a carrier call id to a number (E.164)
+class CallTransfer(Protocol):
+    """Hands a carrier call id to a number (E.164); the dial's end is reported under
+    `report_key` (an inbound call's record), by default under the placed call's key."""
+
+    def __call__(self, call_sid: str, to: str, /, *, report_key: str | None = None) -> None: ...
 
 
 def get_call_transfer(websocket: WebSocket) -> CallTransfer | None:
@@ -202,8 +216,12 @@ async def twilio_amd(request: Request, webhooks: Webhooks, key: str | None = Non
 @router.post("/twilio/dial")
 async def twilio_dial(request: Request, webhooks: Webhooks, key: str | None = None) -> Response:
     """How the hand-over to staff ended (the `<Dial>`'s action): kept for the call's report (a
-    dial no one answered becomes a task), answered with the TwiML the call runs next."""
-    failed = await _callback(request, webhooks, key, webhooks.record_dial)
+    dial no one answered becomes a task), answered with the TwiML the call runs next. An
+    inbound call's (its record's key) completes its closed record."""
+    record: Callable[[str, dict[str, str]], str | None] = webhooks.record_dial
+    if key is not None and key.startswith(INBOUND_KEY_PREFIX):
+        record = partial(record_inbound_dial_report, request.app.state.container)
+    failed = await _callback(request, webhooks, key, record)
     if isinstance(failed, Response):
         return failed
     return Response(dial_ended_twiml(bridged=failed is None), media_type="application/xml")
@@ -228,52 +246,25 @@ async def twilio_incoming(
     if inbound is None or pending is None or not base:
         log.error("incoming call %s rejected: this server has no agent voice", call_sid)
         return _twiml(reject_twiml(busy=False))
-    key = pending.key_of(call_sid)  # Twilio asked twice: the call is answered already
-    if key is None:
-        try:
-            answered = await run_in_threadpool(
-                _answer, inbound, pending, dialed=dialed, caller=form.get("From"), sid=call_sid
-            )
-        except Exception:
-            log.exception("incoming call %s rejected: the agent could not answer it", call_sid)
-            return _twiml(reject_twiml(busy=False))
-        if not isinstance(answered, str):
-            log.warning("incoming call %s rejected: %s", call_sid, answered.explanation)
-            return _twiml(reject_twiml(busy=isinstance(answered, AtCapacity)))
-        key = answered
-        _discard_when_due(pending)
-    return _twiml(stream_twiml(PublicUrls.of(base).media(key), key))
-
-
-def _answer(
-    inbound: InboundLiveCalls, pending: PendingStreams, *, dialed: str, caller: str | None, sid: str
-) -> str | Refused | NoAgent | AtCapacity:
-    """The agent's session held for the call's stream (its key), or why it is not answered.
-    Withheld callers ("anonymous", Twilio's "+266696687" spelling of it) are no number."""
-    answered = inbound.answer(dialed=dialed, caller=normalized(caller), carrier_call_id=sid)
-    if isinstance(answered, Refused | NoAgent | AtCapacity):
-        return answered
-    return pending.hold(sid, answered)
+    # Once per call: Twilio asking again (a retry, even one that arrives while the first
+    # request is being answered) gets the first answer, not a second record.
+    answer = partial(
+        answer_call, inbound, pending, dialed=dialed, caller=form.get("From"), sid=call_sid
+    )
+    try:
+        answered = await run_in_threadpool(pending.answer_once, call_sid, answer)
+    except Exception:
+        log.exception("incoming call %s rejected: the agent could not answer it", call_sid)
+        return _twiml(reject_twiml(busy=False))
+    if not isinstance(answered, str):
+        log.warning("incoming call %s rejected: %s", call_sid, answered.explanation)
+        return _twiml(reject_twiml(busy=isinstance(answered, AtCapacity)))
+    discard_when_due(pending)  # a retry's timer finds nothing more to discard
+    return _twiml(stream_twiml(PublicUrls.of(base).media(answered), answered))
 
 
 def _twiml(body: str) -> Response:
     return Response(body, media_type="application/xml")
-
-
-# Strong references to the expiry timers (the event loop keeps only weak ones to its tasks).
-_EXPIRY_TIMERS: set[asyncio.Task[None]] = set()
-
-
-def _discard_when_due(pending: PendingStreams) -> None:
-    """Close the call unanswered if its stream has not taken its session by its deadline."""
-    timer = asyncio.get_running_loop().create_task(_expire_after(pending))
-    _EXPIRY_TIMERS.add(timer)
-    timer.add_done_callback(_EXPIRY_TIMERS.discard)
-
-
-async def _expire_after(pending: PendingStreams) -> None:
-    await asyncio.sleep(pending.ttl_s + 0.25)  # the loop may wake a little early
-    await run_in_threadpool(pending.discard_expired)  # writes to the database
 
 
 @router.websocket("/twilio/media/{key}")
@@ -295,7 +286,7 @@ async def twilio_media(
         return
     inbound = None if pending is None else await run_in_threadpool(pending.take, key)
     if inbound is not None:
-        bridge = StreamBridge(key, _held(inbound), expected_call_sid=inbound.call_sid)
+        bridge = StreamBridge(key, held_session(inbound), expected_call_sid=inbound.call_sid)
     else:
         call = await run_in_threadpool(webhooks.live_call, key)
         if call is None:
@@ -308,29 +299,26 @@ async def twilio_media(
         bridge = StreamBridge(key, sessions, expected_call_sid=call.call_sid)
     await websocket.accept()
     try:
-        await _serve(websocket, bridge, hangup=hangup, transfer=transfer, inbound=inbound)
+        await _serve(
+            websocket, bridge, container, hangup=hangup, transfer=transfer, inbound=inbound
+        )
     finally:
         bridge.close()
         if inbound is not None and bridge.session is None:  # the stream never started
             await run_in_threadpool(inbound.session.discard)
 
 
-def _held(inbound: PendingStream) -> MediaSessionFactory:
-    def session_of(_key: str) -> MediaSession:
-        return inbound.session
-
-    return session_of
-
-
 async def _serve(
     websocket: WebSocket,
     bridge: StreamBridge,
+    container: Container,
     *,
     hangup: CallHangup | None,
     transfer: CallTransfer | None,
     inbound: PendingStream | None,
 ) -> None:
     key = bridge.call_key
+    record_key = record_key_of(inbound)
     try:
         while not bridge.done:
             try:
@@ -346,7 +334,10 @@ async def _serve(
             for reply in replies:
                 await websocket.send_text(reply)
             sid = bridge.call_sid
-            if bridge.transfer_to is not None:
+            if bridge.transfer_to is not None and record_key is not None:
+                to, bridge.transfer_to = bridge.transfer_to, None
+                await _hand_over_inbound(container, bridge, transfer, to, record_key)
+            elif bridge.transfer_to is not None:
                 to, bridge.transfer_to = bridge.transfer_to, None
                 failed = await _transfer(transfer, sid, to, key)
                 if failed is not None and isinstance(bridge.session, TransferAware):
@@ -373,15 +364,41 @@ async def _serve(
         pass  # Twilio hung up the stream without a stop
 
 
+async def _hand_over_inbound(
+    container: Container,
+    bridge: StreamBridge,
+    transfer: CallTransfer | None,
+    to: str,
+    record_key: str,
+) -> None:
+    """An inbound call to staff. Its record is closed first, keeping the conversation for the
+    `<Dial>`'s report (which may come at once: a busy line), then Twilio is asked to dial and
+    to report how that ended under the record's key (`twilio_dial`). A refused hand-over is
+    reported here; the stream's close then ends the call (nothing after <Connect>)."""
+    sid = bridge.call_sid
+    await run_in_threadpool(bridge.close)
+    failed = await _transfer(transfer, sid, to, bridge.call_key, report_key=record_key)
+    if failed is not None and sid is not None:
+        await run_in_threadpool(report_failed_hand_over, container, record_key, sid, failed)
+
+
 async def _transfer(
-    transfer: CallTransfer | None, call_sid: str | None, to: str, key: str
+    transfer: CallTransfer | None,
+    call_sid: str | None,
+    to: str,
+    key: str,
+    *,
+    report_key: str | None = None,
 ) -> str | None:
     """Hand the call to `to`; None when done, else why not (the call is then hung up)."""
     if transfer is None or call_sid is None:
         log.error("call %s (%s) cannot be transferred: no transfer set", key, call_sid)
         return "this server cannot transfer calls"
     try:
-        await run_in_threadpool(transfer, call_sid, to)
+        if report_key is None:
+            await run_in_threadpool(transfer, call_sid, to)
+        else:
+            await run_in_threadpool(partial(transfer, call_sid, to, report_key=report_key))
     except TelephonyError as exc:
         log.warning("transfer of call %s failed: %s", call_sid, exc)
         return str(exc)
