@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from limits import parse_many
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./ringfence.db"
@@ -136,6 +137,16 @@ class Settings(BaseSettings):
         description="Where rate-limit counts live (limits' storage URI): memory:// per "
         "process; redis://host:6379 to share them between web processes",
     )
+    api_key_rate_limit: str = Field(
+        # 600 a second on average: above the event ingestion target (500/s for a minute on one
+        # key, docs/operations.md), far below what a leaked key run in a loop sends.
+        default="36000/minute",
+        min_length=1,
+        max_length=200,
+        description="Requests one API key may make, whichever address sends them (limits' "
+        "notation: 36000/minute, or 100/second;36000/minute); over it the API answers 429 "
+        "with Retry-After",
+    )
     public_form_min_fill_seconds: float = Field(
         default=2.0,
         ge=0,
@@ -251,6 +262,15 @@ class Settings(BaseSettings):
         return SpeechChoice(
             stt=self.stt or preset.stt, tts=self.tts or preset.tts, vad=self.vad or preset.vad
         )
+
+    @field_validator("api_key_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit (e.g. 600/minute): {value!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _captcha_keys(self) -> Settings:

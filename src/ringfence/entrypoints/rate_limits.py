@@ -1,4 +1,5 @@
-"""Rate limits on what strangers can repeat: guessing API keys, signing in, public forms.
+"""Rate limits on what strangers can repeat (guessing API keys, signing in, public forms) and
+on what one API key may ask.
 
 Built on `limits` (moving windows). The storage is per process by default (`memory://`); with
 several web processes, point `RINGFENCE_RATE_LIMIT_STORAGE` at Redis (`redis://host:6379`)
@@ -10,6 +11,7 @@ What is limited, and by what key:
 | what | key | limit |
 |---|---|---|
 | failed API-key checks | client IP | `AUTH_FAILURES` |
+| requests with a valid API key | the key's id | `RINGFENCE_API_KEY_RATE_LIMIT` |
 | failed sign-ins | client IP | `AUTH_FAILURES` |
 | public form submissions | client IP | `FORM_PER_IP` |
 | public form submissions | the phone number given | `FORM_PER_NUMBER` |

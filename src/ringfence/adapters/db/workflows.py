@@ -158,5 +158,7 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The receiver's HTTP status at the last attempt that got an answer (the run log shows it).
+    response_status: Mapped[int | None] = mapped_column(Integer)
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -8,6 +8,12 @@ rebinding) cannot slip through. Redirects are never followed (`guarded_client`):
 the answer. An optional allow-list (`RINGFENCE_WEBHOOK_ALLOWED_HOSTS`) narrows the hosts
 further; it never opens a private address.
 
+Limits: `httpx.Timeout` bounds each connect and each read, not the request, so a server that
+drips a byte every few seconds would hold the worker for ever; `DeadlineTransport` also bounds
+the whole request (`DEADLINE_SECONDS`: every connect, write and read gets at most the time
+left). A request body over `MAX_BODY_BYTES` is refused before anything is sent. The response
+body is never read by the callers (they stream and close).
+
 A refusal is an `OutboundRefused` (an `httpx.TransportError`), so callers record it like any
 failed delivery, with the reason.
 """
@@ -15,8 +21,13 @@ failed delivery, with the reason.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Collection, Sequence
+import time
+import typing
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+import httpcore
 import httpx
 
 from ringfence.domain.outbound_urls import (
@@ -28,6 +39,10 @@ from ringfence.domain.outbound_urls import (
 
 Resolver = Callable[[str, int], Sequence[Address]]
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# One request, from its first connect to its response's headers, in all.
+DEADLINE_SECONDS = 15.0
+# Our own payloads (a webhook's JSON of ids and outcomes) are far smaller.
+MAX_BODY_BYTES = 64 * 1024
 
 
 class OutboundRefused(httpx.TransportError):
@@ -54,7 +69,7 @@ class GuardedTransport(httpx.BaseTransport):
         resolver: Resolver = resolve,
         allowed_hosts: Collection[str] = (),
     ) -> None:
-        self._inner = inner if inner is not None else httpx.HTTPTransport()
+        self._inner = inner if inner is not None else DeadlineTransport()
         self._resolve = resolver
         self._allowed = frozenset(h.strip().lower().rstrip(".") for h in allowed_hosts if h)
 
@@ -62,6 +77,14 @@ class GuardedTransport(httpx.BaseTransport):
         refusal = url_refusal(str(request.url))
         if refusal is not None:
             raise OutboundRefused(refusal, request=request)
+        try:
+            size = len(request.content)
+        except httpx.RequestNotRead as exc:
+            raise OutboundRefused("a streamed body of unknown size", request=request) from exc
+        if size > MAX_BODY_BYTES:
+            raise OutboundRefused(
+                f"the body is {size} bytes, over the {MAX_BODY_BYTES}-byte limit", request=request
+            )
         host = request.url.host.rstrip(".").lower()
         if self._allowed and host not in self._allowed:
             raise OutboundRefused(f"{host} is not on the allowed hosts list", request=request)
@@ -89,10 +112,118 @@ class GuardedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+# --- the whole request's deadline ---------------------------------------------------------------
+
+# When the request running in this thread (or task) must be done by, on `time.monotonic()`.
+_DEADLINE: ContextVar[float | None] = ContextVar("outbound_deadline", default=None)
+
+
+def _time_left(timeout: float | None, error: type[Exception]) -> float | None:
+    """`timeout`, shortened to the time left before the deadline; `error` once it passed."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the request's overall deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: typing.Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.connect_tcp(host, port, left, local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not for user-given URLs")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+@contextmanager
+def _deadline_in(seconds: float) -> Iterator[None]:
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+class DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport, each request bounded in all by `deadline_s` (up to its response's
+    headers: the body, never read by our callers, is not covered)."""
+
+    def __init__(self, deadline_s: float = DEADLINE_SECONDS) -> None:
+        super().__init__()
+        self.deadline_s = deadline_s
+        # httpx builds its pool without a way to name the network backend: the pool is
+        # rebuilt with httpx's defaults and the backend that applies the deadline.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=_DeadlineBackend(),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with _deadline_in(self.deadline_s):
+            return super().handle_request(request)
+
+
 def guarded_client(
-    *, allowed_hosts: Collection[str] = (), inner: httpx.BaseTransport | None = None
+    *,
+    allowed_hosts: Collection[str] = (),
+    inner: httpx.BaseTransport | None = None,
+    deadline_s: float = DEADLINE_SECONDS,
 ) -> httpx.Client:
-    """The client for user-given URLs: guarded, no redirects, bounded time."""
+    """The client for user-given URLs: guarded, no redirects, bounded time and body size."""
+    if inner is None:
+        inner = DeadlineTransport(deadline_s)
     return httpx.Client(
         transport=GuardedTransport(inner, allowed_hosts=allowed_hosts),
         follow_redirects=False,

@@ -45,7 +45,7 @@ async def get_scope(
     if limiter.in_memory and credentials is not None:
         known = recently_verified(credentials.credentials, now=container.clock.now())
         if known is not None and limiter.exhausted(AUTH_FAILURES, "api-key", ip) is None:
-            return _scope_of(known)
+            return _counted_scope(container, limiter, known)
     return await run_in_threadpool(_checked_scope, container, limiter, ip, credentials)
 
 
@@ -72,6 +72,18 @@ def _checked_scope(
     if key is None:
         limiter.hit(AUTH_FAILURES, "api-key", ip)
         raise unauthorized
+    return _counted_scope(container, limiter, key)
+
+
+def _counted_scope(container: Container, limiter: RateLimiter, key: VerifiedKey) -> TenantScope:
+    """The key's scope, once its request is counted against the key's own limit (from any
+    address: a leaked key spread over many hosts is still one key). The key is named in the
+    counts by its row id, never by its secret."""
+    limited = limiter.hit(
+        container.settings.api_key_rate_limit, "api-key-requests", str(key.key_id)
+    )
+    if limited is not None:
+        raise too_many(limited)
     return _scope_of(key)
 
 

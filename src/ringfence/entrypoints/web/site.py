@@ -38,6 +38,7 @@ from ringfence.entrypoints.web.routes import (
 )
 from ringfence.entrypoints.web.routes.workflows import editor as workflow_editor
 from ringfence.entrypoints.web.routes.workflows import pages as workflows
+from ringfence.entrypoints.web.routes.workflows import runs as workflow_runs
 from ringfence.entrypoints.web.routes.workflows import saves as workflow_edits
 from ringfence.entrypoints.web.sessions import StaffSession
 from ringfence.entrypoints.web.state import WebState
@@ -51,6 +52,7 @@ ROUTERS: Final = (
     voice_ai.router,
     workflows.router,
     workflow_editor.router,  # after workflows.router: /app/workflows/new is not an id
+    workflow_runs.router,
     workflow_edits.router,
     dashboard.router,
     dashboard_shares.router,

@@ -30,6 +30,7 @@ from ringfence.domain.workflows.definition import (
 from ringfence.domain.workflows.states import DeliveryStatus
 from ringfence.services.suppression import suppress_number, suppressed_now
 from ringfence.services.unit_of_work import TenantScope
+from ringfence.services.workflows.run_log import host_of
 
 Action = AddTag | RemoveTag | CreateTask | MoveOpportunity | AddNote | SendWebhook
 
@@ -232,7 +233,8 @@ def _queue_webhook(
     session.add(delivery)
     session.flush()
     _on_call(session, enrollment, "webhook_sent", step.url, "webhook_delivery", delivery.id, now)
-    return ActionResult(True, f"webhook {delivery.id} queued for {step.url}")
+    # The host only: the URL's path or query string may carry the receiver's token.
+    return ActionResult(True, f"webhook {delivery.id} queued for {host_of(step.url)}")
 
 
 def _on_call(

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 
-from ringfence.adapters.db.workflows import Enrollment, EnrollmentStep, Workflow
+from ringfence.adapters.db.workflows import Enrollment, Workflow
 from ringfence.domain.workflows.states import WorkflowStatus
 from ringfence.entrypoints.api.crud import list_page
 from ringfence.entrypoints.api.deps import (
@@ -44,6 +44,7 @@ from ringfence.services.tenancy import get_owned
 from ringfence.services.workflows import forecast as forecasting
 from ringfence.services.workflows import lifecycle, manage
 from ringfence.services.workflows.events import TriggerEvent, receive
+from ringfence.services.workflows.run_log import step_lines
 from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
 from ringfence.services.workflows.webhook_secrets import hide_secrets
 
@@ -225,11 +226,8 @@ def list_enrollments(
 )
 def read_enrollment(uow: Uow, scope: Scope, enrollment_id: RowId) -> EnrollmentDetailOut:
     enrollment = get_owned(uow.session, Enrollment, enrollment_id, scope)
-    steps = uow.session.scalars(
-        select(EnrollmentStep)
-        .where(EnrollmentStep.enrollment_id == enrollment.id)
-        .order_by(EnrollmentStep.id)
-    ).all()
+    # Webhook steps carry their delivery's outcome (delivered, or failed and why).
+    steps = step_lines(uow.session, enrollment.account_id, [enrollment.id]).get(enrollment.id, [])
     out = EnrollmentDetailOut.model_validate(
         {
             **EnrollmentOut.model_validate(enrollment).model_dump(),

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from ringfence.domain.workflows.definition import TriggerKind
-from ringfence.domain.workflows.states import EnrollmentState, WorkflowStatus
+from ringfence.domain.workflows.states import DeliveryStatus, EnrollmentState, WorkflowStatus
 from ringfence.entrypoints.api.schemas.common import Body, Id, ListQuery, Name, Out
 
 _DEFINITION_DOC = (
@@ -133,12 +133,34 @@ class EnrollmentOut(Out):
     ended_at: datetime | None
 
 
+class WebhookDeliveryOut(Out):
+    """A webhook step's delivery, as it stands now (attempted after the step, and retried)."""
+
+    delivery_id: int
+    host: str = Field(description="The receiver's host (the rest of the URL is not shown)")
+    status: DeliveryStatus = Field(
+        description="pending (not sent yet, or failed and will be retried), delivered, or "
+        "failed (gave up: not retried)"
+    )
+    http_status: int | None = Field(
+        description="The receiver's HTTP status at the last attempt it answered"
+    )
+    error: str | None = Field(description="Why the last attempt failed, in words")
+    attempts: int
+    will_retry: bool
+    next_attempt_at: datetime | None
+    summary: str = Field(description="The outcome in one sentence, as the runs page shows it")
+
+
 class EnrollmentStepOut(Out):
     path: str
     step_type: str
     result: str
     detail: str
     at: datetime
+    delivery: WebhookDeliveryOut | None = Field(
+        default=None, description="A send_webhook step's delivery outcome"
+    )
 
 
 class EnrollmentDetailOut(EnrollmentOut):
