@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import Tenant
 from tests.e2e.browser import log_in
+from tests.e2e.test_web_accessibility import SCREENSHOTS
 from tests.e2e.test_web_contacts import AVA, BEN, _consent, _contact
 
 
@@ -49,4 +50,5 @@ def test_find_a_patient_read_the_timeline_and_stop_calling(
     expect(timeline.locator("tbody tr")).to_have_count(2)
     expect(timeline.locator("tbody tr").first).to_contain_text("Withdrew consent")
     expect(page.get_by_role("button", name=re.compile("Yes, stop calling"))).to_have_count(0)
-    page.screenshot(path="/tmp/contact_detail.png", full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "contact-detail-opted-out.png", full_page=True)

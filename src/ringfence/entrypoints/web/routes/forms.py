@@ -5,7 +5,8 @@ A form is made and changed through `services/forms.py` (as the API's /api/v1/for
 changed text is a new version, scanned when saved. "Use suggested wording" adds the scanner's
 wording to the text in the box and shows the page again with it, unsaved: staff read it, then
 save. Its buttons belong to the edit form (`form=`/`formaction`), so what was typed in the box
-travels with them and is kept, with no script.
+travels with them and is kept, with no script. With script, the findings follow the box as
+staff type (`/findings`, htmx): the same scanner on the draft, nothing saved.
 """
 
 from __future__ import annotations
@@ -290,4 +291,48 @@ def use_suggestion(
         values={"name": name, "consent_text": text},
         draft=draft_findings(uow=uow, scope=viewer.scope, text=text) if text.strip() else None,
         note=note,
+    )
+
+
+@router.post(f"{FORMS}/{{form_id}}/findings")
+def draft_check(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: Uow,
+    form_id: FormId,
+    name: Text = "",
+    consent_text: Text = "",
+) -> Response:
+    """The scanner's verdict on the text in the box, not saved: for htmx the findings alone
+    (swapped in as staff type), otherwise the page with them (as "use suggested wording")."""
+    try:
+        version = current_version_of(uow=uow, scope=viewer.scope, form_id=form_id)
+    except NotFound:
+        return web.pages.not_found(request, viewer=viewer, what="That form")
+    # The box stops at TEXT_MAX; a longer post is not a browser's, and Save refuses it anyway.
+    draft = draft_findings(uow=uow, scope=viewer.scope, text=consent_text[:TEXT_MAX])
+    if request.headers.get("HX-Request") != "true":
+        return _render_form(
+            request,
+            web,
+            viewer,
+            uow,
+            form_id,
+            values={"name": name, "consent_text": consent_text},
+            draft=draft,
+        )
+    return web.pages.render(
+        request,
+        "_form_findings.html",
+        viewer=viewer,
+        context={
+            # What the fragment reads of the form: asked on each pause in typing, so not the
+            # whole page's (versions, submissions).
+            "form": {"form_id": form_id, "current_version": version},
+            "findings": draft,
+            "draft": True,
+            "live": True,
+            "recommended": RECOMMENDED,
+        },
     )
