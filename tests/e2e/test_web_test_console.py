@@ -8,7 +8,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from ringfence.agent.events import EndReason
 from ringfence.bootstrap import Container
+from ringfence.services.console_views import ENDED_WHY, ended_text
 from tests.conftest import Tenant, make_tenant
 from tests.e2e.web_client import csrf_token, sign_in
 from tests.factories import add_voice_agent
@@ -105,7 +107,7 @@ def test_an_unknown_caller_and_hanging_up(
     page = client.get(call)
     hung_up = client.post(f"{call}/hangup", data={"csrf_token": csrf_token(page)})
     assert hung_up.status_code == 200  # followed back to the call
-    assert "The call has ended (callee hung up)." in hung_up.text
+    assert "The call has ended: you hung up." in hung_up.text
 
 
 def test_another_accounts_test_call_and_the_old_address(
@@ -129,3 +131,48 @@ def test_another_accounts_test_call_and_the_old_address(
     assert old.status_code == 308
     assert old.headers["location"] == CONSOLE
     assert client.get("/app/voice-ai").text.count(f'href="{CONSOLE}?agent={agent_id}"') == 1
+
+
+def test_every_turns_events_are_shown_under_it_after_a_reload(
+    client: TestClient, tenant: Tenant, agent_id: int, mia: int
+) -> None:
+    sign_in(client, tenant)
+    call = _start(
+        client, agent_id=str(agent_id), purpose="appointment_confirmation", contact_id=str(mia)
+    )
+    _say(client, call, "Wait, am I talking to a robot?")
+    quiet = _say(client, call, "Hmm.")
+    assert 'id="console-latest-events">The agent took no action on your last words.' in quiet
+    _say(client, call, "Please stop calling me.")
+
+    page = client.get(call).text  # a reload: nothing announced, every turn's events kept
+    assert "console-latest-events" not in page
+    # Each of your lines up to the next line of the conversation (or its end).
+    callee_line = r'<li class="console-line console-line--callee">(.*?)</li>'
+    items = re.findall(callee_line + r'\s*(?=<li class="console-line|</ol>)', page, re.S)
+    assert len(items) == 3
+    robot, hmm, stop = items
+    assert 'data-event="ai_disclosed">Said it is an AI assistant' in robot
+    assert "data-event" not in hmm
+    assert 'data-event="opt_out_applied">Opted the number out' in stop
+    assert "ai_disclosed" not in stop
+    ended = re.search(r'<p class="notice" id="call-ended">([^<]*)</p>', page)
+    assert ended is not None
+    assert ended.group(1) == (
+        "The call has ended: the patient asked not to be called, so the agent opted the number "
+        "out and said goodbye."
+    )
+    assert "opt out" not in ended.group(1)  # the reason's code is never shown
+
+
+@pytest.mark.parametrize(
+    "reason", ["opt_out", "completed", "urgent_follow_up", "policy_failure", "max_turns",
+               "callee_hung_up", "voicemail", "transferred", "abandoned"],
+)  # fmt: skip
+def test_each_way_a_call_ends_is_a_sentence(reason: str) -> None:
+    text = ended_text(reason)
+    assert text.startswith("The call has ended: ")
+    assert text.endswith(".")
+    assert "_" not in text
+    assert set(ENDED_WHY) >= {r.value for r in EndReason}
+    assert ended_text(None) == "The call has ended."

@@ -266,7 +266,7 @@ class AgentConsole:
             CallTranscript(
                 account_id=scope.account_id,
                 job_id=job.id,
-                turns=_append([], "agent", first.text),
+                turns=_append([], "agent", first.text, _kinds(first)),
                 created_at=now,
             )
         )
@@ -286,7 +286,7 @@ class AgentConsole:
         runtime = self._runtimes.get(job.id) or self._replay(job, transcript)
         turn = runtime.respond(text)
         turns = _append(list(transcript.turns), "callee", text)
-        transcript.turns = _append(turns, "agent", turn.text)
+        transcript.turns = _append(turns, "agent", turn.text, _kinds(turn))
         self._after_turn(session, job, turn, now)
         if turn.ended:
             self._runtimes.pop(job.id, None)
@@ -429,8 +429,19 @@ def _move(
     job.updated_at = at
 
 
-def _append(turns: list[dict[str, Any]], speaker: str, text: str) -> list[dict[str, Any]]:
+def _kinds(turn: AgentTurn) -> list[str]:
+    return [event.type for event in console_events(turn.events)]
+
+
+def _append(
+    turns: list[dict[str, Any]], speaker: str, text: str, events: list[str] | None = None
+) -> list[dict[str, Any]]:
     start = turns[-1]["end"] + 0.6 if turns else 0.5
     wpm = AGENT_WPM if speaker == "agent" else CALLEE_WPM
     end = round(start + speech_seconds(text, wpm), 2)
-    return [*turns, {"speaker": speaker, "text": text, "start": round(start, 2), "end": end}]
+    line: dict[str, Any] = {"speaker": speaker, "text": text, "start": round(start, 2), "end": end}
+    if events:
+        # What the agent did with the line before it: the console shows it under each turn,
+        # after a reload too (the call's actions alone do not say which turn made them).
+        line["events"] = events
+    return [*turns, line]

@@ -7,7 +7,7 @@ Reads only; the calls themselves are started and advanced by `services/console.p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import func, or_, select
 
@@ -74,17 +74,68 @@ def console_choices(
 
 
 @dataclass(frozen=True, slots=True)
-class Line:
-    speaker: str  # "agent" or "callee"
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class Done:
     """Something the agent did (as a live call would apply it; here a dry run)."""
 
     kind: str
     label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    speaker: str  # "agent" or "callee"
+    text: str
+    # What the agent did after this line (a callee's words, or the agent's opening), from the
+    # events the console stored with the agent's reply.
+    then: tuple[Done, ...] = ()
+
+
+# The console's events (services/console.console_events) as the tester reads them.
+EVENT_TEXTS: Final = {
+    "opt_out_applied": "Opted the number out (stops every call to it)",
+    "ai_disclosed": "Said it is an AI assistant",
+    "deferred_to_staff": "Deferred the question to staff",
+    "task_created": "Created a task for staff",
+    "appointment_confirmed": "Confirmed the appointment",
+    "reschedule_requested": "Asked staff to reschedule",
+    "cancel_requested": "Asked staff to confirm a cancellation",
+    "callback_requested": "Asked staff to call back",
+    "booking_requested": "Asked staff to book",
+    "wrong_number": "Marked a wrong number",
+    "not_interested": "Noted: not interested",
+    "human_claim_blocked": "Blocked a reply that claimed to be a person",
+    "phi_blocked": "Blocked a reply with clinical details",
+    "identity_confirmed": "Confirmed who it is speaking with",
+    "patient_unavailable": "Noted: the patient is not available",
+    "policy_fallback": "Fell back to a safe line",
+    "voicemail_left": "Left a voicemail",
+    "transferred": "Transferred the call to staff",
+    "transfer_failed": "Could not transfer the call, so asked staff to call back",
+    "call_ended": "Ended the call",
+}
+
+# Why a test call ended (its last state change's reason), as a sentence.
+ENDED_WHY: Final = {
+    "opt_out": "the patient asked not to be called, so the agent opted the number out and "
+    "said goodbye",
+    "completed": "the agent finished the conversation and said goodbye",
+    "urgent_follow_up": "the agent handed an urgent matter to staff and closed the call",
+    "policy_failure": "the agent could not go on safely, so it closed the call",
+    "max_turns": "the conversation reached the most turns the agent holds",
+    "callee_hung_up": "you hung up",
+    "voicemail": "the agent left a voicemail",
+    "transferred": "the agent transferred the caller to staff",
+    "abandoned": "nobody spoke for 30 minutes, so it was closed",
+}
+
+
+def event_text(kind: str) -> str:
+    return EVENT_TEXTS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def ended_text(why: str | None) -> str:
+    reason = ENDED_WHY.get(why or "")
+    return f"The call has ended: {reason}." if reason else "The call has ended."
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +147,10 @@ class ConsoleCallView:
     done: tuple[Done, ...]
     ended: bool
     ended_why: str | None  # the last state change's reason ("opt_out", "callee_hung_up", ...)
+
+    @property
+    def ended_text(self) -> str:
+        return ended_text(self.ended_why)
 
 
 def console_call_view(*, uow: UnitOfWork, scope: TenantScope, call_id: int) -> ConsoleCallView:
@@ -120,8 +175,22 @@ def console_call_view(*, uow: UnitOfWork, scope: TenantScope, call_id: int) -> C
         id=job.id,
         agent_id=job.agent_id,
         purpose=job.purpose,
-        lines=tuple(Line(str(t["speaker"]), str(t["text"])) for t in (turns or [])),
+        lines=_lines(turns or []),
         done=tuple(Done(kind, action_label(kind)) for kind in actions),
         ended=ended,
         ended_why=why,
     )
+
+
+def _lines(turns: list[dict[str, Any]]) -> tuple[Line, ...]:
+    """The transcript's lines, each callee line with what the agent did after it (stored on
+    the agent's reply, the next line), the opening with what it did itself."""
+    lines: list[Line] = []
+    for i, turn in enumerate(turns):
+        speaker = str(turn["speaker"])
+        source = turns[i + 1] if speaker == "callee" and i + 1 < len(turns) else turn
+        own = speaker == "callee" or i == 0
+        kinds = source.get("events", []) if own and source["speaker"] == "agent" else []
+        then = tuple(Done(str(kind), event_text(str(kind))) for kind in kinds)
+        lines.append(Line(speaker, str(turn["text"]), then))
+    return tuple(lines)

@@ -13,10 +13,10 @@ from typing import Any, Final
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.calls import CallJob
+from ringfence.adapters.db.calls import CallJob, CallTranscript
 from ringfence.adapters.db.orm import ConsentRecord, Contact, Form, Location
 from ringfence.domain.compliance import Evaluation, ReasonCode, Rule, SuppressionSource
-from ringfence.domain.vocabulary import CallPurpose, CallType, ConsentKind
+from ringfence.domain.vocabulary import CallDirection, CallPurpose, CallType, ConsentKind
 from ringfence.services.audit_views import ActorNames, actor_in_words, actor_names
 from ringfence.services.contact_words import (
     CHANNELS,
@@ -64,6 +64,10 @@ class CallLine:
     purpose: str
     status: str
     test: bool
+    # Answered by the practice's line (its drawer is the inbound dashboard's), not placed.
+    inbound: bool = False
+    # A recording the call's drawer plays (the drawer logs the read; this page only links).
+    has_recording: bool = False
 
 
 def consent_timeline(
@@ -173,8 +177,11 @@ def contact_calls(session: Session, scope: TenantScope, contact_id: int) -> tupl
             CallJob.outcome,
             CallJob.reason_code,
             CallJob.call_type,
+            CallJob.direction,
+            CallTranscript.recording_path,
         )
         .join(Location, Location.id == CallJob.location_id)
+        .outerjoin(CallTranscript, CallTranscript.job_id == CallJob.id)
         .where(CallJob.account_id == scope.account_id, CallJob.contact_id == contact_id)
         .order_by(when.desc(), CallJob.id.desc())
         .limit(CALLS_SHOWN)
@@ -184,7 +191,7 @@ def contact_calls(session: Session, scope: TenantScope, contact_id: int) -> tupl
 
 def _call_line(values: Any) -> CallLine:
     (job_id, location_id, zone, dialed, created, purpose, status, outcome, reason,
-     call_type) = values  # fmt: skip
+     call_type, direction, recording) = values  # fmt: skip
     return CallLine(
         job_id=job_id,
         location_id=location_id,
@@ -194,4 +201,7 @@ def _call_line(values: Any) -> CallLine:
         purpose=CallPurpose(purpose).label,
         status=call_status_words(status, outcome, reason),
         test=call_type is CallType.TEST,
+        inbound=direction is CallDirection.INBOUND,
+        # What the drawer's player reads: a retention purge clears the path.
+        has_recording=recording is not None,
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ringfence.domain.workflows.walk import format_path, walk
-from ringfence.services.errors import InvalidField
+from ringfence.services.errors import InvalidField, InvalidFields
 from ringfence.services.workflows.codec import dump_definition, parse_definition
 from ringfence.services.workflows.templates import TEMPLATES
 
@@ -85,7 +85,7 @@ def test_an_unknown_field_is_an_error_naming_it(where: Any, field: str) -> None:
     where(data)
     error = _error(data)
     assert error.field == field
-    assert error.message == "Unexpected keyword argument"
+    assert error.message == "not a field this part of a workflow has"
 
 
 def test_an_invalid_value_names_its_label() -> None:
@@ -158,3 +158,16 @@ def test_every_step_name_resolves_in_the_json() -> None:
             assert found is not None, part
             node = node[found[1]][int(found[2])]
         assert node == dump_definition(replace(TREE, steps=(step,)))["steps"][0]
+
+
+def test_a_validators_own_reason_reaches_the_field() -> None:
+    """A refusal our validators word (a webhook to a private address) keeps its words: the
+    plain-words rewrite must not turn it into a generic "not a value this field accepts"."""
+    data = {
+        "trigger": {"kind": "manual"},
+        "steps": [{"type": "send_webhook", "url": "http://127.0.0.1/hook", "secret": "s" * 24}],
+    }
+    with pytest.raises(InvalidFields) as refused:
+        parse_definition(data)
+    messages = {error.field: error.message for error in refused.value.errors}
+    assert messages["definition.steps[0].url"] == "127.0.0.1 is not a public internet address"

@@ -23,7 +23,7 @@ from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.params import whole_number
-from ringfence.entrypoints.web.routes.dashboard import OUTBOUND
+from ringfence.entrypoints.web.routes.dashboard import INBOUND, OUTBOUND
 from ringfence.services import consent
 from ringfence.services.consent import ConsentEvidence
 from ringfence.services.contact_views import (
@@ -132,6 +132,7 @@ def contact(
             "c": detail,
             "purposes": [(p.value, p.label) for p in CallPurpose],
             "call_base": f"{OUTBOUND}/calls",
+            "inbound_call_base": f"{INBOUND}/calls",
         },
     )
 

@@ -20,7 +20,7 @@ from ringfence.entrypoints.deps import Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.pages import Viewer
 from ringfence.entrypoints.web.params import whole_number
-from ringfence.services.console import AgentConsole, ConsoleEvent, console_events
+from ringfence.services.console import AgentConsole
 from ringfence.services.console_audio import ConsoleAudio
 from ringfence.services.console_views import console_call_view, console_choices
 from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
@@ -146,10 +146,11 @@ def say(
     if not text.strip():
         return _call_page(request, web, viewer, uow, call_id, error="say something first")
     try:
-        turn = _console(request).respond(uow=uow, scope=viewer.scope, call_id=call_id, text=text)
+        # The turn's events are stored with the call's transcript: the page reads them there.
+        _console(request).respond(uow=uow, scope=viewer.scope, call_id=call_id, text=text)
     except Conflict:
         return _call_page(request, web, viewer, uow, call_id, error="this test call has ended")
-    return _call_page(request, web, viewer, uow, call_id, last=console_events(turn.events))
+    return _call_page(request, web, viewer, uow, call_id, answered=True)
 
 
 @router.post(f"{CONSOLE}/calls/{{call_id}}/hangup", name="test_console_hangup")
@@ -196,7 +197,7 @@ def _call_page(
     uow: Uow,
     call_id: int,
     *,
-    last: list[ConsoleEvent] | None = None,
+    answered: bool = False,
     error: str | None = None,
 ) -> Response:
     try:
@@ -205,7 +206,7 @@ def _call_page(
         return web.pages.not_found(request, viewer=viewer, what="That test call")
     context: dict[str, Any] = {
         "call": call,
-        "last": last,
+        "answered": answered,  # the tester just spoke: their turn's events are announced
         "error": error,
         "speech_missing": _audio(request).missing_engine(),
     }

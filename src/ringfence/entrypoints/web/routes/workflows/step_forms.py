@@ -20,7 +20,8 @@ from starlette.datastructures import FormData
 
 from ringfence.domain.vocabulary import CallPurpose, TaskPriority
 from ringfence.domain.workflows.definition import ShortNotice, WaitUntil
-from ringfence.services.errors import InvalidField
+from ringfence.services.errors import InvalidField, InvalidFields
+from ringfence.services.workflows.codec import DefinitionError
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class FormField:
     empty_choice: str = ""  # a select's first, empty option ("Choose an agent")
     errors_for: tuple[str, ...] = ()
     group: str = ""
+    max_length: int | None = None  # the definition's own limit, so the browser stops there
 
     @property
     def error_keys(self) -> tuple[str, ...]:
@@ -120,6 +122,7 @@ _VOICE_AI_CALL = Action(
             "action_name",
             "Action Name",
             required=True,
+            max_length=200,
             hint='A label to know this call by, e.g. "Call patient to confirm Botox appointment".',
         ),
         FormField(
@@ -213,6 +216,7 @@ _WAIT = Action(
             "service_contains",
             "Treatment (service contains)",
             hint='e.g. "Botox"; empty: any completed appointment.',
+            max_length=200,
             group=WaitUntil.AFTER_LAST_TREATMENT.value,
         ),
     ),
@@ -225,14 +229,14 @@ ACTIONS: Final = (
         name="Add Tag",
         description="Put a tag on the contact (a new tag is created when the workflow publishes).",
         keywords="label contact segment",
-        fields=(FormField("tag", "Tag", required=True),),
+        fields=(FormField("tag", "Tag", required=True, max_length=100),),
     ),
     Action(
         type="remove_tag",
         name="Remove Tag",
         description="Take a tag off the contact (the tag must exist).",
         keywords="untag label contact segment",
-        fields=(FormField("tag", "Tag", required=True),),
+        fields=(FormField("tag", "Tag", required=True, max_length=100),),
     ),
     Action(
         type="create_task",
@@ -240,9 +244,9 @@ ACTIONS: Final = (
         description="A to-do for staff on the contact.",
         keywords="todo to-do staff follow up assign",
         fields=(
-            FormField("title", "Title", required=True),
-            FormField("body", "Details", Widget.TEXTAREA),
-            FormField("assignee", "Assignee"),
+            FormField("title", "Title", required=True, max_length=200),
+            FormField("body", "Details", Widget.TEXTAREA, max_length=5000),
+            FormField("assignee", "Assignee", max_length=200),
             FormField("due_in_hours", "Due in (hours)", Widget.NUMBER, hint="24 by default."),
             FormField(
                 "priority",
@@ -257,14 +261,14 @@ ACTIONS: Final = (
         name="Move Opportunity",
         description="Move the contact's opportunity to a pipeline stage.",
         keywords="pipeline stage deal",
-        fields=(FormField("stage", "Stage", required=True),),
+        fields=(FormField("stage", "Stage", required=True, max_length=100),),
     ),
     Action(
         type="add_note",
         name="Add Note",
         description="Write a note on the contact record.",
         keywords="record comment",
-        fields=(FormField("body", "Note", Widget.TEXTAREA, required=True),),
+        fields=(FormField("body", "Note", Widget.TEXTAREA, required=True, max_length=5000),),
     ),
     _WAIT,
 )
@@ -385,16 +389,41 @@ NO_ERRORS: Final = FormErrors()
 
 
 def form_errors(exc: InvalidField, *, prefix: str, fields: Iterable[FormField]) -> FormErrors:
-    """Place the service's error: `prefix` is where the form's values sit in the definition
-    (`definition.steps[2]`, `definition.trigger`); an error on one of its fields goes next to
-    the form field showing it, anything else is the form's general error, saying where."""
-    if exc.field.startswith(prefix + "."):
-        match = _FIELD_NAME.match(exc.field[len(prefix) + 1 :])
-        if match is not None:
-            for f in fields:
-                if match.group(1) in f.error_keys:
-                    return FormErrors(fields={f.name: exc.message})
-    return FormErrors(general=f"{where(exc.field)}: {exc.message}")
+    """Place every one of the service's errors (`InvalidFields` holds several): `prefix` is
+    where the form's values sit in the definition (`definition.steps[2]`,
+    `definition.trigger`); an error on one of its fields goes next to the form field showing
+    it, worded with that field's label, anything else is the form's general error, saying
+    where. A field shows its first error; the general line joins the rest."""
+    problems = exc.errors if isinstance(exc, InvalidFields) else [exc]
+    placed: dict[str, str] = {}
+    general: list[str] = []
+    for problem in problems:
+        target = _field_of(problem.field, prefix, fields)
+        if target is None:
+            general.append(f"{where(problem.field)}: {problem.message}")
+        elif target.name not in placed:
+            placed[target.name] = _worded(problem, target)
+    return FormErrors(fields=placed, general="; ".join(general) or None)
+
+
+def _field_of(name: str, prefix: str, fields: Iterable[FormField]) -> FormField | None:
+    if not name.startswith(prefix + "."):
+        return None
+    match = _FIELD_NAME.match(name[len(prefix) + 1 :])
+    if match is None:
+        return None
+    return next((f for f in fields if match.group(1) in f.error_keys), None)
+
+
+def _worded(problem: InvalidField, f: FormField) -> str:
+    """The schema's plain reason under the form's own label ("Title: at most 200
+    characters"; "AI Agent is required"). A check made against the database already words
+    its message ("unknown tag 'VIP' (create it first)")."""
+    if not isinstance(problem, DefinitionError):
+        return problem.message
+    if problem.required:
+        return f"{f.label} is required"
+    return f"{f.label}: {problem.reason}"
 
 
 def where(field_name: str) -> str:
