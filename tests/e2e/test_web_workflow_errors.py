@@ -135,3 +135,24 @@ def test_checks_against_the_practice_show_every_field_at_once(
     assert _error(response.text, "from_number_id") == (
         "From Phone Number: +12125550188 belongs to another location"
     )
+
+
+def test_the_new_workflow_form_shows_every_problem_at_once(
+    signed_in: TestClient, tenant: Tenant, ready: tuple[int, int]
+) -> None:
+    _agent_id, number_id = ready
+    form = signed_in.get(f"/app/workflows/new?location={tenant.location_id}")
+    data = {
+        "location_id": str(tenant.location_id),
+        "template": "blank",
+        "name": "VIP recall",
+        "agent_id": "999999",  # no such agent
+        "from_number_id": str(number_id),
+        "trigger_kind": "contact_tag_added",
+        "trigger_detail": "",  # the tag is missing
+        "purpose": "lead_reactivation",
+    }
+    response = post_form(signed_in, form, "/app/workflows/new", data)
+    assert response.status_code == 422
+    assert re.search(r'id="new-trigger_detail-error">[^<]+', response.text)
+    assert re.search(r'id="new-agent_id-error">[^<]+', response.text)

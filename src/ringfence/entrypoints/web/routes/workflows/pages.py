@@ -56,7 +56,7 @@ from ringfence.entrypoints.web.routes.workflows.views import (
     resources_at,
     workflow_rows,
 )
-from ringfence.services.errors import Conflict, InvalidField, NotFound
+from ringfence.services.errors import Conflict, InvalidField, InvalidFields, NotFound
 from ringfence.services.unit_of_work import UnitOfWork
 from ringfence.services.workflows import forecast as forecasting
 from ringfence.services.workflows import lifecycle, manage
@@ -305,15 +305,29 @@ def _blank_definition(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _new_form_errors(exc: InvalidField) -> FormErrors:
-    if exc.field in {"name", "template", AGENT_FIELD, NUMBER_FIELD}:
-        return FormErrors(fields={exc.field: exc.message})
-    if exc.field.startswith("definition.trigger"):
-        target = "trigger_kind" if exc.field.endswith(".kind") else "trigger_detail"
-        return FormErrors(fields={target: exc.message})
-    last = exc.field.rsplit(".", 1)[-1]
-    if exc.field.startswith("definition.steps[") and last in _NEW_FORM_FIELDS:
-        return FormErrors(fields={_NEW_FORM_FIELDS[last]: exc.message})
-    return FormErrors(general=f"{where(exc.field)}: {exc.message}")
+    """Every problem the service found (`InvalidFields` holds several), each next to the new-
+    workflow form's field it belongs to (the first one for each field); the rest in one line."""
+    fields: dict[str, str] = {}
+    general: list[str] = []
+    for error in exc.errors if isinstance(exc, InvalidFields) else [exc]:
+        target = _new_form_field(error.field)
+        if target is None:
+            general.append(f"{where(error.field)}: {error.message}")
+        else:
+            fields.setdefault(target, error.message)
+    return FormErrors(fields=fields, general="; ".join(general) or None)
+
+
+def _new_form_field(name: str) -> str | None:
+    """The new-workflow form's field a service error names, or None (no field shows it)."""
+    if name in {"name", "template", AGENT_FIELD, NUMBER_FIELD}:
+        return name
+    if name.startswith("definition.trigger"):
+        return "trigger_kind" if name.endswith(".kind") else "trigger_detail"
+    last = name.rsplit(".", 1)[-1]
+    if name.startswith("definition.steps[") and last in _NEW_FORM_FIELDS:
+        return _NEW_FORM_FIELDS[last]
+    return None
 
 
 # --- Draft ⇄ Published --------------------------------------------------------------------------
