@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -727,7 +728,8 @@ def test_actions_after_a_call_change_the_crm_and_are_logged_on_the_call(
         ("task_created", "urgent: Send the filler price list"),
         ("opportunity_moved", "Consult done → Contacted"),
         ("note_added", "Reached by Voice AI."),
-        ("webhook_sent", WEBHOOK_URL),
+        # The host only: a webhook URL's path or query may carry the receiver's token.
+        ("webhook_sent", urlsplit(WEBHOOK_URL).hostname),
     ]
     assert actions[-len(from_the_path) :] == from_the_path
     assert ("tag_applied", "Stage Watched") not in actions

@@ -3,6 +3,7 @@ set (it used to be open whatever the setting)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -42,6 +43,21 @@ def test_without_a_token_the_port_is_open() -> None:
         answer = httpx.get(f"http://127.0.0.1:{server.server_port}/metrics")
         assert answer.status_code == 200
         assert "ringfence_gate_decisions" in answer.text
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="this machine has no IPv6")
+def test_the_port_serves_on_an_ipv6_host() -> None:
+    try:
+        server, thread = serve_worker_metrics("::1", 0, None)
+    except OSError as exc:  # IPv6 compiled in but no loopback address configured
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    try:
+        answer = httpx.get(f"http://[::1]:{server.server_port}/metrics")
+        assert answer.status_code == 200
     finally:
         server.shutdown()
         server.server_close()

@@ -121,6 +121,10 @@ def test_a_failed_statement_names_no_patient(container: Container, tenant: Tenan
         # An escaped backslash followed by the text "u0000" is no control character ...
         (b"", b"application/json", b'{"a": "\\\\u0000"}', None),
         (b"", b"application/json", b'{"a": "x\\\\\\\\u0007"}', None),
+        # JSON's short escapes for backspace and form feed are controls too.
+        (b"", b"application/json", b'{"a": "x\\by"}', "body"),
+        (b"", b"application/json", b'{"a": "x\\fy"}', "body"),
+        (b"", b"application/json", b'{"a": "x\\\\by"}', None),
         # ... but an escaped backslash and then a real escape is.
         (b"", b"application/json", b'{"a": "\\\\\\u0000"}', "body"),
         (b"", b"application/x-www-form-urlencoded", b"a=b%0Ac", None),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from fastapi import FastAPI
@@ -34,6 +34,7 @@ from ringfence.entrypoints.api.carriers.twilio import (
     get_inbound_calls,
     get_pending_streams,
 )
+from ringfence.services.inbound_live import InboundLiveCalls
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.synth import babble
 from tests.integration.dispatch.practice import BEFORE_WINDOW, Practice, make_practice
@@ -225,3 +226,37 @@ def test_a_dial_report_for_another_call_changes_nothing(
     assert twilio_client.post(path, data=ended, headers=signed).status_code == 200
     assert _tasks_and_actions(twilio_container, job)[0] == []
     assert _kept(twilio_container) == 1  # still kept for the real call's report
+
+
+class _CannotClose(InboundLiveCalls):
+    """The service with its database gone when the call's record is to be closed."""
+
+    def _close(self, opened: Any, result: Any, transfer_reported_later: bool = False) -> None:
+        if result is not None:
+            raise RuntimeError("the database went away")
+        super()._close(opened, result, transfer_reported_later)
+
+
+def test_a_record_that_cannot_close_still_hands_the_caller_to_staff(
+    twilio_container: Container,
+    twilio_client: TestClient,
+    practice: Practice,
+    call: FakeCall,
+    answering: PendingStreams,
+    tmp_path: Path,
+) -> None:
+    """The caller asked for a person: a record whose close fails (the database) must not keep
+    them from staff (the record is settled later as a lost call)."""
+    sessions = _inbound(twilio_container, tmp_path, [ASKS], 5)
+    broken = _CannotClose(
+        twilio_container.uow,
+        pipeline_for=sessions._pipeline_for,
+        store_dir=tmp_path,
+        cipher=twilio_container.phi_cipher,
+        max_concurrent_calls=5,
+    )
+    app = cast(FastAPI, twilio_client.app)
+    app.dependency_overrides[get_inbound_calls] = lambda: broken
+    _ask_for_a_person(twilio_client, twilio_container)
+    [twiml] = call.redirected_to
+    assert f"<Number>{STAFF}</Number></Dial>" in twiml

@@ -201,7 +201,11 @@ class DeadlineTransport(httpx.HTTPTransport):
         super().__init__()
         self.deadline_s = deadline_s
         # httpx builds its pool without a way to name the network backend: the pool is
-        # rebuilt with httpx's defaults and the backend that applies the deadline.
+        # rebuilt with httpx's defaults and the backend that applies the deadline. Should an
+        # httpx release stop keeping its pool there, fail loudly here rather than run without
+        # the deadline (httpx and httpcore are bounded in pyproject.toml for this reason).
+        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
+            raise RuntimeError("httpx.HTTPTransport no longer keeps an httpcore pool in _pool")
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=100,

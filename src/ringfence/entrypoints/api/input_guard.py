@@ -29,7 +29,9 @@ _QUERY: Final = re.compile(rb"%(0[0-9a-f]|1[0-9a-f]|7f)|[\x00-\x1f\x7f]", re.IGN
 _PERCENT: Final = re.compile(rb"%(0[0-8bcef]|1[0-9a-f]|7f)", re.IGNORECASE)
 # An escape is one only after an even run of backslashes: the JSON text `"\\u0000"` is the six
 # characters `\u0000` (an escaped backslash, then text), harmless and accepted as text.
-_JSON_ESCAPE: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(0[0-8bcef]|1[0-9a-f]|7f)", re.IGNORECASE)
+_JSON_ESCAPE: Final = re.compile(
+    rb"(?<!\\)(?:\\\\)*\\(u00(0[0-8bcef]|1[0-9a-f]|7f)|[bf])", re.IGNORECASE
+)
 _RAW: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MESSAGE: Final = "control characters (such as NUL) are not allowed"
 

@@ -7,6 +7,7 @@ behind the token check instead, on a small threaded server that logs no requests
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterable
 from socketserver import ThreadingMixIn
@@ -48,8 +49,13 @@ def serve_worker_metrics(
 ) -> tuple[WSGIServer, threading.Thread]:
     """Serve this process's metrics on `host:port` in a daemon thread (port 0: any free port;
     the server's `server_port` says which)."""
-    server = make_server(
-        host, port, _guarded(make_wsgi_app(), token), _ThreadingServer, _QuietHandler
+    # IPv4 or IPv6, whichever `host` names (as prometheus-client's own server chooses).
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    server_class: type[_ThreadingServer] = type(
+        "_MetricsServer", (_ThreadingServer,), {"address_family": family}
+    )
+    server: WSGIServer = make_server(
+        host, port, _guarded(make_wsgi_app(), token), server_class, _QuietHandler
     )
     thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
     thread.start()

@@ -232,9 +232,11 @@ def _queue_webhook(
     )
     session.add(delivery)
     session.flush()
-    _on_call(session, enrollment, "webhook_sent", step.url, "webhook_delivery", delivery.id, now)
-    # The host only: the URL's path or query string may carry the receiver's token.
-    return ActionResult(True, f"webhook {delivery.id} queued for {host_of(step.url)}")
+    # The host only, in the call's actions and the run log: the URL's path or query string
+    # may carry the receiver's token.
+    host = host_of(step.url)
+    _on_call(session, enrollment, "webhook_sent", host, "webhook_delivery", delivery.id, now)
+    return ActionResult(True, f"webhook {delivery.id} queued for {host}")
 
 
 def _on_call(

@@ -137,7 +137,8 @@ def _record(
         row = session.get(WebhookDelivery, delivery_id)
         if row is None:
             return None
-        row.response_status = status_code
+        if status_code is not None:  # an attempt nobody answered keeps the last answer seen
+            row.response_status = status_code
         if error is None:
             row.status, row.delivered_at, row.next_attempt_at = DeliveryStatus.DELIVERED, now, None
             row.last_error = None

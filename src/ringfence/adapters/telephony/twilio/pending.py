@@ -103,7 +103,9 @@ class PendingStreams:
             if running is None:
                 running = self._answering[call_sid] = Future()
         if not first:  # Twilio's retry of a call being answered: its answer
-            return cast("str | T", running.result())
+            # Bounded: a first answer stuck (a busy database) must not hold every retry's
+            # thread; a retry that gives up is answered as a call that could not be answered.
+            return cast("str | T", running.result(timeout=self.ttl_s))
         try:
             answered = answer()
         except BaseException as exc:

@@ -337,6 +337,7 @@ async def _serve(
             if bridge.transfer_to is not None and record_key is not None:
                 to, bridge.transfer_to = bridge.transfer_to, None
                 await _hand_over_inbound(container, bridge, transfer, to, record_key)
+                break  # the call is staff's now (or over): our side of the stream ends
             elif bridge.transfer_to is not None:
                 to, bridge.transfer_to = bridge.transfer_to, None
                 failed = await _transfer(transfer, sid, to, key)
@@ -376,7 +377,13 @@ async def _hand_over_inbound(
     to report how that ended under the record's key (`twilio_dial`). A refused hand-over is
     reported here; the stream's close then ends the call (nothing after <Connect>)."""
     sid = bridge.call_sid
-    await run_in_threadpool(bridge.close)
+    try:
+        await run_in_threadpool(bridge.close)
+    except Exception:
+        # The caller asked for a person: a record that could not be closed (the database, the
+        # recording's disk) must not keep them from staff. Only the kept conversation, and
+        # with it a failed dial's "call back" task, is lost; the error is in the log.
+        log.exception("call %s: its record could not be closed before the hand-over", sid)
     failed = await _transfer(transfer, sid, to, bridge.call_key, report_key=record_key)
     if failed is not None and sid is not None:
         await run_in_threadpool(report_failed_hand_over, container, record_key, sid, failed)
