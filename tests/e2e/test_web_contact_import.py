@@ -11,9 +11,12 @@ import csv
 import io
 import re
 import stat
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import func, select
@@ -23,7 +26,10 @@ from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.entrypoints.api.schemas.contact_imports import MAX_CSV_CHARS
 from ringfence.entrypoints.asgi import create_app
+from ringfence.entrypoints.web.routes.contact_import import get_runner
+from ringfence.services.contact_import_report import ImportPhase
 from ringfence.services.contact_import_view import FORM_OVERHEAD_BYTES, MAX_UPLOAD_BYTES
+from ringfence.services.import_progress import ImportJob
 from tests.conftest import Tenant
 from tests.e2e.web_client import csrf_token, sign_in
 
@@ -39,6 +45,43 @@ CSV_TEXT = (
     "212-555-0150,Zoe,,zoe@example.com,\n"
     "212-555-0151,Max,Lee,,\n"
 )
+
+
+class JoinedRunner:
+    """Each run in a thread of its own, as in production, but answered once it is over: the
+    page that follows then shows its end."""
+
+    def start(self, work: Callable[[], None]) -> None:
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+
+
+class HeldRunner:
+    """Keeps the runs it is given, for the test to run (or never run: a process that died)."""
+
+    def __init__(self) -> None:
+        self.held: list[ImportJob] = []
+
+    def start(self, work: Callable[[], None]) -> None:
+        assert isinstance(work, ImportJob)
+        self.held.append(work)
+
+    def run_all(self) -> None:
+        while self.held:
+            JoinedRunner().start(self.held.pop(0))
+
+
+def _use_runner(client: TestClient, runner: JoinedRunner | HeldRunner) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.dependency_overrides[get_runner] = lambda: runner
+
+
+@pytest.fixture(autouse=True)
+def _joined_runs(request: pytest.FixtureRequest) -> None:
+    if "client" in request.fixturenames:
+        _use_runner(request.getfixturevalue("client"), JoinedRunner())
 
 
 def _second_location(container: Container, tenant: Tenant) -> int:
@@ -153,8 +196,10 @@ def test_upload_map_import_and_read_the_report(
 
     done = _run(client, token, "import")
     assert done.status_code == 303, done.text
-    report = client.get(done.headers["location"])
+    assert done.headers["location"] == f"{PAGE}/{token}/progress"
+    report = client.get(done.headers["location"])  # finished: it sends on to the report
     assert report.status_code == 200
+    assert str(report.url).endswith(f"{PAGE}/{token}/report")
     assert "Imported: 3 new, 2 merged, 1 skipped." in report.text
     assert "<h1>Import report</h1>" in report.text
     counts = {n: _count(report.text, n) for n in ("rows", "created", "merged", "skipped")}
@@ -303,7 +348,12 @@ def test_another_account_cannot_use_the_upload(
 
     with TestClient(create_app(container)) as rival:
         sign_in(rival, other_tenant)
-        for path in (f"{PAGE}/{token}", f"{PAGE}/{token}/report", f"{PAGE}/{token}/report.csv"):
+        for path in (
+            f"{PAGE}/{token}",
+            f"{PAGE}/{token}/progress",
+            f"{PAGE}/{token}/report",
+            f"{PAGE}/{token}/report.csv",
+        ):
             seen = rival.get(path)
             assert seen.status_code == 404, path
             assert "does not exist in this account" in seen.text
@@ -399,3 +449,146 @@ def test_the_upload_is_kept_owner_only_and_never_by_its_token(
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert token not in kept.name
+    # A run's progress (and the lock that orders its writes) sits beside it, the same way.
+    assert _run(client, token, "check").status_code == 303
+    beside = set(folder.iterdir()) - before - {kept}
+    assert {path.name.removeprefix(kept.name.split(".")[0]) for path in beside} == {
+        ".progress.json",
+        ".lock",
+    }
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in beside)
+
+
+def _polled(client: TestClient, token: str, seen: str = "") -> Response:
+    return client.get(
+        f"{PAGE}/{token}/progress",
+        params={"seen": seen} if seen else None,
+        headers={"HX-Request": "true"},
+        follow_redirects=False,
+    )
+
+
+def test_the_progress_page_follows_a_run_to_its_report(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    held = HeldRunner()
+    _use_runner(client, held)
+    sign_in(client, tenant)
+    token = _token(_upload(client, tenant.location_id))
+    assert client.get(f"{PAGE}/{token}/progress").status_code == 404  # nothing run yet
+    started = _run(client, token, "import")
+    assert started.status_code == 303
+    assert started.headers["location"] == f"{PAGE}/{token}/progress"
+    [job] = held.held
+
+    page = client.get(f"{PAGE}/{token}/progress", follow_redirects=False)
+    assert page.status_code == 200
+    assert "<h1>Importing contacts</h1>" in page.text
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page.text
+    assert 'hx-trigger="every 1s"' in page.text
+    assert f'hx-get="{PAGE}/{token}/progress?seen=validating"' in page.text
+    assert '<label for="import-bar" id="import-words">Checking rows: 0 of 6</label>' in page.text
+    assert '<progress id="import-bar" max="6" value="0">' in page.text
+    assert re.search(
+        r'<p id="import-phase" role="status" aria-live="polite">Checking rows', page.text
+    )
+
+    # The run's own callback, as the service calls it: the fragment shows the count, and
+    # the live region is sent again only when the phase is not the one it last said.
+    job.tracker(ImportPhase.VALIDATING, 3, 6)
+    fragment = _polled(client, token, seen="validating")
+    assert fragment.status_code == 200
+    assert "Checking rows: 3 of 6" in fragment.text
+    assert "<html" not in fragment.text
+    assert "hx-swap-oob" not in fragment.text
+    job.tracker(ImportPhase.WRITING, 1, 5)
+    moved = _polled(client, token, seen="validating")
+    assert "Saving contacts: 1 of 5" in moved.text
+    assert '<p id="import-phase" hx-swap-oob="innerHTML">Saving contacts…</p>' in moved.text
+
+    # A second click on "Import" starts nothing: it shows the run going on.
+    again = _run(client, token, "import")
+    assert again.status_code == 303
+    assert again.headers["location"] == f"{PAGE}/{token}/progress"
+    shown = client.get(again.headers["location"])
+    assert "This file is already being checked or imported" in shown.text
+    assert "Saving contacts: 1 of 5" in shown.text
+    assert len(held.held) == 1
+    assert _contacts(container, tenant.account_id) == []
+
+    held.run_all()
+    finished = _polled(client, token, seen="writing")
+    assert finished.headers["HX-Redirect"] == f"{PAGE}/{token}/report"
+    report = client.get(f"{PAGE}/{token}/progress")
+    assert str(report.url).endswith(f"{PAGE}/{token}/report")
+    assert "Imported: 4 new, 1 merged, 1 skipped." in report.text
+    assert len(_contacts(container, tenant.account_id)) == 4
+    # Done, the file is imported: the guard holds as before.
+    refused = _run(client, token, "import")
+    assert refused.headers["location"] == f"{PAGE}/{token}/report"
+    assert "This file was already imported" in client.get(refused.headers["location"]).text
+    assert held.held == []
+
+
+def test_a_run_that_stopped_answering_is_shown_interrupted_and_can_run_again(
+    client: TestClient, clock: VirtualClock, container: Container, tenant: Tenant
+) -> None:
+    held = HeldRunner()
+    _use_runner(client, held)
+    sign_in(client, tenant)
+    token = _token(_upload(client, tenant.location_id))
+    assert _run(client, token, "import").status_code == 303
+    [dead] = held.held  # its process "died": it never runs
+    held.held.clear()
+
+    clock.advance(timedelta(seconds=119))
+    running = client.get(f"{PAGE}/{token}/progress")
+    assert "Checking rows: 0 of 6" in running.text
+    # Still running a minute and more on: a second "Import" is refused.
+    _run(client, token, "import")
+    assert held.held == []
+
+    clock.advance(timedelta(seconds=1))
+    page = client.get(f"{PAGE}/{token}/progress")
+    assert page.status_code == 200
+    assert "The import was interrupted" in page.text
+    assert "Nothing was imported" in page.text
+    assert "http-equiv" not in page.text
+    assert "hx-trigger" not in page.text
+    assert _polled(client, token).status_code == 200  # no redirect: the poll stops here
+
+    form = re.search(r'<form method="post" [^>]*id="import-again">(.*?)</form>', page.text, re.S)
+    assert form is not None
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(1)))
+    assert fields["column-0"] == "phone"
+    fields["action"] = "import"
+    _use_runner(client, JoinedRunner())
+    report = client.post(f"{PAGE}/{token}", data=fields)
+    assert "<h1>Import report</h1>" in report.text
+    assert len(_contacts(container, tenant.account_id)) == 4
+
+    # The old run, had it lived, writes nothing over the new one's.
+    dead.tracker(ImportPhase.VALIDATING, 1, 6)
+    assert str(client.get(f"{PAGE}/{token}/progress").url).endswith("/report")
+
+
+def test_a_run_that_fails_says_nothing_was_imported(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    held = HeldRunner()
+    _use_runner(client, held)
+    sign_in(client, tenant)
+    brooklyn = _second_location(container, tenant)
+    token = _token(_upload(client, brooklyn))
+    assert _run(client, token, "check").status_code == 303
+    with container.uow() as uow:
+        location = uow.session.get(Location, brooklyn)
+        assert location is not None
+        uow.session.delete(location)
+        uow.commit()
+    held.run_all()
+    page = client.get(f"{PAGE}/{token}/progress")
+    assert "<h1>Checking the file</h1>" in page.text
+    assert "The check stopped: the location chosen for this file no longer exists" in page.text
+    assert "Nothing was imported" in page.text
+    assert _contacts(container, tenant.account_id) == []

@@ -7,8 +7,13 @@ import re
 from playwright.sync_api import Page, expect
 
 from ringfence.bootstrap import Container
+from ringfence.entrypoints.asgi import create_app
+from ringfence.entrypoints.web.routes.contact_import import get_runner
+from ringfence.services.contact_import_report import ImportPhase
 from tests.conftest import Tenant
-from tests.e2e.browser import log_in
+from tests.e2e.browser import log_in, serve_in_thread
+from tests.e2e.test_web_accessibility import _violations
+from tests.e2e.test_web_contact_import import HeldRunner
 
 CSV = (
     b"Cell phone,Given,Surname\n"
@@ -80,3 +85,38 @@ def test_a_spreadsheet_file_is_named_before_it_is_sent(
     # The browser keeps the form: nothing was sent.
     expect(page).to_have_url(f"{live_server}/app/contacts/import")
     expect(page.get_by_role("heading", name="Import contacts", level=1)).to_be_visible()
+
+
+def test_the_progress_page_moves_and_opens_the_report(
+    page: Page, container: Container, tenant: Tenant
+) -> None:
+    held = HeldRunner()
+    app = create_app(container)
+    app.dependency_overrides[get_runner] = lambda: held
+    with serve_in_thread(app) as server:
+        log_in(page, server, tenant.api_key)
+        page.goto(f"{server}/app/contacts/import")
+        page.get_by_label("CSV file").set_input_files(
+            {"name": "patients.csv", "mimeType": "text/csv", "buffer": CSV}
+        )
+        page.get_by_role("button", name="Upload and check the columns").click()
+        page.get_by_label("Ringfence field for column “Given”").select_option("first_name")
+        page.get_by_role("button", name="Check without saving").click()
+
+        expect(page.get_by_role("heading", name="Checking the file", level=1)).to_be_visible()
+        bar = page.get_by_role("progressbar", name="Checking rows: 0 of 3")
+        expect(bar).to_be_visible()
+        expect(page.locator("#import-phase")).to_have_text("Checking rows…")
+        assert _violations(page, "import progress") == []
+
+        [job] = held.held
+        job.tracker(ImportPhase.VALIDATING, 2, 3)
+        # htmx polls every second: the bar moves without a reload.
+        expect(page.get_by_role("progressbar", name="Checking rows: 2 of 3")).to_have_attribute(
+            "value", "2"
+        )
+        held.run_all()
+        expect(
+            page.get_by_role("heading", name=re.compile("^Check report"), level=1)
+        ).to_be_visible()
+        expect(page.get_by_text("Checked 3 rows: nothing was saved.")).to_be_visible()

@@ -11,14 +11,23 @@ The file is named by a hash of the account id and the token: another account pre
 token finds no file (it reads as missing), and no usable token is ever written to disk. An
 upload expires an hour after it was made (on the injected clock); expired ones are deleted
 whenever a new one is saved. A migration (a table) would be heavy for what lives an hour.
+
+A run's progress (`import_progress`) is a second small file beside the upload, under the same
+name: the run rewrites it a few times a second, and rewriting the upload (all its rows) that
+often would be wasteful. Starting a run and writing its progress take a lock file of the
+upload's (`flock`, which every web process on the host shares), so two clicks on "Import"
+start one run, and a run that was taken over stops writing.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,10 +37,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from ringfence.clock import Clock
 from ringfence.services.contact_import_report import ImportReport
+from ringfence.services.import_progress import ImportProgress
 
 UPLOAD_TTL: Final = timedelta(hours=1)
 _TOKEN: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 _SUFFIX: Final = ".upload.json"
+_PROGRESS: Final = ".progress.json"
+_LOCK: Final = ".lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,7 @@ class Upload:
 
 
 _ADAPTER: Final = TypeAdapter(Upload)
+_PROGRESS_ADAPTER: Final = TypeAdapter(ImportProgress)
 
 
 class UploadStore:
@@ -105,22 +118,81 @@ class UploadStore:
         self._write(updated)
         return updated
 
-    def _path(self, account_id: int, token: str) -> Path:
+    def progress(self, upload: Upload) -> ImportProgress | None:
+        """The upload's latest run (running, finished or failed); None before its first."""
+        try:
+            data = self._path(upload.account_id, upload.token, _PROGRESS).read_bytes()
+            return _PROGRESS_ADAPTER.validate_json(data)
+        except (OSError, ValidationError):
+            return None
+
+    def start_run(
+        self, upload: Upload, *, dry_run: bool, total: int, mapping: Mapping[str, str]
+    ) -> ImportProgress | None:
+        """Record a new run of `upload` as started, unless one is running (not stale) or the
+        file was imported meanwhile: then None, and nothing is to be started."""
+        now = self._clock.now()
+        with self._locked(upload):
+            current = self.progress(upload)
+            if current is not None and current.running(now):
+                return None
+            latest = self.get(account_id=upload.account_id, token=upload.token)
+            if latest is None or latest.imported:
+                return None
+            started = ImportProgress(
+                run_id=secrets.token_hex(8),
+                dry_run=dry_run,
+                mapping=dict(mapping),
+                started_at=now,
+                updated_at=now,
+                total=total,
+            )
+            self._write_progress(upload, started)
+        return started
+
+    def save_progress(self, upload: Upload, progress: ImportProgress) -> bool:
+        """Write a run's progress; False (and nothing written) when another run started since."""
+        with self._locked(upload):
+            current = self.progress(upload)
+            if current is not None and current.run_id != progress.run_id:
+                return False
+            self._write_progress(upload, progress)
+        return True
+
+    @contextmanager
+    def _locked(self, upload: Upload) -> Iterator[None]:
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = self._path(upload.account_id, upload.token, _LOCK)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # which releases the lock
+
+    def _write_progress(self, upload: Upload, progress: ImportProgress) -> None:
+        path = self._path(upload.account_id, upload.token, _PROGRESS)
+        self._replace(path, _PROGRESS_ADAPTER.dump_json(progress))
+
+    def _path(self, account_id: int, token: str, suffix: str = _SUFFIX) -> Path:
         digest = hashlib.sha256(f"{account_id}:{token}".encode()).hexdigest()
-        return self._directory / f"{digest}{_SUFFIX}"
+        return self._directory / f"{digest}{suffix}"
 
     def _expired(self, upload: Upload) -> bool:
         return self._clock.now() - upload.uploaded_at >= self._ttl
 
     def _write(self, upload: Upload) -> None:
         self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = self._path(upload.account_id, upload.token)
+        self._replace(self._path(upload.account_id, upload.token), _ADAPTER.dump_json(upload))
+
+    @staticmethod
+    def _replace(path: Path, data: bytes) -> None:
         temporary = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
         # Created 0600 whatever the umask, then renamed over the old one: a reader never sees
         # half a file.
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as file:
-            file.write(_ADAPTER.dump_json(upload))
+            file.write(data)
         os.replace(temporary, path)
 
     def _sweep(self) -> None:
@@ -133,4 +205,6 @@ class UploadStore:
             except (OSError, ValidationError):
                 continue
             if self._expired(upload):
-                path.unlink(missing_ok=True)
+                stem = path.name.removesuffix(_SUFFIX)
+                for suffix in (_PROGRESS, _LOCK, _SUFFIX):
+                    path.with_name(f"{stem}{suffix}").unlink(missing_ok=True)

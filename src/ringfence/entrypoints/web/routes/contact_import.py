@@ -2,12 +2,14 @@
 
 The same import as `POST /api/v1/contact-imports` and `ringfence contacts import`: the file is
 read, mapped, validated and merged by `services.contact_import` alone; this module moves the
-file and the staff's choices between the steps (kept server-side, `services.import_uploads`)
-and shows the service's report.
+file and the staff's choices between the steps (kept server-side, `services.import_uploads`),
+starts the run in the background and follows its progress (`services.import_progress`), and
+shows the service's report.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Request, status
@@ -19,8 +21,8 @@ from ringfence.entrypoints.deps import ContainerDep, Uow
 from ringfence.entrypoints.web.deps import SignedIn, Web
 from ringfence.entrypoints.web.flash import Flash, FlashLevel
 from ringfence.entrypoints.web.pages import Viewer
-from ringfence.services.contact_import import run_import
-from ringfence.services.contact_import_report import ImportField
+from ringfence.services.contact_import_csv import resolve_columns
+from ringfence.services.contact_import_report import ImportField, ImportReport
 from ringfence.services.contact_import_view import (
     CONSENT_NOTICE,
     FIELD_LABELS,
@@ -36,6 +38,15 @@ from ringfence.services.contact_import_view import (
     upload_limit,
 )
 from ringfence.services.errors import InvalidField
+from ringfence.services.import_progress import (
+    ImportJob,
+    ImportRunner,
+    ProgressTracker,
+    RunState,
+    ThreadRunner,
+    error_words,
+    progress_view,
+)
 from ringfence.services.import_uploads import Upload, UploadStore
 
 router = APIRouter()
@@ -53,6 +64,15 @@ def get_uploads(container: ContainerDep) -> UploadStore:
 
 
 Uploads = Annotated[UploadStore, Depends(get_uploads)]
+_THREADS: Final = ThreadRunner()
+
+
+def get_runner() -> ImportRunner:
+    """Where runs are started: a thread each (tests may start them otherwise)."""
+    return _THREADS
+
+
+Runner = Annotated[ImportRunner, Depends(get_runner)]
 
 
 def _upload_page(
@@ -179,58 +199,129 @@ def mapping(
 
 @router.post(f"{IMPORT}/{{token}}", name="contact_import_run")
 async def run(
-    request: Request, web: Web, viewer: SignedIn, uow: Uow, uploads: Uploads, token: Token
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    uow: Uow,
+    container: ContainerDep,
+    uploads: Uploads,
+    runner: Runner,
+    token: Token,
 ) -> Response:
-    """ "Check without saving" is the service's dry run; "Import" commits every good row."""
+    """ "Check without saving" is the service's dry run; "Import" commits every good row.
+
+    Either runs in the background (`services.import_progress`): the answer is its progress
+    page at once. The columns are checked here first, so a wrong choice is shown on this form.
+    """
     upload = uploads.get(account_id=viewer.scope.account_id, token=token)
     if upload is None:
         return _missing(request, web, viewer)
-    report_url = f"{IMPORT}/{upload.token}/report"
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     if upload.imported:
-        response = RedirectResponse(report_url, status_code=status.HTTP_303_SEE_OTHER)
-        message = "This file was already imported: upload it again to import it once more."
-        web.flashes.add(request, response, Flash(FlashLevel.ERROR, message))
-        return response
-    headers = tuple(column.header for column in mapping_step(upload.csv_text).columns)
+        return _already_imported(request, web, upload)
+    step = await run_in_threadpool(mapping_step, upload.csv_text)  # reads every row
+    headers = tuple(column.header for column in step.columns)
     chosen = mapping_from_form(headers, form)
     errors = twice_chosen(chosen)
     if not errors:
         try:
-            # A whole file's rows: off the event loop, which every other request shares.
-            report = await run_in_threadpool(
-                run_import,
-                uow=uow,
-                scope=viewer.scope,
-                location_id=upload.location_id,
-                csv_text=upload.csv_text,
-                mapping=chosen,
-                dry_run=form.get("action") != _IMPORT,
-            )
+            resolve_columns(headers, chosen)  # what the run would refuse first
         except InvalidField as exc:
             errors = {_error_key(exc.field): _in_words(exc)}
-        else:
-            upload = uploads.record_run(upload, mapping=chosen, report=report)
-            response = RedirectResponse(report_url, status_code=status.HTTP_303_SEE_OTHER)
-            totals = report.totals
-            message = (
-                f"Checked {totals.rows} rows: nothing was saved."
-                if report.dry_run
-                else f"Imported: {totals.created} new, {totals.merged} merged, "
-                f"{totals.rejected} skipped."
-            )
-            web.flashes.add(request, response, Flash(FlashLevel.SUCCESS, message))
-            return response
-    return _mapping_page(
-        request,
-        web,
-        viewer,
-        uow,
-        upload,
-        chosen=chosen,
-        errors=errors,
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    if errors:
+        return _mapping_page(
+            request,
+            web,
+            viewer,
+            uow,
+            upload,
+            chosen=chosen,
+            errors=errors,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+    dry_run = form.get("action") != _IMPORT
+    progress_url = f"{IMPORT}/{upload.token}/progress"
+    started = uploads.start_run(upload, dry_run=dry_run, total=step.rows, mapping=chosen)
+    if started is None:
+        latest = uploads.get(account_id=viewer.scope.account_id, token=token)
+        if latest is None or latest.imported:  # finished between the two reads
+            return _already_imported(request, web, upload)
+        response = RedirectResponse(progress_url, status_code=status.HTTP_303_SEE_OTHER)
+        message = "This file is already being checked or imported: its progress is below."
+        web.flashes.add(request, response, Flash(FlashLevel.INFO, message))
+        return response
+    tracker = ProgressTracker(
+        current=started,
+        write=partial(uploads.save_progress, upload),
+        clock=container.clock,
     )
+    runner.start(
+        ImportJob(
+            uow=container.uow,
+            uploads=uploads,
+            upload=upload,
+            scope=viewer.scope,
+            mapping=chosen,
+            tracker=tracker,
+        )
+    )
+    return RedirectResponse(progress_url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _already_imported(request: Request, web: Web, upload: Upload) -> Response:
+    report_url = f"{IMPORT}/{upload.token}/report"
+    response = RedirectResponse(report_url, status_code=status.HTTP_303_SEE_OTHER)
+    message = "This file was already imported: upload it again to import it once more."
+    web.flashes.add(request, response, Flash(FlashLevel.ERROR, message))
+    return response
+
+
+@router.get(f"{IMPORT}/{{token}}/progress", name="contact_import_progress")
+def progress_page(
+    request: Request,
+    web: Web,
+    viewer: SignedIn,
+    container: ContainerDep,
+    uploads: Uploads,
+    token: Token,
+) -> Response:
+    """The run's progress; once it is done, its report. htmx polls it for the fragment."""
+    upload = uploads.get(account_id=viewer.scope.account_id, token=token)
+    progress = None if upload is None else uploads.progress(upload)
+    if upload is None or progress is None:
+        return _missing(request, web, viewer)
+    polled = request.headers.get("HX-Request") == "true"
+    if progress.state is RunState.DONE and upload.report is not None:
+        report_url = f"{IMPORT}/{upload.token}/report"
+        response: Response = (
+            # htmx would swap a redirect's page into the fragment; it follows HX-Redirect.
+            Response(headers={"HX-Redirect": report_url})
+            if polled
+            else RedirectResponse(report_url, status_code=status.HTTP_303_SEE_OTHER)
+        )
+        web.flashes.add(request, response, Flash(FlashLevel.SUCCESS, _finished(upload.report)))
+        return response
+    view = progress_view(progress, container.clock.now())
+    context: dict[str, Any] = {
+        "upload": upload,
+        "progress": progress,
+        "view": view,
+        # The live region speaks when what it says changes, not at every poll.
+        "announce": polled and request.query_params.get("seen") != view.key,
+        # The same columns again, for "Run it again" (reads the file: not while polling).
+        "step": None if view.running else mapping_step(upload.csv_text, progress.mapping),
+    }
+    template = "_contact_import_progress.html" if polled else "contact_import_progress.html"
+    response = web.pages.render(request, template, viewer=viewer, context=context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _finished(report: ImportReport) -> str:
+    totals = report.totals
+    if report.dry_run:
+        return f"Checked {totals.rows} rows: nothing was saved."
+    return f"Imported: {totals.created} new, {totals.merged} merged, {totals.rejected} skipped."
 
 
 def _error_key(field: str) -> str:
@@ -242,9 +333,8 @@ def _in_words(exc: InvalidField) -> str:
     if exc.field == "mapping":
         phone = FIELD_LABELS[ImportField.PHONE]
         return f"Choose “{phone}” for the column that holds the patients' phone numbers."
-    if exc.field == "location_id":
-        return "The location chosen for this file no longer exists: upload the file again."
-    return exc.message[:1].upper() + exc.message[1:] + "."
+    words = error_words(exc)
+    return words[:1].upper() + words[1:]
 
 
 @router.get(f"{IMPORT}/{{token}}/report", name="contact_import_report")
