@@ -25,6 +25,8 @@ Two questions, asked in order, frame by frame (time is the audio's own: frame n 
      message.") is heard out first, and speech under way is heard out too (it may be the next
      word). With words, the transcript of the whole greeting is waited for (a little), and a
      phrase a machine says but a person may too ("You've reached Sam.") makes it a machine;
+     after a live person's phrase it has ended after 0.7 s of silence, without waiting for
+     the transcript of its last words (nothing in them can undo a live phrase);
    - nobody has said a word by `silence_deadline_ms` (2.5 s): UNKNOWN (someone picked up and
      waits; the pipeline treats it as a person);
    - at `deadline_ms` (the bound on a verdict) a greeting already `deadline_greeting_ms` long
@@ -122,7 +124,8 @@ class AmdConfig:
     # recorded greeting (0.3-0.9 s as the VAD sees them: a text-to-speech or a person's
     # sentence ends with a little silence of its own) and than the wait for a beep after a
     # greeting (0.3-1.5 s, the longer ones after long greetings); a short hello is answered
-    # fast.
+    # fast. 600 ms would answer people ~0.1 s sooner but misses a beep 0.7 s after a short
+    # greeting with no machine's phrase (the babble run of the tuning set).
     after_greeting_silence_ms: int = 700
     after_greeting_silence_per_ms: float = 0.3
     # A greeting still going this long (from its first word) is a recorded one: a person's
@@ -483,7 +486,12 @@ class AnsweringMachineDetector:
             )
             if quiet and not self._tone_playing:  # a tone that may be the beep: hear it out
                 late = now - self._last_speech_end - end_silence
-                if self._asking and not self._heard_all and late < cfg.words.wait_for_words_ms:
+                if (
+                    self._asking
+                    and not self._heard_all
+                    and late < cfg.words.wait_for_words_ms
+                    and words.says is not WordsSay.LIVE  # its last words cannot undo a live phrase
+                ):
                     pass  # the greeting's last words are being transcribed: wait for them
                 elif words.says is WordsSay.MACHINE_AT_END:
                     return AmdDecision(

@@ -19,7 +19,8 @@ the transcript so far against the greeting's timing and says what the words chan
   message") overrides both: a person answering a business line or stepping outside talks on
   past the length a recorded greeting is judged by, so the length that makes a machine grows
   to `live_greeting_ms`, and a greeting that has ended is a person's after
-  `live_end_silence_ms` (no beep follows a question put to the caller);
+  `live_end_silence_ms` (no beep follows a question put to the caller), whether or not the
+  transcript covers its last words yet (nothing in them can undo a live phrase);
 - **words and none of these** (`min_words` or more, no cue) lengthen the greeting a person may
   give to `wordy_greeting_ms`: a recorded greeting says its phrase within a few seconds, so a
   greeting that has said none is more likely a person's long answer;
@@ -283,7 +284,9 @@ def weigh_words(transcript: str, facts: GreetingFacts, config: WordsConfig) -> W
             WordsSay.LIVE,
             live,
             machine_greeting_ms=config.live_greeting_ms,
-            end_silence_ms=config.live_end_silence_ms if facts.complete else None,
+            # Whether or not the transcript covers the greeting's end yet: a live phrase wins
+            # over any the rest could hold, so only a beep is still worth waiting for.
+            end_silence_ms=config.live_end_silence_ms,
         )
     machine = find_cue(text, config.machine_cues)
     if machine:

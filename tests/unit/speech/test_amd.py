@@ -351,6 +351,18 @@ def test_the_second_tuning_file_parses_and_adds_new_cases() -> None:
     assert {case.expect for case in more} == set(AmdVerdict)
 
 
+def test_the_speed_tuning_file_parses_and_adds_new_cases() -> None:
+    """greetings_speed.jsonl (the kinds of case that decided slowly or wrongly) parses too,
+    and repeats no case of the other tuning files."""
+    speed = load_cases(CASES.with_name("greetings_speed.jsonl"))
+    assert len(speed) >= 40
+    ids = [case.id for case in speed]
+    assert len(set(ids)) == len(ids)
+    assert not set(ids) & {case.id for case in [*load_cases(CASES), *load_cases(MORE_CASES)]}
+    assert all(":" in case.note for case in speed)
+    assert {case.expect for case in speed} == set(AmdVerdict)
+
+
 @pytest.mark.slow
 def test_the_evaluation_set_with_babble_voices() -> None:
     """The recipes of tests/data/amd, spoken as babble: the pure, engine-free run (the

@@ -117,8 +117,8 @@ def test_a_live_persons_phrase_lets_the_greeting_run_and_ends_it_sooner(
     assert (evidence.says, evidence.cue) == (WordsSay.LIVE, cue)
     assert evidence.machine_greeting_ms == WORDS.live_greeting_ms
     assert evidence.end_silence_ms == WORDS.live_end_silence_ms
-    # Until the transcript covers the whole greeting, the greeting's end is timing's to find.
-    assert weigh_words(text, SO_FAR, WORDS).end_silence_ms is None
+    # Even before the transcript covers the whole greeting: the rest cannot undo a live phrase.
+    assert weigh_words(text, SO_FAR, WORDS).end_silence_ms == WORDS.live_end_silence_ms
 
 
 @pytest.mark.parametrize(
@@ -257,6 +257,23 @@ def test_a_long_live_answer_is_a_person_by_its_words() -> None:
     )
     # Ended by the live person's shorter silence (0.7 s), not 0.7 + 0.3 x 4.2 s.
     assert detector.decision.at_ms <= 4_500 + WORDS.live_end_silence_ms + 100
+
+
+def test_a_live_phrase_heard_early_ends_the_greeting_without_waiting_for_its_last_words() -> None:
+    """Finding: "Lakeside Clinic, how can I help you today?" had its live phrase transcribed
+    mid-greeting, yet the verdict waited for a transcript of the greeting's last words (or
+    timing's 0.7 s + 0.3 x its length). Nothing they say can undo a live phrase: 0.7 s of
+    silence ends it, however slow the speech-to-text."""
+    audio = pause(0.4) + babble(2.5, seed=38) + pause(5)
+    words = SpokenWords("Lakeside Clinic, how can I help you today?", start_ms=400, seconds=2.5)
+    detector = listen_with_words(audio, words, latency_ms=1_200)
+    assert detector.decision is not None
+    assert (detector.decision.verdict, detector.decision.cue) == (
+        AmdVerdict.HUMAN,
+        "how can I help",
+    )
+    greeting_end = 400 + 2_500
+    assert detector.decision.at_ms <= greeting_end + WORDS.live_end_silence_ms + 100
 
 
 def test_the_greeting_is_transcribed_as_it_grows_one_request_at_a_time() -> None:
