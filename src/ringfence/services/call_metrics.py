@@ -105,14 +105,7 @@ def open_job_groups(session: Session, now: datetime) -> tuple[JobGroup, ...]:
         .group_by(CallJob.status, CallJob.reason_code, CallJob.direction, due, holds_line)
     ).all()
     return tuple(
-        JobGroup(
-            status=str(status),
-            reason_code=reason,
-            direction=str(direction),
-            due=bool(is_due),
-            holds_line=bool(in_line),
-            count=int(count),
-        )
+        _group(status, reason, direction, count, due=is_due, holds_line=in_line)
         for status, reason, direction, is_due, in_line, count in rows
     )
 
@@ -125,15 +118,28 @@ def settled_job_groups(session: Session) -> tuple[JobGroup, ...]:
         .group_by(CallJob.status, CallJob.reason_code, CallJob.direction)
     ).all()
     return tuple(
-        JobGroup(
-            status=str(status),
-            reason_code=reason,
-            direction=str(direction),
-            due=False,
-            holds_line=False,
-            count=int(count),
-        )
+        _group(status, reason, direction, count, due=False, holds_line=False)
         for status, reason, direction, count in rows
+    )
+
+
+def _group(
+    status: object,
+    reason: str | None,
+    direction: object,
+    count: int,
+    *,
+    due: object,
+    holds_line: object,
+) -> JobGroup:
+    """One row of either read, as plain values (enums as their names, flags as booleans)."""
+    return JobGroup(
+        status=str(status),
+        reason_code=reason,
+        direction=str(direction),
+        due=bool(due),
+        holds_line=bool(holds_line),
+        count=int(count),
     )
 
 
