@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, cast
 
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from ringfence.adapters.telephony.media import MediaSession, MediaSessionFactory
@@ -53,6 +57,26 @@ def discard_when_due(pending: PendingStreams) -> None:
 async def _expire_after(pending: PendingStreams) -> None:
     await asyncio.sleep(pending.ttl_s + 0.25)  # the loop may wake a little early
     await run_in_threadpool(pending.discard_expired)  # writes to the database
+
+
+def discard_pending_at_shutdown(app: FastAPI, pending: PendingStreams) -> None:
+    """Close, when the server stops, the calls still waiting for their stream: their expiry
+    timers die with the event loop, and a record left in progress would hold a line of the
+    concurrent-call limit until the dispatcher's sweep settles it."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Mapping[str, Any] | None]:
+        async with inner(app_) as state:
+            try:
+                yield state
+            finally:
+                closed = await run_in_threadpool(pending.discard_all)  # database writes
+                if closed:
+                    log.warning("server stopping: %d inbound call(s) closed unanswered", closed)
+
+    # Starlette types the attribute as one of two context shapes; ours passes either through.
+    app.router.lifespan_context = cast(Any, lifespan)
 
 
 def held_session(inbound: PendingStream) -> MediaSessionFactory:

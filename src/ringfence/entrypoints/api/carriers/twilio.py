@@ -65,6 +65,7 @@ from ringfence.bootstrap.carriers import (
 )
 from ringfence.entrypoints.api.twilio_inbound import (
     answer_call,
+    discard_pending_at_shutdown,
     discard_when_due,
     held_session,
     record_inbound_dial_report,
@@ -96,7 +97,8 @@ def install(app: FastAPI, container: Container) -> None:
     carrier = make_twilio_carrier(container)
     app.state.media_sessions = sessions
     app.state.twilio_inbound = inbound_live_calls(container, sessions)
-    app.state.twilio_pending = PendingStreams()
+    app.state.twilio_pending = pending = PendingStreams()
+    discard_pending_at_shutdown(app, pending)
     app.state.media_hangup = carrier.hangup
     if isinstance(carrier, CallTransferrer):
         app.state.media_transfer = carrier.transfer
