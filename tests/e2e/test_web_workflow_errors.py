@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from ringfence.bootstrap import Container
 from ringfence.domain.workflows import definition as schema
+from ringfence.entrypoints.web.routes.workflows.section_forms import AUDIENCE_FIELDS, TRIGGER_FIELDS
 from ringfence.entrypoints.web.routes.workflows.step_forms import ACTIONS
 from tests.conftest import Tenant
 from tests.e2e.test_web_workflows_http import (
@@ -156,3 +157,44 @@ def test_the_new_workflow_form_shows_every_problem_at_once(
     assert response.status_code == 422
     assert re.search(r'id="new-trigger_detail-error">[^<]+', response.text)
     assert re.search(r'id="new-agent_id-error">[^<]+', response.text)
+
+
+def test_trigger_and_audience_inputs_stop_at_the_definitions_limits(
+    signed_in: TestClient, tenant: Tenant, ready: tuple[int, int]
+) -> None:
+    trigger = TypeAdapter(schema.Trigger).json_schema()["properties"]
+    for f in TRIGGER_FIELDS:
+        limits = [p.get("maxLength") for p in trigger[f.name].get("anyOf", [trigger[f.name]])]
+        assert f.max_length == next((n for n in limits if n), None), f.name
+    audience = TypeAdapter(schema.Audience).json_schema()["properties"]
+    for f in AUDIENCE_FIELDS:
+        names = audience.get(f.name, {})
+        if names.get("type") == "array" and names["items"].get("type") == "string":
+            # Typed comma-separated: every name at its longest, with ", " between.
+            most = names["maxItems"] * (names["items"]["maxLength"] + 2)
+            assert f.max_length == most, f.name
+    page = signed_in.get(f"/app/workflows/new?location={ready[0]}").text
+    assert re.search(r'<input id="new-trigger_detail" name="trigger_detail" maxlength="200"', page)
+    assert re.search(r'<input id="new-name" name="name" maxlength="200"', page)
+    workflow_id = create_from_template(signed_in, tenant, *ready)
+    page = signed_in.get(f"/app/workflows/{workflow_id}?section=audience").text
+    assert re.search(r'<input id="[\w-]+" name="has_tags" maxlength="5100"', page)
+
+
+def test_an_overlong_trigger_tag_or_too_many_audience_tags_are_refused_by_name(
+    signed_in: TestClient, tenant: Tenant, ready: tuple[int, int]
+) -> None:
+    workflow_id = create_from_template(signed_in, tenant, *ready)
+    url = f"/api/v1/workflows/{workflow_id}"
+    got = signed_in.get(url, headers=tenant.headers).json()
+    definition = got["definition"]
+    long_tag = definition | {"trigger": {"kind": "contact_tag_added", "tag": "x" * 101}}
+    many = definition | {"audience": {"has_tags": [f"tag {n}" for n in range(51)]}}
+    for body, where, why in (
+        (long_tag, ["trigger", "tag"], "at most 100 characters"),
+        (many, ["audience", "has_tags"], "at most 50 items"),
+    ):
+        response = signed_in.patch(url, json={"definition": body}, headers=tenant.headers)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        assert (error["loc"], error["msg"]) == (["body", "definition", *where], why)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Literal, TypeVar, dataclass_transform
+from typing import Annotated, Final, Literal, TypeVar, dataclass_transform
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
@@ -63,18 +63,30 @@ _APPOINTMENT_TRIGGERS = frozenset(
 )
 
 
+# A tag's, stage's or custom event's name (the step forms' limit too), a service's text, and
+# how many names one audience filter lists: a definition stays a few kilobytes however it is
+# posted, and the staff pages' inputs stop where the definition would refuse.
+MAX_NAME_LENGTH: Final = 100
+MAX_SERVICE_LENGTH: Final = 200
+MAX_NAMES: Final = 50
+Names = Annotated[
+    tuple[Annotated[str, Field(max_length=MAX_NAME_LENGTH)], ...], Field(max_length=MAX_NAMES)
+]
+
+
 @spec
 class Trigger:
     """`tag`, `stage`, `form_id` and `event_name` narrow the trigger of the matching kind:
     "contact tag added" with `tag="Botox"` fires only for that tag."""
 
     kind: TriggerKind
-    tag: str | None = None
-    stage: str | None = None
+    tag: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
+    stage: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
     form_id: int | None = None
-    event_name: str | None = None
+    # The events API takes custom event names of at most 100 characters as well.
+    event_name: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
     # Appointment triggers: only appointments whose service contains this text (any case).
-    service_contains: str | None = None
+    service_contains: Annotated[str | None, Field(max_length=MAX_SERVICE_LENGTH)] = None
 
 
 @spec
@@ -87,8 +99,8 @@ class Audience:
     still fails every call it must.
     """
 
-    has_tags: tuple[str, ...] = ()
-    lacks_tags: tuple[str, ...] = ()
+    has_tags: Names = ()
+    lacks_tags: Names = ()
     require_crm_form_consent: bool = True
     exclude_voice_dnd: bool = True
     exclude_opt_out_tag: bool = True
@@ -98,7 +110,7 @@ class Audience:
     # The trigger's appointment must be in one of these statuses (appointment triggers only).
     appointment_statuses: tuple[AppointmentStatus, ...] = ()
     # The contact must have an open opportunity in one of these stages.
-    opportunity_stages: tuple[str, ...] = ()
+    opportunity_stages: Names = ()
     # The contact must (True) / must not (False) have an upcoming scheduled/confirmed
     # appointment: no-show recovery stops once the patient has rebooked.
     has_upcoming_appointment: bool | None = None

@@ -112,10 +112,14 @@ def plain_reason(field: str, kind: str, ctx: dict[str, Any]) -> str:
     if field in _CHOSEN_IDS:
         return "not one of the choices: choose again from the list"
     match kind:
-        case "string_too_long" | "too_long":
+        case "string_too_long":
             return f"at most {_count(ctx.get('max_length'), 'character')}"
-        case "string_too_short" | "too_short":
+        case "too_long":  # a list: its items, not its characters
+            return f"at most {_count(ctx.get('max_length'), 'item')}"
+        case "string_too_short":
             return f"at least {_count(ctx.get('min_length'), 'character')}"
+        case "too_short":
+            return f"at least {_count(ctx.get('min_length'), 'item')}"
         case "int_parsing" | "int_type" | "int_from_float" | "float_parsing" | "float_type":
             return "a whole number, e.g. 24"
         case "greater_than_equal":

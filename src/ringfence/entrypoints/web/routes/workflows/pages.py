@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
 from ringfence.adapters.db.workflows import Workflow
-from ringfence.domain.workflows.definition import TriggerKind
+from ringfence.domain.workflows.definition import MAX_SERVICE_LENGTH, TriggerKind
 from ringfence.entrypoints.deps import (
     ContainerDep,
     Uow,
@@ -65,6 +65,7 @@ from ringfence.services.workflows.templates import BY_KEY, TEMPLATES
 
 router = APIRouter()
 BLANK = "blank"
+MAX_WORKFLOW_NAME = 200  # the API's limit on a workflow's name (schemas.common.Name)
 NEW_PATH = f"{LIST_PATH}/new"
 
 # A blank workflow's trigger detail goes to the field its trigger kind reads.
@@ -160,7 +161,12 @@ def _new_fields(resources: Resources) -> dict[str, FormField]:
         )
     }
     return {
-        "name": FormField("name", "Name", hint="Optional with a template: its name is used."),
+        "name": FormField(
+            "name",
+            "Name",
+            hint="Optional with a template: its name is used.",
+            max_length=MAX_WORKFLOW_NAME,
+        ),
         "agent": call[AGENT_FIELD],
         "number": call[NUMBER_FIELD],
         "trigger_kind": FormField(
@@ -175,6 +181,7 @@ def _new_fields(resources: Resources) -> dict[str, FormField]:
             "Trigger detail",
             hint="The tag, stage, form id or custom event name the trigger needs; for an "
             'appointment trigger, a service to match (e.g. "Botox").',
+            max_length=MAX_SERVICE_LENGTH,  # the longest of the four; each kind checks its own
         ),
         "purpose": call["purpose"],
     }
@@ -244,8 +251,8 @@ def _create(
 ) -> Workflow:
     """As the API's POST /workflows and /workflows/from-template, from the form's values."""
     name = values["name"]
-    if len(name) > 200:
-        raise InvalidField("name", "at most 200 characters")
+    if len(name) > MAX_WORKFLOW_NAME:
+        raise InvalidField("name", f"at most {MAX_WORKFLOW_NAME} characters")
     key = values["template"]
     if key == BLANK:
         if not name:

@@ -8,7 +8,12 @@ from typing import Any, Final
 
 from ringfence.domain.tags import QA_TEST_TAG
 from ringfence.domain.vocabulary import AppointmentStatus
-from ringfence.domain.workflows.definition import TriggerKind
+from ringfence.domain.workflows.definition import (
+    MAX_NAME_LENGTH,
+    MAX_NAMES,
+    MAX_SERVICE_LENGTH,
+    TriggerKind,
+)
 from ringfence.entrypoints.web.routes.workflows.step_forms import (
     Choice,
     FormField,
@@ -18,6 +23,9 @@ from ringfence.entrypoints.web.routes.workflows.step_forms import (
     label_of,
     text_of,
 )
+
+# A comma-separated list of names, as typed: every name at its longest, with ", " between.
+NAMES_TEXT_LENGTH: Final = MAX_NAMES * (MAX_NAME_LENGTH + 2)
 
 TRIGGER_LABELS: Final = {
     TriggerKind.APPOINTMENT_SCHEDULED: "Appointment scheduled",
@@ -40,14 +48,27 @@ TRIGGER_FIELDS: Final = (
         required=True,
         choices=choices_of((kind.value, label) for kind, label in TRIGGER_LABELS.items()),
     ),
-    FormField("tag", "Tag", hint="Contact tag added: the tag that starts the workflow."),
-    FormField("stage", "Stage", hint="Opportunity stage changed: the stage moved to."),
+    FormField(
+        "tag",
+        "Tag",
+        hint="Contact tag added: the tag that starts the workflow.",
+        max_length=MAX_NAME_LENGTH,
+    ),
+    FormField(
+        "stage",
+        "Stage",
+        hint="Opportunity stage changed: the stage moved to.",
+        max_length=MAX_NAME_LENGTH,
+    ),
     FormField("form_id", "Form id", Widget.NUMBER, hint="Form submitted: only this form."),
-    FormField("event_name", "Event name", hint="Custom event: its name."),
+    FormField(
+        "event_name", "Event name", hint="Custom event: its name.", max_length=MAX_NAME_LENGTH
+    ),
     FormField(
         "service_contains",
         "Service contains",
         hint='Appointment triggers: only appointments whose service contains this, e.g. "Botox".',
+        max_length=MAX_SERVICE_LENGTH,
     ),
 )
 
@@ -72,8 +93,14 @@ AUDIENCE_FIELDS: Final = (
         "has_tags",
         "Has all of these tags",
         hint=f'Comma-separated. For a first run, point it at "{QA_TEST_TAG}".',
+        max_length=NAMES_TEXT_LENGTH,
     ),
-    FormField("lacks_tags", "Has none of these tags", hint="Comma-separated."),
+    FormField(
+        "lacks_tags",
+        "Has none of these tags",
+        hint="Comma-separated.",
+        max_length=NAMES_TEXT_LENGTH,
+    ),
     FormField(
         "require_crm_form_consent",
         "Opted in through a CRM-hosted form",
@@ -100,6 +127,7 @@ AUDIENCE_FIELDS: Final = (
         "opportunity_stages",
         "Open opportunity in one of these stages",
         hint="Comma-separated; empty: no opportunity needed.",
+        max_length=NAMES_TEXT_LENGTH,
     ),
     FormField(
         "has_upcoming_appointment",
