@@ -18,6 +18,7 @@ from ringfence.domain.workflows.states import WorkflowStatus
 from ringfence.entrypoints.web.deps import Web
 from ringfence.entrypoints.web.flash import Flash
 from ringfence.entrypoints.web.pages import Viewer
+from ringfence.entrypoints.web.routes.workflows.form_errors import NO_ERRORS, FormErrors
 from ringfence.entrypoints.web.routes.workflows.section_forms import (
     AUDIENCE_FIELDS,
     TRIGGER_FIELDS,
@@ -28,10 +29,8 @@ from ringfence.entrypoints.web.routes.workflows.step_forms import (
     ACTIONS,
     ACTIONS_BY_TYPE,
     AGENT_FIELD,
-    NO_ERRORS,
     NUMBER_FIELD,
     Action,
-    FormErrors,
     FormField,
     bind_choices,
     default_values,

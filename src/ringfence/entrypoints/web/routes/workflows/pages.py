@@ -29,19 +29,17 @@ from ringfence.entrypoints.web.routes.workflows.editor_state import (
     owned,
     redirect,
 )
+from ringfence.entrypoints.web.routes.workflows.form_errors import NO_ERRORS, FormErrors, where
 from ringfence.entrypoints.web.routes.workflows.section_forms import TRIGGER_FIELDS
 from ringfence.entrypoints.web.routes.workflows.step_forms import (
     ACTIONS_BY_TYPE,
     AGENT_FIELD,
-    NO_ERRORS,
     NUMBER_FIELD,
-    FormErrors,
     FormField,
     Posted,
     Submitted,
     Widget,
     bind_choices,
-    where,
 )
 from ringfence.entrypoints.web.routes.workflows.views import (
     LIST_PATH,

@@ -33,6 +33,7 @@ from ringfence.entrypoints.web.routes.workflows.editor_state import (
     render_editor,
     revision_of,
 )
+from ringfence.entrypoints.web.routes.workflows.form_errors import form_errors, where
 from ringfence.entrypoints.web.routes.workflows.section_forms import (
     AUDIENCE_FIELDS,
     TRIGGER_FIELDS,
@@ -45,9 +46,7 @@ from ringfence.entrypoints.web.routes.workflows.step_forms import (
     Posted,
     Submitted,
     bind_choices,
-    form_errors,
     step_data,
-    where,
 )
 from ringfence.entrypoints.web.routes.workflows.views import editor_path
 from ringfence.services.errors import InvalidField
