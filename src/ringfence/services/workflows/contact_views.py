@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal,
     literal_column,
     null,
     or_,
@@ -193,7 +194,8 @@ def _facts_query() -> CompoundSelect[str, str | None, datetime | None]:
         .where(contact_tags.c.contact_id == _ID),
         select(_fact("upcoming"), no_text, no_time).where(
             _APPOINTMENT.contact_id == _ID,
-            _APPOINTMENT.status.in_(UPCOMING),
+            # Equalities bound once, not an `in_()` list SQLAlchemy expands on every execution.
+            or_(*(_APPOINTMENT.status == literal(s, _APPOINTMENT.status.type) for s in UPCOMING)),
             _APPOINTMENT.starts_at >= bindparam("now"),
         ),
         select(_fact("stage"), _OPPORTUNITY.stage, no_time).where(_OPPORTUNITY.contact_id == _ID),
@@ -212,7 +214,8 @@ def view_of(session: Session, row: ContactRow, now: datetime) -> ContactView:
     facts = _Facts()
     latest: dict[ConsentKind, datetime] = {}
     suppression: Suppression | None = None
-    for fact, value, at in session.execute(_FACTS, {"contact_id": row.id, "now": now}):
+    # The session's connection directly: a Core statement needs none of the ORM's dispatch.
+    for fact, value, at in session.connection().execute(_FACTS, {"contact_id": row.id, "now": now}):
         if fact == "upcoming":
             facts.upcoming = True
         elif value is None:
