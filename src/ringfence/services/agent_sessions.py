@@ -137,6 +137,9 @@ def build_sessions(
             missed[row.contact_id] = row  # the latest wins
     sessions: dict[int, AgentSession] = {}
     fallback: dict[int, str | None] = {}
+    # An agent's profile is the same for every call of the batch with the same callback
+    # number: validated once, not once a call.
+    profiles: dict[tuple[int, str], AgentProfile] = {}
     for request in requests:
         agent = agents.get(request.agent_id or 0)
         if agent is None:
@@ -148,13 +151,17 @@ def build_sessions(
             callback = fallback[agent.location_id]
         if not (agent.callback_number or callback):
             continue
+        key = (agent.id, callback or "")
+        profile = profiles.get(key)
+        if profile is None:
+            profile = profiles[key] = profile_of(agent, key[1])
         appointment = (
             missed.get(request.contact_id)
             if request.purpose is CallPurpose.NO_SHOW_RECOVERY
             else upcoming.get(request.contact_id)
         )
         sessions[request.job_id] = AgentSession(
-            profile=profile_of(agent, callback or ""),
+            profile=profile,
             context=CallContext(
                 direction=CallDirection.OUTBOUND,
                 purpose=request.purpose,

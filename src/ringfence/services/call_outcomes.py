@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,24 +19,10 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from ringfence.adapters.db.calls import CallAction, CallJob, CallTranscript
 from ringfence.adapters.db.orm import Appointment, ConsentRecord, Contact, Note, Tag, Task
 from ringfence.agent.callee import Conversation
-from ringfence.agent.events import (
-    AppointmentConfirmed,
-    BookingRequested,
-    CallbackRequested,
-    CallerMessage,
-    CancelRequested,
-    FollowUpReason,
-    NotInterested,
-    OptOut,
-    RescheduleRequested,
-    StaffFollowUp,
-    TransferFailed,
-    TransferRequested,
-    WrongNumber,
-)
+from ringfence.agent.events import OptOut, TransferFailed
 from ringfence.agent.policies.base import Speaker
 from ringfence.domain.compliance import SuppressionSource
-from ringfence.domain.tags import CONFIRMED_TAG, NOT_INTERESTED_TAG, OPT_OUT_TAG, WRONG_NUMBER_TAG
+from ringfence.domain.tags import CONFIRMED_TAG, OPT_OUT_TAG
 from ringfence.domain.vocabulary import (
     AppointmentStatus,
     CallOutcome,
@@ -44,6 +31,16 @@ from ringfence.domain.vocabulary import (
     TaskPriority,
 )
 from ringfence.services import audit
+from ringfence.services.call_effects import (
+    AddNote,
+    ApplyOptOut,
+    ApplyTag,
+    ConfirmAppointment,
+    MakeTask,
+    NoteTransfer,
+    effects_of,
+    failed_transfer_task,
+)
 from ringfence.services.suppression import suppress_number
 from ringfence.services.unit_of_work import TenantScope
 from ringfence.services.workflows.exits import exit_opted_out
@@ -86,110 +83,59 @@ def sentiment(conversation: Conversation) -> tuple[str, float] | None:
     return label, score
 
 
-def apply_conversation(session: Session, call: FinishedCall, conversation: Conversation) -> None:
-    """Store the transcript and apply every outcome event of one finished call."""
+def transcript_row(call: FinishedCall, conversation: Conversation) -> dict[str, Any]:
+    """The `call_transcripts` row of a finished call (turns, and sentiment for a live one)."""
     live = call.outcome is CallOutcome.CONNECTED
     mood = sentiment(conversation) if live else None  # voicemail is excluded from sentiment
-    session.add(
-        CallTranscript(
-            account_id=call.account_id,
-            job_id=call.job_id,
-            turns=[
-                {
-                    "speaker": line.speaker.value,
-                    "text": line.text,
-                    "start": line.start_s,
-                    "end": line.end_s,
-                }
-                for line in conversation.transcript
-            ],
-            sentiment=mood[0] if mood else None,
-            sentiment_score=mood[1] if mood else None,
-            recording_path=call.recording_path,
-            recording_seconds=call.recording_seconds,
-            created_at=call.ended_at,
-        )
-    )
-    effects = _Effects(session, call)
-    produced: set[str] = set()
-    opted_out = any(isinstance(event, OptOut) for event in conversation.events)
-    for event in conversation.events:
-        signal = _SIGNALS.get(type(event))
-        if signal is not None:
-            produced.add(signal)
-        if isinstance(event, StaffFollowUp) and event.reason in _CLINICAL:
-            produced.add("clinical_question")
-        match event:
-            case OptOut():
-                effects.opt_out(event)
-            case StaffFollowUp() if opted_out and event.reason in _CALL_BACKS:
-                pass  # no call-back to someone who opted out in the same call
-            case StaffFollowUp():
-                title = (
-                    "Urgent: possible complication"
-                    if event.priority is TaskPriority.URGENT
-                    else (f"Follow up: {event.reason.value.replace('_', ' ')}")
-                )
-                effects.task(title, f'The patient said: "{event.callee_said}"', event.priority)
-            case AppointmentConfirmed():
-                effects.confirm_appointment()
-            case RescheduleRequested():
-                effects.task(
-                    "Reschedule appointment", f"Proposed time: {event.proposed or 'not given'}"
-                )
-            case CancelRequested():
-                effects.task("Confirm cancellation", "The patient asked to cancel the appointment.")
-            case CallbackRequested():
-                effects.task("Call the patient back", f"Requested: {event.when or 'later'}")
-            case BookingRequested():
-                effects.task(
-                    "Book the patient", f"Preferred time: {event.preferred or 'not given'}"
-                )
-            case WrongNumber():
-                effects.tag(WRONG_NUMBER_TAG)
-                effects.note("The person who answered said this is a wrong number.")
-            case NotInterested():
-                effects.tag(NOT_INTERESTED_TAG)
-            case TransferRequested():
-                effects.transferred(event.to)
-            case TransferFailed():
-                effects.transfer_failed(event, conversation)
-            case CallerMessage():
-                # An inbound caller the agent could not confirm as a contact left a message.
-                effects.task("Call back a caller", event.task_text)
-            case _:
-                pass  # disclosures, filters, identity: recorded in the transcript only
+    return {
+        "account_id": call.account_id,
+        "job_id": call.job_id,
+        "turns": [
+            {"speaker": line.speaker.value, "text": line.text, "start": line.start_s,
+             "end": line.end_s}
+            for line in conversation.transcript
+        ],
+        "sentiment": mood[0] if mood else None,
+        "sentiment_score": mood[1] if mood else None,
+        "recording_path": call.recording_path,
+        "recording_seconds": call.recording_seconds,
+        "created_at": call.ended_at,
+    }  # fmt: skip
+
+
+def apply_conversation(session: Session, call: FinishedCall, conversation: Conversation) -> None:
+    """Store the transcript and apply every outcome event of one finished call."""
+    session.add(CallTranscript(**transcript_row(call, conversation)))
+    effects, produced = effects_of(conversation)
+    shell = _Effects(session, call)
+    for effect in effects:
+        match effect:
+            case ApplyOptOut(event):
+                shell.opt_out(event)
+            case MakeTask(title, body, priority):
+                shell.task(title, body, priority)
+            case ConfirmAppointment():
+                shell.confirm_appointment()
+            case ApplyTag(name):
+                shell.tag(name)
+            case AddNote(body):
+                shell.note(body)
+            case NoteTransfer(to):
+                shell.transferred(to)
     if produced:
         # What workflow branches test ("confirmed", "opted out", "clinical question"...).
-        session.execute(
-            update(CallJob).where(CallJob.id == call.job_id).values(produced=sorted(produced))
-        )
+        session.execute(update(CallJob).where(CallJob.id == call.job_id).values(produced=produced))
 
 
 def apply_failed_transfer(session: Session, call: FinishedCall, conversation: Conversation) -> None:
     """Apply only the `TransferFailed` of a conversation applied before its hand-over to staff
     was known to fail (an inbound Twilio call: its `<Dial>` reports after the record closed):
     the same task `apply_conversation` makes of it."""
-    effects = _Effects(session, call)
+    shell = _Effects(session, call)
     for event in conversation.events:
         if isinstance(event, TransferFailed):
-            effects.transfer_failed(event, conversation)
-
-
-# The conversation events a workflow branch can test (domain/workflows/outcomes.py).
-_SIGNALS: dict[type, str] = {
-    OptOut: "opted_out",
-    AppointmentConfirmed: "appointment_confirmed",
-    RescheduleRequested: "reschedule_requested",
-    CancelRequested: "cancel_requested",
-    CallbackRequested: "callback_requested",
-    BookingRequested: "booking_requested",
-    WrongNumber: "wrong_number",
-    NotInterested: "not_interested",
-}
-_CLINICAL = frozenset({FollowUpReason.CLINICAL_QUESTION, FollowUpReason.POSSIBLE_COMPLICATION})
-# Tasks whose point is to call the patient back: dropped when the call ended in an opt-out.
-_CALL_BACKS = frozenset({FollowUpReason.SPANISH_SPEAKER, FollowUpReason.HUMAN_REQUESTED})
+            task = failed_transfer_task(event, conversation)
+            shell.task(task.title, task.body, task.priority)
 
 
 class _Effects:
@@ -257,15 +203,6 @@ class _Effects:
 
     def transferred(self, to: str) -> None:
         self._action("call_transferred", f"to the staff line {to}", None, None)
-
-    def transfer_failed(self, event: TransferFailed, conversation: Conversation) -> None:
-        asks = [e for e in conversation.events if isinstance(e, TransferRequested)]
-        asked = asks[0].callee_said if asks else ""
-        self.task(
-            "Call the patient back",
-            f"The patient asked for a person; the transfer to {event.to} did not "
-            f'connect ({event.why}). The patient said: "{asked}"',
-        )
 
     def note(self, body: str) -> None:
         now = self.call.ended_at

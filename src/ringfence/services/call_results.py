@@ -29,7 +29,8 @@ from ringfence.agent.session import session_from_json
 from ringfence.domain.calls import IN_FLIGHT, check_transition
 from ringfence.domain.compliance import zone
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, CallType
-from ringfence.services.call_outcomes import FinishedCall, apply_conversation
+from ringfence.services.call_outcomes import FinishedCall
+from ringfence.services.call_outcomes_bulk import apply_conversations
 
 JOBS = cast(Table, CallJob.__table__)
 CONTACTS = cast(Table, Contact.__table__)
@@ -208,10 +209,13 @@ class _Writes:
                     for row in self.ledger
                 ],
             )
-        for call, conversation in sorted(
-            self.conversations, key=lambda pair: lock_order(self.jobs[pair[0].job_id])
-        ):
-            apply_conversation(session, call, conversation)
+        if self.conversations:
+            # Transcripts, tasks, tags and actions in one statement each (an opt-out goes
+            # through the per-call path: services/call_outcomes_bulk.py).
+            apply_conversations(
+                session,
+                sorted(self.conversations, key=lambda pair: lock_order(self.jobs[pair[0].job_id])),
+            )
 
 
 def _zones(session: Session, location_ids: Iterable[int]) -> dict[int, str]:

@@ -21,11 +21,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, true, update
+from sqlalchemy import Select, bindparam, insert, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.sql.elements import BindParameter
 
 from ringfence.adapters import metrics
 from ringfence.adapters.db.calls import (
@@ -576,68 +578,74 @@ class Dispatcher:
         locks the jobs, skipping any another worker holds), a correlated `IN (SELECT ...
         LIMIT k)` on SQLite (which has no LATERAL; PostgreSQL plans that form badly).
         """
-        columns = (
-            CallJob.id,
-            CallJob.account_id,
-            CallJob.location_id,
-            CallJob.contact_id,
-            CallJob.from_number_id,
-            CallJob.purpose,
-            CallJob.status,
-            CallJob.idempotency_key,
-            CallJob.agent_id,
-            CallJob.call_type,
-            CallJob.deadline_at,
-            CallJob.next_attempt_at,
-        )
-        limit = self.config.candidates_per_location
-        due = (
-            CallJob.location_id == LocationPacing.location_id,
-            CallJob.status.in_(PENDING),
-            CallJob.next_attempt_at <= now,
-        )
-        order = (CallJob.next_attempt_at, CallJob.id)
-        if postgres:
-            next_jobs = (
-                select(*columns, CallJob.next_attempt_at.label("due_at"))
-                .where(*due)
-                .order_by(*order)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-                .lateral("next_jobs")
-            )
-            query = (
-                select(*(next_jobs.c[c.key] for c in columns))
-                .select_from(LocationPacing)
-                .join(next_jobs, true())
-                .where(LocationPacing.location_id.in_(location_ids))
-                .order_by(next_jobs.c.location_id, next_jobs.c.due_at, next_jobs.c.id)
-            )
-        else:
-            inner = aliased(CallJob)
-            next_ids = (
-                select(inner.id)
-                .where(
-                    inner.location_id == LocationPacing.location_id,
-                    inner.status.in_(PENDING),
-                    inner.next_attempt_at <= now,
-                )
-                .order_by(inner.next_attempt_at, inner.id)
-                .limit(limit)
-                .correlate(LocationPacing)
-            )
-            query = (
-                select(*columns)
-                .select_from(LocationPacing)
-                .join(CallJob, CallJob.id.in_(next_ids.scalar_subquery()))
-                .where(LocationPacing.location_id.in_(location_ids))
-                .order_by(CallJob.location_id, *order)
-            )
+        query = _candidates_query(postgres, self.config.candidates_per_location)
         found: dict[int, list[_Candidate]] = {loc: [] for loc in location_ids}
-        for row in session.execute(query):
+        for row in session.execute(query, {"now": now, "location_ids": location_ids}):
             candidate = _Candidate(*row)
             found[candidate.location_id].append(candidate)
         return found
+
+
+@lru_cache(maxsize=8)
+def _candidates_query(postgres: bool, limit: int) -> Select[Any]:
+    """`Dispatcher._candidates`' statement, built once (`now` and `location_ids` are bound at
+    each execution): building it, with its aliased subquery, cost more than running it."""
+    columns: tuple[Any, ...] = (
+        CallJob.id,
+        CallJob.account_id,
+        CallJob.location_id,
+        CallJob.contact_id,
+        CallJob.from_number_id,
+        CallJob.purpose,
+        CallJob.status,
+        CallJob.idempotency_key,
+        CallJob.agent_id,
+        CallJob.call_type,
+        CallJob.deadline_at,
+        CallJob.next_attempt_at,
+    )
+    now: BindParameter[datetime] = bindparam("now")
+    locations = LocationPacing.location_id.in_(bindparam("location_ids", expanding=True))
+    order = (CallJob.next_attempt_at, CallJob.id)
+    if postgres:
+        next_jobs = (
+            select(*columns, CallJob.next_attempt_at.label("due_at"))
+            .where(
+                CallJob.location_id == LocationPacing.location_id,
+                CallJob.status.in_(PENDING),
+                CallJob.next_attempt_at <= now,
+            )
+            .order_by(*order)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .lateral("next_jobs")
+        )
+        return (
+            select(*(next_jobs.c[c.key] for c in columns))
+            .select_from(LocationPacing)
+            .join(next_jobs, true())
+            .where(locations)
+            .order_by(next_jobs.c.location_id, next_jobs.c.due_at, next_jobs.c.id)
+        )
+    inner = aliased(CallJob)
+    next_ids = (
+        select(inner.id)
+        .where(
+            inner.location_id == LocationPacing.location_id,
+            inner.status.in_(PENDING),
+            inner.next_attempt_at <= now,
+        )
+        .order_by(inner.next_attempt_at, inner.id)
+        .limit(limit)
+        .correlate(LocationPacing)
+    )
+    return (
+        select(*columns)
+        .select_from(LocationPacing)
+        .join(CallJob, CallJob.id.in_(next_ids.scalar_subquery()))
+        .where(locations)
+        .order_by(CallJob.location_id, *order)
+    )
 
 
 def _verdict(plan: JobPlan) -> str:
