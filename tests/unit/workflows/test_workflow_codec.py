@@ -171,3 +171,22 @@ def test_a_validators_own_reason_reaches_the_field() -> None:
         parse_definition(data)
     messages = {error.field: error.message for error in refused.value.errors}
     assert messages["definition.steps[0].url"] == "127.0.0.1 is not a public internet address"
+
+
+def test_a_stored_definition_past_the_input_limits_still_loads() -> None:
+    """The limits are checked when a definition is saved: one saved before them (a published
+    version the dispatcher and the event ingestion read) must still parse."""
+    from ringfence.domain.workflows.checks import structural_problems
+
+    data = _definition(_call()) | {
+        "trigger": {"kind": "contact_tag_added", "tag": "x" * 101},
+        "audience": {"lacks_tags": ["y" * 101], "has_tags": [f"t{n}" for n in range(51)]},
+    }
+    parsed = parse_definition(data)
+    assert parsed.trigger.tag == "x" * 101
+    problems = {p.field: p.message for p in structural_problems(parsed)}
+    assert problems == {
+        "trigger.tag": "at most 100 characters",
+        "audience.has_tags": "at most 50 items",
+        "audience.lacks_tags": "each at most 100 characters",
+    }

@@ -7,9 +7,13 @@ number exist at the location, tags exist) are in services/workflows/validation.p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ringfence.domain.workflows.definition import (
+    MAX_NAME_LENGTH,
+    MAX_NAMES,
+    MAX_SERVICE_LENGTH,
     Branch,
     Step,
     TriggerKind,
@@ -49,8 +53,29 @@ def structural_problems(definition: WorkflowDefinition) -> list[Problem]:
         )
     if not definition.steps:
         problems.append(Problem("steps", "a workflow needs at least one step"))
+    problems.extend(_over_limits(definition))
     _check_list(definition, definition.steps, (), False, problems)
     return problems
+
+
+def _over_limits(definition: WorkflowDefinition) -> Iterator[Problem]:
+    """The trigger's and audience's texts past their input limits (definition.MAX_*)."""
+    trigger = definition.trigger
+    for name, most in (
+        ("tag", MAX_NAME_LENGTH),
+        ("stage", MAX_NAME_LENGTH),
+        ("event_name", MAX_NAME_LENGTH),
+        ("service_contains", MAX_SERVICE_LENGTH),
+    ):
+        value: str | None = getattr(trigger, name)
+        if value is not None and len(value) > most:
+            yield Problem(f"trigger.{name}", f"at most {most} characters")
+    for name in ("has_tags", "lacks_tags", "opportunity_stages"):
+        names: tuple[str, ...] = getattr(definition.audience, name)
+        if len(names) > MAX_NAMES:
+            yield Problem(f"audience.{name}", f"at most {MAX_NAMES} items")
+        elif any(len(n) > MAX_NAME_LENGTH for n in names):
+            yield Problem(f"audience.{name}", f"each at most {MAX_NAME_LENGTH} characters")
 
 
 def _check_list(

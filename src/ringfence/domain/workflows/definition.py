@@ -63,15 +63,13 @@ _APPOINTMENT_TRIGGERS = frozenset(
 )
 
 
-# A tag's, stage's or custom event's name (the step forms' limit too), a service's text, and
-# how many names one audience filter lists: a definition stays a few kilobytes however it is
-# posted, and the staff pages' inputs stop where the definition would refuse.
+# The trigger's and audience's input limits: a tag's, stage's or custom event's name (a
+# contact's tag and an event's name have the same limit), a service's text, and how many names
+# one audience filter lists. Checked when a definition is saved (`checks.structural_problems`),
+# not when a stored one is read: a definition saved before the limits must still load.
 MAX_NAME_LENGTH: Final = 100
 MAX_SERVICE_LENGTH: Final = 200
 MAX_NAMES: Final = 50
-Names = Annotated[
-    tuple[Annotated[str, Field(max_length=MAX_NAME_LENGTH)], ...], Field(max_length=MAX_NAMES)
-]
 
 
 @spec
@@ -80,13 +78,12 @@ class Trigger:
     "contact tag added" with `tag="Botox"` fires only for that tag."""
 
     kind: TriggerKind
-    tag: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
-    stage: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
+    tag: str | None = None
+    stage: str | None = None
     form_id: int | None = None
-    # The events API takes custom event names of at most 100 characters as well.
-    event_name: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH)] = None
+    event_name: str | None = None
     # Appointment triggers: only appointments whose service contains this text (any case).
-    service_contains: Annotated[str | None, Field(max_length=MAX_SERVICE_LENGTH)] = None
+    service_contains: str | None = None
 
 
 @spec
@@ -99,8 +96,8 @@ class Audience:
     still fails every call it must.
     """
 
-    has_tags: Names = ()
-    lacks_tags: Names = ()
+    has_tags: tuple[str, ...] = ()
+    lacks_tags: tuple[str, ...] = ()
     require_crm_form_consent: bool = True
     exclude_voice_dnd: bool = True
     exclude_opt_out_tag: bool = True
@@ -110,7 +107,7 @@ class Audience:
     # The trigger's appointment must be in one of these statuses (appointment triggers only).
     appointment_statuses: tuple[AppointmentStatus, ...] = ()
     # The contact must have an open opportunity in one of these stages.
-    opportunity_stages: Names = ()
+    opportunity_stages: tuple[str, ...] = ()
     # The contact must (True) / must not (False) have an upcoming scheduled/confirmed
     # appointment: no-show recovery stops once the patient has rebooked.
     has_upcoming_appointment: bool | None = None
