@@ -9,7 +9,8 @@ people saying hello or answering a business line, in English and Spanish; voicem
 long and short, with beeps of 400-2,500 Hz, two beeps or none; silence, hiss, hum, a modem
 tone; clean, noisy and telephone-band lines; `tests/data/amd/greetings_more.jsonl` widens it
 with 107 more: business and Spanish answers, two hellos, asides, long personal answers, boxes
-without a beep, carrier, mailbox-full and IVR recordings, beeps across the band, two beeps) is
+without a beep, carrier, mailbox-full and IVR recordings, beeps across the band, two beeps;
+`greetings_tones.jsonl` holds the network's call-progress tones, dead air and bare beeps) is
 rendered with each voice that is installed and run through the detector with each VAD:
 - voices: `babble` (speech-like synthetic sound, always there), `piper` (the local neural
   voice, varied in pitch and pace per case; the speech extra; its model draws random noise, so

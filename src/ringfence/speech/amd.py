@@ -28,7 +28,9 @@ Two questions, asked in order, frame by frame (time is the audio's own: frame n 
      after a live person's phrase it has ended after 0.7 s of silence, without waiting for
      the transcript of its last words (nothing in them can undo a live phrase);
    - nobody has said a word by `silence_deadline_ms` (2.5 s): UNKNOWN (someone picked up and
-     waits; the pipeline treats it as a person);
+     waits; the pipeline treats it as a person); so are the network's call-progress tones
+     before any greeting (dial, ringback, busy, reorder, special information tones: see
+     `AmdConfig.bare_beep_max_ms` and `speech.amd_tones`), which are neither a beep nor speech;
    - at `deadline_ms` (the bound on a verdict) a greeting already `deadline_greeting_ms` long
      is a machine, any other speech a person (and a greeting with a live person's phrase).
    Without words, length is all a greeting tells apart, so the overlap stays: a recorded
@@ -74,6 +76,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ringfence.speech.amd_tones import LINE_TONE_PAIRS, frame_dual_tone_share, pairs_span_hz
 from ringfence.speech.amd_words import (
     NO_WORDS,
     GreetingFacts,
@@ -162,6 +165,42 @@ class AmdConfig:
     tonality: float = 0.8
     # Frames quieter than this are never tonal (a beep plays at -10 to -30 dBFS).
     beep_floor_dbfs: float = -45.0
+    # -- call-progress tones (dial, ringback, busy, reorder: the network's, nobody's) --
+    # A pure tone before any greeting is a *bare* tone: a box that plays only its beep, or
+    # the network's tone. It is a beep only if it stops within bare_beep_max_ms (beeps run
+    # 0.1-1.5 s; a single-frequency dial tone plays on; North America's dual-frequency tones
+    # are found by line_tones_hz instead) and no tone follows for bare_beep_confirm_ms
+    # (longer than a busy tone's 0.5 s gap and a reorder's 0.25 s) unless it is another
+    # burst at a new pitch (a rising two-tone beep). cadence_bursts bursts at one pitch
+    # (within cadence_jitter_hz) are a cadence: a busy or reorder tone (a box beeps up to
+    # three times). Both err toward a beep: a beep taken for a line tone makes a voicemail
+    # box a person, and the live opening (with the patient's first name) would be recorded,
+    # where a line tone taken for a beep only leaves a message nobody hears. Speech after a
+    # bare tone drops it: a box beeps after its greeting, not before. Once a line tone is
+    # heard, tones before a greeting are never a beep, and nobody is UNKNOWN at
+    # silence_deadline_ms even while it plays.
+    bare_beep_max_ms: int = 2_000
+    bare_beep_confirm_ms: int = 800
+    cadence_bursts: int = 4
+    cadence_jitter_hz: float = 12.0
+    # Two-frequency call-progress tones (amd_tones.LINE_TONE_PAIRS): a frame holding at
+    # least line_tone_share of its energy at one pair's frequencies is a line tone, never
+    # speech (a VAD hears one as speech, then adapts: a dial tone looked like a short
+    # greeting, a person); empty: none is looked for.
+    line_tones_hz: tuple[tuple[float, float], ...] = LINE_TONE_PAIRS
+    # Special information tones (the network's three rising tones before an intercept: 913.8
+    # or 985.2, 1,370.6 or 1,428.5, then 1,776.7 Hz, 274-380 ms each) as bare tones in a row
+    # are a beep at once: a recorded announcement follows them by definition (the tuning sets
+    # call SIT + intercept a machine), and waiting for the intercept's words cost ~3 s.
+    sit_bands_hz: tuple[tuple[float, float], ...] = (
+        (890.0, 1_010.0),
+        (1_340.0, 1_460.0),
+        (1_740.0, 1_820.0),
+    )
+    line_tone_share: float = 0.9
+    # ...looked for only in frames whose zero-crossing frequency lies within this of the
+    # pairs' lowest and highest frequency (a dual tone's lies between its two).
+    line_tone_margin_hz: float = 60.0
     # -- when to leave the message --
     # Quiet after a beep before the message starts: a second beep (or tone) may follow, up to
     # ~0.6 s after the first (two beeps 0.6 s apart were talked over at 300 ms). The box
@@ -194,6 +233,10 @@ class AmdConfig:
             raise ValueError("beep_jitter_hz must be positive")
         if self.after_greeting_silence_per_ms < 0:
             raise ValueError("after_greeting_silence_per_ms must not be negative")
+        if not 0 < self.line_tone_share <= 1:
+            raise ValueError("line_tone_share must be in (0, 1]")
+        if self.cadence_bursts < 2 or self.bare_beep_max_ms <= 0 or self.bare_beep_confirm_ms < 0:
+            raise ValueError("cadence_bursts must be >= 2, bare_beep_max_ms > 0, confirm >= 0")
         if self.transcribe_every_ms <= 0 or self.transcribe_after_pause_ms < 0:
             raise ValueError("transcribe_every_ms must be positive, transcribe_after_pause_ms >= 0")
 
@@ -321,6 +364,16 @@ class AnsweringMachineDetector:
         self._answer_band_frames = 0  # the current run of tonal frames in answer_tone_hz
         self._answer_band_start = -1
         self._answer_band_freq = 0.0  # its mean frequency
+        # call-progress tones (before any greeting)
+        self._line = False  # a line tone was heard: no tone before a greeting is a beep
+        self._line_frames = 0  # consecutive frames of a two-frequency line tone
+        self._bare: BeepHeard | None = None  # a bare tone that may yet be a beep (held)
+        self._bare_end = -1  # when its last burst stopped (-1: playing)
+        self._bare_bursts = 0  # bursts at the last one's pitch
+        self._bare_freq = 0.0  # the last burst's pitch
+        self._bare_pitches: tuple[float, ...] = ()  # the held bursts' pitches, in order
+        self._bare_sit = False  # the held bursts are special information tones
+        self._line_span = pairs_span_hz(self.config.line_tones_hz)
         # the greeting's words
         self._transcript = ""
         self._heard_until = -1  # the transcript covers the audio up to here
@@ -371,11 +424,43 @@ class AnsweringMachineDetector:
         answer_tone = cfg.answer_tone_hz[0] <= tone.frequency_hz <= cfg.answer_tone_hz[1]
         self._track_tone(pure and in_band and not answer_tone, tone.frequency_hz, at, events)
         self._track_answer_band(pure and answer_tone, tone.frequency_hz, at, events)
-        self._pure_frames = self._pure_frames + 1 if pure else 0
+        # (Measured only while undecided, and only on a frame whose zero crossings put it
+        # near the pairs' frequencies: a dual tone's lie between its two; it costs ~5x the
+        # rest of the frame's work.)
+        low, high = self._line_span
+        line = (
+            self.decision is None
+            and not pure
+            and low - cfg.line_tone_margin_hz <= tone.frequency_hz <= high + cfg.line_tone_margin_hz
+            and frame_dual_tone_share(
+                frame,
+                cfg.line_tones_hz,
+                sample_rate=cfg.sample_rate,
+                floor_dbfs=cfg.beep_floor_dbfs,
+            )
+            >= cfg.line_tone_share
+        )
+        self._pure_frames = self._pure_frames + 1 if pure or line else 0
         if self._pure_frames * cfg.frame_ms >= cfg.beep_min_ms:
             self._last_tone_end = end
-        heard = speech and not pure and at - self._last_tone_end >= cfg.tone_hangover_ms
+        # Two close frequencies (440 + 480 Hz) make some frames look pure: those neither count
+        # nor break the run. A single pure tone (a 440 Hz beep) lies in a pair's span too, so
+        # only frames that are not pure make it a line tone.
+        if line and not pure:
+            self._line_frames += 1
+        elif not pure:
+            self._line_frames = 0
+        if (
+            self._line_frames * cfg.frame_ms >= cfg.beep_min_ms
+            and self._greeting_start < 0
+            and not self._line
+        ):
+            self._line_tone()
+        heard = (
+            speech and not pure and not line and at - self._last_tone_end >= cfg.tone_hangover_ms
+        )
         self._track_speech(heard, at, end)
+        self._track_bare(end, events)
 
         if self.decision is None:
             decision = self._decide(end)
@@ -405,11 +490,17 @@ class AnsweringMachineDetector:
             self._tone_freq += (frequency - self._tone_freq) / self._tone_frames
             if not self._beep_on and self._tone_frames * cfg.frame_ms >= cfg.beep_min_ms:
                 self._beep_on = True
-                self.beep = BeepHeard(self._tone_start, round(self._tone_freq, 1))
-                events.append(self.beep)
+                heard = BeepHeard(self._tone_start, round(self._tone_freq, 1))
+                if self._greeting_start >= 0:
+                    self.beep = heard
+                    events.append(heard)
+                elif not self._line:
+                    self._bare_burst(heard)
             return
         if self._beep_on:
             self._last_beep_end = at
+            if self._bare is not None:
+                self._bare_end = at
         self._beep_on = False
         # a tonal frame at a new pitch starts a new run (a two-tone beep's second tone)
         self._tone_frames = 1 if tonal else 0
@@ -440,7 +531,55 @@ class AnsweringMachineDetector:
             self.beep = BeepHeard(self._answer_band_start, round(self._answer_band_freq, 1))
             self._last_beep_end = at
             events.append(self.beep)
+        elif self._greeting_start < 0 and length >= cfg.answer_band_beep_max_ms:
+            self._line = True  # a fax's or modem's answer tone: nobody will speak
         self._answer_band_frames = 0
+
+    # -- call-progress tones ---------------------------------------------------------------
+    def _bare_burst(self, heard: BeepHeard) -> None:
+        """A tone of beep_min_ms before any greeting: held (see AmdConfig.bare_beep_max_ms)."""
+        cfg = self.config
+        same = self._bare is not None and (
+            abs(heard.frequency_hz - self._bare_freq) <= cfg.cadence_jitter_hz
+        )
+        self._bare_bursts = self._bare_bursts + 1 if same else 1
+        self._bare_freq = heard.frequency_hz
+        self._bare_end = -1
+        if self._bare is None:
+            self._bare = heard
+            self._bare_pitches = ()
+        self._bare_pitches += (heard.frequency_hz,)
+        if self._bare_bursts >= cfg.cadence_bursts:
+            self._line_tone()  # a busy or reorder cadence
+        sit = cfg.sit_bands_hz
+        if sit and len(self._bare_pitches) >= len(sit):
+            last = self._bare_pitches[-len(sit) :]
+            if all(low <= f <= high for f, (low, high) in zip(last, sit, strict=True)):
+                self._bare_sit = True  # an intercept's tones: a beep now (_track_bare)
+
+    def _line_tone(self) -> None:
+        self._line = True
+        self._bare = None
+
+    def _track_bare(self, now: int, events: list[AmdEvent]) -> None:
+        """A held bare tone: a line tone if it plays on, a beep once quiet long enough,
+        nothing if speech follows it."""
+        cfg = self.config
+        if self._bare is None:
+            return
+        if self._greeting_start >= 0:
+            self._bare = None  # speech after it: a box beeps after its greeting, not before
+            return
+        if self._beep_on and now - self._tone_start > cfg.bare_beep_max_ms:
+            self._line_tone()  # it plays on: a dial tone or a ringback
+            return
+        quiet = self._bare_end >= 0 and not self._tone_frames
+        if self._bare_sit or (quiet and now - self._bare_end >= cfg.bare_beep_confirm_ms):
+            self.beep = self._bare
+            if self._bare_end >= 0:  # (else it is playing: its end is set when it stops)
+                self._last_beep_end = self._bare_end
+            events.append(self.beep)
+            self._bare = None
 
     @property
     def _tone_playing(self) -> bool:
@@ -503,7 +642,12 @@ class AnsweringMachineDetector:
                     )
                 else:
                     return AmdDecision(AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, now, greeting)
-        elif now >= cfg.silence_deadline_ms and self._run_start < 0 and not self._tone_frames:
+        elif (
+            now >= cfg.silence_deadline_ms
+            and self._run_start < 0
+            # a tone that may be a beep holds it; a line tone does not
+            and (self._line or (not self._tone_frames and self._bare is None))
+        ):
             return AmdDecision(AmdVerdict.UNKNOWN, AmdReason.DEADLINE_SILENCE, now, 0)
         if now < cfg.deadline_ms:
             return None
@@ -563,6 +707,10 @@ class AnsweringMachineDetector:
         assert self.decision is not None
         if now - self.decision.at_ms >= cfg.max_wait_ms:
             return ReadyForMessage(now, ReadyReason.MAX_WAIT, self.beep)
-        if self._run_start < 0 and now - self._last_speech_end >= cfg.no_beep_silence_ms:
+        if (
+            self.beep is None  # a box that beeps gets it after its (last) beep, above
+            and self._run_start < 0
+            and now - self._last_speech_end >= cfg.no_beep_silence_ms
+        ):
             return ReadyForMessage(now, ReadyReason.SILENCE_NO_BEEP, self.beep)
         return None

@@ -14,8 +14,12 @@ benchmark (`benchmarks/bench_amd.py`) runs every voice available; the unit tests
 
 Parts: `say` (text, in the case's voice), `pause` (seconds of silence), `beep` (a sine at that
 frequency, `seconds` long, at `level_dbfs`, -14 by default), `babble` (seconds of speech-like
-sound). Optional keys: `voice` (`pace` > 1 slower, `pitch` < 1 lower, `lang` "en" or "es": the
-espeak-ng voice speaks Spanish, Piper reads it with its English voice), `noise_dbfs` (white
+sound), `tone` (the network's call-progress tone: a list of frequencies played together,
+`seconds` long in all, at `level_dbfs` in all, -20 by default; with `on` and `off`, in a
+cadence of `on` seconds of tone and `off` of silence: `{"tone": [480, 620], "seconds": 6,
+"on": 0.5, "off": 0.5}` is North America's busy tone; not a beep). Optional keys: `voice`
+(`pace` > 1 slower, `pitch` < 1 lower, `lang` "en" or "es": the espeak-ng voice speaks
+Spanish, Piper reads it with its English voice), `noise_dbfs` (white
 hiss over the whole call), `hum_dbfs` (60 Hz mains hum with its 120/180 Hz harmonics), `line`
 ("telephone": the call goes through a 300-3,400 Hz band-pass and G.711 mu-law, as a phone
 network would carry it) and `note`.
@@ -68,6 +72,7 @@ SECONDS_PER_WORD = 0.25  # babble's stand-in for a word, at pace 1.0
 COMMA_PAUSE_S = 0.12  # babble's pause at a comma (at pace 1.0)
 SENTENCE_PAUSE_S = 0.35  # and at a sentence's end
 BEEP_DBFS = -14.0
+LINE_TONE_DBFS = -20.0
 TELEPHONE_BAND_HZ = (300.0, 3_400.0)
 HUM_HZ = 60.0
 LINES = ("clean", "telephone")
@@ -94,11 +99,14 @@ class VoiceStyle:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    kind: str  # "say", "pause", "beep", "babble"
+    kind: str  # "say", "pause", "beep", "babble", "tone"
     text: str = ""
     seconds: float = 0.0
     frequency_hz: float = 0.0
     level_dbfs: float = BEEP_DBFS
+    frequencies_hz: tuple[float, ...] = ()  # a tone's
+    on_s: float = 0.0  # a tone's cadence (0: continuous)
+    off_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +144,17 @@ def parse_case(data: dict[str, Any]) -> AmdCase:
             )
         elif "babble" in raw:
             parts.append(Part("babble", seconds=float(raw["babble"])))
+        elif "tone" in raw:
+            parts.append(
+                Part(
+                    "tone",
+                    seconds=float(raw["seconds"]),
+                    level_dbfs=float(raw.get("level_dbfs", LINE_TONE_DBFS)),
+                    frequencies_hz=tuple(float(f) for f in raw["tone"]),
+                    on_s=float(raw.get("on", 0.0)),
+                    off_s=float(raw.get("off", 0.0)),
+                )
+            )
         else:
             raise ValueError(f"case {data.get('id')!r}: unknown part {raw!r}")
     voice = data.get("voice", {})
@@ -207,6 +226,8 @@ def render(case: AmdCase, voice: Voice) -> RenderedCase:
         elif part.kind == "beep":
             pcm = tone(part.seconds, part.frequency_hz, level_dbfs=part.level_dbfs)
             beeps.append((at_ms, at_ms + _ms(pcm)))
+        elif part.kind == "tone":
+            pcm = line_tone(part)
         else:
             pcm = silence(part.seconds, CARRIER_RATE)
         pieces.append(pcm)
@@ -220,6 +241,21 @@ def render(case: AmdCase, voice: Voice) -> RenderedCase:
     if case.line == "telephone":
         audio = telephone_line(audio)
     return RenderedCase(case, audio, tuple(beeps))
+
+
+def line_tone(part: Part, sample_rate: int = CARRIER_RATE) -> bytes:
+    """A call-progress tone: its frequencies together (`level_dbfs` rms in all), in its
+    cadence (on/off), `seconds` long."""
+    count = round(part.seconds * sample_rate)
+    share = part.level_dbfs - 10 * math.log10(max(1, len(part.frequencies_hz)))
+    burst = part.on_s if part.on_s > 0 else part.seconds
+    cycle = mix(*(tone(burst, f, level_dbfs=share) for f in part.frequencies_hz))
+    if part.on_s > 0:
+        cycle += silence(part.off_s, sample_rate)
+    pieces: list[bytes] = []
+    while sum(map(len, pieces)) < SAMPLE_WIDTH * count and cycle:
+        pieces.append(cycle)
+    return b"".join(pieces)[: SAMPLE_WIDTH * count]
 
 
 def hum(seconds: float, *, level_dbfs: float, sample_rate: int = CARRIER_RATE) -> bytes:
