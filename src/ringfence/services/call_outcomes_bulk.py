@@ -1,7 +1,8 @@
 """A tick's finished conversations applied together: one statement per kind of write.
 
 `apply_conversations` makes the same rows as `apply_conversation` (services/call_outcomes.py)
-called once per call in the given order, but with set-based reads and multi-row writes: the
+called once per call in the given order, the calls with an opt-out last (below), but with
+set-based reads and multi-row writes: the
 transcripts, tasks, notes, tag links, confirmed appointments, actions and `produced` signals of
 every call in one statement each, where the per-call path flushed each ORM object on its own
 (the simulated day's completions spent most of their time there). Both paths apply the same
@@ -10,6 +11,8 @@ every call in one statement each, where the per-call path flushed each ORM objec
 A call that ended in an opt-out goes through the per-call path after the others: the opt-out
 is a compliance fact about a phone number within a practice (suppression ledger, every contact
 with the number tagged, pending calls canceled, workflows left), which `suppress_number` owns.
+Applied after the batch, such a call's shared effects can land on another call of the same
+contact (which call's "Actions Triggered" shows a tag applied once), never on another contact.
 """
 
 from __future__ import annotations
@@ -108,6 +111,12 @@ def apply_conversations(
             planned.append(_Planned(call, conversation, effects, produced))
     if planned:
         _apply(session, planned)
+        if opted_out:
+            # The batch wrote past the ORM (Core inserts of tag links, Core updates of
+            # appointments): a contact's `tags` loaded before it would be stale, and the
+            # per-call path would link a tag again (a unique-constraint failure every retry).
+            session.flush()
+            session.expire_all()
     for call, conversation in opted_out:
         apply_conversation(session, call, conversation)
 

@@ -293,3 +293,41 @@ def test_the_bulk_writer_sends_one_statement_per_kind_of_write(
         + without_opt_out[4:],
     )
     assert large == small
+
+
+def test_an_opt_out_after_the_batch_sees_the_batchs_tag_links(
+    container: Container, practice: Practice
+) -> None:
+    """The batch links tags past the ORM; a contact whose tags the session had loaded before
+    must not be linked again by the opt-out's per-call path (a unique-constraint failure that
+    would fail the tick's settlement on every retry)."""
+    contact_id = practice.add_contact("+12125550603")
+    jobs = practice.enqueue(contact_id, contact_id)
+    with container.uow() as uow:
+        now = uow.clock.now()
+    calls = [
+        FinishedCall(
+            job_id=job_id,
+            account_id=practice.account_id,
+            location_id=practice.location_id,
+            contact_id=contact_id,
+            outcome=CallOutcome.CONNECTED,
+            answered_at=now,
+            ended_at=now + timedelta(seconds=30 + i),
+        )
+        for i, job_id in enumerate(jobs)
+    ]
+    not_interested = _conversation("Not interested.", (NotInterested(),))
+    opt_out = _conversation(
+        "Stop calling.", (OptOut("Stop calling.", "stop_calling"), NotInterested())
+    )
+    with container.uow() as uow:
+        contact = uow.session.get(Contact, contact_id)
+        assert contact is not None
+        assert list(contact.tags) == []  # loaded before the batch
+        apply_conversations(uow.session, [(calls[0], not_interested), (calls[1], opt_out)])
+        uow.commit()
+    with container.uow() as uow:
+        contact = uow.session.get(Contact, contact_id)
+        assert contact is not None
+        assert NOT_INTERESTED_TAG in {tag.name for tag in contact.tags}
