@@ -700,13 +700,15 @@ class AnsweringMachineDetector:
     # -- waiting for the beep --------------------------------------------------------------
     def _ready(self, now: int) -> ReadyForMessage | None:
         cfg = self.config
+        assert self.decision is not None
+        if now - self.decision.at_ms >= cfg.max_wait_ms:
+            # Whatever plays: a tone still going after max_wait_ms is no beep to wait out (a
+            # fax, a stuck line), and the message must start at some point.
+            return ReadyForMessage(now, ReadyReason.MAX_WAIT, self.beep)
         if self._beep_on or self._tone_playing:
             return None  # a tone is playing (maybe the beep, or a second one): never talk over it
         if self.beep is not None and now - self._last_beep_end >= cfg.after_beep_ms:
             return ReadyForMessage(now, ReadyReason.AFTER_BEEP, self.beep)
-        assert self.decision is not None
-        if now - self.decision.at_ms >= cfg.max_wait_ms:
-            return ReadyForMessage(now, ReadyReason.MAX_WAIT, self.beep)
         if (
             self.beep is None  # a box that beeps gets it after its (last) beep, above
             and self._run_start < 0
