@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from ringfence.adapters.speech import EnergyVad
 from ringfence.speech.amd import (
     AmdConfig,
     AmdReason,
@@ -18,26 +17,11 @@ from ringfence.speech.amd import (
 )
 from ringfence.speech.amd_eval import Part, line_tone, load_cases, parse_case, render
 from ringfence.speech.amd_tones import LINE_TONE_PAIRS, dual_tone_share
-from ringfence.speech.audio import samples_of, silence
+from ringfence.speech.audio import samples_of
 from ringfence.speech.synth import babble, mix, noise, tone
+from tests.unit.speech.test_amd import FRAME, listen, pause
 
 DATA = Path(__file__).parents[2] / "data" / "amd"
-FRAME = 320  # 20 ms at 8 kHz
-
-
-def listen(pcm: bytes, config: AmdConfig | None = None) -> AnsweringMachineDetector:
-    detector = AnsweringMachineDetector(config)
-    vad = EnergyVad()
-    for at in range(0, len(pcm) - FRAME + 1, FRAME):
-        frame = pcm[at : at + FRAME]
-        detector.observe(frame, speech=vad.is_speech(frame))
-        if detector.done:
-            break
-    return detector
-
-
-def pause(seconds: float) -> bytes:
-    return silence(seconds, 8_000)
 
 
 def network(frequencies: list[float], seconds: float, on: float = 0.0, off: float = 0.0) -> bytes:
