@@ -9,6 +9,7 @@ apart in what a conversation causes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ringfence.agent.callee import Conversation
 from ringfence.agent.events import (
@@ -35,6 +36,11 @@ class MakeTask:
     title: str
     body: str
     priority: TaskPriority = TaskPriority.NORMAL
+
+
+def task_due(priority: TaskPriority, created: datetime) -> datetime:
+    """When a task a call opens is due: an urgent one within the hour, any other the next day."""
+    return created + (timedelta(hours=1) if priority is TaskPriority.URGENT else timedelta(days=1))
 
 
 @dataclass(frozen=True, slots=True)

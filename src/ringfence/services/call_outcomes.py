@@ -8,7 +8,7 @@ transaction that completes the call. Each change the call causes is also recorde
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -40,6 +40,7 @@ from ringfence.services.call_effects import (
     NoteTransfer,
     effects_of,
     failed_transfer_task,
+    task_due,
 )
 from ringfence.services.suppression import suppress_number
 from ringfence.services.unit_of_work import TenantScope
@@ -192,8 +193,7 @@ class _Effects:
             title=title,
             body=body,
             priority=priority,
-            due_at=now
-            + (timedelta(hours=1) if priority is TaskPriority.URGENT else timedelta(days=1)),
+            due_at=task_due(priority, now),
             created_at=now,
             updated_at=now,
         )

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, tuple_, update
@@ -40,6 +39,7 @@ from ringfence.services.call_effects import (
     MakeTask,
     NoteTransfer,
     effects_of,
+    task_due,
 )
 from ringfence.services.call_outcomes import (
     ACTOR,
@@ -316,8 +316,7 @@ def _task_row(call: FinishedCall, title: str, body: str, priority: TaskPriority)
         "assignee": None,
         "status": TaskStatus.OPEN,
         "priority": priority,
-        "due_at": now
-        + (timedelta(hours=1) if priority is TaskPriority.URGENT else timedelta(days=1)),
+        "due_at": task_due(priority, now),
         "created_at": now,
         "updated_at": now,
     }
