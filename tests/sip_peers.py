@@ -29,11 +29,33 @@ def free_udp_port() -> int:
         return port
 
 
+def free_sip_port() -> int:
+    """A port free for UDP and for TCP: baresip listens for SIP on both, and a TCP port taken
+    by someone else (the suite's own database and HTTP connections draw their local ports from
+    the same ephemeral range) makes it exit at start with EADDRINUSE."""
+    while True:
+        port = free_udp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    continue
+                raise
+        return port
+
+
+class PortTaken(AssertionError):
+    """The peer exited at start because its port was taken between the probe and its bind."""
+
+
 def _wait_bound(port: int, process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
     """Until something holds the UDP port (the peer is listening)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if process.returncode == errno.EADDRINUSE:
+                raise PortTaken(f"the SIP peer found 127.0.0.1:{port} taken")
             raise AssertionError(f"the SIP peer exited early ({process.returncode})")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             try:
@@ -228,7 +250,29 @@ def baresip(
     directory = tmp_path / "baresip"
     (directory / "snd").mkdir(parents=True)
     write_wav(directory / "prompt.wav", prompt_pcm16)
-    port = port or free_udp_port()
+    # A port can be taken between the probe and baresip's bind (another process's connection
+    # drawing it from the ephemeral range): start again on a fresh one, unless the caller
+    # chose the port (it was given to someone else already).
+    attempts = 1 if port else 5
+    for attempt in range(attempts):
+        peer = _start_baresip(directory, port or free_sip_port(), user, transfers, dial)
+        try:
+            _wait_bound(peer.port, peer.process)
+        except PortTaken:
+            _stop(peer.process)
+            if attempt == attempts - 1:
+                raise
+            continue
+        break
+    try:
+        yield peer
+    finally:
+        _stop(peer.process)
+
+
+def _start_baresip(
+    directory: Path, port: int, user: str, transfers: bool, dial: str | None
+) -> Baresip:
     (directory / "config").write_text(
         f"sip_listen 127.0.0.1:{port}\n"
         "net_interface 127.0.0.1\n"
@@ -250,8 +294,4 @@ def baresip(
             stdout=log,
             stderr=log,
         )
-    try:
-        _wait_bound(port, process)
-        yield Baresip(port, process, directory, user)
-    finally:
-        _stop(process)
+    return Baresip(port, process, directory, user)

@@ -40,7 +40,7 @@ from ringfence.services.suppression import suppression_of
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
 from ringfence.speech.contracts import SpeechEngines
 from tests.integration.dispatch.practice import BEFORE_WINDOW, Practice, make_practice
-from tests.sip_peers import baresip, free_udp_port
+from tests.sip_peers import baresip, free_sip_port
 from tests.spoken_lines import clearly, words_of
 
 LINE = "+12125550199"  # make_practice's number: the practice line patients call
@@ -84,7 +84,7 @@ def _take_the_call(
         cipher=container.phi_cipher,
         max_concurrent_calls=5,
     )
-    caller_port = free_udp_port()
+    caller_port = free_sip_port()
     carrier = SipCarrier(
         container.session_factory,
         clock,
