@@ -33,7 +33,7 @@ from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.services.line_check import LineTarget, line_check_session, place_line_check
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngines
-from ringfence.speech.pipeline import TurnLatency
+from ringfence.speech.result import TurnLatency
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.sip_peers import baresip

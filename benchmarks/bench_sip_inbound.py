@@ -66,7 +66,8 @@ from ringfence.services.inbound_live import InboundLiveCalls
 from ringfence.services.live_media import LiveMediaSessions, warm_up_understanding
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngines
-from ringfence.speech.pipeline import TurnLatency, VoicePipeline
+from ringfence.speech.pipeline import VoicePipeline
+from ringfence.speech.result import TurnLatency
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.sip_peers import baresip, free_udp_port

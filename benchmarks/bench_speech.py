@@ -36,7 +36,9 @@ from ringfence.agent.session import AgentSession
 from ringfence.agent.text import clauses
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample, silence
-from ringfence.speech.pipeline import TurnLatency, VoicePipeline, prepare_opening
+from ringfence.speech.opening import prepare_opening
+from ringfence.speech.pipeline import VoicePipeline
+from ringfence.speech.result import TurnLatency
 from ringfence.speech.runner import InlineRunner, Runner, ThreadRunner
 
 PROFILE = AgentProfile(practice_name="Glow Aesthetics", callback_number="+13055550123")

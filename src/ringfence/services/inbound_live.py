@@ -42,7 +42,8 @@ from ringfence.services.inbound_calls import (
 )
 from ringfence.services.live_media import LiveCallSession, observe_call, store_recording
 from ringfence.services.unit_of_work import UnitOfWork
-from ringfence.speech.pipeline import PipelineResult, VoicePipeline
+from ringfence.speech.pipeline import VoicePipeline
+from ringfence.speech.result import PipelineResult
 
 log = logging.getLogger("ringfence.inbound")
 

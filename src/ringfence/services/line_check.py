@@ -28,7 +28,9 @@ from ringfence.domain.dial_targets import phone_number_in
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.live_media import LiveCallSession
 from ringfence.speech.contracts import SpeechEngines
-from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
+from ringfence.speech.opening import prepare_opening
+from ringfence.speech.pipeline import VoicePipeline
+from ringfence.speech.result import PipelineResult
 from ringfence.speech.runner import ThreadRunner
 
 

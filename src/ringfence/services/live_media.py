@@ -61,7 +61,9 @@ from ringfence.agent.session import AgentSession, session_from_json
 from ringfence.config import Settings, SpeechChoice, SpeechPreset
 from ringfence.log_context import bound_call
 from ringfence.speech.contracts import SpeechEngines
-from ringfence.speech.pipeline import PipelineResult, VoicePipeline, prepare_opening
+from ringfence.speech.opening import prepare_opening
+from ringfence.speech.pipeline import VoicePipeline
+from ringfence.speech.result import PipelineResult
 from ringfence.speech.runner import Runner, ThreadRunner
 
 log = logging.getLogger("ringfence.speech")

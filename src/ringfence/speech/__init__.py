@@ -6,14 +6,17 @@ agent runtime, text-to-speech, and answering-machine detection, between a carrie
   `adapters/speech/` (one module per vendor, and fakes), chosen per capability by
   `adapters/speech/registry.py`; `sessions`: the live calls' media sessions on them;
 - `turns` and `amd`: pure rules over audio frames, on the audio's own clock;
-- `pipeline`: `VoicePipeline`, the carrier's `MediaSession`; `prepare_opening` before dialing;
+- `pipeline`: `VoicePipeline`, the carrier's `MediaSession`; `opening`: `prepare_opening`
+  before dialing; `worker`, `playback`, `turn_audio`: the pipeline's worker jobs, the agent's
+  replies on the timeline, the callee's audio for speech-to-text; `result`: `PipelineResult`;
 - `recording`: both legs of the call on one timeline; `audio`, `synth`: PCM helpers and test
   signals.
 """
 
 from __future__ import annotations
 
-from ringfence.speech.amd import AmdConfig, AmdDecision, AmdVerdict, AnsweringMachineDetector
+from ringfence.speech.amd import AmdDecision, AmdVerdict, AnsweringMachineDetector
+from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.contracts import (
     Audio,
     AudioChunk,
@@ -24,13 +27,9 @@ from ringfence.speech.contracts import (
     Transcript,
     VoiceActivityDetector,
 )
-from ringfence.speech.pipeline import (
-    PipelineResult,
-    PreparedOpening,
-    TurnLatency,
-    VoicePipeline,
-    prepare_opening,
-)
+from ringfence.speech.opening import PreparedOpening, prepare_opening
+from ringfence.speech.pipeline import VoicePipeline
+from ringfence.speech.result import PipelineResult, TurnLatency
 from ringfence.speech.runner import InlineRunner, ThreadRunner
 from ringfence.speech.turns import TurnConfig
 

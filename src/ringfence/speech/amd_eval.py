@@ -49,13 +49,13 @@ from pathlib import Path
 from typing import Any
 
 from ringfence.speech.amd import (
-    AmdConfig,
     AmdDecision,
     AmdVerdict,
     AnsweringMachineDetector,
     ReadyForMessage,
     TranscribeGreeting,
 )
+from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.audio import (
     CARRIER_RATE,
     SAMPLE_WIDTH,

@@ -52,7 +52,7 @@ from ringfence.services.dispatch import (
 from ringfence.services.live_media import LiveCallSession, LiveMediaSessions, engines_of
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngines, SpeechEngineUnavailable
-from ringfence.speech.pipeline import prepare_opening
+from ringfence.speech.opening import prepare_opening
 from ringfence.speech.runner import InlineRunner
 from ringfence.speech.synth import babble
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice

@@ -8,16 +8,15 @@ import pytest
 
 from ringfence.adapters.speech import EnergyVad
 from ringfence.speech.amd import (
-    AmdConfig,
     AmdDecision,
     AmdReason,
     AmdVerdict,
     AnsweringMachineDetector,
-    BeepHeard,
     ReadyForMessage,
     ReadyReason,
-    frame_tone,
 )
+from ringfence.speech.amd_beeps import BeepHeard
+from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.amd_eval import (
     VoiceStyle,
     babble_voice,
@@ -30,6 +29,7 @@ from ringfence.speech.amd_eval import (
     render,
     telephone_line,
 )
+from ringfence.speech.amd_tones import frame_tone
 from ringfence.speech.audio import dbfs, silence
 from ringfence.speech.synth import babble, mix, noise, tone
 

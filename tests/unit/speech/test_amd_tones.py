@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from ringfence.speech.amd import (
-    AmdConfig,
     AmdReason,
     AmdVerdict,
     AnsweringMachineDetector,
     ReadyReason,
 )
+from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.amd_eval import Part, line_tone, load_cases, parse_case, render
 from ringfence.speech.amd_tones import LINE_TONE_PAIRS, dual_tone_share
 from ringfence.speech.audio import samples_of
@@ -211,6 +211,67 @@ def test_a_person_who_picks_up_after_a_ringback_burst_is_a_person() -> None:
     assert detector.decision.greeting_ms < 1_000  # the ringback is no part of the greeting
 
 
+RINGBACKS = {  # single-frequency ringback: (pitch, on, off)
+    "eu-425": (425, 1.0, 4.0),
+    "ru-425": (425, 0.8, 3.2),
+    "es-425": (425, 1.5, 3.0),
+    "fr-440": (440, 1.5, 3.5),
+    "cn-450": (450, 1.0, 4.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RINGBACKS))
+def test_a_single_frequency_ringback_is_nobody_not_a_beep(name: str) -> None:
+    """Finding: a 425 Hz ringback's first 1 s burst was a bare beep once 0.8 s quiet (a
+    machine at 2 s, the message left into a ringing line). Its second burst at its pitch,
+    after a gap no confirm outlasts, makes it a line tone: nobody."""
+    pitch, on, off = RINGBACKS[name]
+    signal = mix(
+        pause(0.3) + network([pitch], 12.0, on=on, off=off), noise(12.3, level_dbfs=-55, seed=4)
+    )
+    detector = listen(signal)
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.UNKNOWN, detector.decision
+    assert detector.beep is None
+    # once the second burst has played (a line tone then, not a beep)
+    assert detector.decision.at_ms == pytest.approx(300 + 1_000 * (2 * on + off), abs=80)
+    # The planted bug: without the rule, the first burst is a beep.
+    unruled = listen(signal, AmdConfig(ringback_hz=(0.0, 0.0))).decision
+    assert unruled is not None
+    assert (unruled.verdict, unruled.reason) == (AmdVerdict.MACHINE, AmdReason.BEEP)
+    assert unruled.at_ms == pytest.approx(300 + 1_000 * on + 800, abs=80)
+
+
+def test_a_person_who_picks_up_after_a_425_hz_ringback_burst_is_a_person() -> None:
+    signal = network([425], 1.0) + pause(1.2) + babble(0.6, seed=2) + pause(4.0)
+    detector = listen(mix(signal, noise(6.8, level_dbfs=-55, seed=5)))
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.HUMAN, detector.decision
+    assert detector.beep is None
+
+
+@pytest.mark.parametrize(("start", "pitch", "seconds"), [(0.5, 425, 1.0), (1.2, 440, 1.2)])
+def test_a_long_low_bare_beep_is_still_a_machine_after_a_ringbacks_gap(
+    start: float, pitch: int, seconds: float
+) -> None:
+    """A box that plays only a beep at a ringback's pitch and length: a beep once no second
+    burst has come for ringback_gap_ms (past deadline_ms too), and the message goes then."""
+    config = AmdConfig()
+    detector = listen(pause(start) + tone(seconds, pitch) + pause(8.0), config)
+    assert detector.decision is not None
+    assert (detector.decision.verdict, detector.decision.reason) == (
+        AmdVerdict.MACHINE,
+        AmdReason.BEEP,
+    )
+    assert detector.beep is not None
+    assert detector.beep.at_ms == pytest.approx(1_000 * start, abs=40)
+    ends = round(1_000 * (start + seconds))
+    assert detector.decision.at_ms == pytest.approx(ends + config.ringback_gap_ms, abs=60)
+    assert detector.ready is not None
+    assert detector.ready.reason is ReadyReason.AFTER_BEEP
+    assert detector.ready.at_ms <= detector.decision.at_ms + config.after_beep_ms
+
+
 def test_dead_air_is_nobody_at_the_silence_deadline() -> None:
     detector = listen(pause(10.0))
     assert detector.decision is not None
@@ -236,7 +297,14 @@ def test_the_tone_part_renders_mixed_and_cadenced_and_is_no_beep() -> None:
 
 
 def test_config_checks_the_line_tone_fields() -> None:
-    for field, bad in (("line_tone_share", 0.0), ("cadence_bursts", 1), ("bare_beep_max_ms", 0)):
+    for field, bad in (
+        ("line_tone_share", 0.0),
+        ("cadence_bursts", 1),
+        ("bare_beep_max_ms", 0),
+        ("ringback_hz", (455.0, 395.0)),
+        ("ringback_min_ms", 0),
+        ("ringback_gap_ms", 500),
+    ):
         with pytest.raises(ValueError, match=field):
             AmdConfig(**{field: bad})  # type: ignore[arg-type]
 

@@ -14,12 +14,12 @@ from ringfence.adapters.telephony.media import Clear, StreamStart
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
 from ringfence.speech.amd import (
-    AmdConfig,
     AmdReason,
     AmdVerdict,
     AnsweringMachineDetector,
     TranscribeGreeting,
 )
+from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.amd_eval import greeting_audio, no_words, parse_case, render, run_case
 from ringfence.speech.amd_words import (
     Cue,
@@ -31,7 +31,8 @@ from ringfence.speech.amd_words import (
 )
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, samples_of, silence
 from ringfence.speech.contracts import Transcript
-from ringfence.speech.pipeline import Mode, VoicePipeline, prepare_opening
+from ringfence.speech.opening import prepare_opening
+from ringfence.speech.pipeline import Mode, VoicePipeline
 from ringfence.speech.synth import babble
 from tests.unit.agent.factories import outbound, profile
 

@@ -31,10 +31,12 @@ from ringfence.agent.policies.base import Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
 from ringfence.agent.text import sentences
-from ringfence.speech.amd import AmdConfig, AmdVerdict
+from ringfence.speech.amd import AmdVerdict
+from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
 from ringfence.speech.contracts import AudioChunk, Transcript
-from ringfence.speech.pipeline import Mode, VoicePipeline, prepare_opening
+from ringfence.speech.opening import prepare_opening
+from ringfence.speech.pipeline import Mode, VoicePipeline
 from ringfence.speech.runner import Job, ThreadRunner
 from ringfence.speech.synth import babble, tone
 from ringfence.speech.turns import TurnConfig

@@ -1,0 +1,326 @@
+"""The slow half of a call's speech pipeline: what runs on the call's worker (`speech.runner`),
+off the carrier's thread, and what it hands back.
+
+`PipelineWorker` takes the jobs `VoicePipeline` submits (a turn's speech-to-text, the
+runtime's answer and its synthesis sentence by sentence; early and greeting transcriptions;
+the rest of the opening; the voicemail message) and reports only through its messages
+(`Speech`, `Heard`, `ReplyDone`, `GreetingHeard`, `GreetingOptOut`), which the pipeline drains
+on the carrier's thread. `ReplyGate` is the one state both threads share, under its lock:
+which replies may still speak, and which turns the worker has taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ringfence.agent.runtime import ConversationRuntime
+from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample
+from ringfence.speech.contracts import AudioChunk, SpeechToText, TextToSpeech, Transcript
+from ringfence.speech.opening import Monotonic, to_carrier_rate
+from ringfence.speech.runner import Runner
+from ringfence.speech.turns import TurnEnded
+
+log = logging.getLogger("ringfence.speech")
+
+
+# -- what the worker hands back to the carrier's thread ------------------------------------
+@dataclass(frozen=True, slots=True)
+class Speech:
+    reply: int
+    chunk: AudioChunk
+    final: bool = False  # the call's last words (the runtime ended the call)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    turn: int
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDone:
+    reply: int
+    text: str
+    ended: bool
+    queue_ms: float = 0.0
+    stt_ms: float = 0.0
+    policy_ms: float = 0.0
+    tts_first_chunk_ms: float = 0.0
+    early_stt: bool = False
+    failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GreetingHeard:
+    """The greeting's transcript up to `until_ms`, for AMD (None: the transcription failed)."""
+
+    text: str | None
+    until_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class GreetingOptOut:
+    """The callee asked not to be called while AMD still listened (so a person is there):
+    the opening stops, AMD's verdict is no longer awaited, and this turn's reply plays."""
+
+    reply: int
+
+
+Message = Speech | Heard | ReplyDone | GreetingHeard | GreetingOptOut
+
+
+class ReplyGate:
+    """Which replies may still speak, and which turns the worker has taken: read and written
+    by the carrier's thread and the worker alike, so all of it under one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cut: set[int] = set()  # stopped while speaking (or the call ended): silent now
+        self._stale: set[int] = set()  # not started when the callee talked: only final words
+        self._claimed: set[int] = set()  # turns the worker has started on
+        self._joined: set[int] = set()  # turns folded into a later turn, never judged alone
+
+    def silenced(self, reply_id: int, *, final: bool) -> bool:
+        """Whether a reply's audio must not be played: it was cut while the agent spoke (a
+        barge-in, the call's end), or the callee talked before it was heard, unless it holds
+        the call's last words (an opt-out's acknowledgement is said even then)."""
+        with self._lock:
+            return reply_id in self._cut or (reply_id in self._stale and not final)
+
+    def cut(self, reply_ids: Iterable[int]) -> None:
+        with self._lock:
+            self._cut.update(reply_ids)
+
+    def stop(self, *, cut: Iterable[int], stale: Iterable[int]) -> None:
+        """The callee talked over the agent: the replies being heard are cut, the others
+        stale (their turns are still judged)."""
+        with self._lock:
+            self._cut.update(cut)
+            self._stale.update(stale)
+
+    def reinstate(self, reply_id: int) -> None:
+        with self._lock:
+            self._cut.discard(reply_id)
+            self._stale.discard(reply_id)
+
+    def claim(self, reply_id: int) -> bool:
+        """The worker starts on a turn; False if a later turn carries it (it is not judged
+        alone)."""
+        with self._lock:
+            if reply_id in self._joined:
+                return False
+            self._claimed.add(reply_id)
+            return True
+
+    def waiting(
+        self, candidates: Iterable[int], *, join_into: int | None = None
+    ) -> tuple[list[int], frozenset[int]]:
+        """Of `candidates` (in order), those the worker has not started on, and the turns it
+        has started on or was relieved of (their audio can go); with `join_into`, the waiting
+        ones are taken from the worker: that later turn answers for them."""
+        with self._lock:
+            taken = frozenset(self._claimed | self._joined)
+            waiting = [i for i in candidates if i not in taken]
+            if join_into is not None:
+                self._joined.update(waiting)
+            return waiting, taken
+
+
+class PipelineWorker:
+    """Submits the pipeline's slow work to the call's runner, in order (the runner takes jobs
+    one at a time), and reports on it through `messages`."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        *,
+        runtime: ConversationRuntime,
+        stt: SpeechToText,
+        tts: TextToSpeech,
+        vocabulary: tuple[str, ...],
+        gate: ReplyGate,
+        monotonic: Monotonic,
+    ) -> None:
+        self._runner = runner
+        self._runtime = runtime
+        self._stt = stt
+        self._tts = tts
+        self._vocabulary = vocabulary
+        self._gate = gate
+        self._monotonic = monotonic
+        self._messages: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        # Early transcripts by (turn start, speech end); only the worker reads and writes it.
+        self._early: dict[tuple[int, int], tuple[Transcript, float]] = {}
+
+    def messages(self) -> Iterator[Message]:
+        """What the worker has handed back so far, in order (taken as they are read)."""
+        while True:
+            try:
+                yield self._messages.get_nowait()
+            except queue.Empty:
+                return
+
+    def close(self) -> None:
+        self._runner.close()
+
+    # -- what the pipeline asks for -------------------------------------------------------
+    def finish_opening(self, text: str, rest: Iterator[AudioChunk], ended: bool) -> None:
+        self._runner.submit(lambda: self._rest_of_opening(text, rest, ended))
+
+    def answer(
+        self,
+        reply_id: int,
+        turn: TurnEnded,
+        pcm: bytes,
+        decided: float,
+        start_ms: int,
+        early_key: tuple[int, int] | None,
+        *,
+        respond: bool,
+    ) -> None:
+        self._runner.submit(
+            lambda: self._reply_job(
+                reply_id, turn, pcm, decided, start_ms, early_key, respond=respond
+            )
+        )
+
+    def transcribe_early(self, key: tuple[int, int], pcm: bytes) -> None:
+        """Speech-to-text during the end-of-turn silence; the turn's job reuses it if no
+        speech came after (it runs first: the worker takes jobs in order)."""
+
+        def job() -> None:
+            began = self._monotonic()
+            try:
+                heard = self._stt.transcribe(pcm, vocabulary=self._vocabulary)
+            except Exception:
+                log.exception("early transcription failed; the turn will try again")
+                return
+            self._early[key] = (heard, (self._monotonic() - began) * 1000)
+
+        self._runner.submit(job)
+
+    def transcribe_greeting(self, stt: SpeechToText, pcm: bytes, until_ms: int) -> None:
+        """The greeting so far (8 kHz), for AMD. Never logged: a greeting's words are PHI."""
+
+        def job() -> None:
+            text: str | None = None
+            try:
+                text = stt.transcribe(resample(pcm, CARRIER_RATE, STT_RATE)).text
+            except Exception:
+                log.exception("greeting transcription failed; AMD goes on by timing")
+            self._messages.put(GreetingHeard(text, until_ms))
+
+        self._runner.submit(job)
+
+    def speak_voicemail(self, reply_id: int, text: str) -> None:
+        def synthesize() -> None:
+            for chunk in self._tts.synthesize_stream(text):
+                self._messages.put(Speech(reply_id, to_carrier_rate(chunk)))
+            self._messages.put(ReplyDone(reply_id, text, True))
+
+        self._runner.submit(synthesize)
+
+    # -- the jobs -------------------------------------------------------------------------
+    def _rest_of_opening(self, text: str, rest: Iterator[AudioChunk], ended: bool) -> None:
+        """The opening's later sentences, stopped if the callee talks over it (a barge-in
+        cuts the opening as it cuts any reply)."""
+        try:
+            # Checked before each sentence is made, not after: a cut greeting costs no more
+            # synthesis (a busy worker may reach this after the callee talked).
+            while not self._gate.silenced(0, final=ended):
+                chunk = next(rest, None)
+                if chunk is None:
+                    break
+                self._messages.put(Speech(0, chunk, ended))
+        except Exception:  # the engine failed: the callee hears the first sentence only
+            log.exception("the rest of the opening could not be synthesized")
+        self._messages.put(ReplyDone(0, text, ended))
+
+    def _reply_job(
+        self,
+        reply_id: int,
+        turn: TurnEnded,
+        pcm: bytes,
+        decided: float,
+        start_ms: int,
+        early_key: tuple[int, int] | None,
+        *,
+        respond: bool,
+    ) -> None:
+        """Speech-to-text, the runtime, synthesis sentence by sentence.
+
+        Every turn is heard and judged (an opt-out must be caught whenever it was said), even
+        one whose reply was cancelled before the worker reached it: a cancelled reply only
+        loses its voice (see `ReplyGate.silenced`). A turn folded into a later one is judged
+        there."""
+        clock = self._monotonic
+        began = clock()
+        if not self._gate.claim(reply_id):
+            return
+        try:
+            early = self._early.pop(early_key, None) if early_key is not None else None
+            self._early.clear()  # transcripts of pauses the callee talked through
+            if early is not None:
+                heard, stt_ms = early
+            else:
+                heard = self._stt.transcribe(pcm, vocabulary=self._vocabulary)
+                stt_ms = (clock() - began) * 1000
+            stt_done = clock()
+            log.debug(  # never the words: transcripts are PHI
+                "turn %s (%d-%d ms): %d words heard, queued %.0f ms, stt %.0f ms%s",
+                reply_id,
+                start_ms,
+                turn.end_ms,
+                len(heard.text.split()),
+                (began - decided) * 1000,
+                stt_ms,
+                " (early)" if early is not None else "",
+            )
+            self._messages.put(Heard(reply_id, heard.text, start_ms, turn.end_ms))
+            # The greeting is not answered, unless it asks not to be called ("Hello? Stop
+            # calling me."): an opt-out is honoured whenever it was said.
+            greeting_opt_out = (
+                not respond
+                and bool(heard.text.strip())
+                and not self._runtime.ended
+                and self._runtime.hears_opt_out(heard.text)
+            )
+            if greeting_opt_out:
+                self._messages.put(GreetingOptOut(reply_id))
+            elif not respond or not heard.text.strip() or self._runtime.ended:
+                self._messages.put(ReplyDone(reply_id, "", False))
+                return
+            said = self._runtime.respond(heard.text)
+            policy_done = clock()
+            log.debug("turn %s answered (the call ended: %s)", reply_id, said.ended)
+            first_chunk: float | None = None
+            if not self._gate.silenced(reply_id, final=said.ended):
+                for chunk in self._tts.synthesize_stream(said.text):
+                    if first_chunk is None:
+                        first_chunk = clock()
+                    self._messages.put(Speech(reply_id, to_carrier_rate(chunk), said.ended))
+                    if self._gate.silenced(reply_id, final=said.ended):
+                        break  # barged in: the rest is never synthesized
+            self._messages.put(
+                ReplyDone(
+                    reply_id,
+                    said.text,
+                    said.ended,
+                    queue_ms=(began - decided) * 1000,
+                    stt_ms=stt_ms,
+                    early_stt=early is not None,
+                    policy_ms=(policy_done - stt_done) * 1000,
+                    tts_first_chunk_ms=((first_chunk or policy_done) - policy_done) * 1000,
+                )
+            )
+        except Exception:
+            # An engine failure must not take the call down with it: the turn goes
+            # unanswered (the callee can speak again) and the failure is logged.
+            log.exception("speech pipeline turn %s failed", reply_id)
+            self._messages.put(ReplyDone(reply_id, "", False, failed=True))
