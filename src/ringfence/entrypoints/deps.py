@@ -15,11 +15,18 @@ from ringfence.bootstrap import Container
 from ringfence.services.unit_of_work import UnitOfWork
 
 
+def container_of(request: Request) -> Container:
+    """The container, for a dependency or route that has the request anyway: FastAPI spends
+    work on every sub-dependency of every request, cached or not (docs/operations.md, "Event
+    ingestion", third pass)."""
+    container: Container = request.app.state.container
+    return container
+
+
 async def get_container(request: Request) -> Container:
     # async: FastAPI runs a plain `def` dependency in the thread pool, a trip that costs more
     # than this attribute read (every route takes it).
-    container: Container = request.app.state.container
-    return container
+    return container_of(request)
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
