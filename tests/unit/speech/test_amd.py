@@ -372,6 +372,23 @@ def test_the_speed_tuning_file_parses_and_adds_new_cases() -> None:
     assert {case.expect for case in speed} == set(AmdVerdict)
 
 
+def test_the_fresh_tuning_file_parses_and_adds_new_cases() -> None:
+    """greetings_fresh.jsonl (written apart from the detector, GREETINGS_FRESH.md) parses, each
+    note opens with its [category], and its ids repeat none of the other tuning files'."""
+    fresh = load_cases(CASES.with_name("greetings_fresh.jsonl"))
+    assert len(fresh) >= 120
+    ids = [case.id for case in fresh]
+    assert len(set(ids)) == len(ids)
+    others = {
+        case.id
+        for name in ("greetings", "greetings_more", "greetings_speed", "greetings_tones")
+        for case in load_cases(CASES.with_name(f"{name}.jsonl"))
+    }
+    assert not set(ids) & others
+    assert all(case.note.startswith("[") and "]" in case.note for case in fresh)
+    assert {case.expect for case in fresh} == set(AmdVerdict)
+
+
 @pytest.mark.slow
 def test_the_evaluation_set_with_babble_voices() -> None:
     """The recipes of tests/data/amd, spoken as babble: the pure, engine-free run (the
