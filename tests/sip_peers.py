@@ -50,7 +50,7 @@ class PortTaken(AssertionError):
 
 
 def _wait_bound(port: int, process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
-    """Until something holds the UDP port (the peer is listening)."""
+    """Until something holds the UDP port (the peer is listening) and the peer still runs."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -62,10 +62,18 @@ def _wait_bound(port: int, process: subprocess.Popen[bytes], timeout_s: float = 
                 probe.bind(("127.0.0.1", port))
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE:
-                    return
+                    break
                 raise
         time.sleep(0.05)
-    raise AssertionError(f"the SIP peer never listened on 127.0.0.1:{port}")
+    else:
+        raise AssertionError(f"the SIP peer never listened on 127.0.0.1:{port}")
+    # baresip binds UDP first, then TCP, and exits if TCP is taken: the UDP port is held for a
+    # moment by a peer about to die. Past this settle time it has bound both or exited.
+    time.sleep(0.3)
+    if process.poll() is not None:
+        if process.returncode == errno.EADDRINUSE:
+            raise PortTaken(f"the SIP peer found 127.0.0.1:{port} taken")
+        raise AssertionError(f"the SIP peer exited early ({process.returncode})")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -202,3 +202,16 @@ def test_cursor_execute_listeners_see_its_statements(engine: Engine) -> None:
         event.remove(engine, "before_cursor_execute", note)
     ours = [statement.split()[0] for statement in seen if "prepared_things" in statement]
     assert ours == ["INSERT", "SELECT"]
+
+
+def test_outside_a_transaction_it_begins_one_as_connection_execute_does(engine: Engine) -> None:
+    """Review finding: on a connection with no transaction begun, the bare cursor wrote
+    outside any (SQLite: committed at once, kept after a rollback; PostgreSQL: lost)."""
+    with engine.connect() as connection:
+        assert not connection.in_transaction()
+        Prepared(insert(THINGS), column_keys=COLUMNS).run_many(connection, [_thing("autobegun")])
+        assert connection.in_transaction()
+        connection.rollback()
+        left = connection.execute(select(THINGS.c.id).where(THINGS.c.name == "autobegun")).all()
+        connection.rollback()
+    assert left == []

@@ -11,6 +11,9 @@ from ringfence.speech.amd_tones import LINE_TONE_PAIRS
 from ringfence.speech.amd_words import WordsConfig
 from ringfence.speech.audio import CARRIER_RATE
 
+# Where the network's ringback is one frequency (most of Europe: 425 Hz), `ringback_hz` for it.
+SINGLE_FREQUENCY_RINGBACK_HZ: tuple[float, float] = (395.0, 455.0)
+
 
 @dataclass(frozen=True, slots=True)
 class AmdConfig:
@@ -91,8 +94,12 @@ class AmdConfig:
     # (longer than the network's gap), and a second such burst at its pitch is the ringback's
     # cadence: a line tone. Beeps that short, or at another pitch, are confirmed as before; a
     # box that plays only a long low beep gets its verdict ~4 s later (deadline_ms waits for
-    # it, by ringback_gap_ms at most).
-    ringback_hz: tuple[float, float] = (395.0, 455.0)
+    # it, by ringback_gap_ms at most), and the live opening, with the patient's first name,
+    # plays into its recording meanwhile; two such beeps make it nobody. So the rule is OFF by
+    # default ((0, 0): no pitch is a ringback's): the US lines this product calls ring with
+    # 440 + 480 Hz, which the two-tone rule below already knows, and 440 Hz is a common
+    # beep. Lines that ring at a single frequency opt in with SINGLE_FREQUENCY_RINGBACK_HZ.
+    ringback_hz: tuple[float, float] = (0.0, 0.0)
     ringback_min_ms: int = 700
     ringback_gap_ms: int = 4_500
     # Two-frequency call-progress tones (amd_tones.LINE_TONE_PAIRS): a frame holding at

@@ -139,13 +139,11 @@ LIVE_CUES = _cues(
         "who is this",
         r"\bwho (?:is )?(?:this|calling|speaking)\b|\bwhos (?:this|calling|it)\b|\bwho is it\b",
     ),
-    # A question back about the call: a recording asks the caller nothing about it (it says
-    # "if you are calling about...", not "are you calling about...?").
+    # A question back about the call: a recording asks the caller nothing about it.
     (
         "what is this about",
         r"\bwhat(?:s| is) (?:this|it|that) (?:about|regarding|for|in regards)\b"
-        r"|\bis (?:this|it|that) (?:the|a|about|regarding|in regards)\b"
-        r"|\b(?:are|were) you (?:calling|trying to reach|looking for)\b",
+        r"|\bis this (?:the|a)\b",
     ),
     # Answering at a bad moment: busy, driving, on the speaker, asking to be called later.
     (

@@ -14,7 +14,7 @@ from ringfence.speech.amd import (
     AnsweringMachineDetector,
     ReadyReason,
 )
-from ringfence.speech.amd_config import AmdConfig
+from ringfence.speech.amd_config import SINGLE_FREQUENCY_RINGBACK_HZ, AmdConfig
 from ringfence.speech.amd_eval import Part, line_tone, load_cases, parse_case, render
 from ringfence.speech.amd_tones import LINE_TONE_PAIRS, dual_tone_share
 from ringfence.speech.audio import samples_of
@@ -211,6 +211,9 @@ def test_a_person_who_picks_up_after_a_ringback_burst_is_a_person() -> None:
     assert detector.decision.greeting_ms < 1_000  # the ringback is no part of the greeting
 
 
+# The single-frequency ringback rule is opt-in (AmdConfig.ringback_hz): these tests turn it on.
+RINGING = AmdConfig(ringback_hz=SINGLE_FREQUENCY_RINGBACK_HZ)
+
 RINGBACKS = {  # single-frequency ringback: (pitch, on, off)
     "eu-425": (425, 1.0, 4.0),
     "ru-425": (425, 0.8, 3.2),
@@ -229,14 +232,14 @@ def test_a_single_frequency_ringback_is_nobody_not_a_beep(name: str) -> None:
     signal = mix(
         pause(0.3) + network([pitch], 12.0, on=on, off=off), noise(12.3, level_dbfs=-55, seed=4)
     )
-    detector = listen(signal)
+    detector = listen(signal, RINGING)
     assert detector.decision is not None
     assert detector.decision.verdict is AmdVerdict.UNKNOWN, detector.decision
     assert detector.beep is None
     # once the second burst has played (a line tone then, not a beep)
     assert detector.decision.at_ms == pytest.approx(300 + 1_000 * (2 * on + off), abs=80)
-    # The planted bug: without the rule, the first burst is a beep.
-    unruled = listen(signal, AmdConfig(ringback_hz=(0.0, 0.0))).decision
+    # The planted bug: without the rule (the default: see AmdConfig), the first burst is a beep.
+    unruled = listen(signal).decision
     assert unruled is not None
     assert (unruled.verdict, unruled.reason) == (AmdVerdict.MACHINE, AmdReason.BEEP)
     assert unruled.at_ms == pytest.approx(300 + 1_000 * on + 800, abs=80)
@@ -244,7 +247,7 @@ def test_a_single_frequency_ringback_is_nobody_not_a_beep(name: str) -> None:
 
 def test_a_person_who_picks_up_after_a_425_hz_ringback_burst_is_a_person() -> None:
     signal = network([425], 1.0) + pause(1.2) + babble(0.6, seed=2) + pause(4.0)
-    detector = listen(mix(signal, noise(6.8, level_dbfs=-55, seed=5)))
+    detector = listen(mix(signal, noise(6.8, level_dbfs=-55, seed=5)), RINGING)
     assert detector.decision is not None
     assert detector.decision.verdict is AmdVerdict.HUMAN, detector.decision
     assert detector.beep is None
@@ -256,7 +259,7 @@ def test_a_long_low_bare_beep_is_still_a_machine_after_a_ringbacks_gap(
 ) -> None:
     """A box that plays only a beep at a ringback's pitch and length: a beep once no second
     burst has come for ringback_gap_ms (past deadline_ms too), and the message goes then."""
-    config = AmdConfig()
+    config = RINGING
     detector = listen(pause(start) + tone(seconds, pitch) + pause(8.0), config)
     assert detector.decision is not None
     assert (detector.decision.verdict, detector.decision.reason) == (
@@ -270,6 +273,36 @@ def test_a_long_low_bare_beep_is_still_a_machine_after_a_ringbacks_gap(
     assert detector.ready is not None
     assert detector.ready.reason is ReadyReason.AFTER_BEEP
     assert detector.ready.at_ms <= detector.decision.at_ms + config.after_beep_ms
+
+
+@pytest.mark.parametrize(
+    ("start", "pitch", "seconds"), [(0.5, 440, 1.0), (1.5, 440, 1.5), (0.5, 425, 1.0)]
+)
+def test_by_default_a_long_low_bare_beep_is_a_machine_soon_after_it_stops(
+    start: float, pitch: int, seconds: float
+) -> None:
+    """Review finding: with the ringback rule on, a beep-only box at 440 Hz was judged ~4 s
+    late (at 7.5 s for a 1.5 s beep starting at 1.5 s), with the live opening and the
+    patient's first name playing into its recording. The rule is opt-in: by default the
+    beep is confirmed bare_beep_confirm_ms after it stops."""
+    config = AmdConfig()
+    detector = listen(pause(start) + tone(seconds, pitch) + pause(8.0), config)
+    assert detector.decision is not None
+    assert (detector.decision.verdict, detector.decision.reason) == (
+        AmdVerdict.MACHINE,
+        AmdReason.BEEP,
+    )
+    ends = round(1_000 * (start + seconds))
+    assert detector.decision.at_ms == pytest.approx(ends + config.bare_beep_confirm_ms, abs=60)
+
+
+def test_by_default_two_low_beeps_are_a_machine_not_a_ringback() -> None:
+    """Review finding: with the ringback rule on, two 0.8 s beeps at 440 Hz 1 s apart were
+    'nobody' (a ringback's cadence), so the whole live opening played into the box."""
+    signal = pause(0.5) + tone(0.8, 440) + pause(1.0) + tone(0.8, 440) + pause(6.0)
+    decision = listen(signal).decision
+    assert decision is not None
+    assert decision.verdict is AmdVerdict.MACHINE, decision
 
 
 def test_dead_air_is_nobody_at_the_silence_deadline() -> None:

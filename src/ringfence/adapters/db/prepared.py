@@ -173,10 +173,14 @@ def _values(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
 
 def _observed(connection: Connection) -> bool:
     # SQLAlchemy's own test for logging a statement (echo, or its logger's level), and the
-    # events `Connection.execute` fires around the cursor's.
+    # events `Connection.execute` fires around the cursor's. A connection outside a
+    # transaction goes through `Connection.execute` too, which begins one (autobegin, with
+    # SQLite's BEGIN IMMEDIATE listener): the bare cursor would write outside any transaction
+    # (SQLite: committed at once; PostgreSQL: lost at the next rollback).
     events = connection.dispatch
     return bool(
-        connection.engine.logger.isEnabledFor(logging.INFO)
+        not connection.in_transaction()
+        or connection.engine.logger.isEnabledFor(logging.INFO)
         or events.before_cursor_execute
         or events.after_cursor_execute
     )
