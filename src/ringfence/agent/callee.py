@@ -13,8 +13,10 @@ import json
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
 from ringfence.agent.events import (
@@ -25,12 +27,18 @@ from ringfence.agent.events import (
     VoicemailLeft,
     outcome_of,
 )
+from ringfence.agent.guardrails.outgoing import Screened, Withheld, screen_utterance
 from ringfence.agent.policies.base import DialoguePolicy, Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.runtime import ConversationRuntime, InvalidAgentProfile
 from ringfence.agent.session import AgentSession, session_to_json
 from ringfence.agent.text import speech_seconds
+from ringfence.agent.understanding.understander import (
+    LearnedUnderstander,
+    MemoUnderstander,
+    Understander,
+)
 from ringfence.agent.validation import validate_agent
 from ringfence.agent.voicemail import compose_voicemail
 
@@ -225,7 +233,14 @@ def play_conversation(
     max_callee_turns: int = 12,
 ) -> Conversation:
     """Play a whole call, agent <-> persona, and return its transcript and outcome."""
-    runtime = ConversationRuntime(profile, context, policy, max_callee_turns=max_callee_turns)
+    runtime = ConversationRuntime(
+        profile,
+        context,
+        policy,
+        max_callee_turns=max_callee_turns,
+        understander=_personas_understander(),
+        screen=_screened,
+    )
     callee = SimulatedCallee(persona, first_name=context.patient_first_name, seed=seed)
     timed = TimedTranscript()
     lines, add = timed.lines, timed.add
@@ -260,6 +275,32 @@ def leave_voicemail(profile: AgentProfile, context: CallContext) -> Conversation
     )
     events: tuple[AgentEvent, ...] = (*filtered, VoicemailLeft(), CallEnded(EndReason.VOICEMAIL))
     return Conversation((line,), events, outcome_of(events), EndReason.VOICEMAIL)
+
+
+@lru_cache(maxsize=1)
+def _personas_understander() -> Understander:
+    """The learned understander, its answers kept: the personas repeat their scripted lines
+    call after call (`MemoUnderstander`), so each line is read once per process."""
+    return MemoUnderstander(LearnedUnderstander())
+
+
+def _screened(
+    text: str,
+    *,
+    practice_name: str,
+    allowed: Sequence[str] = (),
+    withheld: Sequence[Withheld] = (),
+) -> Screened:
+    """`screen_utterance`, its answers kept (a pure function of its arguments): the agent
+    says the same scripted lines to the personas call after call (~85% repeats)."""
+    return _screen_kept(text, practice_name, tuple(allowed), tuple(withheld))
+
+
+@lru_cache(maxsize=4096)
+def _screen_kept(
+    text: str, practice_name: str, allowed: tuple[str, ...], withheld: tuple[Withheld, ...]
+) -> Screened:
+    return screen_utterance(text, practice_name=practice_name, allowed=allowed, withheld=withheld)
 
 
 VOICEMAIL_BOX = "voicemail_box"  # the callee of a call a voicemail box answered

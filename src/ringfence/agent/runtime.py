@@ -52,6 +52,7 @@ from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
 from ringfence.agent.guardrails.disclosure import asks_if_ai, disclosure, disclosure_es
 from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identity_answer
 from ringfence.agent.guardrails.outgoing import (
+    Screen,
     Withheld,
     screen_utterance,
     service_withheld,
@@ -188,6 +189,7 @@ class ConversationRuntime:
         *,
         max_callee_turns: int = 12,
         understander: Understander | None = None,
+        screen: Screen = screen_utterance,
     ) -> None:
         problems = validate_agent(profile)
         if problems:  # an unsaved or tampered profile never reaches a callee
@@ -210,6 +212,7 @@ class ConversationRuntime:
         self._callee_turns = 0
         self._ended_by: EndReason | None = None
         self._understander = understander or LearnedUnderstander()
+        self._screen = screen
         self._asked_opt_out: str | None = None  # the question pending when we asked
         self._spanish = False
         self._asked_after_cancel = False  # the question followed a bare "cancel"
@@ -534,7 +537,7 @@ class ConversationRuntime:
         if end is None and self._callee_turns >= self._max_callee_turns:
             text = f"{text} {self._render(self.profile.replies.closing)}"
             end = EndReason.MAX_TURNS
-        screened = screen_utterance(
+        screened = self._screen(
             text,
             practice_name=self.profile.practice_name,
             allowed=self._allowed(),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.orm import Appointment, Contact, Location, PhoneNumber, VoiceAgent
@@ -98,38 +98,20 @@ def build_sessions(
     agents = {
         a.id: a
         for a in session.scalars(
-            select(VoiceAgent).where(
-                VoiceAgent.id.in_({r.agent_id for r in requests if r.agent_id})
-            )
+            _AGENTS, {"ids": sorted({r.agent_id for r in requests if r.agent_id})}
         )
     }
     numbers = dict(
         session.execute(
-            select(PhoneNumber.id, PhoneNumber.e164).where(
-                PhoneNumber.id.in_({r.from_number_id for r in requests if r.from_number_id})
-            )
+            _NUMBERS, {"ids": sorted({r.from_number_id for r in requests if r.from_number_id})}
         ).all()
     )
-    contact_ids = {r.contact_id for r in requests}
-    names = dict(
-        session.execute(
-            select(Contact.id, Contact.first_name).where(Contact.id.in_(contact_ids))
-        ).all()
-    )
-    zones = dict(
-        session.execute(
-            select(Location.id, Location.time_zone).where(
-                Location.id.in_({r.location_id for r in requests})
-            )
-        ).all()
-    )
-    upcoming: dict[int, Appointment] = {}
-    missed: dict[int, Appointment] = {}
-    for row in session.scalars(
-        select(Appointment)
-        .where(Appointment.contact_id.in_(contact_ids))
-        .order_by(Appointment.starts_at)
-    ):
+    contact_ids = sorted({r.contact_id for r in requests})
+    names = dict(session.execute(_NAMES, {"ids": contact_ids}).all())
+    zones = dict(session.execute(_ZONES, {"ids": sorted({r.location_id for r in requests})}).all())
+    upcoming: dict[int, _Appointment] = {}
+    missed: dict[int, _Appointment] = {}
+    for row in session.execute(_APPOINTMENTS, {"ids": contact_ids}):
         if row.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
             if row.starts_at >= now:
                 upcoming.setdefault(row.contact_id, row)
@@ -177,6 +159,34 @@ def build_sessions(
             ),
         )
     return sessions
+
+
+# Built once, the id lists bound at each execution (expanding IN): building the statements
+# cost more than running them, once per dispatcher tick. Appointments are read as columns
+# (a batch reads hundreds; only these are used).
+_AGENTS = select(VoiceAgent).where(VoiceAgent.id.in_(bindparam("ids", expanding=True)))
+_NUMBERS = select(PhoneNumber.id, PhoneNumber.e164).where(
+    PhoneNumber.id.in_(bindparam("ids", expanding=True))
+)
+_NAMES = select(Contact.id, Contact.first_name).where(
+    Contact.id.in_(bindparam("ids", expanding=True))
+)
+_ZONES = select(Location.id, Location.time_zone).where(
+    Location.id.in_(bindparam("ids", expanding=True))
+)
+_APPOINTMENTS = (
+    select(
+        Appointment.contact_id,
+        Appointment.status,
+        Appointment.starts_at,
+        Appointment.service,
+    )
+    .where(Appointment.contact_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Appointment.starts_at)
+)
+
+
+_Appointment = Row[int, AppointmentStatus, datetime, str]
 
 
 def staff_of(agent: VoiceAgent, *, now: datetime, time_zone: str) -> StaffLine:

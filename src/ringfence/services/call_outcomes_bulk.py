@@ -8,9 +8,11 @@ every call in one statement each, where the per-call path flushed each ORM objec
 (the simulated day's completions spent most of their time there). Both paths apply the same
 `effects_of` list (services/call_effects.py), so they cannot drift apart in what a call causes.
 
-A call that ended in an opt-out goes through the per-call path after the others: the opt-out
-is a compliance fact about a phone number within a practice (suppression ledger, every contact
-with the number tagged, pending calls canceled, workflows left), which `suppress_number` owns.
+The calls that ended in an opt-out are applied after the others, in order: the opt-out is a
+compliance fact about a phone number within a practice (suppression ledger, every contact with
+the number tagged, pending calls canceled, workflows left). They are written together too
+(services/call_opt_outs_bulk.py: the rows of `apply_conversation` and `suppress_number`) when
+no call of them can see another's writes, else one by one through `apply_conversation`.
 Applied after the batch, such a call's shared effects can land on another call of the same
 contact (which call's "Actions Triggered" shows a tag applied once), never on another contact.
 """
@@ -28,7 +30,8 @@ from ringfence.adapters.db.calls import CallAction, CallJob, CallTranscript
 from ringfence.adapters.db.orm import Appointment, Note, Tag, Task, contact_tags
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.agent.callee import Conversation
-from ringfence.domain.tags import CONFIRMED_TAG
+from ringfence.agent.events import OptOut
+from ringfence.domain.tags import CONFIRMED_TAG, OPT_OUT_TAG
 from ringfence.domain.vocabulary import AppointmentStatus, TaskPriority, TaskStatus
 from ringfence.services.call_effects import (
     AddNote,
@@ -41,6 +44,7 @@ from ringfence.services.call_effects import (
     effects_of,
     task_due,
 )
+from ringfence.services.call_opt_outs_bulk import OptOutRows, read_opt_outs, write_opt_outs
 from ringfence.services.call_outcomes import (
     ACTOR,
     FinishedCall,
@@ -67,13 +71,15 @@ class _Planned:
 @dataclass(slots=True)
 class _Batch:
     """The rows of the whole batch, in the order the per-call path would have written them.
-    An action's entity is an id, or ("task" | "note", index) of a row inserted with it."""
+    An action's entity is an id, or ("task" | "note" | "consent", index) of a row inserted
+    with it."""
 
     tasks: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, int]] = field(default_factory=list)
     confirmed: list[dict[str, Any]] = field(default_factory=list)
     actions: list[tuple[dict[str, Any], tuple[str, int] | None]] = field(default_factory=list)
+    opt_outs: OptOutRows | None = None
 
     def action(
         self,
@@ -102,31 +108,39 @@ def apply_conversations(
     """Store each call's transcript and apply its outcome events, as `apply_conversation`
     would one call after another in this order (callers sort by their lock order)."""
     planned: list[_Planned] = []
-    opted_out: list[tuple[FinishedCall, Conversation]] = []
+    opted_out: list[_Planned] = []
     for call, conversation in finished:
         effects, produced = effects_of(conversation)
+        found = _Planned(call, conversation, effects, produced)
         if any(isinstance(effect, ApplyOptOut) for effect in effects):
-            opted_out.append((call, conversation))
+            opted_out.append(found)
         else:
-            planned.append(_Planned(call, conversation, effects, produced))
+            planned.append(found)
     if planned:
         _apply(session, planned)
-        if opted_out:
-            # The batch wrote past the ORM (Core inserts of tag links, Core updates of
-            # appointments): a contact's `tags` loaded before it would be stale, and the
-            # per-call path would link a tag again (a unique-constraint failure every retry).
-            session.flush()
-            session.expire_all()
-    for call, conversation in opted_out:
-        apply_conversation(session, call, conversation)
+    if not opted_out:
+        return
+    # Read after the batch's writes, as the per-call path would after each earlier call.
+    reads = read_opt_outs(session, [(p.call, p.effects) for p in opted_out])
+    if reads is not None:
+        _apply(session, opted_out, OptOutRows(reads))
+        return
+    if planned:
+        # The batch wrote past the ORM (Core inserts of tag links, Core updates of
+        # appointments): a contact's `tags` loaded before it would be stale, and the
+        # per-call path would link a tag again (a unique-constraint failure every retry).
+        session.flush()
+        session.expire_all()
+    for item in opted_out:
+        apply_conversation(session, item.call, item.conversation)
 
 
-def _apply(session: Session, planned: list[_Planned]) -> None:
+def _apply(session: Session, planned: list[_Planned], opt_outs: OptOutRows | None = None) -> None:
     session.execute(insert(TRANSCRIPTS), [transcript_row(p.call, p.conversation) for p in planned])
     appointments = _confirmations(session, planned)
     tags = _tag_ids(session, planned, appointments)
-    linked = _links(session, planned, tags)
-    batch = _Batch()
+    linked = _links(session, planned, tags, opt_outs.reads.contact_ids() if opt_outs else [])
+    batch = _Batch(opt_outs=opt_outs)
     for index, item in enumerate(planned):
         call = item.call
         for effect in item.effects:
@@ -152,8 +166,10 @@ def _apply(session: Session, planned: list[_Planned]) -> None:
                         call, "appointment_confirmed", service, "appointment", appointment_id
                     )
                     _tag(batch, linked, call, CONFIRMED_TAG, tags)
-                case ApplyOptOut():  # pragma: no cover - such calls take the per-call path
-                    raise AssertionError("an opt-out in the bulk path")
+                case ApplyOptOut(event):
+                    if batch.opt_outs is None:  # pragma: no cover - apply_conversations' split
+                        raise AssertionError("an opt-out without its reads")
+                    _opt_out(batch, batch.opt_outs, linked, call, event, tags)
     _write(session, batch)
     produced = [{"b_id": p.call.job_id, "b_produced": p.produced} for p in planned if p.produced]
     if produced:
@@ -166,8 +182,36 @@ def _apply(session: Session, planned: list[_Planned]) -> None:
         )
 
 
+def _opt_out(
+    batch: _Batch,
+    rows: OptOutRows,
+    linked: set[tuple[int, int]],
+    call: FinishedCall,
+    event: OptOut,
+    tags: dict[tuple[int, str], int],
+) -> None:
+    """`_Effects.opt_out` (services/call_outcomes.py), its actions in the same order."""
+    record = rows.revoke(call, event)
+    batch.action(call, "opt_out_applied", event.callee_said, "consent_record", ("consent", record))
+    _tag(batch, linked, call, OPT_OUT_TAG, tags)
+    tag_id = tags[(call.account_id, OPT_OUT_TAG)]
+
+    def link(contact_id: int) -> None:  # `tag_contact`: tagged, no action of this call's
+        if (contact_id, tag_id) not in linked:
+            linked.add((contact_id, tag_id))
+            batch.links.append({"contact_id": contact_id, "tag_id": tag_id})
+
+    canceled = rows.suppress(call, link)
+    if canceled:
+        batch.action(
+            call, "calls_canceled", f"{canceled} pending call(s)", "contact", call.contact_id
+        )
+
+
 def _write(session: Session, batch: _Batch) -> None:
-    ids: dict[str, list[int]] = {"task": [], "note": []}
+    ids: dict[str, list[int]] = {"task": [], "note": [], "consent": []}
+    if batch.opt_outs is not None:
+        ids["consent"] = write_opt_outs(session, batch.opt_outs)
     for kind, table, rows in (("task", TASKS, batch.tasks), ("note", NOTES, batch.notes)):
         if rows:
             ids[kind] = list(
@@ -243,6 +287,8 @@ def _tag_ids(
                 if isinstance(effect, ApplyTag)
                 else CONFIRMED_TAG
                 if isinstance(effect, ConfirmAppointment) and index in confirmed
+                else OPT_OUT_TAG
+                if isinstance(effect, ApplyOptOut)
                 else None
             )
             if name is not None:
@@ -275,12 +321,16 @@ def _tag_ids(
 
 
 def _links(
-    session: Session, planned: list[_Planned], tags: dict[tuple[int, str], int]
+    session: Session,
+    planned: list[_Planned],
+    tags: dict[tuple[int, str], int],
+    others: Sequence[int] = (),
 ) -> set[tuple[int, int]]:
-    """The (contact, tag) links already stored among those the batch may make."""
+    """The (contact, tag) links already stored among those the batch may make (`others`:
+    contacts the batch tags besides its calls' own: those sharing an opted-out number)."""
     if not tags:
         return set()
-    contacts = sorted({item.call.contact_id for item in planned})
+    contacts = sorted({item.call.contact_id for item in planned} | set(others))
     rows = session.execute(
         select(contact_tags.c.contact_id, contact_tags.c.tag_id).where(
             contact_tags.c.contact_id.in_(contacts),

@@ -185,9 +185,7 @@ class _Writes:
             _touch_contacts(session, self.contacted)
         if self.jobs:
             session.execute(
-                update(JOBS)
-                .where(JOBS.c.id == bindparam("b_id"))
-                .values({name: bindparam(f"b_{name}") for name in _WRITTEN}),
+                _WRITE_JOBS,
                 [
                     {"b_id": job.id} | {f"b_{name}": getattr(job, name) for name in _WRITTEN}
                     for job in sorted(self.jobs.values(), key=lock_order)
@@ -218,11 +216,24 @@ class _Writes:
             )
 
 
+_WRITE_JOBS = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in _WRITTEN})
+)
+
+
 def _zones(session: Session, location_ids: Iterable[int]) -> dict[int, str]:
-    rows = session.execute(
-        select(Location.id, Location.time_zone).where(Location.id.in_(sorted(location_ids)))
-    )
-    return dict(rows.all())
+    return dict(session.execute(_ZONES, {"ids": sorted(location_ids)}).all())
+
+
+# Built once, the ids bound at each execution (a tick settles once).
+_ZONES = select(Location.id, Location.time_zone).where(
+    Location.id.in_(bindparam("ids", expanding=True))
+)
+_CONTACTED = select(Contact.id, Contact.last_contacted_at, Contact.last_engaged_at).where(
+    Contact.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _touch_contacts(session: Session, contacted: dict[int, tuple[datetime, bool]]) -> None:
@@ -230,9 +241,7 @@ def _touch_contacts(session: Session, contacted: dict[int, tuple[datetime, bool]
     current = {
         cid: (last_contacted, last_engaged)
         for cid, last_contacted, last_engaged in session.execute(
-            select(Contact.id, Contact.last_contacted_at, Contact.last_engaged_at).where(
-                Contact.id.in_(sorted(contacted))
-            )
+            _CONTACTED, {"ids": sorted(contacted)}
         )
     }
     rows = []
@@ -270,10 +279,22 @@ def _load(session: Session, where: Any) -> list[_Job]:
 def _by_key(session: Session, keys: Sequence[str]) -> dict[str, _Job]:
     found: dict[str, _Job] = {}
     unique = sorted(set(keys))
+    query = _BY_KEY_LOCKED if session.get_bind().dialect.name == "postgresql" else _BY_KEY
     for i in range(0, len(unique), 500):
-        for job in _load(session, CallJob.idempotency_key.in_(unique[i : i + 500])):
+        for row in session.execute(query, {"keys": unique[i : i + 500]}):
+            job = _Job(*row)
             found[job.idempotency_key or ""] = job
     return found
+
+
+# `_load`'s statement for a tick's keys, built once (the keys bound at each execution): a
+# tick settles by key, and building the statement cost more than running it.
+_BY_KEY = (
+    select(*(getattr(CallJob, name) for name in _JOB_COLUMNS))
+    .where(CallJob.idempotency_key.in_(bindparam("keys", expanding=True)))
+    .order_by(CallJob.id)
+)
+_BY_KEY_LOCKED = _BY_KEY.with_for_update()
 
 
 def settle_dials(

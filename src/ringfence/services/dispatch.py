@@ -354,25 +354,18 @@ class Dispatcher:
         self, session: Session, now: datetime, budget: int, report: TickReport
     ) -> list[DialRequest]:
         postgres = session.get_bind().dialect.name == "postgresql"
-        ready_query = (
-            select(LocationPacing)
-            .where(LocationPacing.ready_at <= now)
-            .order_by(LocationPacing.ready_at, LocationPacing.location_id)
-            .limit(self.config.locations_per_tick)
+        ready = list(
+            session.scalars(
+                _ready_query(postgres),
+                {"now": now, "limit": self.config.locations_per_tick},
+            )
         )
-        if postgres:
-            ready_query = ready_query.with_for_update(skip_locked=True)
-        ready = list(session.scalars(ready_query))
         report.ready_locations = len(ready)
         if not ready:
             return []
         pacing = {row.location_id: row for row in ready}
         # .all(): dict(result) itself would read Result.keys() as a mapping's keys.
-        zones = dict(
-            session.execute(
-                select(Location.id, Location.time_zone).where(Location.id.in_(list(pacing)))
-            ).all()
-        )
+        zones = dict(session.execute(_ZONES, {"ids": list(pacing)}).all())
         candidates = self._candidates(session, list(pacing), now, postgres)
         tick = _TickState(now=now)
         # Rounds: every ready location's first candidate, then the second candidate of the
@@ -454,21 +447,7 @@ class Dispatcher:
         )
         if job_updates:
             session.execute(
-                update(JOBS)
-                .where(JOBS.c.id == bindparam("b_id"))
-                .values(
-                    status=bindparam("status"),
-                    next_attempt_at=bindparam("next_attempt_at"),
-                    reason_code=bindparam("reason_code"),
-                    reason_text=bindparam("reason_text"),
-                    updated_at=bindparam("updated_at"),
-                    dialed_at=bindparam("dialed_at"),
-                    dialed_local_day=bindparam("dialed_local_day"),
-                    phone_e164=bindparam("phone_e164"),
-                    idempotency_key=bindparam("idempotency_key"),
-                    agent_session=bindparam("agent_session"),
-                    evaluations=JOBS.c.evaluations + 1,
-                ),
+                _WRITE_JOBS,
                 # By location: dials take dashboard rollup rows in the order settling does.
                 [
                     write.params(agents.get(write.job_id))
@@ -584,6 +563,44 @@ class Dispatcher:
             candidate = _Candidate(*row)
             found[candidate.location_id].append(candidate)
         return found
+
+
+# A planning pass's job writes, one executemany (built once: see `_candidates_query`).
+_WRITE_JOBS = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("status"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        reason_code=bindparam("reason_code"),
+        reason_text=bindparam("reason_text"),
+        updated_at=bindparam("updated_at"),
+        dialed_at=bindparam("dialed_at"),
+        dialed_local_day=bindparam("dialed_local_day"),
+        phone_e164=bindparam("phone_e164"),
+        idempotency_key=bindparam("idempotency_key"),
+        agent_session=bindparam("agent_session"),
+        evaluations=JOBS.c.evaluations + 1,
+    )
+)
+
+
+@lru_cache(maxsize=2)
+def _ready_query(postgres: bool) -> Select[Any]:
+    """The locations ready to dial at `now` (bound), `limit` (bound) at most; on PostgreSQL
+    locked, skipping those another worker holds. Built once (see `_candidates_query`)."""
+    query = (
+        select(LocationPacing)
+        .where(LocationPacing.ready_at <= bindparam("now"))
+        .order_by(LocationPacing.ready_at, LocationPacing.location_id)
+        .limit(bindparam("limit"))
+    )
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+_ZONES = select(Location.id, Location.time_zone).where(
+    Location.id.in_(bindparam("ids", expanding=True))
+)
 
 
 @lru_cache(maxsize=8)

@@ -99,8 +99,13 @@ def caller_ids(session: Session, candidates: Sequence[JobRef]) -> dict[int, str]
     ids = {c.from_number_id for c in candidates if c.from_number_id}
     if not ids:
         return {}
-    rows = session.execute(select(PhoneNumber.id, PhoneNumber.e164).where(PhoneNumber.id.in_(ids)))
-    return dict(rows.all())
+    return dict(session.execute(_CALLER_IDS, {"ids": sorted(ids)}).all())
+
+
+# Built once, the ids bound at each execution (a planning round runs it).
+_CALLER_IDS = select(PhoneNumber.id, PhoneNumber.e164).where(
+    PhoneNumber.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def number_lock_key(account_id: int, phone: str) -> int:

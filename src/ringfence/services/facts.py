@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallJob, LocationPacing
@@ -83,12 +83,19 @@ def load_snapshots(
     ids = sorted(set(contact_ids))
     if not ids:
         return {}
-    query = select(*(getattr(Contact, name) for name in SNAPSHOT_COLUMNS)).where(
-        Contact.id.in_(ids)
-    )
+    query = _SNAPSHOTS
     if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True, skip_locked=True)
-    return {row[0]: ContactSnapshot(*row) for row in session.execute(query)}
+        query = _SNAPSHOTS_LOCKED
+    return {row[0]: ContactSnapshot(*row) for row in session.execute(query, {"ids": ids})}
+
+
+# The batch statements are built once, their lists bound at each execution (expanding IN):
+# building a statement and its cache key cost more than running it (a dispatcher tick runs
+# these once per planning round).
+_SNAPSHOTS = select(*(getattr(Contact, name) for name in SNAPSHOT_COLUMNS)).where(
+    Contact.id.in_(bindparam("ids", expanding=True))
+)
+_SNAPSHOTS_LOCKED = _SNAPSHOTS.with_for_update(read=True, skip_locked=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +138,7 @@ def consent_facts(session: Session, contacts: Iterable[_HasNumber]) -> dict[int,
     accounts = sorted({c.account_id for c in wanted.values()})
     by_number: dict[tuple[int, str], list[ConsentFact]] = defaultdict(list)
     if phones:
-        rows = session.execute(
-            _grouped(ConsentRecord.account_id, ConsentRecord.phone_e164).where(
-                ConsentRecord.account_id.in_(accounts), ConsentRecord.phone_e164.in_(phones)
-            )
-        ).all()
+        rows = session.execute(_BY_NUMBER, {"accounts": accounts, "phones": phones}).all()
         for account_id, phone, kind, channel, form_valid, held, at in rows:
             fact = _fact(phone, kind, channel, form_valid, held, at)
             if fact is not None:
@@ -148,14 +151,7 @@ def consent_facts(session: Session, contacts: Iterable[_HasNumber]) -> dict[int,
     }
     # A revocation recorded by the contact itself counts whatever number it names (or none:
     # said while the contact had no number): the person asked not to be called.
-    own_revocations = session.execute(
-        select(ConsentRecord.contact_id, func.max(ConsentRecord.recorded_at))
-        .where(
-            ConsentRecord.contact_id.in_(list(wanted)),
-            ConsentRecord.kind == ConsentKind.REVOCATION,
-        )
-        .group_by(ConsentRecord.contact_id)
-    ).all()
+    own_revocations = session.execute(_OWN_REVOCATIONS, {"contacts": list(wanted)}).all()
     for contact_id, at in own_revocations:
         revoked = aware(at)
         current = found[contact_id].revoked_at
@@ -165,11 +161,7 @@ def consent_facts(session: Session, contacts: Iterable[_HasNumber]) -> dict[int,
                f.manual_written_at is None]  # fmt: skip
     if lacking:
         own: dict[int, list[ConsentFact]] = defaultdict(list)
-        rows = session.execute(
-            _grouped(ConsentRecord.contact_id, ConsentRecord.phone_e164).where(
-                ConsentRecord.contact_id.in_(lacking)
-            )
-        ).all()
+        rows = session.execute(_BY_CONTACT, {"contacts": lacking}).all()
         for contact_id, phone, kind, channel, form_valid, held, at in rows:
             fact = _fact(phone, kind, channel, form_valid, held, at)
             if fact is not None and phone != wanted[contact_id].phone_e164:
@@ -198,6 +190,23 @@ def _grouped(*keys: Any) -> Select[Any]:
     )
 
 
+_BY_NUMBER = _grouped(ConsentRecord.account_id, ConsentRecord.phone_e164).where(
+    ConsentRecord.account_id.in_(bindparam("accounts", expanding=True)),
+    ConsentRecord.phone_e164.in_(bindparam("phones", expanding=True)),
+)
+_OWN_REVOCATIONS = (
+    select(ConsentRecord.contact_id, func.max(ConsentRecord.recorded_at))
+    .where(
+        ConsentRecord.contact_id.in_(bindparam("contacts", expanding=True)),
+        ConsentRecord.kind == ConsentKind.REVOCATION,
+    )
+    .group_by(ConsentRecord.contact_id)
+)
+_BY_CONTACT = _grouped(ConsentRecord.contact_id, ConsentRecord.phone_e164).where(
+    ConsentRecord.contact_id.in_(bindparam("contacts", expanding=True))
+)
+
+
 def _fact(
     phone: str | None,
     kind: str,
@@ -222,15 +231,11 @@ def suppression_facts(
     if not wanted:
         return {}
     rows = session.execute(
-        select(
-            NumberSuppression.account_id,
-            NumberSuppression.phone_e164,
-            NumberSuppression.suppressed_at,
-            NumberSuppression.source,
-        ).where(
-            NumberSuppression.account_id.in_(sorted({account for account, _ in wanted})),
-            NumberSuppression.phone_e164.in_(sorted({phone for _, phone in wanted})),
-        )
+        _SUPPRESSIONS,
+        {
+            "accounts": sorted({account for account, _ in wanted}),
+            "phones": sorted({phone for _, phone in wanted}),
+        },
     ).all()
     return {
         (account_id, phone): Suppression(aware(at), SuppressionSource(source))
@@ -239,18 +244,33 @@ def suppression_facts(
     }
 
 
+_SUPPRESSIONS = select(
+    NumberSuppression.account_id,
+    NumberSuppression.phone_e164,
+    NumberSuppression.suppressed_at,
+    NumberSuppression.source,
+).where(
+    NumberSuppression.account_id.in_(bindparam("accounts", expanding=True)),
+    NumberSuppression.phone_e164.in_(bindparam("phones", expanding=True)),
+)
+
+
 def opt_out_tagged(session: Session, contact_ids: Iterable[int]) -> set[int]:
     """The contacts among `contact_ids` that carry the "Opted Out" tag."""
     ids = sorted(set(contact_ids))
     if not ids:
         return set()
-    return set(
-        session.scalars(
-            select(contact_tags.c.contact_id)
-            .join(Tag, Tag.id == contact_tags.c.tag_id)
-            .where(Tag.name == OPT_OUT_TAG, contact_tags.c.contact_id.in_(ids))
-        )
+    return set(session.scalars(_OPT_OUT_TAGGED, {"ids": ids}))
+
+
+_OPT_OUT_TAGGED = (
+    select(contact_tags.c.contact_id)
+    .join(Tag, Tag.id == contact_tags.c.tag_id)
+    .where(
+        Tag.name == OPT_OUT_TAG,
+        contact_tags.c.contact_id.in_(bindparam("ids", expanding=True)),
     )
+)
 
 
 def number_dials(
@@ -268,15 +288,7 @@ def number_dials(
     if not wanted:
         return found
     phones = sorted({phone for _account, phone in wanted})
-    rows = session.execute(
-        select(CallJob.account_id, CallJob.phone_e164, CallJob.dialed_at).where(
-            CallJob.phone_e164.in_(phones),
-            CallJob.dialed_at >= now - HISTORY,
-            # A patient calling the practice is not a call to them: only our dials count
-            # toward the per-number caps (inbound records are never stamped dialed either).
-            CallJob.direction == CallDirection.OUTBOUND,
-        )
-    ).all()
+    rows = session.execute(_NUMBER_DIALS, {"phones": phones, "since": now - HISTORY}).all()
     for account_id, phone, dialed_at in rows:
         bucket = found.get((account_id, phone or ""))
         if bucket is not None and dialed_at is not None:
@@ -284,9 +296,21 @@ def number_dials(
     return found
 
 
-def location_facts(
-    location: Location, pacing: LocationPacing | None, now: datetime
-) -> LocationFacts:
+_NUMBER_DIALS = select(CallJob.account_id, CallJob.phone_e164, CallJob.dialed_at).where(
+    CallJob.phone_e164.in_(bindparam("phones", expanding=True)),
+    CallJob.dialed_at >= bindparam("since"),
+    # A patient calling the practice is not a call to them: only our dials count
+    # toward the per-number caps (inbound records are never stamped dialed either).
+    CallJob.direction == CallDirection.OUTBOUND,
+)
+
+
+class _Zoned(Protocol):
+    @property
+    def time_zone(self) -> str: ...
+
+
+def location_facts(location: _Zoned, pacing: LocationPacing | None, now: datetime) -> LocationFacts:
     """Today's dial count and the last dial, from the location's pacing row.
 
     The row is maintained in the same transaction as every dial, so it is exact; a row
@@ -315,13 +339,9 @@ def gather(
     contacts = [p.contact for p in prospects]
     account_ids = {c.account_id for c in contacts}
     location_ids = {c.location_id for c in contacts}
-    accounts = {
-        a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))
-    }
-    locations = {
-        loc.id: loc
-        for loc in session.scalars(select(Location).where(Location.id.in_(location_ids)))
-    }
+    # Columns, not entities: only these are read, and a batch loads hundreds of rows.
+    accounts = {row.id: row for row in session.execute(_ACCOUNTS, {"ids": sorted(account_ids)})}
+    locations = {row.id: row for row in session.execute(_LOCATIONS, {"ids": sorted(location_ids)})}
     if pacing is None:
         pacing = {
             row.location_id: row
@@ -364,3 +384,11 @@ def gather(
             )
         )
     return facts
+
+
+_ACCOUNTS = select(Account.id, Account.kyc_status, Account.outbound_enabled).where(
+    Account.id.in_(bindparam("ids", expanding=True))
+)
+_LOCATIONS = select(Location.id, Location.time_zone).where(
+    Location.id.in_(bindparam("ids", expanding=True))
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 
@@ -10,15 +11,20 @@ from ringfence.adapters.telephony.sandbox import PERSONAS
 from ringfence.agent.callee import (
     VOICEMAIL_BOX,
     SimulatedCallee,
+    _screened,
     leave_voicemail,
     play_conversation,
     simulated_conversation,
 )
 from ringfence.agent.events import ConversationOutcome, EndReason, EventKind
+from ringfence.agent.guardrails.outgoing import screen_utterance, service_withheld, time_withheld
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
-from ringfence.agent.profile import CallContext, CallDirection
+from ringfence.agent.profile import CallContext, CallDirection, ReplyTemplates
 from ringfence.agent.session import AgentSession, session_from_json, session_to_json
+from ringfence.agent.understanding.decision import Understanding
+from ringfence.agent.understanding.labels import Label
+from ringfence.agent.understanding.understander import MemoUnderstander
 from ringfence.domain.vocabulary import CallPurpose, TaskPriority
 
 from .factories import inbound, outbound, profile
@@ -162,3 +168,58 @@ def test_a_simulated_call_plays_once_and_its_completion_gets_the_same_conversati
     )
     assert at_dial == fresh  # and it is the same conversation a new play gives
     assert simulated_conversation(session, callee, 43) is not at_dial  # keyed by contact too
+
+
+class _CountingUnderstander:
+    """An understander that records what it was asked to read (a fake)."""
+
+    def __init__(self) -> None:
+        self.read: list[tuple[str, bool]] = []
+
+    def understand(self, text: str, *, appointment_call: bool) -> Understanding:
+        self.read.append((text, appointment_call))
+        return Understanding(Label.OTHER, probabilities={Label.OTHER: float(len(self.read))})
+
+
+def test_the_memo_understander_reads_each_turn_once_and_keeps_the_latest() -> None:
+    inner = _CountingUnderstander()
+    memo = MemoUnderstander(inner, kept=2)
+    first = memo.understand("Yes.", appointment_call=True)
+    assert memo.understand("Yes.", appointment_call=True) is first  # kept, not read again
+    assert memo.understand("Yes.", appointment_call=False) is not first  # keyed by both
+    memo.understand("No.", appointment_call=True)  # a third: the least recent one goes
+    memo.understand("Yes.", appointment_call=True)
+    assert inner.read == [("Yes.", True), ("Yes.", False), ("No.", True), ("Yes.", True)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, Jane. I'm calling to confirm your Botox touch-up on Friday at 2 PM.",
+        "I'm a real person, not a machine. Your Botox is Friday.",
+        "Hi, this is Glow Med Spa. Goodbye!",
+    ],
+)
+def test_the_personas_screen_says_what_the_screen_says(text: str) -> None:
+    """The simulated calls screen the agent's words through a memo of `screen_utterance`."""
+    withheld = [service_withheld("Botox touch-up"), time_withheld("Friday at 2 PM")]
+    for allowed in ([], ["Botox touch-up"]):
+        expected = screen_utterance(
+            text, practice_name="Glow Med Spa", allowed=allowed, withheld=withheld
+        )
+        kept = _screened(text, practice_name="Glow Med Spa", allowed=allowed, withheld=withheld)
+        assert kept == expected
+        assert (
+            _screened(text, practice_name="Glow Med Spa", allowed=allowed, withheld=withheld)
+            is kept
+        )
+
+
+def test_the_session_snapshot_keeps_every_reply_template() -> None:
+    """The replies are read field by field (no deep copy): the same dict `asdict` makes."""
+    replies = ReplyTemplates(ask_confirm="Hi {first_name}, see you {time}?", closing="Bye.")
+    session = AgentSession(profile(replies=replies), outbound())
+    stored = session_to_json(session)
+    assert stored["profile"]["replies"] == asdict(replies)
+    assert list(stored["profile"]["replies"]) == list(asdict(replies))
+    assert session_from_json(json.loads(json.dumps(stored))) == session

@@ -22,9 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -151,7 +151,30 @@ def carrier_call_id_for(idempotency_key: str) -> str:
     return "SB" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
 
 
-def report_at(call: SandboxCall, now: datetime) -> CallReport:
+class CallRecord(Protocol):
+    """What `report_at` reads of a `sandbox_calls` row (an entity, or a row of its columns)."""
+
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def carrier_call_id(self) -> str: ...
+    @property
+    def dialed_at(self) -> datetime: ...
+    @property
+    def ring_seconds(self) -> int: ...
+    @property
+    def talk_seconds(self) -> int: ...
+    @property
+    def outcome(self) -> CallOutcome: ...
+    @property
+    def carrier_reason(self) -> str | None: ...
+    @property
+    def persona(self) -> str | None: ...
+    @property
+    def hung_up_at(self) -> datetime | None: ...
+
+
+def report_at(call: CallRecord, now: datetime) -> CallReport:
     """Where `call` stands at `now`, derived from its fate and any hang-up."""
     answered: datetime | None = None
     if call.outcome in (CallOutcome.CONNECTED, CallOutcome.VOICEMAIL):
@@ -348,12 +371,11 @@ class SandboxCarrier:
                 due.append(key)
         try:
             with self._sessions() as session:
-                calls = {
-                    call.idempotency_key: call
+                # Columns, not entities: a busy tick reports hundreds of calls, read only.
+                calls: dict[str, CallRecord] = {
+                    row.idempotency_key: row
                     for i in range(0, len(due), 500)  # bounded IN lists
-                    for call in session.scalars(
-                        select(SandboxCall).where(SandboxCall.idempotency_key.in_(due[i : i + 500]))
-                    )
+                    for row in session.execute(_DUE_CALLS, {"keys": due[i : i + 500]})
                 }
                 reports = [report_at(calls[key], now) for key in due]
         except SQLAlchemyError as exc:
@@ -405,6 +427,19 @@ class UnreachableCarrier:
 
     def completed_reports(self) -> list[CallReport]:
         raise TelephonyError(f"{self.name}: carrier unreachable")
+
+
+_DUE_CALLS = select(
+    SandboxCall.idempotency_key,
+    SandboxCall.carrier_call_id,
+    SandboxCall.dialed_at,
+    SandboxCall.ring_seconds,
+    SandboxCall.talk_seconds,
+    SandboxCall.outcome,
+    SandboxCall.carrier_reason,
+    SandboxCall.persona,
+    SandboxCall.hung_up_at,
+).where(SandboxCall.idempotency_key.in_(bindparam("keys", expanding=True)))
 
 
 def _new_row(request: DialRequest, fate: Fate, now: datetime) -> dict[str, Any]:

@@ -77,8 +77,9 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     (vision, blanching, breathing, fever, infection, emergency): "worse" alone ("Tuesday is
     worse for me") is not a complication.
     """
-    found = [label for label, p in _CLINICAL for c in clauses(text) if p.search(c)]
-    urgent = [label for label, p in _URGENT for c in clauses(text) if p.search(c)]
+    parts = clauses(text)  # once, not once per pattern
+    found = [label for label, p in _CLINICAL for c in parts if p.search(c)]
+    urgent = [label for label, p in _URGENT for c in parts if p.search(c)]
     standalone = [u for u in urgent if u not in {"worsening", "severe_pain"}]
     if not found and not standalone:
         if "severe_pain" in urgent:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from ringfence.agent.events import HumanClaimBlocked, PhiBlocked
 from ringfence.agent.guardrails.disclosure import claims_human, disclosure
@@ -58,6 +58,20 @@ class Withheld:
 class Screened:
     text: str
     events: tuple[HumanClaimBlocked | PhiBlocked, ...]
+
+
+class Screen(Protocol):
+    """`screen_utterance`'s signature: what the runtime calls on each utterance (a caller may
+    pass a memo of it, as the simulated callee's conversations do)."""
+
+    def __call__(
+        self,
+        text: str,
+        *,
+        practice_name: str,
+        allowed: Sequence[str] = (),
+        withheld: Sequence[Withheld] = (),
+    ) -> Screened: ...
 
 
 def service_withheld(service: str) -> Withheld:

@@ -7,6 +7,8 @@ the baseline the evaluation compares against.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Protocol
 
@@ -41,6 +43,38 @@ class LearnedUnderstander:
             spanish=spanish,
             thresholds=self._thresholds,
         )
+
+
+class MemoUnderstander:
+    """Another understander's answers, kept per (text, appointment call): `understand` is a
+    pure function of those (a fixed model and thresholds), so a repeated turn is read once.
+
+    For the simulated callee (agent/callee.py `play_conversation`): its scripted personas say
+    a few dozen distinct lines over thousands of calls (62 over a 2,000-dial day), and reading
+    them was the largest part of the simulated day's agent time. Bounded (least recently used
+    first out); live calls do not use it (real callers rarely repeat a turn word for word, and
+    their words are not kept beyond the call).
+    """
+
+    def __init__(self, inner: Understander, *, kept: int = 4096) -> None:
+        self._inner = inner
+        self._kept = kept
+        self._answers: OrderedDict[tuple[str, bool], Understanding] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def understand(self, text: str, *, appointment_call: bool) -> Understanding:
+        key = (text, appointment_call)
+        with self._lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+                return found
+        found = self._inner.understand(text, appointment_call=appointment_call)
+        with self._lock:
+            self._answers[key] = found
+            while len(self._answers) > self._kept:
+                self._answers.popitem(last=False)
+        return found
 
 
 class RulesOnlyUnderstander:
