@@ -6,12 +6,14 @@ canceled, the suppression's audit, and the calls' actions."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 
 from ringfence.adapters.db.calls import CallAction, CallEvent, CallJob, CallTranscript
 from ringfence.adapters.db.orm import (
@@ -51,6 +53,7 @@ from ringfence.services.call_effects import effects_of
 from ringfence.services.call_opt_outs_bulk import read_opt_outs
 from ringfence.services.call_outcomes import FinishedCall, apply_conversation
 from ringfence.services.call_outcomes_bulk import apply_conversations
+from ringfence.services.suppression import lock_number
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 
 STOP = OptOut("Stop calling me", "stop_calling")
@@ -466,3 +469,83 @@ def test_opt_outs_that_could_see_each_other_are_applied_one_by_one(
     # The per-call path's own work: the changed number suppressed too, the other run left.
     assert {"+12125550801", "+12125550802", "+12125550803", "+12125550809"} <= suppressed
     assert EnrollmentState.EXITED in states
+
+
+def test_a_twin_saved_while_the_opt_out_waits_for_the_number_is_seen(
+    container: Container, clock: VirtualClock
+) -> None:
+    """Review finding: the bulk path read the number's contacts before taking the number's
+    lock. A contact saved with the number meanwhile (contacts.py decides its "Opted Out" tag
+    under that lock, and found no suppression yet) was then left untagged, with its calls
+    queued. Read after the lock, as suppress_number does, the twin is one of the holders."""
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("the per-number lock is PostgreSQL's advisory lock")
+    clock.set(WINDOW_OPENS - timedelta(days=1))
+    practice = make_practice(container)
+    uptown = _second_location(container, practice)
+    phone = "+12125550960"
+    caller = practice.add_contact(phone)
+    (job,) = practice.enqueue(caller)
+    with container.uow() as uow:
+        now = uow.clock.now()
+        uow.session.execute(
+            update(CallJob)
+            .where(CallJob.id == job)
+            .values(status=CallStatus.COMPLETED, outcome=CallOutcome.CONNECTED)
+        )
+        uow.commit()
+    call = FinishedCall(
+        job_id=job,
+        account_id=practice.account_id,
+        location_id=practice.location_id,
+        contact_id=caller,
+        outcome=CallOutcome.CONNECTED,
+        answered_at=now,
+        ended_at=now + timedelta(seconds=30),
+    )
+    # Staff saving the twin: inserted, and the number locked to decide its tag.
+    writer = container.session_factory()
+    writer.begin()
+    twin = Contact(
+        account_id=practice.account_id,
+        location_id=uptown,
+        first_name="Sam",
+        last_name="Twin",
+        phone_e164=phone,
+        source=ContactSource.FORM,
+        created_at=now,
+        updated_at=now,
+    )
+    writer.add(twin)
+    writer.flush()
+    lock_number(writer, practice.account_id, phone)
+    holders: list[int] = []
+
+    def settle() -> None:
+        with container.session_factory() as session, session.begin():
+            reads = read_opt_outs(session, [(call, effects_of(_conversation(STOP))[0])])
+            assert reads is not None
+            holders.extend(sorted(reads.holders[(practice.account_id, phone)]))
+            session.rollback()
+
+    settling = threading.Thread(target=settle)
+    settling.start()
+    try:
+        # Until the settle waits for the number's lock (it must not have read before it).
+        for _ in range(400):
+            waiting = writer.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+            ).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.025)
+        assert waiting, "the settle never waited for the number's lock"
+        writer.commit()
+    finally:
+        writer.close()
+        settling.join(30)
+    assert holders == sorted([caller, twin.id])
