@@ -189,6 +189,12 @@ class Settings(BaseSettings):
         description="Public https:// origin Twilio reaches this server at (callbacks; its wss:// "
         "form carries media streams); also the URL signatures are checked against",
     )
+    amd_single_frequency_ringback: bool = Field(
+        default=False,
+        description="Answering-machine detection: the lines called ring back at one frequency "
+        "(425 Hz: most of Europe), so a long low tone before any greeting may be the ringback, "
+        "not a beep-only voicemail (off: US lines ring with 440 + 480 Hz, which is always known)",
+    )
     speech_engines: SpeechPreset = Field(
         default="local",
         description="Speech engines of live (Twilio, SIP) calls: local (whisper, piper, webrtc: "

@@ -100,6 +100,7 @@ def live_media_sessions(container: Container) -> LiveMediaSessions | None:
                 results=container.live_calls,
                 store_dir=settings.recordings_dir,
                 cipher=container.phi_cipher,
+                single_frequency_ringback=settings.amd_single_frequency_ringback,
             )
             if engines.loads_models:
                 threading.Thread(target=engines, name="speech-warm-up", daemon=True).start()

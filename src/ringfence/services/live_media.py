@@ -60,6 +60,7 @@ from ringfence.agent.profile import PolicyName
 from ringfence.agent.session import AgentSession, session_from_json
 from ringfence.config import Settings, SpeechChoice, SpeechPreset
 from ringfence.log_context import bound_call
+from ringfence.speech.amd_config import SINGLE_FREQUENCY_RINGBACK_HZ, AmdConfig
 from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.opening import prepare_opening
 from ringfence.speech.pipeline import VoicePipeline
@@ -123,6 +124,7 @@ class LiveMediaSessions:
         cipher: PhiCipher,
         runner: Callable[[], Runner] = ThreadRunner,
         monotonic: Monotonic = time.perf_counter,
+        single_frequency_ringback: bool = False,
     ) -> None:
         self._sessions = session_factory
         self._engines = engines
@@ -132,6 +134,9 @@ class LiveMediaSessions:
         self._cipher = cipher
         self._runner = runner
         self._monotonic = monotonic
+        # Where lines ring back at one frequency, AMD must not take the ringback's first burst
+        # for a beep-only voicemail (AmdConfig.ringback_hz: off by default, see its comment).
+        self._ringback_hz = SINGLE_FREQUENCY_RINGBACK_HZ if single_frequency_ringback else None
 
     def __call__(self, key: str) -> MediaSession:
         """The session of a call whose stream has just started (the answer): the time taken
@@ -176,9 +181,18 @@ class LiveMediaSessions:
             # AMD hears the greeting's words through the call's speech-to-text; a scripted fake
             # hears its lines one per utterance and cannot transcribe a growing greeting.
             greeting_stt=None if isinstance(engines.stt, ScriptedStt) else engines.stt,
+            amd_config=self.amd_config(engines.vad.frame_ms),
             runner=self._runner(),
             monotonic=self._monotonic,
         )
+
+    def amd_config(self, frame_ms: int) -> AmdConfig:
+        """The answering-machine detector's thresholds for a call whose VAD hears `frame_ms`
+        frames: the tuned defaults, with the deployment's ringback where it rings at one
+        frequency."""
+        if self._ringback_hz is None:
+            return AmdConfig(frame_ms=frame_ms)
+        return AmdConfig(frame_ms=frame_ms, ringback_hz=self._ringback_hz)
 
     def _load(self, key: str) -> _CallOf:
         with self._sessions() as session:
