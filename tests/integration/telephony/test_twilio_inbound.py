@@ -30,7 +30,7 @@ from starlette.websockets import WebSocketDisconnect
 from ringfence.adapters.db.calls import CallJob, CallTranscript
 from ringfence.adapters.db.orm import VoiceAgent
 from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts
-from ringfence.adapters.telephony.g711 import FRAME_BYTES, mulaw_to_pcm16, pcm16_to_mulaw
+from ringfence.adapters.telephony.g711 import FRAME_BYTES, mulaw_to_pcm16
 from ringfence.adapters.telephony.media import rms
 from ringfence.adapters.telephony.twilio.pending import PendingStreams
 from ringfence.agent.policies.scripted import ScriptedPolicy
@@ -47,6 +47,7 @@ from ringfence.speech.runner import InlineRunner
 from ringfence.speech.synth import babble
 from tests.integration.dispatch.practice import BEFORE_WINDOW, Practice, make_practice
 from tests.integration.telephony.conftest import BASE, post_signed, signature
+from tests.integration.telephony.twilio_side import TwilioSide
 
 LINE = "+12125550199"  # make_practice's number: the practice line patients call
 PATIENT = "+12125550147"
@@ -173,43 +174,11 @@ def _inbound_jobs(container: Container) -> list[CallJob]:
         return jobs
 
 
-class Twilio:
+class Twilio(TwilioSide):
     """Twilio's side of an inbound call's media stream."""
 
     def __init__(self, ws: WebSocketTestSession, key: str, call_sid: str = CALL_SID) -> None:
-        self.ws, self.key, self.call_sid = ws, key, call_sid
-        self.sequence = self.chunk = 0
-
-    def send(self, event: str, **body: Any) -> None:
-        self.sequence += 1
-        message = {"event": event, "sequenceNumber": str(self.sequence), "streamSid": STREAM}
-        self.ws.send_text(json.dumps({**message, **body}))
-
-    def start(self) -> None:
-        self.ws.send_text(json.dumps({"event": "connected", "protocol": "Call", "version": "1"}))
-        self.send(
-            "start",
-            start={
-                "streamSid": STREAM,
-                "accountSid": "AC" + "0" * 32,
-                "callSid": self.call_sid,
-                "tracks": ["inbound"],
-                "customParameters": {"idempotency_key": self.key},
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            },
-        )
-
-    def audio(self, pcm16: bytes) -> None:
-        mulaw = pcm16_to_mulaw(pcm16)
-        for i in range(0, len(mulaw), FRAME_BYTES):
-            self.chunk += 1
-            media = {
-                "track": "inbound",
-                "chunk": str(self.chunk),
-                "timestamp": str(20 * (self.chunk - 1)),
-                "payload": base64.b64encode(mulaw[i : i + FRAME_BYTES]).decode(),
-            }
-            self.send("media", media=media)
+        super().__init__(ws, key=key, call_sid=call_sid, stream=STREAM)
 
     def until_mark(self) -> tuple[bytes, str]:
         """The audio the server plays up to its first mark (each message one 20 ms frame of

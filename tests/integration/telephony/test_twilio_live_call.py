@@ -7,7 +7,6 @@ the callee's words at offsets into the recording, and the recording stored encry
 
 from __future__ import annotations
 
-import base64
 import json
 import wave
 from collections.abc import Iterator
@@ -29,7 +28,6 @@ from ringfence.adapters.recording_store import (
 )
 from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts, registry
 from ringfence.adapters.telephony.base import TelephonyError
-from ringfence.adapters.telephony.g711 import FRAME_BYTES, pcm16_to_mulaw
 from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
 from ringfence.agent.policies.scripted import ScriptedPolicy
@@ -58,6 +56,7 @@ from ringfence.speech.synth import babble
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 from tests.integration.telephony.conftest import BASE, post_signed, signature
 from tests.integration.telephony.fake_twilio import FakeCall, FakeTwilio, number_for
+from tests.integration.telephony.twilio_side import TwilioSide
 
 STREAM = "MZ00000000000000000000000000000002"
 
@@ -121,46 +120,15 @@ def made(
     app.dependency_overrides.clear()
 
 
-class Line:
+class Line(TwilioSide):
     """Twilio's side of the media stream."""
 
     def __init__(self, client: TestClient, key: str, call_sid: str) -> None:
         url = f"wss://ringfence.example/twilio/media/{key}"
-        self.ws = client.websocket_connect(
+        ws = client.websocket_connect(
             f"/twilio/media/{key}", headers={"X-Twilio-Signature": signature(url, {})}
         )
-        self.key, self.call_sid, self.sequence, self.chunk = key, call_sid, 0, 0
-
-    def send(self, event: str, **body: Any) -> None:
-        self.sequence += 1
-        message = {"event": event, "sequenceNumber": str(self.sequence), "streamSid": STREAM}
-        self.ws.send_text(json.dumps({**message, **body}))
-
-    def start(self) -> None:
-        self.ws.send_text(json.dumps({"event": "connected", "protocol": "Call", "version": "1"}))
-        self.send(
-            "start",
-            start={
-                "streamSid": STREAM,
-                "accountSid": "AC" + "0" * 32,
-                "callSid": self.call_sid,
-                "tracks": ["inbound"],
-                "customParameters": {"idempotency_key": self.key},
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            },
-        )
-
-    def audio(self, pcm16: bytes) -> None:
-        mulaw = pcm16_to_mulaw(pcm16)
-        for i in range(0, len(mulaw), FRAME_BYTES):
-            self.chunk += 1
-            media = {
-                "track": "inbound",
-                "chunk": str(self.chunk),
-                "timestamp": str(20 * (self.chunk - 1)),
-                "payload": base64.b64encode(mulaw[i : i + FRAME_BYTES]).decode(),
-            }
-            self.send("media", media=media)
+        super().__init__(ws, key=key, call_sid=call_sid, stream=STREAM)
 
     def hello_then(self, *, opening_s: float, words_s: float) -> list[dict[str, Any]]:
         """The callee's side of a short call: "Hello?" (the answering-machine check passes),

@@ -7,7 +7,6 @@ callee talks over it."""
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -24,6 +23,7 @@ from ringfence.domain.vocabulary import CallOutcome
 from ringfence.entrypoints.api.carriers.twilio import get_media_sessions
 from tests.integration.telephony.conftest import dial_request, post_signed, signature
 from tests.integration.telephony.fake_twilio import number_for
+from tests.integration.telephony.twilio_side import TwilioSide
 from tests.telephony_audio import silence, speech_like, tone
 
 KEY = "k-media-1"
@@ -57,51 +57,11 @@ def _connect(client: TestClient, key: str = KEY, *, signed: bool = True) -> WebS
     return client.websocket_connect(f"/twilio/media/{key}", headers=headers)
 
 
-class Twilio:
+class Twilio(TwilioSide):
     """Twilio's side of the stream."""
 
     def __init__(self, ws: WebSocketTestSession, call_sid: str) -> None:
-        self.ws = ws
-        self.call_sid = call_sid
-        self.sequence = 0
-        self.chunk = 0
-
-    def send(self, event: str, **body: Any) -> None:
-        self.sequence += 1
-        message = {"event": event, "sequenceNumber": str(self.sequence), **body}
-        if event != "connected":
-            message["streamSid"] = STREAM
-        self.ws.send_text(json.dumps(message))
-
-    def start(self) -> None:
-        self.ws.send_text(
-            json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-        )
-        self.send(
-            "start",
-            start={
-                "streamSid": STREAM,
-                "accountSid": "AC" + "0" * 32,
-                "callSid": self.call_sid,
-                "tracks": ["inbound"],
-                "customParameters": {"idempotency_key": KEY},
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            },
-        )
-
-    def speak(self, pcm16: bytes) -> None:
-        """The callee's audio, as Twilio sends it: one `media` message per 20 ms."""
-        mulaw = pcm16_to_mulaw(pcm16)
-        for i in range(0, len(mulaw), FRAME_BYTES):
-            self.chunk += 1
-            payload = base64.b64encode(mulaw[i : i + FRAME_BYTES]).decode()
-            media = {
-                "track": "inbound",
-                "chunk": str(self.chunk),
-                "timestamp": str(20 * (self.chunk - 1)),
-                "payload": payload,
-            }
-            self.send("media", media=media)
+        super().__init__(ws, key=KEY, call_sid=call_sid, stream=STREAM)
 
     def receive(self, count: int) -> list[dict[str, Any]]:
         return [cast(dict[str, Any], self.ws.receive_json()) for _ in range(count)]
@@ -129,14 +89,14 @@ def test_the_agent_speaks_is_interrupted_and_answers_over_the_stream(
         assert _played(opening[:-1]) == pcm16_to_mulaw(OPENING)
         assert opening[-1] == {"event": "mark", "streamSid": STREAM, "mark": {"name": "clip-0"}}
 
-        twilio.speak(silence(0.1))  # the callee listens: nothing to send
-        twilio.speak(speech_like(0.1))  # ...then talks over the opening
+        twilio.audio(silence(0.1))  # the callee listens: nothing to send
+        twilio.audio(speech_like(0.1))  # ...then talks over the opening
         [clear] = twilio.receive(1)
         assert clear == {"event": "clear", "streamSid": STREAM}
         twilio.send("mark", mark={"name": "clip-0"})  # Twilio returns the cleared audio's mark
 
-        twilio.speak(speech_like(0.4, seed=2))
-        twilio.speak(silence(0.5))  # 25 quiet frames: the callee's turn is over
+        twilio.audio(speech_like(0.4, seed=2))
+        twilio.audio(silence(0.5))  # 25 quiet frames: the callee's turn is over
         reply = twilio.receive(16)
         assert _played(reply[:-1]) == pcm16_to_mulaw(REPLY)
         assert reply[-1]["mark"] == {"name": "clip-1"}
