@@ -15,7 +15,8 @@ Two questions, asked in order, frame by frame (time is the audio's own: frame n 
      pauses shorter than the end-of-greeting silence do not end it) is a machine: recorded
      greetings ("Hi, you've reached Jane, I can't take your call, please leave a message")
      run 3-8 s (the words move this length: longer after a live person's phrase or after
-     words that hold no machine's phrase);
+     words that hold no machine's phrase; a transcript still out when it is reached is
+     waited for a little, as at the greeting's end: its newest words may be a live phrase);
    - a greeting that ends before that is a person: "Hello?", and also a person answering a
      business line ("Thank you for calling Bright Dental, this is Jane, how can I help
      you?", 2-3.5 s), who then waits for an answer. It has ended after a silence of
@@ -249,7 +250,9 @@ class AnsweringMachineDetector:
                 return AmdDecision(
                     AmdVerdict.MACHINE, AmdReason.MACHINE_WORDS, now, greeting, words.cue
                 )
-            if greeting >= (words.machine_greeting_ms or cfg.machine_greeting_ms):
+            long_from = words.machine_greeting_ms or cfg.machine_greeting_ms
+            # by length alone: the words being transcribed may hold a live phrase (wait a little)
+            if greeting >= long_from and not self._words_due(self._greeting_start + long_from, now):
                 return AmdDecision(AmdVerdict.MACHINE, AmdReason.LONG_GREETING, now, greeting)
             end_silence = self._end_of_greeting_silence_ms(greeting)
             if words.end_silence_ms is not None:
@@ -260,11 +263,8 @@ class AnsweringMachineDetector:
                 and now - self._last_speech_end >= end_silence
             )
             if quiet and not self._tone_playing:  # a tone that may be the beep: hear it out
-                late = now - self._last_speech_end - end_silence
                 if (
-                    self._asking
-                    and not self._heard_all
-                    and late < cfg.words.wait_for_words_ms
+                    self._words_due(self._last_speech_end + end_silence, now)
                     and words.says is not WordsSay.LIVE  # its last words cannot undo a live phrase
                 ):
                     pass  # the greeting's last words are being transcribed: wait for them
@@ -306,6 +306,12 @@ class AnsweringMachineDetector:
     def _heard_all(self) -> bool:
         """The transcript covers the greeting up to its last speech."""
         return self._heard_until >= self._last_speech_end >= 0
+
+    def _words_due(self, verdict_due: float, now: int) -> bool:
+        """A transcript of words not yet heard is out, and the verdict timing makes (due at
+        `verdict_due`) has waited for it less than wait_for_words_ms."""
+        late = now - verdict_due
+        return self._asking and not self._heard_all and late < self.config.words.wait_for_words_ms
 
     def _words(self) -> WordsEvidence:
         if not self.words or not self._transcript or self._greeting_start < 0:

@@ -8,7 +8,10 @@ the transcript so far against the greeting's timing and says what the words chan
 
 - **a recorded greeting's phrase** (`machine_cues`: "leave a message", "after the tone",
   "voicemail", "mailbox", "can't take your call", "the person you are calling", "press 1",
-  "deje su mensaje", "buzón", "después del tono"...) makes a machine at once, before the
+  "deje su mensaje", "buzón", "después del tono", and what carriers, auto-attendants and
+  queues read out: "forwarded to an automated voice message system", "your call is
+  important", "all of our staff are busy", "if this is an emergency, hang up and dial
+  911"...) makes a machine at once, before the
   greeting has outlasted a person's answer;
 - **a phrase a machine says but a person may too** (`weak_machine_cues`: "you've reached",
   "not available", "call you back": "You've reached Bright Dental, this is Jane", "Dr. Lee is
@@ -16,11 +19,12 @@ the transcript so far against the greeting's timing and says what the words chan
   timing alone would say "a person", or once it has run `weak_cue_greeting_ms`;
 - **a live person's phrase** (`live_cues`: "how can I help you", "who is this", "Jane
   speaking", "hold on", "one second", "can I take a message", "would you like to leave a
-  message") overrides both: a person answering a business line or stepping outside talks on
-  past the length a recorded greeting is judged by, so the length that makes a machine grows
-  to `live_greeting_ms`, and a greeting that has ended is a person's after
-  `live_end_silence_ms` (no beep follows a question put to the caller), whether or not the
-  transcript covers its last words yet (nothing in them can undo a live phrase);
+  message", "I got your message", "I saw a missed call") overrides both: a person answering
+  a business line or stepping outside talks on past the length a recorded greeting is judged
+  by, so the length that makes a machine grows to `live_greeting_ms`, and a greeting that has
+  ended is a person's after `live_end_silence_ms` (no beep follows a question put to the
+  caller), whether or not the transcript covers its last words yet (nothing in them can undo
+  a live phrase);
 - **words and none of these** (`min_words` or more, no cue) lengthen the greeting a person may
   give to `wordy_greeting_ms`: a recorded greeting says its phrase within a few seconds, so a
   greeting that has said none is more likely a person's long answer;
@@ -33,7 +37,8 @@ the transcript so far against the greeting's timing and says what the words chan
 
 A transcript is *complete* when it covers the greeting up to its last speech; the detector
 waits up to `wait_for_words_ms` past the greeting's end for a complete one before it calls the
-greeting a person's (the weak cues are read there).
+greeting a person's (the weak cues are read there), and as long past the length that makes it a
+machine by length alone for a transcript that is out (its newest words may be a live phrase).
 
 The phrases are matched on a normalized transcript: lower case, accents stripped ("buzón" ->
 "buzon"), apostrophes dropped ("you've" -> "youve", "can't" -> "cant"), every other
@@ -102,6 +107,22 @@ MACHINE_CUES = _cues(
     ("office hours", r"\b(?:office|business|our) hours\b"),
     ("screening calls", r"\bscreening\b"),
     ("not in service", r"\b(?:not|no longer) in service\b|\bbeen disconnected\b"),
+    # What carriers, auto-attendants and call queues read out, never a person answering.
+    (
+        "automated system",
+        r"\b(?:forwarded|transferred) to an? (?:automated|voice)\b|\bautomated (?:voice|message)",
+    ),
+    ("your call is important", r"\byour call is (?:very )?important\b"),
+    (
+        "all of our staff are busy",
+        r"\ball (?:of )?our (?:\w+ ){1,2}are (?:currently |now )?(?:busy|helping|assisting|serving"
+        r"|with other)\b|\bin the order (?:it was|they were|in which it was) received\b",
+    ),
+    (
+        "if this is an emergency",
+        r"\bif (?:this is|you have|youre having|you are having) an? (?:medical )?emergency\b"
+        r"|\bhang up and (?:dial|call)\b",
+    ),
     (
         "press a key",
         r"\bpress (?:one|two|three|four|five|six|seven|eight|nine|zero|pound|star|\d)\b",
@@ -161,6 +182,13 @@ LIVE_CUES = _cues(
     ("let me step out", r"\blet me (?:step|go|get|grab|turn|move|put|take)\b"),
     ("can you hear me", r"\bcan you hear me\b|\bare you there\b|\bi cant hear\b"),
     ("take a message", r"\b(?:can|may|shall) i take (?:a|your) message\b"),
+    # Answering a call they know came before ("I got your message", "I saw a missed call"): a
+    # recording cannot know of one (it says "sorry I missed your call", a machine's phrase).
+    (
+        "got your message",
+        r"\bi (?:just )?(?:got|saw|received) (?:your|a|the) (?:message|voice ?mail|missed call"
+        r"|text|call)\b",
+    ),
     ("would you like to leave", r"\b(?:would|do) you (?:like|want) to leave\b"),
     # Talking to someone beside them: no recorded greeting does.
     (
@@ -192,7 +220,12 @@ class WordsConfig:
     min_words: int = 3
     # A weak machine phrase makes a machine once the greeting has run this long, or ended.
     weak_cue_greeting_ms: int = 3_500
-    # At the greeting's end, how much longer to wait for a transcript that covers it.
+    # At the greeting's end, how much longer to wait for a transcript that covers it; and
+    # when a greeting has run long enough to be a machine by length alone (3.5 s, 4.5 s with
+    # words and no cue), how much longer to wait for a transcript that is out: its newest
+    # words may hold a live phrase ("..., this is Harold, what can I do for you?", 4.5 s, was
+    # a machine while they were being transcribed). Machines decided by length are decided
+    # as much later (~0.1-0.2 s on the tuning sets), never past the 6 s bound.
     wait_for_words_ms: int = 1_000
     # Once a transcript covers the whole greeting and it holds no machine's phrase (min_words
     # or more, no cue) or only a weak one, the greeting has ended after at most this much

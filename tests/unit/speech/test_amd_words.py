@@ -76,6 +76,19 @@ def test_transcripts_are_normalized_before_matching() -> None:
         ("Our office is currently closed", "office closed"),
         ("For appointments press one", "press a key"),
         ("The person you are calling is screening calls", "the person you are calling"),
+        # Finding (greetings_fresh): carriers', auto-attendants' and queues' phrases, heard
+        # 1-2 s before the greeting was a machine by its length.
+        ("Your call has been forwarded to an automated voice message system", "automated system"),
+        (
+            "Thank you for calling Summit Realty. Your call is very important to me.",
+            "your call is important",
+        ),
+        (
+            "All of our team members are currently helping other patients.",
+            "all of our staff are busy",
+        ),
+        ("Calls will be answered in the order they were received.", "all of our staff are busy"),
+        ("If this is a medical emergency, please hang up and dial 911.", "if this is an emergency"),
         ("Por favor, deje su mensaje después del tono.", "deje su mensaje"),
         ("Ha llamado al buzón de voz de María", "buzon"),
         ("después del tono", "despues del tono"),
@@ -109,6 +122,13 @@ def test_a_recorded_greetings_phrase_is_a_machine_at_once(text: str, cue: str) -
         # A person's words win over a machine's: they were said to the caller.
         ("She's not available, would you like to leave a message?", "would you like to leave"),
         ("Dr. Lee is not available, can I take a message?", "take a message"),
+        # Finding (greetings_fresh): a person answering a call they know of, once taken for a
+        # machine by "your message" (weak) or by length.
+        (
+            "Hi, yes, I got your message yesterday, is this about my appointment?",
+            "got your message",
+        ),
+        ("Hello? Yes, this is Greg, I saw a missed call from this number.", "got your message"),
     ],
 )
 def test_a_live_persons_phrase_lets_the_greeting_run_and_ends_it_sooner(
@@ -134,6 +154,8 @@ def test_a_live_persons_phrase_lets_the_greeting_run_and_ends_it_sooner(
         "You've reached Mike. Are you calling about the apartment? Please leave a message.",
         "Hi, it's Dana. Is this about a prescription refill? Please leave a message.",
         "Were you trying to reach Maria? Leave your name and number after the tone.",
+        # A recording's "missed your call" is no live "I saw a missed call".
+        "Hi, it's Dana, sorry I missed your call, I'll get your message later.",
     ],
 )
 def test_a_recording_that_asks_its_callers_a_question_is_still_a_machine(text: str) -> None:
@@ -293,6 +315,32 @@ def test_a_live_phrase_heard_early_ends_the_greeting_without_waiting_for_its_las
     )
     greeting_end = 400 + 2_500
     assert detector.decision.at_ms <= greeting_end + WORDS.live_end_silence_ms + 100
+
+
+def test_a_verdict_by_length_waits_a_little_for_the_words_being_transcribed() -> None:
+    """Finding (greetings_fresh): "Well hello there, this is Harold, what can I do for you?"
+    was a machine by its length (4.5 s of words with no cue) while the transcript holding its
+    live phrase was out. A verdict by length alone waits for it (up to wait_for_words_ms)."""
+    audio = pause(0.4) + babble(4.8, seed=40) + pause(5)
+    text = "Well hello there, this is Harold, I was just sitting down here, what can I do for you"
+    # All its words said by 4.4 s: the request that covers them is out at 4.9 s (4.5 s in).
+    words = SpokenWords(text, start_ms=400, seconds=4.0)
+    detector = listen_with_words(audio, words)
+    assert detector.decision is not None
+    assert (detector.decision.verdict, detector.decision.cue) == (
+        AmdVerdict.HUMAN,
+        "what can I do for you",
+    )
+    # A machine still is one by length, only as late as its transcript (no cue in it).
+    machine = listen_with_words(
+        audio, SpokenWords("Hello and thank you for calling " * 4, start_ms=400, seconds=4.0)
+    )
+    assert machine.decision is not None
+    assert (machine.decision.verdict, machine.decision.reason) == (
+        AmdVerdict.MACHINE,
+        AmdReason.LONG_GREETING,
+    )
+    assert machine.decision.at_ms <= 400 + WORDS.wordy_greeting_ms + WORDS.wait_for_words_ms
 
 
 def test_the_greeting_is_transcribed_as_it_grows_one_request_at_a_time() -> None:
