@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import CallAction, CallJob, CallTranscript
 from ringfence.adapters.db.orm import Appointment, Note, Tag, Task, contact_tags
+from ringfence.adapters.db.prepared import Prepared
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.agent.callee import Conversation
 from ringfence.agent.events import OptOut
@@ -58,6 +59,39 @@ TASKS = cast(Table, Task.__table__)
 NOTES = cast(Table, Note.__table__)
 APPOINTMENTS = cast(Table, Appointment.__table__)
 JOBS = cast(Table, CallJob.__table__)
+# `transcript_row`'s rows, on the driver's cursor (adapters/db/prepared.py), the turns
+# encrypted by the column's type as through `Session.execute`.
+_INSERT_TRANSCRIPTS = Prepared(
+    insert(TRANSCRIPTS),
+    column_keys=(
+        "account_id",
+        "job_id",
+        "turns",
+        "sentiment",
+        "sentiment_score",
+        "recording_path",
+        "recording_seconds",
+        "created_at",
+    ),
+)
+_WRITE_PRODUCED = Prepared(
+    update(JOBS).where(JOBS.c.id == bindparam("b_id")).values(produced=bindparam("b_produced"))
+)
+_INSERT_LINKS = Prepared(insert(contact_tags), column_keys=("contact_id", "tag_id"))
+# `_Batch.action`'s rows: every column given (so `detail`'s default never applies).
+_INSERT_ACTIONS = Prepared(
+    insert(ACTIONS),
+    column_keys=(
+        "account_id",
+        "location_id",
+        "job_id",
+        "kind",
+        "detail",
+        "entity_type",
+        "entity_id",
+        "at",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +170,9 @@ def apply_conversations(
 
 
 def _apply(session: Session, planned: list[_Planned], opt_outs: OptOutRows | None = None) -> None:
-    session.execute(insert(TRANSCRIPTS), [transcript_row(p.call, p.conversation) for p in planned])
+    _INSERT_TRANSCRIPTS.run_many(
+        session.connection(), [transcript_row(p.call, p.conversation) for p in planned]
+    )
     appointments = _confirmations(session, planned)
     tags = _tag_ids(session, planned, appointments)
     linked = _links(session, planned, tags, opt_outs.reads.contact_ids() if opt_outs else [])
@@ -174,12 +210,7 @@ def _apply(session: Session, planned: list[_Planned], opt_outs: OptOutRows | Non
     produced = [{"b_id": p.call.job_id, "b_produced": p.produced} for p in planned if p.produced]
     if produced:
         # What workflow branches test ("confirmed", "opted out", "clinical question"...).
-        session.execute(
-            update(JOBS)
-            .where(JOBS.c.id == bindparam("b_id"))
-            .values(produced=bindparam("b_produced")),
-            produced,
-        )
+        _WRITE_PRODUCED.run_many(session.connection(), produced)
 
 
 def _opt_out(
@@ -220,7 +251,7 @@ def _write(session: Session, batch: _Batch) -> None:
                 ).scalars()
             )
     if batch.links:
-        session.execute(insert(contact_tags), batch.links)
+        _INSERT_LINKS.run_many(session.connection(), batch.links)
     if batch.confirmed:
         session.execute(
             update(APPOINTMENTS)
@@ -234,7 +265,7 @@ def _write(session: Session, batch: _Batch) -> None:
             if ref is not None:
                 row["entity_id"] = ids[ref[0]][ref[1]]
             rows.append(row)
-        session.execute(insert(ACTIONS), rows)
+        _INSERT_ACTIONS.run_many(session.connection(), rows)
 
 
 def _confirmations(session: Session, planned: list[_Planned]) -> dict[int, tuple[int, str]]:

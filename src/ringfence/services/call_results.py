@@ -16,13 +16,14 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import (
-    CallEvent,
+    INSERT_EVENTS,
     CallJob,
     LocationPacing,
     MinutesLedger,
     event_row,
 )
 from ringfence.adapters.db.orm import Contact, Location
+from ringfence.adapters.db.prepared import Prepared
 from ringfence.adapters.telephony.base import CallReport, CarrierCallState, DialReceipt, DialRequest
 from ringfence.agent.callee import Conversation, simulated_conversation
 from ringfence.agent.session import session_from_json
@@ -183,20 +184,24 @@ class _Writes:
                 pacing.ready_at = at
         if self.contacted:
             _touch_contacts(session, self.contacted)
+        # The job, event and ledger rows on the driver's cursor (adapters/db/prepared.py).
+        connection = session.connection()
         if self.jobs:
-            session.execute(
-                _WRITE_JOBS,
+            _WRITE_JOBS.run_many(
+                connection,
                 [
                     {"b_id": job.id} | {f"b_{name}": getattr(job, name) for name in _WRITTEN}
                     for job in sorted(self.jobs.values(), key=lock_order)
                 ],
             )
         if self.events:
-            session.execute(insert(CallEvent), self.events)
+            # The ORM INSERT this replaces flushed pending ORM changes first (autoflush).
+            session.flush()
+            INSERT_EVENTS.run_many(connection, self.events)
         if self.ledger:
             zones = _zones(session, {row["location_id"] for row in self.ledger})
-            session.execute(
-                insert(MinutesLedger),
+            _INSERT_LEDGER.run_many(
+                connection,
                 [
                     {
                         **{k: v for k, v in row.items() if k != "dialed_at"},
@@ -216,10 +221,22 @@ class _Writes:
             )
 
 
-_WRITE_JOBS = (
+_WRITE_JOBS = Prepared(
     update(JOBS)
     .where(JOBS.c.id == bindparam("b_id"))
     .values({name: bindparam(f"b_{name}") for name in _WRITTEN})
+)
+# `_Writes.complete`'s rows with their local day: every column given, none has a default.
+_INSERT_LEDGER = Prepared(
+    insert(cast(Table, MinutesLedger.__table__)),
+    column_keys=(
+        "account_id",
+        "location_id",
+        "job_id",
+        "billable_seconds",
+        "booked_at",
+        "local_day",
+    ),
 )
 
 
@@ -258,15 +275,14 @@ def _touch_contacts(session: Session, contacted: dict[int, tuple[datetime, bool]
                 else last_engaged,
             }
         )
-    if rows:
-        session.execute(
-            update(CONTACTS)
-            .where(CONTACTS.c.id == bindparam("b_id"))
-            .values(
-                last_contacted_at=bindparam("b_contacted"), last_engaged_at=bindparam("b_engaged")
-            ),
-            rows,
-        )
+    _TOUCH_CONTACTS.run_many(session.connection(), rows)
+
+
+_TOUCH_CONTACTS = Prepared(
+    update(CONTACTS)
+    .where(CONTACTS.c.id == bindparam("b_id"))
+    .values(last_contacted_at=bindparam("b_contacted"), last_engaged_at=bindparam("b_engaged"))
+)
 
 
 def _load(session: Session, where: Any) -> list[_Job]:

@@ -24,20 +24,21 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, true, update
+from sqlalchemy import Select, bindparam, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.sql.elements import BindParameter
 
 from ringfence.adapters import metrics
 from ringfence.adapters.db.calls import (
-    CallEvent,
+    INSERT_EVENTS,
     CallJob,
     CarrierPacing,
     LocationPacing,
     event_row,
 )
 from ringfence.adapters.db.orm import Location
+from ringfence.adapters.db.prepared import Prepared
 from ringfence.adapters.db.retry import is_retryable, run_transaction
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.telephony.base import (
@@ -446,15 +447,18 @@ class Dispatcher:
             tick.overflow,
         )
         if job_updates:
-            session.execute(
-                _WRITE_JOBS,
+            connection = session.connection()
+            _WRITE_JOBS.run_many(
+                connection,
                 # By location: dials take dashboard rollup rows in the order settling does.
                 [
                     write.params(agents.get(write.job_id))
                     for write in sorted(job_updates, key=lambda w: (w.location_id, w.job_id))
                 ],
             )
-            session.execute(insert(CallEvent), events)
+            # The ORM INSERT this replaces flushed the pacing rows' changes first (autoflush).
+            session.flush()
+            INSERT_EVENTS.run_many(connection, events)
         for location_id, day_end in overflow:
             report.deferred += defer_overflow(session, location_id, day_end, now)
         return planned
@@ -565,8 +569,8 @@ class Dispatcher:
         return found
 
 
-# A planning pass's job writes, one executemany (built once: see `_candidates_query`).
-_WRITE_JOBS = (
+# A planning pass's job writes, one executemany on the driver's cursor (adapters/db/prepared.py).
+_WRITE_JOBS = Prepared(
     update(JOBS)
     .where(JOBS.c.id == bindparam("b_id"))
     .values(

@@ -8,13 +8,14 @@ toward any limit and never book minutes.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Table, Text, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.adapters.db.crypto import EncryptedJSON
 from ringfence.adapters.db.orm import Base, enum_column
+from ringfence.adapters.db.prepared import Prepared
 from ringfence.domain.vocabulary import (
     CallDirection,
     CallOutcome,
@@ -240,3 +241,12 @@ def event_row(
         "reason_code": reason_code,
         "detail": detail,
     }
+
+
+# `event_row`'s rows, inserted on the driver's cursor (adapters/db/prepared.py): the dispatcher
+# writes one per gate decision and per settled call. Every column is given (a None is NULL, as
+# the ORM's bulk INSERT wrote it: no column here has a default).
+INSERT_EVENTS = Prepared(
+    insert(cast(Table, CallEvent.__table__)),
+    column_keys=("account_id", "job_id", "at", "from_status", "to_status", "reason_code", "detail"),
+)
