@@ -110,7 +110,10 @@ MACHINE_CUES = _cues(
     # What carriers, auto-attendants and call queues read out, never a person answering.
     (
         "automated system",
-        r"\b(?:forwarded|transferred) to an? (?:automated|voice)\b|\bautomated (?:voice|message)",
+        # not a bare "automated message": a person who hears the AI opening asks "is this an
+        # automated message?" (and "is this a..." is a live phrase)
+        r"\b(?:forwarded|transferred) to an? (?:automated|voice)\b"
+        r"|\bautomated voice ?(?:messag|mail)",
     ),
     ("your call is important", r"\byour call is (?:very )?important\b"),
     (
@@ -121,7 +124,8 @@ MACHINE_CUES = _cues(
     (
         "if this is an emergency",
         r"\bif (?:this is|you have|youre having|you are having) an? (?:medical )?emergency\b"
-        r"|\bhang up and (?:dial|call)\b",
+        # a person may ask to be called on another line: "can you hang up and call my cell?"
+        r"|\bhang up and (?:dial|call) (?:911|9 1 1|nine one one)\b",
     ),
     (
         "press a key",
@@ -186,8 +190,9 @@ LIVE_CUES = _cues(
     # recording cannot know of one (it says "sorry I missed your call", a machine's phrase).
     (
         "got your message",
-        r"\bi (?:just )?(?:got|saw|received) (?:your|a|the) (?:message|voice ?mail|missed call"
-        r"|text|call)\b",
+        # not "if I got your message": a recording's condition, no call it knows of
+        r"(?<!\bif )\bi (?:just )?(?:got|saw|received) (?:your|a|the) (?:message|voice ?mail"
+        r"|missed call|text|call)\b",
     ),
     ("would you like to leave", r"\b(?:would|do) you (?:like|want) to leave\b"),
     # Talking to someone beside them: no recorded greeting does.

@@ -89,6 +89,8 @@ def test_transcripts_are_normalized_before_matching() -> None:
         ),
         ("Calls will be answered in the order they were received.", "all of our staff are busy"),
         ("If this is a medical emergency, please hang up and dial 911.", "if this is an emergency"),
+        ("In case of emergency hang up and dial nine one one.", "if this is an emergency"),
+        ("Your call was transferred to an automated voice messaging system", "automated system"),
         ("Por favor, deje su mensaje después del tono.", "deje su mensaje"),
         ("Ha llamado al buzón de voz de María", "buzon"),
         ("después del tono", "despues del tono"),
@@ -156,10 +158,25 @@ def test_a_live_persons_phrase_lets_the_greeting_run_and_ends_it_sooner(
         "Were you trying to reach Maria? Leave your name and number after the tone.",
         # A recording's "missed your call" is no live "I saw a missed call".
         "Hi, it's Dana, sorry I missed your call, I'll get your message later.",
+        # Review finding: nor is its "if I got your message" (a condition, no call it knows of).
+        "Hi, it's Tom. If I got your message already, I'll call you back. Leave a message.",
     ],
 )
 def test_a_recording_that_asks_its_callers_a_question_is_still_a_machine(text: str) -> None:
     assert weigh_words(text, ENDED, WORDS).says is WordsSay.MACHINE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Review finding: what a person says back to the AI opening, or about their own phone,
+        # once taken for a carrier's or an emergency menu's phrase (a machine at once).
+        "Hello? Is this an automated message?",
+        "Hello? Oh, can you hang up and call my cell instead?",
+    ],
+)
+def test_a_persons_words_near_a_carriers_phrase_are_no_machine(text: str) -> None:
+    assert weigh_words(text, SO_FAR, WORDS).says is not WordsSay.MACHINE
 
 
 @pytest.mark.parametrize(
@@ -371,6 +388,34 @@ def test_a_transcript_that_never_comes_holds_the_verdict_only_a_little() -> None
     assert waiting.decision.verdict is timing_only.decision.verdict is AmdVerdict.HUMAN
     late = waiting.decision.at_ms - timing_only.decision.at_ms
     assert 0 < late <= WORDS.wait_for_words_ms + 20
+
+
+def test_a_verdict_by_length_waits_for_a_lost_or_failed_transcript_only_a_little() -> None:
+    """Review: the wait at the machine length is bounded like the one at the greeting's end.
+    A transcript that never comes holds a long greeting's verdict wait_for_words_ms at most;
+    a failed one (hear(None)) holds it not at all; neither past the 6 s bound."""
+    for start in (0.4, 2.3):
+        audio = pause(start) + babble(8.0, seed=40) + pause(3)
+        timing = listen_with_words(audio, None).decision
+        words = SpokenWords("la " * 30, start_ms=int(start * 1000), seconds=8.0)
+        lost = listen_with_words(audio, words, answer=False).decision
+        detector = AnsweringMachineDetector(AmdConfig(), words=True)
+        vad = EnergyVad()
+        for at in range(0, len(audio) - FRAME + 1, FRAME):
+            frame = audio[at : at + FRAME]
+            for event in detector.observe(frame, speech=vad.is_speech(frame)):
+                if isinstance(event, TranscribeGreeting):
+                    detector.hear(None, until_ms=event.until_ms)  # the transcription failed
+            if detector.done:
+                break
+        failed = detector.decision
+        assert timing is not None
+        assert lost is not None
+        assert failed is not None
+        assert timing.verdict is lost.verdict is failed.verdict is AmdVerdict.MACHINE
+        assert failed.at_ms == timing.at_ms
+        bound = min(timing.at_ms + WORDS.wait_for_words_ms, AmdConfig().deadline_ms)
+        assert timing.at_ms < lost.at_ms <= bound
 
 
 def test_a_beep_still_decides_with_words() -> None:
