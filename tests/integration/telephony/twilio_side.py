@@ -24,7 +24,9 @@ class TwilioSide:
         self.ws.send_text(json.dumps({**message, **body}))
 
     def start(self) -> None:
-        self.ws.send_text(json.dumps({"event": "connected", "protocol": "Call", "version": "1"}))
+        self.ws.send_text(
+            json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        )
         self.send(
             "start",
             start={
