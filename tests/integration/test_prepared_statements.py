@@ -30,7 +30,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from ringfence.adapters.db.prepared import Prepared
 from ringfence.adapters.db.types import UTCDateTime
@@ -159,6 +159,23 @@ def test_a_driver_error_is_the_one_sqlalchemy_raises(connection: Connection) -> 
     prepared, through_core = errors
     assert str(prepared) == str(through_core)
     assert "parameters hidden" in str(prepared)  # never the values (patient data) in a log
+
+
+def test_a_value_its_type_refuses_is_the_error_sqlalchemy_raises(connection: Connection) -> None:
+    # A naive datetime (UTCDateTime refuses it): through SQLAlchemy a StatementError, which a
+    # caller catching SQLAlchemyError (the sandbox carrier's dial_many) turns into its own.
+    naive = _thing("naive", at=datetime(2026, 3, 1, 14, 30))
+    errors: list[StatementError] = []
+    for attempt in (
+        lambda: Prepared(INSERT, column_keys=COLUMNS).rows(connection, naive),
+        lambda: Prepared(insert(THINGS), column_keys=COLUMNS).run_many(connection, [naive]),
+        lambda: connection.execute(INSERT, naive),
+    ):
+        with pytest.raises(StatementError, match="naive datetime") as raised:
+            attempt()
+        assert isinstance(raised.value.orig, ValueError)
+        errors.append(raised.value)
+    assert str(errors[0]) == str(errors[2])
 
 
 def test_statements_it_cannot_run_are_refused(connection: Connection) -> None:

@@ -37,15 +37,17 @@ WRITTEN = (
 
 
 def _day(url: str, key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[Any, ...]]]:
-    # The idempotency keys are the only random values the day writes in clear: a counter.
+    # The idempotency keys are the only random values the day writes in clear: a counter, for
+    # the day only (the next scratch database's name must stay random: runs share a server).
     counter = itertools.count()
-    monkeypatch.setattr(secrets, "token_hex", lambda n=16: f"{next(counter):0{2 * n}x}")
-    spec = SimulationSpec(
-        population=PopulationSpec(locations=2, contacts_per_location=25, seed=5),
-        database_url=url,
-        phi_key=key,
-    )
-    result = run_simulation(spec)
+    with monkeypatch.context() as patch:
+        patch.setattr(secrets, "token_hex", lambda n=16: f"{next(counter):0{2 * n}x}")
+        spec = SimulationSpec(
+            population=PopulationSpec(locations=2, contacts_per_location=25, seed=5),
+            database_url=url,
+            phi_key=key,
+        )
+        result = run_simulation(spec)
     assert result.dials > 0
     assert result.outcomes.get("connected", 0) > 0
     engine = make_engine(url)

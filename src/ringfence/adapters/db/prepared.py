@@ -79,7 +79,10 @@ class Prepared:
         if _observed(connection):
             return [tuple(row) for row in connection.execute(self.statement, dict(params))]
         compiled = self._compiled(connection.dialect)
-        values = _values(compiled, params)
+        try:
+            values = _values(compiled, params)
+        except Exception as error:  # a type refused a value, or a parameter is missing
+            raise _unbindable(connection, compiled.sql, params, error) from error
         cursor = connection.connection.cursor()
         try:
             cursor.execute(compiled.sql, values)
@@ -108,7 +111,10 @@ class Prepared:
             connection.execute(self.statement, [dict(p) for p in params])
             return
         compiled = self._compiled(connection.dialect)
-        values = [_values(compiled, p) for p in params]
+        try:
+            values = [_values(compiled, p) for p in params]
+        except Exception as error:  # a type refused a value, or a parameter is missing
+            raise _unbindable(connection, compiled.sql, params, error, many=True) from error
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(compiled.sql, values)
@@ -183,6 +189,23 @@ def _observed(connection: Connection) -> bool:
         or connection.engine.logger.isEnabledFor(logging.INFO)
         or events.before_cursor_execute
         or events.after_cursor_execute
+    )
+
+
+def _unbindable(
+    connection: Connection, sql: str, params: Any, error: Exception, *, many: bool = False
+) -> StatementError:
+    """What `Connection.execute` raises when a column type's conversion fails (a naive datetime,
+    an unknown enum value, no PHI cipher): a `StatementError` naming the original, so callers
+    that catch `SQLAlchemyError` (a carrier adapter turning it into `TelephonyError`) still do."""
+    return DBAPIError.instance(
+        sql,
+        params,
+        error,
+        connection.dialect.loaded_dbapi.Error,
+        hide_parameters=connection.engine.hide_parameters,
+        dialect=connection.dialect,
+        ismulti=many,
     )
 
 
