@@ -3,12 +3,14 @@ fail.
 
 Plants named breaks of the agent's judgement, one at a time, each in its own throw-away copy
 of the repository (the machinery of scripts/mutation_check.py), and runs the agent's unit
-tests (`tests/unit/agent`) against the copy. A mutant is caught when they fail.
+tests (`tests/unit/agent`) and the answering-machine detector's (`test_amd.py`,
+`test_amd_words.py`: whether the opening, with the patient's first name, plays into a
+recording) against the copy. A mutant is caught when they fail.
 
     .venv/bin/python scripts/agent_mutation_check.py [--only NAME ...] [--jobs N] [--markdown]
 
 Exit status: 0 every mutant caught; 1 one survived; 2 a target text is missing or not unique;
-3 the unmutated baseline fails. About 3 minutes on 2 cores.
+3 the unmutated baseline fails. About 8 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ from mutation_check import (  # the sibling script, imported as a module
 )
 
 KILLER = ("-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly",
-          "tests/unit/agent")  # fmt: skip
+          "tests/unit/agent", "tests/unit/speech/test_amd_words.py",
+          "tests/unit/speech/test_amd.py")  # fmt: skip
 
 _DECISION = "src/ringfence/agent/understanding/decision.py"
 _UNDERSTANDER = "src/ringfence/agent/understanding/understander.py"
 _RUNTIME = "src/ringfence/agent/runtime.py"
 _OUTPUT = "src/ringfence/agent/model_output.py"
 _VERIFIER = "src/ringfence/agent/guardrails/verifier.py"
+_AMD = "src/ringfence/speech/amd.py"
+_AMD_WORDS = "src/ringfence/speech/amd_words.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -129,6 +134,50 @@ MUTANTS: tuple[Mutant, ...] = (
         "            self._negative = False",
         "offers are allowed after the callee said no or not interested",
     ),
+    # The answering-machine detector's words (2026-12-07's changes and their review).
+    Mutant(
+        "amd_if_guard_dropped",
+        _AMD_WORDS,
+        'r"(?<!\\bif )\\bi (?:just )?',
+        'r"\\bi (?:just )?',
+        "AMD: the live phrase 'I got your message' counts after 'if' (a recording's condition)",
+    ),
+    Mutant(
+        "amd_wait_unbounded",
+        _AMD,
+        "and not self._heard_all and late < self.config.words.wait_for_words_ms",
+        "and not self._heard_all",
+        "AMD: a greeting transcript that is out is waited for without bound",
+    ),
+    Mutant(
+        "amd_length_wait_dropped",
+        _AMD,
+        "if greeting >= long_from and not self._words_due(self._greeting_start + long_from, now):",
+        "if greeting >= long_from:",
+        "AMD: a verdict by length does not wait for a transcript that is out",
+    ),
+    Mutant(
+        "amd_automated_message_bare",
+        _AMD_WORDS,
+        'r"|\\bautomated voice ?(?:messag|mail)",',
+        'r"|\\bautomated (?:voice|message)",',
+        "AMD: 'automated message' alone is a machine phrase (a person asks 'is this an automated"
+        " message?')",
+    ),
+    Mutant(
+        "amd_hang_up_and_call_bare",
+        _AMD_WORDS,
+        'r"|\\bhang up and (?:dial|call) (?:911|9 1 1|nine one one)\\b",',
+        'r"|\\bhang up and (?:dial|call)\\b",',
+        "AMD: 'hang up and call' alone is a machine phrase ('can you hang up and call my cell?')",
+    ),
+    Mutant(
+        "amd_queue_phrase_dropped",
+        _AMD_WORDS,
+        '("your call is important", r"\\byour call is (?:very )?important\\b"),',
+        "",
+        "AMD: a queue's 'your call is important' is no machine phrase",
+    ),
 )
 
 
@@ -157,7 +206,7 @@ def run_one(pristine: Path, workdir: Path, mutant: Mutant | None, timeout: float
         else:
             failed = _FAILED.findall(out.stdout)
             result.caught = True
-            result.detail = failed[0].removeprefix("tests/unit/agent/") if failed else "failed"
+            result.detail = failed[0].removeprefix("tests/unit/") if failed else "failed"
     finally:
         shutil.rmtree(copy, ignore_errors=True)
     word = (
