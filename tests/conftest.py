@@ -83,14 +83,29 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+# The sequences behind the tables' identity and serial columns (what TRUNCATE ... RESTART
+# IDENTITY would restart), so ids start at 1 in every test on PostgreSQL as they do on SQLite.
+_OWNED_SEQUENCES = text(
+    "SELECT s.oid::regclass::text FROM pg_class s"
+    " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+    " AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+    " WHERE s.relkind = 'S'"
+)
+
+
 def _wipe(engine: Engine) -> None:
+    """Empty every table, children first. On PostgreSQL, DELETE and setval rather than
+    TRUNCATE ... RESTART IDENTITY CASCADE: a test's few rows go in ~4 ms, where TRUNCATE's
+    per-table cost (new files, locks) is ~95 ms, about two minutes over the suite."""
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+            sequences = conn.execute(_OWNED_SEQUENCES).scalars().all()
+            if sequences:
+                calls = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
+                conn.execute(text(f"SELECT {calls}"))
 
 
 @pytest.fixture
