@@ -11,13 +11,17 @@ from __future__ import annotations
 import pytest
 
 from ringfence.adapters.telephony.media import StreamStart
+from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
 from ringfence.bootstrap import Container
 from ringfence.bootstrap.carriers import live_media_sessions
 from ringfence.config import Settings
+from ringfence.services.line_check import line_check_pipeline, line_check_session
+from ringfence.services.live_media import engines_of
 from ringfence.speech.amd import AmdReason, AmdVerdict
 from ringfence.speech.amd_config import SINGLE_FREQUENCY_RINGBACK_HZ
 from ringfence.speech.audio import CARRIER_RATE, silence
+from ringfence.speech.pipeline import VoicePipeline
 from ringfence.speech.synth import mix, noise
 from tests.unit.agent.factories import outbound, profile
 from tests.unit.speech.test_amd_tones import network
@@ -41,6 +45,22 @@ def test_a_425_hz_ringback_is_nobody_only_where_the_deployment_says_lines_ring_s
     assert config.ringback_hz == (SINGLE_FREQUENCY_RINGBACK_HZ if single_frequency else (0, 0))
 
     pipeline = sessions.pipeline_for(AgentSession(profile(), outbound()))
+    _hears_425_hz_ringback(pipeline, single_frequency)
+
+
+@pytest.mark.parametrize("single_frequency", [False, True])
+def test_a_line_test_hears_the_ringback_as_a_dispatched_call_would(single_frequency: bool) -> None:
+    """`ringfence call-test` builds its own pipeline: with the same AMD as a live call."""
+    pipeline = line_check_pipeline(
+        line_check_session("Glow", "+12125550100"),
+        engines=engines_of(Settings(), "fake")(),
+        policy=ScriptedPolicy(),
+        single_frequency_ringback=single_frequency,
+    )
+    _hears_425_hz_ringback(pipeline, single_frequency)
+
+
+def _hears_425_hz_ringback(pipeline: VoicePipeline, single_frequency: bool) -> None:
     pipeline.on_start(StreamStart(call_key="job-1", call_sid="CA1", stream_sid="MZ1"))
     ringing = mix(
         silence(0.3, CARRIER_RATE) + network([425], 12.0, on=1.0, off=4.0),

@@ -26,7 +26,11 @@ from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.session import AgentSession
 from ringfence.domain.dial_targets import phone_number_in
 from ringfence.domain.vocabulary import CallPurpose
-from ringfence.services.live_media import LiveCallSession
+from ringfence.services.live_media import (
+    LiveCallSession,
+    greeting_transcriber,
+    live_amd_config,
+)
 from ringfence.speech.contracts import SpeechEngines
 from ringfence.speech.opening import prepare_opening
 from ringfence.speech.pipeline import VoicePipeline
@@ -86,6 +90,33 @@ class LineTarget:
     max_call_s: float = 60.0
 
 
+def line_check_pipeline(
+    session: AgentSession,
+    *,
+    engines: SpeechEngines,
+    policy: DialoguePolicy,
+    max_callee_turns: int = 12,
+    single_frequency_ringback: bool = False,
+) -> VoicePipeline:
+    """The pipeline a dispatched call would get: the same answering-machine detector (its
+    words heard through the call's speech-to-text, the deployment's ringback), so a line test
+    answers as a real call would; the work on its own thread, as on a dispatched call."""
+    opening = prepare_opening(
+        session, tts=engines.tts, policy=policy, max_callee_turns=max_callee_turns
+    )
+    return VoicePipeline(
+        opening,
+        vad=engines.vad,
+        stt=engines.stt,
+        tts=engines.tts,
+        greeting_stt=greeting_transcriber(engines),
+        amd_config=live_amd_config(
+            engines.vad.frame_ms, single_frequency_ringback=single_frequency_ringback
+        ),
+        runner=ThreadRunner(),
+    )
+
+
 def place_line_check(
     target: LineTarget,
     session: AgentSession,
@@ -93,17 +124,19 @@ def place_line_check(
     engines: SpeechEngines,
     policy: DialoguePolicy,
     max_callee_turns: int = 12,
+    single_frequency_ringback: bool = False,
 ) -> LineCheckResult:
     """Place the call, hold it with the pipeline until either side hangs up, return how it went."""
     check_sip_uri(target.to_uri)
     results: list[PipelineResult] = []
 
     def prepare() -> MediaSession:
-        opening = prepare_opening(
-            session, tts=engines.tts, policy=policy, max_callee_turns=max_callee_turns
-        )
-        pipeline = VoicePipeline(  # the work on its own thread, as on a dispatched call
-            opening, vad=engines.vad, stt=engines.stt, tts=engines.tts, runner=ThreadRunner()
+        pipeline = line_check_pipeline(
+            session,
+            engines=engines,
+            policy=policy,
+            max_callee_turns=max_callee_turns,
+            single_frequency_ringback=single_frequency_ringback,
         )
         return LiveCallSession(pipeline, on_finish=results.append)
 

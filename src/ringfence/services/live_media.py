@@ -61,7 +61,7 @@ from ringfence.agent.session import AgentSession, session_from_json
 from ringfence.config import Settings, SpeechChoice, SpeechPreset
 from ringfence.log_context import bound_call
 from ringfence.speech.amd_config import SINGLE_FREQUENCY_RINGBACK_HZ, AmdConfig
-from ringfence.speech.contracts import SpeechEngines
+from ringfence.speech.contracts import SpeechEngines, SpeechToText
 from ringfence.speech.opening import prepare_opening
 from ringfence.speech.pipeline import VoicePipeline
 from ringfence.speech.result import PipelineResult
@@ -110,6 +110,22 @@ class _CallOf:
     agent: AgentSession
 
 
+def live_amd_config(frame_ms: int, *, single_frequency_ringback: bool) -> AmdConfig:
+    """The answering-machine detector's thresholds for a live call whose VAD hears `frame_ms`
+    frames: the tuned defaults, with the deployment's ringback where its lines ring at one
+    frequency (`RINGFENCE_AMD_SINGLE_FREQUENCY_RINGBACK`): there AMD must not take the
+    ringback's first burst for a beep-only voicemail (`AmdConfig.ringback_hz`, off by default)."""
+    if not single_frequency_ringback:
+        return AmdConfig(frame_ms=frame_ms)
+    return AmdConfig(frame_ms=frame_ms, ringback_hz=SINGLE_FREQUENCY_RINGBACK_HZ)
+
+
+def greeting_transcriber(engines: SpeechEngines) -> SpeechToText | None:
+    """What lets AMD hear the greeting's words: the call's own speech-to-text. A scripted fake
+    hears its lines one per utterance and cannot transcribe a growing greeting."""
+    return None if isinstance(engines.stt, ScriptedStt) else engines.stt
+
+
 class LiveMediaSessions:
     """The `MediaSessionFactory` of live calls (see the module docstring)."""
 
@@ -134,9 +150,7 @@ class LiveMediaSessions:
         self._cipher = cipher
         self._runner = runner
         self._monotonic = monotonic
-        # Where lines ring back at one frequency, AMD must not take the ringback's first burst
-        # for a beep-only voicemail (AmdConfig.ringback_hz: off by default, see its comment).
-        self._ringback_hz = SINGLE_FREQUENCY_RINGBACK_HZ if single_frequency_ringback else None
+        self._single_frequency = single_frequency_ringback
 
     def __call__(self, key: str) -> MediaSession:
         """The session of a call whose stream has just started (the answer): the time taken
@@ -178,9 +192,7 @@ class LiveMediaSessions:
             vad=engines.vad,
             stt=engines.stt,
             tts=engines.tts,
-            # AMD hears the greeting's words through the call's speech-to-text; a scripted fake
-            # hears its lines one per utterance and cannot transcribe a growing greeting.
-            greeting_stt=None if isinstance(engines.stt, ScriptedStt) else engines.stt,
+            greeting_stt=greeting_transcriber(engines),
             amd_config=self.amd_config(engines.vad.frame_ms),
             runner=self._runner(),
             monotonic=self._monotonic,
@@ -188,11 +200,8 @@ class LiveMediaSessions:
 
     def amd_config(self, frame_ms: int) -> AmdConfig:
         """The answering-machine detector's thresholds for a call whose VAD hears `frame_ms`
-        frames: the tuned defaults, with the deployment's ringback where it rings at one
-        frequency."""
-        if self._ringback_hz is None:
-            return AmdConfig(frame_ms=frame_ms)
-        return AmdConfig(frame_ms=frame_ms, ringback_hz=self._ringback_hz)
+        frames (see `live_amd_config`)."""
+        return live_amd_config(frame_ms, single_frequency_ringback=self._single_frequency)
 
     def _load(self, key: str) -> _CallOf:
         with self._sessions() as session:

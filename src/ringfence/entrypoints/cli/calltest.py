@@ -141,6 +141,7 @@ def call_test(
             line_check_session(practice, callback),
             engines=make_engines(),
             policy=ScriptedPolicy(),
+            single_frequency_ringback=settings.amd_single_frequency_ringback,
         )
     except SipUnavailable as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
