@@ -21,24 +21,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, true, update
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, aliased, sessionmaker
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.orm import Session, sessionmaker
 
 from ringfence.adapters import metrics
 from ringfence.adapters.db.calls import (
     INSERT_EVENTS,
-    CallJob,
     CarrierPacing,
     LocationPacing,
     event_row,
 )
-from ringfence.adapters.db.orm import Location
-from ringfence.adapters.db.prepared import Prepared
 from ringfence.adapters.db.retry import is_retryable, run_transaction
 from ringfence.adapters.db.upsert import insert_missing
 from ringfence.adapters.telephony.base import (
@@ -52,7 +47,6 @@ from ringfence.adapters.telephony.base import (
 from ringfence.agent.session import session_to_json
 from ringfence.clock import Clock
 from ringfence.domain import carrier_rate
-from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import (
     DEFAULT_POLICY,
     REASONS,
@@ -72,11 +66,14 @@ from ringfence.services.call_results import (
     stale_in_flight,
 )
 from ringfence.services.dispatch_queries import (
-    JOBS,
+    LOCATION_ZONES,
+    WRITE_JOBS,
     caller_ids,
+    candidates_query,
     defer_overflow,
     lock_numbers,
     next_pending,
+    ready_query,
 )
 from ringfence.services.facts import ContactSnapshot, Prospect, gather, load_snapshots
 from ringfence.services.inbound_calls import calls_in_flight, settle_lost_inbound_calls
@@ -357,7 +354,7 @@ class Dispatcher:
         postgres = session.get_bind().dialect.name == "postgresql"
         ready = list(
             session.scalars(
-                _ready_query(postgres),
+                ready_query(postgres),
                 {"now": now, "limit": self.config.locations_per_tick},
             )
         )
@@ -366,7 +363,7 @@ class Dispatcher:
             return []
         pacing = {row.location_id: row for row in ready}
         # .all(): dict(result) itself would read Result.keys() as a mapping's keys.
-        zones = dict(session.execute(_ZONES, {"ids": list(pacing)}).all())
+        zones = dict(session.execute(LOCATION_ZONES, {"ids": list(pacing)}).all())
         candidates = self._candidates(session, list(pacing), now, postgres)
         tick = _TickState(now=now)
         # Rounds: every ready location's first candidate, then the second candidate of the
@@ -448,7 +445,7 @@ class Dispatcher:
         )
         if job_updates:
             connection = session.connection()
-            _WRITE_JOBS.run_many(
+            WRITE_JOBS.run_many(
                 connection,
                 # By location: dials take dashboard rollup rows in the order settling does.
                 [
@@ -561,112 +558,12 @@ class Dispatcher:
         locks the jobs, skipping any another worker holds), a correlated `IN (SELECT ...
         LIMIT k)` on SQLite (which has no LATERAL; PostgreSQL plans that form badly).
         """
-        query = _candidates_query(postgres, self.config.candidates_per_location)
+        query = candidates_query(postgres, self.config.candidates_per_location)
         found: dict[int, list[_Candidate]] = {loc: [] for loc in location_ids}
         for row in session.execute(query, {"now": now, "location_ids": location_ids}):
             candidate = _Candidate(*row)
             found[candidate.location_id].append(candidate)
         return found
-
-
-# A planning pass's job writes, one executemany on the driver's cursor (adapters/db/prepared.py).
-_WRITE_JOBS = Prepared(
-    update(JOBS)
-    .where(JOBS.c.id == bindparam("b_id"))
-    .values(
-        status=bindparam("status"),
-        next_attempt_at=bindparam("next_attempt_at"),
-        reason_code=bindparam("reason_code"),
-        reason_text=bindparam("reason_text"),
-        updated_at=bindparam("updated_at"),
-        dialed_at=bindparam("dialed_at"),
-        dialed_local_day=bindparam("dialed_local_day"),
-        phone_e164=bindparam("phone_e164"),
-        idempotency_key=bindparam("idempotency_key"),
-        agent_session=bindparam("agent_session"),
-        evaluations=JOBS.c.evaluations + 1,
-    )
-)
-
-
-@lru_cache(maxsize=2)
-def _ready_query(postgres: bool) -> Select[Any]:
-    """The locations ready to dial at `now` (bound), `limit` (bound) at most; on PostgreSQL
-    locked, skipping those another worker holds. Built once (see `_candidates_query`)."""
-    query = (
-        select(LocationPacing)
-        .where(LocationPacing.ready_at <= bindparam("now"))
-        .order_by(LocationPacing.ready_at, LocationPacing.location_id)
-        .limit(bindparam("limit"))
-    )
-    return query.with_for_update(skip_locked=True) if postgres else query
-
-
-_ZONES = select(Location.id, Location.time_zone).where(
-    Location.id.in_(bindparam("ids", expanding=True))
-)
-
-
-@lru_cache(maxsize=8)
-def _candidates_query(postgres: bool, limit: int) -> Select[Any]:
-    """`Dispatcher._candidates`' statement, built once (`now` and `location_ids` are bound at
-    each execution): building it, with its aliased subquery, cost more than running it."""
-    columns: tuple[Any, ...] = (
-        CallJob.id,
-        CallJob.account_id,
-        CallJob.location_id,
-        CallJob.contact_id,
-        CallJob.from_number_id,
-        CallJob.purpose,
-        CallJob.status,
-        CallJob.idempotency_key,
-        CallJob.agent_id,
-        CallJob.call_type,
-        CallJob.deadline_at,
-        CallJob.next_attempt_at,
-    )
-    now: BindParameter[datetime] = bindparam("now")
-    locations = LocationPacing.location_id.in_(bindparam("location_ids", expanding=True))
-    order = (CallJob.next_attempt_at, CallJob.id)
-    if postgres:
-        next_jobs = (
-            select(*columns, CallJob.next_attempt_at.label("due_at"))
-            .where(
-                CallJob.location_id == LocationPacing.location_id,
-                CallJob.status.in_(PENDING),
-                CallJob.next_attempt_at <= now,
-            )
-            .order_by(*order)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .lateral("next_jobs")
-        )
-        return (
-            select(*(next_jobs.c[c.key] for c in columns))
-            .select_from(LocationPacing)
-            .join(next_jobs, true())
-            .where(locations)
-            .order_by(next_jobs.c.location_id, next_jobs.c.due_at, next_jobs.c.id)
-        )
-    inner = aliased(CallJob)
-    next_ids = (
-        select(inner.id)
-        .where(
-            inner.location_id == LocationPacing.location_id,
-            inner.status.in_(PENDING),
-            inner.next_attempt_at <= now,
-        )
-        .order_by(inner.next_attempt_at, inner.id)
-        .limit(limit)
-        .correlate(LocationPacing)
-    )
-    return (
-        select(*columns)
-        .select_from(LocationPacing)
-        .join(CallJob, CallJob.id.in_(next_ids.scalar_subquery()))
-        .where(locations)
-        .order_by(CallJob.location_id, *order)
-    )
 
 
 def _verdict(plan: JobPlan) -> str:

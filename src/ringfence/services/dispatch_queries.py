@@ -1,18 +1,22 @@
-"""The statements the dispatcher's planner needs besides the gate: overflow deferral, a
-location's next due time, caller IDs, and per-number advisory locks (PostgreSQL)."""
+"""The statements the dispatcher's planner needs besides the gate: the ready locations and their
+due jobs, the planning pass's job writes, overflow deferral, a location's next due time, caller
+IDs, and per-number advisory locks (PostgreSQL)."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar, cast
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, bindparam, func, insert, select, text, true, update
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
-from ringfence.adapters.db.calls import CallEvent, CallJob, event_row
-from ringfence.adapters.db.orm import PhoneNumber
+from ringfence.adapters.db.calls import CallEvent, CallJob, LocationPacing, event_row
+from ringfence.adapters.db.orm import Location, PhoneNumber
+from ringfence.adapters.db.prepared import Prepared
 from ringfence.domain.calls import PENDING
 from ringfence.domain.compliance import REASONS, ReasonCode
 from ringfence.domain.vocabulary import CallStatus
@@ -163,3 +167,104 @@ def lock_numbers(
         if ok
     }
     return [c for i, c in enumerate(candidates) if i not in numbered or wanted.get(i) in granted]
+
+
+# A planning pass's job writes, one executemany on the driver's cursor (adapters/db/prepared.py).
+WRITE_JOBS = Prepared(
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("status"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        reason_code=bindparam("reason_code"),
+        reason_text=bindparam("reason_text"),
+        updated_at=bindparam("updated_at"),
+        dialed_at=bindparam("dialed_at"),
+        dialed_local_day=bindparam("dialed_local_day"),
+        phone_e164=bindparam("phone_e164"),
+        idempotency_key=bindparam("idempotency_key"),
+        agent_session=bindparam("agent_session"),
+        evaluations=JOBS.c.evaluations + 1,
+    )
+)
+
+
+@lru_cache(maxsize=2)
+def ready_query(postgres: bool) -> Select[Any]:
+    """The locations ready to dial at `now` (bound), `limit` (bound) at most; on PostgreSQL
+    locked, skipping those another worker holds. Built once (see `candidates_query`)."""
+    query = (
+        select(LocationPacing)
+        .where(LocationPacing.ready_at <= bindparam("now"))
+        .order_by(LocationPacing.ready_at, LocationPacing.location_id)
+        .limit(bindparam("limit"))
+    )
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+LOCATION_ZONES = select(Location.id, Location.time_zone).where(
+    Location.id.in_(bindparam("ids", expanding=True))
+)
+
+
+@lru_cache(maxsize=8)
+def candidates_query(postgres: bool, limit: int) -> Select[Any]:
+    """`Dispatcher._candidates`' statement (services/dispatch.py), built once (`now` and
+    `location_ids` are bound at each execution): building it, with its aliased subquery, cost
+    more than running it."""
+    columns: tuple[Any, ...] = (
+        CallJob.id,
+        CallJob.account_id,
+        CallJob.location_id,
+        CallJob.contact_id,
+        CallJob.from_number_id,
+        CallJob.purpose,
+        CallJob.status,
+        CallJob.idempotency_key,
+        CallJob.agent_id,
+        CallJob.call_type,
+        CallJob.deadline_at,
+        CallJob.next_attempt_at,
+    )
+    now: BindParameter[datetime] = bindparam("now")
+    locations = LocationPacing.location_id.in_(bindparam("location_ids", expanding=True))
+    order = (CallJob.next_attempt_at, CallJob.id)
+    if postgres:
+        next_jobs = (
+            select(*columns, CallJob.next_attempt_at.label("due_at"))
+            .where(
+                CallJob.location_id == LocationPacing.location_id,
+                CallJob.status.in_(PENDING),
+                CallJob.next_attempt_at <= now,
+            )
+            .order_by(*order)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .lateral("next_jobs")
+        )
+        return (
+            select(*(next_jobs.c[c.key] for c in columns))
+            .select_from(LocationPacing)
+            .join(next_jobs, true())
+            .where(locations)
+            .order_by(next_jobs.c.location_id, next_jobs.c.due_at, next_jobs.c.id)
+        )
+    inner = aliased(CallJob)
+    next_ids = (
+        select(inner.id)
+        .where(
+            inner.location_id == LocationPacing.location_id,
+            inner.status.in_(PENDING),
+            inner.next_attempt_at <= now,
+        )
+        .order_by(inner.next_attempt_at, inner.id)
+        .limit(limit)
+        .correlate(LocationPacing)
+    )
+    return (
+        select(*columns)
+        .select_from(LocationPacing)
+        .join(CallJob, CallJob.id.in_(next_ids.scalar_subquery()))
+        .where(locations)
+        .order_by(CallJob.location_id, *order)
+    )
