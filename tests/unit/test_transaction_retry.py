@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ringfence.adapters.db.retry import is_retryable, run_transaction
 from ringfence.domain.vocabulary import CallOutcome, CallStatus, CallType
-from ringfence.services.call_results import _Job, lock_order
+from ringfence.services.settled_jobs import SettledJob, lock_order
 
 
 def _db_error(orig: Exception) -> OperationalError:
@@ -117,9 +117,9 @@ def test_classification_reads_the_sqlstate() -> None:
 
 def _job(
     job_id: int, location: int, number: int, workflow: int | None, outcome: CallOutcome
-) -> _Job:
+) -> SettledJob:
     at = datetime(2026, 12, 1, 15, tzinfo=UTC)
-    return _Job(
+    return SettledJob(
         id=job_id,
         account_id=1,
         location_id=location,
@@ -145,7 +145,7 @@ def _job(
     )
 
 
-def _rollup_locks(jobs: list[_Job]) -> list[tuple[Any, ...]]:
+def _rollup_locks(jobs: list[SettledJob]) -> list[tuple[Any, ...]]:
     """The rollup rows a transaction writing `jobs` in this order locks, first touch each.
 
     A completing job's trigger updates the bucket it leaves (outcome '') and then the one it
@@ -175,7 +175,7 @@ _jobs = st.lists(
 
 
 @given(_jobs)
-def test_settling_takes_rollup_locks_in_one_global_order(jobs: list[_Job]) -> None:
+def test_settling_takes_rollup_locks_in_one_global_order(jobs: list[SettledJob]) -> None:
     # Every transaction taking its locks in ascending order is what rules out a cycle.
     locks = _rollup_locks(sorted(jobs, key=lock_order))
     assert locks == sorted(locks)
