@@ -30,8 +30,10 @@ def test_simulate_the_ledger_scenario_from_any_start_date() -> None:
         [
             "simulate",
             *("--locations", "2", "--contacts-per-location", "5", "--days", "4"),
-            # 8 March 2026 is the spring DST change (a local start once stalled the clock there)
-            *("--scenario", "ledger", "--start", "2026-03-06", "--step", "30", "--json"),
+            # 8 March 2026 is the spring DST change (a local start once stalled the clock there);
+            # two-minute ticks: the same run's rules at a quarter of the ticks (the rules
+            # themselves are the integration tests' subject)
+            *("--scenario", "ledger", "--start", "2026-03-06", "--step", "120", "--json"),
         ],
         catch_exceptions=False,
     )

@@ -236,7 +236,10 @@ def test_a_call_left_calling_by_a_stopped_worker_is_reported_lost_not_redialed(
     container: Container, clock: VirtualClock, carriers: list[SipCarrier]
 ) -> None:
     port = free_udp_port()
-    gone = connect(container, clock, carriers, port, no_response_s=30.0)
+    # Nothing answers on `port`: the call stays CALLING (its INVITE unanswered) for the test's
+    # few ms, and the teardown waits out Timer B before the endpoint closes (a CANCEL needs a
+    # provisional response first): 10 s, a wide margin on a loaded machine, not 30.
+    gone = connect(container, clock, carriers, port, no_response_s=10.0)
     dial = request()
     receipt = gone.dial(dial)
     restarted = connect(container, clock, carriers, port)
