@@ -91,6 +91,22 @@ def test_transcripts_are_normalized_before_matching() -> None:
         ("If this is a medical emergency, please hang up and dial 911.", "if this is an emergency"),
         ("In case of emergency hang up and dial nine one one.", "if this is an emergency"),
         ("Your call was transferred to an automated voice messaging system", "automated system"),
+        # Finding (speed): whoever answered saying they are unavailable is a recording,
+        # heard ~1 s before its "leave a message".
+        ("Hi, I'm not available right now.", "i am not available"),
+        ("We are currently unavailable.", "i am not available"),
+        # Finding (speed): a phrase cut off where the transcribed audio stops, decided one
+        # transcript (~0.6 s) sooner than its whole.
+        ("Hi, you've reached Jane Smith. Please leave a", "phrase cut off"),
+        ("Hi, you've reached Jane Smith. Please leave.", "phrase cut off"),
+        ("You've reached the Parkers, leave them.", "phrase cut off"),
+        ("Thank you for calling Lakeside Clinic. Please leave", "phrase cut off"),
+        ("Hey, it's Mike, leave him.", "phrase cut off"),  # Whisper's reading of "leave a m-"
+        ("This is Dana Lee. Please leave", "phrase cut off"),
+        ("Hi, this is Jane, leave a mess.", "phrase cut off"),
+        ("the person you're", "phrase cut off"),
+        ("The number you have", "phrase cut off"),
+        ("Hi, this is Sam. I can't take...", "phrase cut off"),
         ("Por favor, deje su mensaje después del tono.", "deje su mensaje"),
         ("Ha llamado al buzón de voz de María", "buzon"),
         ("después del tono", "despues del tono"),
@@ -176,6 +192,34 @@ def test_a_recording_that_asks_its_callers_a_question_is_still_a_machine(text: s
     ],
 )
 def test_a_persons_words_near_a_carriers_phrase_are_no_machine(text: str) -> None:
+    assert weigh_words(text, SO_FAR, WORDS).says is not WordsSay.MACHINE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A cut-off phrase counts only where the transcript ends (where the audio was cut).
+        "Hi, the number you gave me doesn't work.",
+        "Please leave it on the porch, thanks. Hello?",
+        "Hello, I was just about to leave.",
+        "Hi, I can't answer much now, I'm at work.",
+        # A person opting out, cut off mid-sentence: a machine verdict would stop the greeting
+        # being transcribed before "alone, stop calling me" (review of the cut-off cue).
+        "Please leave",
+        "Hello? I'm not available for this, take me off your list",
+        "I'm not available",
+        "Hello? Please leave me",
+        "Leave them",
+        "Leave him",
+        "Why are you calling me? Please leave",
+        "This is the third time you called, please leave",
+        "Hello? Hi. Please leave",
+        "It's me. Please leave",
+        # Someone answering another's phone: a weak cue only.
+        "Jane's phone. She's not available.",
+    ],
+)
+def test_a_cut_off_phrase_counts_only_at_the_transcripts_end(text: str) -> None:
     assert weigh_words(text, SO_FAR, WORDS).says is not WordsSay.MACHINE
 
 
@@ -286,11 +330,12 @@ def test_a_short_voicemail_without_a_beep_is_a_machine_by_its_words() -> None:
     words = SpokenWords("Hi, this is Jane. Please leave a message.", start_ms=400, seconds=2.2)
     detector = listen_with_words(audio, words)
     assert detector.decision is not None
-    assert (detector.decision.verdict, detector.decision.reason, detector.decision.cue) == (
+    assert (detector.decision.verdict, detector.decision.reason) == (
         AmdVerdict.MACHINE,
         AmdReason.MACHINE_WORDS,
-        "leave a message",
     )
+    # (by "Please leave a", its phrase cut off where the transcribed audio stops)
+    assert detector.decision.cue in {"leave a message", "phrase cut off"}
     # Before the greeting has even ended (2.6 s), and long before 3.5 s of it.
     assert detector.decision.at_ms < timing_only.decision.at_ms
     # Then the message goes on the box after its greeting, as a box that never beeps gets it.
