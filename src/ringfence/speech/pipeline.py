@@ -377,7 +377,9 @@ class VoicePipeline:
     def _drain(self, out: list[MediaAction]) -> None:
         for message in self._worker.messages():
             if isinstance(message, GreetingHeard):
-                if self._amd is not None:
+                if message.opt_out:
+                    self._overrule_amd(out)
+                elif self._amd is not None:
                     self._amd.hear(message.text, until_ms=message.until_ms)
                 continue
             if isinstance(message, GreetingOptOut):
@@ -425,6 +427,16 @@ class VoicePipeline:
         self._stop_agent(out, self.now_ms)
         self._gate.reinstate(reply_id)
         self._track.replies[reply_id].respond = True
+
+    def _overrule_amd(self, out: list[MediaAction]) -> None:
+        """An opt-out in the greeting: a person, whatever AMD says or would say. Its transcript
+        is not weighed (a machine phrase in it, "Stop calling, my voicemail is full", would
+        leave a message on a person and stop the greeting being heard); the turn it is part of
+        is answered when it ends, as any turn, so the runtime hears the opt-out whole."""
+        if self._mode is not Mode.CONVERSATION or self._amd_overruled:
+            return
+        self._amd_overruled = True
+        self._stop_agent(out, self.now_ms)
 
     def _stop_agent(self, out: list[MediaAction], at_ms: int) -> None:
         # Speaking (or spoken): cut. Not heard yet: stale, its turn is still judged.

@@ -58,10 +58,12 @@ class ReplyDone:
 
 @dataclass(frozen=True, slots=True)
 class GreetingHeard:
-    """The greeting's transcript up to `until_ms`, for AMD (None: the transcription failed)."""
+    """The greeting's transcript up to `until_ms`, for AMD (None: the transcription failed);
+    `opt_out`: the agent hears an opt-out in it ("Stop calling, my voicemail is full")."""
 
     text: str | None
     until_ms: int
+    opt_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +216,14 @@ class PipelineWorker:
                 text = stt.transcribe(resample(pcm, CARRIER_RATE, STT_RATE)).text
             except Exception:
                 log.exception("greeting transcription failed; AMD goes on by timing")
-            self._messages.put(GreetingHeard(text, until_ms))
+            # Weighed here, off the media thread, with the agent's own opt-out detector: the
+            # pipeline must know before AMD weighs the words (see VoicePipeline._drain).
+            opt_out = (
+                bool(text and text.strip())
+                and not self._runtime.ended
+                and self._runtime.hears_opt_out(text or "")
+            )
+            self._messages.put(GreetingHeard(text, until_ms, opt_out))
 
         self._runner.submit(job)
 

@@ -11,6 +11,7 @@ import pytest
 
 from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts
 from ringfence.adapters.telephony.media import Clear, StreamStart
+from ringfence.agent.events import EndReason, OptOut
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
 from ringfence.speech.amd import (
@@ -91,22 +92,9 @@ def test_transcripts_are_normalized_before_matching() -> None:
         ("If this is a medical emergency, please hang up and dial 911.", "if this is an emergency"),
         ("In case of emergency hang up and dial nine one one.", "if this is an emergency"),
         ("Your call was transferred to an automated voice messaging system", "automated system"),
-        # Finding (speed): whoever answered saying they are unavailable is a recording,
-        # heard ~1 s before its "leave a message".
-        ("Hi, I'm not available right now.", "i am not available"),
-        ("We are currently unavailable.", "i am not available"),
-        # Finding (speed): a phrase cut off where the transcribed audio stops, decided one
-        # transcript (~0.6 s) sooner than its whole.
-        ("Hi, you've reached Jane Smith. Please leave a", "phrase cut off"),
-        ("Hi, you've reached Jane Smith. Please leave.", "phrase cut off"),
-        ("You've reached the Parkers, leave them.", "phrase cut off"),
-        ("Thank you for calling Lakeside Clinic. Please leave", "phrase cut off"),
-        ("Hey, it's Mike, leave him.", "phrase cut off"),  # Whisper's reading of "leave a m-"
-        ("This is Dana Lee. Please leave", "phrase cut off"),
-        ("Hi, this is Jane, leave a mess.", "phrase cut off"),
-        ("the person you're", "phrase cut off"),
-        ("The number you have", "phrase cut off"),
-        ("Hi, this is Sam. I can't take...", "phrase cut off"),
+        # A recorded "leave a message" cut off where the transcribed audio stops.
+        ("Hi, this is Jane, leave a mess.", "leave a message cut off"),
+        ("Hello, you've reached the Parkers, please leave us a messa", "leave a message cut off"),
         ("Por favor, deje su mensaje después del tono.", "deje su mensaje"),
         ("Ha llamado al buzón de voz de María", "buzon"),
         ("después del tono", "despues del tono"),
@@ -198,29 +186,36 @@ def test_a_persons_words_near_a_carriers_phrase_are_no_machine(text: str) -> Non
 @pytest.mark.parametrize(
     "text",
     [
-        # A cut-off phrase counts only where the transcript ends (where the audio was cut).
         "Hi, the number you gave me doesn't work.",
         "Please leave it on the porch, thanks. Hello?",
         "Hello, I was just about to leave.",
         "Hi, I can't answer much now, I'm at work.",
-        # A person opting out, cut off mid-sentence: a machine verdict would stop the greeting
-        # being transcribed before "alone, stop calling me" (review of the cut-off cue).
-        "Please leave",
-        "Hello? I'm not available for this, take me off your list",
-        "I'm not available",
-        "Hello? Please leave me",
-        "Leave them",
-        "Leave him",
-        "Why are you calling me? Please leave",
-        "This is the third time you called, please leave",
-        "Hello? Hi. Please leave",
-        "It's me. Please leave",
-        # Someone answering another's phone: a weak cue only.
-        "Jane's phone. She's not available.",
+        "Jane's phone. She's not available.",  # someone answering another's phone: weak only
+        # People opting out in words that open like a recording's (review, 2026-12-07).
+        "Please leave me alone.",
+        "Hello? I'm not available for this, take me off your list.",
+        "I'm not available right now, take me off your list.",
+        "This is harassment. Please leave me alone.",
+        "This is his wife, leave him alone.",
+        "You've reached the wrong number. Please leave me alone.",
+        "Thanks for calling, but please leave me alone.",
+        "Stop calling this number, you people.",
+        "Wrong number, you have the wrong person.",
+        "Hello? I can't take these calls anymore, stop calling.",
+        "I can't take your calls anymore, stop calling me.",
+        "I can't take calls at work, stop calling me.",
+        "Sorry, I can't get to the store today.",
+        "Hello? I'm at work, I can't talk, please stop calling me.",
     ],
 )
-def test_a_cut_off_phrase_counts_only_at_the_transcripts_end(text: str) -> None:
-    assert weigh_words(text, SO_FAR, WORDS).says is not WordsSay.MACHINE
+def test_no_persons_words_are_a_machine_at_any_length(text: str) -> None:
+    """The greeting is transcribed as it grows, and a machine verdict stops the transcription:
+    so no opening of a person's sentence may be a machine's phrase, or what follows it (an
+    opt-out) is never heard. Every word-prefix is weighed, as a transcript cut there would be."""
+    words = text.split()
+    for n in range(1, len(words) + 1):
+        prefix = " ".join(words[:n])
+        assert weigh_words(prefix, SO_FAR, WORDS).says is not WordsSay.MACHINE, prefix
 
 
 @pytest.mark.parametrize(
@@ -334,8 +329,8 @@ def test_a_short_voicemail_without_a_beep_is_a_machine_by_its_words() -> None:
         AmdVerdict.MACHINE,
         AmdReason.MACHINE_WORDS,
     )
-    # (by "Please leave a", its phrase cut off where the transcribed audio stops)
-    assert detector.decision.cue in {"leave a message", "phrase cut off"}
+    # (or by "Please leave a mess-", cut off where the transcribed audio stops)
+    assert detector.decision.cue in {"leave a message", "leave a message cut off"}
     # Before the greeting has even ended (2.6 s), and long before 3.5 s of it.
     assert detector.decision.at_ms < timing_only.decision.at_ms
     # Then the message goes on the box after its greeting, as a box that never beeps gets it.
@@ -541,3 +536,33 @@ def test_the_pipeline_transcribes_the_greeting_and_leaves_the_voicemail_early() 
     assert clear_at < 300 + AmdConfig().machine_greeting_ms
     assert pipeline.mode is Mode.VOICEMAIL
     assert result.voicemail is not None  # after 2.5 s of silence: this box never beeps
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Stop calling me, my voicemail is full.",  # a machine phrase after the opt-out
+        "I can't take your calls anymore, take me off your list.",
+    ],
+)
+def test_an_opt_out_in_the_greetings_words_overrules_amd(said: str) -> None:
+    """A person who opts out in words AMD would weigh as a machine's: the transcript that
+    carries the opt-out is not weighed, the greeting is answered as a turn, the opt-out is
+    honoured, and no message is left on the person."""
+    tts = ToneTts()
+    opening = prepare_opening(AgentSession(profile(), outbound()), tts=tts, policy=ScriptedPolicy())
+    greeting_stt = GreetingStt(said)
+    pipeline = VoicePipeline(
+        opening, vad=EnergyVad(), stt=ScriptedStt([said]), tts=tts, greeting_stt=greeting_stt
+    )
+    pipeline.on_start(StreamStart(call_key="k", call_sid="CA1", stream_sid="MZ"))
+    audio = pause(0.3) + babble(2.5, seed=37, pitch_hz=180) + pause(4)
+    for at in range(0, len(audio), FRAME):
+        pipeline.on_audio(audio[at : at + FRAME], at / (2 * CARRIER_RATE))
+    assert greeting_stt.calls >= 1
+    result = pipeline.result()
+    assert result.amd is None or result.amd.verdict is not AmdVerdict.MACHINE, result.amd
+    assert pipeline.mode is Mode.CONVERSATION
+    assert result.voicemail is None
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert any(isinstance(event, OptOut) for event in result.conversation.events)
