@@ -62,17 +62,19 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     sleep 1
   done
 fi
-pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
+pg_isready -h 127.0.0.1 -p 5432 || {
+  echo "PostgreSQL is not reachable at 127.0.0.1:5432 (SKIP_POSTGRES=1 runs the SQLite pass only)" >&2
+  exit 1
+}
 
 sqlite_pass=(.venv/bin/pytest -q -p no:cacheprovider --durations=25 tests)
 pg_pass=(.venv/bin/pytest -q -p no:cacheprovider --durations=25 tests/integration tests/e2e tests/security)
 
 # The two passes run side by side: most of a pass is waiting (real-time SIP calls, browsers,
 # subprocesses), about 40 % of a core each, so together they take little longer than the
-# longer one alone (~30 min rather than ~60). They share nothing: each has its own temporary
-# folder, its own databases (the PostgreSQL pass creates and drops a uniquely named one) and
-# asks the OS for free ports. RINGFENCE_TEST_SERIAL=1 (or a single core) runs them one after
-# the other, as before.
+# longer one alone. Each has its own temporary folder, its own databases (the PostgreSQL pass
+# creates and drops a uniquely named one), its own screenshot folder, and asks the OS for free
+# ports. RINGFENCE_TEST_SERIAL=1 (or a single core) runs them one after the other.
 if [ "${RINGFENCE_TEST_SERIAL:-0}" = "1" ] || [ "$(nproc)" -lt 2 ]; then
   step "pytest on SQLite"
   "${sqlite_pass[@]}"
@@ -83,17 +85,35 @@ fi
 
 scratch="$(mktemp -d -t ringfence-tests.XXXXXX)"
 pg_log="$scratch/postgresql.log"
+mkdir -p test-artifacts/postgresql
 step "pytest on SQLite, and on PostgreSQL (database-backed tests) beside it (its output follows)"
-RINGFENCE_TEST_DATABASE_URL="$PG_URL" "${pg_pass[@]}" --basetemp "$scratch/postgresql" \
-  >"$pg_log" 2>&1 &
+# Job control puts each pass in a process group of its own, where SIGINT is not ignored (as it
+# is for a script's background jobs), and `wait` lets a trap run at once: an interrupt or
+# SIGTERM is forwarded to both passes as SIGINT, so pytest stops through its finalizers (its
+# database dropped, SIP peers and browsers closed), and the PostgreSQL pass's output is
+# printed whatever ended the run.
+set -m
+"${sqlite_pass[@]}" --basetemp "$scratch/sqlite" &
+sqlite_pid=$!
+RINGFENCE_TEST_DATABASE_URL="$PG_URL" RINGFENCE_TEST_ARTIFACTS="$PWD/test-artifacts/postgresql" \
+  "${pg_pass[@]}" --basetemp "$scratch/postgresql" >"$pg_log" 2>&1 &
 pg_pid=$!
-# Whatever ends this script (a failure, Ctrl-C) ends the PostgreSQL pass too.
-trap 'kill "$pg_pid" 2>/dev/null || true' EXIT
+set +m
+stop_passes() {
+  trap - EXIT INT TERM
+  kill -INT -- "-$sqlite_pid" "-$pg_pid" 2>/dev/null || true
+  wait "$sqlite_pid" "$pg_pid" 2>/dev/null || true
+  step "pytest on PostgreSQL (interrupted): its output"
+  cat "$pg_log"
+}
+trap stop_passes EXIT
+trap 'stop_passes; exit 130' INT
+trap 'stop_passes; exit 143' TERM
 sqlite_rc=0
-"${sqlite_pass[@]}" --basetemp "$scratch/sqlite" || sqlite_rc=$?
+wait "$sqlite_pid" || sqlite_rc=$?
 pg_rc=0
 wait "$pg_pid" || pg_rc=$?
-trap - EXIT
+trap - EXIT INT TERM
 
 step "pytest on PostgreSQL (database-backed tests): its output"
 cat "$pg_log"

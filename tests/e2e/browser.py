@@ -6,6 +6,7 @@ Playwright's `executable_path`; `playwright install` (which downloads browsers) 
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,14 @@ from typing import Final
 import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, expect
+
+# Where the browser tests leave their screenshots (git-ignored): test-artifacts/ at the
+# repository root, or RINGFENCE_TEST_ARTIFACTS (scripts/test.sh gives the PostgreSQL pass its
+# own, as it runs beside the SQLite pass and takes the same pictures).
+ARTIFACTS: Final = Path(
+    os.environ.get("RINGFENCE_TEST_ARTIFACTS")
+    or Path(__file__).resolve().parents[2] / "test-artifacts"
+)
 
 CHROMIUM: Final = Path("/usr/bin/chromium")
 # No sandbox (tests run as root in containers), and nothing that reaches out to the network.

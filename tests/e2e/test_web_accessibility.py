@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import pytest
@@ -31,10 +30,10 @@ from ringfence.entrypoints.web.navigation import MENU
 from ringfence.services.demo import DEMO_SLUG
 from ringfence.services.demo_history import set_up_demo_with_history
 from tests.dashboard_calls import answer
-from tests.e2e.browser import log_in
+from tests.e2e.browser import ARTIFACTS, log_in
 from tests.integration.dispatch.practice import Practice
 
-SCREENSHOTS: Final = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
+SCREENSHOTS: Final = ARTIFACTS / "pages"
 # The WCAG 2.1 A and AA rules: what accessibility law and procurement ask of a web app.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AGENT_EDIT: Final = r"^/app/voice-ai/agents/\d+/edit$"

@@ -26,14 +26,13 @@ from ringfence.domain.vocabulary import CallOutcome, CallType
 from ringfence.entrypoints.web.routes import dashboard as dashboard_routes
 from tests.conftest import Tenant
 from tests.dashboard_calls import CallBook
-from tests.e2e.browser import log_in
+from tests.e2e.browser import ARTIFACTS, log_in
 from tests.factories import add_voice_agent
 
 TODAY: Final = date(2026, 11, 26)  # the virtual clock's day in New York (10:00 there)
 EARLY: Final = time(9, 0)  # before the clock's 10:00, so "today's" calls are in the past
 DASHBOARDS: Final = "/app/voice-ai/dashboards"
 OUTBOUND: Final = f"{DASHBOARDS}/outbound"
-ARTIFACTS: Final = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +46,7 @@ def recordings_dir(container: Container, tmp_path: Path) -> Path:
 
 
 def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 

@@ -23,6 +23,7 @@ from ringfence.domain.vocabulary import CallOutcome
 from ringfence.entrypoints.web.routes import dashboard as dashboard_routes
 from tests.conftest import Tenant
 from tests.dashboard_calls import PRACTICE_LINE, CallBook, answer
+from tests.e2e.browser import ARTIFACTS
 from tests.factories import add_voice_agent
 
 TODAY: Final = date(2026, 11, 26)  # the virtual clock's day in New York (10:00 there)
@@ -30,7 +31,6 @@ DASHBOARDS: Final = "/app/voice-ai/dashboards"
 INBOUND: Final = f"{DASHBOARDS}/inbound"
 SECOND_LINE: Final = "+12125550188"
 MARIA: Final = "+12125550142"
-ARTIFACTS: Final = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def calls(container: Container, tenant: Tenant) -> dict[str, int]:
 
 
 def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 

@@ -11,7 +11,6 @@ name as a screen reader would. A full-page screenshot after each step goes to
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Final
 
 from playwright.sync_api import Page, expect
@@ -20,8 +19,8 @@ from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.services.consent import ATTESTATION
 from ringfence.services.demo_history import set_up_demo_with_history
+from tests.e2e.browser import ARTIFACTS
 
-ARTIFACTS: Final = Path(__file__).resolve().parents[2] / "test-artifacts"
 CSV: Final = (
     b"First name,Last name,Phone,Email\n"
     b"Wren,Halloway,(315) 555-0181,wren@example.com\n"
@@ -39,7 +38,7 @@ GOOD_OPENING: Final = (
 
 
 def _shot(page: Page, number: int, step: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"journey-{number:02d}-{step}.png", full_page=True)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Final
 
 from playwright.sync_api import Page, expect
@@ -20,11 +19,10 @@ from ringfence.domain.workflows.states import WorkflowStatus
 from ringfence.services.workflows.forecast import dispatch_cadence, forecast_workflow
 from ringfence.services.workflows.templates import BY_KEY
 from tests.conftest import Tenant
-from tests.e2e.browser import log_in
+from tests.e2e.browser import ARTIFACTS, log_in
 from tests.factories import add_caller_id, add_voice_agent
 from tests.integration.dispatch.practice import Practice
 
-ARTIFACTS: Final = Path(__file__).resolve().parents[2] / "test-artifacts"
 CALLER_ID: Final = "+12125550199"
 
 
@@ -57,7 +55,7 @@ def _the_workflow(container: Container) -> Workflow:
 
 
 def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # the forecast panel is sticky: show the top
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
@@ -131,7 +129,7 @@ def test_build_a_confirmation_workflow_forecast_and_publish_it(
     picker.get_by_label("Search actions").fill("voice")
     expect(actions).to_have_count(1)
     expect(actions.first).to_contain_text("Voice AI Outbound Call")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     picker.screenshot(path=str(ARTIFACTS / "workflows-picker.png"))
     actions.first.click()
 
