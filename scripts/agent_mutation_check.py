@@ -48,6 +48,7 @@ _OUTPUT = "src/ringfence/agent/model_output.py"
 _VERIFIER = "src/ringfence/agent/guardrails/verifier.py"
 _AMD = "src/ringfence/speech/amd.py"
 _AMD_WORDS = "src/ringfence/speech/amd_words.py"
+_PIPELINE = "src/ringfence/speech/pipeline.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -177,6 +178,22 @@ MUTANTS: tuple[Mutant, ...] = (
         '("your call is important", r"\\byour call is (?:very )?important\\b"),',
         "",
         "AMD: a queue's 'your call is important' is no machine phrase",
+    ),
+    # What a person's words may never start, and the opt-out that overrules AMD (the review of
+    # 2026-12-07's cut-off cues).
+    Mutant(
+        "amd_cannot_take_opening",
+        _AMD_WORDS,
+        'r"|take (?:your|the) call\\b|answer (?:your|the) (?:call|phone)\\b|answer right now"',
+        'r"|take your|take the|answer your|answer the|answer right"',
+        "AMD: 'I can't take these...' / 'I can't take your [calls anymore]' open a machine phrase",
+    ),
+    Mutant(
+        "amd_greeting_opt_out_ignored",
+        _PIPELINE,
+        "                if message.opt_out:\n",
+        "                if False:\n",
+        "AMD weighs a greeting transcript carrying an opt-out ('Stop calling me, my voicemail')",
     ),
 )
 
