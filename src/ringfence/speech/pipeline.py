@@ -160,7 +160,6 @@ class VoicePipeline:
         self._voicemail_reply: int | None = None
         self._voicemail_events: tuple[AgentEvent, ...] = ()
         self._voicemail_held: list[AudioChunk] = []
-        self._cancelled_voicemail: int | None = None  # its late chunks are dropped
         self._hangup_at_ms: int | None = None
         self._answer_to_first_audio_ms = 0.0
         self._stopped = False
@@ -267,9 +266,6 @@ class VoicePipeline:
             amd_pending = self._amd.decision is None
             if not amd_pending and self._greeting_pcm:
                 self._greeting_pcm = bytearray()
-        if self._mode is Mode.VOICEMAIL:
-            self._hear_over_the_voicemail(speech)
-            return
         if self._mode is not Mode.CONVERSATION:
             return
         frame_end = self._turns.now_ms + self._turns.config.frame_ms
@@ -352,18 +348,6 @@ class VoicePipeline:
         )
 
     # -- machine answered -----------------------------------------------------------------
-    def _hear_over_the_voicemail(self, speech: bool) -> None:
-        """While the message waits for the beep and plays, the callee is still heard: AMD can
-        take a person for a machine (a long answer, "my voicemail is full..."), and what that
-        person says is transcribed as a greeting's turns are, never answered, unless it asks
-        not to be called: then the message stops and the opt-out is answered
-        (`_honour_greeting_opt_out`)."""
-        for event in self._turns.push(speech=speech, agent_speaking=False):
-            if isinstance(event, TurnEnded):
-                self._answer(event, respond=False)
-        if not self._turns.in_speech:
-            self._turn_audio.trim(self.now_ms)
-
     def _switch_to_voicemail(self, out: list[MediaAction]) -> None:
         self._stop_agent(out, self.now_ms)
         self._gate.cut(self._track.replies)
@@ -384,17 +368,6 @@ class VoicePipeline:
         self._voicemail_held.clear()
         if reply.done is not None:
             self._hangup_at_ms = self._track.until_ms
-
-    def _cancel_voicemail(self) -> None:
-        """Back to the conversation: the message is dropped (what of it is queued is cut with
-        the agent's audio, its later chunks are dropped) and nothing of it is in the record."""
-        self._cancelled_voicemail = self._voicemail_reply
-        if self._voicemail_reply is not None:
-            self._gate.cut([self._voicemail_reply])
-        self._voicemail_reply = None
-        self._voicemail_events = ()
-        self._voicemail_held.clear()
-        self._mode = Mode.CONVERSATION
 
     @property
     def _voicemail_can_play(self) -> bool:
@@ -424,8 +397,6 @@ class VoicePipeline:
                     )
                 self._track.replies[message.turn].heard = message.text.strip()
                 continue
-            if message.reply == self._cancelled_voicemail:
-                continue
             reply = self._track.replies[message.reply]
             if isinstance(message, Speech):
                 if message.reply == self._voicemail_reply and not self._voicemail_can_play:
@@ -450,10 +421,8 @@ class VoicePipeline:
         out.append(audio)
 
     def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:
-        if self._mode is Mode.VOICEMAIL and self._hangup_at_ms is None:
-            self._cancel_voicemail()  # a person taken for a machine: no (more) message
         if self._mode is not Mode.CONVERSATION:
-            return  # the message was left: the opt-out is kept in the record (result)
+            return  # already leaving a voicemail: the opt-out is kept in the record (result)
         self._amd_overruled = True
         self._stop_agent(out, self.now_ms)
         self._gate.reinstate(reply_id)

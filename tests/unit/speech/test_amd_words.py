@@ -11,7 +11,7 @@ import pytest
 
 from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts
 from ringfence.adapters.telephony.media import Clear, StreamStart
-from ringfence.agent.events import EndReason, OptOut, VoicemailLeft
+from ringfence.agent.events import EndReason, OptOut
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
 from ringfence.speech.amd import (
@@ -566,36 +566,3 @@ def test_an_opt_out_in_the_greetings_words_overrules_amd(said: str) -> None:
     assert result.voicemail is None
     assert result.conversation.ended_by is EndReason.OPT_OUT
     assert any(isinstance(event, OptOut) for event in result.conversation.events)
-
-
-def test_a_person_taken_for_a_machine_who_opts_out_gets_no_message() -> None:
-    """AMD hears "Hi, my voicemail" and decides: a machine. The person goes on, "...is full,
-    please stop calling me": still heard while the message waits for its beep, the opt-out is
-    honoured, the message is dropped (none in the record) and the acknowledgement plays."""
-    said = "Hi, my voicemail is full, please stop calling me."
-    tts = ToneTts()
-    opening = prepare_opening(AgentSession(profile(), outbound()), tts=tts, policy=ScriptedPolicy())
-    pipeline = VoicePipeline(
-        opening,
-        vad=EnergyVad(),
-        stt=ScriptedStt([said]),
-        tts=tts,
-        greeting_stt=GreetingStt("Hi, my voicemail"),
-    )
-    pipeline.on_start(StreamStart(call_key="k", call_sid="CA1", stream_sid="MZ"))
-    audio = pause(0.3) + babble(3.0, seed=37, pitch_hz=180) + pause(6)
-    switched_at: int | None = None
-    for at in range(0, len(audio), FRAME):
-        pipeline.on_audio(audio[at : at + FRAME], at / (2 * CARRIER_RATE))
-        if switched_at is None and pipeline.mode is Mode.VOICEMAIL:
-            switched_at = pipeline.now_ms
-    result = pipeline.result()
-    assert result.amd is not None
-    assert result.amd.verdict is AmdVerdict.MACHINE  # as before: AMD is not what changed
-    assert switched_at is not None
-    assert switched_at < 300 + 3000  # while the person was still speaking
-    assert pipeline.mode is not Mode.VOICEMAIL
-    assert result.conversation.ended_by is EndReason.OPT_OUT
-    assert any(isinstance(event, OptOut) for event in result.conversation.events)
-    assert not any(isinstance(event, VoicemailLeft) for event in result.conversation.events)
-    assert any("won't receive any more calls" in text for text in tts.spoken)
