@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ringfence.agent.guardrails.opt_out import detect_opt_out
 from ringfence.agent.runtime import ConversationRuntime
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample
 from ringfence.speech.contracts import AudioChunk, SpeechToText, TextToSpeech, Transcript
@@ -216,13 +217,12 @@ class PipelineWorker:
                 text = stt.transcribe(resample(pcm, CARRIER_RATE, STT_RATE)).text
             except Exception:
                 log.exception("greeting transcription failed; AMD goes on by timing")
-            # Weighed here, off the media thread, with the agent's own opt-out detector: the
-            # pipeline must know before AMD weighs the words (see VoicePipeline._drain).
-            opt_out = (
-                bool(text and text.strip())
-                and not self._runtime.ended
-                and self._runtime.hears_opt_out(text or "")
-            )
+            # Weighed here, off the media thread, before AMD weighs the words (see
+            # VoicePipeline._drain), by the opt-out *rules*, not the learned understander:
+            # it counts doubt as an opt-out, and doubts about many recordings' own words
+            # ("please leave your name and number", "I can't take your call": 74 of the
+            # tuning sets' 204 machine greetings; the rules: none).
+            opt_out = bool(text) and detect_opt_out(text or "") is not None
             self._messages.put(GreetingHeard(text, until_ms, opt_out))
 
         self._runner.submit(job)

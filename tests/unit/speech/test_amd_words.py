@@ -5,13 +5,16 @@ audio's clock), and the pipeline feeding it."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from ringfence.adapters.speech import EnergyVad, ScriptedStt, ToneTts
 from ringfence.adapters.telephony.media import Clear, StreamStart
 from ringfence.agent.events import EndReason, OptOut
+from ringfence.agent.guardrails.opt_out import detect_opt_out
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.session import AgentSession
 from ringfence.speech.amd import (
@@ -39,6 +42,7 @@ from tests.unit.agent.factories import outbound, profile
 
 FRAME = 320  # 20 ms at 8 kHz
 WORDS = WordsConfig()
+AMD_DATA = Path(__file__).resolve().parents[2] / "data" / "amd"  # the tuning sets, never frozen*
 SO_FAR = GreetingFacts(greeting_ms=1_500, complete=False)
 ENDED = GreetingFacts(greeting_ms=1_500, complete=True)
 
@@ -566,3 +570,50 @@ def test_an_opt_out_in_the_greetings_words_overrules_amd(said: str) -> None:
     assert result.voicemail is None
     assert result.conversation.ended_by is EndReason.OPT_OUT
     assert any(isinstance(event, OptOut) for event in result.conversation.events)
+
+
+def test_no_recordings_words_are_an_opt_out_at_any_length() -> None:
+    """What overrules AMD (the worker's check of each greeting transcript) must not hear an
+    opt-out in a recording: the learned understander, which counts doubt as one, heard it in
+    74 of these machine greetings ("please leave your name and number"), which would have
+    opted contacts out by their own voicemail (review). Every word-prefix of every machine
+    greeting of the tuning sets, as the growing transcript would be."""
+    machines = 0
+    for path in sorted(AMD_DATA.glob("greetings*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            case = json.loads(line)
+            said = " ".join(part["say"] for part in case["parts"] if "say" in part)
+            if case["expect"] != "machine" or not said:
+                continue
+            machines += 1
+            words = said.split()
+            for n in range(1, len(words) + 1):
+                prefix = " ".join(words[:n])
+                assert detect_opt_out(prefix) is None, (case["id"], prefix)
+    assert machines >= 200
+
+
+@pytest.mark.parametrize(
+    "greeting",
+    [
+        "Hi, you've reached Jane. Please leave your name and number and I'll call you back.",
+        "Hi, you've reached Jane Smith. I can't take your call right now, so please leave a "
+        "message after the tone.",
+    ],
+)
+def test_a_recordings_words_never_overrule_amd(greeting: str) -> None:
+    """The pipeline end of the check above: these greetings stay a machine's."""
+    tts = ToneTts()
+    opening = prepare_opening(AgentSession(profile(), outbound()), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(
+        opening, vad=EnergyVad(), stt=ScriptedStt(), tts=tts, greeting_stt=GreetingStt(greeting)
+    )
+    pipeline.on_start(StreamStart(call_key="k", call_sid="CA1", stream_sid="MZ"))
+    audio = pause(0.3) + babble(2.5, seed=37, pitch_hz=180) + pause(4)
+    for at in range(0, len(audio), FRAME):
+        pipeline.on_audio(audio[at : at + FRAME], at / (2 * CARRIER_RATE))
+    result = pipeline.result()
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.MACHINE
+    assert pipeline.mode is Mode.VOICEMAIL
+    assert not any(isinstance(event, OptOut) for event in result.conversation.events)
