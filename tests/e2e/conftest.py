@@ -12,6 +12,11 @@ from ringfence.entrypoints.asgi import create_app
 from tests.conftest import Tenant
 from tests.e2e.browser import launch_chromium, log_in, serve_in_thread
 
+# How long a page may take to load or an element to show. Generous: the SQLite and PostgreSQL
+# passes run side by side (scripts/test.sh), each with a browser, and on a loaded 2-core machine
+# a page once took more than 10 s to load; a passing test waits no longer for it.
+BROWSER_TIMEOUT_MS = 30_000
+
 
 @pytest.fixture
 def live_server(container: Container) -> Iterator[str]:
@@ -37,7 +42,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     """A page in a fresh context: no cookies carried over from another test."""
     context = browser.new_context()
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield context.new_page()
     context.close()
 
@@ -53,6 +58,6 @@ def staff(page: Page, live_server: str, tenant: Tenant) -> Page:
 def anonymous(browser: Browser) -> Iterator[Page]:
     """A page in a second, fresh browser context: nobody is signed in there."""
     context = browser.new_context()
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield context.new_page()
     context.close()
