@@ -60,7 +60,7 @@ class ReplyDone:
 @dataclass(frozen=True, slots=True)
 class GreetingHeard:
     """The greeting's transcript up to `until_ms`, for AMD (None: the transcription failed);
-    `opt_out`: the agent hears an opt-out in it ("Stop calling, my voicemail is full")."""
+    `opt_out`: the opt-out rules find one in it ("Stop calling, my voicemail is full")."""
 
     text: str | None
     until_ms: int
@@ -222,7 +222,7 @@ class PipelineWorker:
             # it counts doubt as an opt-out, and doubts about many recordings' own words
             # ("please leave your name and number", "I can't take your call": 74 of the
             # tuning sets' 204 machine greetings; the rules: none).
-            opt_out = bool(text) and detect_opt_out(text or "") is not None
+            opt_out = text is not None and detect_opt_out(text) is not None
             self._messages.put(GreetingHeard(text, until_ms, opt_out))
 
         self._runner.submit(job)
