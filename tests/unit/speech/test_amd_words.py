@@ -553,16 +553,8 @@ def test_an_opt_out_in_the_greetings_words_overrules_amd(said: str) -> None:
     """A person who opts out in words AMD would weigh as a machine's: the transcript that
     carries the opt-out is not weighed, the greeting is answered as a turn, the opt-out is
     honoured, and no message is left on the person."""
-    tts = ToneTts()
-    opening = prepare_opening(AgentSession(profile(), outbound()), tts=tts, policy=ScriptedPolicy())
     greeting_stt = GreetingStt(said)
-    pipeline = VoicePipeline(
-        opening, vad=EnergyVad(), stt=ScriptedStt([said]), tts=tts, greeting_stt=greeting_stt
-    )
-    pipeline.on_start(StreamStart(call_key="k", call_sid="CA1", stream_sid="MZ"))
-    audio = pause(0.3) + babble(2.5, seed=37, pitch_hz=180) + pause(4)
-    for at in range(0, len(audio), FRAME):
-        pipeline.on_audio(audio[at : at + FRAME], at / (2 * CARRIER_RATE))
+    pipeline = _answered_by_a_greeting(greeting_stt, ScriptedStt([said]))
     assert greeting_stt.calls >= 1
     result = pipeline.result()
     assert result.amd is None or result.amd.verdict is not AmdVerdict.MACHINE, result.amd
@@ -603,17 +595,22 @@ def test_no_recordings_words_are_an_opt_out_at_any_length() -> None:
 )
 def test_a_recordings_words_never_overrule_amd(greeting: str) -> None:
     """The pipeline end of the check above: these greetings stay a machine's."""
-    tts = ToneTts()
-    opening = prepare_opening(AgentSession(profile(), outbound()), tts=tts, policy=ScriptedPolicy())
-    pipeline = VoicePipeline(
-        opening, vad=EnergyVad(), stt=ScriptedStt(), tts=tts, greeting_stt=GreetingStt(greeting)
-    )
-    pipeline.on_start(StreamStart(call_key="k", call_sid="CA1", stream_sid="MZ"))
-    audio = pause(0.3) + babble(2.5, seed=37, pitch_hz=180) + pause(4)
-    for at in range(0, len(audio), FRAME):
-        pipeline.on_audio(audio[at : at + FRAME], at / (2 * CARRIER_RATE))
+    pipeline = _answered_by_a_greeting(GreetingStt(greeting), ScriptedStt())
     result = pipeline.result()
     assert result.amd is not None
     assert result.amd.verdict is AmdVerdict.MACHINE
     assert pipeline.mode is Mode.VOICEMAIL
     assert not any(isinstance(event, OptOut) for event in result.conversation.events)
+
+
+def _answered_by_a_greeting(greeting_stt: GreetingStt, stt: ScriptedStt) -> VoicePipeline:
+    """An outbound call answered by 2.5 s of speech that `greeting_stt` hears as its words
+    (AMD's transcripts) and `stt` as the turn's; then 4 s of silence."""
+    tts = ToneTts()
+    opening = prepare_opening(AgentSession(profile(), outbound()), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, greeting_stt=greeting_stt)
+    pipeline.on_start(StreamStart(call_key="k", call_sid="CA1", stream_sid="MZ"))
+    audio = pause(0.3) + babble(2.5, seed=37, pitch_hz=180) + pause(4)
+    for at in range(0, len(audio), FRAME):
+        pipeline.on_audio(audio[at : at + FRAME], at / (2 * CARRIER_RATE))
+    return pipeline
