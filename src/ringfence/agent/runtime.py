@@ -51,6 +51,7 @@ from ringfence.agent.events import (
 from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
 from ringfence.agent.guardrails.disclosure import asks_if_ai, disclosure, disclosure_es
 from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identity_answer
+from ringfence.agent.guardrails.opt_out import detect_opt_out
 from ringfence.agent.guardrails.outgoing import (
     Screen,
     Withheld,
@@ -329,11 +330,20 @@ class ConversationRuntime:
         return self._policy_turn(callee_text, events=noted, understood=heard.label)
 
     def hears_opt_out(self, callee_text: str) -> bool:
-        """Whether `callee_text` reads as a request not to be called (certain or in doubt),
-        without answering it: for words heard before the conversation began (the greeting,
-        while answering-machine detection listens), which are answered only if they do."""
+        """Whether the learned understander reads `callee_text` as a request not to be called
+        (certain or in doubt), without answering it. On words heard before anyone knows who
+        answered (the greeting, while answering-machine detection listens) this is a doubt
+        only: it reads many recordings' own words as one ("Leave your name and number."), so
+        the speech pipeline acts on it only once a person is known to be there."""
         heard = self._understander.understand(callee_text, appointment_call=self._appointment_call)
         return heard.label is Label.OPT_OUT
+
+    def rules_hear_opt_out(self, callee_text: str) -> bool:
+        """Whether the opt-out *rules* find a request not to be called in `callee_text`: the
+        high-precision reading, safe on a greeting that may be a recording's (they flag none
+        of the AMD tuning sets' machine greetings at any word-prefix)."""
+        found = detect_opt_out(callee_text, appointment_in_context=self._appointment_call)
+        return found is not None
 
     def callee_hung_up(self) -> tuple[AgentEvent, ...]:
         """Record that the callee hung up; returns the event added (none if already ended)."""

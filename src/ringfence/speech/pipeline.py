@@ -75,6 +75,7 @@ from ringfence.speech.runner import InlineRunner, Runner
 from ringfence.speech.turn_audio import TurnAudio
 from ringfence.speech.turns import BargeIn, SpeechPaused, TurnConfig, TurnDetector, TurnEnded
 from ringfence.speech.worker import (
+    GreetingDoubt,
     GreetingHeard,
     GreetingOptOut,
     Heard,
@@ -133,6 +134,9 @@ class VoicePipeline:
         )
         self._greeting_stt = greeting_stt
         self._amd_overruled = False  # an opt-out in the greeting: a person, whatever AMD says
+        # Greeting turns read as a possible opt-out by the learned understander only: heard
+        # by the runtime if AMD finds a person, dropped if it finds a machine (`GreetingDoubt`).
+        self._greeting_doubts: list[GreetingDoubt] = []
         self._greeting_pcm = bytearray()  # 8 kHz inbound from the answer, while AMD listens
         self._monotonic = monotonic
         self._frame_bytes = SAMPLE_WIDTH * CARRIER_RATE * vad.frame_ms // 1000
@@ -247,7 +251,14 @@ class VoicePipeline:
         self._worker.close()
         self._stop_agent([], self.now_ms)  # audio still queued when the line dropped was unheard
         if self._mode is Mode.CONVERSATION and not self._runtime.ended:
-            self._runtime.callee_hung_up()
+            if self._greeting_doubts:
+                # Hung up before AMD's verdict, after a possible opt-out: a recording does not
+                # hang up seconds into its greeting, so a person said it; the runtime hears it
+                # (in doubt it asked, and hanging up is not a clear no: an opt-out).
+                self._runtime.respond(" ".join(d.text for d in self._greeting_doubts))
+                self._greeting_doubts.clear()
+            if not self._runtime.ended:
+                self._runtime.callee_hung_up()
         self._drain([])
         self._mode = Mode.ENDED
 
@@ -258,7 +269,10 @@ class VoicePipeline:
         if self._amd is not None and not self._amd.done and not self._amd_overruled:
             for heard in self._amd.observe(frame, speech=speech):
                 if isinstance(heard, AmdDecision) and heard.verdict is AmdVerdict.MACHINE:
+                    self._greeting_doubts.clear()  # the recording's own words
                     self._switch_to_voicemail(out)
+                elif isinstance(heard, AmdDecision):
+                    self._answer_greeting_doubts(out)
                 elif isinstance(heard, ReadyForMessage):
                     self._voicemail_ready(out)
                 elif isinstance(heard, TranscribeGreeting):
@@ -385,6 +399,11 @@ class VoicePipeline:
             if isinstance(message, GreetingOptOut):
                 self._honour_greeting_opt_out(out, message.reply)
                 continue
+            if isinstance(message, GreetingDoubt):
+                self._greeting_doubts.append(message)
+                if not self._awaiting_amd:
+                    self._answer_greeting_doubts(out)
+                continue
             if isinstance(message, Heard):
                 if message.text.strip():
                     self._callee_lines.append(
@@ -427,6 +446,31 @@ class VoicePipeline:
         self._stop_agent(out, self.now_ms)
         self._gate.reinstate(reply_id)
         self._track.replies[reply_id].respond = True
+
+    @property
+    def _awaiting_amd(self) -> bool:
+        amd = self._amd
+        return amd is not None and amd.decision is None and not self._amd_overruled
+
+    def _answer_greeting_doubts(self, out: list[MediaAction]) -> None:
+        """A person is there (AMD's verdict, or an opt-out that overruled it): the greeting
+        turns held as possible opt-outs are heard by the runtime now, as one turn ("I'd
+        prefer you didn't call this number."), so the agent acts on them or asks first. The
+        opening stops: a possible opt-out is not talked over."""
+        doubts, self._greeting_doubts = self._greeting_doubts, []
+        if not doubts or self._mode is not Mode.CONVERSATION:
+            return
+        if self._runtime.ended or self._hangup_at_ms is not None:
+            return
+        self._stop_agent(out, self.now_ms)
+        first = self._track.replies[doubts[0].reply]
+        reply = self._track.new_reply()
+        reply.turn = self._track.replies[doubts[-1].reply].turn
+        reply.respond = True
+        reply.start_ms = first.start_ms
+        reply.decided_wall = self._monotonic()
+        self._gate.claim(reply.id)  # already heard: no later turn carries it
+        self._worker.answer_heard(reply.id, " ".join(d.text for d in doubts), reply.decided_wall)
 
     def _overrule_amd(self, out: list[MediaAction]) -> None:
         """An opt-out in the greeting: a person, whatever AMD says or would say. Its transcript

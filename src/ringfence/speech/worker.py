@@ -4,7 +4,8 @@ off the carrier's thread, and what it hands back.
 `PipelineWorker` takes the jobs `VoicePipeline` submits (a turn's speech-to-text, the
 runtime's answer and its synthesis sentence by sentence; early and greeting transcriptions;
 the rest of the opening; the voicemail message) and reports only through its messages
-(`Speech`, `Heard`, `ReplyDone`, `GreetingHeard`, `GreetingOptOut`), which the pipeline drains
+(`Speech`, `Heard`, `ReplyDone`, `GreetingHeard`, `GreetingOptOut`, `GreetingDoubt`), which the
+pipeline drains
 on the carrier's thread. `ReplyGate` is the one state both threads share, under its lock:
 which replies may still speak, and which turns the worker has taken.
 """
@@ -17,7 +18,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ringfence.agent.guardrails.opt_out import detect_opt_out
 from ringfence.agent.runtime import ConversationRuntime
 from ringfence.speech.audio import CARRIER_RATE, STT_RATE, resample
 from ringfence.speech.contracts import AudioChunk, SpeechToText, TextToSpeech, Transcript
@@ -69,13 +69,25 @@ class GreetingHeard:
 
 @dataclass(frozen=True, slots=True)
 class GreetingOptOut:
-    """The callee asked not to be called while AMD still listened (so a person is there):
-    the opening stops, AMD's verdict is no longer awaited, and this turn's reply plays."""
+    """The opt-out rules heard a request not to be called in a turn that ended while AMD
+    still listened (so a person is there): the opening stops, AMD's verdict is no longer
+    awaited, and this turn's reply plays."""
 
     reply: int
 
 
-Message = Speech | Heard | ReplyDone | GreetingHeard | GreetingOptOut
+@dataclass(frozen=True, slots=True)
+class GreetingDoubt:
+    """A turn that ended while AMD still listened, which the learned understander reads as a
+    possible opt-out and the rules do not ("I'd prefer you didn't call this number", but also
+    a recording's "Leave your name and number."): not answered; the pipeline has the runtime
+    hear `text` once AMD finds a person there, and drops it if AMD finds a machine."""
+
+    reply: int
+    text: str
+
+
+Message = Speech | Heard | ReplyDone | GreetingHeard | GreetingOptOut | GreetingDoubt
 
 
 class ReplyGate:
@@ -222,8 +234,25 @@ class PipelineWorker:
             # it counts doubt as an opt-out, and doubts about many recordings' own words
             # ("please leave your name and number", "I can't take your call": 74 of the
             # tuning sets' 204 machine greetings; the rules: none).
-            opt_out = text is not None and detect_opt_out(text) is not None
+            opt_out = text is not None and self._runtime.rules_hear_opt_out(text)
             self._messages.put(GreetingHeard(text, until_ms, opt_out))
+
+        self._runner.submit(job)
+
+    def answer_heard(self, reply_id: int, text: str, decided: float) -> None:
+        """Answer words already transcribed (a greeting turn held in doubt until AMD found a
+        person there)."""
+
+        def job() -> None:
+            began = self._monotonic()
+            if self._runtime.ended:
+                self._messages.put(ReplyDone(reply_id, "", False))
+                return
+            try:
+                self._respond(reply_id, text, decided=decided, began=began, stt_done=began)
+            except Exception:
+                log.exception("speech pipeline turn %s failed", reply_id)
+                self._messages.put(ReplyDone(reply_id, "", False, failed=True))
 
         self._runner.submit(job)
 
@@ -236,6 +265,44 @@ class PipelineWorker:
         self._runner.submit(synthesize)
 
     # -- the jobs -------------------------------------------------------------------------
+    def _respond(
+        self,
+        reply_id: int,
+        text: str,
+        *,
+        decided: float,
+        began: float,
+        stt_done: float,
+        stt_ms: float = 0.0,
+        early_stt: bool = False,
+    ) -> None:
+        """The runtime's answer to `text`, synthesized sentence by sentence unless the reply
+        is silenced, then its `ReplyDone`."""
+        clock = self._monotonic
+        said = self._runtime.respond(text)
+        policy_done = clock()
+        log.debug("turn %s answered (the call ended: %s)", reply_id, said.ended)
+        first_chunk: float | None = None
+        if not self._gate.silenced(reply_id, final=said.ended):
+            for chunk in self._tts.synthesize_stream(said.text):
+                if first_chunk is None:
+                    first_chunk = clock()
+                self._messages.put(Speech(reply_id, to_carrier_rate(chunk), said.ended))
+                if self._gate.silenced(reply_id, final=said.ended):
+                    break  # barged in: the rest is never synthesized
+        self._messages.put(
+            ReplyDone(
+                reply_id,
+                said.text,
+                said.ended,
+                queue_ms=(began - decided) * 1000,
+                stt_ms=stt_ms,
+                early_stt=early_stt,
+                policy_ms=(policy_done - stt_done) * 1000,
+                tts_first_chunk_ms=((first_chunk or policy_done) - policy_done) * 1000,
+            )
+        )
+
     def _rest_of_opening(self, text: str, rest: Iterator[AudioChunk], ended: bool) -> None:
         """The opening's later sentences, stopped if the callee talks over it (a barge-in
         cuts the opening as it cuts any reply)."""
@@ -292,41 +359,31 @@ class PipelineWorker:
                 " (early)" if early is not None else "",
             )
             self._messages.put(Heard(reply_id, heard.text, start_ms, turn.end_ms))
-            # The greeting is not answered, unless it asks not to be called ("Hello? Stop
-            # calling me."): an opt-out is honoured whenever it was said.
-            greeting_opt_out = (
-                not respond
-                and bool(heard.text.strip())
-                and not self._runtime.ended
-                and self._runtime.hears_opt_out(heard.text)
-            )
-            if greeting_opt_out:
-                self._messages.put(GreetingOptOut(reply_id))
-            elif not respond or not heard.text.strip() or self._runtime.ended:
+            text = heard.text.strip()
+            if not text or self._runtime.ended:
                 self._messages.put(ReplyDone(reply_id, "", False))
                 return
-            said = self._runtime.respond(heard.text)
-            policy_done = clock()
-            log.debug("turn %s answered (the call ended: %s)", reply_id, said.ended)
-            first_chunk: float | None = None
-            if not self._gate.silenced(reply_id, final=said.ended):
-                for chunk in self._tts.synthesize_stream(said.text):
-                    if first_chunk is None:
-                        first_chunk = clock()
-                    self._messages.put(Speech(reply_id, to_carrier_rate(chunk), said.ended))
-                    if self._gate.silenced(reply_id, final=said.ended):
-                        break  # barged in: the rest is never synthesized
-            self._messages.put(
-                ReplyDone(
-                    reply_id,
-                    said.text,
-                    said.ended,
-                    queue_ms=(began - decided) * 1000,
-                    stt_ms=stt_ms,
-                    early_stt=early is not None,
-                    policy_ms=(policy_done - stt_done) * 1000,
-                    tts_first_chunk_ms=((first_chunk or policy_done) - policy_done) * 1000,
-                )
+            if not respond:
+                # The greeting is not answered, unless the rules hear it ask not to be called
+                # ("Hello? Stop calling me."): then a person is there, and an opt-out is
+                # honoured whenever it was said. The learned understander's opt-out (certain
+                # or in doubt) waits for AMD's verdict: it also reads recordings' own words
+                # as one (the tuning sets' machine greetings, at a pause: 14 certain, 90 in
+                # doubt of 261; the rules: none).
+                if not self._runtime.rules_hear_opt_out(text):
+                    if self._runtime.hears_opt_out(text):
+                        self._messages.put(GreetingDoubt(reply_id, text))
+                    self._messages.put(ReplyDone(reply_id, "", False))
+                    return
+                self._messages.put(GreetingOptOut(reply_id))
+            self._respond(
+                reply_id,
+                heard.text,
+                decided=decided,
+                began=began,
+                stt_done=stt_done,
+                stt_ms=stt_ms,
+                early_stt=early is not None,
             )
         except Exception:
             # An engine failure must not take the call down with it: the turn goes

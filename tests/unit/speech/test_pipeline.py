@@ -502,6 +502,102 @@ def test_an_opt_out_in_the_greeting_is_honoured_while_amd_listens() -> None:
     assert result.amd is None or result.amd.at_ms > said_until  # no verdict was needed
 
 
+def _greeting_with_a_pause(line: Line, first_s: float, then_s: float) -> int:
+    """A greeting that pauses long enough to end a turn (600 ms) but not AMD's greeting
+    (0.7 s + 0.3 x its length); returns when its first part ended."""
+    line.quiet(0.3)
+    line.say(first_s, seed=11)
+    first_until = line.pipeline.now_ms
+    line.quiet(0.65)
+    if then_s:
+        line.say(then_s, seed=12)
+    return first_until
+
+
+def test_a_recordings_words_at_a_pause_never_opt_the_contact_out() -> None:
+    """Review finding: a turn that ended while AMD listened was judged by the learned
+    understander, which reads "Leave your name and number." as a certain opt-out (0.91): a
+    recorded greeting with a pause in it opted the contact out by their own voicemail, and
+    no message was left. It waits for AMD's verdict now, and a machine's is dropped."""
+    pipeline, _, _ = make(outbound_session(), ["Leave your name and number."])
+    line = Line(pipeline)
+    _greeting_with_a_pause(line, 1.6, 2.5)
+    line.quiet(0.3)
+    line.send(tone(0.5, 1_000, level_dbfs=-14))
+    line.quiet(AmdConfig().after_beep_ms / 1000 + 0.2)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    result = pipeline.result()
+    assert result.amd is not None and result.amd.verdict is AmdVerdict.MACHINE
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.VOICEMAIL
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+
+
+def test_a_possible_opt_out_in_the_greeting_is_heard_once_amd_finds_a_person() -> None:
+    """Words the rules miss and the learned understander hears ("I'd prefer you didn't call
+    this number") are not lost for waiting: once AMD says a person answered, the opening
+    stops and the runtime hears them."""
+    pipeline, _, tts = make(outbound_session(), ["Hello? I'd prefer you didn't call this number."])
+    line = Line(pipeline)
+    _greeting_with_a_pause(line, 1.5, 0)
+    assert not any(isinstance(e, OptOut) for e in pipeline._runtime.events)  # held
+    assert line.clears() == []
+    line.quiet(1.0)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    result = pipeline.result()
+    assert result.amd is not None and result.amd.verdict is AmdVerdict.HUMAN
+    (clear_at,) = line.clears()
+    assert clear_at >= result.amd.at_ms  # the opening stopped at the verdict
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert any("won't receive any more calls" in text for text in tts.spoken)
+    assert pipeline.hangup_due
+
+
+def test_a_possible_opt_out_heard_after_amds_verdict_is_answered_at_once() -> None:
+    """The worker fell behind: the greeting turn is judged after AMD found a person."""
+    runner = ManualRunner()
+    tts = ToneTts()
+    clock = ManualClock()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    pipeline = VoicePipeline(
+        opening,
+        vad=EnergyVad(),
+        stt=ScriptedStt(["Hello? I'd prefer you didn't call this number."]),
+        tts=tts,
+        runner=runner,
+        monotonic=clock,
+    )
+    line = Line(pipeline)
+    runner.run_all()  # the rest of the opening
+    _greeting_with_a_pause(line, 1.5, 0)
+    line.quiet(1.0)
+    assert pipeline.result().amd is not None  # the verdict came before the turn was judged
+    runner.run_all()
+    line.quiet(0.1)
+    runner.run_all()
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert line.clears()
+
+
+def test_a_possible_opt_out_in_the_greeting_is_kept_when_the_callee_hangs_up_first() -> None:
+    """Hung up before AMD's verdict (a recording does not): the runtime hears the words."""
+    pipeline, _, _ = make(outbound_session(), ["I'd prefer you didn't call this number."])
+    line = Line(pipeline)
+    _greeting_with_a_pause(line, 1.5, 0)
+    assert pipeline.result().amd is None
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
 def test_an_opt_out_heard_before_a_switch_to_voicemail_is_kept() -> None:
     pipeline, _, _ = make(outbound_session(), ["Stop calling me."])
     runtime = pipeline._runtime  # the turn was judged on the worker just before the switch
