@@ -73,7 +73,14 @@ from ringfence.speech.recording import CallRecorder
 from ringfence.speech.result import PipelineResult, TurnLatency, conversation_of, turn_latency
 from ringfence.speech.runner import InlineRunner, Runner
 from ringfence.speech.turn_audio import TurnAudio
-from ringfence.speech.turns import BargeIn, SpeechPaused, TurnConfig, TurnDetector, TurnEnded
+from ringfence.speech.turns import (
+    BargeIn,
+    SpeechPaused,
+    TurnConfig,
+    TurnDetector,
+    TurnEnded,
+    TurnEvent,
+)
 from ringfence.speech.worker import (
     GreetingDoubt,
     GreetingHeard,
@@ -162,6 +169,7 @@ class VoicePipeline:
         self._callee_lines: list[TranscriptLine] = []
         self._latencies: list[TurnLatency] = []
         self._voicemail_reply: int | None = None
+        self._cancelled_voicemail: int | None = None  # a person's opt-out stopped it
         self._voicemail_events: tuple[AgentEvent, ...] = ()
         self._voicemail_held: list[AudioChunk] = []
         self._hangup_at_ms: int | None = None
@@ -280,12 +288,14 @@ class VoicePipeline:
             amd_pending = self._amd.decision is None
             if not amd_pending and self._greeting_pcm:
                 self._greeting_pcm = bytearray()
-        if self._mode is not Mode.CONVERSATION:
+        if self._mode is Mode.ENDED:
             return
         frame_end = self._turns.now_ms + self._turns.config.frame_ms
         speaking = self._track.until_ms > frame_end and not amd_pending
         for event in self._turns.push(speech=speech, agent_speaking=speaking):
-            if isinstance(event, BargeIn):
+            if self._mode is Mode.VOICEMAIL:
+                self._after_machine_verdict(event)
+            elif isinstance(event, BargeIn):
                 log.debug("barge-in at %d ms", event.at_ms)
                 self._stop_agent(out, event.at_ms)
             elif isinstance(event, SpeechPaused) and not amd_pending:
@@ -362,6 +372,28 @@ class VoicePipeline:
         )
 
     # -- machine answered -----------------------------------------------------------------
+    def _after_machine_verdict(self, event: TurnEvent) -> None:
+        """After a machine verdict the line is still heard, until the message is due: AMD
+        can be wrong about a person ("Hi, my voicemail [is full, please stop calling me]"),
+        and an opt-out must be caught whenever it was said. A turn that ends before then is
+        judged as a greeting is (`PipelineWorker`): the opt-out rules (which flag no
+        recording's words) cancel the message and the runtime answers. Not after: the line
+        then carries our own message, whose echo says "to opt out ... say stop"."""
+        if isinstance(event, TurnEnded) and self._amd is not None and self._amd.ready is None:
+            self._answer(event, respond=False)
+
+    def _cancel_voicemail(self, out: list[MediaAction]) -> None:
+        """A person asked not to be called after AMD took them for a machine: no message (it
+        stops if it has begun), and the call is a conversation again, heard by the runtime
+        (which may ask "Would you like us to stop calling this number?" and hear the answer)."""
+        self._cancelled_voicemail = self._voicemail_reply
+        self._voicemail_reply = None
+        self._voicemail_held.clear()
+        self._voicemail_events = ()
+        self._hangup_at_ms = None  # set when the message began; the runtime decides now
+        self._mode = Mode.CONVERSATION
+        self._amd_overruled = True  # AMD heard the greeting out; its ready signal is moot
+
     def _switch_to_voicemail(self, out: list[MediaAction]) -> None:
         self._stop_agent(out, self.now_ms)
         self._gate.cut(self._track.replies)
@@ -418,6 +450,8 @@ class VoicePipeline:
                 continue
             reply = self._track.replies[message.reply]
             if isinstance(message, Speech):
+                if message.reply == self._cancelled_voicemail:
+                    continue
                 if message.reply == self._voicemail_reply and not self._voicemail_can_play:
                     self._voicemail_held.append(message.chunk)
                 elif reply.id == self._voicemail_reply or not self._gate.silenced(
@@ -427,8 +461,10 @@ class VoicePipeline:
                 continue
             reply.done = message
             self._record_latency(reply)
-            if message.ended and (
-                message.reply != self._voicemail_reply or self._voicemail_can_play
+            if (
+                message.ended
+                and message.reply != self._cancelled_voicemail
+                and (message.reply != self._voicemail_reply or self._voicemail_can_play)
             ):
                 self._hangup_at_ms = self._track.until_ms
 
@@ -440,8 +476,10 @@ class VoicePipeline:
         out.append(audio)
 
     def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:
+        if self._mode is Mode.VOICEMAIL:
+            self._cancel_voicemail(out)
         if self._mode is not Mode.CONVERSATION:
-            return  # already leaving a voicemail: the opt-out is kept in the record (result)
+            return
         self._amd_overruled = True
         self._stop_agent(out, self.now_ms)
         self._gate.reinstate(reply_id)

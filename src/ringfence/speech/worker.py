@@ -70,8 +70,9 @@ class GreetingHeard:
 @dataclass(frozen=True, slots=True)
 class GreetingOptOut:
     """The opt-out rules heard a request not to be called in a turn that ended while AMD
-    still listened (so a person is there): the opening stops, AMD's verdict is no longer
-    awaited, and this turn's reply plays."""
+    still listened, or after its machine verdict before the message began (so a person is
+    there): the opening or the message stops, AMD's verdict no longer counts, and this
+    turn's reply plays."""
 
     reply: int
 
@@ -376,6 +377,10 @@ class PipelineWorker:
                     self._messages.put(ReplyDone(reply_id, "", False))
                     return
                 self._messages.put(GreetingOptOut(reply_id))
+                # Its answer must be heard even if the opening (or the message, after a
+                # machine verdict) was cut with this turn's reply before the pipeline reads
+                # the message: un-silenced here, before `_respond` checks.
+                self._gate.reinstate(reply_id)
             self._respond(
                 reply_id,
                 heard.text,

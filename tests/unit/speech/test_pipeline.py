@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
@@ -334,10 +334,12 @@ class GatedTts(ToneTts):
         super().__init__()
         self.gate = threading.Semaphore(0)
         self.replying = False
+        self.gated = ""  # or only texts that hold this
 
     def synthesize_stream(self, text: str) -> Iterator[AudioChunk]:
+        gated = self.replying or bool(self.gated and self.gated in text)
         for n, chunk in enumerate(super().synthesize_stream(text)):
-            if self.replying and n > 0:
+            if gated and n > 0:
                 assert self.gate.acquire(timeout=5)
             yield chunk
 
@@ -528,7 +530,8 @@ def test_a_recordings_words_at_a_pause_never_opt_the_contact_out() -> None:
     while pipeline.agent_speaking:
         line.quiet(0.2)
     result = pipeline.result()
-    assert result.amd is not None and result.amd.verdict is AmdVerdict.MACHINE
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.MACHINE
     assert not any(isinstance(e, OptOut) for e in result.conversation.events)
     assert result.conversation.ended_by is EndReason.VOICEMAIL
     assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
@@ -547,7 +550,8 @@ def test_a_possible_opt_out_in_the_greeting_is_heard_once_amd_finds_a_person() -
     while pipeline.agent_speaking:
         line.quiet(0.2)
     result = pipeline.result()
-    assert result.amd is not None and result.amd.verdict is AmdVerdict.HUMAN
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.HUMAN
     (clear_at,) = line.clears()
     assert clear_at >= result.amd.at_ms  # the opening stopped at the verdict
     assert any(isinstance(e, OptOut) for e in result.conversation.events)
@@ -596,6 +600,141 @@ def test_a_possible_opt_out_in_the_greeting_is_kept_when_the_callee_hangs_up_fir
     result = pipeline.result()
     assert any(isinstance(e, OptOut) for e in result.conversation.events)
     assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
+def _agent_lines(pipeline: VoicePipeline) -> list[str]:
+    transcript = pipeline.result().conversation.transcript
+    return [t.text for t in transcript if t.speaker is Speaker.AGENT]
+
+
+def test_an_opt_out_said_after_a_machine_verdict_cancels_the_message() -> None:
+    """A person who talks on is taken for a machine ("Hi, this is Jane, I'm driving and I've
+    had enough, please stop calling me."): the verdict comes mid-sentence, the line is still
+    heard until the message is due, and the rules' opt-out stops it: the acknowledgement
+    plays, no message is left, the number is opted out."""
+    pipeline, _, _ = make(
+        outbound_session(),
+        ["Hi, this is Jane, I'm driving and I've had enough, please stop calling me."],
+    )
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(4.5, seed=13)
+    assert pipeline.mode is Mode.VOICEMAIL  # the verdict came while they talked
+    line.quiet(1.0)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    result = pipeline.result()
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.MACHINE
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert any("won't receive any more calls" in text for text in _agent_lines(pipeline))
+    assert not any("courtesy message" in text for text in _agent_lines(pipeline))
+    assert pipeline.hangup_due
+    assert pipeline.transfer_to is None
+
+
+def test_a_recordings_words_after_the_verdict_still_get_the_message() -> None:
+    """What a machine says after the verdict is heard too, and nothing in it stops the
+    message (the learned understander's doubt about it is dropped)."""
+    pipeline, _, _ = make(
+        outbound_session(),
+        ["Hi, you've reached Sam. Please leave your name and number and I'll call you back."],
+    )
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(4.5, seed=14)
+    line.quiet(0.4)
+    line.send(tone(0.5, 1_000, level_dbfs=-14))
+    line.quiet(AmdConfig().after_beep_ms / 1000 + 0.2)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.VOICEMAIL
+    assert any("courtesy message" in text for text in _agent_lines(pipeline))
+    assert pipeline.hangup_due
+
+
+def test_our_own_messages_echo_is_never_judged() -> None:
+    """Once the message is due the line carries it ("To opt out of future calls, call ...
+    and say stop."): what is heard then is not judged, or its echo would opt the patient
+    out by the message meant for them. On a worker thread with a slow synthesizer, so the
+    message plays before it is whole (the call's hang-up is not set yet)."""
+    tts = GatedTts()
+    tts.gated = "courtesy message"  # the message only: the opening is made at once
+    stt = ScriptedStt(
+        ["Hi, you've reached Sam.", "To opt out of future calls, call 305-555-0123 and say stop."]
+    )
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    runner = ThreadRunner()
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=runner)
+    line = Line(pipeline)
+
+    def until(done: Callable[[], bool]) -> None:
+        for _ in range(400):
+            if done():
+                return
+            time.sleep(0.005)
+            line.quiet(0.02)
+        raise AssertionError("the worker did not get there")
+
+    line.quiet(0.3)
+    line.say(4.0, seed=15)  # a machine: the verdict comes while it talks
+    assert pipeline.mode is Mode.VOICEMAIL
+    line.quiet(0.4)
+    line.send(tone(0.5, 1_000, level_dbfs=-14))
+    line.quiet(AmdConfig().after_beep_ms / 1000)
+    until(lambda: pipeline.agent_speaking)  # the message's first sentence plays
+    line.say(1.0, seed=16)  # its echo
+    line.quiet(0.7)  # ends a turn, while the rest of the message is still being made
+    assert not pipeline.hangup_due
+    tts.gate.release()
+    tts.gate.release()
+    until(lambda: pipeline._hangup_at_ms is not None)  # the message is whole
+    while not pipeline.hangup_due:
+        line.quiet(0.2)
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.VOICEMAIL
+
+
+def test_an_opt_out_the_worker_judges_after_the_switch_still_gets_its_acknowledgement() -> None:
+    """Review finding: a greeting turn ("Stop calling me.") judged after the switch to
+    voicemail (a busy worker) recorded the opt-out but its reply had been cut with the
+    opening: no acknowledgement, and the hang-up came at once. The message is cancelled and
+    the acknowledgement plays before the hang-up."""
+    runner = ManualRunner()
+    tts = ToneTts()
+    clock = ManualClock()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    pipeline = VoicePipeline(
+        opening,
+        vad=EnergyVad(),
+        stt=ScriptedStt(["Stop calling me.", "I mean it."]),
+        tts=tts,
+        runner=runner,
+        monotonic=clock,
+    )
+    line = Line(pipeline)
+    runner.run_all()  # the rest of the opening
+    _greeting_with_a_pause(line, 1.5, 3.0)
+    assert pipeline.mode is Mode.VOICEMAIL  # the turn was not judged yet
+    runner.run_all()
+    line.quiet(0.1)
+    acknowledged_from = pipeline.now_ms
+    assert line.audio_after(acknowledged_from - 100), "the acknowledgement plays"
+    assert not pipeline.hangup_due
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+        runner.run_all()
+    assert pipeline.hangup_due
+    result = pipeline.result()
+    assert result.conversation.ended_by is EndReason.OPT_OUT
+    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    assert any("won't receive any more calls" in text for text in _agent_lines(pipeline))
 
 
 def test_an_opt_out_heard_before_a_switch_to_voicemail_is_kept() -> None:
