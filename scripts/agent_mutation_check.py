@@ -3,14 +3,15 @@ fail.
 
 Plants named breaks of the agent's judgement, one at a time, each in its own throw-away copy
 of the repository (the machinery of scripts/mutation_check.py), and runs the agent's unit
-tests (`tests/unit/agent`) and the answering-machine detector's (`test_amd.py`,
+tests (`tests/unit/agent`), the answering-machine detector's (`test_amd.py`,
 `test_amd_words.py`: whether the opening, with the patient's first name, plays into a
-recording) against the copy. A mutant is caught when they fail.
+recording) and the speech pipeline's (`test_pipeline.py`: what is heard around AMD's verdict)
+against the copy. A mutant is caught when they fail.
 
     .venv/bin/python scripts/agent_mutation_check.py [--only NAME ...] [--jobs N] [--markdown]
 
 Exit status: 0 every mutant caught; 1 one survived; 2 a target text is missing or not unique;
-3 the unmutated baseline fails. About 8 minutes on 2 cores.
+3 the unmutated baseline fails. About 9 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from mutation_check import (  # the sibling script, imported as a module
 
 KILLER = ("-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly",
           "tests/unit/agent", "tests/unit/speech/test_amd_words.py",
-          "tests/unit/speech/test_amd.py")  # fmt: skip
+          "tests/unit/speech/test_amd.py", "tests/unit/speech/test_pipeline.py")  # fmt: skip
 
 _DECISION = "src/ringfence/agent/understanding/decision.py"
 _UNDERSTANDER = "src/ringfence/agent/understanding/understander.py"
@@ -49,6 +50,7 @@ _VERIFIER = "src/ringfence/agent/guardrails/verifier.py"
 _AMD = "src/ringfence/speech/amd.py"
 _AMD_WORDS = "src/ringfence/speech/amd_words.py"
 _PIPELINE = "src/ringfence/speech/pipeline.py"
+_WORKER = "src/ringfence/speech/worker.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -194,6 +196,46 @@ MUTANTS: tuple[Mutant, ...] = (
         "                if message.opt_out:\n",
         "                if False:\n",
         "AMD weighs a greeting transcript carrying an opt-out ('Stop calling me, my voicemail')",
+    ),
+    Mutant(
+        "greeting_turn_learned_opt_out",
+        _WORKER,
+        "                if not self._runtime.rules_hear_opt_out(text):\n",
+        "                if not self._runtime.hears_opt_out(text):\n",
+        "a greeting turn is an opt-out at once by the learned understander (a recording's "
+        "'Leave your name and number.' opts the contact out)",
+    ),
+    Mutant(
+        "greeting_doubt_never_heard",
+        _PIPELINE,
+        "                elif isinstance(heard, AmdDecision):\n"
+        "                    self._answer_greeting_doubts(out)\n",
+        "                elif isinstance(heard, AmdDecision):\n                    pass\n",
+        "a greeting turn held in doubt is not heard when AMD finds a person",
+    ),
+    Mutant(
+        "deaf_after_machine_verdict",
+        _PIPELINE,
+        "        if isinstance(event, TurnEnded) and self._amd is not None"
+        " and self._amd.ready is None:\n",
+        "        if False:\n",
+        "nothing is heard after a machine verdict (a person taken for one who says 'stop "
+        "calling me' gets the message)",
+    ),
+    Mutant(
+        "own_message_echo_judged",
+        _PIPELINE,
+        " and self._amd.ready is None:\n",
+        ":\n",
+        "turns are judged while our message plays (its echo '...say stop' opts the patient out)",
+    ),
+    Mutant(
+        "opt_out_ack_left_cut",
+        _WORKER,
+        "                self._gate.reinstate(reply_id)\n",
+        "                pass\n",
+        "an opt-out judged after the switch to voicemail keeps its cut reply (no "
+        "acknowledgement, a hang-up at once)",
     ),
 )
 
