@@ -565,6 +565,6 @@ class VoicePipeline:
             agent_audio=agent,
             latencies=tuple(self._latencies),
             amd=self._amd.decision if self._amd else None,
-            voicemail=self._amd.ready if self._amd else None,
+            voicemail=self._amd.ready if self._amd and self._voicemail_reply is not None else None,
             answer_to_first_audio_ms=self._answer_to_first_audio_ms,
         )

@@ -71,8 +71,9 @@ class PipelineResult:
     callee_audio: Audio
     agent_audio: Audio
     latencies: tuple[TurnLatency, ...]
-    amd: AmdDecision | None
-    voicemail: ReadyForMessage | None
+    amd: AmdDecision | None  # as AMD gave it (a machine stays one when a person's opt-out
+    # after the verdict cancelled the message: the conversation's outcome says so)
+    voicemail: ReadyForMessage | None  # when the message could start; None: none was left
     answer_to_first_audio_ms: float
 
     def mixed(self) -> Audio:

@@ -631,6 +631,7 @@ def test_an_opt_out_said_after_a_machine_verdict_cancels_the_message() -> None:
     assert result.conversation.ended_by is EndReason.OPT_OUT
     assert any("won't receive any more calls" in text for text in _agent_lines(pipeline))
     assert not any("courtesy message" in text for text in _agent_lines(pipeline))
+    assert result.voicemail is None
     assert pipeline.hangup_due
     assert pipeline.transfer_to is None
 
