@@ -15,6 +15,10 @@ What happens on the call:
    callback number, generic reason, opt-out line; no PHI) is synthesized and played once the
    beep is over, and the call's outcome is `voicemail`. Given a `greeting_stt`, AMD also
    hears the greeting's words: the worker transcribes the greeting as it grows, when AMD asks.
+   An opt-out is heard throughout (docs/carriers.md): a greeting turn the opt-out rules hear
+   as one is answered at once; one only the learned understander reads as one waits for the
+   verdict (a recording's "Leave your name and number." reads as one); after a machine
+   verdict the line is heard until the message is due, and a rules opt-out cancels it.
 3. **Turns**: every 20 ms frame goes through the VAD and the end-of-turn rules
    (`speech.turns`); the callee's audio goes to speech-to-text as soon as they pause (300 ms:
    the transcript is ready by the time 600 ms of silence end the turn; thrown away if they go
