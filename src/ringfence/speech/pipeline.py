@@ -68,6 +68,7 @@ from ringfence.speech.amd import (
     TranscribeGreeting,
 )
 from ringfence.speech.amd_config import AmdConfig
+from ringfence.speech.amd_words import MACHINE_CUES, find_cue
 from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH
 from ringfence.speech.contracts import AudioChunk, SpeechToText, TextToSpeech, VoiceActivityDetector
 from ringfence.speech.media import Clear, MediaAction, StreamStart
@@ -259,20 +260,79 @@ class VoicePipeline:
         if self._stopped:
             return
         self._stopped = True
-        self._gate.cut(self._track.replies)
+        self._gate.close()
         self._worker.close()
+        unheard = self._unheard_audio()  # the worker has stopped: what it never claimed
         self._stop_agent([], self.now_ms)  # audio still queued when the line dropped was unheard
+        self._drain([])  # what the worker finished before it stopped (an opt-out, a doubt)
+        if self._mode is not Mode.ENDED and not self._runtime.ended:
+            try:
+                self._hear_last_words(unheard)
+            except Exception:  # the record still ends as a hang-up
+                log.exception("the last words could not be judged after the hang-up")
         if self._mode is Mode.CONVERSATION and not self._runtime.ended:
-            if self._greeting_doubts:
-                # Hung up before AMD's verdict, after a possible opt-out: a recording does not
-                # hang up seconds into its greeting, so a person said it; the runtime hears it
-                # (in doubt it asked, and hanging up is not a clear no: an opt-out).
-                self._runtime.respond(" ".join(d.text for d in self._greeting_doubts))
-                self._greeting_doubts.clear()
-            if not self._runtime.ended:
-                self._runtime.callee_hung_up()
+            self._runtime.callee_hung_up()
         self._drain([])
         self._mode = Mode.ENDED
+
+    def _unheard_audio(self) -> list[Reply | TurnEnded]:
+        """What the callee said that no job will judge when the line drops: turns the worker
+        has not started on, and the turn in progress ("Stop calling me." and a hang-up before
+        its 600 ms of silence), as the (not yet ended) turn it would have been."""
+        replies = self._track.replies
+        candidates = [r.id for r in replies.values() if r.turn is not None and r.pcm]
+        waiting, _ = self._gate.waiting(candidates)
+        found: list[Reply | TurnEnded] = [replies[i] for i in waiting]
+        state = self._turns.state
+        if self._turns.in_speech and state.speech_ms >= self._turns.config.min_speech_ms:
+            found.append(
+                TurnEnded(
+                    start_ms=state.turn_start_ms,
+                    end_ms=state.last_speech_end_ms,
+                    decided_ms=self.now_ms,
+                    speech_ms=state.speech_ms,
+                    cut=True,
+                )
+            )
+        return found
+
+    def _hear_last_words(self, unheard: list[Reply | TurnEnded]) -> None:
+        """The line dropped: words the worker never judged are heard now, for an opt-out only
+        (a person said them: recordings do not hang up), on this thread (the worker stopped).
+        Before AMD's verdict, or in a conversation, as any turn is read (the learned
+        understander or the rules; in doubt the runtime asks, and a hang-up is no clear no);
+        after a machine verdict, by the rules only, and not once the message was due (its
+        echo). Then the greeting turns held in doubt. Before the verdict, a learned-only
+        reading of words with a recording's phrase in them is not acted on: a carrier's
+        announcement ("The wireless customer you are calling is not available.") is followed
+        by the network's hang-up."""
+        if self._mode is Mode.VOICEMAIL and self._amd is not None and self._amd.ready is not None:
+            return
+        pcm = b"".join(
+            u.pcm if isinstance(u, Reply) else self._turn_audio.between(u.start_ms, u.decided_ms)
+            for u in unheard
+        )
+        text = (self._worker.transcribe_now(pcm) or "").strip() if pcm else ""
+        before_verdict = self._awaiting_amd
+
+        def a_recordings(words: str) -> bool:
+            return before_verdict and bool(find_cue(words, MACHINE_CUES))
+
+        said = [d.text for d in self._greeting_doubts if not a_recordings(d.text)]
+        self._greeting_doubts.clear()
+        if text and self._runtime.rules_hear_opt_out(text):
+            if self._mode is Mode.VOICEMAIL:
+                self._cancel_voicemail([])
+            said.append(text)
+        elif (
+            text
+            and self._mode is Mode.CONVERSATION
+            and not a_recordings(text)
+            and self._runtime.hears_opt_out(text)
+        ):
+            said.append(text)
+        if said and self._mode is Mode.CONVERSATION:
+            self._runtime.respond(" ".join(said))
 
     # -- per frame ------------------------------------------------------------------------
     def _on_frame(self, frame: bytes, out: list[MediaAction]) -> None:
@@ -370,6 +430,7 @@ class VoicePipeline:
                 )
                 reply.start_ms = waiting[0].start_ms
                 pcm = b"".join([*(r.pcm for r in waiting), pcm])
+                reply.pcm = pcm  # all it carries, should the line drop before the worker starts
                 early_key = None  # the early transcript covers this turn's part only
         self._worker.answer(
             reply.id, turn, pcm, reply.decided_wall, reply.start_ms, early_key, respond=respond
@@ -480,6 +541,12 @@ class VoicePipeline:
         out.append(audio)
 
     def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:
+        if self._mode is Mode.VOICEMAIL and self.hangup_due:
+            # Judged only once the whole message had played: it was left, and stays in the
+            # record beside the opt-out (which the runtime recorded); no acknowledgement
+            # after it, and the hang-up stays where it is.
+            self._gate.unpin(reply_id)
+            return
         if self._mode is Mode.VOICEMAIL:
             self._cancel_voicemail(out)
         if self._mode is not Mode.CONVERSATION:
@@ -495,10 +562,12 @@ class VoicePipeline:
         return amd is not None and amd.decision is None and not self._amd_overruled
 
     def _answer_greeting_doubts(self, out: list[MediaAction]) -> None:
-        """A person is there (AMD's verdict, or an opt-out that overruled it): the greeting
-        turns held as possible opt-outs are heard by the runtime now, as one turn ("I'd
-        prefer you didn't call this number."), so the agent acts on them or asks first. The
-        opening stops: a possible opt-out is not talked over."""
+        """AMD found a person there: the greeting turns held as possible opt-outs are heard by
+        the runtime now, as one turn ("I'd prefer you didn't call this number."), so the
+        agent acts on them or asks first. The opening stops: a possible opt-out is not talked
+        over. (After the line dropped they wait for `on_stop`, which hears them itself.)"""
+        if self._stopped:
+            return
         doubts, self._greeting_doubts = self._greeting_doubts, []
         if not doubts or self._mode is not Mode.CONVERSATION:
             return

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ringfence.agent.runtime import ConversationRuntime
@@ -101,17 +101,44 @@ class ReplyGate:
         self._stale: set[int] = set()  # not started when the callee talked: only final words
         self._claimed: set[int] = set()  # turns the worker has started on
         self._joined: set[int] = set()  # turns folded into a later turn, never judged alone
+        # Opt-out acknowledgements: a switch to voicemail does not cut them (`cut`); a
+        # barge-in still can (`stop`), and the line's end does (`close`).
+        self._pinned: set[int] = set()
+        self._closed = False  # the line is gone: nothing is said any more
 
     def silenced(self, reply_id: int, *, final: bool) -> bool:
         """Whether a reply's audio must not be played: it was cut while the agent spoke (a
         barge-in, the call's end), or the callee talked before it was heard, unless it holds
         the call's last words (an opt-out's acknowledgement is said even then)."""
         with self._lock:
+            if self._closed:
+                return True
             return reply_id in self._cut or (reply_id in self._stale and not final)
 
     def cut(self, reply_ids: Iterable[int]) -> None:
+        """Silence these replies (a switch to voicemail), all but opt-out acknowledgements."""
         with self._lock:
-            self._cut.update(reply_ids)
+            self._cut.update(i for i in reply_ids if i not in self._pinned)
+
+    def close(self) -> None:
+        """The line is gone: every reply is silent from now on, whatever is reinstated."""
+        with self._lock:
+            self._closed = True
+
+    def pin(self, reply_id: int) -> None:
+        """An opt-out's acknowledgement: heard even if the opening or the message it
+        interrupts was cut with it, and not cut by a switch to voicemail that comes before
+        the pipeline reads the opt-out."""
+        with self._lock:
+            self._pinned.add(reply_id)
+            self._cut.discard(reply_id)
+            self._stale.discard(reply_id)
+
+    def unpin(self, reply_id: int) -> None:
+        """Silence an acknowledgement after all (it would follow a message already left)."""
+        with self._lock:
+            self._pinned.discard(reply_id)
+            self._cut.add(reply_id)
 
     def stop(self, *, cut: Iterable[int], stale: Iterable[int]) -> None:
         """The callee talked over the agent: the replies being heard are cut, the others
@@ -171,6 +198,8 @@ class PipelineWorker:
         self._gate = gate
         self._monotonic = monotonic
         self._messages: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self._running = 0  # jobs started and not finished (0 after `close`: the engines are free)
+        self._running_lock = threading.Lock()
         # Early transcripts by (turn start, speech end); only the worker reads and writes it.
         self._early: dict[tuple[int, int], tuple[Transcript, float]] = {}
 
@@ -185,9 +214,34 @@ class PipelineWorker:
     def close(self) -> None:
         self._runner.close()
 
+    def transcribe_now(self, pcm: bytes) -> str | None:
+        """Speech-to-text on the caller's thread, after `close`: for the words the worker never
+        reached when the line dropped. None if a job still runs (`close` timed out: the
+        engine is not free) or the engine failed."""
+        with self._running_lock:
+            if self._running:
+                return None
+        try:
+            return self._stt.transcribe(pcm, vocabulary=self._vocabulary).text
+        except Exception:
+            log.exception("the last words could not be transcribed after the hang-up")
+            return None
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        def tracked() -> None:
+            with self._running_lock:
+                self._running += 1
+            try:
+                job()
+            finally:
+                with self._running_lock:
+                    self._running -= 1
+
+        self._runner.submit(tracked)
+
     # -- what the pipeline asks for -------------------------------------------------------
     def finish_opening(self, text: str, rest: Iterator[AudioChunk], ended: bool) -> None:
-        self._runner.submit(lambda: self._rest_of_opening(text, rest, ended))
+        self._submit(lambda: self._rest_of_opening(text, rest, ended))
 
     def answer(
         self,
@@ -200,7 +254,7 @@ class PipelineWorker:
         *,
         respond: bool,
     ) -> None:
-        self._runner.submit(
+        self._submit(
             lambda: self._reply_job(
                 reply_id, turn, pcm, decided, start_ms, early_key, respond=respond
             )
@@ -219,7 +273,7 @@ class PipelineWorker:
                 return
             self._early[key] = (heard, (self._monotonic() - began) * 1000)
 
-        self._runner.submit(job)
+        self._submit(job)
 
     def transcribe_greeting(self, stt: SpeechToText, pcm: bytes, until_ms: int) -> None:
         """The greeting so far (8 kHz), for AMD. Never logged: a greeting's words are PHI."""
@@ -238,7 +292,7 @@ class PipelineWorker:
             opt_out = text is not None and self._runtime.rules_hear_opt_out(text)
             self._messages.put(GreetingHeard(text, until_ms, opt_out))
 
-        self._runner.submit(job)
+        self._submit(job)
 
     def answer_heard(self, reply_id: int, text: str, decided: float) -> None:
         """Answer words already transcribed (a greeting turn held in doubt until AMD found a
@@ -255,7 +309,7 @@ class PipelineWorker:
                 log.exception("speech pipeline turn %s failed", reply_id)
                 self._messages.put(ReplyDone(reply_id, "", False, failed=True))
 
-        self._runner.submit(job)
+        self._submit(job)
 
     def speak_voicemail(self, reply_id: int, text: str) -> None:
         def synthesize() -> None:
@@ -263,7 +317,7 @@ class PipelineWorker:
                 self._messages.put(Speech(reply_id, to_carrier_rate(chunk)))
             self._messages.put(ReplyDone(reply_id, text, True))
 
-        self._runner.submit(synthesize)
+        self._submit(synthesize)
 
     # -- the jobs -------------------------------------------------------------------------
     def _respond(
@@ -378,9 +432,9 @@ class PipelineWorker:
                     return
                 self._messages.put(GreetingOptOut(reply_id))
                 # Its answer must be heard even if the opening (or the message, after a
-                # machine verdict) was cut with this turn's reply before the pipeline reads
-                # the message: un-silenced here, before `_respond` checks.
-                self._gate.reinstate(reply_id)
+                # machine verdict) was cut with this turn's reply, or is cut before the
+                # pipeline reads the message: pinned here, before `_respond` checks.
+                self._gate.pin(reply_id)
             self._respond(
                 reply_id,
                 heard.text,

@@ -40,6 +40,7 @@ from ringfence.speech.pipeline import Mode, VoicePipeline
 from ringfence.speech.runner import Job, ThreadRunner
 from ringfence.speech.synth import babble, tone
 from ringfence.speech.turns import TurnConfig
+from ringfence.speech.worker import ReplyGate
 from tests.unit.agent.factories import inbound, outbound, profile
 
 FRAME = 320  # bytes: 20 ms at 8 kHz
@@ -736,6 +737,196 @@ def test_an_opt_out_the_worker_judges_after_the_switch_still_gets_its_acknowledg
     assert result.conversation.ended_by is EndReason.OPT_OUT
     assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
     assert any("won't receive any more calls" in text for text in _agent_lines(pipeline))
+
+
+class BlockingStt(ScriptedStt):
+    """ScriptedStt that holds each transcription until `release` is set."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__(texts)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def transcribe(self, pcm16_16k: bytes, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        self.entered.set()
+        assert self.release.wait(5)
+        return super().transcribe(pcm16_16k, vocabulary=vocabulary)
+
+
+def test_a_possible_opt_out_judged_as_the_line_drops_is_kept() -> None:
+    """Review finding: the callee hangs up while the worker still transcribes a greeting turn
+    ("I'd prefer you didn't call this number."); closing the worker lets that job finish, and
+    its doubt must still be heard (it was looked for before the worker's last messages were
+    read, and the call ended as a plain hang-up)."""
+    tts = ToneTts()
+    stt = BlockingStt(["I'd prefer you didn't call this number."])
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=ThreadRunner())
+    line = Line(pipeline)
+    _greeting_with_a_pause(line, 1.5, 0)
+    assert stt.entered.wait(5)  # the worker is transcribing it
+    assert pipeline.result().amd is None
+    threading.Timer(0.1, stt.release.set).start()  # done within the worker's close
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
+def _hello_then_past_the_opening(line: Line) -> None:
+    line.quiet(0.3)
+    line.say(0.5, seed=3)
+    while line.pipeline.agent_speaking:
+        line.quiet(0.2)
+    line.quiet(0.3)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Stop calling me.",  # the rules hear it
+        "I'd prefer you didn't call this number.",  # the learned understander only
+    ],
+)
+def test_an_opt_out_said_just_before_hanging_up_is_heard(words: str) -> None:
+    """Review finding: "Stop calling me." *click*: the line drops 200 ms after the words,
+    before the 600 ms of silence that end a turn, and the turn in progress was never judged."""
+    pipeline, _, _ = make(outbound_session(), ["Hello?", words])
+    line = Line(pipeline)
+    _hello_then_past_the_opening(line)
+    line.say(1.0, seed=6)
+    line.quiet(0.2)
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
+def test_an_opt_out_the_worker_never_reached_is_heard_when_the_line_drops() -> None:
+    """The turn ended, but the worker (behind) had not started on it when the line dropped:
+    closing the worker drops its queue, so the pipeline hears those words itself."""
+    runner = ManualRunner()
+    tts = ToneTts()
+    clock = ManualClock()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    pipeline = VoicePipeline(
+        opening,
+        vad=EnergyVad(),
+        stt=ScriptedStt(["Hello?", "Please take me off your list."]),
+        tts=tts,
+        runner=runner,
+        monotonic=clock,
+    )
+    line = Line(pipeline)
+    runner.run_all()
+    _hello_then_past_the_opening(line)
+    runner.run_all()  # "Hello?" was heard
+    line.say(1.2, seed=6)
+    line.quiet(0.8)  # the turn ended; its job waits behind a busy worker
+    assert runner.jobs
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+
+
+def test_a_hello_before_hanging_up_is_no_opt_out() -> None:
+    pipeline, _, _ = make(outbound_session(), ["Hello?", "Sorry, wrong button."])
+    line = Line(pipeline)
+    _hello_then_past_the_opening(line)
+    line.say(1.0, seed=6)
+    line.quiet(0.2)
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.ended_by is EndReason.CALLEE_HUNG_UP
+
+
+def test_a_carriers_announcement_cut_by_the_network_is_no_opt_out() -> None:
+    """The network hangs up after its own announcement, before AMD's verdict: the learned
+    understander reads "...is not available" as a possible opt-out, but words with a
+    recording's phrase in them are not taken for a person's at the hang-up."""
+    pipeline, _, _ = make(
+        outbound_session(), ["The wireless customer you are calling is not available."]
+    )
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(2.0, seed=17)
+    line.quiet(0.3)
+    assert pipeline.result().amd is None
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+
+
+def test_an_opt_out_after_a_machine_verdict_and_a_hang_up_leaves_no_message() -> None:
+    """Taken for a machine, the person says it and hangs up before the turn ends: the rules
+    hear it, and the record holds the opt-out, not a voicemail."""
+    pipeline, _, _ = make(
+        outbound_session(), ["Hi, this is Jane, I'm driving, so please stop calling me."]
+    )
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(4.5, seed=13)
+    assert pipeline.mode is Mode.VOICEMAIL
+    line.quiet(0.2)
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
+def test_an_opt_out_judged_after_the_whole_message_played_keeps_the_message_in_the_record() -> None:
+    """Review finding: the worker reached the turn (ended before the message was due) only
+    after the whole message had played: cancelling then moved the due hang-up, played the
+    acknowledgement after the message and said no message was left. Now the message stays in
+    the record beside the opt-out, and the hang-up stays due."""
+    runner = ManualRunner()
+    tts = ToneTts()
+    clock = ManualClock()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    pipeline = VoicePipeline(
+        opening,
+        vad=EnergyVad(),
+        stt=ScriptedStt(["Hi, this is Jane, I'm driving, please stop calling me."]),
+        tts=tts,
+        runner=runner,
+        monotonic=clock,
+    )
+    line = Line(pipeline)
+    runner.run_all()
+    line.quiet(0.3)
+    line.say(4.5, seed=13)
+    runner.jobs.pop(0)()  # the message is made; the turn waits
+    line.quiet(0.7)
+    line.send(tone(0.5, 1_000, level_dbfs=-14))
+    line.quiet(AmdConfig().after_beep_ms / 1000 + 0.2)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    assert pipeline.hangup_due
+    played = len(line.audio_after(0))
+    runner.run_all()
+    line.quiet(0.02)
+    assert pipeline.hangup_due
+    assert len(line.audio_after(0)) == played  # no acknowledgement after the message
+    result = pipeline.result()
+    assert result.voicemail is not None
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    assert any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
+def test_the_gate_keeps_an_acknowledgement_from_a_switch_but_not_from_the_lines_end() -> None:
+    gate = ReplyGate()
+    gate.cut([4])
+    gate.pin(4)  # the worker heard an opt-out in turn 4
+    assert not gate.silenced(4, final=True)
+    gate.cut([3, 4])  # the switch to voicemail, before the pipeline read the opt-out
+    assert gate.silenced(3, final=True)
+    assert not gate.silenced(4, final=True)
+    gate.close()  # the line dropped
+    gate.reinstate(4)
+    assert gate.silenced(4, final=True)
 
 
 def test_an_opt_out_heard_before_a_switch_to_voicemail_is_kept() -> None:
