@@ -232,10 +232,40 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "opt_out_ack_left_cut",
         _WORKER,
-        "                self._gate.reinstate(reply_id)\n",
+        "                self._gate.pin(reply_id)\n",
         "                pass\n",
         "an opt-out judged after the switch to voicemail keeps its cut reply (no "
         "acknowledgement, a hang-up at once)",
+    ),
+    Mutant(
+        "ack_cut_by_the_switch",
+        _WORKER,
+        "            self._cut.update(i for i in reply_ids if i not in self._pinned)\n",
+        "            self._cut.update(reply_ids)\n",
+        "a switch to voicemail cuts an opt-out's acknowledgement the worker already pinned",
+    ),
+    Mutant(
+        "turn_in_progress_unheard_at_hang_up",
+        _PIPELINE,
+        "        if self._turns.in_speech and state.speech_ms >= "
+        "self._turns.config.min_speech_ms:\n",
+        "        if False:\n",
+        "'Stop calling me.' and a hang-up before the turn ends is never judged",
+    ),
+    Mutant(
+        "last_messages_unread_at_hang_up",
+        _PIPELINE,
+        "        self._drain([])  # what the worker finished before it stopped"
+        " (an opt-out, a doubt)\n",
+        "        pass\n",
+        "at the hang-up the held doubts are judged before the worker's last messages are read",
+    ),
+    Mutant(
+        "announcement_opted_out_at_hang_up",
+        _PIPELINE,
+        "            return before_verdict and bool(find_cue(words, MACHINE_CUES))\n",
+        "            return False\n",
+        "a carrier's announcement the network hangs up after is read as a person's opt-out",
     ),
 )
 
