@@ -393,6 +393,26 @@ class ManualRunner:
         self.jobs.clear()
 
 
+def _behind(heard: list[str]) -> tuple[VoicePipeline, ManualRunner, Line]:
+    """An outbound call whose worker has fallen behind: its jobs wait for `run_all()` (the
+    rest of the opening has been made)."""
+    runner = ManualRunner()
+    tts = ToneTts()
+    clock = ManualClock()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    pipeline = VoicePipeline(
+        opening,
+        vad=EnergyVad(),
+        stt=ScriptedStt(heard),
+        tts=tts,
+        runner=runner,
+        monotonic=clock,
+    )
+    line = Line(pipeline)
+    runner.run_all()
+    return pipeline, runner, line
+
+
 def test_an_opt_out_the_worker_had_not_reached_is_still_caught_after_a_barge_in() -> None:
     # The callee says it over the opening, too briefly to interrupt (barge-in here needs
     # 1 s of speech), then talks on over the opening before the worker got to the turn:
@@ -563,20 +583,7 @@ def test_a_possible_opt_out_in_the_greeting_is_heard_once_amd_finds_a_person() -
 
 def test_a_possible_opt_out_heard_after_amds_verdict_is_answered_at_once() -> None:
     """The worker fell behind: the greeting turn is judged after AMD found a person."""
-    runner = ManualRunner()
-    tts = ToneTts()
-    clock = ManualClock()
-    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
-    pipeline = VoicePipeline(
-        opening,
-        vad=EnergyVad(),
-        stt=ScriptedStt(["Hello? I'd prefer you didn't call this number."]),
-        tts=tts,
-        runner=runner,
-        monotonic=clock,
-    )
-    line = Line(pipeline)
-    runner.run_all()  # the rest of the opening
+    pipeline, runner, line = _behind(["Hello? I'd prefer you didn't call this number."])
     _greeting_with_a_pause(line, 1.5, 0)
     line.quiet(1.0)
     assert pipeline.result().amd is not None  # the verdict came before the turn was judged
@@ -708,20 +715,7 @@ def test_an_opt_out_the_worker_judges_after_the_switch_still_gets_its_acknowledg
     voicemail (a busy worker) recorded the opt-out but its reply had been cut with the
     opening: no acknowledgement, and the hang-up came at once. The message is cancelled and
     the acknowledgement plays before the hang-up."""
-    runner = ManualRunner()
-    tts = ToneTts()
-    clock = ManualClock()
-    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
-    pipeline = VoicePipeline(
-        opening,
-        vad=EnergyVad(),
-        stt=ScriptedStt(["Stop calling me.", "I mean it."]),
-        tts=tts,
-        runner=runner,
-        monotonic=clock,
-    )
-    line = Line(pipeline)
-    runner.run_all()  # the rest of the opening
+    pipeline, runner, line = _behind(["Stop calling me.", "I mean it."])
     _greeting_with_a_pause(line, 1.5, 3.0)
     assert pipeline.mode is Mode.VOICEMAIL  # the turn was not judged yet
     runner.run_all()
@@ -805,20 +799,7 @@ def test_an_opt_out_said_just_before_hanging_up_is_heard(words: str) -> None:
 def test_an_opt_out_the_worker_never_reached_is_heard_when_the_line_drops() -> None:
     """The turn ended, but the worker (behind) had not started on it when the line dropped:
     closing the worker drops its queue, so the pipeline hears those words itself."""
-    runner = ManualRunner()
-    tts = ToneTts()
-    clock = ManualClock()
-    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
-    pipeline = VoicePipeline(
-        opening,
-        vad=EnergyVad(),
-        stt=ScriptedStt(["Hello?", "Please take me off your list."]),
-        tts=tts,
-        runner=runner,
-        monotonic=clock,
-    )
-    line = Line(pipeline)
-    runner.run_all()
+    pipeline, runner, line = _behind(["Hello?", "Please take me off your list."])
     _hello_then_past_the_opening(line)
     runner.run_all()  # "Hello?" was heard
     line.say(1.2, seed=6)
@@ -881,20 +862,7 @@ def test_an_opt_out_judged_after_the_whole_message_played_keeps_the_message_in_t
     after the whole message had played: cancelling then moved the due hang-up, played the
     acknowledgement after the message and said no message was left. Now the message stays in
     the record beside the opt-out, and the hang-up stays due."""
-    runner = ManualRunner()
-    tts = ToneTts()
-    clock = ManualClock()
-    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
-    pipeline = VoicePipeline(
-        opening,
-        vad=EnergyVad(),
-        stt=ScriptedStt(["Hi, this is Jane, I'm driving, please stop calling me."]),
-        tts=tts,
-        runner=runner,
-        monotonic=clock,
-    )
-    line = Line(pipeline)
-    runner.run_all()
+    pipeline, runner, line = _behind(["Hi, this is Jane, I'm driving, please stop calling me."])
     line.quiet(0.3)
     line.say(4.5, seed=13)
     runner.jobs.pop(0)()  # the message is made; the turn waits
