@@ -261,11 +261,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "at the hang-up the held doubts are judged before the worker's last messages are read",
     ),
     Mutant(
-        "announcement_opted_out_at_hang_up",
+        "doubt_in_flight_forgotten",
         _PIPELINE,
-        "            return before_verdict and bool(find_cue(words, MACHINE_CUES))\n",
-        "            return False\n",
-        "a carrier's announcement the network hangs up after is read as a person's opt-out",
+        "        self._doubts_in_flight[reply.id] = text\n",
+        "        pass\n",
+        "a held doubt handed to a busy worker is lost when the line drops first",
     ),
 )
 

@@ -68,7 +68,6 @@ from ringfence.speech.amd import (
     TranscribeGreeting,
 )
 from ringfence.speech.amd_config import AmdConfig
-from ringfence.speech.amd_words import MACHINE_CUES, find_cue
 from ringfence.speech.audio import CARRIER_RATE, SAMPLE_WIDTH
 from ringfence.speech.contracts import AudioChunk, SpeechToText, TextToSpeech, VoiceActivityDetector
 from ringfence.speech.media import Clear, MediaAction, StreamStart
@@ -149,6 +148,9 @@ class VoicePipeline:
         # Greeting turns read as a possible opt-out by the learned understander only: heard
         # by the runtime if AMD finds a person, dropped if it finds a machine (`GreetingDoubt`).
         self._greeting_doubts: list[GreetingDoubt] = []
+        # Their words once handed to the worker, by reply, until it answers (`ReplyDone`): a
+        # line that drops first loses the job, not the words (`on_stop`).
+        self._doubts_in_flight: dict[int, str] = {}
         self._greeting_pcm = bytearray()  # 8 kHz inbound from the answer, while AMD listens
         self._monotonic = monotonic
         self._frame_bytes = SAMPLE_WIDTH * CARRIER_RATE * vad.frame_ms // 1000
@@ -174,6 +176,7 @@ class VoicePipeline:
         self._callee_lines: list[TranscriptLine] = []
         self._latencies: list[TurnLatency] = []
         self._voicemail_reply: int | None = None
+        self._message_ends_ms: int | None = None  # where the whole message has played
         self._cancelled_voicemail: int | None = None  # a person's opt-out stopped it
         self._voicemail_events: tuple[AgentEvent, ...] = ()
         self._voicemail_held: list[AudioChunk] = []
@@ -298,41 +301,44 @@ class VoicePipeline:
 
     def _hear_last_words(self, unheard: list[Reply | TurnEnded]) -> None:
         """The line dropped: words the worker never judged are heard now, for an opt-out only
-        (a person said them: recordings do not hang up), on this thread (the worker stopped).
-        Before AMD's verdict, or in a conversation, as any turn is read (the learned
-        understander or the rules; in doubt the runtime asks, and a hang-up is no clear no);
-        after a machine verdict, by the rules only, and not once the message was due (its
-        echo). Then the greeting turns held in doubt. Before the verdict, a learned-only
-        reading of words with a recording's phrase in them is not acted on: a carrier's
-        announcement ("The wireless customer you are calling is not available.") is followed
-        by the network's hang-up."""
+        (recordings do not hang up), on this thread (the worker stopped). In a conversation
+        or before AMD's verdict, as any turn is read (the rules or the learned understander;
+        in doubt the runtime asks, and a hang-up is no clear no); after a machine verdict, by
+        the rules only, and not once the message was due (its echo). The greeting turns held
+        in doubt, or handed to the worker and not answered, are heard too. This errs toward
+        suppression: a carrier's announcement the network hangs up after ("The wireless
+        customer you are calling is not available.") can read as an opt-out."""
         if self._mode is Mode.VOICEMAIL and self._amd is not None and self._amd.ready is not None:
             return
-        pcm = b"".join(
-            u.pcm if isinstance(u, Reply) else self._turn_audio.between(u.start_ms, u.decided_ms)
-            for u in unheard
-        )
-        text = (self._worker.transcribe_now(pcm) or "").strip() if pcm else ""
-        before_verdict = self._awaiting_amd
-
-        def a_recordings(words: str) -> bool:
-            return before_verdict and bool(find_cue(words, MACHINE_CUES))
-
-        said = [d.text for d in self._greeting_doubts if not a_recordings(d.text)]
+        said = [*self._doubts_in_flight.values(), *(d.text for d in self._greeting_doubts)]
+        self._doubts_in_flight.clear()
         self._greeting_doubts.clear()
+        text = self._transcribe_last_words(unheard)
         if text and self._runtime.rules_hear_opt_out(text):
             if self._mode is Mode.VOICEMAIL:
                 self._cancel_voicemail([])
             said.append(text)
-        elif (
-            text
-            and self._mode is Mode.CONVERSATION
-            and not a_recordings(text)
-            and self._runtime.hears_opt_out(text)
-        ):
+        elif text and self._mode is Mode.CONVERSATION and self._runtime.hears_opt_out(text):
             said.append(text)
         if said and self._mode is Mode.CONVERSATION:
             self._runtime.respond(" ".join(said))
+
+    def _transcribe_last_words(self, unheard: list[Reply | TurnEnded]) -> str:
+        """The words of `unheard`, in the transcript as the callee's last line."""
+        if not unheard:
+            return ""
+        pcm = b"".join(
+            u.pcm if isinstance(u, Reply) else self._turn_audio.between(u.start_ms, u.decided_ms)
+            for u in unheard
+        )
+        text = (self._worker.transcribe_now(pcm) or "").strip()
+        last = unheard[-1]
+        end = last if isinstance(last, TurnEnded) else last.turn
+        if text and end is not None:
+            self._callee_lines.append(
+                TranscriptLine(Speaker.CALLEE, text, unheard[0].start_ms / 1000, end.end_ms / 1000)
+            )
+        return text
 
     # -- per frame ------------------------------------------------------------------------
     def _on_frame(self, frame: bytes, out: list[MediaAction]) -> None:
@@ -478,7 +484,7 @@ class VoicePipeline:
             self._emit(out, reply, chunk)
         self._voicemail_held.clear()
         if reply.done is not None:
-            self._hangup_at_ms = self._track.until_ms
+            self._hangup_at_ms = self._message_ends_ms = self._track.until_ms
 
     @property
     def _voicemail_can_play(self) -> bool:
@@ -525,7 +531,15 @@ class VoicePipeline:
                     self._emit(out, reply, message.chunk)
                 continue
             reply.done = message
+            self._doubts_in_flight.pop(message.reply, None)
             self._record_latency(reply)
+            if (
+                message.ended
+                and message.reply == self._voicemail_reply
+                and self._voicemail_can_play
+                and not self._stopped  # the line's end cut the timeline: not all of it played
+            ):
+                self._message_ends_ms = self._track.until_ms
             if (
                 message.ended
                 and message.reply != self._cancelled_voicemail
@@ -541,7 +555,8 @@ class VoicePipeline:
         out.append(audio)
 
     def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:
-        if self._mode is Mode.VOICEMAIL and self.hangup_due:
+        played = self._message_ends_ms
+        if self._mode is Mode.VOICEMAIL and played is not None and self.now_ms >= played:
             # Judged only once the whole message had played: it was left, and stays in the
             # record beside the opt-out (which the runtime recorded); no acknowledgement
             # after it, and the hang-up stays where it is.
@@ -581,7 +596,9 @@ class VoicePipeline:
         reply.start_ms = first.start_ms
         reply.decided_wall = self._monotonic()
         self._gate.claim(reply.id)  # already heard: no later turn carries it
-        self._worker.answer_heard(reply.id, " ".join(d.text for d in doubts), reply.decided_wall)
+        text = " ".join(d.text for d in doubts)
+        self._doubts_in_flight[reply.id] = text
+        self._worker.answer_heard(reply.id, text, reply.decided_wall)
 
     def _overrule_amd(self, out: list[MediaAction]) -> None:
         """An opt-out in the greeting: a person, whatever AMD says or would say. Its transcript

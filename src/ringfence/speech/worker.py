@@ -430,11 +430,12 @@ class PipelineWorker:
                         self._messages.put(GreetingDoubt(reply_id, text))
                     self._messages.put(ReplyDone(reply_id, "", False))
                     return
-                self._messages.put(GreetingOptOut(reply_id))
                 # Its answer must be heard even if the opening (or the message, after a
                 # machine verdict) was cut with this turn's reply, or is cut before the
-                # pipeline reads the message: pinned here, before `_respond` checks.
+                # pipeline reads the message: pinned here, before `_respond` checks, and
+                # before the pipeline can read the message (which may unpin it).
                 self._gate.pin(reply_id)
+                self._messages.put(GreetingOptOut(reply_id))
             self._respond(
                 reply_id,
                 heard.text,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Protocol, TypeVar
 
+import anyio
 from fastapi import (
     APIRouter,
     Depends,
@@ -305,9 +306,14 @@ async def twilio_media(
             websocket, bridge, container, hangup=hangup, transfer=transfer, inbound=inbound
         )
     finally:
-        bridge.close()
-        if inbound is not None and bridge.session is None:  # the stream never started
-            await run_in_threadpool(inbound.session.discard)
+        # Off the event loop (shielded: the call's record must be made even if this task is
+        # being cancelled): ending the call's pipeline waits for its worker and may transcribe
+        # the callee's last words (VoicePipeline.on_stop), which would stall the media of
+        # every other call this process serves.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(bridge.close)
+            if inbound is not None and bridge.session is None:  # the stream never started
+                await run_in_threadpool(inbound.session.discard)
 
 
 async def _serve(
