@@ -304,23 +304,29 @@ class VoicePipeline:
         (recordings do not hang up), on this thread (the worker stopped). In a conversation
         or before AMD's verdict, as any turn is read (the rules or the learned understander;
         in doubt the runtime asks, and a hang-up is no clear no); after a machine verdict, by
-        the rules only, and not once the message was due (its echo). The greeting turns held
-        in doubt, or handed to the worker and not answered, are heard too. This errs toward
-        suppression: a carrier's announcement the network hangs up after ("The wireless
-        customer you are calling is not available.") can read as an opt-out."""
+        the rules only; once the message was due, only turns that ended before (the one in
+        progress carries its echo), and a message that had played in full stays in the record
+        beside the opt-out. The greeting turns held in doubt, or handed to the worker and
+        never begun, are heard too. This errs toward suppression: a carrier's announcement
+        the network hangs up after ("The wireless customer you are calling is not
+        available.") can read as an opt-out."""
         if self._mode is Mode.VOICEMAIL and self._amd is not None and self._amd.ready is not None:
-            return
-        said = [*self._doubts_in_flight.values(), *(d.text for d in self._greeting_doubts)]
+            unheard = [u for u in unheard if isinstance(u, Reply)]
+        # A doubt the worker began answering was judged there (if its close timed out, it
+        # may still be): only one whose job never began is heard here.
+        said = [t for r, t in self._doubts_in_flight.items() if not self._worker.began_answering(r)]
+        said += [d.text for d in self._greeting_doubts]
         self._doubts_in_flight.clear()
         self._greeting_doubts.clear()
         text = self._transcribe_last_words(unheard)
         if text and self._runtime.rules_hear_opt_out(text):
-            if self._mode is Mode.VOICEMAIL:
+            played = self._message_ends_ms
+            if self._mode is Mode.VOICEMAIL and (played is None or self.now_ms < played):
                 self._cancel_voicemail([])
             said.append(text)
         elif text and self._mode is Mode.CONVERSATION and self._runtime.hears_opt_out(text):
             said.append(text)
-        if said and self._mode is Mode.CONVERSATION:
+        if said:
             self._runtime.respond(" ".join(said))
 
     def _transcribe_last_words(self, unheard: list[Reply | TurnEnded]) -> str:

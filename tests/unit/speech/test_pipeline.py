@@ -29,6 +29,7 @@ from ringfence.agent.events import (
 )
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.runtime import AgentTurn
 from ringfence.agent.session import AgentSession
 from ringfence.agent.text import sentences
 from ringfence.speech.amd import AmdVerdict
@@ -882,11 +883,75 @@ def test_an_opt_out_read_at_the_hang_up_while_the_message_plays_leaves_no_messag
     assert result.voicemail is None
 
 
+@pytest.mark.parametrize("whole_message", [False, True])
+def test_an_opt_out_before_the_message_whose_job_was_dropped_is_heard_at_the_hang_up(
+    whole_message: bool,
+) -> None:
+    """Review finding: taken for a machine, the person opted out before the message was due;
+    the worker, busy making the message, had not judged that turn when they hung up during
+    or after the message. The turn ended before the message was due (not its echo), so it
+    is heard: mid-message, no message is left; after all of it, the message stays in the
+    record beside the opt-out."""
+    pipeline, runner, line = _behind(["Hi, this is Jane, I'm driving, please stop calling me."])
+    _machine_verdict_then_beep(line, runner)
+    line.quiet(1.0)
+    while whole_message and pipeline.agent_speaking:
+        line.quiet(0.2)
+    assert pipeline.agent_speaking is not whole_message
+    assert runner.jobs  # the turn's job still waits
+    pipeline.on_stop()  # and is dropped
+    events = pipeline.result().conversation.events
+    assert any(isinstance(e, OptOut) for e in events)
+    assert any(isinstance(e, VoicemailLeft) for e in events) is whole_message
+
+
+class QuickCloseRunner(ThreadRunner):
+    """Gives up on its last job after 0.2 s, as the 5 s default does for one stuck longer."""
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        super().close(0.2)
+
+
+def test_a_doubt_the_worker_is_still_answering_is_not_judged_again_at_the_hang_up() -> None:
+    """Review finding: the worker was still answering a held doubt (a slow judgement) when
+    the line dropped and its close gave up waiting; the hang-up judged the same words again,
+    on the carrier's thread, beside the worker (and a second hearing can read as the answer
+    to the question the first one asked)."""
+    tts = ToneTts()
+    stt = ScriptedStt(["Hello? I'd prefer you didn't call this number."])
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=QuickCloseRunner())
+    runtime = pipeline._runtime
+    respond = runtime.respond
+    heard_by: list[str] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_respond(text: str) -> AgentTurn:
+        heard_by.append(threading.current_thread().name)
+        if threading.current_thread().name == "speech-pipeline":
+            entered.set()
+            release.wait(3)
+        return respond(text)
+
+    runtime.respond = slow_respond  # type: ignore[method-assign]
+    line = Line(pipeline)
+    _greeting_with_a_pause(line, 1.5, 0)
+    for _ in range(300):  # AMD finds a person; the worker begins answering the doubt
+        if entered.is_set():
+            break
+        time.sleep(0.01)
+        line.quiet(0.02)
+    assert entered.is_set()
+    pipeline.on_stop()
+    release.set()
+    assert heard_by == ["speech-pipeline"]
+
+
 def test_an_acknowledgement_unpinned_after_a_whole_message_stays_silent() -> None:
     """Review finding: the worker published the opt-out before pinning its reply; a carrier
-        thread that read it in between (the message had played: unpin) was undone by the pin, and
-        the acknowledgement played after the message. Forced here: the carrier's thread reads just
-    before the pin."""
+    thread that read it in between (the message had played: unpin) was undone by the pin, and
+    the acknowledgement played after the message. Forced here: the carrier's thread reads
+    just before the pin."""
     pipeline, runner, line = _behind(["Hi, this is Jane, I'm driving, please stop calling me."])
     _machine_verdict_then_beep(line, runner)
     while pipeline.agent_speaking:

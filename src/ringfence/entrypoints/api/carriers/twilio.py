@@ -17,12 +17,12 @@ not signed, or whose call is unknown or over, is closed before it is accepted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Protocol, TypeVar
 
-import anyio
 from fastapi import (
     APIRouter,
     Depends,
@@ -306,14 +306,18 @@ async def twilio_media(
             websocket, bridge, container, hangup=hangup, transfer=transfer, inbound=inbound
         )
     finally:
-        # Off the event loop (shielded: the call's record must be made even if this task is
-        # being cancelled): ending the call's pipeline waits for its worker and may transcribe
-        # the callee's last words (VoicePipeline.on_stop), which would stall the media of
-        # every other call this process serves.
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(bridge.close)
+        # Off the event loop: ending the call's pipeline waits for its worker and may
+        # transcribe the callee's last words (VoicePipeline.on_stop), which would stall the
+        # media of every other call this process serves. Handed to a thread at once and
+        # shielded, so the call's record is made even if this task is cancelled (a server's
+        # shutdown); only the waiting is cancelled then.
+
+        def finish() -> None:
+            bridge.close()
             if inbound is not None and bridge.session is None:  # the stream never started
-                await run_in_threadpool(inbound.session.discard)
+                inbound.session.discard()
+
+        await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, finish))
 
 
 async def _serve(
