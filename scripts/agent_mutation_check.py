@@ -261,6 +261,21 @@ MUTANTS: tuple[Mutant, ...] = (
         "at the hang-up the held doubts are judged before the worker's last messages are read",
     ),
     Mutant(
+        "turns_before_the_message_dropped_at_hang_up",
+        _PIPELINE,
+        "            unheard = [u for u in unheard if isinstance(u, Reply)]\n",
+        "            return\n",
+        "at a hang-up during the message, a person's opt-out from before it was due is dropped",
+    ),
+    Mutant(
+        "doubts_heard_after_machine_verdict",
+        _PIPELINE,
+        "        if self._mode is Mode.CONVERSATION:\n"
+        "            said += self._doubts_in_flight.values()\n",
+        "        if True:\n            said += self._doubts_in_flight.values()\n",
+        "at the hang-up after a machine verdict, a recording's words held in doubt opt out",
+    ),
+    Mutant(
         "doubt_in_flight_forgotten",
         _PIPELINE,
         "        self._doubts_in_flight[reply.id] = text\n",

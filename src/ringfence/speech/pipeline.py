@@ -306,16 +306,20 @@ class VoicePipeline:
         in doubt the runtime asks, and a hang-up is no clear no); after a machine verdict, by
         the rules only; once the message was due, only turns that ended before (the one in
         progress carries its echo), and a message that had played in full stays in the record
-        beside the opt-out. The greeting turns held in doubt, or handed to the worker and
-        never begun, are heard too. This errs toward suppression: a carrier's announcement
-        the network hangs up after ("The wireless customer you are calling is not
-        available.") can read as an opt-out."""
+        beside the opt-out. In a conversation, the greeting turns held in doubt, or handed to
+        the worker and not answered, are heard too. This errs toward suppression: a carrier's
+        announcement the network hangs up after ("The wireless customer you are calling is
+        not available.") can read as an opt-out."""
         if self._mode is Mode.VOICEMAIL and self._amd is not None and self._amd.ready is not None:
             unheard = [u for u in unheard if isinstance(u, Reply)]
-        # A doubt the worker began answering was judged there (if its close timed out, it
-        # may still be): only one whose job never began is heard here.
-        said = [t for r, t in self._doubts_in_flight.items() if not self._worker.began_answering(r)]
-        said += [d.text for d in self._greeting_doubts]
+        # Doubts count only in a conversation (a machine verdict drops them: a recording's
+        # words). One the worker began answering and did not finish (its close timed out) is
+        # heard again rather than lost: a second hearing is no clear no either, so it ends
+        # as an opt-out both ways.
+        said: list[str] = []
+        if self._mode is Mode.CONVERSATION:
+            said += self._doubts_in_flight.values()
+            said += (d.text for d in self._greeting_doubts)
         self._doubts_in_flight.clear()
         self._greeting_doubts.clear()
         text = self._transcribe_last_words(unheard)

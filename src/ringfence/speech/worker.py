@@ -199,7 +199,6 @@ class PipelineWorker:
         self._monotonic = monotonic
         self._messages: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self._running = 0  # jobs started and not finished (0 after `close`: the engines are free)
-        self._answers_started: set[int] = set()  # `answer_heard` jobs the worker has begun
         self._running_lock = threading.Lock()
         # Early transcripts by (turn start, speech end); only the worker reads and writes it.
         self._early: dict[tuple[int, int], tuple[Transcript, float]] = {}
@@ -214,11 +213,6 @@ class PipelineWorker:
 
     def close(self) -> None:
         self._runner.close()
-
-    def began_answering(self, reply_id: int) -> bool:
-        """Whether the worker began the `answer_heard` job of `reply_id` (after `close`: it
-        will never begin one it has not)."""
-        return reply_id in self._answers_started
 
     def transcribe_now(self, pcm: bytes) -> str | None:
         """Speech-to-text on the caller's thread, after `close`: for the words the worker never
@@ -306,7 +300,6 @@ class PipelineWorker:
 
         def job() -> None:
             began = self._monotonic()
-            self._answers_started.add(reply_id)
             if self._runtime.ended:
                 self._messages.put(ReplyDone(reply_id, "", False))
                 return
