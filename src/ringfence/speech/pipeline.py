@@ -313,12 +313,13 @@ class VoicePipeline:
         if self._mode is Mode.VOICEMAIL and self._amd is not None and self._amd.ready is not None:
             unheard = [u for u in unheard if isinstance(u, Reply)]
         # Doubts count only in a conversation (a machine verdict drops them: a recording's
-        # words). One the worker began answering and did not finish (its close timed out) is
-        # heard again rather than lost: a second hearing is no clear no either, so it ends
-        # as an opt-out both ways.
+        # words). One the runtime already answered (the worker was still voicing its answer
+        # when its close timed out) is not heard again: the hang-up answers its question
+        # (`callee_hung_up`). One still being judged when the close timed out is heard again
+        # rather than lost (the runtime has no lock: a rare double hearing, still an opt-out).
         said: list[str] = []
         if self._mode is Mode.CONVERSATION:
-            said += self._doubts_in_flight.values()
+            said += (t for r, t in self._doubts_in_flight.items() if not self._worker.answered(r))
             said += (d.text for d in self._greeting_doubts)
         self._doubts_in_flight.clear()
         self._greeting_doubts.clear()

@@ -199,6 +199,7 @@ class PipelineWorker:
         self._monotonic = monotonic
         self._messages: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self._running = 0  # jobs started and not finished (0 after `close`: the engines are free)
+        self._answered: set[int] = set()  # replies the runtime has answered (their words judged)
         self._running_lock = threading.Lock()
         # Early transcripts by (turn start, speech end); only the worker reads and writes it.
         self._early: dict[tuple[int, int], tuple[Transcript, float]] = {}
@@ -213,6 +214,11 @@ class PipelineWorker:
 
     def close(self) -> None:
         self._runner.close()
+
+    def answered(self, reply_id: int) -> bool:
+        """Whether the runtime has answered `reply_id`'s words (it may still be synthesizing
+        the answer)."""
+        return reply_id in self._answered
 
     def transcribe_now(self, pcm: bytes) -> str | None:
         """Speech-to-text on the caller's thread, after `close`: for the words the worker never
@@ -335,6 +341,7 @@ class PipelineWorker:
         is silenced, then its `ReplyDone`."""
         clock = self._monotonic
         said = self._runtime.respond(text)
+        self._answered.add(reply_id)  # judged: what is left is the voice
         policy_done = clock()
         log.debug("turn %s answered (the call ended: %s)", reply_id, said.ended)
         first_chunk: float | None = None

@@ -32,6 +32,8 @@ from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.runtime import AgentTurn
 from ringfence.agent.session import AgentSession
 from ringfence.agent.text import sentences
+from ringfence.agent.understanding.decision import Understanding
+from ringfence.agent.understanding.labels import Label
 from ringfence.speech.amd import AmdVerdict
 from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
@@ -948,6 +950,54 @@ def test_a_doubt_the_worker_is_still_answering_is_kept_when_the_line_drops() -> 
         assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
     finally:
         release.set()
+
+
+def test_a_doubt_asked_about_before_the_line_dropped_is_recorded_as_unanswered() -> None:
+    """Review finding: the runtime had asked "Would you like us to stop calling this number?"
+    about a held doubt and the worker was still voicing it when the line dropped (its close
+    timed out); hearing the doubt again took the same words for the answer and recorded a
+    confirmation the callee never gave. The hang-up answers the question: unanswered."""
+    tts = ToneTts()
+    stt = ScriptedStt(["Hello? Would you mind not calling so much."])
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=QuickCloseRunner())
+    runtime = pipeline._runtime
+    in_doubt = Understanding(Label.OPT_OUT, doubt=True)
+    runtime._understander = FixedUnderstander(in_doubt)  # type: ignore[assignment]
+    entered, release = threading.Event(), threading.Event()
+    synthesize = tts.synthesize_stream
+
+    def slow_question(text: str) -> Iterator[AudioChunk]:
+        if "stop calling" in text and threading.current_thread().name == "speech-pipeline":
+            entered.set()
+            release.wait(3)
+        yield from synthesize(text)
+
+    tts.synthesize_stream = slow_question  # type: ignore[method-assign]
+    line = Line(pipeline)
+    _greeting_with_a_pause(line, 1.5, 0)
+    for _ in range(300):  # AMD finds a person; the worker asks, then voices the question
+        if entered.is_set():
+            break
+        time.sleep(0.01)
+        line.quiet(0.02)
+    assert entered.is_set()
+    pipeline.on_stop()
+    try:
+        [opt_out] = [e for e in pipeline.result().conversation.events if isinstance(e, OptOut)]
+        assert opt_out.rule == "unanswered_doubt"
+    finally:
+        release.set()
+
+
+class FixedUnderstander:
+    """Reads every turn the same way."""
+
+    def __init__(self, understanding: Understanding) -> None:
+        self.understanding = understanding
+
+    def understand(self, text: str, *, appointment_call: bool) -> Understanding:
+        return self.understanding
 
 
 def test_a_recordings_doubt_read_as_the_line_drops_after_a_machine_verdict_is_dropped() -> None:
