@@ -276,6 +276,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "at the hang-up after a machine verdict, a recording's words held in doubt opt out",
     ),
     Mutant(
+        "answered_doubt_heard_again",
+        _PIPELINE,
+        " if not self._worker.answered(r))\n",
+        ")\n",
+        "a doubt the runtime already asked about is heard again at the hang-up (a confirmation "
+        "the callee never gave)",
+    ),
+    Mutant(
         "doubt_in_flight_forgotten",
         _PIPELINE,
         "        self._doubts_in_flight[reply.id] = text\n",
