@@ -915,15 +915,34 @@ class QuickCloseRunner(ThreadRunner):
         super().close(0.2)
 
 
+def _slow_worker_call(heard: str) -> tuple[VoicePipeline, ToneTts]:
+    """An outbound call on a worker thread whose close gives up after 0.2 s."""
+    tts = ToneTts()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    pipeline = VoicePipeline(
+        opening, vad=EnergyVad(), stt=ScriptedStt([heard]), tts=tts, runner=QuickCloseRunner()
+    )
+    return pipeline, tts
+
+
+def _doubt_until(pipeline: VoicePipeline, entered: threading.Event) -> None:
+    """The greeting's held doubt, AMD finding a person, and the worker on it until `entered`."""
+    line = Line(pipeline)
+    _greeting_with_a_pause(line, 1.5, 0)
+    for _ in range(300):
+        if entered.is_set():
+            return
+        time.sleep(0.01)
+        line.quiet(0.02)
+    raise AssertionError("the worker never got there")
+
+
 def test_a_doubt_the_worker_is_still_answering_is_kept_when_the_line_drops() -> None:
     """The worker was still answering a held doubt (a slow judgement) when the line dropped
     and its close gave up waiting: the record is made at once, and must hold the opt-out.
     (A second review made the hang-up skip such a doubt, to avoid hearing it twice; the
     fourth found that lost the opt-out. Heard twice, it is no clear no either way.)"""
-    tts = ToneTts()
-    stt = ScriptedStt(["Hello? I'd prefer you didn't call this number."])
-    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
-    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=QuickCloseRunner())
+    pipeline, _ = _slow_worker_call("Hello? I'd prefer you didn't call this number.")
     runtime = pipeline._runtime
     respond = runtime.respond
     entered, release = threading.Event(), threading.Event()
@@ -935,14 +954,7 @@ def test_a_doubt_the_worker_is_still_answering_is_kept_when_the_line_drops() -> 
         return respond(text)
 
     runtime.respond = slow_respond  # type: ignore[method-assign]
-    line = Line(pipeline)
-    _greeting_with_a_pause(line, 1.5, 0)
-    for _ in range(300):  # AMD finds a person; the worker begins answering the doubt
-        if entered.is_set():
-            break
-        time.sleep(0.01)
-        line.quiet(0.02)
-    assert entered.is_set()
+    _doubt_until(pipeline, entered)  # the worker begins answering the doubt
     pipeline.on_stop()
     try:
         result = pipeline.result()  # what the live call records, at once
@@ -957,10 +969,7 @@ def test_a_doubt_asked_about_before_the_line_dropped_is_recorded_as_unanswered()
     about a held doubt and the worker was still voicing it when the line dropped (its close
     timed out); hearing the doubt again took the same words for the answer and recorded a
     confirmation the callee never gave. The hang-up answers the question: unanswered."""
-    tts = ToneTts()
-    stt = ScriptedStt(["Hello? Would you mind not calling so much."])
-    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
-    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=QuickCloseRunner())
+    pipeline, tts = _slow_worker_call("Hello? Would you mind not calling so much.")
     runtime = pipeline._runtime
     in_doubt = Understanding(Label.OPT_OUT, doubt=True)
     runtime._understander = FixedUnderstander(in_doubt)  # type: ignore[assignment]
@@ -974,14 +983,7 @@ def test_a_doubt_asked_about_before_the_line_dropped_is_recorded_as_unanswered()
         yield from synthesize(text)
 
     tts.synthesize_stream = slow_question  # type: ignore[method-assign]
-    line = Line(pipeline)
-    _greeting_with_a_pause(line, 1.5, 0)
-    for _ in range(300):  # AMD finds a person; the worker asks, then voices the question
-        if entered.is_set():
-            break
-        time.sleep(0.01)
-        line.quiet(0.02)
-    assert entered.is_set()
+    _doubt_until(pipeline, entered)  # the worker asks, then voices the question
     pipeline.on_stop()
     try:
         [opt_out] = [e for e in pipeline.result().conversation.events if isinstance(e, OptOut)]
