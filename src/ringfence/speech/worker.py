@@ -5,9 +5,10 @@ off the carrier's thread, and what it hands back.
 runtime's answer and its synthesis sentence by sentence; early and greeting transcriptions;
 the rest of the opening; the voicemail message) and reports only through its messages
 (`Speech`, `Heard`, `ReplyDone`, `GreetingHeard`, `GreetingOptOut`, `GreetingDoubt`), which the
-pipeline drains
-on the carrier's thread. `ReplyGate` is the one state both threads share, under its lock:
-which replies may still speak, and which turns the worker has taken.
+pipeline drains on the carrier's thread. `ReplyGate` is the one state both threads share, under
+its lock: which replies may still speak, and which turns the worker has taken. After `close`,
+`transcribe_now` lends the speech-to-text engine to the carrier's thread (the words the worker
+never reached when the line dropped).
 """
 
 from __future__ import annotations
