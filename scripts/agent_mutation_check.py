@@ -270,9 +270,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "doubts_heard_after_machine_verdict",
         _PIPELINE,
-        "        if self._mode is Mode.CONVERSATION:\n"
-        "            said += self._doubts_in_flight.values()\n",
-        "        if True:\n            said += self._doubts_in_flight.values()\n",
+        "        if self._mode is Mode.CONVERSATION:\n            said += (t for r, t in",
+        "        if True:\n            said += (t for r, t in",
         "at the hang-up after a machine verdict, a recording's words held in doubt opt out",
     ),
     Mutant(
