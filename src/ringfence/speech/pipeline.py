@@ -325,9 +325,8 @@ class VoicePipeline:
         self._greeting_doubts.clear()
         text = self._transcribe_last_words(unheard)
         if text and self._runtime.rules_hear_opt_out(text):
-            played = self._message_ends_ms
-            if self._mode is Mode.VOICEMAIL and (played is None or self.now_ms < played):
-                self._cancel_voicemail([])
+            if self._mode is Mode.VOICEMAIL and not self._message_played:
+                self._cancel_voicemail()
             said.append(text)
         elif text and self._mode is Mode.CONVERSATION and self._runtime.hears_opt_out(text):
             said.append(text)
@@ -464,9 +463,16 @@ class VoicePipeline:
         if isinstance(event, TurnEnded) and self._amd is not None and self._amd.ready is None:
             self._answer(event, respond=False)
 
-    def _cancel_voicemail(self, out: list[MediaAction]) -> None:
-        """A person asked not to be called after AMD took them for a machine: no message (it
-        stops if it has begun), and the call is a conversation again, heard by the runtime
+    @property
+    def _message_played(self) -> bool:
+        """The whole voicemail message has played (it was left)."""
+        ends = self._message_ends_ms
+        return ends is not None and self.now_ms >= ends
+
+    def _cancel_voicemail(self) -> None:
+        """A person asked not to be called after AMD took them for a machine: no message (on
+        a live line the caller's `_stop_agent` stops it if it has begun), and the call is a
+        conversation again, heard by the runtime
         (which may ask "Would you like us to stop calling this number?" and hear the answer)."""
         self._cancelled_voicemail = self._voicemail_reply
         self._voicemail_reply = None
@@ -566,15 +572,14 @@ class VoicePipeline:
         out.append(audio)
 
     def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:
-        played = self._message_ends_ms
-        if self._mode is Mode.VOICEMAIL and played is not None and self.now_ms >= played:
+        if self._mode is Mode.VOICEMAIL and self._message_played:
             # Judged only once the whole message had played: it was left, and stays in the
             # record beside the opt-out (which the runtime recorded); no acknowledgement
             # after it, and the hang-up stays where it is.
             self._gate.unpin(reply_id)
             return
         if self._mode is Mode.VOICEMAIL:
-            self._cancel_voicemail(out)
+            self._cancel_voicemail()
         if self._mode is not Mode.CONVERSATION:
             return
         self._amd_overruled = True
