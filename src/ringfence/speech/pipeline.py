@@ -657,12 +657,34 @@ class VoicePipeline:
         )
 
     # -- the record -----------------------------------------------------------------------
+    @property
+    def _voicemail_left(self) -> bool:
+        return self._voicemail_reply is not None and self._message_played
+
+    def _voicemail_record(self) -> tuple[AgentEvent, ...] | None:
+        """A machine's call: its events. The message counts as left only once it played in
+        full: a box that hung up before the beep, or during the message ("mailbox full",
+        the callee's own hang-up on a screened call), got none, or only a part without the
+        number to call back; the call is a voicemail with no resolution, and the workflow
+        may try again. What the filter withheld from the message stays only if it began."""
+        if self._voicemail_reply is None:
+            return None
+        if self._message_played:
+            return self._voicemail_events
+        message = self._track.replies.get(self._voicemail_reply)
+        began = message is not None and bool(message.sentences)
+        return tuple(
+            e
+            for e in self._voicemail_events
+            if not isinstance(e, VoicemailLeft) and (began or isinstance(e, CallEnded))
+        )
+
     def result(self) -> PipelineResult:
         conversation = conversation_of(
             [*self._track.lines(), *self._callee_lines],
             self._runtime.events,
             self._runtime.ended_by,
-            voicemail=self._voicemail_events if self._voicemail_reply is not None else None,
+            voicemail=self._voicemail_record(),
         )
         callee, agent = self._recorder.legs()
         return PipelineResult(
@@ -671,6 +693,6 @@ class VoicePipeline:
             agent_audio=agent,
             latencies=tuple(self._latencies),
             amd=self._amd.decision if self._amd else None,
-            voicemail=self._amd.ready if self._amd and self._voicemail_reply is not None else None,
+            voicemail=self._amd.ready if self._amd and self._voicemail_left else None,
             answer_to_first_audio_ms=self._answer_to_first_audio_ms,
         )

@@ -281,6 +281,48 @@ def test_a_machine_gets_the_voicemail_after_the_beep() -> None:
     assert message.text.split(". ")[0] in " ".join(tts.spoken)
 
 
+def test_a_box_that_hangs_up_before_the_beep_got_no_message() -> None:
+    """Review finding: a machine verdict and a hang-up before the message was due (a full
+    mailbox that hangs up after its greeting) recorded `VoicemailLeft` with nothing played.
+    The call is still a machine's (a voicemail) but with no resolution: the workflow may
+    try again."""
+    pipeline, _, _ = make(outbound_session(), [])
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(4.0, seed=7)  # "The mailbox is full and cannot accept messages."
+    assert pipeline.mode is Mode.VOICEMAIL
+    line.quiet(0.3)
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.MACHINE
+    assert result.voicemail is None
+    assert result.conversation.ended_by is EndReason.VOICEMAIL
+    assert result.conversation.events == (CallEnded(EndReason.VOICEMAIL),)
+    assert result.conversation.outcome is ConversationOutcome.NO_RESOLUTION
+
+
+def test_a_message_cut_short_by_the_hang_up_was_not_left() -> None:
+    """Half a message (the hang-up came before the number to call back) is not a voicemail
+    left: the record says what the callee got, and what they did not."""
+    pipeline, _, _ = make(outbound_session(), [])
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(4.0, seed=7)
+    line.quiet(0.4)
+    line.send(tone(0.5, 1_000, level_dbfs=-14))
+    line.quiet(AmdConfig().after_beep_ms / 1000 + 0.2)
+    assert pipeline.agent_speaking  # the message plays
+    line.quiet(0.5)
+    assert pipeline.agent_speaking
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert result.voicemail is None
+    assert result.conversation.ended_by is EndReason.VOICEMAIL
+    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    assert result.conversation.outcome is ConversationOutcome.NO_RESOLUTION
+
+
 def test_latency_stages_are_measured_per_turn() -> None:
     clock = ManualClock()
     pipeline, stt, _ = make(
