@@ -289,6 +289,37 @@ MUTANTS: tuple[Mutant, ...] = (
         "        pass\n",
         "a held doubt handed to a busy worker is lost when the line drops first",
     ),
+    Mutant(
+        "answer_cut_by_hang_up_ignored",
+        _PIPELINE,
+        "        if text and unheard and "
+        "self._answers_the_opt_out_question(unheard[0].start_ms):\n",
+        "        if False:\n",
+        "an answer to the opt-out question cut by the hang-up is not heard: a clear no "
+        "suppresses the number",
+    ),
+    Mutant(
+        "answer_before_the_question",
+        _PIPELINE,
+        "        return bool(asked) and said_from_ms >= max(asked)\n",
+        "        return True\n",
+        "words begun before the opt-out question was heard are taken for its answer",
+    ),
+    Mutant(
+        "unfinished_message_left",
+        _PIPELINE,
+        "        if self._message_played:\n            return self._voicemail_events\n",
+        "        if True:\n            return self._voicemail_events\n",
+        "a message cut by the hang-up (or never begun) is recorded as a voicemail left",
+    ),
+    Mutant(
+        "hang_up_does_not_wait_for_the_judgement",
+        _WORKER,
+        "        held = self._judging.acquire(timeout=timeout_s)\n",
+        "        held = False\n",
+        "the hang-up meets a turn still inside the runtime: the call ends first and the "
+        "turn's possible opt-out is lost",
+    ),
 )
 
 

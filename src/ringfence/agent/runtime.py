@@ -91,6 +91,7 @@ OPT_OUT_ACK: Final = "Understood. You won't receive any more calls from {practic
 OPT_OUT_ACK_ES: Final = "Entendido. No recibirá más llamadas de {practice}. Adiós."
 OPT_OUT_QUESTION: Final = "Would you like us to stop calling this number?"
 OPT_OUT_QUESTION_ES: Final = "¿Quiere que dejemos de llamar a este número?"
+OPT_OUT_QUESTIONS: Final = (OPT_OUT_QUESTION, OPT_OUT_QUESTION_ES)
 KEEP_CALLING: Final = "Okay, thank you."
 HUMAN_CALLBACK: Final = (
     "Of course. I'll ask a member of our team at {practice} to call you back {when}. Goodbye."
@@ -243,6 +244,12 @@ class ConversationRuntime:
     @property
     def identity_confirmed(self) -> bool:
         return self._identity_confirmed
+
+    @property
+    def awaits_opt_out_answer(self) -> bool:
+        """The agent asked "Would you like us to stop calling this number?" (one of
+        `OPT_OUT_QUESTIONS`) and the next turn is its answer."""
+        return self._asked_opt_out is not None
 
     # -- the turns ----------------------------------------------------------------------
     def start(self) -> AgentTurn:

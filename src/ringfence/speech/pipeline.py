@@ -59,6 +59,7 @@ from ringfence.agent.events import (
 )
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.profile import CallDirection
+from ringfence.agent.runtime import OPT_OUT_QUESTIONS
 from ringfence.agent.voicemail import compose_voicemail
 from ringfence.speech.amd import (
     AmdDecision,
@@ -267,16 +268,17 @@ class VoicePipeline:
         self._worker.close()
         unheard = self._unheard_audio()  # the worker has stopped: what it never claimed
         self._stop_agent([], self.now_ms)  # audio still queued when the line dropped was unheard
-        self._drain([])  # what the worker finished before it stopped (an opt-out, a doubt)
-        if self._mode is not Mode.ENDED and not self._runtime.ended:
-            try:
-                self._hear_last_words(unheard)
-            except Exception:  # the record still ends as a hang-up
-                log.exception("the last words could not be judged after the hang-up")
-        if self._mode is Mode.CONVERSATION and not self._runtime.ended:
-            self._runtime.callee_hung_up()
-        self._drain([])
-        self._mode = Mode.ENDED
+        with self._worker.last_word():
+            self._drain([])  # what the worker finished before it stopped (an opt-out, a doubt)
+            if self._mode is not Mode.ENDED and not self._runtime.ended:
+                try:
+                    self._hear_last_words(unheard)
+                except Exception:  # the record still ends as a hang-up
+                    log.exception("the last words could not be judged after the hang-up")
+            if self._mode is Mode.CONVERSATION and not self._runtime.ended:
+                self._runtime.callee_hung_up()
+            self._drain([])
+            self._mode = Mode.ENDED
 
     def _unheard_audio(self) -> list[Reply | TurnEnded]:
         """What the callee said that no job will judge when the line drops: turns the worker
@@ -307,7 +309,9 @@ class VoicePipeline:
         the rules only; once the message was due, only turns that ended before (the one in
         progress carries its echo), and a message that had played in full stays in the record
         beside the opt-out. In a conversation, the greeting turns held in doubt, or handed to
-        the worker and not answered, are heard too. This errs toward suppression: a carrier's
+        the worker and not answered, are heard too; and words begun once the agent asked
+        "Would you like us to stop calling this number?" are its answer, heard whatever they
+        say ("No." *click* keeps the number). This errs toward suppression: a carrier's
         announcement the network hangs up after ("The wireless customer you are calling is
         not available.") can read as an opt-out."""
         if self._mode is Mode.VOICEMAIL and self._amd is not None and self._amd.ready is not None:
@@ -315,8 +319,9 @@ class VoicePipeline:
         # Doubts count only in a conversation (a machine verdict drops them: a recording's
         # words). One the runtime already answered (the worker was still voicing its answer
         # when its close timed out) is not heard again: the hang-up answers its question
-        # (`callee_hung_up`). One still being judged when the close timed out is heard again
-        # rather than lost (the runtime has no lock: a rare double hearing, still an opt-out).
+        # (`callee_hung_up`). One still being judged when the close timed out was judged
+        # before this (`on_stop` waits for it: `PipelineWorker.last_word`), so is answered
+        # unless that judgement failed or outlasted the wait: then it is heard here.
         said: list[str] = []
         if self._mode is Mode.CONVERSATION:
             said += (t for r, t in self._doubts_in_flight.items() if not self._worker.answered(r))
@@ -324,7 +329,11 @@ class VoicePipeline:
         self._doubts_in_flight.clear()
         self._greeting_doubts.clear()
         text = self._transcribe_last_words(unheard)
-        if text and self._runtime.rules_hear_opt_out(text):
+        if text and unheard and self._answers_the_opt_out_question(unheard[0].start_ms):
+            # "No." *click*: their answer, heard as any answer is (a clear no keeps the
+            # number; anything else is an opt-out), not the hang-up's "unanswered".
+            said.append(text)
+        elif text and self._runtime.rules_hear_opt_out(text):
             if self._mode is Mode.VOICEMAIL and not self._message_played:
                 self._cancel_voicemail()
             said.append(text)
@@ -332,6 +341,20 @@ class VoicePipeline:
             said.append(text)
         if said:
             self._runtime.respond(" ".join(said))
+
+    def _answers_the_opt_out_question(self, said_from_ms: int) -> bool:
+        """Words begun once the agent's "Would you like us to stop calling this number?"
+        began to play (over it, or after it) while the runtime awaits its answer. Words begun
+        before it was heard answer something else: the hang-up leaves it unanswered."""
+        if self._mode is not Mode.CONVERSATION or not self._runtime.awaits_opt_out_answer:
+            return False
+        asked = [
+            start
+            for reply in self._track.replies.values()
+            for start, _, text in reply.sentences
+            if any(question in text for question in OPT_OUT_QUESTIONS)
+        ]
+        return bool(asked) and said_from_ms >= max(asked)
 
     def _transcribe_last_words(self, unheard: list[Reply | TurnEnded]) -> str:
         """The words of `unheard`, in the transcript as the callee's last line."""

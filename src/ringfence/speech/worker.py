@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ringfence.agent.runtime import ConversationRuntime
@@ -30,6 +31,11 @@ log = logging.getLogger("ringfence.speech")
 
 
 # -- what the worker hands back to the carrier's thread ------------------------------------
+# How long the line's end waits for a turn still being judged (a slow policy's request has
+# its own timeout, well under this).
+LAST_WORD_WAIT_S = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class Speech:
     reply: int
@@ -202,6 +208,10 @@ class PipelineWorker:
         self._running = 0  # jobs started and not finished (0 after `close`: the engines are free)
         self._answered: set[int] = set()  # replies the runtime has answered (their words judged)
         self._running_lock = threading.Lock()
+        # The runtime is not thread-safe, and the line's end (`last_word`, on the carrier's
+        # thread) may come while a job whose close timed out is still inside it.
+        self._judging = threading.Lock()
+        self._judged_last = False  # the line's end was judged: no job answers after it
         # Early transcripts by (turn start, speech end); only the worker reads and writes it.
         self._early: dict[tuple[int, int], tuple[Transcript, float]] = {}
 
@@ -215,6 +225,23 @@ class PipelineWorker:
 
     def close(self) -> None:
         self._runner.close()
+
+    @contextmanager
+    def last_word(self, timeout_s: float = LAST_WORD_WAIT_S) -> Iterator[None]:
+        """Hold the runtime while the line's end is judged (after `close`): a job still inside
+        it (a slow policy outlived the close) finishes first, so its turn is judged once and
+        what it asked is known ("Would you like us to stop calling?", then the hang-up: an
+        unanswered question, an opt-out); and no job answers after it. Past `timeout_s` the
+        end is judged anyway (logged): a stuck policy must not keep the call's record."""
+        held = self._judging.acquire(timeout=timeout_s)
+        if not held:
+            log.warning("a turn was still being judged %.0f s after the hang-up", timeout_s)
+        try:
+            yield
+        finally:
+            self._judged_last = True
+            if held:
+                self._judging.release()
 
     def answered(self, reply_id: int) -> bool:
         """Whether the runtime has answered `reply_id`'s words (it may still be synthesizing
@@ -341,8 +368,11 @@ class PipelineWorker:
         """The runtime's answer to `text`, synthesized sentence by sentence unless the reply
         is silenced, then its `ReplyDone`."""
         clock = self._monotonic
-        said = self._runtime.respond(text)
-        self._answered.add(reply_id)  # judged: what is left is the voice
+        with self._judging:
+            if self._judged_last:  # the line dropped and its end was judged without this turn
+                return
+            said = self._runtime.respond(text)
+            self._answered.add(reply_id)  # judged: what is left is the voice
         policy_done = clock()
         log.debug("turn %s answered (the call ended: %s)", reply_id, said.ended)
         first_chunk: float | None = None

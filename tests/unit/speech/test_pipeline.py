@@ -869,6 +869,68 @@ def test_a_hello_before_hanging_up_is_no_opt_out() -> None:
     assert result.conversation.ended_by is EndReason.CALLEE_HUNG_UP
 
 
+IN_DOUBT = "Would you mind not calling so much."  # the learned understander: opt-out, in doubt
+
+
+def _asked_if_we_should_stop(pipeline: VoicePipeline, line: Line) -> None:
+    _hello_then_past_the_opening(line)
+    line.say(1.2, seed=6)  # IN_DOUBT
+    line.quiet(0.8)
+    assert pipeline._runtime.awaits_opt_out_answer
+    assert any("stop calling this number" in text for text in _agent_lines(pipeline))
+
+
+@pytest.mark.parametrize(
+    ("answer", "opted_out", "rule"),
+    [
+        ("No.", False, None),  # a clear no: the number is kept
+        ("No thanks, keep calling.", False, None),
+        ("Yes please.", True, "confirmed_on_doubt"),  # anything but a clear no
+        ("Um, I guess.", True, "confirmed_on_doubt"),
+    ],
+)
+def test_an_answer_to_the_opt_out_question_cut_by_the_hang_up_is_heard_as_the_answer(
+    answer: str, opted_out: bool, rule: str | None
+) -> None:
+    """Review finding: "Would you like us to stop calling this number?" - "No." *click*: the
+    answer, cut by the hang-up before its turn ended, was heard for an opt-out only, so the
+    hang-up left the question unanswered and a clear no suppressed the number."""
+    pipeline, _, _ = make(outbound_session(), ["Hello?", IN_DOUBT, answer])
+    line = Line(pipeline)
+    _asked_if_we_should_stop(pipeline, line)
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    line.say(1.0, seed=6)
+    line.quiet(0.2)
+    pipeline.on_stop()
+    result = pipeline.result()
+    opt_outs = [e for e in result.conversation.events if isinstance(e, OptOut)]
+    assert [o.rule for o in opt_outs] == ([rule] if opted_out else [])
+    assert result.conversation.ended_by is (
+        EndReason.OPT_OUT if opted_out else EndReason.CALLEE_HUNG_UP
+    )
+    callee = [t.text for t in result.conversation.transcript if t.speaker is Speaker.CALLEE]
+    assert callee[-1] == answer
+
+
+def test_words_begun_before_the_opt_out_question_played_do_not_answer_it() -> None:
+    """A "No." begun before the question was heard answers something else: the hang-up
+    leaves the question unanswered, and the doubt stands as an opt-out."""
+    pipeline, runner, line = _behind(["Hello?", IN_DOUBT, "No."])
+    _hello_then_past_the_opening(line)
+    runner.run_all()
+    line.say(1.2, seed=6)  # IN_DOUBT
+    line.quiet(0.8)
+    line.say(0.3, seed=8)  # "No." begins; the worker, behind, has not asked yet
+    runner.run_all()  # the question is asked now, and placed after the words began
+    line.say(0.3, seed=9)
+    line.quiet(0.2)
+    assert pipeline._runtime.awaits_opt_out_answer
+    pipeline.on_stop()
+    [opt_out] = [e for e in pipeline.result().conversation.events if isinstance(e, OptOut)]
+    assert opt_out.rule == "unanswered_doubt"
+
+
 def test_a_possible_opt_out_with_a_recordings_word_in_it_is_heard_at_a_hang_up() -> None:
     """Review finding: words with a recording's phrase in them ("voicemail") were not acted
     on at a hang-up before the verdict (meant for carriers' announcements), which dropped a
@@ -981,9 +1043,9 @@ def _doubt_until(pipeline: VoicePipeline, entered: threading.Event) -> None:
 
 def test_a_doubt_the_worker_is_still_answering_is_kept_when_the_line_drops() -> None:
     """The worker was still answering a held doubt (a slow judgement) when the line dropped
-    and its close gave up waiting: the record is made at once, and must hold the opt-out.
-    (A second review made the hang-up skip such a doubt, to avoid hearing it twice; the
-    fourth found that lost the opt-out. Heard twice, it is no clear no either way.)"""
+    and its close gave up waiting: the record must hold the opt-out. (A second review made
+    the hang-up skip such a doubt, to avoid hearing it twice; the fourth found that lost the
+    opt-out. The hang-up now waits for the judgement instead: `last_word`.)"""
     pipeline, _ = _slow_worker_call("Hello? I'd prefer you didn't call this number.")
     runtime = pipeline._runtime
     respond = runtime.respond
@@ -997,11 +1059,53 @@ def test_a_doubt_the_worker_is_still_answering_is_kept_when_the_line_drops() -> 
 
     runtime.respond = slow_respond  # type: ignore[method-assign]
     _doubt_until(pipeline, entered)  # the worker begins answering the doubt
+    threading.Timer(0.3, release.set).start()  # judged after the close gave up
     pipeline.on_stop()
     try:
-        result = pipeline.result()  # what the live call records, at once
+        result = pipeline.result()  # what the live call records
         assert any(isinstance(e, OptOut) for e in result.conversation.events)
         assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+        callee = [t.text for t in runtime.history if t.speaker is Speaker.CALLEE]
+        assert len(callee) == len(set(callee))  # heard once
+    finally:
+        release.set()
+
+
+def test_a_turn_still_being_judged_when_the_line_drops_is_judged_before_the_hang_up() -> None:
+    """Review finding: the runtime has no lock. A turn still inside it when the line dropped
+    (a slow policy outlived the worker's close) met the hang-up on the carrier's thread: the
+    hang-up ended the call first, the turn's judgement then failed on an ended call, and a
+    possible opt-out ("Would you mind not calling so much.") was lost. The hang-up waits for
+    it now, so the question it asked is recorded unanswered: an opt-out."""
+    tts = ToneTts()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy())
+    stt = ScriptedStt(["Hello?", IN_DOUBT])
+    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, runner=QuickCloseRunner())
+    runtime = pipeline._runtime
+    respond = runtime.respond
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_respond(text: str) -> AgentTurn:
+        if text == IN_DOUBT and threading.current_thread().name == "speech-pipeline":
+            entered.set()
+            release.wait(3)
+        return respond(text)
+
+    runtime.respond = slow_respond  # type: ignore[method-assign]
+    line = Line(pipeline)
+    _hello_then_past_the_opening(line)
+    line.say(1.2, seed=6)
+    for _ in range(300):
+        line.quiet(0.02)
+        if entered.wait(0.01):
+            break
+    assert entered.is_set()
+    threading.Timer(0.3, release.set).start()
+    pipeline.on_stop()
+    try:
+        [opt_out] = [e for e in pipeline.result().conversation.events if isinstance(e, OptOut)]
+        assert opt_out.rule == "unanswered_doubt"
+        assert pipeline.result().conversation.outcome is ConversationOutcome.OPTED_OUT
     finally:
         release.set()
 
