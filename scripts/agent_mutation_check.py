@@ -315,10 +315,77 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "hang_up_does_not_wait_for_the_judgement",
         _WORKER,
-        "        held = self._judging.acquire(timeout=timeout_s)\n",
-        "        held = False\n",
+        "            idle = self._idle.wait_for(lambda: self._running == 0, timeout=timeout_s)\n",
+        "            idle = False\n",
         "the hang-up meets a turn still inside the runtime: the call ends first and the "
         "turn's possible opt-out is lost",
+    ),
+    Mutant(
+        "any_question_answered",
+        _PIPELINE,
+        "            for start, _, text in last.sentences\n",
+        "            for reply in heard\n            for start, _, text in reply.sentences\n",
+        "words cut by the hang-up answer an opt-out question the callee never heard (an "
+        "earlier one was heard)",
+    ),
+    Mutant(
+        "speech_placed_after_the_line_drops",
+        _PIPELINE,
+        "                if message.reply == self._cancelled_voicemail or self._stopped:\n",
+        "                if message.reply == self._cancelled_voicemail:\n",
+        "audio the worker makes after the line's end is placed on the call's record",
+    ),
+    Mutant(
+        "urgent_dropped_when_asking",
+        _RUNTIME,
+        "            events = [*events, task]\n"
+        '            question = f"{URGENT_FLAG} {question}"\n',
+        "            pass\n",
+        "a possible opt-out that reports a complication gets only the opt-out question",
+    ),
+    Mutant(
+        "learned_after_any_verdict",
+        _PIPELINE,
+        "            and decision.reason in BY_LENGTH_ALONE\n",
+        "",
+        "the understander's reading stands against a verdict by a beep or a recording's phrase",
+    ),
+    Mutant(
+        "recording_words_not_checked",
+        _PIPELINE,
+        "            and not recording_words(text)\n",
+        "",
+        "after a verdict by length, a recording's own words read as an opt-out cancel the "
+        "message and opt the contact out",
+    ),
+    Mutant(
+        "doubt_stands_against_verdict",
+        _PIPELINE,
+        "        return doubt.certain and self._a_persons_words(doubt.text)\n",
+        "        return self._a_persons_words(doubt.text)\n",
+        "a reading in doubt stands against a machine verdict",
+    ),
+    Mutant(
+        "held_opt_out_dropped_at_verdict",
+        _PIPELINE,
+        "                        d for d in self._greeting_doubts if self._a_persons_opt_out(d)\n",
+        "                        d for d in self._greeting_doubts if False\n",
+        "a person's opt-out held at a pause is dropped by a verdict by length",
+    ),
+    Mutant(
+        "opt_out_after_message_dropped",
+        _PIPELINE,
+        "                        self._opt_outs_after_message.append(message.text)\n",
+        "                        pass\n",
+        "a person's opt-out judged after the whole message played is lost",
+    ),
+    Mutant(
+        "learned_unheard_at_hang_up_after_verdict",
+        _PIPELINE,
+        "        return self._a_persons_words(text) and self._runtime.hears_opt_out(text, "
+        "certain=True)\n",
+        "        return False\n",
+        "after a verdict by length, a person's opt-out in other words cut by the hang-up is lost",
     ),
 )
 

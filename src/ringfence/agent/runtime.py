@@ -10,7 +10,8 @@ last, the policy in between):
 0. the answer to "Would you like us to stop calling this number?": anything but a clear no is
    an opt-out.
 1. opt-out: acknowledge, end, OptOut - no policy, no objection. An opt-out *in doubt* is asked
-   about first, and nothing else is said in that turn (no confirmation, offer or callback).
+   about first, and nothing else is said in that turn (no confirmation, offer or callback),
+   except an urgent complication reported in the same words: flagged (a task, the 911 line).
 2. "are you a robot?" or any doubt about it: disclose, then repeat the pending question.
 3. clinical question: defer to staff, StaffFollowUp (URGENT ends the call with a 911 line).
 4. identity check on outbound calls (guardrails/identity.py): no appointment talk before it;
@@ -132,6 +133,11 @@ MIN_WORDS_FOR_LANGUAGE: Final = 3
 EMERGENCY_LINE: Final = (
     "I'm also flagging what you said as urgent for our clinical team. If this feels like an "
     "emergency, please hang up and call 911. Goodbye."
+)
+# Before the opt-out question, when the same words report a possible complication.
+URGENT_FLAG: Final = (
+    "I'm flagging what you said as urgent for our clinical team. If this feels like an "
+    "emergency, please hang up and call 911."
 )
 
 
@@ -336,14 +342,15 @@ class ConversationRuntime:
             return self._identity_turn(callee_text, noted)
         return self._policy_turn(callee_text, events=noted, understood=heard.label)
 
-    def hears_opt_out(self, callee_text: str) -> bool:
+    def hears_opt_out(self, callee_text: str, *, certain: bool = False) -> bool:
         """Whether the learned understander reads `callee_text` as a request not to be called
-        (certain or in doubt), without answering it. On words heard before anyone knows who
-        answered (the greeting, while answering-machine detection listens) this is a doubt
-        only: it reads many recordings' own words as one ("Leave your name and number."), so
-        the speech pipeline acts on it only once a person is known to be there."""
+        (certain or in doubt; with `certain`, only without doubt), without answering it. On
+        words heard before anyone knows who answered (the greeting, while answering-machine
+        detection listens) this is a doubt only: it reads many recordings' own words as one
+        ("Leave your name and number."), so the speech pipeline acts on it only once a person
+        is known to be there, or with what else it knows (`speech.pipeline`)."""
         heard = self._understander.understand(callee_text, appointment_call=self._appointment_call)
-        return heard.label is Label.OPT_OUT
+        return heard.label is Label.OPT_OUT and not (certain and heard.doubt)
 
     def rules_hear_opt_out(self, callee_text: str) -> bool:
         """Whether the opt-out *rules* find a request not to be called in `callee_text`: the
@@ -425,6 +432,17 @@ class ConversationRuntime:
         rule = heard.opt_out_rule
         self._asked_after_cancel = rule is not None and rule.words == "cancel"
         question = OPT_OUT_QUESTION_ES if self._spanish else OPT_OUT_QUESTION
+        concern = assess_clinical(callee_text)
+        if concern is not None and concern.urgent:
+            # "Stop calling me, my face is swollen and I can't breathe": never only a question.
+            task = StaffFollowUp(
+                FollowUpReason.POSSIBLE_COMPLICATION,
+                TaskPriority.URGENT,
+                callee_text,
+                concern.signals,
+            )
+            events = [*events, task]
+            question = f"{URGENT_FLAG} {question}"
         if heard.ai_doubt:
             said = [*events, AiDisclosed(callee_text)]
             return self._say(f"{self._disclosure()} {question}", said)

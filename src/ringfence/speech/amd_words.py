@@ -321,6 +321,13 @@ def find_cue(text: str, cues: tuple[Cue, ...]) -> str:
     return ""
 
 
+def recording_words(text: str) -> str:
+    """The label of a recorded greeting's phrase in `text`, strong or weak ("" if none): what
+    a person's words must not carry to be taken for a person's after a machine verdict."""
+    plain = normalize(text)
+    return find_cue(plain, MACHINE_CUES) or find_cue(plain, WEAK_MACHINE_CUES)
+
+
 def weigh_words(transcript: str, facts: GreetingFacts, config: WordsConfig) -> WordsEvidence:
     """What the greeting's transcript so far says, given its timing (see the module docstring).
 

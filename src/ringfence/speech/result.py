@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ringfence.agent.callee import Conversation, TranscriptLine
-from ringfence.agent.events import AgentEvent, EndReason, OptOut, outcome_of
+from ringfence.agent.events import AgentEvent, EndReason, OptOut, StaffFollowUp, outcome_of
 from ringfence.speech.amd import AmdDecision, ReadyForMessage
 from ringfence.speech.contracts import Audio
 from ringfence.speech.recording import mix_legs
@@ -92,9 +92,10 @@ def conversation_of(
     machine answered, the `voicemail`'s events."""
     transcript = tuple(sorted(lines, key=lambda line: line.start_s))
     if voicemail is not None:
-        # An opt-out heard before the switch to voicemail still stands.
-        opt_outs = tuple(e for e in events if isinstance(e, OptOut))
-        events = (*voicemail, *opt_outs)
+        # An opt-out heard before the switch to voicemail, or beside the message, still
+        # stands, and so does a task for staff raised with it (an urgent clinical one).
+        kept = tuple(e for e in events if isinstance(e, OptOut | StaffFollowUp))
+        events = (*voicemail, *kept)
         ended_by = EndReason.VOICEMAIL
     else:
         ended_by = ended_by or EndReason.CALLEE_HUNG_UP

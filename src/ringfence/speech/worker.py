@@ -89,10 +89,13 @@ class GreetingDoubt:
     """A turn that ended while AMD still listened, which the learned understander reads as a
     possible opt-out and the rules do not ("I'd prefer you didn't call this number", but also
     a recording's "Leave your name and number."): not answered; the pipeline has the runtime
-    hear `text` once AMD finds a person there, and drops it if AMD finds a machine."""
+    hear `text` once AMD finds a person there, and drops it if AMD finds a machine (unless
+    `certain` and AMD went by the greeting's length alone: `speech.pipeline`). `certain`:
+    the understander reads it without doubt."""
 
     reply: int
     text: str
+    certain: bool = False
 
 
 Message = Speech | Heard | ReplyDone | GreetingHeard | GreetingOptOut | GreetingDoubt
@@ -208,6 +211,7 @@ class PipelineWorker:
         self._running = 0  # jobs started and not finished (0 after `close`: the engines are free)
         self._answered: set[int] = set()  # replies the runtime has answered (their words judged)
         self._running_lock = threading.Lock()
+        self._idle = threading.Condition(self._running_lock)  # notified as a job finishes
         # The runtime is not thread-safe, and the line's end (`last_word`, on the carrier's
         # thread) may come while a job whose close timed out is still inside it.
         self._judging = threading.Lock()
@@ -228,12 +232,15 @@ class PipelineWorker:
 
     @contextmanager
     def last_word(self, timeout_s: float = LAST_WORD_WAIT_S) -> Iterator[None]:
-        """Hold the runtime while the line's end is judged (after `close`): a job still inside
-        it (a slow policy outlived the close) finishes first, so its turn is judged once and
-        what it asked is known ("Would you like us to stop calling?", then the hang-up: an
-        unanswered question, an opt-out); and no job answers after it. Past `timeout_s` the
-        end is judged anyway (logged): a stuck policy must not keep the call's record."""
-        held = self._judging.acquire(timeout=timeout_s)
+        """Hold the runtime while the line's end is judged (after `close`): a job still running
+        (a slow transcription or policy outlived the close) finishes first, so its turn is
+        judged, once, and what it asked is known ("Would you like us to stop calling?", then
+        the hang-up: an unanswered question, an opt-out); and no job answers after it. Past
+        `timeout_s` the end is judged anyway (logged): a stuck engine must not keep the call's
+        record (the job's turn is then lost, and the runtime may be touched by both)."""
+        with self._idle:
+            idle = self._idle.wait_for(lambda: self._running == 0, timeout=timeout_s)
+        held = self._judging.acquire(timeout=0 if not idle else timeout_s)
         if not held:
             log.warning("a turn was still being judged %.0f s after the hang-up", timeout_s)
         try:
@@ -270,6 +277,7 @@ class PipelineWorker:
             finally:
                 with self._running_lock:
                     self._running -= 1
+                    self._idle.notify_all()
 
         self._runner.submit(tracked)
 
@@ -465,7 +473,8 @@ class PipelineWorker:
                 # doubt of 261; the rules: none).
                 if not self._runtime.rules_hear_opt_out(text):
                     if self._runtime.hears_opt_out(text):
-                        self._messages.put(GreetingDoubt(reply_id, text))
+                        certain = self._runtime.hears_opt_out(text, certain=True)
+                        self._messages.put(GreetingDoubt(reply_id, text, certain))
                     self._messages.put(ReplyDone(reply_id, "", False))
                     return
                 # Its answer must be heard even if the opening (or the message, after a

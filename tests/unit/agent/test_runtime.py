@@ -154,6 +154,28 @@ def test_a_bare_cancel_on_an_appointment_call_is_asked_about_then_opens_a_staff_
     assert task.reason is FollowUpReason.AMBIGUOUS_CANCEL
 
 
+def test_a_possible_opt_out_that_reports_a_complication_is_flagged_urgent_before_asking() -> None:
+    """Review finding: "Stop calling me, my face is swollen and I can't breathe" reads as an
+    opt-out in doubt (the classifier hears a clinical turn), and the agent only asked "Would
+    you like us to stop calling this number?": no urgent task, no 911 line. Both come first
+    now, and the question still follows (an opt-out is never assumed away)."""
+    runtime = confirmed_runtime()
+    said = "Stop calling me, my face is swollen and I can't breathe since the filler."
+    asked = runtime.respond(said)
+    assert asked.text.endswith("Would you like us to stop calling this number?")
+    assert "call 911" in asked.text
+    assert not asked.ended
+    [task] = asked.events
+    assert isinstance(task, StaffFollowUp)
+    assert (task.reason, task.priority) == (
+        FollowUpReason.POSSIBLE_COMPLICATION,
+        TaskPriority.URGENT,
+    )
+    turn = runtime.respond("Yes.")
+    assert kinds(turn.events) == [EventKind.OPT_OUT, EventKind.CALL_ENDED]
+    assert kinds(runtime.events).count(EventKind.STAFF_FOLLOW_UP) == 1
+
+
 def test_cancel_my_appointment_is_a_cancel_request() -> None:
     runtime = confirmed_runtime()
     turn = runtime.respond("Can I cancel my appointment?")
