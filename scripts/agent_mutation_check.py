@@ -51,6 +51,7 @@ _AMD = "src/ringfence/speech/amd.py"
 _AMD_WORDS = "src/ringfence/speech/amd_words.py"
 _PIPELINE = "src/ringfence/speech/pipeline.py"
 _WORKER = "src/ringfence/speech/worker.py"
+_RESULT = "src/ringfence/speech/result.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -334,6 +335,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "                if message.reply == self._cancelled_voicemail or self._stopped:\n",
         "                if message.reply == self._cancelled_voicemail:\n",
         "audio the worker makes after the line's end is placed on the call's record",
+    ),
+    Mutant(
+        "urgent_task_dropped_beside_voicemail",
+        _RESULT,
+        "        kept = tuple(e for e in events if isinstance(e, OptOut | StaffFollowUp))\n",
+        "        kept = tuple(e for e in events if isinstance(e, OptOut))\n",
+        "beside a voicemail, an urgent clinical task raised with an opt-out is dropped",
     ),
     Mutant(
         "urgent_dropped_when_asking",

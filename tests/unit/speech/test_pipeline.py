@@ -24,7 +24,9 @@ from ringfence.agent.events import (
     CallEnded,
     ConversationOutcome,
     EndReason,
+    FollowUpReason,
     OptOut,
+    StaffFollowUp,
     VoicemailLeft,
 )
 from ringfence.agent.policies.base import Speaker
@@ -34,12 +36,14 @@ from ringfence.agent.session import AgentSession
 from ringfence.agent.text import sentences
 from ringfence.agent.understanding.decision import Understanding
 from ringfence.agent.understanding.labels import Label
+from ringfence.domain.vocabulary import TaskPriority
 from ringfence.speech.amd import AmdReason, AmdVerdict
 from ringfence.speech.amd_config import AmdConfig
 from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
 from ringfence.speech.contracts import AudioChunk, Transcript
 from ringfence.speech.opening import prepare_opening
 from ringfence.speech.pipeline import Mode, VoicePipeline
+from ringfence.speech.result import conversation_of
 from ringfence.speech.runner import Job, ThreadRunner
 from ringfence.speech.synth import babble, tone
 from ringfence.speech.turns import TurnConfig
@@ -1460,6 +1464,32 @@ def test_an_opt_out_heard_before_a_switch_to_voicemail_is_kept() -> None:
     result = pipeline.result()
     assert any(isinstance(e, OptOut) for e in result.conversation.events)
     assert result.conversation.outcome is ConversationOutcome.OPTED_OUT
+
+
+def test_an_urgent_task_raised_beside_a_voicemail_is_kept() -> None:
+    """Review finding: beside a voicemail only the runtime's opt-outs were kept, so an urgent
+    clinical task raised with the same words ("Take me off your list. My lips are swollen
+    and I can't breathe.") was dropped from the record."""
+    conversation = conversation_of(
+        [],
+        (
+            OptOut("Take me off your list.", "phrase"),
+            StaffFollowUp(
+                FollowUpReason.POSSIBLE_COMPLICATION, TaskPriority.URGENT, "My lips are swollen."
+            ),
+            CallEnded(EndReason.OPT_OUT),
+        ),
+        EndReason.OPT_OUT,
+        voicemail=(VoicemailLeft(), CallEnded(EndReason.VOICEMAIL)),
+    )
+    assert [type(e) for e in conversation.events] == [
+        VoicemailLeft,
+        CallEnded,
+        OptOut,
+        StaffFollowUp,
+    ]
+    assert conversation.ended_by is EndReason.VOICEMAIL
+    assert conversation.outcome is ConversationOutcome.OPTED_OUT
 
 
 def test_a_streamed_opening_synthesizes_one_sentence_before_the_answer_and_the_rest_after() -> None:
