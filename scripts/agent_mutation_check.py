@@ -344,6 +344,50 @@ MUTANTS: tuple[Mutant, ...] = (
         "beside a voicemail, an urgent clinical task raised with an opt-out is dropped",
     ),
     Mutant(
+        "beep_not_checked",
+        _PIPELINE,
+        "        if ready is not None and ready.reason is ReadyReason.AFTER_BEEP:\n"
+        "            return False\n",
+        "",
+        "a greeting that ended with a beep can still be taken for a person's opt-out",
+    ),
+    Mutant(
+        "whole_greeting_not_checked",
+        _PIPELINE,
+        "        greeting = [r.heard for r in self._track.replies.values() "
+        "if not r.respond and r.heard]\n",
+        "        greeting: list[str] = []\n",
+        "a possible person's opt-out is weighed alone, not against the rest of the greeting",
+    ),
+    Mutant(
+        "intercepts_not_checked",
+        _AMD_WORDS,
+        "        or find_cue(plain, INTERCEPT_CUES)\n",
+        "",
+        "a network's intercept or a call screener read as an opt-out opts the contact out",
+    ),
+    Mutant(
+        "persons_not_weighed_at_ready",
+        _PIPELINE,
+        "        if self._voicemail_reply is None or self._weigh_persons_opt_outs(out):\n",
+        "        if self._voicemail_reply is None:\n",
+        "a person's opt-out held since a verdict by length is never weighed: the message is left",
+    ),
+    Mutant(
+        "opt_out_inside_a_clinical_turn_lost",
+        _RUNTIME,
+        "            and self._opt_out_in_a_clause(callee_text)\n",
+        "            and False\n",
+        "a request not to be called inside a turn heard as clinical is lost",
+    ),
+    Mutant(
+        "returned_call_clause_is_an_opt_out",
+        _RUNTIME,
+        "            if only_returns_our_call(part):\n                continue\n",
+        "",
+        'a clinical turn that says "you called?" is asked whether to stop calling',
+    ),
+    Mutant(
         "urgent_dropped_when_asking",
         _RUNTIME,
         "            events = [*events, task]\n"
@@ -383,8 +427,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "opt_out_after_message_dropped",
         _PIPELINE,
-        "                        self._opt_outs_after_message.append(message.text)\n",
-        "                        pass\n",
+        "            self._opt_outs_after_message += (d.text for d in doubts)\n",
+        "            pass\n",
         "a person's opt-out judged after the whole message played is lost",
     ),
     Mutant(

@@ -79,7 +79,7 @@ from ringfence.agent.policies.base import (
 from ringfence.agent.policies.intents import Intent, recognize_intent
 from ringfence.agent.policies.scripted import purpose_prompt
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
-from ringfence.agent.text import sentences
+from ringfence.agent.text import clauses, sentences
 from ringfence.agent.understanding.answers import is_bare_answer, is_clear_no
 from ringfence.agent.understanding.decision import Understanding
 from ringfence.agent.understanding.labels import Label, Language
@@ -294,6 +294,15 @@ class ConversationRuntime:
                 heard = replace(heard, doubt=True)
         if self._desk is not None and self._desk.expects_answer:
             heard = _as_an_answer(heard, callee_text)
+        clinical_too = (
+            heard.label is Label.CLINICAL_QUESTION
+            and self._asked_opt_out is None
+            and self._opt_out_in_a_clause(callee_text)
+        )
+        if clinical_too:
+            # "Deje de llamarme, tengo la cara hinchada...": the classifier hears the whole
+            # turn as clinical, and the request not to be called is lost inside it.
+            heard = replace(heard, label=Label.OPT_OUT, doubt=True)
         noted = self._note_language(heard, callee_text)
         if heard.label is Label.OPT_OUT or _negative(callee_text):
             self._negative = True  # no offer of any kind for the rest of the call
@@ -310,7 +319,7 @@ class ConversationRuntime:
         if heard.label is Label.OPT_OUT and heard.doubt:
             if self._callee_turns >= self._max_callee_turns:  # no turn left to hear the answer
                 return self._opt_out(callee_text, UNANSWERED_DOUBT, events=noted)
-            return self._ask_opt_out(callee_text, heard, noted)
+            return self._ask_opt_out(callee_text, heard, noted, clinical_too=clinical_too)
         if heard.label is Label.OPT_OUT:
             rule = heard.opt_out_rule
             return self._opt_out(
@@ -423,8 +432,30 @@ class ConversationRuntime:
         practice = self.profile.practice_name
         return disclosure_es(practice) if self._spanish else disclosure(practice)
 
+    def _opt_out_in_a_clause(self, callee_text: str) -> bool:
+        """One of the turn's clauses, on its own, is a certain request not to be called (a
+        bare returned call, "you called?", is not: the model alone reads it as a complaint).
+        Asked only of turns the classifier hears as clinical: on the intent corpus's training
+        and development files it fires on none of ~600 other clinical turns once returned
+        calls are set aside."""
+        parts = clauses(callee_text)
+        if len(parts) < 2:
+            return False
+        for part in parts:
+            if only_returns_our_call(part):
+                continue
+            read = self._understander.understand(part, appointment_call=self._appointment_call)
+            if read.label is Label.OPT_OUT and not read.doubt:
+                return True
+        return False
+
     def _ask_opt_out(
-        self, callee_text: str, heard: Understanding, events: list[AgentEvent]
+        self,
+        callee_text: str,
+        heard: Understanding,
+        events: list[AgentEvent],
+        *,
+        clinical_too: bool = False,
     ) -> AgentTurn:
         """A possible opt-out: ask, and say nothing else (never a confirmation, an offer or a
         callback); a doubt about talking to a machine is answered first."""
@@ -443,6 +474,13 @@ class ConversationRuntime:
             )
             events = [*events, task]
             question = f"{URGENT_FLAG} {question}"
+        elif clinical_too:  # the clinical question is deferred to staff, as any is
+            signals = concern.signals if concern is not None else (LEARNED,)
+            task = StaffFollowUp(
+                FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL, callee_text, signals
+            )
+            events = [*events, task]
+            question = f"{CLINICAL_DEFERRAL} {question}"
         if heard.ai_doubt:
             said = [*events, AiDisclosed(callee_text)]
             return self._say(f"{self._disclosure()} {question}", said)

@@ -321,11 +321,45 @@ def find_cue(text: str, cues: tuple[Cue, ...]) -> str:
     return ""
 
 
+# What networks' intercepts and call screeners say: used only to keep them from being taken
+# for a person's words after a machine verdict (`recording_words`), not weighed by AMD. The
+# learned understander reads many of them as a request not to be called ("Please try your
+# call again later.", "Calls to this number are restricted.").
+INTERCEPT_CUES = _cues(
+    ("all circuits", r"\ball circuits\b"),
+    ("try your call again", r"\btry (?:your |the )?(?:call )?again\b"),
+    ("check the number", r"\b(?:check|verify) the number\b"),
+    ("cannot be completed", r"\b(?:cannot|can not|could not|couldnt) be (?:completed|connected)\b"),
+    ("no longer in use", r"\bno longer in use\b|\bupdate your records\b"),
+    ("calls to this number", r"\bcalls to this (?:number|line|phone)\b"),
+    (
+        "calls blocked",
+        r"\b(?:blocked|restricted) calls\b|\bcalls (?:are|have been) (?:blocked|restricted)\b"
+        r"|\bhas been (?:blocked|restricted)\b|\b(?:does not|doesnt) accept calls\b",
+    ),
+    (
+        "say your name",
+        r"\b(?:say|state|record) your name\b|\breason for (?:your|the|this) call\b"
+        r"|\bwhy (?:you are|youre) calling\b",
+    ),
+    (
+        "el numero marcado",
+        r"\bel numero que (?:usted )?(?:ha )?marcado\b|\bno existe\b|\bverifique\b"
+        r"|\bintente (?:su llamada |llamar )?(?:mas tarde|nuevamente|de nuevo)\b",
+    ),
+)
+
+
 def recording_words(text: str) -> str:
-    """The label of a recorded greeting's phrase in `text`, strong or weak ("" if none): what
-    a person's words must not carry to be taken for a person's after a machine verdict."""
+    """The label of a recorded greeting's phrase in `text`, strong or weak, or of a network's
+    intercept or a call screener ("" if none): what a person's words must not carry to be
+    taken for a person's after a machine verdict."""
     plain = normalize(text)
-    return find_cue(plain, MACHINE_CUES) or find_cue(plain, WEAK_MACHINE_CUES)
+    return (
+        find_cue(plain, MACHINE_CUES)
+        or find_cue(plain, WEAK_MACHINE_CUES)
+        or find_cue(plain, INTERCEPT_CUES)
+    )
 
 
 def weigh_words(transcript: str, facts: GreetingFacts, config: WordsConfig) -> WordsEvidence:

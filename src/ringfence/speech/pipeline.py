@@ -69,6 +69,7 @@ from ringfence.speech.amd import (
     AmdVerdict,
     AnsweringMachineDetector,
     ReadyForMessage,
+    ReadyReason,
     TranscribeGreeting,
 )
 from ringfence.speech.amd_config import AmdConfig
@@ -162,7 +163,10 @@ class VoicePipeline:
         # Their words once handed to the worker, by reply, until it answers (`ReplyDone`): a
         # line that drops first loses the job, not the words (`on_stop`).
         self._doubts_in_flight: dict[int, str] = {}
-        # A person's opt-out read after the whole message had played: heard at the hang-up
+        # Possible person's opt-outs after a machine verdict by length, held until the
+        # greeting is over (AMD's ready signal: `_weigh_persons_opt_outs`).
+        self._persons_opt_outs: list[GreetingDoubt] = []
+        # ... and those that stood once the whole message had played: heard at the hang-up
         # (due then), recorded beside the message.
         self._opt_outs_after_message: list[str] = []
         self._greeting_pcm = bytearray()  # 8 kHz inbound from the answer, while AMD listens
@@ -319,7 +323,9 @@ class VoicePipeline:
         (recordings do not hang up), on this thread (the worker stopped). In a conversation
         or before AMD's verdict, as any turn is read (the rules or the learned understander;
         in doubt the runtime asks, and a hang-up is no clear no); after a machine verdict, by
-        the rules only; once the message was due, only turns that ended before (the one in
+        the rules, or as a person's opt-out after a verdict by length (held ones too, weighed
+        against the whole greeting: `_no_recording_heard`); once the message was due, only
+        turns that ended before (the one in
         progress carries its echo), and a message that had played in full stays in the record
         beside the opt-out. In a conversation, the greeting turns held in doubt, or handed to
         the worker and not answered, are heard too; and words begun once the agent asked
@@ -330,11 +336,12 @@ class VoicePipeline:
         if self._mode is Mode.VOICEMAIL and self._amd is not None and self._amd.ready is not None:
             unheard = [u for u in unheard if isinstance(u, Reply)]
         # Doubts count only in a conversation (a machine verdict drops them: a recording's
-        # words). One the runtime already answered (the worker was still voicing its answer
-        # when its close timed out) is not heard again: the hang-up answers its question
-        # (`callee_hung_up`). One still being judged when the close timed out was judged
-        # before this (`on_stop` waits for it: `PipelineWorker.last_word`), so is answered
-        # unless that judgement failed or outlasted the wait: then it is heard here.
+        # words; a person's opt-out after a verdict by length is weighed below). One the
+        # runtime already answered (the worker was still voicing its answer when its close
+        # timed out) is not heard again: the hang-up answers its question (`callee_hung_up`).
+        # One still being judged when the close timed out was judged before this (`on_stop`
+        # waits for it: `PipelineWorker.last_word`), so is answered unless that judgement
+        # failed or outlasted the wait: then it is heard here.
         said: list[str] = list(self._opt_outs_after_message)
         if self._mode is Mode.CONVERSATION:
             said += (t for r, t in self._doubts_in_flight.items() if not self._worker.answered(r))
@@ -352,10 +359,17 @@ class VoicePipeline:
             said.append(text)
         elif text and self._mode is Mode.CONVERSATION and self._runtime.hears_opt_out(text):
             said.append(text)
-        elif text and self._mode is Mode.VOICEMAIL and self._a_persons_certain_opt_out(text):
-            if not self._message_played:
-                self._cancel_voicemail()
-            said.append(text)
+        elif self._mode is Mode.VOICEMAIL:
+            # Held possible person's opt-outs (the greeting not over yet), and the last words
+            # read the same way, weighed against the whole greeting.
+            persons = [d.text for d in self._persons_opt_outs]
+            if text and self._a_persons_certain_opt_out(text):
+                persons.append(text)
+            if persons and self._no_recording_heard(persons):
+                if not self._message_played:
+                    self._cancel_voicemail()
+                said += persons
+        self._persons_opt_outs.clear()
         if said:
             self._runtime.respond(" ".join(said))
 
@@ -403,15 +417,13 @@ class VoicePipeline:
         if self._amd is not None and not self._amd.done and not self._amd_overruled:
             for heard in self._amd.observe(frame, speech=speech):
                 if isinstance(heard, AmdDecision) and heard.verdict is AmdVerdict.MACHINE:
-                    # The recording's own words, unless one is a person's opt-out.
-                    self._greeting_doubts = [
+                    # The recording's own words, unless one may be a person's opt-out: held
+                    # until the greeting is over (`_weigh_persons_opt_outs`).
+                    self._persons_opt_outs = [
                         d for d in self._greeting_doubts if self._a_persons_opt_out(d)
                     ]
-                    if self._greeting_doubts:
-                        self._amd_overruled = True  # a person, whatever AMD says
-                        self._answer_greeting_doubts(out)
-                    else:
-                        self._switch_to_voicemail(out)
+                    self._greeting_doubts.clear()
+                    self._switch_to_voicemail(out)
                 elif isinstance(heard, AmdDecision):
                     self._answer_greeting_doubts(out)
                 elif isinstance(heard, ReadyForMessage):
@@ -511,8 +523,10 @@ class VoicePipeline:
         can be wrong about a person ("Hi, my voicemail [is full, please stop calling me]"),
         and an opt-out must be caught whenever it was said. A turn that ends before then is
         judged as a greeting is (`PipelineWorker`): the opt-out rules (which flag no
-        recording's words) cancel the message and the runtime answers. Not after: the line
-        then carries our own message, whose echo says "to opt out ... say stop"."""
+        recording's words) cancel the message and the runtime answers; after a verdict by
+        length, so may the learned understander, once the greeting is over
+        (`_weigh_persons_opt_outs`). Not after: the line then carries our own message, whose
+        echo says "to opt out ... say stop"."""
         if isinstance(event, TurnEnded) and self._amd is not None and self._amd.ready is None:
             self._answer(event, respond=False)
 
@@ -524,6 +538,32 @@ class VoicePipeline:
         sets' 497 machine-greeting spans it flags 3 (carriers' "Please try your call again
         later."), and those AMD decides by their phrases, not by length."""
         return doubt.certain and self._a_persons_words(doubt.text)
+
+    def _weigh_persons_opt_outs(self, out: list[MediaAction]) -> bool:
+        """The greeting is over (AMD's ready signal): the possible person's opt-outs held since
+        the verdict stand if it ended without a beep and none of its words, before or after
+        them, is a recording's phrase ("If this is a sales call, please don't call back."
+        ... "Otherwise, leave a message after the beep."). Then no message is left and the
+        runtime hears them (True); once the whole message had played, at the hang-up."""
+        doubts, self._persons_opt_outs = self._persons_opt_outs, []
+        if not doubts or not self._no_recording_heard([d.text for d in doubts]):
+            return False
+        if self._message_played:
+            self._opt_outs_after_message += (d.text for d in doubts)
+            return False
+        self._cancel_voicemail()
+        self._greeting_doubts = doubts
+        self._answer_greeting_doubts(out)
+        return True
+
+    def _no_recording_heard(self, texts: list[str]) -> bool:
+        """No beep ended the greeting (a beep is a machine's), and no recording's phrase is in
+        `texts` or in any of the greeting's turns heard so far."""
+        ready = self._amd.ready if self._amd is not None else None
+        if ready is not None and ready.reason is ReadyReason.AFTER_BEEP:
+            return False
+        greeting = [r.heard for r in self._track.replies.values() if not r.respond and r.heard]
+        return not recording_words(" ".join([*greeting, *texts]))
 
     def _a_persons_certain_opt_out(self, text: str) -> bool:
         return self._a_persons_words(text) and self._runtime.hears_opt_out(text, certain=True)
@@ -570,7 +610,7 @@ class VoicePipeline:
         self._worker.speak_voicemail(reply.id, text)
 
     def _voicemail_ready(self, out: list[MediaAction]) -> None:
-        if self._voicemail_reply is None:
+        if self._voicemail_reply is None or self._weigh_persons_opt_outs(out):
             return
         reply = self._track.replies[self._voicemail_reply]
         for chunk in self._voicemail_held:  # synthesized while the greeting played
@@ -597,10 +637,10 @@ class VoicePipeline:
                 continue
             if isinstance(message, GreetingDoubt):
                 if self._mode is Mode.VOICEMAIL and self._a_persons_opt_out(message):
-                    if self._message_played:
-                        self._opt_outs_after_message.append(message.text)
-                        continue
-                    self._cancel_voicemail()
+                    self._persons_opt_outs.append(message)
+                    if self._voicemail_can_play:  # the greeting was over already
+                        self._weigh_persons_opt_outs(out)
+                    continue
                 self._greeting_doubts.append(message)
                 if not self._awaiting_amd:
                     self._answer_greeting_doubts(out)

@@ -176,6 +176,31 @@ def test_a_possible_opt_out_that_reports_a_complication_is_flagged_urgent_before
     assert kinds(runtime.events).count(EventKind.STAFF_FOLLOW_UP) == 1
 
 
+def test_a_request_not_to_be_called_inside_a_clinical_turn_is_asked_about() -> None:
+    """Review finding: "Deje de llamarme, tengo la cara hinchada y no puedo respirar." (stop
+    calling me, my face is swollen and I can't breathe) is heard as a clinical question as a
+    whole, and the request not to be called inside it was lost: the agent deferred the
+    question and went on. A clause that is a certain opt-out on its own makes the turn one in
+    doubt: the clinical question is still deferred (a task), and the agent asks."""
+    runtime = confirmed_runtime()
+    asked = runtime.respond("Deje de llamarme, tengo la cara hinchada y no puedo respirar.")
+    assert asked.text.endswith("¿Quiere que dejemos de llamar a este número?")
+    assert not asked.ended
+    reasons = [e.reason for e in asked.events if isinstance(e, StaffFollowUp)]
+    assert FollowUpReason.CLINICAL_QUESTION in reasons
+    turn = runtime.respond("Sí, por favor.")
+    assert EventKind.OPT_OUT in kinds(turn.events)
+
+
+def test_a_clinical_turn_that_only_says_we_called_is_no_opt_out() -> None:
+    runtime = confirmed_runtime()
+    turn = runtime.respond("Hi, you called? I have a hard bump where the filler went.")
+    assert "stop calling" not in turn.text
+    [task] = turn.events
+    assert isinstance(task, StaffFollowUp)
+    assert task.reason is FollowUpReason.CLINICAL_QUESTION
+
+
 def test_cancel_my_appointment_is_a_cancel_request() -> None:
     runtime = confirmed_runtime()
     turn = runtime.respond("Can I cancel my appointment?")

@@ -709,6 +709,30 @@ def _greeting_then_a_beep(
     return pipeline
 
 
+def _until_the_hang_up(line: Line) -> None:
+    """Silence on the line until the pipeline's last words have played (at most 30 s)."""
+    for _ in range(150):
+        line.quiet(0.2)
+        if line.pipeline.hangup_due:
+            return
+    raise AssertionError("the call never ended")
+
+
+def _greeting_then_silence(heard: list[str], *, beep: bool = False) -> VoicePipeline:
+    """A greeting heard as `heard`, long enough for a verdict by length, then silence (or a
+    beep 1 s after it), until the call's end."""
+    pipeline, _, _ = make(outbound_session(), heard)
+    line = Line(pipeline)
+    line.quiet(0.3)
+    line.say(4.5, seed=13)
+    assert pipeline.mode is Mode.VOICEMAIL  # by length: the verdict came while they talked
+    line.quiet(1.0)
+    if beep:
+        line.send(tone(0.5, 1_000, level_dbfs=-14))
+    _until_the_hang_up(line)
+    return pipeline
+
+
 HAROLD = (
     "Hi, this is Harold, I'm pulling into the parking lot, I'd prefer you didn't call this number."
 )
@@ -718,15 +742,9 @@ def test_a_persons_opt_out_in_other_words_after_a_verdict_by_length_cancels_the_
     """Issue 15 leftover: after a machine verdict only the rules counted, and they catch about
     half of opt-outs, so a person who talked on and opted out in other words got the message.
     When AMD went by length alone, the learned understander's certain reading without a
-    recording's phrase counts too."""
-    pipeline, _, _ = make(outbound_session(), [HAROLD])
-    line = Line(pipeline)
-    line.quiet(0.3)
-    line.say(4.5, seed=13)
-    assert pipeline.mode is Mode.VOICEMAIL  # by length: the verdict came while they talked
-    line.quiet(1.0)
-    while pipeline.agent_speaking:
-        line.quiet(0.2)
+    recording's phrase counts too, once the greeting ended without a beep (the person waits
+    for an answer)."""
+    pipeline = _greeting_then_silence([HAROLD])
     result = pipeline.result()
     assert result.amd is not None
     assert result.amd.reason is AmdReason.LONG_GREETING
@@ -745,15 +763,49 @@ def test_a_persons_opt_out_held_at_a_pause_overrules_a_verdict_by_length() -> No
     pipeline, _, _ = make(outbound_session(), [HAROLD, "Anyway."])
     line = Line(pipeline)
     _greeting_with_a_pause(line, 2.0, 3.0)
-    line.quiet(1.0)
-    while pipeline.agent_speaking:
-        line.quiet(0.2)
+    _until_the_hang_up(line)
     result = pipeline.result()
     assert result.amd is not None
     assert (result.amd.verdict, result.amd.reason) == (AmdVerdict.MACHINE, AmdReason.LONG_GREETING)
     assert any(isinstance(e, OptOut) for e in result.conversation.events)
     assert not any("courtesy message" in text for text in _agent_lines(pipeline))
     assert result.voicemail is None
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        ["All circuits are busy now. Please try your call again later."],  # a network's intercept
+        ["Please state your name and the reason for your call."],  # a call screener
+        # the greeting's words around it are a recording's
+        ["I don't take calls from numbers I don't know. Send me a text.", "Or leave a message."],
+    ],
+)
+def test_a_recordings_words_after_a_verdict_by_length_never_opt_the_contact_out(
+    heard: list[str],
+) -> None:
+    """Review finding: networks' intercepts, call screeners, and greetings whose other words
+    are a recording's were opted out after a verdict by length (the understander reads them as
+    certain opt-outs). Their phrases, and any recording's phrase in the whole greeting, keep
+    them machines'."""
+    if len(heard) == 1:
+        result = _greeting_then_silence(heard).result()
+    else:
+        pipeline, _, _ = make(outbound_session(), heard)
+        line = Line(pipeline)
+        _greeting_with_a_pause(line, 2.0, 3.0)
+        _until_the_hang_up(line)
+        result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+
+
+def test_a_greeting_that_ends_with_a_beep_is_a_machines_whatever_its_words() -> None:
+    """A beep after the greeting: a machine's, and its words are the recording's, even ones
+    that read as a person's opt-out."""
+    result = _greeting_then_silence([HAROLD], beep=True).result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
 
 
 def test_a_persons_opt_out_in_other_words_cut_by_the_hang_up_after_a_verdict_by_length() -> None:
