@@ -346,7 +346,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "beep_not_checked",
         _PIPELINE,
-        "        if ready is not None and ready.reason is ReadyReason.AFTER_BEEP:\n"
+        "        if ready is not None and (ready.reason is ReadyReason.AFTER_BEEP or ready.beep):\n"
         "            return False\n",
         "",
         "a greeting that ended with a beep can still be taken for a person's opt-out",
@@ -369,8 +369,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "persons_not_weighed_at_ready",
         _PIPELINE,
-        "        if self._voicemail_reply is None or self._weigh_persons_opt_outs(out):\n",
-        "        if self._voicemail_reply is None:\n",
+        "        if self._weigh_persons_opt_outs(out):\n            return\n",
+        "",
         "a person's opt-out held since a verdict by length is never weighed: the message is left",
     ),
     Mutant(
@@ -383,9 +383,42 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "returned_call_clause_is_an_opt_out",
         _RUNTIME,
-        "            if only_returns_our_call(part):\n                continue\n",
-        "",
+        "            if only_returns_our_call(part) or not _CONTACT_WORDS.search(part):\n"
+        "                continue\n",
+        "            if not _CONTACT_WORDS.search(part):\n                continue\n",
         'a clinical turn that says "you called?" is asked whether to stop calling',
+    ),
+    Mutant(
+        "message_does_not_wait_for_words",
+        _PIPELINE,
+        "        if self._persons_opt_outs and self._greeting_words_pending:\n",
+        "        if False:\n",
+        "a person's opt-out is weighed before the rest of the greeting's words are in (a busy "
+        "worker lets a recording's first part opt the contact out)",
+    ),
+    Mutant(
+        "any_clause_counts",
+        _RUNTIME,
+        "            if only_returns_our_call(part) or not _CONTACT_WORDS.search(part):\n",
+        "            if only_returns_our_call(part):\n",
+        'a clause about something other than our calls ("stop talking") turns an urgent '
+        "deferral into an opt-out question",
+    ),
+    Mutant(
+        "appointment_talk_after_an_emergency",
+        _RUNTIME,
+        "                if urgent:\n"
+        "                    return self._say(URGENT_GOODBYE, noted, EndReason.URGENT_FOLLOW_UP)\n",
+        "",
+        "after the urgent flag and the opt-out question, a clear no goes back to the appointment",
+    ),
+    Mutant(
+        "clinical_task_lost_on_the_last_turn",
+        _RUNTIME,
+        "                    noted = [*noted, self._clinical_task(callee_text, urgent=False)]\n",
+        "                    pass\n",
+        "on the last turn, a request not to be called inside a clinical turn drops the clinical "
+        "question",
     ),
     Mutant(
         "urgent_dropped_when_asking",

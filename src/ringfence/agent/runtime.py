@@ -27,6 +27,7 @@ trained model held in memory).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -139,6 +140,17 @@ URGENT_FLAG: Final = (
     "I'm flagging what you said as urgent for our clinical team. If this feels like an "
     "emergency, please hang up and call 911."
 )
+# ... and after a clear no to it: the call ends there (no appointment talk after an emergency).
+URGENT_GOODBYE: Final = (
+    "Okay. Our clinical team will call you as soon as possible. If this feels like an "
+    "emergency, please hang up and call 911. Goodbye."
+)
+# A clause is a request about our calls only if it names them (or the number, the list, a
+# message): "stop talking" inside a clinical turn is not one.
+_CONTACT_WORDS = re.compile(
+    r"\b(?:call\w*|phone\w*|number|list|contact\w*|message\w*|texts?|texting|llam\w*|"
+    r"numero|número|lista|mensaje\w*|contact\w*)\b"
+)
 
 
 def _is_call_back_task(event: AgentEvent) -> bool:
@@ -224,6 +236,7 @@ class ConversationRuntime:
         self._asked_opt_out: str | None = None  # the question pending when we asked
         self._spanish = False
         self._asked_after_cancel = False  # the question followed a bare "cancel"
+        self._asked_after_urgent = False  # ... or an urgent complication: the call ends next
         self._negative = False  # the callee said no, not interested, or like an opt-out
 
     # -- what the shell reads -------------------------------------------------------------
@@ -309,15 +322,24 @@ class ConversationRuntime:
         if self._asked_opt_out is not None:
             pending, self._asked_opt_out = self._asked_opt_out, None
             bare_cancel, self._asked_after_cancel = self._asked_after_cancel, False
+            urgent, self._asked_after_urgent = self._asked_after_urgent, False
             if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):
+                if urgent:
+                    return self._say(URGENT_GOODBYE, noted, EndReason.URGENT_FOLLOW_UP)
                 if verify(pending, self._allowance()):  # e.g. an offer: not after a no
                     pending = ANYTHING_ELSE
                 return self._say(f"{KEEP_CALLING} {pending}", noted)
             return self._opt_out(
-                callee_text, CONFIRMED_ON_DOUBT, bare_cancel=bare_cancel, events=noted
+                callee_text,
+                CONFIRMED_ON_DOUBT,
+                bare_cancel=bare_cancel,
+                events=noted,
+                urgent=urgent,
             )
         if heard.label is Label.OPT_OUT and heard.doubt:
             if self._callee_turns >= self._max_callee_turns:  # no turn left to hear the answer
+                if clinical_too:  # the clinical question is still deferred
+                    noted = [*noted, self._clinical_task(callee_text, urgent=False)]
                 return self._opt_out(callee_text, UNANSWERED_DOUBT, events=noted)
             return self._ask_opt_out(callee_text, heard, noted, clinical_too=clinical_too)
         if heard.label is Label.OPT_OUT:
@@ -432,6 +454,15 @@ class ConversationRuntime:
         practice = self.profile.practice_name
         return disclosure_es(practice) if self._spanish else disclosure(practice)
 
+    def _clinical_task(self, callee_text: str, *, urgent: bool) -> StaffFollowUp:
+        concern = assess_clinical(callee_text)
+        signals = concern.signals if concern is not None else (LEARNED,)
+        if urgent:
+            reason, priority = FollowUpReason.POSSIBLE_COMPLICATION, TaskPriority.URGENT
+        else:
+            reason, priority = FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL
+        return StaffFollowUp(reason, priority, callee_text, signals)
+
     def _opt_out_in_a_clause(self, callee_text: str) -> bool:
         """One of the turn's clauses, on its own, is a certain request not to be called (a
         bare returned call, "you called?", is not: the model alone reads it as a complaint).
@@ -442,7 +473,7 @@ class ConversationRuntime:
         if len(parts) < 2:
             return False
         for part in parts:
-            if only_returns_our_call(part):
+            if only_returns_our_call(part) or not _CONTACT_WORDS.search(part):
                 continue
             read = self._understander.understand(part, appointment_call=self._appointment_call)
             if read.label is Label.OPT_OUT and not read.doubt:
@@ -474,12 +505,9 @@ class ConversationRuntime:
             )
             events = [*events, task]
             question = f"{URGENT_FLAG} {question}"
+            self._asked_after_urgent = True
         elif clinical_too:  # the clinical question is deferred to staff, as any is
-            signals = concern.signals if concern is not None else (LEARNED,)
-            task = StaffFollowUp(
-                FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL, callee_text, signals
-            )
-            events = [*events, task]
+            events = [*events, self._clinical_task(callee_text, urgent=False)]
             question = f"{CLINICAL_DEFERRAL} {question}"
         if heard.ai_doubt:
             said = [*events, AiDisclosed(callee_text)]
@@ -494,12 +522,16 @@ class ConversationRuntime:
         bare_cancel: bool = False,
         detected_by: DetectedBy = DetectedBy.RUNTIME,
         events: list[AgentEvent] | None = None,
+        urgent: bool = False,
     ) -> AgentTurn:
+        """`urgent`: an urgent complication was flagged before (the 911 line is said again)."""
         # No call-back of any kind to someone who just opted out (the Spanish-speaker task).
         kept = [e for e in events or [] if not _is_call_back_task(e)]
         said = [*kept, *self._opt_out_events(callee_text, rule, bare_cancel, detected_by)]
         ack = self._render(OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK)
-        if any(isinstance(e, StaffFollowUp) and e.priority is TaskPriority.URGENT for e in said):
+        if urgent or any(
+            isinstance(e, StaffFollowUp) and e.priority is TaskPriority.URGENT for e in said
+        ):
             ack = f"{ack.removesuffix(' Goodbye.').removesuffix(' Adiós.')} {EMERGENCY_LINE}"
         return self._say(ack, said, EndReason.OPT_OUT)
 

@@ -326,26 +326,37 @@ def find_cue(text: str, cues: tuple[Cue, ...]) -> str:
 # learned understander reads many of them as a request not to be called ("Please try your
 # call again later.", "Calls to this number are restricted.").
 INTERCEPT_CUES = _cues(
+    # Each anchored to the recording's own wording, not a word a person's opt-out may use
+    # ("I've blocked calls from you...", "don't try your call again", "no me llamen,
+    # verifique su lista"): a review of the first, broader list found those filtered out.
     ("all circuits", r"\ball circuits\b"),
-    ("try your call again", r"\btry (?:your |the )?(?:call )?again\b"),
+    (
+        "try your call again",
+        r"\bplease try (?:your |the )?(?:call )?again\b|(?<!dont )(?<!do not )\btry your call "
+        r"again\b|\btry again later\b",
+    ),
     ("check the number", r"\b(?:check|verify) the number\b"),
     ("cannot be completed", r"\b(?:cannot|can not|could not|couldnt) be (?:completed|connected)\b"),
     ("no longer in use", r"\bno longer in use\b|\bupdate your records\b"),
-    ("calls to this number", r"\bcalls to this (?:number|line|phone)\b"),
+    (
+        "calls to this number",
+        r"\bcalls to this (?:number|line|phone) (?:are|is|have been|cannot be) (?:being )?"
+        r"(?:restricted|blocked|forwarded|not (?:being )?(?:accepted|permitted))\b",
+    ),
     (
         "calls blocked",
-        r"\b(?:blocked|restricted) calls\b|\bcalls (?:are|have been) (?:blocked|restricted)\b"
-        r"|\bhas been (?:blocked|restricted)\b|\b(?:does not|doesnt) accept calls\b",
+        r"\bcalls (?:are|have been) (?:blocked|restricted)\b"
+        r"|\b(?:subscriber|customer|party|caller|person) (?:\w+ ){0,6}(?:has|have) (?:blocked|"
+        r"restricted)\b|\bhas been (?:blocked|restricted) by\b|\bnumber (?:does not|doesnt) "
+        r"accept calls\b",
     ),
-    (
-        "say your name",
-        r"\b(?:say|state|record) your name\b|\breason for (?:your|the|this) call\b"
-        r"|\bwhy (?:you are|youre) calling\b",
-    ),
+    # a screener asks for both: the name, and why
+    ("say your name", r"\b(?:say|state|record) your name (?:\w+ ){0,3}(?:reason|why)\b"),
     (
         "el numero marcado",
-        r"\bel numero que (?:usted )?(?:ha )?marcado\b|\bno existe\b|\bverifique\b"
-        r"|\bintente (?:su llamada |llamar )?(?:mas tarde|nuevamente|de nuevo)\b",
+        r"\bel numero que (?:usted )?(?:ha )?marcado\b|\bel numero (?:\w+ ){0,4}no existe\b"
+        r"|\bverifique (?:el|su) numero\b"
+        r"|(?<!no )\bintente (?:su llamada |llamar )?(?:mas tarde|nuevamente|de nuevo)\b",
     ),
 )
 

@@ -169,6 +169,9 @@ class VoicePipeline:
         # ... and those that stood once the whole message had played: heard at the hang-up
         # (due then), recorded beside the message.
         self._opt_outs_after_message: list[str] = []
+        # The greeting is over, a person's opt-out is held, and a greeting turn is still being
+        # transcribed: the message waits for its words (`_weigh_persons_opt_outs`).
+        self._message_waits_for_words = False
         self._greeting_pcm = bytearray()  # 8 kHz inbound from the answer, while AMD listens
         self._monotonic = monotonic
         self._frame_bytes = SAMPLE_WIDTH * CARRIER_RATE * vad.frame_ms // 1000
@@ -560,7 +563,7 @@ class VoicePipeline:
         """No beep ended the greeting (a beep is a machine's), and no recording's phrase is in
         `texts` or in any of the greeting's turns heard so far."""
         ready = self._amd.ready if self._amd is not None else None
-        if ready is not None and ready.reason is ReadyReason.AFTER_BEEP:
+        if ready is not None and (ready.reason is ReadyReason.AFTER_BEEP or ready.beep):
             return False
         greeting = [r.heard for r in self._track.replies.values() if not r.respond and r.heard]
         return not recording_words(" ".join([*greeting, *texts]))
@@ -610,7 +613,13 @@ class VoicePipeline:
         self._worker.speak_voicemail(reply.id, text)
 
     def _voicemail_ready(self, out: list[MediaAction]) -> None:
-        if self._voicemail_reply is None or self._weigh_persons_opt_outs(out):
+        if self._voicemail_reply is None:
+            return
+        if self._persons_opt_outs and self._greeting_words_pending:
+            self._message_waits_for_words = True  # `_drain` calls again once they are in
+            return
+        self._message_waits_for_words = False
+        if self._weigh_persons_opt_outs(out):
             return
         reply = self._track.replies[self._voicemail_reply]
         for chunk in self._voicemail_held:  # synthesized while the greeting played
@@ -621,7 +630,17 @@ class VoicePipeline:
 
     @property
     def _voicemail_can_play(self) -> bool:
-        return self._amd is not None and self._amd.ready is not None
+        ready = self._amd is not None and self._amd.ready is not None
+        return ready and not self._message_waits_for_words
+
+    @property
+    def _greeting_words_pending(self) -> bool:
+        """A greeting turn (heard, not answered) whose transcription is not back yet: a busy
+        worker. A person's opt-out is weighed against all the greeting's words."""
+        return any(
+            r.turn is not None and not r.respond and r.done is None
+            for r in self._track.replies.values()
+        )
 
     # -- output ---------------------------------------------------------------------------
     def _drain(self, out: list[MediaAction]) -> None:
@@ -671,6 +690,8 @@ class VoicePipeline:
             reply.done = message
             self._doubts_in_flight.pop(message.reply, None)
             self._record_latency(reply)
+            if self._message_waits_for_words and not self._greeting_words_pending:
+                self._voicemail_ready(out)
             if (
                 message.ended
                 and message.reply == self._voicemail_reply

@@ -173,23 +173,59 @@ def test_a_possible_opt_out_that_reports_a_complication_is_flagged_urgent_before
     )
     turn = runtime.respond("Yes.")
     assert kinds(turn.events) == [EventKind.OPT_OUT, EventKind.CALL_ENDED]
+    assert "call 911" in turn.text
     assert kinds(runtime.events).count(EventKind.STAFF_FOLLOW_UP) == 1
 
 
-def test_a_request_not_to_be_called_inside_a_clinical_turn_is_asked_about() -> None:
-    """Review finding: "Deje de llamarme, tengo la cara hinchada y no puedo respirar." (stop
-    calling me, my face is swollen and I can't breathe) is heard as a clinical question as a
-    whole, and the request not to be called inside it was lost: the agent deferred the
-    question and went on. A clause that is a certain opt-out on its own makes the turn one in
-    doubt: the clinical question is still deferred (a task), and the agent asks."""
+def test_after_an_urgent_complication_a_clear_no_ends_the_call() -> None:
+    """Review finding: after the urgent flag and the opt-out question, "No." went back to the
+    appointment ("Will you be able to make it?") with someone who cannot breathe."""
     runtime = confirmed_runtime()
-    asked = runtime.respond("Deje de llamarme, tengo la cara hinchada y no puedo respirar.")
+    runtime.respond("Stop calling me, my face is swollen and I can't breathe since the filler.")
+    turn = runtime.respond("No.")
+    assert turn.end_reason is EndReason.URGENT_FOLLOW_UP
+    assert "call 911" in turn.text
+    assert "make it" not in turn.text
+    assert EventKind.OPT_OUT not in kinds(runtime.events)
+
+
+def test_stop_talking_inside_an_urgent_turn_is_no_request_about_our_calls() -> None:
+    """Review finding: the clause "stop talking", read alone, is a certain opt-out to the
+    classifier; the urgent deferral that ends the call was turned into an opt-out question.
+    A clause counts only if it names our calls (or the number, the list, a message)."""
+    runtime = confirmed_runtime()
+    turn = runtime.respond("I can't breathe, stop talking, my throat is closing.")
+    assert turn.end_reason is EndReason.URGENT_FOLLOW_UP
+    assert "stop calling" not in turn.text
+
+
+def test_a_request_not_to_be_called_inside_a_clinical_turn_is_asked_about() -> None:
+    """Review finding: "Deje de llamarme, tengo la cara hinchada desde ayer." (stop calling me,
+    my face has been swollen since yesterday) is heard as a clinical question as a whole, and
+    the request not to be called inside it was lost: the agent deferred the question and went
+    on. A clause that is a certain opt-out on its own makes the turn one in doubt: the
+    clinical question is still deferred (a task), and the agent asks. (Spanish urgent signals,
+    "no puedo respirar", are not read by the clinical assessor yet: docs/agent.md.)"""
+    runtime = confirmed_runtime()
+    asked = runtime.respond("Deje de llamarme, tengo la cara hinchada desde ayer.")
     assert asked.text.endswith("¿Quiere que dejemos de llamar a este número?")
     assert not asked.ended
     reasons = [e.reason for e in asked.events if isinstance(e, StaffFollowUp)]
     assert FollowUpReason.CLINICAL_QUESTION in reasons
     turn = runtime.respond("Sí, por favor.")
     assert EventKind.OPT_OUT in kinds(turn.events)
+
+
+def test_a_request_inside_a_clinical_turn_on_the_last_turn_keeps_the_clinical_task() -> None:
+    """Review finding: with no turn left to ask, the doubt is an opt-out, and the clinical
+    question it carried was dropped."""
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy(), max_callee_turns=2)
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    turn = runtime.respond("Deje de llamarme, tengo fiebre desde ayer.")
+    assert turn.end_reason is EndReason.OPT_OUT
+    reasons = [e.reason for e in turn.events if isinstance(e, StaffFollowUp)]
+    assert FollowUpReason.CLINICAL_QUESTION in reasons
 
 
 def test_a_clinical_turn_that_only_says_we_called_is_no_opt_out() -> None:

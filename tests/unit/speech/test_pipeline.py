@@ -800,6 +800,30 @@ def test_a_recordings_words_after_a_verdict_by_length_never_opt_the_contact_out(
     assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
 
 
+def test_a_persons_opt_out_waits_for_the_rest_of_the_greetings_words() -> None:
+    """Review finding: the whole greeting was weighed with the words transcribed by then, so a
+    busy worker that had not transcribed "Or leave a message." yet let the first part opt the
+    contact out by their own voicemail. The message waits for those words."""
+    pipeline, runner, line = _behind(
+        ["I don't take calls from numbers I don't know. Send me a text.", "Or leave a message."]
+    )
+    _greeting_with_a_pause(line, 2.0, 3.0)
+    assert pipeline.mode is Mode.VOICEMAIL
+    runner.jobs.pop(0)()  # the first part: a possible person's opt-out, held
+    runner.jobs.pop(0)()  # the message is made
+    for _ in range(100):  # the greeting ends by silence; its second part is not heard yet
+        line.quiet(0.2)
+        if pipeline._message_waits_for_words:
+            break
+    assert pipeline._message_waits_for_words
+    assert not pipeline.agent_speaking
+    runner.run_all()  # "Or leave a message.": a recording's
+    _until_the_hang_up(line)
+    result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+
+
 def test_a_greeting_that_ends_with_a_beep_is_a_machines_whatever_its_words() -> None:
     """A beep after the greeting: a machine's, and its words are the recording's, even ones
     that read as a person's opt-out."""
