@@ -383,9 +383,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "returned_call_clause_is_an_opt_out",
         _RUNTIME,
-        "            if only_returns_our_call(part) or not _CONTACT_WORDS.search(part):\n"
+        "            if only_returns_our_call(part) or not _CONTACT_WORDS.search(plain):\n"
         "                continue\n",
-        "            if not _CONTACT_WORDS.search(part):\n                continue\n",
+        "            if not _CONTACT_WORDS.search(plain):\n                continue\n",
         'a clinical turn that says "you called?" is asked whether to stop calling',
     ),
     Mutant(
@@ -397,9 +397,35 @@ MUTANTS: tuple[Mutant, ...] = (
         "worker lets a recording's first part opt the contact out)",
     ),
     Mutant(
+        "late_opt_out_weighed_before_words",
+        _PIPELINE,
+        "                        if self._greeting_words_pending:  # (its own ReplyDone is next)\n"
+        "                            self._message_waits_for_words = True\n"
+        "                        else:\n"
+        "                            self._weigh_persons_opt_outs(out)\n",
+        "                        self._weigh_persons_opt_outs(out)\n",
+        "a possible person's opt-out judged after the greeting ended is weighed before the rest "
+        "of the greeting's words are in",
+    ),
+    Mutant(
+        "waiting_message_released_after_hang_up",
+        _PIPELINE,
+        "                and not self._stopped  # the hang-up weighs them itself\n",
+        "",
+        "a transcript read at the hang-up releases the waiting message onto the call after it",
+    ),
+    Mutant(
+        "cut_words_not_weighed",
+        _PIPELINE,
+        "            if persons and self._no_recording_heard("
+        "[*persons, text] if text else persons):\n",
+        "            if persons and self._no_recording_heard(persons):\n",
+        "at a hang-up, the words it cut are not weighed with a held person's opt-out",
+    ),
+    Mutant(
         "any_clause_counts",
         _RUNTIME,
-        "            if only_returns_our_call(part) or not _CONTACT_WORDS.search(part):\n",
+        "            if only_returns_our_call(part) or not _CONTACT_WORDS.search(plain):\n",
         "            if only_returns_our_call(part):\n",
         'a clause about something other than our calls ("stop talking") turns an urgent '
         "deferral into an opt-out question",

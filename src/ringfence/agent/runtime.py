@@ -28,6 +28,7 @@ trained model held in memory).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -147,10 +148,14 @@ URGENT_GOODBYE: Final = (
 )
 # A clause is a request about our calls only if it names them (or the number, the list, a
 # message): "stop talking" inside a clinical turn is not one.
-_CONTACT_WORDS = re.compile(
-    r"\b(?:call\w*|phone\w*|number|list|contact\w*|message\w*|texts?|texting|llam\w*|"
-    r"numero|número|lista|mensaje\w*|contact\w*)\b"
+_CONTACT_WORDS = re.compile(  # on accent-folded clauses
+    r"\b(?:call\w*|phone\w*|number|list|contact\w*|message\w*|texts?|texting|hear from|"
+    r"llam\w*|numero|lista|mensaje\w*|molest\w*|busqu\w*)\b"
 )
+
+
+def _fold_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _is_call_back_task(event: AgentEvent) -> bool:
@@ -472,8 +477,9 @@ class ConversationRuntime:
         parts = clauses(callee_text)
         if len(parts) < 2:
             return False
-        for part in parts:
-            if only_returns_our_call(part) or not _CONTACT_WORDS.search(part):
+        folded = clauses(_fold_accents(callee_text))  # "número" -> "numero", same clauses
+        for part, plain in zip(parts, folded, strict=False):
+            if only_returns_our_call(part) or not _CONTACT_WORDS.search(plain):
                 continue
             read = self._understander.understand(part, appointment_call=self._appointment_call)
             if read.label is Label.OPT_OUT and not read.doubt:

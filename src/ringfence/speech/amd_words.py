@@ -337,7 +337,7 @@ INTERCEPT_CUES = _cues(
     ),
     ("check the number", r"\b(?:check|verify) the number\b"),
     ("cannot be completed", r"\b(?:cannot|can not|could not|couldnt) be (?:completed|connected)\b"),
-    ("no longer in use", r"\bno longer in use\b|\bupdate your records\b"),
+    ("no longer in use", r"\bno longer in use\b"),
     (
         "calls to this number",
         r"\bcalls to this (?:number|line|phone) (?:are|is|have been|cannot be) (?:being )?"
@@ -348,7 +348,7 @@ INTERCEPT_CUES = _cues(
         r"\bcalls (?:are|have been) (?:blocked|restricted)\b"
         r"|\b(?:subscriber|customer|party|caller|person) (?:\w+ ){0,6}(?:has|have) (?:blocked|"
         r"restricted)\b|\bhas been (?:blocked|restricted) by\b|\bnumber (?:does not|doesnt) "
-        r"accept calls\b",
+        r"accept calls\b|\b(?:number|line|phone) is not accepting calls\b",
     ),
     # a screener asks for both: the name, and why
     ("say your name", r"\b(?:say|state|record) your name (?:\w+ ){0,3}(?:reason|why)\b"),

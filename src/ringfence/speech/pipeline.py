@@ -368,7 +368,7 @@ class VoicePipeline:
             persons = [d.text for d in self._persons_opt_outs]
             if text and self._a_persons_certain_opt_out(text):
                 persons.append(text)
-            if persons and self._no_recording_heard(persons):
+            if persons and self._no_recording_heard([*persons, text] if text else persons):
                 if not self._message_played:
                     self._cancel_voicemail()
                 said += persons
@@ -658,7 +658,10 @@ class VoicePipeline:
                 if self._mode is Mode.VOICEMAIL and self._a_persons_opt_out(message):
                     self._persons_opt_outs.append(message)
                     if self._voicemail_can_play:  # the greeting was over already
-                        self._weigh_persons_opt_outs(out)
+                        if self._greeting_words_pending:  # (its own ReplyDone is next)
+                            self._message_waits_for_words = True
+                        else:
+                            self._weigh_persons_opt_outs(out)
                     continue
                 self._greeting_doubts.append(message)
                 if not self._awaiting_amd:
@@ -690,7 +693,11 @@ class VoicePipeline:
             reply.done = message
             self._doubts_in_flight.pop(message.reply, None)
             self._record_latency(reply)
-            if self._message_waits_for_words and not self._greeting_words_pending:
+            if (
+                self._message_waits_for_words
+                and not self._greeting_words_pending
+                and not self._stopped  # the hang-up weighs them itself
+            ):
                 self._voicemail_ready(out)
             if (
                 message.ended

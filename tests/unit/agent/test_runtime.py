@@ -199,7 +199,14 @@ def test_stop_talking_inside_an_urgent_turn_is_no_request_about_our_calls() -> N
     assert "stop calling" not in turn.text
 
 
-def test_a_request_not_to_be_called_inside_a_clinical_turn_is_asked_about() -> None:
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Deje de llamarme, tengo la cara hinchada desde ayer.",
+        "No me molesten más, tengo la cara hinchada desde ayer.",  # (review: "molest-")
+    ],
+)
+def test_a_request_not_to_be_called_inside_a_clinical_turn_is_asked_about(said: str) -> None:
     """Review finding: "Deje de llamarme, tengo la cara hinchada desde ayer." (stop calling me,
     my face has been swollen since yesterday) is heard as a clinical question as a whole, and
     the request not to be called inside it was lost: the agent deferred the question and went
@@ -207,7 +214,7 @@ def test_a_request_not_to_be_called_inside_a_clinical_turn_is_asked_about() -> N
     clinical question is still deferred (a task), and the agent asks. (Spanish urgent signals,
     "no puedo respirar", are not read by the clinical assessor yet: docs/agent.md.)"""
     runtime = confirmed_runtime()
-    asked = runtime.respond("Deje de llamarme, tengo la cara hinchada desde ayer.")
+    asked = runtime.respond(said)
     assert asked.text.endswith("¿Quiere que dejemos de llamar a este número?")
     assert not asked.ended
     reasons = [e.reason for e in asked.events if isinstance(e, StaffFollowUp)]

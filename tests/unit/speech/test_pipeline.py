@@ -800,28 +800,81 @@ def test_a_recordings_words_after_a_verdict_by_length_never_opt_the_contact_out(
     assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
 
 
-def test_a_persons_opt_out_waits_for_the_rest_of_the_greetings_words() -> None:
-    """Review finding: the whole greeting was weighed with the words transcribed by then, so a
-    busy worker that had not transcribed "Or leave a message." yet let the first part opt the
-    contact out by their own voicemail. The message waits for those words."""
-    pipeline, runner, line = _behind(
-        ["I don't take calls from numbers I don't know. Send me a text.", "Or leave a message."]
-    )
+TWO_PARTS = ["I don't take calls from numbers I don't know. Send me a text.", "Or leave a message."]
+
+
+def _waiting_for_the_greetings_words() -> tuple[VoicePipeline, ManualRunner, Line]:
+    """A two-part greeting, AMD's verdict by length, the first part (a possible person's
+    opt-out) heard and the message made; the greeting ends by silence before the busy worker
+    has transcribed its second part ("Or leave a message.", a recording's)."""
+    pipeline, runner, line = _behind(TWO_PARTS)
     _greeting_with_a_pause(line, 2.0, 3.0)
     assert pipeline.mode is Mode.VOICEMAIL
-    runner.jobs.pop(0)()  # the first part: a possible person's opt-out, held
+    runner.jobs.pop(0)()  # the first part: held
     runner.jobs.pop(0)()  # the message is made
-    for _ in range(100):  # the greeting ends by silence; its second part is not heard yet
+    for _ in range(100):
         line.quiet(0.2)
         if pipeline._message_waits_for_words:
             break
     assert pipeline._message_waits_for_words
     assert not pipeline.agent_speaking
-    runner.run_all()  # "Or leave a message.": a recording's
+    return pipeline, runner, line
+
+
+def _left_a_message_and_no_opt_out(pipeline: VoicePipeline, line: Line) -> None:
     _until_the_hang_up(line)
     result = pipeline.result()
     assert not any(isinstance(e, OptOut) for e in result.conversation.events)
     assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+
+
+def test_a_persons_opt_out_waits_for_the_rest_of_the_greetings_words() -> None:
+    """Review finding: the whole greeting was weighed with the words transcribed by then, so a
+    busy worker that had not transcribed "Or leave a message." yet let the first part opt the
+    contact out by their own voicemail. The message waits for those words."""
+    pipeline, runner, line = _waiting_for_the_greetings_words()
+    runner.run_all()  # "Or leave a message.": a recording's
+    _left_a_message_and_no_opt_out(pipeline, line)
+
+
+def test_a_persons_opt_out_judged_after_the_greeting_ended_waits_for_its_words_too() -> None:
+    """Review finding: two turns behind, the possible opt-out itself was judged only after the
+    greeting ended, and was weighed at once, before "Or leave a message." was in."""
+    pipeline, runner, line = _behind(TWO_PARTS)
+    _greeting_with_a_pause(line, 2.0, 3.0)
+    runner.jobs.pop(1)()  # only the message is made
+    for _ in range(30):  # the greeting ends by silence: nothing held, the message plays
+        line.quiet(0.2)
+    assert pipeline.agent_speaking
+    runner.jobs.pop(0)()  # the first part, judged now
+    line.quiet(0.02)
+    runner.run_all()  # then the second
+    _left_a_message_and_no_opt_out(pipeline, line)
+
+
+def test_a_hang_up_while_the_message_waits_weighs_the_words_it_cut() -> None:
+    """Review findings: at a hang-up while the message waited, the words the hang-up cut
+    ("Or leave a message.", its job dropped) were not weighed with the held opt-out, and a
+    transcript drained at the hang-up released the held message onto the call after it."""
+    pipeline, _, _ = _waiting_for_the_greetings_words()
+    hang_up_s = pipeline.now_ms / 1000
+    pipeline.on_stop()  # the second part's job is dropped: transcribed at the hang-up
+    result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    agent = [t for t in result.conversation.transcript if t.speaker is Speaker.AGENT]
+    assert all(t.end_s <= hang_up_s for t in agent)
+
+
+def test_a_transcript_read_at_the_hang_up_does_not_release_the_waiting_message() -> None:
+    pipeline, runner, _ = _waiting_for_the_greetings_words()
+    runner.run_all()  # done just as the line drops: read by the hang-up
+    hang_up_s = pipeline.now_ms / 1000
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert not any(isinstance(e, OptOut) for e in result.conversation.events)
+    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    agent = [t for t in result.conversation.transcript if t.speaker is Speaker.AGENT]
+    assert all(t.end_s <= hang_up_s for t in agent)
 
 
 def test_a_greeting_that_ends_with_a_beep_is_a_machines_whatever_its_words() -> None:
@@ -830,20 +883,6 @@ def test_a_greeting_that_ends_with_a_beep_is_a_machines_whatever_its_words() -> 
     result = _greeting_then_silence([HAROLD], beep=True).result()
     assert not any(isinstance(e, OptOut) for e in result.conversation.events)
     assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
-
-
-def test_a_persons_opt_out_in_other_words_cut_by_the_hang_up_after_a_verdict_by_length() -> None:
-    """The same words and a hang-up before the turn ends: heard at the hang-up the same way."""
-    pipeline, _, _ = make(outbound_session(), [HAROLD])
-    line = Line(pipeline)
-    line.quiet(0.3)
-    line.say(4.5, seed=13)
-    assert pipeline.mode is Mode.VOICEMAIL
-    line.quiet(0.2)
-    pipeline.on_stop()
-    result = pipeline.result()
-    assert any(isinstance(e, OptOut) for e in result.conversation.events)
-    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
 
 
 def test_a_persons_opt_out_judged_after_the_whole_message_played_is_kept_beside_it() -> None:
@@ -1478,12 +1517,17 @@ def test_an_acknowledgement_unpinned_after_a_whole_message_stays_silent() -> Non
     assert pipeline.hangup_due
 
 
-def test_an_opt_out_after_a_machine_verdict_and_a_hang_up_leaves_no_message() -> None:
-    """Taken for a machine, the person says it and hangs up before the turn ends: the rules
-    hear it, and the record holds the opt-out, not a voicemail."""
-    pipeline, _, _ = make(
-        outbound_session(), ["Hi, this is Jane, I'm driving, so please stop calling me."]
-    )
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Hi, this is Jane, I'm driving, so please stop calling me.",  # the rules hear it
+        HAROLD,  # a person's opt-out after a verdict by length, read the same way at a hang-up
+    ],
+)
+def test_an_opt_out_after_a_machine_verdict_and_a_hang_up_leaves_no_message(words: str) -> None:
+    """Taken for a machine, the person says it and hangs up before the turn ends: it is
+    heard, and the record holds the opt-out, not a voicemail."""
+    pipeline, _, _ = make(outbound_session(), [words])
     line = Line(pipeline)
     line.quiet(0.3)
     line.say(4.5, seed=13)
