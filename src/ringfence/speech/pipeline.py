@@ -534,12 +534,11 @@ class VoicePipeline:
             self._answer(event, respond=False)
 
     def _a_persons_opt_out(self, doubt: GreetingDoubt) -> bool:
-        """A greeting turn's learned opt-out that stands against a machine verdict: read
-        without doubt, with no recording's phrase in it, and AMD went by length alone. On
-        the intent corpus's development sets v2/v3 this takes opt-out recall after a machine
-        verdict from the rules' 0.50/0.43 to 0.91/0.87 (docs/carriers.md); of the AMD tuning
-        sets' 497 machine-greeting spans it flags 3 (carriers' "Please try your call again
-        later."), and those AMD decides by their phrases, not by length."""
+        """A greeting turn's learned opt-out that may stand against a machine verdict: read
+        without doubt, with no recording's phrase in it, and AMD went by length alone (it is
+        then held until the greeting is over: `_weigh_persons_opt_outs`). On the intent
+        corpus's held-out splits v1/v4 this takes opt-out recall after a machine verdict from
+        the rules' 0.54/0.48 to 0.95/0.91 (docs/carriers.md, with what it flags on machines)."""
         return doubt.certain and self._a_persons_words(doubt.text)
 
     def _weigh_persons_opt_outs(self, out: list[MediaAction]) -> bool:
@@ -814,8 +813,8 @@ class VoicePipeline:
         """A machine's call: its events. The message counts as left only once it played in
         full: a box that hung up before the beep, or during the message ("mailbox full",
         the callee's own hang-up on a screened call), got none, or only a part without the
-        number to call back; the call is a voicemail with no resolution, and the workflow
-        may try again. What the filter withheld from the message stays only if it began."""
+        number to call back; the call is still a voicemail, and its record says no message
+        was left (no resolution). What the filter withheld stays only if the message began."""
         if self._voicemail_reply is None:
             return None
         if self._message_played:
