@@ -24,7 +24,6 @@ to ask about); the runtime's outgoing filter withholds the service and time rega
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
@@ -40,7 +39,7 @@ from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identit
 from ringfence.agent.policies.intents import Intent
 from ringfence.agent.policies.scripted import scheduling_intent
 from ringfence.agent.profile import AgentProfile, CallContext
-from ringfence.agent.text import normalized
+from ringfence.agent.text import normalized, unaccented
 from ringfence.agent.understanding.answers import is_bare_answer, is_clear_no
 from ringfence.agent.understanding.labels import Label
 from ringfence.domain.inbound import (
@@ -127,8 +126,7 @@ _DONE: Final = re.compile(
 
 def _plain(text: str) -> str:
     """`normalized` without accents, so the Spanish rules read "qué" and "que" alike."""
-    folded = unicodedata.normalize("NFKD", text)
-    return normalized("".join(c for c in folded if not unicodedata.combining(c)))
+    return normalized(unaccented(text))
 
 
 def asks_location(text: str) -> bool:

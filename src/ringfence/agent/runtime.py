@@ -28,7 +28,6 @@ trained model held in memory).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -81,7 +80,7 @@ from ringfence.agent.policies.base import (
 from ringfence.agent.policies.intents import Intent, recognize_intent
 from ringfence.agent.policies.scripted import purpose_prompt
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
-from ringfence.agent.text import clauses, sentences
+from ringfence.agent.text import clauses, sentences, unaccented
 from ringfence.agent.understanding.answers import is_bare_answer, is_clear_no
 from ringfence.agent.understanding.decision import Understanding
 from ringfence.agent.understanding.labels import Label, Language
@@ -152,10 +151,6 @@ _CONTACT_WORDS = re.compile(  # on accent-folded clauses
     r"\b(?:call\w*|phone\w*|number|list|contact\w*|message\w*|texts?|texting|hear from|"
     r"llam\w*|numero|lista|mensaje\w*|molest\w*|busqu\w*)\b"
 )
-
-
-def _fold_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _is_call_back_task(event: AgentEvent) -> bool:
@@ -477,7 +472,7 @@ class ConversationRuntime:
         parts = clauses(callee_text)
         if len(parts) < 2:
             return False
-        folded = clauses(_fold_accents(callee_text))  # "número" -> "numero", same clauses
+        folded = clauses(unaccented(callee_text))  # "número" -> "numero", same clauses
         for part, plain in zip(parts, folded, strict=False):
             if only_returns_our_call(part) or not _CONTACT_WORDS.search(plain):
                 continue

@@ -9,6 +9,7 @@ covers "dont", "don't" and "do not", and a negation in one clause never leaks in
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 _CLAUSE_BREAK: Final = re.compile(r"[.,!?;:\n\u2014\u2013]+|\s-+\s")
@@ -83,6 +84,13 @@ def clauses(text: str) -> list[str]:
         if words:
             result.append(" ".join(words))
     return result
+
+
+def unaccented(text: str) -> str:
+    """`text` with its accents dropped ("número" -> "numero"), so Spanish words match however
+    they were typed or transcribed."""
+    folded = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 def normalized(text: str) -> str:

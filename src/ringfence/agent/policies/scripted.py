@@ -8,7 +8,6 @@ a new time was offered). Two replies it cannot place end the call politely.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Final
 
 from ringfence.agent.events import (
@@ -26,7 +25,7 @@ from ringfence.agent.events import (
 from ringfence.agent.policies.base import PolicyReply, PolicyRequest, Speaker
 from ringfence.agent.policies.intents import Intent, IntentMatch, extract_when, recognize_intent
 from ringfence.agent.profile import CallDirection
-from ringfence.agent.text import normalized, sentences
+from ringfence.agent.text import normalized, sentences, unaccented
 from ringfence.agent.understanding.labels import Label
 from ringfence.domain.vocabulary import CallPurpose, TaskPriority
 
@@ -147,7 +146,7 @@ def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
     read the rest. A confirmation or a cancellation records something, so where the rules
     read the turn another specific way they win (`_CAREFUL`). Compared by cross-validation on
     the training corpus (docs/agent-evaluation.md)."""
-    plain = _unaccented(text)  # the rules read no accents ("cancélela")
+    plain = unaccented(text)  # the rules read no accents ("cancélela")
     match = recognize_intent(plain)
     said = normalized(plain)
     negated_cancel = _NEGATED_CANCEL.search(said) is not None
@@ -188,11 +187,6 @@ def scheduling_intent(text: str, understood: Label | None) -> IntentMatch:
     if hinted in _NEEDS_RULES_IF_NEGATED and hinted is not match.intent and vetoed and negated:
         return match
     return IntentMatch(hinted, match.when)
-
-
-def _unaccented(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 def _refuses_no_change(said: str) -> bool:
