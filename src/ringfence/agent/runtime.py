@@ -498,12 +498,7 @@ class ConversationRuntime:
         concern = assess_clinical(callee_text)
         if concern is not None and concern.urgent:
             # "Stop calling me, my face is swollen and I can't breathe": never only a question.
-            task = StaffFollowUp(
-                FollowUpReason.POSSIBLE_COMPLICATION,
-                TaskPriority.URGENT,
-                callee_text,
-                concern.signals,
-            )
+            task = self._clinical_task(callee_text, urgent=True)
             events = [*events, task]
             question = f"{URGENT_FLAG} {question}"
             self._asked_after_urgent = True
