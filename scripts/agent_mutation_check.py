@@ -52,6 +52,7 @@ _AMD_WORDS = "src/ringfence/speech/amd_words.py"
 _PIPELINE = "src/ringfence/speech/pipeline.py"
 _WORKER = "src/ringfence/speech/worker.py"
 _RESULT = "src/ringfence/speech/result.py"
+_CLINICAL = "src/ringfence/agent/guardrails/clinical.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -434,7 +435,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "appointment_talk_after_an_emergency",
         _RUNTIME,
         "                if urgent:\n"
-        "                    return self._say(URGENT_GOODBYE, noted, EndReason.URGENT_FOLLOW_UP)\n",
+        "                    line = URGENT_GOODBYE_ES if self._spanish else URGENT_GOODBYE\n"
+        "                    return self._say(line, noted, EndReason.URGENT_FOLLOW_UP)\n",
         "",
         "after the urgent flag and the opt-out question, a clear no goes back to the appointment",
     ),
@@ -450,7 +452,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "urgent_dropped_when_asking",
         _RUNTIME,
         "            events = [*events, task]\n"
-        '            question = f"{URGENT_FLAG} {question}"\n',
+        '            question = f"{URGENT_FLAG_ES if self._spanish else URGENT_FLAG} {question}"\n',
         "            pass\n",
         "a possible opt-out that reports a complication gets only the opt-out question",
     ),
@@ -497,6 +499,42 @@ MUTANTS: tuple[Mutant, ...] = (
         "certain=True)\n",
         "        return False\n",
         "after a verdict by length, a person's opt-out in other words cut by the hang-up is lost",
+    ),
+    Mutant(
+        "spanish_urgent_signals_ignored",
+        _CLINICAL,
+        "(label, re.compile(p)) for table in (_URGENT_TEXT, URGENT_ES) for label, p in",
+        "(label, re.compile(p)) for table in (_URGENT_TEXT,) for label, p in",
+        'a Spanish complication ("no puedo respirar") gets a normal clinical task',
+    ),
+    Mutant(
+        "accents_not_folded",
+        _CLINICAL,
+        "for c in clauses(unaccented(text))]",
+        "for c in clauses(text)]",
+        'a transcript with its accents ("se me cayó el párpado") is read as broken words',
+    ),
+    Mutant(
+        "idioms_read_as_symptoms",
+        _CLINICAL,
+        '    parts = [_IDIOMS.sub(" ", c) for c in',
+        "    parts = [c for c in",
+        '"I nearly fainted at the price" or "trabajo en urgencias" is a complication',
+    ),
+    Mutant(
+        "ai_question_hides_a_complication",
+        _RUNTIME,
+        "            if heard.label is Label.CLINICAL_QUESTION or concern is not None:\n",
+        "            if False:\n",
+        "a turn that asks whether the agent is a machine and reports a complication gets the "
+        "disclosure alone",
+    ),
+    Mutant(
+        "spanish_911_line_in_english",
+        _RUNTIME,
+        "            line = URGENT_DEFERRAL_ES if self._spanish else URGENT_DEFERRAL\n",
+        "            line = URGENT_DEFERRAL\n",
+        "a Spanish speaker's urgent deferral (the 911 line) is said in English",
     ),
 )
 

@@ -145,6 +145,29 @@ URGENT_GOODBYE: Final = (
     "Okay. Our clinical team will call you as soon as possible. If this feels like an "
     "emergency, please hang up and call 911. Goodbye."
 )
+# The clinical and emergency lines in Spanish, for a callee who speaks it (the 911 line above
+# all must be understood).
+CLINICAL_DEFERRAL_ES: Final = (
+    "Esa es una pregunta para nuestro equipo clínico, así que un miembro del personal le "
+    "devolverá la llamada para hablarlo."
+)
+URGENT_DEFERRAL_ES: Final = (
+    "No puedo dar consejos médicos, así que voy a marcar esto como urgente para nuestro equipo "
+    "clínico, y alguien le devolverá la llamada lo antes posible. Si siente que es una "
+    "emergencia, cuelgue y llame al 911. Adiós."
+)
+EMERGENCY_LINE_ES: Final = (
+    "También voy a marcar lo que me dijo como urgente para nuestro equipo clínico. Si siente "
+    "que es una emergencia, cuelgue y llame al 911. Adiós."
+)
+URGENT_FLAG_ES: Final = (
+    "Voy a marcar lo que me dijo como urgente para nuestro equipo clínico. Si siente que es "
+    "una emergencia, cuelgue y llame al 911."
+)
+URGENT_GOODBYE_ES: Final = (
+    "De acuerdo. Nuestro equipo clínico le llamará lo antes posible. Si siente que es una "
+    "emergencia, cuelgue y llame al 911. Adiós."
+)
 # A clause is a request about our calls only if it names them (or the number, the list, a
 # message): "stop talking" inside a clinical turn is not one.
 _CONTACT_WORDS = re.compile(  # on accent-folded clauses
@@ -325,7 +348,8 @@ class ConversationRuntime:
             urgent, self._asked_after_urgent = self._asked_after_urgent, False
             if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):
                 if urgent:
-                    return self._say(URGENT_GOODBYE, noted, EndReason.URGENT_FOLLOW_UP)
+                    line = URGENT_GOODBYE_ES if self._spanish else URGENT_GOODBYE
+                    return self._say(line, noted, EndReason.URGENT_FOLLOW_UP)
                 if verify(pending, self._allowance()):  # e.g. an offer: not after a no
                     pending = ANYTHING_ELSE
                 return self._say(f"{KEEP_CALLING} {pending}", noted)
@@ -351,20 +375,15 @@ class ConversationRuntime:
                 events=noted,
             )
         if heard.label is Label.AI_QUESTION or heard.ai_doubt:
-            text = f"{self._disclosure()} {self._pending_question()}"
-            return self._say(text, [*noted, AiDisclosed(callee_text)])
+            disclosed = [*noted, AiDisclosed(callee_text)]
+            concern = heard.clinical or assess_clinical(callee_text)
+            if heard.label is Label.CLINICAL_QUESTION or concern is not None:
+                # "Are you a real nurse? My lip is turning blue": the disclosure, and the
+                # clinical words still go to staff (urgent when they report a complication).
+                return self._defer_clinical(callee_text, concern, disclosed, self._disclosure())
+            return self._say(f"{self._disclosure()} {self._pending_question()}", disclosed)
         if heard.label is Label.CLINICAL_QUESTION:
-            concern = heard.clinical or ClinicalConcern(urgent=False, signals=(LEARNED,))
-            priority = TaskPriority.URGENT if concern.urgent else TaskPriority.NORMAL
-            reason = (
-                FollowUpReason.POSSIBLE_COMPLICATION
-                if concern.urgent
-                else FollowUpReason.CLINICAL_QUESTION
-            )
-            task = StaffFollowUp(reason, priority, callee_text, concern.signals)
-            if concern.urgent:
-                return self._say(URGENT_DEFERRAL, [*noted, task], EndReason.URGENT_FOLLOW_UP)
-            return self._say(f"{CLINICAL_DEFERRAL} {self._pending_question()}", [*noted, task])
+            return self._defer_clinical(callee_text, heard.clinical, noted)
         if heard.label is Label.HUMAN_REQUEST and _asks_something(callee_text):
             return self._to_a_person(callee_text, noted)  # before the identity check: staff verify
         if self._desk is not None:
@@ -454,6 +473,32 @@ class ConversationRuntime:
         practice = self.profile.practice_name
         return disclosure_es(practice) if self._spanish else disclosure(practice)
 
+    def _defer_clinical(
+        self,
+        callee_text: str,
+        concern: ClinicalConcern | None,
+        noted: list[AgentEvent],
+        prefix: str = "",
+    ) -> AgentTurn:
+        """A clinical question goes to staff; a possible complication as URGENT, with the 911
+        line, and the call ends there."""
+        concern = concern or ClinicalConcern(urgent=False, signals=(LEARNED,))
+        lead = f"{prefix} " if prefix else ""
+        if concern.urgent:
+            task = StaffFollowUp(
+                FollowUpReason.POSSIBLE_COMPLICATION,
+                TaskPriority.URGENT,
+                callee_text,
+                concern.signals,
+            )
+            line = URGENT_DEFERRAL_ES if self._spanish else URGENT_DEFERRAL
+            return self._say(f"{lead}{line}", [*noted, task], EndReason.URGENT_FOLLOW_UP)
+        task = StaffFollowUp(
+            FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL, callee_text, concern.signals
+        )
+        line = CLINICAL_DEFERRAL_ES if self._spanish else CLINICAL_DEFERRAL
+        return self._say(f"{lead}{line} {self._pending_question()}", [*noted, task])
+
     def _clinical_task(self, callee_text: str, *, urgent: bool) -> StaffFollowUp:
         concern = assess_clinical(callee_text)
         signals = concern.signals if concern is not None else (LEARNED,)
@@ -500,11 +545,11 @@ class ConversationRuntime:
             # "Stop calling me, my face is swollen and I can't breathe": never only a question.
             task = self._clinical_task(callee_text, urgent=True)
             events = [*events, task]
-            question = f"{URGENT_FLAG} {question}"
+            question = f"{URGENT_FLAG_ES if self._spanish else URGENT_FLAG} {question}"
             self._asked_after_urgent = True
         elif clinical_too:  # the clinical question is deferred to staff, as any is
             events = [*events, self._clinical_task(callee_text, urgent=False)]
-            question = f"{CLINICAL_DEFERRAL} {question}"
+            question = f"{CLINICAL_DEFERRAL_ES if self._spanish else CLINICAL_DEFERRAL} {question}"
         if heard.ai_doubt:
             said = [*events, AiDisclosed(callee_text)]
             return self._say(f"{self._disclosure()} {question}", said)
@@ -528,7 +573,8 @@ class ConversationRuntime:
         if urgent or any(
             isinstance(e, StaffFollowUp) and e.priority is TaskPriority.URGENT for e in said
         ):
-            ack = f"{ack.removesuffix(' Goodbye.').removesuffix(' Adiós.')} {EMERGENCY_LINE}"
+            emergency = EMERGENCY_LINE_ES if self._spanish else EMERGENCY_LINE
+            ack = f"{ack.removesuffix(' Goodbye.').removesuffix(' Adiós.')} {emergency}"
         return self._say(ack, said, EndReason.OPT_OUT)
 
     def _opt_out_events(

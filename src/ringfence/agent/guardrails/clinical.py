@@ -16,16 +16,19 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from ringfence.agent.text import clauses
+from ringfence.agent.guardrails.clinical_es import CLINICAL_ES, IDIOMS_ES, URGENT_ES
+from ringfence.agent.text import clauses, unaccented
+
+_COLOUR: Final = r"(white|grey|gray|greyish|grayish|blue|bluish|purple|purplish|dusky|pale)"
 
 _CLINICAL_TEXT: Final = {
-    "symptom": r"\b(swell\w*|swollen|bruis\w*|lumps?|lumpy|bumpy|cold sores?|"
+    "symptom": r"\b(swell\w*|swollen|puff\w*|bruis\w*|lumps?|lumpy|bumpy|cold sores?|"
     r"a (small |little |tiny |hard )?bump|bumps|a bump (on|under|in|near)|numb(ness|"
     r"ed|ing)?|"
     r"itch\w*|rash\w*|redness|red spots?|tender\w*|soreness|sore (on|at|where)|aching|ache|"
-    r"headaches?|(?<!a )pain|painful|hurts?|hurting|blisters?|scab\w*|scar|scars|scarring|"
-    r"burn(s|ed|ing)? (on|skin|mark)|bleed\w*|nause\w*|dizz\w*|hives|reaction|droop\w*|"
-    r"asymmetr\w*|uneven|lopsided|tingl\w*|stinging)\b",
+    r"headaches?|(?<!a )pain|painful|hurts?|hurting|blister\w*|scab\w*|scar|scars|scarring|"
+    r"burn(s|ed|ing)? (on|skin|mark)|burning|on fire|bleed\w*|nause\w*|dizz\w*|hives|"
+    r"reaction|droop\w*|asymmetr\w*|uneven|lopsided|tingl\w*|stinging|throbbing)\b",
     "dosage": r"\b(dosage|doses?|how many (units|syringes|vials)|how much (botox|filler|dysport|"
     r"xeomin|product)|units of|\d+ units|mg|milligrams?|ml|cc)\b",
     "side_effect": r"\b(side effects?|complications?|risks?|downtime|recovery time)\b",
@@ -37,31 +40,67 @@ _CLINICAL_TEXT: Final = {
     "medication": r"\b(medications?|medicines?|meds|pills?|prescriptions?|antibiotics?|"
     r"blood thinners?|painkillers?|aspirin|ibuprofen|advil|motrin|tylenol|aleve|arnica|"
     r"accutane|retin a|tretinoin|retinol|prednisone|steroids?|fish oil|vitamin e|"
-    r"ozempic|semaglutide|alcohol|wine|smok\w*|drink(ing)? (wine|alcohol)|interact\w*)\b",
+    r"ozempic|semaglutide|alcohol|wine|smok\w*|drink(ing)? (wine|alcohol)|interact\w*|"
+    r"benadryl|antihistamines?)\b",
     "pregnancy": r"\b(pregnan\w*|breastfeed\w*|breast feed\w*|nursing)\b",
     "allergy": r"\b(allerg\w*|anaphyla\w*)\b",
 }
 _URGENT_TEXT: Final = {
     "worsening": r"\b(getting|got|gotten|is|it is|keeps getting) (worse|bigger|larger)\b|"
-    r"\bworse\w*\b|\bspreading\b",
+    r"\bworse\w*\b|\bspread\w*\b|\b(moving|creeping|going) (up|down) (to|into|my|her|his)\b|"
+    r"\b(swell\w*|puff\w*|blow\w*) up\b|\bby the hour\b",
     "severe_pain": r"\b(severe|extreme|excruciating|unbearable|intense|terrible|really bad|"
-    r"a lot of) (pain|swelling|headache)\b|\bexcruciating\b|\bunbearable\b",
-    "vision": r"\b(vision|blurry|blurred|double vision|can not see|blind\w*|eyesight|"
-    r"see (properly|clearly))\b",
-    "blanching": r"\b(blanch\w*|(turn\w*|went|gone|skin) (white|grey|gray|blue|purple|dusky|"
-    r"dark)|looks? (white|grey|gray|blue|dusky)|(white|grey|gray|blue|dusky|"
-    r"mottled) (skin|patch|patches|spots?|area)|mottl\w*)\b",
+    r"a lot of) (pain|swelling|headache)\b|\bexcruciating\b|\bunbearable\b|"
+    r"\b(pain|swelling|headache) (\w+ ){0,4}(is|are|so) (severe|extreme|unbearable|"
+    r"really bad|excruciating)\b|\b(hurts|hurting) (a lot|so (bad|much)|really bad)\b",
+    "vision": r"\b(vision|blurry|blurred|double vision|seeing double|see double|can not see|"
+    r"blind\w*|eyesight|see (properly|clearly))\b",
+    "blanching": r"\b(blanch\w*|mottl\w*|dusky|(turn\w*|went|gone|going|getting|looks?|"
+    r"looking|kind of|kinda|sort of) (\w+ ){0,2}"
+    + _COLOUR
+    + r"|(turn\w*|went) dark|"
+    + _COLOUR
+    + r" (\w+ )?(skin|patch\w*|spots?|area|looking)|(cold|numb) and (\w+ )?("
+    + _COLOUR[1:-1]
+    + r"|blotchy)|"
+    + _COLOUR
+    + r" and (cold|numb))\b",
     "fever": r"\b(fever\w*|chills|feverish|temperature)\b",
     "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b",
-    "breathing": r"\b(trouble|difficulty|hard|problems?|can not|struggling) (breath\w*|"
-    r"swallow\w*)\b|\bshort(ness)? of breath\b|\b(throat|tongue) (is )?(swell\w*|"
-    r"closing|tight)\b",
-    "drooping": r"\b(droop\w*|ptosis|eyelid|slurred)\b",
-    "emergency": r"\b(emergency|hospital|911|the er|urgent care|ambulance|chest pain)\b",
+    "breathing": r"\b(trouble|difficulty|hard|harder|problems?|can not|struggling|hard time) "
+    r"(to |with |when )?(breath\w*|swallow\w*)\b|\bshort(ness)? of breath\b|"
+    r"\b(throat|tongue|airway) (\w+ ){0,2}(swell\w*|swollen|closing|tight\w*|thick)\b",
+    "drooping": r"\b(droop\w*|ptosis|slurr\w*|(eyelid|lid|brow|eyebrow|eye|face|mouth|smile) "
+    r"(is |are )?(\w+ ){0,2}(dropp\w*|sagg\w*|hanging|lower\w*)|(dropp\w*|droop\w*|sagg\w*) "
+    r"(\w+ ){0,2}one side|can not (close|open) (my|her|his) eye)\b",
+    "emergency": r"\b(emergency|hospital|911|nine one one|the er|urgent care|ambulance|"
+    r"chest (pain|hurts|is tight|feels tight)|fainted|fainting|feel faint|passed out|"
+    r"blacked out)\b",
+    "bleeding": r"\b(bleeding (a lot|heavily|badly|through|non ?stop)|(will not|does not|can not) "
+    r"stop bleeding|bleed\w* (\w+ ){0,4}(will not|does not|would not) stop|"
+    r"(incision|wound|stitches) (\w+ )?(opened|split|came apart|came out|popped))\b",
     "necrosis": r"\b(necros\w*|dying skin|black (skin|scab|spot))\b",
 }
-_CLINICAL: Final = tuple((label, re.compile(p)) for label, p in _CLINICAL_TEXT.items())
-_URGENT: Final = tuple((label, re.compile(p)) for label, p in _URGENT_TEXT.items())
+# Removed from a clause before it is read: the words in another sense ("a pain in the neck",
+# "I nearly fainted at the bill", "I work at the hospital").
+_IDIOMS_EN: Final = (
+    r"\bpain in the (neck|butt|ass)\b",
+    r"\b(is|was|such|what) a (real |total |huge |big )?(headache|pain)\b",
+    r"\b(nearly|almost) (fainted|passed out|died)\b",
+    r"\bdying (to|for)\b",
+    r"\b(killing|kills) me\b",
+    r"\b(price|bill|cost|news|that|this) (is|was) (\w+ ){0,2}hard to swallow\b",
+    r"\bwork\w* (\w+ ){0,3}(at|in) (the|a) (hospital|er|emergency room|urgent care)\b",
+    r"\bfeeling blue\b",
+    r"\b(family|work|childcare|personal) emergency\b",
+)
+_CLINICAL: Final = tuple(
+    (label, re.compile(p)) for table in (_CLINICAL_TEXT, CLINICAL_ES) for label, p in table.items()
+)
+_URGENT: Final = tuple(
+    (label, re.compile(p)) for table in (_URGENT_TEXT, URGENT_ES) for label, p in table.items()
+)
+_IDIOMS: Final = re.compile("|".join((*_IDIOMS_EN, *IDIOMS_ES)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +116,10 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     (vision, blanching, breathing, fever, infection, emergency): "worse" alone ("Tuesday is
     worse for me") is not a complication.
     """
-    parts = clauses(text)  # once, not once per pattern
-    found = [label for label, p in _CLINICAL for c in parts if p.search(c)]
-    urgent = [label for label, p in _URGENT for c in parts if p.search(c)]
+    # Once, not once per pattern; "está" -> "esta"; idioms out ("a pain in the neck").
+    parts = [_IDIOMS.sub(" ", c) for c in clauses(unaccented(text))]
+    found = list(dict.fromkeys(label for label, p in _CLINICAL for c in parts if p.search(c)))
+    urgent = list(dict.fromkeys(label for label, p in _URGENT for c in parts if p.search(c)))
     standalone = [u for u in urgent if u not in {"worsening", "severe_pain"}]
     if not found and not standalone:
         if "severe_pain" in urgent:

@@ -1,0 +1,93 @@
+"""The clinical assessor's Spanish patterns (`guardrails.clinical`), matched on accent-folded
+clauses ("está" -> "esta"), so a transcript with or without its accents reads the same.
+
+Same labels as the English tables. "Peor" alone is a worse day, not a complication (as
+"worse" in English): it counts only beside clinical words. Idioms that borrow the words
+("qué dolor de cabeza" for a hassle, "casi me desmayo" at a price, "trabajo en urgencias")
+are removed from a clause before it is read.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_COLOUR: Final = r"(blanc|gris|azul|morad|oscur|negr|palid|amoratad|verdos)\w*"
+
+CLINICAL_ES: Final = {
+    "symptom": r"\b(hinch\w*|inflam\w*|moreton\w*|moraton\w*|morados?|hematomas?|"
+    r"bult(o|os|ito|itos)|bolit\w*|chipote|entumid\w*|entumecid\w*|adormecid\w*|"
+    r"(labio|boca|cara|mejilla|cachete|frente|lengua|zona|piel|menton)s? (\w+ ){0,2}dormid[oa]s?|"
+    r"se (me |le )?(durmio|duerme)|"
+    r"comezon|picazon|picor|me pica|ronchas?|sarpullido|erupcion|enrojecid\w*|rojez\w*|"
+    r"colorad[oa]s?|(esta|estan|se ve|se puso|quedo) (muy |bien )?roj[oa]s?|sensible|"
+    r"adolorid\w*|dolor|me duelen?|duele|ardor|arde|(me |le )?quem\w*|ampollas?|costras?|"
+    r"cicatri\w*|sangr\w*|nauseas?|marea\w*|mareos?|asimetri\w*|disparej\w*|chuec[oa]|"
+    r"hormigueo|granitos|reaccion|pelando|descamacion|punzadas?|palpitaciones)\b",
+    "dosage": r"\b(dosis|cuantas (unidades|jeringas)|unidades de|\d+ unidades|miligramos?)\b",
+    "side_effect": r"\b(efectos? (secundarios?|adversos?)|complicacion\w*|riesgos?|"
+    r"(tiempo de )?recuperacion)\b",
+    "normal_question": r"\b(es|sera|eso es|esto es) (normal|seguro)\b|"
+    r"\bdebo (de )?preocupar\w*|\b(me preocupa|estoy preocupad\w*)\b|"
+    r"\bpuedo (hacer ejercicio|ir al gimnasio|tomar el sol|broncear\w*|maquillar\w*|"
+    r"ir a la playa|volar|acostarme|dormir boca)\b",
+    "medication": r"\b(medicamentos?|medicinas?|pastillas?|receta|antibiotic\w*|"
+    r"anticoagulantes?|ibuprofeno|aspirina|paracetamol|acetaminofen|tylenol|advil|"
+    r"analgesic\w*|antiinflamatori\w*|antihistaminic\w*|benadryl|arnica|alcohol|"
+    r"(tomar|beber) (vino|cerveza|tragos)|(puedo|se puede|podria) fumar|fumar (despues|antes)|"
+    r"esteroides?|prednisona|vitamina e|"
+    r"aceite de pescado|ozempic)\b",
+    "pregnancy": r"\b(embaraz\w*|amamant\w*|lactancia|dando (el )?pecho|dando de mamar)\b",
+    "allergy": r"\b(alergi\w*|alergic\w*|anafila\w*)\b",
+}
+URGENT_ES: Final = {
+    "worsening": r"\b(peor|empeor\w*|cada vez (mas|peor)|mas grande|extendi\w*|esparci\w*|"
+    r"regando|rego|expandi\w*|subiendo|avanza\w*|creciendo|crece)\b",
+    "severe_pain": r"\b(dolor|hinchazon|inflamacion) (muy )?(fuerte|intens[oa]|insoportable|"
+    r"terrible|horrible|espantos[oa])\b|\b(mucho|muchisimo|demasiado) dolor\b|"
+    r"\bme duelen? (mucho|muchisimo|horrible|demasiado|un monton|bastante)\b|"
+    r"\binsoportable\b|\bno (aguanto|soporto) el dolor\b",
+    "vision": r"\b(no (veo|ve|ven|vemos) (bien|claro)|(veo|ve) (borroso|doble|nublado|"
+    r"manchas)|vision (borrosa|doble|nublada)|vista (borrosa|nublada)|borrosa|"
+    r"no puedo ver|cieg[oa]|ceguera|(perdi|pierdo|perdiendo) la (vista|vision))\b",
+    "blanching": r"\b((pon\w*|puso|volvi\w*|vuelto|quedo|quedando|torn\w*) (\w+ ){0,2}"
+    + _COLOUR
+    + r"|(piel|zona|mancha|manchas|parte|labio|labios|nariz|punta|cachete|mejilla|barbilla) "
+    r"(\w+ ){0,1}"
+    + _COLOUR
+    + r"|(como|medio|algo) "
+    + _COLOUR
+    + r"|"
+    + _COLOUR
+    + r" y (frio|fria|helad\w*)|"
+    r"palid\w*|amoratad\w*|moteada)\b",
+    "fever": r"\b(fiebre|calentura|escalofrios|temperatura)\b",
+    "infection": r"\b(infecci\w*|infectad\w*|pus|supur\w*|absceso|(esta|se siente|la siento|"
+    r"lo siento|muy) caliente|(sale|saca|bota|le sale|me sale) (liquido|pus|agua))\b",
+    "breathing": r"\b(no puedo|no puede|me cuesta|le cuesta|dificultad para|problemas? para|"
+    r"trabajo para) (respirar|tragar)\b|\b(me falta el aire|le falta el aire|falta de aire|"
+    r"me ahog\w*|se ahog\w*|ahogando)\b|\b(garganta|lengua) (\w+ ){0,2}(hinchad|cerrad|"
+    r"inflamad|apretad)\w*|\bse (me |le )?(cierra|esta cerrando) la garganta\b",
+    "drooping": r"\b((parpado|ceja|ojo|cara|boca|labio)s? (caid|colgad)\w*|se (me |le )?"
+    r"(cae|cayo|esta cayendo|bajo|esta bajando) (el|la) (parpado|ojo|ceja|cara|boca)|"
+    r"media cara|no (puedo|puede) (sonreir|abrir (bien )?el ojo|cerrar (bien )?el ojo)|"
+    r"arrastr\w* (las palabras|la lengua)|ptosis)\b",
+    "emergency": r"\b(emergencias?|hospital|urgencias|911|ambulancia|dolor (en el|de|del) pecho|"
+    r"me duele el pecho|desmay\w*)\b",
+    "bleeding": r"\b(sangr\w* (mucho|muchisimo|demasiado|sin parar)|no (para|deja) de sangrar|"
+    r"se (me |le )?abrio (la herida|la incision|la cicatriz)|(puntos|la incision|la herida) "
+    r"se (abrio|abrieron|solto|soltaron))\b",
+    "necrosis": r"\b(necros\w*|piel (muerta|negra)|costra negra)\b",
+}
+# Removed from a clause before it is read: the words in another sense.
+IDIOMS_ES: Final = (
+    r"\b(que|vaya|es un|un|menudo) dolor de (cabeza|muelas)\b",
+    r"\bdolor de muelas\b",  # a nuisance ("esto es un dolor de muelas")
+    r"\bcasi me (desmay\w*|muero)\b",
+    r"\bme muero (por|de ganas)\b",
+    r"\bmuert[oa]s? de (cansancio|hambre|risa|sueno|ganas|calor|frio)\b",
+    r"\btrabaj\w* (\w+ ){0,3}(en|de) (el hospital|un hospital|urgencias|emergencias|la sala)\b",
+    r"\b(el precio|la cuenta|el costo) (me )?(dolio|duele)\b",
+    r"\bme duele el bolsillo\b",
+    r"\bemergencia (familiar|en (la familia|casa|el trabajo))\b",
+    r"\bme (esta|estan) matando\b",
+)

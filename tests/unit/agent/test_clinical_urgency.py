@@ -1,0 +1,229 @@
+"""A possible complication reaches staff as URGENT, in Spanish too, and the callee hears the
+911 line in their language (issue 15: Spanish clinical questions; docs/agent-evaluation.md,
+"Urgency")."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from importlib import resources
+
+import pytest
+
+from ringfence.agent.events import (
+    AiDisclosed,
+    EndReason,
+    EventKind,
+    FollowUpReason,
+    StaffFollowUp,
+)
+from ringfence.agent.guardrails.clinical import assess_clinical
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.runtime import (
+    CLINICAL_DEFERRAL_ES,
+    EMERGENCY_LINE_ES,
+    URGENT_DEFERRAL_ES,
+    URGENT_FLAG_ES,
+    URGENT_GOODBYE_ES,
+    ConversationRuntime,
+)
+from ringfence.agent.understanding.understander import LearnedUnderstander
+from ringfence.agent.urgency_evaluation import (
+    DEV,
+    TEST_FROZEN,
+    Urgency,
+    evaluate,
+    load_cases,
+    predict,
+    shipped,
+)
+from ringfence.domain.vocabulary import TaskPriority
+
+from .factories import PRACTICE, outbound, profile
+
+UNDERSTANDER = LearnedUnderstander()
+
+
+def confirmed() -> ConversationRuntime:
+    runtime = ConversationRuntime(
+        profile(), outbound(), ScriptedPolicy(), understander=UNDERSTANDER
+    )
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    return runtime
+
+
+def staff_tasks(runtime: ConversationRuntime) -> list[StaffFollowUp]:
+    clinical = {FollowUpReason.POSSIBLE_COMPLICATION, FollowUpReason.CLINICAL_QUESTION}
+    return [e for e in runtime.events if isinstance(e, StaffFollowUp) and e.reason in clinical]
+
+
+# -- the assessor, Spanish and idioms ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("desde el relleno no puedo respirar bien", True),
+        ("a mi hermana se le está poniendo morada la nariz", True),
+        ("tengo fiebre y la mejilla me supura", True),
+        ("veo borroso del ojo izquierdo desde ayer", True),
+        ("se me cayó el párpado después del botox", True),
+        ("la hinchazón va cada vez peor", True),
+        ("tengo un dolor insoportable en los labios", True),
+        ("la herida no deja de sangrar", True),
+        ("mi mamá se desmayó esta mañana después de la lipo", True),
+        ("tengo un poco de moretón, ¿es normal?", False),
+        ("¿puedo tomar ibuprofeno antes de la cita?", False),
+        ("estoy embarazada, ¿puedo hacerme el botox?", False),
+        ("tengo el labio un poco dormido todavía", False),
+    ],
+)
+def test_spanish_clinical_words_and_complications(text: str, urgent: bool) -> None:
+    concern = assess_clinical(text)
+    assert concern is not None
+    assert concern.urgent is urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ay qué dolor de cabeza con el tráfico, pero sí voy",
+        "casi me desmayo cuando vi la cuenta",
+        "me muero por ver los resultados",
+        "trabajo en urgencias, ¿tienen citas por la tarde?",
+        "el martes es peor para mí",
+        "mi mamá está dormida, llame más tarde",
+        "this whole thing is a pain in the neck, can we do Friday",
+        "I nearly fainted at the price",
+        "I work nights at the hospital so mornings are best",
+        "I'm dying to see the results",
+    ],
+)
+def test_words_in_another_sense_are_not_clinical(text: str) -> None:
+    assert assess_clinical(text) is None
+
+
+def test_a_family_emergency_is_not_a_complication() -> None:
+    for said in ("I had a family emergency, I need to cancel", "tuve una emergencia familiar"):
+        concern = assess_clinical(said)
+        assert concern is None or not concern.urgent
+
+
+# -- the runtime says it in the callee's language ---------------------------------------------
+def test_a_spanish_complication_is_urgent_and_the_911_line_is_spanish() -> None:
+    runtime = confirmed()
+    turn = runtime.respond("oiga desde el relleno se me está poniendo gris el labio y me arde")
+    assert turn.end_reason is EndReason.URGENT_FOLLOW_UP
+    assert turn.text == URGENT_DEFERRAL_ES
+    [task] = staff_tasks(runtime)
+    assert task.priority is TaskPriority.URGENT
+    assert task.reason is FollowUpReason.POSSIBLE_COMPLICATION
+
+
+def test_a_spanish_clinical_question_is_deferred_in_spanish() -> None:
+    runtime = confirmed()
+    turn = runtime.respond("¿es normal tener un poco de moretón después del relleno?")
+    assert turn.text.startswith(CLINICAL_DEFERRAL_ES)
+    assert not turn.ended
+    [task] = staff_tasks(runtime)
+    assert task.priority is TaskPriority.NORMAL
+
+
+def test_a_spanish_opt_out_with_a_complication_ends_with_the_spanish_911_line() -> None:
+    runtime = confirmed()
+    turn = runtime.respond("ya no me llamen más, y tengo la cara hinchada y no puedo respirar")
+    if not turn.ended:  # asked first: the urgent flag comes with the question
+        assert turn.text.startswith(URGENT_FLAG_ES)
+        turn = runtime.respond("sí")
+        assert turn.text.endswith(EMERGENCY_LINE_ES)
+    else:
+        assert turn.text.endswith(EMERGENCY_LINE_ES)
+    assert turn.end_reason is EndReason.OPT_OUT
+    assert [t.priority for t in staff_tasks(runtime)] == [TaskPriority.URGENT]
+
+
+def test_after_a_spanish_urgent_flag_a_clear_no_says_goodbye_in_spanish() -> None:
+    runtime = confirmed()
+    asked = runtime.respond("deje de llamarme, tengo los labios morados y me falta el aire")
+    assert asked.text.startswith(URGENT_FLAG_ES)
+    turn = runtime.respond("no")
+    assert turn.text == URGENT_GOODBYE_ES
+    assert turn.end_reason is EndReason.URGENT_FOLLOW_UP
+
+
+def test_an_ai_question_with_a_complication_gets_the_disclosure_and_the_urgent_task() -> None:
+    """Before, a turn that asked whether the agent was a machine got the disclosure alone: the
+    complication in the same words reached no one."""
+    runtime = confirmed()
+    turn = runtime.respond("Am I talking to a robot? My lip is turning white since the filler.")
+    assert turn.text.startswith(f"I'm an AI assistant for {PRACTICE}.")
+    assert "911" in turn.text
+    assert turn.end_reason is EndReason.URGENT_FOLLOW_UP
+    assert [e.kind for e in turn.events] == [
+        EventKind.AI_DISCLOSED,
+        EventKind.STAFF_FOLLOW_UP,
+        EventKind.CALL_ENDED,
+    ]
+    assert [t.priority for t in staff_tasks(runtime)] == [TaskPriority.URGENT]
+
+
+def test_an_ai_question_with_a_clinical_question_gets_both_answers() -> None:
+    runtime = confirmed()
+    said = "Is this a recording? Also is it normal to have a little bruising?"
+    turn = runtime.respond(said)
+    assert turn.text.startswith(f"I'm an AI assistant for {PRACTICE}.")
+    assert "clinical team" in turn.text
+    assert not turn.ended
+    assert AiDisclosed(said) in turn.events
+    [task] = staff_tasks(runtime)
+    assert task.priority is TaskPriority.NORMAL
+
+
+# -- the evaluation ----------------------------------------------------------------------------
+def test_the_held_out_split_is_the_one_frozen() -> None:
+    folder = resources.files("ringfence.agent").joinpath("data", "urgency")
+    digest = hashlib.sha256(folder.joinpath(TEST_FROZEN).read_bytes()).hexdigest()
+    notes = folder.joinpath("TEST_FROZEN.md").read_text(encoding="utf-8")
+    assert re.search(rf"\b{digest}\b", notes), "test_frozen.jsonl changed after it was frozen"
+
+
+def test_bad_lines_are_named() -> None:
+    with pytest.raises(ValueError, match=r"f:2: label 'severe' is not urgent"):
+        load_cases(
+            ['{"text": "a", "label": "none"}', '{"text": "b", "label": "severe"}'], source="f"
+        )
+    with pytest.raises(ValueError, match=r"f:1: lang 'fr'"):
+        load_cases(['{"text": "a", "label": "none", "lang": "fr"}'], source="f")
+    with pytest.raises(ValueError, match=r"f:1: not JSON"):
+        load_cases(["{"], source="f")
+
+
+def test_the_evaluation_reads_turns_as_the_runtime_does() -> None:
+    """`predict` restates the runtime's choice; run the runtime itself on every development
+    turn and compare, so the figures in docs/agent-evaluation.md are the runtime's."""
+    for case in shipped(DEV):
+        runtime = confirmed()
+        runtime.respond(case.text)
+        tasks = staff_tasks(runtime)
+        if any(t.priority is TaskPriority.URGENT for t in tasks):
+            ran = Urgency.URGENT
+        elif tasks:
+            ran = Urgency.CLINICAL
+        else:
+            ran = Urgency.NONE
+        assert predict(case.text, UNDERSTANDER) is ran, case.text
+
+
+def test_scores_count_both_directions() -> None:
+    cases = load_cases(
+        [
+            '{"text": "my lip is turning white since the filler", "label": "urgent"}',
+            '{"text": "is a little bruising normal?", "label": "urgent"}',
+            '{"text": "tuesday is worse for me", "label": "none"}',
+            '{"text": "my face is swollen and it keeps getting worse", "label": "clinical"}',
+        ]
+    )
+    report = evaluate(cases, UNDERSTANDER)
+    assert (report.overall.urgent_found, report.overall.urgent) == (1, 2)
+    assert (report.overall.false_urgent, report.overall.not_urgent) == (1, 2)
+    assert (report.overall.to_staff, report.overall.clinical_support) == (3, 3)
+    assert len(report.misses) == 2
