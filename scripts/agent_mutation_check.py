@@ -443,7 +443,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "clinical_task_lost_on_the_last_turn",
         _RUNTIME,
-        "                    noted = [*noted, self._clinical_task(callee_text, urgent=False)]\n",
+        "                    noted = [*noted, self._clinical_task(callee_text, heard, "
+        "urgent=False)]\n",
         "                    pass\n",
         "on the last turn, a request not to be called inside a clinical turn drops the clinical "
         "question",
@@ -535,6 +536,22 @@ MUTANTS: tuple[Mutant, ...] = (
         "            line = URGENT_DEFERRAL_ES if self._spanish else URGENT_DEFERRAL\n",
         "            line = URGENT_DEFERRAL\n",
         "a Spanish speaker's urgent deferral (the 911 line) is said in English",
+    ),
+    Mutant(
+        "learned_urgency_ignored",
+        _DECISION,
+        "    if urgency >= thresholds.urgent and (found is not None or heard_clinical):\n",
+        "    if False:\n",
+        'a complication described, not named ("my leg is fat and sore on one side since the '
+        'lipo"), gets a normal clinical task: the urgency head is not read',
+    ),
+    Mutant(
+        "urgent_task_raised_again_at_hang_up",
+        _RUNTIME,
+        "self._asked_after_cancel, None)",
+        "self._asked_after_cancel, self._understander.understand(said, "
+        "appointment_call=True).clinical)",
+        "a hang-up after the urgent flag and the opt-out question raises a second urgent task",
     ),
 )
 

@@ -50,7 +50,7 @@ from ringfence.agent.events import (
     WrongNumber,
     outcome_of,
 )
-from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
+from ringfence.agent.guardrails.clinical import ClinicalConcern
 from ringfence.agent.guardrails.disclosure import asks_if_ai, disclosure, disclosure_es
 from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identity_answer
 from ringfence.agent.guardrails.opt_out import detect_opt_out
@@ -359,12 +359,15 @@ class ConversationRuntime:
                 bare_cancel=bare_cancel,
                 events=noted,
                 urgent=urgent,
+                concern=heard.clinical,
             )
         if heard.label is Label.OPT_OUT and heard.doubt:
             if self._callee_turns >= self._max_callee_turns:  # no turn left to hear the answer
                 if clinical_too:  # the clinical question is still deferred
-                    noted = [*noted, self._clinical_task(callee_text, urgent=False)]
-                return self._opt_out(callee_text, UNANSWERED_DOUBT, events=noted)
+                    noted = [*noted, self._clinical_task(callee_text, heard, urgent=False)]
+                return self._opt_out(
+                    callee_text, UNANSWERED_DOUBT, events=noted, concern=heard.clinical
+                )
             return self._ask_opt_out(callee_text, heard, noted, clinical_too=clinical_too)
         if heard.label is Label.OPT_OUT:
             rule = heard.opt_out_rule
@@ -373,10 +376,11 @@ class ConversationRuntime:
                 rule.rule if rule is not None else LEARNED,
                 bare_cancel=rule is not None and rule.words == "cancel",
                 events=noted,
+                concern=heard.clinical,
             )
         if heard.label is Label.AI_QUESTION or heard.ai_doubt:
             disclosed = [*noted, AiDisclosed(callee_text)]
-            concern = heard.clinical or assess_clinical(callee_text)
+            concern = heard.clinical
             if heard.label is Label.CLINICAL_QUESTION or concern is not None:
                 # "Are you a real nurse? My lip is turning blue": the disclosure, and the
                 # clinical words still go to staff (urgent when they report a complication).
@@ -415,11 +419,12 @@ class ConversationRuntime:
             return ()
         added: list[AgentEvent] = []
         if self._asked_opt_out is not None:
-            # Asked "Would you like us to stop calling?" and hung up: not a clear no.
+            # Asked "Would you like us to stop calling?" and hung up: not a clear no. (An
+            # urgent complication in the words asked about was raised with the question.)
             said = next(
                 (t.text for t in reversed(self._history) if t.speaker is Speaker.CALLEE), ""
             )
-            added += self._opt_out_events(said, UNANSWERED_DOUBT, self._asked_after_cancel)
+            added += self._opt_out_events(said, UNANSWERED_DOUBT, self._asked_after_cancel, None)
             self._asked_opt_out = None
         self._ended_by = EndReason.CALLEE_HUNG_UP
         added.append(CallEnded(EndReason.CALLEE_HUNG_UP))
@@ -499,8 +504,10 @@ class ConversationRuntime:
         line = CLINICAL_DEFERRAL_ES if self._spanish else CLINICAL_DEFERRAL
         return self._say(f"{lead}{line} {self._pending_question()}", [*noted, task])
 
-    def _clinical_task(self, callee_text: str, *, urgent: bool) -> StaffFollowUp:
-        concern = assess_clinical(callee_text)
+    def _clinical_task(
+        self, callee_text: str, heard: Understanding, *, urgent: bool
+    ) -> StaffFollowUp:
+        concern = heard.clinical
         signals = concern.signals if concern is not None else (LEARNED,)
         if urgent:
             reason, priority = FollowUpReason.POSSIBLE_COMPLICATION, TaskPriority.URGENT
@@ -540,15 +547,15 @@ class ConversationRuntime:
         rule = heard.opt_out_rule
         self._asked_after_cancel = rule is not None and rule.words == "cancel"
         question = OPT_OUT_QUESTION_ES if self._spanish else OPT_OUT_QUESTION
-        concern = assess_clinical(callee_text)
+        concern = heard.clinical
         if concern is not None and concern.urgent:
             # "Stop calling me, my face is swollen and I can't breathe": never only a question.
-            task = self._clinical_task(callee_text, urgent=True)
+            task = self._clinical_task(callee_text, heard, urgent=True)
             events = [*events, task]
             question = f"{URGENT_FLAG_ES if self._spanish else URGENT_FLAG} {question}"
             self._asked_after_urgent = True
         elif clinical_too:  # the clinical question is deferred to staff, as any is
-            events = [*events, self._clinical_task(callee_text, urgent=False)]
+            events = [*events, self._clinical_task(callee_text, heard, urgent=False)]
             question = f"{CLINICAL_DEFERRAL_ES if self._spanish else CLINICAL_DEFERRAL} {question}"
         if heard.ai_doubt:
             said = [*events, AiDisclosed(callee_text)]
@@ -564,11 +571,13 @@ class ConversationRuntime:
         detected_by: DetectedBy = DetectedBy.RUNTIME,
         events: list[AgentEvent] | None = None,
         urgent: bool = False,
+        concern: ClinicalConcern | None = None,
     ) -> AgentTurn:
-        """`urgent`: an urgent complication was flagged before (the 911 line is said again)."""
+        """`urgent`: an urgent complication was flagged before (the 911 line is said again);
+        `concern`: what the opting-out words themselves report (`Understanding.clinical`)."""
         # No call-back of any kind to someone who just opted out (the Spanish-speaker task).
         kept = [e for e in events or [] if not _is_call_back_task(e)]
-        said = [*kept, *self._opt_out_events(callee_text, rule, bare_cancel, detected_by)]
+        said = [*kept, *self._opt_out_events(callee_text, rule, bare_cancel, concern, detected_by)]
         ack = self._render(OPT_OUT_ACK_ES if self._spanish else OPT_OUT_ACK)
         if urgent or any(
             isinstance(e, StaffFollowUp) and e.priority is TaskPriority.URGENT for e in said
@@ -582,16 +591,16 @@ class ConversationRuntime:
         callee_text: str,
         rule: str,
         bare_cancel: bool,
+        concern: ClinicalConcern | None,
         detected_by: DetectedBy = DetectedBy.RUNTIME,
     ) -> list[AgentEvent]:
         """The opt-out, the staff task a bare "cancel" needs, and an urgent clinical task when
-        the same words report a possible complication (an opt-out never drops it)."""
+        the same words report a possible complication (`concern`: an opt-out never drops it)."""
         events: list[AgentEvent] = [OptOut(callee_text, rule, detected_by)]
         if bare_cancel and self.context.has_appointment:
             events.append(
                 StaffFollowUp(FollowUpReason.AMBIGUOUS_CANCEL, TaskPriority.NORMAL, callee_text)
             )
-        concern = assess_clinical(callee_text)
         if concern is not None and concern.urgent:
             events.append(
                 StaffFollowUp(

@@ -1,56 +1,31 @@
 """Whether the agent hands a possible complication to staff as URGENT, measured on callee turns
 it never learned from (docs/agent-evaluation.md, "Urgency").
 
-Each turn is read the way the runtime reads it (`agent.runtime`): the understander's label,
-then `assess_clinical` on the same words. The runtime raises an URGENT staff task (and says
-the 911 line) when the turn is heard as a clinical question, an opt-out (certain or in doubt)
-or an AI question with clinical words, and `assess_clinical` finds an urgent signal; a normal
-clinical task when it is heard as a clinical question (or an AI question with clinical words)
-without one; otherwise nothing goes to clinical staff (the scheduling labels, `other`: the
-policy answers, with no clinical content). Labels:
-
-- `urgent`: a sign warranting a same-day clinical call (worsening or severe swelling or pain,
-  vision changes, skin turning white / grey / blue, fever, infection, trouble breathing, a
-  drooping eyelid, being at the ER...);
-- `clinical`: clinical content that is not urgent (aftercare, mild effects, dosage, medicines);
-- `none`: not clinical, including traps ("Tuesday is worse for me", "I work at the hospital").
-
-Sets (`agent/data/urgency/`): `test_frozen.jsonl`, the held-out split (written by a helper
-from the label definitions alone, committed before any tuning; TEST_FROZEN.md holds its
-SHA-256), and `dev.jsonl`, written by another helper from another angle, whose misses were
-read while the Spanish patterns were written.
+Each turn is read the way the runtime reads it (`agent.runtime`): the understander's label
+and its clinical concern (`Understanding.clinical`: the assessor's patterns, English and
+Spanish, and the learned urgency head). The runtime raises an URGENT staff task (and says the
+911 line) when the turn is heard as a clinical question, an opt-out (certain or in doubt) or
+an AI question with clinical content, and the concern is urgent; a normal clinical task when
+it is heard as a clinical question (or an AI question with clinical content) without one;
+otherwise nothing goes to clinical staff (the scheduling labels, `other`: the policy answers,
+with no clinical content). Labels and sets: `understanding/urgency_corpus.py`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from importlib import resources
-from pathlib import Path
 from typing import Any, Final
 
-from ringfence.agent.guardrails.clinical import assess_clinical
 from ringfence.agent.understanding.labels import Label, Language
 from ringfence.agent.understanding.understander import Understander
+from ringfence.agent.understanding.urgency_corpus import Urgency, UrgencyCase
 
-TEST_FROZEN: Final = "test_frozen.jsonl"
-DEV: Final = "dev.jsonl"
-_FIELDS: Final = frozenset({"text", "label", "lang"})
-
-
-class Urgency(StrEnum):
-    URGENT = "urgent"
-    CLINICAL = "clinical"
-    NONE = "none"
-
-
-@dataclass(frozen=True, slots=True)
-class UrgencyCase:
-    text: str
-    label: Urgency
-    language: Language
+# Targets, per language, on a held-out split: a missed complication is the dangerous
+# direction; a false urgent flag ends an ordinary call with the 911 line.
+URGENT_RECALL_TARGET: Final = 0.95
+STAFF_RECALL_TARGET: Final = 0.95
+FALSE_URGENT_CEILING: Final = 0.10
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,48 +84,27 @@ class UrgencyReport:
         }
 
 
-def load_cases(lines: Iterable[str], *, source: str = "<cases>") -> list[UrgencyCase]:
-    """Parse JSONL; a bad line raises ValueError naming the source, line and field."""
-    cases: list[UrgencyCase] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{where}: not JSON ({exc.msg})") from exc
-        if not isinstance(raw, dict) or set(raw) - _FIELDS or not {"text", "label"} <= set(raw):
-            raise ValueError(f"{where}: expected the fields text, label and lang")
-        try:
-            label = Urgency(raw["label"])
-        except ValueError as exc:
-            wrong = raw["label"]
-            raise ValueError(f"{where}: label {wrong!r} is not urgent, clinical or none") from exc
-        try:
-            language = Language(raw.get("lang", "en"))
-        except ValueError as exc:
-            raise ValueError(f"{where}: lang {raw.get('lang')!r} is not en/es") from exc
-        if not isinstance(raw["text"], str) or not raw["text"].strip():
-            raise ValueError(f"{where}: text must be a non-empty string")
-        cases.append(UrgencyCase(raw["text"], label, language))
-    return cases
-
-
-def load_file(path: Path) -> list[UrgencyCase]:
-    return load_cases(path.read_text(encoding="utf-8").splitlines(), source=str(path))
-
-
-def shipped(name: str) -> list[UrgencyCase]:
-    data = resources.files("ringfence.agent").joinpath("data", "urgency", name)
-    return load_cases(data.read_text(encoding="utf-8").splitlines(), source=name)
+def target_misses(report: UrgencyReport) -> list[str]:
+    """The targets `report` misses, per language ("es: urgent recall 0.700 < 0.95")."""
+    missed: list[str] = []
+    for language, score in report.by_language.items():
+        checks = (
+            ("urgent recall", score.urgent_recall, URGENT_RECALL_TARGET, True),
+            ("staff recall", score.staff_recall, STAFF_RECALL_TARGET, True),
+            ("false urgent rate", score.false_urgent_rate, FALSE_URGENT_CEILING, False),
+        )
+        for name, value, bound, at_least in checks:
+            if value is not None and (value < bound if at_least else value > bound):
+                sign = "<" if at_least else ">"
+                missed.append(f"{language.value}: {name} {value:.3f} {sign} {bound}")
+    return missed
 
 
 def predict(text: str, understander: Understander) -> Urgency:
     """What the runtime hands to clinical staff for `text`, said as a turn of an appointment
-    call (tests/unit/agent/test_urgency_evaluation.py runs the runtime itself beside it)."""
+    call (tests/unit/agent/test_clinical_urgency.py runs the runtime itself beside it)."""
     heard = understander.understand(text, appointment_call=True)
-    concern = assess_clinical(text)
+    concern = heard.clinical
     urgent = concern is not None and concern.urgent
     if heard.label is Label.OPT_OUT:  # acted on or asked about: an urgent task rides with it
         return Urgency.URGENT if urgent else Urgency.NONE

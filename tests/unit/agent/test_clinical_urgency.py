@@ -28,15 +28,15 @@ from ringfence.agent.runtime import (
     ConversationRuntime,
 )
 from ringfence.agent.understanding.understander import LearnedUnderstander
-from ringfence.agent.urgency_evaluation import (
-    DEV,
+from ringfence.agent.understanding.urgency_corpus import (
     TEST_FROZEN,
+    TEST_FROZEN_V2,
+    TRAINING,
     Urgency,
-    evaluate,
     load_cases,
-    predict,
     shipped,
 )
+from ringfence.agent.urgency_evaluation import evaluate, predict
 from ringfence.domain.vocabulary import TaskPriority
 
 from .factories import PRACTICE, outbound, profile
@@ -179,11 +179,14 @@ def test_an_ai_question_with_a_clinical_question_gets_both_answers() -> None:
 
 
 # -- the evaluation ----------------------------------------------------------------------------
-def test_the_held_out_split_is_the_one_frozen() -> None:
+@pytest.mark.parametrize(
+    ("split", "notes"), [(TEST_FROZEN, "TEST_FROZEN.md"), (TEST_FROZEN_V2, "TEST_FROZEN_V2.md")]
+)
+def test_the_held_out_splits_are_the_ones_frozen(split: str, notes: str) -> None:
     folder = resources.files("ringfence.agent").joinpath("data", "urgency")
-    digest = hashlib.sha256(folder.joinpath(TEST_FROZEN).read_bytes()).hexdigest()
-    notes = folder.joinpath("TEST_FROZEN.md").read_text(encoding="utf-8")
-    assert re.search(rf"\b{digest}\b", notes), "test_frozen.jsonl changed after it was frozen"
+    digest = hashlib.sha256(folder.joinpath(split).read_bytes()).hexdigest()
+    written = folder.joinpath(notes).read_text(encoding="utf-8")
+    assert re.search(rf"\b{digest}\b", written), f"{split} changed after it was frozen"
 
 
 def test_bad_lines_are_named() -> None:
@@ -198,9 +201,9 @@ def test_bad_lines_are_named() -> None:
 
 
 def test_the_evaluation_reads_turns_as_the_runtime_does() -> None:
-    """`predict` restates the runtime's choice; run the runtime itself on every development
-    turn and compare, so the figures in docs/agent-evaluation.md are the runtime's."""
-    for case in shipped(DEV):
+    """`predict` restates the runtime's choice; run the runtime itself on every training turn
+    and compare, so the figures in docs/agent-evaluation.md are the runtime's."""
+    for case in (case for name in TRAINING for case in shipped(name)):
         runtime = confirmed()
         runtime.respond(case.text)
         tasks = staff_tasks(runtime)
@@ -227,3 +230,29 @@ def test_scores_count_both_directions() -> None:
     assert (report.overall.false_urgent, report.overall.not_urgent) == (1, 2)
     assert (report.overall.to_staff, report.overall.clinical_support) == (3, 3)
     assert len(report.misses) == 2
+
+
+def test_a_hang_up_after_the_urgent_flag_raises_no_second_urgent_task() -> None:
+    """The urgent task is raised with the opt-out question; a hang-up before the answer
+    records the opt-out and, before, a second urgent task for the same words."""
+    runtime = confirmed()
+    runtime.respond("Stop calling me, my face is swollen and I can't breathe since the filler.")
+    runtime.callee_hung_up()
+    assert EventKind.OPT_OUT in [e.kind for e in runtime.events]
+    assert [t.priority for t in staff_tasks(runtime)] == [TaskPriority.URGENT]
+
+
+def test_the_urgency_head_flags_a_complication_the_patterns_miss() -> None:
+    """Described, not named: no pattern of the assessor reads these as urgent, the learned
+    urgency head does (trained on data/urgency/train*.jsonl, never on a held-out split)."""
+    for said in (
+        "my leg is fat and sore on one side since the lipo",
+        "tengo la pierna hinchada y dura de un solo lado desde la lipo",
+    ):
+        found = assess_clinical(said)
+        assert found is None or not found.urgent, said
+        runtime = confirmed()
+        turn = runtime.respond(said)
+        assert turn.end_reason is EndReason.URGENT_FOLLOW_UP, said
+        [task] = staff_tasks(runtime)
+        assert "learned_urgent" in task.signals

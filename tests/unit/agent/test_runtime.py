@@ -211,14 +211,15 @@ def test_a_request_not_to_be_called_inside_a_clinical_turn_is_asked_about(said: 
     my face has been swollen since yesterday) is heard as a clinical question as a whole, and
     the request not to be called inside it was lost: the agent deferred the question and went
     on. A clause that is a certain opt-out on its own makes the turn one in doubt: the
-    clinical question is still deferred (a task), and the agent asks. (Spanish urgent signals,
-    "no puedo respirar", are not read by the clinical assessor yet: docs/agent.md.)"""
+    clinical question is still deferred (a task: the learned urgency head reads a face
+    swollen since yesterday as a possible complication, so it may be an urgent one), and the
+    agent asks."""
     runtime = confirmed_runtime()
     asked = runtime.respond(said)
     assert asked.text.endswith("¿Quiere que dejemos de llamar a este número?")
     assert not asked.ended
-    reasons = [e.reason for e in asked.events if isinstance(e, StaffFollowUp)]
-    assert FollowUpReason.CLINICAL_QUESTION in reasons
+    reasons = {e.reason for e in asked.events if isinstance(e, StaffFollowUp)}
+    assert reasons & {FollowUpReason.CLINICAL_QUESTION, FollowUpReason.POSSIBLE_COMPLICATION}
     turn = runtime.respond("Sí, por favor.")
     assert EventKind.OPT_OUT in kinds(turn.events)
 

@@ -58,7 +58,7 @@ _URGENT_TEXT: Final = {
     "blanching": r"\b(blanch\w*|mottl\w*|dusky|(turn\w*|went|gone|going|getting|looks?|"
     r"looking|kind of|kinda|sort of) (\w+ ){0,2}"
     + _COLOUR
-    + r"|(turn\w*|went) dark|"
+    + r"|(turn\w*|went|going) (dark|black)|"
     + _COLOUR
     + r" (\w+ )?(skin|patch\w*|spots?|area|looking)|(cold|numb) and (\w+ )?("
     + _COLOUR[1:-1]
@@ -90,6 +90,9 @@ _IDIOMS_EN: Final = (
     r"\bdying (to|for)\b",
     r"\b(killing|kills) me\b",
     r"\b(price|bill|cost|news|that|this) (is|was) (\w+ ){0,2}hard to swallow\b",
+    r"\bswallow (another|that|this|the|your) (\w+ )?(price|increase|bill|cost|news|story)\b",
+    r"\bbreathe a word\b",
+    r"\bblacked out (the|my|those|these) (dates|days|calendar|schedule|week)\b",
     r"\bwork\w* (\w+ ){0,3}(at|in) (the|a) (hospital|er|emergency room|urgent care)\b",
     r"\bfeeling blue\b",
     r"\b(family|work|childcare|personal) emergency\b",

@@ -27,9 +27,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from ringfence.agent.text import unaccented
 from ringfence.agent.understanding.corpus import Utterance, training_corpus
 from ringfence.agent.understanding.labels import Label, Language
 from ringfence.agent.understanding.linear import LinearScorer
+from ringfence.agent.understanding.urgency_corpus import Urgency, UrgencyCase, training_cases
 
 _SEED: Final = 0
 
@@ -68,6 +70,18 @@ def _intent_pipeline() -> Pipeline:
     return make_pipeline(features, classifier)
 
 
+def _urgency_pipeline() -> Pipeline:
+    # The intent features, on accent-folded text: a transcript drops Spanish accents at random.
+    features = make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    )
+    classifier = LogisticRegression(
+        C=10.0, max_iter=3000, class_weight="balanced", random_state=_SEED
+    )
+    return make_pipeline(features, classifier)
+
+
 def _language_pipeline() -> Pipeline:
     features = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)
     return make_pipeline(features, LogisticRegression(C=10.0, max_iter=3000, random_state=_SEED))
@@ -76,27 +90,43 @@ def _language_pipeline() -> Pipeline:
 class IntentModel:
     """Label and language probabilities for one callee turn. Immutable once trained."""
 
-    def __init__(self, intents: Pipeline, languages: Pipeline) -> None:
+    def __init__(
+        self, intents: Pipeline, languages: Pipeline, urgency: Pipeline | None = None
+    ) -> None:
         self.intents = intents
         self.languages = languages
+        self.urgency = urgency
         # The same probabilities as the pipelines' predict_proba, ~50 times cheaper a turn
         # (linear.py says why; the tests check they agree on the whole corpus).
         self._intent_scorer = LinearScorer(intents)
         self._language_scorer = LinearScorer(languages)
         self._labels = tuple(Label(name) for name in self._intent_scorer.classes)
         self._langs = tuple(Language(name) for name in self._language_scorer.classes)
+        self._urgency_scorer = LinearScorer(urgency) if urgency is not None else None
 
     @classmethod
-    def train(cls, corpus: Sequence[Utterance]) -> IntentModel:
+    def train(cls, corpus: Sequence[Utterance], urgency: Sequence[UrgencyCase] = ()) -> IntentModel:
+        """`urgency`: turns labelled urgent / clinical / none, for the urgency head (none: the
+        model has no urgency head, `urgent_probability` is 0)."""
         if len({u.label for u in corpus}) < 2 or len({u.lang for u in corpus}) < 2:
             raise ValueError("the corpus needs at least two labels and both languages")
+        if urgency and len({c.label is Urgency.URGENT for c in urgency}) < 2:
+            raise ValueError("the urgency cases need urgent and other turns")
         texts = [model_text(u.text) for u in corpus]
         # One thread: the solver's thread pool only contends on a busy machine (measured on 2
         # shared cores: ~10 s with two threads, under 2 s with one).
         with threadpool_limits(limits=1):
             intents = _intent_pipeline().fit(texts, [u.label.value for u in corpus])
             languages = _language_pipeline().fit(texts, [u.lang.value for u in corpus])
-        return cls(intents, languages)
+            urgent = (
+                _urgency_pipeline().fit(
+                    [_urgency_text(c.text) for c in urgency],
+                    [c.label is Urgency.URGENT for c in urgency],
+                )
+                if urgency
+                else None
+            )
+        return cls(intents, languages, urgent)
 
     def probabilities(self, text: str) -> Mapping[Label, float]:
         row = self._intent_scorer.proba(model_text(text))
@@ -104,12 +134,24 @@ class IntentModel:
         found.update(zip(self._labels, (float(p) for p in row), strict=True))
         return found
 
+    def urgent_probability(self, text: str) -> float:
+        """How likely the turn reports a possible complication (the urgency head; 0 without
+        one). Only a turn that goes to clinical staff anyway is read for it (`decide`)."""
+        if self._urgency_scorer is None:
+            return 0.0
+        row = self._urgency_scorer.proba(_urgency_text(text))
+        return float(row[self._urgency_scorer.classes.index("True")])
+
     def language_probabilities(self, text: str) -> Mapping[Language, float]:
         row = self._language_scorer.proba(model_text(text))
         return dict(zip(self._langs, (float(p) for p in row), strict=True))
 
 
+def _urgency_text(text: str) -> str:
+    return unaccented(model_text(text))
+
+
 @lru_cache(maxsize=1)
 def default_model() -> IntentModel:
-    """The model trained on the shipped training corpus (never on the frozen test split)."""
-    return IntentModel.train(training_corpus())
+    """The model trained on the shipped training corpora (never on a frozen test split)."""
+    return IntentModel.train(training_corpus(), training_cases())

@@ -41,6 +41,7 @@ class LearnedUnderstander:
             appointment_call=appointment_call,
             probabilities=probabilities,
             spanish=spanish,
+            urgency=self._model.urgent_probability(text),
             thresholds=self._thresholds,
         )
 

@@ -59,6 +59,7 @@ from ringfence.entrypoints.cli.inbound import call_inbound
 from ringfence.entrypoints.cli.kyc import kyc_app
 from ringfence.entrypoints.cli.phi import phi_app
 from ringfence.entrypoints.cli.support import open_container
+from ringfence.entrypoints.cli.urgency import agent_eval_urgency
 from ringfence.entrypoints.worker.metrics import serve_worker_metrics
 from ringfence.file_modes import owner_only_umask
 from ringfence.log_context import configure_logging
@@ -82,6 +83,7 @@ app.add_typer(account_app, name="account")
 app.add_typer(apikey_app, name="apikey")
 agent_app = typer.Typer(help="The Voice AI agent.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
+agent_app.command("eval-urgency")(agent_eval_urgency)
 app.add_typer(kyc_app, name="kyc")
 app.command("call-test")(call_test)
 app.command("call-inbound")(call_inbound)
