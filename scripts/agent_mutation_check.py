@@ -453,7 +453,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "urgent_dropped_when_asking",
         _RUNTIME,
         "            events = [*events, task]\n"
-        '            question = f"{URGENT_FLAG_ES if self._spanish else URGENT_FLAG} {question}"\n',
+        "            flag = URGENT_FLAG_ES if self._says_it_in_spanish(heard) else URGENT_FLAG\n"
+        '            question = f"{flag} {question}"\n',
         "            pass\n",
         "a possible opt-out that reports a complication gets only the opt-out question",
     ),
@@ -533,7 +534,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "spanish_911_line_in_english",
         _RUNTIME,
-        "            line = URGENT_DEFERRAL_ES if self._spanish else URGENT_DEFERRAL\n",
+        "            line = URGENT_DEFERRAL_ES if spanish else URGENT_DEFERRAL\n",
         "            line = URGENT_DEFERRAL\n",
         "a Spanish speaker's urgent deferral (the 911 line) is said in English",
     ),
@@ -552,6 +553,29 @@ MUTANTS: tuple[Mutant, ...] = (
         "self._asked_after_cancel, self._understander.understand(said, "
         "appointment_call=True).clinical)",
         "a hang-up after the urgent flag and the opt-out question raises a second urgent task",
+    ),
+    Mutant(
+        "worsening_beside_any_clinical_word",
+        _CLINICAL,
+        "            if (label not in _NEEDS_A_SYMPTOM or near[i]) and p.search(c)\n",
+        "            if p.search(c)\n",
+        '"worse" counts beside any clinical word: "el martes está peor, ¿puedo tomar '
+        'ibuprofeno?" ends the call with the 911 line',
+    ),
+    Mutant(
+        "short_spanish_turn_told_in_english",
+        _RUNTIME,
+        "        return self._spanish or heard.language is Language.ES\n",
+        "        return self._spanish\n",
+        'a Spanish complication too short to switch the call ("veo borroso") hears the 911 '
+        "line in English",
+    ),
+    Mutant(
+        "answer_drops_the_complication",
+        _RUNTIME,
+        "label=Label.CLINICAL_QUESTION if clinical else Label.OTHER)",
+        "label=Label.OTHER)",
+        "on the inbound desk, a turn read as an answer drops the complication it reports",
     ),
 )
 

@@ -50,7 +50,7 @@ from ringfence.agent.events import (
     WrongNumber,
     outcome_of,
 )
-from ringfence.agent.guardrails.clinical import ClinicalConcern
+from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
 from ringfence.agent.guardrails.disclosure import asks_if_ai, disclosure, disclosure_es
 from ringfence.agent.guardrails.identity import IdentityAnswer, classify_identity_answer
 from ringfence.agent.guardrails.opt_out import detect_opt_out
@@ -149,7 +149,7 @@ URGENT_GOODBYE: Final = (
 # all must be understood).
 CLINICAL_DEFERRAL_ES: Final = (
     "Esa es una pregunta para nuestro equipo clínico, así que un miembro del personal le "
-    "devolverá la llamada para hablarlo."
+    "devolverá la llamada para hablar de ello."
 )
 URGENT_DEFERRAL_ES: Final = (
     "No puedo dar consejos médicos, así que voy a marcar esto como urgente para nuestro equipo "
@@ -199,7 +199,9 @@ def _as_an_answer(heard: Understanding, callee_text: str) -> Understanding:
     if heard.ai_doubt and not asks_if_ai(callee_text):
         heard = replace(heard, ai_doubt=False)
         if heard.label is Label.AI_QUESTION:
-            heard = replace(heard, label=Label.OTHER)
+            # Clinical words in it still go to staff ("Maria Lopez. My lip went white.").
+            clinical = heard.clinical is not None
+            heard = replace(heard, label=Label.CLINICAL_QUESTION if clinical else Label.OTHER)
     if heard.label is Label.CLINICAL_QUESTION and heard.clinical is None:
         heard = replace(heard, label=Label.OTHER)
     return heard
@@ -363,7 +365,8 @@ class ConversationRuntime:
             )
         if heard.label is Label.OPT_OUT and heard.doubt:
             if self._callee_turns >= self._max_callee_turns:  # no turn left to hear the answer
-                if clinical_too:  # the clinical question is still deferred
+                urgent_too = heard.clinical is not None and heard.clinical.urgent
+                if clinical_too and not urgent_too:  # the clinical question is still deferred
                     noted = [*noted, self._clinical_task(callee_text, heard, urgent=False)]
                 return self._opt_out(
                     callee_text, UNANSWERED_DOUBT, events=noted, concern=heard.clinical
@@ -384,10 +387,10 @@ class ConversationRuntime:
             if heard.label is Label.CLINICAL_QUESTION or concern is not None:
                 # "Are you a real nurse? My lip is turning blue": the disclosure, and the
                 # clinical words still go to staff (urgent when they report a complication).
-                return self._defer_clinical(callee_text, concern, disclosed, self._disclosure())
+                return self._defer_clinical(heard, callee_text, disclosed, self._disclosure())
             return self._say(f"{self._disclosure()} {self._pending_question()}", disclosed)
         if heard.label is Label.CLINICAL_QUESTION:
-            return self._defer_clinical(callee_text, heard.clinical, noted)
+            return self._defer_clinical(heard, callee_text, noted)
         if heard.label is Label.HUMAN_REQUEST and _asks_something(callee_text):
             return self._to_a_person(callee_text, noted)  # before the identity check: staff verify
         if self._desk is not None:
@@ -480,14 +483,15 @@ class ConversationRuntime:
 
     def _defer_clinical(
         self,
+        heard: Understanding,
         callee_text: str,
-        concern: ClinicalConcern | None,
         noted: list[AgentEvent],
         prefix: str = "",
     ) -> AgentTurn:
         """A clinical question goes to staff; a possible complication as URGENT, with the 911
         line, and the call ends there."""
-        concern = concern or ClinicalConcern(urgent=False, signals=(LEARNED,))
+        concern = heard.clinical or ClinicalConcern(urgent=False, signals=(LEARNED,))
+        spanish = self._says_it_in_spanish(heard)
         lead = f"{prefix} " if prefix else ""
         if concern.urgent:
             task = StaffFollowUp(
@@ -496,13 +500,19 @@ class ConversationRuntime:
                 callee_text,
                 concern.signals,
             )
-            line = URGENT_DEFERRAL_ES if self._spanish else URGENT_DEFERRAL
+            line = URGENT_DEFERRAL_ES if spanish else URGENT_DEFERRAL
             return self._say(f"{lead}{line}", [*noted, task], EndReason.URGENT_FOLLOW_UP)
         task = StaffFollowUp(
             FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL, callee_text, concern.signals
         )
-        line = CLINICAL_DEFERRAL_ES if self._spanish else CLINICAL_DEFERRAL
+        line = CLINICAL_DEFERRAL_ES if spanish else CLINICAL_DEFERRAL
         return self._say(f"{lead}{line} {self._pending_question()}", [*noted, task])
+
+    def _says_it_in_spanish(self, heard: Understanding) -> bool:
+        """The clinical and emergency lines follow the turn's own language too: "veo borroso"
+        is too short to switch the call to Spanish (`_note_language`), and its 911 line must
+        be understood."""
+        return self._spanish or heard.language is Language.ES
 
     def _clinical_task(
         self, callee_text: str, heard: Understanding, *, urgent: bool
@@ -552,7 +562,8 @@ class ConversationRuntime:
             # "Stop calling me, my face is swollen and I can't breathe": never only a question.
             task = self._clinical_task(callee_text, heard, urgent=True)
             events = [*events, task]
-            question = f"{URGENT_FLAG_ES if self._spanish else URGENT_FLAG} {question}"
+            flag = URGENT_FLAG_ES if self._says_it_in_spanish(heard) else URGENT_FLAG
+            question = f"{flag} {question}"
             self._asked_after_urgent = True
         elif clinical_too:  # the clinical question is deferred to staff, as any is
             events = [*events, self._clinical_task(callee_text, heard, urgent=False)]
@@ -571,7 +582,7 @@ class ConversationRuntime:
         detected_by: DetectedBy = DetectedBy.RUNTIME,
         events: list[AgentEvent] | None = None,
         urgent: bool = False,
-        concern: ClinicalConcern | None = None,
+        concern: ClinicalConcern | None,
     ) -> AgentTurn:
         """`urgent`: an urgent complication was flagged before (the 911 line is said again);
         `concern`: what the opting-out words themselves report (`Understanding.clinical`)."""
@@ -660,7 +671,10 @@ class ConversationRuntime:
             return self._say(line, said, EndReason.POLICY_FAILURE)
         if isinstance(reply.outcome, OptOut):  # a policy may add opt-outs, never remove them
             return self._opt_out(
-                callee_text or "", f"policy:{reply.outcome.rule}", detected_by=DetectedBy.POLICY
+                callee_text or "",
+                f"policy:{reply.outcome.rule}",
+                detected_by=DetectedBy.POLICY,
+                concern=assess_clinical(callee_text or ""),
             )
         checked = check_model_reply(
             reply,

@@ -101,8 +101,10 @@ def target_misses(report: UrgencyReport) -> list[str]:
 
 
 def predict(text: str, understander: Understander) -> Urgency:
-    """What the runtime hands to clinical staff for `text`, said as a turn of an appointment
-    call (tests/unit/agent/test_clinical_urgency.py runs the runtime itself beside it)."""
+    """What the runtime hands to clinical staff for `text`, said as a turn of an outbound
+    appointment call (tests/unit/agent/test_clinical_urgency.py runs the runtime itself
+    beside it). Not modelled: calls without an appointment, and the inbound desk's readings
+    of a turn as an answer to its own question (`runtime._as_an_answer`)."""
     heard = understander.understand(text, appointment_call=True)
     concern = heard.clinical
     urgent = concern is not None and concern.urgent

@@ -17,7 +17,7 @@ from ringfence.agent.events import (
     FollowUpReason,
     StaffFollowUp,
 )
-from ringfence.agent.guardrails.clinical import assess_clinical
+from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
 from ringfence.agent.policies.scripted import ScriptedPolicy
 from ringfence.agent.runtime import (
     CLINICAL_DEFERRAL_ES,
@@ -26,7 +26,10 @@ from ringfence.agent.runtime import (
     URGENT_FLAG_ES,
     URGENT_GOODBYE_ES,
     ConversationRuntime,
+    _as_an_answer,
 )
+from ringfence.agent.understanding.decision import Understanding
+from ringfence.agent.understanding.labels import Label
 from ringfence.agent.understanding.understander import LearnedUnderstander
 from ringfence.agent.understanding.urgency_corpus import (
     TEST_FROZEN,
@@ -102,6 +105,51 @@ def test_words_in_another_sense_are_not_clinical(text: str) -> None:
     assert assess_clinical(text) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Review findings: ordinary turns that ended the call with the 911 line.
+        "I'm going to White Plains on Tuesday, can we do Thursday instead?",
+        "Do you take Blue Cross? I was looking at Blue Shield too",
+        "I'm going pale just thinking about the needle, but yes I'll come",
+        "Is the face treatment lower in price now?",
+        "Can I spread the payments out? How much botox would I need?",
+        "I'm moving up to Boston next month, will the swelling be gone by then?",
+        "The swelling is going down to almost nothing now, thanks",
+        "I passed out on the couch and missed your call",
+        "Tuesday is worse, Wednesday seems more sensible",
+        "We're expanding the business so I'm busy, can I take ibuprofen before?",
+        "mi mamá no ve bien para manejar, ¿puede ser más tarde?",
+        "hace calor, la casa está muy caliente, ¿podemos cambiar la cita?",
+        "se puso negro el cielo, va a llover",
+        "la zona azul del estacionamiento está llena",
+        "el moretón está cada vez más pequeño, ¿es normal?",
+        "el martes está peor, ¿puedo tomar ibuprofeno?",
+    ],
+)
+def test_ordinary_turns_with_borrowed_words_are_not_urgent(text: str) -> None:
+    concern = assess_clinical(text)
+    assert concern is None or not concern.urgent, concern
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Review findings: complications an idiom or a missing context hid.
+        "I collapsed at work and woke up in the hospital",
+        "I was at work and ended up in the ER last night after the filler",
+        "trabajaba cuando terminé en urgencias por el relleno",
+        "tengo un dolor de cabeza muy fuerte desde el botox",
+        "I nearly fainted after the injection",
+        "My lip is blistering. It's getting worse.",
+    ],
+)
+def test_complications_beside_borrowed_words_stay_urgent(text: str) -> None:
+    concern = assess_clinical(text)
+    assert concern is not None
+    assert concern.urgent, concern
+
+
 def test_a_family_emergency_is_not_a_complication() -> None:
     for said in ("I had a family emergency, I need to cancel", "tuve una emergencia familiar"):
         concern = assess_clinical(said)
@@ -117,6 +165,26 @@ def test_a_spanish_complication_is_urgent_and_the_911_line_is_spanish() -> None:
     [task] = staff_tasks(runtime)
     assert task.priority is TaskPriority.URGENT
     assert task.reason is FollowUpReason.POSSIBLE_COMPLICATION
+
+
+@pytest.mark.parametrize("said", ["veo borroso", "labio morado"])
+def test_a_short_spanish_complication_hears_the_911_line_in_spanish(said: str) -> None:
+    """Review finding: two words are too few to switch the call to Spanish, and the urgent
+    line was said in English."""
+    runtime = confirmed()
+    turn = runtime.respond(said)
+    assert turn.end_reason is EndReason.URGENT_FOLLOW_UP
+    assert turn.text == URGENT_DEFERRAL_ES
+
+
+def test_an_answer_that_reports_a_complication_is_not_read_as_a_bare_answer() -> None:
+    """Review finding: on the inbound desk, a turn only the model heard as an AI question is
+    read as an answer ("My name is..."); the complication in it was dropped with the label."""
+    urgent = ClinicalConcern(urgent=True, signals=("blanching",))
+    heard = Understanding(Label.AI_QUESTION, ai_doubt=True, clinical=urgent)
+    read = _as_an_answer(heard, "Maria Lopez. my lip went white after the filler")
+    assert read.label is Label.CLINICAL_QUESTION
+    assert read.clinical == urgent
 
 
 def test_a_spanish_clinical_question_is_deferred_in_spanish() -> None:

@@ -144,7 +144,9 @@ NEUTRAL = [
     "Hi there",
     "I got your message yesterday",
     "honestly",
-    "look",
+    # Not "look": joined by a bare space after "I don't want this" it makes "I don't want this
+    # look", which is about the treatment's result (opt_out.py excludes it on purpose).
+    "listen",
     "I'm at work right now",
     "my husband said you called",
     "it was nice to meet the team",

@@ -230,10 +230,24 @@ def test_a_request_inside_a_clinical_turn_on_the_last_turn_keeps_the_clinical_ta
     runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy(), max_callee_turns=2)
     runtime.start()
     runtime.respond("Yes, this is Jane.")
-    turn = runtime.respond("Deje de llamarme, tengo fiebre desde ayer.")
+    turn = runtime.respond("Deje de llamarme, tengo un poco de moretón desde ayer.")
     assert turn.end_reason is EndReason.OPT_OUT
     reasons = [e.reason for e in turn.events if isinstance(e, StaffFollowUp)]
     assert FollowUpReason.CLINICAL_QUESTION in reasons
+
+
+def test_a_complication_inside_a_request_on_the_last_turn_raises_one_urgent_task() -> None:
+    """Review finding: a fever (urgent) inside the request got a normal clinical task beside
+    the urgent one, two tasks for the same words."""
+    runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy(), max_callee_turns=2)
+    runtime.start()
+    runtime.respond("Yes, this is Jane.")
+    turn = runtime.respond("Deje de llamarme, tengo fiebre desde ayer.")
+    assert turn.end_reason is EndReason.OPT_OUT
+    tasks = [e for e in turn.events if isinstance(e, StaffFollowUp)]
+    assert [(t.reason, t.priority) for t in tasks] == [
+        (FollowUpReason.POSSIBLE_COMPLICATION, TaskPriority.URGENT)
+    ]
 
 
 def test_a_clinical_turn_that_only_says_we_called_is_no_opt_out() -> None:

@@ -20,6 +20,11 @@ from ringfence.agent.guardrails.clinical_es import CLINICAL_ES, IDIOMS_ES, URGEN
 from ringfence.agent.text import clauses, unaccented
 
 _COLOUR: Final = r"(white|grey|gray|greyish|grayish|blue|bluish|purple|purplish|dusky|pale)"
+_BODY: Final = (
+    r"(lips?|skin|nose|tip|cheeks?|chin|forehead|face|area|spots?|patch\w*|fingers?|toes?|"
+    r"eyelids?|temples?|jaw|neck|breasts?|nipples?|tissue|incision|wound|mouth|gums?|ears?|"
+    r"arms?|legs?|belly|stomach|abdomen|brow)"
+)
 
 _CLINICAL_TEXT: Final = {
     "symptom": r"\b(swell\w*|swollen|puff\w*|bruis\w*|lumps?|lumpy|bumpy|cold sores?|"
@@ -46,32 +51,33 @@ _CLINICAL_TEXT: Final = {
     "allergy": r"\b(allerg\w*|anaphyla\w*)\b",
 }
 _URGENT_TEXT: Final = {
+    # Counts only in a clause with a symptom, or the one after it (`_NEEDS_A_SYMPTOM`).
     "worsening": r"\b(getting|got|gotten|is|it is|keeps getting) (worse|bigger|larger)\b|"
-    r"\bworse\w*\b|\bspread\w*\b|\b(moving|creeping|going) (up|down) (to|into|my|her|his)\b|"
-    r"\b(swell\w*|puff\w*|blow\w*) up\b|\bby the hour\b",
+    r"\bworse\w*\b|\bspreading\b|\bspreads\b|\bspread (to|into|down|up|across|over|from)\b|"
+    r"\b(moving|creeping) (up|down) (my|her|his|the|to my|to her|to his|into my)\b|"
+    r"\b(swell\w*|puff\w*|blow\w*) up\b",
     "severe_pain": r"\b(severe|extreme|excruciating|unbearable|intense|terrible|really bad|"
     r"a lot of) (pain|swelling|headache)\b|\bexcruciating\b|\bunbearable\b|"
     r"\b(pain|swelling|headache) (\w+ ){0,4}(is|are|so) (severe|extreme|unbearable|"
     r"really bad|excruciating)\b|\b(hurts|hurting) (a lot|so (bad|much)|really bad)\b",
     "vision": r"\b(vision|blurry|blurred|double vision|seeing double|see double|can not see|"
     r"blind\w*|eyesight|see (properly|clearly))\b",
-    "blanching": r"\b(blanch\w*|mottl\w*|dusky|(turn\w*|went|gone|going|getting|looks?|"
-    r"looking|kind of|kinda|sort of) (\w+ ){0,2}"
-    + _COLOUR
-    + r"|(turn\w*|went|going) (dark|black)|"
-    + _COLOUR
-    + r" (\w+ )?(skin|patch\w*|spots?|area|looking)|(cold|numb) and (\w+ )?("
+    # A colour change counts with a part of the body in the clause: "going to White Plains",
+    # "I'm going to wear white", "looking at Blue Cross" are not one.
+    "blanching": r"\b(blanch\w*|dusky)\b|^(?=.*\b" + _BODY + r"\b).*\b(mottl\w*|(turn\w*|went|"
+    r"gone|going|getting|looks?|looking|kind of|kinda|sort of) (\w+ ){0,2}("
     + _COLOUR[1:-1]
-    + r"|blotchy)|"
+    + r"|dark|black))\b|\b"
     + _COLOUR
-    + r" and (cold|numb))\b",
+    + r" (\w+ )?(skin|patch\w*|spots?)\b|\b(cold|numb) and "
+    r"(\w+ )?(" + _COLOUR[1:-1] + r"|blotchy)\b|\b" + _COLOUR + r" and (cold|numb)\b",
     "fever": r"\b(fever\w*|chills|feverish|temperature)\b",
     "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b",
     "breathing": r"\b(trouble|difficulty|hard|harder|problems?|can not|struggling|hard time) "
     r"(to |with |when )?(breath\w*|swallow\w*)\b|\bshort(ness)? of breath\b|"
     r"\b(throat|tongue|airway) (\w+ ){0,2}(swell\w*|swollen|closing|tight\w*|thick)\b",
     "drooping": r"\b(droop\w*|ptosis|slurr\w*|(eyelid|lid|brow|eyebrow|eye|face|mouth|smile) "
-    r"(is |are )?(\w+ ){0,2}(dropp\w*|sagg\w*|hanging|lower\w*)|(dropp\w*|droop\w*|sagg\w*) "
+    r"(is |are )?(\w+ ){0,2}(dropp\w*|sagg\w*)|(dropp\w*|droop\w*|sagg\w*) "
     r"(\w+ ){0,2}one side|can not (close|open) (my|her|his) eye)\b",
     "emergency": r"\b(emergency|hospital|911|nine one one|the er|urgent care|ambulance|"
     r"chest (pain|hurts|is tight|feels tight)|fainted|fainting|feel faint|passed out|"
@@ -85,15 +91,19 @@ _URGENT_TEXT: Final = {
 # "I nearly fainted at the bill", "I work at the hospital").
 _IDIOMS_EN: Final = (
     r"\bpain in the (neck|butt|ass)\b",
-    r"\b(is|was|such|what) a (real |total |huge |big )?(headache|pain)\b",
-    r"\b(nearly|almost) (fainted|passed out|died)\b",
+    r"\b(is|was) (such )?a (real |total |huge |big )?(headache|pain)\b",
+    r"\bwhat a (real |total |huge |big )?(headache|pain)\b",
+    r"\b(nearly|almost) (fainted|passed out|died) ((at|over) (the|that|your) (price|bill|cost|"
+    r"total|quote)|when i (saw|heard|got) (the|that|your)|seeing the|laughing)\b",
+    r"\bpassed out (on|in) (the|my) (couch|sofa|bed|chair)\b|\bpassed out (asleep|early)\b",
     r"\bdying (to|for)\b",
     r"\b(killing|kills) me\b",
     r"\b(price|bill|cost|news|that|this) (is|was) (\w+ ){0,2}hard to swallow\b",
     r"\bswallow (another|that|this|the|your) (\w+ )?(price|increase|bill|cost|news|story)\b",
     r"\bbreathe a word\b",
     r"\bblacked out (the|my|those|these) (dates|days|calendar|schedule|week)\b",
-    r"\bwork\w* (\w+ ){0,3}(at|in) (the|a) (hospital|er|emergency room|urgent care)\b",
+    r"\b(i|she|he|we|they) work\w*( nights| days| shifts| there| as a \w+)? (at|in) (the|a) "
+    r"(hospital|er|emergency room|urgent care)\b",
     r"\bfeeling blue\b",
     r"\b(family|work|childcare|personal) emergency\b",
 )
@@ -104,6 +114,8 @@ _URGENT: Final = tuple(
     (label, re.compile(p)) for table in (_URGENT_TEXT, URGENT_ES) for label, p in table.items()
 )
 _IDIOMS: Final = re.compile("|".join((*_IDIOMS_EN, *IDIOMS_ES)))
+_SYMPTOM: Final = tuple(p for label, p in _CLINICAL if label == "symptom")
+_NEEDS_A_SYMPTOM: Final = frozenset({"worsening"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +134,19 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     # Once, not once per pattern; "está" -> "esta"; idioms out ("a pain in the neck").
     parts = [_IDIOMS.sub(" ", c) for c in clauses(unaccented(text))]
     found = list(dict.fromkeys(label for label, p in _CLINICAL for c in parts if p.search(c)))
-    urgent = list(dict.fromkeys(label for label, p in _URGENT for c in parts if p.search(c)))
+    # "Worse" counts in a clause with a symptom or the one after it ("My lip is blistering.
+    # It's getting worse."), not beside any clinical word ("Can I spread the payments out?
+    # How much botox would I need?").
+    symptom = [any(p.search(c) for p in _SYMPTOM) for c in parts]
+    near = [here or (i > 0 and symptom[i - 1]) for i, here in enumerate(symptom)]
+    urgent = list(
+        dict.fromkeys(
+            label
+            for label, p in _URGENT
+            for i, c in enumerate(parts)
+            if (label not in _NEEDS_A_SYMPTOM or near[i]) and p.search(c)
+        )
+    )
     standalone = [u for u in urgent if u not in {"worsening", "severe_pain"}]
     if not found and not standalone:
         if "severe_pain" in urgent:

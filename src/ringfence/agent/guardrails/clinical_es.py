@@ -12,6 +12,11 @@ from __future__ import annotations
 from typing import Final
 
 _COLOUR: Final = r"(blanc|gris|azul|morad|oscur|negr|palid|amoratad|verdos)\w*"
+_BODY: Final = (
+    r"(labios?|piel|nariz|punta|cachetes?|mejillas?|barbilla|menton|frente|cara|zona|dedos?|"
+    r"parpados?|ojeras?|herida|incision|boca|encias?|orejas?|brazos?|piernas?|panza|abdomen|"
+    r"pecho|cuello|senos?|pezon\w*|ceja)"
+)
 
 CLINICAL_ES: Final = {
     "symptom": r"\b(hinch\w*|inflam\w*|moreton\w*|moraton\w*|morados?|hematomas?|"
@@ -19,7 +24,8 @@ CLINICAL_ES: Final = {
     r"(labio|boca|cara|mejilla|cachete|frente|lengua|zona|piel|menton)s? (\w+ ){0,2}dormid[oa]s?|"
     r"se (me |le )?(durmio|duerme)|"
     r"comezon|picazon|picor|me pica|ronchas?|sarpullido|erupcion|enrojecid\w*|rojez\w*|"
-    r"colorad[oa]s?|(esta|estan|se ve|se puso|quedo) (muy |bien )?roj[oa]s?|sensible|"
+    r"(esta|estan|se ve|se puso|quedo|muy|bien|y) (muy |bien )?(roj[oa]s?|colorad[oa]s?)|"
+    r"(esta|estan|siento|tengo|la piel|muy|bien) sensibles?|"
     r"adolorid\w*|dolor|me duelen?|duele|ardor|arde|(me |le )?quem\w*|ampollas?|costras?|"
     r"cicatri\w*|sangr\w*|nauseas?|marea\w*|mareos?|asimetri\w*|disparej\w*|chuec[oa]|"
     r"hormigueo|granitos|reaccion|pelando|descamacion|punzadas?|palpitaciones)\b",
@@ -40,29 +46,37 @@ CLINICAL_ES: Final = {
     "allergy": r"\b(alergi\w*|alergic\w*|anafila\w*)\b",
 }
 URGENT_ES: Final = {
-    "worsening": r"\b(peor|empeor\w*|cada vez (mas|peor)|mas grande|extendi\w*|esparci\w*|"
-    r"regando|rego|expandi\w*|subiendo|avanza\w*|creciendo|crece)\b",
-    "severe_pain": r"\b(dolor|hinchazon|inflamacion) (muy )?(fuerte|intens[oa]|insoportable|"
-    r"terrible|horrible|espantos[oa])\b|\b(mucho|muchisimo|demasiado) dolor\b|"
+    # Counts only in a clause with a symptom, or the one after it (as "worse" in English).
+    # "Extendiendo" needs its Spanish auxiliary: English "extending" shares its letters.
+    "worsening": r"\b(peor|empeor\w*|cada vez (peor|mas (grande|hinchad\w*|inflamad\w*|"
+    r"roj\w*|morad\w*|fuerte|oscur\w*))|mas grande|se (me |le )?(esta |ha |va )?(extendi|"
+    r"expandi|esparci)\w*|(esta|sigue|va) (extendiendo|expandiendo|esparciendo)|regando|rego|"
+    r"subiendo|avanza\w*|creciendo|crece)\b",
+    "severe_pain": r"\b(dolor|hinchazon|inflamacion)( de cabeza)? (muy )?(fuerte|intens[oa]|"
+    r"insoportable|terrible|horrible|espantos[oa])\b|\b(mucho|muchisimo|demasiado) dolor\b|"
     r"\bme duelen? (mucho|muchisimo|horrible|demasiado|un monton|bastante)\b|"
     r"\binsoportable\b|\bno (aguanto|soporto) el dolor\b",
-    "vision": r"\b(no (veo|ve|ven|vemos) (bien|claro)|(veo|ve) (borroso|doble|nublado|"
-    r"manchas)|vision (borrosa|doble|nublada)|vista (borrosa|nublada)|borrosa|"
+    "vision": r"\b(no (veo|ve|ven|vemos) (bien|claro) (del|de un|de este|de ese|de mi|de su|con "
+    r"el|con ese) ojo|no (veo|ve) bien desde|(veo|ve) (borroso|doble|nublado|manchas)|"
+    r"vision (borrosa|doble|nublada)|vista (borrosa|nublada)|borrosa|"
     r"no puedo ver|cieg[oa]|ceguera|(perdi|pierdo|perdiendo) la (vista|vision))\b",
-    "blanching": r"\b((pon\w*|puso|volvi\w*|vuelto|quedo|quedando|torn\w*) (\w+ ){0,2}"
-    + _COLOUR
-    + r"|(piel|zona|mancha|manchas|parte|labio|labios|nariz|punta|cachete|mejilla|barbilla) "
-    r"(\w+ ){0,1}"
+    # A colour change counts with a part of the body in the clause ("se puso negro el cielo",
+    # "la zona azul del estacionamiento" are not one).
+    "blanching": r"^(?=.*\b"
+    + _BODY
+    + r"\b).*\b((pon\w*|puso|volvi\w*|vuelto|quedo|quedando|torn\w*) (\w+ ){0,2}"
     + _COLOUR
     + r"|(como|medio|algo) "
     + _COLOUR
-    + r"|"
+    + r")|\b(piel|mancha|manchas|labio|labios|nariz|punta|cachete|mejilla|barbilla) (\w+ )?"
     + _COLOUR
-    + r" y (frio|fria|helad\w*)|"
-    r"palid\w*|amoratad\w*|moteada)\b",
+    + r"|\b"
+    + _COLOUR
+    + r" y (frio|fria|helad\w*)\b|\b(palid\w*|amoratad\w*|moteada)\b",
     "fever": r"\b(fiebre|calentura|escalofrios|temperatura)\b",
-    "infection": r"\b(infecci\w*|infectad\w*|pus|supur\w*|absceso|(esta|se siente|la siento|"
-    r"lo siento|muy) caliente|(sale|saca|bota|le sale|me sale) (liquido|pus|agua))\b",
+    "infection": r"\b(infecci\w*|infectad\w*|pus|supur\w*|absceso|caliente al tacto|"
+    r"(la|lo|los|las) siento caliente\w*|se siente caliente|" + _BODY + r" (\w+ ){0,2}caliente|"
+    r"(sale|saca|bota|le sale|me sale) (liquido|pus|agua))\b",
     "breathing": r"\b(no puedo|no puede|me cuesta|le cuesta|dificultad para|problemas? para|"
     r"trabajo para) (respirar|tragar)\b|\b(me falta el aire|le falta el aire|falta de aire|"
     r"me ahog\w*|se ahog\w*|ahogando)\b|\b(garganta|lengua) (\w+ ){0,2}(hinchad|cerrad|"
@@ -80,12 +94,14 @@ URGENT_ES: Final = {
 }
 # Removed from a clause before it is read: the words in another sense.
 IDIOMS_ES: Final = (
-    r"\b(que|vaya|es un|un|menudo) dolor de (cabeza|muelas)\b",
-    r"\bdolor de muelas\b",  # a nuisance ("esto es un dolor de muelas")
-    r"\bcasi me (desmay\w*|muero)\b",
+    r"\b(que|vaya|menudo) dolor de (cabeza|muelas)\b",
+    r"\bes un (verdadero |autentico )?dolor de (cabeza|muelas)\b",
+    r"\bcasi me (desmay\w*|muero) (con (el|la|los|las) (precio|cuenta|factura|costo)|cuando "
+    r"(vi|me dijeron|escuche|oi)|al ver|de (la )?risa)\b",
     r"\bme muero (por|de ganas)\b",
     r"\bmuert[oa]s? de (cansancio|hambre|risa|sueno|ganas|calor|frio)\b",
-    r"\btrabaj\w* (\w+ ){0,3}(en|de) (el hospital|un hospital|urgencias|emergencias|la sala)\b",
+    r"\btrabaj\w* (de noche |de dia |por las noches |como \w+ )?(en|de) (el hospital|"
+    r"un hospital|urgencias|emergencias|la sala de emergencias)\b",
     r"\b(el precio|la cuenta|el costo) (me )?(dolio|duele)\b",
     r"\bme duele el bolsillo\b",
     r"\bemergencia (familiar|en (la familia|casa|el trabajo))\b",
