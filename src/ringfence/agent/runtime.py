@@ -69,6 +69,32 @@ from ringfence.agent.inbound import (
     returns_our_call,
     working_context,
 )
+from ringfence.agent.lines import (
+    ANYTHING_ELSE,
+    CLINICAL_DEFERRAL,
+    CLINICAL_DEFERRAL_ES,
+    EMERGENCY_LINE,
+    EMERGENCY_LINE_ES,
+    FALLBACK_LINE,
+    HUMAN_CALLBACK,
+    IDENTITY_AGAIN,
+    IDENTITY_QUESTION,
+    KEEP_CALLING,
+    LEAVE_MESSAGE,
+    OPT_OUT_ACK,
+    OPT_OUT_ACK_ES,
+    OPT_OUT_QUESTION,
+    OPT_OUT_QUESTION_ES,
+    TRANSFER_LINE,
+    TRANSFER_LINE_ES,
+    URGENT_DEFERRAL,
+    URGENT_DEFERRAL_ES,
+    URGENT_FLAG,
+    URGENT_FLAG_ES,
+    URGENT_GOODBYE,
+    URGENT_GOODBYE_ES,
+    WRONG_NUMBER_LINE,
+)
 from ringfence.agent.model_output import SAFE_LINE, check_model_reply
 from ringfence.agent.policies.base import (
     DialoguePolicy,
@@ -89,85 +115,12 @@ from ringfence.agent.validation import AgentProblem, validate_agent
 from ringfence.domain.staff_hours import DURING_BUSINESS_HOURS
 from ringfence.domain.vocabulary import TaskPriority
 
-OPT_OUT_ACK: Final = "Understood. You won't receive any more calls from {practice}. Goodbye."
-OPT_OUT_ACK_ES: Final = "Entendido. No recibirá más llamadas de {practice}. Adiós."
-OPT_OUT_QUESTION: Final = "Would you like us to stop calling this number?"
-OPT_OUT_QUESTION_ES: Final = "¿Quiere que dejemos de llamar a este número?"
-OPT_OUT_QUESTIONS: Final = (OPT_OUT_QUESTION, OPT_OUT_QUESTION_ES)
-KEEP_CALLING: Final = "Okay, thank you."
-HUMAN_CALLBACK: Final = (
-    "Of course. I'll ask a member of our team at {practice} to call you back {when}. Goodbye."
-)
-TRANSFER_LINE: Final = (
-    "Of course. I'm transferring you to a member of our team at {practice} now. Please hold."
-)
-TRANSFER_LINE_ES: Final = (
-    "Por supuesto. Le paso ahora con un miembro de nuestro equipo de {practice}. "
-    "Un momento, por favor."
-)
-CLINICAL_DEFERRAL: Final = (
-    "That's a question for our clinical team, so I'll have a staff member call you back about it."
-)
-URGENT_DEFERRAL: Final = (
-    "I'm not able to give medical advice, so I'm flagging this as urgent for our clinical team, "
-    "and someone will call you back as soon as possible. If this feels like an emergency, "
-    "please hang up and call 911. Goodbye."
-)
-FALLBACK_LINE: Final = (
-    "I'm sorry, I'm having trouble on my end. A member of our team at {practice} will call "
-    "you back. Goodbye."
-)
-ANYTHING_ELSE: Final = "Is there anything else I can help you with?"
-IDENTITY_QUESTION: Final = "Am I speaking with {first_name}?"
-IDENTITY_AGAIN: Final = "Sorry, I'm calling for {first_name}. Am I speaking with {first_name}?"
-LEAVE_MESSAGE: Final = (
-    "No problem. Please ask {first_name} to call {practice} at {callback_number}. "
-    "Thank you, goodbye."
-)
-WRONG_NUMBER_LINE: Final = "I'm sorry about that. We'll update our records. Goodbye."
 MAX_IDENTITY_TRIES: Final = 2
 _FOR_POLICY: Final = frozenset({Label.CONFIRM, Label.RESCHEDULE, Label.CANCEL, Label.WRONG_PERSON})
 LEARNED: Final = "learned"  # the rule name when the classifier alone decided
 CONFIRMED_ON_DOUBT: Final = "confirmed_on_doubt"  # anything but a clear no to our question
 UNANSWERED_DOUBT: Final = "unanswered_doubt"  # in doubt, and no answer came (hang-up, no turn)
 MIN_WORDS_FOR_LANGUAGE: Final = 3
-EMERGENCY_LINE: Final = (
-    "I'm also flagging what you said as urgent for our clinical team. If this feels like an "
-    "emergency, please hang up and call 911. Goodbye."
-)
-# Before the opt-out question, when the same words report a possible complication.
-URGENT_FLAG: Final = (
-    "I'm flagging what you said as urgent for our clinical team. If this feels like an "
-    "emergency, please hang up and call 911."
-)
-# ... and after a clear no to it: the call ends there (no appointment talk after an emergency).
-URGENT_GOODBYE: Final = (
-    "Okay. Our clinical team will call you as soon as possible. If this feels like an "
-    "emergency, please hang up and call 911. Goodbye."
-)
-# The clinical and emergency lines in Spanish, for a callee who speaks it (the 911 line above
-# all must be understood).
-CLINICAL_DEFERRAL_ES: Final = (
-    "Esa es una pregunta para nuestro equipo clínico, así que un miembro del personal le "
-    "devolverá la llamada para hablar de ello."
-)
-URGENT_DEFERRAL_ES: Final = (
-    "No puedo dar consejos médicos, así que voy a marcar esto como urgente para nuestro equipo "
-    "clínico, y alguien le devolverá la llamada lo antes posible. Si siente que es una "
-    "emergencia, cuelgue y llame al 911. Adiós."
-)
-EMERGENCY_LINE_ES: Final = (
-    "También voy a marcar lo que me dijo como urgente para nuestro equipo clínico. Si siente "
-    "que es una emergencia, cuelgue y llame al 911. Adiós."
-)
-URGENT_FLAG_ES: Final = (
-    "Voy a marcar lo que me dijo como urgente para nuestro equipo clínico. Si siente que es "
-    "una emergencia, cuelgue y llame al 911."
-)
-URGENT_GOODBYE_ES: Final = (
-    "De acuerdo. Nuestro equipo clínico le llamará lo antes posible. Si siente que es una "
-    "emergencia, cuelgue y llame al 911. Adiós."
-)
 # A clause is a request about our calls only if it names them (or the number, the list, a
 # message): "stop talking" inside a clinical turn is not one.
 _CONTACT_WORDS = re.compile(  # on accent-folded clauses

@@ -59,9 +59,9 @@ from ringfence.agent.events import (
     TransferRequested,
     VoicemailLeft,
 )
+from ringfence.agent.lines import OPT_OUT_QUESTIONS
 from ringfence.agent.policies.base import Speaker
 from ringfence.agent.profile import CallDirection
-from ringfence.agent.runtime import OPT_OUT_QUESTIONS
 from ringfence.agent.voicemail import compose_voicemail
 from ringfence.speech.amd import (
     AmdDecision,

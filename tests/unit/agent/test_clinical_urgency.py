@@ -18,13 +18,15 @@ from ringfence.agent.events import (
     StaffFollowUp,
 )
 from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
-from ringfence.agent.policies.scripted import ScriptedPolicy
-from ringfence.agent.runtime import (
+from ringfence.agent.lines import (
     CLINICAL_DEFERRAL_ES,
     EMERGENCY_LINE_ES,
     URGENT_DEFERRAL_ES,
     URGENT_FLAG_ES,
     URGENT_GOODBYE_ES,
+)
+from ringfence.agent.policies.scripted import ScriptedPolicy
+from ringfence.agent.runtime import (
     ConversationRuntime,
     _as_an_answer,
 )

@@ -25,11 +25,13 @@ from ringfence.agent.events import (
     StaffFollowUp,
     WrongNumber,
 )
+from ringfence.agent.lines import (
+    OPT_OUT_QUESTION,
+)
 from ringfence.agent.policies.intents import Intent
 from ringfence.agent.policies.scripted import ScriptedPolicy, scheduling_intent
 from ringfence.agent.runtime import (
     CONFIRMED_ON_DOUBT,
-    OPT_OUT_QUESTION,
     UNANSWERED_DOUBT,
     ConversationRuntime,
 )
