@@ -36,6 +36,7 @@ from ringfence.agent.understanding.understander import LearnedUnderstander
 from ringfence.agent.understanding.urgency_corpus import (
     TEST_FROZEN,
     TEST_FROZEN_V2,
+    TEST_FROZEN_V3,
     TRAINING,
     Urgency,
     load_cases,
@@ -250,7 +251,12 @@ def test_an_ai_question_with_a_clinical_question_gets_both_answers() -> None:
 
 # -- the evaluation ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("split", "notes"), [(TEST_FROZEN, "TEST_FROZEN.md"), (TEST_FROZEN_V2, "TEST_FROZEN_V2.md")]
+    ("split", "notes"),
+    [
+        (TEST_FROZEN, "TEST_FROZEN.md"),
+        (TEST_FROZEN_V2, "TEST_FROZEN_V2.md"),
+        (TEST_FROZEN_V3, "TEST_FROZEN_V3.md"),
+    ],
 )
 def test_the_held_out_splits_are_the_ones_frozen(split: str, notes: str) -> None:
     folder = resources.files("ringfence.agent").joinpath("data", "urgency")

@@ -70,18 +70,6 @@ def _intent_pipeline() -> Pipeline:
     return make_pipeline(features, classifier)
 
 
-def _urgency_pipeline() -> Pipeline:
-    # The intent features, on accent-folded text: a transcript drops Spanish accents at random.
-    features = make_union(
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-    )
-    classifier = LogisticRegression(
-        C=10.0, max_iter=3000, class_weight="balanced", random_state=_SEED
-    )
-    return make_pipeline(features, classifier)
-
-
 def _language_pipeline() -> Pipeline:
     features = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)
     return make_pipeline(features, LogisticRegression(C=10.0, max_iter=3000, random_state=_SEED))
@@ -119,7 +107,9 @@ class IntentModel:
             intents = _intent_pipeline().fit(texts, [u.label.value for u in corpus])
             languages = _language_pipeline().fit(texts, [u.lang.value for u in corpus])
             urgent = (
-                _urgency_pipeline().fit(
+                # The intent features and classifier, on accent-folded text (`_urgency_text`): a
+                # transcript drops Spanish accents at random.
+                _intent_pipeline().fit(
                     [_urgency_text(c.text) for c in urgency],
                     [c.label is Urgency.URGENT for c in urgency],
                 )

@@ -1,13 +1,15 @@
 """Callee turns labelled by urgency (`urgent` / `clinical` / `none`), English and Spanish, as
 shipped in `agent/data/urgency/` (docs/agent-evaluation.md, "Urgency").
 
-- `train.jsonl` and `train_v2.jsonl`: written by two helpers from the label definitions, each
-  from its own angle (speech-recognizer transcripts; signs described, not named). The clinical
-  assessor's patterns were written while reading the first one's misses, the second was
-  scored once before any tuning on it; both train the learned urgency head (`model.py`).
-- `test_frozen.jsonl` and `test_frozen_v2.jsonl`: the held-out splits, by two more helpers who
-  saw neither the detector nor the other sets; never trained or tuned on, their misses never
-  read (TEST_FROZEN.md and TEST_FROZEN_V2.md hold their SHA-256).
+- `train.jsonl`, `train_v2.jsonl` and `train_v3.jsonl`: written by three helpers from the label
+  definitions, each from its own angle (speech-recognizer transcripts; signs described, not
+  named; plain statements of mild effects against their worsening twins). The clinical
+  assessor's patterns were written while reading the first one's misses; the others were
+  scored once before any tuning on them; all three train the learned urgency head
+  (`model.py`).
+- `test_frozen.jsonl`, `test_frozen_v2.jsonl` and `test_frozen_v3.jsonl`: the held-out splits,
+  by three more helpers who saw neither the detector nor the other sets; never trained or
+  tuned on, their misses never read (TEST_FROZEN*.md hold their SHA-256).
 
 One JSON object per line: ``{"text": ..., "label": "urgent"|"clinical"|"none", "lang":
 "en"|"es"}``.
@@ -25,9 +27,11 @@ from typing import Final
 
 from ringfence.agent.understanding.labels import Language
 
-TRAINING: Final = ("train.jsonl", "train_v2.jsonl")
+TRAINING: Final = ("train.jsonl", "train_v2.jsonl", "train_v3.jsonl")
 TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"
+TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
+HELD_OUT: Final = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3)
 _FIELDS: Final = frozenset({"text", "label", "lang"})
 
 

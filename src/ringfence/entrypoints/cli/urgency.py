@@ -13,8 +13,7 @@ from rich.table import Table
 
 from ringfence.agent.understanding.understander import LearnedUnderstander
 from ringfence.agent.understanding.urgency_corpus import (
-    TEST_FROZEN,
-    TEST_FROZEN_V2,
+    HELD_OUT,
     TRAINING,
     load_file,
     shipped,
@@ -40,7 +39,7 @@ def agent_eval_urgency(
     """Urgent recall (a reported complication gets an URGENT staff task and the 911 line),
     staff recall (any clinical turn reaches staff) and false urgent flags, per language.
 
-    Without FILE: the two held-out splits (never trained or tuned on, their misses never read)
+    Without FILE: the three held-out splits (never trained or tuned on, their misses never read)
     and, apart, the training sets. Exits 1 when a held-out split (or FILE) misses a target."""
     understander = LearnedUnderstander()
     try:
@@ -48,8 +47,10 @@ def agent_eval_urgency(
             sets = [(str(file), evaluate(load_file(file), understander), True)]
         else:
             sets = [
-                ("held-out split v1", evaluate(shipped(TEST_FROZEN), understander), True),
-                ("held-out split v2", evaluate(shipped(TEST_FROZEN_V2), understander), True),
+                *(
+                    (f"held-out split v{n}", evaluate(shipped(name), understander), True)
+                    for n, name in enumerate(HELD_OUT, start=1)
+                ),
                 *(
                     (f"{name} (trained and tuned on)", evaluate(shipped(name), understander), False)
                     for name in TRAINING
