@@ -453,7 +453,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "urgent_dropped_when_asking",
         _RUNTIME,
         "            events = [*events, task]\n"
-        "            flag = URGENT_FLAG_ES if self._says_it_in_spanish(heard) else URGENT_FLAG\n"
+        "            flag = URGENT_FLAG_ES if self._spanish else URGENT_FLAG\n"
         '            question = f"{flag} {question}"\n',
         "            pass\n",
         "a possible opt-out that reports a complication gets only the opt-out question",
@@ -557,7 +557,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "worsening_beside_any_clinical_word",
         _CLINICAL,
-        "            if (label not in _NEEDS_A_SYMPTOM or near[i]) and p.search(c)\n",
+        "            if (label not in _NEEDS_A_SYMPTOM or symptom) and p.search(c)\n",
         "            if p.search(c)\n",
         '"worse" counts beside any clinical word: "el martes está peor, ¿puedo tomar '
         'ibuprofeno?" ends the call with the 911 line',
@@ -576,6 +576,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "label=Label.CLINICAL_QUESTION if clinical else Label.OTHER)",
         "label=Label.OTHER)",
         "on the inbound desk, a turn read as an answer drops the complication it reports",
+    ),
+    Mutant(
+        "loose_colour_words_count_anywhere",
+        _CLINICAL,
+        "    if in_context:\n",
+        "    if True:\n",
+        "a colour said loosely counts without a part of the body or a treatment: \"I'm going "
+        'to White Plains" ends the call with the 911 line',
     ),
 )
 

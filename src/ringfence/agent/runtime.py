@@ -509,13 +509,18 @@ class ConversationRuntime:
         self._asked_opt_out = self._pending_question()
         rule = heard.opt_out_rule
         self._asked_after_cancel = rule is not None and rule.words == "cancel"
-        question = OPT_OUT_QUESTION_ES if self._spanish else OPT_OUT_QUESTION
         concern = heard.clinical
+        if concern is not None and self._says_it_in_spanish(heard):
+            # A complication or a clinical question reported in Spanish, too short to switch
+            # the call ("me arde, ya no llamen"): the question, the goodbye after its answer
+            # and the 911 line with the acknowledgement are said in Spanish too.
+            self._spanish = True
+        question = OPT_OUT_QUESTION_ES if self._spanish else OPT_OUT_QUESTION
         if concern is not None and concern.urgent:
             # "Stop calling me, my face is swollen and I can't breathe": never only a question.
             task = self._clinical_task(callee_text, heard, urgent=True)
             events = [*events, task]
-            flag = URGENT_FLAG_ES if self._says_it_in_spanish(heard) else URGENT_FLAG
+            flag = URGENT_FLAG_ES if self._spanish else URGENT_FLAG
             question = f"{flag} {question}"
             self._asked_after_urgent = True
         elif clinical_too:  # the clinical question is deferred to staff, as any is
@@ -623,10 +628,14 @@ class ConversationRuntime:
             line = f"{prefix} {self._render(FALLBACK_LINE)}".strip()
             return self._say(line, said, EndReason.POLICY_FAILURE)
         if isinstance(reply.outcome, OptOut):  # a policy may add opt-outs, never remove them
+            # Nothing clinical reaches the policy (the runtime defers it first); the words are
+            # read again all the same, so an opt-out never drops an urgent task. The turn's
+            # events so far (an identity confirmed, a disclosure) are kept.
             return self._opt_out(
                 callee_text or "",
                 f"policy:{reply.outcome.rule}",
                 detected_by=DetectedBy.POLICY,
+                events=said,
                 concern=assess_clinical(callee_text or ""),
             )
         checked = check_model_reply(

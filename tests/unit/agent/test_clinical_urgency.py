@@ -128,6 +128,9 @@ def test_words_in_another_sense_are_not_clinical(text: str) -> None:
         "la zona azul del estacionamiento está llena",
         "el moretón está cada vez más pequeño, ¿es normal?",
         "el martes está peor, ¿puedo tomar ibuprofeno?",
+        "it's grey and cold out today, can we reschedule?",
+        "I went to White Plains last week, can we do Monday?",
+        "se está poniendo oscuro afuera, mejor mañana",
     ],
 )
 def test_ordinary_turns_with_borrowed_words_are_not_urgent(text: str) -> None:
@@ -145,6 +148,21 @@ def test_ordinary_turns_with_borrowed_words_are_not_urgent(text: str) -> None:
         "tengo un dolor de cabeza muy fuerte desde el botox",
         "I nearly fainted after the injection",
         "My lip is blistering. It's getting worse.",
+        # Second review: what the first review's precision fixes had stopped reading.
+        "It turned white.",
+        "Where they injected it went white.",
+        "My lips, um, they're turning blue.",
+        "Se puso blanco.",
+        "Me pusieron relleno en el labio. Ahora se está poniendo blanco.",
+        "The redness has spread.",
+        "My lip is swollen, and, um, honestly, it's getting worse.",
+        "It's getting worse, my lip is so swollen.",
+        "My eyelid is lower than the other one.",
+        "no veo bien, todo borroso",
+        "la hinchazón se extiende",
+        "I passed out on the bed after the treatment",
+        "es un dolor de cabeza muy fuerte desde el botox",
+        "tengo el labio hinchado y está muy caliente",
     ],
 )
 def test_complications_beside_borrowed_words_stay_urgent(text: str) -> None:

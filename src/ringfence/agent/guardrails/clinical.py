@@ -16,14 +16,23 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from ringfence.agent.guardrails.clinical_es import CLINICAL_ES, IDIOMS_ES, URGENT_ES
+from ringfence.agent.guardrails.clinical_es import (
+    CLINICAL_ES,
+    CONTEXT_ES,
+    IDIOMS_ES,
+    IN_CONTEXT_ES,
+    URGENT_ES,
+)
 from ringfence.agent.text import clauses, unaccented
 
 _COLOUR: Final = r"(white|grey|gray|greyish|grayish|blue|bluish|purple|purplish|dusky|pale)"
-_BODY: Final = (
-    r"(lips?|skin|nose|tip|cheeks?|chin|forehead|face|area|spots?|patch\w*|fingers?|toes?|"
-    r"eyelids?|temples?|jaw|neck|breasts?|nipples?|tissue|incision|wound|mouth|gums?|ears?|"
-    r"arms?|legs?|belly|stomach|abdomen|brow)"
+# What puts a colour, "no veo bien" or "está caliente" in a clinical context: a part of the
+# body or a treatment anywhere in the turn (`_IN_CONTEXT`).
+_CONTEXT_EN: Final = (
+    r"\b(lips?|skin|nose|tip|cheeks?|chin|forehead|face|area|spots?|patch\w*|fingers?|toes?|"
+    r"eyelids?|eyes?|temples?|jaw|neck|breasts?|nipples?|tissue|incision|wound|mouth|gums?|ears?|"
+    r"arms?|legs?|hands?|belly|stomach|abdomen|brow|site|inject\w*|filler|botox|dysport|"
+    r"treatment|procedure|surgery|lipo\w*|laser|peel|kybella|sculptra|microneedling)\b"
 )
 
 _CLINICAL_TEXT: Final = {
@@ -51,33 +60,39 @@ _CLINICAL_TEXT: Final = {
     "allergy": r"\b(allerg\w*|anaphyla\w*)\b",
 }
 _URGENT_TEXT: Final = {
-    # Counts only in a clause with a symptom, or the one after it (`_NEEDS_A_SYMPTOM`).
+    # Counts only in a turn with a symptom (`_NEEDS_A_SYMPTOM`): "Tuesday is worse for me".
     "worsening": r"\b(getting|got|gotten|is|it is|keeps getting) (worse|bigger|larger)\b|"
-    r"\bworse\w*\b|\bspreading\b|\bspreads\b|\bspread (to|into|down|up|across|over|from)\b|"
-    r"\b(moving|creeping) (up|down) (my|her|his|the|to my|to her|to his|into my)\b|"
-    r"\b(swell\w*|puff\w*|blow\w*) up\b",
+    r"\bworse\w*\b|\bspread(s|ing)?\b(?! (some|the|it|on|out|a|my|your|that|this|arnica|"
+    r"cream|ointment|vaseline|payments?)\b)|\b(going|moving|creeping) (up|down) (my|her|his|"
+    r"the)\b|\b(swell\w*|puff\w*|blow\w*) up\b|\bby the hour\b",
     "severe_pain": r"\b(severe|extreme|excruciating|unbearable|intense|terrible|really bad|"
     r"a lot of) (pain|swelling|headache)\b|\bexcruciating\b|\bunbearable\b|"
     r"\b(pain|swelling|headache) (\w+ ){0,4}(is|are|so) (severe|extreme|unbearable|"
     r"really bad|excruciating)\b|\b(hurts|hurting) (a lot|so (bad|much)|really bad)\b",
     "vision": r"\b(vision|blurry|blurred|double vision|seeing double|see double|can not see|"
     r"blind\w*|eyesight|see (properly|clearly))\b",
-    # A colour change counts with a part of the body in the clause: "going to White Plains",
-    # "I'm going to wear white", "looking at Blue Cross" are not one.
-    "blanching": r"\b(blanch\w*|dusky)\b|^(?=.*\b" + _BODY + r"\b).*\b(mottl\w*|(turn\w*|went|"
-    r"gone|going|getting|looks?|looking|kind of|kinda|sort of) (\w+ ){0,2}("
+    # "Going" / "looking" + a colour counts in context only (`_IN_CONTEXT`): "going to White
+    # Plains", "looking at Blue Cross" are not one; "it turned white" always is.
+    "blanching": r"\b(blanch\w*|dusky|mottl\w*)\b|\b(turn\w*|went|gone)(?! to\b) (\w+ ){0,2}("
     + _COLOUR[1:-1]
-    + r"|dark|black))\b|\b"
+    + r"|dark|black)\b|\b(lips?|skin|nose|fingers?|fingertips?|toes?|cheeks?|chin) (is |are |"
+    r"look |looks |looking )?(so |very |kind of |kinda |all |a bit |a little )?"
     + _COLOUR
-    + r" (\w+ )?(skin|patch\w*|spots?)\b|\b(cold|numb) and "
-    r"(\w+ )?(" + _COLOUR[1:-1] + r"|blotchy)\b|\b" + _COLOUR + r" and (cold|numb)\b",
+    + r"\b|\b"
+    + _COLOUR
+    + r" (\w+ )?(skin|patch\w*|spots?)\b|\b(cold|numb) and (\w+ )?("
+    + _COLOUR[1:-1]
+    + r"|blotchy)\b|\b"
+    + _COLOUR
+    + r" and (cold|numb)\b",
     "fever": r"\b(fever\w*|chills|feverish|temperature)\b",
     "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b",
     "breathing": r"\b(trouble|difficulty|hard|harder|problems?|can not|struggling|hard time) "
     r"(to |with |when )?(breath\w*|swallow\w*)\b|\bshort(ness)? of breath\b|"
     r"\b(throat|tongue|airway) (\w+ ){0,2}(swell\w*|swollen|closing|tight\w*|thick)\b",
     "drooping": r"\b(droop\w*|ptosis|slurr\w*|(eyelid|lid|brow|eyebrow|eye|face|mouth|smile) "
-    r"(is |are )?(\w+ ){0,2}(dropp\w*|sagg\w*)|(dropp\w*|droop\w*|sagg\w*) "
+    r"(is |are )?(\w+ ){0,2}(dropp\w*|sagg\w*)|(eyelid|lid|brow|eyebrow)s? (is |are )?(\w+ ){0,2}"
+    r"(lower\w*|hanging)|(dropp\w*|droop\w*|sagg\w*) "
     r"(\w+ ){0,2}one side|can not (close|open) (my|her|his) eye)\b",
     "emergency": r"\b(emergency|hospital|911|nine one one|the er|urgent care|ambulance|"
     r"chest (pain|hurts|is tight|feels tight)|fainted|fainting|feel faint|passed out|"
@@ -87,6 +102,12 @@ _URGENT_TEXT: Final = {
     r"(incision|wound|stitches) (\w+ )?(opened|split|came apart|came out|popped))\b",
     "necrosis": r"\b(necros\w*|dying skin|black (skin|scab|spot))\b",
 }
+# Urgent only in a clinical context (`_CONTEXT_EN`): said loosely, they have other senses.
+_IN_CONTEXT_EN: Final = {
+    "blanching": r"\b(going|getting|looks?|looking|kind of|kinda|sort of) (\w+ ){0,2}("
+    + _COLOUR[1:-1]
+    + r"|dark|black)\b",
+}
 # Removed from a clause before it is read: the words in another sense ("a pain in the neck",
 # "I nearly fainted at the bill", "I work at the hospital").
 _IDIOMS_EN: Final = (
@@ -95,7 +116,8 @@ _IDIOMS_EN: Final = (
     r"\bwhat a (real |total |huge |big )?(headache|pain)\b",
     r"\b(nearly|almost) (fainted|passed out|died) ((at|over) (the|that|your) (price|bill|cost|"
     r"total|quote)|when i (saw|heard|got) (the|that|your)|seeing the|laughing)\b",
-    r"\bpassed out (on|in) (the|my) (couch|sofa|bed|chair)\b|\bpassed out (asleep|early)\b",
+    r"\bpassed out (on|in) (the|my) (couch|sofa|chair) (and|so) (i )?missed\b",
+    r"\b((grey|gray) and cold|cold and (grey|gray)) (out|outside|today|this morning|here)\b",
     r"\bdying (to|for)\b",
     r"\b(killing|kills) me\b",
     r"\b(price|bill|cost|news|that|this) (is|was) (\w+ ){0,2}hard to swallow\b",
@@ -116,6 +138,12 @@ _URGENT: Final = tuple(
 _IDIOMS: Final = re.compile("|".join((*_IDIOMS_EN, *IDIOMS_ES)))
 _SYMPTOM: Final = tuple(p for label, p in _CLINICAL if label == "symptom")
 _NEEDS_A_SYMPTOM: Final = frozenset({"worsening"})
+_CONTEXT: Final = (re.compile(_CONTEXT_EN), re.compile(CONTEXT_ES))
+_IN_CONTEXT: Final = tuple(
+    (label, re.compile(p))
+    for table in (_IN_CONTEXT_EN, IN_CONTEXT_ES)
+    for label, p in table.items()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,19 +162,25 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     # Once, not once per pattern; "está" -> "esta"; idioms out ("a pain in the neck").
     parts = [_IDIOMS.sub(" ", c) for c in clauses(unaccented(text))]
     found = list(dict.fromkeys(label for label, p in _CLINICAL for c in parts if p.search(c)))
-    # "Worse" counts in a clause with a symptom or the one after it ("My lip is blistering.
-    # It's getting worse."), not beside any clinical word ("Can I spread the payments out?
-    # How much botox would I need?").
-    symptom = [any(p.search(c) for p in _SYMPTOM) for c in parts]
-    near = [here or (i > 0 and symptom[i - 1]) for i, here in enumerate(symptom)]
+    # "Worse" counts in a turn with a symptom ("My lip is swollen. I iced it. It's getting
+    # worse."), not beside any clinical word ("el martes está peor, ¿puedo tomar
+    # ibuprofeno?"); a colour change said loosely, with a part of the body or a treatment.
+    symptom = any(p.search(c) for p in _SYMPTOM for c in parts)
+    in_context = symptom or any(p.search(c) for p in _CONTEXT for c in parts)
     urgent = list(
         dict.fromkeys(
             label
             for label, p in _URGENT
-            for i, c in enumerate(parts)
-            if (label not in _NEEDS_A_SYMPTOM or near[i]) and p.search(c)
+            for c in parts
+            if (label not in _NEEDS_A_SYMPTOM or symptom) and p.search(c)
         )
     )
+    if in_context:
+        urgent += [
+            label
+            for label, p in _IN_CONTEXT
+            if label not in urgent and any(p.search(c) for c in parts)
+        ]
     standalone = [u for u in urgent if u not in {"worsening", "severe_pain"}]
     if not found and not standalone:
         if "severe_pain" in urgent:

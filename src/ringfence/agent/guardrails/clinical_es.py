@@ -24,7 +24,8 @@ CLINICAL_ES: Final = {
     r"(labio|boca|cara|mejilla|cachete|frente|lengua|zona|piel|menton)s? (\w+ ){0,2}dormid[oa]s?|"
     r"se (me |le )?(durmio|duerme)|"
     r"comezon|picazon|picor|me pica|ronchas?|sarpullido|erupcion|enrojecid\w*|rojez\w*|"
-    r"(esta|estan|se ve|se puso|quedo|muy|bien|y) (muy |bien )?(roj[oa]s?|colorad[oa]s?)|"
+    r"(esta|estan|se ve|se puso|quedo|muy|bien|piel|zona|cara|labios?|mejillas?|cachetes?|nariz) "
+    r"(muy |bien )?(roj[oa]s?|colorad[oa]s?)|"
     r"(esta|estan|siento|tengo|la piel|muy|bien) sensibles?|"
     r"adolorid\w*|dolor|me duelen?|duele|ardor|arde|(me |le )?quem\w*|ampollas?|costras?|"
     r"cicatri\w*|sangr\w*|nauseas?|marea\w*|mareos?|asimetri\w*|disparej\w*|chuec[oa]|"
@@ -46,11 +47,12 @@ CLINICAL_ES: Final = {
     "allergy": r"\b(alergi\w*|alergic\w*|anafila\w*)\b",
 }
 URGENT_ES: Final = {
-    # Counts only in a clause with a symptom, or the one after it (as "worse" in English).
+    # Counts only in a turn with a symptom (as "worse" in English).
     # "Extendiendo" needs its Spanish auxiliary: English "extending" shares its letters.
-    "worsening": r"\b(peor|empeor\w*|cada vez (peor|mas (grande|hinchad\w*|inflamad\w*|"
-    r"roj\w*|morad\w*|fuerte|oscur\w*))|mas grande|se (me |le )?(esta |ha |va )?(extendi|"
-    r"expandi|esparci)\w*|(esta|sigue|va) (extendiendo|expandiendo|esparciendo)|regando|rego|"
+    "worsening": r"\b(peor|empeor\w*|extiende(n)?|expande(n)?|esparce(n)?|cada vez (peor|mas "
+    r"(grande|hinchad\w*|inflamad\w*|roj\w*|morad\w*|fuerte|oscur\w*))|mas grande|"
+    r"se (me |le )?(esta |ha |va )?(extendi|expandi|esparci)\w*|(esta|sigue|va) "
+    r"(extendiendo|expandiendo|esparciendo)|regando|rego|"
     r"subiendo|avanza\w*|creciendo|crece)\b",
     "severe_pain": r"\b(dolor|hinchazon|inflamacion)( de cabeza)? (muy )?(fuerte|intens[oa]|"
     r"insoportable|terrible|horrible|espantos[oa])\b|\b(mucho|muchisimo|demasiado) dolor\b|"
@@ -58,17 +60,13 @@ URGENT_ES: Final = {
     r"\binsoportable\b|\bno (aguanto|soporto) el dolor\b",
     "vision": r"\b(no (veo|ve|ven|vemos) (bien|claro) (del|de un|de este|de ese|de mi|de su|con "
     r"el|con ese) ojo|no (veo|ve) bien desde|(veo|ve) (borroso|doble|nublado|manchas)|"
-    r"vision (borrosa|doble|nublada)|vista (borrosa|nublada)|borrosa|"
+    r"vision (borrosa|doble|nublada)|vista (borrosa|nublada)|borros[oa]s?|"
     r"no puedo ver|cieg[oa]|ceguera|(perdi|pierdo|perdiendo) la (vista|vision))\b",
-    # A colour change counts with a part of the body in the clause ("se puso negro el cielo",
-    # "la zona azul del estacionamiento" are not one).
-    "blanching": r"^(?=.*\b"
-    + _BODY
-    + r"\b).*\b((pon\w*|puso|volvi\w*|vuelto|quedo|quedando|torn\w*) (\w+ ){0,2}"
+    # "Se puso blanco" always counts; "poniendo", "como", "medio" + a colour in context only
+    # (`IN_CONTEXT_ES`).
+    "blanching": r"\b(puso|volvi\w*|vuelto|quedo|torn\w*) (\w+ ){0,2}"
     + _COLOUR
-    + r"|(como|medio|algo) "
-    + _COLOUR
-    + r")|\b(piel|mancha|manchas|labio|labios|nariz|punta|cachete|mejilla|barbilla) (\w+ )?"
+    + r"|\b(piel|mancha|manchas|labio|labios|nariz|punta|cachete|mejilla|barbilla) (\w+ )?"
     + _COLOUR
     + r"|\b"
     + _COLOUR
@@ -92,10 +90,27 @@ URGENT_ES: Final = {
     r"se (abrio|abrieron|solto|soltaron))\b",
     "necrosis": r"\b(necros\w*|piel (muerta|negra)|costra negra)\b",
 }
+# Urgent only in a clinical context (a part of the body or a treatment in the turn,
+# `CONTEXT_ES`): said loosely, they have other senses ("mi mamá no ve bien para manejar",
+# "la casa está muy caliente", "se está poniendo oscuro").
+IN_CONTEXT_ES: Final = {
+    "blanching": r"\b(pon\w*|quedando|como|medio|algo) (\w+ ){0,2}" + _COLOUR,
+    "vision": r"\bno (veo|ve|vemos) (bien|claro)\b",
+    "infection": r"\b(esta|estan|muy) caliente\b",
+}
+CONTEXT_ES: Final = (
+    r"\b" + _BODY + r"\b|\b(ojos?|manos?|relleno|botox|inyec\w*|tratamiento|procedimiento|"
+    r"cirugia|operacion|lipo\w*|laser|peeling|donde me)\b"
+)
 # Removed from a clause before it is read: the words in another sense.
 IDIOMS_ES: Final = (
-    r"\b(que|vaya|menudo) dolor de (cabeza|muelas)\b",
-    r"\bes un (verdadero |autentico )?dolor de (cabeza|muelas)\b",
+    # ... unless it is a severe headache ("es un dolor de cabeza muy fuerte").
+    r"\b(que|vaya|menudo) dolor de (cabeza|muelas)\b(?! (muy |tan )?(fuerte|intens|horrib|"
+    r"terrib|insoport))",
+    r"\bes un (verdadero |autentico )?dolor de (cabeza|muelas)\b(?! (muy |tan )?(fuerte|"
+    r"intens|horrib|terrib|insoport))",
+    r"\bse puso (\w+ )?(negro|gris|oscuro|nublado) el (cielo|dia|tiempo)\b",
+    r"\bel (cielo|dia|tiempo) se puso (\w+ )?(negro|gris|oscuro|nublado)\b",
     r"\bcasi me (desmay\w*|muero) (con (el|la|los|las) (precio|cuenta|factura|costo)|cuando "
     r"(vi|me dijeron|escuche|oi)|al ver|de (la )?risa)\b",
     r"\bme muero (por|de ganas)\b",
