@@ -146,6 +146,19 @@ def _negative(callee_text: str) -> bool:
     return recognize_intent(callee_text).intent in (Intent.NOT_INTERESTED, Intent.DECLINE)
 
 
+def _clinical_task(
+    callee_text: str, concern: ClinicalConcern | None, *, urgent: bool
+) -> StaffFollowUp:
+    """The staff task for clinical words: URGENT (`possible_complication`) or a normal
+    clinical question, with what was heard in them (`learned` when only the model heard)."""
+    signals = concern.signals if concern is not None else (LEARNED,)
+    if urgent:
+        reason, priority = FollowUpReason.POSSIBLE_COMPLICATION, TaskPriority.URGENT
+    else:
+        reason, priority = FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL
+    return StaffFollowUp(reason, priority, callee_text, signals)
+
+
 def _as_an_answer(heard: Understanding, callee_text: str) -> Understanding:
     """An answer to the inbound agent's question ("My name is Tom Smith") is read as one when
     only the model, not the rules, heard an AI or clinical question in it (docs/agent.md)."""
@@ -446,18 +459,10 @@ class ConversationRuntime:
         concern = heard.clinical or ClinicalConcern(urgent=False, signals=(LEARNED,))
         spanish = self._says_it_in_spanish(heard)
         lead = f"{prefix} " if prefix else ""
+        task = _clinical_task(callee_text, concern, urgent=concern.urgent)
         if concern.urgent:
-            task = StaffFollowUp(
-                FollowUpReason.POSSIBLE_COMPLICATION,
-                TaskPriority.URGENT,
-                callee_text,
-                concern.signals,
-            )
             line = URGENT_DEFERRAL_ES if spanish else URGENT_DEFERRAL
             return self._say(f"{lead}{line}", [*noted, task], EndReason.URGENT_FOLLOW_UP)
-        task = StaffFollowUp(
-            FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL, callee_text, concern.signals
-        )
         line = CLINICAL_DEFERRAL_ES if spanish else CLINICAL_DEFERRAL
         return self._say(f"{lead}{line} {self._pending_question()}", [*noted, task])
 
@@ -470,13 +475,7 @@ class ConversationRuntime:
     def _clinical_task(
         self, callee_text: str, heard: Understanding, *, urgent: bool
     ) -> StaffFollowUp:
-        concern = heard.clinical
-        signals = concern.signals if concern is not None else (LEARNED,)
-        if urgent:
-            reason, priority = FollowUpReason.POSSIBLE_COMPLICATION, TaskPriority.URGENT
-        else:
-            reason, priority = FollowUpReason.CLINICAL_QUESTION, TaskPriority.NORMAL
-        return StaffFollowUp(reason, priority, callee_text, signals)
+        return _clinical_task(callee_text, heard.clinical, urgent=urgent)
 
     def _opt_out_in_a_clause(self, callee_text: str) -> bool:
         """One of the turn's clauses, on its own, is a certain request not to be called (a
@@ -571,14 +570,7 @@ class ConversationRuntime:
                 StaffFollowUp(FollowUpReason.AMBIGUOUS_CANCEL, TaskPriority.NORMAL, callee_text)
             )
         if concern is not None and concern.urgent:
-            events.append(
-                StaffFollowUp(
-                    FollowUpReason.POSSIBLE_COMPLICATION,
-                    TaskPriority.URGENT,
-                    callee_text,
-                    concern.signals,
-                )
-            )
+            events.append(_clinical_task(callee_text, concern, urgent=True))
         return events
 
     def _identity_turn(self, callee_text: str, events: list[AgentEvent]) -> AgentTurn:
