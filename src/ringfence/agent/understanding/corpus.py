@@ -9,11 +9,11 @@ the training corpus and is never trained or tuned on (TEST_SPLIT.md holds its SH
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from ringfence.agent.understanding.labels import Label, Language
 
@@ -56,10 +56,9 @@ class Utterance:
     appointment_call: bool = True
 
 
-def parse_lines(lines: Iterable[str], origin: str) -> list[Utterance]:
-    """Utterances from JSONL lines; a bad line is a ValueError naming `origin`, the line
-    number and the field."""
-    found: list[Utterance] = []
+def json_objects(lines: Iterable[str], origin: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each non-blank JSONL line's object, with where it came from ("file.jsonl:12", for the
+    caller's own errors); a line that is not a JSON object is a ValueError naming it."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -70,6 +69,14 @@ def parse_lines(lines: Iterable[str], origin: str) -> list[Utterance]:
             raise ValueError(f"{where}: not JSON ({exc.msg})") from exc
         if not isinstance(row, dict):
             raise ValueError(f"{where}: not a JSON object")
+        yield where, row
+
+
+def parse_lines(lines: Iterable[str], origin: str) -> list[Utterance]:
+    """Utterances from JSONL lines; a bad line is a ValueError naming `origin`, the line
+    number and the field."""
+    found: list[Utterance] = []
+    for where, row in json_objects(lines, origin):
         unknown = sorted(set(row) - _FIELDS)
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}")

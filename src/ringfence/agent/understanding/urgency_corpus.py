@@ -17,7 +17,6 @@ One JSON object per line: ``{"text": ..., "label": "urgent"|"clinical"|"none", "
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from ringfence.agent.understanding.corpus import json_objects
 from ringfence.agent.understanding.labels import Language
 
 TRAINING: Final = ("train.jsonl", "train_v2.jsonl", "train_v3.jsonl")
@@ -51,15 +51,8 @@ class UrgencyCase:
 def load_cases(lines: Iterable[str], *, source: str = "<cases>") -> list[UrgencyCase]:
     """Parse JSONL; a bad line raises ValueError naming the source, line and field."""
     cases: list[UrgencyCase] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{where}: not JSON ({exc.msg})") from exc
-        if not isinstance(raw, dict) or set(raw) - _FIELDS or not {"text", "label"} <= set(raw):
+    for where, raw in json_objects(lines, source):
+        if set(raw) - _FIELDS or not {"text", "label"} <= set(raw):
             raise ValueError(f"{where}: expected the fields text, label and lang")
         try:
             label = Urgency(raw["label"])
