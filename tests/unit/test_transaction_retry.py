@@ -139,6 +139,7 @@ def _job(
         reason_code=None,
         updated_at=at,
         agent_session=None,
+        agent_profile_digest=None,
         call_type=CallType.LIVE,
         workflow_id=workflow,
         from_number_id=number,

@@ -7,7 +7,7 @@ done in batches (one statement per kind of write), since a busy tick settles hun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,11 +19,12 @@ from ringfence.adapters.db.calls import (
 )
 from ringfence.adapters.telephony.base import CallReport, CarrierCallState, DialReceipt, DialRequest
 from ringfence.agent.callee import Conversation, simulated_conversation
-from ringfence.agent.session import session_from_json
+from ringfence.agent.profile import AgentProfile
 from ringfence.domain.calls import IN_FLIGHT
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
 from ringfence.services.call_outcomes import FinishedCall
 from ringfence.services.settled_jobs import SettledJob, SettleWrites, jobs_by_key, load_jobs
+from ringfence.services.stored_sessions import profiles_by_digest, stored_session
 
 
 def settle_dials(
@@ -39,7 +40,7 @@ def settle_dials(
     jobs = jobs_by_key(session, keys + [report.idempotency_key for report in reports])
     writes = SettleWrites()
     _note_receipts(writes, jobs, receipts, now)
-    completed = _note_reports(writes, jobs, reports)
+    completed = _note_reports(writes, jobs, reports, _profiles_for(session, jobs.get, reports))
     writes.flush(session)
     return completed
 
@@ -73,18 +74,45 @@ def _note_receipts(
 
 
 def _note_reports(
-    writes: SettleWrites, jobs: dict[str, SettledJob], reports: Sequence[CallReport]
+    writes: SettleWrites,
+    jobs: dict[str, SettledJob],
+    reports: Sequence[CallReport],
+    profiles: Mapping[str, AgentProfile],
 ) -> int:
     completed = 0
     for report in reports:
         job = jobs.get(report.idempotency_key)
         if job is None or job.status not in IN_FLIGHT | {CallStatus.NEEDS_REVIEW}:
             continue
-        completed += _apply(writes, job, report)
+        completed += _apply(writes, job, report, profiles)
     return completed
 
 
-def _apply(writes: SettleWrites, job: SettledJob, report: CallReport) -> int:
+def _profiles_for(
+    session: Session,
+    job_of: Callable[[str], SettledJob | None],
+    reports: Iterable[CallReport | None],
+) -> dict[str, AgentProfile]:
+    """The agent profiles of the jobs whose simulated conversations the reports replay, read
+    together (services/stored_sessions.py)."""
+    return profiles_by_digest(
+        session,
+        (
+            job.agent_profile_digest
+            for report in reports
+            if report is not None
+            and report.callee is not None
+            and (job := job_of(report.idempotency_key)) is not None
+        ),
+    )
+
+
+def _apply(
+    writes: SettleWrites,
+    job: SettledJob,
+    report: CallReport,
+    profiles: Mapping[str, AgentProfile],
+) -> int:
     job.carrier_call_id = job.carrier_call_id or report.carrier_call_id
     writes.jobs[job.id] = job
     if report.state is CarrierCallState.RINGING:
@@ -105,7 +133,7 @@ def _apply(writes: SettleWrites, job: SettledJob, report: CallReport) -> int:
         billable=report.billable_seconds or 0,
         carrier_reason=report.carrier_reason,
     )
-    conversation = _conversation_of(job, report)
+    conversation = _conversation_of(job, report, profiles)
     if conversation is not None and report.answered_at is not None:
         writes.conversations.append(
             (
@@ -126,18 +154,21 @@ def _apply(writes: SettleWrites, job: SettledJob, report: CallReport) -> int:
     return 1
 
 
-def _conversation_of(job: SettledJob, report: CallReport) -> Conversation | None:
+def _conversation_of(
+    job: SettledJob, report: CallReport, profiles: Mapping[str, AgentProfile]
+) -> Conversation | None:
     """The conversation of an answered call: as held live, or replayed from the simulated
     callee with the agent session the call was placed with."""
     if report.outcome not in (CallOutcome.CONNECTED, CallOutcome.VOICEMAIL):
         return None
     if report.conversation is not None:
         return report.conversation
-    if report.callee is None or job.agent_session is None:
+    if report.callee is None:
         return None
-    return simulated_conversation(
-        session_from_json(job.agent_session), report.callee, job.contact_id
-    )
+    agent_session = stored_session(job.agent_session, job.agent_profile_digest, profiles)
+    if agent_session is None:
+        return None
+    return simulated_conversation(agent_session, report.callee, job.contact_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +225,8 @@ def settle_lookups(
         job.id: job
         for job in load_jobs(session, CallJob.id.in_([s.job_id for s, _r, _e in lookups]))
     }
+    by_key = {job.idempotency_key: job for job in jobs.values()}
+    profiles = _profiles_for(session, by_key.get, (report for _s, report, _e in lookups))
     writes = SettleWrites()
     changed = 0
     for stale, report, error in lookups:
@@ -204,7 +237,7 @@ def settle_lookups(
         if error is not None:
             writes.move(job, CallStatus.NEEDS_REVIEW, now, reason="carrier_error", detail=error)
         elif report is not None:
-            _apply(writes, job, report)
+            _apply(writes, job, report, profiles)
         elif job.status is CallStatus.DIALING and job.carrier_call_id is None:
             writes.move(
                 job,

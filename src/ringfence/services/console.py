@@ -48,7 +48,7 @@ from ringfence.agent.events import (
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import CallContext, CallDirection, PolicyName
 from ringfence.agent.runtime import AgentTurn, ConversationRuntime
-from ringfence.agent.session import AgentSession, session_from_json, session_to_json
+from ringfence.agent.session import AgentSession
 from ringfence.agent.text import speech_seconds
 from ringfence.domain.calls import check_transition
 from ringfence.domain.compliance import zone
@@ -67,6 +67,7 @@ from ringfence.services.agent_sessions import (
     staff_of,
 )
 from ringfence.services.errors import Conflict, InvalidField
+from ringfence.services.stored_sessions import load_session, store_session
 from ringfence.services.tenancy import get_owned, referenced
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
@@ -226,6 +227,7 @@ class AgentConsole:
         location = session.get(Location, agent.location_id)
         time_zone = location.time_zone if location is not None else "UTC"
         callee = contact.phone_e164 if contact is not None else (phone or None)
+        stored = store_session(session, scope.account_id, agent_session, now=now)
         job = CallJob(
             account_id=scope.account_id,
             location_id=agent.location_id,
@@ -237,7 +239,8 @@ class AgentConsole:
             purpose=purpose,
             call_type=CallType.TEST,
             status=CallStatus.QUEUED,
-            agent_session=session_to_json(agent_session),
+            agent_session=stored.agent_session,
+            agent_profile_digest=stored.agent_profile_digest,
             evaluations=0,
             # "Dialed" (no carrier is involved) so it is a call of the Test view: in the call
             # log, its filters and the CSV, never in a Live figure.
@@ -283,7 +286,7 @@ class AgentConsole:
         if job.status is not CallStatus.IN_PROGRESS:
             raise Conflict(f"test call {job.id} has ended")
         transcript = session.query(CallTranscript).filter_by(job_id=job.id).one()
-        runtime = self._runtimes.get(job.id) or self._replay(job, transcript)
+        runtime = self._runtimes.get(job.id) or self._replay(session, job, transcript)
         turn = runtime.respond(text)
         turns = _append(list(transcript.turns), "callee", text)
         transcript.turns = _append(turns, "agent", turn.text, _kinds(turn))
@@ -321,10 +324,12 @@ class AgentConsole:
         self._runtimes.pop(job.id, None)
         uow.commit()
 
-    def _replay(self, job: CallJob, transcript: CallTranscript) -> ConversationRuntime:
-        if job.agent_session is None:  # always set by start(); a guard for hand-made rows
+    def _replay(
+        self, session: Session, job: CallJob, transcript: CallTranscript
+    ) -> ConversationRuntime:
+        agent_session = load_session(session, job.agent_session, job.agent_profile_digest)
+        if agent_session is None:  # always set by start(); a guard for hand-made rows
             raise Conflict(f"test call {job.id} has no agent session")
-        agent_session = session_from_json(job.agent_session)
         runtime = ConversationRuntime(
             agent_session.profile,
             agent_session.context,

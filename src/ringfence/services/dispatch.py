@@ -44,7 +44,6 @@ from ringfence.adapters.telephony.base import (
     TelephonyError,
     TelephonyProvider,
 )
-from ringfence.agent.session import session_to_json
 from ringfence.clock import Clock
 from ringfence.domain import carrier_rate
 from ringfence.domain.compliance import (
@@ -77,6 +76,7 @@ from ringfence.services.dispatch_queries import (
 )
 from ringfence.services.facts import ContactSnapshot, Prospect, gather, load_snapshots
 from ringfence.services.inbound_calls import calls_in_flight, settle_lost_inbound_calls
+from ringfence.services.stored_sessions import StoredSession, store_sessions
 
 
 @dataclass(slots=True)
@@ -142,7 +142,7 @@ class _JobWrite:
     dialed_local_day: date | None = None
     phone_e164: str | None = None
 
-    def params(self, agent_session: dict[str, Any] | None) -> dict[str, Any]:
+    def params(self, agent: StoredSession | None) -> dict[str, Any]:
         reason = self.reason_code
         return {
             "b_id": self.job_id,
@@ -155,7 +155,8 @@ class _JobWrite:
             "dialed_local_day": self.dialed_local_day,
             "phone_e164": self.phone_e164,
             "idempotency_key": self.idempotency_key,
-            "agent_session": agent_session,
+            "agent_session": agent.agent_session if agent else None,
+            "agent_profile_digest": agent.agent_profile_digest if agent else None,
         }
 
 
@@ -170,6 +171,7 @@ class _TickState:
     overflow: list[tuple[int, datetime]] = field(default_factory=list)
     dialed_numbers: dict[tuple[int, str], int] = field(default_factory=dict)
     sessions: list[SessionRequest] = field(default_factory=list)
+    accounts: dict[int, int] = field(default_factory=dict)  # a dialed job's account
 
 
 class Dispatcher:
@@ -431,12 +433,16 @@ class Dispatcher:
         tick.planned = [
             replace(request, agent=sessions.get(request.job_id)) for request in tick.planned
         ]
-        agents = {
-            write.job_id: session_to_json(found)
-            for write in tick.job_updates
-            if write.status is CallStatus.DIALING
-            and (found := sessions.get(write.job_id)) is not None
-        }
+        agents = store_sessions(
+            session,
+            {
+                write.job_id: (tick.accounts[write.job_id], found)
+                for write in tick.job_updates
+                if write.status is CallStatus.DIALING
+                and (found := sessions.get(write.job_id)) is not None
+            },
+            now=now,
+        )
         job_updates, events, planned, overflow = (
             tick.job_updates,
             tick.events,
@@ -541,6 +547,7 @@ class Dispatcher:
                 is_test=candidate.call_type is CallType.TEST,
             )
         )
+        tick.accounts[candidate.job_id] = candidate.account_id
         tick.dialed_numbers[key] = tick.dialed_numbers.get(key, 0) + 1
         if candidate.due_at is not None:
             report.dial_lags.append((now - candidate.due_at).total_seconds())

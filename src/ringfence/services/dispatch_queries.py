@@ -184,6 +184,7 @@ WRITE_JOBS = Prepared(
         phone_e164=bindparam("phone_e164"),
         idempotency_key=bindparam("idempotency_key"),
         agent_session=bindparam("agent_session"),
+        agent_profile_digest=bindparam("agent_profile_digest"),
         evaluations=JOBS.c.evaluations + 1,
     )
 )

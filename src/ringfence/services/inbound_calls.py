@@ -51,7 +51,7 @@ from ringfence.agent.events import (
     EndReason,
 )
 from ringfence.agent.profile import CallContext, CallDirection
-from ringfence.agent.session import AgentSession, session_to_json
+from ringfence.agent.session import AgentSession
 from ringfence.domain.calls import IN_FLIGHT
 from ringfence.domain.inbound import (
     UNKNOWN_CALLER_NAME,
@@ -72,6 +72,7 @@ from ringfence.services.agent_sessions import SessionRequest, build_sessions, pr
 from ringfence.services.call_outcomes import FinishedCall, apply_conversation
 from ringfence.services.inbound_routing import AnsweredCall, answer_incoming
 from ringfence.services.inbound_transfers import keep_for_dial_report, transfer_under_way
+from ringfence.services.stored_sessions import store_session
 from ringfence.services.unit_of_work import UnitOfWork
 
 INBOUND_ANSWERED: Final = "inbound_call"
@@ -167,6 +168,7 @@ def open_inbound_call(
     agent_session = replace(agent_session, context=context)
     contact_id = likely if likely is not None else _caller_contact(session, answered, now)
     key = f"in-{secrets.token_hex(16)}"
+    stored = store_session(session, line.account_id, agent_session, now=now)
     job = CallJob(
         account_id=line.account_id,
         location_id=line.location_id,
@@ -182,7 +184,8 @@ def open_inbound_call(
         phone_e164=answered.caller,
         idempotency_key=key,
         carrier_call_id=carrier_call_id,
-        agent_session=session_to_json(agent_session),
+        agent_session=stored.agent_session,
+        agent_profile_digest=stored.agent_profile_digest,
         created_at=now,
         updated_at=now,
     )

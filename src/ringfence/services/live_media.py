@@ -57,9 +57,10 @@ from ringfence.adapters.telephony.media import (
 )
 from ringfence.agent.policies.base import DialoguePolicy
 from ringfence.agent.profile import PolicyName
-from ringfence.agent.session import AgentSession, session_from_json
+from ringfence.agent.session import AgentSession
 from ringfence.config import Settings, SpeechChoice, SpeechPreset
 from ringfence.log_context import bound_call
+from ringfence.services.stored_sessions import load_session
 from ringfence.speech.amd_config import SINGLE_FREQUENCY_RINGBACK_HZ, AmdConfig
 from ringfence.speech.contracts import SpeechEngines, SpeechToText
 from ringfence.speech.opening import prepare_opening
@@ -206,13 +207,21 @@ class LiveMediaSessions:
     def _load(self, key: str) -> _CallOf:
         with self._sessions() as session:
             row = session.execute(
-                select(CallJob.account_id, CallJob.id, CallJob.agent_session).where(
-                    CallJob.idempotency_key == key
-                )
+                select(
+                    CallJob.account_id,
+                    CallJob.id,
+                    CallJob.agent_session,
+                    CallJob.agent_profile_digest,
+                ).where(CallJob.idempotency_key == key)
             ).one_or_none()
-        if row is None or row.agent_session is None:
+            agent_session = (
+                None
+                if row is None
+                else load_session(session, row.agent_session, row.agent_profile_digest)
+            )
+        if row is None or agent_session is None:
             raise UnknownCall(f"no call job with an agent session under {key!r}")
-        return _CallOf(row.account_id, row.id, session_from_json(row.agent_session))
+        return _CallOf(row.account_id, row.id, agent_session)
 
     def _finish(self, key: str, call: _CallOf, result: PipelineResult, prepared_ms: float) -> None:
         observe_call(result, direction="outbound")

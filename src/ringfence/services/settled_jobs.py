@@ -51,6 +51,7 @@ JOB_COLUMNS = (
     "reason_code",
     "updated_at",
     "agent_session",
+    "agent_profile_digest",
     # Read only: with location, day and outcome, the dashboard bucket the row's triggers touch.
     "call_type",
     "workflow_id",
@@ -82,6 +83,7 @@ class SettledJob:
     reason_code: str | None
     updated_at: datetime
     agent_session: dict[str, Any] | None
+    agent_profile_digest: str | None
     call_type: CallType
     workflow_id: int | None
     from_number_id: int | None

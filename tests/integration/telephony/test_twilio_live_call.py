@@ -31,7 +31,6 @@ from ringfence.adapters.telephony.base import TelephonyError
 from ringfence.adapters.telephony.media import MediaSession
 from ringfence.adapters.telephony.twilio import TwilioCarrier, TwilioOptions
 from ringfence.agent.policies.scripted import ScriptedPolicy
-from ringfence.agent.session import session_from_json
 from ringfence.bootstrap import Container
 from ringfence.clock import VirtualClock
 from ringfence.config import Settings
@@ -48,6 +47,7 @@ from ringfence.services.dispatch import (
     Dispatcher,
 )
 from ringfence.services.live_media import LiveCallSession, LiveMediaSessions, engines_of
+from ringfence.services.stored_sessions import load_session
 from ringfence.speech.audio import CARRIER_RATE, silence
 from ringfence.speech.contracts import SpeechEngines, SpeechEngineUnavailable
 from ringfence.speech.opening import prepare_opening
@@ -183,9 +183,10 @@ def test_stop_calling_me_on_a_twilio_call_hangs_up_and_opts_the_contact_out(
     assert post_signed(twilio_client, f"/twilio/status?key={key}", answered) == 204
 
     # How long the opening plays (the fake voice speaks 0.3 s a word).
-    opening = prepare_opening(
-        session_from_json(job.agent_session), tts=ToneTts(), policy=ScriptedPolicy()
-    )
+    with twilio_container.session_factory() as session:
+        agent_session = load_session(session, job.agent_session, job.agent_profile_digest)
+    assert agent_session is not None
+    opening = prepare_opening(agent_session, tts=ToneTts(), policy=ScriptedPolicy())
     opening_s = sum(c.seconds for c in opening.chunks)
 
     # "Stop calling me.": the acknowledgement plays, then the hang-up.

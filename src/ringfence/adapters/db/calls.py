@@ -99,8 +99,12 @@ class CallJob(Base):
     ended_at: Mapped[datetime | None]
     outcome: Mapped[CallOutcome | None] = mapped_column(enum_column(CallOutcome, "call_outcome"))
     carrier_call_id: Mapped[str | None] = mapped_column(String(100))
-    # The agent profile and call context the call was placed with (agent/session.py).
+    # The call context the call was placed with (agent/session.py) and its agent profile by
+    # content (`AgentProfileSnapshot`); rows written before migration 0024 carry the profile
+    # inline ({"profile": ..., "context": ...}) and no digest.
     agent_session: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # No foreign key: see migration 0024 (SQLite cannot add one without rebuilding the table).
+    agent_profile_digest: Mapped[str | None] = mapped_column(String(64))
     carrier_reason: Mapped[str | None] = mapped_column(String(200))
     # What the conversation produced, for workflow branches (domain/workflows/outcomes.py).
     produced: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
@@ -108,6 +112,26 @@ class CallJob(Base):
     billable_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class AgentProfileSnapshot(Base):
+    """An agent profile as a call was placed with it, stored once per content.
+
+    Every dial snapshots what the agent was set up to say (the compliance trail), and a
+    profile (the practice's texts and reply templates, about 2 KB) is the same for thousands
+    of calls: the job names it by digest (SHA-256 of the account and the profile's canonical
+    JSON, services/stored_sessions.py) instead of carrying a copy. Rows are never updated:
+    an edited agent is a new digest, so an old call still reads what it was placed with.
+    """
+
+    __tablename__ = "agent_profiles"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
 
 
 class CallEvent(Base):
