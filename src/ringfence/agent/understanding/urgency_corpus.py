@@ -7,9 +7,9 @@ shipped in `agent/data/urgency/` (docs/agent-evaluation.md, "Urgency").
   assessor's patterns were written while reading the first one's misses; the others were
   scored once before any tuning on them; all three train the learned urgency head
   (`model.py`).
-- `test_frozen.jsonl`, `test_frozen_v2.jsonl` and `test_frozen_v3.jsonl`: the held-out splits,
-  by three more helpers who saw neither the detector nor the other sets; never trained or
-  tuned on, their misses never read (TEST_FROZEN*.md hold their SHA-256).
+- `test_frozen.jsonl` to `test_frozen_v4.jsonl`: the held-out splits, by four more helpers who
+  saw neither the detector nor the other sets; never trained or tuned on, their misses never
+  read (TEST_FROZEN*.md hold their SHA-256).
 
 One JSON object per line: ``{"text": ..., "label": "urgent"|"clinical"|"none", "lang":
 "en"|"es"}``.
@@ -31,7 +31,8 @@ TRAINING: Final = ("train.jsonl", "train_v2.jsonl", "train_v3.jsonl")
 TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"
 TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
-HELD_OUT: Final = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3)
+TEST_FROZEN_V4: Final = "test_frozen_v4.jsonl"
+HELD_OUT: Final = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4)
 _FIELDS: Final = frozenset({"text", "label", "lang"})
 
 
