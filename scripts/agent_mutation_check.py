@@ -585,6 +585,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "a colour said loosely counts without a part of the body or a treatment: \"I'm going "
         'to White Plains" ends the call with the 911 line',
     ),
+    Mutant(
+        "model_certain_of_a_complication_as_opt_out",
+        _DECISION,
+        " and (rule is not None or concern is None)",
+        "",
+        'the model alone is certain of an opt-out in a turn that reports a complication: "me '
+        'desmayé" (read as opt-out at 0.65) suppresses the number of a patient who fainted',
+    ),
 )
 
 

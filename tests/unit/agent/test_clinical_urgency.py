@@ -37,6 +37,7 @@ from ringfence.agent.understanding.urgency_corpus import (
     TEST_FROZEN,
     TEST_FROZEN_V2,
     TEST_FROZEN_V3,
+    TEST_FROZEN_V4,
     TRAINING,
     Urgency,
     load_cases,
@@ -198,6 +199,28 @@ def test_a_short_spanish_complication_hears_the_911_line_in_spanish(said: str) -
     assert turn.text == URGENT_DEFERRAL_ES
 
 
+@pytest.mark.parametrize("said", ["me desmayé", "está rojo caliente y cada vez más grande boludo"])
+def test_a_complication_the_model_hears_as_a_refusal_is_asked_about_not_obeyed(said: str) -> None:
+    """The intent model read "me desmayé" as an opt-out (0.65, over the certain bar): the
+    patient who said she fainted had her number suppressed. Now the urgent flag and the
+    question come first; a clear no keeps her calls, anything else still opts out."""
+    for answer, opted_out in (("no", False), ("sí, ya no llamen", True)):
+        runtime = confirmed()
+        asked = runtime.respond(said)
+        assert not asked.ended
+        assert asked.text.startswith(URGENT_FLAG_ES)
+        assert [t.priority for t in staff_tasks(runtime)] == [TaskPriority.URGENT]
+        turn = runtime.respond(answer)
+        kinds = [e.kind for e in runtime.events]
+        assert (EventKind.OPT_OUT in kinds) is opted_out
+        if opted_out:
+            assert turn.end_reason is EndReason.OPT_OUT
+            assert turn.text.endswith(EMERGENCY_LINE_ES)
+        else:
+            assert (turn.text, turn.end_reason) == (URGENT_GOODBYE_ES, EndReason.URGENT_FOLLOW_UP)
+        assert [t.priority for t in staff_tasks(runtime)] == [TaskPriority.URGENT]
+
+
 def test_an_answer_that_reports_a_complication_is_not_read_as_a_bare_answer() -> None:
     """Review finding: on the inbound desk, a turn only the model heard as an AI question is
     read as an answer ("My name is..."); the complication in it was dropped with the label."""
@@ -274,6 +297,7 @@ def test_an_ai_question_with_a_clinical_question_gets_both_answers() -> None:
         (TEST_FROZEN, "TEST_FROZEN.md"),
         (TEST_FROZEN_V2, "TEST_FROZEN_V2.md"),
         (TEST_FROZEN_V3, "TEST_FROZEN_V3.md"),
+        (TEST_FROZEN_V4, "TEST_FROZEN_V4.md"),
     ],
 )
 def test_the_held_out_splits_are_the_ones_frozen(split: str, notes: str) -> None:

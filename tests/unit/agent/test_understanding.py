@@ -232,6 +232,19 @@ def test_without_an_appointment_cancel_can_only_mean_the_calls() -> None:
     assert (no_appointment.label, no_appointment.doubt) == (Label.OPT_OUT, False)
 
 
+def test_the_model_alone_is_never_certain_of_an_opt_out_that_reports_a_complication() -> None:
+    p = dict.fromkeys(Label, 0.0) | {Label.OPT_OUT: 0.65, Label.OTHER: 0.35}
+    fainted = decide("me desmayé", appointment_call=True, probabilities=p)
+    assert (fainted.label, fainted.doubt) == (Label.OPT_OUT, True)
+    assert fainted.clinical is not None
+    assert fainted.clinical.urgent
+    # A rule still makes it certain, and a turn with nothing clinical in it is unchanged.
+    said = decide("stop calling me, my lip is blue", appointment_call=True, probabilities=p)
+    assert (said.label, said.doubt) == (Label.OPT_OUT, False)
+    plain = decide("uh whatever", appointment_call=True, probabilities=p)
+    assert (plain.label, plain.doubt) == (Label.OPT_OUT, False)
+
+
 def test_a_rule_the_model_contradicts_is_asked_about_not_ignored() -> None:
     p = dict.fromkeys(Label, 0.0) | {Label.OTHER: 1.0}
     heard = decide("please stop calling me", appointment_call=True, probabilities=p)
