@@ -557,8 +557,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "worsening_beside_any_clinical_word",
         _CLINICAL,
-        "            if (label not in _NEEDS_A_SYMPTOM or symptom) and p.search(c)\n",
-        "            if p.search(c)\n",
+        "            if (label not in _NEEDS_A_SYMPTOM or symptom) and _reported(label, p, c)\n",
+        "            if _reported(label, p, c)\n",
         '"worse" counts beside any clinical word: "el martes está peor, ¿puedo tomar '
         'ibuprofeno?" ends the call with the 911 line',
     ),
@@ -584,6 +584,37 @@ MUTANTS: tuple[Mutant, ...] = (
         "    if True:\n",
         "a colour said loosely counts without a part of the body or a treatment: \"I'm going "
         'to White Plains" ends the call with the 911 line',
+    ),
+    Mutant(
+        "denied_signs_still_urgent",
+        _CLINICAL,
+        "        label in _NEVER_DENIED or not _DENIED.search(clause, 0, m.start())\n",
+        "        True\n",
+        'a sign denied right before it counts: "no fever, no chills, just tired" ends the call '
+        "with the 911 line",
+    ),
+    Mutant(
+        "denial_reaches_across_words",
+        _CLINICAL,
+        '    r"me|le|mas|ningun\\w*|nada de|a|the|el|la|los|las|un|una))* ?$"\n',
+        '    r"me|le|mas|ningun\\w*|nada de|a|the|el|la|los|las|un|una))* ?(\\w+ ){0,3}$"\n',
+        'a denial reaches a sign a few words on: "no my lip turned white" (an answer, then '
+        "the complication) is not urgent",
+    ),
+    Mutant(
+        "lost_vision_denied",
+        _CLINICAL,
+        '_NEVER_DENIED: Final = frozenset({"vision"})',
+        "_NEVER_DENIED: Final = frozenset()",
+        '"no vision in my left eye" is read as a denied sign, not as the sign itself',
+    ),
+    Mutant(
+        "pet_idiom_reaches_past_a_conjunction",
+        _CLINICAL,
+        '    r"( (?!(and|but|so|then|now)\\b)\\w+){0,4}",\n',
+        '    r"( \\w+){0,6}",\n',
+        "a pet's clause swallows the words after it: \"my dog is fine but I can't breathe\" "
+        "is not urgent",
     ),
     Mutant(
         "model_certain_of_a_complication_as_opt_out",

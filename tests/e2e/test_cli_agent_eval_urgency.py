@@ -19,13 +19,15 @@ def test_the_held_out_split_is_reported_apart_and_decides_the_exit_code() -> Non
         ("held-out split v1", True),
         ("held-out split v2", True),
         ("held-out split v3", True),
+        ("held-out split v4", True),
         ("train.jsonl (trained and tuned on)", False),
         ("train_v2.jsonl (trained and tuned on)", False),
         ("train_v3.jsonl (trained and tuned on)", False),
+        ("train_v4.jsonl (trained and tuned on)", False),
     ]
     misses = [
         lang
-        for held_out in reports[:3]
+        for held_out in reports[:4]
         for lang, score in held_out["by_language"].items()
         if score["urgent_recall"] < 0.95
         or score["staff_recall"] < 0.95
@@ -55,3 +57,12 @@ def test_a_custom_file_a_missed_target_and_a_bad_line(tmp_path: Path) -> None:
     broken = CliRunner().invoke(app, ["agent", "eval-urgency", str(bad)])
     assert broken.exit_code == 2
     assert ":1: label 'severe'" in broken.output
+
+
+def test_misses_are_listed_for_the_training_sets_never_for_a_held_out_split() -> None:
+    """A held-out split's misses, once read, would be tuned on: `--misses` leaves them out."""
+    result = CliRunner().invoke(app, ["agent", "eval-urgency", "--misses"])
+    shown = result.output.split("train.jsonl (trained and tuned on)")
+    assert len(shown) == 2
+    held_out, _training = shown
+    assert " -> " not in held_out  # a custom FILE's misses are listed: the test above

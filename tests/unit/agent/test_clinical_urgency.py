@@ -172,6 +172,81 @@ def test_complications_beside_borrowed_words_stay_urgent(text: str) -> None:
     assert concern.urgent, concern
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no fever no chills, just tired honestly",
+        "no tengo fiebre ni escalofrios, nomas cansancio",
+        "it's not getting worse, my lip is a little swollen",
+        "just tender where the drain was, no redness no pus nothing like that",
+        "sin fiebre, solo un poco sensible la zona",
+        "nothing is drooping, my forehead just feels heavy",
+        "ya no tengo el parpado caido, se me arreglo solito",
+        "not a lot of pain, just tender",
+    ],
+)
+def test_a_denied_sign_keeps_the_turn_clinical_not_urgent(text: str) -> None:
+    concern = assess_clinical(text)
+    assert concern is not None
+    assert not concern.urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no my lip turned white",  # an answer, then the complication: no comma from the ASR
+        "No. It turned white.",
+        "i have no vision in my left eye",  # no vision is the sign itself
+        "ya no puedo respirar",
+        "sin fiebre pero me sale pus de la herida",
+        "me desperte sin poder respirar",
+        "she is unable to breathe since the filler",
+    ],
+)
+def test_a_denial_elsewhere_leaves_the_sign_urgent(text: str) -> None:
+    concern = assess_clinical(text)
+    assert concern is not None
+    assert concern.urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("anoche perdi el conocimiento un momento, me operaron el viernes", True),
+        ("me dio un vahido al pararme despues de la lipo", True),
+        ("le esta saliendo un liquido amarillo de la herida", True),
+        ("la herida tiene materia y huele feo", True),
+        ("the incision smells funny", True),
+        ("mi perro tiene fiebre, por eso no fui", False),
+        ("se me puso negra la pantalla del telefono, por eso no conteste", False),
+        ("my phone screen went all white so I missed your text", False),
+        ("estoy que me desmayo del hambre, le marco despues", False),
+        ("me ahogo con tanto papeleo, que documentos llevo", False),
+        ("mi hija tiene una materia nueva en la escuela", False),
+        ("la cicatriz de la panza se me abrio", True),
+        ("me estan revisando la pierna por un coagulo", True),
+        ("they think it's a blood clot in her calf", True),
+        ("el sangrado de los puntos no para", True),
+        ("estoy viendo doble desde las inyecciones", True),
+        ("my vision for my skin is a long term plan, i want the package", False),
+        ("mi vision es hacerme el tratamiento completo", False),
+        ("estoy viendo doble de tanto trabajo, pero si voy", False),
+        ("me dio un patatus cuando vi el precio", False),
+        ("my vision for the last two days is blurry", True),
+        # ... and the same words beside a real sign leave the sign alone.
+        ("in the car my lip went white", True),
+        ("my dog is fine but i can not breathe", True),
+        ("i was walking my dog when my eyelid started drooping", True),
+        ("mi perro esta bien pero no puedo respirar", True),
+    ],
+)
+def test_more_ways_of_saying_a_sign_and_more_words_in_another_sense(
+    text: str, urgent: bool
+) -> None:
+    concern = assess_clinical(text)
+    assert (concern is not None and concern.urgent) is urgent
+
+
 def test_a_family_emergency_is_not_a_complication() -> None:
     for said in ("I had a family emergency, I need to cancel", "tuve una emergencia familiar"):
         concern = assess_clinical(said)

@@ -89,6 +89,8 @@ _URGENT_TEXT: Final = {
     "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b",
     "breathing": r"\b(trouble|difficulty|hard|harder|problems?|can not|struggling|hard time) "
     r"(to |with |when )?(breath\w*|swallow\w*)\b|\bshort(ness)? of breath\b|"
+    r"\b(unable|not able) to (breath\w*|swallow\w*)\b|\bcan not catch (my|her|his) breath\b|"
+    r"\bgasping\b|"
     r"\b(throat|tongue|airway) (\w+ ){0,2}(swell\w*|swollen|closing|tight\w*|thick)\b",
     "drooping": r"\b(droop\w*|ptosis|slurr\w*|(eyelid|lid|brow|eyebrow|eye|face|mouth|smile) "
     r"(is |are )?(\w+ ){0,2}(dropp\w*|sagg\w*)|(eyelid|lid|brow|eyebrow)s? (is |are )?(\w+ ){0,2}"
@@ -96,7 +98,7 @@ _URGENT_TEXT: Final = {
     r"(\w+ ){0,2}one side|can not (close|open) (my|her|his) eye)\b",
     "emergency": r"\b(emergency|hospital|911|nine one one|the er|urgent care|ambulance|"
     r"chest (pain|hurts|is tight|feels tight)|fainted|fainting|feel faint|passed out|"
-    r"blacked out)\b",
+    r"blacked out|lost consciousness|blood clots?|dvt)\b",
     "bleeding": r"\b(bleeding (a lot|heavily|badly|through|non ?stop)|(will not|does not|can not) "
     r"stop bleeding|bleed\w* (\w+ ){0,4}(will not|does not|would not) stop|"
     r"(incision|wound|stitches) (\w+ )?(opened|split|came apart|came out|popped))\b",
@@ -107,6 +109,7 @@ _IN_CONTEXT_EN: Final = {
     "blanching": r"\b(going|getting|looks?|looking|kind of|kinda|sort of) (\w+ ){0,2}("
     + _COLOUR[1:-1]
     + r"|dark|black)\b",
+    "infection": r"\b(smells?|smelling) (bad|funny|weird|foul|off|awful|gross)\b",
 }
 # Removed from a clause before it is read: the words in another sense ("a pain in the neck",
 # "I nearly fainted at the bill", "I work at the hospital").
@@ -128,6 +131,16 @@ _IDIOMS_EN: Final = (
     r"(hospital|er|emergency room|urgent care)\b",
     r"\bfeeling blue\b",
     r"\b(family|work|childcare|personal) emergency\b",
+    r"\b(my|our|the) vision (for|of) (this|next|the) (year|future|business|practice)\b",
+    r"\b(my|our) vision (for|is to)\b",
+    # The thing that changed colour is named right before the verb: "in the car my lip went
+    # white" keeps its complication.
+    r"\b(phone|screen|tv|laptop|computer|sky) (turned|went|is|was|got) (all |kind of |kinda )?"
+    r"(purple|blue|black|white|grey|gray)\b",
+    # A pet is never the patient: "my dog had a fever all weekend". Up to four words, never
+    # past a conjunction ("my dog is fine but I can't breathe").
+    r"\b(my|our|the) (dog|cat|puppy|kitten|pet)( s)? (has|had|is|was|got|gets|been|having)"
+    r"( (?!(and|but|so|then|now)\b)\w+){0,4}",
 )
 _CLINICAL: Final = tuple(
     (label, re.compile(p)) for table in (_CLINICAL_TEXT, CLINICAL_ES) for label, p in table.items()
@@ -136,6 +149,16 @@ _URGENT: Final = tuple(
     (label, re.compile(p)) for table in (_URGENT_TEXT, URGENT_ES) for label, p in table.items()
 )
 _IDIOMS: Final = re.compile("|".join((*_IDIOMS_EN, *IDIOMS_ES)))
+# A sign denied right before it ("no fever", "not getting worse", "no tengo fiebre ni
+# escalofríos", "sin pus") is not reported: the turn stays clinical, not urgent. Only a cue
+# that touches the sign counts ("no, it turned white" is two clauses; "no my lip turned white"
+# has words between), and vision never: "no vision in that eye" is itself the sign.
+_DENIED: Final = re.compile(
+    r"\b(no|not|never|without|nothing|none|ni|sin|nunca|tampoco)"
+    r"( (any|more|longer|signs? of|tengo|tiene|tenia|hay|have|has|had|is|are|was|esta|estan|"
+    r"me|le|mas|ningun\w*|nada de|a|the|el|la|los|las|un|una))* ?$"
+)
+_NEVER_DENIED: Final = frozenset({"vision"})
 _SYMPTOM: Final = tuple(p for label, p in _CLINICAL if label == "symptom")
 _NEEDS_A_SYMPTOM: Final = frozenset({"worsening"})
 _CONTEXT: Final = (re.compile(_CONTEXT_EN), re.compile(CONTEXT_ES))
@@ -172,15 +195,20 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
             label
             for label, p in _URGENT
             for c in parts
-            if (label not in _NEEDS_A_SYMPTOM or symptom) and p.search(c)
+            if (label not in _NEEDS_A_SYMPTOM or symptom) and _reported(label, p, c)
         )
     )
     if in_context:
         urgent += [
             label
             for label, p in _IN_CONTEXT
-            if label not in urgent and any(p.search(c) for c in parts)
+            if label not in urgent and any(_reported(label, p, c) for c in parts)
         ]
+    if not urgent and any(
+        p.search(c) for label, p in _URGENT for c in parts if label not in _NEEDS_A_SYMPTOM
+    ):
+        # Only denied signs ("no fever, no chills"): still a clinical turn, for staff.
+        found.append("denied_sign")
     standalone = [u for u in urgent if u not in {"worsening", "severe_pain"}]
     if not found and not standalone:
         if "severe_pain" in urgent:
@@ -188,3 +216,11 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
         return None
     signals = tuple(dict.fromkeys([*found, *urgent]))
     return ClinicalConcern(urgent=bool(urgent), signals=signals)
+
+
+def _reported(label: str, pattern: re.Pattern[str], clause: str) -> bool:
+    """The sign is in the clause and not denied right before it (`_DENIED`)."""
+    return any(
+        label in _NEVER_DENIED or not _DENIED.search(clause, 0, m.start())
+        for m in pattern.finditer(clause)
+    )

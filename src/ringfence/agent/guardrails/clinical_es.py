@@ -59,7 +59,7 @@ URGENT_ES: Final = {
     r"\bme duelen? (mucho|muchisimo|horrible|demasiado|un monton|bastante)\b|"
     r"\binsoportable\b|\bno (aguanto|soporto) el dolor\b",
     "vision": r"\b(no (veo|ve|ven|vemos) (bien|claro) (del|de un|de este|de ese|de mi|de su|con "
-    r"el|con ese) ojo|no (veo|ve) bien desde|(veo|ve) (borroso|doble|nublado|manchas)|"
+    r"el|con ese) ojo|no (veo|ve) bien desde|(veo|ve|viendo) (borroso|doble|nublado|manchas)|"
     r"vision (borrosa|doble|nublada)|vista (borrosa|nublada)|borros[oa]s?|"
     r"no puedo ver|cieg[oa]|ceguera|(perdi|pierdo|perdiendo) la (vista|vision))\b",
     # "Se puso blanco" always counts; "poniendo", "como", "medio" + a colour in context only
@@ -74,20 +74,24 @@ URGENT_ES: Final = {
     "fever": r"\b(fiebre|calentura|escalofrios|temperatura)\b",
     "infection": r"\b(infecci\w*|infectad\w*|pus|supur\w*|absceso|caliente al tacto|"
     r"(la|lo|los|las) siento caliente\w*|se siente caliente|" + _BODY + r" (\w+ ){0,2}caliente|"
-    r"(sale|saca|bota|le sale|me sale) (liquido|pus|agua))\b",
+    r"(sale|saca|bota|echa|saliendo) (un |una |como |un poco de |algo de )?(liquido|pus|agua)|"
+    r"(sale|saca|bota|echa|saliendo) (\w+ )?materia|tiene materia)\b",
     "breathing": r"\b(no puedo|no puede|me cuesta|le cuesta|dificultad para|problemas? para|"
-    r"trabajo para) (respirar|tragar)\b|\b(me falta el aire|le falta el aire|falta de aire|"
-    r"me ahog\w*|se ahog\w*|ahogando)\b|\b(garganta|lengua) (\w+ ){0,2}(hinchad|cerrad|"
-    r"inflamad|apretad)\w*|\bse (me |le )?(cierra|esta cerrando) la garganta\b",
+    r"trabajo para|sin poder) (respirar|tragar)\b|"
+    r"\b(me falta el aire|le falta el aire|falta de aire|me ahog\w*|se ahog\w*|ahogando)\b|"
+    r"\b(garganta|lengua) (\w+ ){0,2}(hinchad|cerrad|inflamad|apretad)\w*|"
+    r"\bse (me |le )?(cierra|esta cerrando) la garganta\b",
     "drooping": r"\b((parpado|ceja|ojo|cara|boca|labio)s? (caid|colgad)\w*|se (me |le )?"
     r"(cae|cayo|esta cayendo|bajo|esta bajando) (el|la) (parpado|ojo|ceja|cara|boca)|"
     r"media cara|no (puedo|puede) (sonreir|abrir (bien )?el ojo|cerrar (bien )?el ojo)|"
     r"arrastr\w* (las palabras|la lengua)|ptosis)\b",
     "emergency": r"\b(emergencias?|hospital|urgencias|911|ambulancia|dolor (en el|de|del) pecho|"
-    r"me duele el pecho|desmay\w*)\b",
+    r"me duele el pecho|desmay\w*|perd\w* el conocimiento|vahido|patatus|soponcio|"
+    r"coagulos?|trombo\w*)\b",
     "bleeding": r"\b(sangr\w* (mucho|muchisimo|demasiado|sin parar)|no (para|deja) de sangrar|"
-    r"se (me |le )?abrio (la herida|la incision|la cicatriz)|(puntos|la incision|la herida) "
-    r"se (abrio|abrieron|solto|soltaron))\b",
+    r"sangrado (\w+ ){0,4}no (para|se detiene|se quita|deja)|"
+    r"se (me |le )?abrio (la herida|la incision|la cicatriz)|(puntos|incision|herida|cicatriz|"
+    r"sutura)( de (la|el|los|las) \w+)? se (me |le )?(abrio|abrieron|solto|soltaron|revento))\b",
     "necrosis": r"\b(necros\w*|piel (muerta|negra)|costra negra)\b",
 }
 # Urgent only in a clinical context (a part of the body or a treatment in the turn,
@@ -96,7 +100,7 @@ URGENT_ES: Final = {
 IN_CONTEXT_ES: Final = {
     "blanching": r"\b(pon\w*|quedando|como|medio|algo) (\w+ ){0,2}" + _COLOUR,
     "vision": r"\bno (veo|ve|vemos) (bien|claro)\b",
-    "infection": r"\b(esta|estan|muy) caliente\b",
+    "infection": r"\b(esta|estan|muy) caliente\b|\bhuele (mal|feo|maluco|raro|horrible)\b",
 }
 CONTEXT_ES: Final = (
     r"\b" + _BODY + r"\b|\b(ojos?|manos?|relleno|botox|inyec\w*|tratamiento|procedimiento|"
@@ -111,8 +115,9 @@ IDIOMS_ES: Final = (
     r"intens|horrib|terrib|insoport))",
     r"\bse puso (\w+ )?(negro|gris|oscuro|nublado) el (cielo|dia|tiempo)\b",
     r"\bel (cielo|dia|tiempo) se puso (\w+ )?(negro|gris|oscuro|nublado)\b",
-    r"\bcasi me (desmay\w*|muero) (con (el|la|los|las) (precio|cuenta|factura|costo)|cuando "
-    r"(vi|me dijeron|escuche|oi)|al ver|de (la )?risa)\b",
+    r"\b(casi me (desmay\w*|muero)|me dio un (patatus|soponcio|vahido)) (con (el|la|los|las) "
+    r"(precio|cuenta|factura|costo)|cuando (vi|me dijeron|escuche|oi)|al ver|de (la )?risa)\b",
+    r"\b(veo|viendo) doble de (tanto|tanta|puro|pura|cansancio|sueno)\b",
     r"\bme muero (por|de ganas)\b",
     r"\bmuert[oa]s? de (cansancio|hambre|risa|sueno|ganas|calor|frio)\b",
     r"\btrabaj\w* (de noche |de dia |por las noches |como \w+ )?(en|de) (el hospital|"
@@ -121,4 +126,15 @@ IDIOMS_ES: Final = (
     r"\bme duele el bolsillo\b",
     r"\bemergencia (familiar|en (la familia|casa|el trabajo))\b",
     r"\bme (esta|estan) matando\b",
+    r"\b(estoy que )?me desmayo (del|de) (hambre|cansancio|sueno|calor)\b",
+    r"\bme ahog\w* (con|en) (tant[oa]s? |el |la |los |las )?(papel\w*|trabajo|tramites|deudas|"
+    r"cuentas|tareas?)\b",
+    r"\bse (me |le )?puso (\w+ ){0,2}(morad|negr|azul|blanc|gris)\w* (el|la|mi) (celular|"
+    r"telefono|pantalla|compu\w*|carro|tele\w*)\b",
+    r"\b(mi|tu|su|nuestra) vision (para|de) (este|el|los) (ano|anos|futuro|negocio)\b",
+    r"\b(mi|tu|su|nuestra) vision es (hacer|hacerme|tener|lograr|ser|verme|quedar)\b",
+    # A pet is never the patient: "mi perro tiene fiebre", "mi gato anda con la pata hinchada".
+    # Up to five words, never past a conjunction ("mi perro está bien pero no puedo respirar").
+    r"\b(mi|el|la|nuestr[oa]) (perr\w*|gat\w*|mascota) (tiene|tenia|tuvo|anda|esta|estaba|"
+    r"amanecio|se)( (?!(y|pero|entonces|asi|ahora)\b)\w+){0,5}",
 )

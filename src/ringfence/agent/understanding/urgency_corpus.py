@@ -27,7 +27,7 @@ from typing import Final
 from ringfence.agent.understanding.corpus import json_objects
 from ringfence.agent.understanding.labels import Language
 
-TRAINING: Final = ("train.jsonl", "train_v2.jsonl", "train_v3.jsonl")
+TRAINING: Final = ("train.jsonl", "train_v2.jsonl", "train_v3.jsonl", "train_v4.jsonl")
 TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"
 TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"

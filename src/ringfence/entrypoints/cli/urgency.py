@@ -39,8 +39,9 @@ def agent_eval_urgency(
     """Urgent recall (a reported complication gets an URGENT staff task and the 911 line),
     staff recall (any clinical turn reaches staff) and false urgent flags, per language.
 
-    Without FILE: the three held-out splits (never trained or tuned on, their misses never read)
-    and, apart, the training sets. Exits 1 when a held-out split (or FILE) misses a target."""
+    Without FILE: the held-out splits (never trained or tuned on, their misses never read:
+    `--misses` lists the training sets' only) and, apart, the training sets. Exits 1 when a
+    held-out split (or FILE) misses a target."""
     understander = LearnedUnderstander()
     try:
         if file is not None:
@@ -68,7 +69,9 @@ def agent_eval_urgency(
         console.print_json(json.dumps(payload))
     else:
         for name, report, held_out in sets:
-            _print(name, report, held_out=held_out, misses=misses)
+            # A shipped held-out split's misses are never printed: read, they would be tuned on.
+            shown = misses and (file is not None or not held_out)
+            _print(name, report, held_out=held_out, misses=shown)
         for line in failing:
             console.print(f"[red]target missed: {line}[/red]")
     if failing:
