@@ -10,11 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from ringfence.adapters.db.engine import make_engine
+from ringfence.adapters.db.migrate import revisions
 from ringfence.bootstrap import Container
 from ringfence.entrypoints.cli import app
 
@@ -111,3 +114,20 @@ def test_demo_seeds_once_and_serves_contacts_over_http(cli_env: dict[str, str]) 
     for phone in phones:
         assert phone not in log
         assert phone[2:] not in log
+
+
+def test_db_downgrade_goes_back_a_revision_and_names_a_bad_one(tmp_path: Path) -> None:
+    """Before rolling the code back, the schema goes back (docs/operations.md, migration 0024)."""
+    env = {"RINGFENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'back.db'}"}
+    _run(env, "db", "upgrade")
+    assert "revision 0023" in _run(env, "db", "downgrade", "0023")
+    engine = make_engine(env["RINGFENCE_DATABASE_URL"])
+    try:
+        current, heads = revisions(engine)
+    finally:
+        engine.dispose()
+    assert current == {"0023"} != heads
+    bad = CliRunner().invoke(app, ["db", "downgrade", "nope"], env=env)
+    assert bad.exit_code == 2
+    assert "nope" in bad.output
+    _run(env, "db", "upgrade")  # and forward again

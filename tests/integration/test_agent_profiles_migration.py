@@ -74,7 +74,7 @@ def test_old_jobs_read_back_and_a_downgrade_puts_profiles_back_inline(
             select(jobs.c.agent_session, jobs.c.agent_profile_digest).where(jobs.c.id == 1)
         ).one()
         assert digest is None
-        assert load_session(session, session_json, digest) == SESSION  # read inline
+        assert load_session(session, 1, session_json, digest) == SESSION  # read inline
     body = profile_to_json(SESSION.profile)
     digest = profile_digest(1, body)
     with old_engine.begin() as conn:
@@ -90,7 +90,15 @@ def test_old_jobs_read_back_and_a_downgrade_puts_profiles_back_inline(
                     2,
                     agent_session={"context": inline["context"]},
                     agent_profile_digest=digest,
-                )
+                ),
+                # Rows the downgrade cannot make whole: a profile row gone, and no session.
+                _job(
+                    t,
+                    3,
+                    agent_session={"context": inline["context"]},
+                    agent_profile_digest="f" * 64,
+                ),
+                _job(t, 4, agent_session=None, agent_profile_digest=digest),
             ],
         )
 
@@ -102,4 +110,4 @@ def test_old_jobs_read_back_and_a_downgrade_puts_profiles_back_inline(
         sessions = dict(
             conn.execute(select(back["call_jobs"].c.id, back["call_jobs"].c.agent_session)).all()
         )
-    assert sessions == {1: inline, 2: inline}
+    assert sessions == {1: inline, 2: inline, 3: None, 4: None}

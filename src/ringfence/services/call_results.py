@@ -7,6 +7,7 @@ done in batches (one statement per kind of write), since a busy tick settles hun
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,12 +20,18 @@ from ringfence.adapters.db.calls import (
 )
 from ringfence.adapters.telephony.base import CallReport, CarrierCallState, DialReceipt, DialRequest
 from ringfence.agent.callee import Conversation, simulated_conversation
-from ringfence.agent.profile import AgentProfile
 from ringfence.domain.calls import IN_FLIGHT
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
 from ringfence.services.call_outcomes import FinishedCall
 from ringfence.services.settled_jobs import SettledJob, SettleWrites, jobs_by_key, load_jobs
-from ringfence.services.stored_sessions import profiles_by_digest, stored_session
+from ringfence.services.stored_sessions import (
+    MissingProfile,
+    Owned,
+    profiles_by_digest,
+    stored_session,
+)
+
+log = logging.getLogger("ringfence.dispatch")
 
 
 def settle_dials(
@@ -77,7 +84,7 @@ def _note_reports(
     writes: SettleWrites,
     jobs: dict[str, SettledJob],
     reports: Sequence[CallReport],
-    profiles: Mapping[str, AgentProfile],
+    profiles: Mapping[str, Owned],
 ) -> int:
     completed = 0
     for report in reports:
@@ -92,7 +99,7 @@ def _profiles_for(
     session: Session,
     job_of: Callable[[str], SettledJob | None],
     reports: Iterable[CallReport | None],
-) -> dict[str, AgentProfile]:
+) -> dict[str, Owned]:
     """The agent profiles of the jobs whose simulated conversations the reports replay, read
     together (services/stored_sessions.py)."""
     return profiles_by_digest(
@@ -111,7 +118,7 @@ def _apply(
     writes: SettleWrites,
     job: SettledJob,
     report: CallReport,
-    profiles: Mapping[str, AgentProfile],
+    profiles: Mapping[str, Owned],
 ) -> int:
     job.carrier_call_id = job.carrier_call_id or report.carrier_call_id
     writes.jobs[job.id] = job
@@ -155,17 +162,25 @@ def _apply(
 
 
 def _conversation_of(
-    job: SettledJob, report: CallReport, profiles: Mapping[str, AgentProfile]
+    job: SettledJob, report: CallReport, profiles: Mapping[str, Owned]
 ) -> Conversation | None:
     """The conversation of an answered call: as held live, or replayed from the simulated
-    callee with the agent session the call was placed with."""
+    callee with the agent session the call was placed with. A job whose stored profile is
+    gone completes as the carrier reported it, without a replayed conversation: one bad row
+    must not stop the batch (and with it every other call's results)."""
     if report.outcome not in (CallOutcome.CONNECTED, CallOutcome.VOICEMAIL):
         return None
     if report.conversation is not None:
         return report.conversation
     if report.callee is None:
         return None
-    agent_session = stored_session(job.agent_session, job.agent_profile_digest, profiles)
+    try:
+        agent_session = stored_session(
+            job.account_id, job.agent_session, job.agent_profile_digest, profiles
+        )
+    except MissingProfile as exc:
+        log.error("call job %s: its conversation was not replayed: %s", job.id, exc)
+        return None
     if agent_session is None:
         return None
     return simulated_conversation(agent_session, report.callee, job.contact_id)

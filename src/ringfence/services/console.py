@@ -67,7 +67,7 @@ from ringfence.services.agent_sessions import (
     staff_of,
 )
 from ringfence.services.errors import Conflict, InvalidField
-from ringfence.services.stored_sessions import load_session, store_session
+from ringfence.services.stored_sessions import MissingProfile, load_session, store_session
 from ringfence.services.tenancy import get_owned, referenced
 from ringfence.services.unit_of_work import TenantScope, UnitOfWork
 
@@ -327,7 +327,12 @@ class AgentConsole:
     def _replay(
         self, session: Session, job: CallJob, transcript: CallTranscript
     ) -> ConversationRuntime:
-        agent_session = load_session(session, job.agent_session, job.agent_profile_digest)
+        try:
+            agent_session = load_session(
+                session, job.account_id, job.agent_session, job.agent_profile_digest
+            )
+        except MissingProfile as exc:
+            raise Conflict(f"test call {job.id}: {exc}") from exc
         if agent_session is None:  # always set by start(); a guard for hand-made rows
             raise Conflict(f"test call {job.id} has no agent session")
         runtime = ConversationRuntime(

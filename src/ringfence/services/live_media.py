@@ -60,7 +60,7 @@ from ringfence.agent.profile import PolicyName
 from ringfence.agent.session import AgentSession
 from ringfence.config import Settings, SpeechChoice, SpeechPreset
 from ringfence.log_context import bound_call
-from ringfence.services.stored_sessions import load_session
+from ringfence.services.stored_sessions import MissingProfile, load_session
 from ringfence.speech.amd_config import SINGLE_FREQUENCY_RINGBACK_HZ, AmdConfig
 from ringfence.speech.contracts import SpeechEngines, SpeechToText
 from ringfence.speech.opening import prepare_opening
@@ -214,11 +214,16 @@ class LiveMediaSessions:
                     CallJob.agent_profile_digest,
                 ).where(CallJob.idempotency_key == key)
             ).one_or_none()
-            agent_session = (
-                None
-                if row is None
-                else load_session(session, row.agent_session, row.agent_profile_digest)
-            )
+            try:
+                agent_session = (
+                    None
+                    if row is None
+                    else load_session(
+                        session, row.account_id, row.agent_session, row.agent_profile_digest
+                    )
+                )
+            except MissingProfile as exc:
+                raise UnknownCall(f"the call job under {key!r}: {exc}") from exc
         if row is None or agent_session is None:
             raise UnknownCall(f"no call job with an agent session under {key!r}")
         return _CallOf(row.account_id, row.id, agent_session)

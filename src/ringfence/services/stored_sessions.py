@@ -79,10 +79,12 @@ def store_sessions(
                 "profile": body,
                 "created_at": now,
             }
-            _remember(digest, agent_session.profile)
+            _remember(digest, (account_id, agent_session.profile))
         stored[job_id] = StoredSession({"context": context_to_json(agent_session.context)}, digest)
     if rows:
-        _insert_missing(session, list(rows.values()))
+        # In digest order: two PostgreSQL workers storing the same new profiles take their
+        # row locks in one order, never in a cycle.
+        _insert_missing(session, [rows[digest] for digest in sorted(rows)])
     return stored
 
 
@@ -93,55 +95,73 @@ def store_session(
     return store_sessions(session, {0: (account_id, agent_session)}, now=now)[0]
 
 
-def profiles_by_digest(session: Session, digests: Iterable[str | None]) -> dict[str, AgentProfile]:
-    """The profiles the digests name, read in one statement for those not cached."""
+class MissingProfile(LookupError):
+    """A job names a profile no row of its account holds (nothing writes one, but a restored
+    or hand-edited database could): that job's session cannot be rebuilt, and only that job
+    pays for it."""
+
+
+# A profile as read back: the account it belongs to, and the profile.
+Owned = tuple[int, AgentProfile]
+
+
+def profiles_by_digest(session: Session, digests: Iterable[str | None]) -> dict[str, Owned]:
+    """The profiles the digests name, with their accounts, read in one statement for those
+    not cached."""
     wanted = {d for d in digests if d is not None}
-    found: dict[str, AgentProfile] = {}
+    found: dict[str, Owned] = {}
     with _LOCK:
         for digest in wanted:
-            profile = _PROFILES.get(digest)
-            if profile is not None:
-                found[digest] = profile
+            owned = _PROFILES.get(digest)
+            if owned is not None:
+                _PROFILES.move_to_end(digest)
+                found[digest] = owned
     missing = sorted(wanted - found.keys())
     if missing:
-        for digest, body in session.execute(_PROFILES_BY_DIGEST, {"digests": missing}):
-            found[digest] = profile_from_json(body)
+        for digest, account_id, body in session.execute(_PROFILES_BY_DIGEST, {"digests": missing}):
+            found[digest] = (account_id, profile_from_json(body))
             _remember(digest, found[digest])
     return found
 
 
 def stored_session(
+    account_id: int,
     agent_session: dict[str, Any] | None,
     digest: str | None,
-    profiles: Mapping[str, AgentProfile],
+    profiles: Mapping[str, Owned],
 ) -> AgentSession | None:
-    """A job's session from its two columns and the profiles read for its batch; None for a
-    job placed without an agent."""
+    """A job's session from its columns and the profiles read for its batch; None for a job
+    placed without an agent. Raises `MissingProfile` when the named profile is not there, or
+    belongs to another account (a digest is read for its own account only)."""
     if agent_session is None:
         return None
     context = context_from_json(agent_session["context"])
-    if digest is None:  # written before migration 0024: the profile is inline
+    if "profile" in agent_session:
+        # Written before migration 0024 (or by code rolled back over it): the profile is inline.
         return AgentSession(profile_from_json(agent_session["profile"]), context)
-    return AgentSession(profiles[digest], context)
+    owned = profiles.get(digest) if digest is not None else None
+    if owned is None or owned[0] != account_id:
+        raise MissingProfile(f"no agent profile {digest!r} for account {account_id}")
+    return AgentSession(owned[1], context)
 
 
 def load_session(
-    session: Session, agent_session: dict[str, Any] | None, digest: str | None
+    session: Session, account_id: int, agent_session: dict[str, Any] | None, digest: str | None
 ) -> AgentSession | None:
     """One job's session (a live call's media stream, the test console)."""
-    return stored_session(agent_session, digest, profiles_by_digest(session, [digest]))
+    return stored_session(account_id, agent_session, digest, profiles_by_digest(session, [digest]))
 
 
-_PROFILES_BY_DIGEST = select(AgentProfileSnapshot.digest, AgentProfileSnapshot.profile).where(
-    AgentProfileSnapshot.digest.in_(bindparam("digests", expanding=True))
-)
+_PROFILES_BY_DIGEST = select(
+    AgentProfileSnapshot.digest, AgentProfileSnapshot.account_id, AgentProfileSnapshot.profile
+).where(AgentProfileSnapshot.digest.in_(bindparam("digests", expanding=True)))
 _LOCK = threading.Lock()
-_PROFILES: OrderedDict[str, AgentProfile] = OrderedDict()
+_PROFILES: OrderedDict[str, Owned] = OrderedDict()
 
 
-def _remember(digest: str, profile: AgentProfile) -> None:
+def _remember(digest: str, owned: Owned) -> None:
     with _LOCK:
-        _PROFILES[digest] = profile
+        _PROFILES[digest] = owned
         _PROFILES.move_to_end(digest)
         while len(_PROFILES) > _CACHED_PROFILES:
             _PROFILES.popitem(last=False)

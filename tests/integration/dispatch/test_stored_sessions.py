@@ -20,13 +20,20 @@ from ringfence.domain.pacing import DispatchConfig
 from ringfence.domain.vocabulary import CallOutcome, CallStatus
 from ringfence.services import stored_sessions
 from ringfence.services.dispatch import Dispatcher
-from ringfence.services.stored_sessions import load_session, profile_digest
+from ringfence.services.stored_sessions import MissingProfile, load_session, profile_digest
 from tests.integration.dispatch.practice import WINDOW_OPENS, Practice, make_practice
 
 OPENING = "Hello from {practice}. This is an AI assistant calling about your upcoming appointment."
 EDITED = (
     "Good morning from {practice}. An AI assistant here, calling about your upcoming appointment."
 )
+
+
+@pytest.fixture(autouse=True)
+def _cold_cache() -> None:
+    """Every test reads the profiles from the database, not from what an earlier test left in
+    the process-wide cache (ids, and so digests, repeat across test databases)."""
+    stored_sessions._PROFILES.clear()
 
 
 @pytest.fixture
@@ -96,7 +103,9 @@ def test_calls_of_one_agent_share_one_profile_row_and_keep_their_own_context(
         assert set(job.agent_session) == {"context"}  # no copy of the profile on the job
         names.append(job.agent_session["context"]["patient_first_name"])
         with container.uow() as uow:
-            stored = load_session(uow.session, job.agent_session, job.agent_profile_digest)
+            stored = load_session(
+                uow.session, job.account_id, job.agent_session, job.agent_profile_digest
+            )
             row = uow.session.get(AgentProfileSnapshot, digest)
             assert row is not None
             assert stored is not None
@@ -128,7 +137,9 @@ def test_an_edited_agent_is_a_new_row_and_an_earlier_call_keeps_what_it_said(
     # with, not the agent as edited since.
     stored_sessions._PROFILES.clear()
     with container.uow() as uow:
-        stored = load_session(uow.session, before.agent_session, before.agent_profile_digest)
+        stored = load_session(
+            uow.session, before.account_id, before.agent_session, before.agent_profile_digest
+        )
     assert stored is not None
     assert set(stored.profile.outbound_openings.values()) == {OPENING}
 
@@ -163,7 +174,9 @@ def test_a_job_placed_before_the_split_still_reads_and_settles(
     job = practice.job(job_id)
     assert job.status is not CallStatus.COMPLETED
     with container.uow() as uow:
-        stored = load_session(uow.session, job.agent_session, job.agent_profile_digest)
+        stored = load_session(
+            uow.session, job.account_id, job.agent_session, job.agent_profile_digest
+        )
         assert stored is not None
         # Rewritten as the older schema wrote it; the profile rows go, so nothing else can
         # supply the profile.
@@ -182,5 +195,55 @@ def test_a_job_placed_before_the_split_still_reads_and_settles(
     assert "Glow" in _first_agent_line(container, job_id)
     with container.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(AgentProfileSnapshot)) == 0
-        again = load_session(uow.session, job.agent_session, job.agent_profile_digest)
+        again = load_session(
+            uow.session, job.account_id, job.agent_session, job.agent_profile_digest
+        )
     assert again == stored
+
+
+def test_a_job_whose_profile_is_gone_costs_that_job_alone(
+    container: Container, clock: VirtualClock, practice: Practice
+) -> None:
+    """Review finding: a job naming a profile no row holds raised inside the settling batch,
+    and every later tick failed with it: no other call was settled or dialed. Now that job
+    completes as the carrier reported it, without a replayed conversation, and dispatch goes
+    on."""
+    jane = practice.add_contact("+12125550110", first_name="Jane")
+    omar = practice.add_contact("+12125550111", first_name="Omar")
+    [broken] = practice.enqueue(jane)
+    [fine] = practice.enqueue(omar)
+    dispatcher = _dispatcher(container, clock)
+    clock.set(WINDOW_OPENS)
+    dispatcher.tick()  # both dialed; the sandbox reports them on later ticks
+    with container.uow() as uow:
+        uow.session.execute(
+            update(CallJob).where(CallJob.id == broken).values(agent_profile_digest="f" * 64)
+        )
+        uow.commit()
+    later = practice.add_contact("+12125550112", first_name="Ana")
+    _run(dispatcher, clock)
+    [after] = practice.enqueue(later)
+    _run(dispatcher, clock)
+
+    for job_id in (broken, fine, after):
+        job = practice.job(job_id)
+        assert (job.status, job.outcome) == (CallStatus.COMPLETED, CallOutcome.CONNECTED)
+    with container.uow() as uow:
+        replayed = set(uow.session.scalars(select(CallTranscript.job_id)))
+    assert replayed == {fine, after}
+
+
+def test_a_digest_is_read_for_its_own_account_only(
+    container: Container, clock: VirtualClock, practice: Practice
+) -> None:
+    other = make_practice(container)
+    [job_id] = practice.enqueue(practice.add_contact("+12125550110", first_name="Jane"))
+    clock.set(WINDOW_OPENS)
+    _dispatcher(container, clock).tick()
+    job = practice.job(job_id)
+    with container.uow() as uow:
+        assert load_session(
+            uow.session, job.account_id, job.agent_session, job.agent_profile_digest
+        )
+        with pytest.raises(MissingProfile, match=f"for account {other.account_id}"):
+            load_session(uow.session, other.account_id, job.agent_session, job.agent_profile_digest)

@@ -184,7 +184,9 @@ def test_stop_calling_me_on_a_twilio_call_hangs_up_and_opts_the_contact_out(
 
     # How long the opening plays (the fake voice speaks 0.3 s a word).
     with twilio_container.session_factory() as session:
-        agent_session = load_session(session, job.agent_session, job.agent_profile_digest)
+        agent_session = load_session(
+            session, job.account_id, job.agent_session, job.agent_profile_digest
+        )
     assert agent_session is not None
     opening = prepare_opening(agent_session, tts=ToneTts(), policy=ScriptedPolicy())
     opening_s = sum(c.seconds for c in opening.chunks)

@@ -1,4 +1,5 @@
-"""Alembic, driven from code: `ringfence db upgrade` and the tests use the same path."""
+"""Alembic, driven from code: `ringfence db upgrade` / `downgrade` and the tests use the same
+path."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database at `engine` back to `revision` (before rolling the code back: the
+    older code knows only the older schema)."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
 
 
 def revisions(engine: Engine) -> tuple[frozenset[str], frozenset[str]]:

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 import typer
 import uvicorn
+from alembic.util.exc import CommandError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ringfence import __version__, file_modes
-from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.db.migrate import downgrade, upgrade
 from ringfence.agent.evaluation import (
     evaluate as evaluate_cases,
 )
@@ -145,6 +146,21 @@ def db_upgrade() -> None:
         console.print(
             f"[green]database is up to date[/] ({container.engine.url.render_as_string()})"
         )
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="The revision to go back to, e.g. 0023")],
+) -> None:
+    """Take RINGFENCE_DATABASE_URL back to REVISION, before rolling the code back to a release
+    that knows only that schema (docs/operations.md)."""
+    with _container() as container:
+        try:
+            downgrade(container.engine, revision)
+        except CommandError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(code=2) from exc
+        console.print(f"[green]database is at revision {revision}[/]")
 
 
 @app.command()

@@ -10,10 +10,14 @@ digest); the readers take both (services/stored_sessions.py).
 
 The column is added with ALTER TABLE ADD COLUMN on both databases: no table rebuild, so the
 dashboard's rollup triggers on call_jobs (migration 0008) stay as they are. For the same reason
-it carries no foreign key: SQLite can neither add nor drop a column with a reference without
-rebuilding the table. The one writer (services/stored_sessions.py) inserts the profile row in
-the transaction that writes the job, and profile rows are never updated or deleted apart from
-their account.
+it carries no foreign key: SQLite adds such a column in place, but can drop it only by
+rebuilding the table, so the downgrade could not remove it. The one writer
+(services/stored_sessions.py) inserts the profile row in the transaction that writes the job,
+profile rows are never updated or deleted apart from their account, and a reader that finds
+none fails that one job only.
+
+Roll back the code only after downgrading this revision: the older code reads the profile
+inline and would fail on a job written here.
 
 Revision ID: 0024
 Revises: 0023
@@ -78,12 +82,26 @@ def downgrade() -> None:
             jobs.c.agent_profile_digest.is_not(None)
         )
     ).all()
-    for job_id, session, digest in rows:
-        connection.execute(
-            jobs.update()
-            .where(jobs.c.id == job_id)
-            .values(agent_session={"profile": stored[digest], "context": session["context"]})
-        )
+    # A job whose profile row is gone (or with no session) cannot be made whole: the older
+    # code would fail on a session without its profile, so that job keeps none.
+    rewritten = [
+        {
+            "b_id": job_id,
+            "b_session": (
+                {"profile": stored[digest], "context": session["context"]}
+                if session is not None and digest in stored
+                else None
+            ),
+        }
+        for job_id, session, digest in rows
+    ]
+    update = (
+        jobs.update()
+        .where(jobs.c.id == sa.bindparam("b_id"))
+        .values(agent_session=sa.bindparam("b_session", type_=sa.JSON(none_as_null=True)))
+    )
+    for start in range(0, len(rewritten), 1000):  # one statement a batch, not one a job
+        connection.execute(update, rewritten[start : start + 1000])
     with op.batch_alter_table("call_jobs", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("agent_profile_digest")
     with op.batch_alter_table("agent_profiles", schema=None) as batch_op:
