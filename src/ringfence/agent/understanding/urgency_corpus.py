@@ -1,12 +1,14 @@
 """Callee turns labelled by urgency (`urgent` / `clinical` / `none`), English and Spanish, as
 shipped in `agent/data/urgency/` (docs/agent-evaluation.md, "Urgency").
 
-- `train.jsonl`, `train_v2.jsonl` and `train_v3.jsonl`: written by three helpers from the label
-  definitions, each from its own angle (speech-recognizer transcripts; signs described, not
-  named; plain statements of mild effects against their worsening twins). The clinical
-  assessor's patterns were written while reading the first one's misses; the others were
-  scored once before any tuning on them; all three train the learned urgency head
+- `train.jsonl` to `train_v4.jsonl`: written by four helpers from the label definitions, each
+  from its own angle (speech-recognizer transcripts; signs described, not named; plain
+  statements of mild effects against their worsening twins; symptom first with its time
+  course, Spanish-weighted). The clinical assessor's patterns were written while reading their
+  misses (each scored once unseen first); all four train the learned urgency head
   (`model.py`).
+- `dev_v5.jsonl`: a development set (answers inside a call, traps beside real signs): its
+  misses are read, it is not trained on.
 - `test_frozen.jsonl` to `test_frozen_v4.jsonl`: the held-out splits, by four more helpers who
   saw neither the detector nor the other sets; never trained or tuned on, their misses never
   read (TEST_FROZEN*.md hold their SHA-256).
@@ -33,6 +35,7 @@ TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"
 TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
 TEST_FROZEN_V4: Final = "test_frozen_v4.jsonl"
 HELD_OUT: Final = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4)
+DEVELOPMENT: Final = ("dev_v5.jsonl",)
 _FIELDS: Final = frozenset({"text", "label", "lang"})
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ringfence.agent.understanding.understander import LearnedUnderstander
 from ringfence.agent.understanding.urgency_corpus import (
+    DEVELOPMENT,
     HELD_OUT,
     TRAINING,
     load_file,
@@ -40,8 +41,8 @@ def agent_eval_urgency(
     staff recall (any clinical turn reaches staff) and false urgent flags, per language.
 
     Without FILE: the held-out splits (never trained or tuned on, their misses never read:
-    `--misses` lists the training sets' only) and, apart, the training sets. Exits 1 when a
-    held-out split (or FILE) misses a target."""
+    `--misses` lists the other sets' only) and, apart, the training sets and the development
+    set. Exits 1 when a held-out split (or FILE) misses a target."""
     understander = LearnedUnderstander()
     try:
         if file is not None:
@@ -55,6 +56,14 @@ def agent_eval_urgency(
                 *(
                     (f"{name} (trained and tuned on)", evaluate(shipped(name), understander), False)
                     for name in TRAINING
+                ),
+                *(
+                    (
+                        f"{name} (tuned on, not trained)",
+                        evaluate(shipped(name), understander),
+                        False,
+                    )
+                    for name in DEVELOPMENT
                 ),
             ]
     except (OSError, ValueError) as exc:
