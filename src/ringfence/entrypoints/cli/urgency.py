@@ -58,11 +58,7 @@ def agent_eval_urgency(
                     for name in TRAINING
                 ),
                 *(
-                    (
-                        f"{name} (tuned on, not trained)",
-                        evaluate(shipped(name), understander),
-                        False,
-                    )
+                    (f"{name} (tuned on)", evaluate(shipped(name), understander), False)
                     for name in DEVELOPMENT
                 ),
             ]
