@@ -617,6 +617,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "is not urgent",
     ),
     Mutant(
+        "doubt_drops_the_clinical_words",
+        _RUNTIME,
+        "        elif clinical_too or concern is not None:",
+        "        elif clinical_too:",
+        'a possible opt-out that reports a mild effect ("me molesta un poquito donde '
+        'pincharon") hears only the opt-out question: the clinical words reach no one',
+    ),
+    Mutant(
         "model_certain_of_a_complication_as_opt_out",
         _DECISION,
         " and (rule is not None or concern is None)",

@@ -108,7 +108,7 @@ from ringfence.agent.policies.scripted import purpose_prompt
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.text import clauses, sentences, unaccented
 from ringfence.agent.understanding.answers import is_bare_answer, is_clear_no
-from ringfence.agent.understanding.decision import Understanding
+from ringfence.agent.understanding.decision import LEARNED_CLINICAL, Understanding
 from ringfence.agent.understanding.labels import Label, Language
 from ringfence.agent.understanding.understander import LearnedUnderstander, Understander
 from ringfence.agent.validation import AgentProblem, validate_agent
@@ -162,6 +162,8 @@ def _clinical_task(
 def _as_an_answer(heard: Understanding, callee_text: str) -> Understanding:
     """An answer to the inbound agent's question ("My name is Tom Smith") is read as one when
     only the model, not the rules, heard an AI or clinical question in it (docs/agent.md)."""
+    if heard.clinical is not None and heard.clinical.signals == (LEARNED_CLINICAL,):
+        heard = replace(heard, clinical=None)  # only the model heard it: an answer's words
     if heard.ai_doubt and not asks_if_ai(callee_text):
         heard = replace(heard, ai_doubt=False)
         if heard.label is Label.AI_QUESTION:
@@ -332,7 +334,7 @@ class ConversationRuntime:
         if heard.label is Label.OPT_OUT and heard.doubt:
             if self._callee_turns >= self._max_callee_turns:  # no turn left to hear the answer
                 urgent_too = heard.clinical is not None and heard.clinical.urgent
-                if clinical_too and not urgent_too:  # the clinical question is still deferred
+                if heard.clinical is not None and not urgent_too:  # still deferred to staff
                     noted = [*noted, self._clinical_task(callee_text, heard, urgent=False)]
                 return self._opt_out(
                     callee_text, UNANSWERED_DOUBT, events=noted, concern=heard.clinical
@@ -522,7 +524,7 @@ class ConversationRuntime:
             flag = URGENT_FLAG_ES if self._spanish else URGENT_FLAG
             question = f"{flag} {question}"
             self._asked_after_urgent = True
-        elif clinical_too:  # the clinical question is deferred to staff, as any is
+        elif clinical_too or concern is not None:  # deferred to staff, as any clinical turn
             events = [*events, self._clinical_task(callee_text, heard, urgent=False)]
             question = f"{CLINICAL_DEFERRAL_ES if self._spanish else CLINICAL_DEFERRAL} {question}"
         if heard.ai_doubt:

@@ -108,8 +108,12 @@ def predict(text: str, understander: Understander) -> Urgency:
     heard = understander.understand(text, appointment_call=True)
     concern = heard.clinical
     urgent = concern is not None and concern.urgent
-    if heard.label is Label.OPT_OUT:  # acted on or asked about: an urgent task rides with it
-        return Urgency.URGENT if urgent else Urgency.NONE
+    if heard.label is Label.OPT_OUT:
+        # Acted on or asked about: an urgent task rides with it; asked about, a clinical one
+        # too (a certain opt-out gets no call back for a question that is not urgent).
+        if urgent:
+            return Urgency.URGENT
+        return Urgency.CLINICAL if heard.doubt and concern is not None else Urgency.NONE
     asks_if_ai = heard.label is Label.AI_QUESTION or heard.ai_doubt
     if heard.label is Label.CLINICAL_QUESTION or (asks_if_ai and concern is not None):
         return Urgency.URGENT if urgent else Urgency.CLINICAL

@@ -21,6 +21,7 @@ from ringfence.agent.guardrails.clinical import ClinicalConcern, assess_clinical
 from ringfence.agent.lines import (
     CLINICAL_DEFERRAL_ES,
     EMERGENCY_LINE_ES,
+    OPT_OUT_QUESTION_ES,
     URGENT_DEFERRAL_ES,
     URGENT_FLAG_ES,
     URGENT_GOODBYE_ES,
@@ -294,6 +295,23 @@ def test_a_complication_the_model_hears_as_a_refusal_is_asked_about_not_obeyed(s
         else:
             assert (turn.text, turn.end_reason) == (URGENT_GOODBYE_ES, EndReason.URGENT_FOLLOW_UP)
         assert [t.priority for t in staff_tasks(runtime)] == [TaskPriority.URGENT]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["me molesta un poquito donde pincharon", "si me duele un poco pero ya va mejorando"],
+)
+def test_a_possible_opt_out_with_clinical_words_still_sends_them_to_staff(said: str) -> None:
+    """The intent model reads many Spanish reports of a mild effect as a possible opt-out
+    (0.2-0.4): the agent asked only "¿Quiere que dejemos de llamar...?" and the clinical words
+    reached no one. Now the clinical deferral and a normal staff task come with the question."""
+    runtime = confirmed()
+    asked = runtime.respond(said)
+    assert not asked.ended
+    assert asked.text.startswith(CLINICAL_DEFERRAL_ES)
+    assert asked.text.endswith(OPT_OUT_QUESTION_ES)
+    [task] = staff_tasks(runtime)
+    assert (task.priority, task.reason) == (TaskPriority.NORMAL, FollowUpReason.CLINICAL_QUESTION)
 
 
 def test_an_answer_that_reports_a_complication_is_not_read_as_a_bare_answer() -> None:

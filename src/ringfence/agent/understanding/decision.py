@@ -35,6 +35,9 @@ from ringfence.agent.understanding.answers import is_bare_answer
 from ringfence.agent.understanding.labels import Label, Language
 
 LEARNED_URGENT: Final = "learned_urgent"  # the signal when the urgency head flagged the turn
+# The signal of a clinical concern only the model heard (no pattern named it): the word the
+# staff task has always carried for it.
+LEARNED_CLINICAL: Final = "learned"
 _SCHEDULING: Final = (
     Label.HUMAN_REQUEST,
     Label.CANCEL,
@@ -115,6 +118,11 @@ def decide(
     if urgency >= thresholds.urgent and (found is not None or heard_clinical):
         signals = found.signals if found is not None else ()
         concern = ClinicalConcern(urgent=True, signals=(*signals, LEARNED_URGENT))
+    elif concern is None and heard_clinical:
+        # The model hears clinical content the patterns do not name ("me molesta un poquito
+        # donde pincharon"): it still goes to staff when the turn is also a possible opt-out
+        # or an AI question, which take precedence over the clinical label.
+        concern = ClinicalConcern(urgent=False, signals=(LEARNED_CLINICAL,))
     other = Understanding(
         Label.OTHER, language=language, ai_doubt=ai, clinical=concern, probabilities=p
     )
