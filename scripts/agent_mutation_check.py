@@ -588,16 +588,16 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "denied_signs_still_urgent",
         _CLINICAL,
-        "        label in _NEVER_DENIED or not _DENIED.search(clause, 0, m.start())\n",
-        "        True\n",
+        "        or not _DENIED.search(clause, max(0, m.start() - 60), m.start())\n",
+        "        or True\n",
         'a sign denied right before it counts: "no fever, no chills, just tired" ends the call '
         "with the 911 line",
     ),
     Mutant(
         "denial_reaches_across_words",
         _CLINICAL,
-        '    r"me|le|mas|ningun\\w*|nada de|a|the|el|la|los|las|un|una))* ?$"\n',
-        '    r"me|le|mas|ningun\\w*|nada de|a|the|el|la|los|las|un|una))* ?(\\w+ ){0,3}$"\n',
+        '    + r") ?$|\\bni("\n',
+        '    + r") ?(\\w+ ){0,3}$|\\bni("\n',
         'a denial reaches a sign a few words on: "no my lip turned white" (an answer, then '
         "the complication) is not urgent",
     ),
@@ -611,8 +611,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "pet_idiom_reaches_past_a_conjunction",
         _CLINICAL,
-        '    r"( (?!(and|but|so|then|now)\\b)\\w+){0,4}",\n',
-        '    r"( \\w+){0,6}",\n',
+        '    r"\\w+){0,4}",\n',
+        '    r"\\w+){0,4}( \\w+){0,4}",\n',
         "a pet's clause swallows the words after it: \"my dog is fine but I can't breathe\" "
         "is not urgent",
     ),
@@ -625,10 +625,26 @@ MUTANTS: tuple[Mutant, ...] = (
         'pincharon") hears only the opt-out question: the clinical words reach no one',
     ),
     Mutant(
+        "bare_no_reaches_an_article",
+        _CLINICAL,
+        '    + r"|(not|without|nothing|none|sin|tampoco)("\n',
+        '    + _ARTICLE\n    + r"|(not|without|nothing|none|sin|tampoco)("\n',
+        'a bare "no" denies a sign after an article: "no the tongue is swollen" (an answer, '
+        "then the complication) is not urgent",
+    ),
+    Mutant(
+        "self_negated_sign_denied",
+        _CLINICAL,
+        "        or _SELF_NEGATED.match(m.group()) is not None\n",
+        "        or False\n",
+        'a sign that carries its own negation is denied by the answer before it: "no no puedo '
+        'respirar" is not urgent',
+    ),
+    Mutant(
         "model_certain_of_a_complication_as_opt_out",
         _DECISION,
-        " and (rule is not None or concern is None)",
-        "",
+        "        rule is not None or concern is None or not concern.urgent\n",
+        "        True\n",
         'the model alone is certain of an opt-out in a turn that reports a complication: "me '
         'desmayé" (read as opt-out at 0.65) suppresses the number of a patient who fainted',
     ),

@@ -243,6 +243,12 @@ def test_the_model_alone_is_never_certain_of_an_opt_out_that_reports_a_complicat
     assert (said.label, said.doubt) == (Label.OPT_OUT, False)
     plain = decide("uh whatever", appointment_call=True, probabilities=p)
     assert (plain.label, plain.doubt) == (Label.OPT_OUT, False)
+    # Review finding: clinical words that report no complication leave a clear refusal clear.
+    reaction = decide(
+        "quitenme de su lista tuve una reaccion horrible", appointment_call=True, probabilities=p
+    )
+    assert reaction.clinical is not None
+    assert (reaction.label, reaction.doubt) == (Label.OPT_OUT, False)
 
 
 def test_a_rule_the_model_contradicts_is_asked_about_not_ignored() -> None:

@@ -132,15 +132,19 @@ _IDIOMS_EN: Final = (
     r"\bfeeling blue\b",
     r"\b(family|work|childcare|personal) emergency\b",
     r"\b(my|our|the) vision (for|of) (this|next|the) (year|future|business|practice)\b",
-    r"\b(my|our) vision (for|is to)\b",
+    # ... not "I lost my vision for a few seconds", "my vision for like an hour was gone".
+    r"\b(?<!lost )(?<!lose )(my|our) vision "
+    r"(for (?!(a|an|like|about|some|one|two|few|\d+)\b)|is to)\b",
     # The thing that changed colour is named right before the verb: "in the car my lip went
     # white" keeps its complication.
     r"\b(phone|screen|tv|laptop|computer|sky) (turned|went|is|was|got) (all |kind of |kinda )?"
     r"(purple|blue|black|white|grey|gray)\b",
     # A pet is never the patient: "my dog had a fever all weekend". Up to four words, never
-    # past a conjunction ("my dog is fine but I can't breathe").
+    # past a conjunction or the caller ("my dog is fine but I can't breathe", "sorry the dog
+    # was barking I can't breathe").
     r"\b(my|our|the) (dog|cat|puppy|kitten|pet)( s)? (has|had|is|was|got|gets|been|having)"
-    r"( (?!(and|but|so|then|now)\b)\w+){0,4}",
+    r"( (?!(and|but|so|then|now|i|my|me|she|her|he|his|we|sorry|because|plus)\b)"
+    r"\w+){0,4}",
 )
 _CLINICAL: Final = tuple(
     (label, re.compile(p)) for table in (_CLINICAL_TEXT, CLINICAL_ES) for label, p in table.items()
@@ -152,11 +156,35 @@ _IDIOMS: Final = re.compile("|".join((*_IDIOMS_EN, *IDIOMS_ES)))
 # A sign denied right before it ("no fever", "not getting worse", "no tengo fiebre ni
 # escalofríos", "sin pus") is not reported: the turn stays clinical, not urgent. Only a cue
 # that touches the sign counts ("no, it turned white" is two clauses; "no my lip turned white"
-# has words between), and vision never: "no vision in that eye" is itself the sign.
+# has words between). A bare "no" is an answer as often as a denial, so it reaches an article
+# only through a verb ("no tengo el párpado caído", never "no the tongue is swollen"); "no
+# más" is "just" in Mexico; "never had chills like this" reports them. Vision is never denied
+# ("no vision in that eye" is itself the sign), nor a sign that carries its own negation ("no
+# puedo respirar", "can't breathe"), nor a fever with its reading ("no tengo fiebre de 39"
+# is, without its comma, "no, I have a fever of 39").
+_VERB: Final = r" (tengo|tiene|tenia|hay|have|has|had|is|are|was|esta|estan|me|le)"
+_MORE: Final = r"( (any|more|longer|signs? of|mas|ningun\w*|nada de))*"
+_ARTICLE: Final = r"( (a|the|el|la|los|las|un|una))?"
 _DENIED: Final = re.compile(
-    r"\b(no|not|never|without|nothing|none|ni|sin|nunca|tampoco)"
-    r"( (any|more|longer|signs? of|tengo|tiene|tenia|hay|have|has|had|is|are|was|esta|estan|"
-    r"me|le|mas|ningun\w*|nada de|a|the|el|la|los|las|un|una))* ?$"
+    r"\b(no(?! mas\b)("
+    + _VERB
+    + _MORE
+    + _ARTICLE
+    + r")?"
+    + _MORE
+    + r"|(not|without|nothing|none|sin|tampoco)("
+    + _VERB
+    + r")?"
+    + _MORE
+    + _ARTICLE
+    + r") ?$|\bni("
+    + _VERB
+    + r")? ?$"
+)
+_SELF_NEGATED: Final = re.compile(r"(no|not|sin|can not|unable|will not|does not)\b")
+_READING: Final = re.compile(
+    r" (de |of |is |at |like |around |como )?(\d|treinta|cuarenta|thirty|forty|a hundred|"
+    r"one hundred|ciento)"
 )
 _NEVER_DENIED: Final = frozenset({"vision"})
 _SYMPTOM: Final = tuple(p for label, p in _CLINICAL if label == "symptom")
@@ -219,8 +247,12 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
 
 
 def _reported(label: str, pattern: re.Pattern[str], clause: str) -> bool:
-    """The sign is in the clause and not denied right before it (`_DENIED`)."""
+    """The sign is in the clause and not denied right before it (`_DENIED`, read over the 60
+    characters before the sign: a denial touches it, and a long turn costs no more)."""
     return any(
-        label in _NEVER_DENIED or not _DENIED.search(clause, 0, m.start())
+        label in _NEVER_DENIED
+        or _SELF_NEGATED.match(m.group()) is not None
+        or (label == "fever" and _READING.match(clause, m.end()) is not None)
+        or not _DENIED.search(clause, max(0, m.start() - 60), m.start())
         for m in pattern.finditer(clause)
     )

@@ -115,9 +115,11 @@ IDIOMS_ES: Final = (
     r"intens|horrib|terrib|insoport))",
     r"\bse puso (\w+ )?(negro|gris|oscuro|nublado) el (cielo|dia|tiempo)\b",
     r"\bel (cielo|dia|tiempo) se puso (\w+ )?(negro|gris|oscuro|nublado)\b",
+    # The bill, not the wound: "me dio un patatus cuando vi la herida abierta" is a faint.
     r"\b(casi me (desmay\w*|muero)|me dio un (patatus|soponcio|vahido)) (con (el|la|los|las) "
-    r"(precio|cuenta|factura|costo)|cuando (vi|me dijeron|escuche|oi)|al ver|de (la )?risa)\b",
-    r"\b(veo|viendo) doble de (tanto|tanta|puro|pura|cansancio|sueno)\b",
+    r"(precio|cuenta|factura|costo)|(cuando (vi|me dijeron|escuche|oi)|al ver) ((el|la) "
+    r"(precio|cuenta|factura|costo)|cuanto (cuesta|costaba|cobran|era))|de (la )?risa)\b",
+    r"\b(veo|viendo) doble de (tanto(?! en tanto)|tanta|puro|pura|cansancio|sueno)\b",
     r"\bme muero (por|de ganas)\b",
     r"\bmuert[oa]s? de (cansancio|hambre|risa|sueno|ganas|calor|frio)\b",
     r"\btrabaj\w* (de noche |de dia |por las noches |como \w+ )?(en|de) (el hospital|"
@@ -136,5 +138,5 @@ IDIOMS_ES: Final = (
     # A pet is never the patient: "mi perro tiene fiebre", "mi gato anda con la pata hinchada".
     # Up to five words, never past a conjunction ("mi perro está bien pero no puedo respirar").
     r"\b(mi|el|la|nuestr[oa]) (perr\w*|gat\w*|mascota) (tiene|tenia|tuvo|anda|esta|estaba|"
-    r"amanecio|se)( (?!(y|pero|entonces|asi|ahora)\b)\w+){0,5}",
+    r"amanecio|se)( (?!(y|pero|entonces|asi|ahora|yo|me|mi|se|no|perdon|porque)\b)\w+){0,5}",
 )

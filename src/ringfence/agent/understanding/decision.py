@@ -10,7 +10,7 @@ The asymmetry is deliberate (docs/agent-labels.md: doubt resolves to opt-out):
 
 - **Opt-out** is *certain* when a rule matches and the model does not contradict it
   (probability >= `rule_confirmed_by`), or when the model alone is sure (>= `opt_out_certain`)
-  of a turn with no clinical content;
+  of a turn that reports no complication;
   it is *in doubt* when either says maybe (a rule the model contradicts, or a probability >=
   `opt_out_doubt`). In doubt the agent asks "Would you like us to stop calling this number?"
   and treats anything but a clear no as an opt-out, so a possible opt-out is never answered
@@ -126,11 +126,14 @@ def decide(
     other = Understanding(
         Label.OTHER, language=language, ai_doubt=ai, clinical=concern, probabilities=p
     )
-    # The model alone is never certain of an opt-out in a turn that reports clinical content:
-    # it hears a short complication report as a refusal ("me desmayé" read as opt-out at 0.65),
-    # and acting on it would stop the practice's calls to a patient who said she fainted. In
-    # doubt the agent asks (after the urgent flag), and anything but a clear no still opts out.
-    model_sure = opt_out >= thresholds.opt_out_certain and (rule is not None or concern is None)
+    # The model alone is never certain of an opt-out in a turn that reports a complication:
+    # it hears a short report as a refusal ("me desmayé" read as opt-out at 0.65), and acting
+    # on it would stop the practice's calls to a patient who said she fainted. In doubt the
+    # agent asks (after the urgent flag), and anything but a clear no still opts out. A turn
+    # with other clinical words stays certain ("quítenme de su lista, tuve una reacción").
+    model_sure = opt_out >= thresholds.opt_out_certain and (
+        rule is not None or concern is None or not concern.urgent
+    )
     certain = (rule is not None and opt_out >= thresholds.rule_confirmed_by) or model_sure
     if certain or rule is not None or opt_out >= thresholds.opt_out_doubt:
         return replace(other, label=Label.OPT_OUT, doubt=not certain, opt_out_rule=rule)
