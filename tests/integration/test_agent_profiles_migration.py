@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from ringfence.adapters.db.migrate import upgrade
+from ringfence.adapters.db.migrate import downgrade, upgrade
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection, PolicyName
 from ringfence.agent.session import AgentSession, profile_to_json, session_to_json
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.stored_sessions import load_session, profile_digest
-from tests.integration.test_call_direction_migration import T0, _downgrade, _row, _tables
+from tests.integration.test_call_direction_migration import T0, _practice, _row, _tables
 
 SESSION = AgentSession(
     AgentProfile(
@@ -58,12 +58,7 @@ def test_old_jobs_read_back_and_a_downgrade_puts_profiles_back_inline(
     t = _tables(old_engine)
     inline = session_to_json(SESSION)
     with old_engine.begin() as conn:
-        conn.execute(insert(t["accounts"]), [_row(t["accounts"], id=1, name="Acme")])
-        conn.execute(insert(t["locations"]), [_row(t["locations"], id=1, account_id=1)])
-        conn.execute(
-            insert(t["contacts"]),
-            [_row(t["contacts"], id=1, account_id=1, location_id=1, phone_e164="+12125550123")],
-        )
+        _practice(conn, t)
         conn.execute(insert(t["call_jobs"]), [_job(t, 1, agent_session=inline)])
 
     upgrade(old_engine, "0024")
@@ -102,7 +97,7 @@ def test_old_jobs_read_back_and_a_downgrade_puts_profiles_back_inline(
             ],
         )
 
-    _downgrade(old_engine, "0023")
+    downgrade(old_engine, "0023")
     back = _tables(old_engine)
     assert "agent_profiles" not in back
     assert "agent_profile_digest" not in back["call_jobs"].c

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from alembic import command
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
 )
 
-from ringfence.adapters.db.migrate import alembic_config, upgrade
+from ringfence.adapters.db.migrate import downgrade, upgrade
 
 T0 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
@@ -57,11 +57,14 @@ def _row(table: Table, **given: Any) -> dict[str, Any]:
     return row
 
 
-def _downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+def _practice(conn: Connection, t: dict[str, Table]) -> None:
+    """Account 1, its location 1 and contact 1: what a call job row needs to point at."""
+    conn.execute(insert(t["accounts"]), [_row(t["accounts"], id=1, name="Acme")])
+    conn.execute(insert(t["locations"]), [_row(t["locations"], id=1, account_id=1)])
+    conn.execute(
+        insert(t["contacts"]),
+        [_row(t["contacts"], id=1, account_id=1, location_id=1, phone_e164="+12125550123")],
+    )
 
 
 def test_existing_calls_become_outbound_and_the_column_goes_on_downgrade(
@@ -70,12 +73,7 @@ def test_existing_calls_become_outbound_and_the_column_goes_on_downgrade(
     upgrade(old_engine, "0021")
     t = _tables(old_engine)
     with old_engine.begin() as conn:
-        conn.execute(insert(t["accounts"]), [_row(t["accounts"], id=1, name="Acme")])
-        conn.execute(insert(t["locations"]), [_row(t["locations"], id=1, account_id=1)])
-        conn.execute(
-            insert(t["contacts"]),
-            [_row(t["contacts"], id=1, account_id=1, location_id=1, phone_e164="+12125550123")],
-        )
+        _practice(conn, t)
         conn.execute(
             insert(t["call_jobs"]),
             [
@@ -134,7 +132,7 @@ def test_existing_calls_become_outbound_and_the_column_goes_on_downgrade(
         )
     assert directions == {1: "outbound", 2: "outbound", 3: "inbound"}
 
-    _downgrade(old_engine, "0021")
+    downgrade(old_engine, "0021")
     back = _tables(old_engine)
     assert "direction" not in back["call_jobs"].c
     with old_engine.connect() as conn:
