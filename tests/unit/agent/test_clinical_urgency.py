@@ -39,6 +39,7 @@ from ringfence.agent.understanding.urgency_corpus import (
     TEST_FROZEN_V2,
     TEST_FROZEN_V3,
     TEST_FROZEN_V4,
+    TEST_FROZEN_V6,
     TRAINING,
     Urgency,
     load_cases,
@@ -420,6 +421,7 @@ def test_an_ai_question_with_a_clinical_question_gets_both_answers() -> None:
         (TEST_FROZEN_V2, "TEST_FROZEN_V2.md"),
         (TEST_FROZEN_V3, "TEST_FROZEN_V3.md"),
         (TEST_FROZEN_V4, "TEST_FROZEN_V4.md"),
+        (TEST_FROZEN_V6, "TEST_FROZEN_V6.md"),
     ],
 )
 def test_the_held_out_splits_are_the_ones_frozen(split: str, notes: str) -> None:

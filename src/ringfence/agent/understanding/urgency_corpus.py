@@ -9,9 +9,9 @@ shipped in `agent/data/urgency/` (docs/agent-evaluation.md, "Urgency").
   (`model.py`).
 - `dev_v5.jsonl`: a development set (answers inside a call, traps beside real signs): its
   misses are read, it is not trained on.
-- `test_frozen.jsonl` to `test_frozen_v4.jsonl`: the held-out splits, by four more helpers who
-  saw neither the detector nor the other sets; never trained or tuned on, their misses never
-  read (TEST_FROZEN*.md hold their SHA-256).
+- `test_frozen.jsonl` to `test_frozen_v4.jsonl` and `test_frozen_v6.jsonl`: the held-out
+  splits, by five more helpers who saw neither the detector nor the other sets; never trained
+  or tuned on, their misses never read (TEST_FROZEN*.md hold their SHA-256).
 
 One JSON object per line: ``{"text": ..., "label": "urgent"|"clinical"|"none", "lang":
 "en"|"es"}``.
@@ -34,7 +34,8 @@ TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"
 TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
 TEST_FROZEN_V4: Final = "test_frozen_v4.jsonl"
-HELD_OUT: Final = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4)
+TEST_FROZEN_V6: Final = "test_frozen_v6.jsonl"  # v5 is the development set, dev_v5.jsonl
+HELD_OUT: Final = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4, TEST_FROZEN_V6)
 DEVELOPMENT: Final = ("dev_v5.jsonl",)
 _FIELDS: Final = frozenset({"text", "label", "lang"})
 

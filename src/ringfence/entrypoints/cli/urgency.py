@@ -4,6 +4,7 @@ reach staff as URGENT (docs/agent-evaluation.md, "Urgency")."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,8 +51,12 @@ def agent_eval_urgency(
         else:
             sets = [
                 *(
-                    (f"held-out split v{n}", evaluate(shipped(name), understander), True)
-                    for n, name in enumerate(HELD_OUT, start=1)
+                    (
+                        f"held-out split {_version(name)}",
+                        evaluate(shipped(name), understander),
+                        True,
+                    )
+                    for name in HELD_OUT
                 ),
                 *(
                     (f"{name} (trained and tuned on)", evaluate(shipped(name), understander), False)
@@ -103,6 +108,12 @@ def _print(name: str, report: UrgencyReport, *, held_out: bool, misses: bool) ->
     if misses:
         for miss in report.misses:
             console.print(f"  {miss.case.label.value} -> {miss.predicted.value}: {miss.case.text}")
+
+
+def _version(name: str) -> str:
+    """'test_frozen_v6.jsonl' -> 'v6' (the first split has no suffix: 'v1')."""
+    found = re.search(r"_v(\d+)\.jsonl$", name)
+    return f"v{found.group(1) if found else 1}"
 
 
 def _rate(value: float | None) -> str:
