@@ -557,8 +557,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "worsening_beside_any_clinical_word",
         _CLINICAL,
-        "            if (label not in _NEEDS_A_SYMPTOM or symptom) and _reported(label, p, c)\n",
-        "            if _reported(label, p, c)\n",
+        "        if label in _NEEDS_A_SYMPTOM and not symptom:\n",
+        "        if False:\n",
         '"worse" counts beside any clinical word: "el martes está peor, ¿puedo tomar '
         'ibuprofeno?" ends the call with the 911 line',
     ),
@@ -588,8 +588,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "denied_signs_still_urgent",
         _CLINICAL,
-        "        or not _DENIED.search(clause, max(0, m.start() - 60), m.start())\n",
-        "        or True\n",
+        "            or not _DENIED.search(clause, max(0, m.start() - 60), m.start())\n",
+        "            or True\n",
         'a sign denied right before it counts: "no fever, no chills, just tired" ends the call '
         "with the 911 line",
     ),
@@ -635,8 +635,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "self_negated_sign_denied",
         _CLINICAL,
-        "        or _SELF_NEGATED.match(m.group()) is not None\n",
-        "        or False\n",
+        "            or _SELF_NEGATED.match(m.group()) is not None\n",
+        "            or False\n",
         'a sign that carries its own negation is denied by the answer before it: "no no puedo '
         'respirar" is not urgent',
     ),

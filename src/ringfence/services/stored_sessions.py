@@ -26,10 +26,10 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ringfence.adapters.db.calls import AgentProfileSnapshot
+from ringfence.adapters.db.upsert import insert_missing
 from ringfence.agent.profile import AgentProfile
 from ringfence.agent.session import (
     AgentSession,
@@ -84,7 +84,7 @@ def store_sessions(
     if rows:
         # In digest order: two PostgreSQL workers storing the same new profiles take their
         # row locks in one order, never in a cycle.
-        _insert_missing(session, [rows[digest] for digest in sorted(rows)])
+        insert_missing(session, AgentProfileSnapshot, [rows[digest] for digest in sorted(rows)])
     return stored
 
 
@@ -165,12 +165,3 @@ def _remember(digest: str, owned: Owned) -> None:
         _PROFILES.move_to_end(digest)
         while len(_PROFILES) > _CACHED_PROFILES:
             _PROFILES.popitem(last=False)
-
-
-def _insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
-    # Two workers may store one new profile at once: the second insert is a no-op.
-    if session.get_bind().dialect.name == "postgresql":
-        statement: Any = postgresql.insert(AgentProfileSnapshot)
-    else:
-        statement = sqlite.insert(AgentProfileSnapshot)
-    session.execute(statement.on_conflict_do_nothing(index_elements=["digest"]), rows)

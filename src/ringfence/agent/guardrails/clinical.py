@@ -218,24 +218,24 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     # ibuprofeno?"); a colour change said loosely, with a part of the body or a treatment.
     symptom = any(p.search(c) for p in _SYMPTOM for c in parts)
     in_context = symptom or any(p.search(c) for p in _CONTEXT for c in parts)
-    urgent = list(
-        dict.fromkeys(
-            label
-            for label, p in _URGENT
-            for c in parts
-            if (label not in _NEEDS_A_SYMPTOM or symptom) and _reported(label, p, c)
-        )
-    )
+    # Each sign once per clause: reported, or only denied ("no fever, no chills": still a
+    # clinical turn, for staff).
+    heard: dict[str, bool] = {}
+    for label, p in _URGENT:
+        if label in _NEEDS_A_SYMPTOM and not symptom:
+            continue
+        for c in parts:
+            verdict = _reported(label, p, c)
+            if verdict is not None:
+                heard[label] = heard.get(label, False) or verdict
+    urgent = [label for label, reported in heard.items() if reported]
     if in_context:
         urgent += [
             label
             for label, p in _IN_CONTEXT
             if label not in urgent and any(_reported(label, p, c) for c in parts)
         ]
-    if not urgent and any(
-        p.search(c) for label, p in _URGENT for c in parts if label not in _NEEDS_A_SYMPTOM
-    ):
-        # Only denied signs ("no fever, no chills"): still a clinical turn, for staff.
+    if not urgent and heard:
         found.append("denied_sign")
     standalone = [u for u in urgent if u not in {"worsening", "severe_pain"}]
     if not found and not standalone:
@@ -246,13 +246,18 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     return ClinicalConcern(urgent=bool(urgent), signals=signals)
 
 
-def _reported(label: str, pattern: re.Pattern[str], clause: str) -> bool:
-    """The sign is in the clause and not denied right before it (`_DENIED`, read over the 60
-    characters before the sign: a denial touches it, and a long turn costs no more)."""
-    return any(
-        label in _NEVER_DENIED
-        or _SELF_NEGATED.match(m.group()) is not None
-        or (label == "fever" and _READING.match(clause, m.end()) is not None)
-        or not _DENIED.search(clause, max(0, m.start() - 60), m.start())
-        for m in pattern.finditer(clause)
-    )
+def _reported(label: str, pattern: re.Pattern[str], clause: str) -> bool | None:
+    """True when the sign is in the clause and not denied right before it (`_DENIED`, read
+    over the 60 characters before the sign: a denial touches it, and a long turn costs no
+    more); False when it is there only denied; None when it is not there."""
+    verdict: bool | None = None
+    for m in pattern.finditer(clause):
+        if (
+            label in _NEVER_DENIED
+            or _SELF_NEGATED.match(m.group()) is not None
+            or (label == "fever" and _READING.match(clause, m.end()) is not None)
+            or not _DENIED.search(clause, max(0, m.start() - 60), m.start())
+        ):
+            return True
+        verdict = False
+    return verdict
