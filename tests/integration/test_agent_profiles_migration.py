@@ -14,7 +14,7 @@ from ringfence.agent.profile import AgentProfile, CallContext, CallDirection, Po
 from ringfence.agent.session import AgentSession, profile_to_json, session_to_json
 from ringfence.domain.vocabulary import CallPurpose
 from ringfence.services.stored_sessions import load_session, profile_digest
-from tests.integration.test_call_direction_migration import T0, _practice, _row, _tables
+from tests.integration.test_call_direction_migration import T0, _job, _practice, _tables
 
 SESSION = AgentSession(
     AgentProfile(
@@ -35,20 +35,6 @@ SESSION = AgentSession(
         is_test=False,
     ),
 )
-
-
-def _job(t: dict[str, object], job_id: int, **given: object) -> dict[str, object]:
-    return _row(
-        t["call_jobs"],  # type: ignore[arg-type]
-        id=job_id,
-        account_id=1,
-        location_id=1,
-        contact_id=1,
-        purpose="appointment_confirmation",
-        call_type="live",
-        status="completed",
-        **given,
-    )
 
 
 def test_old_jobs_read_back_and_a_downgrade_puts_profiles_back_inline(

@@ -67,6 +67,19 @@ def _practice(conn: Connection, t: dict[str, Table]) -> None:
     )
 
 
+def _job(t: dict[str, Table], job_id: int, **given: Any) -> dict[str, Any]:
+    """A call job of contact 1 (`_practice`), completed unless `given` says otherwise."""
+    fields: dict[str, Any] = {
+        "account_id": 1,
+        "location_id": 1,
+        "contact_id": 1,
+        "purpose": "appointment_confirmation",
+        "call_type": "live",
+        "status": "completed",
+    }
+    return _row(t["call_jobs"], id=job_id, **(fields | given))
+
+
 def test_existing_calls_become_outbound_and_the_column_goes_on_downgrade(
     old_engine: Engine,
 ) -> None:
@@ -76,18 +89,7 @@ def test_existing_calls_become_outbound_and_the_column_goes_on_downgrade(
         _practice(conn, t)
         conn.execute(
             insert(t["call_jobs"]),
-            [
-                _row(
-                    t["call_jobs"],
-                    id=1,
-                    account_id=1,
-                    location_id=1,
-                    contact_id=1,
-                    purpose="appointment_confirmation",
-                    call_type="live",
-                    status="completed",
-                )
-            ],
+            [_job(t, 1)],
         )
 
     upgrade(old_engine, "0022")
@@ -98,34 +100,11 @@ def test_existing_calls_become_outbound_and_the_column_goes_on_downgrade(
         # `_row` leaves out columns with a server default.
         conn.execute(
             insert(t["call_jobs"]),
-            [
-                _row(
-                    t["call_jobs"],
-                    id=2,
-                    account_id=1,
-                    location_id=1,
-                    contact_id=1,
-                    purpose="appointment_confirmation",
-                    call_type="live",
-                    status="queued",
-                )
-            ],
+            [_job(t, 2, status="queued")],
         )
         conn.execute(
             insert(t["call_jobs"]),
-            [
-                _row(
-                    t["call_jobs"],
-                    id=3,
-                    account_id=1,
-                    location_id=1,
-                    contact_id=1,
-                    purpose="appointment_confirmation",
-                    call_type="live",
-                    status="completed",
-                    direction="inbound",
-                )
-            ],
+            [_job(t, 3, direction="inbound")],
         )
         directions = dict(
             conn.execute(select(t["call_jobs"].c.id, t["call_jobs"].c.direction)).all()
