@@ -627,8 +627,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "bare_no_reaches_an_article",
         _CLINICAL,
-        '    + r"|(not|without|nothing|none|sin|tampoco)("\n',
-        '    + _ARTICLE\n    + r"|(not|without|nothing|none|sin|tampoco)("\n',
+        '    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("\n',
+        '    + _ARTICLE\n    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("\n',
         'a bare "no" denies a sign after an article: "no the tongue is swollen" (an answer, '
         "then the complication) is not urgent",
     ),
@@ -647,6 +647,47 @@ MUTANTS: tuple[Mutant, ...] = (
         "        True\n",
         'the model alone is certain of an opt-out in a turn that reports a complication: "me '
         'desmayé" (read as opt-out at 0.65) suppresses the number of a patient who fainted',
+    ),
+    Mutant(
+        "not_the_patient_beside_a_treatment",
+        _CLINICAL,
+        "    if not any(p.search(c) for p in (*_SYMPTOM, *_CONTEXT) for c in parts):\n",
+        "    if True:\n",
+        'a relative\'s sign is set aside even in a turn that names the treatment: "my niece is '
+        'in the hospital since the filler you did" is not urgent',
+    ),
+    Mutant(
+        "not_the_patient_includes_a_parent",
+        _CLINICAL,
+        '    r"\\b(my|our|his|her|mi|mis|su|sus|nuestr[oa]s?)( little)? (grandbaby|grandbabies|"\n',
+        '    r"\\b(my|our|his|her|mi|mis|su|sus|nuestr[oa]s?)( little)? (grandbaby|mom|"\n',
+        'a parent, who may be the patient, is set aside as someone else: "my mom has a fever" '
+        "is not urgent",
+    ),
+    Mutant(
+        "gone_denies_any_fever",
+        _CLINICAL,
+        '        if gone and label == "fever" and _HAD.search(clause, max(0, m.start() - 40), '
+        "m.start()):\n",
+        '        if gone and label == "fever":\n',
+        'a turn that says one thing went away denies a fever it reports now: "the swelling went '
+        'away but now I have a fever" is not urgent',
+    ),
+    Mutant(
+        "fever_had_always_gone",
+        _CLINICAL,
+        "    gone = any(_GONE.search(c) for c in parts)\n",
+        "    gone = True\n",
+        'a fever had is a past issue even when the turn never says it went away: "I had a fever '
+        "yesterday and it's still there\" is not urgent",
+    ),
+    Mutant(
+        "plain_faint_ignored",
+        _CLINICAL,
+        '    "emergency": r"\\b(collapsed|keeled over|',
+        '    "emergency": r"\\bzz(collapsed|keeled over|',
+        'a faint said plainly is not heard: "she felt faint and collapsed after the treatment" '
+        "is not urgent",
     ),
 )
 

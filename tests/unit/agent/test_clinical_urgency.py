@@ -278,6 +278,56 @@ def test_more_ways_of_saying_a_sign_and_more_words_in_another_sense(
     assert (concern is not None and concern.urgent) is urgent
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # Signs said without the textbook word.
+        ("since the botox he keeps seeing two of everything", True),
+        ("she felt faint and collapsed after the treatment", True),
+        ("i got up after the procedure and hit the floor, my wife says i came round quick", True),
+        ("the stitches are weeping a greenish fluid", True),
+        ("the incision by my ear, it really reeks", True),
+        ("she's soaked through two pads of gauze since the lipo", True),
+        ("my cheek's swole and getting worse", True),
+        ("la herida sigue sangrando y no para", True),
+        ("ya llevo cuatro gasas de la lipo", True),
+        # Their other senses.
+        ("we hit the floor running on monday, so friday works", False),
+        ("i'm a nurse at the hospital, can we do a late slot", False),
+        ("soy enfermera de urgencias, me toca de noche", False),
+        ("estamos perdiendo dinero con la obra, mejor lo movemos", False),
+        ("the shop is bleeding money, call me next month", False),
+        ("we're making a vision board for the new year", False),
+        ("my cat's eye is swollen, vet at noon, can we move it", False),
+        ("felt pretty blue this week but i'm keeping the date", False),
+        # A fever had and gone is a past issue; a fever had and still there is not.
+        ("i had a slight fever on monday but it went away", False),
+        ("tuve una calentura leve pero ya se me quito", False),
+        ("i had a fever last night and now the chills", True),
+        ("i had a fever yesterday and it's still there", True),
+        ("i had a fever, it's gone, but my lip turned white", True),
+        ("the swelling went away but now i have a fever", True),
+        # Asked, not reported; said fine, not changed.
+        ("will it make the swelling worse if i fly", False),
+        ("my eyesight is perfectly fine, just a headache", False),
+        ("my eyesight is blurry since the filler", True),
+        # Someone who is not the patient, in a turn with no treatment or body in it ...
+        ("my grandson has a fever so i need another day", False),
+        ("my nephew is in the hospital, i'm driving up", False),
+        ("mi sobrina tiene calentura, no voy a poder ir", False),
+        # ... the patient's own sign, or a caller speaking for a patient, is always heard.
+        ("my niece is in the hospital since the filler you did", True),
+        ("my mom has a fever since her facelift", True),
+        ("my mom has a fever", True),
+        ("my grandson has a fever and my lip is going numb and white", True),
+        ("my cousin is visiting and i can not breathe well", True),
+    ],
+)
+def test_round_five_signs_and_their_other_senses(text: str, urgent: bool) -> None:
+    concern = assess_clinical(text)
+    assert (concern is not None and concern.urgent) is urgent
+
+
 def test_a_family_emergency_is_not_a_complication() -> None:
     for said in ("I had a family emergency, I need to cancel", "tuve una emergencia familiar"):
         concern = assess_clinical(said)

@@ -36,7 +36,7 @@ _CONTEXT_EN: Final = (
 )
 
 _CLINICAL_TEXT: Final = {
-    "symptom": r"\b(swell\w*|swollen|puff\w*|bruis\w*|lumps?|lumpy|bumpy|cold sores?|"
+    "symptom": r"\b(swell\w*|swollen|swole|puff\w*|bruis\w*|lumps?|lumpy|bumpy|cold sores?|"
     r"a (small |little |tiny |hard )?bump|bumps|a bump (on|under|in|near)|numb(ness|"
     r"ed|ing)?|"
     r"itch\w*|rash\w*|redness|red spots?|tender\w*|soreness|sore (on|at|where)|aching|ache|"
@@ -70,7 +70,8 @@ _URGENT_TEXT: Final = {
     r"\b(pain|swelling|headache) (\w+ ){0,4}(is|are|so) (severe|extreme|unbearable|"
     r"really bad|excruciating)\b|\b(hurts|hurting) (a lot|so (bad|much)|really bad)\b",
     "vision": r"\b(vision|blurry|blurred|double vision|seeing double|see double|can not see|"
-    r"blind\w*|eyesight|see (properly|clearly))\b",
+    r"blind\w*|eyesight|see (properly|clearly))\b|"
+    r"\bsee\w* (two of everything|everything double|things double)\b",
     # "Going" / "looking" + a colour counts in context only (`_IN_CONTEXT`): "going to White
     # Plains", "looking at Blue Cross" are not one; "it turned white" always is.
     "blanching": r"\b(blanch\w*|dusky|mottl\w*)\b|\b(turn\w*|went|gone)(?! to\b) (\w+ ){0,2}("
@@ -86,7 +87,8 @@ _URGENT_TEXT: Final = {
     + _COLOUR
     + r" and (cold|numb)\b",
     "fever": r"\b(fever\w*|chills|feverish|temperature)\b",
-    "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b",
+    "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b|"
+    r"\b(leak\w*|weep\w*|seep\w*|drain\w*|ooz\w*) (\w+ ){0,2}(yellow\w*|green\w*|cloudy|milky)\b",
     "breathing": r"\b(trouble|difficulty|hard|harder|problems?|can not|struggling|hard time) "
     r"(to |with |when )?(breath\w*|swallow\w*)\b|\bshort(ness)? of breath\b|"
     r"\b(unable|not able) to (breath\w*|swallow\w*)\b|\bcan not catch (my|her|his) breath\b|"
@@ -101,7 +103,8 @@ _URGENT_TEXT: Final = {
     r"blacked out|lost consciousness|blood clots?|dvt)\b",
     "bleeding": r"\b(bleeding (a lot|heavily|badly|through|non ?stop)|(will not|does not|can not) "
     r"stop bleeding|bleed\w* (\w+ ){0,4}(will not|does not|would not) stop|"
-    r"(incision|wound|stitches) (\w+ )?(opened|split|came apart|came out|popped))\b",
+    r"(incision|wound|stitches) (\w+ )?(opened|split|came apart|came out|popped)|"
+    r"soak\w* (through )?(\w+ ){0,2}(gauze|pads?|towels?|bandages?|dressings?))\b",
     "necrosis": r"\b(necros\w*|dying skin|black (skin|scab|spot))\b",
 }
 # Urgent only in a clinical context (`_CONTEXT_EN`): said loosely, they have other senses.
@@ -109,7 +112,12 @@ _IN_CONTEXT_EN: Final = {
     "blanching": r"\b(going|getting|looks?|looking|kind of|kinda|sort of) (\w+ ){0,2}("
     + _COLOUR[1:-1]
     + r"|dark|black)\b",
-    "infection": r"\b(smells?|smelling) (bad|funny|weird|foul|off|awful|gross)\b",
+    "infection": r"\b(smells?|smelling) (bad|funny|weird|foul|off|awful|gross)\b|"
+    r"\b(and it|it|that|the (cut|wound|incision|area|site)) (really |kinda |kind of )?"
+    r"(stinks|reeks)\b",
+    # A faint said plainly ("I went woozy and hit the floor after the treatment").
+    "emergency": r"\b(collapsed|keeled over|hit the (floor|deck|ground)|(came|come|coming) "
+    r"(round|around|to) (after|a few|when|on the))\b",
 }
 # Removed from a clause before it is read: the words in another sense ("a pain in the neck",
 # "I nearly fainted at the bill", "I work at the hospital").
@@ -129,9 +137,19 @@ _IDIOMS_EN: Final = (
     r"\bblacked out (the|my|those|these) (dates|days|calendar|schedule|week)\b",
     r"\b(i|she|he|we|they) work\w*( nights| days| shifts| there| as a \w+)? (at|in) (the|a) "
     r"(hospital|er|emergency room|urgent care)\b",
-    r"\bfeeling blue\b",
+    r"\b(i am|i m|she is|he is|she|he) (a|an) (nurse|paramedic|doctor|emt|physician|surgeon|"
+    r"orderly|tech|er nurse|er doctor)( (at|in) (the|a) (hospital|er|emergency room|urgent care)|"
+    r" there)\b",
+    r"\b(feel|feeling|feelin|felt) (kind of |kinda |a bit |a little |so |pretty |real )?blue\b",
+    # Said fine: "my vision's totally fine, no drooping" is no vision change.
+    r"\b(my|her|his|the) (vision|eyesight)( is| was)? (totally |completely |perfectly |"
+    r"still |all )?(fine|ok|okay|good|normal|clear|perfect|alright|all right)\b",
+    # A question, not a report: "can I take ibuprofen or does that make the bruising worse".
+    r"\b(does|do|will|would|could|can|might) (that|it|this|they) make (\w+ ){0,3}worse\b",
+    r"\b(bleeding|bleed|bleedin) (money|cash|us dry|me dry)\b",
     r"\b(family|work|childcare|personal) emergency\b",
     r"\b(my|our|the) vision (for|of) (this|next|the) (year|future|business|practice)\b",
+    r"\bvision boards?\b",
     # ... not "I lost my vision for a few seconds", "my vision for like an hour was gone".
     r"\b(?<!lost )(?<!lose )(my|our) vision "
     r"(for (?!(a|an|like|about|some|one|two|few|\d+)\b)|is to)\b",
@@ -142,7 +160,8 @@ _IDIOMS_EN: Final = (
     # A pet is never the patient: "my dog had a fever all weekend". Up to four words, never
     # past a conjunction or the caller ("my dog is fine but I can't breathe", "sorry the dog
     # was barking I can't breathe").
-    r"\b(my|our|the) (dog|cat|puppy|kitten|pet)( s)? (has|had|is|was|got|gets|been|having)"
+    r"\b(my|our|the) (dog|cat|puppy|kitten|pet)( s)?( (paw|paws|leg|ear|eye|face|nose|tail))?"
+    r" (has|had|is|was|got|gets|been|having)"
     r"( (?!(and|but|so|then|now|i|my|me|she|her|he|his|we|sorry|because|plus)\b)"
     r"\w+){0,4}",
 )
@@ -172,7 +191,7 @@ _DENIED: Final = re.compile(
     + _ARTICLE
     + r")?"
     + _MORE
-    + r"|(not|without|nothing|none|sin|tampoco)("
+    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("
     + _VERB
     + r")?"
     + _MORE
@@ -187,6 +206,31 @@ _READING: Final = re.compile(
     r"one hundred|ciento)"
 )
 _NEVER_DENIED: Final = frozenset({"vision"})
+# A fever had and gone ("I had a low fever the day after but it's gone since Saturday", "tuve
+# fiebre baja pero ya se me quitó") is a past issue, clinical: the fever right after "had" /
+# "tuve" in a turn that says it went away. A fever that has not ("I had a fever and now
+# chills") stays urgent, and so does every other sign in the turn.
+_HAD: Final = re.compile(
+    r"\b(had|tuve|tuvo|tenia)( (a|an|un|una))?( (low|slight|little|small|mild|bit of a|leve|"
+    r"ligera|poquita))?( grade)? ?$"
+)
+_GONE: Final = re.compile(
+    r"\b((it|that|they|the fever) (is |are |has |have )?(all )?(gone|went away|cleared|"
+    r"resolved|passed)|(went|gone) away|(ya )?se (me |le )?(quito|fue|paso|bajo))\b"
+)
+# Someone who is not the patient: a grandchild, a small child, an uncle or a cousin ("my
+# grandbaby's running a fever so I have to reschedule", "mi tío está en el hospital por la
+# cadera"). Read so only in a turn with no part of the body, treatment or symptom in it (a
+# caller speaking for the patient names the treatment: "my niece is in the hospital since
+# the filler"); never past a conjunction or the caller's own words. A son, daughter, parent
+# or spouse may be the patient and is always heard.
+_NOT_THE_PATIENT: Final = re.compile(
+    r"\b(my|our|his|her|mi|mis|su|sus|nuestr[oa]s?)( little)? (grandbaby|grandbabies|"
+    r"grandkids?|grandchild|grandchildren|grandson|granddaughter|baby|toddler|little one|kids?|"
+    r"uncle|aunt|auntie|cousin|nephew|niece|nietos?|nietas?|tio|tia|tios|primos?|primas?|"
+    r"sobrin[oa]s?|bebe|ninos?|ninas?|hijit[oa]s?)( s)?"
+    r"( (?!(and|but|so|then|now|i|my|me|y|pero|asi|ahora|yo|mi|no|porque|because)\b)\w+){0,5}"
+)
 _SYMPTOM: Final = tuple(p for label, p in _CLINICAL if label == "symptom")
 _NEEDS_A_SYMPTOM: Final = frozenset({"worsening"})
 _CONTEXT: Final = (re.compile(_CONTEXT_EN), re.compile(CONTEXT_ES))
@@ -212,6 +256,8 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     """
     # Once, not once per pattern; "está" -> "esta"; idioms out ("a pain in the neck").
     parts = [_IDIOMS.sub(" ", c) for c in clauses(unaccented(text))]
+    if not any(p.search(c) for p in (*_SYMPTOM, *_CONTEXT) for c in parts):
+        parts = [_NOT_THE_PATIENT.sub(" ", c) for c in parts]
     found = list(dict.fromkeys(label for label, p in _CLINICAL for c in parts if p.search(c)))
     # "Worse" counts in a turn with a symptom ("My lip is swollen. I iced it. It's getting
     # worse."), not beside any clinical word ("el martes está peor, ¿puedo tomar
@@ -221,11 +267,12 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     # Each sign once per clause: reported, or only denied ("no fever, no chills": still a
     # clinical turn, for staff).
     heard: dict[str, bool] = {}
+    gone = any(_GONE.search(c) for c in parts)
     for label, p in _URGENT:
         if label in _NEEDS_A_SYMPTOM and not symptom:
             continue
         for c in parts:
-            verdict = _reported(label, p, c)
+            verdict = _reported(label, p, c, gone=gone)
             if verdict is not None:
                 heard[label] = heard.get(label, False) or verdict
     urgent = [label for label, reported in heard.items() if reported]
@@ -246,12 +293,18 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     return ClinicalConcern(urgent=bool(urgent), signals=signals)
 
 
-def _reported(label: str, pattern: re.Pattern[str], clause: str) -> bool | None:
+def _reported(
+    label: str, pattern: re.Pattern[str], clause: str, *, gone: bool = False
+) -> bool | None:
     """True when the sign is in the clause and not denied right before it (`_DENIED`, read
     over the 60 characters before the sign: a denial touches it, and a long turn costs no
-    more); False when it is there only denied; None when it is not there."""
+    more); False when it is there only denied, or only as a fever had in a turn that says it
+    went away (`gone`); None when it is not there."""
     verdict: bool | None = None
     for m in pattern.finditer(clause):
+        if gone and label == "fever" and _HAD.search(clause, max(0, m.start() - 40), m.start()):
+            verdict = False
+            continue
         if (
             label in _NEVER_DENIED
             or _SELF_NEGATED.match(m.group()) is not None

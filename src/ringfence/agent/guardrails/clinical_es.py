@@ -89,6 +89,9 @@ URGENT_ES: Final = {
     r"me duele el pecho|desmay\w*|perd\w* el conocimiento|vahido|patatus|soponcio|"
     r"coagulos?|trombo\w*)\b",
     "bleeding": r"\b(sangr\w* (mucho|muchisimo|demasiado|sin parar)|no (para|deja) de sangrar|"
+    r"(sangr\w*|bleeding) (\w+ ){0,2}y no (para|se detiene|se para|se quita)|"
+    r"(llevo|van|ya llevo|ya van) (como )?(dos|tres|cuatro|cinco|varias|muchas|\d+) (toallas|"
+    r"gasas|vendas|curitas)|"
     r"sangrado (\w+ ){0,4}no (para|se detiene|se quita|deja)|"
     r"se (me |le )?abrio (la herida|la incision|la cicatriz)|(puntos|incision|herida|cicatriz|"
     r"sutura)( de (la|el|los|las) \w+)? se (me |le )?(abrio|abrieron|solto|soltaron|revento))\b",
@@ -124,6 +127,9 @@ IDIOMS_ES: Final = (
     r"\bmuert[oa]s? de (cansancio|hambre|risa|sueno|ganas|calor|frio)\b",
     r"\btrabaj\w* (de noche |de dia |por las noches |como \w+ )?(en|de) (el hospital|"
     r"un hospital|urgencias|emergencias|la sala de emergencias)\b",
+    r"\bsoy (enfermer[oa]|doctor[a]?|medic[oa]|paramedic[oa]|camiller[oa]|recepcionista) "
+    r"(en|de|del) (el |un |la )?(hospital|urgencias|emergencias)\b",
+    r"\b(estamos|estoy|esta|estan) (sangrando|perdiendo) (plata|dinero|lana|billete)\b",
     r"\b(el precio|la cuenta|el costo) (me )?(dolio|duele)\b",
     r"\bme duele el bolsillo\b",
     r"\bemergencia (familiar|en (la familia|casa|el trabajo))\b",
