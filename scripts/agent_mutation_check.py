@@ -653,7 +653,7 @@ MUTANTS: tuple[Mutant, ...] = (
         _CLINICAL,
         "    if not any(p.search(c) for p in (*_SYMPTOM, *_CONTEXT) for c in parts):\n",
         "    if True:\n",
-        'a relative\'s sign is set aside even in a turn that names the treatment: "my niece is '
+        "a relative's sign is set aside even in a turn that names the treatment: \"my niece is "
         'in the hospital since the filler you did" is not urgent',
     ),
     Mutant(
