@@ -53,6 +53,8 @@ _PIPELINE = "src/ringfence/speech/pipeline.py"
 _WORKER = "src/ringfence/speech/worker.py"
 _RESULT = "src/ringfence/speech/result.py"
 _CLINICAL = "src/ringfence/agent/guardrails/clinical.py"
+_OPT_OUT_RULES = "src/ringfence/agent/guardrails/opt_out.py"
+_OPT_OUT_ES = "src/ringfence/agent/guardrails/opt_out_es.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -688,6 +690,30 @@ MUTANTS: tuple[Mutant, ...] = (
         '    "emergency": r"\\bzz(collapsed|keeled over|',
         'a faint said plainly is not heard: "she felt faint and collapsed after the treatment" '
         "is not urgent",
+    ),
+    Mutant(
+        "spanish_opt_out_rules_off",
+        _OPT_OUT_RULES,
+        "        for pattern in _PHRASES_ES:\n",
+        "        for pattern in ():\n",
+        'the Spanish phrases are never read: "no me llame más" rests on the model alone',
+    ),
+    Mutant(
+        "spanish_negated_request_obeyed",
+        _OPT_OUT_RULES,
+        "                if not NEGATED_ES.search(clause, 0, found.start()):\n",
+        "                if True:\n",
+        'a request asked for in the negative is obeyed: "no quiero que dejen de llamarme" '
+        "suppresses the number",
+    ),
+    Mutant(
+        "spanish_past_tense_read_as_a_request",
+        _OPT_OUT_ES,
+        '    r"(llam|yam|marqu|habl|contact|molest|hostigu|fastidi|friegu|busqu)(e|en|es|eis)|"\n',
+        '    r"(llam|yam|marqu|habl|contact|molest|hostigu|fastidi|friegu|busqu)'
+        '(e|en|es|eis|aron|o)|"\n',
+        'a report is read as a request: "no me llamaron ayer" (nobody called) suppresses the '
+        "number",
     ),
 )
 

@@ -428,7 +428,9 @@ def test_a_spanish_opt_out_with_a_complication_ends_with_the_spanish_911_line() 
 
 def test_after_a_spanish_urgent_flag_a_clear_no_says_goodbye_in_spanish() -> None:
     runtime = confirmed()
-    asked = runtime.respond("deje de llamarme, tengo los labios morados y me falta el aire")
+    # Read by the model alone as a possible opt-out (a rule's "deje de llamarme" would be
+    # certain): the agent flags it and asks.
+    asked = runtime.respond("me desmayé")
     assert asked.text.startswith(URGENT_FLAG_ES)
     turn = runtime.respond("no")
     assert turn.text == URGENT_GOODBYE_ES

@@ -201,3 +201,94 @@ def test_a_corpus_of_non_opt_out_sentences_never_triggers(
     sentences: list[str], joiner: str
 ) -> None:
     assert detect_opt_out(joiner.join(sentences), appointment_in_context=True) is None
+
+
+# -- Spanish (`opt_out_es`) ---------------------------------------------------------------------
+EXPLICIT_ES = [
+    "No me llame más, por favor.",
+    "ya no nos marquen a este número",
+    "Por favor, no me vuelvan a llamar.",
+    "a mi papá ya no lo llamen",
+    "no me sigan molestando con eso",
+    "no me llaméis más, gracias",
+    "ya no me hablen a este cel",
+    "porfa ya no me yamen",
+    "Dejen de llamarme.",
+    "para de marcarme",
+    "dejen de estar llamando a cada rato",
+    "No quiero que me llamen.",
+    "mi esposa no quiere que la sigan llamando",
+    "no quiero recibir más llamadas",
+    "no más mensajes por favor",
+    "nada de llamadas, gracias",
+    "ya basta de llamadas",
+    "ya basta",
+    "estoy harta de sus llamadas",
+    "ya me tienen cansado con tanta llamada",
+    "ya párenle con las llamaditas",
+    "Quítenme de su lista.",
+    "sáquenme de la lista por favor",
+    "quiten mi número del sistema",
+    "bórrenme",
+    "pierdan mi número",
+    "quiero darme de baja",
+    "denme de baja de todo",
+    "póngame en la lista de no llamar",
+    "déjenme en paz",
+    "retiro mi consentimiento",
+    "yo nunca di permiso para esto",
+    "le agradecería que no me llamara más",
+    "favor de no llamarme",
+    "cancelen estas llamadas",
+]
+NOT_OPT_OUT_ES = [
+    "nadie me llamó para confirmar",
+    "no me llamaron ayer",
+    "¿no me van a llamar para la cita?",
+    "nadie me llama de la clínica",
+    "Llámeme más tarde, estoy manejando.",
+    "me llamo Ana Torres",
+    "No quiero que dejen de llamarme, se me olvidan las citas.",
+    "no dejen de llamarme",
+    "mi hijo tiene un robot que no deja de hablar",
+    "dejen de hablar tan rápido, no le entiendo",
+    "quíteme la cita del martes y póngame el jueves",
+    "no me quite la cita, sí voy",
+    "dejé de fumar hace un año",
+    "para el jueves está bien",
+    "baje el volumen por favor",
+    "no estoy interesada en el paquete",
+    "me borré de la app del gimnasio",
+    "el doctor me dio permiso de hacer ejercicio",
+]
+NEUTRAL_ES = ["sí, soy yo", "eh, este", "estoy en el trabajo", "oiga", "mire"]
+
+
+@pytest.mark.parametrize("text", EXPLICIT_ES)
+def test_spanish_requests_are_opt_outs(text: str) -> None:
+    found = detect_opt_out(text, appointment_in_context=True)
+    assert found is not None
+    assert found.rule is OptOutRule.PHRASE
+
+
+@pytest.mark.parametrize("text", NOT_OPT_OUT_ES)
+def test_spanish_non_opt_outs_never_trigger(text: str) -> None:
+    assert detect_opt_out(text, appointment_in_context=True) is None
+
+
+@given(
+    before=st.lists(st.sampled_from(NEUTRAL_ES), max_size=3),
+    phrase=st.sampled_from(EXPLICIT_ES),
+    after=st.lists(st.sampled_from(NEUTRAL_ES), max_size=3),
+    joiner=st.sampled_from([". ", "? ", "! ", ", ", "; "]),
+    accents=st.booleans(),
+    upper=st.booleans(),
+)
+def test_spanish_requests_are_found_with_or_without_their_accents(
+    before: list[str], phrase: str, after: list[str], joiner: str, accents: bool, upper: bool
+) -> None:
+    text = joiner.join([*before, phrase, *after])
+    if not accents:
+        text = text.translate(str.maketrans("áéíóúÁÉÍÓÚ", "aeiouAEIOU"))
+    text = text.upper() if upper else text
+    assert detect_opt_out(text, appointment_in_context=True) is not None

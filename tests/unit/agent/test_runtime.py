@@ -230,7 +230,11 @@ def test_a_request_inside_a_clinical_turn_on_the_last_turn_keeps_the_clinical_ta
     runtime = ConversationRuntime(profile(), outbound(), ScriptedPolicy(), max_callee_turns=2)
     runtime.start()
     runtime.respond("Yes, this is Jane.")
-    turn = runtime.respond("Deje de llamarme, tengo un poco de moretón desde ayer.")
+    # In doubt (the model alone; "deje de llamarme" is a rule's, certain: no call back for a
+    # question that is not urgent).
+    turn = runtime.respond(
+        "Ya no quiero saber nada de ustedes, tengo un poco de moretón desde ayer."
+    )
     assert turn.end_reason is EndReason.OPT_OUT
     reasons = [e.reason for e in turn.events if isinstance(e, StaffFollowUp)]
     assert FollowUpReason.CLINICAL_QUESTION in reasons

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ringfence.agent.text import clauses
+from ringfence.agent.guardrails.opt_out_es import NEGATED_ES, PHRASES_ES
+from ringfence.agent.text import clauses, unaccented
 
 
 class OptOutRule(StrEnum):
@@ -110,6 +111,7 @@ _PHRASE_TEXT: Final = (
     r"\bquit it\b",
 )
 _PHRASES: Final = tuple(re.compile(p) for p in _PHRASE_TEXT)
+_PHRASES_ES: Final = tuple(re.compile(p) for p in PHRASES_ES)
 
 _WORDS: Final = frozenset({"stop", "quit", "end", "cancel"})
 _NEGATORS: Final = frozenset({"not", "never", "without"})
@@ -194,6 +196,12 @@ def detect_opt_out(text: str, *, appointment_in_context: bool = False) -> OptOut
         match = _revocation_word(words, appointment_in_context)
         if match is not None:
             return match
+    # Spanish (`opt_out_es`), on the clauses without their accents.
+    for clause in clauses(unaccented(text)):
+        for pattern in _PHRASES_ES:
+            for found in pattern.finditer(clause):
+                if not NEGATED_ES.search(clause, 0, found.start()):
+                    return OptOutMatch(OptOutRule.PHRASE, found.group(0))
     return None
 
 
