@@ -8,6 +8,15 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from ringfence.agent.understanding.corpus import (
+    TEST_FROZEN,
+    TEST_FROZEN_ES_OPT_OUT,
+    TEST_FROZEN_V2,
+    TEST_FROZEN_V3,
+    TEST_FROZEN_V4,
+    shipped,
+    shipped_v1,
+)
 from ringfence.entrypoints.cli import app
 
 
@@ -16,21 +25,31 @@ def test_the_frozen_split_is_reported_apart_and_decides_the_exit_code() -> None:
     reports = json.loads(result.output)
     assert [r["set"] for r in reports] == [
         "frozen test split v4 (held out)",
+        "frozen Spanish opt-out split (held out; opt-out targets)",
         "split v1 (development: its misses were read)",
         "split v2 (development: its misses were read)",
         "split v3 (development: its misses were read)",
         "v1 guardrail set (labels folded to six)",
     ]
-    held_out, v1, v2, v3 = reports[0], reports[1], reports[2], reports[3]
+    held_out, spanish, v1, v2, v3 = reports[:5]
     assert held_out["total"] >= 670
+    assert spanish["total"] == 300
+    assert set(spanish["opt_out_by_language"]) == {"es"}
     assert v1["total"] >= 700
     assert v2["total"] >= 500
     assert v3["total"] >= 640
     assert set(held_out["opt_out_by_language"]) == {"en", "es"}
-    # Only the held-out split decides: the development sets were read while tuning.
-    assert result.exit_code == (1 if held_out["target_misses"] else 0), result.output
+    # A held-out split's misses are counted, never listed; the development sets' are listed.
+    assert [r["held_out"] for r in reports] == [True, True, False, False, False, False]
+    assert all("misses" not in r and r["misses_withheld"] >= 0 for r in reports[:2])
+    assert all(isinstance(r["misses"], list) for r in reports[2:])
+    # The Spanish split is judged on the opt-out targets only (it was written for them).
+    assert all(m.startswith("opt_out") for m in spanish["target_misses"])
+    # Only the held-out splits decide: the development sets were read while tuning.
+    failing = held_out["target_misses"] or spanish["target_misses"]
+    assert result.exit_code == (1 if failing else 0), result.output
     # The v1 set is scored on its six labels only.
-    assert set(reports[4]["labels"]) == {
+    assert set(reports[5]["labels"]) == {
         "opt_out",
         "ai_question",
         "clinical_question",
@@ -60,3 +79,15 @@ def test_the_rules_alone_keep_their_v1_evaluation() -> None:
     report = json.loads(result.output)
     assert report["total"] >= 300
     assert result.exit_code == (1 if report["target_misses"] else 0)
+
+
+def test_misses_are_never_listed_for_a_held_out_split() -> None:
+    result = CliRunner().invoke(app, ["agent", "eval", "--misses"], catch_exceptions=False)
+    # A listed miss is a whole line ending in the utterance ("    opt_out -> other: <text>").
+    listed = {line.partition(": ")[2] for line in result.output.splitlines() if " -> " in line}
+    assert listed  # the development sets' misses are listed
+    development = {
+        u.text for name in (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3) for u in shipped(name)
+    } | {u.text for u in shipped_v1()}
+    held_out = [*shipped(TEST_FROZEN_V4), *shipped(TEST_FROZEN_ES_OPT_OUT)]
+    assert [u.text for u in held_out if u.text in listed and u.text not in development] == []

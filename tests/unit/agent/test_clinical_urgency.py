@@ -40,6 +40,7 @@ from ringfence.agent.understanding.urgency_corpus import (
     TEST_FROZEN_V3,
     TEST_FROZEN_V4,
     TEST_FROZEN_V6,
+    TEST_FROZEN_V8,
     TRAINING,
     Urgency,
     load_cases,
@@ -474,6 +475,7 @@ def test_an_ai_question_with_a_clinical_question_gets_both_answers() -> None:
         (TEST_FROZEN_V3, "TEST_FROZEN_V3.md"),
         (TEST_FROZEN_V4, "TEST_FROZEN_V4.md"),
         (TEST_FROZEN_V6, "TEST_FROZEN_V6.md"),
+        (TEST_FROZEN_V8, "TEST_FROZEN_V8.md"),
     ],
 )
 def test_the_held_out_splits_are_the_ones_frozen(split: str, notes: str) -> None:

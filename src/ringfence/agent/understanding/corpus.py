@@ -34,6 +34,10 @@ TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
 # transcripts; frozen before v3's misses were read and v3 became a development set
 # (TEST_SPLIT_V4.md).
 TEST_FROZEN_V4: Final = "test_frozen_v4.jsonl"
+# A seventh writer: Spanish requests to stop calling and the hard negatives that share their
+# words, frozen before the Spanish opt-out rules were scored (TEST_SPLIT_ES_OPT_OUT.md); its
+# targets are the opt-out ones.
+TEST_FROZEN_ES_OPT_OUT: Final = "test_frozen_es_opt_out.jsonl"
 _FIELDS: Final = frozenset({"text", "label", "lang", "appointment_call", "source"})
 
 

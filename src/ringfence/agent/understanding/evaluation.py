@@ -132,9 +132,13 @@ class Report:
     def misses(self) -> list[Prediction]:
         return [p for p in self.predictions if p.label is not p.utterance.label]
 
-    def target_misses(self) -> list[str]:
+    def target_misses(self, labels: frozenset[Label] | None = None) -> list[str]:
+        """The targets missed (of those on `labels`, when given: a split written for one
+        label is judged on that label's targets)."""
         problems: list[str] = []
         for target in TARGETS:
+            if labels is not None and target.label not in labels:
+                continue
             score = self.score(target.label, target.language)
             if target.language is not None and score.support == 0:
                 continue  # a set without that language (the v1 set has no Spanish)

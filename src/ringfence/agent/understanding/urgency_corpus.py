@@ -7,11 +7,13 @@ shipped in `agent/data/urgency/` (docs/agent-evaluation.md, "Urgency").
   course, Spanish-weighted). The clinical assessor's patterns were written while reading their
   misses (each scored once unseen first); all four train the learned urgency head
   (`model.py`).
-- `dev_v5.jsonl`: a development set (answers inside a call, traps beside real signs): its
-  misses are read, it is not trained on.
-- `test_frozen.jsonl` to `test_frozen_v4.jsonl` and `test_frozen_v6.jsonl`: the held-out
-  splits, by five more helpers who saw neither the detector nor the other sets; never trained
-  or tuned on, their misses never read (TEST_FROZEN*.md hold their SHA-256).
+- `dev_v5.jsonl` and `dev_v7.jsonl`: development sets (answers inside a call, traps beside
+  real signs; third parties and regional English): their misses are read, they are not
+  trained on.
+- `test_frozen.jsonl` to `test_frozen_v4.jsonl`, `test_frozen_v6.jsonl` and
+  `test_frozen_v8.jsonl`: the held-out splits, by six more helpers who saw neither the
+  detector nor the other sets; never trained or tuned on, their misses never read
+  (TEST_FROZEN*.md hold their SHA-256).
 
 One JSON object per line: ``{"text": ..., "label": "urgent"|"clinical"|"none", "lang":
 "en"|"es"}``.
@@ -34,9 +36,17 @@ TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"
 TEST_FROZEN_V3: Final = "test_frozen_v3.jsonl"
 TEST_FROZEN_V4: Final = "test_frozen_v4.jsonl"
-TEST_FROZEN_V6: Final = "test_frozen_v6.jsonl"  # v5 is the development set, dev_v5.jsonl
-HELD_OUT: Final = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4, TEST_FROZEN_V6)
-DEVELOPMENT: Final = ("dev_v5.jsonl",)
+TEST_FROZEN_V6: Final = "test_frozen_v6.jsonl"  # v5 is a development set, dev_v5.jsonl
+TEST_FROZEN_V8: Final = "test_frozen_v8.jsonl"  # v7 too, dev_v7.jsonl
+HELD_OUT: Final = (
+    TEST_FROZEN,
+    TEST_FROZEN_V2,
+    TEST_FROZEN_V3,
+    TEST_FROZEN_V4,
+    TEST_FROZEN_V6,
+    TEST_FROZEN_V8,
+)
+DEVELOPMENT: Final = ("dev_v5.jsonl", "dev_v7.jsonl")
 _FIELDS: Final = frozenset({"text", "label", "lang"})
 
 
