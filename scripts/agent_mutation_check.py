@@ -81,7 +81,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "any_answer_keeps_calling",
         _RUNTIME,
-        "            if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):\n",
+        "            if heard.label is not Label.OPT_OUT and keeps_the_calls(callee_text):\n",
         "            if heard.label is not Label.OPT_OUT:\n",
         "after the opt-out question, anything but an opt-out keeps calling (not only a clear no)",
     ),
@@ -629,8 +629,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "bare_no_reaches_an_article",
         _CLINICAL,
-        '    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("\n',
-        '    + _ARTICLE\n    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("\n',
+        '    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada de)("\n',
+        '    + _ARTICLE\n    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada de)("\n',
         'a bare "no" denies a sign after an article: "no the tongue is swollen" (an answer, '
         "then the complication) is not urgent",
     ),
@@ -655,8 +655,8 @@ MUTANTS: tuple[Mutant, ...] = (
         _CLINICAL,
         "    if not any(p.search(c) for p in (*_SYMPTOM, *_CONTEXT) for c in parts):\n",
         "    if True:\n",
-        "a relative's sign is set aside even in a turn that names the treatment: \"my niece is "
-        'in the hospital since the filler you did" is not urgent',
+        "a child's fever is set aside even in a turn that names the treatment: \"my kid has a "
+        'fever since the laser treatment" is not urgent',
     ),
     Mutant(
         "not_the_patient_includes_a_parent",
@@ -678,7 +678,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fever_had_always_gone",
         _CLINICAL,
-        "    gone = any(_GONE.search(c) for c in parts)\n",
+        "    gone = any(_GONE.search(c) for c in parts) and not any(_BACK.search(c) for c in "
+        "parts)\n",
         "    gone = True\n",
         'a fever had is a past issue even when the turn never says it went away: "I had a fever '
         "yesterday and it's still there\" is not urgent",
@@ -686,8 +687,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "plain_faint_ignored",
         _CLINICAL,
-        '    "emergency": r"\\b(collapsed|keeled over|',
-        '    "emergency": r"\\bzz(collapsed|keeled over|',
+        '    r"patient)( s)? (collapsed|keeled over)\\b",',
+        '    r"patient)( s)? (xcollapsed|xkeeled over)\\b",',
         'a faint said plainly is not heard: "she felt faint and collapsed after the treatment" '
         "is not urgent",
     ),
@@ -714,6 +715,41 @@ MUTANTS: tuple[Mutant, ...] = (
         '(e|en|es|eis|aron|o)|"\n',
         'a report is read as a request: "no me llamaron ayer" (nobody called) suppresses the '
         "number",
+    ),
+    Mutant(
+        "only_a_bare_no_keeps_the_calls",
+        _RUNTIME,
+        "            if heard.label is not Label.OPT_OUT and keeps_the_calls(callee_text):\n",
+        "            if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):\n",
+        'to the opt-out question, "no, I\'m coming" is an opt-out: the patient who keeps her '
+        "appointment loses her calls",
+    ),
+    Mutant(
+        "a_bound_no_keeps_the_calls",
+        "src/ringfence/agent/understanding/answers.py",
+        '    r"si (voy|voy a ir|ire)|ahi (estare|voy a estar)|senorita|senora|senor|que va|'
+        'para nada|"\n',
+        '    r"(si )?(voy|voy a ir|ire)|ahi (estare|voy a estar)|senorita|senora|senor|que va|"\n'
+        '    r"para nada|"\n',
+        'a "no" that binds the verb after it keeps the calls: "no voy a ir" (I am not going) to '
+        '"Would you like us to stop calling?" is a clear no',
+    ),
+    Mutant(
+        "gone_though_it_came_back",
+        _CLINICAL,
+        "    gone = any(_GONE.search(c) for c in parts) and not any(_BACK.search(c) for c in "
+        "parts)\n",
+        "    gone = any(_GONE.search(c) for c in parts)\n",
+        'a fever that went away and came back is a past issue: "I had a fever, it went away and '
+        'came back" is not urgent',
+    ),
+    Mutant(
+        "nada_alone_denies",
+        _CLINICAL,
+        '    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada de)("\n',
+        '    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("\n',
+        'the filler "pues nada" denies the sign after it: "pues nada tengo fiebre desde ayer" is '
+        "not urgent",
     ),
 )
 

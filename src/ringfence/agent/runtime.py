@@ -107,7 +107,11 @@ from ringfence.agent.policies.intents import Intent, recognize_intent
 from ringfence.agent.policies.scripted import purpose_prompt
 from ringfence.agent.profile import AgentProfile, CallContext, CallDirection
 from ringfence.agent.text import clauses, sentences, unaccented
-from ringfence.agent.understanding.answers import is_bare_answer, is_clear_no
+from ringfence.agent.understanding.answers import (
+    is_bare_answer,
+    is_clear_no,
+    keeps_the_calls,
+)
 from ringfence.agent.understanding.decision import LEARNED_CLINICAL, Understanding
 from ringfence.agent.understanding.labels import Label, Language
 from ringfence.agent.understanding.understander import LearnedUnderstander, Understander
@@ -316,7 +320,7 @@ class ConversationRuntime:
             pending, self._asked_opt_out = self._asked_opt_out, None
             bare_cancel, self._asked_after_cancel = self._asked_after_cancel, False
             urgent, self._asked_after_urgent = self._asked_after_urgent, False
-            if heard.label is not Label.OPT_OUT and is_clear_no(callee_text):
+            if heard.label is not Label.OPT_OUT and keeps_the_calls(callee_text):
                 if urgent:
                     line = URGENT_GOODBYE_ES if self._spanish else URGENT_GOODBYE
                     return self._say(line, noted, EndReason.URGENT_FOLLOW_UP)

@@ -314,14 +314,44 @@ def test_more_ways_of_saying_a_sign_and_more_words_in_another_sense(
         ("my eyesight is blurry since the filler", True),
         # Someone who is not the patient, in a turn with no treatment or body in it ...
         ("my grandson has a fever so i need another day", False),
-        ("my nephew is in the hospital, i'm driving up", False),
-        ("mi sobrina tiene calentura, no voy a poder ir", False),
+        ("mi nieto tiene calentura, no voy a poder ir", False),
         # ... the patient's own sign, or a caller speaking for a patient, is always heard.
         ("my niece is in the hospital since the filler you did", True),
         ("my mom has a fever since her facelift", True),
         ("my mom has a fever", True),
         ("my grandson has a fever and my lip is going numb and white", True),
         ("my cousin is visiting and i can not breathe well", True),
+        # Review findings: an adult relative may be the patient, and a child's sign beside
+        # another sign leaves that sign alone.
+        ("my nephew is in the hospital, i'm driving up", True),
+        ("my aunt has a fever", True),
+        ("my niece is having trouble breathing", True),
+        ("my niece collapsed after her appointment", True),
+        ("mi tia esta viendo doble", True),
+        ("my grandson has a fever and can't breathe", True),
+        ("my kid has a fever since the laser treatment", True),
+        ("i had a fever, it went away and came back", True),
+        # ... a fever gone only when it is the fever that went, and did not come back.
+        ("i had a fever that hasn't gone away", True),
+        ("i had a fever it never went away", True),
+        ("i had a fever it went away and came back", True),
+        ("the swelling went away but i had a fever last night and still have it", True),
+        ("i've had a fever for three days now the bruise went away", True),
+        ("tenia fiebre y se me bajo un poco pero sigo caliente", True),
+        # ... "nada" is a denial only as "nada de": "pues nada" is a filler.
+        ("pues nada tengo fiebre desde ayer", True),
+        ("no me duele nada tengo fiebre", True),
+        ("nada de pus, solo un poco roja del peeling", False),
+        # ... "felt blue" beside a part of the body is a colour.
+        ("her lips felt so blue and cold", True),
+        # ... and their other senses.
+        ("honestly it stinks that i have to reschedule my botox", False),
+        ("should i soak a towel in cold water and put it on the bruise", False),
+        ("llevo tres toallas a la playa y tengo un moreton", False),
+        ("the deal collapsed after the procedure talk", False),
+        ("i'm draining the green pool this weekend", False),
+        ("everything looks double since the botox", True),
+        ("i'm seeing 2 of everything", True),
     ],
 )
 def test_round_five_signs_and_their_other_senses(text: str, urgent: bool) -> None:

@@ -411,3 +411,30 @@ def test_confirmation_end_to_end_events() -> None:
     turn = runtime.respond("Yes, I'll be there.")
     assert turn.events == (AppointmentConfirmed(), CallEnded(EndReason.COMPLETED))
     assert runtime.outcome is ConversationOutcome.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("answer", "keeps"),
+    [
+        ("No, I'm coming.", True),
+        ("no no, I'll be there", True),
+        ("No, sí voy a ir.", True),
+        ("no señorita, ahí estaré", True),
+        # "no sigan llamando" (stop calling) once speech-to-text drops the comma: an opt-out.
+        ("no, sigan llamando", False),
+        ("no, quiero los recordatorios", False),
+        ("No voy a ir.", False),
+        ("No, just text me instead.", False),
+        ("No, I'm done with this.", False),
+        ("no, sí voy, pero ya no me llamen", False),
+    ],
+)
+def test_a_no_that_keeps_the_appointment_is_a_clear_no(answer: str, keeps: bool) -> None:
+    """To "Would you like us to stop calling this number?", "no, I'm coming" was an opt-out
+    (anything but a bare no was): the patient who meant to keep her calls lost them."""
+    runtime = confirmed_runtime()
+    asked = runtime.respond("Cancel.")
+    assert asked.text == "Would you like us to stop calling this number?"
+    turn = runtime.respond(answer)
+    assert (EventKind.OPT_OUT not in kinds(turn.events)) is keeps
+    assert turn.ended is not keeps

@@ -31,6 +31,7 @@ _COLOUR: Final = r"(white|grey|gray|greyish|grayish|blue|bluish|purple|purplish|
 _CONTEXT_EN: Final = (
     r"\b(lips?|skin|nose|tip|cheeks?|chin|forehead|face|area|spots?|patch\w*|fingers?|toes?|"
     r"eyelids?|eyes?|temples?|jaw|neck|breasts?|nipples?|tissue|incision|wound|mouth|gums?|ears?|"
+    r"stitches|sutures|scars?|dressing|"
     r"arms?|legs?|hands?|belly|stomach|abdomen|brow|site|inject\w*|filler|botox|dysport|"
     r"treatment|procedure|surgery|lipo\w*|laser|peel|kybella|sculptra|microneedling)\b"
 )
@@ -71,7 +72,8 @@ _URGENT_TEXT: Final = {
     r"really bad|excruciating)\b|\b(hurts|hurting) (a lot|so (bad|much)|really bad)\b",
     "vision": r"\b(vision|blurry|blurred|double vision|seeing double|see double|can not see|"
     r"blind\w*|eyesight|see (properly|clearly))\b|"
-    r"\bsee\w* (two of everything|everything double|things double)\b",
+    r"\bsee\w* (two|2) of everything\b|\bsee\w* (everything|things) double\b|"
+    r"\beverything (looks|is|is looking) double\b",
     # "Going" / "looking" + a colour counts in context only (`_IN_CONTEXT`): "going to White
     # Plains", "looking at Blue Cross" are not one; "it turned white" always is.
     "blanching": r"\b(blanch\w*|dusky|mottl\w*)\b|\b(turn\w*|went|gone)(?! to\b) (\w+ ){0,2}("
@@ -87,8 +89,7 @@ _URGENT_TEXT: Final = {
     + _COLOUR
     + r" and (cold|numb)\b",
     "fever": r"\b(fever\w*|chills|feverish|temperature)\b",
-    "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b|"
-    r"\b(leak\w*|weep\w*|seep\w*|drain\w*|ooz\w*) (\w+ ){0,2}(yellow\w*|green\w*|cloudy|milky)\b",
+    "infection": r"\b(infect\w*|pus|oozing|hot to the touch|warm to the touch|abscess)\b",
     "breathing": r"\b(trouble|difficulty|hard|harder|problems?|can not|struggling|hard time) "
     r"(to |with |when )?(breath\w*|swallow\w*)\b|\bshort(ness)? of breath\b|"
     r"\b(unable|not able) to (breath\w*|swallow\w*)\b|\bcan not catch (my|her|his) breath\b|"
@@ -100,11 +101,16 @@ _URGENT_TEXT: Final = {
     r"(\w+ ){0,2}one side|can not (close|open) (my|her|his) eye)\b",
     "emergency": r"\b(emergency|hospital|911|nine one one|the er|urgent care|ambulance|"
     r"chest (pain|hurts|is tight|feels tight)|fainted|fainting|feel faint|passed out|"
-    r"blacked out|lost consciousness|blood clots?|dvt)\b",
+    r"blacked out|lost consciousness|blood clots?|dvt)\b|"
+    # Someone collapsed (never "the deal collapsed").
+    r"\b(i|she|he|they|and|then|just|nearly|almost|mom|dad|mother|father|wife|husband|"
+    r"daughter|son|sister|brother|aunt|uncle|niece|nephew|cousin|grandma|grandpa|friend|"
+    r"patient)( s)? (collapsed|keeled over)\b",
     "bleeding": r"\b(bleeding (a lot|heavily|badly|through|non ?stop)|(will not|does not|can not) "
     r"stop bleeding|bleed\w* (\w+ ){0,4}(will not|does not|would not) stop|"
     r"(incision|wound|stitches) (\w+ )?(opened|split|came apart|came out|popped)|"
-    r"soak\w* (through )?(\w+ ){0,2}(gauze|pads?|towels?|bandages?|dressings?))\b",
+    r"(soaked|soaking|bled) (through|thru) (\w+ ){0,2}(gauze|pads?|bandages?|dressings?|"
+    r"garment))\b",
     "necrosis": r"\b(necros\w*|dying skin|black (skin|scab|spot))\b",
 }
 # Urgent only in a clinical context (`_CONTEXT_EN`): said loosely, they have other senses.
@@ -113,11 +119,13 @@ _IN_CONTEXT_EN: Final = {
     + _COLOUR[1:-1]
     + r"|dark|black)\b",
     "infection": r"\b(smells?|smelling) (bad|funny|weird|foul|off|awful|gross)\b|"
-    r"\b(and it|it|that|the (cut|wound|incision|area|site)) (really |kinda |kind of )?"
-    r"(stinks|reeks)\b",
+    r"\b(and it|it|the (cut|wound|incision|area|site|stitches)) (really |kinda |kind of )?"
+    r"(stinks|reeks)\b(?! that)|"
+    r"\b(leak\w*|weep\w*|seep\w*|drain\w*|ooz\w*) (\w+ ){0,2}(yellow\w*|green\w*|cloudy|"
+    r"milky)\b",
     # A faint said plainly ("I went woozy and hit the floor after the treatment").
-    "emergency": r"\b(collapsed|keeled over|hit the (floor|deck|ground)|(came|come|coming) "
-    r"(round|around|to) (after|a few|when|on the))\b",
+    "emergency": r"\b(i|she|he|they|and|then|just|nearly|almost) hit the (floor|deck|ground)\b|"
+    r"\b(came|come|coming) (round|around|to) (after|a few|when|on the)\b",
 }
 # Removed from a clause before it is read: the words in another sense ("a pain in the neck",
 # "I nearly fainted at the bill", "I work at the hospital").
@@ -140,7 +148,6 @@ _IDIOMS_EN: Final = (
     r"\b(i am|i m|she is|he is|she|he) (a|an) (nurse|paramedic|doctor|emt|physician|surgeon|"
     r"orderly|tech|er nurse|er doctor)( (at|in) (the|a) (hospital|er|emergency room|urgent care)|"
     r" there)\b",
-    r"\b(feel|feeling|feelin|felt) (kind of |kinda |a bit |a little |so |pretty |real )?blue\b",
     # Said fine: "my vision's totally fine, no drooping" is no vision change.
     r"\b(my|her|his|the) (vision|eyesight)( is| was)? (totally |completely |perfectly |"
     r"still |all )?(fine|ok|okay|good|normal|clear|perfect|alright|all right)\b",
@@ -191,7 +198,7 @@ _DENIED: Final = re.compile(
     + _ARTICLE
     + r")?"
     + _MORE
-    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("
+    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada de)("
     + _VERB
     + r")?"
     + _MORE
@@ -211,25 +218,35 @@ _NEVER_DENIED: Final = frozenset({"vision"})
 # "tuve" in a turn that says it went away. A fever that has not ("I had a fever and now
 # chills") stays urgent, and so does every other sign in the turn.
 _HAD: Final = re.compile(
-    r"\b(had|tuve|tuvo|tenia)( (a|an|un|una))?( (low|slight|little|small|mild|bit of a|leve|"
-    r"ligera|poquita))?( grade)? ?$"
+    r"(?<!have )(?<!has )(?<!i ve )\b(had|tuve|tuvo)( (a|an|un|una))?( (low|slight|little|"
+    r"small|mild|bit of a|leve|ligera|poquita))?( grade)? ?$"
 )
+# ... said of the fever itself ("it's gone", "la fiebre se me quitó"), not negated ("it hasn't
+# gone away", "never went away"), and not come back ("went away and came back", "still").
 _GONE: Final = re.compile(
-    r"\b((it|that|they|the fever) (is |are |has |have )?(all )?(gone|went away|cleared|"
-    r"resolved|passed)|(went|gone) away|(ya )?se (me |le )?(quito|fue|paso|bajo))\b"
+    r"(?<!not )(?<!never )(?<!no )\b((it|the fever|the temperature)( is| has| was)? (all )?"
+    r"(gone|went away|cleared up|cleared|resolved|broke)|((ya )?se (me |le )|la fiebre se |la "
+    r"calentura se )(quito|fue))\b"
 )
-# Someone who is not the patient: a grandchild, a small child, an uncle or a cousin ("my
-# grandbaby's running a fever so I have to reschedule", "mi tío está en el hospital por la
-# cadera"). Read so only in a turn with no part of the body, treatment or symptom in it (a
-# caller speaking for the patient names the treatment: "my niece is in the hospital since
-# the filler"); never past a conjunction or the caller's own words. A son, daughter, parent
-# or spouse may be the patient and is always heard.
-_NOT_THE_PATIENT: Final = re.compile(
+_BACK: Final = re.compile(
+    r"\b(back|again|still|returned|sigue|sigo|todavia|otra vez|de nuevo|volvio|regreso)\b"
+)
+# Read loosely only in a turn with no part of the body, treatment or symptom in it:
+# - a child who is not the patient, with a fever or in hospital ("my grandbaby's running a
+#   fever so I have to reschedule", "mi nieto tiene fiebre"): the words up to the fever or the
+#   hospital go, never past a conjunction or the caller's own words, and nothing after them
+#   ("my grandson has a fever and can't breathe" keeps its breathing). An adult relative (an
+#   aunt, a cousin, a parent, a spouse) may be the patient and is always heard, and so is a
+#   child beside a treatment ("my daughter's lip turned white after the filler");
+# - "feeling blue" ("been feelin kinda blue about it"); "her lips felt so blue and cold" is
+#   a colour change.
+_READ_LOOSELY: Final = re.compile(
     r"\b(my|our|his|her|mi|mis|su|sus|nuestr[oa]s?)( little)? (grandbaby|grandbabies|"
     r"grandkids?|grandchild|grandchildren|grandson|granddaughter|baby|toddler|little one|kids?|"
-    r"uncle|aunt|auntie|cousin|nephew|niece|nietos?|nietas?|tio|tia|tios|primos?|primas?|"
-    r"sobrin[oa]s?|bebe|ninos?|ninas?|hijit[oa]s?)( s)?"
-    r"( (?!(and|but|so|then|now|i|my|me|y|pero|asi|ahora|yo|mi|no|porque|because)\b)\w+){0,5}"
+    r"nietos?|nietas?|bebe|ninos?|ninas?|hijit[oa]s?)( s)?"
+    r"( (?!(and|but|so|then|now|i|my|me|y|pero|asi|ahora|yo|mi|no|porque|because)\b)\w+){0,3}?"
+    r" (a )?(fever|temperature|fiebre|calentura|(in|at) the (hospital|er)|en el hospital)\b|"
+    r"\b(feel|feeling|feelin|felt) (kind of |kinda |a bit |a little |so |pretty |real )?blue\b"
 )
 _SYMPTOM: Final = tuple(p for label, p in _CLINICAL if label == "symptom")
 _NEEDS_A_SYMPTOM: Final = frozenset({"worsening"})
@@ -257,7 +274,7 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     # Once, not once per pattern; "está" -> "esta"; idioms out ("a pain in the neck").
     parts = [_IDIOMS.sub(" ", c) for c in clauses(unaccented(text))]
     if not any(p.search(c) for p in (*_SYMPTOM, *_CONTEXT) for c in parts):
-        parts = [_NOT_THE_PATIENT.sub(" ", c) for c in parts]
+        parts = [_READ_LOOSELY.sub(" ", c) for c in parts]
     found = list(dict.fromkeys(label for label, p in _CLINICAL for c in parts if p.search(c)))
     # "Worse" counts in a turn with a symptom ("My lip is swollen. I iced it. It's getting
     # worse."), not beside any clinical word ("el martes está peor, ¿puedo tomar
@@ -267,7 +284,7 @@ def assess_clinical(text: str) -> ClinicalConcern | None:
     # Each sign once per clause: reported, or only denied ("no fever, no chills": still a
     # clinical turn, for staff).
     heard: dict[str, bool] = {}
-    gone = any(_GONE.search(c) for c in parts)
+    gone = any(_GONE.search(c) for c in parts) and not any(_BACK.search(c) for c in parts)
     for label, p in _URGENT:
         if label in _NEEDS_A_SYMPTOM and not symptom:
             continue

@@ -90,8 +90,8 @@ URGENT_ES: Final = {
     r"coagulos?|trombo\w*)\b",
     "bleeding": r"\b(sangr\w* (mucho|muchisimo|demasiado|sin parar)|no (para|deja) de sangrar|"
     r"(sangr\w*|bleeding) (\w+ ){0,2}y no (para|se detiene|se para|se quita)|"
-    r"(llevo|van|ya llevo|ya van) (como )?(dos|tres|cuatro|cinco|varias|muchas|\d+) (toallas|"
-    r"gasas|vendas|curitas)|"
+    r"(llevo|van|ya llevo|ya van) (como )?(dos|tres|cuatro|cinco|varias|muchas|\d+) (gasas|"
+    r"vendas|apositos)|"
     r"sangrado (\w+ ){0,4}no (para|se detiene|se quita|deja)|"
     r"se (me |le )?abrio (la herida|la incision|la cicatriz)|(puntos|incision|herida|cicatriz|"
     r"sutura)( de (la|el|los|las) \w+)? se (me |le )?(abrio|abrieron|solto|soltaron|revento))\b",

@@ -29,6 +29,29 @@ def is_clear_no(text: str) -> bool:
     return bool(_CLEAR_NO.match(_plain(text)))
 
 
+# What a "no" to "Would you like us to stop calling this number?" may carry and still be a
+# clear no: the patient keeping the appointment, or addressing the caller ("no, I'm coming",
+# "no no, sí voy a ir", "no señorita"). Nothing here can revoke: a word outside these ("no,
+# just text me", "no, I'm done") still makes the answer an opt-out. Never a Spanish verb a
+# "no" can bind once the comma is lost: "no, sigan llamando" (keep calling) and "no sigan
+# llamando" (stop) read the same to speech-to-text, as do "no, quiero los recordatorios" and
+# "no quiero los recordatorios", or "no voy a ir".
+_KEEPING: Final = (
+    r"(i am (still )?coming|i will (still )?(be there|come|make it)|i am keeping (it|the "
+    r"appointment)|i want to keep (it|the appointment)|keep (it|the appointment|the reminders)|"
+    r"please keep calling|that is not what i meant|i misunderstood|miss|maam|sir|"
+    r"si (voy|voy a ir|ire)|ahi (estare|voy a estar)|senorita|senora|senor|que va|para nada|"
+    r"no se preocupe|todo bien)"
+)
+_NO_KEEPING: Final = re.compile(rf"^(um |uh |oh )?{_NO}( ({_TAIL}|{_KEEPING}))*$")
+
+
+def keeps_the_calls(text: str) -> bool:
+    """Whether `text`, said to the opt-out question, is a clear no: a refusal, with nothing
+    else than keeping the appointment or the calls ("no, I'm coming", "no, sigan llamando")."""
+    return bool(_NO_KEEPING.match(_plain(text)))
+
+
 _YES: Final = (
     r"(yes|yeah|yep|yup|yea|sure|okay|ok|alright|all right|correct|right|speaking|"
     r"si|claro|uh huh|mhm|of course|absolutely|definitely)"
