@@ -710,9 +710,10 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "spanish_past_tense_read_as_a_request",
         _OPT_OUT_ES,
-        '    r"(llam|yam|marqu|habl|contact|molest|hostigu|fastidi|friegu|busqu)(e|en|es|eis)|"\n',
-        '    r"(llam|yam|marqu|habl|contact|molest|hostigu|fastidi|friegu|busqu)'
-        '(e|en|es|eis|aron|o)|"\n',
+        '_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu|busqu)'
+        '(e|en|es|eis)"',
+        '_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu|busqu)'
+        '(e|en|es|eis|aron|o)"',
         'a report is read as a request: "no me llamaron ayer" (nobody called) suppresses the '
         "number",
     ),
@@ -750,6 +751,22 @@ MUTANTS: tuple[Mutant, ...] = (
         '    + r"|(not|without|nothing( of)?|none|sin|tampoco|nada( de)?)("\n',
         'the filler "pues nada" denies the sign after it: "pues nada tengo fiebre desde ayer" is '
         "not urgent",
+    ),
+    Mutant(
+        "spanish_talk_read_as_a_call",
+        _OPT_OUT_ES,
+        '_TALK: Final = r"(habl|escrib)(e|en|es|eis|a|an|as)"',
+        '_TALK: Final = r"(habl|escrib)(e|en|es|eis|a|an|as)\\b.*"',
+        '"hablar" as "to talk" is a request not to be called: "no me hablen en inglés" '
+        "suppresses the number",
+    ),
+    Mutant(
+        "spanish_keep_calling_read_as_stop",
+        _OPT_OUT_ES,
+        '    rf"\\b(?<!no )(?<!no me )(?<!no nos )(?<!vaya a )(?<!vayan a )(?<!vayas a )'
+        '(deje|dejen|deja|"',
+        '    rf"\\b(?<!no )(deje|dejen|deja|"',
+        '"no me dejen de llamar" (keep calling me) suppresses the number',
     ),
 )
 

@@ -4,6 +4,7 @@ the exit code."""
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -91,3 +92,14 @@ def test_misses_are_never_listed_for_a_held_out_split() -> None:
     } | {u.text for u in shipped_v1()}
     held_out = [*shipped(TEST_FROZEN_V4), *shipped(TEST_FROZEN_ES_OPT_OUT)]
     assert [u.text for u in held_out if u.text in listed and u.text not in development] == []
+
+
+def test_a_held_out_split_named_as_file_keeps_its_misses_hidden() -> None:
+    folder = resources.files("ringfence.agent").joinpath("data", "understanding")
+    with resources.as_file(folder.joinpath(TEST_FROZEN_ES_OPT_OUT)) as split:
+        shown = CliRunner().invoke(app, ["agent", "eval", str(split), "--misses"])
+        as_json = CliRunner().invoke(app, ["agent", "eval", str(split), "--json"])
+    assert " -> " not in shown.output
+    [report] = json.loads(as_json.output)
+    assert "misses" not in report
+    assert report["held_out"] is True

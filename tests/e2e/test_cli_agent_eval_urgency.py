@@ -4,6 +4,7 @@ exit code decided by the held-out split alone."""
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -70,3 +71,10 @@ def test_misses_are_listed_for_the_training_sets_never_for_a_held_out_split() ->
     assert len(shown) == 2
     held_out, _training = shown
     assert " -> " not in held_out  # a custom FILE's misses are listed: the test above
+
+
+def test_a_held_out_split_named_as_file_keeps_its_misses_hidden() -> None:
+    folder = resources.files("ringfence.agent").joinpath("data", "urgency")
+    with resources.as_file(folder.joinpath("test_frozen_v8.jsonl")) as split:
+        result = CliRunner().invoke(app, ["agent", "eval-urgency", str(split), "--misses"])
+    assert " -> " not in result.output

@@ -240,6 +240,17 @@ EXPLICIT_ES = [
     "le agradecería que no me llamara más",
     "favor de no llamarme",
     "cancelen estas llamadas",
+    # Review findings: plain requests the first rules missed.
+    "no señorita, le digo que no me llamen más",
+    "no pues quiero que no me llamen",
+    "déjenme de llamar",
+    "ya no llamarme por favor",
+    "no quiero ser contactada",
+    "ya no estén llamando",
+    "no tienen mi permiso para llamarme",
+    "ya no quiero estar en su lista",
+    "sí, ya no me llamen",
+    "les escribo para que no me llamen más",
 ]
 NOT_OPT_OUT_ES = [
     "nadie me llamó para confirmar",
@@ -260,6 +271,23 @@ NOT_OPT_OUT_ES = [
     "no estoy interesada en el paquete",
     "me borré de la app del gimnasio",
     "el doctor me dio permiso de hacer ejercicio",
+    # Review findings: what the first rules read as requests.
+    "si no me contestan no me dejen de llamar",
+    "no me vaya a dejar de llamar",
+    "no me hablen en inglés por favor",
+    "no me hable tan rápido",
+    "estoy harta de que no me llamen para confirmar",
+    "basta con que me llamen un día antes",
+    "quíteme de la lista de espera",
+    "quiero darme de baja del plan de pagos",
+    "bórreme de la cita del viernes y póngame el lunes",
+    "quiten el número viejo y pongan este",
+    "retiré mi permiso en el trabajo",
+    "deja de molestar a tu hermana",
+    "no quiero que me llame el doctor, quiero hablar con la enfermera",
+    "no me llame la atención",
+    "no me escriba al correo, mejor mándeme mensaje",
+    "ya basta de hablar de precios",
 ]
 NEUTRAL_ES = ["sí, soy yo", "eh, este", "estoy en el trabajo", "oiga", "mire"]
 

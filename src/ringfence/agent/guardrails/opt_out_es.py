@@ -27,50 +27,69 @@ from __future__ import annotations
 import re
 from typing import Final
 
-# Subjunctive or imperative forms only (a request): llame, llamen, llames, llaméis.
-# "Hablar" is "to call" in much of Mexico ("ya no me hablen"); "yamar" is "llamar" as a
-# speech-to-text (or a yeísta speller) writes it.
-_ASK: Final = (
-    r"(llam|yam|marqu|habl|contact|molest|hostigu|fastidi|friegu|busqu)(e|en|es|eis)|"
-    r"escrib(a|an|as|ais)"
+# Subjunctive or imperative forms only (a request): llame, llamen, llames, llaméis; "yamar" is
+# "llamar" as a speech-to-text (or a yeísta speller) writes it.
+_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu|busqu)(e|en|es|eis)"
+# "Hablar" is "to call" in much of Mexico ("ya no me hablen"), and "escribir" a message, but
+# both are also "to talk" and "to write" ("no me hablen en inglés", "no me escriba al correo,
+# mándeme un mensaje"): they count only when nothing but the call follows them (`_THE_END`).
+_TALK: Final = r"(habl|escrib)(e|en|es|eis|a|an|as)"
+_THE_END: Final = (
+    r"(( (mas|ya|nunca|otra vez|de nuevo|por favor|porfa|gracias|a este \w+|a mi \w+|"
+    r"al (celular|cel|telefono|numero)|aqui|aca|a la casa|ustedes))*$)"
 )
-_INFINITIVE: Final = (
-    r"(llamar|yamar|marcar|hablar|contactar|molestar|escribir|hostigar|fastidiar)\w*"
+# The infinitive with its object ("llamarme"), or bare and followed by nothing but the call:
+# "dejen de llamar (a cada rato)", never "deja de molestar a tu hermana".
+_INFINITIVE: Final = r"(llamar|yamar|marcar|contactar|molestar|hostigar|fastidiar)"
+_TO_US: Final = (
+    rf"({_INFINITIVE}(me|nos|la|lo|le|les)\b|{_INFINITIVE}( (mas|ya|tanto|a cada rato|todos "
+    rf"los dias|a este \w+|aqui|a la casa|por favor|porfa))*$)"
 )
-_GERUND: Final = (
-    r"(llamando|yamando|marcando|hablando|molestando|contactando|escribiendo|fastidiando|"
-    r"buscando)"
-)
+_GERUND: Final = r"(llamando|yamando|marcando|molestando|contactando|fastidiando|buscando)(me|nos)?"
 # The past subjunctive a polite request takes: "preferiría que no me llamaran".
-_ASKED_POLITELY: Final = r"(llam|yam|marc|habl|contact|molest)(ara|aran|aras|ase|asen)"
+_ASKED_POLITELY: Final = r"(llam|yam|marc|contact|molest)(ara|aran|aras|ase|asen)"
 _OBJECT: Final = r"(me|nos|le|la|lo|les|las|los)"
 _CALLS: Final = (
     r"(llamadas?|llamaditas?|llamaderas?|mensajes|mensajitos|textos|calls|whatsapps?|"
     r"recordatorios)"
 )
+# What follows a list or a "baja" that is still ours (not "la lista de espera", "darme de baja
+# del plan de pagos").
+_OUR_LIST: Final = (
+    r"(lista|listas|sistema|base de datos|registro|directorio|contactos)\b(?! de (espera|"
+    r"cancelaciones|pacientes|precios|citas|regalos))"
+)
 
 PHRASES_ES: Final = (
     # "no me llame(n) más", "ya no la llamen", "nunca nos marquen", "no me sigan molestando",
-    # "no me vuelvan a llamar", "no me estén llamando".
-    rf"\b(no|nunca|jamas|nunca mas|ni) {_OBJECT} ({_ASK})\b",
+    # "no me vuelvan a llamar", "no me estén llamando"; never "no me llame la atención".
+    rf"\b(no|nunca|jamas|nunca mas|ni) {_OBJECT} ({_ASK})\b(?! la atencion)",
+    rf"\b(no|nunca|jamas|nunca mas|ni) {_OBJECT} {_TALK}{_THE_END}",
     rf"\bque no {_OBJECT} {_ASKED_POLITELY}\b",
-    rf"\b(favor de|por favor|porfa) no {_INFINITIVE}",
-    rf"\b(no|nunca|jamas) ({_OBJECT} )?(vuelv\w*|volver) a {_INFINITIVE}",
-    rf"\b(no|nunca|jamas) {_OBJECT} (sigan|siga|sigas|esten|este|estes|anden) {_GERUND}\b",
+    rf"\b(favor de|por favor|porfa|no|ya no)( ya)? no ({_INFINITIVE}(me|nos)\b|{_TO_US})",
+    rf"\b(no|ya no) ({_INFINITIVE}(me|nos))\b",
+    rf"\b(no|nunca|jamas) ({_OBJECT} )?(vuelv\w*|volver) a ({_INFINITIVE}|hablar)\w*",
+    rf"\b(no|nunca|jamas|ya no) ({_OBJECT} )?(sigan|siga|sigas|esten|este|estes|anden) {_GERUND}\b",
     # "no llamen más", "no llamen a este número", "no marquen aquí".
     r"\bno (llamen|llame|llames|llameis|marquen|marque|marques|hablen)( (mas|a este|aqui|aca|"
     r"a esta|a la casa|a mi|nunca|otra vez|de nuevo)\b|$)",
-    # "dejen de llamar", "para de marcarme", "dejad de llamar".
-    # ... never "no dejen de llamarme" (keep calling me) or "dejen de hablar" (stop talking).
-    rf"\b(?<!no )(deje|dejen|deja|dejes|dejad|dejar|dejan|paren|pare|para|parad|parar) de? "
-    rf"(estar {_GERUND}|(?!hablar){_INFINITIVE}|mandar (\w+ )?{_CALLS})",
+    # "dejen de llamar(me)", "para de marcarme", "déjenme de llamar"; never "no (me) dejen de
+    # llamar" or "no me vaya a dejar de llamar" (keep calling me).
+    rf"\b(?<!no )(?<!no me )(?<!no nos )(?<!vaya a )(?<!vayan a )(?<!vayas a )(deje|dejen|deja|"
+    rf"dejes|dejad|dejar|dejan|paren|pare|para|parad|parar) de? (estar {_GERUND}|{_TO_US}|"
+    rf"mandar (\w+ )?{_CALLS})",
+    rf"\b(?<!no )(dejenme|dejeme|dejame|dejennos|dejenos) de? ({_INFINITIVE}|estar {_GERUND})",
     # "ya párenle (con las llamadas)", "ya para con las llamadas".
     rf"\b(ya )?(parenle|parale|parele)\b|\b(para|paren|pare)( ya)? con (las |tanta |tantas |"
     rf"sus |estas )?{_CALLS}\b",
-    # "no quiero que me llamen", "no queremos que nos sigan llamando", "no deseo que me
-    # contacten".
+    # "no quiero que me llamen", "no queremos que nos sigan llamando", "mi esposo no quiere que
+    # le hablen"; "no quiero que me llame el doctor" (wants the nurse) is not one.
     rf"\bno (quiero|queremos|quiere|quieren|deseo|deseamos|necesito) que ({_OBJECT} )?"
-    rf"((sigan|vuelvan a|esten) )?(llam|yam|marc|habl|contact|molest|escrib|busc)\w*",
+    rf"((sigan|vuelvan a|esten) )?({_ASK}|{_TALK}|{_GERUND}|(llam|yam|marc|contact|molest)\w*)"
+    rf"( (en|por) (la|las|el|los) \w+)?{_THE_END}",
+    r"\bno (quiero|queremos|quiere|deseo|deseamos) ser (contactad|llamad|molestad)\w*",
+    rf"\b(no|ya no) (quiero|queremos|quiere|deseo) (estar|seguir) en (su|la|sus|esa|esta) "
+    rf"{_OUR_LIST}",
     # "no quiero más llamadas", "no más llamadas", "ni una llamada más", "no me hagan calls".
     rf"\b(no|ya no) (quiero|queremos|quiere|quieren|deseo|necesito)( recibir)?( mas| ningunas?|"
     rf" sus| estas| esas| tantas)? {_CALLS}\b",
@@ -78,34 +97,44 @@ PHRASES_ES: Final = (
     rf"\bnada de {_CALLS}\b|\bpero (\w+ )?(llamadas|llamaditas) no\b",
     rf"\bcancel\w* (estas|las|sus|tantas|todas las) {_CALLS}\b",
     rf"\bno ({_OBJECT} )?(hagan|haga|hagas|manden|mande|mandes|envien|envie)( mas)? {_CALLS}\b",
-    # "basta de llamadas", "ya estuvo con las llamadas", "estoy harta de sus llamadas".
+    # "basta de llamadas", "ya estuvo con las llamadas", "estoy harta de sus llamadas"; never
+    # "basta con que me llamen un día antes" or "harta de que no me llamen".
     r"^((ya|por favor|porfa|oiga|senorita|senor|ay) )*basta( (ya|basta|por favor))*$",
     rf"\b(basta|ya basta|suficiente|ya estuvo|ya estuvo bueno|ya chole|chole) (de|con) (\w+ )?"
-    rf"({_CALLS}|{_INFINITIVE}|que me {_ASK}|que me (esten|sigan) {_GERUND})\b",
-    rf"\b(hart|cansad|aburrid|fastidiad)\w* (de|con) (\w+ ){{0,2}}({_CALLS}|que me (\w+ )?"
-    rf"({_ASK}|{_GERUND}))\b",
-    # The list: "quíteme / sáquenme / bórrenme de su lista", "borren mi número".
+    rf"{_CALLS}\b|\b(basta|ya basta) de ({_TO_US}|que me (esten|sigan) {_GERUND})",
+    rf"\b(hart|cansad|aburrid|fastidiad)\w* (de|con) (\w+ ){{0,2}}{_CALLS}\b|\b(hart|cansad|"
+    rf"aburrid|fastidiad)\w* de que me (\w+ )?({_ASK}|{_GERUND})\b",
+    # The list: "quíteme / sáquenme / bórrenme de su lista", "borren mi número del sistema";
+    # never "la lista de espera", "quiten el número viejo y pongan este".
     r"\b(quit|saqu|sac|borr|elimin|remuev|remov)\w*( (a mi|mi|este|el|nuestro) (numero|"
     r"telefono|celular|nombre|contacto))? (de|del)( eh| este| pues)? (la |su |sus |las |tu |"
-    r"esa |esta |esas |estas )?(lista|listas|sistema|base de datos|registro|directorio|"
-    r"contactos)\b",
+    rf"esa |esta |esas |estas )?{_OUR_LIST}",
     r"\b(quite|quiten|quita|borre|borren|borra|elimine|eliminen|elimina|saquen|saque)(n|le|"
-    r"lo|la|me|nme)? (mi|este|el|su) (numero|telefono|celular|contacto|nombre|datos)\b",
-    r"\b(borrenme|borreme|borrame|eliminenme|elimineme|eliminame|borrenos|borrennos)\b",
+    r"lo|la|me|nme)? (mi|este|su) (numero|telefono|celular|contacto|nombre|datos)"
+    r"( (por favor|porfa|ya|de una vez))*$",
+    r"\b(borrenme|borreme|borrame|eliminenme|elimineme|eliminame|borrenos|borrennos)"
+    r"( (por favor|porfa|ya|ahora|de una vez|de todo))*$",
     r"\b(quitenme|quiteme|quitame|saquenme|saqueme|sacame) de (todo|sus llamadas|las llamadas)\b",
     r"\b(pierdan|pierda|pierde|olvidense de|olvidese de|olvidate de|tiren|boten) (mi|este) "
     r"(numero|telefono|celular)\b",
-    r"\b(dar|darme|darnos|denme|deme|dame|doy|daria) de baja\b",
+    rf"\b(dar|darme|darnos|denme|deme|dame|doy|daria) de baja( (de|del|de la|de su|de sus) "
+    rf"({_OUR_LIST}|llamadas|todo|ustedes))?( (por favor|porfa|ya))*$",
     r"\blista de no (llamar|llamadas|contactar|molestar)\b",
     r"\b(dejenme|dejeme|dejame|dejenos|dejennos|dejadme) (en paz|tranquil\w*)\b",
-    # Consent revoked or never given.
-    r"\b(revoc|retir|cancel|quit)\w* (mi |el |su |nuestro )?(consentimiento|permiso|"
-    r"autorizacion)\b",
+    # Consent revoked or never given; "retiré mi permiso en el trabajo" is not one.
+    r"\b(revoc|retir|cancel|quit)\w* (mi |el |su |nuestro )?(consentimiento|autorizacion)\b|"
+    rf"\b(revoc|retir|cancel|quit)\w* (mi |el |su |nuestro )?permiso( (para|de) "
+    rf"({_INFINITIVE}|que me)\w*|{_THE_END})",
     r"\b(nunca|jamas|no) (les |le )?(di|dimos|he dado|doy|damos|autorice|autorizo|"
     r"acepte|consenti)( (mi|el|ningun|su))? (permiso|consentimiento|autorizacion)\b",
     rf"\bno (autorizo|consiento|acepto) (que me|estas|sus|las) (\w+ )?({_CALLS}|{_ASK})\b",
+    rf"\bno (tienen|tiene|tienes) (mi )?permiso (para|de) {_INFINITIVE}",
+    rf"\bno (les |le )?autorizo (a|para) {_INFINITIVE}",
 )
-# Asked for in the negative: "no quiero que dejen de llamarme", "no es que no me llamen".
+# Asked for in the negative ("no quiero que dejen de llamarme", "no es que no me llamen"), or
+# a clause about something else ("estoy harta de que no me llamen", "cansada de esperar que me
+# llamen", "si no me contestan"); never "no señorita, le digo que no me llamen más".
 NEGATED_ES: Final = re.compile(
-    r"\b(no|tampoco|nunca) (\w+ ){0,2}(que|pido que|digo que|dije que|es que) ?$"
+    r"\b((no|tampoco|nunca) (les |le |te )?(quiero|queremos|pido|digo|dije|es|estoy diciendo|"
+    r"necesito|deseo)( decir)? que|(de|con|esperar|espero|porque|cuando|si) que) ?$"
 )

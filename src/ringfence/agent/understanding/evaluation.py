@@ -198,7 +198,10 @@ def _figure(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def format_report(report: Report, *, show_misses: bool = False) -> str:
+def format_report(
+    report: Report, *, show_misses: bool = False, targets: frozenset[Label] | None = None
+) -> str:
+    """The report as text; `targets`: the labels whose targets judge it (all by default)."""
     lines = [
         f"{report.name}: {len(report.predictions)} utterances, accuracy {report.accuracy:.3f}",
         f"  {'label':<18} {'recall':>7} {'precision':>9} {'support':>7} {'asked*':>6}",
@@ -216,7 +219,7 @@ def format_report(report: Report, *, show_misses: bool = False) -> str:
             f"{_figure(s.precision)}, support {s.support}"
         )
     lines.append("  * non-opt-outs the agent would ask 'Would you like us to stop calling?'")
-    problems = report.target_misses()
+    problems = report.target_misses(targets)
     lines.append("  targets: met" if not problems else "  targets missed:")
     lines += [f"    - {problem}" for problem in problems]
     if show_misses:

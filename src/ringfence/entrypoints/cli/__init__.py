@@ -569,42 +569,47 @@ def agent_eval(
         raise typer.Exit(code=2) from exc
     understander = LearnedUnderstander()
     reports = [evaluate_understanding(name, c, understander, folded=f) for name, c, f, _ in sets]
-    judged = [held for *_, held in sets]
+    # A held-out split's misses are never printed, nor put in the JSON (also when its file is
+    # named as FILE): reading them would make it a tuning set.
+    secret = [held and (file is None or file.name in _HELD_OUT_FILES) for *_, held in sets]
     if as_json:
         print(
             json.dumps(
-                [
-                    _report_json(r, held and file is None)
-                    for r, held in zip(reports, judged, strict=True)
-                ],
+                [_report_json(r, hidden) for r, hidden in zip(reports, secret, strict=True)],
                 indent=2,
             )
         )
     else:
-        # A held-out split's misses are never printed: reading them would make it a tuning set.
         print(
             "\n\n".join(
-                format_report(r, show_misses=misses and (file is not None or not held))
-                for r, held in zip(reports, judged, strict=True)
+                format_report(r, show_misses=misses and not hidden, targets=_judged_on(r.name))
+                for r, hidden in zip(reports, secret, strict=True)
             )
         )
-    failing = [_target_misses(r) for r, held in zip(reports, judged, strict=True) if held]
+    failing = [
+        r.target_misses(_judged_on(r.name))
+        for r, (*_, held) in zip(reports, sets, strict=True)
+        if held
+    ]
     raise typer.Exit(code=1 if any(failing) else 0)
 
 
 _SPANISH_SPLIT = "frozen Spanish opt-out split"
+_HELD_OUT_FILES = frozenset({TEST_FROZEN_V4, TEST_FROZEN_ES_OPT_OUT})
 
 
-def _target_misses(report: UnderstandingReport) -> list[str]:
+def _judged_on(name: str) -> frozenset[Label] | None:
     """The Spanish split was written for opt-outs: only their targets judge it."""
-    spanish = report.name.startswith(_SPANISH_SPLIT)
-    return report.target_misses(frozenset({Label.OPT_OUT}) if spanish else None)
+    return frozenset({Label.OPT_OUT}) if name.startswith(_SPANISH_SPLIT) else None
 
 
-def _report_json(report: UnderstandingReport, held_out: bool) -> dict[str, Any]:
-    """The report as JSON; a shipped held-out split's misses are counted, never listed."""
-    shown = report.as_dict() | {"target_misses": _target_misses(report), "held_out": held_out}
-    if held_out:
+def _report_json(report: UnderstandingReport, hidden: bool) -> dict[str, Any]:
+    """The report as JSON; a held-out split's misses are counted, never listed."""
+    shown = report.as_dict() | {
+        "target_misses": report.target_misses(_judged_on(report.name)),
+        "held_out": hidden,
+    }
+    if hidden:
         shown["misses_withheld"] = len(shown.pop("misses"))
     return shown
 

@@ -80,7 +80,7 @@ def agent_eval_urgency(
     else:
         for name, report, held_out in sets:
             # A shipped held-out split's misses are never printed: read, they would be tuned on.
-            shown = misses and (file is not None or not held_out)
+            shown = misses and not (held_out and (file is None or file.name in HELD_OUT))
             _print(name, report, held_out=held_out, misses=shown)
         for line in failing:
             console.print(f"[red]target missed: {line}[/red]")
