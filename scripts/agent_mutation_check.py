@@ -710,9 +710,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "spanish_past_tense_read_as_a_request",
         _OPT_OUT_ES,
-        '_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu|busqu)'
-        '(e|en|es|eis)"',
-        '_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu|busqu)'
+        '_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu)(e|en|es|eis)"',
+        '_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu)'
         '(e|en|es|eis|aron|o)"',
         'a report is read as a request: "no me llamaron ayer" (nobody called) suppresses the '
         "number",

@@ -352,6 +352,15 @@ def test_more_ways_of_saying_a_sign_and_more_words_in_another_sense(
         ("i'm draining the green pool this weekend", False),
         ("everything looks double since the botox", True),
         ("i'm seeing 2 of everything", True),
+        # Second review: the caller's own sign beside a child's, a fever masked or on and off,
+        # a wound that stinks, a faint felt.
+        ("my kids are visiting us in the hospital", True),
+        ("my grandson has a fever and so do i", True),
+        ("mi nieto tiene fiebre y yo también", True),
+        ("i had a temperature of 102 and it went away with advil", True),
+        ("i had a fever and it's gone now but it keeps coming and going", True),
+        ("my incision stinks", True),
+        ("i felt faint after the filler", True),
     ],
 )
 def test_round_five_signs_and_their_other_senses(text: str, urgent: bool) -> None:

@@ -251,6 +251,18 @@ EXPLICIT_ES = [
     "ya no quiero estar en su lista",
     "sí, ya no me llamen",
     "les escribo para que no me llamen más",
+    # Second review: what the first fixes lost.
+    "no me sigan hablando",
+    "no me hablen por teléfono",
+    "no me hablen ni me manden mensajes",
+    "no quiero que me llamen de la clínica",
+    "dejen de llamar a mi casa",
+    "quiero darme de baja de las llamadas",
+    "sí que no me llamen más",
+    "les pido de que no me llamen",
+    "tampoco quiero que me llamen",
+    "dejen de estarme llamando",
+    "borren mis datos",
 ]
 NOT_OPT_OUT_ES = [
     "nadie me llamó para confirmar",
@@ -288,6 +300,13 @@ NOT_OPT_OUT_ES = [
     "no me llame la atención",
     "no me escriba al correo, mejor mándeme mensaje",
     "ya basta de hablar de precios",
+    # Second review.
+    "no me cancelen las llamadas de recordatorio",
+    "no me llames mija, dime señora",
+    "no me llame el doctor, mejor la enfermera",
+    "la dejé de llamar",
+    "ya no la llamé",
+    "no me busquen en la lista de espera",
 ]
 NEUTRAL_ES = ["sí, soy yo", "eh, este", "estoy en el trabajo", "oiga", "mire"]
 

@@ -420,6 +420,7 @@ def test_confirmation_end_to_end_events() -> None:
         ("no no, I'll be there", True),
         ("No, sí voy a ir.", True),
         ("no señorita, ahí estaré", True),
+        ("No ma'am.", True),
         # "no sigan llamando" (stop calling) once speech-to-text drops the comma: an opt-out.
         ("no, sigan llamando", False),
         ("no, quiero los recordatorios", False),

@@ -100,8 +100,8 @@ _URGENT_TEXT: Final = {
     r"(lower\w*|hanging)|(dropp\w*|droop\w*|sagg\w*) "
     r"(\w+ ){0,2}one side|can not (close|open) (my|her|his) eye)\b",
     "emergency": r"\b(emergency|hospital|911|nine one one|the er|urgent care|ambulance|"
-    r"chest (pain|hurts|is tight|feels tight)|fainted|fainting|feel faint|passed out|"
-    r"blacked out|lost consciousness|blood clots?|dvt)\b|"
+    r"chest (pain|hurts|is tight|feels tight)|fainted|fainting|(feel|felt|feeling|feels) faint|"
+    r"passed out|blacked out|lost consciousness|blood clots?|dvt)\b|"
     # Someone collapsed (never "the deal collapsed").
     r"\b(i|she|he|they|and|then|just|nearly|almost|mom|dad|mother|father|wife|husband|"
     r"daughter|son|sister|brother|aunt|uncle|niece|nephew|cousin|grandma|grandpa|friend|"
@@ -119,8 +119,9 @@ _IN_CONTEXT_EN: Final = {
     + _COLOUR[1:-1]
     + r"|dark|black)\b",
     "infection": r"\b(smells?|smelling) (bad|funny|weird|foul|off|awful|gross)\b|"
-    r"\b(and it|it|the (cut|wound|incision|area|site|stitches)) (really |kinda |kind of )?"
-    r"(stinks|reeks)\b(?! that)|"
+    r"\b(and it|it) (really |kinda |kind of )?(stinks|reeks)\b(?! that (i|we|you|they|he|she)\b)|"
+    r"\b(the|my|her|his) (cut|wound|incision|area|site|stitches|scar|drain)s? (really |kinda |"
+    r"kind of )?(stinks?|reeks?|smells?)\b|"
     r"\b(leak\w*|weep\w*|seep\w*|drain\w*|ooz\w*) (\w+ ){0,2}(yellow\w*|green\w*|cloudy|"
     r"milky)\b",
     # A faint said plainly ("I went woozy and hit the floor after the treatment").
@@ -225,11 +226,15 @@ _HAD: Final = re.compile(
 # gone away", "never went away"), and not come back ("went away and came back", "still").
 _GONE: Final = re.compile(
     r"(?<!not )(?<!never )(?<!no )\b((it|the fever|the temperature)( is| has| was)? (all )?"
-    r"(gone|went away|cleared up|cleared|resolved|broke)|((ya )?se (me |le )|la fiebre se |la "
+    r"(gone|went away|cleared up|cleared|resolved)|((ya )?se (me |le )|la fiebre se |la "
     r"calentura se )(quito|fue))\b"
 )
+# ... nor gone only under a medicine, nor worse, on and off: "it went away with Advil", "it
+# broke but I feel worse", "it keeps coming and going".
 _BACK: Final = re.compile(
-    r"\b(back|again|still|returned|sigue|sigo|todavia|otra vez|de nuevo|volvio|regreso)\b"
+    r"\b(back|again|still|returned|keeps?|coming and going|comes and goes|on and off|worse|"
+    r"advil|tylenol|ibuprofen|motrin|aleve|aspirin|medicine|meds|sigue|sigo|todavia|otra vez|"
+    r"de nuevo|volvio|regreso|peor|va y viene|viene y va|pastilla|paracetamol|ibuprofeno)\b"
 )
 # Read loosely only in a turn with no part of the body, treatment or symptom in it:
 # - a child who is not the patient, with a fever or in hospital ("my grandbaby's running a
@@ -244,8 +249,12 @@ _READ_LOOSELY: Final = re.compile(
     r"\b(my|our|his|her|mi|mis|su|sus|nuestr[oa]s?)( little)? (grandbaby|grandbabies|"
     r"grandkids?|grandchild|grandchildren|grandson|granddaughter|baby|toddler|little one|kids?|"
     r"nietos?|nietas?|bebe|ninos?|ninas?|hijit[oa]s?)( s)?"
-    r"( (?!(and|but|so|then|now|i|my|me|y|pero|asi|ahora|yo|mi|no|porque|because)\b)\w+){0,3}?"
-    r" (a )?(fever|temperature|fiebre|calentura|(in|at) the (hospital|er)|en el hospital)\b|"
+    r"( (?!(and|but|so|then|now|i|my|me|us|we|y|pero|asi|ahora|yo|mi|no|nos|conmigo|porque|"
+    r"because)\b)\w+){0,3}?"
+    r" (a )?(fever|temperature|fiebre|calentura|(in|at) the (hospital|er)|en el hospital)\b"
+    # ... unless the caller has it too ("and so do I", "y yo también").
+    r"(?!.*\b(so do i|me too|i do too|i have (it|one) too|as well|too|yo tambien|tambien|"
+    r"igual)\b)|"
     r"\b(feel|feeling|feelin|felt) (kind of |kinda |a bit |a little |so |pretty |real )?blue\b"
 )
 _SYMPTOM: Final = tuple(p for label, p in _CLINICAL if label == "symptom")

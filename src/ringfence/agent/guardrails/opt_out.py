@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ringfence.agent.guardrails.opt_out_es import NEGATED_ES, PHRASES_ES
+from ringfence.agent.guardrails.opt_out_es import NEGATED_ES, PAST_ES, PHRASES_ES
 from ringfence.agent.text import clauses, unaccented
 
 
@@ -197,7 +197,7 @@ def detect_opt_out(text: str, *, appointment_in_context: bool = False) -> OptOut
         if match is not None:
             return match
     # Spanish (`opt_out_es`), on the clauses without their accents.
-    for clause in clauses(unaccented(text)):
+    for clause in clauses(unaccented(PAST_ES.sub(r"\1aste", text))):
         for pattern in _PHRASES_ES:
             for found in pattern.finditer(clause):
                 if not NEGATED_ES.search(clause, 0, found.start()):

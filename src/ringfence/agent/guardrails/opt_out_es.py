@@ -29,26 +29,38 @@ from typing import Final
 
 # Subjunctive or imperative forms only (a request): llame, llamen, llames, llaméis; "yamar" is
 # "llamar" as a speech-to-text (or a yeísta speller) writes it.
-_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu|busqu)(e|en|es|eis)"
+_ASK: Final = r"(llam|yam|marqu|contact|molest|hostigu|fastidi|friegu)(e|en|es|eis)"
 # "Hablar" is "to call" in much of Mexico ("ya no me hablen"), and "escribir" a message, but
 # both are also "to talk" and "to write" ("no me hablen en inglés", "no me escriba al correo,
 # mándeme un mensaje"): they count only when nothing but the call follows them (`_THE_END`).
 _TALK: Final = r"(habl|escrib)(e|en|es|eis|a|an|as)"
 _THE_END: Final = (
     r"(( (mas|ya|nunca|otra vez|de nuevo|por favor|porfa|gracias|a este \w+|a mi \w+|"
-    r"al (celular|cel|telefono|numero)|aqui|aca|a la casa|ustedes))*$)"
+    r"al (celular|cel|telefono|numero)|aqui|aca|a la casa|ustedes|tanto|a cada rato|"
+    r"(por|al) (telefono|whatsapp|mensaje|mensajes|cel|celular)|mensajes|whatsapps?|textos|"
+    r"de (la clinica|ustedes|aqui|alla|la oficina|el consultorio|su parte)|en (la|las) "
+    r"(noche|noches|manana|mananas|tarde|tardes)))*( ni .*)?$)"
 )
 # The infinitive with its object ("llamarme"), or bare and followed by nothing but the call:
 # "dejen de llamar (a cada rato)", never "deja de molestar a tu hermana".
 _INFINITIVE: Final = r"(llamar|yamar|marcar|contactar|molestar|hostigar|fastidiar)"
 _TO_US: Final = (
-    rf"({_INFINITIVE}(me|nos|la|lo|le|les)\b|{_INFINITIVE}( (mas|ya|tanto|a cada rato|todos "
-    rf"los dias|a este \w+|aqui|a la casa|por favor|porfa))*$)"
+    rf"({_INFINITIVE}(me|nos|la|lo|le|les)\b|hablar(me|nos)\b|{_INFINITIVE}( (mas|ya|tanto|a "
+    rf"cada rato|todos los dias|a este \w+|a mi \w+|aqui|a la casa|por favor|porfa))*$)"
 )
-_GERUND: Final = r"(llamando|yamando|marcando|molestando|contactando|fastidiando|buscando)(me|nos)?"
+_GERUND: Final = (
+    r"(llamando|yamando|marcando|hablando|escribiendo|molestando|contactando|fastidiando|"
+    r"buscando)(me|nos)?"
+)
 # The past subjunctive a polite request takes: "preferiría que no me llamaran".
 _ASKED_POLITELY: Final = r"(llam|yam|marc|contact|molest)(ara|aran|aras|ase|asen)"
 _OBJECT: Final = r"(me|nos|le|la|lo|les|las|los)"
+# What turns "no me llame" into something else: someone else calling ("no me llame el doctor,
+# mejor la enfermera"), a name ("no me llames mija"), "no me llame la atención".
+_NOT_A_REQUEST: Final = (
+    r"(?! (la atencion|el doctor|la doctora|el medico|la medica|la enfermera|el enfermero|"
+    r"el dr|la dra|mija|mijo|senora|senor|senorita|asi|por mi nombre|de tu|de usted)\b)"
+)
 _CALLS: Final = (
     r"(llamadas?|llamaditas?|llamaderas?|mensajes|mensajitos|textos|calls|whatsapps?|"
     r"recordatorios)"
@@ -57,26 +69,28 @@ _CALLS: Final = (
 # del plan de pagos").
 _OUR_LIST: Final = (
     r"(lista|listas|sistema|base de datos|registro|directorio|contactos)\b(?! de (espera|"
-    r"cancelaciones|pacientes|precios|citas|regalos))"
+    r"cancelaciones|precios|citas|regalos))"
 )
 
 PHRASES_ES: Final = (
     # "no me llame(n) más", "ya no la llamen", "nunca nos marquen", "no me sigan molestando",
     # "no me vuelvan a llamar", "no me estén llamando"; never "no me llame la atención".
-    rf"\b(no|nunca|jamas|nunca mas|ni) {_OBJECT} ({_ASK})\b(?! la atencion)",
+    rf"\b(no|nunca|jamas|nunca mas|ni) {_OBJECT} ({_ASK})\b{_NOT_A_REQUEST}",
     rf"\b(no|nunca|jamas|nunca mas|ni) {_OBJECT} {_TALK}{_THE_END}",
     rf"\bque no {_OBJECT} {_ASKED_POLITELY}\b",
     rf"\b(favor de|por favor|porfa|no|ya no)( ya)? no ({_INFINITIVE}(me|nos)\b|{_TO_US})",
     rf"\b(no|ya no) ({_INFINITIVE}(me|nos))\b",
     rf"\b(no|nunca|jamas) ({_OBJECT} )?(vuelv\w*|volver) a ({_INFINITIVE}|hablar)\w*",
-    rf"\b(no|nunca|jamas|ya no) ({_OBJECT} )?(sigan|siga|sigas|esten|este|estes|anden) {_GERUND}\b",
+    rf"\b(no|nunca|jamas|ya no) ({_OBJECT} )?(sigan|siga|sigas|esten|este|estes|anden) "
+    rf"{_GERUND}\b",
     # "no llamen más", "no llamen a este número", "no marquen aquí".
     r"\bno (llamen|llame|llames|llameis|marquen|marque|marques|hablen)( (mas|a este|aqui|aca|"
     r"a esta|a la casa|a mi|nunca|otra vez|de nuevo)\b|$)",
     # "dejen de llamar(me)", "para de marcarme", "déjenme de llamar"; never "no (me) dejen de
     # llamar" or "no me vaya a dejar de llamar" (keep calling me).
     rf"\b(?<!no )(?<!no me )(?<!no nos )(?<!vaya a )(?<!vayan a )(?<!vayas a )(deje|dejen|deja|"
-    rf"dejes|dejad|dejar|dejan|paren|pare|para|parad|parar) de? (estar {_GERUND}|{_TO_US}|"
+    rf"dejes|dejad|dejar|dejan|paren|pare|para|parad|parar) de? (estar(me|nos)? {_GERUND}|"
+    rf"{_TO_US}|"
     rf"mandar (\w+ )?{_CALLS})",
     rf"\b(?<!no )(dejenme|dejeme|dejame|dejennos|dejenos) de? ({_INFINITIVE}|estar {_GERUND})",
     # "ya párenle (con las llamadas)", "ya para con las llamadas".
@@ -84,9 +98,9 @@ PHRASES_ES: Final = (
     rf"sus |estas )?{_CALLS}\b",
     # "no quiero que me llamen", "no queremos que nos sigan llamando", "mi esposo no quiere que
     # le hablen"; "no quiero que me llame el doctor" (wants the nurse) is not one.
-    rf"\bno (quiero|queremos|quiere|quieren|deseo|deseamos|necesito) que ({_OBJECT} )?"
-    rf"((sigan|vuelvan a|esten) )?({_ASK}|{_TALK}|{_GERUND}|(llam|yam|marc|contact|molest)\w*)"
-    rf"( (en|por) (la|las|el|los) \w+)?{_THE_END}",
+    rf"\b(no|tampoco) (quiero|queremos|quiere|quieren|deseo|deseamos|necesito) que "
+    rf"({_OBJECT} )?((sigan|vuelvan a|esten) )?((llam|yam|marc|contact|molest)\w*\b"
+    rf"{_NOT_A_REQUEST}|({_TALK}|hablando|escribiendo){_THE_END})",
     r"\bno (quiero|queremos|quiere|deseo|deseamos) ser (contactad|llamad|molestad)\w*",
     rf"\b(no|ya no) (quiero|queremos|quiere|deseo) (estar|seguir) en (su|la|sus|esa|esta) "
     rf"{_OUR_LIST}",
@@ -95,7 +109,8 @@ PHRASES_ES: Final = (
     rf" sus| estas| esas| tantas)? {_CALLS}\b",
     rf"\b(no|ni una|ninguna) mas {_CALLS}\b|\bno mas {_CALLS}\b|\bni una (llamada|llamadita) mas\b",
     rf"\bnada de {_CALLS}\b|\bpero (\w+ )?(llamadas|llamaditas) no\b",
-    rf"\bcancel\w* (estas|las|sus|tantas|todas las) {_CALLS}\b",
+    rf"(?<!no )(?<!no me )(?<!no nos )\bcancel\w* (estas|las|sus|tantas|todas las) "
+    rf"{_CALLS}\b",
     rf"\bno ({_OBJECT} )?(hagan|haga|hagas|manden|mande|mandes|envien|envie)( mas)? {_CALLS}\b",
     # "basta de llamadas", "ya estuvo con las llamadas", "estoy harta de sus llamadas"; never
     # "basta con que me llamen un día antes" or "harta de que no me llamen".
@@ -110,14 +125,15 @@ PHRASES_ES: Final = (
     r"telefono|celular|nombre|contacto))? (de|del)( eh| este| pues)? (la |su |sus |las |tu |"
     rf"esa |esta |esas |estas )?{_OUR_LIST}",
     r"\b(quite|quiten|quita|borre|borren|borra|elimine|eliminen|elimina|saquen|saque)(n|le|"
-    r"lo|la|me|nme)? (mi|este|su) (numero|telefono|celular|contacto|nombre|datos)"
+    r"lo|la|me|nme)? (mi|mis|este|su) (numero|telefono|celular|contacto|nombre|datos)"
     r"( (por favor|porfa|ya|de una vez))*$",
     r"\b(borrenme|borreme|borrame|eliminenme|elimineme|eliminame|borrenos|borrennos)"
     r"( (por favor|porfa|ya|ahora|de una vez|de todo))*$",
     r"\b(quitenme|quiteme|quitame|saquenme|saqueme|sacame) de (todo|sus llamadas|las llamadas)\b",
     r"\b(pierdan|pierda|pierde|olvidense de|olvidese de|olvidate de|tiren|boten) (mi|este) "
     r"(numero|telefono|celular)\b",
-    rf"\b(dar|darme|darnos|denme|deme|dame|doy|daria) de baja( (de|del|de la|de su|de sus) "
+    rf"\b(dar|darme|darnos|denme|deme|dame|doy|daria) de baja( (de|del|de la|de las|de los|"
+    rf"de su|de sus) "
     rf"({_OUR_LIST}|llamadas|todo|ustedes))?( (por favor|porfa|ya))*$",
     r"\blista de no (llamar|llamadas|contactar|molestar)\b",
     r"\b(dejenme|dejeme|dejame|dejenos|dejennos|dejadme) (en paz|tranquil\w*)\b",
@@ -136,5 +152,9 @@ PHRASES_ES: Final = (
 # llamen", "si no me contestan"); never "no señorita, le digo que no me llamen más".
 NEGATED_ES: Final = re.compile(
     r"\b((no|tampoco|nunca) (les |le |te )?(quiero|queremos|pido|digo|dije|es|estoy diciendo|"
-    r"necesito|deseo)( decir)? que|(de|con|esperar|espero|porque|cuando|si) que) ?$"
+    r"necesito|deseo)( decir)? que|(esperar|espero|porque|cuando) que|(hart|cansad|aburrid|"
+    r"fastidiad)\w* de (esperar )?que) ?$"
 )
+# "Dejé de llamarla", "ya no la llamé", "marqué": a report in the first person's past, which
+# folding the accent would make a request ("deje de llamar", "no la llame").
+PAST_ES: Final = re.compile(r"\b(llam|yam|marqu|dej|contact|molest|habl)(é|É)\b")

@@ -39,7 +39,7 @@ def is_clear_no(text: str) -> bool:
 _KEEPING: Final = (
     r"(i am (still )?coming|i will (still )?(be there|come|make it)|i am keeping (it|the "
     r"appointment)|i want to keep (it|the appointment)|keep (it|the appointment|the reminders)|"
-    r"please keep calling|that is not what i meant|i misunderstood|miss|maam|sir|"
+    r"please keep calling|that is not what i meant|i misunderstood|miss|ma'?am|ma am|mam|sir|"
     r"si (voy|voy a ir|ire)|ahi (estare|voy a estar)|senorita|senora|senor|que va|para nada|"
     r"no se preocupe|todo bien)"
 )
