@@ -21,7 +21,14 @@ _TAIL: Final = (
     r"(it is|that is) all right|esta bien|por favor|i was just asking|"
     r"i did not mean that|i want the (appointment|reminder|reminders|calls))"
 )
-_CLEAR_NO: Final = re.compile(rf"^(um |uh |oh )?{_NO}( {_TAIL})*$")
+
+
+def _no_then(tails: str) -> re.Pattern[str]:
+    """A refusal and nothing after it but `tails`."""
+    return re.compile(rf"^(um |uh |oh )?{_NO}( ({tails}))*$")
+
+
+_CLEAR_NO: Final = _no_then(_TAIL)
 
 
 def is_clear_no(text: str) -> bool:
@@ -43,7 +50,7 @@ _KEEPING: Final = (
     r"si (voy|voy a ir|ire)|ahi (estare|voy a estar)|senorita|senora|senor|que va|para nada|"
     r"no se preocupe|todo bien)"
 )
-_NO_KEEPING: Final = re.compile(rf"^(um |uh |oh )?{_NO}( ({_TAIL}|{_KEEPING}))*$")
+_NO_KEEPING: Final = _no_then(f"{_TAIL}|{_KEEPING}")
 
 
 def keeps_the_calls(text: str) -> bool:

@@ -530,85 +530,66 @@ def agent_eval(
         _rules_eval(file, as_json)
         return
     try:
-        # (name, utterances, labels folded to six, held out: judged against the targets)
+        # (name, file, utterances, labels folded to six, held out: judged against the targets)
         if file is not None:
-            sets: list[tuple[str, Sequence[Utterance], bool, bool]] = [
-                (str(file), load_utterances(file), v1_labels, not v1_labels)
+            sets: list[tuple[str, str, Sequence[Utterance], bool, bool]] = [
+                (str(file), file.name, load_utterances(file), v1_labels, not v1_labels)
             ]
         else:
-            sets = [
-                ("frozen test split v4 (held out)", shipped(TEST_FROZEN_V4), False, True),
+            splits = [
+                ("frozen test split v4 (held out)", TEST_FROZEN_V4, True),
                 (
                     "frozen Spanish opt-out split (held out; opt-out targets)",
-                    shipped(TEST_FROZEN_ES_OPT_OUT),
-                    False,
+                    TEST_FROZEN_ES_OPT_OUT,
                     True,
                 ),
-                (
-                    "split v1 (development: its misses were read)",
-                    shipped(TEST_FROZEN),
-                    False,
-                    False,
-                ),
-                (
-                    "split v2 (development: its misses were read)",
-                    shipped(TEST_FROZEN_V2),
-                    False,
-                    False,
-                ),
-                (
-                    "split v3 (development: its misses were read)",
-                    shipped(TEST_FROZEN_V3),
-                    False,
-                    False,
-                ),
-                ("v1 guardrail set (labels folded to six)", shipped_v1(), True, False),
+                ("split v1 (development: its misses were read)", TEST_FROZEN, False),
+                ("split v2 (development: its misses were read)", TEST_FROZEN_V2, False),
+                ("split v3 (development: its misses were read)", TEST_FROZEN_V3, False),
             ]
+            sets = [(name, source, shipped(source), False, held) for name, source, held in splits]
+            sets.append(("v1 guardrail set (labels folded to six)", "", shipped_v1(), True, False))
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from exc
     understander = LearnedUnderstander()
-    reports = [evaluate_understanding(name, c, understander, folded=f) for name, c, f, _ in sets]
     # A held-out split's misses are never printed, nor put in the JSON (also when its file is
-    # named as FILE): reading them would make it a tuning set.
-    secret = [held and (file is None or file.name in _HELD_OUT_FILES) for *_, held in sets]
-    if as_json:
-        print(
-            json.dumps(
-                [_report_json(r, hidden) for r, hidden in zip(reports, secret, strict=True)],
-                indent=2,
-            )
+    # named as FILE): reading them would make it a tuning set. A split written for one label
+    # is judged on that label's targets (`_JUDGED_ON`).
+    judged = [
+        (
+            evaluate_understanding(name, corpus, understander, folded=folded),
+            held and (file is None or source in _JUDGED_ON),
+            held,
+            _JUDGED_ON.get(source),
         )
+        for name, source, corpus, folded, held in sets
+    ]
+    if as_json:
+        print(json.dumps([_report_json(*each) for each in judged], indent=2))
     else:
         print(
             "\n\n".join(
-                format_report(r, show_misses=misses and not hidden, targets=_judged_on(r.name))
-                for r, hidden in zip(reports, secret, strict=True)
+                format_report(r, show_misses=misses and not hidden, targets=targets)
+                for r, hidden, _held, targets in judged
             )
         )
-    failing = [
-        r.target_misses(_judged_on(r.name))
-        for r, (*_, held) in zip(reports, sets, strict=True)
-        if held
-    ]
+    failing = [r.target_misses(targets) for r, _hidden, held, targets in judged if held]
     raise typer.Exit(code=1 if any(failing) else 0)
 
 
-_SPANISH_SPLIT = "frozen Spanish opt-out split"
-_HELD_OUT_FILES = frozenset({TEST_FROZEN_V4, TEST_FROZEN_ES_OPT_OUT})
+# The shipped held-out splits, and the labels whose targets judge each (None: all of them).
+_JUDGED_ON: dict[str, frozenset[Label] | None] = {
+    TEST_FROZEN_V4: None,
+    TEST_FROZEN_ES_OPT_OUT: frozenset({Label.OPT_OUT}),
+}
 
 
-def _judged_on(name: str) -> frozenset[Label] | None:
-    """The Spanish split was written for opt-outs: only their targets judge it."""
-    return frozenset({Label.OPT_OUT}) if name.startswith(_SPANISH_SPLIT) else None
-
-
-def _report_json(report: UnderstandingReport, hidden: bool) -> dict[str, Any]:
+def _report_json(
+    report: UnderstandingReport, hidden: bool, held: bool, targets: frozenset[Label] | None
+) -> dict[str, Any]:
     """The report as JSON; a held-out split's misses are counted, never listed."""
-    shown = report.as_dict() | {
-        "target_misses": report.target_misses(_judged_on(report.name)),
-        "held_out": hidden,
-    }
+    shown = report.as_dict() | {"target_misses": report.target_misses(targets), "held_out": held}
     if hidden:
         shown["misses_withheld"] = len(shown.pop("misses"))
     return shown
