@@ -55,7 +55,8 @@ _NO_KEEPING: Final = _no_then(f"{_TAIL}|{_KEEPING}")
 
 def keeps_the_calls(text: str) -> bool:
     """Whether `text`, said to the opt-out question, is a clear no: a refusal, with nothing
-    else than keeping the appointment or the calls ("no, I'm coming", "no, sigan llamando")."""
+    else than keeping the appointment or addressing the caller ("no, I'm coming", "no no, sí
+    voy a ir"); "no, sigan llamando" is not one (without its comma it asks to stop)."""
     return bool(_NO_KEEPING.match(_plain(text)))
 
 
