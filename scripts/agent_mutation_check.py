@@ -201,6 +201,31 @@ MUTANTS: tuple[Mutant, ...] = (
         "                if False:\n",
         "AMD weighs a greeting transcript carrying an opt-out ('Stop calling me, my voicemail')",
     ),
+    # A beep soon after a person verdict (2026-12-08).
+    Mutant(
+        "amd_late_beep_ignored",
+        _AMD,
+        "self._watching = cfg.late_beep_ms > 0 and decision.verdict is AmdVerdict.HUMAN",
+        "self._watching = False",
+        "AMD: a beep after a person verdict changes nothing ('Hello? ... Just kidding, leave a "
+        "message.' and its beep: the opening runs on into the recording)",
+    ),
+    Mutant(
+        "amd_watch_unbounded",
+        _AMD,
+        "if now - person.at_ms >= self.config.late_beep_ms:",
+        "if now - person.at_ms >= 100 * self.config.late_beep_ms:",
+        "AMD: a person verdict is watched for a beep without bound",
+    ),
+    Mutant(
+        "amd_watch_kept_in_conversation",
+        _PIPELINE,
+        "            if reply.respond and reply.turn is not None and self._amd is not None:\n"
+        "                # The agent answers",
+        "            if False:\n                # The agent answers",
+        "a tone on the callee's line after the agent answered them leaves a voicemail on a "
+        "person",
+    ),
     Mutant(
         "greeting_turn_learned_opt_out",
         _WORKER,

@@ -6,7 +6,10 @@ Two questions, asked in order, frame by frame (time is the audio's own: frame n 
 (`speech.amd_config`).
 
 1. **Who answered?** From the greeting's length, what follows it, beeps, and its words:
-   - a **beep** (see below) is a machine, whatever came before, whenever it comes;
+   - a **beep** (see below) is a machine, whatever came before, whenever it comes; even
+     soon after a person verdict (`late_beep_ms`, LATE_BEEP: a recording that pauses like a
+     person, "Hello? ... Just kidding, leave a message."), until the shell closes that watch
+     (`close_watch`: the agent answered something the callee said);
    - **words** (when the detector was built with `words=True`, see "The greeting's words"
      below): a recorded greeting's phrase ("leave a message", "after the tone", "voicemail")
      is a machine at once; a live person's ("how can I help you", "hold on", "who is this")
@@ -91,6 +94,8 @@ class AmdReason(StrEnum):
     DEADLINE_SILENCE = "deadline_silence"  # nobody spoke by silence_deadline_ms
     MACHINE_WORDS = "machine_words"  # a recorded greeting's phrase was heard
     LIVE_WORDS = "live_words"  # a person: a live person's phrase was heard
+    # A beep soon after a person verdict by length: a machine after all (AmdConfig.late_beep_ms)
+    LATE_BEEP = "late_beep"
 
 
 class ReadyReason(StrEnum):
@@ -131,8 +136,11 @@ AmdEvent = AmdDecision | BeepHeard | ReadyForMessage | TranscribeGreeting
 
 class AnsweringMachineDetector:
     """Feed every inbound frame from the answer on; it returns events as they happen:
-    `BeepHeard`, one `AmdDecision`, and on a machine one `ReadyForMessage`. After a HUMAN or
-    UNKNOWN decision (or READY) it has nothing more to say: `done` turns True.
+    `BeepHeard`, an `AmdDecision`, and on a machine one `ReadyForMessage`. After a HUMAN or
+    UNKNOWN decision (or READY) it has nothing more to say (`done` turns True), except that a
+    person verdict is watched for `late_beep_ms`: a beep then is a second decision, MACHINE
+    (LATE_BEEP), which replaces the first (`revised` keeps it). The shell ends the watch
+    sooner with `close_watch` once it is in a conversation.
 
     `words=True`: the shell transcribes the greeting when asked (`TranscribeGreeting` events)
     and hands the text in with `hear`; without, the verdict is timing and beeps alone."""
@@ -141,7 +149,9 @@ class AnsweringMachineDetector:
         self.config = config or AmdConfig()
         self.words = words
         self.decision: AmdDecision | None = None
+        self.revised: AmdDecision | None = None  # the person verdict a late beep replaced
         self.ready: ReadyForMessage | None = None
+        self._watching = False  # a person verdict by length: a beep may still revise it
         self._frames = 0
         self._tones = ToneTracker(self.config)  # beeps and the network's tones
         # greeting tracking
@@ -156,9 +166,19 @@ class AnsweringMachineDetector:
 
     @property
     def done(self) -> bool:
-        if self.decision is None:
+        if self.decision is None or self._watching:
             return False
         return self.decision.verdict is not AmdVerdict.MACHINE or self.ready is not None
+
+    @property
+    def watching(self) -> bool:
+        """A person verdict stands, and a beep may still revise it."""
+        return self._watching
+
+    def close_watch(self) -> None:
+        """The person verdict is final: the call is a conversation now (the shell answered
+        what the callee said), and a tone on their line is no voicemail's beep."""
+        self._watching = False
 
     @property
     def now_ms(self) -> int:
@@ -209,11 +229,16 @@ class AnsweringMachineDetector:
             decision = self._decide(end)
             if decision is not None:
                 self.decision = decision
+                self._watching = cfg.late_beep_ms > 0 and decision.verdict is AmdVerdict.HUMAN
                 events.append(decision)
             elif self.words:
                 request = self._transcription_due(end)
                 if request is not None:
                     events.append(request)
+        elif self._watching:
+            revised = self._watch(end, beeped=bool(tones.beeps))
+            if revised is not None:
+                events.append(revised)
         if self.decision is not None and self.decision.verdict is AmdVerdict.MACHINE:
             ready = self._ready(end)
             if ready is not None:
@@ -340,6 +365,22 @@ class AnsweringMachineDetector:
     def _end_of_greeting_silence_ms(self, greeting: int) -> float:
         cfg = self.config
         return cfg.after_greeting_silence_ms + cfg.after_greeting_silence_per_ms * greeting
+
+    # -- a person verdict watched ----------------------------------------------------------
+    def _watch(self, now: int, *, beeped: bool) -> AmdDecision | None:
+        """While a person verdict is watched: a beep makes it a machine."""
+        person = self.decision
+        assert person is not None
+        if beeped:
+            self._watching = False
+            self.revised = person
+            self.decision = AmdDecision(
+                AmdVerdict.MACHINE, AmdReason.LATE_BEEP, now, self.greeting_ms
+            )
+            return self.decision
+        if now - person.at_ms >= self.config.late_beep_ms:
+            self._watching = False
+        return None
 
     # -- waiting for the beep --------------------------------------------------------------
     def _ready(self, now: int) -> ReadyForMessage | None:

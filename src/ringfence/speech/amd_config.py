@@ -129,6 +129,17 @@ class AmdConfig:
     no_beep_silence_ms: int = 2_500
     # Whatever happens, the message starts at most this long after the verdict.
     max_wait_ms: int = 30_000
+    # -- a person verdict revised by a later beep --
+    # A beep within this of a person verdict makes the call a machine after all (LATE_BEEP),
+    # as a beep before the verdict would: recorded greetings that pause like a person
+    # ("Hello? ... Just kidding, leave a message." then the beep; a name alone, then the beep
+    # a second later) were people, the opening went on into the recording and no message was
+    # left. A person's own line rarely holds one steady pure tone for beep_min_ms (a voice's
+    # pitch moves; a key's tones are two), and the pipeline stops watching once the agent
+    # answers something the callee said (`close_watch`), so the watch covers the opening,
+    # before a conversation. Not after nobody spoke (UNKNOWN, where a tone before any greeting
+    # may be the network's). 0 turns it off.
+    late_beep_ms: int = 8_000
     # -- the greeting's words (a detector built with words=True) --
     # A transcript of the greeting is asked for each time it has grown by this much audio
     # (Whisper tiny.en takes ~0.3-0.5 s on a few seconds of audio on two CPU cores: about one
@@ -162,3 +173,5 @@ class AmdConfig:
             raise ValueError("ringback_gap_ms must be >= bare_beep_confirm_ms")
         if self.transcribe_every_ms <= 0 or self.transcribe_after_pause_ms < 0:
             raise ValueError("transcribe_every_ms must be positive, transcribe_after_pause_ms >= 0")
+        if self.late_beep_ms < 0:
+            raise ValueError("late_beep_ms must not be negative (0 turns the watch off)")

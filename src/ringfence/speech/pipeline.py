@@ -13,7 +13,10 @@ What happens on the call:
    decides, the callee's greeting ("Hello?") is not a turn and cannot barge in. On a machine
    the opening stops (`Clear`), the agent's compliant voicemail (`agent.voicemail`: practice,
    callback number, generic reason, opt-out line; no PHI) is synthesized and played once the
-   beep is over, and the call's outcome is `voicemail`. Given a `greeting_stt`, AMD also
+   beep is over, and the call's outcome is `voicemail`. A beep soon after a person verdict
+   by the greeting's length does the same (AMD's late-beep watch: a recording that paused
+   like a person), until the callee has said something the agent answers. Given a
+   `greeting_stt`, AMD also
    hears the greeting's words: the worker transcribes the greeting as it grows, when AMD asks.
    An opt-out is heard throughout (docs/carriers.md): a greeting turn the opt-out rules hear
    as one is answered at once; one only the learned understander reads as one waits for the
@@ -417,6 +420,8 @@ class VoicePipeline:
     def _on_frame(self, frame: bytes, out: list[MediaAction]) -> None:
         speech = self._vad.is_speech(frame)
         amd_pending = False
+        if self._amd is not None and self._amd.watching and not self._may_revise_to_machine:
+            self._amd.close_watch()
         if self._amd is not None and not self._amd.done and not self._amd_overruled:
             for heard in self._amd.observe(frame, speech=speech):
                 if isinstance(heard, AmdDecision) and heard.verdict is AmdVerdict.MACHINE:
@@ -717,6 +722,11 @@ class VoicePipeline:
         if reply.first_audio_wall is None:
             reply.first_audio_wall = self._monotonic()
             self._record_latency(reply)
+            if reply.respond and reply.turn is not None and self._amd is not None:
+                # The agent answers what the callee said: a conversation, on whose line a
+                # tone is no voicemail's beep (AMD's late-beep watch ends). Not sooner: a
+                # recording's last words may end a turn before its beep.
+                self._amd.close_watch()
         out.append(audio)
 
     def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:
@@ -736,6 +746,17 @@ class VoicePipeline:
         self._track.replies[reply_id].respond = True
 
     @property
+    def _may_revise_to_machine(self) -> bool:
+        """A late beep may still make the call a voicemail (AMD's watch after a person
+        verdict): the agent has only spoken its opening, and the call is not ending."""
+        return (
+            self._mode is Mode.CONVERSATION
+            and not self._runtime.ended
+            and self._hangup_at_ms is None
+            and not self._amd_overruled
+        )
+
+    @property
     def _awaiting_amd(self) -> bool:
         amd = self._amd
         return amd is not None and amd.decision is None and not self._amd_overruled
@@ -753,6 +774,8 @@ class VoicePipeline:
         if self._runtime.ended or self._hangup_at_ms is not None:
             return
         self._stop_agent(out, self.now_ms)
+        if self._amd is not None:
+            self._amd.close_watch()  # the runtime hears the callee: a conversation
         first = self._track.replies[doubts[0].reply]
         reply = self._track.new_reply()
         reply.turn = self._track.replies[doubts[-1].reply].turn

@@ -81,8 +81,15 @@ def test_short_hello_then_silence_is_a_person() -> None:
     assert detector.decision == AmdDecision(
         AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, at_ms=1_760, greeting_ms=500
     )
-    assert detector.done
+    # A person verdict by length is watched for a late beep (late_beep_ms), then final.
+    assert detector.watching
+    assert not detector.done
     assert detector.ready is None
+    longer = listen(pause(0.4) + babble(0.5, seed=1) + pause(10))
+    assert longer.decision == detector.decision
+    assert longer.done
+    assert not longer.watching
+    assert longer.revised is None
 
 
 def test_a_person_answering_a_business_line_is_a_person() -> None:
@@ -230,6 +237,70 @@ def test_a_beep_after_a_short_greeting_makes_it_a_machine() -> None:
     )
     assert detector.ready is not None
     assert detector.ready.reason is ReadyReason.AFTER_BEEP
+
+
+def test_a_beep_soon_after_a_person_verdict_makes_it_a_machine() -> None:
+    """Finding: recorded greetings that pause like a person ("Hello? ... Just kidding, I'm
+    not here, leave a message." then a beep; a name alone, then the beep a second later) were
+    people: the opening went on into the recording and no message was left. A beep within
+    late_beep_ms of a person verdict by length revises it."""
+    hello = pause(0.4) + babble(0.5, seed=1)  # a person verdict at 1.76 s (test above)
+    reveal = babble(2.5, seed=31)
+    for gap in (pause(1.3) + reveal + pause(0.4), pause(2.0)):
+        detector = listen(hello + gap + tone(0.5, 2_050) + pause(3))
+        assert detector.revised == AmdDecision(
+            AmdVerdict.HUMAN, AmdReason.SHORT_GREETING, at_ms=1_760, greeting_ms=500
+        )
+        assert detector.decision is not None
+        assert (detector.decision.verdict, detector.decision.reason) == (
+            AmdVerdict.MACHINE,
+            AmdReason.LATE_BEEP,
+        )
+        assert detector.beep is not None
+        assert detector.decision.at_ms == detector.beep.at_ms + 120  # beep_min_ms of it
+        # ...and the message waits for the beep's end, as after any beep.
+        assert detector.ready is not None
+        assert detector.ready.reason is ReadyReason.AFTER_BEEP
+        assert detector.done
+
+
+def test_the_watch_ends_with_its_window_or_when_the_shell_closes_it() -> None:
+    hello = pause(0.4) + babble(0.5, seed=1)  # a person verdict at 1.76 s
+    # A beep after the window (8 s after the verdict) changes nothing: the watch was over.
+    late = listen(hello + pause(9.0) + tone(0.5, 1_000) + pause(2))
+    assert late.decision is not None
+    assert late.decision.verdict is AmdVerdict.HUMAN
+    assert late.revised is None
+    assert late.done
+    # Closed by the shell (the callee said something it answered): a tone is theirs.
+    detector = AnsweringMachineDetector()
+    vad = EnergyVad()
+    pcm = hello + pause(1.0) + tone(0.5, 1_000) + pause(2)
+    for at in range(0, len(pcm) - FRAME + 1, FRAME):
+        frame = pcm[at : at + FRAME]
+        detector.observe(frame, speech=vad.is_speech(frame))
+        if detector.decision is not None and detector.watching:
+            detector.close_watch()
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.HUMAN
+    assert detector.done
+    # Off (late_beep_ms=0): never watched.
+    off = listen(hello + pause(1.0) + tone(0.5, 1_000) + pause(2), AmdConfig(late_beep_ms=0))
+    assert off.decision is not None
+    assert off.decision.verdict is AmdVerdict.HUMAN
+    assert not off.watching
+
+
+def test_a_persons_later_words_do_not_revise_their_verdict() -> None:
+    """After "Hello?" a person goes on talking (to the opening, or to someone beside them):
+    speech, however long, is no beep."""
+    detector = listen(
+        pause(0.4) + babble(0.5, seed=1) + pause(1.2) + babble(5.0, seed=40) + pause(6)
+    )
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.HUMAN
+    assert detector.revised is None
+    assert detector.done
 
 
 def test_the_shortest_promised_beep_is_heard_even_in_hiss() -> None:

@@ -198,6 +198,64 @@ def test_the_greeting_is_transcribed_but_not_answered_while_amd_listens() -> Non
     assert (Speaker.CALLEE, "Hello?") in texts
 
 
+def test_a_beep_soon_after_a_person_verdict_leaves_the_voicemail() -> None:
+    """Finding: a recording that pauses like a person ("Hello? ... Just kidding, leave a
+    message." then a beep) was a person: the opening ran on into it and no message was left.
+    A beep soon after a person verdict by the greeting's length makes it a machine's."""
+    pipeline, _, _ = make(outbound_session(), ["Hello?", "Just kidding, leave a message."])
+    line = Line(pipeline)
+    line.quiet(0.4)
+    line.say(0.5, seed=2)  # "Hello?"
+    line.quiet(1.3)
+    assert pipeline.result().amd is not None  # a person, by its length
+    assert pipeline.agent_speaking  # the opening plays on
+    reveal_from = pipeline.now_ms
+    line.say(2.0, seed=3)  # "Just kidding, leave a message." (barges in on the opening)
+    line.quiet(0.4)
+    beep_from = pipeline.now_ms
+    line.send(tone(0.5, 1_400, level_dbfs=-14))
+    beep_end = pipeline.now_ms
+    assert pipeline.mode is Mode.VOICEMAIL
+    (clear_at,) = line.clears()
+    assert reveal_from < clear_at < beep_from
+    line.quiet(AmdConfig().after_beep_ms / 1000 + 0.2)
+    # Nothing is said to the recording before its beep is over: then the message.
+    assert next(at for at, a in line.actions if isinstance(a, OutboundAudio) and at > clear_at) >= (
+        beep_end
+    )
+    while pipeline.agent_speaking:
+        line.quiet(0.2)
+    assert pipeline.hangup_due
+    result = pipeline.result()
+    assert result.amd is not None
+    assert (result.amd.verdict, result.amd.reason) == (AmdVerdict.MACHINE, AmdReason.LATE_BEEP)
+    assert result.voicemail is not None
+    assert result.conversation.ended_by is EndReason.VOICEMAIL
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+
+
+def test_a_tone_once_the_callee_answered_the_agent_is_no_voicemail() -> None:
+    """The watch ends when the callee says something the agent answers: a conversation is
+    under way, and a tone on their line (an appliance, a notification) is not a beep."""
+    pipeline, _, _ = make(outbound_session(), ["Hello?", "Yes, this is Jane."])
+    line = Line(pipeline)
+    line.quiet(0.4)
+    line.say(0.5, seed=2)  # "Hello?"
+    line.quiet(1.3)
+    line.say(1.0, seed=4)  # "Yes, this is Jane."
+    line.quiet(0.8)  # the turn has ended: the agent answers it
+    line.send(tone(0.5, 1_400, level_dbfs=-14))
+    line.quiet(1.0)
+    assert pipeline.mode is Mode.CONVERSATION
+    result = pipeline.result()
+    assert result.amd is not None
+    assert (result.amd.verdict, result.amd.reason) == (
+        AmdVerdict.HUMAN,
+        AmdReason.SHORT_GREETING,
+    )
+    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+
+
 def _past_the_opening(line: Line) -> None:
     line.quiet(0.3)
     line.say(0.5, seed=3)  # "Hello?"
