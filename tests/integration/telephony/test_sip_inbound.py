@@ -12,6 +12,7 @@ its transcript and encrypted recording.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -204,7 +205,8 @@ def test_stop_calling_me_over_sip_suppresses_the_number_and_cancels_outbound_cal
     )
     job, _heard = _take_the_call(container, clock, tmp_path, piper_tts, whisper_stt, prompt)
 
-    assert job.produced == ["opted_out"], _turns(container, job.id)
+    # The whole transcript as one string: pytest shortens an object's repr, not a string.
+    assert job.produced == ["opted_out"], json.dumps(_turns(container, job.id))
     assert practice.job(queued).status is CallStatus.CANCELED
     with container.uow() as uow:
         assert suppression_of(uow.session, practice.account_id, PATIENT) is not None

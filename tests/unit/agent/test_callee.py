@@ -87,7 +87,16 @@ def test_every_persona_reaches_its_outcome(persona: str, purpose: CallPurpose, s
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_inbound_conversations(persona: str) -> None:
     conversation = play_conversation(profile(), inbound(), ScriptedPolicy(), persona, seed=0)
-    assert conversation.outcome in EXPECTED[persona] | {ConversationOutcome.STAFF_FOLLOW_UP}
+    expected = EXPECTED[persona] | {ConversationOutcome.STAFF_FOLLOW_UP}
+    asked = any(
+        t.speaker is Speaker.AGENT and t.text == "Would you like us to stop calling this number?"
+        for t in conversation.transcript
+    )
+    if persona == "not_interested" and asked:
+        # "I got a call from you, but I'm not interested." is a possible opt-out: the agent
+        # asks, and "No thanks, I'm not interested." is no clear no (confirm on doubt).
+        expected |= {ConversationOutcome.OPTED_OUT}
+    assert conversation.outcome in expected
     assert conversation.transcript[1].speaker is Speaker.CALLEE
 
 

@@ -419,11 +419,13 @@ def test_a_complication_the_model_hears_as_a_refusal_is_asked_about_not_obeyed(s
 
 @pytest.mark.parametrize(
     "said",
-    ["me molesta un poquito donde pincharon", "si me duele un poco pero ya va mejorando"],
+    # ("me molesta un poquito donde pincharon" was one until the Spanish hard negatives were
+    # trained on, 2026-12-08: "molestar" in its other sense is no longer read as a refusal.)
+    ["ya no me duele pero me molesta", "si me duele un poco pero ya va mejorando"],
 )
 def test_a_possible_opt_out_with_clinical_words_still_sends_them_to_staff(said: str) -> None:
-    """The intent model reads many Spanish reports of a mild effect as a possible opt-out
-    (0.2-0.4): the agent asked only "¿Quiere que dejemos de llamar...?" and the clinical words
+    """The intent model reads some Spanish reports of a mild effect as a possible opt-out
+    (0.2-0.7): the agent asked only "¿Quiere que dejemos de llamar...?" and the clinical words
     reached no one. Now the clinical deferral and a normal staff task come with the question."""
     runtime = confirmed()
     asked = runtime.respond(said)

@@ -10,6 +10,12 @@ from ringfence.agent.guardrails.opt_out import OptOutRule, detect_opt_out
 
 EXPLICIT = [
     "stop calling me",
+    # 2026-12-08: the calls pointless, nothing more to do with the practice
+    "i'm not coming back so there's no point calling me",
+    "there's no point in calling me anymore",
+    "honestly no use calling us, we moved",
+    "I want nothing to do with you anymore, I have some bruising",
+    "i don't want anything to do with your clinic",
     "remove me from your list",
     "I don't want this",
     "take me off",
@@ -64,6 +70,11 @@ BARE = [
 ]
 NOT_OPT_OUT = [
     "can I cancel my appointment?",
+    "there's no point calling me before noon",
+    "no point calling me back today, i'm at work",
+    "no need to call me, i'll be there",
+    "there's no point calling me if you can't give me a saturday",
+    "I want nothing to do with fillers ever again",
     "I need to cancel my appointment",
     "I need to cancel",
     "cancel it",
@@ -206,6 +217,9 @@ def test_a_corpus_of_non_opt_out_sentences_never_triggers(
 # -- Spanish (`opt_out_es`) ---------------------------------------------------------------------
 EXPLICIT_ES = [
     "No me llame más, por favor.",
+    "Ya no quiero saber nada de ustedes, tengo un poco de moretón desde ayer.",
+    "ya no quiero saber de ustedes",
+    "no quiero saber nada mas de esa clinica",
     "ya no nos marquen a este número",
     "Por favor, no me vuelvan a llamar.",
     "a mi papá ya no lo llamen",
@@ -266,6 +280,9 @@ EXPLICIT_ES = [
 ]
 NOT_OPT_OUT_ES = [
     "nadie me llamó para confirmar",
+    "no quiero saber nada de la cirugia",
+    "no quiero saber nada de ellos, me trataron mal",
+    "no es que no quiera saber nada de ustedes",
     "no me llamaron ayer",
     "¿no me van a llamar para la cita?",
     "nadie me llama de la clínica",

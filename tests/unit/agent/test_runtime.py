@@ -231,10 +231,9 @@ def test_a_request_inside_a_clinical_turn_on_the_last_turn_keeps_the_clinical_ta
     runtime.start()
     runtime.respond("Yes, this is Jane.")
     # In doubt (the model alone; "deje de llamarme" is a rule's, certain: no call back for a
-    # question that is not urgent).
-    turn = runtime.respond(
-        "Ya no quiero saber nada de ustedes, tengo un poco de moretón desde ayer."
-    )
+    # question that is not urgent; so, since 2026-12-08, is "ya no quiero saber nada de
+    # ustedes", this test's words until then).
+    turn = runtime.respond("I'm done with you people, I've had some bruising since yesterday.")
     assert turn.end_reason is EndReason.OPT_OUT
     reasons = [e.reason for e in turn.events if isinstance(e, StaffFollowUp)]
     assert FollowUpReason.CLINICAL_QUESTION in reasons

@@ -100,6 +100,16 @@ _PHRASE_TEXT: Final = (
     r"further )?(phone |robo ?)?(calls|calling|to be (called|contacted))\b",
     r"\bdo not want (you )?(to )?(call|contact|phone) me\b",
     r"\bleave me alone\b",
+    r"\b(want|wants) nothing (more |else )?to do with (you|your (clinic|office|practice|spa|"
+    r"company|business|people))\b",
+    r"\bdo not want anything (more |else )?to do with (you|your (clinic|office|practice|spa|"
+    r"company|business|people))\b",
+    # "there's no point calling me": not when the calls are only mistimed ("no point calling
+    # me before noon", "...back today") or unneeded once ("no need to call me, I'll be there").
+    r"\bno (point|reason|sense|use) (in |to )?(keep |keep on |ever |even )?"
+    r"(calling|call|contacting|contact|phoning|phone|ringing|ring) (me|us|this number)\b"
+    r"(?! (back|before|after|until|till|at|on|in|today|tomorrow|tonight|this|next|during|while|"
+    r"between|now|right now|about|for|from|first|yet|if|unless|when|till)\b)",
     r"\b(lose|delete|forget|erase) my (phone |cell )?number\b",
     r"\bunsubscribe\w*\b",
     r"\bopt(ing|ed)? (me )?out\b",

@@ -24,6 +24,7 @@ TRAINING: Final = (
     "train_answers.jsonl",
     "train_patterns.jsonl",
     "train_tuning.jsonl",
+    "train_es_negatives.jsonl",  # Spanish hard negatives (TRAIN.md), since 2026-12-08
 )
 TEST_FROZEN: Final = "test_frozen.jsonl"
 TEST_FROZEN_V2: Final = "test_frozen_v2.jsonl"  # a second writer, scored once when frozen
