@@ -30,18 +30,21 @@ def test_the_frozen_split_is_reported_apart_and_decides_the_exit_code() -> None:
         "split v1 (development: its misses were read)",
         "split v2 (development: its misses were read)",
         "split v3 (development: its misses were read)",
+        "Spanish hard negatives (development)",
         "v1 guardrail set (labels folded to six)",
     ]
-    held_out, spanish, v1, v2, v3 = reports[:5]
+    held_out, spanish, v1, v2, v3, spanish_dev = reports[:6]
     assert held_out["total"] >= 670
     assert spanish["total"] == 300
     assert set(spanish["opt_out_by_language"]) == {"es"}
     assert v1["total"] >= 700
     assert v2["total"] >= 500
     assert v3["total"] >= 640
+    assert spanish_dev["total"] >= 290
+    assert set(spanish_dev["opt_out_by_language"]) == {"es"}
     assert set(held_out["opt_out_by_language"]) == {"en", "es"}
     # A held-out split's misses are counted, never listed; the development sets' are listed.
-    assert [r["held_out"] for r in reports] == [True, True, False, False, False, False]
+    assert [r["held_out"] for r in reports] == [True, True, False, False, False, False, False]
     assert all("misses" not in r and r["misses_withheld"] >= 0 for r in reports[:2])
     assert all(isinstance(r["misses"], list) for r in reports[2:])
     # The Spanish split is judged on the opt-out targets only (it was written for them).
@@ -50,7 +53,7 @@ def test_the_frozen_split_is_reported_apart_and_decides_the_exit_code() -> None:
     failing = held_out["target_misses"] or spanish["target_misses"]
     assert result.exit_code == (1 if failing else 0), result.output
     # The v1 set is scored on its six labels only.
-    assert set(reports[5]["labels"]) == {
+    assert set(reports[6]["labels"]) == {
         "opt_out",
         "ai_question",
         "clinical_question",

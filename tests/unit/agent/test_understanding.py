@@ -37,7 +37,9 @@ from ringfence.agent.runtime import (
 )
 from ringfence.agent.understanding.answers import is_clear_no, is_clear_yes
 from ringfence.agent.understanding.corpus import (
+    DEV_ES_HARD,
     TEST_FROZEN,
+    TEST_FROZEN_ES_OPT_OUT,
     TEST_FROZEN_V2,
     TEST_FROZEN_V3,
     TEST_FROZEN_V4,
@@ -307,9 +309,10 @@ def test_the_frozen_split_never_leaks_into_training() -> None:
         return " ".join(re.sub(r"[^\w\s]", " ", folded.decode()).split())
 
     trained = {key(u.text) for u in training_corpus()}
-    for split in (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4):
-        leaked = [u.text for u in shipped(split) if key(u.text) in trained]
-        assert leaked == [], split
+    splits = (TEST_FROZEN, TEST_FROZEN_V2, TEST_FROZEN_V3, TEST_FROZEN_V4, TEST_FROZEN_ES_OPT_OUT)
+    for split in (*splits, DEV_ES_HARD):
+        leaked = sum(key(u.text) in trained for u in shipped(split))
+        assert leaked == 0, split  # counted, never printed: a held-out line stays unread
 
 
 def test_the_corpora_are_big_enough_and_cover_every_label_in_both_languages() -> None:

@@ -39,6 +39,10 @@ TEST_FROZEN_V4: Final = "test_frozen_v4.jsonl"
 # words, frozen before the Spanish opt-out rules were scored (TEST_SPLIT_ES_OPT_OUT.md); its
 # targets are the opt-out ones.
 TEST_FROZEN_ES_OPT_OUT: Final = "test_frozen_es_opt_out.jsonl"
+# An eighth writer: Spanish turns that share a request's words but are none (240), and
+# requests beside them (60); written 2026-12-08 to decide whether to train on
+# train_es_negatives.jsonl, so a development set from the start (DEV_ES_HARD.md).
+DEV_ES_HARD: Final = "dev_es_hard.jsonl"
 _FIELDS: Final = frozenset({"text", "label", "lang", "appointment_call", "source"})
 
 

@@ -33,6 +33,7 @@ from ringfence.agent.evaluation import (
     shipped_cases,
 )
 from ringfence.agent.understanding.corpus import (
+    DEV_ES_HARD,
     TEST_FROZEN,
     TEST_FROZEN_ES_OPT_OUT,
     TEST_FROZEN_V2,
@@ -546,6 +547,7 @@ def agent_eval(
                 ("split v1 (development: its misses were read)", TEST_FROZEN, False),
                 ("split v2 (development: its misses were read)", TEST_FROZEN_V2, False),
                 ("split v3 (development: its misses were read)", TEST_FROZEN_V3, False),
+                ("Spanish hard negatives (development)", DEV_ES_HARD, False),
             ]
             sets = [(name, source, shipped(source), False, held) for name, source, held in splits]
             sets.append(("v1 guardrail set (labels folded to six)", "", shipped_v1(), True, False))
