@@ -201,11 +201,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "                if False:\n",
         "AMD weighs a greeting transcript carrying an opt-out ('Stop calling me, my voicemail')",
     ),
-    # A beep soon after a person verdict (2026-12-08).
+    # A beep soon after a person verdict (2026-12-08) and its review.
     Mutant(
         "amd_late_beep_ignored",
         _AMD,
-        "self._watching = cfg.late_beep_ms > 0 and decision.verdict is AmdVerdict.HUMAN",
+        "self._watching = cfg.late_beep_ms > 0 and decision.reason in _WATCHED",
         "self._watching = False",
         "AMD: a beep after a person verdict changes nothing ('Hello? ... Just kidding, leave a "
         "message.' and its beep: the opening runs on into the recording)",
@@ -213,18 +213,48 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "amd_watch_unbounded",
         _AMD,
-        "if now - person.at_ms >= self.config.late_beep_ms:",
-        "if now - person.at_ms >= 100 * self.config.late_beep_ms:",
+        "        if now - person.at_ms >= cfg.late_beep_ms:",
+        "        if now - person.at_ms >= 100 * cfg.late_beep_ms:",
         "AMD: a person verdict is watched for a beep without bound",
+    ),
+    Mutant(
+        "amd_watch_after_live_words",
+        _AMD,
+        "_WATCHED = frozenset({AmdReason.SHORT_GREETING, AmdReason.DEADLINE_SHORT_SPEECH})",
+        "_WATCHED = frozenset(\n"
+        "    {AmdReason.SHORT_GREETING, AmdReason.DEADLINE_SHORT_SPEECH, AmdReason.LIVE_WORDS}\n"
+        ")",
+        "AMD: a tone after a live person's phrase ('Hello, who's this?') makes the call a voicemail",
+    ),
+    Mutant(
+        "amd_late_beep_under_speech",
+        _AMD,
+        "            and beep.at_ms - self._last_speech_end >= cfg.late_beep_quiet_ms\n",
+        "            and True\n",
+        "AMD: a tone right after a person's words is a late beep",
+    ),
+    Mutant(
+        "amd_late_beep_speech_after_ignored",
+        _AMD,
+        "            if self._last_speech_end > ended:",
+        "            if False:",
+        "AMD: a tone the person talks on after (a tone under their words) is a late beep",
     ),
     Mutant(
         "amd_watch_kept_in_conversation",
         _PIPELINE,
-        "            if reply.respond and reply.turn is not None and self._amd is not None:\n"
-        "                # The agent answers",
-        "            if False:\n                # The agent answers",
-        "a tone on the callee's line after the agent answered them leaves a voicemail on a "
-        "person",
+        "                self._amd.close_watch()\n            # Turns the worker",
+        "                pass\n            # Turns the worker",
+        "a tone on the callee's line after their turn went to the runtime makes the call a "
+        "voicemail (the runtime's opt-out unacknowledged, its confirmation dropped)",
+    ),
+    Mutant(
+        "amd_late_beep_turn_not_held",
+        _PIPELINE,
+        "                and self._amd.late_beep_pending\n                and self._held_turn",
+        "                and False\n                and self._held_turn",
+        "a recording's last words that end their turn during its beep are answered: the "
+        "patient's name on the tape",
     ),
     Mutant(
         "greeting_turn_learned_opt_out",

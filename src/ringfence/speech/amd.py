@@ -7,9 +7,12 @@ Two questions, asked in order, frame by frame (time is the audio's own: frame n 
 
 1. **Who answered?** From the greeting's length, what follows it, beeps, and its words:
    - a **beep** (see below) is a machine, whatever came before, whenever it comes; even
-     soon after a person verdict (`late_beep_ms`, LATE_BEEP: a recording that pauses like a
-     person, "Hello? ... Just kidding, leave a message."), until the shell closes that watch
-     (`close_watch`: the agent answered something the callee said);
+     soon after a person verdict by the greeting's length (`late_beep_ms`, LATE_BEEP: a
+     recording that pauses like a person, "Hello? ... Just kidding, leave a message." and its
+     beep), if it starts after `late_beep_quiet_ms` without speech and none follows it for
+     `late_beep_confirm_ms` (a machine neither talks over its beep nor right after it), and
+     before the shell closes that watch (`close_watch`: a turn of the callee's went to the
+     conversation);
    - **words** (when the detector was built with `words=True`, see "The greeting's words"
      below): a recorded greeting's phrase ("leave a message", "after the tone", "voicemail")
      is a machine at once; a live person's ("how can I help you", "hold on", "who is this")
@@ -133,14 +136,19 @@ class TranscribeGreeting:
 
 AmdEvent = AmdDecision | BeepHeard | ReadyForMessage | TranscribeGreeting
 
+# Person verdicts a later beep may revise (AmdConfig.late_beep_ms): those made by the
+# greeting's length alone, not by a live person's phrase.
+_WATCHED = frozenset({AmdReason.SHORT_GREETING, AmdReason.DEADLINE_SHORT_SPEECH})
+
 
 class AnsweringMachineDetector:
     """Feed every inbound frame from the answer on; it returns events as they happen:
     `BeepHeard`, an `AmdDecision`, and on a machine one `ReadyForMessage`. After a HUMAN or
     UNKNOWN decision (or READY) it has nothing more to say (`done` turns True), except that a
-    person verdict is watched for `late_beep_ms`: a beep then is a second decision, MACHINE
-    (LATE_BEEP), which replaces the first (`revised` keeps it). The shell ends the watch
-    sooner with `close_watch` once it is in a conversation.
+    person verdict by the greeting's length is watched for `late_beep_ms`: a beep then, with
+    quiet before and after it, is a second decision, MACHINE (LATE_BEEP), which replaces the
+    first (`revised` keeps it). The shell ends the watch sooner with `close_watch` once it is
+    in a conversation.
 
     `words=True`: the shell transcribes the greeting when asked (`TranscribeGreeting` events)
     and hands the text in with `hear`; without, the verdict is timing and beeps alone."""
@@ -152,6 +160,7 @@ class AnsweringMachineDetector:
         self.revised: AmdDecision | None = None  # the person verdict a late beep replaced
         self.ready: ReadyForMessage | None = None
         self._watching = False  # a person verdict by length: a beep may still revise it
+        self._late_beep: BeepHeard | None = None  # a beep heard while watching, not confirmed
         self._frames = 0
         self._tones = ToneTracker(self.config)  # beeps and the network's tones
         # greeting tracking
@@ -172,13 +181,21 @@ class AnsweringMachineDetector:
 
     @property
     def watching(self) -> bool:
-        """A person verdict stands, and a beep may still revise it."""
+        """A person verdict by length stands, and a beep may still revise it."""
         return self._watching
 
+    @property
+    def late_beep_pending(self) -> bool:
+        """While watching: a tone that may be a late beep is playing, or one was heard and
+        waits for its quiet after (the shell holds a turn that ends meanwhile: it may be a
+        recording's last words)."""
+        return self._watching and (self._late_beep is not None or self._tone_playing)
+
     def close_watch(self) -> None:
-        """The person verdict is final: the call is a conversation now (the shell answered
-        what the callee said), and a tone on their line is no voicemail's beep."""
+        """The person verdict is final: the call is a conversation now (a turn of the
+        callee's went to it), and a tone on their line is no voicemail's beep."""
         self._watching = False
+        self._late_beep = None
 
     @property
     def now_ms(self) -> int:
@@ -229,7 +246,7 @@ class AnsweringMachineDetector:
             decision = self._decide(end)
             if decision is not None:
                 self.decision = decision
-                self._watching = cfg.late_beep_ms > 0 and decision.verdict is AmdVerdict.HUMAN
+                self._watching = cfg.late_beep_ms > 0 and decision.reason in _WATCHED
                 events.append(decision)
             elif self.words:
                 request = self._transcription_due(end)
@@ -368,17 +385,37 @@ class AnsweringMachineDetector:
 
     # -- a person verdict watched ----------------------------------------------------------
     def _watch(self, now: int, *, beeped: bool) -> AmdDecision | None:
-        """While a person verdict is watched: a beep makes it a machine."""
+        """While a person verdict is watched: a beep in quiet makes it a machine, once quiet
+        follows it too. A machine neither talks over its beep nor right after it (it
+        records); a tone under or between a person's words is a sound on their line."""
+        cfg = self.config
         person = self.decision
         assert person is not None
-        if beeped:
-            self._watching = False
-            self.revised = person
-            self.decision = AmdDecision(
-                AmdVerdict.MACHINE, AmdReason.LATE_BEEP, now, self.greeting_ms
-            )
-            return self.decision
-        if now - person.at_ms >= self.config.late_beep_ms:
+        beep = self.beep
+        if (
+            beeped
+            and beep is not None
+            and self._late_beep is None
+            and beep.at_ms - self._last_speech_end >= cfg.late_beep_quiet_ms
+        ):
+            self._late_beep = beep
+        late = self._late_beep
+        if late is not None:
+            ended = self._tones.last_beep_end
+            if self._tone_playing or ended < late.at_ms:
+                return None  # still playing: hear it out
+            if self._last_speech_end > ended:
+                self._late_beep = None  # speech after it: theirs, and so was the tone
+            elif now - ended >= cfg.late_beep_confirm_ms:
+                self._watching = False
+                self.revised = person
+                self.decision = AmdDecision(
+                    AmdVerdict.MACHINE, AmdReason.LATE_BEEP, now, self.greeting_ms
+                )
+                return self.decision
+            else:
+                return None
+        if now - person.at_ms >= cfg.late_beep_ms:
             self._watching = False
         return None
 

@@ -130,16 +130,23 @@ class AmdConfig:
     # Whatever happens, the message starts at most this long after the verdict.
     max_wait_ms: int = 30_000
     # -- a person verdict revised by a later beep --
-    # A beep within this of a person verdict makes the call a machine after all (LATE_BEEP),
-    # as a beep before the verdict would: recorded greetings that pause like a person
-    # ("Hello? ... Just kidding, leave a message." then the beep; a name alone, then the beep
-    # a second later) were people, the opening went on into the recording and no message was
-    # left. A person's own line rarely holds one steady pure tone for beep_min_ms (a voice's
-    # pitch moves; a key's tones are two), and the pipeline stops watching once the agent
-    # answers something the callee said (`close_watch`), so the watch covers the opening,
-    # before a conversation. Not after nobody spoke (UNKNOWN, where a tone before any greeting
-    # may be the network's). 0 turns it off.
+    # A beep within this of a person verdict made by the greeting's length (SHORT_GREETING,
+    # DEADLINE_SHORT_SPEECH) makes the call a machine after all (LATE_BEEP), as a beep before
+    # the verdict would: recorded greetings that pause like a person ("Hello? ... Just
+    # kidding, leave a message." then the beep; a name alone, then the beep a second later)
+    # were people, the opening went on into the recording and no message was left. Only until
+    # a turn of the callee's goes to the conversation (the pipeline's `close_watch`): what the
+    # runtime does with it must stand. Not after a live person's phrase (LIVE_WORDS), nor
+    # after nobody spoke (UNKNOWN, where a tone may be the network's). The cost: a steady pure
+    # tone in silence on a person's line in that time (a kettle, a whistle, a chime) leaves
+    # the voicemail message to them. 0 turns it off.
     late_beep_ms: int = 8_000
+    # ...and only a beep with quiet around it: it starts after late_beep_quiet_ms without
+    # speech, and no speech follows it for late_beep_confirm_ms (then it is decided). A
+    # machine neither talks over its beep nor right after it (it records); a tone under or
+    # between a person's words is a sound on their line.
+    late_beep_quiet_ms: int = 150
+    late_beep_confirm_ms: int = 300
     # -- the greeting's words (a detector built with words=True) --
     # A transcript of the greeting is asked for each time it has grown by this much audio
     # (Whisper tiny.en takes ~0.3-0.5 s on a few seconds of audio on two CPU cores: about one
@@ -173,5 +180,5 @@ class AmdConfig:
             raise ValueError("ringback_gap_ms must be >= bare_beep_confirm_ms")
         if self.transcribe_every_ms <= 0 or self.transcribe_after_pause_ms < 0:
             raise ValueError("transcribe_every_ms must be positive, transcribe_after_pause_ms >= 0")
-        if self.late_beep_ms < 0:
-            raise ValueError("late_beep_ms must not be negative (0 turns the watch off)")
+        if min(self.late_beep_ms, self.late_beep_quiet_ms, self.late_beep_confirm_ms) < 0:
+            raise ValueError("late_beep_ms, _quiet_ms and _confirm_ms must not be negative")

@@ -15,7 +15,7 @@ What happens on the call:
    callback number, generic reason, opt-out line; no PHI) is synthesized and played once the
    beep is over, and the call's outcome is `voicemail`. A beep soon after a person verdict
    by the greeting's length does the same (AMD's late-beep watch: a recording that paused
-   like a person), until the callee has said something the agent answers. Given a
+   like a person), until a turn of the callee's goes to the runtime. Given a
    `greeting_stt`, AMD also
    hears the greeting's words: the worker transcribes the greeting as it grows, when AMD asks.
    An opt-out is heard throughout (docs/carriers.md): a greeting turn the opt-out rules hear
@@ -176,6 +176,9 @@ class VoicePipeline:
         # transcribed: the message waits for its words (`_weigh_persons_opt_outs`).
         self._message_waits_for_words = False
         self._greeting_pcm = bytearray()  # 8 kHz inbound from the answer, while AMD listens
+        # A turn that ended while AMD heard out a possible late beep, with its audio: answered
+        # if it was no beep, heard as a recording's words if it was (`_release_held_turn`).
+        self._held_turn: tuple[TurnEnded, bytes] | None = None
         self._monotonic = monotonic
         self._frame_bytes = SAMPLE_WIDTH * CARRIER_RATE * vad.frame_ms // 1000
         context = opening.session.context
@@ -287,6 +290,7 @@ class VoicePipeline:
         if self._stopped:
             return
         self._stopped = True
+        self._release_held_turn(now=True)  # the line dropped: a held turn is heard as any turn
         self._gate.close()
         self._worker.close()
         unheard = self._unheard_audio()  # the worker has stopped: what it never claimed
@@ -441,6 +445,7 @@ class VoicePipeline:
             amd_pending = self._amd.decision is None
             if not amd_pending and self._greeting_pcm:
                 self._greeting_pcm = bytearray()
+        self._release_held_turn()
         if self._mode is Mode.ENDED:
             return
         frame_end = self._turns.now_ms + self._turns.config.frame_ms
@@ -453,9 +458,19 @@ class VoicePipeline:
                 self._stop_agent(out, event.at_ms)
             elif isinstance(event, SpeechPaused) and not amd_pending:
                 self._transcribe_early(event)
+            elif (
+                isinstance(event, TurnEnded)
+                and self._amd is not None
+                and self._amd.late_beep_pending
+                and self._held_turn is None
+            ):
+                # Maybe a recording's last words before its beep: held until AMD knows.
+                pcm = self._turn_audio.between(event.start_ms, event.decided_ms)
+                self._held_turn = (event, pcm)
             elif isinstance(event, TurnEnded):
                 # A turn that ends while AMD is still listening is the greeting ("Hello?"):
                 # transcribed for the record, never answered (the opening is playing).
+                self._release_held_turn(now=True)
                 self._answer(event, respond=not amd_pending)
         if not self._turns.in_speech:
             self._turn_audio.trim(self.now_ms)
@@ -495,7 +510,24 @@ class VoicePipeline:
                 r.pcm = b""
         return [replies[i] for i in waiting]
 
-    def _answer(self, turn: TurnEnded, *, respond: bool) -> None:
+    def _release_held_turn(self, *, now: bool = False) -> None:
+        """A held turn, once AMD has judged the tone it waited on (or `now`): answered in a
+        conversation, heard as a recording's words after a machine verdict."""
+        held = self._held_turn
+        if held is None or (not now and self._amd is not None and self._amd.late_beep_pending):
+            return
+        self._held_turn = None
+        turn, pcm = held
+        if self._mode is Mode.VOICEMAIL:
+            # As `_after_machine_verdict` hears a turn: judged as a greeting's (an opt-out in it
+            # still cancels the message), never answered.
+            ready = self._amd.ready if self._amd is not None else None
+            if ready is None:
+                self._answer(turn, respond=False, pcm=pcm)
+        elif self._mode is Mode.CONVERSATION:
+            self._answer(turn, respond=True, pcm=pcm)
+
+    def _answer(self, turn: TurnEnded, *, respond: bool, pcm: bytes | None = None) -> None:
         if self._runtime.ended or self._hangup_at_ms is not None:
             return
         reply = self._track.new_reply()
@@ -503,10 +535,18 @@ class VoicePipeline:
         reply.respond = respond
         reply.start_ms = turn.start_ms
         reply.decided_wall = self._monotonic()
-        reply.pcm = self._turn_audio.between(turn.start_ms, turn.decided_ms)
+        reply.pcm = (
+            pcm if pcm is not None else self._turn_audio.between(turn.start_ms, turn.decided_ms)
+        )
         pcm = reply.pcm
         early_key: tuple[int, int] | None = (turn.start_ms, turn.end_ms)
         if respond:
+            if self._amd is not None:
+                # The runtime hears the callee: a conversation, which a tone on their line no
+                # longer turns into a voicemail (AMD's late-beep watch ends). Not later: what
+                # the runtime does with the turn (an opt-out, a confirmation, a transfer) must
+                # stand, and a voicemail after it would drop it from the record.
+                self._amd.close_watch()
             # Turns the worker has not started on yet (it is behind: a slow transcription, a
             # busy machine) are not judged alone: the callee went on talking, so this turn
             # carries them ("Please." ... "stop calling me." is one request).
@@ -722,11 +762,6 @@ class VoicePipeline:
         if reply.first_audio_wall is None:
             reply.first_audio_wall = self._monotonic()
             self._record_latency(reply)
-            if reply.respond and reply.turn is not None and self._amd is not None:
-                # The agent answers what the callee said: a conversation, on whose line a
-                # tone is no voicemail's beep (AMD's late-beep watch ends). Not sooner: a
-                # recording's last words may end a turn before its beep.
-                self._amd.close_watch()
         out.append(audio)
 
     def _honour_greeting_opt_out(self, out: list[MediaAction], reply_id: int) -> None:

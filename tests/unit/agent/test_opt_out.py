@@ -14,8 +14,10 @@ EXPLICIT = [
     "i'm not coming back so there's no point calling me",
     "there's no point in calling me anymore",
     "honestly no use calling us, we moved",
-    "I want nothing to do with you anymore, I have some bruising",
-    "i don't want anything to do with your clinic",
+    "no point in you calling me",
+    "it's pointless calling me",
+    "theres no reason to ever call me again",
+    "no reason to call me anymore",
     "remove me from your list",
     "I don't want this",
     "take me off",
@@ -75,6 +77,16 @@ NOT_OPT_OUT = [
     "no need to call me, i'll be there",
     "there's no point calling me if you can't give me a saturday",
     "I want nothing to do with fillers ever again",
+    "no point calling me to confirm, I already confirmed online",
+    "no point calling me later, just email",
+    "there's no reason to call me, my daughter made the appointment",
+    "no reason to call me, everything went fine",
+    "my husband wants nothing to do with your clinic but I do",
+    "she wants nothing to do with your office",
+    "i don't want anything to do with your clinic's new laser",
+    "I want nothing to do with your office manager, can I speak to the doctor",
+    "do you think I want nothing to do with you?",
+    "it's not that I want nothing to do with you",
     "I need to cancel my appointment",
     "I need to cancel",
     "cancel it",
@@ -168,6 +180,32 @@ NEUTRAL = [
     "that consultation was a while ago",
 ]
 JOINERS = [". ", ", ", " ", "! ", "; ", " - ", "... "]
+# Requests whose rule needs the clause to end with them ("I want nothing to do with you"; "...
+# with your office manager" is about someone else): found between punctuated sentences.
+CLAUSE_FINAL = [
+    "I want nothing to do with you anymore, I have some bruising",
+    "i don't want anything to do with your clinic",
+    "i don't want nothing to do with y'all",
+    "I want no part of your clinic",
+    "we want nothing to do with you people",
+    "Ya no quiero saber nada de ustedes, tengo un poco de moretón desde ayer.",
+    "ya no quiero saber de ustedes",
+    "no quiero saber nada mas de esa clinica",
+    "no quiero tener nada que ver con ustedes",
+    "no queremos saber nada de vosotros",
+]
+
+
+@given(
+    before=st.lists(st.sampled_from(NEUTRAL), max_size=3),
+    phrase=st.sampled_from(CLAUSE_FINAL),
+    after=st.lists(st.sampled_from(NEUTRAL), max_size=3),
+    joiner=st.sampled_from([". ", ", ", "! ", "; ", "... "]),
+)
+def test_clause_final_requests_are_found_between_punctuated_sentences(
+    before: list[str], phrase: str, after: list[str], joiner: str
+) -> None:
+    assert detect_opt_out(joiner.join([*before, phrase, *after])) is not None
 
 
 @given(
@@ -217,9 +255,6 @@ def test_a_corpus_of_non_opt_out_sentences_never_triggers(
 # -- Spanish (`opt_out_es`) ---------------------------------------------------------------------
 EXPLICIT_ES = [
     "No me llame más, por favor.",
-    "Ya no quiero saber nada de ustedes, tengo un poco de moretón desde ayer.",
-    "ya no quiero saber de ustedes",
-    "no quiero saber nada mas de esa clinica",
     "ya no nos marquen a este número",
     "Por favor, no me vuelvan a llamar.",
     "a mi papá ya no lo llamen",
@@ -283,6 +318,12 @@ NOT_OPT_OUT_ES = [
     "no quiero saber nada de la cirugia",
     "no quiero saber nada de ellos, me trataron mal",
     "no es que no quiera saber nada de ustedes",
+    "no quiero saber nada de la clinica de mi hermana",
+    "no quiero saber nada de la clínica vieja, por eso me cambié con ustedes",
+    "no quiero saber nada de ustedes hasta el lunes, estoy de viaje",
+    "no quiero saber de usted el resultado por telefono, mejor en persona",
+    "mi esposo no quiere saber nada de esa clinica, pero yo sí quiero ir",
+    "¿no quiere saber nada de ustedes?",
     "no me llamaron ayer",
     "¿no me van a llamar para la cita?",
     "nadie me llama de la clínica",

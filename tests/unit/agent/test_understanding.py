@@ -525,7 +525,9 @@ def test_the_tuning_corpus_is_trained_on_and_follows_the_format() -> None:
     assert len({row["text"].casefold() for row in rows}) == len(rows)
     for row in rows:
         assert row["lang"] in ("en", "es")
-        assert row["source"] == "tuning-v4"
+        # tuning-review-2026-12-08: eight Spanish lines for turns a review found asked about
+        # ("Estoy ocupada.", "Bueno, diga"; TRAIN.md)
+        assert row["source"] in ("tuning-v4", "tuning-review-2026-12-08")
         assert "appointment_call" not in row
 
 

@@ -257,7 +257,8 @@ def test_a_beep_soon_after_a_person_verdict_makes_it_a_machine() -> None:
             AmdReason.LATE_BEEP,
         )
         assert detector.beep is not None
-        assert detector.decision.at_ms == detector.beep.at_ms + 120  # beep_min_ms of it
+        # Decided once quiet has followed the beep (0.5 s) for late_beep_confirm_ms.
+        assert detector.decision.at_ms == detector.beep.at_ms + 500 + 300
         # ...and the message waits for the beep's end, as after any beep.
         assert detector.ready is not None
         assert detector.ready.reason is ReadyReason.AFTER_BEEP
@@ -289,6 +290,22 @@ def test_the_watch_ends_with_its_window_or_when_the_shell_closes_it() -> None:
     assert off.decision is not None
     assert off.decision.verdict is AmdVerdict.HUMAN
     assert not off.watching
+
+
+def test_a_tone_under_or_right_after_a_persons_words_is_no_late_beep() -> None:
+    """Review finding: a tone on a person's line (a chime, a whistle) under their words after
+    "Hello?" made the call a voicemail. A machine does not talk over its beep: a late beep
+    must start after late_beep_quiet_ms without speech."""
+    hello = pause(0.4) + babble(0.5, seed=1)  # a person verdict at 1.76 s
+    words = babble(2.0, seed=41)
+    under = mix(pause(1.5) + words + pause(3), pause(2.3) + tone(0.4, 1_000, level_dbfs=-14))
+    after = pause(1.5) + words + pause(0.06) + tone(0.4, 1_000) + pause(3)
+    for rest in (under, after):
+        detector = listen(hello + rest)
+        assert detector.beep is not None  # heard as a tone...
+        assert detector.decision is not None
+        assert detector.decision.verdict is AmdVerdict.HUMAN  # ...but no voicemail's beep
+        assert detector.revised is None
 
 
 def test_a_persons_later_words_do_not_revise_their_verdict() -> None:

@@ -39,6 +39,7 @@ from ringfence.agent.understanding.labels import Label
 from ringfence.domain.vocabulary import TaskPriority
 from ringfence.speech.amd import AmdReason, AmdVerdict
 from ringfence.speech.amd_config import AmdConfig
+from ringfence.speech.amd_tones import frame_tone
 from ringfence.speech.audio import CARRIER_RATE, samples_of, silence
 from ringfence.speech.contracts import AudioChunk, Transcript
 from ringfence.speech.opening import prepare_opening
@@ -215,6 +216,7 @@ def test_a_beep_soon_after_a_person_verdict_leaves_the_voicemail() -> None:
     beep_from = pipeline.now_ms
     line.send(tone(0.5, 1_400, level_dbfs=-14))
     beep_end = pipeline.now_ms
+    line.quiet(AmdConfig().late_beep_confirm_ms / 1000)  # quiet after it: a machine's beep
     assert pipeline.mode is Mode.VOICEMAIL
     (clear_at,) = line.clears()
     assert reveal_from < clear_at < beep_from
@@ -254,6 +256,83 @@ def test_a_tone_once_the_callee_answered_the_agent_is_no_voicemail() -> None:
         AmdReason.SHORT_GREETING,
     )
     assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+
+
+class ToneDeafVad(EnergyVad):
+    """A VAD that hears a pure tone as no speech (as some do): a recording's last words then
+    end their turn while its beep still plays."""
+
+    def is_speech(self, frame: bytes) -> bool:
+        return frame_tone(frame).tonality < 0.8 and super().is_speech(frame)
+
+
+def test_a_turn_that_ends_during_a_late_beep_waits_for_amd_then_is_a_recordings() -> None:
+    """Review finding: the recording's last words ended their turn before its beep was
+    decided, the runtime answered them and the patient's name went on the tape. A turn that
+    ends while a possible late beep plays is held until AMD knows: here a machine's, so its
+    words are heard as a greeting's and the message is left."""
+    clock = ManualClock()
+    tts = ToneTts()
+    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
+    pipeline = VoicePipeline(
+        opening,
+        vad=ToneDeafVad(),
+        stt=TimedStt(["Hello?", "Just kidding, I'm not here, leave a message."], clock),
+        tts=tts,
+        monotonic=clock,
+    )
+    line = Line(pipeline)
+    line.quiet(0.4)
+    line.say(0.5, seed=2)  # "Hello?"
+    line.quiet(1.3)
+    line.say(2.0, seed=3)  # the reveal
+    line.quiet(0.45)
+    line.send(tone(0.5, 1_400, level_dbfs=-14))  # the turn ends 0.6 s after the words: mid-beep
+    line.quiet(AmdConfig().late_beep_confirm_ms / 1000 + 0.05)
+    assert pipeline.mode is Mode.VOICEMAIL
+    while pipeline.mode is not Mode.ENDED and not pipeline.hangup_due:
+        line.quiet(0.2)
+    result = pipeline.result()
+    assert result.amd is not None
+    assert result.amd.reason is AmdReason.LATE_BEEP
+    assert any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    agent = [t.text for t in result.conversation.transcript if t.speaker is Speaker.AGENT]
+    assert len(agent) == 2  # the opening (cut) and the message: nothing said to the reveal
+
+
+@pytest.mark.parametrize(
+    "said", ["Stop calling me.", "Yes, I'll be there.", "Can you transfer me to the front desk?"]
+)
+def test_a_tone_after_a_turn_went_to_the_runtime_is_no_voicemail(said: str) -> None:
+    """Review finding: the watch closed only once the agent's reply played; a tone on the
+    person's line between the end of their turn and that moment (a busy worker) made the
+    call a voicemail after the runtime had acted: the opt-out was never acknowledged, the
+    confirmation was dropped from the record and the message played to the person. The
+    watch ends when the turn goes to the runtime."""
+    pipeline, runner, line = _behind(["Hello?", said])
+    line.quiet(0.4)
+    line.say(0.5, seed=2)  # "Hello?": a person, by its length
+    line.quiet(1.3)
+    runner.run_all()
+    line.say(1.0, seed=4)
+    line.quiet(0.8)  # the turn has ended; the worker has not got to it
+    line.send(tone(0.3, 1_400, level_dbfs=-20))  # a notification on their line
+    line.quiet(0.1)
+    assert pipeline.mode is Mode.CONVERSATION
+    for _ in range(60):
+        runner.run_all()
+        line.quiet(0.2)
+        if pipeline.hangup_due:
+            break
+    pipeline.on_stop()
+    result = pipeline.result()
+    assert result.amd is not None
+    assert result.amd.verdict is AmdVerdict.HUMAN
+    assert result.conversation.ended_by is not EndReason.VOICEMAIL
+    assert not any(isinstance(e, VoicemailLeft) for e in result.conversation.events)
+    if said == "Stop calling me.":
+        assert result.conversation.ended_by is EndReason.OPT_OUT
+        assert "won't receive any more calls" in result.conversation.transcript[-1].text
 
 
 def _past_the_opening(line: Line) -> None:

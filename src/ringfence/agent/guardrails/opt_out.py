@@ -100,16 +100,27 @@ _PHRASE_TEXT: Final = (
     r"further )?(phone |robo ?)?(calls|calling|to be (called|contacted))\b",
     r"\bdo not want (you )?(to )?(call|contact|phone) me\b",
     r"\bleave me alone\b",
-    r"\b(want|wants) nothing (more |else )?to do with (you|your (clinic|office|practice|spa|"
-    r"company|business|people))\b",
-    r"\bdo not want anything (more |else )?to do with (you|your (clinic|office|practice|spa|"
-    r"company|business|people))\b",
-    # "there's no point calling me": not when the calls are only mistimed ("no point calling
-    # me before noon", "...back today") or unneeded once ("no need to call me, I'll be there").
-    r"\bno (point|reason|sense|use) (in |to )?(keep |keep on |ever |even )?"
-    r"(calling|call|contacting|contact|phoning|phone|ringing|ring) (me|us|this number)\b"
-    r"(?! (back|before|after|until|till|at|on|in|today|tomorrow|tonight|this|next|during|while|"
-    r"between|now|right now|about|for|from|first|yet|if|unless|when|till)\b)",
+    # Nothing more to do with the practice, the clause ending there ("...with you anymore"):
+    # never "with your office manager", "with your clinic's new laser", a third person's ("my
+    # husband wants nothing..."), nor a question or a clause about it ("do you think I want
+    # nothing to do with you?", "it's not that I want...").
+    r"(?<!think )(?<!that )(?<!if )\b(i|we) (want nothing|want no part|do not want anything|"
+    r"do not want nothing|dont want anything|dont want nothing)( more| else)?( to do)? (with|of) "
+    r"(you|you all|you people|you guys|y all|yall|y'all|your (clinic|office|practice|spa|"
+    r"company|business|people|calls))( (anymore|any more|again|ever again|at all|ever|now))*$",
+    # "there's no point calling me": the calls pointless; not when only mistimed or unneeded
+    # once ("no point calling me before noon", "...me to confirm, I already did", "...me
+    # later, just email"). Found without punctuation around it too (speech-to-text drops it).
+    r"\b(no (point|sense|use)|pointless|useless) (in |to )?(you |y all |you all )?"
+    r"(keep |keep on |ever |even )?(calling|call|contacting|contact|phoning|phone|ringing|ring) "
+    r"(me|us|this number)\b(?! (back|before|after|until|till|at|on|in|today|tomorrow|tonight|"
+    r"this|next|during|while|between|about|for|from|first|yet|if|unless|when|to|later|til|"
+    r"right now)\b)",
+    # "No reason to call me" alone is about one call ("..., my daughter made the appointment"):
+    # only with "keep", "ever" or "anymore".
+    r"\bno reason (for you )?to ((keep|keep on|ever|even) (calling|call|contacting|contact) "
+    r"(me|us|this number)|(call|contact) (me|us|this number) (anymore|any more|again|ever "
+    r"again|at all))\b",
     r"\b(lose|delete|forget|erase) my (phone |cell )?number\b",
     r"\bunsubscribe\w*\b",
     r"\bopt(ing|ed)? (me )?out\b",

@@ -136,10 +136,13 @@ PHRASES_ES: Final = (
     rf"de su|de sus) "
     rf"({_OUR_LIST}|llamadas|todo|ustedes))?( (por favor|porfa|ya))*$",
     r"\blista de no (llamar|llamadas|contactar|molestar)\b",
-    # "ya no quiero saber nada de ustedes": nothing more from the practice (never "de la
-    # cirugía", nor "de ellos", another clinic).
-    r"\bno (quiero|queremos|quiere) saber (nada |mas |nada mas )?(mas )?de (ustedes|usted|ti|uds|"
-    r"esa clinica|esta clinica|la clinica|su clinica|este lugar|ese lugar|su consultorio)\b",
+    # "ya no quiero saber nada de ustedes", "no quiero tener nada que ver con ustedes": nothing
+    # more from the practice, the clause ending there; never "de la clínica de mi hermana",
+    # "de ustedes hasta el lunes", "de usted el resultado", nor a third person's ("mi esposo
+    # no quiere...").
+    r"\bno (quiero|queremos) (saber (nada |mas |nada mas )?(mas )?de|tener nada (mas )?que ver "
+    r"con) (ustedes|usted|ti|uds|vosotros|esa clinica|esta clinica|la clinica|su clinica|este "
+    r"lugar|ese lugar|su consultorio|su spa|ese spa)( (ya|nunca|nunca mas|por favor|gracias))*$",
     r"\b(dejenme|dejeme|dejame|dejenos|dejennos|dejadme) (en paz|tranquil\w*)\b",
     # Consent revoked or never given; "retiré mi permiso en el trabajo" is not one.
     r"\b(revoc|retir|cancel|quit)\w* (mi |el |su |nuestro )?(consentimiento|autorizacion)\b|"
