@@ -224,7 +224,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "_WATCHED = frozenset(\n"
         "    {AmdReason.SHORT_GREETING, AmdReason.DEADLINE_SHORT_SPEECH, AmdReason.LIVE_WORDS}\n"
         ")",
-        "AMD: a tone after a live person's phrase ('Hello, who's this?') makes the call a voicemail",
+        "AMD: a tone after a live person's phrase ('Hello, who's this?') makes the call a "
+        "voicemail",
     ),
     Mutant(
         "amd_late_beep_under_speech",
@@ -700,8 +701,16 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "model_certain_of_a_complication_as_opt_out",
         _DECISION,
-        "        rule is not None or concern is None or not concern.urgent\n",
-        "        True\n",
+        "(rule is not None or concern is None)\n",
+        "(rule is not None or concern is None or not concern.urgent)\n",
+        'the model alone is certain of an opt-out in a turn with clinical words that are no '
+        'complication: "ya no me duele" (it no longer hurts; 0.88) suppresses the number',
+    ),
+    Mutant(
+        "model_certain_of_a_complication_as_opt_out_any",
+        _DECISION,
+        "(rule is not None or concern is None)\n",
+        "True\n",
         'the model alone is certain of an opt-out in a turn that reports a complication: "me '
         'desmayé" (read as opt-out at 0.65) suppresses the number of a patient who fainted',
     ),

@@ -186,10 +186,10 @@ class AnsweringMachineDetector:
 
     @property
     def late_beep_pending(self) -> bool:
-        """While watching: a tone that may be a late beep is playing, or one was heard and
-        waits for its quiet after (the shell holds a turn that ends meanwhile: it may be a
-        recording's last words)."""
-        return self._watching and (self._late_beep is not None or self._tone_playing)
+        """While watching: a beep was heard and is being heard out, or waits for its quiet
+        after (at most late_beep_max_ms + late_beep_confirm_ms): the shell holds a turn that
+        ends meanwhile, which may be a recording's last words."""
+        return self._watching and self._late_beep is not None
 
     def close_watch(self) -> None:
         """The person verdict is final: the call is a conversation now (a turn of the
@@ -403,6 +403,8 @@ class AnsweringMachineDetector:
         if late is not None:
             ended = self._tones.last_beep_end
             if self._tone_playing or ended < late.at_ms:
+                if now - late.at_ms > cfg.late_beep_max_ms:
+                    self._late_beep = None  # a tone that plays on is no voicemail's beep
                 return None  # still playing: hear it out
             if self._last_speech_end > ended:
                 self._late_beep = None  # speech after it: theirs, and so was the tone

@@ -147,6 +147,9 @@ class AmdConfig:
     # between a person's words is a sound on their line.
     late_beep_quiet_ms: int = 150
     late_beep_confirm_ms: int = 300
+    # ...and only a beep that stops within this (boxes beep 0.1-1.5 s): a tone that plays on
+    # (a fax's, a kettle's) is none, and a turn held for it is let go.
+    late_beep_max_ms: int = 2_000
     # -- the greeting's words (a detector built with words=True) --
     # A transcript of the greeting is asked for each time it has grown by this much audio
     # (Whisper tiny.en takes ~0.3-0.5 s on a few seconds of audio on two CPU cores: about one
@@ -182,3 +185,5 @@ class AmdConfig:
             raise ValueError("transcribe_every_ms must be positive, transcribe_after_pause_ms >= 0")
         if min(self.late_beep_ms, self.late_beep_quiet_ms, self.late_beep_confirm_ms) < 0:
             raise ValueError("late_beep_ms, _quiet_ms and _confirm_ms must not be negative")
+        if self.late_beep_max_ms < self.beep_min_ms:
+            raise ValueError("late_beep_max_ms must be at least beep_min_ms")

@@ -245,6 +245,12 @@ def test_the_model_alone_is_never_certain_of_an_opt_out_that_reports_a_complicat
     assert (said.label, said.doubt) == (Label.OPT_OUT, False)
     plain = decide("uh whatever", appointment_call=True, probabilities=p)
     assert (plain.label, plain.doubt) == (Label.OPT_OUT, False)
+    # Review finding (2026-12-08): nor of one with clinical words that are no complication:
+    # "ya no me duele" (it no longer hurts) was a certain opt-out at 0.88.
+    better = decide("ya no me duele", appointment_call=True, probabilities=p)
+    assert better.clinical is not None
+    assert not better.clinical.urgent
+    assert (better.label, better.doubt) == (Label.OPT_OUT, True)
     # Review finding: clinical words that report no complication leave a clear refusal clear.
     reaction = decide(
         "quitenme de su lista tuve una reaccion horrible", appointment_call=True, probabilities=p

@@ -308,6 +308,25 @@ def test_a_tone_under_or_right_after_a_persons_words_is_no_late_beep() -> None:
         assert detector.revised is None
 
 
+def test_a_tone_that_plays_on_is_no_late_beep() -> None:
+    """Review finding: a 12 s tone after "Hello?" (a fax, a kettle) was a late beep, and a
+    turn the pipeline held for it waited the whole tone. A late beep stops within
+    late_beep_max_ms; past that it is let go at once."""
+    config = AmdConfig()
+    detector = AnsweringMachineDetector(config)
+    vad = EnergyVad()
+    pcm = pause(0.4) + babble(0.5, seed=1) + pause(1.0) + tone(12.0, 1_000) + pause(2)
+    pending_ms = 0
+    for at in range(0, len(pcm) - FRAME + 1, FRAME):
+        frame = pcm[at : at + FRAME]
+        detector.observe(frame, speech=vad.is_speech(frame))
+        pending_ms += FRAME // 16 if detector.late_beep_pending else 0
+    assert detector.decision is not None
+    assert detector.decision.verdict is AmdVerdict.HUMAN
+    assert detector.revised is None
+    assert 0 < pending_ms <= config.late_beep_max_ms + 20
+
+
 def test_a_persons_later_words_do_not_revise_their_verdict() -> None:
     """After "Hello?" a person goes on talking (to the opening, or to someone beside them):
     speech, however long, is no beep."""

@@ -287,7 +287,9 @@ def test_a_turn_that_ends_during_a_late_beep_waits_for_amd_then_is_a_recordings(
     line.quiet(1.3)
     line.say(2.0, seed=3)  # the reveal
     line.quiet(0.45)
-    line.send(tone(0.5, 1_400, level_dbfs=-14))  # the turn ends 0.6 s after the words: mid-beep
+    # A long beep: the turn ends 0.6 s after the last frame the VAD heard as speech (the beep's
+    # onset), while the beep still plays.
+    line.send(tone(0.9, 1_400, level_dbfs=-14))
     line.quiet(AmdConfig().late_beep_confirm_ms / 1000 + 0.05)
     assert pipeline.mode is Mode.VOICEMAIL
     while pipeline.mode is not Mode.ENDED and not pipeline.hangup_due:

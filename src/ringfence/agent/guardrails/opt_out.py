@@ -104,18 +104,20 @@ _PHRASE_TEXT: Final = (
     # never "with your office manager", "with your clinic's new laser", a third person's ("my
     # husband wants nothing..."), nor a question or a clause about it ("do you think I want
     # nothing to do with you?", "it's not that I want...").
-    r"(?<!think )(?<!that )(?<!if )\b(i|we) (want nothing|want no part|do not want anything|"
-    r"do not want nothing|dont want anything|dont want nothing)( more| else)?( to do)? (with|of) "
-    r"(you|you all|you people|you guys|y all|yall|y'all|your (clinic|office|practice|spa|"
-    r"company|business|people|calls))( (anymore|any more|again|ever again|at all|ever|now))*$",
+    r"(?<!think )(?<!that )(?<!if )\b(i|we) ((really|just|absolutely|honestly|seriously) )?"
+    r"(want nothing|want no part|do not want anything|do not want nothing|dont want anything|"
+    r"dont want nothing)( more| else)?( to do)? (with|of) (you|you all|you people|you guys|y all|"
+    r"yall|y'all|your (clinic|office|practice|spa|company|business|people|calls))( or your "
+    r"(clinic|office|practice|spa|company|business|people|calls))?( (anymore|any more|again|"
+    r"ever again|at all|ever|now|please|okay|ok|thanks|thank you))*$",
     # "there's no point calling me": the calls pointless; not when only mistimed or unneeded
     # once ("no point calling me before noon", "...me to confirm, I already did", "...me
     # later, just email"). Found without punctuation around it too (speech-to-text drops it).
     r"\b(no (point|sense|use)|pointless|useless) (in |to )?(you |y all |you all )?"
     r"(keep |keep on |ever |even )?(calling|call|contacting|contact|phoning|phone|ringing|ring) "
-    r"(me|us|this number)\b(?! (back|before|after|until|till|at|on|in|today|tomorrow|tonight|"
-    r"this|next|during|while|between|about|for|from|first|yet|if|unless|when|to|later|til|"
-    r"right now)\b)",
+    r"(me|us|this number)\b(?! (back|before|after|until|till|at(?! all)|on|in|today|tomorrow|"
+    r"tonight|this|next|during|while|between|about|for|from|first|yet|if|unless|when|to|later|"
+    r"til|now|right now)\b)",
     # "No reason to call me" alone is about one call ("..., my daughter made the appointment"):
     # only with "keep", "ever" or "anymore".
     r"\bno reason (for you )?to ((keep|keep on|ever|even) (calling|call|contacting|contact) "

@@ -140,9 +140,10 @@ PHRASES_ES: Final = (
     # more from the practice, the clause ending there; never "de la clínica de mi hermana",
     # "de ustedes hasta el lunes", "de usted el resultado", nor a third person's ("mi esposo
     # no quiere...").
-    r"\bno (quiero|queremos) (saber (nada |mas |nada mas )?(mas )?de|tener nada (mas )?que ver "
-    r"con) (ustedes|usted|ti|uds|vosotros|esa clinica|esta clinica|la clinica|su clinica|este "
-    r"lugar|ese lugar|su consultorio|su spa|ese spa)( (ya|nunca|nunca mas|por favor|gracias))*$",
+    r"\bno (quiero|queremos) (saber (nada |mas |nada mas |mas nada )?(mas )?de|tener nada "
+    r"(mas )?que ver con|nada (mas )?con) (ustedes|usted|ti|uds|vosotros|esa clinica|esta "
+    r"clinica|la clinica|su clinica|este lugar|ese lugar|su consultorio|su spa|ese spa)( (ni de "
+    r"(su|la|esa) (clinica|consultorio|spa)|ya|nunca|nunca mas|jamas|por favor|gracias))*$",
     r"\b(dejenme|dejeme|dejame|dejenos|dejennos|dejadme) (en paz|tranquil\w*)\b",
     # Consent revoked or never given; "retiré mi permiso en el trabajo" is not one.
     r"\b(revoc|retir|cancel|quit)\w* (mi |el |su |nuestro )?(consentimiento|autorizacion)\b|"

@@ -130,14 +130,13 @@ def decide(
     other = Understanding(
         Label.OTHER, language=language, ai_doubt=ai, clinical=concern, probabilities=p
     )
-    # The model alone is never certain of an opt-out in a turn that reports a complication:
-    # it hears a short report as a refusal ("me desmayé" read as opt-out at 0.65), and acting
-    # on it would stop the practice's calls to a patient who said she fainted. In doubt the
-    # agent asks (after the urgent flag), and anything but a clear no still opts out. A turn
-    # with other clinical words stays certain ("quítenme de su lista, tuve una reacción").
-    model_sure = opt_out >= thresholds.opt_out_certain and (
-        rule is not None or concern is None or not concern.urgent
-    )
+    # The model alone is never certain of an opt-out in a turn with clinical content: it
+    # hears a short report as a refusal ("me desmayé" read as opt-out at 0.65, "ya no me
+    # duele", it no longer hurts, at 0.88), and acting on it would stop the practice's calls
+    # to a patient who told it how she is. In doubt the agent asks (after the clinical
+    # deferral or the urgent flag), and anything but a clear no still opts out. A rule keeps
+    # it certain ("quítenme de su lista, tuve una reacción").
+    model_sure = opt_out >= thresholds.opt_out_certain and (rule is not None or concern is None)
     certain = (rule is not None and opt_out >= thresholds.rule_confirmed_by) or model_sure
     if certain or rule is not None or opt_out >= thresholds.opt_out_doubt:
         return replace(other, label=Label.OPT_OUT, doubt=not certain, opt_out_rule=rule)
