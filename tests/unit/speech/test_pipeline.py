@@ -109,12 +109,13 @@ def make(
     clock: ManualClock | None = None,
     stt_seconds: float = 0.0,
     tts: ToneTts | None = None,
+    vad: EnergyVad | None = None,
 ) -> tuple[VoicePipeline, TimedStt, ToneTts]:
     clock = clock or ManualClock()
     tts = tts or ToneTts()
     stt = TimedStt(heard, clock, stt_seconds)
     opening = prepare_opening(session, tts=tts, policy=ScriptedPolicy(), monotonic=clock)
-    pipeline = VoicePipeline(opening, vad=EnergyVad(), stt=stt, tts=tts, monotonic=clock)
+    pipeline = VoicePipeline(opening, vad=vad or EnergyVad(), stt=stt, tts=tts, monotonic=clock)
     return pipeline, stt, tts
 
 
@@ -271,16 +272,8 @@ def test_a_turn_that_ends_during_a_late_beep_waits_for_amd_then_is_a_recordings(
     decided, the runtime answered them and the patient's name went on the tape. A turn that
     ends while a possible late beep plays is held until AMD knows: here a machine's, so its
     words are heard as a greeting's and the message is left."""
-    clock = ManualClock()
-    tts = ToneTts()
-    opening = prepare_opening(outbound_session(), tts=tts, policy=ScriptedPolicy(), monotonic=clock)
-    pipeline = VoicePipeline(
-        opening,
-        vad=ToneDeafVad(),
-        stt=TimedStt(["Hello?", "Just kidding, I'm not here, leave a message."], clock),
-        tts=tts,
-        monotonic=clock,
-    )
+    heard = ["Hello?", "Just kidding, I'm not here, leave a message."]
+    pipeline, _, _ = make(outbound_session(), heard, vad=ToneDeafVad())
     line = Line(pipeline)
     line.quiet(0.4)
     line.say(0.5, seed=2)  # "Hello?"
