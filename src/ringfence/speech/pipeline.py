@@ -519,11 +519,7 @@ class VoicePipeline:
         self._held_turn = None
         turn, pcm = held
         if self._mode is Mode.VOICEMAIL:
-            # As `_after_machine_verdict` hears a turn: judged as a greeting's (an opt-out in it
-            # still cancels the message), never answered.
-            ready = self._amd.ready if self._amd is not None else None
-            if ready is None:
-                self._answer(turn, respond=False, pcm=pcm)
+            self._after_machine_verdict(turn, pcm=pcm)
         elif self._mode is Mode.CONVERSATION:
             self._answer(turn, respond=True, pcm=pcm)
 
@@ -566,7 +562,7 @@ class VoicePipeline:
         )
 
     # -- machine answered -----------------------------------------------------------------
-    def _after_machine_verdict(self, event: TurnEvent) -> None:
+    def _after_machine_verdict(self, event: TurnEvent, *, pcm: bytes | None = None) -> None:
         """After a machine verdict the line is still heard, until the message is due: AMD
         can be wrong about a person ("Hi, my voicemail [is full, please stop calling me]"),
         and an opt-out must be caught whenever it was said. A turn that ends before then is
@@ -574,9 +570,10 @@ class VoicePipeline:
         recording's words) cancel the message and the runtime answers; after a verdict by
         length, so may the learned understander, once the greeting is over
         (`_weigh_persons_opt_outs`). Not after: the line then carries our own message, whose
-        echo says "to opt out ... say stop"."""
+        echo says "to opt out ... say stop". (`pcm`: a held turn's audio, kept when it
+        ended.)"""
         if isinstance(event, TurnEnded) and self._amd is not None and self._amd.ready is None:
-            self._answer(event, respond=False)
+            self._answer(event, respond=False, pcm=pcm)
 
     def _a_persons_opt_out(self, doubt: GreetingDoubt) -> bool:
         """A greeting turn's learned opt-out that may stand against a machine verdict: read

@@ -70,6 +70,8 @@ _NOT_THE_CALLS = (
     r"thursday|friday|saturday|sunday|visit|session|consult|consultation|provider|doctor|"
     r"injector|place|location|area|look|result|results|package|deal|offer|color|shade"
 )
+# The practice as the object of "nothing to do with your ...".
+_PRACTICE = r"(clinic|office|practice|spa|company|business|people|calls)"
 _PHRASE_TEXT: Final = (
     rf"\b(stop|quit|cease|end|cancel) ((receiving|getting|freaking|fucking|effing|frigging|damn) )?"
     rf"{_DET}{_CONTACT}\b",
@@ -107,8 +109,7 @@ _PHRASE_TEXT: Final = (
     r"(?<!think )(?<!that )(?<!if )\b(i|we) ((really|just|absolutely|honestly|seriously) )?"
     r"(want nothing|want no part|do not want anything|do not want nothing|dont want anything|"
     r"dont want nothing)( more| else)?( to do)? (with|of) (you|you all|you people|you guys|y all|"
-    r"yall|y'all|your (clinic|office|practice|spa|company|business|people|calls))( or your "
-    r"(clinic|office|practice|spa|company|business|people|calls))?( (anymore|any more|again|"
+    rf"yall|y'all|your {_PRACTICE})( or your {_PRACTICE})?( (anymore|any more|again|"
     r"ever again|at all|ever|now|please|okay|ok|thanks|thank you))*$",
     # "there's no point calling me": the calls pointless; not when only mistimed or unneeded
     # once ("no point calling me before noon", "...me to confirm, I already did", "...me
