@@ -164,6 +164,10 @@ def test_a_practice_managers_first_session(
 
     # 7. Dashboards & Logs → Outbound: a call from the lived history, with its transcript.
     _menu(page, "Outbound")
+    # The View link opens the drawer once htmx has processed the page (deferred scripts, run
+    # by the load event); clicked sooner it opens the call's full page instead (seen once in
+    # a CI run: no dialog).
+    page.wait_for_url(re.compile(r"/dashboards/outbound"), wait_until="load")
     calls = page.get_by_role("region", name="Call log")
     connected = calls.get_by_role("row").filter(has=page.get_by_role("cell", name="Connected"))
     connected.first.get_by_role("link", name="View").click()
